@@ -1,0 +1,55 @@
+"""depthview: see what a Kinect sees, from Python.
+
+Frames from any source as numpy arrays, exact and fast colour maps, raw-to-metres
+conversion, and a desktop viewer::
+
+    import depthview as dv
+
+    with dv.open("demo") as src:
+        for frame in src:
+            rgb = dv.colorize(frame.depth)
+            z = dv.to_metres(frame.depth)
+"""
+
+from __future__ import annotations
+
+from .colorize import colorize, colorize_packed, glview_table
+from .errors import (
+    DepthviewError,
+    ExportError,
+    NotMyFormat,
+    RecordingError,
+    SourceError,
+    SourceTimeout,
+    UnsupportedControl,
+)
+from .frame import DepthFormat, Frame, LedMode, VideoFormat
+from .palettes import PALETTES
+from .sources import Source
+from .sources import open as open  # noqa: A004 - dv.open mirrors imageio.v3.imopen
+from .units import from_metres, to_metres
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PALETTES",
+    "DepthFormat",
+    "DepthviewError",
+    "ExportError",
+    "Frame",
+    "LedMode",
+    "NotMyFormat",
+    "RecordingError",
+    "Source",
+    "SourceError",
+    "SourceTimeout",
+    "UnsupportedControl",
+    "VideoFormat",
+    "__version__",
+    "colorize",
+    "colorize_packed",
+    "from_metres",
+    "glview_table",
+    "open",
+    "to_metres",
+]

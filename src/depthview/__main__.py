@@ -1,0 +1,5 @@
+"""``python -m depthview``."""
+
+from depthview.cli import entry
+
+entry()

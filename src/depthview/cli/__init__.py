@@ -1,0 +1,79 @@
+"""The ``depthview`` command: argument parsing and wiring only, one module per subcommand.
+
+Each subcommand module has ``add_parser(subparsers)`` and ``run(args) -> int``. Every
+``DepthviewError`` (and a bad option) becomes one line on stderr and exit code 2; anything
+unexpected is exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from ..errors import DepthviewError
+
+#: Subcommands in help order; ``view`` is the default when the first word is not one of them.
+COMMANDS = ("view", "record", "export", "info", "bench")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line naming the bad option (its default is 2 lines)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _modules() -> dict[str, ModuleType]:
+    found = {}
+    for name in COMMANDS:
+        try:
+            found[name] = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    return found
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    """The full parser, and the subcommand modules it dispatches to."""
+    parser = _Parser(
+        prog="depthview",
+        description="See what a Kinect sees: depth in colour beside the camera image.",
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"depthview {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    modules = _modules()
+    for module in modules.values():
+        module.add_parser(sub)
+    return parser, modules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``depthview`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser, modules = build_parser()
+    if not args_list or (args_list[0] not in modules and args_list[0] not in (
+            "-h", "--help", "--version")):
+        args_list.insert(0, "view" if "view" in modules else next(iter(modules)))
+    args = parser.parse_args(args_list)
+    try:
+        return int(modules[args.command].run(args))
+    except DepthviewError as exc:
+        sys.stderr.write(f"depthview: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("depthview: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def entry() -> None:
+    """``python -m depthview`` and the console script."""
+    raise SystemExit(main())

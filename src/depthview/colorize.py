@@ -1,0 +1,269 @@
+"""Depth to colour through lookup tables.
+
+Every palette becomes a table with one entry for each of the 65536 possible uint16 values,
+built once per (palette, format, range) and cached, so colouring a frame is a single gather
+(``np.take``) with no branch per pixel. Gathering through an index buffer of the platform's
+integer type, kept per thread and per shape, spares numpy its own temporary conversion, so
+a call with ``out=`` allocates nothing.
+
+Two outputs: (H, W, 3) uint8 RGB, and packed 32-bit pixels in a caller-chosen byte order
+(e.g. ``"BGRA"`` as a little-endian ``0xAARRGGBB`` display surface wants), which a window
+can blit without conversion.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from ._checks import depth_2d, out_array
+from .frame import DepthFormat
+from .palettes import SAMPLES, canonical_name, palette_samples
+from .units import metres_table
+
+RGB = tuple[int, int, int]
+DEFAULT_NEAR = 0.5
+DEFAULT_FAR = 4.5
+
+_scratch = threading.local()
+
+
+def glview_table() -> npt.NDArray[np.uint8]:
+    """libfreenect glview's palette: (2048, 3) uint8 for raw 11-bit values 0..2047.
+
+    t = trunc(36*256*(i/2048)^3) in float32 (glview's ``powf`` then two float products);
+    the high byte picks one of six ramps, the low byte is the position on it.
+    """
+    v = (np.arange(2048, dtype=np.float32) / np.float32(2048.0)).astype(np.float32)
+    cube = (v.astype(np.float64) ** 3).astype(np.float32)  # exact cube, rounded once: powf
+    t = ((cube * np.float32(6.0)) * np.float32(6.0) * np.float32(256.0)).astype(np.int64)
+    lb = t & 255
+    seg = t >> 8
+    rgb = np.zeros((2048, 3), dtype=np.int64)
+    ramps = {
+        0: (255, 255 - lb, 255 - lb),
+        1: (255, lb, 0),
+        2: (255 - lb, 255, 0),
+        3: (0, 255, lb),
+        4: (0, 255 - lb, 255),
+        5: (0, 0, 255 - lb),
+    }
+    for k, (r, g, b) in ramps.items():
+        sel = seg == k
+        for c, ramp in enumerate((r, g, b)):
+            rgb[sel, c] = ramp[sel] if isinstance(ramp, np.ndarray) else ramp
+    return rgb.astype(np.uint8)
+
+
+def _check_format_and_range(
+    palette: str, fmt: DepthFormat, near: float | None, far: float | None
+) -> None:
+    if fmt not in (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT, DepthFormat.MM,
+                   DepthFormat.REGISTERED):
+        raise ValueError(
+            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED), "
+            f"got {fmt.name}"
+        )
+    if palette == "glview":
+        if not fmt.is_raw:
+            raise ValueError(
+                f"palette 'glview' maps raw disparity: expected a RAW_11BIT or RAW_10BIT "
+                f"frame, got {fmt.name}; use a metric palette such as 'turbo'"
+            )
+        if near is not None or far is not None:
+            raise ValueError(
+                "palette 'glview' has a fixed mapping of raw values: expected near=None and "
+                f"far=None, got near={near}, far={far}; use a metric palette for a range"
+            )
+    for label, value in (("near", near), ("far", far)):
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"expected {label} as metres >= 0, got {value!r}")
+    if near is not None or far is not None:
+        lo, hi = resolve_range(near, far)
+        if not lo < hi:
+            raise ValueError(f"expected near < far, got near={lo}, far={hi}")
+
+
+def resolve_range(near: float | None, far: float | None) -> tuple[float, float]:
+    """Fill a half-given range with the defaults (0.5 m, 4.5 m)."""
+    return (DEFAULT_NEAR if near is None else float(near),
+            DEFAULT_FAR if far is None else float(far))
+
+
+@lru_cache(maxsize=64)
+def rgb_table(
+    palette: str,
+    depth_format: DepthFormat,
+    near: float | None,
+    far: float | None,
+    invalid_color: RGB,
+) -> npt.NDArray[np.uint8]:
+    """(65536, 3) uint8 colour for every uint16 value; for a fixed range (or glview)."""
+    table = np.empty((65536, 3), dtype=np.uint8)
+    table[:] = invalid_color
+    if palette == "glview":
+        lut = glview_table()
+        if depth_format is DepthFormat.RAW_10BIT:
+            table[:1023] = lut[0:2046:2]  # 10-bit is 11-bit halved: same colour, same distance
+        else:
+            table[:2047] = lut[:2047]
+    else:
+        lo, hi = resolve_range(near, far)
+        metres = metres_table(depth_format)
+        valid = np.isfinite(metres)
+        s = np.clip((hi - metres[valid]) / (hi - lo), 0.0, 1.0)
+        idx = np.rint(s * (SAMPLES - 1)).astype(np.intp)
+        table[valid] = palette_samples(palette)[idx]
+    table.flags.writeable = False
+    return table
+
+
+def equalized_table(
+    depth: npt.NDArray[np.uint16],
+    palette: str,
+    depth_format: DepthFormat,
+    invalid_color: RGB,
+) -> npt.NDArray[np.uint8]:
+    """(65536, 3) table spreading this frame's distances evenly over the palette.
+
+    Histogram equalisation, as RealSense's colouriser does when no range is set: the
+    colour of a value is its rank among the frame's valid pixels, nearest first.
+    """
+    hist = np.bincount(depth.ravel(), minlength=65536)
+    metres = metres_table(depth_format)
+    valid = np.isfinite(metres)
+    hist[~valid] = 0
+    # Raw disparity and millimetres both grow with distance, so value order is distance order.
+    cdf = np.cumsum(hist, dtype=np.float64)
+    total = cdf[-1] if cdf[-1] > 0 else 1.0
+    s = 1.0 - cdf / total
+    idx = np.rint(s * (SAMPLES - 1)).astype(np.intp)
+    table = palette_samples(palette)[idx]
+    table[~valid] = invalid_color
+    return table
+
+
+def _pack(table: npt.NDArray[np.uint8], order: str) -> npt.NDArray[np.uint32]:
+    order = order.upper()
+    if len(order) != 4 or sorted(order.replace("X", "A")) != ["A", "B", "G", "R"]:
+        raise ValueError(
+            f"expected a byte order of R, G, B and A or X such as 'BGRA', got {order!r}"
+        )
+    packed = np.zeros(table.shape[0], dtype=np.uint32)
+    for byte, channel in enumerate(order):
+        if channel in "AX":
+            packed |= np.uint32(255 << (8 * byte))
+        else:
+            packed |= table[:, "RGB".index(channel)].astype(np.uint32) << np.uint32(8 * byte)
+    return packed.astype("<u4").view(np.uint32) if np.little_endian else packed.byteswap()
+
+
+@lru_cache(maxsize=64)
+def _packed_fixed(
+    palette: str, fmt: DepthFormat, near: float | None, far: float | None,
+    invalid_color: RGB, order: str,
+) -> npt.NDArray[np.uint32]:
+    packed = _pack(rgb_table(palette, fmt, near, far, invalid_color), order)
+    packed.flags.writeable = False
+    return packed
+
+
+def _index_buffer(shape: tuple[int, ...]) -> npt.NDArray[np.intp]:
+    buffers: dict[tuple[int, ...], npt.NDArray[np.intp]] | None = getattr(
+        _scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    buf = buffers.get(shape)
+    if buf is None:
+        if len(buffers) > 4:
+            buffers.clear()
+        buf = buffers[shape] = np.empty(shape, dtype=np.intp)
+    return buf
+
+
+def _gather(
+    table: npt.NDArray[np.generic], depth: npt.NDArray[np.uint16], out: npt.NDArray[np.generic]
+) -> None:
+    idx = _index_buffer(depth.shape)
+    np.copyto(idx, depth, casting="safe")
+    # The table spans all 65536 values, so 'wrap' never wraps; it is numpy's fastest mode.
+    np.take(table, idx, axis=0, out=out, mode="wrap")
+
+
+def _normalise(
+    depth: object, palette: str, near: float | None, far: float | None,
+    depth_format: DepthFormat | str | int, invalid_color: RGB,
+) -> tuple[npt.NDArray[np.uint16], str, DepthFormat, RGB]:
+    arr = depth_2d(depth)
+    name = canonical_name(palette)
+    fmt = DepthFormat.parse(depth_format)
+    _check_format_and_range(name, fmt, near, far)
+    color = tuple(int(c) for c in invalid_color)
+    if len(color) != 3 or not all(0 <= c <= 255 for c in color):
+        raise ValueError(f"expected invalid_color as three ints 0..255, got {invalid_color!r}")
+    return arr, name, fmt, (color[0], color[1], color[2])
+
+
+def _is_equalized(name: str, near: float | None, far: float | None) -> bool:
+    return name != "glview" and near is None and far is None
+
+
+def colorize(
+    depth: npt.NDArray[np.uint16],
+    palette: str = "glview",
+    *,
+    near: float | None = None,
+    far: float | None = None,
+    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    invalid_color: RGB = (0, 0, 0),
+    out: npt.NDArray[np.uint8] | None = None,
+) -> npt.NDArray[np.uint8]:
+    """Colour an (H, W) uint16 depth frame; returns (H, W, 3) uint8 RGB.
+
+    ``glview`` reproduces libfreenect's demo exactly (raw formats only). Metric palettes
+    (turbo, jet, viridis, grayscale, inverse_grayscale, hue) colour distance from ``near``
+    (the palette's near end) to ``far`` metres; with neither given, the frame is
+    histogram-equalised. Pixels with no reading get ``invalid_color``.
+    """
+    arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
+    shape = (*arr.shape, 3)
+    out_array(out, shape, np.uint8)
+    if out is None:
+        out = np.empty(shape, dtype=np.uint8)
+    if _is_equalized(name, near, far):
+        table = equalized_table(arr, name, fmt, color)
+    else:
+        table = rgb_table(name, fmt, near, far, color)
+    _gather(table, arr, out)
+    return out
+
+
+def colorize_packed(
+    depth: npt.NDArray[np.uint16],
+    palette: str = "glview",
+    *,
+    order: str = "BGRA",
+    near: float | None = None,
+    far: float | None = None,
+    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    invalid_color: RGB = (0, 0, 0),
+    out: npt.NDArray[np.uint32] | None = None,
+) -> npt.NDArray[np.uint32]:
+    """Like ``colorize``, as (H, W) uint32 pixels whose bytes in memory follow ``order``.
+
+    ``order="BGRA"`` (the default) is what a little-endian 32-bit display surface with masks
+    R=0xFF0000, G=0xFF00, B=0xFF holds; alpha (or the unused byte ``X``) is 255.
+    """
+    arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
+    out_array(out, arr.shape, np.uint32)
+    if out is None:
+        out = np.empty(arr.shape, dtype=np.uint32)
+    if _is_equalized(name, near, far):
+        table = _pack(equalized_table(arr, name, fmt, color), order)
+    else:
+        table = _packed_fixed(name, fmt, near, far, color, order.upper())
+    _gather(table, arr, out)
+    return out

@@ -1,0 +1,47 @@
+"""depthview's exceptions, one per failure family.
+
+::
+
+    DepthviewError                 anything depthview raises on purpose
+    ├── SourceError                a source cannot be opened or stopped delivering
+    │   ├── NotMyFormat            internal: a backend declines a URI (the registry tries the next)
+    │   └── SourceTimeout          a live device sent no frame within the timeout
+    ├── UnsupportedControl         this source (or this libfreenect build) cannot do that control
+    ├── RecordingError             writing a recording failed (disk full, unwritable, not empty)
+    └── ExportError                an export cannot be written (bad range, existing output)
+
+Bad arguments to the pure functions (wrong dtype, shape, unknown palette) are plain
+``ValueError``/``TypeError`` with an "expected ..., got ..." message, as numpy users expect.
+The command line turns every ``DepthviewError`` into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class DepthviewError(Exception):
+    """Base of every error depthview raises on purpose."""
+
+
+class SourceError(DepthviewError):
+    """A source cannot be opened, or it failed while delivering frames."""
+
+
+class NotMyFormat(SourceError):
+    """A backend does not recognise the URI or content; the registry tries the next one."""
+
+
+class SourceTimeout(SourceError):
+    """A live source delivered no frame within its timeout."""
+
+
+class UnsupportedControl(DepthviewError):
+    """The source cannot perform this control (a recording, the demo, or a libfreenect build
+    that lacks the call)."""
+
+
+class RecordingError(DepthviewError):
+    """Writing a recording failed; what was indexed before the failure stays valid."""
+
+
+class ExportError(DepthviewError):
+    """An export cannot be written."""

@@ -1,0 +1,47 @@
+"""The source registry: ``open(uri)`` asks each backend in turn whether the URI is its kind.
+
+A backend is a module with ``open_source(uri, **options) -> Source`` that raises
+``NotMyFormat`` when the URI is not its kind (kept apart from real failures, which are
+``SourceError``). Backends are imported lazily so that opening a recording never loads
+libfreenect, and opening the demo never touches the disk.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import NotMyFormat, SourceError
+from .base import CAMERA_FLAGS, Source
+
+#: Backends in the order they are asked. Cheap, name-keyed ones first.
+BACKENDS: list[tuple[str, str]] = [
+    ("demo", "depthview.sources.demo"),
+]
+
+EXPECTED = (
+    "expected 'demo', 'kinect', 'kinect:INDEX', 'kinect:SERIAL', a libfreenect recording "
+    "folder (with INDEX.txt), a folder of 16-bit depth PNGs, or a .npy/.npz file"
+)
+
+
+def open(uri: str = "demo", **options: Any) -> Source:  # noqa: A001 - mirrors imageio.v3
+    """Open a source by URI: ``"demo"``, ``"kinect"``, ``"kinect:1"``, a recording folder, ...
+
+    Options are passed to the backend that accepts the URI (e.g. ``fps=``, ``seed=`` for the
+    demo; ``realtime=``, ``loop=`` for recordings).
+    """
+    uri = str(uri)
+    declined: list[str] = []
+    for name, module_name in BACKENDS:
+        module = importlib.import_module(module_name)
+        try:
+            source: Source = module.open_source(uri, **options)
+        except NotMyFormat as exc:
+            declined.append(f"{name}: {exc}")
+            continue
+        return source
+    raise SourceError(f"{uri}: not a source depthview can open; {EXPECTED}")
+
+
+__all__ = ["BACKENDS", "CAMERA_FLAGS", "EXPECTED", "Source", "SourceError", "open"]

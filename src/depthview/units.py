@@ -1,0 +1,76 @@
+"""Raw Kinect values <-> metres.
+
+Raw 11-bit disparity converts with the widely used fit ``1 / (raw * -0.0030711016 +
+3.3309495161)`` metres (valid for raw < 2047, and only where the denominator is positive,
+i.e. raw < 1084); 10-bit raw is 11-bit shifted right by one; millimetre formats divide by
+1000. No reading (2047, 1023, 0) becomes NaN.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+
+from ._checks import depth_2d
+from .frame import DepthFormat
+
+RAW_TO_M_A = -0.0030711016
+RAW_TO_M_B = 3.3309495161
+
+
+@cache
+def metres_table(depth_format: DepthFormat) -> npt.NDArray[np.float32]:
+    """Metres for every possible uint16 value of ``depth_format`` (65536 float32, NaN where no
+    reading). Computed once per format and shared; treat it as read-only."""
+    values = np.arange(65536, dtype=np.float64)
+    if depth_format.is_metric:
+        table = values / 1000.0
+    else:
+        raw11 = values * 2 if depth_format is DepthFormat.RAW_10BIT else values
+        denom = raw11 * RAW_TO_M_A + RAW_TO_M_B
+        with np.errstate(divide="ignore"):
+            table = np.where(denom > 0, 1.0 / denom, np.nan)
+        table[values > depth_format.max_value] = np.nan
+    table[int(depth_format.invalid_value)] = np.nan
+    out = table.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def to_metres(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    *,
+    out: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """Depth in metres (float32, same shape), NaN where the sensor has no reading."""
+    depth = depth_2d(depth)
+    fmt = DepthFormat.parse(depth_format)
+    if out is not None and (out.shape != depth.shape or out.dtype != np.float32):
+        raise ValueError(
+            f"expected out of shape {depth.shape} and dtype float32, got {out.shape} {out.dtype}"
+        )
+    return np.take(metres_table(fmt), depth, out=out)
+
+
+def from_metres(
+    metres: npt.ArrayLike, depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT
+) -> npt.NDArray[np.uint16]:
+    """The inverse of ``to_metres``: the nearest raw (or mm) value for each distance.
+
+    NaN, and distances the format cannot express, become the format's no-reading value.
+    """
+    fmt = DepthFormat.parse(depth_format)
+    m = np.asarray(metres, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if fmt.is_metric:
+            value = np.rint(m * 1000.0)
+            ok = np.isfinite(value) & (value >= 1) & (value <= 65535)
+        else:
+            raw11 = (1.0 / m - RAW_TO_M_B) / RAW_TO_M_A
+            value = np.rint(raw11 / 2) if fmt is DepthFormat.RAW_10BIT else np.rint(raw11)
+            ok = np.isfinite(value) & (m > 0) & (value >= 0) & (value < fmt.invalid_value)
+    result = np.where(ok, value, fmt.invalid_value)
+    return result.astype(np.uint16)
