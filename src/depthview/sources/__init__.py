@@ -17,6 +17,7 @@ from .base import CAMERA_FLAGS, Source
 #: Backends in the order they are asked. Cheap, name-keyed ones first.
 BACKENDS: list[tuple[str, str]] = [
     ("demo", "depthview.sources.demo"),
+    ("fakenect", "depthview.sources.fakenect"),
 ]
 
 EXPECTED = (

@@ -1,0 +1,348 @@
+"""Replay a libfreenect (fakenect) recording folder: ``dv.open("path/to/recording")``.
+
+Opening reads INDEX.txt only; frame files are read lazily, one ``pread`` into a fresh
+array each, so a long recording opens instantly and seeking is free. Every file name is
+checked to stay inside the folder (the parser allows plain names only; symlinks are
+resolved before reading). A broken frame is skipped with a warning naming the file
+(``strict=True`` makes it fatal); a recording with nothing usable is a ``SourceError``
+naming the file and line.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import NotMyFormat, SourceError
+from ..fakenect_format import (
+    INDEX_NAME,
+    KIND_ACCEL,
+    KIND_VIDEO,
+    MAX_HEADER,
+    IndexEntry,
+    parse_index_line,
+    parse_pnm_header,
+    parse_tilt_state,
+)
+from ..frame import DEPTH_FPS, DepthFormat, Frame, VideoFormat
+from .base import Source
+
+#: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
+MAX_INDEX_BYTES = 128 * 1024 * 1024
+OPTIONS = ("realtime", "loop", "strict", "depth_format")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedFrame:
+    """A depth entry and the video and accel entries that go with it (indices into entries)."""
+
+    depth: int
+    video: int  # -1 when none
+    accel: int  # -1 when none
+
+
+class RecordingIndex:
+    """INDEX.txt parsed: every usable entry with its line number, and the depth frames."""
+
+    def __init__(self, folder: Path, *, strict: bool = False) -> None:
+        self.folder = folder
+        self.index_path = folder / INDEX_NAME
+        self.entries: list[IndexEntry] = []
+        self.lines: list[int] = []
+        self.bad_lines: list[tuple[int, str]] = []
+        try:
+            with open(self.index_path, "rb") as fh:
+                data = fh.read(MAX_INDEX_BYTES + 1)
+        except OSError as exc:
+            raise SourceError(f"{self.index_path}: cannot read ({exc.strerror})") from None
+        if len(data) > MAX_INDEX_BYTES:
+            raise SourceError(
+                f"{self.index_path}: expected an index of file names, got over "
+                f"{MAX_INDEX_BYTES} bytes"
+            )
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            if not raw.strip():
+                continue
+            where = f"{self.index_path} line {number}"
+            try:
+                entry = parse_index_line(raw, where)
+            except SourceError as exc:
+                if strict:
+                    raise
+                self.bad_lines.append((number, str(exc)))
+                continue
+            self.entries.append(entry)
+            self.lines.append(number)
+        self.frames: list[IndexedFrame] = []
+        video = accel = -1
+        first_video = next((i for i, e in enumerate(self.entries) if e.kind == KIND_VIDEO), -1)
+        for i, entry in enumerate(self.entries):
+            if entry.kind == KIND_VIDEO:
+                video = i
+            elif entry.kind == KIND_ACCEL:
+                accel = i
+            else:
+                # Recordings usually write d before r; the first frames take the first video.
+                self.frames.append(IndexedFrame(i, video if video >= 0 else first_video, accel))
+        if not self.frames:
+            detail = (
+                f"; line {self.bad_lines[0][0]}: {self.bad_lines[0][1]}" if self.bad_lines else ""
+            )
+            raise SourceError(
+                f"{self.index_path}: expected at least one d-*.pgm depth entry, got "
+                f"{len(self.entries)} other entries and {len(self.bad_lines)} unreadable "
+                f"lines{detail}"
+            )
+        if self.bad_lines:
+            number, message = self.bad_lines[0]
+            warnings.warn(
+                f"{self.index_path}: skipped {len(self.bad_lines)} unreadable line(s), "
+                f"first at line {number}: {message}",
+                stacklevel=3,
+            )
+
+    def where(self, entry_index: int) -> str:
+        """``rec/d-....pgm (INDEX.txt line 7)`` for messages."""
+        return (
+            f"{self.folder / self.entries[entry_index].name} "
+            f"({INDEX_NAME} line {self.lines[entry_index]})"
+        )
+
+
+class FileReader:
+    """Reads frame files safely: inside the folder, header checked, size exact."""
+
+    def __init__(self, folder: Path) -> None:
+        self.root = os.path.realpath(folder)
+
+    def open_inside(self, name: str, where: str) -> int:
+        path = os.path.join(self.root, name)
+        real = os.path.realpath(path)
+        if os.path.dirname(real) != self.root:
+            raise SourceError(
+                f"{where}: expected a file inside the recording, got a link to {real}"
+            )
+        try:
+            return os.open(real, os.O_RDONLY)
+        except OSError as exc:
+            raise SourceError(f"{where}: cannot open ({exc.strerror})") from None
+
+    def read_pnm(
+        self, name: str, where: str, magic: str, dtype: type[np.generic], channels: int
+    ) -> npt.NDArray[Any]:
+        fd = self.open_inside(name, where)
+        try:
+            size = os.fstat(fd).st_size
+            head = os.pread(fd, MAX_HEADER, 0)
+            header = parse_pnm_header(head, where)
+            itemsize = np.dtype(dtype).itemsize
+            if header.magic != magic or header.bytes_per_sample != itemsize:
+                raise SourceError(
+                    f"{where}: expected a {magic} header with "
+                    f"{'maxval 65535' if itemsize == 2 else 'maxval 255'}, got "
+                    f"{head[: header.size]!r}"
+                )
+            if size != header.size + header.data_size:
+                raise SourceError(
+                    f"{where}: expected {header.size + header.data_size} bytes "
+                    f"({header.width}x{header.height}), got {size}"
+                )
+            shape = (header.height, header.width) + ((channels,) if channels > 1 else ())
+            out = np.empty(shape, dtype=dtype)
+            got = os.preadv(fd, [out.data.cast("B")], header.size)
+            if got != header.data_size:
+                raise SourceError(f"{where}: expected {header.data_size} bytes, got {got}")
+        finally:
+            os.close(fd)
+        if itemsize == 2 and not np.little_endian:
+            out.byteswap(inplace=True)
+        return out
+
+    def read_small(self, name: str, where: str, limit: int = 4096) -> bytes:
+        fd = self.open_inside(name, where)
+        try:
+            return os.read(fd, limit)
+        finally:
+            os.close(fd)
+
+
+class RecordingSource(Source):
+    """A fakenect recording played back in real time (default) or as fast as possible."""
+
+    fps = DEPTH_FPS
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        realtime: bool = True,
+        loop: bool = False,
+        strict: bool = False,
+        depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    ) -> None:
+        self.folder = folder
+        self.name = str(folder)
+        self.realtime = bool(realtime)
+        self.loop = bool(loop)
+        self.strict = bool(strict)
+        try:
+            self.depth_format = DepthFormat.parse(depth_format)
+        except ValueError as exc:
+            raise SourceError(f"depth_format: {exc}") from None
+        self.index = RecordingIndex(folder, strict=strict)
+        self._files = FileReader(folder)
+        self._position = 0
+        self._anchor: tuple[float, float] | None = None  # (recorded time, wall time)
+        self.broken: list[str] = []
+        self._closed = False
+
+    # -- random access --------------------------------------------------------------------
+    @property
+    def seekable(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return len(self.index.frames)
+
+    def seek(self, index: int) -> None:
+        """Make the next ``read`` return depth frame ``index`` (negative counts from the end)."""
+        n = len(self)
+        i = int(index)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"expected a frame index in 0..{n - 1}, got {index}")
+        self._position = i
+        self._anchor = None
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first depth frame to the last."""
+        e = self.index.entries
+        return e[self.index.frames[-1].depth].unix_time - e[self.index.frames[0].depth].unix_time
+
+    # -- reading --------------------------------------------------------------------------
+    def close(self) -> None:
+        self._closed = True
+
+    def read(self) -> Frame:
+        if self._closed:
+            raise SourceError(f"{self.name}: read after close")
+        skipped = 0
+        while True:
+            if self._position >= len(self):
+                if not self.loop:
+                    raise StopIteration
+                self._position = 0
+                self._anchor = None
+            try:
+                frame = self.frame_at(self._position)
+            except SourceError as exc:
+                if self.strict:
+                    raise
+                self.broken.append(str(exc))
+                warnings.warn(f"skipped broken frame: {exc}", stacklevel=2)
+                self._position += 1
+                skipped += 1
+                if skipped >= len(self):
+                    raise SourceError(
+                        f"{self.name}: expected at least one readable depth frame, got "
+                        f"{skipped} broken ones; first: {self.broken[-skipped]}"
+                    ) from None
+                continue
+            self._position += 1
+            if self.realtime:
+                self._wait(frame.timestamp)
+            return frame
+
+    def _wait(self, recorded: float) -> None:
+        now = time.perf_counter()
+        if self._anchor is None:
+            self._anchor = (recorded, now)
+            return
+        due = self._anchor[1] + (recorded - self._anchor[0])
+        if due > now:
+            time.sleep(due - now)
+        elif now - due > 1.0:  # fell far behind (paused, slow consumer): don't race to catch up
+            self._anchor = (recorded, now)
+
+    def frame_at(self, i: int) -> Frame:
+        """Depth frame ``i`` with its video and accelerometer reading, read from disk now."""
+        ix = self.index
+        item = ix.frames[i]
+        entry = ix.entries[item.depth]
+        where = ix.where(item.depth)
+        depth = self._files.read_pnm(entry.name, where, "P5", np.uint16, 1)
+        limit = self.depth_format.max_value
+        if limit < 65535 and int(depth.max(initial=0)) > limit:
+            raise SourceError(
+                f"{where}: expected {self.depth_format.name} values 0..{limit}, "
+                f"got {int(depth.max())}"
+            )
+        video: npt.NDArray[np.uint8] | None = None
+        if item.video >= 0:
+            try:
+                video = self._files.read_pnm(
+                    ix.entries[item.video].name, ix.where(item.video), "P6", np.uint8, 3
+                )
+            except SourceError as exc:
+                if self.strict:
+                    raise
+                warnings.warn(f"skipped broken video: {exc}", stacklevel=3)
+        accel: tuple[float, float, float] | None = None
+        tilt: float | None = None
+        if item.accel >= 0:
+            try:
+                data = self._files.read_small(ix.entries[item.accel].name, ix.where(item.accel))
+                state = parse_tilt_state(data, ix.where(item.accel))
+                accel, tilt = state.accel_mks, state.tilt_deg
+            except SourceError as exc:
+                if self.strict:
+                    raise
+                warnings.warn(f"skipped broken accel record: {exc}", stacklevel=3)
+        return Frame(
+            depth=depth,
+            video=video,
+            depth_format=self.depth_format,
+            video_format=VideoFormat.RGB if video is not None else None,
+            timestamp=entry.unix_time,
+            index=i,
+            accel=accel,
+            tilt_deg=tilt,
+            device_timestamp=entry.device_timestamp,
+            meta={"file": entry.name, "line": ix.lines[item.depth]},
+        )
+
+
+def find_folder(uri: str) -> Path | None:
+    """The recording folder ``uri`` names (the folder or its INDEX.txt), or None."""
+    path = Path(uri).expanduser()
+    if path.name == INDEX_NAME and path.is_file():
+        return path.parent
+    if path.is_dir() and (path / INDEX_NAME).exists():
+        return path
+    return None
+
+
+def open_source(uri: str, **options: Any) -> RecordingSource:
+    """Open a recording folder; ``NotMyFormat`` when ``uri`` has no INDEX.txt."""
+    folder = find_folder(uri)
+    if folder is None:
+        raise NotMyFormat(f"{uri}: expected a folder with {INDEX_NAME}")
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise SourceError(
+            f"{uri}: expected recording options {', '.join(OPTIONS)}, got {', '.join(unknown)}"
+        )
+    return RecordingSource(folder, **options)
