@@ -2,9 +2,10 @@
 
 Every palette becomes a table with one entry for each of the 65536 possible uint16 values,
 built once per (palette, format, range) and cached, so colouring a frame is a single gather
-(``np.take``) with no branch per pixel. Gathering through an index buffer of the platform's
-integer type, kept per thread and per shape, spares numpy its own temporary conversion, so
-a call with ``out=`` allocates nothing.
+with no branch per pixel. With the ``fast`` extra the gather is a numba-compiled loop; without
+it, ``np.take`` through an index buffer of the platform's integer type, kept per thread and
+per shape (sparing numpy its own temporary conversion). Either way a call with ``out=``
+allocates nothing.
 
 Two outputs: (H, W, 3) uint8 RGB, and packed 32-bit pixels in a caller-chosen byte order
 (e.g. ``"BGRA"`` as a little-endian ``0xAARRGGBB`` display surface wants), which a window
@@ -13,8 +14,10 @@ can blit without conversion.
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -184,9 +187,28 @@ def _index_buffer(shape: tuple[int, ...]) -> npt.NDArray[np.intp]:
     return buf
 
 
+def _numba_kernels() -> tuple[Any, Any] | None:
+    """The compiled kernels when numba is installed (``depthview[fast]``), else None."""
+    if os.environ.get("DEPTHVIEW_NO_NUMBA"):
+        return None
+    try:
+        from . import _gather_numba
+    except ImportError:
+        return None
+    return _gather_numba.gather_packed, _gather_numba.gather_rgb
+
+
+_KERNELS = _numba_kernels()
+#: Which lookup runs: "numba" with the ``fast`` extra, else "numpy".
+BACKEND = "numba" if _KERNELS else "numpy"
+
+
 def _gather(
     table: npt.NDArray[np.generic], depth: npt.NDArray[np.uint16], out: npt.NDArray[np.generic]
 ) -> None:
+    if _KERNELS is not None:
+        _KERNELS[0 if table.ndim == 1 else 1](table, depth, out)
+        return
     idx = _index_buffer(depth.shape)
     np.copyto(idx, depth, casting="safe")
     # The table spans all 65536 values, so 'wrap' never wraps; it is numpy's fastest mode.

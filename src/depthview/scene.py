@@ -1,0 +1,294 @@
+"""A synthetic room as a Kinect v1 would see it: the demo source's renderer.
+
+Pure numpy, no I/O. The room (floor, walls, a table, a chair, a cabinet, a television
+and an open door) is ray-cast once; each frame adds what moves (a person walking, a ball
+swinging towards the camera) inside its own bounding box only, then applies what the real
+sensor does to depth:
+
+- IR shadows: the projector sits 7.5 cm beside the IR camera, so background just beside a
+  near edge is never lit and reads "no reading" (2047). It is on the left of near objects,
+  as in real Kinect v1 frames.
+- No reading closer than about 0.5 m or beyond about 8 m (the open door shows a corridor
+  beyond range), nor on the glossy black television screen.
+- A band of no reading along the right edge (the rightmost 8 columns).
+- Ragged outlines: pixels on a depth edge drop out at random.
+- Disparity quantisation (integer raw values) and temporal noise of about half a raw step.
+
+The RGB image is rendered from the same viewpoint (registered), with Lambert shading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, RAW_11BIT_INVALID
+from .units import RAW_TO_M_A, RAW_TO_M_B
+
+F32 = npt.NDArray[np.float32]
+
+FX, FY, CX, CY = 594.21, 591.04, 339.5, 242.7
+BASELINE_M = 0.075  # IR projector to IR camera
+MIN_RANGE_M = 0.5
+MAX_RANGE_M = 8.0
+RIGHT_BAND_COLUMNS = 8
+NOISE_RAW = 0.45  # standard deviation of temporal noise, in raw disparity steps
+NOISE_FIELDS = 8
+EDGE_JUMP_RAW = 6.0  # a step this large between neighbours is a depth edge
+EDGE_DROPOUT = 0.45  # chance that a pixel on a depth edge reads nothing (ragged outlines)
+
+# Surface labels, and their albedo for the RGB image.
+LABELS = {
+    "floor": (150, 111, 72), "ceiling": (235, 232, 225), "back_wall": (214, 204, 182),
+    "side_wall": (199, 190, 170), "corridor": (120, 118, 110), "table": (122, 84, 50),
+    "chair": (60, 70, 95), "cabinet": (225, 225, 228), "tv": (25, 25, 28),
+    "screen": (10, 12, 18), "rug": (150, 40, 45), "shirt": (40, 110, 170),
+    "trousers": (50, 50, 60), "skin": (224, 172, 140), "ball": (235, 160, 30),
+}
+LABEL_IDS = {name: i for i, name in enumerate(LABELS)}
+ALBEDO = np.array(list(LABELS.values()), dtype=np.float32) / 255.0
+
+# Axis-aligned boxes: label, (x0, x1), (y0, y1), (z0, z1); y points down, floor at y = 1.
+BOXES: tuple[tuple[str, tuple[float, float], tuple[float, float], tuple[float, float]], ...] = (
+    ("table", (-1.65, -0.55), (0.22, 0.27), (1.9, 2.7)),
+    ("table", (-1.62, -1.56), (0.27, 1.0), (1.93, 1.99)),
+    ("table", (-0.64, -0.58), (0.27, 1.0), (1.93, 1.99)),
+    ("table", (-1.62, -1.56), (0.27, 1.0), (2.61, 2.67)),
+    ("table", (-0.64, -0.58), (0.27, 1.0), (2.61, 2.67)),
+    ("chair", (0.35, 0.85), (0.52, 0.57), (1.75, 2.2)),
+    ("chair", (0.35, 0.85), (-0.05, 0.52), (2.15, 2.2)),
+    ("chair", (0.36, 0.40), (0.57, 1.0), (1.76, 1.8)),
+    ("chair", (0.80, 0.84), (0.57, 1.0), (1.76, 1.8)),
+    ("chair", (0.36, 0.40), (0.57, 1.0), (2.15, 2.19)),
+    ("chair", (0.80, 0.84), (0.57, 1.0), (2.15, 2.19)),
+    ("cabinet", (1.45, 2.1), (-0.25, 1.0), (2.7, 3.5)),
+    ("tv", (-1.0, 0.15), (-0.78, -0.12), (3.9, 4.0)),
+    ("screen", (-0.96, 0.11), (-0.74, -0.16), (3.89, 3.9)),
+    ("rug", (-0.9, 0.9), (0.985, 1.0), (1.2, 3.2)),
+)
+ROOM = {"floor_y": 1.0, "ceiling_y": -1.55, "back_z": 4.0, "left_x": -1.9, "right_x": 2.15}
+DOOR = ((0.75, 1.45), (-0.95, 1.0))  # x and y extent of the open door in the back wall
+CORRIDOR_Z = 9.5
+
+
+@dataclass(frozen=True)
+class Ellipsoid:
+    """A moving part: centre and radii in metres, and its surface label."""
+
+    label: str
+    centre: tuple[float, float, float]
+    radii: tuple[float, float, float]
+
+
+def _rays(width: int, height: int) -> tuple[F32, F32]:
+    u = (np.arange(width, dtype=np.float32) - np.float32(CX * width / DEPTH_WIDTH)) / np.float32(
+        FX * width / DEPTH_WIDTH)
+    v = (np.arange(height, dtype=np.float32) - np.float32(CY * height / DEPTH_HEIGHT)) / np.float32(
+        FY * height / DEPTH_HEIGHT)
+    a, b = np.meshgrid(u, v)
+    return a.astype(np.float32), b.astype(np.float32)
+
+
+def _box_hit(a: F32, b: F32, xs: tuple[float, float], ys: tuple[float, float],
+             zs: tuple[float, float]) -> F32:
+    """z where rays (a, b, 1) from the origin first enter the box, inf where they miss."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tx0, tx1 = xs[0] / a, xs[1] / a
+        ty0, ty1 = ys[0] / b, ys[1] / b
+    t_near = np.maximum(np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1)), zs[0])
+    t_far = np.minimum(np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1)), zs[1])
+    hit = (t_near <= t_far) & (t_near > 0)
+    return np.where(hit, t_near, np.inf).astype(np.float32)
+
+
+def _ellipsoid_hit(a: F32, b: F32, e: Ellipsoid) -> F32:
+    """z where rays (a, b, 1) meet the ellipsoid, inf where they miss."""
+    (cx, cy, cz), (rx, ry, rz) = e.centre, e.radii
+    qa = (a / rx) ** 2 + (b / ry) ** 2 + 1.0 / rz**2
+    qb = a * (cx / rx**2) + b * (cy / ry**2) + cz / rz**2
+    qc = (cx / rx) ** 2 + (cy / ry) ** 2 + (cz / rz) ** 2 - 1.0
+    disc = qb * qb - qa * qc
+    with np.errstate(invalid="ignore"):
+        t = (qb - np.sqrt(disc)) / qa
+    return np.where(disc >= 0, t, np.inf).astype(np.float32)
+
+
+def _normals(a: F32, b: F32, z: F32) -> F32:
+    """Unit surface normals from the z-buffer (cross product of neighbouring points)."""
+    p = np.stack([a * z, b * z, z], axis=-1)
+    du = np.gradient(p, axis=1)
+    dv = np.gradient(p, axis=0)
+    n = np.cross(du, dv)
+    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-9)
+    return n.astype(np.float32)
+
+
+LIGHT = np.array([-0.35, -0.75, -0.55], dtype=np.float32)
+LIGHT /= np.linalg.norm(LIGHT)
+
+
+def _shade(albedo: F32, normals: F32, z: F32) -> npt.NDArray[np.uint8]:
+    lambert = np.abs(normals @ LIGHT)
+    light = 0.35 + 0.65 * lambert
+    falloff = 1.0 / (1.0 + 0.04 * np.nan_to_num(z, posinf=10.0) ** 2)
+    rgb = albedo * (light * (0.55 + 0.45 * falloff))[..., None]
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+class DemoScene:
+    """Renders frame ``index`` of the demo room; deterministic for a given seed."""
+
+    def __init__(self, seed: int = 0, width: int = DEPTH_WIDTH, height: int = DEPTH_HEIGHT,
+                 fps: float = 30.0) -> None:
+        self.width, self.height, self.fps = width, height, fps
+        self.seed = seed
+        self._a, self._b = _rays(width, height)
+        self._static_z, self._static_label = self._render_static()
+        self._static_rgb = _shade(
+            self._albedo(self._static_label, self._static_z),
+            _normals(self._a, self._b, self._static_z), self._static_z)
+        rng = np.random.default_rng(seed)
+        self._noise = rng.normal(0.0, NOISE_RAW, (NOISE_FIELDS, height, width)).astype(
+            np.float32)
+        self._ragged = rng.random((NOISE_FIELDS, height, width)) < EDGE_DROPOUT
+        self._phase = float(rng.uniform(0, 2 * np.pi))
+        self._u = np.arange(width, dtype=np.float32)
+        self._screen = self._static_label == LABEL_IDS["screen"]
+        self._fb = np.float32(FX * width / DEPTH_WIDTH * BASELINE_M)
+
+    # -- the static room ------------------------------------------------------------------
+    def _render_static(self) -> tuple[F32, npt.NDArray[np.int8]]:
+        a, b = self._a, self._b
+        z = np.full(a.shape, np.inf, dtype=np.float32)
+        label = np.zeros(a.shape, dtype=np.int8)
+
+        def put(hit: F32, name: str) -> None:
+            closer = hit < z
+            z[closer] = hit[closer]
+            label[closer] = LABEL_IDS[name]
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            put(np.where(b > 0, ROOM["floor_y"] / b, np.inf).astype(np.float32), "floor")
+            put(np.where(b < 0, ROOM["ceiling_y"] / b, np.inf).astype(np.float32), "ceiling")
+            put(np.where(a < 0, ROOM["left_x"] / a, np.inf).astype(np.float32), "side_wall")
+            put(np.where(a > 0, ROOM["right_x"] / a, np.inf).astype(np.float32), "side_wall")
+        back = np.full(a.shape, ROOM["back_z"], dtype=np.float32)
+        x_back, y_back = a * back, b * back
+        (dx0, dx1), (dy0, dy1) = DOOR
+        door = (x_back > dx0) & (x_back < dx1) & (y_back > dy0) & (y_back < dy1)
+        back[door] = CORRIDOR_Z
+        put(back, "back_wall")
+        label[door & (z == CORRIDOR_Z)] = LABEL_IDS["corridor"]
+        for name, xs, ys, zs in BOXES:
+            put(_box_hit(a, b, xs, ys, zs), name)
+        return z, label
+
+    def _albedo(self, label: npt.NDArray[np.int8], z: F32) -> F32:
+        albedo = ALBEDO[label]
+        floor = label == LABEL_IDS["floor"]
+        # Floorboards: a darker seam every 15 cm across the room.
+        x = self._a[floor] * z[floor]
+        seam = (np.mod(x, 0.15) < 0.008).astype(np.float32)
+        albedo[floor] *= (1.0 - 0.25 * seam)[:, None]
+        return albedo
+
+    # -- what moves ------------------------------------------------------------------------
+    def moving_parts(self, t: float) -> list[Ellipsoid]:
+        """The person and the ball at time ``t`` seconds."""
+        walk = np.sin(2 * np.pi * t / 9.0 + self._phase)
+        px, pz = 1.0 * walk, 2.3 + 0.45 * np.cos(2 * np.pi * t / 9.0 + self._phase)
+        stride = 0.12 * np.sin(2 * np.pi * t / 1.1)
+        swing = np.sin(2 * np.pi * t / 4.0)
+        return [
+            Ellipsoid("shirt", (px, -0.02, pz), (0.21, 0.4, 0.13)),
+            Ellipsoid("skin", (px, -0.52, pz), (0.1, 0.12, 0.11)),
+            Ellipsoid("trousers", (px - 0.09, 0.62, pz + stride), (0.08, 0.39, 0.08)),
+            Ellipsoid("trousers", (px + 0.09, 0.62, pz - stride), (0.08, 0.39, 0.08)),
+            Ellipsoid("skin", (px - 0.27, 0.05 - 0.05 * stride, pz - stride), (0.05, 0.3, 0.05)),
+            Ellipsoid("skin", (px + 0.27, 0.05 + 0.05 * stride, pz + stride), (0.05, 0.3, 0.05)),
+            Ellipsoid("ball", (0.45 * swing, 0.35 - 0.15 * abs(swing),
+                               1.0 - 0.55 * np.cos(2 * np.pi * t / 4.0)), (0.11, 0.11, 0.11)),
+        ]
+
+    def _bbox(self, e: Ellipsoid) -> tuple[slice, slice] | None:
+        (cx, cy, cz), r = e.centre, max(e.radii)
+        if cz - r <= 0.05:
+            return None
+        zmin = cz - r
+        sx = self.width / DEPTH_WIDTH
+        sy = self.height / DEPTH_HEIGHT
+        xs = [(cx - r) / zmin, (cx + r) / zmin, (cx - r) / (cz + r), (cx + r) / (cz + r)]
+        ys = [(cy - r) / zmin, (cy + r) / zmin, (cy - r) / (cz + r), (cy + r) / (cz + r)]
+        u_lo = int(np.floor(min(xs) * FX * sx + CX * sx)) - 1
+        u_hi = int(np.ceil(max(xs) * FX * sx + CX * sx)) + 2
+        v_lo = int(np.floor(min(ys) * FY * sy + CY * sy)) - 1
+        v_hi = int(np.ceil(max(ys) * FY * sy + CY * sy)) + 2
+        u_lo, v_lo = max(u_lo, 0), max(v_lo, 0)
+        u_hi, v_hi = min(u_hi, self.width), min(v_hi, self.height)
+        if u_lo >= u_hi or v_lo >= v_hi:
+            return None
+        return slice(v_lo, v_hi), slice(u_lo, u_hi)
+
+    # -- one frame ---------------------------------------------------------------------------
+    def true_depth(
+        self, index: int
+    ) -> tuple[F32, list[tuple[tuple[slice, slice], F32, Ellipsoid]]]:
+        """Metric z of the scene at frame ``index`` (before sensor effects), and the moving
+        parts' patches (box, z, part) for shading."""
+        t = index / self.fps
+        z = self._static_z.copy()
+        patches = []
+        for part in self.moving_parts(t):
+            box = self._bbox(part)
+            if box is None:
+                continue
+            hit = _ellipsoid_hit(self._a[box], self._b[box], part)
+            region = z[box]
+            np.minimum(region, hit, out=region)
+            patches.append((box, hit, part))
+        return z, patches
+
+    def render(self, index: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
+        """Raw 11-bit depth, RGB video and true metric z of frame ``index``."""
+        z, patches = self.true_depth(index)
+        depth = self.sense(z, index)
+        rgb = self._static_rgb.copy()
+        for box, hit, part in patches:
+            mine = hit <= z[box]
+            if not mine.any():
+                continue
+            zs = hit[mine]
+            (cx, cy, cz), (rx, ry, rz) = part.centre, part.radii
+            # Analytic normal of an ellipsoid: the gradient (p - c) / r^2.
+            n = np.stack([(self._a[box][mine] * zs - cx) / rx**2,
+                          (self._b[box][mine] * zs - cy) / ry**2, (zs - cz) / rz**2], axis=-1)
+            n /= np.sqrt(np.einsum("ij,ij->i", n, n))[:, None]
+            rgb[box][mine] = _shade(ALBEDO[LABEL_IDS[part.label]], n, zs)
+        return depth, rgb, z
+
+    def sense(self, z: F32, index: int) -> npt.NDArray[np.uint16]:
+        """What the Kinect reports for true depth ``z``: raw disparity with its artefacts."""
+        with np.errstate(divide="ignore"):
+            inv_z = np.float32(1.0) / z
+        # IR shadow: seen from the projector (to the right), a point is hidden when some
+        # point to its right lands at or left of it in the projector's image.
+        proj_u = self._u - self._fb * inv_z
+        ahead = np.minimum.accumulate(proj_u[:, ::-1], axis=1)[:, ::-1]
+        shadow = np.zeros(z.shape, dtype=bool)
+        shadow[:, :-1] = proj_u[:, :-1] > ahead[:, 1:] + np.float32(0.25)
+        raw = (inv_z - np.float32(RAW_TO_M_B)) / np.float32(RAW_TO_M_A)
+        edge = np.zeros(z.shape, dtype=bool)
+        jump = np.abs(np.diff(raw, axis=1)) > np.float32(EDGE_JUMP_RAW)
+        edge[:, 1:] = jump
+        edge[:, :-1] |= jump
+        raw += self._noise[index % NOISE_FIELDS]
+        invalid = shadow | ~((z >= MIN_RANGE_M) & (z <= MAX_RANGE_M))
+        invalid |= edge & self._ragged[index % NOISE_FIELDS]
+        invalid[:, self.width - RIGHT_BAND_COLUMNS * self.width // DEPTH_WIDTH:] = True
+        invalid |= self._screen & (z >= self._static_z)  # glossy black: no IR comes back
+        np.clip(raw, 0, RAW_11BIT_INVALID - 1, out=raw)
+        depth = np.rint(raw).astype(np.uint16)
+        depth[invalid] = RAW_11BIT_INVALID
+        return depth
