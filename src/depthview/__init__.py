@@ -24,6 +24,7 @@ from .errors import (
     UnsupportedControl,
 )
 from .frame import DepthFormat, Frame, LedMode, VideoFormat
+from .geometry import KINECT_V1_DEPTH, Intrinsics, PointCloud, point_cloud
 from .palettes import PALETTES
 from .sources import Source
 from .sources import open as open  # noqa: A004 - dv.open mirrors imageio.v3.imopen
@@ -32,13 +33,16 @@ from .units import from_metres, to_metres
 __version__ = "0.1.0"
 
 __all__ = [
+    "KINECT_V1_DEPTH",
     "PALETTES",
     "DepthFormat",
     "DepthviewError",
     "ExportError",
     "Frame",
+    "Intrinsics",
     "LedMode",
     "NotMyFormat",
+    "PointCloud",
     "RecordingError",
     "Source",
     "SourceError",
@@ -51,5 +55,6 @@ __all__ = [
     "from_metres",
     "glview_table",
     "open",
+    "point_cloud",
     "to_metres",
 ]

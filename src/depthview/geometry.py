@@ -1,0 +1,186 @@
+"""Depth frames to 3D points in metres, and point clouds to PLY bytes.
+
+Pure: numpy in, numpy (or bytes) out; no files, no devices. The camera frame is the depth
+camera's: x right, y down, z forward (metres). A pixel (u, v) with depth z becomes
+``((u - cx) / fx * z, (v - cy) / fy * z, z)``. The two factors depend only on the frame
+size and the intrinsics, so they are computed once per (size, intrinsics) and cached;
+unprojecting a frame is then a table gather (``to_metres``) and two multiplies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from ._checks import depth_2d
+from .frame import DepthFormat
+from .units import to_metres
+
+
+@dataclass(frozen=True, slots=True)
+class Intrinsics:
+    """Pinhole intrinsics in pixels. Defaults are the Kinect v1 depth camera's commonly
+    used calibration (Burrus); pass your own from a calibration for better accuracy."""
+
+    fx: float = 594.21
+    fy: float = 591.04
+    cx: float = 339.5
+    cy: float = 242.7
+
+    def __post_init__(self) -> None:
+        for name in ("fx", "fy"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"expected {name} > 0, got {value}")
+        for name in ("cx", "cy"):
+            if not np.isfinite(getattr(self, name)):
+                raise ValueError(f"expected a finite {name}, got {getattr(self, name)}")
+
+
+#: The Kinect v1 depth camera (640x480).
+KINECT_V1_DEPTH = Intrinsics()
+
+
+class PointCloud(NamedTuple):
+    """``points``: (N, 3) float32 metres, or (H, W, 3) with NaN holes when organised.
+    ``colors``: (N, 3) / (H, W, 3) uint8 RGB matching ``points``, or None without video."""
+
+    points: npt.NDArray[np.float32]
+    colors: npt.NDArray[np.uint8] | None
+
+
+@lru_cache(maxsize=16)
+def unprojection_grid(
+    height: int, width: int, intrinsics: Intrinsics = KINECT_V1_DEPTH
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """``((u - cx) / fx, (v - cy) / fy)`` as two read-only (H, W) float32 arrays, cached per
+    (size, intrinsics) so a stream of frames never rebuilds them."""
+    u = (np.arange(width, dtype=np.float64) - intrinsics.cx) / intrinsics.fx
+    v = (np.arange(height, dtype=np.float64) - intrinsics.cy) / intrinsics.fy
+    gx = np.ascontiguousarray(np.broadcast_to(u[None, :], (height, width)), dtype=np.float32)
+    gy = np.ascontiguousarray(np.broadcast_to(v[:, None], (height, width)), dtype=np.float32)
+    gx.flags.writeable = False
+    gy.flags.writeable = False
+    return gx, gy
+
+
+def video_as_rgb(video: npt.NDArray[np.generic], shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
+    """A video frame as (H, W, 3) uint8 RGB: RGB as is, 8-bit IR repeated as grey, 10-bit IR
+    (uint16) scaled to 8 bits. The size must match the depth frame's."""
+    if not isinstance(video, np.ndarray):
+        raise TypeError(f"expected video as a numpy array, got {type(video).__name__}")
+    if (
+        video.shape[:2] != shape
+        or video.ndim not in (2, 3)
+        or (video.ndim == 3 and video.shape[2] != 3)
+    ):
+        raise ValueError(
+            f"expected video of shape {shape} or {(*shape, 3)} matching the depth frame, "
+            f"got {video.shape}"
+        )
+    if video.ndim == 3:
+        if video.dtype != np.uint8:
+            raise ValueError(f"expected RGB video of dtype uint8, got {video.dtype}")
+        return video.astype(np.uint8, copy=False)
+    if video.dtype == np.uint8:
+        grey = video
+    elif video.dtype == np.uint16:
+        grey = (np.minimum(video, 1023) >> 2).astype(np.uint8)
+    else:
+        raise ValueError(f"expected IR video of dtype uint8 or uint16, got {video.dtype}")
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def point_cloud(
+    depth: npt.NDArray[np.uint16],
+    *,
+    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    intrinsics: Intrinsics = KINECT_V1_DEPTH,
+    video: npt.NDArray[np.generic] | None = None,
+    organized: bool = False,
+) -> PointCloud:
+    """Unproject a depth frame to points in metres (x right, y down, z forward).
+
+    Returns a ``PointCloud(points, colors)``: by default only pixels with a reading, as
+    (N, 3) float32 in row-major pixel order; ``organized=True`` keeps the (H, W, 3) grid
+    with NaN where there is no reading. ``colors`` is the video at the same pixels (depth
+    and video are taken as aligned, as on a registered stream), or None without video.
+    """
+    depth = depth_2d(depth)
+    if not isinstance(intrinsics, Intrinsics):
+        raise TypeError(f"expected intrinsics as an Intrinsics, got {type(intrinsics).__name__}")
+    height, width = depth.shape
+    rgb = None if video is None else video_as_rgb(video, (height, width))
+    gx, gy = unprojection_grid(height, width, intrinsics)
+    z = to_metres(depth, depth_format)
+    if organized:
+        points = np.empty((height, width, 3), dtype=np.float32)
+        np.multiply(gx, z, out=points[:, :, 0])
+        np.multiply(gy, z, out=points[:, :, 1])
+        points[:, :, 2] = z
+        return PointCloud(points, rgb)
+    mask = ~np.isnan(z)
+    count = int(np.count_nonzero(mask))
+    points = np.empty((count, 3), dtype=np.float32)
+    zs = z[mask]
+    points[:, 2] = zs
+    np.multiply(gx[mask], zs, out=points[:, 0])
+    np.multiply(gy[mask], zs, out=points[:, 1])
+    colors = None if rgb is None else rgb[mask]
+    return PointCloud(points, colors)
+
+
+def ply_bytes(
+    points: npt.NDArray[np.float32], colors: npt.NDArray[np.uint8] | None = None
+) -> bytes:
+    """A binary little-endian PLY file: ``x y z`` float32 (and ``red green blue`` uchar).
+
+    Organised (H, W, 3) clouds are flattened and their NaN holes left out, since PLY
+    readers expect finite vertices.
+    """
+    if not isinstance(points, np.ndarray) or points.ndim not in (2, 3) or points.shape[-1] != 3:
+        shape = getattr(points, "shape", type(points).__name__)
+        raise ValueError(f"expected points of shape (N, 3) or (H, W, 3), got {shape}")
+    flat = points.reshape(-1, 3)
+    rgb = None
+    if colors is not None:
+        if colors.shape != points.shape or colors.dtype != np.uint8:
+            raise ValueError(
+                f"expected colors of shape {points.shape} and dtype uint8, "
+                f"got {colors.shape} {colors.dtype}"
+            )
+        rgb = colors.reshape(-1, 3)
+    if points.ndim == 3:
+        keep = ~np.isnan(flat).any(axis=1)
+        flat = flat[keep]
+        rgb = None if rgb is None else rgb[keep]
+    fields: list[tuple[str, str]] = [("x", "<f4"), ("y", "<f4"), ("z", "<f4")]
+    if rgb is not None:
+        fields += [("red", "u1"), ("green", "u1"), ("blue", "u1")]
+    vertices = np.empty(len(flat), dtype=np.dtype(fields))
+    vertices["x"], vertices["y"], vertices["z"] = flat[:, 0], flat[:, 1], flat[:, 2]
+    if rgb is not None:
+        vertices["red"], vertices["green"], vertices["blue"] = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    props = "".join(
+        f"property {'float' if kind == '<f4' else 'uchar'} {name}\n" for name, kind in fields
+    )
+    header = (
+        "ply\nformat binary_little_endian 1.0\ncomment depthview point cloud, metres\n"
+        f"element vertex {len(vertices)}\n{props}end_header\n"
+    )
+    return header.encode("ascii") + vertices.tobytes()
+
+
+__all__ = [
+    "KINECT_V1_DEPTH",
+    "Intrinsics",
+    "PointCloud",
+    "ply_bytes",
+    "point_cloud",
+    "unprojection_grid",
+    "video_as_rgb",
+]
