@@ -17,7 +17,9 @@ from .base import CAMERA_FLAGS, Source
 #: Backends in the order they are asked. Cheap, name-keyed ones first.
 BACKENDS: list[tuple[str, str]] = [
     ("demo", "depthview.sources.demo"),
+    ("kinect", "depthview.sources.kinect"),
     ("fakenect", "depthview.sources.fakenect"),
+    ("files", "depthview.sources.files"),
 ]
 
 EXPECTED = (
