@@ -1,0 +1,110 @@
+"""``depthview [view] [SOURCE]``: open the desktop viewer. Wiring only; the viewer lives in
+``depthview.viewer``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import DepthviewError, SourceError
+from ..palettes import PALETTES
+from ..sources import open as open_source
+from ..sources.base import Source
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH such as 1280x480, got {text!r}") from None
+    if w < 16 or h < 16:
+        raise argparse.ArgumentTypeError(f"expected a size of at least 16x16, got {text!r}")
+    return (w, h)
+
+
+def _metres(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected metres such as 0.8, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected metres >= 0, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("view", help="open the viewer window (the default command)")
+    p.add_argument("source", nargs="?", default=None,
+                   help="demo, kinect, kinect:N or a recording folder (default: first "
+                        "Kinect, else the demo)")
+    p.add_argument("--palette", default="glview", choices=PALETTES)
+    p.add_argument("--near", type=_metres, default=None, help="near end of the range, metres")
+    p.add_argument("--far", type=_metres, default=None, help="far end of the range, metres")
+    p.add_argument("--layout", default="both", choices=("both", "depth", "video", "overlay"))
+    p.add_argument("--size", type=_size, default=None, help="window size WxH")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--mirror", action="store_true")
+    p.add_argument("--no-hud", dest="hud", action="store_false")
+    p.add_argument("--frames", type=_positive, default=None,
+                   help="quit after N displayed frames")
+    p.add_argument("--stats", action="store_true",
+                   help="print one JSON line of timing figures last")
+    p.add_argument("--screenshot", type=Path, default=None,
+                   help="save the window to this PNG after the last frame")
+    p.add_argument("--fps", type=float, default=None, help="demo frame rate; 0 reads a recording as fast as it can (ignoring its times)")
+    p.add_argument("--snapshot-dir", type=Path, default=Path.cwd(),
+                   help="where p (snapshot) and R (record) write")
+
+
+def _open(name: str | None, fps: float | None) -> Source:
+    options: dict[str, Any] = {}
+    if fps is not None:
+        options["fps"] = fps
+    if name is not None:
+        if name == "demo":
+            return open_source(name, **options)
+        if fps == 0 and not name.startswith("kinect"):
+            return open_source(name, realtime=False)  # a recording as fast as it reads
+        return open_source(name)
+    try:
+        return open_source("kinect")
+    except SourceError as exc:
+        sys.stderr.write(f"depthview: no Kinect ({exc}); showing the demo\n")
+        return open_source("demo", **options)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..viewer import Layout, ViewerOptions, run_viewer
+
+    if args.near is not None and args.far is not None and not args.near < args.far:
+        raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
+    source = _open(args.source, args.fps)
+    palette = args.palette
+    options = ViewerOptions(
+        palette=palette, near=args.near, far=args.far, layout=Layout.parse(args.layout),
+        size=args.size, fullscreen=args.fullscreen, mirror=args.mirror, hud=args.hud,
+        frames=args.frames, screenshot=args.screenshot, snapshot_dir=args.snapshot_dir,
+        title=f"depthview - {source.name}",
+    )
+    try:
+        stats = run_viewer(source, options)
+    finally:
+        source.close()
+    if args.screenshot is not None:
+        print(f"screenshot: {args.screenshot}", flush=True)
+    if args.stats:
+        print(json.dumps(stats), flush=True)
+    return 0
