@@ -1,0 +1,421 @@
+"""A live Kinect v1 through libfreenect's asynchronous API: ``dv.open("kinect")``,
+``"kinect:1"`` (device index) or ``"kinect:SERIAL"``.
+
+One thread owns ``freenect_process_events_timeout``; the depth and video callbacks copy
+libfreenect's buffers at once (they are reused) and the depth callback publishes a whole
+``Frame`` into a latest-frame slot, so a slow consumer sees fresh frames, never a backlog.
+A stream that goes quiet raises ``SourceTimeout`` after ``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import NotMyFormat, SourceError, SourceTimeout, UnsupportedControl
+from ..frame import TILT_MAX_DEG, TILT_MIN_DEG, DepthFormat, Frame, LedMode, VideoFormat
+from . import _libfreenect as lf
+from .base import CAMERA_FLAGS, Source
+
+OPTIONS = ("depth_format", "video_format", "video", "timeout")
+UDEV_RULE = "/lib/udev/rules.d/60-libfreenect0.5.rules"
+DEPTH_FORMATS = (
+    DepthFormat.RAW_11BIT,
+    DepthFormat.RAW_10BIT,
+    DepthFormat.MM,
+    DepthFormat.REGISTERED,
+)
+VIDEO_FORMATS = (VideoFormat.RGB, VideoFormat.IR_8BIT, VideoFormat.IR_10BIT)
+#: What fakenect can replay without hitting an assert (it has no registration tables).
+FAKENECT_DEPTH = (DepthFormat.RAW_11BIT,)
+FAKENECT_VIDEO = (VideoFormat.RGB,)
+
+
+def _usb_hint() -> str:
+    """Why opening failed: permission (device node not writable) or busy."""
+    nodes = []
+    for vendor in glob.glob("/sys/bus/usb/devices/*/idVendor"):
+        folder = os.path.dirname(vendor)
+        try:
+            with open(vendor) as fv, open(os.path.join(folder, "idProduct")) as fp:
+                ids = (fv.read().strip(), fp.read().strip())
+            if ids[0] == "045e" and ids[1] in ("02ae", "02bf", "02b0", "02ad"):
+                with (
+                    open(os.path.join(folder, "busnum")) as fb,
+                    open(os.path.join(folder, "devnum")) as fd,
+                ):
+                    nodes.append(f"/dev/bus/usb/{int(fb.read()):03d}/{int(fd.read()):03d}")
+        except (OSError, ValueError):
+            continue
+    denied = [n for n in nodes if os.path.exists(n) and not os.access(n, os.R_OK | os.W_OK)]
+    if denied:
+        return (
+            f"permission denied on {denied[0]}: install the udev rule {UDEV_RULE} "
+            "(package libfreenect0.5) and replug, or add yourself to the plugdev group"
+        )
+    return "the Kinect is busy: close the other program using it (e.g. freenect-glview)"
+
+
+class KinectSource(Source):
+    """Depth (and video) from a live Kinect, or from fakenect when the library is fakenect."""
+
+    fps = 30.0
+
+    def __init__(
+        self,
+        device: int | str = 0,
+        *,
+        depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+        video_format: VideoFormat | str | int = VideoFormat.RGB,
+        video: bool = True,
+        timeout: float = 3.0,
+    ) -> None:
+        self.lib = lf.load()
+        lf.check_fakenect_env(self.lib)
+        self.timeout = float(timeout)
+        self._ctx = ctypes.c_void_p()
+        self._dev = ctypes.c_void_p()
+        self._lock = threading.RLock()  # libfreenect calls: event thread vs controls
+        self._cond = threading.Condition()
+        self._latest: Frame | None = None
+        self._ended = False
+        self._error: SourceError | None = None
+        self._stop = threading.Event()
+        self._video: npt.NDArray[Any] | None = None
+        self._count = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.serial: str | None = None
+        try:
+            self.depth_format = DepthFormat.parse(depth_format)
+            self.video_format = (
+                VideoFormat[video_format.upper()]
+                if isinstance(video_format, str)
+                else VideoFormat(video_format)
+            )
+        except (ValueError, KeyError) as exc:
+            raise SourceError(f"expected a depth/video format, got {exc}") from None
+        self._check_formats(self.depth_format, self.video_format)
+        f = self.lib.fn
+        if f("freenect_init")(ctypes.byref(self._ctx), None) < 0:
+            raise SourceError(f"{self.lib.path}: freenect_init failed; is USB available?")
+        try:
+            if self.lib.has("freenect_set_log_level"):
+                f("freenect_set_log_level")(self._ctx, 0)  # FATAL only: we report errors
+            if self.lib.has("freenect_select_subdevices"):
+                f("freenect_select_subdevices")(self._ctx, lf.DEVICE_MOTOR | lf.DEVICE_CAMERA)
+            self._open_device(device)
+            self._depth_cb = lf.FrameCallback(self._on_depth)
+            self._video_cb = lf.FrameCallback(self._on_video)
+            f("freenect_set_depth_callback")(self._dev, self._depth_cb)
+            self._set_depth_mode(self.depth_format)
+            f("freenect_start_depth")(self._dev)
+            self.want_video = bool(video) and self.lib.has("freenect_set_video_mode")
+            if self.want_video:
+                f("freenect_set_video_callback")(self._dev, self._video_cb)
+                self._set_video_mode(self.video_format)
+                f("freenect_start_video")(self._dev)
+        except BaseException:
+            self._teardown()
+            raise
+        self._thread = threading.Thread(target=self._run, name="depthview-kinect", daemon=True)
+        self._thread.start()
+
+    # -- opening --------------------------------------------------------------------------
+    def _open_device(self, device: int | str) -> None:
+        f = self.lib.fn
+        count = int(f("freenect_num_devices")(self._ctx))
+        if count <= 0:
+            raise SourceError(
+                "no Kinect found: plug it in (USB and its own power supply), "
+                "then check `lsusb | grep 045e`"
+            )
+        if isinstance(device, int):
+            if not 0 <= device < count:
+                raise SourceError(
+                    f"kinect:{device}: expected a device index 0..{count - 1}, got {device}"
+                )
+            rc = f("freenect_open_device")(self._ctx, ctypes.byref(self._dev), device)
+            self.index: int | None = device
+            self.serial = self._serials()[device] if device < len(self._serials()) else None
+        else:
+            opener = f("freenect_open_device_by_camera_serial")
+            if opener is None:
+                raise UnsupportedControl(
+                    f"{self.lib.path} cannot open a Kinect by serial; use kinect:INDEX"
+                )
+            rc = opener(self._ctx, ctypes.byref(self._dev), device.encode())
+            self.index, self.serial = None, device
+        if rc < 0 or not self._dev.value:
+            where = f"kinect:{device}"
+            if isinstance(device, str):
+                raise SourceError(f"{where}: no Kinect with that serial (or {_usb_hint()})")
+            raise SourceError(f"{where}: cannot open: {_usb_hint()}")
+        label = f"kinect:{self.index if self.index is not None else self.serial}"
+        self.name = label + (f" ({self.serial})" if self.serial and self.index is not None else "")
+
+    def _serials(self) -> list[str]:
+        return list_serials(self.lib, self._ctx)
+
+    def _check_formats(self, depth: DepthFormat, video: VideoFormat) -> None:
+        if depth not in DEPTH_FORMATS:
+            raise UnsupportedControl(
+                f"expected a depth format of {[d.name for d in DEPTH_FORMATS]}, got {depth.name}"
+            )
+        if video not in VIDEO_FORMATS:
+            raise UnsupportedControl(
+                f"expected a video format of {[v.name for v in VIDEO_FORMATS]}, got {video.name}"
+            )
+        if self.lib.is_fakenect and (depth not in FAKENECT_DEPTH or video not in FAKENECT_VIDEO):
+            raise UnsupportedControl(
+                f"{self.lib.path} (fakenect) replays only 11-bit depth and RGB video, "
+                f"got {depth.name}/{video.name}"
+            )
+
+    def _set_depth_mode(self, fmt: DepthFormat) -> None:
+        f = self.lib.fn
+        mode = f("freenect_find_depth_mode")(lf.RESOLUTION_MEDIUM, int(fmt))
+        if not mode.is_valid or f("freenect_set_depth_mode")(self._dev, mode) < 0:
+            raise UnsupportedControl(f"{self.name}: cannot set depth format {fmt.name}")
+        self._depth_mode = lf.FrameMode.from_buffer_copy(mode)
+
+    def _set_video_mode(self, fmt: VideoFormat) -> None:
+        f = self.lib.fn
+        mode = f("freenect_find_video_mode")(lf.RESOLUTION_MEDIUM, int(fmt))
+        if not mode.is_valid or f("freenect_set_video_mode")(self._dev, mode) < 0:
+            raise UnsupportedControl(f"{self.name}: cannot set video format {fmt.name}")
+        self._video_mode = lf.FrameMode.from_buffer_copy(mode)
+
+    # -- the event thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        tv = lf.Timeval(0, 20_000)
+        process = self.lib.fn("freenect_process_events_timeout")
+        while not self._stop.is_set():
+            with self._lock:
+                rc = process(self._ctx, ctypes.byref(tv))
+            if rc < 0:
+                with self._cond:
+                    if self.lib.is_fakenect:
+                        self._ended = True  # FAKENECT_LOOP=0: the recording is over
+                    else:
+                        self._error = SourceError(
+                            f"{self.name}: the Kinect stopped responding (unplugged?)"
+                        )
+                    self._cond.notify_all()
+                return
+            if self.lib.is_fakenect:
+                time.sleep(0)  # let readers in; fakenect sleeps inside process_events
+
+    def _copy(self, data: int, mode: lf.FrameMode, video: bool) -> npt.NDArray[Any]:
+        h, w = int(mode.height), int(mode.width)
+        if not video or self.video_format is VideoFormat.IR_10BIT:
+            out = np.empty((h, w), dtype=np.uint16)
+        elif self.video_format is VideoFormat.IR_8BIT:
+            out = np.empty((h, w), dtype=np.uint8)
+        else:
+            out = np.empty((h, w, 3), dtype=np.uint8)
+        ctypes.memmove(out.ctypes.data, data, min(out.nbytes, int(mode.bytes)))
+        return out
+
+    def _on_video(self, dev: int, data: int, timestamp: int) -> None:
+        try:
+            self._video = self._copy(data, self._video_mode, True)
+        except Exception as exc:  # never let an exception unwind into C
+            self._error = SourceError(f"{self.name}: video callback failed: {exc}")
+
+    def _on_depth(self, dev: int, data: int, timestamp: int) -> None:
+        try:
+            depth = self._copy(data, self._depth_mode, False)
+            accel, tilt = self._tilt()
+            frame = Frame(
+                depth=depth,
+                video=self._video,
+                depth_format=self.depth_format,
+                video_format=self.video_format if self._video is not None else None,
+                timestamp=time.time(),
+                index=self._count,
+                accel=accel,
+                tilt_deg=tilt,
+                device_timestamp=int(timestamp),
+            )
+            self._count += 1
+            with self._cond:
+                self._latest = frame
+                self._cond.notify_all()
+        except Exception as exc:
+            self._error = SourceError(f"{self.name}: depth callback failed: {exc}")
+
+    def _tilt(self) -> tuple[tuple[float, float, float] | None, float | None]:
+        f = self.lib.fn
+        if not (self.lib.has("freenect_get_tilt_state") and self.lib.has("freenect_get_mks_accel")):
+            return None, None
+        if self.lib.has("freenect_update_tilt_state"):
+            f("freenect_update_tilt_state")(self._dev)
+        state = f("freenect_get_tilt_state")(self._dev)
+        if not state:
+            return None, None
+        x, y, z = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        f("freenect_get_mks_accel")(state, ctypes.byref(x), ctypes.byref(y), ctypes.byref(z))
+        degs = state.contents.tilt_angle / 2.0
+        return (x.value, y.value, z.value), degs
+
+    # -- Source ---------------------------------------------------------------------------
+    def read(self) -> Frame:
+        if self._closed:
+            raise SourceError(f"{self.name}: read after close")
+        deadline = time.monotonic() + self.timeout
+        with self._cond:
+            while self._latest is None:
+                if self._error is not None:
+                    raise self._error
+                if self._ended:
+                    raise StopIteration
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SourceTimeout(
+                        f"{self.name}: expected a frame within {self.timeout:g} s, got none "
+                        "(unplugged, or the stream stopped)"
+                    )
+                self._cond.wait(min(left, 0.1))
+            frame, self._latest = self._latest, None
+        return frame
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        self._teardown()
+
+    def _teardown(self) -> None:
+        f = self.lib.fn
+        with self._lock:
+            if self._dev.value:
+                if not self._ended:  # fakenect's stop calls are harmless; real ones need a dev
+                    f("freenect_stop_depth")(self._dev)
+                    if getattr(self, "want_video", False):
+                        f("freenect_stop_video")(self._dev)
+                f("freenect_close_device")(self._dev)
+                self._dev = ctypes.c_void_p()
+            if self._ctx.value:
+                f("freenect_shutdown")(self._ctx)
+                self._ctx = ctypes.c_void_p()
+
+    # -- controls -------------------------------------------------------------------------
+    def _call(self, name: str, what: str, *args: Any) -> int:
+        fn = self.lib.fn(name)
+        if fn is None:
+            raise UnsupportedControl(f"{self.name}: {self.lib.path} has no {name}, cannot {what}")
+        with self._lock:
+            rc = int(fn(self._dev, *args))
+        if rc < 0:
+            raise SourceError(f"{self.name}: {name} failed ({rc}), cannot {what}")
+        return rc
+
+    def set_tilt(self, degrees: float) -> None:
+        self._call(
+            "freenect_set_tilt_degs", "tilt", float(min(TILT_MAX_DEG, max(TILT_MIN_DEG, degrees)))
+        )
+
+    def set_led(self, mode: LedMode) -> None:
+        self._call("freenect_set_led", "set the LED", int(LedMode(mode)))
+
+    def set_flag(self, flag: str, on: bool) -> None:
+        if flag not in CAMERA_FLAGS:
+            raise ValueError(f"expected a flag of {CAMERA_FLAGS}, got {flag!r}")
+        self._call("freenect_set_flag", f"set {flag}", lf.FLAGS[flag], 1 if on else 0)
+
+    def set_ir_brightness(self, value: int) -> None:
+        self._call(
+            "freenect_set_ir_brightness", "change IR brightness", int(min(50, max(1, value)))
+        )
+
+    def get_ir_brightness(self) -> int:
+        return self._call("freenect_get_ir_brightness", "read IR brightness")
+
+    def set_depth_format(self, fmt: DepthFormat) -> None:
+        fmt = DepthFormat.parse(fmt)
+        self._check_formats(fmt, self.video_format)
+        with self._lock:
+            self.lib.fn("freenect_stop_depth")(self._dev)
+            self._set_depth_mode(fmt)
+            self.depth_format = fmt
+            self.lib.fn("freenect_start_depth")(self._dev)
+
+    def set_video_format(self, fmt: VideoFormat) -> None:
+        fmt = VideoFormat(fmt)
+        self._check_formats(self.depth_format, fmt)
+        if not self.want_video:
+            raise UnsupportedControl(f"{self.name}: video was not started")
+        with self._lock:
+            self.lib.fn("freenect_stop_video")(self._dev)
+            self._video = None
+            self.video_format = fmt
+            self._set_video_mode(fmt)
+            self.lib.fn("freenect_start_video")(self._dev)
+
+
+def list_serials(lib: lf.Library, ctx: ctypes.c_void_p) -> list[str]:
+    """Camera serials of the Kinects found, or [] when the library cannot list them."""
+    lister = lib.fn("freenect_list_device_attributes")
+    if lister is None:
+        return []
+    head = ctypes.POINTER(lf.DeviceAttributes)()
+    if lister(ctx, ctypes.byref(head)) < 0:
+        return []
+    out: list[str] = []
+    node = head
+    while node:
+        raw = node.contents.camera_serial
+        out.append(raw.decode(errors="replace") if raw else "")
+        node = node.contents.next
+    if lib.has("freenect_free_device_attributes"):
+        lib.fn("freenect_free_device_attributes")(head)
+    return out
+
+
+def probe() -> dict[str, Any]:
+    """Kinects found: ``{"library", "count", "serials"}`` (for ``depthview info``)."""
+    lib = lf.load()
+    lf.check_fakenect_env(lib)
+    ctx = ctypes.c_void_p()
+    if lib.fn("freenect_init")(ctypes.byref(ctx), None) < 0:
+        raise SourceError(f"{lib.path}: freenect_init failed; is USB available?")
+    try:
+        if lib.has("freenect_set_log_level"):
+            lib.fn("freenect_set_log_level")(ctx, 0)
+        count = int(lib.fn("freenect_num_devices")(ctx))
+        serials = list_serials(lib, ctx)
+    finally:
+        lib.fn("freenect_shutdown")(ctx)
+    return {"library": lib.path, "fakenect": lib.is_fakenect, "count": count, "serials": serials}
+
+
+def parse_uri(uri: str) -> int | str:
+    """``"kinect"`` -> 0, ``"kinect:1"`` -> 1, ``"kinect:A00361..."`` -> the serial."""
+    if uri == "kinect":
+        return 0
+    if not uri.startswith("kinect:") or len(uri) == len("kinect:"):
+        raise NotMyFormat(f"{uri}: expected 'kinect', 'kinect:INDEX' or 'kinect:SERIAL'")
+    rest = uri[len("kinect:") :]
+    return int(rest) if rest.isdigit() and len(rest) <= 3 else rest
+
+
+def open_source(uri: str, **options: Any) -> KinectSource:
+    """Open a live Kinect; ``NotMyFormat`` for anything not starting with ``kinect``."""
+    device = parse_uri(uri)
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise SourceError(
+            f"{uri}: expected Kinect options {', '.join(OPTIONS)}, got {', '.join(unknown)}"
+        )
+    return KinectSource(device, **options)
