@@ -1,0 +1,103 @@
+"""``depthview info [SOURCE]``: the Kinects found, or what a recording holds."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+from typing import Any
+
+from ..errors import DepthviewError, SourceError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("info", help="list Kinects, or describe a recording or source")
+    p.add_argument("source", nargs="?", default=None, help="recording folder, file or kinect")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _kinects() -> dict[str, Any]:
+    from ..sources import kinect
+
+    found = kinect.probe()
+    serials = found["serials"]
+    devices = [
+        {"index": i, "serial": serials[i] if i < len(serials) else None}
+        for i in range(found["count"])
+    ]
+    return {"library": found["library"], "count": found["count"], "devices": devices}
+
+
+def _recording(uri: str) -> dict[str, Any]:
+    import warnings
+
+    from .. import open as dv_open
+    from ..fakenect_format import KIND_ACCEL, KIND_VIDEO
+    from ..sources.fakenect import RecordingSource
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        src = dv_open(uri, realtime=False) if os.path.exists(uri) else dv_open(uri)
+    info: dict[str, Any] = {"source": src.name, "kind": type(src).__name__}
+    if isinstance(src, RecordingSource):
+        ix = src.index
+        times = [ix.entries[f.depth].unix_time for f in ix.frames]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        broken = []
+        for i in range(len(src)):  # read every frame once: catches missing/truncated files
+            try:
+                src.frame_at(i)
+            except SourceError as exc:
+                broken.append(str(exc))
+        info.update(
+            frames=len(src),
+            duration_s=round(src.duration, 6),
+            mean_interval_ms=round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
+            worst_interval_ms=round(1000 * max(gaps), 3) if gaps else None,
+            depth_format=src.depth_format.name,
+            video_frames=sum(e.kind == KIND_VIDEO for e in ix.entries),
+            accel_records=sum(e.kind == KIND_ACCEL for e in ix.entries),
+            unreadable_lines=len(ix.bad_lines),
+            broken_frames=len(broken),
+        )
+        if broken:
+            info["first_broken"] = broken[0]
+    elif src.seekable:
+        frame = src.read()
+        info.update(
+            frames=len(src),
+            depth_format=frame.depth_format.name,
+            shape=list(frame.depth.shape),
+            video=frame.video is not None,
+        )
+    info["warnings"] = [str(w.message) for w in caught]
+    src.close()
+    return info
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.source is None:
+        try:
+            info = _kinects()
+        except DepthviewError as exc:
+            raise DepthviewError(f"cannot look for Kinects: {exc}") from None
+    elif args.source.startswith("kinect"):
+        info = _kinects()
+    else:
+        info = _recording(args.source)
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    if "count" in info and "devices" in info:
+        print(f"{info['count']} Kinect(s) found via {info['library']}")
+        if not info["count"]:
+            print("  none: plug the Kinect in (USB and its own power supply)")
+        for d in info["devices"]:
+            print(f"  kinect:{d['index']}  serial {d['serial'] or 'unknown'}")
+        return 0
+    for key, value in info.items():
+        if key == "warnings" and not value:
+            continue
+        print(f"{key:>18}: {value}")
+    return 0
