@@ -26,6 +26,7 @@ from .errors import (
 from .frame import DepthFormat, Frame, LedMode, VideoFormat
 from .geometry import KINECT_V1_DEPTH, Intrinsics, PointCloud, point_cloud
 from .palettes import PALETTES
+from .recording import RecordingSummary, RecordingWriter, record
 from .sources import Source
 from .sources import open as open  # noqa: A004 - dv.open mirrors imageio.v3.imopen
 from .units import from_metres, to_metres
@@ -44,6 +45,8 @@ __all__ = [
     "NotMyFormat",
     "PointCloud",
     "RecordingError",
+    "RecordingSummary",
+    "RecordingWriter",
     "Source",
     "SourceError",
     "SourceTimeout",
@@ -56,5 +59,6 @@ __all__ = [
     "glview_table",
     "open",
     "point_cloud",
+    "record",
     "to_metres",
 ]

@@ -1,0 +1,60 @@
+"""``depthview record SOURCE OUT``: record a source into a fakenect folder any libfreenect
+program can replay. Ctrl-C or SIGTERM ends it cleanly; a one-line summary is printed last."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from ..recording import Mode, record
+from ..sources import open as open_source
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("record", help="record a source as a libfreenect (fakenect) recording")
+    p.add_argument("source", help="'demo', 'kinect', 'kinect:N' or a recording folder")
+    p.add_argument("out", help="folder to write (must be new or empty)")
+    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--seconds", type=float, default=None, help="stop after S seconds")
+    p.add_argument("--depth-only", action="store_true", help="leave the video out")
+    p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--append", action="store_true", help="add to an existing recording")
+    group.add_argument("--overwrite", action="store_true", help="replace an existing recording")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.frames is not None and args.frames < 0:
+        sys.stderr.write(f"depthview record: error: --frames: expected >= 0, got {args.frames}\n")
+        return 2
+    if args.seconds is not None and not args.seconds >= 0:
+        sys.stderr.write(f"depthview record: error: --seconds: expected >= 0, got {args.seconds}\n")
+        return 2
+    mode: Mode = "append" if args.append else "overwrite" if args.overwrite else "new"
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with open_source(args.source) as source:
+            summary = record(
+                source,
+                args.out,
+                frames=args.frames,
+                seconds=args.seconds,
+                depth_only=args.depth_only,
+                mode=mode,
+                stop=stop,
+                fsync=args.fsync,
+            )
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    print(summary, flush=True)
+    return 0

@@ -1,0 +1,413 @@
+"""Write recordings in libfreenect's fakenect format, which any libfreenect program can
+replay through fakenect (``FAKENECT_PATH=folder``) and ``dv.open(folder)`` reads back.
+
+Per frame, in this order: ``r-<unix time>-<device ts>.ppm`` (RGB, unless depth-only or no
+video), ``a-....dump`` (the 12-byte tilt state, when the frame has an accelerometer reading
+or tilt), ``d-....pgm`` (raw 11-bit depth, uint16 little-endian). A line goes into
+INDEX.txt only after its file is completely written, and INDEX.txt is flushed after every
+frame, so whatever stops the recording (Ctrl-C, a full disk, a crash) leaves an index that
+names only complete files. Writing happens on a thread behind a bounded queue so a viewer
+never waits on the disk; frames that do not fit are dropped and counted, never silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+
+from .errors import RecordingError
+from .fakenect_format import (
+    DEPTH_HEADER,
+    DEVICE_JSON,
+    INDEX_NAME,
+    KIND_ACCEL,
+    KIND_DEPTH,
+    KIND_VIDEO,
+    VIDEO_HEADER,
+    TiltState,
+    entry_name,
+    pack_tilt_state,
+    parse_index_line,
+)
+from .frame import (
+    ACCEL_COUNTS_PER_G,
+    DEPTH_HEIGHT,
+    DEPTH_WIDTH,
+    GRAVITY,
+    DepthFormat,
+    Frame,
+)
+from .sources.base import Source
+
+Mode = Literal["new", "append", "overwrite"]
+MODES = ("new", "append", "overwrite")
+#: Frame timestamps below this are taken as seconds since the start (the demo), not unix time.
+_UNIX_EPOCH_GUESS = 1e8
+#: The Kinect's frame clock ticks at about 60 MHz; used when a frame has no device timestamp.
+_DEVICE_CLOCK_HZ = 60_000_000
+_STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingSummary:
+    """What a recording holds: indexed frames, their time span, bytes written, drops."""
+
+    path: Path
+    frames: int
+    seconds: float
+    bytes: int
+    dropped: int
+
+    def __str__(self) -> str:
+        mb = self.bytes / 1e6
+        return (
+            f"recorded {self.frames} frames, {self.seconds:.2f} s, {mb:.1f} MB to {self.path}"
+            f" ({self.dropped} dropped)"
+        )
+
+
+def tilt_state_of(frame: Frame) -> TiltState | None:
+    """The raw tilt state fakenect replays for this frame (m/s^2 -> 819 counts per g, degrees
+    -> half degrees), or None when the frame has neither accelerometer nor tilt."""
+    if frame.accel is None and frame.tilt_deg is None:
+        return None
+    ax, ay, az = frame.accel if frame.accel is not None else (0.0, 0.0, 0.0)
+    k = ACCEL_COUNTS_PER_G / GRAVITY
+
+    def counts(a: float) -> int:
+        return int(np.clip(round(a * k), -32768, 32767))
+
+    tilt = frame.tilt_deg
+    angle = (
+        -128 if tilt is None or not np.isfinite(tilt) else int(np.clip(round(tilt * 2), -60, 60))
+    )
+    return TiltState(counts(ax), counts(ay), counts(az), angle, 0)
+
+
+def check_replayable(frame: Frame, depth_only: bool) -> None:
+    """Refuse frames fakenect cannot replay: it copies 640x480 raw 11-bit depth and RGB."""
+    if frame.depth_format is not DepthFormat.RAW_11BIT:
+        raise RecordingError(
+            f"fakenect recordings hold raw 11-bit depth (libfreenect converts to mm on replay): "
+            f"expected RAW_11BIT frames, got {frame.depth_format.name}; switch the source to "
+            "11-bit depth"
+        )
+    if frame.depth.shape != (DEPTH_HEIGHT, DEPTH_WIDTH) or frame.depth.dtype != np.uint16:
+        raise RecordingError(
+            f"fakenect replays 640x480 frames: expected depth (480, 640) uint16, got "
+            f"{frame.depth.shape} {frame.depth.dtype}"
+        )
+    if frame.video is not None and not depth_only:
+        shape = (DEPTH_HEIGHT, DEPTH_WIDTH, 3)
+        if frame.video.shape != shape or frame.video.dtype != np.uint8:
+            raise RecordingError(
+                f"fakenect replays 640x480 RGB video: expected video {shape} uint8, got "
+                f"{frame.video.shape} {frame.video.dtype} (IR or high resolution); "
+                "record with depth_only=True (--depth-only)"
+            )
+
+
+def _write_all(fd: int, chunks: list[bytes | memoryview]) -> int:
+    """Write every byte (os.writev may write less than asked); return the count."""
+    total = sum(len(c) for c in chunks)
+    done = os.writev(fd, chunks)
+    if done < total:
+        rest = b"".join(bytes(c) for c in chunks)[done:]
+        while rest:
+            n = os.write(fd, rest)
+            if n <= 0:
+                raise OSError(errno.ENOSPC, "short write")
+            rest = rest[n:]
+    return total
+
+
+class RecordingWriter:
+    """Writes frames to a fakenect recording folder on its own thread.
+
+    ``mode``: ``"new"`` (the folder must not exist or be empty), ``"append"`` (add to an
+    existing recording), ``"overwrite"`` (delete the recording files that are there first).
+    ``on_full``: what ``write`` does when the queue is full: ``"drop"`` (count and go on, for
+    a live display) or ``"block"`` (wait, for recordings and finite sources). A write error
+    (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
+    ``RecordingError``, and INDEX.txt still names only complete files.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mode: Mode = "new",
+        depth_only: bool = False,
+        queue_size: int = 32,
+        on_full: Literal["drop", "block"] = "drop",
+        fsync: bool = False,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
+        self.path = Path(path)
+        self.depth_only = depth_only
+        self.on_full = on_full
+        self.fsync = fsync
+        self.frames = 0
+        self.bytes = 0
+        self.dropped = 0
+        self._first_time: float | None = None
+        self._last_time = 0.0
+        self._start_wall = time.time()
+        self._error: RecordingError | None = None
+        self._closed = False
+        self._index_fd = self._prepare(mode)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, queue_size))
+        self._thread = threading.Thread(target=self._run, name="depthview-recorder", daemon=True)
+        self._thread.start()
+
+    # -- folder -------------------------------------------------------------------------
+    def _fail(self, what: str, exc: OSError) -> RecordingError:
+        reason = (
+            "disk full"
+            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+            else (exc.strerror or str(exc))
+        )
+        return RecordingError(f"{what}: {reason}; the recording so far stays valid")
+
+    def _prepare(self, mode: Mode) -> int:
+        folder = self.path
+        index = folder / INDEX_NAME
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            existing = list(folder.iterdir())
+            if existing and mode == "new":
+                raise RecordingError(
+                    f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
+                    "use --append or --overwrite (mode='append'/'overwrite')"
+                )
+            if mode == "overwrite":
+                for entry in existing:
+                    if entry.name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(entry.name):
+                        entry.unlink()
+            fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except RecordingError:
+            raise
+        except OSError as exc:
+            raise RecordingError(f"{folder}: cannot record there ({exc.strerror or exc})") from None
+        if mode == "append":
+            self._continue_index(fd, index)
+        return fd
+
+    def _continue_index(self, fd: int, index: Path) -> None:
+        """Cut a half-written last line, and continue times after the last entry."""
+        data = index.read_bytes()
+        if data and not data.endswith(b"\n"):
+            os.ftruncate(fd, data.rfind(b"\n") + 1)
+            data = data[: data.rfind(b"\n") + 1]
+        for line in data.splitlines()[::-1]:
+            with contextlib.suppress(Exception):
+                self._last_time = parse_index_line(line).unix_time
+                break
+
+    # -- writing ------------------------------------------------------------------------
+    def write(self, frame: Frame) -> bool:
+        """Queue a frame; False when it was dropped (queue full). Raises the writer's
+        ``RecordingError`` once it has failed, and refuses frames fakenect cannot replay."""
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise RecordingError(f"{self.path}: the recording is closed")
+        check_replayable(frame, self.depth_only)
+        try:
+            self._queue.put(frame, block=self.on_full == "block")
+        except queue.Full:
+            self.dropped += 1
+            return False
+        return True
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if self._error is not None:
+                continue  # drain without writing after a failure
+            assert isinstance(item, Frame)
+            try:
+                self._write_frame(item)
+            except RecordingError as exc:
+                self._error = exc
+
+    def _unix_time(self, frame: Frame) -> float:
+        t = frame.timestamp
+        if not (np.isfinite(t) and t >= _UNIX_EPOCH_GUESS):
+            t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
+        t = round(t, 6)
+        if t <= self._last_time:  # names must be unique and times must not run backwards
+            t = round(self._last_time + 1e-6, 6)
+        self._last_time = t
+        return t
+
+    def _write_frame(self, frame: Frame) -> None:
+        t = self._unix_time(frame)
+        if self._first_time is None:
+            self._first_time = t
+        ts = frame.device_timestamp
+        if ts is None:
+            ts = int((t - self._first_time) * _DEVICE_CLOCK_HZ)
+        ts &= 0xFFFFFFFF
+        # Video and tilt first, depth last: readers (depthview's, and programs polling the
+        # tilt state in fakenect's depth callback) pair a depth frame with what precedes it.
+        records: list[tuple[str, list[bytes | memoryview]]] = []
+        if frame.video is not None and not self.depth_only:
+            video = np.ascontiguousarray(frame.video, dtype=np.uint8)
+            records.append((entry_name(KIND_VIDEO, t, ts), [VIDEO_HEADER, video.data.cast("B")]))
+        state = tilt_state_of(frame)
+        if state is not None:
+            records.append((entry_name(KIND_ACCEL, t, ts), [pack_tilt_state(state)]))
+        depth = np.ascontiguousarray(frame.depth, dtype="<u2")
+        records.append((entry_name(KIND_DEPTH, t, ts), [DEPTH_HEADER, depth.data.cast("B")]))
+        lines = []
+        for name, chunks in records:
+            self.bytes += self._write_file(name, chunks)
+            lines.append(name + "\n")
+        self._append_index("".join(lines).encode("ascii"))
+        self.frames += 1
+
+    def _write_file(self, name: str, chunks: list[bytes | memoryview]) -> int:
+        target = self.path / name
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as exc:
+            raise self._fail(f"{target}: cannot create", exc) from None
+        try:
+            n = _write_all(fd, chunks)
+            if self.fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                target.unlink()  # a partial file is never indexed; don't leave it either
+            raise self._fail(f"{target}: cannot write", exc) from None
+        os.close(fd)
+        return n
+
+    def _append_index(self, data: bytes) -> None:
+        size = os.fstat(self._index_fd).st_size
+        try:
+            _write_all(self._index_fd, [data])
+            if self.fsync:
+                os.fsync(self._index_fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._index_fd, size)  # no half line
+            raise self._fail(f"{self.path / INDEX_NAME}: cannot append", exc) from None
+        self.bytes += len(data)
+
+    # -- ending -------------------------------------------------------------------------
+    @property
+    def error(self) -> RecordingError | None:
+        """The failure that stopped the writer, if any."""
+        return self._error
+
+    def summary(self) -> RecordingSummary:
+        """Frames indexed so far, their time span, bytes written and frames dropped."""
+        span = 0.0 if self._first_time is None else self._last_time - self._first_time
+        return RecordingSummary(self.path, self.frames, span, self.bytes, self.dropped)
+
+    def close(self) -> RecordingSummary:
+        """Write what is queued, close INDEX.txt and return the summary; raises the writer's
+        ``RecordingError`` if it failed. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_STOP)
+            self._thread.join()
+            os.close(self._index_fd)
+        if self._error is not None:
+            raise self._error
+        return self.summary()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            with contextlib.suppress(RecordingError):
+                self.close()
+
+
+def _is_entry_name(name: str) -> bool:
+    try:
+        parse_index_line(name)
+    except Exception:
+        return False
+    return True
+
+
+def record(
+    source_or_frames: Source | Iterable[Frame],
+    out: str | os.PathLike[str],
+    *,
+    frames: int | None = None,
+    seconds: float | None = None,
+    depth_only: bool = False,
+    mode: Mode = "new",
+    stop: threading.Event | None = None,
+    fsync: bool = False,
+) -> RecordingSummary:
+    """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
+
+    Ends after ``frames`` frames, ``seconds`` of wall time, at the end of the source, when
+    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid.
+    Raises ``RecordingError`` when the folder cannot be written (the frames indexed before
+    the failure stay replayable).
+    """
+    if frames is not None and frames < 0:
+        raise RecordingError(f"expected frames >= 0, got {frames}")
+    if seconds is not None and not seconds >= 0:
+        raise RecordingError(f"expected seconds >= 0, got {seconds}")
+    live = isinstance(source_or_frames, Source) and not source_or_frames.seekable
+    writer = RecordingWriter(
+        out, mode=mode, depth_only=depth_only, on_full="drop" if live else "block", fsync=fsync
+    )
+    start = time.monotonic()
+    try:
+        for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
+            if seconds is not None and time.monotonic() - start >= seconds:
+                break
+            if stop is not None and stop.is_set():
+                break
+            writer.write(frame)
+            if frames is not None and count >= frames:
+                break
+    except KeyboardInterrupt:
+        pass
+    except RecordingError:
+        with contextlib.suppress(RecordingError):
+            writer.close()
+        raise
+    return writer.close()
+
+
+__all__ = [
+    "MODES",
+    "RecordingSummary",
+    "RecordingWriter",
+    "check_replayable",
+    "record",
+    "tilt_state_of",
+]
