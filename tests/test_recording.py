@@ -1,0 +1,288 @@
+"""The fakenect writer: bytes on disk, replay through Debian's real fakenect library and
+depthview's reader, refusals, full disk, append/overwrite, drops and signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from depthview.errors import RecordingError
+from depthview.frame import DepthFormat, Frame, VideoFormat
+from depthview.recording import RecordingWriter, record
+
+FAKENECT_LIB = Path("/usr/lib/x86_64-linux-gnu/fakenect/libfreenect.so.0.5")
+PERSON = Path("/work/shared/data/kinect-v1-person")
+PY = sys.executable
+NAME = re.compile(r"[dra]-[0-9]+\.[0-9]{6}-[0-9]+\.(pgm|ppm|dump)")
+
+needs_fakenect = pytest.mark.skipif(not FAKENECT_LIB.exists(), reason="no Debian fakenect")
+
+# Replays FAKENECT_PATH through dv.open("kinect") on Debian's fakenect and saves what came.
+REPLAY = """
+import sys, numpy as np, depthview as dv
+depth, video = [], []
+with dv.open("kinect") as src:
+    for f in src:
+        depth.append(f.depth.copy())
+        if f.video is not None:
+            video.append(f.video.copy())
+np.savez(sys.argv[1], depth=np.array(depth), video=np.array(video))
+"""
+
+
+def demo_frames(n: int, seed: int = 3) -> list[Frame]:
+    with dv.open("demo", fps=0, frames=n, seed=seed) as src:
+        return list(src)
+
+
+def replay_with_fakenect(folder: Path, tmp_path: Path) -> dict[str, np.ndarray]:
+    env = dict(
+        os.environ,
+        DEPTHVIEW_LIBFREENECT=str(FAKENECT_LIB),
+        FAKENECT_PATH=str(folder),
+        FAKENECT_LOOP="0",
+    )
+    out = tmp_path / "replay.npz"
+    proc = subprocess.run(
+        [PY, "-c", REPLAY, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with np.load(out) as data:
+        return {k: data[k] for k in data.files}
+
+
+def test_files_are_fakenect_format(tmp_path: Path) -> None:
+    frames = demo_frames(3)
+    summary = record(frames, tmp_path / "rec")
+    assert (summary.frames, summary.dropped) == (3, 0)
+    lines = (tmp_path / "rec" / "INDEX.txt").read_text().splitlines()
+    assert [line[0] for line in lines] == ["r", "a", "d"] * 3
+    assert all(NAME.fullmatch(line) for line in lines)
+    pgm = (tmp_path / "rec" / lines[2]).read_bytes()
+    assert pgm[:17] == b"P5 640 480 65535\n" and len(pgm) == 17 + 640 * 480 * 2
+    np.testing.assert_array_equal(np.frombuffer(pgm[17:], "<u2").reshape(480, 640), frames[0].depth)
+    ppm = (tmp_path / "rec" / lines[0]).read_bytes()
+    assert ppm[:15] == b"P6 640 480 255\n" and len(ppm) == 15 + 640 * 480 * 3
+    dump = (tmp_path / "rec" / lines[1]).read_bytes()
+    x, y, z, angle, status = [*np.frombuffer(dump[:6], "<i2").tolist(), dump[6], dump[8]]
+    accel = frames[0].accel
+    assert accel is not None
+    assert [x, y, z] == [round(a * 819 / 9.80665) for a in accel]
+    assert angle == 0 and status == 0
+    total = sum((tmp_path / "rec" / n).stat().st_size for n in lines)
+    assert summary.bytes == total + len("".join(line + "\n" for line in lines))
+
+
+def test_round_trip_through_depthview_reader(tmp_path: Path) -> None:
+    frames = demo_frames(6)
+    record(frames, tmp_path / "rec")
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        back = list(src)
+    assert len(back) == 6
+    for a, b in zip(frames, back, strict=True):
+        np.testing.assert_array_equal(a.depth, b.depth)
+        assert b.video is not None and a.video is not None
+        np.testing.assert_array_equal(a.video, b.video)
+        assert a.accel is not None and b.accel is not None
+        np.testing.assert_allclose(a.accel, b.accel, atol=9.80665 / 819)
+        assert b.tilt_deg == 0.0
+        assert b.device_timestamp == a.device_timestamp
+    # demo times are seconds since start: kept as offsets from the recording's start
+    np.testing.assert_allclose(np.diff([f.timestamp for f in back]), 1 / 30, atol=2e-6)
+
+
+@needs_fakenect
+def test_replay_through_real_fakenect(tmp_path: Path) -> None:
+    frames = demo_frames(8, seed=5)
+    record(frames, tmp_path / "rec")
+    got = replay_with_fakenect(tmp_path / "rec", tmp_path)
+    assert got["depth"].shape == (8, 480, 640)
+    for i, frame in enumerate(frames):
+        assert np.array_equal(got["depth"][i], frame.depth), f"depth frame {i} differs"
+    np.testing.assert_array_equal(got["video"], np.array([f.video for f in frames]))
+
+
+def test_re_recording_a_recording_keeps_times(tmp_path: Path) -> None:
+    with dv.open(str(PERSON), realtime=False) as src:
+        original = list(src)
+        record(original, tmp_path / "rec")
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        back = list(src)
+    assert len(back) == len(original) == 20
+    for a, b in zip(original, back, strict=True):
+        np.testing.assert_array_equal(a.depth, b.depth)
+        assert abs(a.timestamp - b.timestamp) < 1e-6
+
+
+def test_refuses_what_fakenect_cannot_replay(tmp_path: Path) -> None:
+    depth = np.zeros((480, 640), np.uint16)
+    with pytest.raises(RecordingError, match="expected RAW_11BIT frames, got MM"):
+        record([Frame(depth, depth_format=DepthFormat.MM)], tmp_path / "a")
+    with pytest.raises(RecordingError, match=r"expected depth \(480, 640\) uint16"):
+        record([Frame(np.zeros((240, 320), np.uint16))], tmp_path / "b")
+    ir = np.zeros((480, 640), np.uint8)
+    with pytest.raises(RecordingError, match="--depth-only"):
+        record([Frame(depth, video=ir, video_format=VideoFormat.IR_8BIT)], tmp_path / "c")
+    summary = record([Frame(depth, video=ir)], tmp_path / "d", depth_only=True)
+    assert summary.frames == 1
+    assert [p.name[0] for p in (tmp_path / "d").iterdir() if p.name != "INDEX.txt"] == ["d"]
+
+
+def test_modes(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    record(demo_frames(2), out)
+    with pytest.raises(RecordingError, match="expected an empty or new folder"):
+        record(demo_frames(1), out)
+    record(demo_frames(3), out, mode="append")
+    with dv.open(str(out), realtime=False) as src:
+        assert len(src) == 5
+    (out / "notes.txt").write_text("keep me")
+    record(demo_frames(1), out, mode="overwrite")
+    with dv.open(str(out), realtime=False) as src:
+        assert len(src) == 1
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert len(list(out.glob("[dra]-*"))) == 3
+
+
+def test_unwritable_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RecordingError, match="cannot record there"):
+        record(demo_frames(1), tmp_path / "file" / "rec")
+    proc = subprocess.run(
+        [PY, "-m", "depthview", "record", "demo", str(tmp_path / "file" / "r"), "--frames", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "cannot record there" in proc.stderr
+
+
+# Records 20 demo frames with the file size limited to about 4.5 frames' worth of one file.
+FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (700_000, 700_000))
+from depthview.cli import main
+sys.exit(main(["record", "demo", sys.argv[1], "--frames", "20"]))
+"""
+
+
+def test_full_disk_keeps_what_was_indexed(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    # the limit is below an RGB file's size (921,615 bytes): the first video file fails
+    proc = subprocess.run(
+        [PY, "-c", FULL_DISK, str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "disk full" in proc.stderr and proc.stderr.count("\n") == 1
+    lines = (out / "INDEX.txt").read_text().splitlines()
+    for line in lines:
+        size = (out / line).stat().st_size
+        assert size in (12, 17 + 640 * 480 * 2, 15 + 640 * 480 * 3), line
+    assert not any(p.name.startswith("r-") for p in out.iterdir())  # the partial file is gone
+
+
+FULL_DISK_DEPTH = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+import dataclasses
+import depthview as dv
+frames = list(dv.open("demo", fps=0, frames=12, seed=9))
+# Depth files (614,417 bytes) fit under the limit, RGB files (921,615) do not: the first
+# five frames have no video, so the "disk" fills on frame 6's video file.
+frames[:5] = [dataclasses.replace(f, video=None) for f in frames[:5]]
+resource.setrlimit(resource.RLIMIT_FSIZE, (700_000, 700_000))
+from depthview.recording import record
+try:
+    record(frames, sys.argv[1])
+except dv.RecordingError as exc:
+    print(exc)
+    sys.exit(2)
+"""
+
+
+@needs_fakenect
+def test_cut_short_index_replays_to_last_indexed_frame(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    proc = subprocess.run(
+        [PY, "-c", FULL_DISK_DEPTH, str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2 and "disk full" in proc.stdout
+    data = (out / "INDEX.txt").read_bytes()
+    assert data.endswith(b"\n")
+    lines = data.decode().splitlines()
+    depth_lines = [line for line in lines if line.startswith("d-")]
+    assert len(depth_lines) == 5 and len(lines) == 10
+    assert not any(p.name.startswith("r-") for p in out.iterdir())
+    expected = demo_frames(12, seed=9)
+    with dv.open(str(out), realtime=False) as src:
+        back = list(src)
+    assert len(back) == len(depth_lines)
+    got = replay_with_fakenect(out, tmp_path)
+    assert len(got["depth"]) == len(depth_lines)
+    for i, b in enumerate(back):
+        np.testing.assert_array_equal(b.depth, expected[i].depth)
+        np.testing.assert_array_equal(got["depth"][i], expected[i].depth)
+
+
+def test_drops_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    frames = demo_frames(10)
+    slow = RecordingWriter._write_frame
+
+    def slow_write(self: RecordingWriter, frame: Frame) -> None:
+        time.sleep(0.05)
+        slow(self, frame)
+
+    monkeypatch.setattr(RecordingWriter, "_write_frame", slow_write)
+    with RecordingWriter(tmp_path / "rec", queue_size=1, on_full="drop") as writer:
+        accepted = [writer.write(f) for f in frames]
+    summary = writer.summary()
+    assert summary.dropped == accepted.count(False) > 0
+    assert summary.frames == accepted.count(True)
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        assert len(src) == summary.frames
+
+
+def test_sigterm_ends_cleanly_with_summary(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    proc = subprocess.Popen(
+        [PY, "-m", "depthview", "record", "demo", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        index = out / "INDEX.txt"
+        if index.exists() and index.read_text().count("d-") >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert re.fullmatch(r"recorded (\d+) frames, .* \(0 dropped\)\n", stdout), stdout
+    n = int(stdout.split()[1])
+    with dv.open(str(out), realtime=False) as src:
+        assert len(src) == n >= 3
+
+
+def test_summary_json_like_fields(tmp_path: Path) -> None:
+    summary = record(demo_frames(2), tmp_path / "rec")
+    assert json.dumps([summary.frames, summary.dropped]) == "[2, 0]"
+    assert summary.seconds == pytest.approx(1 / 30, abs=2e-6)
