@@ -47,9 +47,12 @@ def _positive(text: str) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("view", help="open the viewer window (the default command)")
-    p.add_argument("source", nargs="?", default=None,
-                   help="demo, kinect, kinect:N or a recording folder (default: first "
-                        "Kinect, else the demo)")
+    p.add_argument(
+        "source",
+        nargs="?",
+        default=None,
+        help="demo, kinect, kinect:N or a recording folder (default: first Kinect, else the demo)",
+    )
     p.add_argument("--palette", default="glview", choices=PALETTES)
     p.add_argument("--near", type=_metres, default=None, help="near end of the range, metres")
     p.add_argument("--far", type=_metres, default=None, help="far end of the range, metres")
@@ -58,15 +61,28 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--mirror", action="store_true")
     p.add_argument("--no-hud", dest="hud", action="store_false")
-    p.add_argument("--frames", type=_positive, default=None,
-                   help="quit after N displayed frames")
-    p.add_argument("--stats", action="store_true",
-                   help="print one JSON line of timing figures last")
-    p.add_argument("--screenshot", type=Path, default=None,
-                   help="save the window to this PNG after the last frame")
-    p.add_argument("--fps", type=float, default=None, help="demo frame rate; 0 reads a recording as fast as it can (ignoring its times)")
-    p.add_argument("--snapshot-dir", type=Path, default=Path.cwd(),
-                   help="where p (snapshot) and R (record) write")
+    p.add_argument("--frames", type=_positive, default=None, help="quit after N displayed frames")
+    p.add_argument(
+        "--stats", action="store_true", help="print one JSON line of timing figures last"
+    )
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        help="save the window to this PNG after the last frame",
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="demo frame rate; 0 reads a recording as fast as it can",
+    )
+    p.add_argument(
+        "--snapshot-dir",
+        type=Path,
+        default=Path.cwd(),
+        help="where p (snapshot) and R (record) write",
+    )
 
 
 def _open(name: str | None, fps: float | None) -> Source:
@@ -94,9 +110,17 @@ def run(args: argparse.Namespace) -> int:
     source = _open(args.source, args.fps)
     palette = args.palette
     options = ViewerOptions(
-        palette=palette, near=args.near, far=args.far, layout=Layout.parse(args.layout),
-        size=args.size, fullscreen=args.fullscreen, mirror=args.mirror, hud=args.hud,
-        frames=args.frames, screenshot=args.screenshot, snapshot_dir=args.snapshot_dir,
+        palette=palette,
+        near=args.near,
+        far=args.far,
+        layout=Layout.parse(args.layout),
+        size=args.size,
+        fullscreen=args.fullscreen,
+        mirror=args.mirror,
+        hud=args.hud,
+        frames=args.frames,
+        screenshot=args.screenshot,
+        snapshot_dir=args.snapshot_dir,
         title=f"depthview - {source.name}",
     )
     try:

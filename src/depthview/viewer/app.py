@@ -8,6 +8,7 @@ a frame is allocated per frame unless the window is rotated by the accelerometer
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import statistics
@@ -33,8 +34,15 @@ from .reader import FrameReader
 
 Surface = Any  # pygame.Surface
 
-LED_KEYS = {0: LedMode.OFF, 1: LedMode.GREEN, 2: LedMode.RED, 3: LedMode.YELLOW,
-            4: LedMode.BLINK_GREEN, 5: LedMode.BLINK_GREEN, 6: LedMode.BLINK_RED_YELLOW}
+LED_KEYS = {
+    0: LedMode.OFF,
+    1: LedMode.GREEN,
+    2: LedMode.RED,
+    3: LedMode.YELLOW,
+    4: LedMode.BLINK_GREEN,
+    5: LedMode.BLINK_GREEN,
+    6: LedMode.BLINK_RED_YELLOW,
+}
 VIDEO_FORMATS = (VideoFormat.RGB, VideoFormat.YUV_RGB, VideoFormat.IR_8BIT)
 RANGE_STEP = 0.1  # metres per [ ] { } press
 MESSAGE_SECONDS = 3.0
@@ -64,6 +72,7 @@ class Stats:
     """Figures for ``--stats``."""
 
     frames_shown: int = 0
+    last_index: int | None = None
     cpu_ms: list[float] = field(default_factory=list)
     started: float | None = None
     last: float | None = None
@@ -75,9 +84,14 @@ class Stats:
         p95 = cpu[min(len(cpu) - 1, math.ceil(0.95 * len(cpu)) - 1)] if cpu else 0.0
         span = (self.last or 0.0) - (self.started or 0.0)
         fps = (self.frames_shown - 1) / span if span > 0 and self.frames_shown > 1 else 0.0
-        return {"frames_shown": self.frames_shown, "cpu_ms_median": round(med, 3),
-                "cpu_ms_p95": round(p95, 3), "display_fps": round(fps, 2),
-                "dropped_source_frames": dropped}
+        return {
+            "frames_shown": self.frames_shown,
+            "cpu_ms_median": round(med, 3),
+            "cpu_ms_p95": round(p95, 3),
+            "display_fps": round(fps, 2),
+            "dropped_source_frames": dropped,
+            "last_frame_index": self.last_index,
+        }
 
 
 class Viewer:
@@ -112,6 +126,7 @@ class Viewer:
         self.stats = Stats()
         self.user_sized = opts.size is not None
         self._dirty = True
+        self._target: int | None = None  # frame a step or restart asked for, until shown
         self._hud_next = 0.0
         self._hud_lines: list[tuple[str, tuple[int, int, int]]] = []
         self._fps_mark = (time.perf_counter(), 0, 0)
@@ -125,7 +140,8 @@ class Viewer:
         pygame.display.set_caption(opts.title)
         flags = pygame.RESIZABLE | (pygame.FULLSCREEN if opts.fullscreen else 0)
         self.display: Surface = pygame.display.set_mode(
-            opts.size or layout.native_size(self.layout, self._panel), flags)
+            opts.size or layout.native_size(self.layout, self._panel), flags
+        )
         self.text = TextCache(20)
         self.bar = ColourBar()
         self._setup_surfaces()
@@ -155,8 +171,13 @@ class Viewer:
             self.canvas = pygame.Surface(self.content, 0, self.display)
         self.view = layout.fit(self.display.get_size(), self.content)
         self.direct = self.view == Rect(0, 0, *self.content)
-        self.scaled = None if self.direct else self.display.subsurface(
-            pygame.Rect(self.view.x, self.view.y, self.view.w, self.view.h))
+        self.scaled = (
+            None
+            if self.direct
+            else self.display.subsurface(
+                pygame.Rect(self.view.x, self.view.y, self.view.w, self.view.h)
+            )
+        )
         self.backdrop = make_backdrop(self.display.get_size())
         if byte_order(self.display) != self.order:
             self._setup_surfaces()
@@ -216,6 +237,8 @@ class Viewer:
         new = self.reader.latest()
         if new is not None:
             self.frame = new
+            if new.index == self._target:
+                self._target = None
             self._dirty = True
         now = time.perf_counter()
         if now >= self._hud_next:
@@ -226,8 +249,11 @@ class Viewer:
             self.message = ""
             self._dirty = True
         if not self._dirty:
-            if (self.options.frames is not None and self.reader.ended
-                    and self.reader.latest() is None):
+            if (
+                self.options.frames is not None
+                and self.reader.ended
+                and self.reader.latest() is None
+            ):
                 self.quit = True
             return False
         cpu = time.thread_time()
@@ -237,6 +263,7 @@ class Viewer:
         self._dirty = False
         if new is not None:
             self.stats.frames_shown += 1
+            self.stats.last_index = new.index
             self.stats.started = self.stats.started or now
             self.stats.last = now
             if self.options.frames is not None and self.stats.frames_shown >= self.options.frames:
@@ -270,8 +297,9 @@ class Viewer:
         if target is self.canvas:
             if self.rotate and frame is not None and frame.accel is not None:
                 turned = pygame.transform.rotate(self.canvas, -self._roll(frame.accel))
-                fitted = pygame.transform.scale(turned, layout.fit(
-                    self.view.size, turned.get_size()).size)
+                fitted = pygame.transform.scale(
+                    turned, layout.fit(self.view.size, turned.get_size()).size
+                )
                 self.display.blit(fitted, fitted.get_rect(center=self._view_center()))
             elif self.scaled is not None:
                 pygame.transform.scale(self.canvas, self.view.size, self.scaled)
@@ -280,8 +308,9 @@ class Viewer:
         if self.hud:
             self._draw_hud()
         elif self.reader.error is not None:
-            draw_lines(self.display, self.text, [(self._error_text(), ERROR)], (4, 4),
-                       self.backdrop)
+            draw_lines(
+                self.display, self.text, [(self._error_text(), ERROR)], (4, 4), self.backdrop
+            )
 
     def _view_center(self) -> tuple[int, int]:
         return (self.view.x + self.view.w // 2, self.view.y + self.view.h // 2)
@@ -308,8 +337,15 @@ class Viewer:
         if self.palette == "glview" and not frame.depth_format.is_raw:
             self.palette = "turbo"
             self.say("glview maps raw values; this source gives millimetres: using turbo")
-        colorize_packed(depth, self.palette, order=self.order, near=self.near, far=self.far,
-                        depth_format=frame.depth_format, out=self.depth_buf)
+        colorize_packed(
+            depth,
+            self.palette,
+            order=self.order,
+            near=self.near,
+            far=self.far,
+            depth_format=frame.depth_format,
+            out=self.depth_buf,
+        )
         pygame.surfarray.blit_array(self.depth_surf, self.depth_buf.T)
 
     def _video_panel_for(self, frame: Frame) -> Surface:
@@ -337,8 +373,13 @@ class Viewer:
             except TypeError:
                 where += f"  frame {frame.index + 1}"
         lines.append((where, TEXT))
-        lines.append((f"display {self._display_fps:.1f} fps  source {self._source_fps:.1f} fps"
-                      f"  dropped {self.reader.dropped}", TEXT))
+        lines.append(
+            (
+                f"display {self._display_fps:.1f} fps  source {self._source_fps:.1f} fps"
+                f"  dropped {self.reader.dropped}",
+                TEXT,
+            )
+        )
         lines.append((f"palette {self.palette}  {self.range_text()}", TEXT))
         if frame is not None and (frame.tilt_deg is not None or frame.accel is not None):
             parts = []
@@ -347,8 +388,15 @@ class Viewer:
             if frame.accel is not None:
                 parts.append("accel " + " ".join(f"{a:+.2f}" for a in frame.accel) + " m/s2")
             lines.append(("  ".join(parts), TEXT))
-        states = [s for s, on in (("PAUSED", self.reader.paused), ("mirror", self.mirror),
-                                  ("rotate", self.rotate)) if on]
+        states = [
+            s
+            for s, on in (
+                ("PAUSED", self.reader.paused),
+                ("mirror", self.mirror),
+                ("rotate", self.rotate),
+            )
+            if on
+        ]
         if self.reader.ended:
             states.append("end of source")
         if states:
@@ -359,8 +407,7 @@ class Viewer:
             lines.append((f"recording stopped: {self.reader.record_error}", ERROR))
         for label, point in (("probe", self._mouse_pixel()), ("pin", self.pinned)):
             if point is not None and frame is not None:
-                reading = probe.read(frame.depth, frame.depth_format,
-                                     *self._source_pixel(point))
+                reading = probe.read(frame.depth, frame.depth_format, *self._source_pixel(point))
                 if reading is not None:
                     lines.append((f"{label} {reading.text}", TEXT))
         if self.message:
@@ -397,7 +444,8 @@ class Viewer:
             if point is None:
                 continue
             cx, cy = layout.content_to_window(
-                (rect.x + point[0] + 0.5, rect.y + point[1] + 0.5), self.view, self.content)
+                (rect.x + point[0] + 0.5, rect.y + point[1] + 0.5), self.view, self.content
+            )
             pygame.draw.line(self.display, colour, (cx - 6, cy), (cx + 6, cy))
             pygame.draw.line(self.display, colour, (cx, cy - 6), (cx, cy + 6))
 
@@ -562,8 +610,14 @@ class Viewer:
     def _do_step(self, arg: int) -> None:
         self.reader.set_paused(True)
         if self.source.seekable:
+            # Relative to the last step asked for, so quick presses are not lost.
             current = self.frame.index if self.frame is not None else -1
-            self.reader.request("seek", current + arg)
+            base = self._target if self._target is not None else current
+            target = max(0, base + arg)
+            with contextlib.suppress(TypeError):
+                target = min(target, len(self.source) - 1)
+            self._target = target
+            self.reader.request("seek", target)
         elif arg > 0:
             self.reader.request("one")
         else:
@@ -571,6 +625,7 @@ class Viewer:
 
     def _do_restart(self, arg: int) -> None:
         if self.source.seekable:
+            self._target = 0
             self.reader.request("seek", 0)
         else:
             self.say(f"unsupported: {self.source.name} cannot restart: it is not a recording")
@@ -578,8 +633,7 @@ class Viewer:
     def _do_layout(self, arg: int) -> None:
         self.layout = self.layout.next()
         if not self.user_sized and not self.options.fullscreen:
-            pygame.display.set_mode(layout.native_size(self.layout, self._panel),
-                                    pygame.RESIZABLE)
+            pygame.display.set_mode(layout.native_size(self.layout, self._panel), pygame.RESIZABLE)
         self._resized()
 
     def _do_hud(self, arg: int) -> None:
@@ -619,8 +673,10 @@ class Viewer:
         folder = self.options.snapshot_dir
         folder.mkdir(parents=True, exist_ok=True)
         now = time.time()
-        stem = folder / (time.strftime("depthview-%Y%m%d-%H%M%S", time.localtime(now))
-                         + f"-{int(now * 1e6) % 1_000_000:06d}")
+        stem = folder / (
+            time.strftime("depthview-%Y%m%d-%H%M%S", time.localtime(now))
+            + f"-{int(now * 1e6) % 1_000_000:06d}"
+        )
         paths = [stem.with_name(stem.name + ".png")]
         self.save_window(paths[0])
         if self.frame is not None:

@@ -59,8 +59,9 @@ def draw_lines(
     width = max(s.get_width() for s in surfaces) + 8
     height = text.line_height * len(surfaces) + 6
     if backdrop is not None:
-        area = pygame.Rect(0, 0, min(width, backdrop.get_width()),
-                           min(height, backdrop.get_height()))
+        area = pygame.Rect(
+            0, 0, min(width, backdrop.get_width()), min(height, backdrop.get_height())
+        )
         target.blit(backdrop, pos, area)
     x, y = pos
     for i, surf in enumerate(surfaces):
@@ -103,8 +104,13 @@ class ColourBar:
         metres = np.linspace(lo, hi, self.height)
         ramp = from_metres(metres, depth_format).reshape(self.height, 1)
         column = colorize_packed(
-            np.ascontiguousarray(ramp), palette, order=byte_order(like),
-            near=lo, far=hi, depth_format=depth_format)
+            np.ascontiguousarray(ramp),
+            palette,
+            order=byte_order(like),
+            near=lo,
+            far=hi,
+            depth_format=depth_format,
+        )
         pixels = np.ascontiguousarray(np.repeat(column, self.width, axis=1))
         surf = pygame.Surface((self.width, self.height), 0, like)
         pygame.surfarray.blit_array(surf, pixels.T)

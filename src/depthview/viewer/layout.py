@@ -102,8 +102,10 @@ def content_to_window(
     point: tuple[float, float], view: Rect, content: tuple[int, int]
 ) -> tuple[int, int]:
     """Native content coordinates to a window point (inverse of ``window_to_content``)."""
-    return (int(view.x + point[0] * view.w / content[0]),
-            int(view.y + point[1] * view.h / content[1]))
+    return (
+        int(view.x + point[0] * view.w / content[0]),
+        int(view.y + point[1] * view.h / content[1]),
+    )
 
 
 def depth_pixel(

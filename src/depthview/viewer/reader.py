@@ -83,8 +83,9 @@ class FrameReader:
             self.ended = False
             self._wake.notify_all()
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop the thread (it finishes the read under way), then close the source."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop the thread, then close the source (also when a read is stuck: closing is what
+        unblocks most sources)."""
         with self._wake:
             self._stop = True
             self._wake.notify_all()
@@ -131,8 +132,10 @@ class FrameReader:
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._stop and not self._requests and (
-                    self._paused or self.ended or self.error is not None
+                while (
+                    not self._stop
+                    and not self._requests
+                    and (self._paused or self.ended or self.error is not None)
                 ):
                     self._wake.wait(0.25)
                 if self._stop:

@@ -1,0 +1,457 @@
+"""The viewer driven event by event under SDL's dummy driver (conftest sets it)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygame
+import pytest
+
+import depthview as dv
+from depthview.cli import main
+from depthview.errors import SourceError
+from depthview.frame import Frame, LedMode, VideoFormat
+from depthview.sources.base import Source
+from depthview.viewer import Layout, Viewer, ViewerOptions
+
+
+def make_frame(i: int, *, ir: bool = False) -> Frame:
+    """Frame i: a depth ramp shifted by i (distinct per frame), video a gradient."""
+    yy, xx = np.mgrid[0:480, 0:640]
+    depth = ((xx + yy + 7 * i) % 1100 + 300).astype(np.uint16)
+    depth[:20, :20] = 2047
+    if ir:
+        video: Any = (xx % 256).astype(np.uint8)
+    else:
+        video = np.stack([xx % 256, yy % 256, np.full_like(xx, i % 256)], axis=2).astype(np.uint8)
+    return Frame(
+        depth=depth,
+        video=video,
+        index=i,
+        timestamp=i / 30,
+        video_format=VideoFormat.IR_8BIT if ir else VideoFormat.RGB,
+        accel=(0.0, 9.81, 0.0),
+        tilt_deg=0.0,
+    )
+
+
+class MemorySource(Source):
+    """A seekable in-memory recording of ``n`` frames, paced at ~100 Hz."""
+
+    name = "memory"
+
+    def __init__(self, n: int = 8, ir: bool = False) -> None:
+        self.frames = [make_frame(i, ir=ir) for i in range(n)]
+        self.pos = 0
+        self.closed = False
+
+    def read(self) -> Frame:
+        if self.pos >= len(self.frames):
+            raise StopIteration
+        time.sleep(0.01)
+        frame = self.frames[self.pos]
+        self.pos += 1
+        return frame
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def seekable(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def seek(self, index: int) -> None:
+        self.pos = min(index, len(self.frames) - 1)
+
+    @property
+    def position(self) -> int:
+        return self.pos
+
+
+class ControlSource(MemorySource):
+    """Remembers every control call, as a live Kinect would obey them."""
+
+    name = "controls"
+
+    def __init__(self) -> None:
+        super().__init__(n=1000)
+        self.calls: list[tuple[str, object]] = []
+
+    def set_tilt(self, degrees: float) -> None:
+        self.calls.append(("tilt", degrees))
+
+    def set_led(self, mode: LedMode) -> None:
+        self.calls.append(("led", mode))
+
+    def set_video_format(self, fmt: VideoFormat) -> None:
+        self.calls.append(("video_format", fmt))
+
+    def set_flag(self, flag: str, on: bool) -> None:
+        self.calls.append((flag, on))
+
+    def set_ir_brightness(self, value: int) -> None:
+        self.calls.append(("ir", value))
+
+    def get_ir_brightness(self) -> int:
+        return 20
+
+
+class FailingSource(Source):
+    name = "broken"
+
+    def read(self) -> Frame:
+        raise SourceError("broken: cable unplugged")
+
+
+class BlockingSource(Source):
+    """Never delivers a frame until closed."""
+
+    name = "stuck"
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def read(self) -> Frame:
+        self.released.wait()
+        raise StopIteration
+
+    def close(self) -> None:
+        self.released.set()
+
+
+KEYS = {
+    "?": pygame.K_SLASH,
+    " ": pygame.K_SPACE,
+    "[": pygame.K_LEFTBRACKET,
+    "]": pygame.K_RIGHTBRACKET,
+    "{": pygame.K_LEFTBRACKET,
+    "}": pygame.K_RIGHTBRACKET,
+    "+": pygame.K_PLUS,
+    "-": pygame.K_MINUS,
+    ",": pygame.K_COMMA,
+    ".": pygame.K_PERIOD,
+}
+
+
+def press(viewer: Viewer, char: str = "", key: int | None = None) -> None:
+    """Post a key press the way SDL reports it, then let the viewer step."""
+    if key is None:
+        key = KEYS.get(char, ord(char.lower()) if char else 0)
+    mod = pygame.KMOD_SHIFT if char and (char.isupper() or char in "{}+?") else 0
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=mod))
+    viewer.step()
+
+
+def wait_for(viewer: Viewer, cond: Any, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        viewer.step()
+        if cond():
+            return
+        time.sleep(0.005)
+    raise AssertionError("condition not reached")
+
+
+@pytest.fixture
+def viewers(tmp_path: Path) -> Any:
+    made: list[Viewer] = []
+
+    def factory(source: Source | None = None, **kw: Any) -> Viewer:
+        kw.setdefault("snapshot_dir", tmp_path)
+        v = Viewer(source if source is not None else MemorySource(), ViewerOptions(**kw))
+        made.append(v)
+        return v
+
+    yield factory
+    for v in made:
+        if pygame.display.get_init():
+            v.close()
+
+
+def window_rgb(viewer: Viewer) -> np.ndarray:
+    """(H, W, 3) RGB of what the window shows."""
+    return pygame.surfarray.array3d(viewer.display).transpose(1, 0, 2)
+
+
+def test_no_hud_depth_panel_is_exactly_colorize(viewers: Any) -> None:
+    v = viewers(hud=False)
+    wait_for(v, lambda: v.frame is not None)
+    pixels = window_rgb(v)
+    assert pixels.shape == (480, 1280, 3)
+    assert np.array_equal(pixels[:, :640], dv.colorize(v.frame.depth))
+    assert np.array_equal(pixels[:, 640:], v.frame.video)
+
+
+def test_palette_keys_cycle_and_colours_follow(viewers: Any) -> None:
+    v = viewers(hud=False)
+    wait_for(v, lambda: v.frame is not None)
+    assert v.palette == "glview"
+    press(v, "c")
+    assert v.palette == dv.PALETTES[1]
+    press(v, "C")
+    press(v, "C")
+    assert v.palette == dv.PALETTES[-1]
+    press(v, "p")  # redraw happened; the panel follows the palette (auto range: equalised)
+    assert np.array_equal(window_rgb(v)[:, :640], dv.colorize(v.frame.depth, v.palette))
+
+
+def test_range_keys(viewers: Any) -> None:
+    v = viewers()
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "]")
+    assert (v.near, v.far) == (None, None) and "no range" in v.message  # glview
+    press(v, "c")
+    press(v, "]")
+    assert (v.near, v.far) == (0.6, 4.5)
+    press(v, "[")
+    press(v, "[")
+    assert v.near == 0.4
+    press(v, "}")
+    assert v.far == 4.6
+    press(v, "{")
+    press(v, "{")
+    assert v.far == 4.4
+    assert v.range_text() == "0.40-4.40 m"
+    press(v, "a")
+    assert (v.near, v.far) == (None, None)
+    assert "equalised" in v.range_text()
+
+
+def test_layout_hud_help_and_opacity(viewers: Any) -> None:
+    v = viewers()
+    wait_for(v, lambda: v.frame is not None)
+    assert v.display.get_size() == (1280, 480)
+    press(v, "v")
+    assert v.layout is Layout.DEPTH and v.display.get_size() == (640, 480)
+    press(v, "v")
+    assert v.layout is Layout.VIDEO
+    assert np.array_equal(window_rgb(v)[200:, :], v.frame.video[200:])  # below the HUD
+    press(v, "v")
+    assert v.layout is Layout.OVERLAY
+    press(v, ".")
+    assert v.opacity == 0.6
+    press(v, "v")
+    assert v.layout is Layout.BOTH
+    assert v.hud
+    press(v, "h")
+    assert not v.hud
+    press(v, "?")
+    assert v.help and v.hud
+    press(v, "", pygame.K_F1)
+    assert not v.help
+
+
+def test_pause_step_and_restart_on_a_recording_like_source(viewers: Any) -> None:
+    v = viewers()
+    press(v, " ")
+    assert v.reader.paused
+    wait_for(v, lambda: v.frame is not None)
+    time.sleep(0.1)
+    v.step()
+    shown = v.frame.index
+    press(v, "", pygame.K_RIGHT)
+    wait_for(v, lambda: v.frame.index == shown + 1)
+    press(v, "", pygame.K_RIGHT)
+    wait_for(v, lambda: v.frame.index == shown + 2)
+    press(v, "", pygame.K_LEFT)
+    wait_for(v, lambda: v.frame.index == shown + 1)
+    press(v, "", pygame.K_HOME)
+    wait_for(v, lambda: v.frame.index == 0)
+    time.sleep(0.1)
+    v.step()
+    assert v.frame.index == 0  # still paused
+    assert any("PAUSED" in t for t, _ in v.hud_lines())
+
+
+def test_step_on_the_real_recording(viewers: Any, person_recording: Path) -> None:
+    v = viewers(dv.open(str(person_recording)))
+    press(v, " ")
+    press(v, "", pygame.K_HOME)
+    wait_for(v, lambda: v.frame is not None and v.frame.index == 0)
+    press(v, "", pygame.K_RIGHT)
+    press(v, "", pygame.K_RIGHT)
+    wait_for(v, lambda: v.frame.index == 2)
+    press(v, "", pygame.K_LEFT)
+    wait_for(v, lambda: v.frame.index == 1)
+    assert "frame 2/20" in v.hud_lines()[0][0]
+
+
+def test_snapshot_files_are_written_and_readable(viewers: Any, tmp_path: Path) -> None:
+    from PIL import Image
+
+    v = viewers()
+    press(v, " ")  # paused, so the frame saved is the frame still shown afterwards
+    wait_for(v, lambda: v.frame is not None)
+    time.sleep(0.05)
+    v.step()
+    press(v, "p")
+    paths = {p.suffix + ("-depth" if p.stem.endswith("-depth") else ""): p for p in v.snapshots}
+    assert len(v.snapshots) == 3 and all(p.parent == tmp_path for p in v.snapshots)
+    window = pygame.image.load(str(paths[".png"]))
+    assert window.get_size() == (1280, 480)
+    assert np.array_equal(np.load(paths[".npy-depth"]), v.frame.depth)
+    with Image.open(paths[".png-depth"]) as im:
+        assert np.array_equal(np.asarray(im).astype(np.uint16), v.frame.depth)
+
+
+def test_unsupported_controls_are_reported(viewers: Any) -> None:
+    v = viewers()
+    wait_for(v, lambda: v.frame is not None)
+    for char in "wx3febrn+":
+        v.message = ""
+        press(v, char)
+        assert v.message.startswith("unsupported: memory cannot"), (char, v.message)
+        assert any(v.message == t for t, _ in v.hud_lines())
+
+
+def test_controls_reach_a_source_that_has_them(viewers: Any) -> None:
+    src = ControlSource()
+    v = viewers(src)
+    for _ in range(35):
+        press(v, "w")
+    press(v, "x")
+    press(v, "s")
+    press(v, "4")
+    press(v, "f")
+    press(v, "e")
+    press(v, "e")
+    press(v, "n")
+    press(v, "+")
+    press(v, "m")
+    assert src.calls[34] == ("tilt", 30.0)  # clamped
+    assert src.calls[35:] == [
+        ("tilt", 29.0),
+        ("tilt", 0.0),
+        ("led", LedMode.BLINK_GREEN),
+        ("video_format", VideoFormat.YUV_RGB),
+        ("auto_exposure", True),
+        ("auto_exposure", False),
+        ("near_mode", True),
+        ("ir", 21),
+        ("mirror_depth", True),
+        ("mirror_video", True),
+    ]
+    assert v.mirror and not v.flip  # the source mirrors, the viewer need not
+
+
+def test_mirror_in_the_viewer_when_the_source_cannot(viewers: Any) -> None:
+    v = viewers(hud=False)
+    press(v, " ")
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "m")
+    assert v.flip
+    pixels = window_rgb(v)
+    assert np.array_equal(pixels[:, :640], dv.colorize(v.frame.depth[:, ::-1].copy()))
+    assert np.array_equal(pixels[:, 640:], v.frame.video[:, ::-1])
+
+
+def test_probe_follows_the_mouse_and_pins(viewers: Any) -> None:
+    v = viewers()
+    press(v, " ")
+    wait_for(v, lambda: v.frame is not None)
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEMOTION, pos=(300, 200), rel=(0, 0), buttons=(0, 0, 0))
+    )
+    v.step()
+    raw = int(v.frame.depth[200, 300])
+    metres = float(dv.to_metres(v.frame.depth)[200, 300])
+    lines = [t for t, _ in v.hud_lines()]
+    assert f"probe (300, 200) raw {raw} = {metres:.3f} m" in lines
+    press(v, "i")
+    assert v.pinned == (300, 200)
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEMOTION, pos=(5, 5), rel=(0, 0), buttons=(0, 0, 0))
+    )
+    v.step()
+    lines = [t for t, _ in v.hud_lines()]
+    assert "probe (5, 5) raw 2047 no reading" in lines
+    assert any(t.startswith("pin (300, 200)") for t in lines)
+
+
+def test_ir_video_is_grey(viewers: Any) -> None:
+    v = viewers(MemorySource(ir=True), hud=False)
+    wait_for(v, lambda: v.frame is not None)
+    pixels = window_rgb(v)[:, 640:]
+    assert np.array_equal(pixels, np.repeat(v.frame.video[:, :, None], 3, axis=2))
+
+
+def test_a_failing_source_is_shown_and_the_window_stays_responsive(viewers: Any) -> None:
+    v = viewers(FailingSource())
+    wait_for(v, lambda: v.reader.error is not None)
+    assert any("cable unplugged" in t for t, _ in v.hud_lines())
+    press(v, "h")
+    assert not v.hud
+    press(v, "q")
+    assert v.quit
+
+
+def test_a_blocking_source_does_not_block_the_window(viewers: Any) -> None:
+    src = BlockingSource()
+    v = viewers(src)
+    start = time.monotonic()
+    for _ in range(20):
+        v.step()
+    press(v, "v")
+    assert v.layout is Layout.DEPTH and v.frame is None
+    assert time.monotonic() - start < 4.0  # far from a hang; not a timing assertion
+    press(v, "", pygame.K_ESCAPE)
+    stats = v.run()
+    assert src.released.is_set() and stats["frames_shown"] == 0
+
+
+def test_quit_by_window_close_closes_the_source(viewers: Any) -> None:
+    src = MemorySource()
+    v = viewers(src)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    stats = v.run()
+    assert v.quit and src.closed and not pygame.display.get_init()
+    assert set(stats) >= {
+        "frames_shown",
+        "cpu_ms_median",
+        "cpu_ms_p95",
+        "display_fps",
+        "dropped_source_frames",
+    }
+
+
+def test_recording_key_writes_a_fakenect_folder(viewers: Any, tmp_path: Path) -> None:
+    v = viewers(MemorySource(n=400))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    assert v.recording is not None, v.message
+    folder = v.recording
+    wait_for(v, lambda: v.frame.index > 5)
+    press(v, "R")
+    assert v.recording is None
+    with dv.open(str(folder), realtime=False) as rec:
+        first = rec.read()
+        assert first.depth.shape == (480, 640)
+        assert len(rec) >= 2
+
+
+def test_cli_frames_and_stats(capsys: Any) -> None:
+    assert main(["view", "demo", "--frames", "5", "--stats", "--no-hud"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    stats = json.loads(out[-1])
+    assert stats["frames_shown"] == 5 and stats["cpu_ms_median"] > 0
+
+
+def test_cli_without_a_source_falls_back_to_the_demo(capsys: Any) -> None:
+    assert main(["--frames", "2", "--stats"]) == 0
+    captured = capsys.readouterr()
+    assert "showing the demo" in captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1])["frames_shown"] == 2
+
+
+def test_cli_named_source_that_fails_exits_2(capsys: Any, tmp_path: Path) -> None:
+    assert main(["view", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing" in err[0]

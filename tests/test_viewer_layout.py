@@ -1,0 +1,71 @@
+"""Pure geometry of the viewer (no window)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from depthview.frame import DepthFormat
+from depthview.viewer import keys, probe
+from depthview.viewer.layout import Layout, Rect, depth_pixel, fit, native_size, panels
+
+
+def test_native_sizes_follow_glview() -> None:
+    assert native_size(Layout.BOTH) == (1280, 480)
+    assert native_size(Layout.DEPTH) == (640, 480)
+    assert panels(Layout.BOTH)["video"] == Rect(640, 0, 640, 480)
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ((1280, 480), Rect(0, 0, 1280, 480)),
+        ((1280, 960), Rect(0, 240, 1280, 480)),
+        ((640, 480), Rect(0, 120, 640, 240)),
+        ((2000, 480), Rect(360, 0, 1280, 480)),
+    ],
+)
+def test_fit_keeps_aspect_and_centres(window: tuple[int, int], expected: Rect) -> None:
+    assert fit(window, (1280, 480)) == expected
+
+
+def test_depth_pixel_maps_back_through_scaling() -> None:
+    view = fit((2560, 960), (1280, 480))
+    assert depth_pixel((0, 0), Layout.BOTH, view) == (0, 0)
+    assert depth_pixel((2 * 321 + 1, 2 * 100), Layout.BOTH, view) == (321, 100)
+    assert depth_pixel((1300, 10), Layout.BOTH, view) is None  # video panel
+    assert depth_pixel((5, 5), Layout.VIDEO, fit((640, 480), (640, 480))) is None
+
+
+def test_layout_cycle_and_parse() -> None:
+    seen = [Layout.BOTH]
+    for _ in range(4):
+        seen.append(seen[-1].next())
+    assert seen == [Layout.BOTH, Layout.DEPTH, Layout.VIDEO, Layout.OVERLAY, Layout.BOTH]
+    with pytest.raises(ValueError, match="expected a layout"):
+        Layout.parse("sideways")
+
+
+def test_probe_reads_metres_like_to_metres() -> None:
+    depth = np.full((4, 5), 2047, dtype=np.uint16)
+    depth[2, 3] = 800
+    reading = probe.read(depth, DepthFormat.RAW_11BIT, 3, 2)
+    assert reading is not None and reading.raw == 800
+    expected = 1.0 / (800 * -0.0030711016 + 3.3309495161)
+    assert math.isclose(reading.metres, expected, rel_tol=1e-5)
+    assert reading.metres == float(dv.to_metres(depth)[2, 3])
+    assert f"{expected:.3f} m" in reading.text
+    assert "no reading" in probe.read(depth, DepthFormat.RAW_11BIT, 0, 0).text  # type: ignore[union-attr]
+    assert probe.read(depth, DepthFormat.RAW_11BIT, 5, 0) is None
+
+
+def test_key_table_covers_glview_and_more() -> None:
+    for char in "wxs0123456fmoebrn+-qcC[]{}a pRvh?i":
+        assert keys.lookup(char, "") is not None, char
+    assert keys.lookup("", "escape") == ("quit", 0)
+    assert keys.lookup("", "f11") == ("fullscreen", 0)
+    assert keys.lookup("z", "z") is None
+    assert any("palette" in line for line in keys.help_lines())
