@@ -25,8 +25,14 @@ def snippet_table() -> npt.NDArray[np.uint16]:
         pval = int(pow(i / 2048.0, 3) * 6 * 6 * 256)
         lb, seg = pval & 0xFF, pval >> 8
         # The snippet's own ramps (its segments 2 and 3 differ from glview's).
-        ramps = {0: (255, 255 - lb, 255 - lb), 1: (255, lb, 0), 2: (255 - lb, lb, 0),
-                 3: (255 - lb, 255, 0), 4: (0, 255 - lb, 255), 5: (0, 0, 255 - lb)}
+        ramps = {
+            0: (255, 255 - lb, 255 - lb),
+            1: (255, lb, 0),
+            2: (255 - lb, lb, 0),
+            3: (255 - lb, 255, 0),
+            4: (0, 255 - lb, 255),
+            5: (0, 0, 255 - lb),
+        }
         table[i] = ramps.get(seg, (0, 0, 0))
     return table
 
@@ -45,14 +51,34 @@ def run(quick: bool = False) -> list[Result]:
     base = rate(snippet, seconds=seconds)
     ours_packed = rate(lambda: dv.colorize_packed(depth, out=packed), seconds=seconds)
     ours_rgb = rate(lambda: dv.colorize(depth, out=rgb), seconds=seconds)
-    ours_turbo = rate(lambda: dv.colorize_packed(depth, "turbo", near=0.5, far=4.5, out=packed),
-                      seconds=seconds)
+    ours_turbo = rate(
+        lambda: dv.colorize_packed(depth, "turbo", near=0.5, far=4.5, out=packed), seconds=seconds
+    )
     return [
-        Result("colorize_packed glview 640x480", "frames/s", ours_packed, base, "blog snippet",
-               f">= {FRAME_TARGET_RATIO:.0f}x and >= {PACKED_TARGET_FPS:.0f} frames/s",
-               ours_packed / base >= FRAME_TARGET_RATIO and ours_packed >= PACKED_TARGET_FPS),
-        Result("colorize_packed turbo 640x480", "frames/s", ours_turbo, base, "blog snippet",
-               f">= {PACKED_TARGET_FPS:.0f} frames/s", ours_turbo >= PACKED_TARGET_FPS),
-        Result("colorize rgb glview 640x480", "frames/s", ours_rgb, base, "blog snippet",
-               extra=f"lookup backend: {BACKEND}"),
+        Result(
+            "colorize_packed glview 640x480",
+            "frames/s",
+            ours_packed,
+            base,
+            "blog snippet",
+            f">= {FRAME_TARGET_RATIO:.0f}x and >= {PACKED_TARGET_FPS:.0f} frames/s",
+            ours_packed / base >= FRAME_TARGET_RATIO and ours_packed >= PACKED_TARGET_FPS,
+        ),
+        Result(
+            "colorize_packed turbo 640x480",
+            "frames/s",
+            ours_turbo,
+            base,
+            "blog snippet",
+            f">= {PACKED_TARGET_FPS:.0f} frames/s",
+            ours_turbo >= PACKED_TARGET_FPS,
+        ),
+        Result(
+            "colorize rgb glview 640x480",
+            "frames/s",
+            ours_rgb,
+            base,
+            "blog snippet",
+            extra=f"lookup backend: {BACKEND}",
+        ),
     ]

@@ -28,7 +28,7 @@ from .geometry import KINECT_V1_DEPTH, Intrinsics, PointCloud, point_cloud
 from .palettes import PALETTES
 from .recording import RecordingSummary, RecordingWriter, record
 from .sources import Source
-from .sources import open as open  # noqa: A004 - dv.open mirrors imageio.v3.imopen
+from .sources import open as open
 from .units import from_metres, to_metres
 
 __version__ = "0.1.0"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba  # type: ignore[import-untyped, unused-ignore]
+import numba
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
 
-@_jit  # type: ignore[misc]
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
 def gather_packed(table: Any, depth: Any, out: Any) -> None:  # pragma: no cover - compiled
     """out[y, x] = table[depth[y, x]] for a 1-D table."""
     for y in range(depth.shape[0]):
@@ -22,7 +22,7 @@ def gather_packed(table: Any, depth: Any, out: Any) -> None:  # pragma: no cover
             out[y, x] = table[depth[y, x]]
 
 
-@_jit  # type: ignore[misc]
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
 def gather_rgb(table: Any, depth: Any, out: Any) -> None:  # pragma: no cover - compiled
     """out[y, x, :] = table[depth[y, x], :] for an (N, 3) table."""
     for y in range(depth.shape[0]):

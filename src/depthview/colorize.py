@@ -45,27 +45,32 @@ def glview_table() -> npt.NDArray[np.uint8]:
     t = ((cube * np.float32(6.0)) * np.float32(6.0) * np.float32(256.0)).astype(np.int64)
     lb = t & 255
     seg = t >> 8
+    full = np.full(2048, 255, dtype=np.int64)
+    zero = np.zeros(2048, dtype=np.int64)
+    ramps = [  # (r, g, b) of segments 0..5; beyond them, black
+        (full, full - lb, full - lb),
+        (full, lb, zero),
+        (full - lb, full, zero),
+        (zero, full, lb),
+        (zero, full - lb, full),
+        (zero, zero, full - lb),
+    ]
     rgb = np.zeros((2048, 3), dtype=np.int64)
-    ramps = {
-        0: (255, 255 - lb, 255 - lb),
-        1: (255, lb, 0),
-        2: (255 - lb, 255, 0),
-        3: (0, 255, lb),
-        4: (0, 255 - lb, 255),
-        5: (0, 0, 255 - lb),
-    }
-    for k, (r, g, b) in ramps.items():
+    for k, ramp in enumerate(ramps):
         sel = seg == k
-        for c, ramp in enumerate((r, g, b)):
-            rgb[sel, c] = ramp[sel] if isinstance(ramp, np.ndarray) else ramp
+        rgb[sel] = np.stack(ramp, axis=1)[sel]
     return rgb.astype(np.uint8)
 
 
 def _check_format_and_range(
     palette: str, fmt: DepthFormat, near: float | None, far: float | None
 ) -> None:
-    if fmt not in (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT, DepthFormat.MM,
-                   DepthFormat.REGISTERED):
+    if fmt not in (
+        DepthFormat.RAW_11BIT,
+        DepthFormat.RAW_10BIT,
+        DepthFormat.MM,
+        DepthFormat.REGISTERED,
+    ):
         raise ValueError(
             f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED), "
             f"got {fmt.name}"
@@ -92,8 +97,10 @@ def _check_format_and_range(
 
 def resolve_range(near: float | None, far: float | None) -> tuple[float, float]:
     """Fill a half-given range with the defaults (0.5 m, 4.5 m)."""
-    return (DEFAULT_NEAR if near is None else float(near),
-            DEFAULT_FAR if far is None else float(far))
+    return (
+        DEFAULT_NEAR if near is None else float(near),
+        DEFAULT_FAR if far is None else float(far),
+    )
 
 
 @lru_cache(maxsize=64)
@@ -166,8 +173,12 @@ def _pack(table: npt.NDArray[np.uint8], order: str) -> npt.NDArray[np.uint32]:
 
 @lru_cache(maxsize=64)
 def _packed_fixed(
-    palette: str, fmt: DepthFormat, near: float | None, far: float | None,
-    invalid_color: RGB, order: str,
+    palette: str,
+    fmt: DepthFormat,
+    near: float | None,
+    far: float | None,
+    invalid_color: RGB,
+    order: str,
 ) -> npt.NDArray[np.uint32]:
     packed = _pack(rgb_table(palette, fmt, near, far, invalid_color), order)
     packed.flags.writeable = False
@@ -175,8 +186,7 @@ def _packed_fixed(
 
 
 def _index_buffer(shape: tuple[int, ...]) -> npt.NDArray[np.intp]:
-    buffers: dict[tuple[int, ...], npt.NDArray[np.intp]] | None = getattr(
-        _scratch, "buffers", None)
+    buffers: dict[tuple[int, ...], npt.NDArray[np.intp]] | None = getattr(_scratch, "buffers", None)
     if buffers is None:
         buffers = _scratch.buffers = {}
     buf = buffers.get(shape)
@@ -216,8 +226,12 @@ def _gather(
 
 
 def _normalise(
-    depth: object, palette: str, near: float | None, far: float | None,
-    depth_format: DepthFormat | str | int, invalid_color: RGB,
+    depth: object,
+    palette: str,
+    near: float | None,
+    far: float | None,
+    depth_format: DepthFormat | str | int,
+    invalid_color: RGB,
 ) -> tuple[npt.NDArray[np.uint16], str, DepthFormat, RGB]:
     arr = depth_2d(depth)
     name = canonical_name(palette)

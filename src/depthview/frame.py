@@ -73,15 +73,17 @@ class DepthFormat(enum.IntEnum):
             return cls(value)
         key = value.strip().lower().replace("-", "_")
         aliases = {
-            "11bit": cls.RAW_11BIT, "raw_11bit": cls.RAW_11BIT, "raw": cls.RAW_11BIT,
-            "10bit": cls.RAW_10BIT, "raw_10bit": cls.RAW_10BIT,
-            "mm": cls.MM, "registered": cls.REGISTERED,
+            "11bit": cls.RAW_11BIT,
+            "raw_11bit": cls.RAW_11BIT,
+            "raw": cls.RAW_11BIT,
+            "10bit": cls.RAW_10BIT,
+            "raw_10bit": cls.RAW_10BIT,
+            "mm": cls.MM,
+            "registered": cls.REGISTERED,
         }
         if key in aliases:
             return aliases[key]
-        raise ValueError(
-            f"expected a depth format ({', '.join(sorted(aliases))}), got {value!r}"
-        )
+        raise ValueError(f"expected a depth format ({', '.join(sorted(aliases))}), got {value!r}")
 
 
 class VideoFormat(enum.IntEnum):

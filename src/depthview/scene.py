@@ -41,35 +41,45 @@ EDGE_DROPOUT = 0.45  # chance that a pixel on a depth edge reads nothing (ragged
 
 # Surface labels, and their albedo for the RGB image.
 LABELS = {
-    "floor": (150, 111, 72), "ceiling": (235, 232, 225), "back_wall": (214, 204, 182),
-    "side_wall": (199, 190, 170), "corridor": (120, 118, 110), "table": (122, 84, 50),
-    "chair": (60, 70, 95), "cabinet": (225, 225, 228), "tv": (25, 25, 28),
-    "screen": (10, 12, 18), "rug": (150, 40, 45), "shirt": (40, 110, 170),
-    "trousers": (50, 50, 60), "skin": (224, 172, 140), "ball": (235, 160, 30),
+    "floor": (150, 111, 72),
+    "ceiling": (235, 232, 225),
+    "back_wall": (214, 204, 182),
+    "side_wall": (199, 190, 170),
+    "corridor": (120, 118, 110),
+    "table": (122, 84, 50),
+    "chair": (60, 70, 95),
+    "cabinet": (225, 225, 228),
+    "tv": (25, 25, 28),
+    "screen": (10, 12, 18),
+    "rug": (150, 40, 45),
+    "shirt": (40, 110, 170),
+    "trousers": (50, 50, 60),
+    "skin": (224, 172, 140),
+    "ball": (235, 160, 30),
 }
 LABEL_IDS = {name: i for i, name in enumerate(LABELS)}
 ALBEDO = np.array(list(LABELS.values()), dtype=np.float32) / 255.0
 
 # Axis-aligned boxes: label, (x0, x1), (y0, y1), (z0, z1); y points down, floor at y = 1.
 BOXES: tuple[tuple[str, tuple[float, float], tuple[float, float], tuple[float, float]], ...] = (
-    ("table", (-1.65, -0.55), (0.22, 0.27), (1.9, 2.7)),
-    ("table", (-1.62, -1.56), (0.27, 1.0), (1.93, 1.99)),
-    ("table", (-0.64, -0.58), (0.27, 1.0), (1.93, 1.99)),
-    ("table", (-1.62, -1.56), (0.27, 1.0), (2.61, 2.67)),
-    ("table", (-0.64, -0.58), (0.27, 1.0), (2.61, 2.67)),
-    ("chair", (0.35, 0.85), (0.52, 0.57), (1.75, 2.2)),
-    ("chair", (0.35, 0.85), (-0.05, 0.52), (2.15, 2.2)),
-    ("chair", (0.36, 0.40), (0.57, 1.0), (1.76, 1.8)),
-    ("chair", (0.80, 0.84), (0.57, 1.0), (1.76, 1.8)),
-    ("chair", (0.36, 0.40), (0.57, 1.0), (2.15, 2.19)),
-    ("chair", (0.80, 0.84), (0.57, 1.0), (2.15, 2.19)),
-    ("cabinet", (1.45, 2.1), (-0.25, 1.0), (2.7, 3.5)),
-    ("tv", (-1.0, 0.15), (-0.78, -0.12), (3.9, 4.0)),
-    ("screen", (-0.96, 0.11), (-0.74, -0.16), (3.89, 3.9)),
-    ("rug", (-0.9, 0.9), (0.985, 1.0), (1.2, 3.2)),
+    ("table", (-1.45, -0.45), (0.22, 0.27), (1.5, 2.2)),
+    ("table", (-1.42, -1.36), (0.27, 1.0), (1.53, 1.59)),
+    ("table", (-0.54, -0.48), (0.27, 1.0), (1.53, 1.59)),
+    ("table", (-1.42, -1.36), (0.27, 1.0), (2.11, 2.17)),
+    ("table", (-0.54, -0.48), (0.27, 1.0), (2.11, 2.17)),
+    ("chair", (0.35, 0.85), (0.52, 0.57), (1.45, 1.9)),
+    ("chair", (0.35, 0.85), (-0.05, 0.52), (1.85, 1.9)),
+    ("chair", (0.36, 0.40), (0.57, 1.0), (1.46, 1.5)),
+    ("chair", (0.80, 0.84), (0.57, 1.0), (1.46, 1.5)),
+    ("chair", (0.36, 0.40), (0.57, 1.0), (1.85, 1.89)),
+    ("chair", (0.80, 0.84), (0.57, 1.0), (1.85, 1.89)),
+    ("cabinet", (1.25, 1.8), (-0.25, 1.0), (2.3, 3.0)),
+    ("tv", (-1.0, 0.15), (-0.78, -0.12), (3.4, 3.5)),
+    ("screen", (-0.96, 0.11), (-0.74, -0.16), (3.39, 3.4)),
+    ("rug", (-0.9, 0.9), (0.985, 1.0), (1.0, 2.8)),
 )
-ROOM = {"floor_y": 1.0, "ceiling_y": -1.55, "back_z": 4.0, "left_x": -1.9, "right_x": 2.15}
-DOOR = ((0.75, 1.45), (-0.95, 1.0))  # x and y extent of the open door in the back wall
+ROOM = {"floor_y": 1.0, "ceiling_y": -1.45, "back_z": 3.5, "left_x": -1.7, "right_x": 1.85}
+DOOR = ((0.65, 1.35), (-0.95, 1.0))  # x and y extent of the open door in the back wall
 CORRIDOR_Z = 9.5
 
 
@@ -84,15 +94,18 @@ class Ellipsoid:
 
 def _rays(width: int, height: int) -> tuple[F32, F32]:
     u = (np.arange(width, dtype=np.float32) - np.float32(CX * width / DEPTH_WIDTH)) / np.float32(
-        FX * width / DEPTH_WIDTH)
+        FX * width / DEPTH_WIDTH
+    )
     v = (np.arange(height, dtype=np.float32) - np.float32(CY * height / DEPTH_HEIGHT)) / np.float32(
-        FY * height / DEPTH_HEIGHT)
+        FY * height / DEPTH_HEIGHT
+    )
     a, b = np.meshgrid(u, v)
     return a.astype(np.float32), b.astype(np.float32)
 
 
-def _box_hit(a: F32, b: F32, xs: tuple[float, float], ys: tuple[float, float],
-             zs: tuple[float, float]) -> F32:
+def _box_hit(
+    a: F32, b: F32, xs: tuple[float, float], ys: tuple[float, float], zs: tuple[float, float]
+) -> F32:
     """z where rays (a, b, 1) from the origin first enter the box, inf where they miss."""
     with np.errstate(divide="ignore", invalid="ignore"):
         tx0, tx1 = xs[0] / a, xs[1] / a
@@ -134,24 +147,27 @@ def _shade(albedo: F32, normals: F32, z: F32) -> npt.NDArray[np.uint8]:
     light = 0.35 + 0.65 * lambert
     falloff = 1.0 / (1.0 + 0.04 * np.nan_to_num(z, posinf=10.0) ** 2)
     rgb = albedo * (light * (0.55 + 0.45 * falloff))[..., None]
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 class DemoScene:
     """Renders frame ``index`` of the demo room; deterministic for a given seed."""
 
-    def __init__(self, seed: int = 0, width: int = DEPTH_WIDTH, height: int = DEPTH_HEIGHT,
-                 fps: float = 30.0) -> None:
+    def __init__(
+        self, seed: int = 0, width: int = DEPTH_WIDTH, height: int = DEPTH_HEIGHT, fps: float = 30.0
+    ) -> None:
         self.width, self.height, self.fps = width, height, fps
         self.seed = seed
         self._a, self._b = _rays(width, height)
         self._static_z, self._static_label = self._render_static()
         self._static_rgb = _shade(
             self._albedo(self._static_label, self._static_z),
-            _normals(self._a, self._b, self._static_z), self._static_z)
+            _normals(self._a, self._b, self._static_z),
+            self._static_z,
+        )
         rng = np.random.default_rng(seed)
-        self._noise = rng.normal(0.0, NOISE_RAW, (NOISE_FIELDS, height, width)).astype(
-            np.float32)
+        self._noise = rng.normal(0.0, NOISE_RAW, (NOISE_FIELDS, height, width)).astype(np.float32)
         self._ragged = rng.random((NOISE_FIELDS, height, width)) < EDGE_DROPOUT
         self._phase = float(rng.uniform(0, 2 * np.pi))
         self._u = np.arange(width, dtype=np.float32)
@@ -198,9 +214,9 @@ class DemoScene:
     def moving_parts(self, t: float) -> list[Ellipsoid]:
         """The person and the ball at time ``t`` seconds."""
         walk = np.sin(2 * np.pi * t / 9.0 + self._phase)
-        px, pz = 1.0 * walk, 2.3 + 0.45 * np.cos(2 * np.pi * t / 9.0 + self._phase)
+        px, pz = 0.8 * walk, 1.9 + 0.3 * np.cos(2 * np.pi * t / 9.0 + self._phase)
         stride = 0.12 * np.sin(2 * np.pi * t / 1.1)
-        swing = np.sin(2 * np.pi * t / 4.0)
+        swing = np.sin(2 * np.pi * t / 4.0)  # the ball is nearest (0.45 m) at t = 2 s
         return [
             Ellipsoid("shirt", (px, -0.02, pz), (0.21, 0.4, 0.13)),
             Ellipsoid("skin", (px, -0.52, pz), (0.1, 0.12, 0.11)),
@@ -208,8 +224,11 @@ class DemoScene:
             Ellipsoid("trousers", (px + 0.09, 0.62, pz - stride), (0.08, 0.39, 0.08)),
             Ellipsoid("skin", (px - 0.27, 0.05 - 0.05 * stride, pz - stride), (0.05, 0.3, 0.05)),
             Ellipsoid("skin", (px + 0.27, 0.05 + 0.05 * stride, pz + stride), (0.05, 0.3, 0.05)),
-            Ellipsoid("ball", (0.45 * swing, 0.35 - 0.15 * abs(swing),
-                               1.0 - 0.55 * np.cos(2 * np.pi * t / 4.0)), (0.11, 0.11, 0.11)),
+            Ellipsoid(
+                "ball",
+                (0.45 * swing, 0.05 + 0.2 * abs(swing), 1.0 + 0.55 * np.cos(2 * np.pi * t / 4.0)),
+                (0.1, 0.1, 0.1),
+            ),
         ]
 
     def _bbox(self, e: Ellipsoid) -> tuple[slice, slice] | None:
@@ -262,8 +281,14 @@ class DemoScene:
             zs = hit[mine]
             (cx, cy, cz), (rx, ry, rz) = part.centre, part.radii
             # Analytic normal of an ellipsoid: the gradient (p - c) / r^2.
-            n = np.stack([(self._a[box][mine] * zs - cx) / rx**2,
-                          (self._b[box][mine] * zs - cy) / ry**2, (zs - cz) / rz**2], axis=-1)
+            n = np.stack(
+                [
+                    (self._a[box][mine] * zs - cx) / rx**2,
+                    (self._b[box][mine] * zs - cy) / ry**2,
+                    (zs - cz) / rz**2,
+                ],
+                axis=-1,
+            )
             n /= np.sqrt(np.einsum("ij,ij->i", n, n))[:, None]
             rgb[box][mine] = _shade(ALBEDO[LABEL_IDS[part.label]], n, zs)
         return depth, rgb, z
@@ -286,9 +311,9 @@ class DemoScene:
         raw += self._noise[index % NOISE_FIELDS]
         invalid = shadow | ~((z >= MIN_RANGE_M) & (z <= MAX_RANGE_M))
         invalid |= edge & self._ragged[index % NOISE_FIELDS]
-        invalid[:, self.width - RIGHT_BAND_COLUMNS * self.width // DEPTH_WIDTH:] = True
+        invalid[:, self.width - RIGHT_BAND_COLUMNS * self.width // DEPTH_WIDTH :] = True
         invalid |= self._screen & (z >= self._static_z)  # glossy black: no IR comes back
         np.clip(raw, 0, RAW_11BIT_INVALID - 1, out=raw)
-        depth = np.rint(raw).astype(np.uint16)
+        depth: npt.NDArray[np.uint16] = np.rint(raw).astype(np.uint16)
         depth[invalid] = RAW_11BIT_INVALID
         return depth

@@ -58,8 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``depthview`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser, modules = build_parser()
-    if not args_list or (args_list[0] not in modules and args_list[0] not in (
-            "-h", "--help", "--version")):
+    if not args_list or (
+        args_list[0] not in modules and args_list[0] not in ("-h", "--help", "--version")
+    ):
         args_list.insert(0, "view" if "view" in modules else next(iter(modules)))
     args = parser.parse_args(args_list)
     try:

@@ -23,8 +23,11 @@ def add_parser(sub: Any) -> None:
 
 def find_benchmarks(folder: Path | None) -> Path:
     """The project's ``benchmarks/`` folder: given, beside the source tree, or in the cwd."""
-    candidates = [folder] if folder else [
-        Path(__file__).resolve().parents[3] / "benchmarks", Path.cwd() / "benchmarks"]
+    candidates = (
+        [folder]
+        if folder
+        else [Path(__file__).resolve().parents[3] / "benchmarks", Path.cwd() / "benchmarks"]
+    )
     for c in candidates:
         if c is not None and c.is_dir():
             return c

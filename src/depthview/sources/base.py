@@ -12,8 +12,14 @@ from ..errors import UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
 
 #: Camera flags a live Kinect may support (libfreenect's ``freenect_flag`` names, lower case).
-CAMERA_FLAGS = ("auto_exposure", "auto_white_balance", "raw_color", "mirror_depth",
-                "mirror_video", "near_mode")
+CAMERA_FLAGS = (
+    "auto_exposure",
+    "auto_white_balance",
+    "raw_color",
+    "mirror_depth",
+    "mirror_video",
+    "near_mode",
+)
 
 
 class Source(abc.ABC):

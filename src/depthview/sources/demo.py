@@ -23,20 +23,26 @@ from .base import Source
 class DemoSource(Source):
     """A deterministic synthetic Kinect (the fake backend every test and newcomer can use)."""
 
-    def __init__(self, seed: int = 0, fps: float = 30.0, frames: int | None = None,
-                 depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
-                 realtime: bool = True) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        fps: float = 30.0,
+        frames: int | None = None,
+        depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+        realtime: bool = True,
+    ) -> None:
         if fps < 0 or not np.isfinite(fps):
             raise SourceError(f"demo: expected fps >= 0, got {fps}")
         if frames is not None and frames < 0:
             raise SourceError(f"demo: expected frames >= 0, got {frames}")
         self.seed, self.frames = seed, frames
-        self.fps = fps or 30.0
+        self.fps: float = fps or 30.0
         self._pace = realtime and fps > 0
         self.depth_format = DepthFormat.parse(depth_format)
         if not (self.depth_format.is_raw or self.depth_format.is_metric):
-            raise SourceError(f"demo: expected an unpacked depth format, got "
-                              f"{self.depth_format.name}")
+            raise SourceError(
+                f"demo: expected an unpacked depth format, got {self.depth_format.name}"
+            )
         self.video_format = VideoFormat.RGB
         self.name = "demo" if seed == 0 else f"demo:{seed}"
         self._scene = DemoScene(seed=seed, fps=self.fps)
@@ -64,16 +70,21 @@ class DemoSource(Source):
         noise = self._rng.normal(0.0, 0.03, 3)
         self._index += 1
         return Frame(
-            depth=depth, video=video, depth_format=self.depth_format,
-            video_format=self.video_format, timestamp=index / self.fps, index=index,
-            accel=(float(noise[0]), GRAVITY + float(noise[1]), float(noise[2])), tilt_deg=0.0,
+            depth=depth,
+            video=video,
+            depth_format=self.depth_format,
+            video_format=self.video_format,
+            timestamp=index / self.fps,
+            index=index,
+            accel=(float(noise[0]), GRAVITY + float(noise[1]), float(noise[2])),
+            tilt_deg=0.0,
             device_timestamp=int(index * 60_000_000 / self.fps) & 0xFFFFFFFF,
         )
 
     @staticmethod
     def _ir(rgb: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        grey = rgb.astype(np.uint16).sum(axis=2) // 3
-        return grey.astype(np.uint8)
+        grey: np.ndarray[Any, Any] = (rgb.astype(np.uint16).sum(axis=2) // 3).astype(np.uint8)
+        return grey
 
     def set_video_format(self, fmt: VideoFormat) -> None:
         """The demo renders RGB and 8-bit IR."""
