@@ -126,8 +126,11 @@ class Viewer:
         self.stats = Stats()
         self.user_sized = opts.size is not None
         self._dirty = True
+        self._wrapped_video: object = None
+        self._wrapped: Surface = None
         self._target: int | None = None  # frame a step or restart asked for, until shown
         self._hud_next = 0.0
+        self._hud_stale = True
         self._hud_lines: list[tuple[str, tuple[int, int, int]]] = []
         self._fps_mark = (time.perf_counter(), 0, 0)
         self._display_fps = 0.0
@@ -232,6 +235,7 @@ class Viewer:
         Returns True when a frame was drawn."""
         for event in pygame.event.get():
             self.handle_event(event)
+            self._hud_stale = True
         if self.quit:
             return False
         new = self.reader.latest()
@@ -239,15 +243,18 @@ class Viewer:
             self.frame = new
             if new.index == self._target:
                 self._target = None
+            if self.reader.paused:  # stepping: show the new position at once
+                self._hud_stale = True
             self._dirty = True
         now = time.perf_counter()
         if now >= self._hud_next:
             self._update_rates(now)
             self._hud_next = now + HUD_REFRESH
+            self._hud_stale = True
             self._dirty = True
         if self.message and now > self.message_until:
             self.message = ""
-            self._dirty = True
+            self._dirty = self._hud_stale = True
         if not self._dirty:
             if (
                 self.options.frames is not None
@@ -337,6 +344,11 @@ class Viewer:
         if self.palette == "glview" and not frame.depth_format.is_raw:
             self.palette = "turbo"
             self.say("glview maps raw values; this source gives millimetres: using turbo")
+        # Colour straight into the persistent surface's pixels when its rows are packed
+        # (the usual case); otherwise through the preallocated buffer and one copy.
+        view = self.depth_surf.get_view("2")
+        pixels = np.asarray(view).T
+        direct = pixels.flags.c_contiguous and pixels.dtype == np.uint32
         colorize_packed(
             depth,
             self.palette,
@@ -344,16 +356,28 @@ class Viewer:
             near=self.near,
             far=self.far,
             depth_format=frame.depth_format,
-            out=self.depth_buf,
+            out=pixels if direct else self.depth_buf,
         )
-        pygame.surfarray.blit_array(self.depth_surf, self.depth_buf.T)
+        if not direct:
+            np.copyto(pixels, self.depth_buf, casting="unsafe")
+        del pixels, view  # unlock the surface before it is blitted
 
     def _video_panel_for(self, frame: Frame) -> Surface:
         if frame.video is None:
             self.video_panel.fill((24, 24, 24))
             return self.video_panel
         video = frame.video[:, ::-1] if self.flip else frame.video
-        surf = self._video_surface(video, frame.video_format)
+        plain_rgb = video.ndim == 3 and video.dtype == np.uint8 and video.shape[2] == 3
+        if plain_rgb and video.flags.c_contiguous:
+            # Wrap the frame's own pixels: a surface header, no pixel copy.
+            if video is not self._wrapped_video:
+                self._wrapped_video = video
+                self._wrapped = pygame.image.frombuffer(
+                    video.data, (video.shape[1], video.shape[0]), "RGB"
+                )
+            surf = self._wrapped
+        else:
+            surf = self._video_surface(video, frame.video_format)
         if surf.get_size() == self._panel:
             return surf
         pygame.transform.scale(surf, self._panel, self.video_panel)
@@ -426,7 +450,9 @@ class Viewer:
         return f"{lo:.2f}-{hi:.2f} m"
 
     def _draw_hud(self) -> None:
-        self._hud_lines = self.hud_lines()  # cheap strings; rendering is cached by text
+        if self._hud_stale:  # at most a few times a second, or when something changed
+            self._hud_lines = self.hud_lines()
+            self._hud_stale = False
         draw_lines(self.display, self.text, self._hud_lines, (4, 4), self.backdrop)
         self._draw_probe_marks()
         if self.palette != "glview" and "depth" in layout.panels(self.layout, self._panel):
