@@ -143,7 +143,7 @@ def test_other_depth_formats(fmt: str) -> None:
         ("demo:x", {}, "expected 'demo:SEED' with an integer seed"),
         ("demo", {"fps": -1}, "expected fps >= 0"),
         ("demo", {"frames": -2}, "expected frames >= 0"),
-        ("nonexistent-thing", {}, "not a source depthview can open"),
+        ("nonexistent-thing", {}, "no such file or folder, nor a source name"),
     ],
 )
 def test_bad_demo_options(uri: str, options: dict, message: str) -> None:

@@ -9,6 +9,7 @@ libfreenect, and opening the demo never touches the disk.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 from ..errors import NotMyFormat, SourceError
@@ -28,22 +29,22 @@ EXPECTED = (
 )
 
 
-def open(uri: str = "demo", **options: Any) -> Source:  # noqa: A001 - mirrors imageio.v3
+def open(uri: str = "demo", **options: Any) -> Source:
     """Open a source by URI: ``"demo"``, ``"kinect"``, ``"kinect:1"``, a recording folder, ...
 
     Options are passed to the backend that accepts the URI (e.g. ``fps=``, ``seed=`` for the
     demo; ``realtime=``, ``loop=`` for recordings).
     """
     uri = str(uri)
-    declined: list[str] = []
-    for name, module_name in BACKENDS:
+    for _name, module_name in BACKENDS:
         module = importlib.import_module(module_name)
         try:
             source: Source = module.open_source(uri, **options)
-        except NotMyFormat as exc:
-            declined.append(f"{name}: {exc}")
+        except NotMyFormat:
             continue
         return source
+    if not os.path.exists(uri):
+        raise SourceError(f"{uri}: no such file or folder, nor a source name; {EXPECTED}")
     raise SourceError(f"{uri}: not a source depthview can open; {EXPECTED}")
 
 
