@@ -19,13 +19,13 @@ from collections.abc import Callable
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
+import numpy as np
+import pygame
 
-import depthview as dv  # noqa: E402
-from depthview.benchmarking import Result  # noqa: E402
-from depthview.frame import Frame  # noqa: E402
-from depthview.sources.base import Source  # noqa: E402
+import depthview as dv
+from depthview.benchmarking import Result
+from depthview.frame import Frame
+from depthview.sources.base import Source
 
 TARGET = 10.0
 
