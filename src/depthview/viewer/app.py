@@ -287,7 +287,8 @@ class Viewer:
     # -- drawing --------------------------------------------------------------------------
     def draw(self) -> None:
         """Compose the picture (native size, or scaled into the letterboxed view) and HUD."""
-        self.display.fill((0, 0, 0)) if not self.direct or self.rotate else None
+        if not self.direct or self.rotate:
+            self.display.fill((0, 0, 0))  # letterbox bars
         target = self.display if self.direct and not self.rotate else self.canvas
         frame = self.frame
         rects = layout.panels(self.layout, self._panel)
@@ -455,6 +456,15 @@ class Viewer:
             self._hud_stale = False
         draw_lines(self.display, self.text, self._hud_lines, (4, 4), self.backdrop)
         self._draw_probe_marks()
+        video_rect = layout.panels(self.layout, self._panel).get("video")
+        if self.frame is not None and self.frame.video is None and video_rect is not None:
+            label = self.text.render(f"{self.source.name}: no video in this source", WARN)
+            cx, cy = layout.content_to_window(
+                (video_rect.x + video_rect.w / 2, video_rect.y + video_rect.h / 2),
+                self.view,
+                self.content,
+            )
+            self.display.blit(label, label.get_rect(center=(cx, cy)))
         if self.palette != "glview" and "depth" in layout.panels(self.layout, self._panel):
             self._draw_colour_bar()
         if self.help:
