@@ -3,6 +3,7 @@ reader, so tests can compare what a source returns against np.fromfile of the sa
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 from dataclasses import dataclass, field
@@ -10,9 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-PERSON = Path("/work/shared/data/kinect-v1-person")
-TUM = Path("/work/shared/data/tum-rgbd-frame")
-FAKENECT_LIB = Path("/usr/lib/x86_64-linux-gnu/fakenect/libfreenect.so.0.5")
+DATA = Path(
+    os.environ.get("DEPTHVIEW_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+PERSON = DATA / "kinect-v1-person"
+TUM = DATA / "tum-rgbd-frame"
+# Debian's fakenect, in the multiarch folder of whichever machine this is.
+FAKENECT_LIB = next(
+    iter(sorted(Path("/usr/lib").glob("*/fakenect/libfreenect.so.0.5"))),
+    Path("/usr/lib/x86_64-linux-gnu/fakenect/libfreenect.so.0.5"),
+)
 
 
 @dataclass

@@ -13,9 +13,8 @@ from PIL import Image
 from plyfile import PlyData
 
 import depthview as dv
+from _helpers_sources import PERSON
 from depthview.cli import main
-
-PERSON = Path("/work/shared/data/kinect-v1-person")
 
 
 def person_frames() -> list[dv.Frame]:

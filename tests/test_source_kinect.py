@@ -138,3 +138,36 @@ def test_uri_parsing() -> None:
     assert parse_uri("kinect:A00361A01234") == "A00361A01234"
     with pytest.raises(NotMyFormat):
         parse_uri("kinectx")
+
+
+STALL_CHILD = r"""
+import sys, time
+import depthview as dv
+src = dv.open("kinect", timeout=1.0)
+first = src.read()
+start = time.monotonic()
+try:
+    src.read()
+except dv.SourceTimeout as exc:
+    print("TIMEOUT", round(time.monotonic() - start, 1), exc)
+src.close()
+"""
+
+
+def test_a_stream_that_stops_raises_source_timeout(tmp_path: Path) -> None:
+    # fakenect replays by recorded times: an accelerometer record 4 s after the first depth
+    # frame makes the real library go quiet for 4 s, longer than the 1 s timeout.
+    w = write_recording(tmp_path / "rec", n=2, video=False, accel=False, dt=4.0)
+    assert FAKENECT_LIB.exists(), "libfreenect0.5 (fakenect) is not installed"
+    env = dict(
+        os.environ,
+        DEPTHVIEW_LIBFREENECT=str(FAKENECT_LIB),
+        FAKENECT_PATH=str(w.folder),
+        FAKENECT_LOOP="0",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", STALL_CHILD], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("TIMEOUT"))
+    assert "expected a frame within 1 s" in line
