@@ -455,3 +455,31 @@ def test_cli_named_source_that_fails_exits_2(capsys: Any, tmp_path: Path) -> Non
     assert main(["view", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "missing" in err[0]
+
+
+def test_scaled_window_keeps_aspect_and_probe_maps_through_it(viewers: Any) -> None:
+    v = viewers(size=(1920, 1000))
+    press(v, " ")
+    wait_for(v, lambda: v.frame is not None)
+    assert (v.view.x, v.view.y, v.view.w, v.view.h) == (0, 140, 1920, 720)
+    pixels = window_rgb(v)
+    assert (pixels[:140, 800:] == 0).all() and (pixels[860:] == 0).all()  # bars (HUD: top left)
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEMOTION, pos=(450, 440), rel=(0, 0), buttons=(0, 0, 0))
+    )
+    v.step()
+    raw = int(v.frame.depth[200, 300])
+    assert any(t.startswith(f"probe (300, 200) raw {raw}") for t, _ in v.hud_lines())
+
+
+def test_rotate_and_fullscreen_keys_do_not_break_the_loop(viewers: Any) -> None:
+    v = viewers()
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "o")
+    assert v.rotate
+    wait_for(v, lambda: v.frame.index >= 2)
+    press(v, "o")
+    press(v, "", pygame.K_F11)
+    press(v, "", pygame.K_F11)
+    wait_for(v, lambda: v.frame.index >= 4)
+    assert not v.quit and v.reader.error is None
