@@ -170,6 +170,7 @@ class Viewer:
     def _resized(self) -> None:
         self.display = pygame.display.get_surface()
         self.content = layout.native_size(self.layout, self._panel)
+        self.rects = layout.panels(self.layout, self._panel)
         if self.canvas.get_size() != self.content:
             self.canvas = pygame.Surface(self.content, 0, self.display)
         self.view = layout.fit(self.display.get_size(), self.content)
@@ -291,7 +292,7 @@ class Viewer:
             self.display.fill((0, 0, 0))  # letterbox bars
         target = self.display if self.direct and not self.rotate else self.canvas
         frame = self.frame
-        rects = layout.panels(self.layout, self._panel)
+        rects = self.rects
         if frame is not None:
             if "video" in rects:
                 target.blit(self._video_panel_for(frame), rects["video"].topleft)
@@ -456,7 +457,7 @@ class Viewer:
             self._hud_stale = False
         draw_lines(self.display, self.text, self._hud_lines, (4, 4), self.backdrop)
         self._draw_probe_marks()
-        video_rect = layout.panels(self.layout, self._panel).get("video")
+        video_rect = self.rects.get("video")
         if self.frame is not None and self.frame.video is None and video_rect is not None:
             label = self.text.render(f"{self.source.name}: no video in this source", WARN)
             cx, cy = layout.content_to_window(
@@ -465,7 +466,7 @@ class Viewer:
                 self.content,
             )
             self.display.blit(label, label.get_rect(center=(cx, cy)))
-        if self.palette != "glview" and "depth" in layout.panels(self.layout, self._panel):
+        if self.palette != "glview" and "depth" in self.rects:
             self._draw_colour_bar()
         if self.help:
             lines = [(line, TEXT) for line in keys.help_lines()]
@@ -473,7 +474,7 @@ class Viewer:
             draw_lines(self.display, self.text, lines, (x, 30), self.backdrop)
 
     def _draw_probe_marks(self) -> None:
-        rect = layout.panels(self.layout, self._panel).get("depth")
+        rect = self.rects.get("depth")
         if rect is None:
             return
         for point, colour in ((self._mouse_pixel(), (255, 255, 255)), (self.pinned, WARN)):
@@ -489,7 +490,7 @@ class Viewer:
         frame = self.frame
         if frame is None:
             return
-        rect = layout.panels(self.layout, self._panel)["depth"]
+        rect = self.rects["depth"]
         right, top = layout.content_to_window((rect.x + rect.w, rect.y), self.view, self.content)
         x, y = right - self.bar.width - 60, top + 30
         if self.near is None and self.far is None:
