@@ -56,7 +56,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--palette", default="glview", choices=PALETTES)
     p.add_argument("--near", type=_metres, default=None, help="near end of the range, metres")
     p.add_argument("--far", type=_metres, default=None, help="far end of the range, metres")
-    p.add_argument("--layout", default="both", choices=("both", "depth", "video", "overlay"))
+    p.add_argument(
+        "--layout",
+        default=None,
+        choices=("both", "depth", "video", "overlay"),
+        help="panels to show (default: both, or depth alone when the source has no video)",
+    )
     p.add_argument("--size", type=_size, default=None, help="window size WxH")
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--mirror", action="store_true")
@@ -113,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         palette=palette,
         near=args.near,
         far=args.far,
-        layout=Layout.parse(args.layout),
+        layout=Layout.parse(args.layout or ("depth" if source.has_video is False else "both")),
         size=args.size,
         fullscreen=args.fullscreen,
         mirror=args.mirror,

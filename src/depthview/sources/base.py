@@ -29,6 +29,8 @@ class Source(abc.ABC):
     name: str = "source"
     #: Nominal frame rate, or None when unknown.
     fps: float | None = None
+    #: Whether frames carry video: False for a depth-only recording, None when not known.
+    has_video: bool | None = None
 
     @abc.abstractmethod
     def read(self) -> Frame:

@@ -44,6 +44,7 @@ class DemoSource(Source):
                 f"demo: expected an unpacked depth format, got {self.depth_format.name}"
             )
         self.video_format = VideoFormat.RGB
+        self.has_video = True
         self.name = "demo" if seed == 0 else f"demo:{seed}"
         self._scene = DemoScene(seed=seed, fps=self.fps)
         self._index = 0

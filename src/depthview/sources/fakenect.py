@@ -197,6 +197,7 @@ class RecordingSource(Source):
         except ValueError as exc:
             raise SourceError(f"depth_format: {exc}") from None
         self.index = RecordingIndex(folder, strict=strict)
+        self.has_video = any(item.video >= 0 for item in self.index.frames)
         self._files = FileReader(folder)
         self._position = 0
         self._anchor: tuple[float, float] | None = None  # (recorded time, wall time)

@@ -56,6 +56,7 @@ class ArraySource(Source):
         self.name = name
         self._depth = depth_files
         self._video = video_files
+        self.has_video = video_files is not None and any(v is not None for v in video_files)
         self.depth_format = depth_format
         self.loop = loop
         self.realtime = realtime

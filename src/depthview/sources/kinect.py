@@ -118,6 +118,7 @@ class KinectSource(Source):
             self._set_depth_mode(self.depth_format)
             f("freenect_start_depth")(self._dev)
             self.want_video = bool(video) and self.lib.has("freenect_set_video_mode")
+            self.has_video = self.want_video
             if self.want_video:
                 f("freenect_set_video_callback")(self._dev, self._video_cb)
                 self._set_video_mode(self.video_format)

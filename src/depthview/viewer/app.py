@@ -150,6 +150,15 @@ class Viewer:
         self._setup_surfaces()
         if opts.mirror:
             self._toggle_mirror()
+        # Build the colour table and load the compiled lookup now, not on the first frame,
+        # so the first frames are not dropped while that happens.
+        colorize_packed(
+            np.zeros((1, 1), np.uint16),
+            self.palette,
+            order=self.order,
+            near=self.near,
+            far=self.far,
+        )
         self.reader = FrameReader(source)
         self.reader.start()
 
@@ -399,12 +408,12 @@ class Viewer:
             except TypeError:
                 where += f"  frame {frame.index + 1}"
         lines.append((where, TEXT))
+        measured = self._fps_mark[1] > 0 or self._display_fps > 0  # half a second has passed
+        display, read = (
+            (f"{self._display_fps:.1f}", f"{self._source_fps:.1f}") if measured else ("--", "--")
+        )
         lines.append(
-            (
-                f"display {self._display_fps:.1f} fps  source {self._source_fps:.1f} fps"
-                f"  dropped {self.reader.dropped}",
-                TEXT,
-            )
+            (f"display {display} fps  source {read} fps  dropped {self.reader.dropped}", TEXT)
         )
         lines.append((f"palette {self.palette}  {self.range_text()}", TEXT))
         if frame is not None and (frame.tilt_deg is not None or frame.accel is not None):

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Remake the README's screenshots in a real X window under Xvfb (needs `make setup` first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DEPTHVIEW_SHARED_DATA:-../shared/data}
+display=:$((100 + RANDOM % 400))
+Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb' EXIT
+sleep 1
+export DISPLAY=$display SDL_VIDEODRIVER=x11
+.venv/bin/depthview view "$DATA/kinect-v1-person" --frames 19 --palette turbo \
+    --near 0.5 --far 3.0 --screenshot docs/screenshot.png
+.venv/bin/depthview view demo --frames 45 --screenshot docs/demo.png
