@@ -444,6 +444,16 @@ def test_cli_frames_and_stats(capsys: Any) -> None:
     assert stats["frames_shown"] == 5 and stats["cpu_ms_median"] > 0
 
 
+def test_cli_loops_a_recording_unless_told_not_to(capsys: Any, person_recording: Path) -> None:
+    # The recording has 20 frames; like libfreenect's fakenect the viewer starts it again.
+    assert main(["view", str(person_recording), "--fps", "0", "--frames", "30", "--stats"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["frames_shown"] == 30
+    args = ["view", str(person_recording), "--no-loop", "--frames", "30", "--stats"]
+    assert main(args) == 0
+    stats = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert stats["frames_shown"] <= 20 and stats["last_frame_index"] == 19
+
+
 def test_cli_without_a_source_falls_back_to_the_demo(capsys: Any) -> None:
     assert main(["--frames", "2", "--stats"]) == 0
     captured = capsys.readouterr()

@@ -83,6 +83,12 @@ def add_parser(sub: Any) -> None:
         help="demo frame rate; 0 reads a recording as fast as it can",
     )
     p.add_argument(
+        "--no-loop",
+        dest="loop",
+        action="store_false",
+        help="stop at the end of a recording instead of starting again",
+    )
+    p.add_argument(
         "--snapshot-dir",
         type=Path,
         default=Path.cwd(),
@@ -90,21 +96,22 @@ def add_parser(sub: Any) -> None:
     )
 
 
-def _open(name: str | None, fps: float | None) -> Source:
-    options: dict[str, Any] = {}
-    if fps is not None:
-        options["fps"] = fps
-    if name is not None:
-        if name == "demo":
-            return open_source(name, **options)
-        if fps == 0 and not name.startswith("kinect"):
-            return open_source(name, realtime=False)  # a recording as fast as it reads
+def _open(name: str | None, fps: float | None, loop: bool) -> Source:
+    """The named source with the options that suit its kind; unnamed: a Kinect, else the demo."""
+    demo_options: dict[str, Any] = {} if fps is None else {"fps": fps}
+    if name is None:
+        try:
+            return open_source("kinect")
+        except SourceError as exc:
+            sys.stderr.write(f"depthview: no Kinect ({exc}); showing the demo\n")
+            return open_source("demo", **demo_options)
+    kind = name.partition(":")[0]
+    if kind == "demo":
+        return open_source(name, **demo_options)
+    if kind == "kinect":
         return open_source(name)
-    try:
-        return open_source("kinect")
-    except SourceError as exc:
-        sys.stderr.write(f"depthview: no Kinect ({exc}); showing the demo\n")
-        return open_source("demo", **options)
+    # A recording or frame files: loop like libfreenect's fakenect, paced unless --fps 0.
+    return open_source(name, loop=loop, realtime=fps != 0)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.near is not None and args.far is not None and not args.near < args.far:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
-    source = _open(args.source, args.fps)
+    source = _open(args.source, args.fps, args.loop)
     palette = args.palette
     options = ViewerOptions(
         palette=palette,

@@ -279,6 +279,8 @@ class Viewer:
         self.stats.cpu_ms.append((time.thread_time() - cpu) * 1000.0)
         self._dirty = False
         if new is not None:
+            if self.stats.frames_shown == 0:  # rates count from the first frame, not start-up
+                self._fps_mark = (now, 0, self.reader.frames_read - 1)
             self.stats.frames_shown += 1
             self.stats.last_index = new.index
             self.stats.started = self.stats.started or now
