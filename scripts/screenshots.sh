@@ -9,6 +9,6 @@ xvfb=$!
 trap 'kill $xvfb' EXIT
 sleep 1
 export DISPLAY=$display SDL_VIDEODRIVER=x11
-.venv/bin/depthview view "$DATA/kinect-v1-person" --frames 19 --palette turbo \
+.venv/bin/depthview view "$DATA/kinect-v1-person" --frames 45 --palette turbo \
     --near 0.5 --far 3.0 --screenshot docs/screenshot.png
 .venv/bin/depthview view demo --frames 45 --screenshot docs/demo.png
