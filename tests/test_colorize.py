@@ -269,3 +269,17 @@ def test_units_from_metres_inverts_to_metres() -> None:
     mm = np.arange(1, 10000, dtype=np.uint16).reshape(1, -1)
     np.testing.assert_array_equal(dv.from_metres(dv.to_metres(mm, "mm"), "mm"), mm)
     assert dv.from_metres([np.nan, -1.0, 0.0]).tolist() == [2047, 2047, 2047]
+
+
+def test_repeated_calls_still_check_the_frame() -> None:
+    # The second call takes the remembered table; the frame itself is checked every time.
+    depth = np.zeros((4, 4), np.uint16)
+    dv.colorize_packed(depth, "turbo", near=1.0, far=2.0)
+    dv.colorize_packed(depth, "turbo", near=1.0, far=2.0)
+    with pytest.raises(ValueError, match="expected depth of dtype uint16"):
+        dv.colorize_packed(depth.astype(np.int32), "turbo", near=1.0, far=2.0)
+    with pytest.raises(ValueError, match="expected out of shape"):
+        dv.colorize_packed(depth, "turbo", near=1.0, far=2.0, out=np.empty((2, 2), np.uint32))
+    no_reading = np.full((4, 4), 2047, np.uint16)
+    listed = dv.colorize(no_reading, "turbo", near=1.0, far=2.0, invalid_color=[5, 6, 7])  # type: ignore[arg-type]
+    assert tuple(listed[0, 0]) == (5, 6, 7)

@@ -247,6 +247,44 @@ def _is_equalized(name: str, near: float | None, far: float | None) -> bool:
     return name != "glview" and near is None and far is None
 
 
+# Tables by the caller's own arguments, so a repeated call (every frame of a viewer) skips
+# parsing and checking them: about 5 us, which at thousands of frames/s is worth having.
+_TABLES_BY_ARGS: dict[tuple[object, ...], npt.NDArray[np.generic]] = {}
+
+
+def _depth_and_table(
+    depth: object,
+    order: str | None,
+    palette: str,
+    near: float | None,
+    far: float | None,
+    depth_format: DepthFormat | str | int,
+    invalid_color: RGB,
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.generic]]:
+    """The checked depth array and the table to gather from: packed uint32 when ``order``
+    is given, else (65536, 3) RGB."""
+    key: tuple[object, ...] = (order, palette, near, far, depth_format, invalid_color)
+    try:
+        table = _TABLES_BY_ARGS.get(key)
+    except TypeError:  # unhashable arguments (a list as colour): take the long way
+        table, key = None, ()
+    if table is not None:
+        return depth_2d(depth), table
+    arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
+    if _is_equalized(name, near, far):
+        rgb = equalized_table(arr, name, fmt, color)
+        return arr, rgb if order is None else _pack(rgb, order)
+    if order is None:
+        table = rgb_table(name, fmt, near, far, color)
+    else:
+        table = _packed_fixed(name, fmt, near, far, color, order.upper())
+    if key:
+        if len(_TABLES_BY_ARGS) > 256:
+            _TABLES_BY_ARGS.clear()
+        _TABLES_BY_ARGS[key] = table
+    return arr, table
+
+
 def colorize(
     depth: npt.NDArray[np.uint16],
     palette: str = "glview",
@@ -264,15 +302,11 @@ def colorize(
     (the palette's near end) to ``far`` metres; with neither given, the frame is
     histogram-equalised. Pixels with no reading get ``invalid_color``.
     """
-    arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
+    arr, table = _depth_and_table(depth, None, palette, near, far, depth_format, invalid_color)
     shape = (*arr.shape, 3)
     out_array(out, shape, np.uint8)
     if out is None:
         out = np.empty(shape, dtype=np.uint8)
-    if _is_equalized(name, near, far):
-        table = equalized_table(arr, name, fmt, color)
-    else:
-        table = rgb_table(name, fmt, near, far, color)
     _gather(table, arr, out)
     return out
 
@@ -293,13 +327,9 @@ def colorize_packed(
     ``order="BGRA"`` (the default) is what a little-endian 32-bit display surface with masks
     R=0xFF0000, G=0xFF00, B=0xFF holds; alpha (or the unused byte ``X``) is 255.
     """
-    arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
+    arr, table = _depth_and_table(depth, order, palette, near, far, depth_format, invalid_color)
     out_array(out, arr.shape, np.uint32)
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint32)
-    if _is_equalized(name, near, far):
-        table = _pack(equalized_table(arr, name, fmt, color), order)
-    else:
-        table = _packed_fixed(name, fmt, near, far, color, order.upper())
     _gather(table, arr, out)
     return out
