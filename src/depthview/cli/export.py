@@ -7,7 +7,6 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import SourceError
 from ..export import FORMATS, LAYOUTS, export, parse_range
 from ..palettes import PALETTES
 from ..sources import Source
@@ -31,13 +30,8 @@ def add_parser(sub: Any) -> None:
 
 
 def _open(uri: str) -> Source:
-    """Recordings and the demo as fast as the disk allows; live devices as they come."""
-    try:
-        return open_source(uri, realtime=False)
-    except SourceError as exc:
-        if "option" not in str(exc):
-            raise
-    return open_source(uri)
+    """Recordings and the demo as fast as they read; live devices as they come."""
+    return open_source(uri, realtime=False)
 
 
 def run(args: argparse.Namespace) -> int:

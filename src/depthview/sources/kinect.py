@@ -414,6 +414,9 @@ def parse_uri(uri: str) -> int | str:
 def open_source(uri: str, **options: Any) -> KinectSource:
     """Open a live Kinect; ``NotMyFormat`` for anything not starting with ``kinect``."""
     device = parse_uri(uri)
+    # A live device always delivers at its own pace: "as fast as possible" (realtime=False,
+    # as export asks of every source) is what it does anyway.
+    options.pop("realtime", None)
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise SourceError(
