@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 import depthview as dv
 from depthview.benchmarking import Result, rate
-from depthview.colorize import BACKEND
+from depthview.colorize import backend
 
 FRAME_TARGET_RATIO = 30.0
 PACKED_TARGET_FPS = 5000.0
@@ -79,6 +79,6 @@ def run(quick: bool = False) -> list[Result]:
             ours_rgb,
             base,
             "blog snippet",
-            extra=f"lookup backend: {BACKEND}",
+            extra=f"lookup backend: {backend()}",
         ),
     ]

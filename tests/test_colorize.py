@@ -207,6 +207,7 @@ def test_out_is_reused_and_nothing_is_allocated() -> None:
 
 
 def test_numpy_fallback_matches_compiled_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert colorize_module.backend() == "numba"  # the dev install has the fast extra
     depth = dv.open("demo", fps=0).read().depth
     fast = dv.colorize_packed(depth), dv.colorize(depth, "jet", near=0.5, far=5)
     monkeypatch.setattr(colorize_module, "_KERNELS", None)

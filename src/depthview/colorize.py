@@ -208,16 +208,30 @@ def _numba_kernels() -> tuple[Any, Any] | None:
     return _gather_numba.gather_packed, _gather_numba.gather_rgb
 
 
-_KERNELS = _numba_kernels()
-#: Which lookup runs: "numba" with the ``fast`` extra, else "numpy".
-BACKEND = "numba" if _KERNELS else "numpy"
+_UNSET = object()
+# Loaded on first use: importing numba takes a quarter of a second that commands which never
+# colour a frame (info, --help) should not pay.
+_KERNELS: Any = _UNSET
+
+
+def _kernels() -> tuple[Any, Any] | None:
+    global _KERNELS
+    if _KERNELS is _UNSET:
+        _KERNELS = _numba_kernels()
+    return _KERNELS  # type: ignore[no-any-return]
+
+
+def backend() -> str:
+    """Which lookup runs: "numba" with the ``fast`` extra, else "numpy"."""
+    return "numba" if _kernels() else "numpy"
 
 
 def _gather(
     table: npt.NDArray[np.generic], depth: npt.NDArray[np.uint16], out: npt.NDArray[np.generic]
 ) -> None:
-    if _KERNELS is not None:
-        _KERNELS[0 if table.ndim == 1 else 1](table, depth, out)
+    kernels = _kernels()
+    if kernels is not None:
+        kernels[0 if table.ndim == 1 else 1](table, depth, out)
         return
     idx = _index_buffer(depth.shape)
     np.copyto(idx, depth, casting="safe")
