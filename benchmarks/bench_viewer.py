@@ -104,11 +104,11 @@ def run(quick: bool = False) -> list[Result]:
 
     def snippet() -> None:
         i = counter["i"] = counter["i"] + 1
-        depth = frames[i % len(frames)].depth
+        depth = np.rot90(frames[i % len(frames)].depth)
         rgb = gamma[depth]
         surf = pygame.Surface((640, 480))
-        pygame.surfarray.blit_array(surf, np.rot90(rgb))
-        screen.blit(pygame.transform.scale(surf, (640, 480)), (0, 0))
+        pygame.surfarray.blit_array(surf, rgb)
+        pygame.transform.scale(surf, (640, 480), screen)  # the snippet scales into the screen
         screen.blit(font.render(f"frame {i}", True, (255, 255, 255)), (4, 4))
         pygame.display.flip()
 
