@@ -25,11 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, RAW_11BIT_INVALID
+from .geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
 from .units import RAW_TO_M_A, RAW_TO_M_B
 
 F32 = npt.NDArray[np.float32]
 
-FX, FY, CX, CY = 594.21, 591.04, 339.5, 242.7
 BASELINE_M = 0.075  # IR projector to IR camera
 MIN_RANGE_M = 0.5
 MAX_RANGE_M = 8.0
@@ -92,17 +92,6 @@ class Ellipsoid:
     radii: tuple[float, float, float]
 
 
-def _rays(width: int, height: int) -> tuple[F32, F32]:
-    u = (np.arange(width, dtype=np.float32) - np.float32(CX * width / DEPTH_WIDTH)) / np.float32(
-        FX * width / DEPTH_WIDTH
-    )
-    v = (np.arange(height, dtype=np.float32) - np.float32(CY * height / DEPTH_HEIGHT)) / np.float32(
-        FY * height / DEPTH_HEIGHT
-    )
-    a, b = np.meshgrid(u, v)
-    return a.astype(np.float32), b.astype(np.float32)
-
-
 def _box_hit(
     a: F32, b: F32, xs: tuple[float, float], ys: tuple[float, float], zs: tuple[float, float]
 ) -> F32:
@@ -159,7 +148,10 @@ class DemoScene:
     ) -> None:
         self.width, self.height, self.fps = width, height, fps
         self.seed = seed
-        self._a, self._b = _rays(width, height)
+        sx, sy = width / DEPTH_WIDTH, height / DEPTH_HEIGHT
+        k = KINECT_V1_DEPTH
+        self._intr = Intrinsics(fx=k.fx * sx, fy=k.fy * sy, cx=k.cx * sx, cy=k.cy * sy)
+        self._a, self._b = unprojection_grid(height, width, self._intr)
         self._static_z, self._static_label = self._render_static()
         self._static_rgb = _shade(
             self._albedo(self._static_label, self._static_z),
@@ -172,7 +164,7 @@ class DemoScene:
         self._phase = float(rng.uniform(0, 2 * np.pi))
         self._u = np.arange(width, dtype=np.float32)
         self._screen = self._static_label == LABEL_IDS["screen"]
-        self._fb = np.float32(FX * width / DEPTH_WIDTH * BASELINE_M)
+        self._fb = np.float32(self._intr.fx * BASELINE_M)
 
     # -- the static room ------------------------------------------------------------------
     def _render_static(self) -> tuple[F32, npt.NDArray[np.int8]]:
@@ -236,14 +228,13 @@ class DemoScene:
         if cz - r <= 0.05:
             return None
         zmin = cz - r
-        sx = self.width / DEPTH_WIDTH
-        sy = self.height / DEPTH_HEIGHT
+        k = self._intr
         xs = [(cx - r) / zmin, (cx + r) / zmin, (cx - r) / (cz + r), (cx + r) / (cz + r)]
         ys = [(cy - r) / zmin, (cy + r) / zmin, (cy - r) / (cz + r), (cy + r) / (cz + r)]
-        u_lo = int(np.floor(min(xs) * FX * sx + CX * sx)) - 1
-        u_hi = int(np.ceil(max(xs) * FX * sx + CX * sx)) + 2
-        v_lo = int(np.floor(min(ys) * FY * sy + CY * sy)) - 1
-        v_hi = int(np.ceil(max(ys) * FY * sy + CY * sy)) + 2
+        u_lo = int(np.floor(min(xs) * k.fx + k.cx)) - 1
+        u_hi = int(np.ceil(max(xs) * k.fx + k.cx)) + 2
+        v_lo = int(np.floor(min(ys) * k.fy + k.cy)) - 1
+        v_hi = int(np.ceil(max(ys) * k.fy + k.cy)) + 2
         u_lo, v_lo = max(u_lo, 0), max(v_lo, 0)
         u_hi, v_hi = min(u_hi, self.width), min(v_hi, self.height)
         if u_lo >= u_hi or v_lo >= v_hi:
