@@ -16,7 +16,7 @@ if ((${#missing[@]})); then
         echo "bootstrap: installing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        apt-get install -y -qq "${missing[@]}" >/dev/null  # with recommends: Xvfb wants its fonts
     else
         echo "bootstrap: missing Debian packages: ${missing[*]}" >&2
         echo "bootstrap: install them with: sudo apt-get install ${missing[*]}" >&2
