@@ -3,20 +3,17 @@ reader, so tests can compare what a source returns against np.fromfile of the sa
 
 from __future__ import annotations
 
-import os
-import shutil
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-DATA = Path(
-    os.environ.get("DEPTHVIEW_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-PERSON = DATA / "kinect-v1-person"
-TUM = DATA / "tum-rgbd-frame"
+from depthview.sources import sample
+
+#: The real Kinect v1 recording shipped with the package (``dv.open("sample")``), unpacked
+#: once into depthview's cache. Read it only; ``copy_person`` gives a writable copy.
+PERSON = sample.folder()
 # Debian's fakenect, in the multiarch folder of whichever machine this is.
 FAKENECT_LIB = next(
     iter(sorted(Path("/usr/lib").glob("*/fakenect/libfreenect.so.0.5"))),
@@ -86,12 +83,8 @@ def write_recording(
 
 
 def copy_person(tmp: Path) -> Path:
-    """A writable copy of the read-only sample recording."""
-    dst = tmp / "person"
-    shutil.copytree(PERSON, dst)
-    for p in [dst, *dst.iterdir()]:
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    return dst
+    """A writable copy of the sample recording."""
+    return sample.write_to(tmp / "person")
 
 
 def read_pgm(path: Path) -> np.ndarray:
@@ -105,3 +98,29 @@ def read_ppm(path: Path) -> np.ndarray:
     raw = path.read_bytes()
     offset = raw.index(b"\n") + 1
     return np.fromfile(path, dtype=np.uint8, offset=offset).reshape(480, 640, 3)
+
+
+def write_entries(folder: Path, kinds: str, *, seed: int = 0) -> list[str]:
+    """A recording whose INDEX.txt lists records in exactly the order ``kinds`` gives
+    (``"rdarrd"``: video, depth, accel, video, video, depth), each with its own increasing
+    host time and device timestamp, random payloads and a non-zero tilt-state pad byte.
+    Returns the index lines."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    ext = {"d": "pgm", "r": "ppm", "a": "dump"}
+    for i, kind in enumerate(kinds):
+        t = 1700000000.0 + i * 0.011 + rng.integers(0, 999) * 1e-6
+        name = f"{kind}-{t:f}-{1000 + i * 16_666 * 60}.{ext[kind]}"
+        if kind == "d":
+            d = rng.integers(0, 2048, size=(480, 640), dtype=np.uint16)
+            data = b"P5 640 480 65535\n" + d.astype("<u2").tobytes()
+        elif kind == "r":
+            data = b"P6 640 480 255\n" + rng.integers(0, 256, 640 * 480 * 3, np.uint8).tobytes()
+        else:
+            x, y, z = (int(v) for v in rng.integers(-900, 900, 3))
+            data = struct.pack("<hhhbBi", x, y, z, int(rng.integers(-60, 60)), 0xA5, 4)
+        (folder / name).write_bytes(data)
+        lines.append(name)
+    (folder / "INDEX.txt").write_text("".join(line + "\n" for line in lines))
+    return lines

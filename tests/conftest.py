@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from _helpers_sources import copy_person
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-DATA = Path(
-    os.environ.get("DEPTHVIEW_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The read-only real Kinect data beside the checkout (../shared/data)."""
-    if not DATA.is_dir():
-        pytest.fail(f"expected the shared test data at {DATA}")
-    return DATA
-
 
 @pytest.fixture
-def person_recording(shared_data: Path, tmp_path: Path) -> Path:
-    """A writable copy of the real Kinect v1 recording (20 depth frames, no video)."""
-    dst = tmp_path / "kinect-v1-person"
-    shutil.copytree(shared_data / "kinect-v1-person", dst)
-    for p in dst.iterdir():
-        p.chmod(0o644)
-    dst.chmod(0o755)
-    return dst
+def person_recording(tmp_path: Path) -> Path:
+    """A writable copy of the real Kinect v1 sample recording (20 depth frames, no video)."""
+    return copy_person(tmp_path)

@@ -154,7 +154,7 @@ def test_seek_position_and_loop(tmp_path: Path) -> None:
     np.testing.assert_array_equal(f.depth, read_pgm(w.folder / w.depth_files[1]))
     src.seek(-1)
     assert [src.read().index for _ in range(3)] == [4, 0, 1]
-    with pytest.raises(IndexError):
+    with pytest.raises(dv.SourceError, match=r"expected a frame index 0\.\.4, got 5"):
         src.seek(5)
     src.close()
     once = dv.open(str(w.folder), realtime=False)

@@ -11,15 +11,21 @@ import pytest
 from PIL import Image
 
 import depthview as dv
-from _helpers_sources import TUM, write_recording
+from _helpers_sources import write_recording
 from depthview.cli import main
 from depthview.errors import SourceError
 
 
-def test_tum_folder_in_millimetres() -> None:
-    raw = np.asarray(Image.open(TUM / "TUM_depth.png")).astype(np.float64)
-    colour = np.asarray(Image.open(TUM / "TUM_color.png").convert("RGB"))
-    with dv.open(str(TUM)) as src:
+def test_tum_folder_in_millimetres(tmp_path: Path) -> None:
+    # A TUM RGB-D style pair written here: 16-bit depth (metres x 5000, 0 = no reading).
+    rng = np.random.default_rng(5)
+    depth_units = rng.integers(2500, 40000, size=(48, 64)).astype(np.uint16)
+    depth_units[::7, ::5] = 0
+    Image.fromarray(depth_units).save(tmp_path / "TUM_depth.png")
+    colour = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
+    Image.fromarray(colour).save(tmp_path / "TUM_color.png")
+    raw = depth_units.astype(np.float64)
+    with dv.open(str(tmp_path)) as src:
         assert len(src) == 1
         f = src.read()
     assert f.depth_format is dv.DepthFormat.MM

@@ -110,6 +110,9 @@ class FailingSource(Source):
     def read(self) -> Frame:
         raise SourceError("broken: cable unplugged")
 
+    def close(self) -> None:
+        pass
+
 
 class BlockingSource(Source):
     """Never delivers a frame until closed."""

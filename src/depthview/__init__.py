@@ -17,13 +17,13 @@ from .colorize import colorize, colorize_packed, glview_table
 from .errors import (
     DepthviewError,
     ExportError,
-    NotMyFormat,
     RecordingError,
     SourceError,
     SourceTimeout,
     UnsupportedControl,
 )
-from .frame import DepthFormat, Frame, LedMode, VideoFormat
+from .export import ExportSummary, export
+from .frame import DepthFormat, Frame, LedMode, Record, Stamp, Stream, TiltState, VideoFormat
 from .geometry import KINECT_V1_DEPTH, Intrinsics, PointCloud, point_cloud
 from .palettes import PALETTES
 from .recording import RecordingSummary, RecordingWriter, record
@@ -33,31 +33,37 @@ from .units import from_metres, to_metres
 
 __version__ = "0.1.0"
 
+#: What ``from depthview import *`` brings in. ``open`` is left out on purpose, so a star
+#: import never hides Python's built-in ``open``; use ``dv.open``.
 __all__ = [
     "KINECT_V1_DEPTH",
     "PALETTES",
     "DepthFormat",
     "DepthviewError",
     "ExportError",
+    "ExportSummary",
     "Frame",
     "Intrinsics",
     "LedMode",
-    "NotMyFormat",
     "PointCloud",
+    "Record",
     "RecordingError",
     "RecordingSummary",
     "RecordingWriter",
     "Source",
     "SourceError",
     "SourceTimeout",
+    "Stamp",
+    "Stream",
+    "TiltState",
     "UnsupportedControl",
     "VideoFormat",
     "__version__",
     "colorize",
     "colorize_packed",
+    "export",
     "from_metres",
     "glview_table",
-    "open",
     "point_cloud",
     "record",
     "to_metres",

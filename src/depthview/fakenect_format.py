@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from .errors import SourceError
-from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, accel_counts_to_mks
+from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, TiltState
 
 INDEX_NAME = "INDEX.txt"
 DEVICE_JSON = "device.json"
@@ -36,8 +36,9 @@ DEPTH_HEADER = b"P5 %d %d 65535\n" % (DEPTH_WIDTH, DEPTH_HEIGHT)
 VIDEO_HEADER = b"P6 %d %d 255\n" % (DEPTH_WIDTH, DEPTH_HEIGHT)
 
 #: ``freenect_raw_tilt_state``: int16 accel x, y, z; int8 tilt angle (half degrees); one pad
-#: byte; int32 tilt status. Little-endian, 12 bytes, as the C struct on x86/ARM.
-TILT_STATE = struct.Struct("<hhhbxi")
+#: byte (kept, so records are written back as read); int32 tilt status. Little-endian,
+#: 12 bytes, as the C struct on x86/ARM.
+TILT_STATE = struct.Struct("<hhhbBi")
 TILT_STATE_SIZE = TILT_STATE.size  # 12
 
 #: Longest header we look at; real ones are ~17 bytes.
@@ -85,26 +86,6 @@ class PnmHeader:
     def data_size(self) -> int:
         """How many pixel bytes must follow the header."""
         return self.width * self.height * self.channels * self.bytes_per_sample
-
-
-@dataclass(frozen=True, slots=True)
-class TiltState:
-    """``freenect_raw_tilt_state``: raw accelerometer counts, tilt in half degrees, status."""
-
-    accel_x: int
-    accel_y: int
-    accel_z: int
-    tilt_angle: int  # half degrees; -128 (0x80) means "moving / unknown" on the device
-    tilt_status: int
-
-    @property
-    def accel_mks(self) -> tuple[float, float, float]:
-        """Acceleration in m/s^2 (819 counts per g)."""
-        return accel_counts_to_mks(self.accel_x, self.accel_y, self.accel_z)
-
-    @property
-    def tilt_deg(self) -> float:
-        return self.tilt_angle / 2.0
 
 
 def entry_name(kind: str, unix_time: float, device_timestamp: int) -> str:
@@ -184,14 +165,19 @@ def parse_tilt_state(data: bytes, where: str = "accel record") -> TiltState:
         raise SourceError(
             f"{where}: expected {TILT_STATE_SIZE} bytes of tilt state, got {len(data)}"
         )
-    x, y, z, angle, status = TILT_STATE.unpack(bytes(data))
-    return TiltState(x, y, z, angle, status)
+    x, y, z, angle, pad, status = TILT_STATE.unpack(bytes(data))
+    return TiltState(x, y, z, angle, status, pad)
 
 
 def pack_tilt_state(state: TiltState) -> bytes:
     """The 12 bytes of an ``a-*.dump`` record."""
     return TILT_STATE.pack(
-        state.accel_x, state.accel_y, state.accel_z, state.tilt_angle, state.tilt_status
+        state.accel_x,
+        state.accel_y,
+        state.accel_z,
+        state.tilt_angle,
+        state.pad,
+        state.tilt_status,
     )
 
 

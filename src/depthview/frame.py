@@ -7,6 +7,7 @@ Values of the format enums are libfreenect's own (``freenect_depth_format``,
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ ACCEL_COUNTS_PER_G = 819.0
 GRAVITY = 9.80665  # m/s^2, as libfreenect's freenect_get_mks_accel
 TILT_MIN_DEG = -30.0
 TILT_MAX_DEG = 30.0
+TILT_UNKNOWN = -128  # tilt_angle while the motor moves (0x80)
 
 
 class DepthFormat(enum.IntEnum):
@@ -120,13 +122,96 @@ def accel_counts_to_mks(x: int, y: int, z: int) -> tuple[float, float, float]:
     return (x * k, y * k, z * k)
 
 
+def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, int]:
+    """m/s^2 back to the nearest raw counts (the inverse of ``accel_counts_to_mks``)."""
+    k = ACCEL_COUNTS_PER_G / GRAVITY
+    x, y, z = (int(min(32767, max(-32768, round(a * k)))) for a in accel)
+    return (x, y, z)
+
+
+@dataclass(frozen=True, slots=True)
+class TiltState:
+    """libfreenect's ``freenect_raw_tilt_state``: raw accelerometer counts (819 per g), the
+    motor angle in half degrees (-128 while moving or unknown) and the motor status.
+
+    ``pad`` is the struct's padding byte as a recording holds it, kept so that writing the
+    record back gives the same bytes."""
+
+    accel_x: int
+    accel_y: int
+    accel_z: int
+    tilt_angle: int
+    tilt_status: int = 0
+    pad: int = 0
+
+    @property
+    def accel_mks(self) -> tuple[float, float, float]:
+        """Acceleration in m/s^2."""
+        return accel_counts_to_mks(self.accel_x, self.accel_y, self.accel_z)
+
+    @property
+    def tilt_deg(self) -> float | None:
+        """Motor angle in degrees, or None while it is moving or unknown."""
+        return None if self.tilt_angle == TILT_UNKNOWN else self.tilt_angle / 2.0
+
+    @classmethod
+    def from_mks(
+        cls, accel: tuple[float, float, float] | None, tilt_deg: float | None
+    ) -> TiltState:
+        """The raw state that reads back as ``accel`` (m/s^2) and ``tilt_deg``."""
+        x, y, z = accel_mks_to_counts(accel) if accel is not None else (0, 0, 0)
+        angle = (
+            TILT_UNKNOWN
+            if tilt_deg is None or not math.isfinite(tilt_deg)
+            else int(min(60, max(-60, round(tilt_deg * 2))))
+        )
+        return cls(x, y, z, angle)
+
+
+class Stream(enum.Enum):
+    """The Kinect's three independent streams; values are fakenect's file-name letters."""
+
+    DEPTH = "d"
+    VIDEO = "r"
+    ACCEL = "a"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Which record of its stream something is, and when it was taken.
+
+    ``seq`` counts records of one stream from 0; ``host_time`` is seconds (unix time from a
+    device or recording, seconds since the start for the demo); ``device_timestamp`` is the
+    Kinect's own 32-bit clock (about 60 MHz), None when the source has none."""
+
+    seq: int
+    host_time: float
+    device_timestamp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record as it arrived: a depth or video frame (an array) or a tilt state."""
+
+    stream: Stream
+    stamp: Stamp
+    data: npt.NDArray[np.uint16] | npt.NDArray[np.uint8] | TiltState
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One depth frame and the video frame and accelerometer reading that go with it.
+    """One depth frame, with the newest video frame and accelerometer reading at its time.
 
     ``depth`` is (H, W) uint16 in ``depth_format`` units; ``video`` is (H, W, 3) uint8 RGB,
-    (H, W) uint8/uint16 for IR, or None; ``timestamp`` is seconds (unix time for
-    recordings and devices, seconds since start for the demo); ``accel`` is m/s^2.
+    (H, W) uint8/uint16 for IR, or None; ``timestamp`` is the depth frame's host time in
+    seconds (unix time for recordings and devices, seconds since start for the demo) and
+    ``device_timestamp`` its Kinect clock; ``accel`` is m/s^2 and ``tilt_deg`` degrees.
+
+    The three streams arrive independently, so ``video_stamp`` and ``accel_stamp`` say which
+    record of their stream ``video`` and ``accel`` are and when each was taken. ``records``
+    holds every record that arrived since the previous frame, this depth frame included, in
+    arrival order: a writer that writes ``records`` writes each record exactly once with its
+    own times (see ``own_records`` for frames built without them).
     """
 
     depth: npt.NDArray[np.uint16]
@@ -138,4 +223,27 @@ class Frame:
     accel: tuple[float, float, float] | None = None
     tilt_deg: float | None = None
     device_timestamp: int | None = None
+    video_stamp: Stamp | None = None
+    accel_stamp: Stamp | None = None
+    records: tuple[Record, ...] = ()
     meta: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def depth_stamp(self) -> Stamp:
+        """The depth frame's own stamp (its index and times)."""
+        return Stamp(self.index, self.timestamp, self.device_timestamp)
+
+    def own_records(self) -> tuple[Record, ...]:
+        """``records``, or for a frame built without them (by hand, from arrays) the video,
+        accelerometer and depth records it holds, all at the depth frame's times."""
+        if self.records:
+            return self.records
+        out = []
+        if self.video is not None:
+            stamp = self.video_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
+            out.append(Record(Stream.VIDEO, stamp, self.video))
+        if self.accel is not None or self.tilt_deg is not None:
+            stamp = self.accel_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
+            out.append(Record(Stream.ACCEL, stamp, TiltState.from_mks(self.accel, self.tilt_deg)))
+        out.append(Record(Stream.DEPTH, self.depth_stamp, self.depth))
+        return tuple(out)

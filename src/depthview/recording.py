@@ -1,9 +1,12 @@
 """Write recordings in libfreenect's fakenect format, which any libfreenect program can
 replay through fakenect (``FAKENECT_PATH=folder``) and ``dv.open(folder)`` reads back.
 
-Per frame, in this order: ``r-<unix time>-<device ts>.ppm`` (RGB, unless depth-only or no
-video), ``a-....dump`` (the 12-byte tilt state, when the frame has an accelerometer reading
-or tilt), ``d-....pgm`` (raw 11-bit depth, uint16 little-endian). A line goes into
+Every record a frame brings (``Frame.own_records()``: the video frames, tilt states and the
+depth frame that arrived since the previous frame, in arrival order) is written once, under
+its own host time and device timestamp: ``r-<unix time>-<device ts>.ppm`` (RGB, left out
+with ``depth_only``), ``a-....dump`` (the 12-byte tilt state), ``d-....pgm`` (raw 11-bit
+depth, uint16 little-endian). Re-recording a recording gives it back byte for byte. A line
+goes into
 INDEX.txt only after its file is completely written, and INDEX.txt is flushed after every
 frame, so whatever stops the recording (Ctrl-C, a full disk, a crash) leaves an index that
 names only complete files. Writing happens on a thread behind a bounded queue so a viewer
@@ -26,28 +29,17 @@ from typing import Literal
 
 import numpy as np
 
-from .errors import RecordingError
+from .errors import RecordingError, SourceError
 from .fakenect_format import (
     DEPTH_HEADER,
     DEVICE_JSON,
     INDEX_NAME,
-    KIND_ACCEL,
-    KIND_DEPTH,
-    KIND_VIDEO,
     VIDEO_HEADER,
-    TiltState,
     entry_name,
     pack_tilt_state,
     parse_index_line,
 )
-from .frame import (
-    ACCEL_COUNTS_PER_G,
-    DEPTH_HEIGHT,
-    DEPTH_WIDTH,
-    GRAVITY,
-    DepthFormat,
-    Frame,
-)
+from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, DepthFormat, Frame, Record, Stream, TiltState
 from .sources.base import Source
 
 Mode = Literal["new", "append", "overwrite"]
@@ -77,24 +69,6 @@ class RecordingSummary:
         )
 
 
-def tilt_state_of(frame: Frame) -> TiltState | None:
-    """The raw tilt state fakenect replays for this frame (m/s^2 -> 819 counts per g, degrees
-    -> half degrees), or None when the frame has neither accelerometer nor tilt."""
-    if frame.accel is None and frame.tilt_deg is None:
-        return None
-    ax, ay, az = frame.accel if frame.accel is not None else (0.0, 0.0, 0.0)
-    k = ACCEL_COUNTS_PER_G / GRAVITY
-
-    def counts(a: float) -> int:
-        return int(np.clip(round(a * k), -32768, 32767))
-
-    tilt = frame.tilt_deg
-    angle = (
-        -128 if tilt is None or not np.isfinite(tilt) else int(np.clip(round(tilt * 2), -60, 60))
-    )
-    return TiltState(counts(ax), counts(ay), counts(az), angle, 0)
-
-
 def check_replayable(frame: Frame, depth_only: bool) -> None:
     """Refuse frames fakenect cannot replay: it copies 640x480 raw 11-bit depth and RGB."""
     if frame.depth_format is not DepthFormat.RAW_11BIT:
@@ -103,18 +77,21 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
             f"expected RAW_11BIT frames, got {frame.depth_format.name}; switch the source to "
             "11-bit depth"
         )
-    if frame.depth.shape != (DEPTH_HEIGHT, DEPTH_WIDTH) or frame.depth.dtype != np.uint16:
-        raise RecordingError(
-            f"fakenect replays 640x480 frames: expected depth (480, 640) uint16, got "
-            f"{frame.depth.shape} {frame.depth.dtype}"
-        )
-    if frame.video is not None and not depth_only:
-        shape = (DEPTH_HEIGHT, DEPTH_WIDTH, 3)
-        if frame.video.shape != shape or frame.video.dtype != np.uint8:
+    for record in frame.own_records():
+        data = record.data
+        shape: tuple[int, ...]
+        if record.stream is Stream.DEPTH:
+            shape, what = (DEPTH_HEIGHT, DEPTH_WIDTH), "depth"
+        elif record.stream is Stream.VIDEO and not depth_only:
+            shape, what = (DEPTH_HEIGHT, DEPTH_WIDTH, 3), "RGB video"
+        else:
+            continue
+        assert isinstance(data, np.ndarray)
+        if data.shape != shape or data.dtype != (np.uint16 if what == "depth" else np.uint8):
+            hint = "" if what == "depth" else " (IR or high resolution); use --depth-only"
             raise RecordingError(
-                f"fakenect replays 640x480 RGB video: expected video {shape} uint8, got "
-                f"{frame.video.shape} {frame.video.dtype} (IR or high resolution); "
-                "record with depth_only=True (--depth-only)"
+                f"fakenect replays 640x480 frames: expected {what} of shape {shape}, got "
+                f"{data.shape} {data.dtype}{hint}"
             )
 
 
@@ -164,6 +141,7 @@ class RecordingWriter:
         self.dropped = 0
         self._first_time: float | None = None
         self._last_time = 0.0
+        self._last_times: dict[Stream, float] = {}
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
@@ -206,15 +184,16 @@ class RecordingWriter:
         return fd
 
     def _continue_index(self, fd: int, index: Path) -> None:
-        """Cut a half-written last line, and continue times after the last entry."""
+        """Cut a half-written last line, and continue each stream's times after its last."""
         data = index.read_bytes()
         if data and not data.endswith(b"\n"):
             os.ftruncate(fd, data.rfind(b"\n") + 1)
             data = data[: data.rfind(b"\n") + 1]
-        for line in data.splitlines()[::-1]:
-            with contextlib.suppress(Exception):
-                self._last_time = parse_index_line(line).unix_time
-                break
+        for line in data.splitlines():
+            with contextlib.suppress(SourceError):
+                entry = parse_index_line(line)
+                stream = Stream(entry.kind)
+                self._last_times[stream] = max(self._last_times.get(stream, 0.0), entry.unix_time)
 
     # -- writing ------------------------------------------------------------------------
     def write(self, frame: Frame) -> bool:
@@ -245,38 +224,32 @@ class RecordingWriter:
             except RecordingError as exc:
                 self._error = exc
 
-    def _unix_time(self, frame: Frame) -> float:
-        t = frame.timestamp
+    def _unix_time(self, stream: Stream, t: float) -> float:
+        """The record's own host time as a file-name time: unix seconds (times since the
+        start, as the demo gives, are placed after the wall clock at the start), unique and
+        increasing within its stream."""
         if not (np.isfinite(t) and t >= _UNIX_EPOCH_GUESS):
             t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
         t = round(t, 6)
-        if t <= self._last_time:  # names must be unique and times must not run backwards
-            t = round(self._last_time + 1e-6, 6)
-        self._last_time = t
+        last = self._last_times.get(stream, -1.0)
+        if t <= last:
+            t = round(last + 1e-6, 6)
+        self._last_times[stream] = t
+        self._first_time = t if self._first_time is None else min(self._first_time, t)
+        self._last_time = max(self._last_time, t)
         return t
 
     def _write_frame(self, frame: Frame) -> None:
-        t = self._unix_time(frame)
-        if self._first_time is None:
-            self._first_time = t
-        ts = frame.device_timestamp
-        if ts is None:
-            ts = int((t - self._first_time) * _DEVICE_CLOCK_HZ)
-        ts &= 0xFFFFFFFF
-        # Video and tilt first, depth last: readers (depthview's, and programs polling the
-        # tilt state in fakenect's depth callback) pair a depth frame with what precedes it.
-        records: list[tuple[str, list[bytes | memoryview]]] = []
-        if frame.video is not None and not self.depth_only:
-            video = np.ascontiguousarray(frame.video, dtype=np.uint8)
-            records.append((entry_name(KIND_VIDEO, t, ts), [VIDEO_HEADER, video.data.cast("B")]))
-        state = tilt_state_of(frame)
-        if state is not None:
-            records.append((entry_name(KIND_ACCEL, t, ts), [pack_tilt_state(state)]))
-        depth = np.ascontiguousarray(frame.depth, dtype="<u2")
-        records.append((entry_name(KIND_DEPTH, t, ts), [DEPTH_HEADER, depth.data.cast("B")]))
         lines = []
-        for name, chunks in records:
-            self.bytes += self._write_file(name, chunks)
+        for record in frame.own_records():
+            if record.stream is Stream.VIDEO and self.depth_only:
+                continue
+            t = self._unix_time(record.stream, record.stamp.host_time)
+            ts = record.stamp.device_timestamp
+            if ts is None:
+                ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ)
+            name = entry_name(record.stream.value, t, ts & 0xFFFFFFFF)
+            self.bytes += self._write_file(name, _file_chunks(record))
             lines.append(name + "\n")
         self._append_index("".join(lines).encode("ascii"))
         self.frames += 1
@@ -350,10 +323,21 @@ class RecordingWriter:
                 self.close()
 
 
+def _file_chunks(record: Record) -> list[bytes | memoryview]:
+    """What a record's file holds: header and pixels, or the 12 tilt-state bytes."""
+    if isinstance(record.data, TiltState):
+        return [pack_tilt_state(record.data)]
+    if record.stream is Stream.DEPTH:
+        depth = np.ascontiguousarray(record.data, dtype="<u2")
+        return [DEPTH_HEADER, depth.data.cast("B")]
+    video = np.ascontiguousarray(record.data, dtype=np.uint8)
+    return [VIDEO_HEADER, video.data.cast("B")]
+
+
 def _is_entry_name(name: str) -> bool:
     try:
         parse_index_line(name)
-    except Exception:
+    except SourceError:
         return False
     return True
 
@@ -409,5 +393,4 @@ __all__ = [
     "RecordingWriter",
     "check_replayable",
     "record",
-    "tilt_state_of",
 ]

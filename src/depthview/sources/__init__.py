@@ -13,19 +13,23 @@ import os
 from typing import Any
 
 from ..errors import NotMyFormat, SourceError
-from .base import CAMERA_FLAGS, Source
+from .base import CAMERA_FLAGS, Source, nearest
 
 #: Backends in the order they are asked. Cheap, name-keyed ones first.
 BACKENDS: list[tuple[str, str]] = [
     ("demo", "depthview.sources.demo"),
+    ("sample", "depthview.sources.sample"),
     ("kinect", "depthview.sources.kinect"),
     ("fakenect", "depthview.sources.fakenect"),
     ("files", "depthview.sources.files"),
 ]
 
+#: Sources named by a word rather than a path.
+NAMES = ("demo", "sample", "kinect")
 EXPECTED = (
-    "expected 'demo', 'kinect', 'kinect:INDEX', 'kinect:SERIAL', a libfreenect recording "
-    "folder (with INDEX.txt), a folder of 16-bit depth PNGs, or a .npy/.npz file"
+    "expected 'demo', 'demo:SEED', 'sample', 'kinect', 'kinect:INDEX', 'kinect:SERIAL', a "
+    "libfreenect recording folder (with INDEX.txt), a folder of 16-bit depth PNGs, or a "
+    ".npy/.npz file"
 )
 
 
@@ -44,8 +48,9 @@ def open(uri: str = "demo", **options: Any) -> Source:
             continue
         return source
     if not os.path.exists(uri):
-        raise SourceError(f"{uri}: no such file or folder, nor a source name; {EXPECTED}")
+        hint = nearest(uri.partition(":")[0], NAMES)
+        raise SourceError(f"{uri}: no such file or folder, nor a source name{hint} ({EXPECTED})")
     raise SourceError(f"{uri}: not a source depthview can open; {EXPECTED}")
 
 
-__all__ = ["BACKENDS", "CAMERA_FLAGS", "EXPECTED", "Source", "SourceError", "open"]
+__all__ = ["BACKENDS", "CAMERA_FLAGS", "EXPECTED", "NAMES", "Source", "SourceError", "open"]

@@ -1,14 +1,35 @@
-"""What every source is: an iterator of ``Frame`` with a context manager, plus a small
-control interface (tilt, LED, formats, flags) that sources which cannot do a control
-refuse with ``UnsupportedControl`` rather than silently ignoring it."""
+"""What every source is, written once. Every backend (demo, sample, kinect, fakenect, files)
+keeps this contract, and the tests check each one against it:
+
+- ``read()`` returns the next ``Frame`` and raises ``StopIteration`` at the end of a finite
+  source (``SourceError`` when it fails, ``SourceTimeout`` when a live stream goes quiet);
+  iterating a source calls ``read``. Each frame's ``records`` hold every record that arrived
+  since the previous frame, so writers can write each record once with its own times.
+- ``close()`` releases the device or files and is safe to call twice; ``read`` after it
+  raises ``SourceError``. A source is a context manager that closes itself.
+- Opening with an option the backend does not know raises ``SourceError`` naming it (see
+  ``check_options``), never ``TypeError``.
+- ``length`` is the number of frames, or None for a live or endless source (``len()`` of
+  such a source is a ``TypeError``, as for any unsized Python object). ``seek(i)`` on a
+  seekable source makes the next ``read`` return frame ``i`` (negative counts from the end);
+  an index out of range raises ``SourceError``; a source that cannot seek raises
+  ``UnsupportedControl``.
+- ``video_formats`` lists the video formats ``set_video_format`` accepts (empty when the
+  source has no video); ``has_video`` says whether frames carry video (None: not known yet).
+- Controls a source cannot perform (tilt, LED, flags, ...) raise ``UnsupportedControl``,
+  never pass silently.
+"""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import difflib
+import time
+from collections.abc import Iterable, Iterator
 from types import TracebackType
+from typing import Any
 
-from ..errors import UnsupportedControl
+from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
 
 #: Camera flags a live Kinect may support (libfreenect's ``freenect_flag`` names, lower case).
@@ -22,6 +43,51 @@ CAMERA_FLAGS = (
 )
 
 
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'demo'?"`` when a close choice exists, else ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_options(what: str, options: dict[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse options a backend does not know, naming them (and the nearest known one)."""
+    known = tuple(allowed)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise SourceError(
+            f"{what}: expected options {', '.join(known) or '(none)'}, got "
+            f"{', '.join(unknown)}{nearest(unknown[0], known)}"
+        )
+
+
+class Pacer:
+    """Releases frames at the pace they were recorded: frame times (seconds, any origin)
+    are mapped onto the wall clock from the first frame after a ``reset``. A consumer that
+    falls far behind (paused, slow) is re-anchored instead of raced to catch up."""
+
+    #: Lateness (seconds) after which pacing restarts from the current frame.
+    MAX_LAG = 1.0
+
+    def __init__(self) -> None:
+        self._anchor: tuple[float, float] | None = None  # (frame time, wall time)
+
+    def reset(self) -> None:
+        """Start pacing afresh from the next frame (after a seek, a loop, a pause)."""
+        self._anchor = None
+
+    def wait(self, frame_time: float) -> None:
+        """Sleep until ``frame_time`` is due."""
+        now = time.perf_counter()
+        if self._anchor is None:
+            self._anchor = (frame_time, now)
+            return
+        due = self._anchor[1] + (frame_time - self._anchor[0])
+        if due > now:
+            time.sleep(due - now)
+        elif now - due > self.MAX_LAG or frame_time < self._anchor[0]:
+            self._anchor = (frame_time, now)
+
+
 class Source(abc.ABC):
     """An iterable of frames. Use as ``with dv.open(uri) as src: for frame in src: ...``."""
 
@@ -31,12 +97,15 @@ class Source(abc.ABC):
     fps: float | None = None
     #: Whether frames carry video: False for a depth-only recording, None when not known.
     has_video: bool | None = None
+    #: Video formats ``set_video_format`` accepts; empty when there is no video to switch.
+    video_formats: tuple[VideoFormat, ...] = ()
 
     @abc.abstractmethod
     def read(self) -> Frame:
         """Return the next frame; raise ``StopIteration`` at the end of a finite source."""
 
-    def close(self) -> None:  # noqa: B027 - sources without resources need not override
+    @abc.abstractmethod
+    def close(self) -> None:
         """Release the device or files. Safe to call twice."""
 
     # -- iteration and context management -------------------------------------------------
@@ -59,12 +128,20 @@ class Source(abc.ABC):
 
     # -- random access (recordings) -------------------------------------------------------
     @property
-    def seekable(self) -> bool:
-        """True when ``seek`` works (recordings, frame files)."""
-        return False
+    def length(self) -> int | None:
+        """How many frames the source holds; None for a live or endless source."""
+        return None
 
     def __len__(self) -> int:
-        raise TypeError(f"{self.name} has no length: it is a live or endless source")
+        n = self.length
+        if n is None:
+            raise TypeError(f"{self.name} has no length: it is a live or endless source")
+        return n
+
+    @property
+    def seekable(self) -> bool:
+        """True when ``seek`` works (recordings, frame files, the demo)."""
+        return False
 
     def seek(self, index: int) -> None:
         """Make the next ``read`` return frame ``index``."""
@@ -74,6 +151,17 @@ class Source(abc.ABC):
     def position(self) -> int:
         """Index of the next frame ``read`` returns."""
         raise UnsupportedControl(f"{self.name} has no position: it is not a recording")
+
+    def _seek_index(self, index: int) -> int:
+        """``index`` checked against ``length`` (negative counts from the end)."""
+        n = self.length
+        i = int(index)
+        if n is not None and i < 0:
+            i += n
+        if i < 0 or (n is not None and i >= n):
+            span = f"0..{n - 1}" if n is not None else ">= 0"
+            raise SourceError(f"{self.name}: expected a frame index {span}, got {index}")
+        return i
 
     # -- device controls ------------------------------------------------------------------
     def _unsupported(self, what: str) -> UnsupportedControl:
@@ -88,8 +176,16 @@ class Source(abc.ABC):
         raise self._unsupported("set the LED")
 
     def set_video_format(self, fmt: VideoFormat) -> None:
-        """Switch the video stream's format."""
+        """Switch the video stream's format (one of ``video_formats``)."""
         raise self._unsupported("change the video format")
+
+    def _check_video_format(self, fmt: VideoFormat | int) -> VideoFormat:
+        """``fmt`` if this source lists it in ``video_formats``, else ``UnsupportedControl``."""
+        fmt = VideoFormat(fmt)
+        if fmt not in self.video_formats:
+            have = ", ".join(f.name for f in self.video_formats) or "no video formats"
+            raise self._unsupported(f"show {fmt.name} video (it has {have})")
+        return fmt
 
     def set_depth_format(self, fmt: DepthFormat) -> None:
         """Switch the depth stream's format."""

@@ -8,20 +8,23 @@ same for the same seed, whatever the pacing.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
 from ..errors import NotMyFormat, SourceError
-from ..frame import GRAVITY, DepthFormat, Frame, VideoFormat
+from ..frame import GRAVITY, DepthFormat, Frame, Record, Stamp, Stream, TiltState, VideoFormat
 from ..scene import DemoScene
 from ..units import from_metres, metres_table
-from .base import Source
+from .base import Pacer, Source, check_options
+
+OPTIONS = ("seed", "fps", "frames", "depth_format", "realtime")
 
 
 class DemoSource(Source):
     """A deterministic synthetic Kinect (the fake backend every test and newcomer can use)."""
+
+    video_formats = (VideoFormat.RGB, VideoFormat.IR_8BIT)
 
     def __init__(
         self,
@@ -31,14 +34,17 @@ class DemoSource(Source):
         depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
         realtime: bool = True,
     ) -> None:
-        if fps < 0 or not np.isfinite(fps):
+        if not (fps >= 0 and np.isfinite(fps)):
             raise SourceError(f"demo: expected fps >= 0, got {fps}")
         if frames is not None and frames < 0:
             raise SourceError(f"demo: expected frames >= 0, got {frames}")
         self.seed, self.frames = seed, frames
         self.fps: float = fps or 30.0
-        self._pace = realtime and fps > 0
-        self.depth_format = DepthFormat.parse(depth_format)
+        self._pacer = Pacer() if realtime and fps > 0 else None
+        try:
+            self.depth_format = DepthFormat.parse(depth_format)
+        except ValueError as exc:
+            raise SourceError(f"demo: {exc}") from None
         if not (self.depth_format.is_raw or self.depth_format.is_metric):
             raise SourceError(
                 f"demo: expected an unpacked depth format, got {self.depth_format.name}"
@@ -48,20 +54,18 @@ class DemoSource(Source):
         self.name = "demo" if seed == 0 else f"demo:{seed}"
         self._scene = DemoScene(seed=seed, fps=self.fps)
         self._index = 0
-        self._start: float | None = None
+        self._closed = False
         self._rng = np.random.default_rng(seed + 1)
 
     def read(self) -> Frame:
+        if self._closed:
+            raise SourceError(f"{self.name}: read after close")
         if self.frames is not None and self._index >= self.frames:
             raise StopIteration
         index = self._index
-        if self._pace:
-            now = time.monotonic()
-            if self._start is None:
-                self._start = now
-            due = self._start + index / self.fps
-            if due > now:
-                time.sleep(due - now)
+        t = index / self.fps
+        if self._pacer is not None:
+            self._pacer.wait(t)
         depth, rgb, _ = self._scene.render(index)
         if self.depth_format is not DepthFormat.RAW_11BIT:
             depth = from_metres(metres_table(DepthFormat.RAW_11BIT)[depth], self.depth_format)
@@ -69,18 +73,31 @@ class DemoSource(Source):
         if self.video_format is VideoFormat.IR_8BIT:
             video = self._ir(rgb)
         noise = self._rng.normal(0.0, 0.03, 3)
+        accel = (float(noise[0]), GRAVITY + float(noise[1]), float(noise[2]))
         self._index += 1
+        # All three streams of the demo are taken at the same instant.
+        stamp = Stamp(index, t, int(index * 60_000_000 / self.fps) & 0xFFFFFFFF)
         return Frame(
             depth=depth,
             video=video,
             depth_format=self.depth_format,
             video_format=self.video_format,
-            timestamp=index / self.fps,
+            timestamp=t,
             index=index,
-            accel=(float(noise[0]), GRAVITY + float(noise[1]), float(noise[2])),
+            accel=accel,
             tilt_deg=0.0,
-            device_timestamp=int(index * 60_000_000 / self.fps) & 0xFFFFFFFF,
+            device_timestamp=stamp.device_timestamp,
+            video_stamp=stamp,
+            accel_stamp=stamp,
+            records=(
+                Record(Stream.VIDEO, stamp, video),
+                Record(Stream.ACCEL, stamp, TiltState.from_mks(accel, 0.0)),
+                Record(Stream.DEPTH, stamp, depth),
+            ),
         )
+
+    def close(self) -> None:
+        self._closed = True
 
     @staticmethod
     def _ir(rgb: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -89,10 +106,7 @@ class DemoSource(Source):
 
     def set_video_format(self, fmt: VideoFormat) -> None:
         """The demo renders RGB and 8-bit IR."""
-        fmt = VideoFormat(fmt)
-        if fmt not in (VideoFormat.RGB, VideoFormat.IR_8BIT):
-            raise self._unsupported(f"show {fmt.name} video (it has RGB and IR_8BIT)")
-        self.video_format = fmt
+        self.video_format = self._check_video_format(fmt)
 
     @property
     def seekable(self) -> bool:
@@ -100,18 +114,16 @@ class DemoSource(Source):
 
     def seek(self, index: int) -> None:
         """Any frame can be rendered directly: the scene is a function of time."""
-        if index < 0 or (self.frames is not None and index > self.frames):
-            raise SourceError(f"demo: expected a frame index 0..{self.frames}, got {index}")
-        self._index = index
-        self._start = None if self._start is None else time.monotonic() - index / self.fps
+        self._index = self._seek_index(index)
+        if self._pacer is not None:
+            self._pacer.reset()
 
     @property
     def position(self) -> int:
         return self._index
 
-    def __len__(self) -> int:
-        if self.frames is None:
-            raise TypeError("the demo has no length unless frames= is given")
+    @property
+    def length(self) -> int | None:
         return self.frames
 
 
@@ -120,6 +132,7 @@ def open_source(uri: str, **options: Any) -> DemoSource:
     name, _, arg = uri.partition(":")
     if name != "demo":
         raise NotMyFormat(f"{uri}: not 'demo'")
+    check_options(uri, options, OPTIONS)
     if arg:
         try:
             options.setdefault("seed", int(arg))

@@ -11,7 +11,6 @@ naming the file and line.
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,10 @@ import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
 from ..fakenect_format import (
+    EXTENSIONS,
     INDEX_NAME,
     KIND_ACCEL,
+    KIND_DEPTH,
     KIND_VIDEO,
     MAX_HEADER,
     IndexEntry,
@@ -31,8 +32,8 @@ from ..fakenect_format import (
     parse_pnm_header,
     parse_tilt_state,
 )
-from ..frame import DEPTH_FPS, DepthFormat, Frame, VideoFormat
-from .base import Source
+from ..frame import DEPTH_FPS, DepthFormat, Frame, Record, Stamp, Stream, TiltState, VideoFormat
+from .base import Pacer, Source, check_options
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
@@ -41,11 +42,15 @@ OPTIONS = ("realtime", "loop", "strict", "depth_format")
 
 @dataclass(frozen=True, slots=True)
 class IndexedFrame:
-    """A depth entry and the video and accel entries that go with it (indices into entries)."""
+    """A depth entry, the video and accel entries shown with it (indices into entries, -1
+    when none), and ``span``: the entries this frame accounts for, in arrival order (from
+    after the previous depth entry through this one; the last frame also takes the records
+    after it), so replaying every frame's span gives back every entry exactly once."""
 
     depth: int
-    video: int  # -1 when none
-    accel: int  # -1 when none
+    video: int
+    accel: int
+    span: range
 
 
 class RecordingIndex:
@@ -81,16 +86,29 @@ class RecordingIndex:
             self.entries.append(entry)
             self.lines.append(number)
         self.frames: list[IndexedFrame] = []
+        #: Each entry's place among the entries of its kind (the records' ``seq``).
+        self.seq: list[int] = []
+        counts = dict.fromkeys(EXTENSIONS, 0)
         video = accel = -1
+        start = 0
         first_video = next((i for i, e in enumerate(self.entries) if e.kind == KIND_VIDEO), -1)
         for i, entry in enumerate(self.entries):
+            self.seq.append(counts[entry.kind])
+            counts[entry.kind] += 1
             if entry.kind == KIND_VIDEO:
                 video = i
             elif entry.kind == KIND_ACCEL:
                 accel = i
             else:
                 # Recordings usually write d before r; the first frames take the first video.
-                self.frames.append(IndexedFrame(i, video if video >= 0 else first_video, accel))
+                shown_video = video if video >= 0 else first_video
+                self.frames.append(IndexedFrame(i, shown_video, accel, range(start, i + 1)))
+                start = i + 1
+        if self.frames and start < len(self.entries):
+            last = self.frames[-1]
+            self.frames[-1] = IndexedFrame(
+                last.depth, last.video, last.accel, range(last.span.start, len(self.entries))
+            )
         if not self.frames:
             detail = (
                 f"; line {self.bad_lines[0][0]}: {self.bad_lines[0][1]}" if self.bad_lines else ""
@@ -189,7 +207,6 @@ class RecordingSource(Source):
     ) -> None:
         self.folder = folder
         self.name = str(folder)
-        self.realtime = bool(realtime)
         self.loop = bool(loop)
         self.strict = bool(strict)
         try:
@@ -198,9 +215,10 @@ class RecordingSource(Source):
             raise SourceError(f"depth_format: {exc}") from None
         self.index = RecordingIndex(folder, strict=strict)
         self.has_video = any(item.video >= 0 for item in self.index.frames)
+        self.video_formats = (VideoFormat.RGB,) if self.has_video else ()
         self._files = FileReader(folder)
         self._position = 0
-        self._anchor: tuple[float, float] | None = None  # (recorded time, wall time)
+        self._pacer = Pacer() if realtime else None
         self.broken: list[str] = []
         self._closed = False
 
@@ -209,19 +227,15 @@ class RecordingSource(Source):
     def seekable(self) -> bool:
         return True
 
-    def __len__(self) -> int:
+    @property
+    def length(self) -> int:
         return len(self.index.frames)
 
     def seek(self, index: int) -> None:
         """Make the next ``read`` return depth frame ``index`` (negative counts from the end)."""
-        n = len(self)
-        i = int(index)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(f"expected a frame index in 0..{n - 1}, got {index}")
-        self._position = i
-        self._anchor = None
+        self._position = self._seek_index(index)
+        if self._pacer is not None:
+            self._pacer.reset()
 
     @property
     def position(self) -> int:
@@ -233,6 +247,10 @@ class RecordingSource(Source):
         e = self.index.entries
         return e[self.index.frames[-1].depth].unix_time - e[self.index.frames[0].depth].unix_time
 
+    def set_video_format(self, fmt: VideoFormat) -> None:
+        """A recording holds RGB only; asking for it again is harmless."""
+        self._check_video_format(fmt)
+
     # -- reading --------------------------------------------------------------------------
     def close(self) -> None:
         self._closed = True
@@ -240,13 +258,15 @@ class RecordingSource(Source):
     def read(self) -> Frame:
         if self._closed:
             raise SourceError(f"{self.name}: read after close")
+        n = len(self)
         skipped = 0
         while True:
-            if self._position >= len(self):
+            if self._position >= n:
                 if not self.loop:
                     raise StopIteration
                 self._position = 0
-                self._anchor = None
+                if self._pacer is not None:
+                    self._pacer.reset()
             try:
                 frame = self.frame_at(self._position)
             except SourceError as exc:
@@ -256,30 +276,43 @@ class RecordingSource(Source):
                 warnings.warn(f"skipped broken frame: {exc}", stacklevel=2)
                 self._position += 1
                 skipped += 1
-                if skipped >= len(self):
+                if skipped >= n:
                     raise SourceError(
                         f"{self.name}: expected at least one readable depth frame, got "
                         f"{skipped} broken ones; first: {self.broken[-skipped]}"
                     ) from None
                 continue
             self._position += 1
-            if self.realtime:
-                self._wait(frame.timestamp)
+            if self._pacer is not None:
+                self._pacer.wait(frame.timestamp)
             return frame
 
-    def _wait(self, recorded: float) -> None:
-        now = time.perf_counter()
-        if self._anchor is None:
-            self._anchor = (recorded, now)
-            return
-        due = self._anchor[1] + (recorded - self._anchor[0])
-        if due > now:
-            time.sleep(due - now)
-        elif now - due > 1.0:  # fell far behind (paused, slow consumer): don't race to catch up
-            self._anchor = (recorded, now)
+    def _stamp(self, entry_index: int) -> Stamp:
+        entry = self.index.entries[entry_index]
+        return Stamp(self.index.seq[entry_index], entry.unix_time, entry.device_timestamp)
+
+    def _payload(self, entry_index: int) -> npt.NDArray[Any] | TiltState:
+        """The video frame or tilt state an entry's file holds (``SourceError`` if broken)."""
+        ix = self.index
+        name, where = ix.entries[entry_index].name, ix.where(entry_index)
+        if ix.entries[entry_index].kind == KIND_VIDEO:
+            return self._files.read_pnm(name, where, "P6", np.uint8, 3)
+        return parse_tilt_state(self._files.read_small(name, where), where)
+
+    def _optional(self, entry_index: int, memo: dict[int, Any]) -> Any:
+        """An entry's payload, or None (with a warning) when its file is broken."""
+        if entry_index not in memo:
+            try:
+                memo[entry_index] = self._payload(entry_index)
+            except SourceError as exc:
+                if self.strict:
+                    raise
+                warnings.warn(f"skipped broken record: {exc}", stacklevel=4)
+                memo[entry_index] = None
+        return memo[entry_index]
 
     def frame_at(self, i: int) -> Frame:
-        """Depth frame ``i`` with its video and accelerometer reading, read from disk now."""
+        """Depth frame ``i`` with its video, accelerometer reading and records, read now."""
         ix = self.index
         item = ix.frames[i]
         entry = ix.entries[item.depth]
@@ -291,27 +324,16 @@ class RecordingSource(Source):
                 f"{where}: expected {self.depth_format.name} values 0..{limit}, "
                 f"got {int(depth.max())}"
             )
-        video: npt.NDArray[np.uint8] | None = None
-        if item.video >= 0:
-            try:
-                video = self._files.read_pnm(
-                    ix.entries[item.video].name, ix.where(item.video), "P6", np.uint8, 3
-                )
-            except SourceError as exc:
-                if self.strict:
-                    raise
-                warnings.warn(f"skipped broken video: {exc}", stacklevel=3)
-        accel: tuple[float, float, float] | None = None
-        tilt: float | None = None
-        if item.accel >= 0:
-            try:
-                data = self._files.read_small(ix.entries[item.accel].name, ix.where(item.accel))
-                state = parse_tilt_state(data, ix.where(item.accel))
-                accel, tilt = state.accel_mks, state.tilt_deg
-            except SourceError as exc:
-                if self.strict:
-                    raise
-                warnings.warn(f"skipped broken accel record: {exc}", stacklevel=3)
+        memo: dict[int, Any] = {item.depth: depth}
+        records = []
+        for e in item.span:
+            payload = self._optional(e, memo)
+            if payload is not None:
+                kind = ix.entries[e].kind
+                stream = Stream.DEPTH if kind == KIND_DEPTH else Stream(kind)
+                records.append(Record(stream, self._stamp(e), payload))
+        video = None if item.video < 0 else self._optional(item.video, memo)
+        state = None if item.accel < 0 else self._optional(item.accel, memo)
         return Frame(
             depth=depth,
             video=video,
@@ -319,9 +341,12 @@ class RecordingSource(Source):
             video_format=VideoFormat.RGB if video is not None else None,
             timestamp=entry.unix_time,
             index=i,
-            accel=accel,
-            tilt_deg=tilt,
+            accel=None if state is None else state.accel_mks,
+            tilt_deg=None if state is None else state.tilt_deg,
             device_timestamp=entry.device_timestamp,
+            video_stamp=None if video is None else self._stamp(item.video),
+            accel_stamp=None if state is None else self._stamp(item.accel),
+            records=tuple(records),
             meta={"file": entry.name, "line": ix.lines[item.depth]},
         )
 
@@ -341,9 +366,5 @@ def open_source(uri: str, **options: Any) -> RecordingSource:
     folder = find_folder(uri)
     if folder is None:
         raise NotMyFormat(f"{uri}: expected a folder with {INDEX_NAME}")
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise SourceError(
-            f"{uri}: expected recording options {', '.join(OPTIONS)}, got {', '.join(unknown)}"
-        )
+    check_options(uri, options, OPTIONS)
     return RecordingSource(folder, **options)

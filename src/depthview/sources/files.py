@@ -5,7 +5,6 @@ array, or a ``.npz`` with ``depth`` and optional ``video``. Kinds are told by co
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
-from ..frame import DepthFormat, Frame, VideoFormat
-from .base import Source
+from ..frame import DepthFormat, Frame, Stamp, VideoFormat
+from .base import Pacer, Source, check_options
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NPY_MAGIC = b"\x93NUMPY"
@@ -57,51 +56,61 @@ class ArraySource(Source):
         self._depth = depth_files
         self._video = video_files
         self.has_video = video_files is not None and any(v is not None for v in video_files)
+        self.video_formats = (VideoFormat.RGB,) if self.has_video else ()
         self.depth_format = depth_format
         self.loop = loop
-        self.realtime = realtime
         self.fps = fps
+        self._pacer = Pacer() if realtime and fps else None
         self._position = 0
-        self._next_due = 0.0
+        self._closed = False
 
     @property
     def seekable(self) -> bool:
         return True
 
-    def __len__(self) -> int:
+    @property
+    def length(self) -> int:
         return len(self._depth)
 
     def seek(self, index: int) -> None:
-        n = len(self)
-        i = int(index) + (n if int(index) < 0 else 0)
-        if not 0 <= i < n:
-            raise IndexError(f"expected a frame index in 0..{n - 1}, got {index}")
-        self._position = i
+        self._position = self._seek_index(index)
+        if self._pacer is not None:
+            self._pacer.reset()
 
     @property
     def position(self) -> int:
         return self._position
 
+    def set_video_format(self, fmt: VideoFormat) -> None:
+        """Files hold RGB only; asking for it again is harmless."""
+        self._check_video_format(fmt)
+
+    def close(self) -> None:
+        self._closed = True
+
     def read(self) -> Frame:
+        if self._closed:
+            raise SourceError(f"{self.name}: read after close")
         if self._position >= len(self):
             if not self.loop:
                 raise StopIteration
             self._position = 0
+            if self._pacer is not None:
+                self._pacer.reset()
         i = self._position
         self._position += 1
         depth, video = self._load(i)
-        if self.realtime and self.fps:
-            now = time.perf_counter()
-            if self._next_due > now:
-                time.sleep(self._next_due - now)
-            self._next_due = max(now, self._next_due) + 1.0 / self.fps
+        t = i / self.fps if self.fps else 0.0
+        if self._pacer is not None:
+            self._pacer.wait(t)
         return Frame(
             depth=depth,
             video=video,
             depth_format=self.depth_format,
             video_format=None if video is None else VideoFormat.RGB,
-            timestamp=i / self.fps if self.fps else 0.0,
+            timestamp=t,
             index=i,
+            video_stamp=None if video is None else Stamp(i, t),
         )
 
     def _load(self, i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
@@ -210,15 +219,13 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
 def open_source(uri: str, **options: Any) -> ArraySource:
     """A PNG folder or a single PNG, ``.npy`` or ``.npz``; ``NotMyFormat`` otherwise."""
     path = Path(uri).expanduser()
-    unknown = sorted(set(options) - set(OPTIONS))
     if path.is_dir():
         kind = b"dir"
     elif path.is_file():
         kind = _magic(path)
     else:
         raise NotMyFormat(f"{uri}: no such file or folder")
-    if unknown:
-        raise SourceError(f"{uri}: expected options {', '.join(OPTIONS)}, got {', '.join(unknown)}")
+    check_options(uri, options, OPTIONS)
     try:
         if kind == b"dir":
             return _open_png_folder(path, options)

@@ -20,9 +20,20 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError, SourceTimeout, UnsupportedControl
-from ..frame import TILT_MAX_DEG, TILT_MIN_DEG, DepthFormat, Frame, LedMode, VideoFormat
+from ..frame import (
+    TILT_MAX_DEG,
+    TILT_MIN_DEG,
+    DepthFormat,
+    Frame,
+    LedMode,
+    Record,
+    Stamp,
+    Stream,
+    TiltState,
+    VideoFormat,
+)
 from . import _libfreenect as lf
-from .base import CAMERA_FLAGS, Source
+from .base import CAMERA_FLAGS, Source, check_options
 
 OPTIONS = ("depth_format", "video_format", "video", "timeout")
 UDEV_RULE = "/lib/udev/rules.d/60-libfreenect0.5.rules"
@@ -33,6 +44,8 @@ DEPTH_FORMATS = (
     DepthFormat.REGISTERED,
 )
 VIDEO_FORMATS = (VideoFormat.RGB, VideoFormat.IR_8BIT, VideoFormat.IR_10BIT)
+#: Records a frame carries for a reader that has fallen behind (about 1 s at 30 frames/s).
+MAX_PENDING_RECORDS = 96
 #: What fakenect can replay without hitting an assert (it has no registration tables).
 FAKENECT_DEPTH = (DepthFormat.RAW_11BIT,)
 FAKENECT_VIDEO = (VideoFormat.RGB,)
@@ -89,7 +102,11 @@ class KinectSource(Source):
         self._error: SourceError | None = None
         self._stop = threading.Event()
         self._video: npt.NDArray[Any] | None = None
-        self._count = 0
+        self._video_stamp: Stamp | None = None
+        self._accel_stamp: Stamp | None = None
+        self._pending: list[Record] = []  # records since the last frame read
+        self.records_dropped = 0
+        self._count = self._video_seq = self._accel_seq = 0
         self._closed = False
         self._thread: threading.Thread | None = None
         self.serial: str | None = None
@@ -119,6 +136,8 @@ class KinectSource(Source):
             f("freenect_start_depth")(self._dev)
             self.want_video = bool(video) and self.lib.has("freenect_set_video_mode")
             self.has_video = self.want_video
+            if self.want_video:
+                self.video_formats = FAKENECT_VIDEO if self.lib.is_fakenect else VIDEO_FORMATS
             if self.want_video:
                 f("freenect_set_video_callback")(self._dev, self._video_cb)
                 self._set_video_mode(self.video_format)
@@ -227,45 +246,69 @@ class KinectSource(Source):
 
     def _on_video(self, dev: int, data: int, timestamp: int) -> None:
         try:
-            self._video = self._copy(data, self._video_mode, True)
+            video = self._copy(data, self._video_mode, True)
+            stamp = Stamp(self._video_seq, time.time(), int(timestamp))
+            self._video_seq += 1
+            with self._cond:
+                self._video, self._video_stamp = video, stamp
+                self._pending.append(Record(Stream.VIDEO, stamp, video))
         except Exception as exc:  # never let an exception unwind into C
             self._error = SourceError(f"{self.name}: video callback failed: {exc}")
 
     def _on_depth(self, dev: int, data: int, timestamp: int) -> None:
         try:
+            now = time.time()
             depth = self._copy(data, self._depth_mode, False)
-            accel, tilt = self._tilt()
-            frame = Frame(
-                depth=depth,
-                video=self._video,
-                depth_format=self.depth_format,
-                video_format=self.video_format if self._video is not None else None,
-                timestamp=time.time(),
-                index=self._count,
-                accel=accel,
-                tilt_deg=tilt,
-                device_timestamp=int(timestamp),
-            )
-            self._count += 1
+            stamp = Stamp(self._count, now, int(timestamp))
+            state = self._tilt()
             with self._cond:
-                self._latest = frame
+                if state is not None:
+                    self._accel_stamp = Stamp(self._accel_seq, now, int(timestamp))
+                    self._accel_seq += 1
+                    self._pending.append(Record(Stream.ACCEL, self._accel_stamp, state))
+                self._pending.append(Record(Stream.DEPTH, stamp, depth))
+                # Frames the reader has not taken yet are replaced, but their records are
+                # carried forward (up to a bound), so a writer still gets every record once.
+                records = self._pending[-MAX_PENDING_RECORDS:]
+                self.records_dropped += len(self._pending) - len(records)
+                self._latest = Frame(
+                    depth=depth,
+                    video=self._video,
+                    depth_format=self.depth_format,
+                    video_format=self.video_format if self._video is not None else None,
+                    timestamp=now,
+                    index=self._count,
+                    accel=None if state is None else state.accel_mks,
+                    tilt_deg=None if state is None else state.tilt_deg,
+                    device_timestamp=int(timestamp),
+                    video_stamp=self._video_stamp if self._video is not None else None,
+                    accel_stamp=None if state is None else self._accel_stamp,
+                    records=tuple(records),
+                )
+                self._pending = records
+                self._count += 1
                 self._cond.notify_all()
         except Exception as exc:
             self._error = SourceError(f"{self.name}: depth callback failed: {exc}")
 
-    def _tilt(self) -> tuple[tuple[float, float, float] | None, float | None]:
+    def _tilt(self) -> TiltState | None:
+        """The motor's raw tilt state, freshly polled, or None when the library has none."""
         f = self.lib.fn
-        if not (self.lib.has("freenect_get_tilt_state") and self.lib.has("freenect_get_mks_accel")):
-            return None, None
+        if not self.lib.has("freenect_get_tilt_state"):
+            return None
         if self.lib.has("freenect_update_tilt_state"):
             f("freenect_update_tilt_state")(self._dev)
-        state = f("freenect_get_tilt_state")(self._dev)
-        if not state:
-            return None, None
-        x, y, z = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-        f("freenect_get_mks_accel")(state, ctypes.byref(x), ctypes.byref(y), ctypes.byref(z))
-        degs = state.contents.tilt_angle / 2.0
-        return (x.value, y.value, z.value), degs
+        raw = f("freenect_get_tilt_state")(self._dev)
+        if not raw:
+            return None
+        c = raw.contents
+        return TiltState(
+            int(c.accelerometer_x),
+            int(c.accelerometer_y),
+            int(c.accelerometer_z),
+            int(c.tilt_angle),
+            int(c.tilt_status),
+        )
 
     # -- Source ---------------------------------------------------------------------------
     def read(self) -> Frame:
@@ -286,6 +329,7 @@ class KinectSource(Source):
                     )
                 self._cond.wait(min(left, 0.1))
             frame, self._latest = self._latest, None
+            self._pending = []
         return frame
 
     def close(self) -> None:
@@ -353,10 +397,9 @@ class KinectSource(Source):
             self.lib.fn("freenect_start_depth")(self._dev)
 
     def set_video_format(self, fmt: VideoFormat) -> None:
-        fmt = VideoFormat(fmt)
-        self._check_formats(self.depth_format, fmt)
         if not self.want_video:
             raise UnsupportedControl(f"{self.name}: video was not started")
+        fmt = self._check_video_format(fmt)
         with self._lock:
             self.lib.fn("freenect_stop_video")(self._dev)
             self._video = None
@@ -417,9 +460,5 @@ def open_source(uri: str, **options: Any) -> KinectSource:
     # A live device always delivers at its own pace: "as fast as possible" (realtime=False,
     # as export asks of every source) is what it does anyway.
     options.pop("realtime", None)
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise SourceError(
-            f"{uri}: expected Kinect options {', '.join(OPTIONS)}, got {', '.join(unknown)}"
-        )
+    check_options(uri, options, OPTIONS)
     return KinectSource(device, **options)

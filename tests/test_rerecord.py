@@ -1,0 +1,90 @@
+"""Streams keep their own records and times: a frame carries every video and accelerometer
+record that arrived since the previous frame, each with its own host time and device
+timestamp, so re-recording a recording gives back its INDEX.txt and every file byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from _helpers_sources import copy_person, write_entries
+from depthview.cli import main
+from depthview.fakenect_format import entry_name
+
+
+def _same_recording(a: Path, b: Path) -> None:
+    assert (b / "INDEX.txt").read_bytes() == (a / "INDEX.txt").read_bytes()
+    assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in a.iterdir())
+    for path in a.iterdir():
+        assert (b / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_the_real_sample_re_records_byte_for_byte(tmp_path: Path, capsys: object) -> None:
+    # 20 depth frames, each followed by four accelerometer records (the last four after the
+    # last depth frame), no video.
+    original = copy_person(tmp_path)
+    out = tmp_path / "again"
+    assert main(["record", str(original), str(out)]) == 0
+    _same_recording(original, out)
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [
+        "drdrdrdr",  # video just after each depth frame
+        "rdardardard",  # video and accel before each depth frame
+        "rrdrrdrrdrrd",  # video runs ahead of depth
+        "drddrddrdd",  # video runs behind depth
+        "dadadada",  # depth-only
+        "ddddd",  # depth alone, nothing else
+        "rraadrdaar",  # records before the first depth frame and after the last one
+    ],
+)
+def test_synthetic_recordings_re_record_byte_for_byte(tmp_path: Path, kinds: str) -> None:
+    original = tmp_path / "original"
+    write_entries(original, kinds, seed=len(kinds))
+    out = tmp_path / "again"
+    assert main(["record", str(original), str(out)]) == 0
+    _same_recording(original, out)
+
+
+def test_frames_say_which_records_they_carry(tmp_path: Path) -> None:
+    lines = write_entries(tmp_path / "rec", "rrdarrdad")
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        frames = list(src)
+    assert len(frames) == 3
+    # Every index line is accounted for exactly once, in order.
+    names = [
+        entry_name(r.stream.value, r.stamp.host_time, r.stamp.device_timestamp or 0)
+        for f in frames
+        for r in f.records
+    ]
+    assert names == lines
+    # Frame 1 (index line 7) shows the newest video and accel record before it.
+    f = frames[1]
+    assert f.video_stamp is not None and f.video_stamp.seq == 3
+    assert f.video_stamp.host_time == float(lines[5].split("-")[1])
+    assert f.accel_stamp is not None and f.accel_stamp.seq == 0
+    assert f.accel_stamp.device_timestamp == int(lines[3].split("-")[2].split(".")[0])
+    video_record = [r for r in f.records if r.stream is dv.Stream.VIDEO][-1]
+    assert f.video is video_record.data
+    # Stamps of the depth frame itself.
+    assert f.depth_stamp == dv.Stamp(1, float(lines[6].split("-")[1]), f.device_timestamp)
+
+
+def test_a_frame_built_by_hand_writes_what_it_holds(tmp_path: Path) -> None:
+    depth = np.full((480, 640), 800, np.uint16)
+    video = np.zeros((480, 640, 3), np.uint8)
+    frame = dv.Frame(depth, video=video, timestamp=1700000000.5, accel=(0.0, 9.80665, 0.0))
+    kinds = [r.stream for r in frame.own_records()]
+    assert kinds == [dv.Stream.VIDEO, dv.Stream.ACCEL, dv.Stream.DEPTH]
+    dv.record([frame], tmp_path / "rec")
+    lines = (tmp_path / "rec" / "INDEX.txt").read_text().split()
+    assert [line[0] for line in lines] == ["r", "a", "d"]
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        back = src.read()
+    assert back.accel == pytest.approx((0.0, 9.80665, 0.0), abs=0.012)
+    np.testing.assert_array_equal(back.depth, depth)
