@@ -25,6 +25,7 @@ from .frame import Frame
 from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video_as_rgb
 from .palettes import PALETTES
 from .sources.base import Source
+from .sources.depth_png import save_depth as save_depth_png
 
 FORMATS = ("png", "png16", "mp4", "ply", "npz")
 LAYOUTS = ("depth", "side-by-side")
@@ -214,8 +215,7 @@ def _export_files(
             )
             path.write_bytes(ply_bytes(cloud.points, cloud.colors))
         elif fmt == "png16":
-            depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
-            image_mod.fromarray(depth).save(path)
+            save_depth_png(path, frame.depth, frame.depth_format)  # says its units
         else:
             image_mod.fromarray(depth_image(frame, layout, palette, near, far)).save(path)
         count += 1

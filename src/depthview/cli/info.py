@@ -9,12 +9,14 @@ import os
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
+from ._source_args import add_source_args, open_with_args
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("info", help="list Kinects, or describe a recording or source")
     p.add_argument("source", nargs="?", default=None, help="recording folder, file or kinect")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_source_args(p)
 
 
 def _kinects() -> dict[str, Any]:
@@ -29,17 +31,23 @@ def _kinects() -> dict[str, Any]:
     return {"library": found["library"], "count": found["count"], "devices": devices}
 
 
-def _recording(uri: str) -> dict[str, Any]:
+def _recording(uri: str, args: argparse.Namespace) -> dict[str, Any]:
     import warnings
 
-    from .. import open as dv_open
     from ..fakenect_format import KIND_ACCEL, KIND_VIDEO
     from ..sources.fakenect import RecordingSource
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        src = dv_open(uri, realtime=False) if os.path.exists(uri) else dv_open(uri)
-    info: dict[str, Any] = {"source": src.name, "kind": type(src).__name__}
+        options = {"realtime": False} if os.path.exists(uri) else {}
+        src = open_with_args(uri, args, **options)
+    k = src.intrinsics
+    info: dict[str, Any] = {
+        "source": src.name,
+        "kind": type(src).__name__,
+        "units": src.units_note,
+        "intrinsics": f"fx={k.fx:g} fy={k.fy:g} cx={k.cx:g} cy={k.cy:g}",
+    }
     if isinstance(src, RecordingSource):
         ix = src.index
         times = [ix.entries[f.depth].unix_time for f in ix.frames]
@@ -66,7 +74,7 @@ def _recording(uri: str) -> dict[str, Any]:
     elif src.seekable:
         frame = src.read()
         info.update(
-            frames=len(src),
+            frames=src.length,
             depth_format=frame.depth_format.name,
             shape=list(frame.depth.shape),
             video=frame.video is not None,
@@ -85,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.source.startswith("kinect"):
         info = _kinects()
     else:
-        info = _recording(args.source)
+        info = _recording(args.source, args)
     if args.json:
         print(json.dumps(info))
         return 0

@@ -213,6 +213,10 @@ class RecordingSource(Source):
             self.depth_format = DepthFormat.parse(depth_format)
         except ValueError as exc:
             raise SourceError(f"depth_format: {exc}") from None
+        self.units_note = (
+            f"{self.depth_format.unit_name} (a libfreenect recording: {INDEX_NAME}); "
+            "intrinsics: Kinect v1 defaults (the recording has no calibration)"
+        )
         self.index = RecordingIndex(folder, strict=strict)
         self.has_video = any(item.video >= 0 for item in self.index.frames)
         self.video_formats = (VideoFormat.RGB,) if self.has_video else ()

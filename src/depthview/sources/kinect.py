@@ -120,6 +120,7 @@ class KinectSource(Source):
         except (ValueError, KeyError) as exc:
             raise SourceError(f"expected a depth/video format, got {exc}") from None
         self._check_formats(self.depth_format, self.video_format)
+        self._note_units()
         f = self.lib.fn
         if f("freenect_init")(ctypes.byref(self._ctx), None) < 0:
             raise SourceError(f"{self.lib.path}: freenect_init failed; is USB available?")
@@ -180,6 +181,12 @@ class KinectSource(Source):
             raise SourceError(f"{where}: cannot open: {_usb_hint()}")
         label = f"kinect:{self.index if self.index is not None else self.serial}"
         self.name = label + (f" ({self.serial})" if self.serial and self.index is not None else "")
+
+    def _note_units(self) -> None:
+        self.units_note = (
+            f"{self.depth_format.unit_name} (from the device); "
+            "intrinsics: Kinect v1 defaults (not read from the device)"
+        )
 
     def _serials(self) -> list[str]:
         return list_serials(self.lib, self._ctx)
@@ -394,6 +401,7 @@ class KinectSource(Source):
             self.lib.fn("freenect_stop_depth")(self._dev)
             self._set_depth_mode(fmt)
             self.depth_format = fmt
+            self._note_units()
             self.lib.fn("freenect_start_depth")(self._dev)
 
     def set_video_format(self, fmt: VideoFormat) -> None:
