@@ -422,7 +422,7 @@ def test_info_says_units_and_intrinsics(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["info", str(tmp_path / "rgbd_dataset_freiburg3_office")]) == 0
     out = capsys.readouterr().out
     assert "depth_format: TUM" in out
-    assert "units: fifths of a millimetre (metres x 5000) (TUM" in out
+    assert "units: fifths of a millimetre, metres x 5000 (TUM" in out
     assert "intrinsics: fx=535.4 fy=539.2 cx=320.1 cy=247.6" in out
     assert (
         main(

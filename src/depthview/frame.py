@@ -69,7 +69,7 @@ class DepthFormat(enum.IntEnum):
             DepthFormat.RAW_10BIT_PACKED: "packed raw 10-bit disparity",
             DepthFormat.REGISTERED: "millimetres registered to the colour camera",
             DepthFormat.MM: "millimetres",
-            DepthFormat.TUM: "fifths of a millimetre (metres x 5000)",
+            DepthFormat.TUM: "fifths of a millimetre, metres x 5000",
         }[self]
 
     @property
