@@ -11,6 +11,7 @@ from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
 from ..sources import open as open_source
 from . import SOURCE_HELP
+from ._types import positive_float, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -42,9 +43,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--near", type=float, default=None, help="near end of the colour range, metres")
     p.add_argument("--far", type=float, default=None, help="far end of the colour range, metres")
     p.add_argument("--range", default=None, help="frame numbers START:END, e.g. 10:200")
-    p.add_argument("--frames", type=int, default=None, help="export at most N frames")
-    p.add_argument("--every", type=int, default=1, help="keep every Nth frame (default: 1)")
-    p.add_argument("--fps", type=float, default=None, help="MP4 frame rate (default: the source's)")
+    p.add_argument("--frames", type=positive_int, default=None, help="export at most N frames")
+    p.add_argument(
+        "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
+    )
+    p.add_argument(
+        "--fps", type=positive_float, default=None, help="MP4 frame rate (default: the source's)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

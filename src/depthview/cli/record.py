@@ -12,34 +12,15 @@ from typing import Any
 from ..recording import Mode, record
 from ..sources import open as open_source
 from . import SOURCE_HELP
-
-
-def _frames(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of frames, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
-    return value
+from ._types import positive_float, positive_int
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("record", help="record a source as a libfreenect (fakenect) recording")
     p.add_argument("source", help=SOURCE_HELP)
     p.add_argument("out", help="folder to write (must be new or empty)")
-    p.add_argument("--frames", type=_frames, default=None, help="stop after N frames")
-    p.add_argument("--seconds", type=_seconds, default=None, help="stop after S seconds")
+    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
+    p.add_argument("--seconds", type=positive_float, default=None, help="stop after S seconds")
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
     group = p.add_mutually_exclusive_group()
