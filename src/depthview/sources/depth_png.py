@@ -158,7 +158,9 @@ def save_depth(
 
     info = PngImagePlugin.PngInfo()
     info.add_text(MARKER_KEY, DepthFormat(depth_format).name)
-    image.fromarray(np.ascontiguousarray(depth, dtype=np.uint16)).save(path, pnginfo=info)
+    image.fromarray(np.ascontiguousarray(depth, dtype=np.uint16)).save(
+        path, format="PNG", pnginfo=info
+    )
 
 
 __all__ = [
