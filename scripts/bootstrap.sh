@@ -16,7 +16,7 @@ case "$purpose" in
         EXTRAS="video,png,fast"
         ;;
     test)
-        DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
+        DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth gcc libc6-dev)
         EXTRAS="dev"
         ;;
     *)

@@ -392,7 +392,8 @@ class KinectSource(Source):
                     )
                 self._cond.wait(min(left, 0.1))
             frame, self._latest = self._latest, None
-            self._pending = []
+            # The frame's records start the pending list; what arrived after it stays.
+            self._pending = self._pending[len(frame.records) :]
         return frame
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import tokenize
 import zipfile
 import zlib
 from typing import IO, Any
@@ -22,7 +23,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 #: Largest array read (bytes): far above any depth recording that fits in memory.
 MAX_ARRAY_BYTES = 16 * 1024**3
 _MAX_HEADER = 10_000
+#: What numpy's header parser and zipfile raise on hostile bytes (``TokenError``: a header
+#: with NUL bytes, found by fuzzing).
 _ERRORS = (
+    tokenize.TokenError,
     OSError,
     ValueError,
     EOFError,
