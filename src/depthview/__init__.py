@@ -27,6 +27,7 @@ from .frame import DepthFormat, Frame, LedMode, VideoFormat
 from .geometry import KINECT_V1_DEPTH, Intrinsics, PointCloud, point_cloud
 from .palettes import PALETTES
 from .recording import RecordingSummary, RecordingWriter, record
+from .registration import Registration, map_rgb_to_depth, register, to_mm
 from .sources import Source
 from .sources import open as open
 from .units import from_metres, to_metres
@@ -47,6 +48,7 @@ __all__ = [
     "RecordingError",
     "RecordingSummary",
     "RecordingWriter",
+    "Registration",
     "Source",
     "SourceError",
     "SourceTimeout",
@@ -57,8 +59,11 @@ __all__ = [
     "colorize_packed",
     "from_metres",
     "glview_table",
+    "map_rgb_to_depth",
     "open",
     "point_cloud",
     "record",
+    "register",
     "to_metres",
+    "to_mm",
 ]
