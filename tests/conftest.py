@@ -35,3 +35,16 @@ def person_recording(shared_data: Path, tmp_path: Path) -> Path:
         p.chmod(0o644)
     dst.chmod(0o755)
     return dst
+
+
+# -- registration: libfreenect's own code as the oracle --------------------------------------
+@pytest.fixture(scope="session")
+def freenect_oracle():  # type: ignore[no-untyped-def]
+    """libfreenect's registration.c, built from Debian's source (tests/oracle). Fails, never
+    skips, when it cannot be built: CI must compare against it."""
+    from oracle.freenect_oracle import Oracle, OracleUnavailable
+
+    try:
+        return Oracle()
+    except OracleUnavailable as exc:
+        pytest.fail(f"the libfreenect registration oracle is unavailable: {exc}")

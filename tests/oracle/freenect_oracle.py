@@ -123,6 +123,7 @@ class Oracle:
         lib = ctypes.CDLL(str(self.path))
         lib.dvh_fields.restype = ctypes.c_char_p
         lib.dvh_device.restype = ctypes.c_void_p
+        lib.dvh_registration_layout.argtypes = [ctypes.POINTER(ctypes.c_size_t)]
         lib.dvh_load.argtypes = [_f64p]
         lib.dvh_tables.argtypes = [_u16p, _i32p, _i32p]
         lib.dvh_pack.argtypes = [_u16p, _u8p]
@@ -137,6 +138,14 @@ class Oracle:
     def device(self) -> int:
         """The harness's ``freenect_device *``, for the installed libfreenect's calls."""
         return int(self.lib.dvh_device())
+
+    def registration_layout(self) -> dict[str, int]:
+        """sizeof(freenect_registration) and its members' offsets, as the C compiler has them."""
+        out = (ctypes.c_size_t * 7)()
+        self.lib.dvh_registration_layout(out)
+        names = ["size", "reg_pad_info", "zero_plane_info", "const_shift"]
+        names += ["raw_to_mm_shift", "depth_to_rgb_shift", "registration_table"]
+        return dict(zip(names, out, strict=True))
 
     def load(self, layout: Mapping[str, Any]) -> None:
         """Set the parameters from a parsed device.json, as fakenect does, and build tables."""

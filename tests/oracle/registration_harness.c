@@ -8,6 +8,7 @@
  * device.json (JSON numbers, i.e. doubles, assigned to the C fields) and lets libfreenect
  * build its tables. The other entry points run libfreenect's routines on that device.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,18 @@ const char *dvh_fields(void) { return DVH_FIELDS(DVH_NAME); }
 
 /* The device, for handing to the installed libfreenect's exported calls. */
 freenect_device *dvh_device(void) { return &device; }
+
+/* sizeof(freenect_registration) and the offsets of its members, to check ctypes layouts. */
+void dvh_registration_layout(size_t *out)
+{
+    out[0] = sizeof(freenect_registration);
+    out[1] = offsetof(freenect_registration, reg_pad_info);
+    out[2] = offsetof(freenect_registration, zero_plane_info);
+    out[3] = offsetof(freenect_registration, const_shift);
+    out[4] = offsetof(freenect_registration, raw_to_mm_shift);
+    out[5] = offsetof(freenect_registration, depth_to_rgb_shift);
+    out[6] = offsetof(freenect_registration, registration_table);
+}
 
 int dvh_load(const double *values)
 {
