@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
+# Registration tests: libfreenect's own registration.c, compiled as the oracle (tests/oracle).
+DEB_PACKAGES+=(gcc libc6-dev libusb-1.0-0-dev)
 missing=()
 if ! command -v dpkg-query >/dev/null; then
     echo "bootstrap: not Debian/Ubuntu: install libfreenect (e.g. brew install libfreenect)" \
@@ -27,6 +29,11 @@ if ((${#missing[@]})); then
         echo "bootstrap: install them with: sudo apt-get install ${missing[*]}" >&2
         exit 1
     fi
+fi
+
+# Registration tests: Debian's libfreenect source (apt deb-src) into .cache/, gitignored.
+if ((${#DEB_PACKAGES[@]})); then
+    bash scripts/libfreenect_source.sh >/dev/null
 fi
 
 PYTHON=${PYTHON:-}

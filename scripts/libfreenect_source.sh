@@ -33,24 +33,20 @@ suite=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 SOURCES_FILE=/etc/apt/sources.list.d/depthview-deb-src.sources
 
 has_deb_src() { apt-get source --print-uris "$spec" >/dev/null 2>&1; }
+deb_src_entry() {
+    printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" "Suites: $suite" \
+        "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+}
 
 if ! has_deb_src; then
     if [ "$(id -u)" != 0 ]; then
-        say "apt has no deb-src entry for libfreenect; as root run:"
-        say "  printf 'Types: deb-src\\nURIs: http://deb.debian.org/debian\\nSuites: $suite\\n" \
-            "Components: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n'" \
-            "> $SOURCES_FILE && apt-get update"
-        say "then run $0 again"
+        say "apt has no deb-src entry for libfreenect. As root, write $SOURCES_FILE with:"
+        deb_src_entry | sed 's/^/    /' >&2
+        say "then run apt-get update, and $0 again."
         exit 1
     fi
     say "adding a deb-src entry for $suite ($SOURCES_FILE)"
-    cat >"$SOURCES_FILE" <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $suite
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+    deb_src_entry >"$SOURCES_FILE"
     apt-get update -qq
     if ! has_deb_src; then  # the installed version may be gone from the archive: take any
         spec=libfreenect
@@ -62,12 +58,14 @@ mkdir -p "$download"
 if ! compgen -G "$download/libfreenect_*.orig.tar.*" >/dev/null; then
     say "downloading the source of $spec"
     # apt-get checks each file against the signed index. The Debian patch tarball may be
-    # missing from the mirror (apt then fails); only the upstream .orig tarball is needed.
-    (cd "$download" && apt-get source --download-only -qq "$spec") || true
+    # missing from the mirror (apt then fails); only the upstream .orig tarball is needed,
+    # so apt's messages are shown only when that did not arrive.
+    apt_log=$(cd "$download" && apt-get source --download-only -qq "$spec" 2>&1) || true
 fi
 orig=$(compgen -G "$download/libfreenect_*.orig.tar.*" | head -n1 || true)
 if [ -z "$orig" ]; then
-    say "apt-get source --download-only $spec gave no .orig tarball in $download"
+    say "apt-get source --download-only $spec gave no .orig tarball in $download:"
+    echo "${apt_log:-}" >&2
     exit 1
 fi
 tmp=$(mktemp -d "$(dirname "$DEST")/.unpack.XXXXXX")

@@ -1,8 +1,10 @@
 """libfreenect's per-frame registration loops compiled with numba (the ``fast`` extra).
 
-One pass over the frame with libfreenect's integer arithmetic and branches, reading the
-tables of ``_registration_tables``; no allocation. Imported on first use, and only when
-numba is installed; ``registration`` has a numpy version of each loop otherwise.
+One pass over the frame with libfreenect's integer arithmetic, reading the tables of
+``_registration_tables``; no allocation. Pixels with no reading look up ``NOTHING``
+(0xFFFF) and go through the same steps, where a minimum leaves their target as it was:
+fewer branches the processor can mispredict at the edges of holes. Imported on first use,
+and only when numba is installed; ``registration`` has a numpy version of each loop.
 """
 
 from __future__ import annotations
@@ -13,26 +15,26 @@ import numba
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
+NOTHING = 0xFFFF
 _UINT32 = 1 << 32
-_X_SCALE_SHIFT = 8  # REG_X_VAL_SCALE = 256
 _WIDTH = 640
+_X_END = _WIDTH << 8  # sums from here on land right of the image
 
 
 @_jit
-def _target_x(target_x: Any, shift: Any, mm: Any) -> Any:  # pragma: no cover - compiled
-    """The C's ``(target_x + shift[mm]) / 256`` (int division truncating toward zero) as an
-    unsigned column, or -1 where libfreenect drops the pixel (column outside the image)."""
-    s = target_x + shift[mm]
-    if s < 0:
-        return 0 if s > -256 else -1  # -255..-1 truncate to column 0
-    nx = s >> _X_SCALE_SHIFT
-    return nx if nx < _WIDTH else -1
-
-
-@_jit
-def _index(row: Any, nx: Any, size: int) -> Any:  # pragma: no cover - compiled
-    """Row offset + column in unsigned 32-bit arithmetic, or -1 outside the frame (where
-    libfreenect would write out of bounds)."""
+def _target(target_x: Any, row: Any, shift: Any, size: int) -> Any:  # pragma: no cover
+    """Where the C puts a pixel: column ``(target_x + shift) / 256`` (int division, which
+    truncates toward zero) on its target row, offsets in unsigned 32-bit arithmetic; -1
+    where libfreenect drops it (column outside the image) or would write outside the frame."""
+    s = target_x + shift
+    if s >= 0:
+        nx = s >> 8
+        if nx >= _WIDTH:
+            return -1
+    elif s > -256:
+        nx = 0  # -255..-1 truncate to column 0
+    else:
+        return -1
     t = row + nx
     if t >= _UINT32:
         t -= _UINT32
@@ -41,31 +43,31 @@ def _index(row: Any, nx: Any, size: int) -> Any:  # pragma: no cover - compiled
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def register(
-    registered_mm: Any, depth: Any, target_x: Any, row: Any, shift: Any, out: Any
+    placed_mm: Any, depth: Any, target_x: Any, row: Any, shift: Any, out: Any
 ) -> None:  # pragma: no cover - compiled
     """FREENECT_DEPTH_REGISTERED: out (flat, H*W) gets each pixel's millimetres at its
     target in the colour image, the nearest where several land on one pixel, 0 elsewhere."""
     size = out.shape[0]
-    out[:] = 0
+    out[:] = NOTHING
     for y in range(depth.shape[0]):
         for x in range(depth.shape[1]):
-            m = registered_mm[depth[y, x]]
-            if m == 0:
-                continue
-            nx = _target_x(target_x[y, x], shift, m)
-            if nx < 0:
-                continue
-            t = _index(row[y, x], nx, size)
-            if t < 0:
-                continue
+            m = placed_mm[depth[y, x]]
+            s = target_x[y, x] + shift[m]
+            t = row[y, x] + (s >> 8)
+            if not ((s >= 0) & (s < _X_END) & (t < size)):  # one well-predicted branch
+                t = _target(target_x[y, x], row[y, x], shift[m], size)  # the rare cases
+                if t < 0:
+                    continue
             current = out[t]
-            if current == 0 or current > m:
-                out[t] = m
+            out[t] = m if m < current else current
+    for i in range(size):
+        value = out[i]
+        out[i] = 0 if value == NOTHING else value
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def map_rgb_to_depth(
-    valid_mm: Any,
+    placed_mm: Any,
     depth: Any,
     target_x: Any,
     row: Any,
@@ -75,38 +77,34 @@ def map_rgb_to_depth(
     source: Any,
     out: Any,
 ) -> None:  # pragma: no cover - compiled
-    """freenect_map_rgb_to_depth: out[y, x] is the colour pixel depth pixel (y, x) lands on,
-    black where it lands outside the image, has no depth, or is hidden behind a nearer one.
-    ``nearest`` (flat uint16) and ``source`` (flat int64) are scratch buffers of H*W."""
+    """freenect_map_rgb_to_depth: out[i] (flat, (H*W, 3)) is the colour pixel video[c] (flat
+    too) that depth pixel i lands on; black where it lands outside the image, has no depth,
+    or is hidden behind a nearer one. ``nearest`` (uint16) and ``source`` (int32) are
+    scratch buffers of H*W."""
     size = nearest.shape[0]
-    height, width = depth.shape
-    nearest[:] = 0
-    for y in range(height):
+    width = depth.shape[1]
+    nearest[:] = NOTHING
+    for y in range(depth.shape[0]):
+        for x in range(width):
+            m = placed_mm[depth[y, x]]
+            s = target_x[y, x] + shift[m]
+            c = row[y, x] + (s >> 8)
+            if not ((s >= 0) & (s < _X_END) & (c < size)):
+                c = _target(target_x[y, x], row[y, x], shift[m], size)
+            source[y * width + x] = c
+            if c >= 0:
+                current = nearest[c]
+                nearest[c] = m if m < current else current
+    for y in range(depth.shape[0]):
         for x in range(width):
             i = y * width + x
-            source[i] = -1
-            m = valid_mm[depth[y, x]]
-            if m == 0:
-                continue
-            nx = _target_x(target_x[y, x], shift, m)
-            if nx < 0:
-                continue
-            c = _index(row[y, x], nx, size)
-            if c < 0:
-                continue
-            source[i] = c
-            if nearest[c] == 0 or nearest[c] > m:
-                nearest[c] = m
-    for y in range(height):
-        for x in range(width):
-            c = source[y * width + x]
-            if c >= 0 and valid_mm[depth[y, x]] <= nearest[c]:
-                cy = c // width
-                cx = c - cy * width
-                out[y, x, 0] = video[cy, cx, 0]
-                out[y, x, 1] = video[cy, cx, 1]
-                out[y, x, 2] = video[cy, cx, 2]
+            c = source[i]
+            m = placed_mm[depth[y, x]]
+            if c >= 0 and m != NOTHING and m <= nearest[c]:
+                out[i, 0] = video[c, 0]
+                out[i, 1] = video[c, 1]
+                out[i, 2] = video[c, 2]
             else:
-                out[y, x, 0] = 0
-                out[y, x, 1] = 0
-                out[y, x, 2] = 0
+                out[i, 0] = 0
+                out[i, 1] = 0
+                out[i, 2] = 0

@@ -29,6 +29,8 @@ MM_MAX = 10000  # FREENECT_DEPTH_MM_MAX_VALUE: shift table size, and DEPTH_MM's 
 X_SCALE = 256  # REG_X_VAL_SCALE: target x positions are fixed point, 1/256 pixel
 SENSOR_X_RES = 1280  # the zero-plane pixel size is for the sensor's 1280-wide image
 UINT32 = 1 << 32
+#: ``placed_mm``'s "places nothing": above every placed value, so a minimum keeps the nearest.
+NOTHING = 0xFFFF
 
 _Array = TypeVar("_Array", bound=np.ndarray)
 
@@ -39,20 +41,22 @@ class RegistrationTables:
 
     libfreenect's own: ``raw_to_mm`` (2048 uint16, its ``raw_to_mm_shift``),
     ``depth_to_rgb_shift`` (10000 int32), ``registration_table`` (480, 640, 2) int32 (target
-    x in 1/256 pixel, target row). Derived for the per-frame loops: ``mm`` and
-    ``registered_mm`` (65536 uint16 indexed by any uint16 value: FREENECT_DEPTH_MM's output,
-    and the depth ``register`` places, 0 where it places nothing), ``target_x`` (the table's
-    x, contiguous), and the output offsets of each pixel's target row as the C computes them
-    in unsigned 32-bit arithmetic: ``registered_row`` for the registered depth,
-    ``rgb_row`` for the colour mapping (libfreenect subtracts its pad lines differently in
-    the two).
+    x in 1/256 pixel, target row). Derived for the per-frame loops, indexed by any uint16:
+    ``mm`` (FREENECT_DEPTH_MM's output for each raw value), ``placed_mm`` (the millimetres
+    registration places for each raw value, ``NOTHING`` where it places none), ``shift``
+    (``depth_to_rgb_shift`` padded with zeros so every ``placed_mm`` value indexes it);
+    ``target_x`` (the table's x, contiguous) and the output offset of each pixel's target
+    row as the C computes it in unsigned 32-bit arithmetic: ``registered_row`` for the
+    registered depth, ``rgb_row`` for the colour mapping (libfreenect subtracts its pad lines
+    differently in the two).
     """
 
     raw_to_mm: npt.NDArray[np.uint16]
     depth_to_rgb_shift: npt.NDArray[np.int32]
     registration_table: npt.NDArray[np.int32]
     mm: npt.NDArray[np.uint16]
-    registered_mm: npt.NDArray[np.uint16]
+    placed_mm: npt.NDArray[np.uint16]
+    shift: npt.NDArray[np.int32]
     target_x: npt.NDArray[np.int32]
     registered_row: npt.NDArray[np.uint32]
     rgb_row: npt.NDArray[np.uint32]
@@ -177,7 +181,7 @@ def _readonly(array: _Array) -> _Array:
 
 
 def build(reg: Registration) -> RegistrationTables:
-    """All tables for ``reg``; about 20 ms, so callers cache the result per registration."""
+    """All tables for ``reg``: tens of milliseconds, so callers cache them per registration."""
     raw = raw_to_mm(reg)
     shift = depth_to_rgb_shift(reg)
     table = registration_table(reg)
@@ -192,9 +196,10 @@ def build(reg: Registration) -> RegistrationTables:
         )
     mm = np.zeros(65536, dtype=np.uint16)
     mm[:RAW_VALUES] = np.minimum(raw, MM_MAX)  # FREENECT_DEPTH_MM clamps at 10000
-    registered = np.where((raw > 0) & (raw < MM_MAX), raw, 0).astype(np.uint16)
-    registered_mm = np.zeros(65536, dtype=np.uint16)
-    registered_mm[:RAW_VALUES] = registered
+    placed_mm = np.full(65536, NOTHING, dtype=np.uint16)
+    placed_mm[:RAW_VALUES] = np.where((raw > 0) & (raw < MM_MAX), raw, NOTHING)
+    padded_shift = np.zeros(65536, dtype=np.int32)
+    padded_shift[:MM_MAX] = shift
     pad = HEIGHT * reg.reg_pad_info.start_lines  # libfreenect's target_offset (sic: HEIGHT)
     row = table[:, :, 1].astype(np.int64)
     return RegistrationTables(
@@ -202,7 +207,8 @@ def build(reg: Registration) -> RegistrationTables:
         depth_to_rgb_shift=_readonly(shift),
         registration_table=_readonly(table),
         mm=_readonly(mm),
-        registered_mm=_readonly(registered_mm),
+        placed_mm=_readonly(placed_mm),
+        shift=_readonly(padded_shift),
         target_x=_readonly(target_x),
         registered_row=_readonly(((row * WIDTH - pad) % UINT32).astype(np.uint32)),
         rgb_row=_readonly((((row - pad) * WIDTH) % UINT32).astype(np.uint32)),

@@ -37,9 +37,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _registration_tables as tables_
 from ._checks import depth_2d, out_array
-from ._registration_tables import HEIGHT, MM_MAX, PIXELS, UINT32, WIDTH, RegistrationTables
+from ._registration_tables import (
+    HEIGHT,
+    MM_MAX,
+    NOTHING,
+    PIXELS,
+    UINT32,
+    WIDTH,
+    RegistrationTables,
+    build,
+)
 from .colorize import gather
 from .errors import SourceError
 from .frame import DepthFormat
@@ -247,7 +255,8 @@ class Registration:
         return cls.from_dict(layout, where=str(path))
 
     def to_json(self) -> str:
-        """device.json text in libfreenect's layout (which fakenect reads back)."""
+        """device.json text in libfreenect's layout, which fakenect (libfreenect >= 0.6) reads
+        back to replay registered and millimetre depth."""
         return json.dumps(self.as_dict(), indent=4) + "\n"
 
     @classmethod
@@ -277,7 +286,7 @@ def _default() -> Registration:
 
 @lru_cache(maxsize=8)
 def _tables(registration: Registration) -> RegistrationTables:
-    return tables_.build(registration)
+    return build(registration)
 
 
 def tables(registration: Registration | None = None) -> RegistrationTables:
@@ -327,17 +336,17 @@ def _scratch_buffer(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
 
 
 def _targets_numpy(
-    valid_mm: npt.NDArray[np.uint16],
+    placed_mm: npt.NDArray[np.uint16],
     depth: npt.NDArray[np.uint16],
     t: RegistrationTables,
     row: npt.NDArray[np.uint32],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint16], npt.NDArray[np.int64]]:
     """For the pixels libfreenect places: (their flat index, millimetres, flat target),
     with the C's arithmetic (truncating division, unsigned 32-bit offsets)."""
-    mm = valid_mm[depth].ravel()
-    index = np.flatnonzero(mm)
+    mm = placed_mm[depth].ravel()
+    index = np.flatnonzero(mm != NOTHING)
     mm = mm[index]
-    s = t.target_x.ravel()[index].astype(np.int64) + t.depth_to_rgb_shift[mm]
+    s = t.target_x.ravel()[index].astype(np.int64) + t.shift[mm]
     nx = np.where(s >= 0, s >> 8, np.where(s > -256, 0, WIDTH))
     target = row.ravel()[index].astype(np.int64) + nx
     target[target >= UINT32] -= UINT32
@@ -403,23 +412,22 @@ def register(
     flat = out.reshape(-1)
     kernels = _kernels()
     if kernels is not None:
-        kernels.register(
-            t.registered_mm, arr, t.target_x, t.registered_row, t.depth_to_rgb_shift, flat
-        )
+        kernels.register(t.placed_mm, arr, t.target_x, t.registered_row, t.shift, flat)
         return out
-    _, mm, target = _targets_numpy(t.registered_mm, arr, t, t.registered_row)
-    flat.fill(0xFFFF)  # above any placed value (< 10000): the minimum keeps the nearest
+    _, mm, target = _targets_numpy(t.placed_mm, arr, t, t.registered_row)
+    flat.fill(NOTHING)  # above any placed value (< 10000): the minimum keeps the nearest
     np.minimum.at(flat, target, mm)
-    flat[flat == 0xFFFF] = 0
+    flat[flat == NOTHING] = 0
     return out
 
 
 @cache
-def _mm_below_max() -> npt.NDArray[np.uint16]:
-    """Millimetre input as libfreenect's mapping can use it: values of 10000 and more (past
-    its shift table) as no reading."""
+def _placed_mm_of_mm() -> npt.NDArray[np.uint16]:
+    """``placed_mm`` for millimetre input: the value itself, NOTHING for no reading (0) and
+    for 10000 and more (past libfreenect's shift table)."""
     table = np.arange(65536, dtype=np.uint16)
-    table[MM_MAX:] = 0
+    table[0] = NOTHING
+    table[MM_MAX:] = NOTHING
     table.flags.writeable = False
     return table
 
@@ -442,9 +450,9 @@ def map_rgb_to_depth(
     fmt = DepthFormat.parse(depth_format)
     t = tables(registration)
     if fmt is DepthFormat.RAW_11BIT:
-        valid_mm = t.registered_mm
+        placed_mm = t.placed_mm
     elif fmt is DepthFormat.MM:
-        valid_mm = _mm_below_max()
+        placed_mm = _placed_mm_of_mm()
     else:
         raise ValueError(
             f"expected depth_format RAW_11BIT or MM (depth in the depth camera's pixels), "
@@ -460,13 +468,22 @@ def map_rgb_to_depth(
     kernels = _kernels()
     if kernels is not None:
         nearest = _scratch_buffer("nearest", np.uint16)
-        source = _scratch_buffer("source", np.int64)
+        source = _scratch_buffer("source", np.int32)
+        flat_video = video.reshape(PIXELS, 3)  # a view unless video is strided
         kernels.map_rgb_to_depth(
-            valid_mm, arr, t.target_x, t.rgb_row, t.depth_to_rgb_shift, video, nearest, source, out
+            placed_mm,
+            arr,
+            t.target_x,
+            t.rgb_row,
+            t.shift,
+            flat_video,
+            nearest,
+            source,
+            out.reshape(PIXELS, 3),
         )
         return out
-    index, mm, target = _targets_numpy(valid_mm, arr, t, t.rgb_row)
-    nearest = np.full(PIXELS, 0xFFFF, dtype=np.uint16)
+    index, mm, target = _targets_numpy(placed_mm, arr, t, t.rgb_row)
+    nearest = np.full(PIXELS, NOTHING, dtype=np.uint16)
     np.minimum.at(nearest, target, mm)
     seen = mm <= nearest[target]
     out.fill(0)

@@ -194,14 +194,16 @@ class Oracle:
         self.lib.dvh_registered_packed(_ptr(packed, _u8p), _ptr(out, _u16p))
 
     def map_rgb_to_depth(
-        self, depth_mm: np.ndarray, rgb: np.ndarray, fill: int = 0
+        self, depth_mm: np.ndarray, rgb: np.ndarray, fill: int = 0, out: np.ndarray | None = None
     ) -> npt.NDArray[np.uint8]:
         """freenect_map_rgb_to_depth into a buffer filled with ``fill`` (it skips occluded
-        pixels, leaving what the buffer held)."""
+        pixels, leaving what the buffer held), or into ``out`` as it is."""
         assert depth_mm.shape == (HEIGHT, WIDTH) and depth_mm.dtype == np.uint16
         assert int(depth_mm.max()) < 10000, "libfreenect's shift table has 10000 entries"
         assert rgb.shape == (HEIGHT, WIDTH, 3) and rgb.dtype == np.uint8
-        out = np.full((HEIGHT, WIDTH, 3), fill, dtype=np.uint8)
+        if out is None:
+            out = np.full((HEIGHT, WIDTH, 3), fill, dtype=np.uint8)
+        assert out.shape == (HEIGHT, WIDTH, 3) and out.dtype == np.uint8
         self.lib.dvh_map_rgb_to_depth(
             _ptr(np.ascontiguousarray(depth_mm), _u16p),
             _ptr(np.ascontiguousarray(rgb), _u8p),
