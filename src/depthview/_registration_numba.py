@@ -77,34 +77,34 @@ def map_rgb_to_depth(
     source: Any,
     out: Any,
 ) -> None:  # pragma: no cover - compiled
-    """freenect_map_rgb_to_depth: out[i] (flat, (H*W, 3)) is the colour pixel video[c] (flat
-    too) that depth pixel i lands on; black where it lands outside the image, has no depth,
-    or is hidden behind a nearer one. ``nearest`` (uint16) and ``source`` (int32) are
-    scratch buffers of H*W."""
+    """freenect_map_rgb_to_depth: the 3 bytes of depth pixel i in ``out`` (flat, H*W*3)
+    are those of the colour pixel c it lands on in ``video`` (flat too); black where it
+    lands outside the image, has no depth, or is hidden behind a nearer one. ``nearest``
+    (uint16) and ``source`` (int32) are scratch buffers of H*W."""
     size = nearest.shape[0]
     width = depth.shape[1]
     nearest[:] = NOTHING
     for y in range(depth.shape[0]):
         for x in range(width):
+            i = y * width + x
+            source[i] = -1
             m = placed_mm[depth[y, x]]
             s = target_x[y, x] + shift[m]
             c = row[y, x] + (s >> 8)
             if not ((s >= 0) & (s < _X_END) & (c < size)):
                 c = _target(target_x[y, x], row[y, x], shift[m], size)
-            source[y * width + x] = c
-            if c >= 0:
+                if c < 0:
+                    continue
+            if m != NOTHING:
+                source[i] = c
                 current = nearest[c]
                 nearest[c] = m if m < current else current
+    out[:] = 0
     for y in range(depth.shape[0]):
         for x in range(width):
             i = y * width + x
             c = source[i]
-            m = placed_mm[depth[y, x]]
-            if c >= 0 and m != NOTHING and m <= nearest[c]:
-                out[i, 0] = video[c, 0]
-                out[i, 1] = video[c, 1]
-                out[i, 2] = video[c, 2]
-            else:
-                out[i, 0] = 0
-                out[i, 1] = 0
-                out[i, 2] = 0
+            if c >= 0 and placed_mm[depth[y, x]] <= nearest[c]:
+                out[3 * i] = video[3 * c]
+                out[3 * i + 1] = video[3 * c + 1]
+                out[3 * i + 2] = video[3 * c + 2]

@@ -469,7 +469,7 @@ def map_rgb_to_depth(
     if kernels is not None:
         nearest = _scratch_buffer("nearest", np.uint16)
         source = _scratch_buffer("source", np.int32)
-        flat_video = video.reshape(PIXELS, 3)  # a view unless video is strided
+        flat_video = video.reshape(-1)  # a view unless video is strided
         kernels.map_rgb_to_depth(
             placed_mm,
             arr,
@@ -479,7 +479,7 @@ def map_rgb_to_depth(
             flat_video,
             nearest,
             source,
-            out.reshape(PIXELS, 3),
+            out.reshape(-1),
         )
         return out
     index, mm, target = _targets_numpy(placed_mm, arr, t, t.rgb_row)
