@@ -31,6 +31,7 @@ from typing import Any
 
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
+from ..registration import Registration
 
 #: Camera flags a live Kinect may support (libfreenect's ``freenect_flag`` names, lower case).
 CAMERA_FLAGS = (
@@ -99,6 +100,10 @@ class Source(abc.ABC):
     has_video: bool | None = None
     #: Video formats ``set_video_format`` accepts; empty when there is no video to switch.
     video_formats: tuple[VideoFormat, ...] = ()
+    #: The device's own registration parameters (a live Kinect's, a recording's
+    #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
+    #: ``Registration.default()``.
+    registration: Registration | None = None
 
     @abc.abstractmethod
     def read(self) -> Frame:

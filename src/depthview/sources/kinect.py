@@ -254,7 +254,7 @@ class KinectSource(Source):
             self._video_seq += 1
             with self._cond:
                 self._video, self._video_stamp = video, stamp
-                self._pending.append(Record(Stream.VIDEO, stamp, video))
+                self._pending.append(Record(Stream.VIDEO, stamp, video, self.video_format))
         except Exception as exc:  # never let an exception unwind into C
             self._error = SourceError(f"{self.name}: video callback failed: {exc}")
 
@@ -269,7 +269,7 @@ class KinectSource(Source):
                     self._accel_stamp = Stamp(self._accel_seq, now, int(timestamp))
                     self._accel_seq += 1
                     self._pending.append(Record(Stream.ACCEL, self._accel_stamp, state))
-                self._pending.append(Record(Stream.DEPTH, stamp, depth))
+                self._pending.append(Record(Stream.DEPTH, stamp, depth, self.depth_format))
                 # Frames the reader has not taken yet are replaced, but their records are
                 # carried forward (up to a bound), so a writer still gets every record once.
                 records = self._pending[-MAX_PENDING_RECORDS:]
