@@ -16,7 +16,9 @@ case "$purpose" in
         EXTRAS="video,png,fast"
         ;;
     test)
-        DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth gcc libc6-dev)
+        DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
+        # libfreenect's own registration.c, compiled as the oracle (tests/oracle).
+        DEB_PACKAGES+=(gcc libc6-dev libusb-1.0-0-dev)
         EXTRAS="dev"
         ;;
     *)
@@ -46,6 +48,11 @@ if ((${#missing[@]})); then
         echo "bootstrap: install them with: sudo apt-get install ${missing[*]}" >&2
         exit 1
     fi
+fi
+
+# Registration tests: Debian's libfreenect source (apt deb-src) into .cache/, gitignored.
+if [ "$purpose" = test ] && ((${#DEB_PACKAGES[@]})); then
+    bash scripts/libfreenect_source.sh >/dev/null
 fi
 
 PYTHON=${PYTHON:-}

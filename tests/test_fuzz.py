@@ -26,6 +26,7 @@ TARGETS = [
     "npz_file",
     "png_file",
     "png_folder",
+    "device_json",
 ]
 
 

@@ -485,3 +485,17 @@ def test_links_out_of_the_folder_are_left_out(tmp_path: Path) -> None:
     save_png(folder / "a_depth.png", depth_values(400, 900)[0])
     os.symlink(outside, folder / "b_depth.png")
     assert len(dv.open(str(folder))) == 1
+
+
+def test_recording_with_device_json_takes_its_intrinsics(tmp_path: Path) -> None:
+    w = write_recording(tmp_path / "rec", n=2, video=False, accel=False)
+    device = json.loads(
+        (Path(dv.__file__).parent / "data" / "kinect-v1-registration.json").read_text()
+    )
+    (w.folder / "device.json").write_text(json.dumps(device))
+    zero_plane = device["reg_info"]["zero_plane_info"]
+    focal = zero_plane["reference_distance"] / (2 * zero_plane["reference_pixel_size"])
+    with dv.open(str(w.folder)) as src:
+        k = src.intrinsics
+        assert "device.json" in src.units_note
+    assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx((focal, focal, 320, 240))

@@ -216,11 +216,13 @@ class Stamp:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One record as it arrived: a depth or video frame (an array) or a tilt state."""
+    """One record as it arrived: a depth or video frame (an array, in ``format``) or a tilt
+    state (``format`` None)."""
 
     stream: Stream
     stamp: Stamp
     data: npt.NDArray[np.uint16] | npt.NDArray[np.uint8] | TiltState
+    format: DepthFormat | VideoFormat | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,9 +268,9 @@ class Frame:
         out = []
         if self.video is not None:
             stamp = self.video_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
-            out.append(Record(Stream.VIDEO, stamp, self.video))
+            out.append(Record(Stream.VIDEO, stamp, self.video, self.video_format))
         if self.accel is not None or self.tilt_deg is not None:
             stamp = self.accel_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
             out.append(Record(Stream.ACCEL, stamp, TiltState.from_mks(self.accel, self.tilt_deg)))
-        out.append(Record(Stream.DEPTH, self.depth_stamp, self.depth))
+        out.append(Record(Stream.DEPTH, self.depth_stamp, self.depth, self.depth_format))
         return tuple(out)

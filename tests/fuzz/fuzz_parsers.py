@@ -43,12 +43,13 @@ with atheris.instrument_imports(include=["depthview"]):
 TIMEOUT = 10
 WORK = Path(tempfile.mkdtemp(prefix="depthview-fuzz-"))
 _watch: list[str] = []  # the folder a target may read, while it runs
-#: Where Python imports modules from (a lazy import inside a parser is not a data read).
+_auditing = [True]  # off while warming up (first imports, caches)
+#: Where Python and its libraries live: a lazy import inside a parser is not a data read.
 _CODE = tuple(os.path.realpath(p) + os.sep for p in sys.path if p and os.path.isdir(p))
 
 
 def _audit(event: str, args: tuple[object, ...]) -> None:
-    if not _watch or event not in ("open", "os.listdir", "os.scandir"):
+    if not _watch or not _auditing[0] or event not in ("open", "os.listdir", "os.scandir"):
         return
     path = args[0] if args else None
     if isinstance(path, bytes):
@@ -56,7 +57,7 @@ def _audit(event: str, args: tuple[object, ...]) -> None:
     if not isinstance(path, str):
         return  # an open file descriptor
     real = os.path.realpath(path)
-    if real.startswith(_CODE) and real.endswith((".py", ".pyc", ".so")):
+    if (real + os.sep).startswith(_CODE):
         return
     if os.path.commonpath([real, _watch[0]]) != _watch[0]:
         raise AssertionError(f"read outside {_watch[0]}: {event} {real}")
@@ -179,8 +180,25 @@ def t_png_folder(data: bytes) -> None:
         _watch.clear()
 
 
-# device.json (registration tables): add its parser here once registration lands, as
-# ``"device_json": t_device_json`` reading a folder with INDEX.txt and a fuzzed device.json.
+def t_device_json(data: bytes) -> None:
+    """A recording whose device.json (registration parameters) comes from the fuzzer, read
+    as millimetres so the parameters are used."""
+    folder = _fresh("device")
+    (folder / "d-1.000000-1.pgm").write_bytes(b"P5 640 480 65535\n" + bytes(640 * 480 * 2))
+    (folder / "INDEX.txt").write_text("d-1.000000-1.pgm\n")
+    (folder / "device.json").write_bytes(data)
+    _watch[:] = [os.path.realpath(folder)]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with dv.open(str(folder), realtime=False, depth_format="mm") as src:
+                src.read()
+    except SourceError:
+        pass
+    finally:
+        _watch.clear()
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "index_line": t_index_line,
     "pnm_header": t_pnm_header,
@@ -193,6 +211,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "npz_file": _file_target("x.npz"),
     "png_file": _file_target("x.png"),
     "png_folder": t_png_folder,
+    "device_json": t_device_json,
 }
 
 
@@ -240,6 +259,9 @@ def seeds(target: str) -> list[bytes]:
         ],
         "png_file": [_png(depth), _png(depth, "MM")],
         "png_folder": [b"\x01\x02\x01\x05x.png" + _png(depth)[:300]],
+        "device_json": [
+            (Path(dv.__file__).parent / "data" / "kinect-v1-registration.json").read_bytes()
+        ],
     }[target]
 
 
@@ -249,8 +271,10 @@ def run_target(target: str, fuzzer_args: list[str]) -> None:
     corpus.mkdir(exist_ok=True)
     for i, seed in enumerate(seeds(target)):
         (corpus / f"seed-{i}").write_bytes(seed)
+    _auditing[0] = False
     for seed in seeds(target):  # warm up: imports and caches outside the audit's watch
         TARGETS[target](seed)
+    _auditing[0] = True
     args = [
         sys.argv[0],
         *fuzzer_args,

@@ -50,6 +50,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--fps", type=positive_float, default=None, help="MP4 frame rate (default: the source's)"
     )
+    p.add_argument(
+        "--registered",
+        action="store_true",
+        help="png16, npz: depth aligned to the colour image (mm); ply: each point coloured from "
+        "the colour pixel it falls on; with the source's registration, else the default one",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             frames=args.frames,
             overwrite=args.overwrite,
             fps=args.fps,
+            registered=args.registered,
             progress=not args.quiet,
         )
     sys.stderr.write(f"depthview: {summary}\n")

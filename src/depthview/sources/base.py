@@ -35,6 +35,7 @@ from typing import Any
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
+from ..registration import Registration
 
 #: Camera flags a live Kinect may support (libfreenect's ``freenect_flag`` names, lower case).
 CAMERA_FLAGS = (
@@ -107,6 +108,10 @@ class Source(abc.ABC):
     intrinsics: Intrinsics = KINECT_V1_DEPTH
     #: One line: what the depth values count and where the intrinsics come from, and why.
     units_note: str = ""
+    #: The device's own registration parameters (a live Kinect's, a recording's
+    #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
+    #: ``Registration.default()``.
+    registration: Registration | None = None
 
     @abc.abstractmethod
     def read(self) -> Frame:

@@ -94,9 +94,9 @@ class DemoSource(Source):
             video_stamp=stamp,
             accel_stamp=stamp,
             records=(
-                Record(Stream.VIDEO, stamp, video),
+                Record(Stream.VIDEO, stamp, video, self.video_format),
                 Record(Stream.ACCEL, stamp, TiltState.from_mks(accel, 0.0)),
-                Record(Stream.DEPTH, stamp, depth),
+                Record(Stream.DEPTH, stamp, depth, self.depth_format),
             ),
         )
 

@@ -34,6 +34,7 @@ from ..frame import (
     TiltState,
     VideoFormat,
 )
+from ..registration import Registration
 from . import _libfreenect as lf
 from .base import CAMERA_FLAGS, Source, check_options
 
@@ -151,6 +152,7 @@ class KinectSource(Source):
         self._closed = False
         self._thread: threading.Thread | None = None
         self.serial: str | None = None
+        self.registration: Registration | None = None  # the device's own (None in fakenect)
         try:
             self.depth_format = DepthFormat.parse(depth_format)
             self.video_format = (
@@ -175,6 +177,8 @@ class KinectSource(Source):
             if self.lib.has("freenect_select_subdevices"):
                 f("freenect_select_subdevices")(self._ctx, lf.DEVICE_MOTOR | lf.DEVICE_CAMERA)
             self._open_device(device)
+            self.registration = lf.copy_registration(self.lib, self._dev)
+            self._note_units()
             self._depth_cb = lf.FrameCallback(self._on_depth)
             self._video_cb = lf.FrameCallback(self._on_video)
             f("freenect_set_depth_callback")(self._dev, self._depth_cb)
@@ -229,9 +233,12 @@ class KinectSource(Source):
         self.name = label + (f" ({self.serial})" if self.serial and self.index is not None else "")
 
     def _note_units(self) -> None:
+        intrinsics = "Kinect v1 defaults (not read from the device)"
+        if self.registration is not None:
+            self.intrinsics = self.registration.depth_intrinsics()
+            intrinsics = "from the device's registration parameters"
         self.units_note = (
-            f"{self.depth_format.unit_name} (from the device); "
-            "intrinsics: Kinect v1 defaults (not read from the device)"
+            f"{self.depth_format.unit_name} (from the device); intrinsics: {intrinsics}"
         )
 
     def _serials(self) -> list[str]:
@@ -314,7 +321,7 @@ class KinectSource(Source):
             self._video_seq += 1
             with self._cond:
                 self._video, self._video_stamp = video, stamp
-                self._pending.append(Record(Stream.VIDEO, stamp, video))
+                self._pending.append(Record(Stream.VIDEO, stamp, video, self.video_format))
         except Exception as exc:  # never let an exception unwind into C
             self._error = SourceError(f"{self.name}: video callback failed: {exc}")
 
@@ -329,7 +336,7 @@ class KinectSource(Source):
                     self._accel_stamp = Stamp(self._accel_seq, now, int(timestamp))
                     self._accel_seq += 1
                     self._pending.append(Record(Stream.ACCEL, self._accel_stamp, state))
-                self._pending.append(Record(Stream.DEPTH, stamp, depth))
+                self._pending.append(Record(Stream.DEPTH, stamp, depth, self.depth_format))
                 # Frames the reader has not taken yet are replaced, but their records are
                 # carried forward (up to a bound), so a writer still gets every record once.
                 records = self._pending[-MAX_PENDING_RECORDS:]
