@@ -485,6 +485,14 @@ def test_links_out_of_the_folder_are_left_out(tmp_path: Path) -> None:
     save_png(folder / "a_depth.png", depth_values(400, 900)[0])
     os.symlink(outside, folder / "b_depth.png")
     assert len(dv.open(str(folder))) == 1
+    # A depth/ folder that is a link out of the dataset is not one of its folders.
+    elsewhere = tmp_path / "elsewhere"
+    save_png(elsewhere / "0.png", depth_values(400, 900)[0])
+    dataset = tmp_path / "dataset"
+    save_png(dataset / "rgb" / "0.png", colour_values(1)[0])
+    os.symlink(elsewhere, dataset / "depth")
+    with pytest.raises(SourceError, match="not a source depthview can open"):
+        dv.open(str(dataset))
 
 
 def test_recording_with_device_json_takes_its_intrinsics(tmp_path: Path) -> None:

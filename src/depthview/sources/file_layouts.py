@@ -113,15 +113,16 @@ def _tum_units(names: dict[str, Path]) -> DepthUnits | None:
     found = [n for n in (*TUM_LISTS, *ASSOCIATION_FILES) if n in names]
     if not found:
         return None
-    return DepthUnits.of(DepthFormat.TUM, f"TUM RGB-D layout: {found[0]} beside depth/")
+    return DepthUnits.of(DepthFormat.TUM, f"TUM RGB-D's {found[0]} in the folder")
 
 
-def _tum_intrinsics(folder: Path) -> Evidence:
+def _tum_evidence(units: DepthUnits, folder: Path) -> Evidence:
+    """TUM units, and the calibration of the freiburg sensor the folder's name says."""
     name = folder.resolve().name.lower()
     for key, value in TUM_INTRINSICS.items():
         if key in name:
-            return Evidence(intrinsics=value, intrinsics_note=f"TUM's published {key} calibration")
-    return Evidence()
+            return Evidence(units, value, f"TUM's published {key} calibration")
+    return Evidence(units)
 
 
 def parse_intrinsics_matrix(text: str, where: str) -> Intrinsics:
@@ -220,7 +221,11 @@ def _inside_path(name: str, root: Path, real_root: str, where: str) -> Path:
 
 # -- layouts -----------------------------------------------------------------------------
 def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> FileLayout | None:
-    folders = {e.name.lower(): Path(e.path) for e in os.scandir(root) if e.is_dir()}
+    folders = {
+        e.name.lower(): Path(e.path)
+        for e in os.scandir(root)
+        if e.is_dir() and _inside(os.path.realpath(e.path), real_root)
+    }
     if "depth" not in folders:
         return None
     colour_name = next((c for c in COLOUR_FOLDERS if c in folders), None)
@@ -235,11 +240,12 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         if colour_name
         else []
     )
-    evidence = Evidence(units=_tum_units(names))
+    tum = _tum_units(names)
     kind = f"depth/ + {colour_name}/" if colour_name else "depth/"
-    if evidence.units is not None:
-        kind = "TUM RGB-D (" + kind + ")"
-        evidence = Evidence(evidence.units, *_intrinsics_of(_tum_intrinsics(root)))
+    evidence = Evidence()
+    if tum is not None:
+        kind = f"TUM RGB-D ({kind})"
+        evidence = _tum_evidence(tum, root)
     elif colour_name == "image" and "intrinsics.txt" in names:
         kind = "SUN3D (depth/ + image/)"
         evidence = _sun3d_evidence(root, names, real_root)
@@ -260,10 +266,6 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         nearest = pair_nearest(depth_files, colour_files)
         colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
     return FileLayout(kind, depth_files, colour, evidence, pairing if colour_files else "none")
-
-
-def _intrinsics_of(e: Evidence) -> tuple[Intrinsics | None, str]:
-    return e.intrinsics, e.intrinsics_note
 
 
 def colour_for(depth_name: str, names: dict[str, Path]) -> Path | None:
@@ -343,7 +345,7 @@ def single_png_evidence(path: Path) -> Evidence:
     }
     units = _tum_units(names)
     if units is not None:
-        return Evidence(units, *_intrinsics_of(_tum_intrinsics(root)))
+        return _tum_evidence(units, root)
     if "intrinsics.txt" in names and (root / "image").is_dir():
         return _sun3d_evidence(root, names, real_root)
     return Evidence()
