@@ -245,7 +245,7 @@ def read_pgm(path: Path) -> npt.NDArray[np.uint16]:
             data = fh.read(header.data_size)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return np.frombuffer(data, dtype="<u2").reshape(header.height, header.width)
+    return np.frombuffer(data, dtype="<u2").reshape(header.height, header.width).astype(np.uint16)
 
 
 def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
