@@ -70,9 +70,10 @@ def _check_format_and_range(
         DepthFormat.RAW_10BIT,
         DepthFormat.MM,
         DepthFormat.REGISTERED,
+        DepthFormat.TUM,
     ):
         raise ValueError(
-            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED), "
+            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED, TUM), "
             f"got {fmt.name}"
         )
     if palette == "glview":

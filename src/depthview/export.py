@@ -39,6 +39,7 @@ from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video
 from .palettes import PALETTES
 from .registration import Registration, register
 from .sources.base import Source, nearest
+from .sources.depth_png import save_depth as save_depth_png
 
 #: Pictures a frame can be exported as, with the viewer's names for them.
 LAYOUTS = ("depth", "both", "video", "overlay")
@@ -180,14 +181,14 @@ def _registered(frame: Frame, registration: Registration) -> npt.NDArray[np.uint
 
 
 def _write_png16(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
-    image = _require("PIL.Image", "png", "png16")
+    _require("PIL.Image", "png", "png16")
     count = 0
     for frame in frames:
-        depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
+        depth, fmt = frame.depth, frame.depth_format
         if settings.registration is not None:
-            depth = _registered(frame, settings.registration)
+            depth, fmt = _registered(frame, settings.registration), DepthFormat.REGISTERED
         with _atomic(folder / _frame_name(frame, "png")) as tmp:
-            image.fromarray(depth).save(tmp, format="PNG")
+            save_depth_png(tmp, depth, fmt)  # a PNG that says its units
         count += 1
     return count
 

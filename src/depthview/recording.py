@@ -267,6 +267,7 @@ class RecordingWriter:
 
     def _write_frame(self, frame: Frame) -> None:
         lines = []
+        depth_records = 0
         for record in frame.own_records():
             if record.stream is Stream.VIDEO and self.depth_only:
                 continue
@@ -277,8 +278,10 @@ class RecordingWriter:
             name = entry_name(record.stream.value, t, ts & 0xFFFFFFFF)
             self.bytes += self._write_file(name, _file_chunks(record))
             lines.append(name + "\n")
+            depth_records += record.stream is Stream.DEPTH
         self._append_index("".join(lines).encode("ascii"))
-        self.frames += 1
+        # Depth frames written: a live frame also carries those the reader had no time for.
+        self.frames += depth_records
 
     def _write_file(self, name: str, chunks: list[bytes | memoryview]) -> int:
         target = self.path / name
@@ -386,7 +389,8 @@ def record(
     ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
     registration (``registration``, else the source's own) is saved as ``device.json``.
     Raises ``RecordingError`` when the folder cannot be written (the frames indexed before
-    the failure stay replayable).
+    the failure stay replayable); a source that fails (a Kinect unplugged) has every frame
+    it delivered written first, then its ``SourceError`` is raised saying what was kept.
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
@@ -420,6 +424,9 @@ def record(
         with contextlib.suppress(RecordingError):
             writer.close()
         raise
+    except SourceError as exc:
+        kept = writer.close()  # every frame received is written before the error is told
+        raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     return writer.close()
 
 

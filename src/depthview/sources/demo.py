@@ -51,6 +51,10 @@ class DemoSource(Source):
             )
         self.video_format = VideoFormat.RGB
         self.has_video = True
+        self.units_note = (
+            f"{self.depth_format.unit_name} (the demo renders a Kinect v1); "
+            "intrinsics: Kinect v1 defaults (the demo renders with them)"
+        )
         self.name = "demo" if seed == 0 else f"demo:{seed}"
         self._scene = DemoScene(seed=seed, fps=self.fps)
         self._index = 0

@@ -235,6 +235,15 @@ class RecordingSource(Source):
             )
         #: The stored frames' format: what the files hold (raw) and the records carry.
         self.stored_format = DepthFormat.RAW_11BIT if self._convert else self.depth_format
+        converted = f", converted with {DEVICE_JSON}" if self._convert and self.registration else ""
+        intrinsics = "Kinect v1 defaults (the recording has no calibration)"
+        if self.registration is not None:
+            self.intrinsics = self.registration.depth_intrinsics()
+            intrinsics = f"from {DEVICE_JSON}'s reference distance and pixel size"
+        self.units_note = (
+            f"{self.depth_format.unit_name} (a libfreenect recording: {INDEX_NAME}{converted}); "
+            f"intrinsics: {intrinsics}"
+        )
         self.has_video = any(item.video >= 0 for item in self.index.frames)
         self.video_formats = (VideoFormat.RGB,) if self.has_video else ()
         self._files = FileReader(folder)

@@ -268,10 +268,10 @@ class Viewer:
         if not self._dirty:
             if (
                 self.options.frames is not None
-                and self.reader.ended
+                and (self.reader.ended or self.reader.error is not None)
                 and self.reader.latest() is None
             ):
-                self.quit = True
+                self.quit = True  # --frames N: a source that ended or failed ends the run
             return False
         cpu = time.thread_time()
         self.draw()
@@ -777,6 +777,9 @@ def run_viewer(source: Source, options: ViewerOptions | None = None) -> dict[str
     """Open a window on ``source`` and run until the user quits; returns the stats."""
     viewer = Viewer(source, options)
     stats = viewer.run()
-    if viewer.reader.error is not None and options is not None and options.frames is not None:
-        sys.stderr.write(f"depthview: source failed: {viewer.reader.error}\n")
+    error = viewer.reader.error
+    if error is not None and options is not None and options.frames is not None:
+        if isinstance(error, DepthviewError):
+            raise error  # one line and exit 2 from the command line
+        sys.stderr.write(f"depthview: source failed: {error}\n")
     return stats
