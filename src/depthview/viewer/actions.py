@@ -404,8 +404,14 @@ def zoom(state: ViewState, facts: Facts, arg: int) -> Effects:
 
 def reset_view(state: ViewState, facts: Facts, arg: int) -> Effects:
     """The 3D view back to the Kinect's own viewpoint."""
-    size = state.camera.point_size
-    state.camera = Camera3D(point_size=size)
+    cam = state.camera
+    state.camera = Camera3D(point_size=cam.point_size, guides=cam.guides)
+    return []
+
+
+def guides(state: ViewState, facts: Facts, arg: int) -> Effects:
+    """Axes and the Kinect's frustum in the 3D view on or off."""
+    state.camera.guides = not state.camera.guides
     return []
 
 

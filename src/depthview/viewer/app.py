@@ -204,6 +204,9 @@ class Viewer:
             new = self.reader.next_frame()
         if new is not None:
             self.frame = new
+            if self.state.palette == "glview" and not new.depth_format.is_raw:
+                self.state.palette = "turbo"
+                self.say("glview maps raw values; this source gives millimetres: using turbo")
             if new.index == self.state.seek_target:
                 self.state.seek_target = None
             self._dirty = True

@@ -58,6 +58,7 @@ CHAR_KEYS: dict[str, Binding] = {
     "i": Binding(actions.pin, 0, "pin / unpin the probe"),
     "d": Binding(actions.measure_mode, 0, "measure: click 2 points"),
     "z": Binding(actions.reset_view, 0, "3D: reset the view"),
+    "g": Binding(actions.guides, 0, "3D: axes and frustum"),
     "<": Binding(actions.point_size, -1, "3D: smaller points"),
     ">": Binding(actions.point_size, +1, "3D: larger points"),
 }

@@ -235,6 +235,7 @@ class Renderer:
             state.camera,
             out,
             self.panel,
+            guides=state.camera.guides,
         )
         if out is not pixels:
             np.copyto(pixels, out)

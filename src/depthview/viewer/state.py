@@ -38,6 +38,7 @@ class Camera3D:
     distance: float = PIVOT_DISTANCE
     pivot: tuple[float, float, float] = (0.0, 0.0, PIVOT_DISTANCE)
     point_size: float = 2.0
+    guides: bool = True  # axes at the origin and the Kinect's frustum
 
     def rotation(self) -> npt.NDArray[np.float64]:
         """3x3 matrix whose columns are the eye's right, down and forward axes."""
