@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,11 +18,12 @@ import pygame
 import pytest
 
 import depthview as dv
-from depthview.cli import main
+from _helpers_sources import write_recording
+from depthview.cli import build_parser, main
 from depthview.errors import SourceError
 from depthview.frame import Frame, LedMode, VideoFormat
 from depthview.sources.base import Source
-from depthview.viewer import Layout, Viewer, ViewerOptions, overlays
+from depthview.viewer import Layout, Viewer, ViewerFailed, ViewerOptions, overlays, run_viewer
 
 
 def make_frame(i: int, *, ir: bool = False) -> Frame:
@@ -514,14 +520,119 @@ def test_scaled_window_keeps_aspect_and_probe_maps_through_it(viewers: Any) -> N
     assert any(t.startswith(f"probe (300, 200) raw {raw}") for t in hud(v))
 
 
-def test_rotate_and_fullscreen_keys_do_not_break_the_loop(viewers: Any) -> None:
-    v = viewers()
+class RolledSource(MemorySource):
+    """Frames whose accelerometer says the Kinect lies on its side (rolled 90 degrees)."""
+
+    def read(self) -> Frame:
+        frame = super().read()
+        return dataclasses.replace(frame, accel=(9.81, 0.0, 0.0))
+
+
+def test_upright_turns_the_picture_by_the_accelerometer(viewers: Any) -> None:
+    v = viewers(RolledSource(n=400), hud=False, layout=Layout.DEPTH)
     wait_for(v, lambda: v.frame is not None)
+    press(v, " ")
+    flat = window_rgb(v)
+    assert (flat[:20, :20] == 0).all() and not (flat[:20, -20:] == 0).all()
     press(v, "o")
     assert v.state.rotate
-    wait_for(v, lambda: v.frame.index >= 2)
-    press(v, "o")
+    turned = window_rgb(v)
+    # Turned a quarter clockwise and fitted: 480x640 becomes 360x480, centred, bars beside.
+    assert (turned[:, :140] == 0).all() and (turned[:, 500:] == 0).all()
+    assert (turned[:12, 485:500] == 0).all()  # the no-reading corner is now top right
+    assert not (turned[:12, 140:155] == 0).all()
+    press(v, "", pygame.K_F11)  # fullscreen is refused by the dummy driver, or done
     press(v, "", pygame.K_F11)
-    press(v, "", pygame.K_F11)
-    wait_for(v, lambda: v.frame.index >= 4)
-    assert not v.state.quit and v.reader.error is None
+    assert not v.state.quit and v.display.get_size() == (640, 480)
+
+
+def test_no_display_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("SDL_VIDEODRIVER")
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", "demo", "--frames", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "no display" in err[0] and "SDL_VIDEODRIVER" in err[0]
+
+
+def test_a_recording_with_no_readable_frame_fails_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    written = write_recording(folder, n=3, video=False, accel=False)
+    for name in written.depth_files:
+        (folder / name).write_bytes(b"P5 640 480 65535\n" + b"\0" * 100)  # cut short
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", str(folder), "--frames", "5", "--stats"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "source failed" in proc.stderr and "readable depth frame" in proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["frames_shown"] == 0
+    assert time.monotonic() - start < 30  # exits at once (today: waits forever)
+
+
+def test_a_source_that_fails_shows_it_and_the_viewer_exits_non_zero(
+    viewers: Any, capsys: Any
+) -> None:
+    v = viewers(FailingSource())
+    wait_for(v, lambda: v.failed is not None)
+    assert "cable unplugged" in capsys.readouterr().err
+    press(v, "q")
+    with pytest.raises(ViewerFailed, match="cable unplugged"):
+        run_viewer(FailingSource(), ViewerOptions(frames=5))
+
+
+def test_screenshot_into_an_unwritable_place_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: Any
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["view", "demo", "--frames", "2", "--screenshot", str(blocker / "s.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--screenshot" in err[0] and "writable folder" in err[0]
+
+
+def test_every_view_option_has_help() -> None:
+    parser, _ = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    view = sub.choices["view"]
+    for action in view._actions:
+        if action.dest != "help":
+            assert action.help, action.option_strings or action.dest
+    assert set(view._option_string_actions["--layout"].choices) >= {
+        "both",
+        "depth",
+        "video",
+        "overlay",
+        "3d",
+        "3d-video",
+    }
+
+
+def test_recording_from_the_viewer_writes_each_record_once(
+    viewers: Any, person_recording: Path
+) -> None:
+    v = viewers(dv.open(str(person_recording), loop=False))
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None
+    wait_for(v, lambda: v.reader.ended, timeout=10)
+    press(v, "R")
+    source = (person_recording / "INDEX.txt").read_text().splitlines()
+    written = (folder / "INDEX.txt").read_text().splitlines()
+    assert len(written) >= 10 and len(set(written)) == len(written)
+    start = source.index(written[0])
+    assert written == source[start:]  # every record from there on, once, in order
+    for name in written:
+        assert (folder / name).read_bytes() == (person_recording / name).read_bytes()

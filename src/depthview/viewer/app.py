@@ -93,17 +93,22 @@ class Stats:
 def open_display(size: tuple[int, int], fullscreen: bool, title: str) -> Surface:
     """The window, or ``DepthviewError`` when there is no display to put it on (SDL would
     otherwise quietly draw into memory) unless the user chose a driver (SDL_VIDEODRIVER)."""
+    no_display = DepthviewError(
+        "no display to open the window on (DISPLAY is not set); run it on a desktop, "
+        "or set SDL_VIDEODRIVER=dummy to run without a window"
+    )
+    chosen = bool(os.environ.get("SDL_VIDEODRIVER"))
+    unix_desktop = sys.platform.startswith(("linux", "freebsd"))
+    desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if unix_desktop and not chosen and not desktop:
+        raise no_display  # before SDL, which would print lines of its own
     try:
         pygame.display.init()
     except pygame.error as exc:
         raise DepthviewError(f"cannot open a window: {exc}") from None
-    driver = pygame.display.get_driver()
-    if driver in HEADLESS_DRIVERS and not os.environ.get("SDL_VIDEODRIVER"):
+    if pygame.display.get_driver() in HEADLESS_DRIVERS and not chosen:
         pygame.display.quit()
-        raise DepthviewError(
-            "no display to open the window on (DISPLAY is not set); run it on a desktop, "
-            "or set SDL_VIDEODRIVER=dummy to run without a window"
-        )
+        raise no_display
     pygame.font.init()
     pygame.display.set_caption(title)
     flags = pygame.RESIZABLE | (pygame.FULLSCREEN if fullscreen else 0)
