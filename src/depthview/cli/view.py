@@ -35,6 +35,18 @@ def _metres(text: str) -> float:
     return value
 
 
+def _orbit(text: str) -> tuple[float, float]:
+    try:
+        yaw, pitch = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected YAW,PITCH in degrees such as 30,-15, got {text!r}"
+        ) from None
+    if not -89 <= pitch <= 89:
+        raise argparse.ArgumentTypeError(f"expected a pitch within -89..89 degrees, got {pitch:g}")
+    return (yaw, pitch)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -70,6 +82,13 @@ def add_parser(sub: Any) -> None:
         choices=[m.value for m in Layout],
         help="panels to show: both, depth, video, overlay, 3d (the point cloud) or 3d-video "
         "(default: both, or depth alone when the source has no video)",
+    )
+    p.add_argument(
+        "--orbit",
+        type=_orbit,
+        default=(0.0, 0.0),
+        metavar="YAW,PITCH",
+        help="start the 3D view turned by these degrees (default: 0,0, the Kinect's view)",
     )
     p.add_argument("--size", type=_size, default=None, help="window size WxH, e.g. 1280x480")
     p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
@@ -146,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         snapshot_dir=args.snapshot_dir,
         title=f"depthview - {source.name}",
+        orbit=args.orbit,
     )
     status = 0
     try:

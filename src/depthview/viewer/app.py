@@ -60,6 +60,7 @@ class ViewerOptions:
     screenshot: Path | None = None
     snapshot_dir: Path = field(default_factory=Path.cwd)
     title: str = "depthview"
+    orbit: tuple[float, float] = (0.0, 0.0)  # the 3D view's yaw and pitch at the start
 
 
 @dataclass
@@ -137,6 +138,7 @@ class Viewer:
             user_sized=opts.size is not None,
             video_format=source.video_formats[0] if source.video_formats else None,
         )
+        self.state.camera.yaw, self.state.camera.pitch = opts.orbit
         self.frame: Frame | None = None
         self.stats = Stats()
         self.snapshots: list[Path] = []
