@@ -250,6 +250,9 @@ def guide_points(
     return np.ascontiguousarray(np.vstack(parts))
 
 
+_SHARED_CONTEXTS: dict[str, Any] = {}  # by DEPTHVIEW_GL
+
+
 class CloudView:
     """Draws one frame's point cloud into a panel-sized buffer in the display's byte order."""
 
@@ -268,16 +271,24 @@ class CloudView:
 
     @classmethod
     def open(cls) -> CloudView:
-        """A view with a working OpenGL 4.3 context, or one whose ``error`` says why not."""
+        """A view with a working OpenGL 4.3 context, or one whose ``error`` says why not.
+        The context is made once per process and shared: Mesa does not take kindly to a
+        second EGL start after the first was torn down."""
         try:
             import moderngl
         except ImportError:
             return cls(error=f"the 3D view needs moderngl: {INSTALL_HINT}")
+        wanted = os.environ.get("DEPTHVIEW_GL", "egl,default")
+        if wanted in _SHARED_CONTEXTS:
+            return cls(_SHARED_CONTEXTS[wanted])
         failures = []
-        for backend in os.environ.get("DEPTHVIEW_GL", "egl,default").split(","):
+        for backend in wanted.split(","):
             try:
                 chosen: dict[str, Any] = {} if backend == "default" else {"backend": backend}
-                return cls(moderngl.create_standalone_context(require=430, **chosen))
+                ctx = _SHARED_CONTEXTS[wanted] = moderngl.create_standalone_context(
+                    require=430, **chosen
+                )
+                return cls(ctx)
             except Exception as exc:  # any GL failure: try the next, then say why
                 text = str(exc).strip().splitlines()
                 failures.append(f"{backend}: {text[0] if text else type(exc).__name__}")
@@ -369,7 +380,5 @@ class CloudView:
         self._pixels.read_into(out)
 
     def release(self) -> None:
-        """Free the GL context."""
-        if self.ctx is not None:
-            self.ctx.release()
-            self.ctx = None
+        """Let go of the view (the shared context stays for the next one)."""
+        self.ctx = None
