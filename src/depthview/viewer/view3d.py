@@ -280,7 +280,9 @@ class CloudView:
             return cls(error=f"the 3D view needs moderngl: {INSTALL_HINT}")
         wanted = os.environ.get("DEPTHVIEW_GL", "egl,default")
         if wanted in _SHARED_CONTEXTS:
-            return cls(_SHARED_CONTEXTS[wanted])
+            shared = _SHARED_CONTEXTS[wanted]
+            shared.__enter__()  # current again: a window in between may have taken over
+            return cls(shared)
         failures = []
         for backend in wanted.split(","):
             try:
