@@ -142,7 +142,8 @@ def test_viewer_ends_with_the_message(fault_lib: Path, replayed, fault: str, mes
     )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert lines[-1].startswith("depthview: error: kinect:0: ") and message in lines[-1]
+    assert lines[-1].startswith("depthview: error: source failed: kinect:0: ")
+    assert message in lines[-1]
 
 
 def test_recording_keeps_every_frame_when_the_device_vanishes(

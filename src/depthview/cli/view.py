@@ -35,6 +35,18 @@ def _metres(text: str) -> float:
     return value
 
 
+def _orbit(text: str) -> tuple[float, float]:
+    try:
+        yaw, pitch = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected YAW,PITCH in degrees such as 30,-15, got {text!r}"
+        ) from None
+    if not -89 <= pitch <= 89:
+        raise argparse.ArgumentTypeError(f"expected a pitch within -89..89 degrees, got {pitch:g}")
+    return (yaw, pitch)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -46,26 +58,42 @@ def _positive(text: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
+    from ..viewer.layout import Layout
+
     p = sub.add_parser("view", help="open the viewer window (the default command)")
     p.add_argument(
         "source",
         nargs="?",
         default=None,
-        help="demo, kinect, kinect:N or a recording folder (default: first Kinect, else the demo)",
+        help="demo, sample, kinect, kinect:N, a recording folder or frame files "
+        "(default: the first Kinect, else the demo)",
     )
-    p.add_argument("--palette", default="glview", choices=PALETTES)
+    p.add_argument(
+        "--palette",
+        default="glview",
+        choices=PALETTES,
+        help="depth colours (default: glview, libfreenect's own)",
+    )
     p.add_argument("--near", type=_metres, default=None, help="near end of the range, metres")
     p.add_argument("--far", type=_metres, default=None, help="far end of the range, metres")
     p.add_argument(
         "--layout",
         default=None,
-        choices=("both", "depth", "video", "overlay"),
-        help="panels to show (default: both, or depth alone when the source has no video)",
+        choices=[m.value for m in Layout],
+        help="panels to show: both, depth, video, overlay, 3d (the point cloud) or 3d-video "
+        "(default: both, or depth alone when the source has no video)",
     )
-    p.add_argument("--size", type=_size, default=None, help="window size WxH")
-    p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--mirror", action="store_true")
-    p.add_argument("--no-hud", dest="hud", action="store_false")
+    p.add_argument(
+        "--orbit",
+        type=_orbit,
+        default=(0.0, 0.0),
+        metavar="YAW,PITCH",
+        help="start the 3D view turned by these degrees (default: 0,0, the Kinect's view)",
+    )
+    p.add_argument("--size", type=_size, default=None, help="window size WxH, e.g. 1280x480")
+    p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
+    p.add_argument("--mirror", action="store_true", help="mirror depth and video left to right")
+    p.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD off")
     p.add_argument("--frames", type=_positive, default=None, help="quit after N displayed frames")
     p.add_argument(
         "--stats", action="store_true", help="print one JSON line of timing figures last"
@@ -92,7 +120,7 @@ def add_parser(sub: Any) -> None:
         "--snapshot-dir",
         type=Path,
         default=Path.cwd(),
-        help="where p (snapshot) and R (record) write",
+        help="where p (snapshot) and R (record) write (default: the current folder)",
     )
 
 
@@ -115,10 +143,13 @@ def _open(name: str | None, fps: float | None, loop: bool) -> Source:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..viewer import Layout, ViewerOptions, run_viewer
+    from ..viewer import Layout, ViewerFailed, ViewerOptions, run_viewer
+    from ..viewer.app import check_writable
 
     if args.near is not None and args.far is not None and not args.near < args.far:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
+    if args.screenshot is not None:
+        check_writable(args.screenshot, "--screenshot")
     source = _open(args.source, args.fps, args.loop)
     palette = args.palette
     options = ViewerOptions(
@@ -134,13 +165,17 @@ def run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         snapshot_dir=args.snapshot_dir,
         title=f"depthview - {source.name}",
+        orbit=args.orbit,
     )
+    status = 0
     try:
         stats = run_viewer(source, options)
+    except ViewerFailed as exc:  # already shown in the window and on stderr
+        stats, status = exc.stats, 2
     finally:
         source.close()
-    if args.screenshot is not None:
+    if args.screenshot is not None and status == 0:
         print(f"screenshot: {args.screenshot}", flush=True)
     if args.stats:
         print(json.dumps(stats), flush=True)
-    return 0
+    return status
