@@ -288,3 +288,14 @@ def test_progress_bar_on_stderr(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0 and proc.stdout == ""
     assert "20/20" in proc.stderr and "frame/s" in proc.stderr
+
+
+def test_ply_uses_the_intrinsics_given(tmp_path: Path) -> None:
+    out = tmp_path / "c.ply"
+    assert main(["export", "sample", str(out), "--intrinsics", "500,520,320,250", "--quiet"]) == 0
+    v = PlyData.read(str(out))["vertex"]
+    frame = person_frames()[0]
+    z = dv.to_metres(frame.depth)
+    vv, uu = np.nonzero(~np.isnan(z))
+    np.testing.assert_allclose(v["x"], (uu - 320) / 500 * z[vv, uu], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(v["y"], (vv - 250) / 520 * z[vv, uu], rtol=1e-5, atol=1e-6)

@@ -443,14 +443,15 @@ def export(
     frames: int | None = None,
     overwrite: bool = False,
     fps: float | None = None,
-    intrinsics: Intrinsics = KINECT_V1_DEPTH,
+    intrinsics: Intrinsics | None = None,
     registered: bool = False,
     progress: bool = False,
 ) -> ExportSummary:
     """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
     ``out``; the format follows ``out``'s name (see the module docstring). ``registered``
     aligns depth to the colour image (png16, npz) and colours point clouds from the colour
-    pixels they fall on (ply), with the source's registration or the default one."""
+    pixels they fall on (ply), with the source's registration or the default one. PLY
+    clouds use ``intrinsics``, else the source's own (``Source.intrinsics``)."""
     out = Path(out)
     fmt = choose_format(out, format)
     _one_of("--layout", layout, LAYOUTS)
@@ -492,6 +493,8 @@ def export(
         _require(*fmt.extra, fmt.name)
     _check_target(out, fmt, overwrite)
     rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
+    if intrinsics is None:
+        intrinsics = source.intrinsics if isinstance(source, Source) else KINECT_V1_DEPTH
     registration = None
     if registered:
         own = source.registration if isinstance(source, Source) else None

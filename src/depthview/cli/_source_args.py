@@ -13,6 +13,7 @@ from typing import Any
 from ..geometry import Intrinsics
 from ..sources import open as open_source
 from ..sources.base import Source
+from ._types import positive_float
 
 DEPTH_FORMATS = "mm, tum (metres x 5000), 11bit, 10bit, registered, sun3d"
 
@@ -30,18 +31,6 @@ def parse_intrinsics(text: str) -> Intrinsics:
         ) from None
 
 
-def _units_per_metre(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(
-            f"expected depth units per metre such as 1000, got {text!r}"
-        )
-    return value
-
-
 def add_source_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--depth-format``, ``--depth-scale`` and ``--intrinsics`` to ``parser``."""
     units = parser.add_mutually_exclusive_group()
@@ -53,7 +42,7 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     )
     units.add_argument(
         "--depth-scale",
-        type=_units_per_metre,
+        type=positive_float,
         default=None,
         metavar="UNITS",
         help="depth units per metre of depth files, e.g. 1000 (mm) or 5000 (TUM)",

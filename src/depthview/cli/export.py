@@ -9,8 +9,8 @@ from typing import Any
 
 from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
-from ..sources import open as open_source
 from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
 from ._types import positive_float, positive_int
 
 
@@ -58,12 +58,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_source_args(p)
 
 
 def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
-    with open_source(args.source, realtime=False) as source:
+    with open_with_args(args.source, args, realtime=False) as source:
         summary = export(
             source,
             args.out,

@@ -11,8 +11,10 @@ from typing import Any
 
 from ..errors import DepthviewError, SourceError
 from ..palettes import PALETTES
-from ..sources import open as open_source
 from ..sources.base import Source
+from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
+from ._types import positive_int
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -47,16 +49,6 @@ def _orbit(text: str) -> tuple[float, float]:
     return (yaw, pitch)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
 def add_parser(sub: Any) -> None:
     from ..viewer.layout import Layout
 
@@ -65,8 +57,7 @@ def add_parser(sub: Any) -> None:
         "source",
         nargs="?",
         default=None,
-        help="demo, sample, kinect, kinect:N, a recording folder or frame files "
-        "(default: the first Kinect, else the demo)",
+        help=f"{SOURCE_HELP} (default: the first Kinect, else the demo)",
     )
     p.add_argument(
         "--palette",
@@ -94,7 +85,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     p.add_argument("--mirror", action="store_true", help="mirror depth and video left to right")
     p.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD off")
-    p.add_argument("--frames", type=_positive, default=None, help="quit after N displayed frames")
+    p.add_argument(
+        "--frames", type=positive_int, default=None, help="quit after N displayed frames"
+    )
     p.add_argument(
         "--stats", action="store_true", help="print one JSON line of timing figures last"
     )
@@ -122,24 +115,26 @@ def add_parser(sub: Any) -> None:
         default=Path.cwd(),
         help="where p (snapshot) and R (record) write (default: the current folder)",
     )
+    add_source_args(p)
 
 
-def _open(name: str | None, fps: float | None, loop: bool) -> Source:
+def _open(args: argparse.Namespace) -> Source:
     """The named source with the options that suit its kind; unnamed: a Kinect, else the demo."""
+    name, fps = args.source, args.fps
     demo_options: dict[str, Any] = {} if fps is None else {"fps": fps}
     if name is None:
         try:
-            return open_source("kinect")
+            return open_with_args("kinect", args)
         except SourceError as exc:
             sys.stderr.write(f"depthview: no Kinect ({exc}); showing the demo\n")
-            return open_source("demo", **demo_options)
+            return open_with_args("demo", args, **demo_options)
     kind = name.partition(":")[0]
     if kind == "demo":
-        return open_source(name, **demo_options)
+        return open_with_args(name, args, **demo_options)
     if kind == "kinect":
-        return open_source(name)
+        return open_with_args(name, args)
     # A recording or frame files: loop like libfreenect's fakenect, paced unless --fps 0.
-    return open_source(name, loop=loop, realtime=fps != 0)
+    return open_with_args(name, args, loop=args.loop, realtime=fps != 0)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
     if args.screenshot is not None:
         check_writable(args.screenshot, "--screenshot")
-    source = _open(args.source, args.fps, args.loop)
+    source = _open(args)
     palette = args.palette
     options = ViewerOptions(
         palette=palette,
