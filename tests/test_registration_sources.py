@@ -132,3 +132,12 @@ def test_export_registered_png16_npz_and_ply(tmp_path: Path) -> None:
 def test_registered_is_refused_where_it_means_nothing(tmp_path: Path, capsys: object) -> None:
     assert main(["export", "sample", str(tmp_path / "v.mp4"), "--registered", "--quiet"]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_device_json_linked_from_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text(json.dumps(PARAMETER_SETS["default"]))
+    rec = copy_person(tmp_path)
+    (rec / "device.json").symlink_to(outside)
+    with pytest.raises(dv.SourceError, match="expected a file inside the recording"):
+        dv.open(str(rec))

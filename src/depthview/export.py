@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .colorize import colorize
+from .colorize import Equalizer, colorize
 from .errors import ExportError
 from .frame import DepthFormat, Frame
 from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video_as_rgb
@@ -60,6 +60,9 @@ class Settings:
     #: With a registration (``--registered``): depth aligned to the colour image in png16 and
     #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
     registration: Registration | None = None
+    #: Histogram equalisation that follows the stream (metric palettes without a range), so
+    #: a video does not flicker; None equalises each frame on its own.
+    equalizer: Equalizer | None = None
 
 
 #: ``write(frames, target, settings) -> frames written``; ``target`` is a folder or a file.
@@ -111,7 +114,12 @@ def depth_image(frame: Frame, settings: Settings = Settings()) -> npt.NDArray[np
     a frame without video gets black where its video would be."""
     palette = resolve_palette(settings.palette, frame)
     rgb = colorize(
-        frame.depth, palette, near=settings.near, far=settings.far, depth_format=frame.depth_format
+        frame.depth,
+        palette,
+        near=settings.near,
+        far=settings.far,
+        depth_format=frame.depth_format,
+        equalizer=settings.equalizer,
     )
     if settings.layout == "depth":
         return rgb
@@ -499,7 +507,7 @@ def export(
     if registered:
         own = source.registration if isinstance(source, Source) else None
         registration = own or Registration.default()
-    settings = Settings(layout, palette, near, far, rate, intrinsics, registration)
+    settings = Settings(layout, palette, near, far, rate, intrinsics, registration, Equalizer())
     from tqdm import tqdm
 
     made_folder = fmt.is_folder and not out.exists()

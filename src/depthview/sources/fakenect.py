@@ -394,6 +394,9 @@ def read_registration(folder: Path) -> Registration | None:
     path = folder / DEVICE_JSON
     if not path.exists():
         return None
+    real = os.path.realpath(path)
+    if os.path.dirname(real) != os.path.realpath(folder):
+        raise SourceError(f"{path}: expected a file inside the recording, got a link to {real}")
     return Registration.from_json(path)
 
 
