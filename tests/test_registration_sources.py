@@ -48,6 +48,14 @@ def test_a_recordings_device_json_is_its_registration(tmp_path: Path) -> None:
         np.testing.assert_array_equal(depth_record.data, r)
 
 
+def test_info_says_whose_registration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = with_device_json(tmp_path, PARAMETER_SETS["perturbed"])
+    assert main(["info", str(rec), "--json"]) == 0
+    assert "the source's own" in json.loads(capsys.readouterr().out)["registration"]
+    assert main(["info", "sample", "--json"]) == 0
+    assert "Registration.default()" in json.loads(capsys.readouterr().out)["registration"]
+
+
 def test_without_device_json_the_default_is_used_and_said(tmp_path: Path) -> None:
     rec = copy_person(tmp_path)
     with pytest.warns(UserWarning, match="no device.json: REGISTERED depth uses the default"):

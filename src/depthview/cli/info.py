@@ -52,6 +52,11 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                 "intrinsics": f"fx={k.fx:g} fy={k.fy:g} cx={k.cx:g} cy={k.cy:g}",
                 "frames": src.length if src.length is not None else "endless",
                 "video_formats": [f.name for f in src.video_formats],
+                "registration": (
+                    "the source's own (device.json or the device)"
+                    if src.registration is not None
+                    else "none of its own: aligned depth uses Registration.default()"
+                ),
             }
             if isinstance(src, RecordingSource):
                 ix = src.index
