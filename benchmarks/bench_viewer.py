@@ -7,6 +7,10 @@ glview's formula, indexed by the frame, ``np.rot90``, a new Surface, ``surfarray
 ``transform.scale``, a font render and ``display.flip``. Both are timed in CPU seconds of
 this thread (``time.thread_time``), so a busy machine does not distort the ratio; rates
 are frames per CPU second. Runs under SDL's dummy video driver.
+
+Two ways: back to back (caches warm: the loop's own cost), and paced at 30 frames/s as a
+camera delivers them (each frame starts with cold caches and an idle core, which is what
+``depthview view --stats`` measures; per-frame CPU is the median over the run).
 """
 
 from __future__ import annotations
@@ -87,6 +91,21 @@ def _cpu_rate(fn: Callable[[], object], frames: int, repeats: int) -> float:
     return best
 
 
+def _paced_cpu_ms(fn: Callable[[], object], frames: int, fps: float = 30.0) -> float:
+    """Median CPU milliseconds (this thread) of ``fn`` called ``fps`` times a second."""
+    used = []
+    start = time.perf_counter()
+    for i in range(frames):
+        due = start + i / fps
+        now = time.perf_counter()
+        if due > now:
+            time.sleep(due - now)
+        cpu = time.thread_time()
+        fn()
+        used.append(time.thread_time() - cpu)
+    return float(np.median(used)) * 1000.0
+
+
 def run(quick: bool = False) -> list[Result]:
     """Ours (full 1280x480 window) vs the snippet (640x480 depth only), as frames/CPU-s."""
     from depthview.viewer import Viewer, ViewerOptions
@@ -113,6 +132,8 @@ def run(quick: bool = False) -> list[Result]:
         pygame.display.flip()
 
     baseline = _cpu_rate(snippet, per_round, repeats)
+    paced_frames = 60 if quick else 150
+    baseline_paced = _paced_cpu_ms(snippet, paced_frames)
     pygame.display.quit()
 
     # Ours: the viewer's own draw + flip, HUD on, depth + video side by side.
@@ -127,9 +148,11 @@ def run(quick: bool = False) -> list[Result]:
     try:
         size = viewer.display.get_size()
         rate = _cpu_rate(ours, per_round, repeats)
+        ours_paced = _paced_cpu_ms(ours, paced_frames)
     finally:
         viewer.close()
     ratio = rate / baseline
+    paced_ratio = baseline_paced / ours_paced
     return [
         Result(
             name="viewer render loop (CPU)",
@@ -141,7 +164,18 @@ def run(quick: bool = False) -> list[Result]:
             target=f">= {TARGET:g}x (ours draws depth+video+HUD at {size[0]}x{size[1]})",
             met=ratio >= TARGET,
             extra=f"ours {1000 / rate:.2f} ms/frame, snippet {1000 / baseline:.2f} ms/frame",
-        )
+        ),
+        Result(
+            name="viewer render loop at 30 frames/s",
+            unit="frames/CPU-s",
+            ours=1000.0 / ours_paced,
+            baseline=1000.0 / baseline_paced,
+            baseline_name="the same snippet loop, paced at 30 frames/s",
+            target=f">= {TARGET:g}x",
+            met=paced_ratio >= TARGET,
+            extra=f"ours {ours_paced:.2f} ms/frame, snippet {baseline_paced:.2f} ms/frame "
+            "(median; what view --stats reports)",
+        ),
     ]
 
 

@@ -7,6 +7,7 @@ are there to read the ratio by.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -27,12 +28,14 @@ class Result:
 
     @property
     def ratio(self) -> float:
-        """How many times faster than the baseline."""
-        return self.ours / self.baseline if self.baseline > 0 else float("inf")
+        """How many times faster than the baseline; NaN when the baseline was not measured
+        (a peer library that is not installed)."""
+        return self.ours / self.baseline if self.baseline > 0 else float("nan")
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready, with the ratio."""
-        return {**asdict(self), "ratio": self.ratio}
+        """JSON-ready, with the ratio (None when the baseline was not measured)."""
+        ratio = self.ratio
+        return {**asdict(self), "ratio": None if math.isnan(ratio) else ratio}
 
 
 def rate(fn: Callable[[], object], *, seconds: float = 0.5, repeats: int = 5) -> float:

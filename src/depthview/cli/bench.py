@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_row(r: Result) -> None:
     met = {True: "met", False: "NOT MET", None: ""}[r.met]
+    ratio = "    n/a " if math.isnan(r.ratio) else f"{r.ratio:>7.1f}x"
+    extra = f"  {r.extra}" if r.extra else ""
     sys.stdout.write(
-        f"{r.name:<34} {r.ours:>12,.1f} vs {r.baseline:>10,.1f} {r.unit:<10} "
-        f"{r.ratio:>7.1f}x  (baseline: {r.baseline_name})  target {r.target} {met}"
-        f"{'  ' + r.extra if r.extra else ''}\n"
+        f"{r.name:<34} {r.ours:>12,.1f} vs {r.baseline:>10,.1f} {r.unit:<10} {ratio}  "
+        f"(baseline: {r.baseline_name})  target {r.target} {met}{extra}\n"
     )
     sys.stdout.flush()
