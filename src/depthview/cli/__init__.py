@@ -16,7 +16,7 @@ from types import ModuleType
 from ..errors import DepthviewError
 
 #: Subcommands in help order; ``view`` is the default when the first word is not one of them.
-COMMANDS = ("view", "record", "export", "info", "bench")
+COMMANDS = ("view", "record", "export", "stream", "info", "bench")
 
 
 class _Parser(argparse.ArgumentParser):
