@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
+# The rerun-web test opens the served page in headless Chromium (software WebGL).
+DEB_PACKAGES+=(chromium)
 missing=()
 if ! command -v dpkg-query >/dev/null; then
     echo "bootstrap: not Debian/Ubuntu: install libfreenect (e.g. brew install libfreenect)" \
