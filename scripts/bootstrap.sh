@@ -1,17 +1,38 @@
 #!/usr/bin/env bash
-# Set up a fresh machine for depthview: the Debian packages its tests drive for real
-# (libfreenect and its fakenect replay library, Xvfb for real-window screenshots) and a
-# .venv with depthview installed in editable mode. Safe to run again: it skips what is done.
+# Set up a fresh machine for depthview, for one of two purposes:
+#   bootstrap.sh run    what running needs: libfreenect (a live Kinect) and a .venv with
+#                       depthview and its runtime extras
+#   bootstrap.sh test   also what the checks need: the tools the tests drive for real
+#                       (fakenect, Xvfb, ...) and the dev extra (pytest, mypy, ruff, ...)
+# Debian packages are installed with apt-get when run as root; otherwise it names them.
+# Safe to run again: it skips what is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
-# The rerun-web test opens the served page in headless Chromium (software WebGL).
-DEB_PACKAGES+=(chromium)
+purpose=${1:-test}
+case "$purpose" in
+    run)
+        DEB_PACKAGES=(libfreenect0.5)
+        EXTRAS="video,png,fast"
+        ;;
+    test)
+        DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
+        # libfreenect's own registration.c, compiled as the oracle (tests/oracle).
+        DEB_PACKAGES+=(gcc libc6-dev libusb-1.0-0-dev)
+        # The rerun-web test opens the served page in headless Chromium (software WebGL).
+        DEB_PACKAGES+=(chromium)
+        EXTRAS="dev"
+        ;;
+    *)
+        echo "bootstrap: expected 'run' or 'test', got '$purpose'" >&2
+        exit 2
+        ;;
+esac
+
 missing=()
 if ! command -v dpkg-query >/dev/null; then
     echo "bootstrap: not Debian/Ubuntu: install libfreenect (e.g. brew install libfreenect)" \
-        "and Xvfb yourself; the tests that drive them need them" >&2
+        "and, for the tests, Xvfb yourself" >&2
     DEB_PACKAGES=()
 fi
 for pkg in "${DEB_PACKAGES[@]}"; do
@@ -31,6 +52,11 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# Registration tests: Debian's libfreenect source (apt deb-src) into .cache/, gitignored.
+if [ "$purpose" = test ] && ((${#DEB_PACKAGES[@]})); then
+    bash scripts/libfreenect_source.sh >/dev/null
+fi
+
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then
     for candidate in python3.13 python3.12 python3.11 python3; do
@@ -46,9 +72,9 @@ fi
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.depthview-installed
+stamp=.venv/.depthview-$purpose
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[dev]'
+    .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
     touch "$stamp"
 fi

@@ -18,3 +18,16 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 def person_recording(tmp_path: Path) -> Path:
     """A writable copy of the real Kinect v1 sample recording (20 depth frames, no video)."""
     return copy_person(tmp_path)
+
+
+# -- registration: libfreenect's own code as the oracle --------------------------------------
+@pytest.fixture(scope="session")
+def freenect_oracle():  # type: ignore[no-untyped-def]
+    """libfreenect's registration.c, built from Debian's source (tests/oracle). Fails, never
+    skips, when it cannot be built: CI must compare against it."""
+    from oracle.freenect_oracle import Oracle, OracleUnavailable
+
+    try:
+        return Oracle()
+    except OracleUnavailable as exc:
+        pytest.fail(f"the libfreenect registration oracle is unavailable: {exc}")

@@ -1,19 +1,21 @@
-"""Exports opened with independent readers (Pillow, imageio, plyfile, numpy)."""
+"""Exports opened with independent readers (Pillow, PyAV's decoder, plyfile, numpy)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import imageio.v3 as iio
+import av
 import numpy as np
 import pytest
 from PIL import Image
 from plyfile import PlyData
 
 import depthview as dv
-from _helpers_sources import PERSON
+from _helpers_sources import PERSON, write_entries
 from depthview.cli import main
 
 
@@ -29,7 +31,7 @@ def test_png_matches_colorize_and_range(tmp_path: Path) -> None:
             "export",
             str(PERSON),
             str(out),
-            "--frames",
+            "--range",
             "3:12",
             "--every",
             "4",
@@ -58,7 +60,7 @@ def test_png_matches_colorize_and_range(tmp_path: Path) -> None:
 def test_png16_is_raw_depth(tmp_path: Path) -> None:
     out = tmp_path / "p16"
     assert (
-        main(["export", str(PERSON), str(out), "--format", "png16", "--frames", ":2", "--quiet"])
+        main(["export", str(PERSON), str(out), "--format", "png16", "--frames", "2", "--quiet"])
         == 0
     )
     frames = person_frames()
@@ -70,10 +72,7 @@ def test_png16_is_raw_depth(tmp_path: Path) -> None:
 
 def test_side_by_side_png_from_demo(tmp_path: Path) -> None:
     out = tmp_path / "sbs"
-    assert (
-        main(["export", "demo", str(out), "--layout", "side-by-side", "--frames", "0:2", "--quiet"])
-        == 0
-    )
+    assert main(["export", "demo", str(out), "--layout", "both", "--frames", "2", "--quiet"]) == 0
     with dv.open("demo", fps=0) as src:
         frame = src.read()
     pixels = np.asarray(Image.open(out / "frame-000000.png"))
@@ -83,50 +82,45 @@ def test_side_by_side_png_from_demo(tmp_path: Path) -> None:
     np.testing.assert_array_equal(pixels[:, 640:], frame.video)
 
 
+def read_mp4(path: Path) -> tuple[np.ndarray, float]:
+    """Every frame of an MP4 decoded by PyAV (FFmpeg's decoder), and its frame rate."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        return np.stack(frames), float(stream.average_rate)
+
+
 def test_mp4_frames_and_rate(tmp_path: Path) -> None:
     out = tmp_path / "d.mp4"
+    assert main(["export", "demo", str(out), "--frames", "12", "--layout", "both", "--quiet"]) == 0
+    video, fps = read_mp4(out)
+    assert video.shape == (12, 480, 1280, 3)
+    assert fps == pytest.approx(30.0)
+    with dv.open("demo", fps=0) as src:
+        first = dv.colorize(src.read().depth)
+    # lossy codec: close on average, not bit for bit
+    assert np.abs(video[0, :, :640].astype(int) - first.astype(int)).mean() < 8
     assert (
         main(
             [
                 "export",
                 "demo",
-                str(out),
-                "--format",
-                "mp4",
+                str(tmp_path / "slow.mp4"),
                 "--frames",
-                "0:12",
-                "--layout",
-                "side-by-side",
+                "3",
+                "--fps",
+                "12.5",
                 "--quiet",
             ]
         )
         == 0
     )
-    video = iio.imread(out, plugin="pyav") if _has_pyav() else _read_ffmpeg(out)
-    assert video.shape == (12, 480, 1280, 3)
-    meta = iio.immeta(out, plugin="FFMPEG") if not _has_pyav() else {"fps": 30.0}
-    assert meta["fps"] == pytest.approx(30.0)
-    with dv.open("demo", fps=0) as src:
-        first = dv.colorize(src.read().depth)
-    # lossy codec: close on average, not bit for bit
-    assert np.abs(video[0, :, :640].astype(int) - first.astype(int)).mean() < 8
-
-
-def _has_pyav() -> bool:
-    try:
-        import av  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _read_ffmpeg(path: Path) -> np.ndarray:
-    return np.stack(list(iio.imiter(path, plugin="FFMPEG")))
+    assert read_mp4(tmp_path / "slow.mp4")[1] == pytest.approx(12.5)
 
 
 def test_ply_points_match_independent_unprojection(tmp_path: Path) -> None:
     out = tmp_path / "ply"
-    assert main(["export", "demo", str(out), "--format", "ply", "--frames", "5:6", "--quiet"]) == 0
+    assert main(["export", "demo", str(out), "--format", "ply", "--range", "5:6", "--quiet"]) == 0
     with dv.open("demo", fps=0) as src:
         src.seek(5)
         frame = src.read()
@@ -149,8 +143,7 @@ def test_ply_points_match_independent_unprojection(tmp_path: Path) -> None:
 def test_ply_without_video_has_no_colours(tmp_path: Path) -> None:
     out = tmp_path / "ply"
     assert (
-        main(["export", str(PERSON), str(out), "--format", "ply", "--frames", "0:1", "--quiet"])
-        == 0
+        main(["export", str(PERSON), str(out), "--format", "ply", "--frames", "1", "--quiet"]) == 0
     )
     names = [p.name for p in PlyData.read(str(out / "frame-000000.ply"))["vertex"].properties]
     assert names == ["x", "y", "z"]
@@ -158,7 +151,7 @@ def test_ply_without_video_has_no_colours(tmp_path: Path) -> None:
 
 def test_npz_raw_frames(tmp_path: Path) -> None:
     out = tmp_path / "f.npz"
-    assert main(["export", str(PERSON), str(out), "--format", "npz", "--quiet"]) == 0
+    assert main(["export", str(PERSON), str(out), "--quiet"]) == 0
     frames = person_frames()
     with np.load(out) as data:
         assert data["depth"].shape == (20, 480, 640)
@@ -168,40 +161,108 @@ def test_npz_raw_frames(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("out", "extra", "message"),
     [
-        (["--frames", "9:3"], "--frames: expected 0 <= START < END"),
-        (["--frames", "a:b"], "--frames: expected START:END"),
-        (["--palette", "nope"], "--palette: expected one of"),
-        (["--format", "gif"], "--format: expected one of"),
-        (["--every", "0"], "--every: expected a positive step"),
-        (["--palette", "glview", "--near", "1"], "glview"),
+        ("o", ["--range", "9:3"], "--range: expected 0 <= START < END"),
+        ("o", ["--range", "a:b"], "--range: expected START:END"),
+        ("o", ["--frames", "0"], "argument --frames: expected a positive whole number, got '0'"),
+        ("o", ["--palette", "nope"], "argument --palette: invalid choice: 'nope'"),
+        ("o", ["--format", "gif"], "argument --format: invalid choice: 'gif'"),
+        ("o", ["--layout", "side-by-side"], "argument --layout: invalid choice"),
+        ("o", ["--every", "0"], "argument --every: expected a positive whole number"),
+        ("o", ["--palette", "glview", "--near", "1"], "glview"),
+        ("o", ["--format", "mp4"], "--format mp4 writes one file: expected a name ending in .mp4"),
+        ("o.mp4", ["--format", "png"], "a .mp4 name means --format mp4, got --format png"),
+        ("o.npz", ["--format", "mp4"], "a .npz name means --format npz"),
+        ("o.gif", [], "expected a name ending in .mp4, .npz, .ply, or a folder"),
+        ("o.mp4", ["--fps", "0"], "argument --fps: expected a number > 0, got '0'"),
+        ("o.mp4", ["--fps", "nan"], "argument --fps: expected a number > 0, got 'nan'"),
+        ("o.npz", ["--palette", "turbo"], "--format npz holds depth values, not pictures"),
+        ("file/o.mp4", [], "not a writable folder"),
     ],
 )
-def test_bad_arguments_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
+def test_bad_arguments_exit_2_and_leave_nothing(
+    tmp_path: Path, out: str, extra: list[str], message: str
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    before = sorted(tmp_path.iterdir())
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "export",
-            str(PERSON),
-            str(tmp_path / "o"),
-            "--quiet",
-            *extra,
-        ],
+        [sys.executable, "-m", "depthview", "export", str(PERSON), str(tmp_path / out), *extra],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert sorted(tmp_path.iterdir()) == before  # no empty output folder, no partial file
+
+
+def test_format_follows_the_name(tmp_path: Path) -> None:
+    assert main(["export", "sample", str(tmp_path / "cloud.ply"), "--range", "4:", "--quiet"]) == 0
+    ply = PlyData.read(str(tmp_path / "cloud.ply"))
+    with dv.open("sample", realtime=False) as src:
+        src.seek(4)
+        z = dv.to_metres(src.read().depth)
+    np.testing.assert_allclose(ply["vertex"]["z"], z[~np.isnan(z)])
+    assert main(["export", "sample", str(tmp_path / "frames"), "--frames", "2", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [
+        "frame-000000.png",
+        "frame-000001.png",
+    ]
+
+
+def test_millimetre_sources_get_a_metric_palette(tmp_path: Path) -> None:
+    with dv.open("demo", fps=0, frames=2, depth_format="mm") as src:
+        summary = dv.export(src, tmp_path / "mm")
+        assert summary.frames == 2
+        src.seek(1)
+        want = dv.colorize(src.read().depth, "turbo", depth_format="mm")
+    with Image.open(tmp_path / "mm" / "frame-000001.png") as im:
+        np.testing.assert_array_equal(np.asarray(im), want)
+
+
+def test_npz_keeps_each_streams_times(tmp_path: Path) -> None:
+    lines = write_entries(tmp_path / "rec", "rrdarrdad")
+    assert main(["export", str(tmp_path / "rec"), str(tmp_path / "f.npz"), "--quiet"]) == 0
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        frames = list(src)
+    with np.load(tmp_path / "f.npz") as data:
+        times = [f.video_stamp.host_time for f in frames if f.video_stamp]
+        np.testing.assert_array_equal(data["video_timestamp"], times)
+        np.testing.assert_array_equal(data["video_seq"], [1, 3, 3])
+        assert data["video_device_timestamp"][0] == int(lines[1].split("-")[2].split(".")[0])
+        np.testing.assert_array_equal(data["timestamp"], [f.timestamp for f in frames])
+
+
+MP4_INTERRUPTED = """
+import sys
+from depthview.cli import main
+sys.exit(main(["export", "demo", sys.argv[1], "--frames", "600", "--quiet"]))
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.8, 1.6, 2.4])
+def test_ctrl_c_leaves_a_playable_mp4_or_nothing(tmp_path: Path, delay: float) -> None:
+    out = tmp_path / "cut.mp4"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", MP4_INTERRUPTED, str(out)], stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(1.5 + delay)  # start-up, then somewhere in the export
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["cut.mp4"])  # no partial file
+    if out.exists():
+        video, _ = read_mp4(out)
+        assert f"interrupted: exported {len(video)} frames" in err
+    else:
+        assert "interrupted: exported 0 frames" in err
 
 
 def test_overwrite_protection(tmp_path: Path) -> None:
     out = tmp_path / "x.npz"
     out.write_bytes(b"precious")
-    args = ["export", str(PERSON), str(out), "--format", "npz", "--quiet"]
+    args = ["export", str(PERSON), str(out), "--quiet"]
     assert main(args) == 2
     assert out.read_bytes() == b"precious"
     assert main([*args, "--overwrite"]) == 0

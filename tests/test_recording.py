@@ -3,7 +3,6 @@ depthview's reader, refusals, full disk, append/overwrite, drops and signals."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -285,7 +284,11 @@ def test_sigterm_ends_cleanly_with_summary(tmp_path: Path) -> None:
         assert len(src) == n >= 3
 
 
-def test_summary_json_like_fields(tmp_path: Path) -> None:
+def test_summary_counts_what_is_on_disk(tmp_path: Path) -> None:
     summary = record(demo_frames(2), tmp_path / "rec")
-    assert json.dumps([summary.frames, summary.dropped]) == "[2, 0]"
+    files = list((tmp_path / "rec").iterdir())
+    assert summary.bytes == sum(p.stat().st_size for p in files)
+    assert (summary.frames, summary.dropped) == (2, 0)
+    assert len(files) == 1 + 2 * 3  # INDEX.txt, and per frame its video, tilt and depth
     assert summary.seconds == pytest.approx(1 / 30, abs=2e-6)
+    assert str(summary).startswith(f"recorded 2 frames, 0.03 s, {summary.bytes / 1e6:.1f} MB")

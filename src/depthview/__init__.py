@@ -33,6 +33,7 @@ from .frame import DepthFormat, Frame, LedMode, Record, Stamp, Stream, TiltState
 from .geometry import KINECT_V1_DEPTH, Intrinsics, PointCloud, point_cloud
 from .palettes import PALETTES
 from .recording import RecordingSummary, RecordingWriter, record
+from .registration import Registration, map_rgb_to_depth, register, to_mm
 from .sources import Source
 from .sources import open as open
 from .units import from_metres, to_metres
@@ -71,6 +72,7 @@ __all__ = [
     "RecordingError",
     "RecordingSummary",
     "RecordingWriter",
+    "Registration",
     "RerunSink",
     "SinkError",
     "Source",
@@ -87,7 +89,10 @@ __all__ = [
     "export",
     "from_metres",
     "glview_table",
+    "map_rgb_to_depth",
     "point_cloud",
     "record",
+    "register",
     "to_metres",
+    "to_mm",
 ]

@@ -226,9 +226,11 @@ def backend() -> str:
     return "numba" if _kernels() else "numpy"
 
 
-def _gather(
+def gather(
     table: npt.NDArray[np.generic], depth: npt.NDArray[np.uint16], out: npt.NDArray[np.generic]
 ) -> None:
+    """out[...] = table[depth[...]] for a 1-D or (N, 3) table covering every value in depth:
+    the compiled loop when there is one, else numpy. Shared with ``registration.to_mm``."""
     kernels = _kernels()
     if kernels is not None:
         kernels[0 if table.ndim == 1 else 1](table, depth, out)
@@ -321,7 +323,7 @@ def colorize(
     out_array(out, shape, np.uint8)
     if out is None:
         out = np.empty(shape, dtype=np.uint8)
-    _gather(table, arr, out)
+    gather(table, arr, out)
     return out
 
 
@@ -345,5 +347,5 @@ def colorize_packed(
     out_array(out, arr.shape, np.uint32)
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint32)
-    _gather(table, arr, out)
+    gather(table, arr, out)
     return out

@@ -1,18 +1,31 @@
 """Export frames to files other programs read: colourised or 16-bit PNGs, MP4 video, PLY
 point clouds, and ``.npz`` of raw frames.
 
-Folders of files (png, png16, ply) get one file per frame named by frame index
-(``frame-000042.png``); mp4 and npz are single files. Nothing is overwritten unless asked.
-Pillow (extra ``png``) and imageio + imageio-ffmpeg (extra ``video``) are imported only
-when their format is used, with a message naming the extra when they are missing.
+The output's name chooses the format (``FORMATS``): a file ending in ``.mp4``, ``.npz`` or
+``.ply`` (one point cloud: the first selected frame), or a folder, which holds one file per
+frame named by frame index (``frame-000042.png``): colourised PNG by default, ``png16`` raw
+16-bit PNG or ``ply`` with ``--format``. A ``--format`` that contradicts the name is refused.
+
+Everything is checked before anything is written, and nothing is left half-written: each
+file is written under a temporary name and renamed when complete, an output folder is made
+only when the first frame is ready (and removed again if nothing went into it), and an MP4
+interrupted by Ctrl-C is finished as a shorter, playable video (or removed when empty).
+Pillow (extra ``png``) and PyAV (extra ``video``) are imported only when their format is
+used, with a message naming the extra when they are missing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import math
 import os
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -24,43 +37,111 @@ from .errors import ExportError
 from .frame import Frame
 from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video_as_rgb
 from .palettes import PALETTES
-from .sources.base import Source
+from .sources.base import Source, nearest
 
-FORMATS = ("png", "png16", "mp4", "ply", "npz")
-LAYOUTS = ("depth", "side-by-side")
-_FOLDER_FORMATS = {"png": "png", "png16": "png", "ply": "ply"}
+#: Pictures a frame can be exported as, with the viewer's names for them.
+LAYOUTS = ("depth", "both", "video", "overlay")
+#: The ``overlay`` layout's blend of depth colours over the video (the viewer's default).
+OVERLAY_OPACITY = 0.5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How frames become files: the picture (layout, palette, range) and the geometry."""
+
+    layout: str = "depth"
+    palette: str | None = None  # None: glview for raw depth, turbo for millimetres
+    near: float | None = None
+    far: float | None = None
+    fps: float | None = None
+    intrinsics: Intrinsics = KINECT_V1_DEPTH
+
+
+#: ``write(frames, target, settings) -> frames written``; ``target`` is a folder or a file.
+Writer = Callable[[Iterable[Frame], Path, Settings], int]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One output format: its name, the file suffix that selects it (None for folder formats),
+    whether pictures (layouts, palettes) apply, the extra it needs, and its writer."""
+
+    name: str
+    suffix: str | None
+    pictures: bool
+    extra: tuple[str, str] | None  # (module to import, extra that installs it)
+    write: Writer
+    description: str
+
+    @property
+    def is_folder(self) -> bool:
+        return self.suffix is None
 
 
 @dataclass(frozen=True, slots=True)
 class ExportSummary:
-    """Where the export went and how many frames it holds."""
+    """Where the export went, how many frames it holds, and whether it was cut short."""
 
     path: Path
     frames: int
     files: int
+    interrupted: bool = False
 
     def __str__(self) -> str:
-        return f"exported {self.frames} frames ({self.files} files) to {self.path}"
+        what = "interrupted: exported" if self.interrupted else "exported"
+        return f"{what} {self.frames} frames ({self.files} files) to {self.path}"
 
 
-def parse_range(text: str) -> tuple[int, int | None]:
-    """``"10:200"`` -> (10, 200), ``"10:"`` -> (10, None), ``":50"`` or ``"50"`` -> (0, 50)."""
-    start_text, sep, stop_text = text.partition(":")
-    if not sep:
-        start_text, stop_text = "", start_text
+# -- the pictures -------------------------------------------------------------------------
+def resolve_palette(palette: str | None, frame: Frame) -> str:
+    """The palette to use: the one asked for, else glview for raw depth and turbo for mm."""
+    if palette is not None:
+        return palette
+    return "glview" if frame.depth_format.is_raw else "turbo"
+
+
+def depth_image(frame: Frame, settings: Settings = Settings()) -> npt.NDArray[np.uint8]:
+    """The picture of a frame in a layout: colourised depth, depth beside the video (as
+    glview's window), the video alone, or depth blended over the video. IR shows as grey;
+    a frame without video gets black where its video would be."""
+    palette = resolve_palette(settings.palette, frame)
+    rgb = colorize(
+        frame.depth, palette, near=settings.near, far=settings.far, depth_format=frame.depth_format
+    )
+    if settings.layout == "depth":
+        return rgb
+    video = np.zeros_like(rgb)
+    if frame.video is not None:
+        picture = video_as_rgb(frame.video, frame.video.shape[:2])
+        h, w = min(picture.shape[0], rgb.shape[0]), min(picture.shape[1], rgb.shape[1])
+        video[:h, :w] = picture[:h, :w]
+    if settings.layout == "both":
+        return np.concatenate([rgb, video], axis=1)
+    if settings.layout == "video":
+        return video
+    blend = rgb * OVERLAY_OPACITY + video * (1.0 - OVERLAY_OPACITY)
+    return np.rint(blend).astype(np.uint8)
+
+
+# -- writing files safely -------------------------------------------------------------------
+def _partial(path: Path) -> Path:
+    return path.with_name(f".{path.name}.partial")
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary name beside ``path``; rename it to ``path`` only when complete."""
+    tmp = _partial(path)
     try:
-        start = int(start_text) if start_text.strip() else 0
-        stop = int(stop_text) if stop_text.strip() else None
-    except ValueError:
-        raise ExportError(f"--frames: expected START:END frame numbers, got {text!r}") from None
-    if start < 0 or (stop is not None and stop <= start):
-        raise ExportError(f"--frames: expected 0 <= START < END, got {text!r}")
-    return start, stop
+        yield tmp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    os.replace(tmp, path)
 
 
 def _require(module: str, extra: str, fmt: str) -> Any:
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -69,210 +150,393 @@ def _require(module: str, extra: str, fmt: str) -> Any:
         ) from None
 
 
-def depth_image(
-    frame: Frame,
-    layout: str = "depth",
-    palette: str = "glview",
-    near: float | None = None,
-    far: float | None = None,
-) -> npt.NDArray[np.uint8]:
-    """The picture of a frame: colourised depth, or depth left and video right (as glview's
-    1280x480 window; IR as grey, black when the frame has no video)."""
-    rgb = colorize(frame.depth, palette, near=near, far=far, depth_format=frame.depth_format)
-    if layout == "depth":
-        return rgb
-    right = np.zeros_like(rgb)
-    if frame.video is not None:
-        video = video_as_rgb(frame.video, frame.video.shape[:2])
-        h, w = min(video.shape[0], rgb.shape[0]), min(video.shape[1], rgb.shape[1])
-        right[:h, :w] = video[:h, :w]
-    return np.concatenate([rgb, right], axis=1)
+def _frame_name(frame: Frame, suffix: str) -> str:
+    return f"frame-{frame.index:06d}.{suffix}"
 
 
-def _check_target(out: Path, fmt: str, overwrite: bool) -> None:
-    if fmt in _FOLDER_FORMATS:
+def _write_pngs(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
+    image = _require("PIL.Image", "png", "png")
+    count = 0
+    for frame in frames:
+        with _atomic(folder / _frame_name(frame, "png")) as tmp:
+            image.fromarray(depth_image(frame, settings)).save(tmp, format="PNG")
+        count += 1
+    return count
+
+
+def _write_png16(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
+    image = _require("PIL.Image", "png", "png16")
+    count = 0
+    for frame in frames:
+        depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
+        with _atomic(folder / _frame_name(frame, "png")) as tmp:
+            image.fromarray(depth).save(tmp, format="PNG")
+        count += 1
+    return count
+
+
+def _cloud_bytes(frame: Frame, settings: Settings) -> bytes:
+    video = frame.video
+    usable = video is not None and video.shape[:2] == frame.depth.shape
+    cloud = point_cloud(
+        frame.depth,
+        depth_format=frame.depth_format,
+        intrinsics=settings.intrinsics,
+        video=video if usable else None,
+    )
+    return ply_bytes(cloud.points, cloud.colors)
+
+
+def _write_ply_folder(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
+    count = 0
+    for frame in frames:
+        with _atomic(folder / _frame_name(frame, "ply")) as tmp:
+            tmp.write_bytes(_cloud_bytes(frame, settings))
+        count += 1
+    return count
+
+
+def _write_ply_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """One point cloud: the first frame (a PLY file holds one cloud)."""
+    for frame in frames:
+        with _atomic(path) as tmp:
+            tmp.write_bytes(_cloud_bytes(frame, settings))
+        return 1
+    return 0
+
+
+def _write_mp4(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """H.264 through PyAV, in this process: on Ctrl-C the encoder is flushed and the file
+    closed, so what was encoded stays a playable video."""
+    av = _require("av", "video", "mp4")
+    rate = Fraction(settings.fps or 30.0).limit_denominator(1001)
+    tmp = _partial(path)
+    count = 0
+    try:
+        container = av.open(str(tmp), mode="w", format="mp4")
+    except (OSError, av.FFmpegError) as exc:
+        raise ExportError(f"{path}: cannot write ({exc})") from None
+    try:
+        stream: Any = None
+        try:
+            for frame in frames:
+                picture = depth_image(frame, settings)
+                if stream is None:
+                    stream = container.add_stream("libx264", rate=rate)
+                    stream.width = picture.shape[1] - picture.shape[1] % 2
+                    stream.height = picture.shape[0] - picture.shape[0] % 2
+                    stream.pix_fmt = "yuv420p"
+                picture = np.ascontiguousarray(picture[: stream.height, : stream.width])
+                for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                    container.mux(packet)
+                count += 1
+        finally:
+            if stream is not None:
+                for packet in stream.encode():  # flush: also when interrupted
+                    container.mux(packet)
+    finally:
+        container.close()
+        if count:
+            os.replace(tmp, path)
+        else:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    return count
+
+
+def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """Raw frames with each stream's own times: depth, and video and accelerometer readings
+    with the record (``seq``) and the host and device times of each."""
+    rows = list(frames)
+    if not rows:
+        return 0
+    depth_format = rows[0].depth_format
+    with_video = [f for f in rows if f.video is not None]
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "depth": np.stack([f.depth for f in rows]).astype(np.uint16, copy=False),
+        "depth_format": np.array(int(depth_format)),
+        "index": np.array([f.index for f in rows], dtype=np.int64),
+        "timestamp": np.array([f.timestamp for f in rows], dtype=np.float64),
+        "device_timestamp": _stamps([f.device_timestamp for f in rows]),
+    }
+    if with_video:
+        shape = with_video[0].video.shape  # type: ignore[union-attr]
+        if all(f.video is not None and f.video.shape == shape for f in rows):
+            arrays["video"] = np.stack([f.video for f in rows])  # type: ignore[misc]
+            arrays["video_seq"] = _stamps(
+                [f.video_stamp.seq if f.video_stamp else None for f in rows]
+            )
+            arrays["video_timestamp"] = np.array(
+                [f.video_stamp.host_time if f.video_stamp else f.timestamp for f in rows]
+            )
+            arrays["video_device_timestamp"] = _stamps(
+                [f.video_stamp.device_timestamp if f.video_stamp else None for f in rows]
+            )
+    if all(f.accel is not None for f in rows):
+        arrays["accel"] = np.array([f.accel for f in rows], dtype=np.float64)
+        arrays["accel_timestamp"] = np.array(
+            [f.accel_stamp.host_time if f.accel_stamp else f.timestamp for f in rows]
+        )
+    with _atomic(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
+    return len(rows)
+
+
+def _stamps(values: list[int | None]) -> npt.NDArray[np.int64]:
+    """Integers with -1 where a frame has none."""
+    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
+
+
+#: Every format, by name. Folder formats first: the first is the default for a folder.
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("png", None, True, ("PIL.Image", "png"), _write_pngs, "colourised PNGs"),
+        ExportFormat(
+            "png16", None, False, ("PIL.Image", "png"), _write_png16, "raw 16-bit depth PNGs"
+        ),
+        ExportFormat("ply", None, False, None, _write_ply_folder, "a PLY point cloud a frame"),
+        ExportFormat("mp4", ".mp4", True, ("av", "video"), _write_mp4, "H.264 video"),
+        ExportFormat("npz", ".npz", False, None, _write_npz, "raw frames for numpy"),
+    )
+}
+#: Single-file formats by the suffix that selects them; ``.ply`` is one point cloud.
+SUFFIXES: dict[str, ExportFormat] = {
+    **{f.suffix: f for f in FORMATS.values() if f.suffix is not None},
+    ".ply": ExportFormat("ply", ".ply", False, None, _write_ply_file, "one PLY point cloud"),
+}
+
+
+def _one_of(option: str, value: str, choices: Iterable[str]) -> None:
+    names = list(choices)
+    if value not in names:
+        raise ExportError(
+            f"{option}: expected one of {', '.join(names)}, got {value!r}{nearest(value, names)}"
+        )
+
+
+def choose_format(out: Path, format: str | None) -> ExportFormat:
+    """The format ``out``'s name selects, checked against an explicit ``--format``."""
+    if format is not None:
+        _one_of("--format", format, FORMATS)
+    suffix = out.suffix.lower()
+    by_name = SUFFIXES.get(suffix)
+    if by_name is not None:
+        if format is not None and format != by_name.name:
+            raise ExportError(
+                f"{out}: a {suffix} name means --format {by_name.name}, got --format {format}"
+            )
+        return by_name
+    chosen = FORMATS[format or "png"]
+    if not chosen.is_folder:
+        raise ExportError(
+            f"{out}: --format {chosen.name} writes one file: expected a name ending in "
+            f"{chosen.suffix}, got {out.name!r}"
+        )
+    if suffix and format is None and not out.is_dir():
+        known = ", ".join(sorted(SUFFIXES))
+        raise ExportError(
+            f"{out}: expected a name ending in {known}, or a folder (png, png16, ply), got "
+            f"{suffix}; for a folder with a dot in its name give --format"
+        )
+    return chosen
+
+
+def parse_range(text: str) -> tuple[int, int | None]:
+    """``"10:200"`` -> (10, 200), ``"10:"`` -> (10, None), ``":50"`` -> (0, 50)."""
+    start_text, sep, stop_text = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        start = int(start_text) if start_text.strip() else 0
+        stop = int(stop_text) if stop_text.strip() else None
+    except ValueError:
+        raise ExportError(f"--range: expected START:END frame numbers, got {text!r}") from None
+    if start < 0 or (stop is not None and stop <= start):
+        raise ExportError(f"--range: expected 0 <= START < END, got {text!r}")
+    return start, stop
+
+
+def _check_target(out: Path, fmt: ExportFormat, overwrite: bool) -> None:
+    """Refuse an output that exists (unless ``overwrite``), or that cannot be written: a
+    file's folder must exist; a folder output is made later, with its parents."""
+    if fmt.is_folder:
         if out.exists() and not out.is_dir():
-            raise ExportError(f"{out}: expected a folder for --format {fmt}, got a file")
+            raise ExportError(f"{out}: expected a folder for --format {fmt.name}, got a file")
         if out.is_dir() and any(out.iterdir()) and not overwrite:
             raise ExportError(f"{out}: exists and is not empty; use --overwrite")
+    elif out.is_dir():
+        raise ExportError(f"{out}: expected a file name for {fmt.name}, got a folder")
     elif out.exists() and not overwrite:
         raise ExportError(f"{out}: exists; use --overwrite")
+    base = out if fmt.is_folder else out.parent
+    existing = next(p for p in (base, *base.parents) if p.exists() or p == Path(p.anchor))
+    if not fmt.is_folder and existing != base:
+        raise ExportError(f"{out}: the folder {base} does not exist")
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ExportError(f"{out}: cannot write into {existing} (not a writable folder)")
 
 
 def _selected(
-    source: Source | list[Frame], start: int, stop: int | None, every: int
+    source: Source | Iterable[Frame], start: int, stop: int | None, every: int, limit: int | None
 ) -> Iterator[Frame]:
-    it = iter(source)
+    """Frames ``start:stop:every`` (at most ``limit``), seeking when the source can."""
     if isinstance(source, Source) and source.seekable and start:
         source.seek(start)
         i = start
     else:
         i = 0
-    for frame in it:
-        if stop is not None and i >= stop:
+    taken = 0
+    for frame in source:
+        if (stop is not None and i >= stop) or (limit is not None and taken >= limit):
             return
         if i >= start and (i - start) % every == 0:
+            taken += 1
             yield frame
         i += 1
 
 
-def _total(source: Source | list[Frame], start: int, stop: int | None, every: int) -> int | None:
-    try:
-        n = len(source)
-    except TypeError:
-        n = None
-    end = stop if n is None else (n if stop is None else min(n, stop))
-    if end is None:
-        return None
-    return max(0, (end - start + every - 1) // every)
+def _total(
+    length: int | None, start: int, stop: int | None, every: int, limit: int | None
+) -> int | None:
+    end = stop if length is None else (length if stop is None else min(length, stop))
+    total = None if end is None else max(0, (end - start + every - 1) // every)
+    if limit is not None:
+        total = limit if total is None else min(total, limit)
+    return total
 
 
 def export(
-    source: Source | list[Frame],
+    source: Source | Iterable[Frame],
     out: str | os.PathLike[str],
     *,
-    format: str = "png",
+    format: str | None = None,
     layout: str = "depth",
-    palette: str = "glview",
+    palette: str | None = None,
     near: float | None = None,
     far: float | None = None,
     start: int = 0,
     stop: int | None = None,
     every: int = 1,
+    frames: int | None = None,
     overwrite: bool = False,
     fps: float | None = None,
     intrinsics: Intrinsics = KINECT_V1_DEPTH,
     progress: bool = False,
 ) -> ExportSummary:
-    """Export frames ``start:stop:every`` of a source to ``out`` (see the module docstring)."""
+    """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
+    ``out``; the format follows ``out``'s name (see the module docstring)."""
     out = Path(out)
-    if format not in FORMATS:
-        raise ExportError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
-    if layout not in LAYOUTS:
-        raise ExportError(f"--layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
-    if palette not in PALETTES:
-        raise ExportError(f"--palette: expected one of {', '.join(PALETTES)}, got {palette!r}")
+    fmt = choose_format(out, format)
+    _one_of("--layout", layout, LAYOUTS)
+    if palette is not None:
+        _one_of("--palette", palette, PALETTES)
     if every < 1:
         raise ExportError(f"--every: expected a positive step, got {every}")
+    if frames is not None and frames < 1:
+        raise ExportError(f"--frames: expected a positive number of frames, got {frames}")
     if start < 0 or (stop is not None and stop <= start):
-        raise ExportError(f"--frames: expected 0 <= START < END, got {start}:{stop}")
-    if layout != "depth" and format in ("png16", "ply", "npz"):
-        raise ExportError(f"--layout {layout}: only png and mp4 have layouts, not {format}")
-    total = _total(source, start, stop, every)
+        raise ExportError(f"--range: expected 0 <= START < END, got {start}:{stop}")
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise ExportError(f"--fps: expected frames per second > 0, got {fps}")
+    if palette == "glview" and (near is not None or far is not None):
+        raise ExportError(
+            "--palette glview maps raw values and has no range: --near and --far need a "
+            "metric palette such as turbo"
+        )
+    if near is not None and far is not None and not near < far:
+        raise ExportError(f"--near {near} must be less than --far {far}")
+    if not fmt.pictures and (
+        layout != "depth" or palette is not None or near is not None or far is not None
+    ):
+        raise ExportError(
+            f"--format {fmt.name} holds depth values, not pictures: --layout, --palette, "
+            "--near and --far apply to png and mp4"
+        )
+    if fmt.suffix == ".ply":
+        frames = 1  # one point cloud a file
+    length = source.length if isinstance(source, Source) else None
+    if isinstance(source, list):
+        length = len(source)
+    total = _total(length, start, stop, every, frames)
     if total is None:
-        raise ExportError("--frames: expected START:END for a source without an end")
-    _check_target(out, format, overwrite)
-    frames_iter = _selected(source, start, stop, every)
+        raise ExportError("--frames: expected a number of frames (or --range) for a live source")
+    if fmt.extra is not None:
+        _require(*fmt.extra, fmt.name)
+    _check_target(out, fmt, overwrite)
+    rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
+    settings = Settings(layout, palette, near, far, rate, intrinsics)
     from tqdm import tqdm
 
+    made_folder = fmt.is_folder and not out.exists()
     bar = tqdm(
-        frames_iter,
-        total=total,
-        unit="frame",
-        file=sys.stderr,
-        disable=not progress,
-        desc=f"export {format}",
+        total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
     )
-    rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
+    selected = _Stoppable(_selected(source, start, stop, every, frames), bar, out, fmt.is_folder)
     try:
-        if format in _FOLDER_FORMATS:
-            return _export_files(bar, out, format, layout, palette, near, far, intrinsics)
-        if format == "mp4":
-            return _export_mp4(bar, out, layout, palette, near, far, rate)
-        return _export_npz(bar, out)
+        with selected.stop_on_ctrl_c():
+            count = fmt.write(selected, out, settings)
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror or exc})") from None
     finally:
         bar.close()
+        if made_folder and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+    files = count if fmt.is_folder else int(count > 0)
+    return ExportSummary(out, count, files, selected.stopped)
 
 
-def _export_files(
-    frames: Any,
-    out: Path,
-    fmt: str,
-    layout: str,
-    palette: str,
-    near: float | None,
-    far: float | None,
-    intrinsics: Intrinsics,
-) -> ExportSummary:
-    image_mod: Any = _require("PIL.Image", "png", fmt) if fmt != "ply" else None
-    out.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for frame in frames:
-        path = out / f"frame-{frame.index:06d}.{_FOLDER_FORMATS[fmt]}"
-        if fmt == "ply":
-            video = frame.video
-            usable = video is not None and video.shape[:2] == frame.depth.shape
-            cloud = point_cloud(
-                frame.depth,
-                depth_format=frame.depth_format,
-                intrinsics=intrinsics,
-                video=video if usable else None,
-            )
-            path.write_bytes(ply_bytes(cloud.points, cloud.colors))
-        elif fmt == "png16":
-            depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
-            image_mod.fromarray(depth).save(path)
-        else:
-            image_mod.fromarray(depth_image(frame, layout, palette, near, far)).save(path)
-        count += 1
-    return ExportSummary(out, count, count)
+class _Stoppable:
+    """The frames to write. Ctrl-C ends them after the frame being written, so the writer
+    finishes its file normally; the output folder is made when the first frame is ready."""
+
+    def __init__(self, frames: Iterator[Frame], bar: Any, out: Path, folder: bool) -> None:
+        self._frames, self._bar, self._out, self._folder = frames, bar, out, folder
+        self.stopped = False
+
+    @contextlib.contextmanager
+    def stop_on_ctrl_c(self) -> Iterator[None]:
+        """While writing, the first Ctrl-C stops after the current frame; a second one
+        interrupts at once. Only the main thread can take signals: elsewhere, a no-op."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def stop(signum: int, frame: object) -> None:
+            self.stopped = True
+            signal.signal(signal.SIGINT, previous)
+
+        previous = signal.signal(signal.SIGINT, stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def __iter__(self) -> Iterator[Frame]:
+        taken = 0
+        for frame in self._frames:
+            if taken:
+                self._bar.update(1)  # the writer is done with the previous frame
+            if self.stopped:
+                return
+            if self._folder:
+                self._out.mkdir(parents=True, exist_ok=True)
+            taken += 1
+            yield frame
+        if taken:
+            self._bar.update(1)
 
 
-def _export_mp4(
-    frames: Any,
-    out: Path,
-    layout: str,
-    palette: str,
-    near: float | None,
-    far: float | None,
-    fps: float,
-) -> ExportSummary:
-    imageio = _require("imageio.v2", "video", "mp4")
-    _require("imageio_ffmpeg", "video", "mp4")
-    count = 0
-    writer = imageio.get_writer(
-        out,
-        format="FFMPEG",
-        mode="I",
-        fps=fps,
-        codec="libx264",
-        macro_block_size=16,
-        ffmpeg_log_level="error",
-    )
-    try:
-        for frame in frames:
-            writer.append_data(depth_image(frame, layout, palette, near, far))
-            count += 1
-    finally:
-        writer.close()
-    return ExportSummary(out, count, 1)
-
-
-def _export_npz(frames: Any, out: Path) -> ExportSummary:
-    depth, video, times, index = [], [], [], []
-    fmt = None
-    for frame in frames:
-        depth.append(frame.depth)
-        if frame.video is not None:
-            video.append(frame.video)
-        times.append(frame.timestamp)
-        index.append(frame.index)
-        fmt = frame.depth_format
-    arrays: dict[str, npt.NDArray[Any]] = {
-        "depth": np.array(depth, dtype=np.uint16).reshape(-1, *(depth[0].shape if depth else ())),
-        "timestamp": np.array(times, dtype=np.float64),
-        "index": np.array(index, dtype=np.int64),
-        "depth_format": np.array(int(fmt) if fmt is not None else 0),
-    }
-    if video and len(video) == len(depth):
-        arrays["video"] = np.array(video)
-    with open(out, "wb") as fh:
-        np.savez(fh, **arrays)  # type: ignore[arg-type]
-    return ExportSummary(out, len(depth), 1)
-
-
-__all__ = ["FORMATS", "LAYOUTS", "ExportSummary", "depth_image", "export", "parse_range"]
+__all__ = [
+    "FORMATS",
+    "LAYOUTS",
+    "ExportFormat",
+    "ExportSummary",
+    "Settings",
+    "choose_format",
+    "depth_image",
+    "export",
+    "parse_range",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,9 @@ import numpy.typing as npt
 from ._checks import depth_2d
 from .frame import DepthFormat
 from .units import to_metres
+
+if TYPE_CHECKING:
+    from .registration import Registration
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +102,10 @@ def point_cloud(
     depth: npt.NDArray[np.uint16],
     *,
     depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
-    intrinsics: Intrinsics = KINECT_V1_DEPTH,
+    intrinsics: Intrinsics | None = None,
     video: npt.NDArray[np.generic] | None = None,
     organized: bool = False,
+    registration: Registration | None = None,
 ) -> PointCloud:
     """Unproject a depth frame to points in metres (x right, y down, z forward).
 
@@ -109,14 +113,29 @@ def point_cloud(
     (N, 3) float32 in row-major pixel order; ``organized=True`` keeps the (H, W, 3) grid
     with NaN where there is no reading. ``colors`` is the video at the same pixels (depth
     and video are taken as aligned, as on a registered stream), or None without video.
+    ``intrinsics`` defaults to ``KINECT_V1_DEPTH``.
+
+    With a ``registration`` (a 640x480 frame) the cloud is libfreenect's: raw 11-bit depth
+    becomes distance through libfreenect's millimetre table, points follow
+    ``freenect_camera_to_world`` (``registration.depth_intrinsics()``), and an RGB ``video``
+    is mapped as ``map_rgb_to_depth`` maps it, so each point takes the colour pixel it
+    really falls on (black where the colour camera does not see it). IR video, being the
+    depth camera's own image, and REGISTERED depth, already aligned, are taken as they are.
     """
     depth = depth_2d(depth)
+    if registration is None:
+        intrinsics = KINECT_V1_DEPTH if intrinsics is None else intrinsics
+        z = to_metres(depth, depth_format)
+        rgb = None if video is None else video_as_rgb(video, depth.shape)
+    elif intrinsics is not None:
+        raise ValueError("expected intrinsics or a registration (which brings its own), got both")
+    else:
+        z, rgb = _registered(depth, DepthFormat.parse(depth_format), video, registration)
+        intrinsics = registration.depth_intrinsics()
     if not isinstance(intrinsics, Intrinsics):
         raise TypeError(f"expected intrinsics as an Intrinsics, got {type(intrinsics).__name__}")
     height, width = depth.shape
-    rgb = None if video is None else video_as_rgb(video, (height, width))
     gx, gy = unprojection_grid(height, width, intrinsics)
-    z = to_metres(depth, depth_format)
     if organized:
         points = np.empty((height, width, 3), dtype=np.float32)
         np.multiply(gx, z, out=points[:, :, 0])
@@ -132,6 +151,37 @@ def point_cloud(
     np.multiply(gy[mask], zs, out=points[:, 1])
     colors = None if rgb is None else rgb[mask]
     return PointCloud(points, colors)
+
+
+def _registered(
+    depth: npt.NDArray[np.uint16],
+    fmt: DepthFormat,
+    video: npt.NDArray[np.generic] | None,
+    registration: Registration,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8] | None]:
+    """Metres and per-pixel colours of a frame under libfreenect's registration."""
+    from . import registration as reg  # registration imports this module for Intrinsics
+
+    reg.check_frame(depth)
+    if fmt is DepthFormat.RAW_11BIT:
+        z = np.take(reg.metres_table(registration), depth)
+    elif fmt in (DepthFormat.MM, DepthFormat.REGISTERED):
+        z = to_metres(depth, fmt)
+    else:
+        raise ValueError(
+            f"expected depth_format RAW_11BIT, MM or REGISTERED with a registration, got {fmt.name}"
+        )
+    if video is None:
+        return z, None
+    if isinstance(video, np.ndarray) and video.ndim == 3 and fmt is not DepthFormat.REGISTERED:
+        colours = reg.map_rgb_to_depth(
+            depth,
+            video,  # type: ignore[arg-type]  # map_rgb_to_depth checks it is uint8 RGB
+            registration,
+            depth_format=fmt,
+        )
+        return z, colours
+    return z, video_as_rgb(video, depth.shape)
 
 
 def ply_bytes(

@@ -168,7 +168,7 @@ class RecordingWriter:
             if existing and mode == "new":
                 raise RecordingError(
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
-                    "use --append or --overwrite (mode='append'/'overwrite')"
+                    "use --append or --overwrite"
                 )
             if mode == "overwrite":
                 for entry in existing:

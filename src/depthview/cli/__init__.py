@@ -8,12 +8,19 @@ unexpected is exit code 1.
 from __future__ import annotations
 
 import argparse
+import collections
 import importlib
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 
 from ..errors import DepthviewError
+from ..sources import KINDS
+
+#: Help for a SOURCE argument, the same in every subcommand.
+SOURCE_HELP = f"what to read: {KINDS}"
 
 #: Subcommands in help order; ``view`` is the default when the first word is not one of them.
 COMMANDS = ("view", "record", "export", "stream", "info", "bench")
@@ -54,6 +61,37 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     return parser, modules
 
 
+#: Warnings printed in full; beyond these, each kind is only counted, then summed up at exit.
+WARNINGS_SHOWN = 5
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Print warnings as ``depthview: warning: ...`` lines (not Python's two-line format
+    with a source line); after a few, count them by kind and say how many at the end."""
+    counts: collections.Counter[str] = collections.Counter()
+
+    def show(message: Warning | str, *args: object, **kwargs: object) -> None:
+        text = " ".join(str(message).split())
+        kind = text.split(":", 1)[0]
+        counts[kind] += 1
+        if counts[kind] <= WARNINGS_SHOWN:
+            sys.stderr.write(f"depthview: warning: {text}\n")
+
+    previous = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = show
+            yield
+    finally:
+        warnings.showwarning = previous
+        for kind, n in counts.items():
+            if n > WARNINGS_SHOWN:
+                sys.stderr.write(f"depthview: warning: {kind}: {n} in all\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``depthview`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -64,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list.insert(0, "view" if "view" in modules else next(iter(modules)))
     args = parser.parse_args(args_list)
     try:
-        return int(modules[args.command].run(args))
+        with one_line_warnings():
+            return int(modules[args.command].run(args))
     except DepthviewError as exc:
         sys.stderr.write(f"depthview: error: {exc}\n")
         return 2

@@ -1,5 +1,5 @@
-"""``depthview export SOURCE OUT``: frames to PNG, 16-bit PNG, MP4, PLY or .npz, with a
-progress bar (frames/s, time left) on stderr."""
+"""``depthview export SOURCE OUT``: frames to PNG, 16-bit PNG, MP4, PLY or .npz (the format
+follows OUT's name), with a progress bar (frames/s, time left) on stderr."""
 
 from __future__ import annotations
 
@@ -7,36 +7,57 @@ import argparse
 import sys
 from typing import Any
 
-from ..export import FORMATS, LAYOUTS, export, parse_range
+from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
-from ..sources import Source
 from ..sources import open as open_source
+from . import SOURCE_HELP
+from ._types import positive_float, positive_int
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("export", help="export frames to PNG, MP4, PLY point clouds or .npz")
-    p.add_argument("source", help="'demo', a recording folder, or 'kinect'")
-    p.add_argument("out", help="output folder (png, png16, ply) or file (mp4, npz)")
-    p.add_argument("--format", default="png", help=f"one of {', '.join(FORMATS)}")
-    p.add_argument("--layout", default="depth", help=f"one of {', '.join(LAYOUTS)}")
-    p.add_argument("--palette", default="glview", help=f"one of {', '.join(PALETTES)}")
-    p.add_argument("--near", type=float, default=None, help="near end of the range (metres)")
-    p.add_argument("--far", type=float, default=None, help="far end of the range (metres)")
-    p.add_argument("--frames", default=None, help="frame range START:END, e.g. 10:200")
-    p.add_argument("--every", type=int, default=1, help="keep every Nth frame")
-    p.add_argument("--fps", type=float, default=None, help="MP4 frame rate (default: source's)")
+    p = sub.add_parser(
+        "export",
+        help="export frames to PNG, MP4, PLY point clouds or .npz",
+        description="The format follows OUT's name: "
+        + ", ".join(f"{s} ({f.description})" for s, f in SUFFIXES.items())
+        + "; any other name is a folder of one file per frame (colourised PNG unless "
+        "--format says png16 or ply).",
+    )
+    p.add_argument("source", help=SOURCE_HELP)
+    p.add_argument("out", help="output file (.mp4, .npz, .ply) or folder (one file a frame)")
+    p.add_argument(
+        "--format",
+        default=None,
+        choices=list(FORMATS),
+        help="default: from OUT's name, png for a folder; must agree with OUT's name",
+    )
+    p.add_argument(
+        "--layout", default="depth", choices=LAYOUTS, help="picture for png/mp4 (default: depth)"
+    )
+    p.add_argument(
+        "--palette",
+        default=None,
+        choices=list(PALETTES),
+        help="default: glview for raw depth, turbo for millimetres",
+    )
+    p.add_argument("--near", type=float, default=None, help="near end of the colour range, metres")
+    p.add_argument("--far", type=float, default=None, help="far end of the colour range, metres")
+    p.add_argument("--range", default=None, help="frame numbers START:END, e.g. 10:200")
+    p.add_argument("--frames", type=positive_int, default=None, help="export at most N frames")
+    p.add_argument(
+        "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
+    )
+    p.add_argument(
+        "--fps", type=positive_float, default=None, help="MP4 frame rate (default: the source's)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _open(uri: str) -> Source:
-    """Recordings and the demo as fast as they read; live devices as they come."""
-    return open_source(uri, realtime=False)
-
-
 def run(args: argparse.Namespace) -> int:
-    start, stop = parse_range(args.frames) if args.frames else (0, None)
-    with _open(args.source) as source:
+    start, stop = parse_range(args.range) if args.range else (0, None)
+    # Recordings and the demo are read as fast as they can be; a live device as it comes.
+    with open_source(args.source, realtime=False) as source:
         summary = export(
             source,
             args.out,
@@ -48,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
             start=start,
             stop=stop,
             every=args.every,
+            frames=args.frames,
             overwrite=args.overwrite,
             fps=args.fps,
             progress=not args.quiet,
         )
-    sys.stderr.write(f"{summary}\n")
-    return 0
+    sys.stderr.write(f"depthview: {summary}\n")
+    return 130 if summary.interrupted else 0

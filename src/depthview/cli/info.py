@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
+import warnings
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
+from . import SOURCE_HELP
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("info", help="list Kinects, or describe a recording or source")
-    p.add_argument("source", nargs="?", default=None, help="recording folder, file or kinect")
+    p.add_argument(
+        "source", nargs="?", default=None, help=f"{SOURCE_HELP} (default: list the Kinects)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -29,50 +32,51 @@ def _kinects() -> dict[str, Any]:
     return {"library": found["library"], "count": found["count"], "devices": devices}
 
 
-def _recording(uri: str) -> dict[str, Any]:
-    import warnings
-
+def _source(uri: str) -> dict[str, Any]:
+    """What any source holds: its kind, length, formats, and the first frame's shape; for a
+    recording also its timing and what is broken in it."""
     from .. import open as dv_open
     from ..fakenect_format import KIND_ACCEL, KIND_VIDEO
     from ..sources.fakenect import RecordingSource
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        src = dv_open(uri, realtime=False) if os.path.exists(uri) else dv_open(uri)
-    info: dict[str, Any] = {"source": src.name, "kind": type(src).__name__}
-    if isinstance(src, RecordingSource):
-        ix = src.index
-        times = [ix.entries[f.depth].unix_time for f in ix.frames]
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        broken = []
-        for i in range(len(src)):  # read every frame once: catches missing/truncated files
-            try:
-                src.frame_at(i)
-            except SourceError as exc:
-                broken.append(str(exc))
-        info.update(
-            frames=len(src),
-            duration_s=round(src.duration, 6),
-            mean_interval_ms=round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
-            worst_interval_ms=round(1000 * max(gaps), 3) if gaps else None,
-            depth_format=src.depth_format.name,
-            video_frames=sum(e.kind == KIND_VIDEO for e in ix.entries),
-            accel_records=sum(e.kind == KIND_ACCEL for e in ix.entries),
-            unreadable_lines=len(ix.bad_lines),
-            broken_frames=len(broken),
-        )
-        if broken:
-            info["first_broken"] = broken[0]
-    elif src.seekable:
-        frame = src.read()
-        info.update(
-            frames=len(src),
-            depth_format=frame.depth_format.name,
-            shape=list(frame.depth.shape),
-            video=frame.video is not None,
-        )
+        src = dv_open(uri, realtime=False)
+        with src:
+            info: dict[str, Any] = {
+                "source": src.name,
+                "kind": type(src).__name__,
+                "frames": src.length if src.length is not None else "endless",
+                "video_formats": [f.name for f in src.video_formats],
+            }
+            if isinstance(src, RecordingSource):
+                ix = src.index
+                times = [ix.entries[f.depth].unix_time for f in ix.frames]
+                gaps = [b - a for a, b in itertools.pairwise(times)]
+                broken = []
+                for i in range(len(src)):  # read every frame once: missing/truncated files
+                    try:
+                        src.frame_at(i)
+                    except SourceError as exc:
+                        broken.append(str(exc))
+                info.update(
+                    duration_s=round(src.duration, 6),
+                    mean_interval_ms=round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
+                    worst_interval_ms=round(1000 * max(gaps), 3) if gaps else None,
+                    video_frames=sum(e.kind == KIND_VIDEO for e in ix.entries),
+                    accel_records=sum(e.kind == KIND_ACCEL for e in ix.entries),
+                    unreadable_lines=len(ix.bad_lines),
+                    broken_frames=len(broken),
+                )
+                if broken:
+                    info["first_broken"] = broken[0]
+            frame = src.read()
+            info.update(
+                depth_format=frame.depth_format.name,
+                depth_shape=list(frame.depth.shape),
+                video_shape=None if frame.video is None else list(frame.video.shape),
+            )
     info["warnings"] = [str(w.message) for w in caught]
-    src.close()
     return info
 
 
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.source.startswith("kinect"):
         info = _kinects()
     else:
-        info = _recording(args.source)
+        info = _source(args.source)
     if args.json:
         print(json.dumps(info))
         return 0

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
 from types import FrameType
 from typing import Any
 
 from ..recording import Mode, record
 from ..sources import open as open_source
+from . import SOURCE_HELP
+from ._types import positive_float, positive_int
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("record", help="record a source as a libfreenect (fakenect) recording")
-    p.add_argument("source", help="'demo', 'kinect', 'kinect:N' or a recording folder")
+    p.add_argument("source", help=SOURCE_HELP)
     p.add_argument("out", help="folder to write (must be new or empty)")
-    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
-    p.add_argument("--seconds", type=float, default=None, help="stop after S seconds")
+    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
+    p.add_argument("--seconds", type=positive_float, default=None, help="stop after S seconds")
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
     group = p.add_mutually_exclusive_group()
@@ -28,21 +29,18 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.frames is not None and args.frames < 0:
-        sys.stderr.write(f"depthview record: error: --frames: expected >= 0, got {args.frames}\n")
-        return 2
-    if args.seconds is not None and not args.seconds >= 0:
-        sys.stderr.write(f"depthview record: error: --seconds: expected >= 0, got {args.seconds}\n")
-        return 2
     mode: Mode = "append" if args.append else "overwrite" if args.overwrite else "new"
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # The demo plays at its own pace, like a camera; recordings and files are copied as fast
+    # as they read (their frames keep their recorded times); a Kinect ignores the option.
+    realtime = args.source.partition(":")[0] == "demo"
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with open_source(args.source) as source:
+        with open_source(args.source, realtime=realtime) as source:
             summary = record(
                 source,
                 args.out,

@@ -26,11 +26,13 @@ BACKENDS: list[tuple[str, str]] = [
 
 #: Sources named by a word rather than a path.
 NAMES = ("demo", "sample", "kinect")
-EXPECTED = (
-    "expected 'demo', 'demo:SEED', 'sample', 'kinect', 'kinect:INDEX', 'kinect:SERIAL', a "
-    "libfreenect recording folder (with INDEX.txt), a folder of 16-bit depth PNGs, or a "
-    ".npy/.npz file"
+#: Every kind of source, for messages and command-line help.
+KINDS = (
+    "'demo', 'demo:SEED', 'sample' (a real recording shipped with depthview), 'kinect', "
+    "'kinect:INDEX', 'kinect:SERIAL', a libfreenect recording folder (with INDEX.txt), a "
+    "folder of 16-bit depth PNGs, or a .npy/.npz file"
 )
+EXPECTED = "expected " + KINDS
 
 
 def open(uri: str = "demo", **options: Any) -> Source:
@@ -53,4 +55,13 @@ def open(uri: str = "demo", **options: Any) -> Source:
     raise SourceError(f"{uri}: not a source depthview can open; {EXPECTED}")
 
 
-__all__ = ["BACKENDS", "CAMERA_FLAGS", "EXPECTED", "NAMES", "Source", "SourceError", "open"]
+__all__ = [
+    "BACKENDS",
+    "CAMERA_FLAGS",
+    "EXPECTED",
+    "KINDS",
+    "NAMES",
+    "Source",
+    "SourceError",
+    "open",
+]

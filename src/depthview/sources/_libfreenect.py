@@ -12,10 +12,11 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .. import registration as params
 from ..errors import SourceError
 
 ENV_LIBRARY = "DEPTHVIEW_LIBFREENECT"
@@ -78,6 +79,80 @@ DeviceAttributes._fields_ = [
 ]
 
 
+class RegInfo(ctypes.Structure):
+    """``freenect_reg_info`` (int32 fields in the Kinect's wire order)."""
+
+    _fields_ = [
+        (name, ctypes.c_int32)
+        for name in (
+            "dx_center",
+            "ax",
+            "bx",
+            "cx",
+            "dx",
+            "dx_start",
+            "ay",
+            "by",
+            "cy",
+            "dy",
+            "dy_start",
+            "dx_beta_start",
+            "dy_beta_start",
+            "rollout_blank",
+            "rollout_size",
+            "dx_beta_inc",
+            "dy_beta_inc",
+            "dxdx_start",
+            "dxdy_start",
+            "dydx_start",
+            "dydy_start",
+            "dxdxdx_start",
+            "dydxdx_start",
+            "dxdxdy_start",
+            "dydxdy_start",
+            "back_comp1",
+            "dydydx_start",
+            "back_comp2",
+            "dydydy_start",
+        )
+    ]
+
+
+class RegPadInfo(ctypes.Structure):
+    """``freenect_reg_pad_info``."""
+
+    _fields_ = [(n, ctypes.c_uint16) for n in ("start_lines", "end_lines", "cropping_lines")]
+
+
+class ZeroPlaneInfo(ctypes.Structure):
+    """``freenect_zero_plane_info``."""
+
+    _fields_ = [
+        (n, ctypes.c_float)
+        for n in (
+            "dcmos_emitter_dist",
+            "dcmos_rcmos_dist",
+            "reference_distance",
+            "reference_pixel_size",
+        )
+    ]
+
+
+class RegistrationStruct(ctypes.Structure):
+    """``freenect_registration``: the parameters, then libfreenect's three tables (malloc'd
+    by ``freenect_copy_registration``, freed by ``freenect_destroy_registration``)."""
+
+    _fields_ = [
+        ("reg_info", RegInfo),
+        ("reg_pad_info", RegPadInfo),
+        ("zero_plane_info", ZeroPlaneInfo),
+        ("const_shift", ctypes.c_double),
+        ("raw_to_mm_shift", ctypes.POINTER(ctypes.c_uint16)),
+        ("depth_to_rgb_shift", ctypes.POINTER(ctypes.c_int32)),
+        ("registration_table", ctypes.POINTER(ctypes.c_int32 * 2)),
+    ]
+
+
 class Timeval(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long)]
 
@@ -127,6 +202,8 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
         [_vp, ctypes.POINTER(ctypes.POINTER(DeviceAttributes))],
     ),
     "freenect_free_device_attributes": (None, [ctypes.POINTER(DeviceAttributes)]),
+    "freenect_copy_registration": (RegistrationStruct, [_vp]),
+    "freenect_destroy_registration": (ctypes.c_int, [ctypes.POINTER(RegistrationStruct)]),
 }
 REQUIRED = (
     "freenect_init",
@@ -220,3 +297,37 @@ def check_fakenect_env(lib: Library) -> None:
             f"{lib.path} is fakenect: expected FAKENECT_PATH to name a recording folder "
             f"with INDEX.txt, got {path!r}"
         )
+
+
+def registration_from_struct(reg: RegistrationStruct) -> params.Registration | None:
+    """The parameter fields of a ``freenect_registration`` as a ``Registration``; None when
+    they are unset (a zero reference distance, as when the device could not be read)."""
+    zp = reg.zero_plane_info
+    if not zp.reference_distance > 0 or not zp.reference_pixel_size > 0:
+        return None
+
+    def same_fields(struct: ctypes.Structure, kind: Any) -> Any:
+        return kind(**{f.name: getattr(struct, f.name) for f in fields(kind)})
+
+    return params.Registration(
+        same_fields(reg.reg_info, params.RegInfo),
+        same_fields(reg.reg_pad_info, params.RegPadInfo),
+        same_fields(zp, params.ZeroPlaneInfo),
+        reg.const_shift,
+    )
+
+
+def copy_registration(lib: Library, dev: Any) -> params.Registration | None:
+    """The open device's registration parameters (``freenect_copy_registration``, whose
+    tables are freed at once: depthview builds its own), or None when the library lacks
+    the call (fakenect) or the device reported none."""
+    copy = lib.fn("freenect_copy_registration")
+    if copy is None:
+        return None
+    reg = copy(dev)
+    try:
+        return registration_from_struct(reg)
+    finally:
+        destroy = lib.fn("freenect_destroy_registration")
+        if destroy is not None:
+            destroy(ctypes.byref(reg))

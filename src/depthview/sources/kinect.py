@@ -32,6 +32,7 @@ from ..frame import (
     TiltState,
     VideoFormat,
 )
+from ..registration import Registration
 from . import _libfreenect as lf
 from .base import CAMERA_FLAGS, Source, check_options
 
@@ -110,6 +111,7 @@ class KinectSource(Source):
         self._closed = False
         self._thread: threading.Thread | None = None
         self.serial: str | None = None
+        self.registration: Registration | None = None  # the device's own (None in fakenect)
         try:
             self.depth_format = DepthFormat.parse(depth_format)
             self.video_format = (
@@ -129,6 +131,7 @@ class KinectSource(Source):
             if self.lib.has("freenect_select_subdevices"):
                 f("freenect_select_subdevices")(self._ctx, lf.DEVICE_MOTOR | lf.DEVICE_CAMERA)
             self._open_device(device)
+            self.registration = lf.copy_registration(self.lib, self._dev)
             self._depth_cb = lf.FrameCallback(self._on_depth)
             self._video_cb = lf.FrameCallback(self._on_video)
             f("freenect_set_depth_callback")(self._dev, self._depth_cb)

@@ -1,0 +1,1 @@
+"""libfreenect built from its own source at test time, as the oracle for depthview."""

@@ -1,0 +1,84 @@
+"""The command line as a user meets it: one vocabulary, one-line errors with exit code 2,
+one-line warnings, and no tracebacks in ordinary use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from _helpers_sources import copy_person
+from depthview.cli import build_parser
+
+
+def depthview(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "depthview", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_info_on_every_kind_of_source(tmp_path: Path) -> None:
+    for source in ("demo", "sample", str(copy_person(tmp_path))):
+        proc = depthview("info", source, "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert '"frames": "endless"' in depthview("info", "demo", "--json").stdout
+    assert '"frames": 20' in depthview("info", "sample", "--json").stdout
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("dmeo", "demo"), ("sampel", "sample"), ("kinnect:1", "kinect")]
+)
+def test_a_mistyped_source_suggests_the_nearest(typed: str, meant: str) -> None:
+    proc = depthview("info", typed)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert f"did you mean '{meant}'?" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["record", "demo", "OUT", "--frames", "0"],
+        ["record", "demo", "OUT", "--seconds", "-1"],
+        ["export", "demo", "OUT", "--frames", "-2"],
+        ["record", "demo", "OUT", "--bogus"],
+    ],
+)
+def test_refused_options_leave_nothing(tmp_path: Path, args: list[str]) -> None:
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    proc = depthview(*args)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_warnings_are_one_line_each_and_summed_up(tmp_path: Path) -> None:
+    rec = copy_person(tmp_path)
+    names = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")]
+    for name in names[2:14]:  # twelve broken depth frames
+        (rec / name).write_bytes(b"P5 640 480 65535\n" + b"\0" * 100)
+    proc = depthview("export", str(rec), str(tmp_path / "out.npz"), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    warnings = [line for line in lines if line.startswith("depthview: warning: ")]
+    assert len(warnings) == 5 + 1  # the first five in full, then how many in all
+    assert warnings[0].startswith("depthview: warning: skipped broken frame: ")
+    assert warnings[-1] == "depthview: warning: skipped broken frame: 12 in all"
+    assert not any("warnings.warn" in line or "UserWarning" in line for line in lines)
+    assert "exported 8 frames" in proc.stderr
+
+
+def test_every_option_has_help_and_frames_means_a_count() -> None:
+    parser, _ = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():  # type: ignore[union-attr]
+        if name == "view":
+            continue  # MERGE-VIEWER: the viewer branch gives view's options their help
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"depthview {name} {action.option_strings or action.dest}"
+            if "--frames" in action.option_strings:
+                assert action.type is not None and action.type("3") == 3, name
