@@ -130,4 +130,4 @@ def test_existing_mcap_is_kept(tmp_path: Path) -> None:
         dv.FoxgloveSink(path)
     assert path.read_bytes() == b"precious"
     with pytest.raises(dv.SinkError, match=r"expected 'server' or a \.mcap path"):
-        dv.FoxgloveSink(tmp_path / "x.bag")
+        dv.FoxgloveSink(str(tmp_path / "x.bag"))

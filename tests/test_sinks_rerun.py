@@ -150,3 +150,41 @@ def test_log_after_close_and_wrong_input(tmp_path: Path) -> None:
     sink.close()
     with pytest.raises(dv.SinkError, match="log after close"):
         sink.log(_demo(1)[0])
+
+
+def test_depthview_export_to_rrd_and_mcap(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from _helpers_sinks import read_mcap
+
+    for name in ("sample.rrd", "sample.mcap"):
+        out = tmp_path / name
+        done = subprocess.run(
+            [sys.executable, "-m", "depthview", "export", "sample", str(out), "--frames", "7"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "export " + out.suffix[1:] in done.stderr  # the progress bar
+        assert f"exported 7 frames (1 files) to {out}" in done.stderr
+        assert not list(tmp_path.glob(".*.partial"))
+    with dv.open("sample") as src:
+        first = [src.read() for _ in range(7)]
+    table = read_rrd(tmp_path / "sample.rrd", "host_time")
+    depth = [d for d in column(table, "/kinect/depth:DepthImage:buffer") if d is not None]
+    assert len(depth) == 7
+    np.testing.assert_array_equal(
+        _image(depth[6], (480, 640), np.uint16), expected_mm(first[6].depth)
+    )
+    topics = read_mcap(tmp_path / "sample.mcap")
+    assert len(topics["/kinect/depth/image"]) == 7
+    again = subprocess.run(
+        [sys.executable, "-m", "depthview", "export", "sample", str(tmp_path / "sample.rrd")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 2
+    assert again.stderr.strip().endswith("exists; use --overwrite")

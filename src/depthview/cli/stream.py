@@ -10,11 +10,12 @@ import threading
 import time
 from typing import Any
 
-from ..errors import SourceError
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources import open as open_source
 from ..sources.base import Source
+from . import SOURCE_HELP
+from ._types import positive_float, positive_int
 
 HOST_HELP = (
     "address the rerun-web and foxglove servers listen on (default 127.0.0.1: this machine "
@@ -33,7 +34,7 @@ def add_parser(sub: Any) -> None:
         "sources",
         nargs="+",
         metavar="SOURCE",
-        help="demo, kinect, kinect:N or a recording folder; several stand side by side",
+        help=f"{SOURCE_HELP}; several stand side by side (kinect:0 kinect:1)",
     )
     p.add_argument("--to", required=True, metavar="TARGET", help=f"one of {TARGET_HELP}")
     p.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
@@ -45,8 +46,10 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--raw-depth", action="store_true", help="also send raw 11-bit depth")
     p.add_argument("--points", action="store_true", help="foxglove: also send a point cloud")
-    p.add_argument("--frames", type=int, default=None, help="stop after N frames per source")
-    p.add_argument("--fps", type=float, default=None, help="demo frame rate")
+    p.add_argument(
+        "--frames", type=positive_int, default=None, help="stop after N frames per source"
+    )
+    p.add_argument("--fps", type=positive_float, default=None, help="demo frame rate")
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -127,8 +130,6 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
 
 def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
-    if args.frames is not None and args.frames < 1:
-        raise SourceError(f"--frames: expected a positive number, got {args.frames}")
     sources: list[Source] = []
     sink: Sink | None = None
     feeders: list[_Feeder] = []

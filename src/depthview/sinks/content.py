@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..colorize import _gather
+from ..colorize import gather
 from ..frame import DepthFormat, Frame, Stream, TiltState
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, point_cloud
 from ..units import metres_table
@@ -52,7 +52,7 @@ def depth_mm(depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> npt.ND
     if depth_format.is_metric:
         return depth
     out = np.empty(depth.shape, dtype=np.uint16)
-    _gather(mm_table(depth_format), np.ascontiguousarray(depth), out)
+    gather(mm_table(depth_format), np.ascontiguousarray(depth), out)
     return out
 
 

@@ -83,9 +83,9 @@ class FoxgloveSink(Sink):
     """Send frames to Foxglove.
 
     ``to`` is ``"server"`` (a WebSocket server on ``host:port``; open Foxglove and connect to
-    ``sink.where``) or a path ending in ``.mcap``. ``host`` is ``127.0.0.1`` unless other
-    machines should connect (``0.0.0.0``). ``points`` adds a point cloud topic, ``raw_depth``
-    the raw 11-bit values.
+    ``sink.where``) or a file (a ``Path``, or a name ending in ``.mcap``). ``host`` is
+    ``127.0.0.1`` unless other machines should connect (``0.0.0.0``). ``points`` adds a point
+    cloud topic, ``raw_depth`` the raw 11-bit values.
     """
 
     def __init__(
@@ -110,9 +110,8 @@ class FoxgloveSink(Sink):
         self._channels: dict[str, Any] = {}
         self._server: Any = None
         self._writer: Any = None
-        target = str(os.fspath(to))
-        if target.endswith(".mcap"):
-            path = Path(target)
+        if isinstance(to, os.PathLike) or to.endswith(".mcap"):
+            path = Path(to)
             if path.exists() and not overwrite:
                 raise SinkError(f"{path}: exists; use --overwrite")
             try:
@@ -120,7 +119,7 @@ class FoxgloveSink(Sink):
             except Exception as exc:  # the SDK raises its own error types
                 raise SinkError(f"{path}: cannot write ({exc})") from None
             self.where = str(path)
-        elif target == "server":
+        elif to == "server":
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
             except Exception as exc:  # the SDK raises its own error types
@@ -129,7 +128,7 @@ class FoxgloveSink(Sink):
             shown = f"[{host}]" if ":" in host else host
             self.where = f"ws://{shown}:{self.port}"
         else:
-            raise SinkError(f"FoxgloveSink: expected 'server' or a .mcap path, got {target!r}")
+            raise SinkError(f"FoxgloveSink: expected 'server' or a .mcap path, got {to!r}")
 
     def _channel(self, topic: str, kind: str, schema: dict[str, Any] | None = None) -> Any:
         channel = self._channels.get(topic)

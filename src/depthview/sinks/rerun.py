@@ -93,10 +93,11 @@ class RerunSink(Sink):
 
     ``to`` is ``"spawn"`` (a viewer on this machine), ``"web"`` (serve Rerun's web viewer on
     ``host:web_port``, open ``sink.where`` in a browser), a ``rerun+http://HOST:PORT/proxy``
-    URL (a viewer on another machine) or a path ending in ``.rrd``. ``recording`` logs into
-    your own ``rr.RecordingStream`` instead. ``host`` is ``127.0.0.1`` unless you want other
-    machines to reach the web viewer (``0.0.0.0``). ``raw_depth`` adds ``depth_raw`` with the
-    raw 11-bit values; ``depth_range`` (metres) sets the colour map's span.
+    URL (a viewer on another machine) or a file (a ``Path``, or a name ending in ``.rrd``).
+    ``recording`` logs into your own ``rr.RecordingStream`` instead. ``host`` is
+    ``127.0.0.1`` unless you want other machines to reach the web viewer (``0.0.0.0``).
+    ``raw_depth`` adds ``depth_raw`` with the raw 11-bit values; ``depth_range`` (metres)
+    sets the colour map's span.
     """
 
     def __init__(
@@ -134,11 +135,13 @@ class RerunSink(Sink):
             return
         self.rec = rr.RecordingStream(application_id, recording_id=uuid.uuid4())
         self.rec.set_log_time_enabled(False)
-        self._open(str(os.fspath(to)), host, web_port, grpc_port, overwrite)
+        self._open(to, host, web_port, grpc_port, overwrite)
 
-    def _open(self, to: str, host: str, web_port: int, grpc_port: int, overwrite: bool) -> None:
+    def _open(
+        self, to: str | os.PathLike[str], host: str, web_port: int, grpc_port: int, overwrite: bool
+    ) -> None:
         rr, rec = self._rr, self.rec
-        if to.endswith(".rrd"):
+        if isinstance(to, os.PathLike) or to.endswith(".rrd"):
             path = Path(to)
             if path.exists() and not overwrite:
                 raise SinkError(f"{path}: exists; use --overwrite")
