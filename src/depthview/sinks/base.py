@@ -11,9 +11,11 @@ import threading
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+
 from ..errors import SinkError
-from ..frame import Frame
-from .content import AccelItem, DepthItem, Names, Planner, VideoItem
+from ..frame import DepthFormat, Frame
+from .content import AccelItem, DepthItem, Names, Planner, VideoItem, depth_mm
 
 
 def require(module: str, extra: str) -> Any:
@@ -44,6 +46,8 @@ class Sink(abc.ABC):
         self._devices: dict[str | int | None, tuple[Names, Planner]] = {}
         self._lock = threading.Lock()
         self._closed = False
+        # Build the millimetre table (and load the compiled lookup) now, not on the first frame.
+        depth_mm(np.zeros((1, 1), dtype=np.uint16), DepthFormat.RAW_11BIT)
 
     def log(self, frame: Frame, *, device: str | int | None = None) -> None:
         """Send ``frame``'s records (depth in mm, video, accelerometer) with their times."""

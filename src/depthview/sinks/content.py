@@ -56,6 +56,7 @@ def depth_mm(depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> npt.ND
     return out
 
 
+@cache
 def depth_camera(width: int, height: int) -> Intrinsics:
     """The depth camera's pinhole model for a (width, height) image: the one place the sinks
     take it from. Kinect v1 intrinsics for 640x480, scaled for other sizes."""

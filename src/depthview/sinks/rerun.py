@@ -127,6 +127,7 @@ class RerunSink(Sink):
         self._announced: set[tuple[str, int, int]] = set()
         self._formats: dict[tuple[str, int, int, str | None, str], Any] = {}
         self._offsets: dict[int, Any] = {}
+        self._times_set: tuple[int, int | None] | None = None
         self._blob_type = rr.components.ImageBufferBatch._ARROW_DATATYPE
         self.url: str | None = None
         if recording is not None:
@@ -201,6 +202,12 @@ class RerunSink(Sink):
 
     # -- sending ----------------------------------------------------------------------------
     def _set_times(self, t: Times) -> None:
+        """Put the record's times on the timelines (skipped when they are the last ones
+        set: the demo's three streams share each instant)."""
+        key = (t.host_ns, t.device_ns)
+        if key == self._times_set:
+            return
+        self._times_set = key
         rec, ns = self.rec, t.host_ns
         rec.reset_time()
         if t.wall_clock:
@@ -225,52 +232,63 @@ class RerunSink(Sink):
         return batch
 
     def _buffer(self, archetype: Any, image: npt.NDArray[Any]) -> Any:
+        """The image's bytes as Rerun's ``ImageBuffer``: an Arrow list over the array's own
+        memory (no copy)."""
         pa = self._pa
         flat = np.ascontiguousarray(image).reshape(-1).view(np.uint8)
         offsets = self._offsets.get(flat.size)
         if offsets is None:
-            offsets = self._offsets[flat.size] = pa.array([0, flat.size], type=pa.int32())
-        array = pa.ListArray.from_arrays(offsets, pa.array(flat), type=self._blob_type)
+            offsets = self._offsets[flat.size] = pa.py_buffer(np.array([0, flat.size], np.int32))
+        pixels = pa.Array.from_buffers(pa.uint8(), flat.size, [None, pa.py_buffer(flat)])
+        array = pa.Array.from_buffers(self._blob_type, 1, [None, offsets], children=[pixels])
         return self._rr.DescribedComponentBatch(_ArrowBatch(array), archetype.descriptor_buffer())
 
-    def _announce(self, entity: str, width: int, height: int, *parts: Any) -> None:
-        """Log what does not change per frame (camera, colour map) once per entity and size."""
-        if (entity, width, height) not in self._announced:
-            self.rec.log(entity, *parts, static=True)
-            self._announced.add((entity, width, height))
+    def _first(self, entity: str, width: int = 0, height: int = 0) -> bool:
+        """True once per entity and image size: when what does not change per frame (the
+        camera, the colour map, series names) is to be logged, as static data."""
+        key = (entity, width, height)
+        if key in self._announced:
+            return False
+        self._announced.add(key)
+        return True
+
+    def _scalars(self, values: tuple[float, ...]) -> Any:
+        pa = self._pa
+        data = np.array(values, dtype=np.float64)
+        array = pa.Array.from_buffers(pa.float64(), len(data), [None, pa.py_buffer(data)])
+        return self._rr.DescribedComponentBatch(
+            _ArrowBatch(array), self._rr.Scalars.descriptor_scalars()
+        )
 
     def _send_depth(self, names: Names, item: DepthItem) -> None:
-        rr = self._rr
+        rr, rec = self._rr, self.rec
         height, width = item.mm.shape
-        cam = item.camera
-        # The 3D view's "up" follows the camera's axes: x right, y down, z forward.
-        self._announce("/", 0, 0, rr.ViewCoordinates.RDF)
-        self._announce(
-            names.depth_entity,
-            width,
-            height,
-            rr.Pinhole(
+        if self._first("/"):
+            # The 3D view's "up" follows the camera's axes: x right, y down, z forward.
+            rec.log("/", rr.ViewCoordinates.RDF, static=True)
+        if self._first(names.depth_entity, width, height):
+            cam = item.camera
+            pinhole = rr.Pinhole(
                 focal_length=[cam.fx, cam.fy],
                 principal_point=[cam.cx, cam.cy],
                 width=width,
                 height=height,
                 camera_xyz=rr.ViewCoordinates.RDF,
-            ),
-            rr.DepthImage.from_fields(
+            )
+            scale = rr.DepthImage.from_fields(
                 meter=MM_PER_METRE, colormap=self._colormap, depth_range=self._depth_range
-            ),
-        )
+            )
+            rec.log(names.depth_entity, pinhole, scale, static=True)
         self._set_times(item.times)
         fmt = self._format(rr.DepthImage, width, height, None, "U16")
-        self.rec.log(names.depth_entity, [fmt, self._buffer(rr.DepthImage, item.mm)])
+        rec.log(names.depth_entity, [fmt, self._buffer(rr.DepthImage, item.mm)])
         if item.raw is not None:
-            self._announce(
-                names.depth_raw_entity,
-                width,
-                height,
-                rr.DepthImage.from_fields(colormap=self._colormap, depth_range=RAW_RANGE),
-            )
-            self.rec.log(names.depth_raw_entity, [fmt, self._buffer(rr.DepthImage, item.raw)])
+            if self._first(names.depth_raw_entity, width, height):
+                raw_scale = rr.DepthImage.from_fields(
+                    colormap=self._colormap, depth_range=RAW_RANGE
+                )
+                rec.log(names.depth_raw_entity, raw_scale, static=True)
+            rec.log(names.depth_raw_entity, [fmt, self._buffer(rr.DepthImage, item.raw)])
 
     def _send_video(self, names: Names, item: VideoItem) -> None:
         rr = self._rr
@@ -283,13 +301,15 @@ class RerunSink(Sink):
         self.rec.log(entity, [fmt, self._buffer(rr.Image, item.image)])
 
     def _send_accel(self, names: Names, item: AccelItem) -> None:
-        rr = self._rr
-        self._announce(names.accel_entity, 0, 0, rr.SeriesLines(names=["x", "y", "z"]))
+        rr, rec = self._rr, self.rec
+        if self._first(names.accel_entity):
+            rec.log(names.accel_entity, rr.SeriesLines(names=["x", "y", "z"]), static=True)
         self._set_times(item.times)
-        self.rec.log(names.accel_entity, rr.Scalars(list(item.accel)))
+        rec.log(names.accel_entity, [self._scalars(item.accel)])
         if item.tilt_deg is not None:
-            self._announce(names.tilt_entity, 0, 0, rr.SeriesLines(names=["tilt (deg)"]))
-            self.rec.log(names.tilt_entity, rr.Scalars([item.tilt_deg]))
+            if self._first(names.tilt_entity):
+                rec.log(names.tilt_entity, rr.SeriesLines(names=["tilt (deg)"]), static=True)
+            rec.log(names.tilt_entity, [self._scalars((item.tilt_deg,))])
 
     def _close(self) -> None:
         try:
