@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -251,15 +250,23 @@ def _foxglove_stream(base: list[dv.Frame], seconds: float) -> Result:
         stamp = Timestamp.from_epoch_secs(frame.timestamp)
         depth_ch.log(
             RawImage(
-                timestamp=stamp, width=640, height=480, encoding="32FC1", step=2560,
+                timestamp=stamp,
+                width=640,
+                height=480,
+                encoding="32FC1",
+                step=2560,
                 data=metres.tobytes(),
-            )  # fmt: skip
+            )
         )
         rgb_ch.log(
             RawImage(
-                timestamp=stamp, width=640, height=480, encoding="rgb8", step=1920,
+                timestamp=stamp,
+                width=640,
+                height=480,
+                encoding="rgb8",
+                step=1920,
                 data=frame.video.tobytes(),  # type: ignore[union-attr]
-            )  # fmt: skip
+            )
         )
 
     naive_frames = _endless(base, n_naive + 1)

@@ -150,7 +150,7 @@ class FoxgloveSink(Sink):
             width=width,
             height=height,
             encoding=encoding,
-            step=image.strides[0] if image.flags.c_contiguous else width * image.itemsize,
+            step=image[0].nbytes,  # one row of the C-ordered bytes below
             data=image.tobytes(),
         )
         self._channel(topic, "RawImage").log(msg, log_time=t.host_ns)
