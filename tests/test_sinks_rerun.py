@@ -188,3 +188,22 @@ def test_depthview_export_to_rrd_and_mcap(tmp_path: Path) -> None:
     )
     assert again.returncode == 2
     assert again.stderr.strip().endswith("exists; use --overwrite")
+
+
+def test_a_record_without_device_clock_is_off_the_device_timeline(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.rrd"
+    demo = _demo(1)[0]
+    depth = np.full((480, 640), 800, dtype=np.uint16)
+    no_clock = dv.Frame(depth=depth, timestamp=5.0, index=1)  # built by hand: no device time
+    with dv.RerunSink(path) as sink:
+        sink.log(demo)
+        sink.log(no_clock)
+    table = read_rrd(path, "host_time")
+    host_ns = [int(v.value) for v in table.column("host_time").to_pandas()]
+    assert host_ns == [0, 5_000_000_000]
+    device = table.column("device_time").to_pylist()
+    assert device[0] is not None and device[1] is None
+    (blob,) = column(table, "/kinect/depth:DepthImage:buffer")[1]
+    np.testing.assert_array_equal(
+        np.frombuffer(bytes(blob), np.uint16).reshape(480, 640), expected_mm(depth)
+    )

@@ -205,18 +205,18 @@ class RerunSink(Sink):
         """Put the record's times on the timelines (skipped when they are the last ones
         set: the demo's three streams share each instant)."""
         key = (t.host_ns, t.device_ns)
-        if key == self._times_set:
+        last, self._times_set = self._times_set, key
+        if key == last:
             return
-        self._times_set = key
-        rec, ns = self.rec, t.host_ns
-        rec.reset_time()
+        rec, (ns, device_ns) = self.rec, key
         if t.wall_clock:
             rec.set_time("host_time", timestamp=np.datetime64(ns, "ns"))
         else:
             rec.set_time("host_time", duration=np.timedelta64(ns, "ns"))
-        device_ns = t.device_ns
         if device_ns is not None:
             rec.set_time("device_time", duration=np.timedelta64(device_ns, "ns"))
+        elif last is not None and last[1] is not None:
+            rec.disable_timeline("device_time")
 
     def _format(
         self, archetype: Any, width: int, height: int, model: str | None, dtype: str
