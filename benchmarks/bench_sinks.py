@@ -7,8 +7,9 @@ Foxglove WebSocket client subscribed as the app would be). The sending thread's 
 (``time.thread_time``) is summed around each send; a frame is dropped when the sender is a
 whole frame period late or when the receiver does not get it. The naive way converts raw
 depth to float metres each frame with the published fit and logs that with the SDK's own
-image types (``rr.DepthImage(metres, meter=1)`` + ``rr.Image``; Foxglove ``RawImage`` in
-``32FC1`` + ``rgb8``), measured the same way for a quarter of the time.
+types (``rr.DepthImage(metres, meter=1)`` + ``rr.Image``; Foxglove ``RawImage`` in
+``32FC1`` + ``rgb8``), with the accelerometer and tilt as the SDK's scalars or JSON so both
+sides send the same streams, measured the same way for a quarter of the time.
 """
 
 from __future__ import annotations
@@ -162,6 +163,8 @@ def _rerun_stream(base: list[dv.Frame], seconds: float, root: Path) -> Result:
         rec.set_time("frame", sequence=frame.index)
         rec.log("kinect/depth", rr.DepthImage(_naive_metres(frame.depth), meter=1.0))
         rec.log("kinect/rgb", rr.Image(frame.video))
+        rec.log("kinect/accel", rr.Scalars(frame.accel))
+        rec.log("kinect/tilt", rr.Scalars([frame.tilt_deg]))
 
     naive_frames = _endless(base, n_naive + 1)
     naive(next(naive_frames))
@@ -244,6 +247,7 @@ def _foxglove_stream(base: list[dv.Frame], seconds: float) -> Result:
     server = foxglove.start_server(host="127.0.0.1", port=0, context=ctx)
     depth_ch = RawImageChannel("/depth", context=ctx)
     rgb_ch = RawImageChannel("/rgb", context=ctx)
+    accel_ch = foxglove.Channel("/accel", message_encoding="json", context=ctx)
 
     def naive(frame: dv.Frame) -> None:
         metres = _naive_metres(frame.depth).astype(np.float32)
@@ -268,6 +272,8 @@ def _foxglove_stream(base: list[dv.Frame], seconds: float) -> Result:
                 data=frame.video.tobytes(),  # type: ignore[union-attr]
             )
         )
+        x, y, z = frame.accel  # type: ignore[misc]
+        accel_ch.log({"x": x, "y": y, "z": z, "tilt_deg": frame.tilt_deg})
 
     naive_frames = _endless(base, n_naive + 1)
     naive_client = _FoxgloveClient(f"ws://127.0.0.1:{server.port}", "/depth", seconds + 60)

@@ -128,7 +128,8 @@ class RerunSink(Sink):
         self._formats: dict[tuple[str, int, int, str | None, str], Any] = {}
         self._offsets: dict[int, Any] = {}
         self._times_set: tuple[int, int | None] | None = None
-        self._blob_type = rr.components.ImageBufferBatch._ARROW_DATATYPE
+        # Rerun's ImageBuffer: a list of bytes per row.
+        self._blob_type = self._pa.list_(self._pa.field("item", self._pa.uint8(), nullable=False))
         self.url: str | None = None
         if recording is not None:
             self.rec = recording
