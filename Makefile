@@ -4,7 +4,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup-run setup-test lint bench
+.PHONY: run test setup-run setup-test lint bench fuzz
 
 setup-run:
 	@bash scripts/bootstrap.sh run
@@ -25,3 +25,10 @@ test: lint
 
 bench: setup-test
 	$(BIN)/depthview bench
+
+# Coverage-guided fuzzing (atheris) of every parser of untrusted files, FUZZ_SECONDS per
+# target; `make test` runs a short pass (tests/test_fuzz.py).
+FUZZ_SECONDS ?= 300
+
+fuzz: setup-test
+	$(BIN)/python tests/fuzz/fuzz_parsers.py all --seconds $(FUZZ_SECONDS)

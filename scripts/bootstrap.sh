@@ -13,12 +13,14 @@ purpose=${1:-test}
 case "$purpose" in
     run)
         DEB_PACKAGES=(libfreenect0.5)
-        EXTRAS="video,png,fast"
+        EXTRAS="video,png,fast,3d"
         ;;
     test)
         DEB_PACKAGES=(libfreenect0.5 libfreenect-bin xvfb xauth)
         # libfreenect's own registration.c, compiled as the oracle (tests/oracle).
         DEB_PACKAGES+=(gcc libc6-dev libusb-1.0-0-dev)
+        # The 3D view under Xvfb: Mesa's software OpenGL (llvmpipe) through GLX and EGL.
+        DEB_PACKAGES+=(libgl1-mesa-dri libegl1 libegl-mesa0)
         # The rerun-web test opens the served page in headless Chromium (software WebGL).
         DEB_PACKAGES+=(chromium)
         EXTRAS="dev"

@@ -17,6 +17,7 @@ from plyfile import PlyData
 import depthview as dv
 from _helpers_sources import PERSON, write_entries
 from depthview.cli import main
+from depthview.colorize import Equalizer
 
 
 def person_frames() -> list[dv.Frame]:
@@ -211,14 +212,20 @@ def test_format_follows_the_name(tmp_path: Path) -> None:
     ]
 
 
-def test_millimetre_sources_get_a_metric_palette(tmp_path: Path) -> None:
+def test_millimetre_sources_get_a_steady_metric_palette(tmp_path: Path) -> None:
     with dv.open("demo", fps=0, frames=2, depth_format="mm") as src:
         summary = dv.export(src, tmp_path / "mm")
         assert summary.frames == 2
-        src.seek(1)
-        want = dv.colorize(src.read().depth, "turbo", depth_format="mm")
-    with Image.open(tmp_path / "mm" / "frame-000001.png") as im:
-        np.testing.assert_array_equal(np.asarray(im), want)
+        src.seek(0)
+        frames = list(src)
+    # turbo, equalised as the stream goes (as the viewer does), not frame by frame
+    follow = Equalizer()
+    for f in frames:
+        want = dv.colorize(f.depth, "turbo", depth_format="mm", equalizer=follow)
+        with Image.open(tmp_path / "mm" / f"frame-{f.index:06d}.png") as im:
+            np.testing.assert_array_equal(np.asarray(im), want)
+    alone = dv.colorize(frames[1].depth, "turbo", depth_format="mm")
+    assert not np.array_equal(alone, want)
 
 
 def test_npz_keeps_each_streams_times(tmp_path: Path) -> None:
@@ -237,6 +244,7 @@ def test_npz_keeps_each_streams_times(tmp_path: Path) -> None:
 MP4_INTERRUPTED = """
 import sys
 from depthview.cli import main
+from depthview.colorize import Equalizer
 sys.exit(main(["export", "demo", sys.argv[1], "--frames", "600", "--quiet"]))
 """
 
@@ -288,3 +296,14 @@ def test_progress_bar_on_stderr(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0 and proc.stdout == ""
     assert "20/20" in proc.stderr and "frame/s" in proc.stderr
+
+
+def test_ply_uses_the_intrinsics_given(tmp_path: Path) -> None:
+    out = tmp_path / "c.ply"
+    assert main(["export", "sample", str(out), "--intrinsics", "500,520,320,250", "--quiet"]) == 0
+    v = PlyData.read(str(out))["vertex"]
+    frame = person_frames()[0]
+    z = dv.to_metres(frame.depth)
+    vv, uu = np.nonzero(~np.isnan(z))
+    np.testing.assert_allclose(v["x"], (uu - 320) / 500 * z[vv, uu], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(v["y"], (vv - 250) / 520 * z[vv, uu], rtol=1e-5, atol=1e-6)

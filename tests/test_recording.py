@@ -131,10 +131,10 @@ def test_re_recording_a_recording_keeps_times(tmp_path: Path) -> None:
 
 def test_refuses_what_fakenect_cannot_replay(tmp_path: Path) -> None:
     depth = np.zeros((480, 640), np.uint16)
-    with pytest.raises(RecordingError, match="expected RAW_11BIT frames, got MM"):
+    with pytest.raises(RecordingError, match="expected depth in RAW_11BIT, got MM"):
         record([Frame(depth, depth_format=DepthFormat.MM)], tmp_path / "a")
     with pytest.raises(
-        RecordingError, match=r"expected depth of shape \(480, 640\), got \(240, 320\)"
+        RecordingError, match=r"expected depth of shape \(480, 640\) uint16, got \(240, 320\)"
     ):
         record([Frame(np.zeros((240, 320), np.uint16))], tmp_path / "b")
     ir = np.zeros((480, 640), np.uint8)

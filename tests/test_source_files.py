@@ -1,7 +1,10 @@
-"""File sources (TUM PNG folders, .npy/.npz) and `depthview info`."""
+"""File sources: every layout and unit people have, written small by the tests themselves
+(never the datasets), read back and checked in metres against arithmetic done here."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,47 +18,330 @@ from _helpers_sources import write_recording
 from depthview.cli import main
 from depthview.errors import SourceError
 
+RNG = np.random.default_rng(5)
+H, W = 24, 32
 
-def test_tum_folder_in_millimetres(tmp_path: Path) -> None:
-    # A TUM RGB-D style pair written here: 16-bit depth (metres x 5000, 0 = no reading).
-    rng = np.random.default_rng(5)
-    depth_units = rng.integers(2500, 40000, size=(48, 64)).astype(np.uint16)
-    depth_units[::7, ::5] = 0
-    Image.fromarray(depth_units).save(tmp_path / "TUM_depth.png")
-    colour = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
-    Image.fromarray(colour).save(tmp_path / "TUM_color.png")
-    raw = depth_units.astype(np.float64)
+
+def metres(src_frame: dv.Frame) -> np.ndarray:
+    return dv.to_metres(src_frame.depth, src_frame.depth_format).astype(np.float64)
+
+
+def expect_metres(got: np.ndarray, stored: np.ndarray, per_metre: float, invalid=(0,)) -> None:
+    """``got`` (float metres) against stored / per_metre, NaN where there is no reading."""
+    want = stored.astype(np.float64) / per_metre
+    for bad in invalid:
+        want[stored == bad] = np.nan
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=0, equal_nan=True)
+
+
+def depth_values(lo: int, hi: int, n: int = 1) -> np.ndarray:
+    d = RNG.integers(lo, hi, size=(n, H, W)).astype(np.uint16)
+    d[:, ::7, ::5] = 0
+    return d
+
+
+def colour_values(n: int) -> np.ndarray:
+    """Flat colours, distinct per frame, so a lossy JPEG still says which frame it is."""
+    out = np.zeros((n, H, W, 3), dtype=np.uint8)
+    for i in range(n):
+        out[i] = (20 + 40 * i, 200 - 30 * i, 60 + 25 * i)
+    return out
+
+
+def save_png(path: Path, arr: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+def assert_colour(got: np.ndarray | None, want: np.ndarray) -> None:
+    assert got is not None and got.shape == want.shape
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 3  # JPEG rounding
+
+
+# -- TUM RGB-D and ICL-NUIM: metres x 5000, kept at 0.2 mm ---------------------------------
+def write_tum(root: Path, n: int = 3, *, association: bool = False) -> tuple[np.ndarray, list]:
+    depth = depth_values(2500, 40000, n)
+    colour = colour_values(n)
+    t0 = 1305031102.160407
+    lines_d, lines_r, assoc = [], [], []
+    for i in range(n):
+        td, tr = t0 + i / 30, t0 + i / 30 + 0.011  # colour runs 11 ms behind depth
+        save_png(root / "depth" / f"{td:.6f}.png", depth[i])
+        save_png(root / "rgb" / f"{tr:.6f}.png", colour[i])
+        lines_d.append(f"{td:.6f} depth/{td:.6f}.png")
+        lines_r.append(f"{tr:.6f} rgb/{tr:.6f}.png")
+        assoc.append(f"{tr:.6f} rgb/{tr:.6f}.png {td:.6f} depth/{td:.6f}.png")
+    if association:
+        (root / "associations.txt").write_text("\n".join(reversed(assoc)) + "\n")
+    else:
+        (root / "depth.txt").write_text("# depth maps\n" + "\n".join(lines_d) + "\n")
+        (root / "rgb.txt").write_text("# color images\n" + "\n".join(lines_r) + "\n")
+    return depth, list(colour)
+
+
+def test_tum_folder_keeps_fifths_of_a_millimetre(tmp_path: Path) -> None:
+    root = tmp_path / "rgbd_dataset_freiburg1_xyz"
+    depth, colour = write_tum(root)
+    with dv.open(str(root)) as src:
+        frames = list(src)
+        note, intrinsics = src.units_note, src.intrinsics
+    assert len(frames) == 3
+    for i, f in enumerate(frames):
+        assert f.depth_format is dv.DepthFormat.TUM
+        np.testing.assert_array_equal(f.depth, depth[i])  # as stored: 0.2 mm kept
+        expect_metres(metres(f), depth[i], 5000.0)
+        assert_colour(f.video, colour[i])  # nearest timestamp, 11 ms apart
+    assert "TUM" in note and "depth.txt" in note and "nearest timestamps" in note
+    assert (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy) == (
+        517.3,
+        516.5,
+        318.6,
+        255.3,
+    )
+    # One step of 1 in TUM units is 0.2 mm: rounding to whole millimetres would lose it.
+    z = dv.to_metres(np.array([[10001, 10002]], dtype=np.uint16), dv.DepthFormat.TUM)
+    assert z[0, 1] - z[0, 0] == pytest.approx(0.0002, abs=1e-7)
+
+
+def test_tum_association_file_orders_and_pairs(tmp_path: Path) -> None:
+    depth, colour = write_tum(tmp_path / "icl", association=True)
+    frames = list(dv.open(str(tmp_path / "icl")))
+    # associations.txt lists the frames last first: its order is the frames' order.
+    for f, i in zip(frames, (2, 1, 0), strict=True):
+        np.testing.assert_array_equal(f.depth, depth[i])
+        assert_colour(f.video, colour[i])
+        assert f.depth_format is dv.DepthFormat.TUM
+
+
+def test_association_paths_stay_inside(tmp_path: Path) -> None:
+    write_tum(tmp_path / "t", association=True)
+    (tmp_path / "t" / "associations.txt").write_text("1 rgb/a.png 1 depth/../../secret.png\n")
+    with pytest.raises(SourceError, match=r"associations.txt line 1: expected a file inside"):
+        dv.open(str(tmp_path / "t"))
+
+
+# -- millimetres: Redwood, Open3D's samples, 7-Scenes --------------------------------------
+@pytest.mark.parametrize("colour_dir", ["rgb", "color"])
+def test_depth_beside_colour_folders_in_millimetres(tmp_path: Path, colour_dir: str) -> None:
+    depth = depth_values(400, 9000, 2)
+    colour = colour_values(2)
+    for i in range(2):
+        save_png(tmp_path / "depth" / f"{i:05d}.png", depth[i])
+        save_png(tmp_path / colour_dir / f"{i:05d}.jpg", colour[i])
     with dv.open(str(tmp_path)) as src:
-        assert len(src) == 1
+        frames = list(src)
+        assert "millimetres" in src.units_note and "default" in src.units_note
+        assert "equal names" in src.units_note
+    for i, f in enumerate(frames):
+        assert f.depth_format is dv.DepthFormat.MM
+        expect_metres(metres(f), depth[i], 1000.0)
+        assert_colour(f.video, colour[i])
+
+
+def test_seven_scenes_names_and_no_reading_65535(tmp_path: Path) -> None:
+    depth = depth_values(400, 9000, 2)
+    depth[:, 3, :] = 65535  # 7-Scenes' "no reading"
+    colour = colour_values(2)
+    for i in range(2):
+        save_png(tmp_path / f"frame-{i:06d}.depth.png", depth[i])
+        save_png(tmp_path / f"frame-{i:06d}.color.jpg", colour[i])
+        (tmp_path / f"frame-{i:06d}.pose.txt").write_text("1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n")
+    with dv.open(str(tmp_path)) as src:
+        frames = list(src)
+        assert "7-Scenes" in src.units_note
+        assert (src.intrinsics.fx, src.intrinsics.cx) == (585.0, 320.0)
+    for i, f in enumerate(frames):
+        expect_metres(metres(f), depth[i], 1000.0, invalid=(0, 65535))
+        assert_colour(f.video, colour[i])
+
+
+def test_flat_folder_without_evidence_is_millimetres(tmp_path: Path) -> None:
+    depth = depth_values(2500, 40000)
+    save_png(tmp_path / "scan_depth.png", depth[0])
+    save_png(tmp_path / "scan_color.png", colour_values(1)[0])
+    with dv.open(str(tmp_path)) as src:
         f = src.read()
+        assert "no evidence of units" in src.units_note
+        assert "Kinect v1 defaults" in src.units_note
     assert f.depth_format is dv.DepthFormat.MM
-    np.testing.assert_array_equal(f.depth, np.rint(raw / 5000 * 1000).astype(np.uint16))
-    assert ((f.depth == 0) == (raw == 0)).all()
-    assert f.video is not None
-    np.testing.assert_array_equal(f.video, colour)
+    expect_metres(metres(f), depth[0], 1000.0)
+    np.testing.assert_array_equal(f.video, colour_values(1)[0])
 
 
-def test_npy_stack_and_npz(tmp_path: Path) -> None:
-    rng = np.random.default_rng(3)
-    stack = rng.integers(0, 2048, size=(3, 4, 5), dtype=np.uint16)
+def test_flat_folder_of_unnamed_16bit_pngs(tmp_path: Path) -> None:
+    depth = depth_values(400, 9000, 2)
+    save_png(tmp_path / "a.png", depth[0])
+    save_png(tmp_path / "b.png", depth[1])
+    save_png(tmp_path / "thumb.png", colour_values(1)[0])  # 8-bit: not depth
+    frames = list(dv.open(str(tmp_path)))
+    assert len(frames) == 2
+    expect_metres(metres(frames[1]), depth[1], 1000.0)
+
+
+# -- SUN3D: millimetres rotated by 3 bits ---------------------------------------------------
+def sun3d_stored(mm: np.ndarray) -> np.ndarray:
+    """SUN3D's encoding, done here on Python ints: rotate 16 bits left by 3."""
+    flat = [((int(v) << 3) | (int(v) >> 13)) & 0xFFFF for v in mm.ravel()]
+    return np.array(flat, dtype=np.uint16).reshape(mm.shape)
+
+
+def test_sun3d_layout_read_right(tmp_path: Path) -> None:
+    mm = depth_values(400, 9000, 2)
+    mm[0, 0, :4] = (8191, 8192, 12000, 60000)  # values whose top bits wrap around
+    for i in range(2):
+        save_png(tmp_path / "depth" / f"{i + 1:07d}-{i * 33333:012d}.png", sun3d_stored(mm[i]))
+        save_png(
+            tmp_path / "image" / f"{i + 1:07d}-{i * 33333 + 900:012d}.jpg", colour_values(2)[i]
+        )
+    (tmp_path / "intrinsics.txt").write_text("570.3 0 320\n0 570.3 240\n0 0 1\n")
+    with dv.open(str(tmp_path)) as src:
+        frames = list(src)
+        assert "SUN3D" in src.units_note and "rotated by 3 bits" in src.units_note
+        assert (src.intrinsics.fx, src.intrinsics.cy) == (570.3, 240.0)
+    for i, f in enumerate(frames):
+        expect_metres(metres(f), mm[i], 1000.0)
+        assert_colour(f.video, colour_values(2)[i])
+
+
+def test_sun3d_depth_without_its_layout_is_refused_with_why(tmp_path: Path) -> None:
+    mm = depth_values(400, 8000)
+    save_png(tmp_path / "0000001-000000000000.png", sun3d_stored(mm[0]))
+    with pytest.raises(SourceError, match=r"multiples of 8.*depth_format='sun3d'"):
+        dv.open(str(tmp_path))
+    f = dv.open(str(tmp_path), depth_format="sun3d").read()
+    expect_metres(metres(f), mm[0], 1000.0)
+
+
+# -- the user's word --------------------------------------------------------------------------
+def test_depth_format_and_scale_overrides(tmp_path: Path) -> None:
+    stored = depth_values(2500, 40000)[0]
+    save_png(tmp_path / "x_depth.png", stored)
+    f = dv.open(str(tmp_path), depth_format="tum").read()
+    assert f.depth_format is dv.DepthFormat.TUM
+    expect_metres(metres(f), stored, 5000.0)
+    # 4000 units per metre (0.25 mm): converted to whole millimetres.
+    src = dv.open(str(tmp_path), depth_scale=4000)
+    f = src.read()
+    assert f.depth_format is dv.DepthFormat.MM and "depth_scale=4000" in src.units_note
+    want = np.rint(stored.astype(np.float64) / 4.0) / 1000.0
+    want[stored == 0] = np.nan
+    np.testing.assert_allclose(metres(f), want, rtol=1e-6, equal_nan=True)
+    # 10000 units per metre: kept at 0.2 mm (TUM units), not rounded to millimetres.
+    f = dv.open(str(tmp_path), depth_scale=10000).read()
+    assert f.depth_format is dv.DepthFormat.TUM
+    want = np.rint(stored.astype(np.float64) / 2.0) / 5000.0
+    want[stored == 0] = np.nan
+    np.testing.assert_allclose(metres(f), want, rtol=1e-6, equal_nan=True)
+    with pytest.raises(SourceError, match="expected depth_format or depth_scale, got both"):
+        dv.open(str(tmp_path), depth_format="mm", depth_scale=1000)
+    with pytest.raises(SourceError, match="depth_scale: expected units per metre"):
+        dv.open(str(tmp_path), depth_scale=-3)
+    with pytest.raises(SourceError, match="depth_format: expected"):
+        dv.open(str(tmp_path), depth_format="furlongs")
+
+
+# -- depthview's own files say what they hold ---------------------------------------------------
+def test_png16_export_reopens_as_what_it_holds(tmp_path: Path) -> None:
+    wall = dv.from_metres(np.full((H, W), 3.0), "11bit")  # a wall at 3 m, raw disparity
+    frames = [dv.Frame(depth=wall, index=i) for i in range(2)]
+    dv.export(frames, tmp_path / "out", format="png16")
+    with dv.open(str(tmp_path / "out")) as src:
+        got = list(src)
+        assert "depthview's marker" in src.units_note
+    assert got[0].depth_format is dv.DepthFormat.RAW_11BIT
+    np.testing.assert_array_equal(got[1].depth, wall)
+    assert float(np.nanmean(metres(got[0]))) == pytest.approx(3.0, abs=0.02)
+    mm = dv.Frame(depth=np.full((H, W), 2500, np.uint16), depth_format=dv.DepthFormat.MM)
+    dv.export([mm], tmp_path / "mm", format="png16")
+    f = dv.open(str(tmp_path / "mm")).read()
+    assert f.depth_format is dv.DepthFormat.MM and float(metres(f)[0, 0]) == 2.5
+
+
+def test_npz_export_reopens_with_its_format(tmp_path: Path) -> None:
+    mm = dv.Frame(depth=np.full((H, W), 1500, np.uint16), depth_format=dv.DepthFormat.MM)
+    dv.export([mm, mm], tmp_path / "f.npz", format="npz")
+    with dv.open(str(tmp_path / "f.npz")) as src:
+        f = src.read()
+        assert "depth_format array" in src.units_note
+    assert f.depth_format is dv.DepthFormat.MM and float(metres(f)[0, 0]) == 1.5
+
+
+# -- single files --------------------------------------------------------------------------
+def test_one_png_alone_and_inside_a_tum_dataset(tmp_path: Path) -> None:
+    stored = depth_values(2500, 40000)[0]
+    save_png(tmp_path / "lone.png", stored)
+    expect_metres(metres(dv.open(str(tmp_path / "lone.png")).read()), stored, 1000.0)
+    write_tum(tmp_path / "tum", n=1)
+    one = next((tmp_path / "tum" / "depth").iterdir())
+    f = dv.open(str(one)).read()
+    assert f.depth_format is dv.DepthFormat.TUM
+    expect_metres(metres(f), np.asarray(Image.open(one)), 5000.0)
+
+
+def write_pgm(path: Path, values: np.ndarray) -> None:
+    h, w = values.shape
+    path.write_bytes(b"P5 %d %d 65535\n" % (w, h) + values.astype("<u2").tobytes())
+
+
+def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
+    raw = RNG.integers(300, 1080, size=(480, 640)).astype(np.uint16)
+    raw[::9] = 2047
+    write_pgm(tmp_path / "d-1315403270.612296-3297269139.pgm", raw)  # NYU's raw dump name
+    src = dv.open(str(tmp_path / "d-1315403270.612296-3297269139.pgm"))
+    f = src.read()
+    assert len(src) == 1 and f.depth_format is dv.DepthFormat.RAW_11BIT
+    np.testing.assert_array_equal(f.depth, raw)
+    want = 1.0 / (raw.astype(np.float64) * -0.0030711016 + 3.3309495161)
+    want[raw == 2047] = np.nan
+    np.testing.assert_allclose(metres(f), want, rtol=1e-5, equal_nan=True)
+    write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16))
+    with pytest.raises(SourceError, match=r"0\.\.2047, got up to 3000.*depth_format='mm'"):
+        dv.open(str(tmp_path / "mm.pgm")).read()
+    assert float(metres(dv.open(str(tmp_path / "mm.pgm"), depth_format="mm").read())[0, 0]) == 3
+    (tmp_path / "short.pgm").write_bytes(b"P5 640 480 65535\n" + bytes(100))
+    with pytest.raises(SourceError, match=r"short\.pgm: expected 614417 bytes"):
+        dv.open(str(tmp_path / "short.pgm"))
+
+
+def test_npy_stack_and_named_npz(tmp_path: Path) -> None:
+    stack = RNG.integers(0, 2048, size=(3, 4, 5), dtype=np.uint16)
     np.save(tmp_path / "s.npy", stack)
     src = dv.open(str(tmp_path / "s.npy"))
-    assert len(src) == 3
+    assert len(src) == 3 and "11-bit" in src.units_note
     src.seek(2)
     np.testing.assert_array_equal(src.read().depth, stack[2])
-    video = rng.integers(0, 256, size=(3, 4, 5, 3), dtype=np.uint8)
+    video = RNG.integers(0, 256, size=(3, 4, 5, 3), dtype=np.uint8)
     np.savez(tmp_path / "f.npz", depth=stack * 10, video=video)
     frames = list(dv.open(str(tmp_path / "f.npz"), depth_format="mm"))
     assert len(frames) == 3 and frames[1].depth_format is dv.DepthFormat.MM
     np.testing.assert_array_equal(frames[1].video, video[1])
     np.save(tmp_path / "one.npy", stack[0])
     assert len(dv.open(str(tmp_path / "one.npy"))) == 1
+    # Values beyond 11 bits cannot be disparity: millimetres, said so.
+    np.save(tmp_path / "mm.npy", np.full((2, 2), 4000, dtype=np.uint16))
+    src = dv.open(str(tmp_path / "mm.npy"))
+    assert src.read().depth_format is dv.DepthFormat.MM and "4000" in src.units_note
+
+
+def test_positional_npz_and_rgb_colour_are_paired(tmp_path: Path) -> None:
+    depth = RNG.integers(0, 2048, size=(2, 4, 5), dtype=np.uint16)
+    colour = RNG.integers(0, 256, size=(2, 4, 5, 3), dtype=np.uint8)
+    np.savez(tmp_path / "capture.npz", depth, colour)  # arr_0, arr_1 as libfreenect users save
+    frames = list(dv.open(str(tmp_path / "capture.npz")))
+    assert [f.depth_format for f in frames] == [dv.DepthFormat.RAW_11BIT] * 2
+    np.testing.assert_array_equal(frames[1].depth, depth[1])
+    np.testing.assert_array_equal(frames[1].video, colour[1])
+    np.savez(tmp_path / "named.npz", depth=depth, rgb=colour)
+    np.testing.assert_array_equal(dv.open(str(tmp_path / "named.npz")).read().video, colour[0])
+    np.savez(tmp_path / "stamps.npz", depth, np.arange(2.0))
+    with pytest.raises(SourceError, match=r"expected 'arr_1' as colour of shape \(2, H, W, 3\)"):
+        dv.open(str(tmp_path / "stamps.npz"))
 
 
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        (b"\x93NUMPY garbage", "expected"),
+        (b"\x93NUMPY garbage", "expected a numpy .npy file"),
         (b"hello", "expected"),
     ],
 )
@@ -65,14 +351,101 @@ def test_bad_files(tmp_path: Path, content: bytes, match: str) -> None:
         dv.open(str(tmp_path / "x.npy"))
 
 
-def test_11bit_npy_out_of_range(tmp_path: Path) -> None:
+def test_npy_header_claiming_more_than_the_file_holds(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros(9999, dtype=np.uint16))
+    data = (tmp_path / "x.npy").read_bytes()
+    (tmp_path / "x.npy").write_bytes(data[: len(data) - 19998 + 100])
+    with pytest.raises(
+        SourceError, match=r"expected 19998 bytes of uint16 \(9999,\) data, got 100"
+    ):
+        dv.open(str(tmp_path / "x.npy"))
+
+
+def test_11bit_npy_out_of_range_and_npz_without_depth(tmp_path: Path) -> None:
     np.save(tmp_path / "big.npy", np.full((2, 2), 4000, dtype=np.uint16))
     with pytest.raises(SourceError, match=r"0\.\.2047"):
-        dv.open(str(tmp_path / "big.npy"))
-    np.save(tmp_path / "npz_no_depth.npz", np.zeros(2))
+        dv.open(str(tmp_path / "big.npy"), depth_format="11bit")
     np.savez(tmp_path / "nodepth.npz", other=np.zeros(2))
     with pytest.raises(SourceError, match="'depth'"):
         dv.open(str(tmp_path / "nodepth.npz"))
+
+
+# -- geometry follows the units ------------------------------------------------------------
+def test_point_cloud_of_tum_units(tmp_path: Path) -> None:
+    stored = np.array([[0, 5000], [10001, 65534]], dtype=np.uint16)
+    k = dv.Intrinsics(2.0, 2.0, 0.5, 0.5)
+    cloud = dv.point_cloud(stored, depth_format=dv.DepthFormat.TUM, intrinsics=k)
+    z = np.array([1.0, 10001 / 5000, 65534 / 5000])
+    np.testing.assert_allclose(cloud.points[:, 2], z, rtol=1e-6)
+    np.testing.assert_allclose(
+        cloud.points[:, 0], [(1 - 0.5) / 2 * z[0], -0.25 * z[1], 0.25 * z[2]]
+    )
+    rgb = dv.colorize(stored, "turbo", near=0.5, far=4.5, depth_format="tum")
+    assert (rgb[0, 0] == 0).all() and not (rgb[0, 1] == 0).all()
+
+
+# -- no open files left behind ----------------------------------------------------------------
+def test_no_resource_warning(tmp_path: Path) -> None:
+    write_tum(tmp_path / "tum")
+    depth = depth_values(400, 9000, 2)
+    for i in range(2):
+        save_png(tmp_path / "flat" / f"{i}.png", depth[i])
+    code = (
+        "import gc, sys, depthview as dv\n"
+        "for uri in sys.argv[1:]:\n"
+        "    with dv.open(uri) as src:\n"
+        "        list(src)\n"
+        "gc.collect()\n"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::ResourceWarning",
+            "-X",
+            "dev",
+            "-c",
+            code,
+            str(tmp_path / "tum"),
+            str(tmp_path / "flat"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and "ResourceWarning" not in proc.stderr, proc.stderr
+
+
+# -- info --------------------------------------------------------------------------------------
+def test_info_says_units_and_intrinsics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tum(tmp_path / "rgbd_dataset_freiburg3_office")
+    assert main(["info", str(tmp_path / "rgbd_dataset_freiburg3_office")]) == 0
+    out = capsys.readouterr().out
+    assert "depth_format: TUM" in out
+    assert "units: fifths of a millimetre, metres x 5000 (TUM" in out
+    assert "intrinsics: fx=535.4 fy=539.2 cx=320.1 cy=247.6" in out
+    assert (
+        main(
+            [
+                "info",
+                "--json",
+                "--depth-scale",
+                "1000",
+                "--intrinsics",
+                "500,501,320,240",
+                str(tmp_path / "rgbd_dataset_freiburg3_office"),
+            ]
+        )
+        == 0
+    )
+    info = json.loads(capsys.readouterr().out)
+    assert info["depth_format"] == "MM" and "depth_scale=1000" in info["units"]
+    assert info["intrinsics"] == "fx=500 fy=501 cx=320 cy=240"
+    assert "--intrinsics" in info["units"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["info", "--intrinsics", "500,0,1,1", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--intrinsics: expected FX,FY,CX,CY" in capsys.readouterr().err
 
 
 def test_info_recording_subprocess(tmp_path: Path) -> None:
@@ -85,14 +458,13 @@ def test_info_recording_subprocess(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    import json
-
     info = json.loads(proc.stdout)
     assert info["frames"] == 4 and info["broken_frames"] == 1
     assert info["video_frames"] == 4 and info["accel_records"] == 4
     assert info["duration_s"] == pytest.approx(w.times[-1] - w.times[0], abs=1e-6)
     assert info["mean_interval_ms"] == pytest.approx(50, abs=0.01)
     assert w.depth_files[2] in info["first_broken"]
+    assert info["units"].startswith("raw 11-bit disparity (a libfreenect recording")
 
 
 def test_info_bad_input_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,3 +476,34 @@ def test_info_bad_input_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     (bad / "INDEX.txt").write_text("../../etc/passwd\n")
     assert main(["info", str(bad)]) == 2
     assert "line 1" in capsys.readouterr().err
+
+
+def test_links_out_of_the_folder_are_left_out(tmp_path: Path) -> None:
+    outside = tmp_path / "outside_depth.png"
+    save_png(outside, depth_values(400, 900)[0])
+    folder = tmp_path / "f"
+    save_png(folder / "a_depth.png", depth_values(400, 900)[0])
+    os.symlink(outside, folder / "b_depth.png")
+    assert len(dv.open(str(folder))) == 1
+    # A depth/ folder that is a link out of the dataset is not one of its folders.
+    elsewhere = tmp_path / "elsewhere"
+    save_png(elsewhere / "0.png", depth_values(400, 900)[0])
+    dataset = tmp_path / "dataset"
+    save_png(dataset / "rgb" / "0.png", colour_values(1)[0])
+    os.symlink(elsewhere, dataset / "depth")
+    with pytest.raises(SourceError, match="not a source depthview can open"):
+        dv.open(str(dataset))
+
+
+def test_recording_with_device_json_takes_its_intrinsics(tmp_path: Path) -> None:
+    w = write_recording(tmp_path / "rec", n=2, video=False, accel=False)
+    device = json.loads(
+        (Path(dv.__file__).parent / "data" / "kinect-v1-registration.json").read_text()
+    )
+    (w.folder / "device.json").write_text(json.dumps(device))
+    zero_plane = device["reg_info"]["zero_plane_info"]
+    focal = zero_plane["reference_distance"] / (2 * zero_plane["reference_pixel_size"])
+    with dv.open(str(w.folder)) as src:
+        k = src.intrinsics
+        assert "device.json" in src.units_note
+    assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx((focal, focal, 320, 240))

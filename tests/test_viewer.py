@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,11 +18,12 @@ import pygame
 import pytest
 
 import depthview as dv
-from depthview.cli import main
+from _helpers_sources import write_recording
+from depthview.cli import build_parser, main
 from depthview.errors import SourceError
 from depthview.frame import Frame, LedMode, VideoFormat
 from depthview.sources.base import Source
-from depthview.viewer import Layout, Viewer, ViewerOptions
+from depthview.viewer import Layout, Viewer, ViewerFailed, ViewerOptions, overlays, run_viewer
 
 
 def make_frame(i: int, *, ir: bool = False) -> Frame:
@@ -77,9 +83,11 @@ class MemorySource(Source):
 
 
 class ControlSource(MemorySource):
-    """Remembers every control call, as a live Kinect would obey them."""
+    """Remembers every control call, as a live Kinect would obey them; like every source it
+    refuses video formats it does not list."""
 
     name = "controls"
+    video_formats = (VideoFormat.RGB, VideoFormat.IR_8BIT)
 
     def __init__(self) -> None:
         super().__init__(n=1000)
@@ -92,7 +100,7 @@ class ControlSource(MemorySource):
         self.calls.append(("led", mode))
 
     def set_video_format(self, fmt: VideoFormat) -> None:
-        self.calls.append(("video_format", fmt))
+        self.calls.append(("video_format", self._check_video_format(fmt)))
 
     def set_flag(self, flag: str, on: bool) -> None:
         self.calls.append((flag, on))
@@ -179,6 +187,16 @@ def viewers(tmp_path: Path) -> Any:
             v.close()
 
 
+def hud(viewer: Viewer) -> list[str]:
+    """The HUD's lines as the viewer would show them now."""
+    return [t for t, _ in viewer.overlays.hud_lines(viewer.state, viewer.info())]
+
+
+def placed(viewer: Viewer) -> list[str]:
+    """Names of the overlays last drawn."""
+    return [p.name for p in viewer.placed]
+
+
 def window_rgb(viewer: Viewer) -> np.ndarray:
     """(H, W, 3) RGB of what the window shows."""
     return pygame.surfarray.array3d(viewer.display).transpose(1, 0, 2)
@@ -196,60 +214,69 @@ def test_no_hud_depth_panel_is_exactly_colorize(viewers: Any) -> None:
 def test_palette_keys_cycle_and_colours_follow(viewers: Any) -> None:
     v = viewers(hud=False)
     wait_for(v, lambda: v.frame is not None)
-    assert v.palette == "glview"
+    assert v.state.palette == "glview"
     press(v, "c")
-    assert v.palette == dv.PALETTES[1]
+    assert v.state.palette == dv.PALETTES[1]
     press(v, "C")
     press(v, "C")
-    assert v.palette == dv.PALETTES[-1]
-    press(v, "p")  # redraw happened; the panel follows the palette (auto range: equalised)
-    assert np.array_equal(window_rgb(v)[:, :640], dv.colorize(v.frame.depth, v.palette))
+    assert v.state.palette == dv.PALETTES[-1]
+    press(v, "]")  # a fixed range, 0.6-4.5 m: the panel is exactly dv.colorize's
+    expected = dv.colorize(v.frame.depth, v.state.palette, near=0.6, far=4.5)
+    assert np.array_equal(window_rgb(v)[:, :640], expected)
 
 
 def test_range_keys(viewers: Any) -> None:
     v = viewers()
     wait_for(v, lambda: v.frame is not None)
     press(v, "]")
-    assert (v.near, v.far) == (None, None) and "no range" in v.message  # glview
+    assert (v.state.near, v.state.far) == (None, None) and "no range" in v.state.message  # glview
     press(v, "c")
     press(v, "]")
-    assert (v.near, v.far) == (0.6, 4.5)
+    assert (v.state.near, v.state.far) == (0.6, 4.5)
     press(v, "[")
     press(v, "[")
-    assert v.near == 0.4
+    assert v.state.near == 0.4
     press(v, "}")
-    assert v.far == 4.6
+    assert v.state.far == 4.6
     press(v, "{")
     press(v, "{")
-    assert v.far == 4.4
-    assert v.range_text() == "0.40-4.40 m"
+    assert v.state.far == 4.4
+    assert overlays.range_text(v.state) == "0.40-4.40 m"
     press(v, "a")
-    assert (v.near, v.far) == (None, None)
-    assert "equalised" in v.range_text()
+    assert (v.state.near, v.state.far) == (None, None)
+    assert "equalised" in overlays.range_text(v.state)
 
 
-def test_layout_hud_help_and_opacity(viewers: Any) -> None:
+def test_layout_hud_help_and_opacity(viewers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No OpenGL here: the 3D layouts say so; their drawing is tested under Xvfb, in a
+    # process that has not started Mesa's EGL under another window system first.
+    monkeypatch.setenv("DEPTHVIEW_GL", "none")
     v = viewers()
     wait_for(v, lambda: v.frame is not None)
     assert v.display.get_size() == (1280, 480)
     press(v, "v")
-    assert v.layout is Layout.DEPTH and v.display.get_size() == (640, 480)
+    assert v.state.layout is Layout.DEPTH and v.display.get_size() == (640, 480)
     press(v, "v")
-    assert v.layout is Layout.VIDEO
+    assert v.state.layout is Layout.VIDEO
     assert np.array_equal(window_rgb(v)[200:, :], v.frame.video[200:])  # below the HUD
     press(v, "v")
-    assert v.layout is Layout.OVERLAY
+    assert v.state.layout is Layout.OVERLAY
     press(v, ".")
-    assert v.opacity == 0.6
+    assert v.state.opacity == 0.6
     press(v, "v")
-    assert v.layout is Layout.BOTH
-    assert v.hud
+    assert v.state.layout is Layout.CLOUD and v.display.get_size() == (640, 480)
+    press(v, "v")
+    assert v.state.layout is Layout.CLOUD_VIDEO and v.display.get_size() == (1280, 480)
+    press(v, "v")
+    assert v.state.layout is Layout.BOTH
+    assert v.state.hud and "hud" in placed(v)
     press(v, "h")
-    assert not v.hud
+    assert not v.state.hud and "hud" not in placed(v)
+    press(v, "h")
     press(v, "?")
-    assert v.help and v.hud
+    assert v.state.help and "help" in placed(v) and "hud" not in placed(v)  # replaces it
     press(v, "", pygame.K_F1)
-    assert not v.help
+    assert not v.state.help
 
 
 def test_pause_step_and_restart_on_a_recording_like_source(viewers: Any) -> None:
@@ -271,7 +298,7 @@ def test_pause_step_and_restart_on_a_recording_like_source(viewers: Any) -> None
     time.sleep(0.1)
     v.step()
     assert v.frame.index == 0  # still paused
-    assert any("PAUSED" in t for t, _ in v.hud_lines())
+    assert any("PAUSED" in t for t in hud(v))
 
 
 def test_step_on_the_real_recording(viewers: Any, person_recording: Path) -> None:
@@ -284,7 +311,7 @@ def test_step_on_the_real_recording(viewers: Any, person_recording: Path) -> Non
     wait_for(v, lambda: v.frame.index == 2)
     press(v, "", pygame.K_LEFT)
     wait_for(v, lambda: v.frame.index == 1)
-    assert "frame 2/20" in v.hud_lines()[0][0]
+    assert "frame 2/20" in hud(v)[0]
 
 
 def test_snapshot_files_are_written_and_readable(viewers: Any, tmp_path: Path) -> None:
@@ -309,10 +336,10 @@ def test_unsupported_controls_are_reported(viewers: Any) -> None:
     v = viewers()
     wait_for(v, lambda: v.frame is not None)
     for char in "wx3febrn+":
-        v.message = ""
+        v.state.message = ""
         press(v, char)
-        assert v.message.startswith("unsupported: memory cannot"), (char, v.message)
-        assert any(v.message == t for t, _ in v.hud_lines())
+        assert v.state.message.startswith("unsupported: memory cannot"), (char, v.state.message)
+        assert "messages" in placed(v)
 
 
 def test_controls_reach_a_source_that_has_them(viewers: Any) -> None:
@@ -323,7 +350,8 @@ def test_controls_reach_a_source_that_has_them(viewers: Any) -> None:
     press(v, "x")
     press(v, "s")
     press(v, "4")
-    press(v, "f")
+    press(v, "f")  # the source has RGB and IR: f goes to IR (never to YUV, which it lacks)
+    press(v, "f")  # and back
     press(v, "e")
     press(v, "e")
     press(v, "n")
@@ -334,7 +362,8 @@ def test_controls_reach_a_source_that_has_them(viewers: Any) -> None:
         ("tilt", 29.0),
         ("tilt", 0.0),
         ("led", LedMode.BLINK_GREEN),
-        ("video_format", VideoFormat.YUV_RGB),
+        ("video_format", VideoFormat.IR_8BIT),
+        ("video_format", VideoFormat.RGB),
         ("auto_exposure", True),
         ("auto_exposure", False),
         ("near_mode", True),
@@ -342,7 +371,7 @@ def test_controls_reach_a_source_that_has_them(viewers: Any) -> None:
         ("mirror_depth", True),
         ("mirror_video", True),
     ]
-    assert v.mirror and not v.flip  # the source mirrors, the viewer need not
+    assert v.state.mirror and not v.state.flip  # the source mirrors, the viewer need not
 
 
 def test_mirror_in_the_viewer_when_the_source_cannot(viewers: Any) -> None:
@@ -350,7 +379,7 @@ def test_mirror_in_the_viewer_when_the_source_cannot(viewers: Any) -> None:
     press(v, " ")
     wait_for(v, lambda: v.frame is not None)
     press(v, "m")
-    assert v.flip
+    assert v.state.flip
     pixels = window_rgb(v)
     assert np.array_equal(pixels[:, :640], dv.colorize(v.frame.depth[:, ::-1].copy()))
     assert np.array_equal(pixels[:, 640:], v.frame.video[:, ::-1])
@@ -366,15 +395,18 @@ def test_probe_follows_the_mouse_and_pins(viewers: Any) -> None:
     v.step()
     raw = int(v.frame.depth[200, 300])
     metres = float(dv.to_metres(v.frame.depth)[200, 300])
-    lines = [t for t, _ in v.hud_lines()]
-    assert f"probe (300, 200) raw {raw} = {metres:.3f} m" in lines
+    # X, Y, Z from the pinhole with the Kinect's intrinsics, computed here by hand.
+    x = (300 - 339.5) / 594.21 * metres
+    y = (200 - 242.7) / 591.04 * metres
+    expected = f"probe (300, 200) raw {raw} = {metres:.3f} m  X {x:+.3f} Y {y:+.3f} Z {metres:.3f}"
+    assert expected in hud(v)
     press(v, "i")
-    assert v.pinned == (300, 200)
+    assert v.state.pinned == (300, 200)
     pygame.event.post(
         pygame.event.Event(pygame.MOUSEMOTION, pos=(5, 5), rel=(0, 0), buttons=(0, 0, 0))
     )
     v.step()
-    lines = [t for t, _ in v.hud_lines()]
+    lines = hud(v)
     assert "probe (5, 5) raw 2047 no reading" in lines
     assert any(t.startswith("pin (300, 200)") for t in lines)
 
@@ -389,11 +421,12 @@ def test_ir_video_is_grey(viewers: Any) -> None:
 def test_a_failing_source_is_shown_and_the_window_stays_responsive(viewers: Any) -> None:
     v = viewers(FailingSource())
     wait_for(v, lambda: v.reader.error is not None)
-    assert any("cable unplugged" in t for t, _ in v.hud_lines())
+    v.step()
+    assert "cable unplugged" in (v.info().error or "") and "messages" in placed(v)
     press(v, "h")
-    assert not v.hud
+    assert not v.state.hud
     press(v, "q")
-    assert v.quit
+    assert v.state.quit
 
 
 def test_a_blocking_source_does_not_block_the_window(viewers: Any) -> None:
@@ -403,7 +436,7 @@ def test_a_blocking_source_does_not_block_the_window(viewers: Any) -> None:
     for _ in range(20):
         v.step()
     press(v, "v")
-    assert v.layout is Layout.DEPTH and v.frame is None
+    assert v.state.layout is Layout.DEPTH and v.frame is None
     assert time.monotonic() - start < 4.0  # far from a hang; not a timing assertion
     press(v, "", pygame.K_ESCAPE)
     stats = v.run()
@@ -415,7 +448,7 @@ def test_quit_by_window_close_closes_the_source(viewers: Any) -> None:
     v = viewers(src)
     pygame.event.post(pygame.event.Event(pygame.QUIT))
     stats = v.run()
-    assert v.quit and src.closed and not pygame.display.get_init()
+    assert v.state.quit and src.closed and not pygame.display.get_init()
     assert set(stats) >= {
         "frames_shown",
         "cpu_ms_median",
@@ -429,11 +462,11 @@ def test_recording_key_writes_a_fakenect_folder(viewers: Any, tmp_path: Path) ->
     v = viewers(MemorySource(n=400))
     wait_for(v, lambda: v.frame is not None)
     press(v, "R")
-    assert v.recording is not None, v.message
-    folder = v.recording
+    assert v.state.recording is not None, v.state.message
+    folder = v.state.recording
     wait_for(v, lambda: v.frame.index > 5)
     press(v, "R")
-    assert v.recording is None
+    assert v.state.recording is None
     with dv.open(str(folder), realtime=False) as rec:
         first = rec.read()
         assert first.depth.shape == (480, 640)
@@ -474,7 +507,12 @@ def test_scaled_window_keeps_aspect_and_probe_maps_through_it(viewers: Any) -> N
     v = viewers(size=(1920, 1000))
     press(v, " ")
     wait_for(v, lambda: v.frame is not None)
-    assert (v.view.x, v.view.y, v.view.w, v.view.h) == (0, 140, 1920, 720)
+    assert (v.renderer.view.x, v.renderer.view.y, v.renderer.view.w, v.renderer.view.h) == (
+        0,
+        140,
+        1920,
+        720,
+    )
     pixels = window_rgb(v)
     assert (pixels[:140, 800:] == 0).all() and (pixels[860:] == 0).all()  # bars (HUD: top left)
     pygame.event.post(
@@ -482,17 +520,122 @@ def test_scaled_window_keeps_aspect_and_probe_maps_through_it(viewers: Any) -> N
     )
     v.step()
     raw = int(v.frame.depth[200, 300])
-    assert any(t.startswith(f"probe (300, 200) raw {raw}") for t, _ in v.hud_lines())
+    assert any(t.startswith(f"probe (300, 200) raw {raw}") for t in hud(v))
 
 
-def test_rotate_and_fullscreen_keys_do_not_break_the_loop(viewers: Any) -> None:
-    v = viewers()
+class RolledSource(MemorySource):
+    """Frames whose accelerometer says the Kinect lies on its side (rolled 90 degrees)."""
+
+    def read(self) -> Frame:
+        frame = super().read()
+        return dataclasses.replace(frame, accel=(9.81, 0.0, 0.0))
+
+
+def test_upright_turns_the_picture_by_the_accelerometer(viewers: Any) -> None:
+    v = viewers(RolledSource(n=400), hud=False, layout=Layout.DEPTH)
     wait_for(v, lambda: v.frame is not None)
+    press(v, " ")
+    flat = window_rgb(v)
+    assert (flat[:20, :20] == 0).all() and not (flat[:20, -20:] == 0).all()
     press(v, "o")
-    assert v.rotate
-    wait_for(v, lambda: v.frame.index >= 2)
-    press(v, "o")
+    assert v.state.rotate
+    turned = window_rgb(v)
+    # Turned a quarter clockwise and fitted: 480x640 becomes 360x480, centred, bars beside.
+    assert (turned[:, :140] == 0).all() and (turned[:, 500:] == 0).all()
+    assert (turned[:12, 485:500] == 0).all()  # the no-reading corner is now top right
+    assert not (turned[:12, 140:155] == 0).all()
+    press(v, "", pygame.K_F11)  # fullscreen is refused by the dummy driver, or done
     press(v, "", pygame.K_F11)
-    press(v, "", pygame.K_F11)
-    wait_for(v, lambda: v.frame.index >= 4)
-    assert not v.quit and v.reader.error is None
+    assert not v.state.quit and v.display.get_size() == (640, 480)
+
+
+def test_no_display_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("SDL_VIDEODRIVER")
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", "demo", "--frames", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "no display" in err[0] and "SDL_VIDEODRIVER" in err[0]
+
+
+def test_a_recording_with_no_readable_frame_fails_at_once(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    written = write_recording(folder, n=3, video=False, accel=False)
+    for name in written.depth_files:
+        (folder / name).write_bytes(b"P5 640 480 65535\n" + b"\0" * 100)  # cut short
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", str(folder), "--frames", "5", "--stats"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "source failed" in proc.stderr and "readable depth frame" in proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["frames_shown"] == 0
+    assert time.monotonic() - start < 30  # exits at once (today: waits forever)
+
+
+def test_a_source_that_fails_shows_it_and_the_viewer_exits_non_zero(
+    viewers: Any, capsys: Any
+) -> None:
+    v = viewers(FailingSource())
+    wait_for(v, lambda: v.failed is not None)
+    assert "cable unplugged" in capsys.readouterr().err
+    press(v, "q")
+    with pytest.raises(ViewerFailed, match="cable unplugged"):
+        run_viewer(FailingSource(), ViewerOptions(frames=5))
+
+
+def test_screenshot_into_an_unwritable_place_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: Any
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["view", "demo", "--frames", "2", "--screenshot", str(blocker / "s.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--screenshot" in err[0] and "writable folder" in err[0]
+
+
+def test_every_view_option_has_help() -> None:
+    parser, _ = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    view = sub.choices["view"]
+    for action in view._actions:
+        if action.dest != "help":
+            assert action.help, action.option_strings or action.dest
+    assert set(view._option_string_actions["--layout"].choices) >= {
+        "both",
+        "depth",
+        "video",
+        "overlay",
+        "3d",
+        "3d-video",
+    }
+
+
+def test_recording_from_the_viewer_writes_each_record_once(
+    viewers: Any, person_recording: Path
+) -> None:
+    v = viewers(dv.open(str(person_recording), loop=False))
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None
+    wait_for(v, lambda: v.reader.ended, timeout=10)
+    press(v, "R")
+    source = (person_recording / "INDEX.txt").read_text().splitlines()
+    written = (folder / "INDEX.txt").read_text().splitlines()
+    assert len(written) >= 10 and len(set(written)) == len(written)
+    start = source.index(written[0])
+    assert written == source[start:]  # every record from there on, once, in order
+    for name in written:
+        assert (folder / name).read_bytes() == (person_recording / name).read_bytes()

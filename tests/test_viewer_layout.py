@@ -9,7 +9,7 @@ import pytest
 
 import depthview as dv
 from depthview.frame import DepthFormat
-from depthview.viewer import keys, probe
+from depthview.viewer import actions, keys, probe
 from depthview.viewer.layout import Layout, Rect, depth_pixel, fit, native_size, panels
 
 
@@ -42,9 +42,17 @@ def test_depth_pixel_maps_back_through_scaling() -> None:
 
 def test_layout_cycle_and_parse() -> None:
     seen = [Layout.BOTH]
-    for _ in range(4):
+    for _ in range(6):
         seen.append(seen[-1].next())
-    assert seen == [Layout.BOTH, Layout.DEPTH, Layout.VIDEO, Layout.OVERLAY, Layout.BOTH]
+    assert [m.value for m in seen] == [
+        "both",
+        "depth",
+        "video",
+        "overlay",
+        "3d",
+        "3d-video",
+        "both",
+    ]
     with pytest.raises(ValueError, match="expected a layout"):
         Layout.parse("sideways")
 
@@ -65,7 +73,7 @@ def test_probe_reads_metres_like_to_metres() -> None:
 def test_key_table_covers_glview_and_more() -> None:
     for char in "wxs0123456fmoebrn+-qcC[]{}a pRvh?i":
         assert keys.lookup(char, "") is not None, char
-    assert keys.lookup("", "escape") == ("quit", 0)
-    assert keys.lookup("", "f11") == ("fullscreen", 0)
-    assert keys.lookup("z", "z") is None
-    assert any("palette" in line for line in keys.help_lines())
+    assert keys.lookup("", "escape") == keys.Binding(actions.quit_viewer, 0, "quit")
+    assert keys.lookup("", "f11") == keys.Binding(actions.fullscreen, 0, "fullscreen")
+    assert keys.lookup("y", "y") is None
+    assert any("palette" in text for _, text in keys.help_lines())

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,42 +14,10 @@ import pytest
 from PIL import Image
 
 import depthview as dv
+from _helpers_xvfb import start_xvfb
 
 pytestmark = pytest.mark.xvfb
-
-
-def _free_display() -> int:
-    for n in range(120, 400):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-@pytest.fixture
-def xvfb() -> Iterator[str]:
-    """A private Xvfb server; its DISPLAY string."""
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.fail("Xvfb is not installed (CI installs it: apt-get install xvfb)")
-    n = _free_display()
-    proc = subprocess.Popen(
-        [exe, f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            if Path(f"/tmp/.X11-unix/X{n}").exists():
-                break
-            if proc.poll() is not None:
-                pytest.fail(f"Xvfb :{n} exited with {proc.returncode}")
-            time.sleep(0.05)
-        else:
-            pytest.fail(f"Xvfb :{n} did not start")
-        yield f":{n}"
-    finally:
-        proc.terminate()
-        proc.wait(5)
+xvfb = pytest.fixture(start_xvfb)
 
 
 @pytest.mark.parametrize("layout", [None, "both"])

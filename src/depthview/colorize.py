@@ -70,9 +70,10 @@ def _check_format_and_range(
         DepthFormat.RAW_10BIT,
         DepthFormat.MM,
         DepthFormat.REGISTERED,
+        DepthFormat.TUM,
     ):
         raise ValueError(
-            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED), "
+            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED, TUM), "
             f"got {fmt.name}"
         )
     if palette == "glview":
@@ -137,23 +138,123 @@ def equalized_table(
     depth_format: DepthFormat,
     invalid_color: RGB,
 ) -> npt.NDArray[np.uint8]:
-    """(65536, 3) table spreading this frame's distances evenly over the palette.
+    """(65536, 3) table spreading this frame's distances over the palette.
 
-    Histogram equalisation, as RealSense's colouriser does when no range is set: the
-    colour of a value is its rank among the frame's valid pixels, nearest first.
+    Histogram equalisation, as RealSense's colouriser does when no range is set, made
+    readable: see ``Equalizer`` (here for this one frame, with no memory of others)."""
+    table = Equalizer(smoothing=1.0).rgb_table(depth, palette, depth_format, invalid_color)
+    return table.view(np.uint8)
+
+
+class Equalizer:
+    """Histogram equalisation a person can read, frame after frame.
+
+    The colour of a depth value is its rank among the valid pixels, nearest first, as in
+    plain equalisation, with two changes. The histogram is a running average over frames
+    (``smoothing`` is the weight of the newest), so a static scene keeps its colours while
+    something moves in front of it. And no depth value may take more than ``clip`` times
+    its even share of the palette (contrast-limited equalisation): a flat wall that fills
+    half the picture would otherwise spread over half the palette, and its sensor noise of a
+    raw step or two would flicker through many colours. What is clipped is spread evenly
+    over the range the scene occupies.
+
+    Pure: numpy only. One ``Equalizer`` follows one stream; ``reset`` forgets the past.
     """
-    hist = np.bincount(depth.ravel(), minlength=65536)
-    metres = metres_table(depth_format)
-    valid = np.isfinite(metres)
-    hist[~valid] = 0
+
+    def __init__(self, smoothing: float = 0.15, clip: float = 3.0) -> None:
+        if not 0.0 < smoothing <= 1.0:
+            raise ValueError(f"expected smoothing in (0, 1], got {smoothing}")
+        if not clip >= 1.0:
+            raise ValueError(f"expected clip >= 1, got {clip}")
+        self.smoothing = smoothing
+        self.clip = clip
+        self._format: DepthFormat | None = None
+        self._hist: npt.NDArray[np.float64] | None = None
+        #: Palette position (1 = near end, 0 = far end) of every value of the format.
+        self.positions: npt.NDArray[np.float64] = np.zeros(0)
+        self._tables: dict[tuple[object, ...], npt.NDArray[np.generic]] = {}
+
+    def reset(self) -> None:
+        """Forget the frames seen so far."""
+        self._hist = None
+
+    def update(self, depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> None:
+        """Take one more frame into the running histogram and recompute the positions."""
+        n = 65536 if depth_format.is_metric else depth_format.max_value + 1
+        if depth_format is not self._format:
+            self._format, self._hist = depth_format, None
+        hist = np.bincount(depth.ravel(), minlength=n)[:n].astype(np.float64)
+        hist[~np.isfinite(metres_table(depth_format)[:n])] = 0.0
+        if self._hist is None or self._hist.sum() <= 0:
+            self._hist = hist
+        else:
+            self._hist *= 1.0 - self.smoothing
+            self._hist += self.smoothing * hist
+        self.positions = _clipped_ranks(self._hist, self.clip)
+
+    def table(
+        self, palette: str, invalid_color: RGB, order: str | None = None
+    ) -> npt.NDArray[np.generic]:
+        """The lookup table for the current positions: (65536, 3) RGB, or packed uint32 in
+        byte ``order``. The table is kept and refilled in place, frame after frame."""
+        key = (palette, invalid_color, order, self._format)
+        table = self._tables.get(key)
+        if table is None:
+            if len(self._tables) > 8:
+                self._tables.clear()
+            rgb = np.empty((65536, 3), dtype=np.uint8)
+            rgb[:] = invalid_color
+            table = self._tables[key] = rgb if order is None else _pack(rgb, order)
+        n = len(self.positions)
+        idx = np.rint(self.positions * (SAMPLES - 1)).astype(np.intp)
+        colours = palette_samples(palette)[idx]
+        colours[~np.isfinite(metres_table(self._format or DepthFormat.RAW_11BIT)[:n])] = (
+            invalid_color
+        )
+        table[:n] = colours if order is None else _pack(colours, order)
+        return table
+
+    def rgb_table(
+        self,
+        depth: npt.NDArray[np.uint16],
+        palette: str,
+        depth_format: DepthFormat,
+        invalid_color: RGB,
+        order: str | None = None,
+    ) -> npt.NDArray[np.generic]:
+        """``update`` with this frame, then ``table``."""
+        self.update(depth, depth_format)
+        return self.table(palette, invalid_color, order)
+
+    def metres_at(self, position: float) -> float | None:
+        """The distance the palette's ``position`` (1 near .. 0 far) stands for now, or None
+        before any valid frame (for a colour bar's labels)."""
+        if self._format is None or self._hist is None or self._hist.sum() <= 0:
+            return None
+        valid = self._hist > 0
+        values = np.flatnonzero(valid)
+        ranks = self.positions[valid]  # falling with distance
+        i = int(np.argmin(np.abs(ranks - position)))
+        return float(metres_table(self._format)[values[i]])
+
+
+def _clipped_ranks(hist: npt.NDArray[np.float64], clip: float) -> npt.NDArray[np.float64]:
+    """Palette positions (1 near .. 0 far) of every value from a histogram of valid values:
+    each value's mid-rank, after limiting any value's share to ``clip`` times the even share
+    over the occupied range (0.1 % to 99.9 % of the pixels)."""
+    total = float(hist.sum())
+    if total <= 0:
+        return np.zeros(len(hist))
+    cdf = np.cumsum(hist)
+    lo = int(np.searchsorted(cdf, 0.001 * total))
+    hi = int(np.searchsorted(cdf, 0.999 * total))
+    span = max(1, hi - lo + 1)
+    limited = np.minimum(hist, clip * total / span)
+    limited[lo : hi + 1] += (total - float(limited.sum())) / span
+    cdf = np.cumsum(limited)
     # Raw disparity and millimetres both grow with distance, so value order is distance order.
-    cdf = np.cumsum(hist, dtype=np.float64)
-    total = cdf[-1] if cdf[-1] > 0 else 1.0
-    s = 1.0 - cdf / total
-    idx = np.rint(s * (SAMPLES - 1)).astype(np.intp)
-    table = palette_samples(palette)[idx]
-    table[~valid] = invalid_color
-    return table
+    positions: npt.NDArray[np.float64] = np.clip(1.0 - (cdf - 0.5 * limited) / cdf[-1], 0.0, 1.0)
+    return positions
 
 
 def _pack(table: npt.NDArray[np.uint8], order: str) -> npt.NDArray[np.uint32]:
@@ -238,7 +339,24 @@ def gather(
     idx = _index_buffer(depth.shape)
     np.copyto(idx, depth, casting="safe")
     # The table spans all 65536 values, so 'wrap' never wraps; it is numpy's fastest mode.
-    np.take(table, idx, axis=0, out=out, mode="wrap")
+    if out.flags.c_contiguous:
+        np.take(table, idx, axis=0, out=out, mode="wrap")
+    else:  # rows of a larger image (a window's panel): numpy's take wants it contiguous
+        np.copyto(out, np.take(table, idx, axis=0, mode="wrap"))
+
+
+def _check_packed_out(out: npt.NDArray[np.uint32] | None, shape: tuple[int, ...]) -> None:
+    """``out`` for packed pixels may also be a panel of a larger image (a window): each
+    row's pixels packed, rows apart, as a display surface's pixel array gives them."""
+    if out is None or out.flags.c_contiguous:
+        out_array(out, shape, np.uint32)
+        return
+    if out.shape != shape or out.dtype != np.uint32:
+        raise ValueError(
+            f"expected out of shape {shape} and dtype uint32, got {out.shape} {out.dtype}"
+        )
+    if out.strides[1] != 4 or out.strides[0] < 4 * shape[1]:
+        raise ValueError(f"expected out with packed rows, got strides {out.strides}")
 
 
 def _normalise(
@@ -276,6 +394,7 @@ def _depth_and_table(
     far: float | None,
     depth_format: DepthFormat | str | int,
     invalid_color: RGB,
+    equalizer: Equalizer | None = None,
 ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.generic]]:
     """The checked depth array and the table to gather from: packed uint32 when ``order``
     is given, else (65536, 3) RGB."""
@@ -288,8 +407,8 @@ def _depth_and_table(
         return depth_2d(depth), table
     arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
     if _is_equalized(name, near, far):
-        rgb = equalized_table(arr, name, fmt, color)
-        return arr, rgb if order is None else _pack(rgb, order)
+        eq = equalizer if equalizer is not None else Equalizer(smoothing=1.0)
+        return arr, eq.rgb_table(arr, name, fmt, color, None if order is None else order.upper())
     if order is None:
         table = rgb_table(name, fmt, near, far, color)
     else:
@@ -310,15 +429,19 @@ def colorize(
     depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
     invalid_color: RGB = (0, 0, 0),
     out: npt.NDArray[np.uint8] | None = None,
+    equalizer: Equalizer | None = None,
 ) -> npt.NDArray[np.uint8]:
     """Colour an (H, W) uint16 depth frame; returns (H, W, 3) uint8 RGB.
 
     ``glview`` reproduces libfreenect's demo exactly (raw formats only). Metric palettes
     (turbo, jet, viridis, grayscale, inverse_grayscale, hue) colour distance from ``near``
     (the palette's near end) to ``far`` metres; with neither given, the frame is
-    histogram-equalised. Pixels with no reading get ``invalid_color``.
+    histogram-equalised (``Equalizer``: pass one to keep colours steady over a stream of
+    frames). Pixels with no reading get ``invalid_color``.
     """
-    arr, table = _depth_and_table(depth, None, palette, near, far, depth_format, invalid_color)
+    arr, table = _depth_and_table(
+        depth, None, palette, near, far, depth_format, invalid_color, equalizer
+    )
     shape = (*arr.shape, 3)
     out_array(out, shape, np.uint8)
     if out is None:
@@ -337,14 +460,18 @@ def colorize_packed(
     depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
     invalid_color: RGB = (0, 0, 0),
     out: npt.NDArray[np.uint32] | None = None,
+    equalizer: Equalizer | None = None,
 ) -> npt.NDArray[np.uint32]:
     """Like ``colorize``, as (H, W) uint32 pixels whose bytes in memory follow ``order``.
+    ``out`` may be rows of a larger image (a window's panel), each row's pixels packed.
 
     ``order="BGRA"`` (the default) is what a little-endian 32-bit display surface with masks
     R=0xFF0000, G=0xFF00, B=0xFF holds; alpha (or the unused byte ``X``) is 255.
     """
-    arr, table = _depth_and_table(depth, order, palette, near, far, depth_format, invalid_color)
-    out_array(out, arr.shape, np.uint32)
+    arr, table = _depth_and_table(
+        depth, order, palette, near, far, depth_format, invalid_color, equalizer
+    )
+    _check_packed_out(out, arr.shape)
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint32)
     gather(table, arr, out)

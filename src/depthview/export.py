@@ -34,12 +34,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from .colorize import colorize
+from .colorize import Equalizer, colorize
 from .errors import ExportError
-from .frame import Frame
+from .frame import DepthFormat, Frame
 from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video_as_rgb
 from .palettes import PALETTES
+from .registration import Registration, register
 from .sources.base import Source, nearest
+from .sources.depth_png import save_depth as save_depth_png
 
 if TYPE_CHECKING:
     from .sinks import Sink
@@ -60,6 +62,12 @@ class Settings:
     far: float | None = None
     fps: float | None = None
     intrinsics: Intrinsics = KINECT_V1_DEPTH
+    #: With a registration (``--registered``): depth aligned to the colour image in png16 and
+    #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
+    registration: Registration | None = None
+    #: Histogram equalisation that follows the stream (metric palettes without a range), so
+    #: a video does not flicker; None equalises each frame on its own.
+    equalizer: Equalizer | None = None
 
 
 #: ``write(frames, target, settings) -> frames written``; ``target`` is a folder or a file.
@@ -111,7 +119,12 @@ def depth_image(frame: Frame, settings: Settings = Settings()) -> npt.NDArray[np
     a frame without video gets black where its video would be."""
     palette = resolve_palette(settings.palette, frame)
     rgb = colorize(
-        frame.depth, palette, near=settings.near, far=settings.far, depth_format=frame.depth_format
+        frame.depth,
+        palette,
+        near=settings.near,
+        far=settings.far,
+        depth_format=frame.depth_format,
+        equalizer=settings.equalizer,
     )
     if settings.layout == "depth":
         return rgb
@@ -169,13 +182,26 @@ def _write_pngs(frames: Iterable[Frame], folder: Path, settings: Settings) -> in
     return count
 
 
+def _registered(frame: Frame, registration: Registration) -> npt.NDArray[np.uint16]:
+    """The frame's depth in millimetres aligned to its colour image."""
+    if frame.depth_format is DepthFormat.REGISTERED:
+        return frame.depth
+    if frame.depth_format is not DepthFormat.RAW_11BIT:
+        raise ExportError(
+            f"--registered: expected raw 11-bit depth to align, got {frame.depth_format.name}"
+        )
+    return register(frame.depth, registration)
+
+
 def _write_png16(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
-    image = _require("PIL.Image", "png", "png16")
+    _require("PIL.Image", "png", "png16")
     count = 0
     for frame in frames:
-        depth = np.ascontiguousarray(frame.depth, dtype=np.uint16)
+        depth, fmt = frame.depth, frame.depth_format
+        if settings.registration is not None:
+            depth, fmt = _registered(frame, settings.registration), DepthFormat.REGISTERED
         with _atomic(folder / _frame_name(frame, "png")) as tmp:
-            image.fromarray(depth).save(tmp, format="PNG")
+            save_depth_png(tmp, depth, fmt)  # a PNG that says its units
         count += 1
     return count
 
@@ -183,11 +209,13 @@ def _write_png16(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
 def _cloud_bytes(frame: Frame, settings: Settings) -> bytes:
     video = frame.video
     usable = video is not None and video.shape[:2] == frame.depth.shape
+    reg = settings.registration
     cloud = point_cloud(
         frame.depth,
         depth_format=frame.depth_format,
-        intrinsics=settings.intrinsics,
+        intrinsics=None if reg is not None else settings.intrinsics,
         video=video if usable else None,
+        registration=reg,
     )
     return ply_bytes(cloud.points, cloud.colors)
 
@@ -264,6 +292,8 @@ def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
         "timestamp": np.array([f.timestamp for f in rows], dtype=np.float64),
         "device_timestamp": _stamps([f.device_timestamp for f in rows]),
     }
+    if settings.registration is not None:
+        arrays["registered"] = np.stack([_registered(f, settings.registration) for f in rows])
     if with_video:
         shape = with_video[0].video.shape  # type: ignore[union-attr]
         if all(f.video is not None and f.video.shape == shape for f in rows):
@@ -455,11 +485,15 @@ def export(
     frames: int | None = None,
     overwrite: bool = False,
     fps: float | None = None,
-    intrinsics: Intrinsics = KINECT_V1_DEPTH,
+    intrinsics: Intrinsics | None = None,
+    registered: bool = False,
     progress: bool = False,
 ) -> ExportSummary:
     """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
-    ``out``; the format follows ``out``'s name (see the module docstring)."""
+    ``out``; the format follows ``out``'s name (see the module docstring). ``registered``
+    aligns depth to the colour image (png16, npz) and colours point clouds from the colour
+    pixels they fall on (ply), with the source's registration or the default one. PLY
+    clouds use ``intrinsics``, else the source's own (``Source.intrinsics``)."""
     out = Path(out)
     fmt = choose_format(out, format)
     _one_of("--layout", layout, LAYOUTS)
@@ -480,6 +514,8 @@ def export(
         )
     if near is not None and far is not None and not near < far:
         raise ExportError(f"--near {near} must be less than --far {far}")
+    if registered and fmt.name not in ("png16", "ply", "npz"):
+        raise ExportError(f"--registered: applies to png16, ply and npz, not {fmt.name}")
     if not fmt.pictures and (
         layout != "depth" or palette is not None or near is not None or far is not None
     ):
@@ -499,7 +535,13 @@ def export(
         _require(*fmt.extra, fmt.name)
     _check_target(out, fmt, overwrite)
     rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
-    settings = Settings(layout, palette, near, far, rate, intrinsics)
+    if intrinsics is None:
+        intrinsics = source.intrinsics if isinstance(source, Source) else KINECT_V1_DEPTH
+    registration = None
+    if registered:
+        own = source.registration if isinstance(source, Source) else None
+        registration = own or Registration.default()
+    settings = Settings(layout, palette, near, far, rate, intrinsics, registration, Equalizer())
     from tqdm import tqdm
 
     made_folder = fmt.is_folder and not out.exists()

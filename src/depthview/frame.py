@@ -1,7 +1,8 @@
 """The ``Frame`` every source yields, the depth and video formats, and Kinect v1 constants.
 
 Values of the format enums are libfreenect's own (``freenect_depth_format``,
-``freenect_video_format``) so they pass straight through the C API.
+``freenect_video_format``) so they pass straight through the C API; ``DepthFormat.TUM`` is
+depthview's own (files only, numbered apart from libfreenect's).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class DepthFormat(enum.IntEnum):
     RAW_10BIT_PACKED = 3
     REGISTERED = 4
     MM = 5
+    #: Fifths of a millimetre (metres x 5000), as TUM RGB-D and ICL-NUIM store depth: kept
+    #: as stored so their 0.2 mm resolution survives. No device produces it.
+    TUM = 100
 
     @property
     def is_raw(self) -> bool:
@@ -45,8 +49,28 @@ class DepthFormat(enum.IntEnum):
 
     @property
     def is_metric(self) -> bool:
-        """Millimetres (``MM`` or ``REGISTERED``)."""
-        return self in (DepthFormat.MM, DepthFormat.REGISTERED)
+        """A fixed number of units per metre (``MM``, ``REGISTERED``, ``TUM``)."""
+        return self in (DepthFormat.MM, DepthFormat.REGISTERED, DepthFormat.TUM)
+
+    @property
+    def units_per_metre(self) -> float | None:
+        """How many units make a metre (1000 for millimetres), None for raw disparity."""
+        if self is DepthFormat.TUM:
+            return 5000.0
+        return 1000.0 if self.is_metric else None
+
+    @property
+    def unit_name(self) -> str:
+        """What a value counts, in words (for messages and ``depthview info``)."""
+        return {
+            DepthFormat.RAW_11BIT: "raw 11-bit disparity",
+            DepthFormat.RAW_10BIT: "raw 10-bit disparity",
+            DepthFormat.RAW_11BIT_PACKED: "packed raw 11-bit disparity",
+            DepthFormat.RAW_10BIT_PACKED: "packed raw 10-bit disparity",
+            DepthFormat.REGISTERED: "millimetres registered to the colour camera",
+            DepthFormat.MM: "millimetres",
+            DepthFormat.TUM: "fifths of a millimetre, metres x 5000",
+        }[self]
 
     @property
     def invalid_value(self) -> int:
@@ -82,6 +106,7 @@ class DepthFormat(enum.IntEnum):
             "raw_10bit": cls.RAW_10BIT,
             "mm": cls.MM,
             "registered": cls.REGISTERED,
+            "tum": cls.TUM,
         }
         if key in aliases:
             return aliases[key]
@@ -191,11 +216,13 @@ class Stamp:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One record as it arrived: a depth or video frame (an array) or a tilt state."""
+    """One record as it arrived: a depth or video frame (an array, in ``format``) or a tilt
+    state (``format`` None)."""
 
     stream: Stream
     stamp: Stamp
     data: npt.NDArray[np.uint16] | npt.NDArray[np.uint8] | TiltState
+    format: DepthFormat | VideoFormat | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +268,9 @@ class Frame:
         out = []
         if self.video is not None:
             stamp = self.video_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
-            out.append(Record(Stream.VIDEO, stamp, self.video))
+            out.append(Record(Stream.VIDEO, stamp, self.video, self.video_format))
         if self.accel is not None or self.tilt_deg is not None:
             stamp = self.accel_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
             out.append(Record(Stream.ACCEL, stamp, TiltState.from_mks(self.accel, self.tilt_deg)))
-        out.append(Record(Stream.DEPTH, self.depth_stamp, self.depth))
+        out.append(Record(Stream.DEPTH, self.depth_stamp, self.depth, self.depth_format))
         return tuple(out)

@@ -39,7 +39,17 @@ from .fakenect_format import (
     pack_tilt_state,
     parse_index_line,
 )
-from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, DepthFormat, Frame, Record, Stream, TiltState
+from .frame import (
+    DEPTH_HEIGHT,
+    DEPTH_WIDTH,
+    DepthFormat,
+    Frame,
+    Record,
+    Stream,
+    TiltState,
+    VideoFormat,
+)
+from .registration import Registration
 from .sources.base import Source
 
 Mode = Literal["new", "append", "overwrite"]
@@ -70,28 +80,33 @@ class RecordingSummary:
 
 
 def check_replayable(frame: Frame, depth_only: bool) -> None:
-    """Refuse frames fakenect cannot replay: it copies 640x480 raw 11-bit depth and RGB."""
-    if frame.depth_format is not DepthFormat.RAW_11BIT:
-        raise RecordingError(
-            f"fakenect recordings hold raw 11-bit depth (libfreenect converts to mm on replay): "
-            f"expected RAW_11BIT frames, got {frame.depth_format.name}; switch the source to "
-            "11-bit depth"
-        )
+    """Refuse records fakenect cannot replay: it copies 640x480 raw 11-bit depth and RGB."""
+    shape: tuple[int, ...]
+    fmt: DepthFormat | VideoFormat
     for record in frame.own_records():
-        data = record.data
-        shape: tuple[int, ...]
         if record.stream is Stream.DEPTH:
-            shape, what = (DEPTH_HEIGHT, DEPTH_WIDTH), "depth"
+            shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH), DepthFormat.RAW_11BIT, "depth"
         elif record.stream is Stream.VIDEO and not depth_only:
-            shape, what = (DEPTH_HEIGHT, DEPTH_WIDTH, 3), "RGB video"
+            shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH, 3), VideoFormat.RGB, "video"
         else:
             continue
-        assert isinstance(data, np.ndarray)
-        if data.shape != shape or data.dtype != (np.uint16 if what == "depth" else np.uint8):
-            hint = "" if what == "depth" else " (IR or high resolution); use --depth-only"
+        hint = (
+            "switch the source to 11-bit depth (libfreenect converts to mm on replay)"
+            if what == "depth"
+            else "use --depth-only to record depth alone"
+        )
+        if record.format is not None and record.format is not fmt:
             raise RecordingError(
-                f"fakenect replays 640x480 frames: expected {what} of shape {shape}, got "
-                f"{data.shape} {data.dtype}{hint}"
+                f"fakenect recordings hold raw 11-bit depth and RGB video: expected {what} in "
+                f"{fmt.name}, got {record.format.name}; {hint}"
+            )
+        data = record.data
+        assert isinstance(data, np.ndarray)
+        dtype = np.uint16 if what == "depth" else np.uint8
+        if data.shape != shape or data.dtype != dtype:
+            raise RecordingError(
+                f"fakenect replays 640x480 frames: expected {what} of shape {shape} "
+                f"{np.dtype(dtype)}, got {data.shape} {data.dtype}; {hint}"
             )
 
 
@@ -129,6 +144,7 @@ class RecordingWriter:
         queue_size: int = 32,
         on_full: Literal["drop", "block"] = "drop",
         fsync: bool = False,
+        registration: Registration | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
@@ -146,6 +162,8 @@ class RecordingWriter:
         self._error: RecordingError | None = None
         self._closed = False
         self._index_fd = self._prepare(mode)
+        if registration is not None:
+            self._write_device_json(registration)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, queue_size))
         self._thread = threading.Thread(target=self._run, name="depthview-recorder", daemon=True)
         self._thread.start()
@@ -195,6 +213,14 @@ class RecordingWriter:
                 stream = Stream(entry.kind)
                 self._last_times[stream] = max(self._last_times.get(stream, 0.0), entry.unix_time)
 
+    def _write_device_json(self, registration: Registration) -> None:
+        """The device's registration as libfreenect's recorder saves it, so libfreenect's
+        fakenect (>= 0.6) and depthview replay registered and millimetre depth from it."""
+        target = self.path / DEVICE_JSON
+        if target.exists():  # appending: the recording's own stays
+            return
+        self.bytes += self._write_file(DEVICE_JSON, [registration.to_json().encode("ascii")])
+
     # -- writing ------------------------------------------------------------------------
     def write(self, frame: Frame) -> bool:
         """Queue a frame; False when it was dropped (queue full). Raises the writer's
@@ -241,6 +267,7 @@ class RecordingWriter:
 
     def _write_frame(self, frame: Frame) -> None:
         lines = []
+        depth_records = 0
         for record in frame.own_records():
             if record.stream is Stream.VIDEO and self.depth_only:
                 continue
@@ -251,8 +278,10 @@ class RecordingWriter:
             name = entry_name(record.stream.value, t, ts & 0xFFFFFFFF)
             self.bytes += self._write_file(name, _file_chunks(record))
             lines.append(name + "\n")
+            depth_records += record.stream is Stream.DEPTH
         self._append_index("".join(lines).encode("ascii"))
-        self.frames += 1
+        # Depth frames written: a live frame also carries those the reader had no time for.
+        self.frames += depth_records
 
     def _write_file(self, name: str, chunks: list[bytes | memoryview]) -> int:
         target = self.path / name
@@ -352,21 +381,32 @@ def record(
     mode: Mode = "new",
     stop: threading.Event | None = None,
     fsync: bool = False,
+    registration: Registration | None = None,
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
     Ends after ``frames`` frames, ``seconds`` of wall time, at the end of the source, when
-    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid.
+    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
+    registration (``registration``, else the source's own) is saved as ``device.json``.
     Raises ``RecordingError`` when the folder cannot be written (the frames indexed before
-    the failure stay replayable).
+    the failure stay replayable); a source that fails (a Kinect unplugged) has every frame
+    it delivered written first, then its ``SourceError`` is raised saying what was kept.
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
     if seconds is not None and not seconds >= 0:
         raise RecordingError(f"expected seconds >= 0, got {seconds}")
-    live = isinstance(source_or_frames, Source) and not source_or_frames.seekable
+    live = False
+    if isinstance(source_or_frames, Source):
+        live = not source_or_frames.seekable
+        registration = registration or source_or_frames.registration
     writer = RecordingWriter(
-        out, mode=mode, depth_only=depth_only, on_full="drop" if live else "block", fsync=fsync
+        out,
+        mode=mode,
+        depth_only=depth_only,
+        on_full="drop" if live else "block",
+        fsync=fsync,
+        registration=registration,
     )
     start = time.monotonic()
     try:
@@ -384,6 +424,9 @@ def record(
         with contextlib.suppress(RecordingError):
             writer.close()
         raise
+    except SourceError as exc:
+        kept = writer.close()  # every frame received is written before the error is told
+        raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     return writer.close()
 
 

@@ -256,8 +256,10 @@ class Registration:
 
     def to_json(self) -> str:
         """device.json text in libfreenect's layout, which fakenect (libfreenect >= 0.6) reads
-        back to replay registered and millimetre depth."""
-        return json.dumps(self.as_dict(), indent=4) + "\n"
+        back to replay registered and millimetre depth; written as its recorder writes it
+        (whole numbers without a decimal point, no newline at the end), so a recording's
+        device.json read and written again is the same file."""
+        return json.dumps(_whole_numbers_as_ints(self.as_dict()), indent=4)
 
     @classmethod
     def default(cls) -> Registration:
@@ -276,6 +278,14 @@ class Registration:
         zp = self.zero_plane_info
         focal = zp.reference_distance / (2.0 * zp.reference_pixel_size)
         return Intrinsics(fx=focal, fy=focal, cx=WIDTH / 2, cy=HEIGHT / 2)
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_ints(v) for k, v in value.items()}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @cache

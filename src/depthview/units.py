@@ -2,8 +2,8 @@
 
 Raw 11-bit disparity converts with the widely used fit ``1 / (raw * -0.0030711016 +
 3.3309495161)`` metres (valid for raw < 2047, and only where the denominator is positive,
-i.e. raw < 1084); 10-bit raw is 11-bit shifted right by one; millimetre formats divide by
-1000. No reading (2047, 1023, 0) becomes NaN.
+i.e. raw < 1084); 10-bit raw is 11-bit shifted right by one; metric formats divide by their
+units per metre (1000 for millimetres, 5000 for TUM). No reading (2047, 1023, 0) becomes NaN.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def metres_table(depth_format: DepthFormat) -> npt.NDArray[np.float32]:
     """Metres for every possible uint16 value of ``depth_format`` (65536 float32, NaN where no
     reading). Computed once per format and shared; treat it as read-only."""
     values = np.arange(65536, dtype=np.float64)
-    if depth_format.is_metric:
-        table = values / 1000.0
+    per_metre = depth_format.units_per_metre
+    if per_metre is not None:
+        table = values / per_metre
     else:
         raw11 = values * 2 if depth_format is DepthFormat.RAW_10BIT else values
         denom = raw11 * RAW_TO_M_A + RAW_TO_M_B
@@ -65,8 +66,9 @@ def from_metres(
     fmt = DepthFormat.parse(depth_format)
     m = np.asarray(metres, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if fmt.is_metric:
-            value = np.rint(m * 1000.0)
+        per_metre = fmt.units_per_metre
+        if per_metre is not None:
+            value = np.rint(m * per_metre)
             ok = np.isfinite(value) & (value >= 1) & (value <= 65535)
         else:
             raw11 = (1.0 / m - RAW_TO_M_B) / RAW_TO_M_A

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
-from ..sources import open as open_source
 from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
 from ._types import positive_float, positive_int
 
 
@@ -50,14 +50,21 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--fps", type=positive_float, default=None, help="MP4 frame rate (default: the source's)"
     )
+    p.add_argument(
+        "--registered",
+        action="store_true",
+        help="png16, npz: depth aligned to the colour image (mm); ply: each point coloured from "
+        "the colour pixel it falls on; with the source's registration, else the default one",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_source_args(p)
 
 
 def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
-    with open_source(args.source, realtime=False) as source:
+    with open_with_args(args.source, args, realtime=False) as source:
         summary = export(
             source,
             args.out,
@@ -72,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             frames=args.frames,
             overwrite=args.overwrite,
             fps=args.fps,
+            registered=args.registered,
             progress=not args.quiet,
         )
     sys.stderr.write(f"depthview: {summary}\n")

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import DepthviewError, SourceError
 from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
 
 
 def add_parser(sub: Any) -> None:
@@ -18,6 +19,7 @@ def add_parser(sub: Any) -> None:
         "source", nargs="?", default=None, help=f"{SOURCE_HELP} (default: list the Kinects)"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_source_args(p)
 
 
 def _kinects() -> dict[str, Any]:
@@ -32,22 +34,29 @@ def _kinects() -> dict[str, Any]:
     return {"library": found["library"], "count": found["count"], "devices": devices}
 
 
-def _source(uri: str) -> dict[str, Any]:
+def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
     """What any source holds: its kind, length, formats, and the first frame's shape; for a
     recording also its timing and what is broken in it."""
-    from .. import open as dv_open
     from ..fakenect_format import KIND_ACCEL, KIND_VIDEO
     from ..sources.fakenect import RecordingSource
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        src = dv_open(uri, realtime=False)
+        src = open_with_args(uri, args, realtime=False)
         with src:
+            k = src.intrinsics
             info: dict[str, Any] = {
                 "source": src.name,
                 "kind": type(src).__name__,
+                "units": src.units_note,
+                "intrinsics": f"fx={k.fx:g} fy={k.fy:g} cx={k.cx:g} cy={k.cy:g}",
                 "frames": src.length if src.length is not None else "endless",
                 "video_formats": [f.name for f in src.video_formats],
+                "registration": (
+                    "the source's own (device.json or the device)"
+                    if src.registration is not None
+                    else "none of its own: aligned depth uses Registration.default()"
+                ),
             }
             if isinstance(src, RecordingSource):
                 ix = src.index
@@ -89,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.source.startswith("kinect"):
         info = _kinects()
     else:
-        info = _source(args.source)
+        info = _source(args.source, args)
     if args.json:
         print(json.dumps(info))
         return 0

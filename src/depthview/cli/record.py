@@ -10,8 +10,8 @@ from types import FrameType
 from typing import Any
 
 from ..recording import Mode, record
-from ..sources import open as open_source
 from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
 from ._types import positive_float, positive_int
 
 
@@ -23,6 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seconds", type=positive_float, default=None, help="stop after S seconds")
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
+    add_source_args(p)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--append", action="store_true", help="add to an existing recording")
     group.add_argument("--overwrite", action="store_true", help="replace an existing recording")
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     realtime = args.source.partition(":")[0] == "demo"
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with open_source(args.source, realtime=realtime) as source:
+        with open_with_args(args.source, args, realtime=realtime) as source:
             summary = record(
                 source,
                 args.out,

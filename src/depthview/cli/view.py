@@ -11,8 +11,10 @@ from typing import Any
 
 from ..errors import DepthviewError, SourceError
 from ..palettes import PALETTES
-from ..sources import open as open_source
 from ..sources.base import Source
+from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
+from ._types import positive_int
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -35,38 +37,57 @@ def _metres(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
+def _orbit(text: str) -> tuple[float, float]:
     try:
-        value = int(text)
+        yaw, pitch = (float(v) for v in text.split(","))
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"expected YAW,PITCH in degrees such as 30,-15, got {text!r}"
+        ) from None
+    if not -89 <= pitch <= 89:
+        raise argparse.ArgumentTypeError(f"expected a pitch within -89..89 degrees, got {pitch:g}")
+    return (yaw, pitch)
 
 
 def add_parser(sub: Any) -> None:
+    from ..viewer.layout import Layout
+
     p = sub.add_parser("view", help="open the viewer window (the default command)")
     p.add_argument(
         "source",
         nargs="?",
         default=None,
-        help="demo, kinect, kinect:N or a recording folder (default: first Kinect, else the demo)",
+        help=f"{SOURCE_HELP} (default: the first Kinect, else the demo)",
     )
-    p.add_argument("--palette", default="glview", choices=PALETTES)
+    p.add_argument(
+        "--palette",
+        default="glview",
+        choices=PALETTES,
+        help="depth colours (default: glview, libfreenect's own)",
+    )
     p.add_argument("--near", type=_metres, default=None, help="near end of the range, metres")
     p.add_argument("--far", type=_metres, default=None, help="far end of the range, metres")
     p.add_argument(
         "--layout",
         default=None,
-        choices=("both", "depth", "video", "overlay"),
-        help="panels to show (default: both, or depth alone when the source has no video)",
+        choices=[m.value for m in Layout],
+        help="panels to show: both, depth, video, overlay, 3d (the point cloud) or 3d-video "
+        "(default: both, or depth alone when the source has no video)",
     )
-    p.add_argument("--size", type=_size, default=None, help="window size WxH")
-    p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--mirror", action="store_true")
-    p.add_argument("--no-hud", dest="hud", action="store_false")
-    p.add_argument("--frames", type=_positive, default=None, help="quit after N displayed frames")
+    p.add_argument(
+        "--orbit",
+        type=_orbit,
+        default=(0.0, 0.0),
+        metavar="YAW,PITCH",
+        help="start the 3D view turned by these degrees (default: 0,0, the Kinect's view)",
+    )
+    p.add_argument("--size", type=_size, default=None, help="window size WxH, e.g. 1280x480")
+    p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
+    p.add_argument("--mirror", action="store_true", help="mirror depth and video left to right")
+    p.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD off")
+    p.add_argument(
+        "--frames", type=positive_int, default=None, help="quit after N displayed frames"
+    )
     p.add_argument(
         "--stats", action="store_true", help="print one JSON line of timing figures last"
     )
@@ -92,34 +113,39 @@ def add_parser(sub: Any) -> None:
         "--snapshot-dir",
         type=Path,
         default=Path.cwd(),
-        help="where p (snapshot) and R (record) write",
+        help="where p (snapshot) and R (record) write (default: the current folder)",
     )
+    add_source_args(p)
 
 
-def _open(name: str | None, fps: float | None, loop: bool) -> Source:
+def _open(args: argparse.Namespace) -> Source:
     """The named source with the options that suit its kind; unnamed: a Kinect, else the demo."""
+    name, fps = args.source, args.fps
     demo_options: dict[str, Any] = {} if fps is None else {"fps": fps}
     if name is None:
         try:
-            return open_source("kinect")
+            return open_with_args("kinect", args)
         except SourceError as exc:
             sys.stderr.write(f"depthview: no Kinect ({exc}); showing the demo\n")
-            return open_source("demo", **demo_options)
+            return open_with_args("demo", args, **demo_options)
     kind = name.partition(":")[0]
     if kind == "demo":
-        return open_source(name, **demo_options)
+        return open_with_args(name, args, **demo_options)
     if kind == "kinect":
-        return open_source(name)
+        return open_with_args(name, args)
     # A recording or frame files: loop like libfreenect's fakenect, paced unless --fps 0.
-    return open_source(name, loop=loop, realtime=fps != 0)
+    return open_with_args(name, args, loop=args.loop, realtime=fps != 0)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..viewer import Layout, ViewerOptions, run_viewer
+    from ..viewer import Layout, ViewerFailed, ViewerOptions, run_viewer
+    from ..viewer.app import check_writable
 
     if args.near is not None and args.far is not None and not args.near < args.far:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
-    source = _open(args.source, args.fps, args.loop)
+    if args.screenshot is not None:
+        check_writable(args.screenshot, "--screenshot")
+    source = _open(args)
     palette = args.palette
     options = ViewerOptions(
         palette=palette,
@@ -134,13 +160,17 @@ def run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         snapshot_dir=args.snapshot_dir,
         title=f"depthview - {source.name}",
+        orbit=args.orbit,
     )
+    status = 0
     try:
         stats = run_viewer(source, options)
+    except ViewerFailed as exc:  # already shown in the window and on stderr
+        stats, status = exc.stats, 2
     finally:
         source.close()
-    if args.screenshot is not None:
+    if args.screenshot is not None and status == 0:
         print(f"screenshot: {args.screenshot}", flush=True)
     if args.stats:
         print(json.dumps(stats), flush=True)
-    return 0
+    return status

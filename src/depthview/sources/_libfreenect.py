@@ -159,6 +159,11 @@ class Timeval(ctypes.Structure):
 
 #: ``void (*)(freenect_device *dev, void *data, uint32_t timestamp)``, depth and video alike.
 FrameCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32)
+#: ``void (*)(freenect_context *ctx, freenect_loglevel level, const char *msg)``.
+LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+#: ``freenect_loglevel``: fatal only, and errors too.
+LOG_FATAL = 0
+LOG_ERROR = 1
 
 _vp = ctypes.c_void_p
 _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
@@ -193,6 +198,7 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "freenect_set_tilt_degs": (ctypes.c_int, [_vp, ctypes.c_double]),
     "freenect_set_led": (ctypes.c_int, [_vp, ctypes.c_int]),
     "freenect_set_log_level": (None, [_vp, ctypes.c_int]),
+    "freenect_set_log_callback": (None, [_vp, LogCallback]),
     # Not in every build (fakenect lacks these):
     "freenect_set_flag": (ctypes.c_int, [_vp, ctypes.c_int, ctypes.c_int]),
     "freenect_set_ir_brightness": (ctypes.c_int, [_vp, ctypes.c_uint16]),

@@ -16,6 +16,9 @@ keeps this contract, and the tests check each one against it:
   ``UnsupportedControl``.
 - ``video_formats`` lists the video formats ``set_video_format`` accepts (empty when the
   source has no video); ``has_video`` says whether frames carry video (None: not known yet).
+- ``intrinsics`` are the depth camera's pinhole intrinsics (what point clouds use) and
+  ``units_note`` says in one line what the depth values count and where the intrinsics
+  come from, and why (``depthview info`` shows it, so a wrong guess can be seen).
 - Controls a source cannot perform (tilt, LED, flags, ...) raise ``UnsupportedControl``,
   never pass silently.
 """
@@ -31,6 +34,8 @@ from typing import Any
 
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
+from ..geometry import KINECT_V1_DEPTH, Intrinsics
+from ..registration import Registration
 
 #: Camera flags a live Kinect may support (libfreenect's ``freenect_flag`` names, lower case).
 CAMERA_FLAGS = (
@@ -99,6 +104,14 @@ class Source(abc.ABC):
     has_video: bool | None = None
     #: Video formats ``set_video_format`` accepts; empty when there is no video to switch.
     video_formats: tuple[VideoFormat, ...] = ()
+    #: The depth camera's pinhole intrinsics, what point clouds of its frames use.
+    intrinsics: Intrinsics = KINECT_V1_DEPTH
+    #: One line: what the depth values count and where the intrinsics come from, and why.
+    units_note: str = ""
+    #: The device's own registration parameters (a live Kinect's, a recording's
+    #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
+    #: ``Registration.default()``.
+    registration: Registration | None = None
 
     @abc.abstractmethod
     def read(self) -> Frame:
@@ -117,6 +130,13 @@ class Source(abc.ABC):
 
     def __enter__(self) -> Source:
         return self
+
+    def set_intrinsics(self, intrinsics: Intrinsics, why: str) -> None:
+        """Use ``intrinsics`` from now on; ``why`` (e.g. "--intrinsics") goes into the note."""
+        self.intrinsics = intrinsics
+        units = self.units_note.partition("; intrinsics: ")[0]
+        k = intrinsics
+        self.units_note = f"{units}; intrinsics: {k.fx:g},{k.fy:g},{k.cx:g},{k.cy:g} ({why})"
 
     def __exit__(
         self,

@@ -51,6 +51,10 @@ class DemoSource(Source):
             )
         self.video_format = VideoFormat.RGB
         self.has_video = True
+        self.units_note = (
+            f"{self.depth_format.unit_name} (the demo renders a Kinect v1); "
+            "intrinsics: Kinect v1 defaults (the demo renders with them)"
+        )
         self.name = "demo" if seed == 0 else f"demo:{seed}"
         self._scene = DemoScene(seed=seed, fps=self.fps)
         self._index = 0
@@ -90,9 +94,9 @@ class DemoSource(Source):
             video_stamp=stamp,
             accel_stamp=stamp,
             records=(
-                Record(Stream.VIDEO, stamp, video),
+                Record(Stream.VIDEO, stamp, video, self.video_format),
                 Record(Stream.ACCEL, stamp, TiltState.from_mks(accel, 0.0)),
-                Record(Stream.DEPTH, stamp, depth),
+                Record(Stream.DEPTH, stamp, depth, self.depth_format),
             ),
         )
 

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
 from ..fakenect_format import (
+    DEVICE_JSON,
     EXTENSIONS,
     INDEX_NAME,
     KIND_ACCEL,
@@ -33,11 +34,16 @@ from ..fakenect_format import (
     parse_tilt_state,
 )
 from ..frame import DEPTH_FPS, DepthFormat, Frame, Record, Stamp, Stream, TiltState, VideoFormat
+from ..registration import Registration, register, to_mm
 from .base import Pacer, Source, check_options
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
 OPTIONS = ("realtime", "loop", "strict", "depth_format")
+#: Formats a recording's files hold (fakenect records raw 11-bit; 10-bit read as such) ...
+RECORDED_FORMATS = (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT)
+#: ... and formats made from raw 11-bit on replay, as libfreenect's fakenect does.
+CONVERTED_FORMATS = (DepthFormat.MM, DepthFormat.REGISTERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +219,31 @@ class RecordingSource(Source):
             self.depth_format = DepthFormat.parse(depth_format)
         except ValueError as exc:
             raise SourceError(f"depth_format: {exc}") from None
+        if self.depth_format not in RECORDED_FORMATS + CONVERTED_FORMATS:
+            raise SourceError(
+                f"depth_format: expected one of 11bit, 10bit, mm, registered, got "
+                f"{self.depth_format.name}"
+            )
         self.index = RecordingIndex(folder, strict=strict)
+        self.registration = read_registration(folder)
+        self._convert = self.depth_format in CONVERTED_FORMATS
+        if self._convert and self.registration is None:
+            warnings.warn(
+                f"{folder}: no {DEVICE_JSON}: {self.depth_format.name} depth uses the "
+                "default registration (another Kinect's factory values)",
+                stacklevel=3,
+            )
+        #: The stored frames' format: what the files hold (raw) and the records carry.
+        self.stored_format = DepthFormat.RAW_11BIT if self._convert else self.depth_format
+        converted = f", converted with {DEVICE_JSON}" if self._convert and self.registration else ""
+        intrinsics = "Kinect v1 defaults (the recording has no calibration)"
+        if self.registration is not None:
+            self.intrinsics = self.registration.depth_intrinsics()
+            intrinsics = f"from {DEVICE_JSON}'s reference distance and pixel size"
+        self.units_note = (
+            f"{self.depth_format.unit_name} (a libfreenect recording: {INDEX_NAME}{converted}); "
+            f"intrinsics: {intrinsics}"
+        )
         self.has_video = any(item.video >= 0 for item in self.index.frames)
         self.video_formats = (VideoFormat.RGB,) if self.has_video else ()
         self._files = FileReader(folder)
@@ -318,10 +348,10 @@ class RecordingSource(Source):
         entry = ix.entries[item.depth]
         where = ix.where(item.depth)
         depth = self._files.read_pnm(entry.name, where, "P5", np.uint16, 1)
-        limit = self.depth_format.max_value
+        limit = self.stored_format.max_value
         if limit < 65535 and int(depth.max(initial=0)) > limit:
             raise SourceError(
-                f"{where}: expected {self.depth_format.name} values 0..{limit}, "
+                f"{where}: expected {self.stored_format.name} values 0..{limit}, "
                 f"got {int(depth.max())}"
             )
         memo: dict[int, Any] = {item.depth: depth}
@@ -331,9 +361,16 @@ class RecordingSource(Source):
             if payload is not None:
                 kind = ix.entries[e].kind
                 stream = Stream.DEPTH if kind == KIND_DEPTH else Stream(kind)
-                records.append(Record(stream, self._stamp(e), payload))
+                fmt: DepthFormat | VideoFormat | None = None
+                if stream is not Stream.ACCEL:
+                    fmt = self.stored_format if stream is Stream.DEPTH else VideoFormat.RGB
+                records.append(Record(stream, self._stamp(e), payload, fmt))
         video = None if item.video < 0 else self._optional(item.video, memo)
         state = None if item.accel < 0 else self._optional(item.accel, memo)
+        if self._convert:  # as libfreenect's fakenect replays DEPTH_MM / DEPTH_REGISTERED
+            reg = self.registration
+            mm = register(depth, reg) if self.depth_format is DepthFormat.REGISTERED else None
+            depth = mm if mm is not None else to_mm(depth, reg)
         return Frame(
             depth=depth,
             video=video,
@@ -349,6 +386,18 @@ class RecordingSource(Source):
             records=tuple(records),
             meta={"file": entry.name, "line": ix.lines[item.depth]},
         )
+
+
+def read_registration(folder: Path) -> Registration | None:
+    """The recording's ``device.json`` (libfreenect >= 0.6 writes it), or None without one;
+    ``SourceError`` naming the file and key when it is broken."""
+    path = folder / DEVICE_JSON
+    if not path.exists():
+        return None
+    real = os.path.realpath(path)
+    if os.path.dirname(real) != os.path.realpath(folder):
+        raise SourceError(f"{path}: expected a file inside the recording, got a link to {real}")
+    return Registration.from_json(path)
 
 
 def find_folder(uri: str) -> Path | None:

@@ -1,10 +1,24 @@
-"""Depth frames from plain files: a folder of TUM RGB-D style 16-bit depth PNGs (metres =
-value / 5000, 0 = no reading; converted to millimetres), a ``.npy`` (H,W) or (N,H,W) uint16
-array, or a ``.npz`` with ``depth`` and optional ``video``. Kinds are told by content
-(magic bytes), not by name alone."""
+"""Depth frames from plain files, with the units decided from evidence and said in
+``units_note``:
+
+- a folder of 16-bit depth PNGs in any layout ``file_layouts`` knows (TUM RGB-D, ICL-NUIM,
+  Redwood, Open3D's samples, 7-Scenes, SUN3D, depthview's own ``export --format png16``),
+  colour images paired;
+- one depth PNG; one fakenect ``d-*.pgm`` or NYU Depth v2 raw PGM (little-endian 11-bit);
+- a ``.npy`` (H,W) or (N,H,W) integer array; a ``.npz`` with ``depth`` (or ``arr_0``, saved
+  positionally) and colour named ``video``, ``rgb``, ``color``, ``colour``, ``image`` (or
+  ``arr_1``).
+
+Units, first that applies: the user's ``depth_format=`` or ``depth_scale=`` (units per
+metre); depthview's own marker (a PNG text chunk, a ``.npz``'s ``depth_format``); the
+layout's evidence; else millimetres for PNGs and raw 11-bit disparity for PGMs and arrays
+whose values fit it (as libfreenect gives them). Kinds are told by content (magic bytes).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,52 +26,50 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
+from ..fakenect_format import MAX_HEADER, parse_pnm_header
 from ..frame import DepthFormat, Frame, Stamp, VideoFormat
+from ..geometry import KINECT_V1_DEPTH, Intrinsics
+from . import depth_png, numpy_files
 from .base import Pacer, Source, check_options
+from .depth_units import DepthUnits, from_options
+from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK\x03\x04"
-TUM_SCALE = 5000.0  # TUM depth PNG units per metre
-OPTIONS = ("realtime", "loop", "depth_format", "fps")
+OPTIONS = ("realtime", "loop", "depth_format", "depth_scale", "fps")
+PGM_MAGIC = b"P5"
+DEPTH_KEYS = ("depth", "arr_0")
+COLOUR_KEYS = ("video", "rgb", "color", "colour", "image")
+#: Nonzero pixels all multiples of 8 in a frame this full: SUN3D's rotated millimetres.
+SUN3D_MIN_PIXELS = 64
 
-
-def _magic(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(8)
-    except OSError:
-        return b""
-
-
-def _pil() -> Any:
-    try:
-        from PIL import Image
-    except ImportError:
-        raise SourceError("reading PNG frames needs Pillow: pip install 'depthview[png]'") from None
-    return Image
+Loader = Callable[[int], tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]]
 
 
 class ArraySource(Source):
-    """Frames held as a (N,H,W) depth stack with optional per-frame video, seekable."""
+    """Frames from a loader by index (files read lazily, or arrays in memory), seekable."""
 
     def __init__(
         self,
         name: str,
-        depth_files: list[Path] | npt.NDArray[np.uint16],
-        video_files: list[Path | None] | npt.NDArray[np.uint8] | None,
-        depth_format: DepthFormat,
+        length: int,
+        load: Loader,
+        units: DepthUnits,
         *,
+        has_video: bool,
+        intrinsics: Intrinsics,
+        units_note: str,
         loop: bool = False,
         realtime: bool = False,
         fps: float = 30.0,
     ) -> None:
         self.name = name
-        self._depth = depth_files
-        self._video = video_files
-        self.has_video = video_files is not None and any(v is not None for v in video_files)
-        self.video_formats = (VideoFormat.RGB,) if self.has_video else ()
-        self.depth_format = depth_format
+        self._length = length
+        self._load = load
+        self.units = units
+        self.depth_format = units.format
+        self.has_video = has_video
+        self.video_formats = (VideoFormat.RGB,) if has_video else ()
+        self.intrinsics = intrinsics
+        self.units_note = units_note
         self.loop = loop
         self.fps = fps
         self._pacer = Pacer() if realtime and fps else None
@@ -70,7 +82,7 @@ class ArraySource(Source):
 
     @property
     def length(self) -> int:
-        return len(self._depth)
+        return self._length
 
     def seek(self, index: int) -> None:
         self._position = self._seek_index(index)
@@ -91,7 +103,7 @@ class ArraySource(Source):
     def read(self) -> Frame:
         if self._closed:
             raise SourceError(f"{self.name}: read after close")
-        if self._position >= len(self):
+        if self._position >= self._length:
             if not self.loop:
                 raise StopIteration
             self._position = 0
@@ -113,111 +125,242 @@ class ArraySource(Source):
             video_stamp=None if video is None else Stamp(i, t),
         )
 
-    def _load(self, i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
-        if isinstance(self._depth, np.ndarray):
-            depth = np.array(self._depth[i], dtype=np.uint16)
-            video = None
-            if isinstance(self._video, np.ndarray):
-                video = np.array(self._video[i], dtype=np.uint8)
-            return depth, video
-        return _read_tum_depth(self._depth[i]), self._read_video(i)
 
-    def _read_video(self, i: int) -> npt.NDArray[np.uint8] | None:
-        if not isinstance(self._video, list) or self._video[i] is None:
-            return None
-        path = self._video[i]
-        assert path is not None
-        image = _pil()
-        try:
-            with image.open(path) as im:
-                return np.asarray(im.convert("RGB"), dtype=np.uint8)
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"{path}: expected an RGB image, got {exc}") from None
+# -- units -------------------------------------------------------------------------------
+def _intrinsics(evidence: Evidence) -> tuple[Intrinsics, str]:
+    if evidence.intrinsics is not None:
+        return evidence.intrinsics, evidence.intrinsics_note
+    return KINECT_V1_DEPTH, "Kinect v1 defaults (no calibration found beside the files)"
 
 
-def _read_tum_depth(path: Path) -> npt.NDArray[np.uint16]:
-    """A TUM depth PNG (value/5000 metres) as millimetres, 0 = no reading."""
-    image = _pil()
-    try:
-        with image.open(path) as im:
-            arr = np.asarray(im)
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"{path}: expected a 16-bit depth PNG, got {exc}") from None
-    if arr.ndim != 2 or arr.dtype.kind not in "iu" or arr.dtype.itemsize < 2:
+def _note(units: DepthUnits, layout: str, intrinsics_note: str) -> str:
+    """``units_note``: units and why; the layout; intrinsics and why."""
+    return f"{units.note}; {layout}; intrinsics: {intrinsics_note}"
+
+
+def _png_units(user: DepthUnits | None, first: Path, evidence: Evidence) -> tuple[DepthUnits, bool]:
+    """The units of a PNG source and whether they are only the default (no evidence)."""
+    if user is not None:
+        return user, False
+    marked = depth_png.marker_format(depth_png.read_header(first), str(first))
+    if marked is not None:
+        return DepthUnits.of(marked, f"depthview's marker in {first.name}"), False
+    if evidence.units is not None:
+        return evidence.units, False
+    return (
+        DepthUnits.of(
+            DepthFormat.MM, "no evidence of units: the default; say depth_format= or depth_scale="
+        ),
+        True,
+    )
+
+
+def _refuse_sun3d_guess(stored: npt.NDArray[np.uint16], where: str) -> None:
+    """Defaulted millimetres that are all multiples of 8 are SUN3D's rotated ones: refuse."""
+    nonzero = stored[stored != 0]
+    if nonzero.size >= SUN3D_MIN_PIXELS and not (nonzero & 7).any():
         raise SourceError(
-            f"{path}: expected a 16-bit single-channel depth PNG, got {arr.dtype} {arr.shape}"
+            f"{where}: expected millimetres, got values that are all multiples of 8, as SUN3D "
+            "stores millimetres rotated by 3 bits; say depth_format='sun3d' to read them so, "
+            "or depth_format='mm' if they are plain millimetres"
         )
-    mm = np.rint(arr.astype(np.float64) * (1000.0 / TUM_SCALE))
-    return np.clip(mm, 0, 65535).astype(np.uint16)
 
 
-def _is_depth_png(path: Path) -> bool:
-    return path.name.lower().endswith(".png") and "depth" in path.name.lower()
+def _colour_loader(paths: Sequence[Path | None]) -> Callable[[int], npt.NDArray[np.uint8] | None]:
+    def load(i: int) -> npt.NDArray[np.uint8] | None:
+        path = paths[i]
+        return None if path is None else depth_png.read_colour(path)
+
+    return load
 
 
-def _open_png_folder(folder: Path, options: dict[str, Any]) -> ArraySource:
-    pngs = sorted(p for p in folder.iterdir() if p.is_file() and _magic(p) == PNG_MAGIC)
-    if not pngs:
-        raise NotMyFormat(f"{folder}: expected INDEX.txt or PNG files")
-    depth = [p for p in pngs if _is_depth_png(p)]
-    if not depth:  # no naming hint: every 16-bit PNG is depth
-        image = _pil()
-        depth = [p for p in pngs if image.open(p).mode in ("I;16", "I;16B", "I;16L", "I")]
-    if not depth:
-        raise SourceError(f"{folder}: expected 16-bit depth PNGs, got only 8-bit images")
-    video: list[Path | None] = []
-    for d in depth:
-        lower = d.name.lower()
-        cands = [
-            p
-            for p in pngs
-            if p not in depth
-            and p.name.lower() in (lower.replace("depth", "color"), lower.replace("depth", "rgb"))
-        ]
-        video.append(cands[0] if cands else None)
-    fmt = DepthFormat.parse(options.pop("depth_format", DepthFormat.MM))
-    return ArraySource(str(folder), depth, video, fmt, **options)
+def _file_source(
+    name: str,
+    depth: Sequence[Path],
+    colour: Sequence[Path | None],
+    read_stored: Callable[[Path], npt.NDArray[Any]],
+    units: DepthUnits,
+    evidence: Evidence,
+    layout: str,
+    options: dict[str, Any],
+) -> ArraySource:
+    colour_of = _colour_loader(colour)
+
+    def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
+        return units.decode(read_stored(depth[i]), str(depth[i])), colour_of(i)
+
+    intrinsics, why = _intrinsics(evidence)
+    return ArraySource(
+        name,
+        len(depth),
+        load,
+        units,
+        has_video=any(c is not None for c in colour),
+        intrinsics=intrinsics,
+        units_note=_note(units, layout, why),
+        **options,
+    )
+
+
+# -- openers -----------------------------------------------------------------------------
+def _open_pngs(
+    name: str, layout: FileLayout | None, path: Path, options: dict[str, Any]
+) -> ArraySource:
+    user = from_options(options)
+    depth: list[Path]
+    colour: list[Path | None]
+    if layout is None:
+        depth, colour, evidence = [path], [None], single_png_evidence(path)
+        described = "one PNG"
+    else:
+        depth, colour, evidence = layout.depth, layout.colour, layout.evidence
+        described = f"layout: {layout.kind}, colour paired by {layout.pairing}"
+    units, defaulted = _png_units(user, depth[0], evidence)
+    if defaulted:
+        _refuse_sun3d_guess(depth_png.read_depth(depth[0]), str(depth[0]))
+    return _file_source(
+        name, depth, colour, depth_png.read_depth, units, evidence, described, options
+    )
+
+
+def read_pgm(path: Path) -> npt.NDArray[np.uint16]:
+    """A 16-bit binary PGM as libfreenect's ``record`` writes it (little-endian, unlike the
+    PGM standard; NYU Depth v2's raw dumps are the same)."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            head = fh.read(MAX_HEADER)
+            header = parse_pnm_header(head, str(path))
+            if header.magic != "P5" or header.bytes_per_sample != 2:
+                raise SourceError(
+                    f"{path}: expected a 16-bit depth PGM (P5, maxval 65535), got "
+                    f"{head[: header.size]!r}"
+                )
+            if size != header.size + header.data_size:
+                raise SourceError(
+                    f"{path}: expected {header.size + header.data_size} bytes "
+                    f"({header.width}x{header.height}), got {size}"
+                )
+            fh.seek(header.size)
+            data = fh.read(header.data_size)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return np.frombuffer(data, dtype="<u2").reshape(header.height, header.width).astype(np.uint16)
+
+
+def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
+    units = from_options(options) or DepthUnits.of(
+        DepthFormat.RAW_11BIT, "libfreenect's d-*.pgm layout: little-endian 11-bit disparity"
+    )
+    evidence = Evidence(intrinsics=KINECT_V1_DEPTH, intrinsics_note="Kinect v1 defaults")
+    units.decode(read_pgm(path), str(path))  # refuse a file that is not what it claims now
+    return _file_source(str(path), [path], [None], read_pgm, units, evidence, "one PGM", options)
+
+
+def _npz_arrays(path: Path) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any]:
+    """Depth, colour (or None), the colour's key, and depthview's depth_format (or None)."""
+    names = numpy_files.npz_names(path)
+    depth_key = next((k for k in DEPTH_KEYS if k in names), None)
+    if depth_key is None:
+        raise SourceError(
+            f"{path}: expected a 'depth' (or positional 'arr_0') array in the .npz, got "
+            f"{sorted(names)}"
+        )
+    colour_keys = COLOUR_KEYS + (("arr_1",) if depth_key == "arr_0" else ())
+    colour_key = next((k for k in colour_keys if k in names), "")
+    arrays = numpy_files.load_npz(path, {depth_key, colour_key, "depth_format"})
+    return arrays[depth_key], arrays.get(colour_key), colour_key, arrays.get("depth_format")
+
+
+def _array_units(
+    path: Path, user: DepthUnits | None, depth: npt.NDArray[Any], marker: Any
+) -> DepthUnits:
+    if user is not None:
+        return user
+    if marker is not None:
+        try:
+            fmt = DepthFormat(int(marker))
+        except (TypeError, ValueError):
+            raise SourceError(
+                f"{path}: expected depth_format as a depthview DepthFormat number, got {marker!r}"
+            ) from None
+        return DepthUnits.of(fmt, "depthview's depth_format array in the .npz")
+    if (
+        depth.size
+        and depth.dtype.kind in "ui"
+        and int(depth.max()) > DepthFormat.RAW_11BIT.max_value
+    ):
+        return DepthUnits.of(
+            DepthFormat.MM, f"values up to {int(depth.max())} are not 11-bit disparity: the default"
+        )
+    return DepthUnits.of(
+        DepthFormat.RAW_11BIT, "values fit 11-bit disparity, as libfreenect gives them"
+    )
 
 
 def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource:
-    try:
-        if kind == NPY_MAGIC:
-            depth = np.load(path, allow_pickle=False)
-            video = None
-        else:
-            with np.load(path, allow_pickle=False) as z:
-                if "depth" not in z:
-                    raise SourceError(
-                        f"{path}: expected a 'depth' array in the .npz, got {sorted(z.files)}"
-                    )
-                depth = z["depth"]
-                video = z.get("video", None)
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"{path}: expected a numpy .npy/.npz file, got {exc}") from None
+    user = from_options(options)
+    colour_key, marker = "", None
+    if kind == numpy_files.NPY_MAGIC:
+        depth, colour = numpy_files.load_npy(path), None
+    else:
+        depth, colour, colour_key, marker = _npz_arrays(path)
+    described = (
+        "one .npy"
+        if kind == numpy_files.NPY_MAGIC
+        else f".npz, colour from {colour_key!r}"
+        if colour is not None
+        else ".npz without colour"
+    )
     if depth.ndim == 2:
         depth = depth[None]
-        video = None if video is None else video[None]
+        colour = None if colour is None or colour.ndim != 3 else colour[None]
     if depth.ndim != 3 or depth.dtype.kind not in "ui" or depth.shape[0] == 0:
         raise SourceError(
             f"{path}: expected a (H,W) or (N,H,W) integer depth array, got {depth.dtype} "
             f"{depth.shape}"
         )
-    if video is not None and (video.shape[:3] != depth.shape or video.dtype != np.uint8):
+    if colour is not None and (
+        colour.dtype != np.uint8
+        or colour.ndim != 4
+        or colour.shape[3] != 3
+        or colour.shape[0] != depth.shape[0]
+    ):
         raise SourceError(
-            f"{path}: expected video of shape {(*depth.shape, 3)} uint8, got "
-            f"{video.dtype} {video.shape}"
+            f"{path}: expected {colour_key!r} as colour of shape ({depth.shape[0]}, H, W, 3) "
+            f"uint8, got {colour.dtype} {colour.shape}"
         )
-    fmt = DepthFormat.parse(options.pop("depth_format", DepthFormat.RAW_11BIT))
-    if depth.size and (int(depth.min()) < 0 or int(depth.max()) > fmt.max_value):
-        raise SourceError(
-            f"{path}: expected {fmt.name} values 0..{fmt.max_value}, got "
-            f"{int(depth.min())}..{int(depth.max())}"
-        )
-    return ArraySource(str(path), depth.astype(np.uint16, copy=False), video, fmt, **options)
+    units = _array_units(path, user, depth, marker)
+    frames = units.decode(depth, str(path))
+    video = colour
+
+    def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
+        return np.array(frames[i]), None if video is None else np.array(video[i])
+
+    return ArraySource(
+        str(path),
+        len(frames),
+        load,
+        units,
+        has_video=video is not None,
+        intrinsics=KINECT_V1_DEPTH,
+        units_note=_note(
+            units, described, "Kinect v1 defaults (an array file carries no calibration)"
+        ),
+        **options,
+    )
+
+
+def _magic(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except OSError:
+        return b""
 
 
 def open_source(uri: str, **options: Any) -> ArraySource:
-    """A PNG folder or a single PNG, ``.npy`` or ``.npz``; ``NotMyFormat`` otherwise."""
+    """A depth folder or file (see the module docstring); ``NotMyFormat`` otherwise."""
     path = Path(uri).expanduser()
     if path.is_dir():
         kind = b"dir"
@@ -226,16 +369,14 @@ def open_source(uri: str, **options: Any) -> ArraySource:
     else:
         raise NotMyFormat(f"{uri}: no such file or folder")
     check_options(uri, options, OPTIONS)
-    try:
-        if kind == b"dir":
-            return _open_png_folder(path, options)
-        if kind.startswith(NPY_MAGIC):
-            return _open_array(path, NPY_MAGIC, options)
-        if kind.startswith(ZIP_MAGIC):
-            return _open_array(path, ZIP_MAGIC, options)
-        if kind == PNG_MAGIC:
-            fmt = DepthFormat.parse(options.pop("depth_format", DepthFormat.MM))
-            return ArraySource(str(path), [path], [None], fmt, **options)
-    except ValueError as exc:
-        raise SourceError(f"{uri}: {exc}") from None
-    raise NotMyFormat(f"{uri}: expected PNG, .npy or .npz content, got {kind!r}")
+    if kind == b"dir":
+        return _open_pngs(str(path), scan_folder(path), path, options)
+    if kind.startswith(numpy_files.NPY_MAGIC):
+        return _open_array(path, numpy_files.NPY_MAGIC, options)
+    if kind.startswith(numpy_files.ZIP_MAGIC):
+        return _open_array(path, numpy_files.ZIP_MAGIC, options)
+    if kind == depth_png.PNG_MAGIC:
+        return _open_pngs(str(path), None, path, options)
+    if kind.startswith(PGM_MAGIC):
+        return _open_pgm(path, options)
+    raise NotMyFormat(f"{uri}: expected PNG, PGM, .npy or .npz content, got {kind!r}")

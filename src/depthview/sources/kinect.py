@@ -9,9 +9,11 @@ A stream that goes quiet raises ``SourceTimeout`` after ``timeout`` seconds.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import glob
 import os
+import re
 import threading
 import time
 from typing import Any
@@ -52,9 +54,14 @@ FAKENECT_DEPTH = (DepthFormat.RAW_11BIT,)
 FAKENECT_VIDEO = (VideoFormat.RGB,)
 
 
-def _usb_hint() -> str:
-    """Why opening failed: permission (device node not writable) or busy."""
-    nodes = []
+#: libusb's error codes that say why a device did not open (libfreenect 0.6+ returns them;
+#: 0.5 returns -1 and logs them).
+LIBUSB_ERRORS = {"LIBUSB_ERROR_ACCESS": -3, "LIBUSB_ERROR_NO_DEVICE": -4, "LIBUSB_ERROR_BUSY": -6}
+_CODE_AT_END = re.compile(r":\s*(-\d+)\s*$")
+
+
+def _denied_node() -> str | None:
+    """A Kinect's USB device node this user may not open, from sysfs, or None."""
     for vendor in glob.glob("/sys/bus/usb/devices/*/idVendor"):
         folder = os.path.dirname(vendor)
         try:
@@ -65,16 +72,48 @@ def _usb_hint() -> str:
                     open(os.path.join(folder, "busnum")) as fb,
                     open(os.path.join(folder, "devnum")) as fd,
                 ):
-                    nodes.append(f"/dev/bus/usb/{int(fb.read()):03d}/{int(fd.read()):03d}")
+                    node = f"/dev/bus/usb/{int(fb.read()):03d}/{int(fd.read()):03d}"
+                if os.path.exists(node) and not os.access(node, os.R_OK | os.W_OK):
+                    return node
         except (OSError, ValueError):
             continue
-    denied = [n for n in nodes if os.path.exists(n) and not os.access(n, os.R_OK | os.W_OK)]
-    if denied:
+    return None
+
+
+def libusb_error(rc: int, messages: list[str]) -> int | None:
+    """The libusb error behind a failed open: the return code, else the last one libfreenect
+    logged (by name, ``LIBUSB_ERROR_BUSY``, or as a number ending the line, ``: -3``)."""
+    if rc < -1:
+        return rc
+    for message in reversed(messages):
+        for name, code in LIBUSB_ERRORS.items():
+            if name in message:
+                return code
+        match = _CODE_AT_END.search(message)
+        if match:
+            return int(match[1])
+    return None
+
+
+def _usb_hint(rc: int = -1, messages: list[str] | None = None) -> str:
+    """Why opening failed, from what libfreenect said, else from the device node's rights."""
+    said = f" (libfreenect: {messages[-1]})" if messages else ""
+    code = libusb_error(rc, messages or [])
+    node = _denied_node() if code is None else None
+    if code == LIBUSB_ERRORS["LIBUSB_ERROR_ACCESS"] or node is not None:
         return (
-            f"permission denied on {denied[0]}: install the udev rule {UDEV_RULE} "
-            "(package libfreenect0.5) and replug, or add yourself to the plugdev group"
+            f"permission denied on {node or 'its USB device'}: install the udev rule "
+            f"{UDEV_RULE} (package libfreenect0.5) and replug, or add yourself to the plugdev "
+            f"group{said}"
         )
-    return "the Kinect is busy: close the other program using it (e.g. freenect-glview)"
+    if code == LIBUSB_ERRORS["LIBUSB_ERROR_BUSY"]:
+        return f"the Kinect is busy: close the other program using it (e.g. freenect-glview){said}"
+    if code == LIBUSB_ERRORS["LIBUSB_ERROR_NO_DEVICE"]:
+        return f"the Kinect went away while opening: replug it{said}"
+    return (
+        f"libfreenect could not open it{said or f' (error {rc})'}; replug it, and close any "
+        "other program using it"
+    )
 
 
 class KinectSource(Source):
@@ -102,6 +141,8 @@ class KinectSource(Source):
         self._ended = False
         self._error: SourceError | None = None
         self._stop = threading.Event()
+        self._log: collections.deque[str] = collections.deque(maxlen=16)
+        self._log_cb = lf.LogCallback(self._on_log)
         self._video: npt.NDArray[Any] | None = None
         self._video_stamp: Stamp | None = None
         self._accel_stamp: Stamp | None = None
@@ -122,16 +163,22 @@ class KinectSource(Source):
         except (ValueError, KeyError) as exc:
             raise SourceError(f"expected a depth/video format, got {exc}") from None
         self._check_formats(self.depth_format, self.video_format)
+        self._note_units()
         f = self.lib.fn
         if f("freenect_init")(ctypes.byref(self._ctx), None) < 0:
             raise SourceError(f"{self.lib.path}: freenect_init failed; is USB available?")
         try:
-            if self.lib.has("freenect_set_log_level"):
-                f("freenect_set_log_level")(self._ctx, 0)  # FATAL only: we report errors
+            if self.lib.has("freenect_set_log_callback"):
+                # libfreenect's errors come to us, not to stderr: they go into our messages.
+                f("freenect_set_log_callback")(self._ctx, self._log_cb)
+                f("freenect_set_log_level")(self._ctx, lf.LOG_ERROR)
+            elif self.lib.has("freenect_set_log_level"):
+                f("freenect_set_log_level")(self._ctx, lf.LOG_FATAL)  # we report errors
             if self.lib.has("freenect_select_subdevices"):
                 f("freenect_select_subdevices")(self._ctx, lf.DEVICE_MOTOR | lf.DEVICE_CAMERA)
             self._open_device(device)
             self.registration = lf.copy_registration(self.lib, self._dev)
+            self._note_units()
             self._depth_cb = lf.FrameCallback(self._on_depth)
             self._video_cb = lf.FrameCallback(self._on_video)
             f("freenect_set_depth_callback")(self._dev, self._depth_cb)
@@ -178,11 +225,21 @@ class KinectSource(Source):
             self.index, self.serial = None, device
         if rc < 0 or not self._dev.value:
             where = f"kinect:{device}"
+            hint = _usb_hint(int(rc), list(self._log))
             if isinstance(device, str):
-                raise SourceError(f"{where}: no Kinect with that serial (or {_usb_hint()})")
-            raise SourceError(f"{where}: cannot open: {_usb_hint()}")
+                raise SourceError(f"{where}: no Kinect with that serial (or {hint})")
+            raise SourceError(f"{where}: cannot open: {hint}")
         label = f"kinect:{self.index if self.index is not None else self.serial}"
         self.name = label + (f" ({self.serial})" if self.serial and self.index is not None else "")
+
+    def _note_units(self) -> None:
+        intrinsics = "Kinect v1 defaults (not read from the device)"
+        if self.registration is not None:
+            self.intrinsics = self.registration.depth_intrinsics()
+            intrinsics = "from the device's registration parameters"
+        self.units_note = (
+            f"{self.depth_format.unit_name} (from the device); intrinsics: {intrinsics}"
+        )
 
     def _serials(self) -> list[str]:
         return list_serials(self.lib, self._ctx)
@@ -228,8 +285,10 @@ class KinectSource(Source):
                     if self.lib.is_fakenect:
                         self._ended = True  # FAKENECT_LOOP=0: the recording is over
                     else:
+                        said = f" (libfreenect: {self._log[-1]})" if self._log else ""
                         self._error = SourceError(
-                            f"{self.name}: the Kinect stopped responding (unplugged?)"
+                            f"{self.name}: the Kinect stopped after {self._count} frames: "
+                            f"unplugged, or its power failed{said}"
                         )
                     self._cond.notify_all()
                 return
@@ -247,6 +306,14 @@ class KinectSource(Source):
         ctypes.memmove(out.ctypes.data, data, min(out.nbytes, int(mode.bytes)))
         return out
 
+    def _on_log(self, ctx: int, level: int, message: bytes | None) -> None:
+        try:
+            text = (message or b"").decode(errors="replace").strip()
+            if text:
+                self._log.append(text)
+        except Exception:  # never let an exception unwind into C
+            pass
+
     def _on_video(self, dev: int, data: int, timestamp: int) -> None:
         try:
             video = self._copy(data, self._video_mode, True)
@@ -254,7 +321,7 @@ class KinectSource(Source):
             self._video_seq += 1
             with self._cond:
                 self._video, self._video_stamp = video, stamp
-                self._pending.append(Record(Stream.VIDEO, stamp, video))
+                self._pending.append(Record(Stream.VIDEO, stamp, video, self.video_format))
         except Exception as exc:  # never let an exception unwind into C
             self._error = SourceError(f"{self.name}: video callback failed: {exc}")
 
@@ -269,7 +336,7 @@ class KinectSource(Source):
                     self._accel_stamp = Stamp(self._accel_seq, now, int(timestamp))
                     self._accel_seq += 1
                     self._pending.append(Record(Stream.ACCEL, self._accel_stamp, state))
-                self._pending.append(Record(Stream.DEPTH, stamp, depth))
+                self._pending.append(Record(Stream.DEPTH, stamp, depth, self.depth_format))
                 # Frames the reader has not taken yet are replaced, but their records are
                 # carried forward (up to a bound), so a writer still gets every record once.
                 records = self._pending[-MAX_PENDING_RECORDS:]
@@ -332,7 +399,8 @@ class KinectSource(Source):
                     )
                 self._cond.wait(min(left, 0.1))
             frame, self._latest = self._latest, None
-            self._pending = []
+            # The frame's records start the pending list; what arrived after it stays.
+            self._pending = self._pending[len(frame.records) :]
         return frame
 
     def close(self) -> None:
@@ -397,6 +465,7 @@ class KinectSource(Source):
             self.lib.fn("freenect_stop_depth")(self._dev)
             self._set_depth_mode(fmt)
             self.depth_format = fmt
+            self._note_units()
             self.lib.fn("freenect_start_depth")(self._dev)
 
     def set_video_format(self, fmt: VideoFormat) -> None:

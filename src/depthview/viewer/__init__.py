@@ -1,8 +1,12 @@
-"""The desktop viewer: a pygame window showing depth in colour beside the camera image.
+"""The desktop viewer: a pygame window showing depth in colour beside the camera image,
+and the live point cloud in 3D.
 
-Split by concern so each part can be tested without a window: ``layout`` (pure geometry),
-``keys`` (key -> action table), ``probe`` (what the mouse points at), ``hud`` (text and
-colour bar), ``reader`` (the source on its own thread) and ``app`` (the loop).
+Split by concern so each part can be tested without a window: ``state`` (what the user can
+change), ``actions`` (one function per user action), ``keys`` (which key runs which
+action), ``layout`` (pure geometry of the panels), ``render`` (surfaces and panels),
+``overlays`` (HUD, help, colour bar, messages, marks), ``view3d`` (the point cloud through
+OpenGL), ``probe`` (what the mouse points at), ``reader`` (the source on its own thread)
+and ``app`` (the loop).
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import os
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # keep stdout for paths and --stats
 
-from .app import Viewer, ViewerOptions, run_viewer
+from .app import Viewer, ViewerFailed, ViewerOptions, run_viewer
 from .layout import Layout
+from .state import ViewState
 
-__all__ = ["Layout", "Viewer", "ViewerOptions", "run_viewer"]
+__all__ = ["Layout", "ViewState", "Viewer", "ViewerFailed", "ViewerOptions", "run_viewer"]

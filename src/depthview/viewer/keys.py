@@ -1,81 +1,117 @@
-"""The key -> action table, and the help overlay text built from it.
+"""The key table: which key runs which action (``actions``), and the help built from it.
 
 Printable keys are matched on the character typed (so ``C``, ``R``, ``{`` and ``+`` work
-whatever the keyboard layout); special keys on their pygame key code."""
+whatever the keyboard layout); special keys on their pygame key name. The table holds the
+action functions themselves, so a misspelt action fails the type check; actions run by the
+mouse instead of a key are listed in ``NOT_ON_KEYS`` with the reason.
+"""
 
 from __future__ import annotations
 
-#: Character -> (action, argument, help text). glview's keys first.
-CHAR_ACTIONS: dict[str, tuple[str, int, str]] = {
-    "w": ("tilt", +1, "tilt up 1 degree"),
-    "x": ("tilt", -1, "tilt down 1 degree"),
-    "s": ("level", 0, "level the tilt (0 degrees)"),
-    **{str(i): ("led", i, f"LED mode {i}") for i in range(7)},
-    "f": ("video_format", 0, "cycle video format (RGB, YUV, IR)"),
-    "m": ("mirror", 0, "mirror"),
-    "o": ("rotate", 0, "rotate image by accelerometer"),
-    "e": ("flag", 0, "auto exposure"),
-    "b": ("flag", 1, "auto white balance"),
-    "r": ("flag", 2, "raw colour"),
-    "n": ("flag", 3, "near mode"),
-    "+": ("ir", +1, "IR brightness up"),
-    "=": ("ir", +1, ""),
-    "-": ("ir", -1, "IR brightness down"),
-    "q": ("quit", 0, "quit"),
-    "c": ("palette", +1, "next palette"),
-    "C": ("palette", -1, "previous palette"),
-    "[": ("near", -1, "near limit closer"),
-    "]": ("near", +1, "near limit farther"),
-    "{": ("far", -1, "far limit closer"),
-    "}": ("far", +1, "far limit farther"),
-    "a": ("auto_range", 0, "auto range (histogram equalised)"),
-    " ": ("pause", 0, "pause / resume"),
-    "p": ("snapshot", 0, "snapshot (PNG + 16-bit depth PNG + .npy)"),
-    "R": ("record", 0, "start / stop recording"),
-    "v": ("layout", 0, "cycle layout (both, depth, video, overlay)"),
-    "h": ("hud", 0, "HUD on / off"),
-    "?": ("help", 0, "this help"),
-    ",": ("opacity", -1, "overlay opacity down"),
-    ".": ("opacity", +1, "overlay opacity up"),
-    "i": ("pin", 0, "pin / unpin a probe point at the mouse (or click)"),
+from dataclasses import dataclass
+
+from . import actions
+from .actions import Action
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A key's action, the argument it passes, and its line in the help ("" = not shown)."""
+
+    action: Action
+    arg: int = 0
+    help: str = ""
+
+
+#: Character -> binding. glview's keys first.
+CHAR_KEYS: dict[str, Binding] = {
+    "w": Binding(actions.tilt, +1, "tilt up 1 degree"),
+    "x": Binding(actions.tilt, -1, "tilt down 1 degree"),
+    "s": Binding(actions.level, 0, "level the tilt (0 degrees)"),
+    **{str(i): Binding(actions.led, i) for i in range(7)},
+    "f": Binding(actions.video_format, 0, "next video format the source has"),
+    "m": Binding(actions.mirror, 0, "mirror"),
+    "o": Binding(actions.rotate, 0, "upright by accelerometer"),
+    "e": Binding(actions.flag, 0, "auto exposure"),
+    "b": Binding(actions.flag, 1, "auto white balance"),
+    "r": Binding(actions.flag, 2, "raw colour"),
+    "n": Binding(actions.flag, 3, "near mode"),
+    "+": Binding(actions.ir_brightness, +1, "IR brightness up"),
+    "=": Binding(actions.ir_brightness, +1),
+    "-": Binding(actions.ir_brightness, -1, "IR brightness down"),
+    "q": Binding(actions.quit_viewer, 0, "quit"),
+    "c": Binding(actions.palette, +1, "next palette"),
+    "C": Binding(actions.palette, -1, "previous palette"),
+    "[": Binding(actions.near, -1, "near limit closer"),
+    "]": Binding(actions.near, +1, "near limit farther"),
+    "{": Binding(actions.far, -1, "far limit closer"),
+    "}": Binding(actions.far, +1, "far limit farther"),
+    "a": Binding(actions.auto_range, 0, "auto range (equalised)"),
+    " ": Binding(actions.pause, 0, "pause / resume"),
+    "p": Binding(actions.snapshot, 0, "snapshot: PNG, depth PNG, .npy"),
+    "R": Binding(actions.record, 0, "start / stop recording"),
+    "v": Binding(actions.layout, 0, "next layout (incl. 3D)"),
+    "h": Binding(actions.hud, 0, "HUD on / off"),
+    "?": Binding(actions.show_help, 0, "this help"),
+    ",": Binding(actions.opacity, -1, "overlay opacity down"),
+    ".": Binding(actions.opacity, +1, "overlay opacity up"),
+    "i": Binding(actions.pin, 0, "pin / unpin the probe"),
+    "d": Binding(actions.measure_mode, 0, "measure: click 2 points"),
+    "z": Binding(actions.reset_view, 0, "3D: reset the view"),
+    "g": Binding(actions.guides, 0, "3D: axes and frustum"),
+    "<": Binding(actions.point_size, -1, "3D: smaller points"),
+    ">": Binding(actions.point_size, +1, "3D: larger points"),
 }
 
-#: Flags toggled by ``e``, ``b``, ``r``, ``n`` (the argument above indexes this).
-FLAGS = ("auto_exposure", "auto_white_balance", "raw_color", "near_mode")
-
-#: Names of special keys (pygame key names, as ``pygame.key.name`` gives) -> action.
-SPECIAL_ACTIONS: dict[str, tuple[str, int, str]] = {
-    "escape": ("quit", 0, "quit"),
-    "f1": ("help", 0, "this help"),
-    "f11": ("fullscreen", 0, "fullscreen"),
-    "left": ("step", -1, "step one frame back"),
-    "right": ("step", +1, "step one frame forward"),
-    "home": ("restart", 0, "restart the recording"),
-    "space": ("pause", 0, ""),
+#: pygame key name (as ``pygame.key.name`` gives it) -> binding.
+SPECIAL_KEYS: dict[str, Binding] = {
+    "escape": Binding(actions.quit_viewer, 0, "quit"),
+    "f1": Binding(actions.show_help, 0, "this help"),
+    "f11": Binding(actions.fullscreen, 0, "fullscreen"),
+    "left": Binding(actions.step, -1, "one frame back"),
+    "right": Binding(actions.step, +1, "one frame on"),
+    "home": Binding(actions.restart, 0, "restart the recording"),
+    "space": Binding(actions.pause, 0),
+    "page up": Binding(actions.zoom, +1, "3D: zoom in"),
+    "page down": Binding(actions.zoom, -1, "3D: zoom out"),
 }
 
+#: Actions no key runs, and why.
+NOT_ON_KEYS: dict[Action, str] = {
+    actions.click: "left click on the depth or 3D view",
+    actions.measure_at: "a click while measuring (through click)",
+    actions.orbit: "left drag in the 3D view",
+    actions.pan: "right drag, or shift + left drag, in the 3D view",
+}
 
-def lookup(char: str, key_name: str) -> tuple[str, int] | None:
-    """The action for a key press: by special key name first, then by character."""
-    if key_name in SPECIAL_ACTIONS:
-        action, arg, _ = SPECIAL_ACTIONS[key_name]
-        return action, arg
-    if char and char in CHAR_ACTIONS:
-        action, arg, _ = CHAR_ACTIONS[char]
-        return action, arg
+#: Mouse gestures, for the help.
+MOUSE_HELP = (
+    ("mouse", "probe depth and X, Y, Z"),
+    ("click", "pin the probe / measure"),
+    ("drag", "3D: orbit"),
+    ("r-drag", "3D: pan (or shift-drag)"),
+    ("wheel", "3D: zoom"),
+)
+
+
+def lookup(char: str, key_name: str) -> Binding | None:
+    """The binding for a key press: by special key name first, then by character."""
+    if key_name in SPECIAL_KEYS:
+        return SPECIAL_KEYS[key_name]
+    if char and char in CHAR_KEYS:
+        return CHAR_KEYS[char]
     return None
 
 
-def help_lines() -> list[str]:
-    """One line per documented key, for the help overlay."""
+def help_lines() -> list[tuple[str, str]]:
+    """(key, what it does) for every documented key and gesture, for the help overlay."""
     lines = []
-    for char, (_, _, text) in CHAR_ACTIONS.items():
-        if text and not char.isdigit():
-            shown = "space" if char == " " else char
-            lines.append(f"{shown:>6}  {text}")
-    lines.append(f"{'0-6':>6}  LED mode (off, green, red, yellow, blink ...)")
-    for name, (_, _, text) in SPECIAL_ACTIONS.items():
-        if text:
-            lines.append(f"{name:>6}  {text}")
-    lines.append(f"{'mouse':>6}  probe depth under the pointer")
+    for char, binding in CHAR_KEYS.items():
+        if binding.help:
+            lines.append(("space" if char == " " else char, binding.help))
+    lines.append(("0-6", "LED mode (off, green, red ...)"))
+    for name, binding in SPECIAL_KEYS.items():
+        if binding.help:
+            lines.append((name, binding.help))
+    lines.extend(MOUSE_HELP)
     return lines

@@ -8,12 +8,20 @@ from dataclasses import dataclass
 
 
 class Layout(enum.Enum):
-    """What the window shows. ``BOTH`` is glview's: depth left, video right."""
+    """What the window shows. ``BOTH`` is glview's: depth left, video right. ``CLOUD`` is the
+    3D point cloud alone, ``CLOUD_VIDEO`` the cloud left and video right."""
 
     BOTH = "both"
     DEPTH = "depth"
     VIDEO = "video"
     OVERLAY = "overlay"
+    CLOUD = "3d"
+    CLOUD_VIDEO = "3d-video"
+
+    @property
+    def is_3d(self) -> bool:
+        """Whether the layout has a 3D panel (and so needs OpenGL)."""
+        return self in (Layout.CLOUD, Layout.CLOUD_VIDEO)
 
     @classmethod
     def parse(cls, value: str | Layout) -> Layout:
@@ -45,6 +53,34 @@ class Rect:
         """True when the point lies inside (right and bottom edges excluded)."""
         return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
 
+    def intersects(self, other: Rect) -> bool:
+        """True when the two rectangles share at least one pixel."""
+        return (
+            self.x < other.x + other.w
+            and other.x < self.x + self.w
+            and self.y < other.y + other.h
+            and other.y < self.y + self.h
+        )
+
+    def inside(self, other: Rect) -> bool:
+        """True when every pixel of this rectangle lies in ``other``."""
+        return (
+            other.x <= self.x
+            and other.y <= self.y
+            and self.x + self.w <= other.x + other.w
+            and self.y + self.h <= other.y + other.h
+        )
+
+    @property
+    def right(self) -> int:
+        """x just past the right edge."""
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        """y just past the bottom edge."""
+        return self.y + self.h
+
     @property
     def size(self) -> tuple[int, int]:
         """(w, h)."""
@@ -57,15 +93,15 @@ class Rect:
 
 
 def native_size(layout: Layout, panel: tuple[int, int] = (640, 480)) -> tuple[int, int]:
-    """The unscaled content size: two panels side by side for ``BOTH``, else one."""
+    """The unscaled content size: two panels side by side for ``BOTH`` and ``CLOUD_VIDEO``,
+    else one."""
     w, h = panel
-    return (2 * w, h) if layout is Layout.BOTH else (w, h)
+    return (2 * w, h) if layout in (Layout.BOTH, Layout.CLOUD_VIDEO) else (w, h)
 
 
 def panels(layout: Layout, panel: tuple[int, int] = (640, 480)) -> dict[str, Rect]:
-    """Where the depth and video panels sit in native content coordinates.
-
-    In ``OVERLAY`` both share one rectangle (depth is drawn over video)."""
+    """Where the ``depth``, ``video`` and ``cloud`` (3D) panels sit in native content
+    coordinates. In ``OVERLAY`` depth and video share one rectangle (depth over video)."""
     w, h = panel
     full = Rect(0, 0, w, h)
     if layout is Layout.BOTH:
@@ -74,7 +110,30 @@ def panels(layout: Layout, panel: tuple[int, int] = (640, 480)) -> dict[str, Rec
         return {"depth": full}
     if layout is Layout.VIDEO:
         return {"video": full}
+    if layout is Layout.CLOUD:
+        return {"cloud": full}
+    if layout is Layout.CLOUD_VIDEO:
+        return {"cloud": full, "video": Rect(w, 0, w, h)}
     return {"video": full, "depth": full}
+
+
+def window_rect(rect: Rect, view: Rect, content: tuple[int, int]) -> Rect:
+    """A rectangle in native content coordinates as it lands in the window."""
+    x0, y0 = content_to_window((rect.x, rect.y), view, content)
+    x1, y1 = content_to_window((rect.right, rect.bottom), view, content)
+    return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def panel_point(
+    point: tuple[float, float], panel: str, layout: Layout, view: Rect, panel_size: tuple[int, int]
+) -> tuple[float, float] | None:
+    """A window point in the named panel's own native pixels, or None when not over it."""
+    content = native_size(layout, panel_size)
+    c = window_to_content(point, view, content)
+    rect = panels(layout, panel_size).get(panel)
+    if c is None or rect is None or not rect.contains(*c):
+        return None
+    return (c[0] - rect.x, c[1] - rect.y)
 
 
 def fit(window: tuple[int, int], content: tuple[int, int]) -> Rect:
@@ -115,11 +174,7 @@ def depth_pixel(
     panel: tuple[int, int] = (640, 480),
 ) -> tuple[int, int] | None:
     """The (x, y) depth panel pixel under a window point, or None when not over depth."""
-    content = native_size(layout, panel)
-    c = window_to_content(point, view, content)
-    rect = panels(layout, panel).get("depth")
-    if c is None or rect is None or not rect.contains(*c):
+    p = panel_point(point, "depth", layout, view, panel)
+    if p is None:
         return None
-    x = min(panel[0] - 1, int(c[0] - rect.x))
-    y = min(panel[1] - 1, int(c[1] - rect.y))
-    return (x, y)
+    return (min(panel[0] - 1, int(p[0])), min(panel[1] - 1, int(p[1])))

@@ -1,6 +1,7 @@
-"""What the mouse points at: the raw depth value and metres (through ``dv.to_metres``).
+"""What the mouse points at: the raw depth value, metres (through ``dv.to_metres``) and the
+point in metres (x right, y down, z forward, through ``geometry``'s unprojection).
 
-Kept apart from the window so the text is tested against the units layer directly."""
+Kept apart from the window so the text is tested against the pure layers directly."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy.typing as npt
 
 from ..frame import DepthFormat
 from ..units import metres_table
+from .view3d import point_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +24,20 @@ class Reading:
     y: int
     raw: int
     metres: float  # NaN: no reading
+    xyz: tuple[float, float, float] | None = None
 
     @property
     def text(self) -> str:
-        """For the HUD: ``"(320, 240) raw 812 = 1.234 m"`` or ``"... no reading"``."""
+        """For the HUD: ``"(320, 240) raw 812 = 1.234 m  X +0.012 Y -0.004 Z 1.234"`` or
+        ``"... no reading"``."""
         where = f"({self.x}, {self.y}) raw {self.raw}"
         if math.isnan(self.metres):
             return f"{where} no reading"
-        return f"{where} = {self.metres:.3f} m"
+        text = f"{where} = {self.metres:.3f} m"
+        if self.xyz is not None:
+            x, y, z = self.xyz
+            text += f"  X {x:+.3f} Y {y:+.3f} Z {z:.3f}"
+        return text
 
 
 def read(
@@ -43,4 +51,5 @@ def read(
     if not (0 <= x < w and 0 <= y < h):
         return None
     raw = int(depth[y, x])
-    return Reading(x, y, raw, float(metres_table(depth_format)[raw]))
+    metres = float(metres_table(depth_format)[raw])
+    return Reading(x, y, raw, metres, point_at(depth, depth_format, x, y))

@@ -1,9 +1,13 @@
 """The source on its own thread, so the window never waits on a device or a disk.
 
-The reader keeps only the latest frame (a slot, not a queue): the window draws what is
-newest and never works through a backlog. Frames overwritten before the window took them
-are counted as dropped. Seeks and single steps are requests the thread carries out, so
-the source is only ever touched by one thread for reading."""
+The reader hands frames over through a short queue (``PENDING`` frames): a window that
+keeps up shows every frame, even two that arrive together (a recording that loops), and
+one that falls behind skips the oldest rather than working through a backlog; frames
+skipped so are counted as dropped. ``wait()`` lets the window sleep until a frame arrives,
+so it draws when there is something new rather than on a clock of its own. Seeks and
+single steps are requests the thread carries out, so the source is only ever touched by
+one thread for reading. A recorder, when set, is given every frame read, so a recording
+holds each record once whatever the window shows."""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from typing import Protocol
 from ..errors import DepthviewError
 from ..frame import Frame
 from ..sources.base import Source
+
+#: Frames the reader holds for the window before it skips the oldest.
+PENDING = 3
 
 
 class FrameSink(Protocol):
@@ -32,8 +39,8 @@ class FrameReader:
         self.source = source
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._frame: Frame | None = None
-        self._fresh = False
+        self._pending: collections.deque[Frame] = collections.deque()
+        self._skipped = 0
         self._requests: collections.deque[tuple[str, int]] = collections.deque()
         self._paused = False
         self._stop = False
@@ -50,20 +57,39 @@ class FrameReader:
         self._thread.start()
 
     # -- window side ----------------------------------------------------------------------
-    def latest(self) -> Frame | None:
-        """The newest frame not yet taken, or None when nothing new arrived."""
+    def next_frame(self) -> Frame | None:
+        """The oldest frame not yet taken, or None when nothing new arrived."""
         with self._lock:
-            if not self._fresh:
+            if not self._pending:
                 return None
-            self._fresh = False
             self.frames_taken += 1
-            return self._frame
+            return self._pending.popleft()
+
+    @property
+    def pending(self) -> int:
+        """Frames read and not yet taken."""
+        with self._lock:
+            return len(self._pending)
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until a frame is pending, the source ends or fails, or ``timeout`` passes;
+        True when a frame is pending."""
+        with self._wake:
+            if not self._pending and self.error is None and not self.ended:
+                self._wake.wait(timeout)
+            return bool(self._pending)
+
+    def discard_pending(self) -> None:
+        """Forget frames not yet shown (after a seek: they are from before it)."""
+        with self._lock:
+            self._skipped += len(self._pending)
+            self._pending.clear()
 
     @property
     def dropped(self) -> int:
-        """Frames read but replaced before the window took them."""
+        """Frames read but never handed to the window (it fell behind)."""
         with self._lock:
-            return self.frames_read - self.frames_taken - (1 if self._fresh else 0)
+            return self._skipped
 
     @property
     def paused(self) -> bool:
@@ -112,22 +138,33 @@ class FrameReader:
             except Exception as exc:  # shown in the window; recording stops
                 self.record_error = exc
                 self.recorder = None
-        with self._lock:
-            self._frame = frame
-            self._fresh = True
+        with self._wake:
+            if len(self._pending) >= PENDING:
+                self._pending.popleft()
+                self._skipped += 1
+            self._pending.append(frame)
             self.frames_read += 1
+            self._wake.notify_all()
 
     def _read_one(self) -> bool:
         try:
             frame = self.source.read()
         except StopIteration:
-            self.ended = True
+            self._finish(None)
             return False
         except Exception as exc:  # any failure is shown in the window
-            self.error = exc
+            self._finish(exc)
             return False
         self._publish(frame)
         return True
+
+    def _finish(self, error: BaseException | None) -> None:
+        with self._wake:
+            if error is None:
+                self.ended = True
+            else:
+                self.error = error
+            self._wake.notify_all()
 
     def _run(self) -> None:
         while True:
@@ -147,7 +184,7 @@ class FrameReader:
                     if what == "seek":
                         self.source.seek(max(0, arg))
                 except DepthviewError as exc:
-                    self.error = exc
+                    self._finish(exc)
                     continue
                 self.error = None
                 self._read_one()

@@ -1,0 +1,87 @@
+"""The options every subcommand that opens a source shares: what the depth values count and
+the camera's intrinsics, for when the evidence in the files is missing or wrong.
+
+Attach with ``add_source_args(parser)``; open with ``open_with_args(uri, args, **options)``
+(or pass ``source_options(args)`` to ``open`` and then ``apply_intrinsics``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..geometry import Intrinsics
+from ..sources import open as open_source
+from ..sources.base import Source
+from ._types import positive_float
+
+DEPTH_FORMATS = "mm, tum (metres x 5000), 11bit, 10bit, registered, sun3d"
+
+
+def parse_intrinsics(text: str) -> Intrinsics:
+    """``"594.21,591.04,339.5,242.7"`` -> ``Intrinsics`` (pixels)."""
+    try:
+        fx, fy, cx, cy = (float(v) for v in text.split(","))
+        return Intrinsics(fx, fy, cx, cy)
+    except ValueError as exc:
+        detail = f": {exc}" if str(exc).startswith("expected") else ""
+        raise argparse.ArgumentTypeError(
+            f"expected FX,FY,CX,CY in pixels such as 594.21,591.04,339.5,242.7, got {text!r}"
+            f"{detail}"
+        ) from None
+
+
+def add_source_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--depth-format``, ``--depth-scale`` and ``--intrinsics`` to ``parser``."""
+    units = parser.add_mutually_exclusive_group()
+    units.add_argument(
+        "--depth-format",
+        default=None,
+        metavar="FORMAT",
+        help=f"what the depth values count: {DEPTH_FORMATS} (default: what the source says)",
+    )
+    units.add_argument(
+        "--depth-scale",
+        type=positive_float,
+        default=None,
+        metavar="UNITS",
+        help="depth units per metre of depth files, e.g. 1000 (mm) or 5000 (TUM)",
+    )
+    parser.add_argument(
+        "--intrinsics",
+        type=parse_intrinsics,
+        default=None,
+        metavar="FX,FY,CX,CY",
+        help="depth camera intrinsics in pixels (default: the source's; see depthview info)",
+    )
+
+
+def source_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The open options the user gave (``depth_format``, ``depth_scale``), none if not."""
+    options: dict[str, Any] = {}
+    if getattr(args, "depth_format", None) is not None:
+        options["depth_format"] = args.depth_format
+    if getattr(args, "depth_scale", None) is not None:
+        options["depth_scale"] = args.depth_scale
+    return options
+
+
+def apply_intrinsics(source: Source, args: argparse.Namespace) -> Source:
+    """``source``, using ``--intrinsics`` when given."""
+    if getattr(args, "intrinsics", None) is not None:
+        source.set_intrinsics(args.intrinsics, "--intrinsics")
+    return source
+
+
+def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source:
+    """Open ``uri`` with ``options`` plus the user's units and intrinsics options."""
+    return apply_intrinsics(open_source(uri, **{**options, **source_options(args)}), args)
+
+
+__all__ = [
+    "add_source_args",
+    "apply_intrinsics",
+    "open_with_args",
+    "parse_intrinsics",
+    "source_options",
+]

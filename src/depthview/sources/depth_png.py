@@ -1,0 +1,176 @@
+"""16-bit depth PNGs: what a file's header says (size, bit depth, depthview's units marker)
+read without decoding it, the pixels read with Pillow, and the marker written.
+
+depthview writes the depth format into every 16-bit PNG it exports (a ``tEXt`` chunk
+``depthview.depth_format`` holding e.g. ``RAW_11BIT``), so a folder it wrote opens as what it
+holds instead of being guessed at. Header reading is a bounded chunk walk that stops at the
+first image data: cheap enough to run on every file of a large folder.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import SourceError
+from ..frame import DepthFormat
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: The text chunk keyword of depthview's units marker.
+MARKER_KEY = "depthview.depth_format"
+#: How far into a file the header walk looks for IHDR and text chunks.
+MAX_HEADER_BYTES = 256 * 1024
+_CHUNK = struct.Struct(">I4s")
+
+
+@dataclass(frozen=True, slots=True)
+class PngHeader:
+    """What a PNG's chunks before its image data say."""
+
+    width: int
+    height: int
+    bit_depth: int
+    colour_type: int  # 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA
+    marker: str | None  # depthview's depth format name, when it wrote the file
+
+    @property
+    def is_depth(self) -> bool:
+        """16-bit single channel: how depth PNGs are stored."""
+        return self.bit_depth == 16 and self.colour_type == 0
+
+
+def read_header(path: str | os.PathLike[str]) -> PngHeader:
+    """The PNG header of ``path`` (``SourceError`` naming the file when it is not a PNG)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_HEADER_BYTES)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse_header(data, str(path))
+
+
+def parse_header(data: bytes, where: str = "PNG") -> PngHeader:
+    """Parse the chunks of a PNG's first bytes up to its first ``IDAT``."""
+    if not data.startswith(PNG_MAGIC):
+        raise SourceError(f"{where}: expected a PNG file, got {data[:8]!r}")
+    offset = len(PNG_MAGIC)
+    ihdr: tuple[int, int, int, int] | None = None
+    marker = None
+    while offset + _CHUNK.size <= len(data):
+        length, kind = _CHUNK.unpack_from(data, offset)
+        body = data[offset + _CHUNK.size : offset + _CHUNK.size + length]
+        if kind == b"IHDR":
+            if length != 13 or len(body) != 13:
+                raise SourceError(f"{where}: expected a 13-byte IHDR chunk, got {len(body)} bytes")
+            width, height, bit_depth, colour_type = struct.unpack_from(">IIBB", body)
+            ihdr = (width, height, bit_depth, colour_type)
+        elif kind == b"tEXt" and len(body) == length:
+            key, _, value = body.partition(b"\0")
+            if key.decode("latin-1") == MARKER_KEY:
+                marker = value.decode("latin-1")
+        elif kind == b"IDAT":
+            break
+        elif ihdr is None:
+            break  # IHDR must come first
+        offset += _CHUNK.size + length + 4  # + CRC
+    if ihdr is None:
+        raise SourceError(f"{where}: expected a PNG with an IHDR chunk first, got none")
+    width, height, bit_depth, colour_type = ihdr
+    if not (0 < width <= 1 << 16 and 0 < height <= 1 << 16):
+        raise SourceError(
+            f"{where}: expected an image size up to 65536x65536, got {width}x{height}"
+        )
+    return PngHeader(width, height, bit_depth, colour_type, marker)
+
+
+def marker_format(header: PngHeader, where: str) -> DepthFormat | None:
+    """The depth format depthview's marker names, None without a marker."""
+    if header.marker is None:
+        return None
+    try:
+        return DepthFormat[header.marker]
+    except KeyError:
+        names = ", ".join(f.name for f in DepthFormat)
+        raise SourceError(
+            f"{where}: expected a {MARKER_KEY} marker of {names}, got {header.marker[:40]!r}"
+        ) from None
+
+
+def pillow() -> Any:
+    """Pillow's ``Image`` module, or a ``SourceError`` naming the extra to install."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise SourceError("reading PNG frames needs Pillow: pip install 'depthview[png]'") from None
+    return Image
+
+
+def _decode_errors(image: Any) -> tuple[type[BaseException], ...]:
+    """What Pillow raises on a broken or hostile file (its decoders use all of these)."""
+    return (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        struct.error,
+        zlib.error,
+        image.DecompressionBombError,
+    )
+
+
+def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
+    """The stored values of a 16-bit single-channel PNG, as they are (no units applied)."""
+    image = pillow()
+    try:
+        with image.open(path, formats=["PNG"]) as im:
+            arr = np.asarray(im)
+    except _decode_errors(image) as exc:
+        raise SourceError(f"{path}: expected a 16-bit depth PNG, got {exc}") from None
+    if arr.ndim != 2 or arr.dtype.kind not in "iu" or arr.dtype.itemsize < 2:
+        raise SourceError(
+            f"{path}: expected a 16-bit single-channel depth PNG, got {arr.dtype} {arr.shape}"
+        )
+    return arr.astype(np.uint16, copy=False)
+
+
+def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
+    """A colour image (PNG, JPEG) as (H, W, 3) uint8 RGB."""
+    image = pillow()
+    try:
+        with image.open(path) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except _decode_errors(image) as exc:
+        raise SourceError(f"{path}: expected an RGB image, got {exc}") from None
+
+
+def save_depth(
+    path: str | os.PathLike[str], depth: npt.NDArray[np.uint16], depth_format: DepthFormat
+) -> None:
+    """Write ``depth`` as a 16-bit PNG that says its depth format (read back by ``dv.open``)."""
+    image = pillow()
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text(MARKER_KEY, DepthFormat(depth_format).name)
+    image.fromarray(np.ascontiguousarray(depth, dtype=np.uint16)).save(
+        path, format="PNG", pnginfo=info
+    )
+
+
+__all__ = [
+    "MARKER_KEY",
+    "PNG_MAGIC",
+    "PngHeader",
+    "marker_format",
+    "parse_header",
+    "read_colour",
+    "read_depth",
+    "read_header",
+    "save_depth",
+]

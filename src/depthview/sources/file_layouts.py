@@ -1,0 +1,364 @@
+"""Which files of a folder are depth frames, which colour image goes with each, and what
+the folder says about units and intrinsics. Names and small text files only: no pixel is
+read here, and opening takes time linear in the number of files.
+
+Layouts recognised (TUM RGB-D, ICL-NUIM, Redwood, Open3D's samples, 7-Scenes, SUN3D):
+
+- ``depth/`` beside ``rgb/``, ``color/``, ``colour/`` or ``image/``: pairs from an
+  association file (``associations.txt``: ``time rgb/x.png time depth/y.png`` lines), else
+  equal file stems, else nearest timestamps (numeric names, TUM's and SUN3D's).
+- A flat folder: PNGs whose names contain ``depth`` (colour: the same name with ``color``,
+  ``colour``, ``rgb`` or ``image``, as PNG or JPEG; 7-Scenes' ``frame-000000.depth.png`` and
+  ``frame-000000.color.jpg``), else every 16-bit PNG.
+
+Evidence of units: TUM's ``rgb.txt``/``depth.txt`` lists or an association file mean TUM's
+metres x 5000; 7-Scenes names mean millimetres; SUN3D's ``image/`` + ``intrinsics.txt`` mean
+millimetres rotated by 3 bits. No file named here may lie outside the folder opened.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import os
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NotMyFormat, SourceError
+from ..frame import DepthFormat
+from ..geometry import Intrinsics
+from . import depth_png
+from .depth_units import DepthUnits
+
+COLOUR_FOLDERS = ("rgb", "color", "colour", "image")
+COLOUR_WORDS = ("color", "colour", "rgb", "image")
+COLOUR_EXTENSIONS = (".png", ".jpg", ".jpeg")
+ASSOCIATION_FILES = ("associations.txt", "association.txt", "associate.txt", "assoc.txt")
+TUM_LISTS = ("depth.txt", "rgb.txt")
+#: Largest text file (association list, intrinsics) read; bigger is not one.
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+SEVEN_SCENES_NAME = re.compile(r"frame-\d+\.depth\.png", re.IGNORECASE)
+
+#: Published calibrations (colour camera; their depth is registered to it).
+TUM_INTRINSICS = {
+    "freiburg1": Intrinsics(517.3, 516.5, 318.6, 255.3),
+    "freiburg2": Intrinsics(520.9, 521.0, 325.1, 249.7),
+    "freiburg3": Intrinsics(535.4, 539.2, 320.1, 247.6),
+}
+SEVEN_SCENES_INTRINSICS = Intrinsics(585.0, 585.0, 320.0, 240.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a folder says about its units and camera, each with its reason (None: silent)."""
+
+    units: DepthUnits | None = None
+    intrinsics: Intrinsics | None = None
+    intrinsics_note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileLayout:
+    """Depth files in frame order, the colour file paired with each, and the evidence."""
+
+    kind: str
+    depth: list[Path]
+    colour: list[Path | None]
+    evidence: Evidence
+    pairing: str  # how colour was paired, for ``info``
+
+
+def _files(folder: Path, root: str) -> dict[str, Path]:
+    """Regular files in ``folder`` by lower-case name; links leading outside ``root`` left out."""
+    out: dict[str, Path] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        raise SourceError(f"{folder}: cannot list ({exc.strerror or exc})") from None
+    for entry in entries:
+        try:
+            if not entry.is_file():
+                continue
+            if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root):
+                continue
+        except OSError:
+            continue
+        out[entry.name.lower()] = Path(entry.path)
+    return out
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def read_text(path: Path, root: str) -> str:
+    """A small text file inside ``root`` (``SourceError`` naming it otherwise)."""
+    real = os.path.realpath(path)
+    if not _inside(real, root):
+        raise SourceError(f"{path}: expected a file inside {root}, got a link to {real}")
+    try:
+        with open(real, "rb") as fh:
+            data = fh.read(MAX_TEXT_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise SourceError(f"{path}: expected a text file under {MAX_TEXT_BYTES} bytes")
+    return data.decode("utf-8", errors="replace")
+
+
+# -- evidence ----------------------------------------------------------------------------
+def _tum_units(names: dict[str, Path]) -> DepthUnits | None:
+    found = [n for n in (*TUM_LISTS, *ASSOCIATION_FILES) if n in names]
+    if not found:
+        return None
+    return DepthUnits.of(DepthFormat.TUM, f"TUM RGB-D's {found[0]} in the folder")
+
+
+def _tum_evidence(units: DepthUnits, folder: Path) -> Evidence:
+    """TUM units, and the calibration of the freiburg sensor the folder's name says."""
+    name = folder.resolve().name.lower()
+    for key, value in TUM_INTRINSICS.items():
+        if key in name:
+            return Evidence(units, value, f"TUM's published {key} calibration")
+    return Evidence(units)
+
+
+def parse_intrinsics_matrix(text: str, where: str) -> Intrinsics:
+    """A 3x3 camera matrix as text (SUN3D's ``intrinsics.txt``: ``fx 0 cx / 0 fy cy / 0 0 1``)."""
+    try:
+        values = [float(v) for v in text.split()]
+    except ValueError:
+        values = []
+    if len(values) != 9:
+        raise SourceError(f"{where}: expected a 3x3 camera matrix (9 numbers), got {text[:60]!r}")
+    try:
+        return Intrinsics(values[0], values[4], values[2], values[5])
+    except ValueError as exc:
+        raise SourceError(f"{where}: {exc}") from None
+
+
+def _sun3d_evidence(root: Path, names: dict[str, Path], real_root: str) -> Evidence:
+    path = names["intrinsics.txt"]
+    intrinsics = parse_intrinsics_matrix(read_text(path, real_root), str(path))
+    units = DepthUnits(
+        DepthFormat.MM,
+        "millimetres rotated by 3 bits (SUN3D layout: image/, depth/, intrinsics.txt)",
+        sun3d=True,
+    )
+    return Evidence(units, intrinsics, f"{path.name} beside depth/")
+
+
+# -- pairing -----------------------------------------------------------------------------
+def _stamp(stem: str) -> float | None:
+    """A frame's time from its name: TUM's ``1305031102.160407``, SUN3D's ``0000001-000033``."""
+    for part in (stem, stem.rpartition("-")[2]):
+        try:
+            return float(part)
+        except ValueError:
+            continue
+    return None
+
+
+def pair_nearest(depth: list[Path], colour: list[Path]) -> list[Path | None] | None:
+    """Each depth file's colour file nearest in time (within one depth frame interval), or
+    None when the names carry no times. Sorting and bisection: n log n."""
+    depth_times = [_stamp(p.stem) for p in depth]
+    colour_times = [_stamp(p.stem) for p in colour]
+    if not depth or None in depth_times or None in colour_times or not colour:
+        return None
+    d = [t for t in depth_times if t is not None]
+    ordered = sorted(zip((t for t in colour_times if t is not None), colour, strict=True))
+    times = [t for t, _ in ordered]
+    gaps = [b - a for a, b in itertools.pairwise(d) if b > a]
+    limit = statistics.median(gaps) if gaps else float("inf")
+    out: list[Path | None] = []
+    for t in d:
+        k = bisect.bisect_left(times, t)
+        best = min((j for j in (k - 1, k) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t))
+        out.append(ordered[best][1] if abs(times[best] - t) <= limit else None)
+    return out
+
+
+def parse_associations(
+    text: str, root: Path, real_root: str, depth_dir: str, where: str
+) -> list[tuple[Path, Path | None]]:
+    """``time path time path`` lines (either order; the one under ``depth_dir/`` is depth).
+    Paths must stay inside the folder."""
+    pairs: list[tuple[Path, Path | None]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 4:
+            raise SourceError(
+                f"{where} line {number}: expected 'time file time file', got {line[:80]!r}"
+            )
+        files = [_inside_path(f, root, real_root, f"{where} line {number}") for f in fields[1::2]]
+        is_depth = [f.parts[0] == depth_dir if f.parts else False for f in (files[0], files[1])]
+        if is_depth.count(True) != 1:
+            raise SourceError(
+                f"{where} line {number}: expected one file under {depth_dir}/, got {line[:80]!r}"
+            )
+        d = 0 if is_depth[0] else 1
+        pairs.append((root / files[d], root / files[1 - d]))
+    if not pairs:
+        raise SourceError(f"{where}: expected association lines 'time file time file', got none")
+    return pairs
+
+
+def _inside_path(name: str, root: Path, real_root: str, where: str) -> Path:
+    rel = Path(name)
+    if (
+        rel.is_absolute()
+        or ".." in rel.parts
+        or not _inside(os.path.realpath(root / rel), real_root)
+    ):
+        raise SourceError(f"{where}: expected a file inside {root}, got {name[:80]!r}")
+    return rel
+
+
+# -- layouts -----------------------------------------------------------------------------
+def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> FileLayout | None:
+    folders = {
+        e.name.lower(): Path(e.path)
+        for e in os.scandir(root)
+        if e.is_dir() and _inside(os.path.realpath(e.path), real_root)
+    }
+    if "depth" not in folders:
+        return None
+    colour_name = next((c for c in COLOUR_FOLDERS if c in folders), None)
+    depth_dir = folders["depth"]
+    depth_files = sorted(p for n, p in _files(depth_dir, real_root).items() if n.endswith(".png"))
+    colour_files = (
+        sorted(
+            p
+            for n, p in _files(folders[colour_name], real_root).items()
+            if n.endswith(COLOUR_EXTENSIONS)
+        )
+        if colour_name
+        else []
+    )
+    tum = _tum_units(names)
+    kind = f"depth/ + {colour_name}/" if colour_name else "depth/"
+    evidence = Evidence()
+    if tum is not None:
+        kind = f"TUM RGB-D ({kind})"
+        evidence = _tum_evidence(tum, root)
+    elif colour_name == "image" and "intrinsics.txt" in names:
+        kind = "SUN3D (depth/ + image/)"
+        evidence = _sun3d_evidence(root, names, real_root)
+    association = next((names[n] for n in ASSOCIATION_FILES if n in names), None)
+    if association is not None:
+        pairs = parse_associations(
+            read_text(association, real_root), root, real_root, depth_dir.name, str(association)
+        )
+        return FileLayout(
+            kind, [d for d, _ in pairs], [c for _, c in pairs], evidence, association.name
+        )
+    if not depth_files:
+        raise SourceError(f"{depth_dir}: expected depth PNGs, got none")
+    by_stem = {p.stem: p for p in colour_files}
+    colour: list[Path | None] = [by_stem.get(p.stem) for p in depth_files]
+    pairing = "equal names"
+    if colour_files and not any(colour):
+        nearest = pair_nearest(depth_files, colour_files)
+        colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
+    return FileLayout(kind, depth_files, colour, evidence, pairing if colour_files else "none")
+
+
+def colour_for(depth_name: str, names: dict[str, Path]) -> Path | None:
+    """The colour file named like a depth file (``x_depth.png`` -> ``x_color.jpg``, ...)."""
+    lower = depth_name.lower()
+    stem, dot, _ = lower.rpartition(".")
+    if not dot:
+        return None
+    for word in COLOUR_WORDS:
+        other = stem.replace("depth", word)
+        for ext in COLOUR_EXTENSIONS:
+            found = names.get(other + ext)
+            if found is not None:
+                return found
+    return None
+
+
+def flat_units(depth_name: str, names: dict[str, Path]) -> Evidence:
+    """Evidence from the names in a flat folder: 7-Scenes, TUM lists beside the files."""
+    if SEVEN_SCENES_NAME.fullmatch(depth_name):
+        return Evidence(
+            DepthUnits.of(DepthFormat.MM, "7-Scenes names frame-*.depth.png"),
+            SEVEN_SCENES_INTRINSICS,
+            "7-Scenes' published calibration",
+        )
+    units = _tum_units(names)
+    return Evidence(units) if units is not None else Evidence()
+
+
+def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
+    pngs = sorted((n, p) for n, p in names.items() if n.endswith(".png"))
+    if not pngs:
+        raise NotMyFormat(f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/")
+    depth = [p for n, p in pngs if "depth" in n]
+    if not depth:  # no naming hint: every 16-bit PNG is depth (a header read each)
+        depth = [p for _, p in pngs if _is_depth_png(p)]
+    if not depth:
+        raise SourceError(f"{root}: expected 16-bit depth PNGs, got only 8-bit images")
+    colour = [colour_for(p.name, names) for p in depth]
+    evidence = flat_units(depth[0].name, names)
+    kind = "7-Scenes" if evidence.intrinsics is SEVEN_SCENES_INTRINSICS else "PNG folder"
+    return FileLayout(kind, depth, colour, evidence, "names" if any(colour) else "none")
+
+
+def _is_depth_png(path: Path) -> bool:
+    try:
+        return depth_png.read_header(path).is_depth
+    except SourceError:
+        return False
+
+
+def scan_folder(folder: Path) -> FileLayout:
+    """The layout of ``folder`` (``NotMyFormat`` when it holds no PNG depth at all)."""
+    real_root = os.path.realpath(folder)
+    names = _files(folder, real_root)
+    try:
+        layout = _subfolder_layout(folder, names, real_root)
+    except OSError as exc:
+        raise SourceError(f"{folder}: cannot list ({exc.strerror or exc})") from None
+    return layout if layout is not None else _flat_layout(folder, names)
+
+
+def single_png_evidence(path: Path) -> Evidence:
+    """What a lone PNG's name and its folder say: 7-Scenes names, or a TUM or SUN3D dataset
+    around it (the file in ``depth/``, the lists beside that)."""
+    if SEVEN_SCENES_NAME.fullmatch(path.name):
+        return flat_units(path.name, {})
+    folder = path.parent
+    if folder.name.lower() != "depth":
+        return Evidence()
+    root = folder.parent
+    real_root = os.path.realpath(root)
+    names = {
+        n: root / n
+        for n in (*TUM_LISTS, *ASSOCIATION_FILES, "intrinsics.txt")
+        if (root / n).is_file()
+    }
+    units = _tum_units(names)
+    if units is not None:
+        return _tum_evidence(units, root)
+    if "intrinsics.txt" in names and (root / "image").is_dir():
+        return _sun3d_evidence(root, names, real_root)
+    return Evidence()
+
+
+__all__ = [
+    "COLOUR_FOLDERS",
+    "Evidence",
+    "FileLayout",
+    "colour_for",
+    "pair_nearest",
+    "parse_associations",
+    "parse_intrinsics_matrix",
+    "scan_folder",
+    "single_png_evidence",
+]

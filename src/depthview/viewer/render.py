@@ -1,0 +1,285 @@
+"""The renderer: owns the window's surfaces and buffers and draws the panels of a frame.
+
+Depth reaches the screen through ``colorize_packed`` into a persistent surface of the
+display's own pixel format (straight into its pixels when its rows are packed), video
+through a surface over the frame's own pixels (or a preallocated buffer for IR), the 3D
+panel through ``view3d`` reading back into a persistent surface. At the window's native
+size the panels are drawn straight onto the display; otherwise onto a canvas scaled into
+the letterboxed view (and turned, when the picture follows the accelerometer). Nothing the
+size of a frame is allocated per frame unless the picture is turned.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pygame
+
+from ..colorize import Equalizer, colorize_packed
+from ..frame import Frame, VideoFormat
+from . import layout
+from .layout import Layout, Rect
+from .state import ViewState
+from .view3d import CloudView
+
+Surface = Any  # pygame.Surface (pygame ships no type information mypy --strict accepts)
+NO_VIDEO_GREY = (24, 24, 24)
+
+
+def byte_order(surface: Surface) -> str:
+    """The byte order (e.g. ``"BGRX"``) of a 32-bit surface's pixels in memory, from its
+    masks, for ``colorize_packed(order=...)``."""
+    masks = surface.get_masks()
+    order = []
+    for byte in range(4):
+        bits = 0xFF << (8 * byte) if np.little_endian else 0xFF << (8 * (3 - byte))
+        found = "X"
+        for name, mask in zip("RGBA", masks, strict=True):
+            if mask == bits:
+                found = name
+        order.append(found)
+    result = "".join(order)
+    if sorted(result.replace("X", "A")) != ["A", "B", "G", "R"]:
+        raise ValueError(f"expected a 32-bit surface with 8-bit R, G, B masks, got {masks}")
+    return result
+
+
+def roll_degrees(accel: tuple[float, float, float]) -> float:
+    """Camera roll in degrees from gravity; 0 when the Kinect stands level."""
+    ax, ay, _ = accel
+    return math.degrees(math.atan2(ax, ay) if ay >= 0 else math.atan2(-ax, -ay))
+
+
+class Renderer:
+    """Draws panels for a ``ViewState`` and a frame onto the display surface."""
+
+    def __init__(self, display: Surface, state: ViewState) -> None:
+        self.display = display
+        self.panel = (640, 480)
+        self.equalizer = Equalizer()
+        self.cloud: CloudView | None = None  # opened the first time a 3D layout is shown
+        self._wrapped_video: object = None
+        self._wrapped: Surface = None
+        self._video_shape: tuple[tuple[int, ...], bool] | None = None
+        self._mirror_buf: npt.NDArray[np.uint16] | None = None
+        self.layout = state.layout
+        self._allocate()
+
+    # -- buffers --------------------------------------------------------------------------
+    def _allocate(self) -> None:
+        """(Re)allocate everything sized by the panel: at start, when the frame size changes."""
+        w, h = self.panel
+        d = self.display
+        self.order = byte_order(d)
+        self.depth_buf = np.zeros((h, w), dtype=np.uint32)
+        self.depth_surf = pygame.Surface((w, h), 0, d)
+        self.cloud_surf = pygame.Surface((w, h), 0, d)
+        self.cloud_surf.fill((0, 0, 0))
+        self.video_panel = pygame.Surface((w, h), 0, d)
+        self.video_panel.fill((0, 0, 0))
+        self.canvas = pygame.Surface(layout.native_size(self.layout, self.panel), 0, d)
+        self._video_shape = None
+        self.configure(self.layout)
+
+    def configure(self, new_layout: Layout) -> None:
+        """Lay the panels out for ``new_layout`` in the display's current size."""
+        self.layout = new_layout
+        self.display = pygame.display.get_surface() or self.display
+        self.content = layout.native_size(new_layout, self.panel)
+        self.rects = layout.panels(new_layout, self.panel)
+        if self.canvas.get_size() != self.content:
+            self.canvas = pygame.Surface(self.content, 0, self.display)
+        self.view = layout.fit(self.display.get_size(), self.content)
+        self.direct = self.view == Rect(0, 0, *self.content)
+        self.scaled = (
+            None
+            if self.direct
+            else self.display.subsurface(pygame.Rect(*self.view.topleft, *self.view.size))
+        )
+        if byte_order(self.display) != self.order:
+            self._allocate()
+
+    def window_rects(self) -> dict[str, Rect]:
+        """Each panel's rectangle in window pixels (as shown when upright)."""
+        return {
+            name: layout.window_rect(rect, self.view, self.content)
+            for name, rect in self.rects.items()
+        }
+
+    def warm_up(self, state: ViewState) -> None:
+        """Colour one pixel with the state's palette: loads the compiled lookup and builds
+        the table now rather than on the first frame."""
+        colorize_packed(
+            np.zeros((1, 1), np.uint16),
+            state.palette,
+            order=self.order,
+            near=state.near,
+            far=state.far,
+            equalizer=Equalizer(),
+        )
+
+    def ensure_cloud(self) -> CloudView:
+        """The 3D view, opened on first use."""
+        if self.cloud is None:
+            self.cloud = CloudView.open()
+        return self.cloud
+
+    # -- drawing --------------------------------------------------------------------------
+    def draw(self, state: ViewState, frame: Frame | None) -> None:
+        """Compose the panels for ``frame`` (native size, or scaled into the view)."""
+        turn = state.rotate and frame is not None and frame.accel is not None
+        if not self.direct or turn:
+            self.display.fill((0, 0, 0))  # letterbox bars
+        target = self.display if self.direct and not turn else self.canvas
+        rects = self.rects
+        if frame is None:
+            if target is not self.display:
+                target.fill((0, 0, 0))
+        else:
+            depth = self._depth_for_display(frame, state.flip)
+            if depth.shape != self.depth_buf.shape:
+                self.panel = (depth.shape[1], depth.shape[0])
+                self._allocate()
+                self.draw(state, frame)
+                return
+            if "video" in rects:
+                target.blit(self._video_panel_for(frame, state.flip), rects["video"].topleft)
+            if "depth" in rects:
+                self._draw_depth(depth, frame, state, target)
+            if "cloud" in rects:
+                self._colour(depth, frame, state, self.depth_buf)
+                self._draw_cloud(depth, frame, state)
+                target.blit(self.cloud_surf, rects["cloud"].topleft)
+        if target is self.canvas:
+            if turn and frame is not None and frame.accel is not None:
+                turned = pygame.transform.rotate(self.canvas, -roll_degrees(frame.accel))
+                fitted = pygame.transform.scale(
+                    turned, layout.fit(self.view.size, turned.get_size()).size
+                )
+                centre = (self.view.x + self.view.w // 2, self.view.y + self.view.h // 2)
+                self.display.blit(fitted, fitted.get_rect(center=centre))
+            elif self.scaled is not None:
+                pygame.transform.scale(self.canvas, self.view.size, self.scaled)
+            else:
+                self.display.blit(self.canvas, (0, 0))
+
+    def _depth_for_display(self, frame: Frame, flip: bool) -> npt.NDArray[np.uint16]:
+        if not flip:
+            return frame.depth
+        if self._mirror_buf is None or self._mirror_buf.shape != frame.depth.shape:
+            self._mirror_buf = np.empty_like(frame.depth)
+        np.copyto(self._mirror_buf, frame.depth[:, ::-1])
+        return self._mirror_buf
+
+    def _colour(
+        self,
+        depth: npt.NDArray[np.uint16],
+        frame: Frame,
+        state: ViewState,
+        out: npt.NDArray[np.uint32],
+    ) -> None:
+        colorize_packed(
+            depth,
+            state.palette,
+            order=self.order,
+            near=state.near,
+            far=state.far,
+            depth_format=frame.depth_format,
+            out=out,
+            equalizer=self.equalizer,
+        )
+
+    def _draw_depth(
+        self, depth: npt.NDArray[np.uint16], frame: Frame, state: ViewState, target: Surface
+    ) -> None:
+        """Colour the depth straight into the window's pixels when it is drawn unscaled and
+        alone; otherwise into the depth surface, blitted (with opacity over video)."""
+        rect = self.rects["depth"]
+        overlay = self.layout is Layout.OVERLAY
+        surface = target if target is self.display and not overlay else self.depth_surf
+        view = surface.get_view("2")
+        pixels = np.asarray(view).T
+        if surface is target:
+            pixels = pixels[rect.y : rect.bottom, rect.x : rect.right]
+        packed_rows = pixels.dtype == np.uint32 and pixels.strides[1] == 4
+        self._colour(depth, frame, state, pixels if packed_rows else self.depth_buf)
+        if not packed_rows:
+            np.copyto(pixels, self.depth_buf, casting="unsafe")
+        del pixels, view  # unlock the surface before it is blitted or shown
+        if surface is not target:
+            self.depth_surf.set_alpha(round(state.opacity * 255) if overlay else None)
+            target.blit(self.depth_surf, rect.topleft)
+
+    def point_colours(self, frame: Frame) -> npt.NDArray[np.uint32]:
+        """The colour of every pixel's point in the 3D view, packed in the display's byte
+        order. The one place those colours are chosen: today the depth palette, as the depth
+        panel shows it; a registered colour image can take its place here."""
+        return self.depth_buf
+
+    def _draw_cloud(self, depth: npt.NDArray[np.uint16], frame: Frame, state: ViewState) -> None:
+        cloud = self.ensure_cloud()
+        if not cloud.ok:
+            self.cloud_surf.fill((0, 0, 0))
+            return
+        view = self.cloud_surf.get_view("2")
+        pixels = np.asarray(view).T
+        out = pixels if pixels.flags.c_contiguous else self.depth_buf
+        cloud.render(
+            depth,
+            frame.depth_format,
+            self.point_colours(frame),
+            self.order,
+            state.camera,
+            out,
+            self.panel,
+            guides=state.camera.guides,
+        )
+        if out is not pixels:
+            np.copyto(pixels, out)
+        del pixels, view
+
+    def _video_panel_for(self, frame: Frame, flip: bool) -> Surface:
+        if frame.video is None:
+            self.video_panel.fill(NO_VIDEO_GREY)
+            return self.video_panel
+        video = frame.video[:, ::-1] if flip else frame.video
+        plain_rgb = video.ndim == 3 and video.dtype == np.uint8 and video.shape[2] == 3
+        if plain_rgb and video.flags.c_contiguous:
+            # Wrap the frame's own pixels: a surface header, no pixel copy.
+            if video is not self._wrapped_video:
+                self._wrapped_video = video
+                self._wrapped = pygame.image.frombuffer(
+                    video.data, (video.shape[1], video.shape[0]), "RGB"
+                )
+            surf = self._wrapped
+        else:
+            surf = self._video_surface(video, frame.video_format)
+        if surf.get_size() == self.panel:
+            return surf
+        pygame.transform.scale(surf, self.panel, self.video_panel)
+        return self.video_panel
+
+    def _video_surface(self, video: npt.NDArray[Any], fmt: VideoFormat | None) -> Surface:
+        """A persistent surface over a preallocated buffer holding this frame's video."""
+        grey = video.ndim == 2 or (fmt is not None and fmt.is_ir)
+        shape = video.shape[:2] + (() if grey else (3,))
+        if self._video_shape != (shape, grey):
+            self._video_shape = (shape, grey)
+            buf: npt.NDArray[np.uint8] = np.zeros(shape, dtype=np.uint8)
+            self.video_buf = buf
+            size = (shape[1], shape[0])
+            if grey:
+                self.video_surf = pygame.image.frombuffer(buf.data, size, "P")
+                self.video_surf.set_palette([(i, i, i) for i in range(256)])
+            else:
+                self.video_surf = pygame.image.frombuffer(buf.data, size, "RGB")
+        if video.ndim == 3 and grey:
+            np.copyto(self.video_buf, video[:, :, 0])
+        elif video.dtype == np.uint16:  # IR 10-bit: keep the top 8 of 10 bits for display
+            np.right_shift(video, 2, out=self.video_buf, casting="unsafe")
+        else:
+            np.copyto(self.video_buf, video)
+        return self.video_surf

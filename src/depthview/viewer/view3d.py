@@ -1,0 +1,386 @@
+"""The live 3D point cloud: OpenGL through moderngl (the ``3d`` extra), drawn offscreen and
+read back into a pygame surface, so it sits in the same window as the other panels.
+
+Depth becomes points on the GPU. Each frame uploads the raw depth (uint16, 600 kB at
+640x480) and the colour of every pixel; compute shaders unproject pixel (u, v) with the
+depth camera's intrinsics and a metres lookup table (the one ``dv.to_metres`` uses), project
+it, and splat it: a first pass keeps the nearest depth of every panel pixel with an atomic
+minimum, a second writes the colour of the point that won. Pixels with no reading are left
+out. This is how point clouds are drawn fast on GPUs, and it is what makes a full frame of
+points affordable under Mesa's software renderer (llvmpipe), whose point primitives cost
+about ten times as much. The axes at the origin and the Kinect's frustum are points too, so
+the cloud hides them where it is in front.
+
+The eye follows ``state.Camera3D``; the projection is a pinhole with the Kinect's
+intrinsics scaled to the panel, so the reset view shows each point on its own depth pixel.
+A point at pinhole coordinates (x, y) lands on pixel (floor(x + 0.5), floor(y + 0.5)).
+Colours are written in the display's byte order, so the pixels read back are the window's.
+
+``CloudView.open()`` never raises: without moderngl or a usable OpenGL 4.3 it returns a view
+whose ``error`` says why, and the window shows that in the 3D panel. The context is EGL
+(headless, works under any SDL driver), else the platform's default (GLX under X11);
+``DEPTHVIEW_GL`` (e.g. ``egl,default``) chooses.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..frame import DepthFormat
+from ..geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
+from ..units import metres_table
+from .state import Camera3D
+
+INSTALL_HINT = "pip install 'depthview[3d]'"
+BACKGROUND = (18, 18, 24)
+NEAR_CLIP = 0.02
+FRUSTUM_DEPTH = 0.6  # metres: how far the drawn frustum of the Kinect reaches
+AXIS_LENGTH = 0.25
+GUIDE_SAMPLES = 1500  # points per guide line
+GROUP = 64  # compute work-group size
+
+_COMMON = """
+#version 430
+layout(local_size_x = 64) in;  // GROUP
+layout(std430, binding = 0) readonly buffer Depth { uint raw[]; };
+layout(std430, binding = 1) readonly buffer Metres { float metres[]; };
+layout(std430, binding = 2) readonly buffer Colours { uint colours[]; };
+layout(std430, binding = 3) buffer Keys { uint keys[]; };
+layout(std430, binding = 4) buffer Pixels { uint pixels[]; };
+layout(std430, binding = 5) buffer Where { ivec4 where[]; };
+layout(std430, binding = 6) readonly buffer Guides { vec4 guides[]; };
+uniform int count;      // points in this dispatch
+uniform int guide_mode; // 0: depth pixels, 1: guide points (xyz + colour bits)
+uniform int width;      // depth frame width
+uniform vec4 intr;      // depth camera fx, fy, cx, cy
+uniform mat4 view;      // world -> eye
+uniform vec4 proj;      // panel fx, fy, cx, cy
+uniform ivec2 panel;    // panel w, h
+uniform int size;       // point size in pixels
+"""
+
+# Pass 1: each point's panel pixel and depth key (positive floats sort as their bits).
+_PROJECT = (
+    _COMMON
+    + """
+void main() {
+    int i = int(gl_GlobalInvocationID.x);
+    if (i >= count) return;
+    vec3 p;
+    bool ok;
+    if (guide_mode == 1) {
+        p = guides[i].xyz;
+        ok = true;
+    } else {
+        uint d = (raw[i >> 1] >> uint((i & 1) * 16)) & 0xFFFFu;
+        float z = metres[d];
+        ok = z > 0.0;  // false for NaN: no reading
+        int u = i % width;
+        int v = i / width;
+        p = vec3((float(u) - intr.z) / intr.x * z, (float(v) - intr.w) / intr.y * z, z);
+    }
+    ivec4 w = ivec4(0, 0, 0, 0);
+    if (ok) {
+        vec3 e = (view * vec4(p, 1.0)).xyz;
+        if (e.z > NEAR_CLIP) {
+            int ix = int(floor(proj.x * e.x / e.z + proj.z + 0.5));
+            int iy = int(floor(proj.y * e.y / e.z + proj.w + 0.5));
+            int x0 = ix - (size - 1) / 2;
+            int y0 = iy - (size - 1) / 2;
+            if (x0 + size > 0 && y0 + size > 0 && x0 < panel.x && y0 < panel.y) {
+                uint key = floatBitsToUint(e.z);
+                w = ivec4(ix, iy, int(key), 1);
+                for (int y = max(y0, 0); y < min(y0 + size, panel.y); ++y)
+                    for (int x = max(x0, 0); x < min(x0 + size, panel.x); ++x)
+                        atomicMin(keys[y * panel.x + x], key);
+            }
+        }
+    }
+    where[i] = w;
+}
+""".replace("NEAR_CLIP", repr(NEAR_CLIP))
+)
+
+# Pass 2: the nearest point of each pixel writes its colour.
+_SPLAT = (
+    _COMMON
+    + """
+void main() {
+    int i = int(gl_GlobalInvocationID.x);
+    if (i >= count) return;
+    ivec4 w = where[i];
+    if (w.w == 0) return;
+    uint key = uint(w.z);
+    uint colour = guide_mode == 1 ? floatBitsToUint(guides[i].w) : colours[i];
+    int ix = w.x;
+    int iy = w.y;
+    int lo = -(size - 1) / 2;
+    for (int y = max(iy + lo, 0); y < min(iy + lo + size, panel.y); ++y)
+        for (int x = max(ix + lo, 0); x < min(ix + lo + size, panel.x); ++x)
+            if (keys[y * panel.x + x] == key) pixels[y * panel.x + x] = colour;
+}
+"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """The 3D panel's pinhole: the Kinect's intrinsics scaled to the panel's size."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    size: tuple[int, int]
+
+    @classmethod
+    def for_panel(
+        cls, size: tuple[int, int], intrinsics: Intrinsics = KINECT_V1_DEPTH
+    ) -> Projection:
+        """Scaled from the 640x480 depth camera to a panel of ``size`` (w, h)."""
+        sx, sy = size[0] / 640.0, size[1] / 480.0
+        return cls(
+            intrinsics.fx * sx, intrinsics.fy * sy, intrinsics.cx * sx, intrinsics.cy * sy, size
+        )
+
+
+def view_matrix(camera: Camera3D) -> npt.NDArray[np.float64]:
+    """4x4 world -> eye (x right, y down, z forward, metres)."""
+    axes = camera.rotation()
+    m = np.eye(4)
+    m[:3, :3] = axes.T
+    m[:3, 3] = -axes.T @ camera.eye()
+    return m
+
+
+def intrinsics_for(shape: tuple[int, int]) -> Intrinsics:
+    """The depth camera's intrinsics for a frame of ``shape`` (h, w): the Kinect's, scaled
+    when a source gives another size."""
+    h, w = shape
+    if (w, h) == (640, 480):
+        return KINECT_V1_DEPTH
+    k = KINECT_V1_DEPTH
+    return Intrinsics(k.fx * w / 640, k.fy * h / 480, k.cx * w / 640, k.cy * h / 480)
+
+
+def point_at(
+    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, x: int, y: int
+) -> tuple[float, float, float] | None:
+    """Pixel (x, y) of a depth frame as a point in metres, or None without a reading."""
+    z = float(metres_table(depth_format)[int(depth[y, x])])
+    if not math.isfinite(z):
+        return None
+    gx, gy = unprojection_grid(*depth.shape, intrinsics_for(depth.shape))
+    return (float(gx[y, x]) * z, float(gy[y, x]) * z, z)
+
+
+def pick(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    camera: Camera3D,
+    panel: tuple[int, int],
+    at: tuple[float, float],
+    radius: float = 4.0,
+) -> tuple[tuple[int, int], tuple[float, float, float]] | None:
+    """The point drawn nearest the eye within ``radius`` pixels of panel point ``at``: its
+    depth pixel and metres, or None (for the measuring tool; runs once per click)."""
+    z = metres_table(depth_format)[depth]
+    valid = np.isfinite(z)
+    if not valid.any():
+        return None
+    vs, us = np.nonzero(valid)
+    gx, gy = unprojection_grid(*depth.shape, intrinsics_for(depth.shape))
+    zs = z[valid]
+    points = np.stack([gx[valid] * zs, gy[valid] * zs, zs], axis=1)
+    eye = (view_matrix(camera) @ np.c_[points, np.ones(len(points))].T)[:3]
+    proj = Projection.for_panel(panel)
+    ahead = eye[2] > NEAR_CLIP
+    with np.errstate(divide="ignore", invalid="ignore"):
+        px = proj.fx * eye[0] / eye[2] + proj.cx
+        py = proj.fy * eye[1] / eye[2] + proj.cy
+    near = ahead & ((px - at[0]) ** 2 + (py - at[1]) ** 2 <= radius**2)
+    if not near.any():
+        return None
+    i = np.flatnonzero(near)[np.argmin(eye[2][near])]
+    xyz = points[i]
+    return (int(us[i]), int(vs[i])), (float(xyz[0]), float(xyz[1]), float(xyz[2]))
+
+
+def pack_colour(rgb: tuple[int, int, int], order: str) -> int:
+    """An RGB colour as a 32-bit pixel whose bytes in memory follow ``order`` (e.g. BGRX)."""
+    channels = {"R": rgb[0], "G": rgb[1], "B": rgb[2], "A": 255, "X": 255}
+    return int.from_bytes(bytes(channels[c] for c in order.upper()), "little")
+
+
+def guide_points(
+    intrinsics: Intrinsics, shape: tuple[int, int], order: str
+) -> npt.NDArray[np.float32]:
+    """Axes at the origin (x red, y green, z blue) and the depth camera's frustum, sampled
+    densely as points: (N, 4) float32 of x, y, z and the packed colour's bits."""
+    h, w = shape
+    z = FRUSTUM_DEPTH
+    corners = [
+        np.array(
+            [(u - intrinsics.cx) / intrinsics.fx * z, (v - intrinsics.cy) / intrinsics.fy * z, z]
+        )
+        for u, v in ((0, 0), (w, 0), (w, h), (0, h))
+    ]
+    origin = np.zeros(3)
+    grey = (150, 150, 150)
+    segments: list[
+        tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], tuple[int, int, int]]
+    ] = []
+    for axis, colour in enumerate(((255, 60, 60), (60, 255, 60), (80, 130, 255))):
+        segments.append((origin, np.eye(3)[axis] * AXIS_LENGTH, colour))
+    for i, corner in enumerate(corners):
+        segments.append((origin, corner, grey))
+        segments.append((corner, corners[(i + 1) % 4], grey))
+    t = np.linspace(0.0, 1.0, GUIDE_SAMPLES)[:, None]
+    parts = []
+    for start, end, colour in segments:
+        xyz = (start + t * (end - start)).astype(np.float32)
+        bits = np.full((GUIDE_SAMPLES, 1), pack_colour(colour, order), dtype=np.uint32)
+        parts.append(np.hstack([xyz, bits.view(np.float32)]))
+    return np.ascontiguousarray(np.vstack(parts))
+
+
+_SHARED_CONTEXTS: dict[str, Any] = {}  # by DEPTHVIEW_GL
+
+
+class CloudView:
+    """Draws one frame's point cloud into a panel-sized buffer in the display's byte order."""
+
+    def __init__(self, ctx: Any = None, error: str | None = None) -> None:
+        self.ctx = ctx
+        self.error = error
+        self.renderer = ""
+        self._panel: tuple[int, int] | None = None
+        self._shape: tuple[int, int] | None = None
+        self._format: DepthFormat | None = None
+        self._order = ""
+        if ctx is not None:
+            self.renderer = str(ctx.info.get("GL_RENDERER", ""))
+            self._project = ctx.compute_shader(_PROJECT)
+            self._splat = ctx.compute_shader(_SPLAT)
+
+    @classmethod
+    def open(cls) -> CloudView:
+        """A view with a working OpenGL 4.3 context, or one whose ``error`` says why not.
+        The context is made once per process and shared: Mesa does not take kindly to a
+        second EGL start after the first was torn down."""
+        try:
+            import moderngl
+        except ImportError:
+            return cls(error=f"the 3D view needs moderngl: {INSTALL_HINT}")
+        wanted = os.environ.get("DEPTHVIEW_GL", "egl,default")
+        if wanted in _SHARED_CONTEXTS:
+            shared = _SHARED_CONTEXTS[wanted]
+            shared.__enter__()  # current again: a window in between may have taken over
+            return cls(shared)
+        failures = []
+        for backend in wanted.split(","):
+            try:
+                chosen: dict[str, Any] = {} if backend == "default" else {"backend": backend}
+                ctx = _SHARED_CONTEXTS[wanted] = moderngl.create_standalone_context(
+                    require=430, **chosen
+                )
+                return cls(ctx)
+            except Exception as exc:  # any GL failure: try the next, then say why
+                text = str(exc).strip().splitlines()
+                failures.append(f"{backend}: {text[0] if text else type(exc).__name__}")
+        return cls(error="the 3D view needs OpenGL 4.3: " + "; ".join(failures))
+
+    @property
+    def ok(self) -> bool:
+        """Whether the view can draw."""
+        return self.ctx is not None
+
+    def _setup(
+        self, panel: tuple[int, int], shape: tuple[int, int], fmt: DepthFormat, order: str
+    ) -> None:
+        """(Re)make the buffers that depend on the panel size, frame size, format, order."""
+        ctx = self.ctx
+        if panel != self._panel or order != self._order:
+            self._panel = panel
+            n = panel[0] * panel[1]
+            self._keys = ctx.buffer(reserve=4 * n)
+            self._pixels = ctx.buffer(reserve=4 * n)
+            self._far_keys = np.full(n, 0xFFFFFFFF, dtype=np.uint32).tobytes()
+            bg = pack_colour(BACKGROUND, order)
+            self._background = np.full(n, bg, dtype=np.uint32).tobytes()
+        if shape != self._shape or order != self._order:
+            self._shape = shape
+            h, w = shape
+            self._depth = ctx.buffer(reserve=2 * h * w + 2)
+            self._colours = ctx.buffer(reserve=4 * h * w)
+            guides = guide_points(intrinsics_for(shape), shape, order)
+            self._guides = ctx.buffer(guides.tobytes())
+            self._guide_count = len(guides)
+            self._where = ctx.buffer(reserve=16 * max(h * w, len(guides)))
+            k = intrinsics_for(shape)
+            for cs in (self._project, self._splat):
+                for name, value in (("width", w), ("intr", (k.fx, k.fy, k.cx, k.cy))):
+                    if name in cs:
+                        cs[name].value = value
+        self._order = order
+        if fmt is not self._format:
+            self._format = fmt
+            table = np.ascontiguousarray(metres_table(fmt), dtype=np.float32)
+            self._metres = ctx.buffer(table.tobytes())
+
+    def render(
+        self,
+        depth: npt.NDArray[np.uint16],
+        depth_format: DepthFormat,
+        colours: npt.NDArray[np.uint32],
+        order: str,
+        camera: Camera3D,
+        out: Any,
+        panel: tuple[int, int],
+        guides: bool = True,
+    ) -> None:
+        """Draw the cloud of ``depth`` (pixel colours in ``colours``, packed in byte ``order``)
+        from ``camera`` into ``out``: a writable buffer of ``panel`` (w, h) 32-bit pixels in
+        the same byte order, top row first."""
+        if self.ctx is None:
+            raise RuntimeError(self.error or "no OpenGL")
+        self._setup(panel, depth.shape, depth_format, order)
+        self._depth.write(np.ascontiguousarray(depth))
+        self._colours.write(np.ascontiguousarray(colours))
+        self._keys.write(self._far_keys)
+        self._pixels.write(self._background)
+        for i, buf in enumerate(
+            (self._depth, self._metres, self._colours, self._keys, self._pixels, self._where)
+        ):
+            buf.bind_to_storage_buffer(i)
+        self._guides.bind_to_storage_buffer(6)
+        proj = Projection.for_panel(panel)
+        view = view_matrix(camera).T.astype(np.float32).tobytes()  # column-major for GL
+        for cs in (self._project, self._splat):
+            if "view" in cs:
+                cs["view"].write(view)
+            if "proj" in cs:
+                cs["proj"].value = (proj.fx, proj.fy, proj.cx, proj.cy)
+            if "panel" in cs:
+                cs["panel"].value = panel
+        dispatches = [(0, depth.shape[0] * depth.shape[1], max(1, round(camera.point_size)))]
+        if guides:
+            dispatches.append((1, self._guide_count, 1))
+        for mode, count, size in dispatches:
+            for cs in (self._project, self._splat):
+                for name, value in (("guide_mode", mode), ("count", count), ("size", size)):
+                    if name in cs:
+                        cs[name].value = value
+                cs.run((count + GROUP - 1) // GROUP)
+                self.ctx.memory_barrier()
+        self._pixels.read_into(out)
+
+    def release(self) -> None:
+        """Let go of the view (the shared context stays for the next one)."""
+        self.ctx = None
