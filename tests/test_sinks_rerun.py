@@ -207,3 +207,20 @@ def test_a_record_without_device_clock_is_off_the_device_timeline(tmp_path: Path
     np.testing.assert_array_equal(
         np.frombuffer(bytes(blob), np.uint16).reshape(480, 640), expected_mm(depth)
     )
+
+
+def test_a_sources_own_camera_model_goes_to_the_pinhole(tmp_path: Path) -> None:
+    from _helpers_sinks import read_mcap
+
+    cam = dv.Intrinsics(fx=500.0, fy=501.0, cx=320.0, cy=241.0)
+    frame = _demo(1)[0]
+    with dv.RerunSink(tmp_path / "cam.rrd", intrinsics=cam) as sink:
+        sink.log(frame)
+    with dv.FoxgloveSink(tmp_path / "cam.mcap") as fox:
+        fox.set_camera(cam)
+        fox.log(frame)
+    table = read_rrd(tmp_path / "cam.rrd", "host_time")
+    (k,) = column(table, "/kinect/depth:Pinhole:image_from_camera")[0]
+    np.testing.assert_allclose(np.reshape(k, (3, 3)).T, [[500, 0, 320], [0, 501, 241], [0, 0, 1]])
+    ((_, info),) = read_mcap(tmp_path / "cam.mcap")["/kinect/depth/camera_info"]
+    assert list(info.K) == [500.0, 0, 320.0, 0, 501.0, 241.0, 0, 0, 1]  # type: ignore[attr-defined]

@@ -12,9 +12,9 @@ from typing import Any
 
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
-from ..sources import open as open_source
 from ..sources.base import Source
 from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
 from ._types import positive_float, positive_int
 
 HOST_HELP = (
@@ -52,6 +52,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fps", type=positive_float, default=None, help="demo frame rate")
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_source_args(p)
 
 
 def open_sink(target: Target, args: argparse.Namespace) -> Sink:
@@ -83,14 +84,14 @@ def open_sink(target: Target, args: argparse.Namespace) -> Sink:
     return RerunSink("spawn", grpc_port=args.grpc_port, **options)
 
 
-def _open(name: str, fps: float | None, loop: bool) -> Source:
+def _open(name: str, args: argparse.Namespace) -> Source:
     """Live sources as they come, the demo and recordings at their own pace."""
     kind = name.partition(":")[0]
     if kind == "demo":
-        return open_source(name, **({} if fps is None else {"fps": fps}))
+        return open_with_args(name, args, **({} if args.fps is None else {"fps": args.fps}))
     if kind == "kinect":
-        return open_source(name)
-    return open_source(name, loop=loop, realtime=True)
+        return open_with_args(name, args)
+    return open_with_args(name, args, loop=args.loop, realtime=True)
 
 
 class _Feeder(threading.Thread):
@@ -135,13 +136,14 @@ def run(args: argparse.Namespace) -> int:
     feeders: list[_Feeder] = []
     try:
         for name in args.sources:
-            sources.append(_open(name, args.fps, args.loop))
+            sources.append(_open(name, args))
         sink = open_sink(target, args)
         if not args.quiet:
             sys.stderr.write(f"stream: {', '.join(s.name for s in sources)} -> {sink.where}\n")
         several = len(sources) > 1
         for i, source in enumerate(sources):
             device = (getattr(source, "serial", None) or i) if several else None
+            sink.set_camera(source.intrinsics, device=device)
             feeders.append(_Feeder(source, sink, device, args.frames))
         start = time.monotonic()
         last = (start, 0)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import SinkError
 from ..frame import DepthFormat, Frame
+from ..geometry import Intrinsics
 from .content import AccelItem, DepthItem, Names, Planner, VideoItem, depth_mm
 
 
@@ -34,14 +35,22 @@ class Sink(abc.ABC):
 
     ``log(frame, device=...)`` sends every record that arrived with the frame once, at its
     own stream's time; ``device`` (a serial or index) puts several Kinects side by side
-    under ``kinect/<device>``. ``log`` may be called from several threads."""
+    under ``kinect/<device>``. ``intrinsics`` is the depth camera model (default: the Kinect
+    v1's; ``set_camera`` sets one per device). ``log`` may be called from several threads."""
 
     #: Where the data goes, for messages: a URL, a file path or "spawned viewer".
     where: str = ""
 
-    def __init__(self, *, device: str | int | None = None, raw_depth: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        device: str | int | None = None,
+        raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
+    ) -> None:
         self.device = device
         self.raw_depth = raw_depth
+        self.intrinsics = intrinsics
         self.frames = 0
         self._devices: dict[str | int | None, tuple[Names, Planner]] = {}
         self._lock = threading.Lock()
@@ -67,12 +76,19 @@ class Sink(abc.ABC):
                     self._send_accel(names, item)
             self.frames += 1
 
+    def set_camera(self, intrinsics: Intrinsics, *, device: str | int | None = None) -> None:
+        """The depth camera model of one Kinect (``device``), e.g. its source's
+        ``intrinsics``; before its first frame."""
+        key = self.device if device is None else device
+        with self._lock:
+            self._state(key)[1].intrinsics = intrinsics
+
     def _state(self, device: str | int | None) -> tuple[Names, Planner]:
         state = self._devices.get(device)
         if state is None:
             state = self._devices[device] = (
                 Names.for_device(device),
-                Planner(raw_depth=self.raw_depth),
+                Planner(raw_depth=self.raw_depth, intrinsics=self.intrinsics),
             )
         return state
 

@@ -56,10 +56,17 @@ def depth_mm(depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> npt.ND
     return out
 
 
-@cache
-def depth_camera(width: int, height: int) -> Intrinsics:
+def depth_camera(width: int, height: int, intrinsics: Intrinsics | None = None) -> Intrinsics:
     """The depth camera's pinhole model for a (width, height) image: the one place the sinks
-    take it from. Kinect v1 intrinsics for 640x480, scaled for other sizes."""
+    take it from. The source's own intrinsics when it has them, else the Kinect v1's
+    (scaled for sizes other than 640x480)."""
+    if intrinsics is not None:
+        return intrinsics
+    return _kinect_camera(width, height)
+
+
+@cache
+def _kinect_camera(width: int, height: int) -> Intrinsics:
     base = KINECT_V1_DEPTH
     if (width, height) == (640, 480):
         return base
@@ -265,8 +272,9 @@ class Planner:
     """Turns one Kinect's frames into items, keeping the state that spans frames (the
     unwrapped device clock, whether host times are wall-clock times)."""
 
-    def __init__(self, *, raw_depth: bool = False) -> None:
+    def __init__(self, *, raw_depth: bool = False, intrinsics: Intrinsics | None = None) -> None:
         self.raw_depth = raw_depth
+        self.intrinsics = intrinsics
         self._clock = DeviceClock()
         self._wall_clock: bool | None = None
 
@@ -288,7 +296,7 @@ class Planner:
                 assert isinstance(data, np.ndarray)
                 depth = data.astype(np.uint16, copy=False)
                 raw = depth if self.raw_depth and frame.depth_format.is_raw else None
-                camera = depth_camera(depth.shape[1], depth.shape[0])
+                camera = depth_camera(depth.shape[1], depth.shape[0], self.intrinsics)
                 out.append(DepthItem(times, depth_mm(depth, frame.depth_format), raw, camera))
             elif record.stream is Stream.VIDEO:
                 assert isinstance(data, np.ndarray)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy.typing as npt
 
 from ..errors import SinkError
+from ..geometry import Intrinsics
 from .base import Sink, require
 from .content import (
     DEVICE_CLOCK_HZ,
@@ -96,12 +97,13 @@ class FoxgloveSink(Sink):
         port: int = FOXGLOVE_PORT,
         device: str | int | None = None,
         raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
         points: bool = False,
         overwrite: bool = False,
         name: str = "depthview",
     ) -> None:
         fg = require("foxglove", "foxglove")
-        super().__init__(device=device, raw_depth=raw_depth)
+        super().__init__(device=device, raw_depth=raw_depth, intrinsics=intrinsics)
         self._fg = fg
         self._msgs = require("foxglove.messages", "foxglove")
         self._chan = require("foxglove.channels", "foxglove")

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import SinkError
+from ..geometry import Intrinsics
 from .base import Sink, require
 from .content import (
     DEPTH_RANGE_M,
@@ -109,6 +110,7 @@ class RerunSink(Sink):
         grpc_port: int = RERUN_GRPC_PORT,
         device: str | int | None = None,
         raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
         depth_range: tuple[float, float] = DEPTH_RANGE_M,
         colormap: str = "turbo",
         overwrite: bool = False,
@@ -117,7 +119,7 @@ class RerunSink(Sink):
     ) -> None:
         rr = require("rerun", "rerun")
         self._pa = require("pyarrow", "rerun")
-        super().__init__(device=device, raw_depth=raw_depth)
+        super().__init__(device=device, raw_depth=raw_depth, intrinsics=intrinsics)
         if not 0 <= depth_range[0] < depth_range[1]:
             raise SinkError(f"depth_range: expected 0 <= NEAR < FAR metres, got {depth_range}")
         self._rr = rr
