@@ -21,6 +21,8 @@ case "$purpose" in
         DEB_PACKAGES+=(gcc libc6-dev libusb-1.0-0-dev)
         # The 3D view under Xvfb: Mesa's software OpenGL (llvmpipe) through GLX and EGL.
         DEB_PACKAGES+=(libgl1-mesa-dri libegl1 libegl-mesa0)
+        # The rerun-web test opens the served page in headless Chromium (software WebGL).
+        DEB_PACKAGES+=(chromium)
         EXTRAS="dev"
         ;;
     *)

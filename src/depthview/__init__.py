@@ -9,15 +9,21 @@ conversion, and a desktop viewer::
         for frame in src:
             rgb = dv.colorize(frame.depth)
             z = dv.to_metres(frame.depth)
+
+and sinks for Rerun and Foxglove (``dv.RerunSink``, ``dv.FoxgloveSink``, extras ``rerun`` and
+``foxglove``), loaded on first use so ``import depthview`` never imports their SDKs.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .colorize import colorize, colorize_packed, glview_table
 from .errors import (
     DepthviewError,
     ExportError,
     RecordingError,
+    SinkError,
     SourceError,
     SourceTimeout,
     UnsupportedControl,
@@ -32,7 +38,21 @@ from .sources import Source
 from .sources import open as open
 from .units import from_metres, to_metres
 
+if TYPE_CHECKING:
+    from .sinks.foxglove import FoxgloveSink
+    from .sinks.rerun import RerunSink
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """The sinks, imported on first use (``dv.RerunSink``, ``dv.FoxgloveSink``)."""
+    if name in ("RerunSink", "FoxgloveSink"):
+        from . import sinks
+
+        return getattr(sinks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: What ``from depthview import *`` brings in. ``open`` is left out on purpose, so a star
 #: import never hides Python's built-in ``open``; use ``dv.open``.
@@ -43,6 +63,7 @@ __all__ = [
     "DepthviewError",
     "ExportError",
     "ExportSummary",
+    "FoxgloveSink",
     "Frame",
     "Intrinsics",
     "LedMode",
@@ -52,6 +73,8 @@ __all__ = [
     "RecordingSummary",
     "RecordingWriter",
     "Registration",
+    "RerunSink",
+    "SinkError",
     "Source",
     "SourceError",
     "SourceTimeout",

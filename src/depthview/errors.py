@@ -8,7 +8,9 @@
     │   └── SourceTimeout          a live device sent no frame within the timeout
     ├── UnsupportedControl         this source (or this libfreenect build) cannot do that control
     ├── RecordingError             writing a recording failed (disk full, unwritable, not empty)
-    └── ExportError                an export cannot be written (bad range, existing output)
+    ├── ExportError                an export cannot be written (bad range, existing output)
+    └── SinkError                  a Rerun/Foxglove sink cannot start or send (bad target,
+                                   missing extra, port taken)
 
 Bad arguments to the pure functions (wrong dtype, shape, unknown palette) are plain
 ``ValueError``/``TypeError`` with an "expected ..., got ..." message, as numpy users expect.
@@ -45,3 +47,8 @@ class RecordingError(DepthviewError):
 
 class ExportError(DepthviewError):
     """An export cannot be written."""
+
+
+class SinkError(DepthviewError):
+    """A Rerun or Foxglove sink cannot start or send: a bad target, a missing extra (the
+    message names the ``pip install`` line), a port in use."""

@@ -1,10 +1,12 @@
 """Export frames to files other programs read: colourised or 16-bit PNGs, MP4 video, PLY
-point clouds, and ``.npz`` of raw frames.
+point clouds, ``.npz`` of raw frames, and Rerun (``.rrd``) and Foxglove (``.mcap``)
+recordings.
 
-The output's name chooses the format (``FORMATS``): a file ending in ``.mp4``, ``.npz`` or
-``.ply`` (one point cloud: the first selected frame), or a folder, which holds one file per
-frame named by frame index (``frame-000042.png``): colourised PNG by default, ``png16`` raw
-16-bit PNG or ``ply`` with ``--format``. A ``--format`` that contradicts the name is refused.
+The output's name chooses the format (``FORMATS``): a file ending in ``.mp4``, ``.npz``,
+``.rrd``, ``.mcap`` or ``.ply`` (one point cloud: the first selected frame), or a folder,
+which holds one file per frame named by frame index (``frame-000042.png``): colourised PNG
+by default, ``png16`` raw 16-bit PNG or ``ply`` with ``--format``. A ``--format`` that
+contradicts the name is refused.
 
 Everything is checked before anything is written, and nothing is left half-written: each
 file is written under a temporary name and renamed when complete, an output folder is made
@@ -27,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +42,9 @@ from .palettes import PALETTES
 from .registration import Registration, register
 from .sources.base import Source, nearest
 from .sources.depth_png import save_depth as save_depth_png
+
+if TYPE_CHECKING:
+    from .sinks import Sink
 
 #: Pictures a frame can be exported as, with the viewer's names for them.
 LAYOUTS = ("depth", "both", "video", "overlay")
@@ -312,6 +317,31 @@ def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     return len(rows)
 
 
+def _write_rrd(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """A Rerun recording (``depthview.sinks.rerun``), each record at its own time."""
+    from .sinks.rerun import RerunSink
+
+    with _atomic(path) as tmp:
+        return _send_all(RerunSink(tmp), frames)
+
+
+def _write_mcap(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """An MCAP file in Foxglove's schemas (``depthview.sinks.foxglove``)."""
+    from .sinks.foxglove import FoxgloveSink
+
+    with _atomic(path) as tmp:
+        return _send_all(FoxgloveSink(tmp), frames)
+
+
+def _send_all(sink: Sink, frames: Iterable[Frame]) -> int:
+    count = 0
+    with sink:
+        for frame in frames:
+            sink.log(frame)
+            count += 1
+    return count
+
+
 def _stamps(values: list[int | None]) -> npt.NDArray[np.int64]:
     """Integers with -1 where a frame has none."""
     return np.array([-1 if v is None else v for v in values], dtype=np.int64)
@@ -328,6 +358,10 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("ply", None, False, None, _write_ply_folder, "a PLY point cloud a frame"),
         ExportFormat("mp4", ".mp4", True, ("av", "video"), _write_mp4, "H.264 video"),
         ExportFormat("npz", ".npz", False, None, _write_npz, "raw frames for numpy"),
+        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), _write_rrd, "Rerun recording"),
+        ExportFormat(
+            "mcap", ".mcap", False, ("foxglove", "foxglove"), _write_mcap, "Foxglove/ROS 2 MCAP"
+        ),
     )
 }
 #: Single-file formats by the suffix that selects them; ``.ply`` is one point cloud.

@@ -17,14 +17,14 @@ from ._types import positive_float, positive_int
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "export",
-        help="export frames to PNG, MP4, PLY point clouds or .npz",
+        help="export frames to PNG, MP4, PLY, .npz, Rerun .rrd or Foxglove .mcap",
         description="The format follows OUT's name: "
         + ", ".join(f"{s} ({f.description})" for s, f in SUFFIXES.items())
         + "; any other name is a folder of one file per frame (colourised PNG unless "
         "--format says png16 or ply).",
     )
     p.add_argument("source", help=SOURCE_HELP)
-    p.add_argument("out", help="output file (.mp4, .npz, .ply) or folder (one file a frame)")
+    p.add_argument("out", help=f"output file ({', '.join(SUFFIXES)}) or folder (one file a frame)")
     p.add_argument(
         "--format",
         default=None,

@@ -1,0 +1,178 @@
+"""``depthview stream SOURCE --to TARGET``: watch a Kinect (or recording, or the demo) live in
+Rerun or Foxglove, here or from another machine. Wiring only: the sinks live in
+``depthview.sinks``. Progress and rates go to stderr; Ctrl-C ends cleanly."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import Any
+
+from ..sinks import Sink, Target, parse_target
+from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
+from ..sources.base import Source
+from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
+from ._types import positive_float, positive_int
+
+HOST_HELP = (
+    "address the rerun-web and foxglove servers listen on (default 127.0.0.1: this machine "
+    "only). 0.0.0.0 lets every machine that can reach this one connect and see the camera; "
+    "use it only on a network you trust"
+)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "stream",
+        help="send frames live to Rerun or Foxglove",
+        description="Stream depth, video and accelerometer to Rerun or Foxglove.",
+    )
+    p.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help=f"{SOURCE_HELP}; several stand side by side (kinect:0 kinect:1)",
+    )
+    p.add_argument("--to", required=True, metavar="TARGET", help=f"one of {TARGET_HELP}")
+    p.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
+    p.add_argument(
+        "--grpc-port",
+        type=int,
+        default=RERUN_GRPC_PORT,
+        help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT})",
+    )
+    p.add_argument("--raw-depth", action="store_true", help="also send raw 11-bit depth")
+    p.add_argument("--points", action="store_true", help="foxglove: also send a point cloud")
+    p.add_argument(
+        "--frames", type=positive_int, default=None, help="stop after N frames per source"
+    )
+    p.add_argument("--fps", type=positive_float, default=None, help="demo frame rate")
+    p.add_argument("--loop", action="store_true", help="play recordings again at their end")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_source_args(p)
+
+
+def open_sink(target: Target, args: argparse.Namespace) -> Sink:
+    """The sink a parsed ``--to`` names, with the command's options."""
+    if target.kind == "foxglove":
+        from ..sinks.foxglove import FoxgloveSink
+
+        return FoxgloveSink(
+            "server",
+            host=args.host,
+            port=target.port or 0,
+            raw_depth=args.raw_depth,
+            points=args.points,
+        )
+    from ..sinks.rerun import RerunSink
+
+    options: dict[str, Any] = {"raw_depth": args.raw_depth}
+    if target.kind == "rerun-web":
+        return RerunSink(
+            "web",
+            host=args.host,
+            web_port=target.port or 0,
+            grpc_port=args.grpc_port,
+            **options,
+        )
+    if target.kind == "rerun-connect":
+        assert target.url is not None
+        return RerunSink(target.url, **options)
+    return RerunSink("spawn", grpc_port=args.grpc_port, **options)
+
+
+def _open(name: str, args: argparse.Namespace) -> Source:
+    """Live sources as they come, the demo and recordings at their own pace."""
+    kind = name.partition(":")[0]
+    if kind == "demo":
+        return open_with_args(name, args, **({} if args.fps is None else {"fps": args.fps}))
+    if kind == "kinect":
+        return open_with_args(name, args)
+    return open_with_args(name, args, loop=args.loop, realtime=True)
+
+
+class _Feeder(threading.Thread):
+    """Reads one source into the sink until it ends, ``limit`` frames, or ``stop``."""
+
+    def __init__(
+        self, source: Source, sink: Sink, device: str | int | None, limit: int | None
+    ) -> None:
+        super().__init__(name=f"stream {source.name}", daemon=True)
+        self.source, self.sink, self.device, self.limit = source, sink, device, limit
+        self.stop = threading.Event()
+        self.frames = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set() and (self.limit is None or self.frames < self.limit):
+                try:
+                    frame = self.source.read()
+                except StopIteration:
+                    return
+                self.sink.log(frame, device=self.device)
+                self.frames += 1
+        except BaseException as exc:  # handed to the main thread, which reports it
+            self.error = exc
+
+
+def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> tuple[float, int]:
+    now, total = time.monotonic(), sum(f.frames for f in feeders)
+    rate = (total - last[1]) / max(now - last[0], 1e-6)
+    parts = " ".join(f"{f.source.name}={f.frames}" for f in feeders)
+    end = "\r" if sys.stderr.isatty() else "\n"
+    sys.stderr.write(f"stream: {parts} frames, {rate:.1f} frames/s, {now - start:.0f} s{end}")
+    sys.stderr.flush()
+    return now, total
+
+
+def run(args: argparse.Namespace) -> int:
+    target = parse_target(args.to)
+    sources: list[Source] = []
+    sink: Sink | None = None
+    feeders: list[_Feeder] = []
+    try:
+        for name in args.sources:
+            sources.append(_open(name, args))
+        sink = open_sink(target, args)
+        if not args.quiet:
+            sys.stderr.write(f"stream: {', '.join(s.name for s in sources)} -> {sink.where}\n")
+        several = len(sources) > 1
+        for i, source in enumerate(sources):
+            device = (getattr(source, "serial", None) or i) if several else None
+            sink.set_camera(source.intrinsics, device=device)
+            feeders.append(_Feeder(source, sink, device, args.frames))
+        start = time.monotonic()
+        last = (start, 0)
+        for feeder in feeders:
+            feeder.start()
+        try:
+            while any(f.is_alive() for f in feeders):
+                for feeder in feeders:
+                    feeder.join(timeout=2.0 / len(feeders))
+                if not args.quiet:
+                    last = _progress(feeders, start, last)
+                if any(f.error for f in feeders):
+                    break
+        except KeyboardInterrupt:
+            if not args.quiet:
+                sys.stderr.write("\nstream: interrupted, closing\n")
+        for feeder in feeders:
+            feeder.stop.set()
+        for feeder in feeders:
+            feeder.join(timeout=10.0)
+        for feeder in feeders:
+            if feeder.error is not None:
+                raise feeder.error
+    finally:
+        if sink is not None:
+            sink.close()
+        for source in sources:
+            source.close()
+    if not args.quiet:
+        total = sum(f.frames for f in feeders)
+        sys.stderr.write(f"stream: sent {total} frames to {sink.where if sink else '-'}\n")
+    return 0

@@ -1,0 +1,127 @@
+"""What every sink is: frames in, one tool's messages out. The SDK-specific part of each
+sink (``rerun.py``, ``foxglove.py``) only says how to send a depth, video or accelerometer
+item; which items, names and times is decided here and in ``content``.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import threading
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from ..errors import SinkError
+from ..frame import DepthFormat, Frame
+from ..geometry import Intrinsics
+from .content import AccelItem, DepthItem, Names, Planner, VideoItem, depth_mm
+
+
+def require(module: str, extra: str) -> Any:
+    """Import a tool's SDK on first use, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise SinkError(
+            f"{extra} needs the {module.split('.')[0]} package ({exc.name or module} is "
+            f"missing): pip install 'depthview[{extra}]'"
+        ) from None
+
+
+class Sink(abc.ABC):
+    """Send frames to a viewer or a file: ``with sink: sink.log(frame)``.
+
+    ``log(frame, device=...)`` sends every record that arrived with the frame once, at its
+    own stream's time; ``device`` (a serial or index) puts several Kinects side by side
+    under ``kinect/<device>``. ``intrinsics`` is the depth camera model (default: the Kinect
+    v1's; ``set_camera`` sets one per device). ``log`` may be called from several threads."""
+
+    #: Where the data goes, for messages: a URL, a file path or "spawned viewer".
+    where: str = ""
+
+    def __init__(
+        self,
+        *,
+        device: str | int | None = None,
+        raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
+    ) -> None:
+        self.device = device
+        self.raw_depth = raw_depth
+        self.intrinsics = intrinsics
+        self.frames = 0
+        self._devices: dict[str | int | None, tuple[Names, Planner]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        # Build the millimetre table (and load the compiled lookup) now, not on the first frame.
+        depth_mm(np.zeros((1, 1), dtype=np.uint16), DepthFormat.RAW_11BIT)
+
+    def log(self, frame: Frame, *, device: str | int | None = None) -> None:
+        """Send ``frame``'s records (depth in mm, video, accelerometer) with their times."""
+        if not isinstance(frame, Frame):
+            raise TypeError(f"expected a depthview Frame, got {type(frame).__name__}")
+        key = self.device if device is None else device
+        with self._lock:
+            if self._closed:
+                raise SinkError(f"{self.where}: log after close")
+            names, planner = self._state(key)
+            for item in planner.items(frame):
+                if isinstance(item, DepthItem):
+                    self._send_depth(names, item)
+                elif isinstance(item, VideoItem):
+                    self._send_video(names, item)
+                else:
+                    self._send_accel(names, item)
+            self.frames += 1
+
+    def set_camera(self, intrinsics: Intrinsics, *, device: str | int | None = None) -> None:
+        """The depth camera model of one Kinect (``device``), e.g. its source's
+        ``intrinsics``; before its first frame."""
+        key = self.device if device is None else device
+        with self._lock:
+            self._state(key)[1].intrinsics = intrinsics
+
+    def _state(self, device: str | int | None) -> tuple[Names, Planner]:
+        state = self._devices.get(device)
+        if state is None:
+            state = self._devices[device] = (
+                Names.for_device(device),
+                Planner(raw_depth=self.raw_depth, intrinsics=self.intrinsics),
+            )
+        return state
+
+    def close(self) -> None:
+        """Flush what was sent and release the viewer, server or file. Safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._close()
+
+    @abc.abstractmethod
+    def _send_depth(self, names: Names, item: DepthItem) -> None: ...
+
+    @abc.abstractmethod
+    def _send_video(self, names: Names, item: VideoItem) -> None: ...
+
+    @abc.abstractmethod
+    def _send_accel(self, names: Names, item: AccelItem) -> None: ...
+
+    @abc.abstractmethod
+    def _close(self) -> None: ...
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.where!r}, frames={self.frames})"

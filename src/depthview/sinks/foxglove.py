@@ -1,0 +1,230 @@
+"""Frames to Foxglove (extra ``foxglove``): a live WebSocket server the Foxglove app connects
+to, or an MCAP file (the ROS 2 recording format).
+
+ROS-style topics under ``/kinect`` (``/kinect/<device>`` for several Kinects), in Foxglove's
+well-known protobuf schemas: ``depth/image`` a ``RawImage`` in ``16UC1`` millimetres (0 = no
+reading), ``depth/camera_info`` its ``CameraCalibration`` (the 3D panel projects the depth
+with it), ``rgb/image`` (``rgb8``) or ``ir/image`` (``mono8``/``mono16``), optionally
+``depth/points`` (``PointCloud``, metres) and ``depth/image_raw`` (raw 11-bit, ``mono16``).
+``accel`` (m/s^2) and ``tilt`` (degrees) are JSON for the Plot panel, and ``device_time``
+gives each image's Kinect clock. Every message's timestamp and log time is its record's
+host time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy.typing as npt
+
+from ..errors import SinkError
+from ..geometry import Intrinsics
+from .base import Sink, require
+from .content import (
+    DEVICE_CLOCK_HZ,
+    DEVICE_CLOCK_WRAP,
+    AccelItem,
+    DepthItem,
+    Names,
+    Times,
+    VideoItem,
+    calibration,
+    points_xyz,
+)
+from .targets import FOXGLOVE_PORT
+
+_TIME_SCHEMA = {
+    "type": "object",
+    "properties": {"sec": {"type": "integer"}, "nsec": {"type": "integer"}},
+}
+ACCEL_SCHEMA: dict[str, Any] = {
+    "title": "depthview.Accel",
+    "description": "Kinect accelerometer, m/s^2 (x right, y down, z forward)",
+    "type": "object",
+    "properties": {
+        "timestamp": _TIME_SCHEMA,
+        "frame_id": {"type": "string"},
+        "x": {"type": "number"},
+        "y": {"type": "number"},
+        "z": {"type": "number"},
+    },
+}
+TILT_SCHEMA: dict[str, Any] = {
+    "title": "depthview.Tilt",
+    "description": "Kinect motor angle in degrees (null while it moves) and motor status",
+    "type": "object",
+    "properties": {
+        "timestamp": _TIME_SCHEMA,
+        "angle_deg": {"type": ["number", "null"]},
+        "status": {"type": "integer"},
+    },
+}
+DEVICE_TIME_SCHEMA: dict[str, Any] = {
+    "title": "depthview.DeviceTime",
+    "description": "The Kinect's 60 MHz clock for each image: raw 32-bit and unwrapped seconds",
+    "type": "object",
+    "properties": {
+        "timestamp": _TIME_SCHEMA,
+        "stream": {"type": "string"},
+        "seq": {"type": "integer"},
+        "device_timestamp": {"type": "integer"},
+        "device_time": {"type": "number"},
+    },
+}
+
+
+def _stamp(t: Times) -> dict[str, int]:
+    sec, nsec = divmod(t.host_ns, 1_000_000_000)
+    return {"sec": sec, "nsec": nsec}
+
+
+class FoxgloveSink(Sink):
+    """Send frames to Foxglove.
+
+    ``to`` is ``"server"`` (a WebSocket server on ``host:port``; open Foxglove and connect to
+    ``sink.where``) or a file (a ``Path``, or a name ending in ``.mcap``). ``host`` is
+    ``127.0.0.1`` unless other machines should connect (``0.0.0.0``). ``points`` adds a point
+    cloud topic, ``raw_depth`` the raw 11-bit values.
+    """
+
+    def __init__(
+        self,
+        to: str | os.PathLike[str] = "server",
+        *,
+        host: str = "127.0.0.1",
+        port: int = FOXGLOVE_PORT,
+        device: str | int | None = None,
+        raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
+        points: bool = False,
+        overwrite: bool = False,
+        name: str = "depthview",
+    ) -> None:
+        fg = require("foxglove", "foxglove")
+        super().__init__(device=device, raw_depth=raw_depth, intrinsics=intrinsics)
+        self._fg = fg
+        self._msgs = require("foxglove.messages", "foxglove")
+        self._chan = require("foxglove.channels", "foxglove")
+        self.points = points
+        self._ctx = fg.Context()
+        self._channels: dict[str, Any] = {}
+        self._server: Any = None
+        self._writer: Any = None
+        if isinstance(to, os.PathLike) or to.endswith(".mcap"):
+            path = Path(to)
+            if path.exists() and not overwrite:
+                raise SinkError(f"{path}: exists; use --overwrite")
+            try:
+                self._writer = fg.open_mcap(path, allow_overwrite=overwrite, context=self._ctx)
+            except Exception as exc:  # the SDK raises its own error types
+                raise SinkError(f"{path}: cannot write ({exc})") from None
+            self.where = str(path)
+        elif to == "server":
+            try:
+                self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
+            except Exception as exc:  # the SDK raises its own error types
+                raise SinkError(f"foxglove: cannot listen on {host}:{port} ({exc})") from None
+            self.port = int(self._server.port)
+            shown = f"[{host}]" if ":" in host else host
+            self.where = f"ws://{shown}:{self.port}"
+        else:
+            raise SinkError(f"FoxgloveSink: expected 'server' or a .mcap path, got {to!r}")
+
+    def _channel(self, topic: str, kind: str, schema: dict[str, Any] | None = None) -> Any:
+        channel = self._channels.get(topic)
+        if channel is None:
+            if schema is not None:
+                channel = self._fg.Channel(topic, schema=schema, context=self._ctx)
+            else:
+                channel = getattr(self._chan, f"{kind}Channel")(topic, context=self._ctx)
+            self._channels[topic] = channel
+        return channel
+
+    def _image(
+        self, topic: str, frame_id: str, t: Times, image: npt.NDArray[Any], encoding: str
+    ) -> None:
+        height, width = image.shape[:2]
+        msg = self._msgs.RawImage(
+            timestamp=self._msgs.Timestamp(*divmod(t.host_ns, 1_000_000_000)),
+            frame_id=frame_id,
+            width=width,
+            height=height,
+            encoding=encoding,
+            step=image[0].nbytes,  # one row of the C-ordered bytes below
+            data=image.tobytes(),
+        )
+        self._channel(topic, "RawImage").log(msg, log_time=t.host_ns)
+
+    def _device_time(self, names: Names, stream: str, t: Times) -> None:
+        if t.device_ticks is None:
+            return
+        self._channel(names.stamps_topic, "", DEVICE_TIME_SCHEMA).log(
+            {
+                "timestamp": _stamp(t),
+                "stream": stream,
+                "seq": t.seq,
+                "device_timestamp": t.device_ticks % DEVICE_CLOCK_WRAP,
+                "device_time": t.device_ticks / DEVICE_CLOCK_HZ,
+            },
+            log_time=t.host_ns,
+        )
+
+    def _send_depth(self, names: Names, item: DepthItem) -> None:
+        msgs, t, cam = self._msgs, item.times, item.camera
+        height, width = item.mm.shape
+        frame_id = names.depth_frame_id
+        self._image(names.depth_topic, frame_id, t, item.mm, "16UC1")
+        k, r, p = calibration(cam)
+        info = msgs.CameraCalibration(
+            timestamp=msgs.Timestamp(*divmod(t.host_ns, 1_000_000_000)),
+            frame_id=frame_id,
+            width=width,
+            height=height,
+            distortion_model="plumb_bob",
+            D=[0.0] * 5,
+            K=k,
+            R=r,
+            P=p,
+        )
+        self._channel(names.camera_info_topic, "CameraCalibration").log(info, log_time=t.host_ns)
+        if item.raw is not None:
+            self._image(names.depth_raw_topic, frame_id, t, item.raw, "mono16")
+        if self.points:
+            xyz = points_xyz(item.mm, cam)
+            f32 = msgs.PackedElementFieldNumericType.Float32
+            cloud = msgs.PointCloud(
+                timestamp=msgs.Timestamp(*divmod(t.host_ns, 1_000_000_000)),
+                frame_id=frame_id,
+                point_stride=12,
+                fields=[
+                    msgs.PackedElementField(name=n, offset=4 * i, type=f32)
+                    for i, n in enumerate("xyz")
+                ],
+                data=xyz.tobytes(),
+            )
+            self._channel(names.points_topic, "PointCloud").log(cloud, log_time=t.host_ns)
+        self._device_time(names, "depth", t)
+
+    def _send_video(self, names: Names, item: VideoItem) -> None:
+        topic, frame_id = names.video_topic(item.kind), names.video_frame_id(item.kind)
+        self._image(topic, frame_id, item.times, item.image, item.encoding)
+        self._device_time(names, item.kind, item.times)
+
+    def _send_accel(self, names: Names, item: AccelItem) -> None:
+        t = item.times
+        x, y, z = item.accel
+        accel = {"timestamp": _stamp(t), "frame_id": names.depth_frame_id, "x": x, "y": y, "z": z}
+        self._channel(names.accel_topic, "", ACCEL_SCHEMA).log(accel, log_time=t.host_ns)
+        tilt = {"timestamp": _stamp(t), "angle_deg": item.tilt_deg, "status": item.tilt_status}
+        self._channel(names.tilt_topic, "", TILT_SCHEMA).log(tilt, log_time=t.host_ns)
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._server is not None:
+            self._server.stop()
+
+
+__all__ = ["ACCEL_SCHEMA", "DEVICE_TIME_SCHEMA", "TILT_SCHEMA", "FoxgloveSink"]

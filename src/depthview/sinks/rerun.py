@@ -1,0 +1,337 @@
+"""Frames to Rerun (extra ``rerun``): a spawned viewer, a viewer on another machine, Rerun's
+web viewer served from this machine, or an ``.rrd`` file.
+
+Under ``kinect/`` (``kinect/<device>/`` for several Kinects): ``depth`` is a ``DepthImage``
+in millimetres (meter 1000, turbo over the Kinect's range) under a ``Pinhole`` with the
+depth camera's intrinsics, so the viewer also shows it as points in 3D; ``rgb`` or ``ir``
+an ``Image``; ``accel`` (x, y, z in m/s^2) and ``tilt`` (degrees) are ``Scalars``. Times go
+on the ``host_time`` and ``device_time`` timelines; Rerun's own ``log_time`` is off, so the
+timeline is the recording's.
+
+Images are handed to Rerun as Arrow arrays over the frame's own memory (no copy), with their
+format cached per size: Rerun keeps a reference until it has sent them, which is safe
+because a ``Frame``'s arrays are never written again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import SinkError
+from ..geometry import Intrinsics
+from .base import Sink, require
+from .content import (
+    DEPTH_RANGE_M,
+    MM_PER_METRE,
+    AccelItem,
+    DepthItem,
+    Names,
+    Times,
+    VideoItem,
+)
+from .targets import RERUN_GRPC_PORT, RERUN_WEB_PORT, parse_target
+
+#: Raw 11-bit disparity spans 0..2047 (2047 = no reading).
+RAW_RANGE = (0.0, 2047.0)
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+class _ArrowBatch:
+    """A ready Arrow array as Rerun's ``ComponentBatchLike``."""
+
+    def __init__(self, array: Any) -> None:
+        self._array = array
+
+    def as_arrow_array(self) -> Any:
+        return self._array
+
+
+def rerun_executable() -> str:
+    """The ``rerun`` program that ships with rerun-sdk (``RERUN_CLI_PATH`` overrides it)."""
+    override = os.environ.get("RERUN_CLI_PATH")
+    if override:
+        return override
+    cli = require("rerun_cli", "rerun")
+    return str(Path(cli.__file__).parent / "rerun")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class RerunSink(Sink):
+    """Send frames to Rerun.
+
+    ``to`` is ``"spawn"`` (a viewer on this machine), ``"web"`` (serve Rerun's web viewer on
+    ``host:web_port``, open ``sink.where`` in a browser), a ``rerun+http://HOST:PORT/proxy``
+    URL (a viewer on another machine) or a file (a ``Path``, or a name ending in ``.rrd``).
+    ``recording`` logs into your own ``rr.RecordingStream`` instead. ``host`` is
+    ``127.0.0.1`` unless you want other machines to reach the web viewer (``0.0.0.0``).
+    ``raw_depth`` adds ``depth_raw`` with the raw 11-bit values; ``depth_range`` (metres)
+    sets the colour map's span.
+    """
+
+    def __init__(
+        self,
+        to: str | os.PathLike[str] = "spawn",
+        *,
+        host: str = "127.0.0.1",
+        web_port: int = RERUN_WEB_PORT,
+        grpc_port: int = RERUN_GRPC_PORT,
+        device: str | int | None = None,
+        raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
+        depth_range: tuple[float, float] = DEPTH_RANGE_M,
+        colormap: str = "turbo",
+        overwrite: bool = False,
+        recording: Any = None,
+        application_id: str = "depthview",
+    ) -> None:
+        rr = require("rerun", "rerun")
+        self._pa = require("pyarrow", "rerun")
+        super().__init__(device=device, raw_depth=raw_depth, intrinsics=intrinsics)
+        if not 0 <= depth_range[0] < depth_range[1]:
+            raise SinkError(f"depth_range: expected 0 <= NEAR < FAR metres, got {depth_range}")
+        self._rr = rr
+        self._depth_range = (depth_range[0] * MM_PER_METRE, depth_range[1] * MM_PER_METRE)
+        self._colormap = colormap
+        self._server: subprocess.Popen[bytes] | None = None
+        self._announced: set[tuple[str, int, int]] = set()
+        self._formats: dict[tuple[str, int, int, str | None, str], Any] = {}
+        self._offsets: dict[int, Any] = {}
+        self._times_set: tuple[int, int | None] | None = None
+        # Rerun's ImageBuffer: a list of bytes per row.
+        self._blob_type = self._pa.list_(self._pa.field("item", self._pa.uint8(), nullable=False))
+        self.url: str | None = None
+        if recording is not None:
+            self.rec = recording
+            self.where = "your recording"
+            return
+        self.rec = rr.RecordingStream(application_id, recording_id=uuid.uuid4())
+        self.rec.set_log_time_enabled(False)
+        self._open(to, host, web_port, grpc_port, overwrite)
+
+    def _open(
+        self, to: str | os.PathLike[str], host: str, web_port: int, grpc_port: int, overwrite: bool
+    ) -> None:
+        rr, rec = self._rr, self.rec
+        if isinstance(to, os.PathLike) or to.endswith(".rrd"):
+            path = Path(to)
+            if path.exists() and not overwrite:
+                raise SinkError(f"{path}: exists; use --overwrite")
+            rec.save(path)
+            self.where = str(path)
+        elif to == "spawn":
+            rr.spawn(port=grpc_port, executable_path=rerun_executable(), recording=rec)
+            self.where = f"a Rerun viewer on port {grpc_port}"
+        elif to == "web":
+            self.url = self._serve_web(host, web_port, grpc_port)
+            self.where = self.url
+        else:
+            target = parse_target(to)
+            if target.kind != "rerun-connect" or target.url is None:
+                raise SinkError(
+                    f"RerunSink: expected 'spawn', 'web', rerun+http://HOST:PORT/proxy or a "
+                    f".rrd path, got {to!r}"
+                )
+            rec.connect_grpc(target.url)
+            self.where = target.url
+
+    def _serve_web(self, host: str, web_port: int, grpc_port: int) -> str:
+        """Run ``rerun --serve-web`` bound to ``host`` (the SDK's own server binds every
+        interface) and connect to its gRPC proxy; returns the page to open."""
+        local = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+        grpc_port = grpc_port or free_port(local)
+        web_port = web_port or free_port(local)
+        cmd = [
+            rerun_executable(),
+            "--serve-web",
+            "--bind",
+            host,
+            "--port",
+            str(grpc_port),
+            "--web-viewer-port",
+            str(web_port),
+        ]
+        # The server's log goes to an unnamed file, read only to explain a failed start.
+        with tempfile.TemporaryFile() as log:
+            self._server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+            if not (
+                _wait_listening(local, grpc_port, self._server, 20.0)
+                and _wait_listening(local, web_port, self._server, 5.0)
+            ):
+                self._stop_server()
+                log.seek(0)
+                text = log.read().decode(errors="replace")
+                lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+                raise SinkError(
+                    f"rerun-web: cannot serve on {host} ports {web_port} and {grpc_port}: "
+                    f"{lines[-1] if lines else 'the server exited'}"
+                )
+        self.rec.connect_grpc(f"rerun+http://{_url_host(local)}:{grpc_port}/proxy")
+        shown = _url_host(socket.gethostname() if host in _WILDCARD_HOSTS else host)
+        grpc_url = f"rerun+http://{shown}:{grpc_port}/proxy"
+        return f"http://{shown}:{web_port}/?url={quote(grpc_url, safe='')}"
+
+    # -- sending ----------------------------------------------------------------------------
+    def _set_times(self, t: Times) -> None:
+        """Put the record's times on the timelines (skipped when they are the last ones
+        set: the demo's three streams share each instant)."""
+        key = (t.host_ns, t.device_ns)
+        last, self._times_set = self._times_set, key
+        if key == last:
+            return
+        rec, (ns, device_ns) = self.rec, key
+        if t.wall_clock:
+            rec.set_time("host_time", timestamp=np.datetime64(ns, "ns"))
+        else:
+            rec.set_time("host_time", duration=np.timedelta64(ns, "ns"))
+        if device_ns is not None:
+            rec.set_time("device_time", duration=np.timedelta64(device_ns, "ns"))
+        elif last is not None and last[1] is not None:
+            rec.disable_timeline("device_time")
+
+    def _format(
+        self, archetype: Any, width: int, height: int, model: str | None, dtype: str
+    ) -> Any:
+        key = (archetype.__name__, width, height, model, dtype)
+        batch = self._formats.get(key)
+        if batch is None:
+            comps = self._rr.components
+            fmt = comps.ImageFormat(width, height, color_model=model, channel_datatype=dtype)
+            batch = self._formats[key] = self._rr.DescribedComponentBatch(
+                comps.ImageFormatBatch(fmt), archetype.descriptor_format()
+            )
+        return batch
+
+    def _buffer(self, archetype: Any, image: npt.NDArray[Any]) -> Any:
+        """The image's bytes as Rerun's ``ImageBuffer``: an Arrow list over the array's own
+        memory (no copy)."""
+        pa = self._pa
+        flat = np.ascontiguousarray(image).reshape(-1).view(np.uint8)
+        offsets = self._offsets.get(flat.size)
+        if offsets is None:
+            offsets = self._offsets[flat.size] = pa.py_buffer(np.array([0, flat.size], np.int32))
+        pixels = pa.Array.from_buffers(pa.uint8(), flat.size, [None, pa.py_buffer(flat)])
+        array = pa.Array.from_buffers(self._blob_type, 1, [None, offsets], children=[pixels])
+        return self._rr.DescribedComponentBatch(_ArrowBatch(array), archetype.descriptor_buffer())
+
+    def _first(self, entity: str, width: int = 0, height: int = 0) -> bool:
+        """True once per entity and image size: when what does not change per frame (the
+        camera, the colour map, series names) is to be logged, as static data."""
+        key = (entity, width, height)
+        if key in self._announced:
+            return False
+        self._announced.add(key)
+        return True
+
+    def _scalars(self, values: tuple[float, ...]) -> Any:
+        pa = self._pa
+        data = np.array(values, dtype=np.float64)
+        array = pa.Array.from_buffers(pa.float64(), len(data), [None, pa.py_buffer(data)])
+        return self._rr.DescribedComponentBatch(
+            _ArrowBatch(array), self._rr.Scalars.descriptor_scalars()
+        )
+
+    def _send_depth(self, names: Names, item: DepthItem) -> None:
+        rr, rec = self._rr, self.rec
+        height, width = item.mm.shape
+        if self._first("/"):
+            # The 3D view's "up" follows the camera's axes: x right, y down, z forward.
+            rec.log("/", rr.ViewCoordinates.RDF, static=True)
+        if self._first(names.depth_entity, width, height):
+            cam = item.camera
+            pinhole = rr.Pinhole(
+                focal_length=[cam.fx, cam.fy],
+                principal_point=[cam.cx, cam.cy],
+                width=width,
+                height=height,
+                camera_xyz=rr.ViewCoordinates.RDF,
+            )
+            scale = rr.DepthImage.from_fields(
+                meter=MM_PER_METRE, colormap=self._colormap, depth_range=self._depth_range
+            )
+            rec.log(names.depth_entity, pinhole, scale, static=True)
+        self._set_times(item.times)
+        fmt = self._format(rr.DepthImage, width, height, None, "U16")
+        rec.log(names.depth_entity, [fmt, self._buffer(rr.DepthImage, item.mm)])
+        if item.raw is not None:
+            if self._first(names.depth_raw_entity, width, height):
+                raw_scale = rr.DepthImage.from_fields(
+                    colormap=self._colormap, depth_range=RAW_RANGE
+                )
+                rec.log(names.depth_raw_entity, raw_scale, static=True)
+            rec.log(names.depth_raw_entity, [fmt, self._buffer(rr.DepthImage, item.raw)])
+
+    def _send_video(self, names: Names, item: VideoItem) -> None:
+        rr = self._rr
+        height, width = item.image.shape[:2]
+        model = "RGB" if item.channels == 3 else "L"
+        dtype = "U16" if item.encoding == "mono16" else "U8"
+        entity = names.video_entity(item.kind)
+        self._set_times(item.times)
+        fmt = self._format(rr.Image, width, height, model, dtype)
+        self.rec.log(entity, [fmt, self._buffer(rr.Image, item.image)])
+
+    def _send_accel(self, names: Names, item: AccelItem) -> None:
+        rr, rec = self._rr, self.rec
+        if self._first(names.accel_entity):
+            rec.log(names.accel_entity, rr.SeriesLines(names=["x", "y", "z"]), static=True)
+        self._set_times(item.times)
+        rec.log(names.accel_entity, [self._scalars(item.accel)])
+        if item.tilt_deg is not None:
+            if self._first(names.tilt_entity):
+                rec.log(names.tilt_entity, rr.SeriesLines(names=["tilt (deg)"]), static=True)
+            rec.log(names.tilt_entity, [self._scalars((item.tilt_deg,))])
+
+    def _close(self) -> None:
+        try:
+            self.rec.flush(timeout_sec=30.0)
+            if self.where != "your recording":
+                self.rec.disconnect()
+        finally:
+            self._stop_server()
+
+    def _stop_server(self) -> None:
+        proc, self._server = self._server, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+__all__ = ["RerunSink", "free_port", "rerun_executable"]

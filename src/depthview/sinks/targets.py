@@ -1,0 +1,79 @@
+"""Where ``depthview stream --to`` sends frames, parsed once for the command line and the API.
+
+::
+
+    rerun                           spawn a Rerun viewer on this machine
+    rerun+http://HOST:PORT/proxy    send to a Rerun viewer (or server) on another machine
+    rerun-web[:PORT]                serve Rerun's web viewer from this machine (port 9090)
+    foxglove[:PORT]                 a Foxglove WebSocket server (port 8765)
+
+Port 0 picks a free port; the sink's ``where`` says which.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from ..errors import SinkError
+
+TargetKind = Literal["rerun-spawn", "rerun-connect", "rerun-web", "foxglove"]
+
+FOXGLOVE_PORT = 8765
+RERUN_WEB_PORT = 9090
+RERUN_GRPC_PORT = 9876
+
+TARGET_HELP = "rerun, rerun+http://HOST:PORT/proxy, rerun-web[:PORT] or foxglove[:PORT]"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A parsed ``--to``: the kind, the viewer URL (``rerun-connect``) or the port to serve on."""
+
+    kind: TargetKind
+    url: str | None = None
+    port: int | None = None
+
+    @property
+    def tool(self) -> Literal["rerun", "foxglove"]:
+        return "foxglove" if self.kind == "foxglove" else "rerun"
+
+
+def _port(text: str, whole: str) -> int:
+    if not re.fullmatch(r"\d{1,5}", text) or not 0 <= int(text) < 65536:
+        raise SinkError(f"--to: expected a port 0..65535 (0: any free), got {text!r} in {whole!r}")
+    return int(text)
+
+
+def parse_target(text: str) -> Target:
+    """``--to``'s value as a ``Target``; anything else is a ``SinkError`` naming the forms."""
+    value = text.strip()
+    name, sep, rest = value.partition(":")
+    if value == "rerun":
+        return Target("rerun-spawn")
+    if value.startswith(("rerun+http://", "rerun+https://", "rerun://")):
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:  # a port that is not a number, or out of range
+            port = -1
+        if not parts.hostname or parts.path != "/proxy" or port == -1:
+            raise SinkError(f"--to: expected rerun+http://HOST:PORT/proxy, got {text!r}")
+        return Target("rerun-connect", url=value, port=port)
+    if name == "rerun-web":
+        return Target("rerun-web", port=_port(rest, text) if sep else RERUN_WEB_PORT)
+    if name == "foxglove":
+        return Target("foxglove", port=_port(rest, text) if sep else FOXGLOVE_PORT)
+    raise SinkError(f"--to: expected {TARGET_HELP}, got {text!r}")
+
+
+__all__ = [
+    "FOXGLOVE_PORT",
+    "RERUN_GRPC_PORT",
+    "RERUN_WEB_PORT",
+    "TARGET_HELP",
+    "Target",
+    "parse_target",
+]

@@ -1,0 +1,161 @@
+"""Independent expectations and the tools' own readers for the Rerun and Foxglove tests.
+
+Nothing here uses depthview's sink code: millimetres come from the published raw-to-metres
+fit evaluated per pixel, .rrd files are read with Rerun's dataframe API, .mcap files with
+the mcap reader and the schema the file carries, and the live server with a plain WebSocket
+client speaking Foxglove's protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The raw 11-bit -> metres fit (1 / (raw * A + B)) as published, evaluated here per pixel.
+FIT_A, FIT_B = -0.0030711016, 3.3309495161
+FOXGLOVE_SUBPROTOCOL = "foxglove.sdk.v1"
+
+
+def expected_mm(raw: np.ndarray) -> np.ndarray:
+    """Millimetres for raw 11-bit depth, pixel by pixel (0 where there is no reading)."""
+    out = np.zeros(raw.shape, dtype=np.uint16)
+    for value in np.unique(raw):
+        v = int(value)
+        denom = v * FIT_A + FIT_B
+        if v >= 2047 or denom <= 0:
+            continue
+        mm = round(1000.0 / denom)
+        out[raw == value] = mm if 1 <= mm <= 65535 else 0
+    return out
+
+
+def rerun_env(home: Path) -> dict[str, str]:
+    """Environment for ``rerun`` processes: a fresh home with its usage analytics off, so
+    nothing tries to leave the machine."""
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+    )
+    if not (home / ".config" / "rerun" / "analytics.json").exists():
+        from depthview.sinks.rerun import rerun_executable
+
+        subprocess.run(
+            [rerun_executable(), "analytics", "disable"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    return env
+
+
+def read_rrd(path: Path, index: str) -> Any:
+    """The recording in an .rrd as an Arrow table indexed by ``index`` (Rerun's dataframe
+    API over the file's chunks)."""
+    import warnings
+
+    from rerun.chunk import RrdReader
+
+    with warnings.catch_warnings():
+        # A receiver stopped with Ctrl-C writes no footer; the whole-file scan reads it all.
+        warnings.filterwarnings("ignore", message="RRD file has no footer")
+        store = RrdReader(path).stream().collect()
+    return store.reader(index=index).to_arrow_table()
+
+
+def column(table: Any, name: str) -> list[Any]:
+    return list(table.column(name).to_pylist())
+
+
+def protobuf_class(schema_name: str, file_descriptor_set: bytes) -> Any:
+    """The message class a protobuf schema (a FileDescriptorSet, as MCAP and Foxglove's
+    WebSocket protocol carry it) describes."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    fds = descriptor_pb2.FileDescriptorSet.FromString(file_descriptor_set)
+    pool = descriptor_pool.DescriptorPool()
+    for proto in fds.file:
+        pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(schema_name))
+
+
+def read_mcap(path: Path) -> dict[str, list[tuple[int, Any]]]:
+    """Every message of an .mcap by topic: (log_time, decoded), protobuf decoded with the
+    schema in the file (mcap-protobuf-support), JSON with json.loads."""
+    from mcap.reader import make_reader
+    from mcap_protobuf.decoder import DecoderFactory
+
+    out: dict[str, list[tuple[int, Any]]] = {}
+    factory = DecoderFactory()
+    with open(path, "rb") as fh:
+        reader = make_reader(fh)
+        for schema, channel, message in reader.iter_messages():
+            if channel.message_encoding == "json":
+                decoded: Any = json.loads(message.data)
+            else:
+                assert schema is not None
+                decoder = factory.decoder_for(channel.message_encoding, schema)
+                assert decoder is not None, f"no decoder for {channel.topic}"
+                decoded = decoder(message.data)
+            out.setdefault(channel.topic, []).append((message.log_time, decoded))
+    return out
+
+
+async def _foxglove_receive(
+    url: str, topics: set[str], count: int, seconds: float
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[int, bytes]]]]:
+    import websockets
+
+    channels: dict[int, dict[str, Any]] = {}
+    by_sub: dict[int, str] = {}
+    got: dict[str, list[tuple[int, bytes]]] = {t: [] for t in topics}
+    async with asyncio.timeout(seconds):
+        async with websockets.connect(
+            url, subprotocols=[FOXGLOVE_SUBPROTOCOL], max_size=None, open_timeout=10
+        ) as ws:
+            while min(len(v) for v in got.values()) < count:
+                message = await ws.recv()
+                if isinstance(message, str):
+                    info = json.loads(message)
+                    if info["op"] != "advertise":
+                        continue
+                    subs = []
+                    for ch in info["channels"]:
+                        channels[ch["id"]] = ch
+                        if ch["topic"] in topics:
+                            sub_id = len(by_sub) + 1
+                            by_sub[sub_id] = ch["topic"]
+                            subs.append({"id": sub_id, "channelId": ch["id"]})
+                    if subs:
+                        await ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
+                elif message[0] == 0x01:  # Message Data: opcode, subscription, time, payload
+                    sub_id, receive_time = struct.unpack_from("<IQ", message, 1)
+                    got[by_sub[sub_id]].append((receive_time, bytes(message[13:])))
+    return {ch["topic"]: ch for ch in channels.values()}, got
+
+
+def foxglove_receive(
+    url: str, topics: set[str], count: int, seconds: float = 60.0
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[int, bytes]]]]:
+    """Connect as the Foxglove app does, subscribe to ``topics`` and collect ``count``
+    messages of each: (channels by topic, [(log time, payload)] by topic)."""
+    return asyncio.run(_foxglove_receive(url, topics, count, seconds))
+
+
+def decode_advertised(channel: dict[str, Any], payload: bytes) -> Any:
+    """A Message Data payload decoded with the schema its channel advertised."""
+    if channel["encoding"] == "json":
+        return json.loads(payload)
+    cls = protobuf_class(channel["schemaName"], base64.b64decode(channel["schema"]))
+    return cls.FromString(payload)

@@ -1,0 +1,183 @@
+"""``depthview stream`` live, on loopback only and bounded in time: a Foxglove client speaking
+the app's WebSocket protocol, and a ``rerun`` process receiving over gRPC and saving to a
+file. What arrives is checked against the demo's frames computed independently."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from _helpers_sinks import (
+    decode_advertised,
+    expected_mm,
+    foxglove_receive,
+    read_rrd,
+    rerun_env,
+)
+from depthview.sinks.rerun import free_port, rerun_executable
+
+
+class Running:
+    """A command in the background whose stderr lines can be awaited."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert self.proc.stderr is not None
+        stream = self.proc.stderr
+        threading.Thread(target=lambda: [self.lines.put(ln) for ln in stream], daemon=True).start()
+
+    def wait_for(self, pattern: str, seconds: float = 60.0) -> re.Match[str]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+        raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
+
+    def interrupt(self, seconds: float = 30.0) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=seconds)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+    def rest(self) -> str:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)
+
+
+def _stream(*args: str, env: dict[str, str] | None = None) -> Running:
+    return Running([sys.executable, "-m", "depthview", "stream", *args], env=env)
+
+
+def _demo_frame(index: int) -> dv.Frame:
+    with dv.open("demo", fps=0) as src:
+        src.seek(index)
+        return src.read()
+
+
+def test_foxglove_client_receives_depth_frames_intact() -> None:
+    run = _stream("demo", "--to", "foxglove:0")
+    try:
+        url = run.wait_for(r"-> (ws://127\.0\.0\.1:\d+)").group(1)
+        topics = {"/kinect/depth/image", "/kinect/depth/camera_info", "/kinect/rgb/image"}
+        channels, got = foxglove_receive(url, topics, count=8, seconds=90)
+        assert channels["/kinect/depth/image"]["schemaName"] == "foxglove.RawImage"
+        assert channels["/kinect/depth/camera_info"]["schemaName"] == "foxglove.CameraCalibration"
+        for log_time, payload in got["/kinect/depth/image"][:8]:
+            msg = decode_advertised(channels["/kinect/depth/image"], payload)
+            stamp_ns = msg.timestamp.seconds * 1_000_000_000 + msg.timestamp.nanos
+            assert stamp_ns == log_time
+            index = round(stamp_ns * 30 / 1e9)  # the demo runs at 30 frames/s from 0
+            assert (msg.encoding, msg.width, msg.height) == ("16UC1", 640, 480)
+            depth = np.frombuffer(msg.data, "<u2").reshape(480, 640)
+            np.testing.assert_array_equal(depth, expected_mm(_demo_frame(index).depth))
+        _, info_payload = got["/kinect/depth/camera_info"][0]
+        info = decode_advertised(channels["/kinect/depth/camera_info"], info_payload)
+        assert info.K[0] == pytest.approx(dv.KINECT_V1_DEPTH.fx)
+        _, rgb_payload = got["/kinect/rgb/image"][0]
+        rgb = decode_advertised(channels["/kinect/rgb/image"], rgb_payload)
+        index = round((rgb.timestamp.seconds * 1e9 + rgb.timestamp.nanos) * 30 / 1e9)
+        assert rgb.data == _demo_frame(index).video.tobytes()  # type: ignore[union-attr]
+        assert run.interrupt() == 0  # Ctrl-C ends cleanly
+        assert re.search(r"stream: sent \d+ frames", run.rest())
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+
+
+def test_rerun_viewer_on_another_machine_gets_the_frames(tmp_path: Path) -> None:
+    env = rerun_env(tmp_path / "home")
+    port = free_port()
+    saved = tmp_path / "received.rrd"
+    receiver = Running(
+        [rerun_executable(), "--bind", "127.0.0.1", "--port", str(port), "--save", str(saved)],
+        env=env,
+    )
+    try:
+        receiver.wait_for(r"Listening for gRPC connections")
+        url = f"rerun+http://127.0.0.1:{port}/proxy"
+        done = subprocess.run(
+            [sys.executable, "-m", "depthview", "stream", "demo", "--frames", "12", "--to", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "stream: sent 12 frames" in done.stderr
+        time.sleep(1.0)
+        receiver.interrupt()
+    finally:
+        if receiver.proc.poll() is None:
+            receiver.proc.kill()
+    table = read_rrd(saved, "device_time")
+    depth = table.column("/kinect/depth:DepthImage:buffer").to_pylist()
+    device_ns = [int(v.value) for v in table.column("device_time").to_pandas()]
+    assert len(depth) == 12
+    for i, (blob, ns) in enumerate(zip(depth, device_ns, strict=True)):
+        frame = _demo_frame(i)
+        assert ns == round(frame.device_timestamp * 1e9 / 60e6)  # type: ignore[operator]
+        got = np.frombuffer(bytes(blob[0]), np.uint16).reshape(480, 640)
+        np.testing.assert_array_equal(got, expected_mm(frame.depth))
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        ("rviz", "--to: expected rerun, rerun+http://HOST:PORT/proxy, rerun-web[:PORT] or"),
+        ("foxglove:http", "--to: expected a port 0..65535"),
+        ("rerun+http://host/nope", "--to: expected rerun+http://HOST:PORT/proxy"),
+    ],
+)
+def test_bad_target_is_one_line_and_exit_2(to: str, message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "depthview", "stream", "demo", "--to", to],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert message in done.stderr
+
+
+def test_port_in_use_is_one_line_and_exit_2() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "depthview", "stream", "demo", "--to", f"foxglove:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"depthview: error: foxglove: cannot listen on 127.0.0.1:{port}")
+    assert done.stderr.count("\n") == 1
