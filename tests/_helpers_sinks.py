@@ -1,9 +1,9 @@
 """Independent expectations and the tools' own readers for the Rerun and Foxglove tests.
 
-Nothing here uses depthview's sink code: millimetres come from the published raw-to-metres
-fit evaluated per pixel, .rrd files are read with Rerun's dataframe API, .mcap files with
-the mcap reader and the schema the file carries, and the live server with a plain WebSocket
-client speaking Foxglove's protocol.
+Nothing here uses depthview's sink code: millimetres come from libfreenect's own C code
+(FREENECT_DEPTH_MM, the oracle the registration tests build), .rrd files are read with
+Rerun's dataframe API, .mcap files with the mcap reader and the schema the file carries,
+and the live server with a plain WebSocket client speaking Foxglove's protocol.
 """
 
 from __future__ import annotations
@@ -14,27 +14,33 @@ import json
 import os
 import struct
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-#: The raw 11-bit -> metres fit (1 / (raw * A + B)) as published, evaluated here per pixel.
-FIT_A, FIT_B = -0.0030711016, 3.3309495161
 FOXGLOVE_SUBPROTOCOL = "foxglove.sdk.v1"
 
 
+@cache
+def _libfreenect_mm() -> np.ndarray:
+    """FREENECT_DEPTH_MM of every raw value 0..2047, from libfreenect's compiled C (default
+    registration), as a table; raw values above 2047 read 0."""
+    from _registration_cases import PARAMETER_SETS
+    from oracle.freenect_oracle import Oracle
+
+    oracle = Oracle()
+    oracle.load(PARAMETER_SETS["default"])
+    frame = np.resize(np.arange(2048, dtype=np.uint16), (480, 640))
+    table = np.zeros(65536, dtype=np.uint16)
+    table[frame.ravel()] = oracle.depth_mm(frame).ravel()
+    return table
+
+
 def expected_mm(raw: np.ndarray) -> np.ndarray:
-    """Millimetres for raw 11-bit depth, pixel by pixel (0 where there is no reading)."""
-    out = np.zeros(raw.shape, dtype=np.uint16)
-    for value in np.unique(raw):
-        v = int(value)
-        denom = v * FIT_A + FIT_B
-        if v >= 2047 or denom <= 0:
-            continue
-        mm = round(1000.0 / denom)
-        out[raw == value] = mm if 1 <= mm <= 65535 else 0
-    return out
+    """Millimetres for raw 11-bit depth as libfreenect gives them (0 where no reading)."""
+    return _libfreenect_mm()[raw]
 
 
 def rerun_env(home: Path) -> dict[str, str]:

@@ -149,3 +149,17 @@ def test_a_device_json_linked_from_outside_is_refused(tmp_path: Path) -> None:
     (rec / "device.json").symlink_to(outside)
     with pytest.raises(dv.SourceError, match="expected a file inside the recording"):
         dv.open(str(rec))
+
+
+def test_rerun_and_foxglove_files_use_the_recordings_registration(tmp_path: Path) -> None:
+    from _helpers_sinks import read_mcap
+
+    rec = with_device_json(tmp_path, PARAMETER_SETS["perturbed"])
+    own = dv.Registration.from_dict(PARAMETER_SETS["perturbed"])
+    assert main(["export", str(rec), str(tmp_path / "k.mcap"), "--frames", "2", "--quiet"]) == 0
+    images = read_mcap(tmp_path / "k.mcap")["/kinect/depth/image"]
+    with dv.open(str(rec), realtime=False) as src:
+        raw = src.read().depth
+    got = np.frombuffer(images[0][1].data, "<u2").reshape(480, 640)
+    np.testing.assert_array_equal(got, dv.to_mm(raw, own))
+    assert not np.array_equal(got, dv.to_mm(raw))  # not the default registration's table

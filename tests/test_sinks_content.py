@@ -11,7 +11,7 @@ import pytest
 import depthview as dv
 from _helpers_sinks import expected_mm
 from depthview.frame import DepthFormat, Record, Stamp, Stream, TiltState
-from depthview.sinks import content, parse_target
+from depthview.sinks import parse_target
 from depthview.sinks.content import (
     AccelItem,
     DepthItem,
@@ -25,7 +25,7 @@ from depthview.sinks.content import (
 )
 
 
-def test_depth_mm_matches_the_fit_for_every_raw_value() -> None:
+def test_depth_mm_is_libfreenects_for_every_raw_value() -> None:
     raw = np.arange(2048, dtype=np.uint16).reshape(32, 64)
     got = depth_mm(raw, DepthFormat.RAW_11BIT)
     assert got.dtype == np.uint16
@@ -33,12 +33,13 @@ def test_depth_mm_matches_the_fit_for_every_raw_value() -> None:
     assert got[-1, -1] == 0  # 2047: no reading
 
 
-def test_depth_mm_no_reading_is_zero_and_near_values_are_plausible() -> None:
-    raw = np.array([[0, 600, 800, 1000, 1083, 1084, 2047]], dtype=np.uint16)
-    mm = depth_mm(raw, DepthFormat.RAW_11BIT)
-    assert mm[0, -1] == 0 and mm[0, -2] == 0  # no reading; past the fit's pole
-    assert mm[0, 0] == 300  # raw 0 is 1 / 3.3309 m
-    assert np.all(np.diff(mm[0, :4].astype(int)) > 0)  # farther with larger raw
+def test_depth_mm_uses_the_registration_given() -> None:
+    from _registration_cases import PARAMETER_SETS
+
+    other = dv.Registration.from_dict(PARAMETER_SETS["far_shifted_padded"])
+    raw = np.arange(2048, dtype=np.uint16).reshape(32, 64)
+    np.testing.assert_array_equal(depth_mm(raw, DepthFormat.RAW_11BIT, other), dv.to_mm(raw, other))
+    assert not np.array_equal(depth_mm(raw, DepthFormat.RAW_11BIT, other), expected_mm(raw))
 
 
 def test_depth_mm_passes_millimetres_through() -> None:
@@ -49,6 +50,7 @@ def test_depth_mm_passes_millimetres_through() -> None:
 def test_ten_bit_raw_is_eleven_bit_halved() -> None:
     raw10 = np.arange(0, 1023, 7, dtype=np.uint16).reshape(1, -1)
     np.testing.assert_array_equal(depth_mm(raw10, DepthFormat.RAW_10BIT), expected_mm(raw10 * 2))
+    assert depth_mm(np.array([[1023]], np.uint16), DepthFormat.RAW_10BIT)[0, 0] == 0
 
 
 def test_device_clock_unwraps_the_32_bit_wrap_and_small_steps_back() -> None:
@@ -202,10 +204,3 @@ def test_import_depthview_does_not_import_the_sdks() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_mm_table_is_shared_and_read_only() -> None:
-    table = content.mm_table(DepthFormat.RAW_11BIT)
-    assert table is content.mm_table(DepthFormat.RAW_11BIT)
-    assert not table.flags.writeable
-    assert table.shape == (65536,) and table[2047] == 0 and table[5000] == 0

@@ -65,6 +65,8 @@ class Settings:
     #: With a registration (``--registered``): depth aligned to the colour image in png16 and
     #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
     registration: Registration | None = None
+    #: The source's own registration (None: it has none), for millimetres in .rrd/.mcap.
+    source_registration: Registration | None = None
     #: Histogram equalisation that follows the stream (metric palettes without a range), so
     #: a video does not flicker; None equalises each frame on its own.
     equalizer: Equalizer | None = None
@@ -322,7 +324,7 @@ def _write_rrd(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     from .sinks.rerun import RerunSink
 
     with _atomic(path) as tmp:
-        return _send_all(RerunSink(tmp), frames)
+        return _send_all(RerunSink(tmp), frames, settings)
 
 
 def _write_mcap(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
@@ -330,11 +332,12 @@ def _write_mcap(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     from .sinks.foxglove import FoxgloveSink
 
     with _atomic(path) as tmp:
-        return _send_all(FoxgloveSink(tmp), frames)
+        return _send_all(FoxgloveSink(tmp), frames, settings)
 
 
-def _send_all(sink: Sink, frames: Iterable[Frame]) -> int:
+def _send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
     count = 0
+    sink.set_camera(settings.intrinsics, registration=settings.source_registration)
     with sink:
         for frame in frames:
             sink.log(frame)
@@ -537,11 +540,11 @@ def export(
     rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
     if intrinsics is None:
         intrinsics = source.intrinsics if isinstance(source, Source) else KINECT_V1_DEPTH
-    registration = None
-    if registered:
-        own = source.registration if isinstance(source, Source) else None
-        registration = own or Registration.default()
-    settings = Settings(layout, palette, near, far, rate, intrinsics, registration, Equalizer())
+    own = source.registration if isinstance(source, Source) else None
+    registration = (own or Registration.default()) if registered else None
+    settings = Settings(
+        layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
+    )
     from tqdm import tqdm
 
     made_folder = fmt.is_folder and not out.exists()

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         several = len(sources) > 1
         for i, source in enumerate(sources):
             device = (getattr(source, "serial", None) or i) if several else None
-            sink.set_camera(source.intrinsics, device=device)
+            sink.set_camera(source.intrinsics, registration=source.registration, device=device)
             feeders.append(_Feeder(source, sink, device, args.frames))
         start = time.monotonic()
         last = (start, 0)

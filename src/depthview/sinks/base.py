@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import SinkError
 from ..frame import DepthFormat, Frame
 from ..geometry import Intrinsics
+from ..registration import Registration
 from .content import AccelItem, DepthItem, Names, Planner, VideoItem, depth_mm
 
 
@@ -47,10 +48,12 @@ class Sink(abc.ABC):
         device: str | int | None = None,
         raw_depth: bool = False,
         intrinsics: Intrinsics | None = None,
+        registration: Registration | None = None,
     ) -> None:
         self.device = device
         self.raw_depth = raw_depth
         self.intrinsics = intrinsics
+        self.registration = registration
         self.frames = 0
         self._devices: dict[str | int | None, tuple[Names, Planner]] = {}
         self._lock = threading.Lock()
@@ -76,19 +79,31 @@ class Sink(abc.ABC):
                     self._send_accel(names, item)
             self.frames += 1
 
-    def set_camera(self, intrinsics: Intrinsics, *, device: str | int | None = None) -> None:
-        """The depth camera model of one Kinect (``device``), e.g. its source's
-        ``intrinsics``; before its first frame."""
+    def set_camera(
+        self,
+        intrinsics: Intrinsics,
+        *,
+        registration: Registration | None = None,
+        device: str | int | None = None,
+    ) -> None:
+        """One Kinect's (``device``) camera: its depth intrinsics and the registration whose
+        millimetre table converts its raw depth (its source's ``intrinsics`` and
+        ``registration``); before its first frame."""
         key = self.device if device is None else device
         with self._lock:
-            self._state(key)[1].intrinsics = intrinsics
+            planner = self._state(key)[1]
+            planner.intrinsics, planner.registration = intrinsics, registration
 
     def _state(self, device: str | int | None) -> tuple[Names, Planner]:
         state = self._devices.get(device)
         if state is None:
             state = self._devices[device] = (
                 Names.for_device(device),
-                Planner(raw_depth=self.raw_depth, intrinsics=self.intrinsics),
+                Planner(
+                    raw_depth=self.raw_depth,
+                    intrinsics=self.intrinsics,
+                    registration=self.registration,
+                ),
             )
         return state
 

@@ -18,10 +18,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..colorize import gather
-from ..frame import DepthFormat, Frame, Stream, TiltState
+from ..frame import RAW_10BIT_INVALID, RAW_11BIT_INVALID, DepthFormat, Frame, Stream, TiltState
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, point_cloud
-from ..units import metres_table
+from ..registration import Registration, to_mm
 
 #: The Kinect's own clock (``Stamp.device_timestamp``) counts at 60 MHz and wraps at 2^32.
 DEVICE_CLOCK_HZ = 60_000_000
@@ -35,25 +34,21 @@ MM_PER_METRE = 1000.0
 
 
 # -- depth and camera ---------------------------------------------------------------------
-@cache
-def mm_table(depth_format: DepthFormat) -> npt.NDArray[np.uint16]:
-    """Millimetres (uint16, 0 = no reading) for every uint16 value of ``depth_format``, from
-    ``depthview.units`` (computed once per format, read-only)."""
-    metres = metres_table(depth_format).astype(np.float64)
-    mm = np.rint(metres * MM_PER_METRE)
-    table = np.where(np.isfinite(mm) & (mm >= 1) & (mm <= 65535), mm, 0).astype(np.uint16)
-    table.flags.writeable = False
-    return table
-
-
-def depth_mm(depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> npt.NDArray[np.uint16]:
+def depth_mm(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    registration: Registration | None = None,
+) -> npt.NDArray[np.uint16]:
     """Depth in millimetres (uint16, 0 = no reading): the one conversion every sink uses.
-    Millimetre formats pass through untouched; raw disparity is one table gather."""
+    Millimetre formats pass through untouched; raw disparity goes through libfreenect's own
+    millimetre table (``dv.to_mm``, exactly FREENECT_DEPTH_MM) for ``registration`` (the
+    source's, else the default); 10-bit raw is 11-bit halved."""
     if depth_format.is_metric:
         return depth
-    out = np.empty(depth.shape, dtype=np.uint16)
-    gather(mm_table(depth_format), np.ascontiguousarray(depth), out)
-    return out
+    if depth_format is DepthFormat.RAW_10BIT:
+        raw11 = np.where(depth < RAW_10BIT_INVALID, depth * 2, RAW_11BIT_INVALID)
+        depth = raw11.astype(np.uint16)
+    return to_mm(np.ascontiguousarray(depth), registration)
 
 
 def depth_camera(width: int, height: int, intrinsics: Intrinsics | None = None) -> Intrinsics:
@@ -272,9 +267,16 @@ class Planner:
     """Turns one Kinect's frames into items, keeping the state that spans frames (the
     unwrapped device clock, whether host times are wall-clock times)."""
 
-    def __init__(self, *, raw_depth: bool = False, intrinsics: Intrinsics | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        raw_depth: bool = False,
+        intrinsics: Intrinsics | None = None,
+        registration: Registration | None = None,
+    ) -> None:
         self.raw_depth = raw_depth
         self.intrinsics = intrinsics
+        self.registration = registration
         self._clock = DeviceClock()
         self._wall_clock: bool | None = None
 
@@ -297,7 +299,8 @@ class Planner:
                 depth = data.astype(np.uint16, copy=False)
                 raw = depth if self.raw_depth and frame.depth_format.is_raw else None
                 camera = depth_camera(depth.shape[1], depth.shape[0], self.intrinsics)
-                out.append(DepthItem(times, depth_mm(depth, frame.depth_format), raw, camera))
+                mm = depth_mm(depth, frame.depth_format, self.registration)
+                out.append(DepthItem(times, mm, raw, camera))
             elif record.stream is Stream.VIDEO:
                 assert isinstance(data, np.ndarray)
                 kind, encoding = video_encoding(data)
@@ -331,7 +334,6 @@ __all__ = [
     "depth_camera",
     "depth_mm",
     "device_label",
-    "mm_table",
     "points_xyz",
     "video_encoding",
 ]

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from ..errors import SinkError
 from ..geometry import Intrinsics
+from ..registration import Registration
 from .base import Sink, require
 from .content import (
     DEVICE_CLOCK_HZ,
@@ -98,12 +99,15 @@ class FoxgloveSink(Sink):
         device: str | int | None = None,
         raw_depth: bool = False,
         intrinsics: Intrinsics | None = None,
+        registration: Registration | None = None,
         points: bool = False,
         overwrite: bool = False,
         name: str = "depthview",
     ) -> None:
         fg = require("foxglove", "foxglove")
-        super().__init__(device=device, raw_depth=raw_depth, intrinsics=intrinsics)
+        super().__init__(
+            device=device, raw_depth=raw_depth, intrinsics=intrinsics, registration=registration
+        )
         self._fg = fg
         self._msgs = require("foxglove.messages", "foxglove")
         self._chan = require("foxglove.channels", "foxglove")

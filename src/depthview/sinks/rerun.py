@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from ..errors import SinkError
 from ..geometry import Intrinsics
+from ..registration import Registration
 from .base import Sink, require
 from .content import (
     DEPTH_RANGE_M,
@@ -111,6 +112,7 @@ class RerunSink(Sink):
         device: str | int | None = None,
         raw_depth: bool = False,
         intrinsics: Intrinsics | None = None,
+        registration: Registration | None = None,
         depth_range: tuple[float, float] = DEPTH_RANGE_M,
         colormap: str = "turbo",
         overwrite: bool = False,
@@ -119,7 +121,9 @@ class RerunSink(Sink):
     ) -> None:
         rr = require("rerun", "rerun")
         self._pa = require("pyarrow", "rerun")
-        super().__init__(device=device, raw_depth=raw_depth, intrinsics=intrinsics)
+        super().__init__(
+            device=device, raw_depth=raw_depth, intrinsics=intrinsics, registration=registration
+        )
         if not 0 <= depth_range[0] < depth_range[1]:
             raise SinkError(f"depth_range: expected 0 <= NEAR < FAR metres, got {depth_range}")
         self._rr = rr
