@@ -30,7 +30,8 @@ NAMES = ("demo", "sample", "kinect")
 KINDS = (
     "'demo', 'demo:SEED', 'sample' (a real recording shipped with depthview), 'kinect', "
     "'kinect:INDEX', 'kinect:SERIAL', a libfreenect recording folder (with INDEX.txt), a "
-    "folder of 16-bit depth PNGs, or a .npy/.npz file"
+    "dataset folder of depth images (TUM RGB-D, 7-Scenes, Redwood, SUN3D, depthview's PNG "
+    "export), a single depth file (.png, .pgm, .npy) or a .npz"
 )
 EXPECTED = "expected " + KINDS
 
