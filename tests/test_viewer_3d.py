@@ -275,3 +275,42 @@ def test_without_opengl_the_3d_panel_says_so_and_the_rest_works(
         assert (shown[300:, :500] == expected[300:, :500]).all()  # below HUD, left of the bar
     finally:
         v.close()
+
+
+def test_points_take_the_colour_pixel_they_fall_on_with_a_registration(
+    xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A recording with device.json: from the Kinect's own viewpoint each point lands on
+    its own depth pixel (the registration's pinhole) in the colour map_rgb_to_depth gives
+    it; pixels without a reading stay background."""
+    import json
+
+    from _helpers_sources import write_recording
+    from _registration_cases import PARAMETER_SETS
+
+    folder = tmp_path / "rec"
+    write_recording(folder, n=2, video=True, accel=False, seed=11)
+    (folder / "device.json").write_text(json.dumps(PARAMETER_SETS["perturbed"]))
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    opts = ViewerOptions(layout=Layout.CLOUD, hud=False, snapshot_dir=tmp_path)
+    v = Viewer(dv.open(str(folder), realtime=False), opts)
+    try:
+        for _ in range(400):
+            v.step()
+            if v.frame is not None:
+                break
+            time.sleep(0.005)
+        assert v.frame is not None and v.renderer.ensure_cloud().ok
+        v.state.camera.guides, v.state.camera.point_size = False, 1
+        raw, video = v.frame.depth, v.frame.video
+        reg = dv.Registration.from_dict(PARAMETER_SETS["perturbed"])
+        expected = dv.map_rgb_to_depth(raw, video, reg)
+        valid = (dv.to_mm(raw, reg) > 0) & (dv.to_mm(raw, reg) < 10000)
+        expected[~valid] = BACKGROUND
+        assert valid.mean() > 0.3
+        shown = redraw(v)
+        assert (shown == expected).all(axis=2).mean() >= 0.99
+        assert (shown[valid] != video[valid]).any(axis=1).mean() > 0.5  # not the raw image
+    finally:
+        v.close()

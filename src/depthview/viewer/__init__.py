@@ -5,8 +5,9 @@ Split by concern so each part can be tested without a window: ``state`` (what th
 change), ``actions`` (one function per user action), ``keys`` (which key runs which
 action), ``layout`` (pure geometry of the panels), ``render`` (surfaces and panels),
 ``overlays`` (HUD, help, colour bar, messages, marks), ``view3d`` (the point cloud through
-OpenGL), ``probe`` (what the mouse points at), ``reader`` (the source on its own thread)
-and ``app`` (the loop).
+OpenGL), ``probe`` (what the mouse points at), ``registered`` (where the source's
+registration lines depth up with colour), ``reader`` (the source on its own thread) and
+``app`` (the loop).
 """
 
 from __future__ import annotations

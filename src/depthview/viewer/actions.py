@@ -49,6 +49,8 @@ class Facts:
     frame_index: int | None = None
     depth_is_raw: bool = True
     has_accel: bool = False
+    #: Why registration could not line depth up with colour now, were it on ("" = it can).
+    unregistered: str = ""
     #: Under the pointer: the depth pixel and its point in metres (None: no reading there).
     depth_pixel: tuple[int, int] | None = None
     point: tuple[float, float, float] | None = None
@@ -263,6 +265,17 @@ def opacity(state: ViewState, facts: Facts, arg: int) -> Effects:
     """Depth over video: opacity by ``arg`` tenths."""
     state.opacity = min(1.0, max(0.0, round(state.opacity + 0.1 * arg, 2)))
     return [Say(f"overlay opacity {state.opacity:.0%}")]
+
+
+def registered(state: ViewState, facts: Facts, arg: int) -> Effects:
+    """Registration on or off: depth lined up with colour in the overlay, points in their
+    real colour in 3D (with a source that has its own registration)."""
+    state.registered = not state.registered
+    if not state.registered:
+        return [Say("registration off: plain overlay, palette colours in 3D")]
+    if facts.unregistered:
+        return [Say(f"registration on, but not used here: {facts.unregistered}")]
+    return [Say("registration on: overlay and 3D line depth up with colour")]
 
 
 def layout(state: ViewState, facts: Facts, arg: int) -> Effects:

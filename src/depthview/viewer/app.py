@@ -23,7 +23,7 @@ import numpy as np
 import pygame
 
 from ..errors import DepthviewError, UnsupportedControl
-from ..frame import Frame
+from ..frame import DepthFormat, Frame
 from ..palettes import canonical_name
 from ..sources.base import Source
 from . import actions, keys, layout, overlays, probe
@@ -156,7 +156,7 @@ class Viewer:
         native = layout.native_size(opts.layout)
         self._requested_size = opts.size or native
         display = open_display(self._requested_size, opts.fullscreen, opts.title)
-        self.renderer = Renderer(display, self.state)
+        self.renderer = Renderer(display, self.state, source.registration)
         self.overlays = overlays.Overlays()
         if opts.mirror:
             self._run_action(actions.mirror, 0)
@@ -211,12 +211,11 @@ class Viewer:
             new = self.reader.next_frame()
         if new is not None:
             self.frame = new
-            if self.state.palette == "glview" and not new.depth_format.is_raw:
-                self.state.palette = "turbo"
-                self.say("glview maps raw values; this source gives millimetres: using turbo")
             if new.index == self.state.seek_target:
                 self.state.seek_target = None
             self._dirty = True
+        if self._dirty:
+            self._check_palette()
         if now - self._rates_at[0] >= RATE_SECONDS:
             self._update_rates(now)
         if self.state.message and now > self.state.message_until:
@@ -243,6 +242,18 @@ class Viewer:
             if self.options.frames is not None and self.stats.frames_shown >= self.options.frames:
                 self.state.quit = True
         return True
+
+    def _check_palette(self) -> None:
+        """glview colours raw values only: on millimetres (the source's, or registered depth
+        in the overlay) switch to turbo and say why."""
+        if self.state.palette != "glview" or self.frame is None:
+            return
+        _, fmt = self.renderer.depth_shown(self.state, self.frame)
+        if fmt.is_raw:
+            return
+        self.state.palette = "turbo"
+        what = "registered depth is" if fmt is DepthFormat.REGISTERED else "this source gives"
+        self.say(f"glview maps raw values; {what} millimetres: using turbo")
 
     def _check_failure(self) -> None:
         """Report a failed source once, on stderr too; with ``--frames``, stop at once."""
@@ -319,6 +330,7 @@ class Viewer:
             marks=tuple(self._marks()),
             measure_line=self._measure_line(),
             tilt_accel=tilt_accel,
+            registration=self.renderer.alignment(self.state, frame).note(self.renderer.layout),
         )
 
     def probe_lines(self) -> list[str]:
@@ -327,13 +339,15 @@ class Viewer:
         if frame is None:
             return []
         shown = self.mouse_pixel()
+        depth, fmt = self.renderer.depth_shown(self.state, frame)
+        geometry = self.renderer.geometry(fmt, depth.shape)
         lines = []
         for label, point in (
             ("probe", None if shown is None else self._source_pixel(shown)),
             ("pin", self.state.pinned),
         ):
             if point is not None:
-                reading = probe.read(frame.depth, frame.depth_format, *point)
+                reading = probe.read(depth, fmt, *point, geometry, self.renderer.registration)
                 if reading is not None:
                     lines.append(f"{label} {reading.text}")
         return lines
@@ -378,9 +392,11 @@ class Viewer:
 
     def _project_to_cloud(self, xyz: tuple[float, float, float]) -> tuple[int, int] | None:
         eye = view_matrix(self.state.camera) @ np.array([*xyz, 1.0])
-        if eye[2] <= 0:
+        if eye[2] <= 0 or self.frame is None:
             return None
-        proj = Projection.for_panel(self.renderer.panel)
+        frame = self.frame
+        geometry = self.renderer.geometry(frame.depth_format, frame.depth.shape)
+        proj = Projection.for_geometry(self.renderer.panel, geometry)
         return self._pixel_to_window(
             "cloud",
             proj.fx * eye[0] / eye[2] + proj.cx + 0.5,
@@ -416,26 +432,30 @@ class Viewer:
         frame, source = self.frame, self.source
         pixel: tuple[int, int] | None = None
         point = None
+        r = self.renderer
         if at is not None and frame is not None:
-            r = self.renderer
             in_cloud = layout.panel_point(at, "cloud", r.layout, r.view, r.panel)
             if in_cloud is not None:
-                picked = pick(frame.depth, frame.depth_format, self.state.camera, r.panel, in_cloud)
+                geometry = r.geometry(frame.depth_format, frame.depth.shape)
+                picked = pick(frame.depth, geometry, self.state.camera, r.panel, in_cloud)
                 if picked is not None:
                     pixel, point = picked
             else:
                 shown = layout.depth_pixel(at, r.layout, r.view, r.panel)
                 if shown is not None:
                     pixel = self._source_pixel(shown)
-                    point = point_at(frame.depth, frame.depth_format, *pixel)
+                    depth, fmt = r.depth_shown(self.state, frame)
+                    point = point_at(depth, r.geometry(fmt, depth.shape), *pixel)
+        shown_format = None if frame is None else r.depth_shown(self.state, frame)[1]
         return Facts(
             source_name=source.name,
             video_formats=tuple(source.video_formats),
             seekable=source.seekable,
             length=source.length,
             frame_index=None if frame is None else frame.index,
-            depth_is_raw=frame is None or frame.depth_format.is_raw,
+            depth_is_raw=shown_format is None or shown_format.is_raw,
             has_accel=frame is not None and frame.accel is not None,
+            unregistered=r.alignment(self.state, frame, on=True).reason,
             depth_pixel=pixel,
             point=point,
             drag=drag,
@@ -604,7 +624,7 @@ class Viewer:
 
         path = self.options.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
         try:
-            writer = RecordingWriter(path, on_full="block")
+            writer = RecordingWriter(path, on_full="block", registration=self.source.registration)
         except (DepthviewError, OSError) as exc:
             self.say(f"cannot record: {exc}")
             return

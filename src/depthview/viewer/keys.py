@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import actions
+from . import actions, registered
 from .actions import Action
 
 
@@ -55,6 +55,7 @@ CHAR_KEYS: dict[str, Binding] = {
     "?": Binding(actions.show_help, 0, "this help"),
     ",": Binding(actions.opacity, -1, "overlay opacity down"),
     ".": Binding(actions.opacity, +1, "overlay opacity up"),
+    registered.KEY: Binding(actions.registered, 0, "registration: depth lined up with colour"),
     "i": Binding(actions.pin, 0, "pin / unpin the probe"),
     "d": Binding(actions.measure_mode, 0, "measure: click 2 points"),
     "z": Binding(actions.reset_view, 0, "3D: reset the view"),

@@ -134,6 +134,8 @@ class Info:
     marks: tuple[tuple[int, int, RGB], ...] = ()
     measure_line: tuple[tuple[int, int], tuple[int, int]] | None = None
     tilt_accel: str = ""
+    #: What the registration does in this layout, or why it does not ("": nothing to say).
+    registration: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ class Overlays:
         read = "--" if info.source_fps is None else f"{info.source_fps:.1f}"
         lines.append((f"fps {shown} shown {read} read  dropped {info.dropped}", TEXT))
         lines.append((f"palette {state.palette}  {range_text(state)}", TEXT))
+        if info.registration:
+            lines.append((info.registration, TEXT))
         lines.extend((s, TEXT) for s in info.probe)
         if state.measuring or state.measure:
             d = state.distance()

@@ -1,5 +1,8 @@
-"""What the mouse points at: the raw depth value, metres (through ``dv.to_metres``) and the
-point in metres (x right, y down, z forward, through ``geometry``'s unprojection).
+"""What the mouse points at: the stored depth value, its distance and the point in metres
+(x right, y down, z forward), through the same ``CloudGeometry`` as the 3D view, so the
+probe and the point cloud agree. With the source's registration, raw depth reads in
+millimetres from libfreenect's table (``dv.to_mm``), as libfreenect's FREENECT_DEPTH_MM
+gives them.
 
 Kept apart from the window so the text is tested against the pure layers directly."""
 
@@ -12,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..frame import DepthFormat
-from ..units import metres_table
-from .view3d import point_at
+from ..registration import Registration, to_mm
+from .view3d import CloudGeometry, cloud_geometry, point_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,18 +25,25 @@ class Reading:
 
     x: int
     y: int
-    raw: int
+    raw: int  # the value stored in the frame
     metres: float  # NaN: no reading
     xyz: tuple[float, float, float] | None = None
+    mm: int | None = None  # libfreenect's millimetres of a raw value, with a registration
+    registered: bool = False  # the value is registered depth (millimetres)
 
     @property
     def text(self) -> str:
-        """For the HUD: ``"(320, 240) raw 812 = 1.234 m  X +0.012 Y -0.004 Z 1.234"`` or
-        ``"... no reading"``."""
-        where = f"({self.x}, {self.y}) raw {self.raw}"
+        """For the HUD: ``"(320, 240) raw 812 = 1.234 m  X +0.012 Y -0.004 Z 1.234"``,
+        ``"(320, 240) raw 812 = 1234 mm  X ..."`` with a registration, ``"(320, 240)
+        registered 1234 mm  X ..."`` on registered depth, or ``"... no reading"``."""
+        if self.registered:
+            where, value = f"({self.x}, {self.y}) registered {self.raw}", " mm"
+        else:
+            where = f"({self.x}, {self.y}) raw {self.raw}"
+            value = f" = {self.metres:.3f} m" if self.mm is None else f" = {self.mm} mm"
         if math.isnan(self.metres):
             return f"{where} no reading"
-        text = f"{where} = {self.metres:.3f} m"
+        text = where + value
         if self.xyz is not None:
             x, y, z = self.xyz
             text += f"  X {x:+.3f} Y {y:+.3f} Z {z:.3f}"
@@ -41,15 +51,27 @@ class Reading:
 
 
 def read(
-    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, x: int, y: int
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    x: int,
+    y: int,
+    geometry: CloudGeometry | None = None,
+    registration: Registration | None = None,
 ) -> Reading | None:
     """The reading at (x, y), or None when outside the frame.
 
-    Uses ``units.metres_table`` (the table behind ``dv.to_metres``) for one pixel, so a probe
-    costs a lookup rather than converting the whole frame."""
+    Distance and point come from ``geometry`` (default: ``cloud_geometry`` of the format,
+    without a registration), one table lookup rather than converting the whole frame;
+    with a ``registration``, raw depth also reads in ``to_mm``'s millimetres."""
     h, w = depth.shape
     if not (0 <= x < w and 0 <= y < h):
         return None
+    if geometry is None:
+        geometry = cloud_geometry(depth_format, (h, w))
     raw = int(depth[y, x])
-    metres = float(metres_table(depth_format)[raw])
-    return Reading(x, y, raw, metres, point_at(depth, depth_format, x, y))
+    metres = float(geometry.metres[raw])
+    mm = None
+    if registration is not None and depth_format is DepthFormat.RAW_11BIT:
+        mm = int(to_mm(depth[y : y + 1, x : x + 1].copy(), registration)[0, 0])
+    registered = depth_format is DepthFormat.REGISTERED
+    return Reading(x, y, raw, metres, point_at(depth, geometry, x, y), mm, registered)

@@ -3,10 +3,13 @@
 Depth reaches the screen through ``colorize_packed`` into a persistent surface of the
 display's own pixel format (straight into its pixels when its rows are packed), video
 through a surface over the frame's own pixels (or a preallocated buffer for IR), the 3D
-panel through ``view3d`` reading back into a persistent surface. At the window's native
-size the panels are drawn straight onto the display; otherwise onto a canvas scaled into
-the letterboxed view (and turned, when the picture follows the accelerometer). Nothing the
-size of a frame is allocated per frame unless the picture is turned.
+panel through ``view3d`` reading back into a persistent surface. With the source's
+registration (``registered`` decides where it applies), registered depth and the colours
+of the 3D points come from ``dv.register`` and ``dv.map_rgb_to_depth`` into buffers held
+here, computed once per frame. At the window's native size the panels are drawn straight
+onto the display; otherwise onto a canvas scaled into the letterboxed view (and turned,
+when the picture follows the accelerometer). Nothing the size of a frame is allocated per
+frame unless the picture is turned.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import numpy.typing as npt
 import pygame
 
 from ..colorize import Equalizer, colorize_packed
-from ..frame import Frame, VideoFormat
+from ..frame import DepthFormat, Frame, VideoFormat
+from ..registration import Registration, map_rgb_to_depth, register
 from . import layout
 from .layout import Layout, Rect
+from .registered import Alignment, PointColours, alignment, rgb_image
 from .state import ViewState
-from .view3d import CloudView
+from .view3d import CloudGeometry, CloudView, cloud_geometry
 
 Surface = Any  # pygame.Surface (pygame ships no type information mypy --strict accepts)
 NO_VIDEO_GREY = (24, 24, 24)
@@ -56,15 +61,25 @@ def roll_degrees(accel: tuple[float, float, float]) -> float:
 class Renderer:
     """Draws panels for a ``ViewState`` and a frame onto the display surface."""
 
-    def __init__(self, display: Surface, state: ViewState) -> None:
+    def __init__(
+        self, display: Surface, state: ViewState, registration: Registration | None = None
+    ) -> None:
         self.display = display
         self.panel = (640, 480)
         self.equalizer = Equalizer()
         self.cloud: CloudView | None = None  # opened the first time a 3D layout is shown
+        #: The source's own registration, or None (``registered`` says where it is used).
+        self.registration = registration
         self._wrapped_video: object = None
         self._wrapped: Surface = None
         self._video_shape: tuple[tuple[int, ...], bool] | None = None
         self._mirror_buf: npt.NDArray[np.uint16] | None = None
+        # out= buffers of the registration, made on first use, and the frame they hold.
+        self._registered_buf: npt.NDArray[np.uint16] | None = None
+        self._registered_of: Frame | None = None
+        self._mapped_buf: npt.NDArray[np.uint8] | None = None
+        self._mapped_of: Frame | None = None
+        self._flipped_rgb: npt.NDArray[np.uint8] | None = None
         self.layout = state.layout
         self._allocate()
 
@@ -139,19 +154,19 @@ class Renderer:
             if target is not self.display:
                 target.fill((0, 0, 0))
         else:
-            depth = self._depth_for_display(frame, state.flip)
-            if depth.shape != self.depth_buf.shape:
-                self.panel = (depth.shape[1], depth.shape[0])
+            if frame.depth.shape != self.depth_buf.shape:
+                self.panel = (frame.depth.shape[1], frame.depth.shape[0])
                 self._allocate()
                 self.draw(state, frame)
                 return
             if "video" in rects:
                 target.blit(self._video_panel_for(frame, state.flip), rects["video"].topleft)
             if "depth" in rects:
-                self._draw_depth(depth, frame, state, target)
+                shown, fmt = self.depth_shown(state, frame)
+                depth = self._flipped(shown, state.flip)
+                self._draw_depth(depth, fmt, state, target)
             if "cloud" in rects:
-                self._colour(depth, frame, state, self.depth_buf)
-                self._draw_cloud(depth, frame, state)
+                self._draw_cloud(self._flipped(frame.depth, state.flip), frame, state)
                 target.blit(self.cloud_surf, rects["cloud"].topleft)
         if target is self.canvas:
             if turn and frame is not None and frame.accel is not None:
@@ -166,18 +181,51 @@ class Renderer:
             else:
                 self.display.blit(self.canvas, (0, 0))
 
-    def _depth_for_display(self, frame: Frame, flip: bool) -> npt.NDArray[np.uint16]:
+    def _flipped(self, depth: npt.NDArray[np.uint16], flip: bool) -> npt.NDArray[np.uint16]:
+        """``depth``, or a copy mirrored left to right when the viewer mirrors."""
         if not flip:
-            return frame.depth
-        if self._mirror_buf is None or self._mirror_buf.shape != frame.depth.shape:
-            self._mirror_buf = np.empty_like(frame.depth)
-        np.copyto(self._mirror_buf, frame.depth[:, ::-1])
+            return depth
+        if self._mirror_buf is None or self._mirror_buf.shape != depth.shape:
+            self._mirror_buf = np.empty_like(depth)
+        np.copyto(self._mirror_buf, depth[:, ::-1])
         return self._mirror_buf
+
+    # -- registration ---------------------------------------------------------------------
+    def alignment(self, state: ViewState, frame: Frame | None, on: bool | None = None) -> Alignment:
+        """What the registration does for ``frame`` now (see ``registered``); ``on``
+        overrides the user's choice (to say what it would do)."""
+        on = state.registered if on is None else on
+        mirrors = state.mirror and not state.flip  # the source mirrors, not the viewer
+        return alignment(on, self.registration, frame, source_mirrors=mirrors)
+
+    def geometry(self, depth_format: DepthFormat, shape: tuple[int, ...]) -> CloudGeometry:
+        """How depth of this format and shape becomes points: the 3D view's, the probe's
+        and the measuring tool's (with the source's registration when it has one)."""
+        return cloud_geometry(depth_format, (shape[0], shape[1]), self.registration)
+
+    def registered_depth(self, frame: Frame) -> npt.NDArray[np.uint16]:
+        """``dv.register`` of the frame's raw depth (millimetres on the colour camera's
+        pixels), into a buffer held here and computed once per frame."""
+        if self._registered_of is not frame or self._registered_buf is None:
+            if self._registered_buf is None:
+                self._registered_buf = np.empty(frame.depth.shape, dtype=np.uint16)
+            register(frame.depth, self.registration, out=self._registered_buf)
+            self._registered_of = frame
+        return self._registered_buf
+
+    def depth_shown(
+        self, state: ViewState, frame: Frame
+    ) -> tuple[npt.NDArray[np.uint16], DepthFormat]:
+        """The depth the depth panel shows, unmirrored, and its format: registered depth in
+        the registered overlay, else the frame's own (see ``registered`` for why)."""
+        if self.layout is Layout.OVERLAY and self.alignment(state, frame).overlay:
+            return self.registered_depth(frame), DepthFormat.REGISTERED
+        return frame.depth, frame.depth_format
 
     def _colour(
         self,
         depth: npt.NDArray[np.uint16],
-        frame: Frame,
+        depth_format: DepthFormat,
         state: ViewState,
         out: npt.NDArray[np.uint32],
     ) -> None:
@@ -187,13 +235,17 @@ class Renderer:
             order=self.order,
             near=state.near,
             far=state.far,
-            depth_format=frame.depth_format,
+            depth_format=depth_format,
             out=out,
             equalizer=self.equalizer,
         )
 
     def _draw_depth(
-        self, depth: npt.NDArray[np.uint16], frame: Frame, state: ViewState, target: Surface
+        self,
+        depth: npt.NDArray[np.uint16],
+        depth_format: DepthFormat,
+        state: ViewState,
+        target: Surface,
     ) -> None:
         """Colour the depth straight into the window's pixels when it is drawn unscaled and
         alone; otherwise into the depth surface, blitted (with opacity over video)."""
@@ -205,7 +257,7 @@ class Renderer:
         if surface is target:
             pixels = pixels[rect.y : rect.bottom, rect.x : rect.right]
         packed_rows = pixels.dtype == np.uint32 and pixels.strides[1] == 4
-        self._colour(depth, frame, state, pixels if packed_rows else self.depth_buf)
+        self._colour(depth, depth_format, state, pixels if packed_rows else self.depth_buf)
         if not packed_rows:
             np.copyto(pixels, self.depth_buf, casting="unsafe")
         del pixels, view  # unlock the surface before it is blitted or shown
@@ -213,11 +265,39 @@ class Renderer:
             self.depth_surf.set_alpha(round(state.opacity * 255) if overlay else None)
             target.blit(self.depth_surf, rect.topleft)
 
-    def point_colours(self, frame: Frame) -> npt.NDArray[np.uint32]:
-        """The colour of every pixel's point in the 3D view, packed in the display's byte
-        order. The one place those colours are chosen: today the depth palette, as the depth
-        panel shows it; a registered colour image can take its place here."""
-        return self.depth_buf
+    def point_colours(
+        self, state: ViewState, frame: Frame, depth: npt.NDArray[np.uint16]
+    ) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+        """The colour of every pixel's point in the 3D view: the one place it is chosen.
+        With the source's registration and an RGB image, the colour pixel each point really
+        falls on (``dv.map_rgb_to_depth``, as ``dv.point_cloud(..., registration=)``
+        colours it), or the image itself when the depth is registered already: (h, w, 3)
+        RGB bytes. Otherwise the depth palette of ``depth`` (the cloud's depth, mirrored
+        when the viewer mirrors), as the depth panel shows it: (h, w) packed pixels."""
+        chosen = self.alignment(state, frame).colours
+        rgb = rgb_image(frame)
+        if chosen is PointColours.PALETTE or rgb is None:
+            self._colour(depth, frame.depth_format, state, self.depth_buf)
+            return self.depth_buf
+        if chosen is PointColours.MAPPED:
+            if self._mapped_of is not frame or self._mapped_buf is None:
+                if self._mapped_buf is None:
+                    self._mapped_buf = np.empty(rgb.shape, dtype=np.uint8)
+                map_rgb_to_depth(
+                    frame.depth,
+                    rgb,
+                    self.registration,
+                    depth_format=frame.depth_format,
+                    out=self._mapped_buf,
+                )
+                self._mapped_of = frame
+            rgb = self._mapped_buf
+        if state.flip:
+            if self._flipped_rgb is None or self._flipped_rgb.shape != rgb.shape:
+                self._flipped_rgb = np.empty_like(rgb)
+            np.copyto(self._flipped_rgb, rgb[:, ::-1])
+            rgb = self._flipped_rgb
+        return rgb
 
     def _draw_cloud(self, depth: npt.NDArray[np.uint16], frame: Frame, state: ViewState) -> None:
         cloud = self.ensure_cloud()
@@ -230,12 +310,13 @@ class Renderer:
         cloud.render(
             depth,
             frame.depth_format,
-            self.point_colours(frame),
+            self.point_colours(state, frame, depth),
             self.order,
             state.camera,
             out,
             self.panel,
             guides=state.camera.guides,
+            geometry=self.geometry(frame.depth_format, depth.shape),
         )
         if out is not pixels:
             np.copyto(pixels, out)

@@ -76,6 +76,8 @@ class ViewState:
     flip: bool = False  # the viewer mirrors the picture itself because the source cannot
     rotate: bool = False
     opacity: float = 0.5
+    #: Line depth up with colour where the source has a registration (``registered``).
+    registered: bool = True
     tilt: float = 0.0
     flags: dict[str, bool] = field(default_factory=dict)
     video_format: VideoFormat | None = None

@@ -2,19 +2,20 @@
 read back into a pygame surface, so it sits in the same window as the other panels.
 
 Depth becomes points on the GPU. Each frame uploads the raw depth (uint16, 600 kB at
-640x480) and the colour of every pixel; compute shaders unproject pixel (u, v) with the
-depth camera's intrinsics and a metres lookup table (the one ``dv.to_metres`` uses), project
-it, and splat it: a first pass keeps the nearest depth of every panel pixel with an atomic
-minimum, a second writes the colour of the point that won. Pixels with no reading are left
-out. This is how point clouds are drawn fast on GPUs, and it is what makes a full frame of
-points affordable under Mesa's software renderer (llvmpipe), whose point primitives cost
-about ten times as much. The axes at the origin and the Kinect's frustum are points too, so
-the cloud hides them where it is in front.
+640x480) and the colour of every pixel (packed 32-bit, or the RGB bytes that
+``map_rgb_to_depth`` gives, packed on the GPU); compute shaders unproject pixel (u, v) with
+a ``CloudGeometry`` (a metres lookup table and a pinhole: what ``dv.point_cloud`` uses for
+the same frame), project it, and splat it: a first pass keeps the nearest depth of every
+panel pixel with an atomic minimum, a second writes the colour of the point that won.
+Pixels with no reading are left out. This is how point clouds are drawn fast on GPUs, and
+it is what makes a full frame of points affordable under Mesa's software renderer
+(llvmpipe), whose point primitives cost about ten times as much. The axes at the origin and
+the Kinect's frustum are points too, so the cloud hides them where it is in front.
 
-The eye follows ``state.Camera3D``; the projection is a pinhole with the Kinect's
-intrinsics scaled to the panel, so the reset view shows each point on its own depth pixel.
-A point at pinhole coordinates (x, y) lands on pixel (floor(x + 0.5), floor(y + 0.5)).
-Colours are written in the display's byte order, so the pixels read back are the window's.
+The eye follows ``state.Camera3D``; the projection is the geometry's pinhole scaled to the
+panel, so the reset view shows each point on its own depth pixel. A point at pinhole
+coordinates (x, y) lands on pixel (floor(x + 0.5), floor(y + 0.5)). Colours are written
+in the display's byte order, so the pixels read back are the window's.
 
 ``CloudView.open()`` never raises: without moderngl or a usable OpenGL 4.3 it returns a view
 whose ``error`` says why, and the window shows that in the 3D panel. The context is EGL
@@ -27,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,8 @@ import numpy.typing as npt
 
 from ..frame import DepthFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
+from ..registration import Registration
+from ..registration import metres_table as libfreenect_metres
 from ..units import metres_table
 from .state import Camera3D
 
@@ -50,7 +54,7 @@ _COMMON = """
 layout(local_size_x = 64) in;  // GROUP
 layout(std430, binding = 0) readonly buffer Depth { uint raw[]; };
 layout(std430, binding = 1) readonly buffer Metres { float metres[]; };
-layout(std430, binding = 2) readonly buffer Colours { uint colours[]; };
+layout(std430, binding = 2) readonly buffer Colours { uint colours[]; };  // or RGB bytes
 layout(std430, binding = 3) buffer Keys { uint keys[]; };
 layout(std430, binding = 4) buffer Pixels { uint pixels[]; };
 layout(std430, binding = 5) buffer Where { ivec4 where[]; };
@@ -63,6 +67,8 @@ uniform mat4 view;      // world -> eye
 uniform vec4 proj;      // panel fx, fy, cx, cy
 uniform ivec2 panel;    // panel w, h
 uniform int size;       // point size in pixels
+uniform int rgb_bytes;  // 1: colours holds 3 bytes (R, G, B) per pixel, packed here
+uniform uvec4 packing;  // bit shifts of R, G, B in a packed pixel, and its always-set bits
 """
 
 # Pass 1: each point's panel pixel and depth key (positive floats sort as their bits).
@@ -111,13 +117,22 @@ void main() {
 _SPLAT = (
     _COMMON
     + """
+uint colour_byte(uint k) { return (colours[k >> 2] >> ((k & 3u) * 8u)) & 0xFFu; }
+
+uint pixel_colour(int i) {
+    if (rgb_bytes == 0) return colours[i];
+    uint k = uint(i) * 3u;
+    return (colour_byte(k) << packing.x) | (colour_byte(k + 1u) << packing.y)
+        | (colour_byte(k + 2u) << packing.z) | packing.w;
+}
+
 void main() {
     int i = int(gl_GlobalInvocationID.x);
     if (i >= count) return;
     ivec4 w = where[i];
     if (w.w == 0) return;
     uint key = uint(w.z);
-    uint colour = guide_mode == 1 ? floatBitsToUint(guides[i].w) : colours[i];
+    uint colour = guide_mode == 1 ? floatBitsToUint(guides[i].w) : pixel_colour(i);
     int ix = w.x;
     int iy = w.y;
     int lo = -(size - 1) / 2;
@@ -129,9 +144,43 @@ void main() {
 )
 
 
+@dataclass(frozen=True, eq=False)
+class CloudGeometry:
+    """How one kind of depth frame becomes points: metres for every uint16 value (NaN: no
+    reading) and the pinhole of the frame's pixels. ``cloud_geometry`` chooses it as
+    ``dv.point_cloud`` would for the same frame, so the 3D view, the probe's X, Y, Z and
+    the measuring tool agree with the library's point clouds."""
+
+    metres: npt.NDArray[np.float32]
+    intrinsics: Intrinsics
+    size: tuple[int, int]  # (w, h) of the frames the intrinsics are for
+
+
+@lru_cache(maxsize=16)
+def cloud_geometry(
+    depth_format: DepthFormat,
+    shape: tuple[int, int],
+    registration: Registration | None = None,
+) -> CloudGeometry:
+    """The geometry of frames of ``depth_format`` and ``shape`` (h, w), made once.
+
+    With the source's ``registration`` (640x480 raw, millimetre or registered depth), what
+    ``dv.point_cloud(..., registration=)`` uses: libfreenect's millimetre table for raw
+    depth and ``freenect_camera_to_world``'s pinhole. Otherwise the metres of
+    ``dv.to_metres`` and the Kinect's intrinsics, scaled when a source gives another size.
+    """
+    h, w = shape
+    registered_kinds = (DepthFormat.RAW_11BIT, DepthFormat.MM, DepthFormat.REGISTERED)
+    if registration is not None and shape == (480, 640) and depth_format in registered_kinds:
+        raw = depth_format is DepthFormat.RAW_11BIT
+        metres = libfreenect_metres(registration) if raw else metres_table(depth_format)
+        return CloudGeometry(metres, registration.depth_intrinsics(), (w, h))
+    return CloudGeometry(metres_table(depth_format), intrinsics_for(shape), (w, h))
+
+
 @dataclass(frozen=True, slots=True)
 class Projection:
-    """The 3D panel's pinhole: the Kinect's intrinsics scaled to the panel's size."""
+    """The 3D panel's pinhole: the depth frames' intrinsics scaled to the panel's size."""
 
     fx: float
     fy: float
@@ -141,13 +190,21 @@ class Projection:
 
     @classmethod
     def for_panel(
-        cls, size: tuple[int, int], intrinsics: Intrinsics = KINECT_V1_DEPTH
+        cls,
+        size: tuple[int, int],
+        intrinsics: Intrinsics = KINECT_V1_DEPTH,
+        frame: tuple[int, int] = (640, 480),
     ) -> Projection:
-        """Scaled from the 640x480 depth camera to a panel of ``size`` (w, h)."""
-        sx, sy = size[0] / 640.0, size[1] / 480.0
+        """Scaled from depth frames of ``frame`` (w, h) to a panel of ``size`` (w, h)."""
+        sx, sy = size[0] / frame[0], size[1] / frame[1]
         return cls(
             intrinsics.fx * sx, intrinsics.fy * sy, intrinsics.cx * sx, intrinsics.cy * sy, size
         )
+
+    @classmethod
+    def for_geometry(cls, size: tuple[int, int], geometry: CloudGeometry) -> Projection:
+        """The panel's pinhole for frames of ``geometry``."""
+        return cls.for_panel(size, geometry.intrinsics, geometry.size)
 
 
 def view_matrix(camera: Camera3D) -> npt.NDArray[np.float64]:
@@ -170,19 +227,19 @@ def intrinsics_for(shape: tuple[int, int]) -> Intrinsics:
 
 
 def point_at(
-    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, x: int, y: int
+    depth: npt.NDArray[np.uint16], geometry: CloudGeometry, x: int, y: int
 ) -> tuple[float, float, float] | None:
     """Pixel (x, y) of a depth frame as a point in metres, or None without a reading."""
-    z = float(metres_table(depth_format)[int(depth[y, x])])
+    z = float(geometry.metres[int(depth[y, x])])
     if not math.isfinite(z):
         return None
-    gx, gy = unprojection_grid(*depth.shape, intrinsics_for(depth.shape))
+    gx, gy = unprojection_grid(*depth.shape, geometry.intrinsics)
     return (float(gx[y, x]) * z, float(gy[y, x]) * z, z)
 
 
 def pick(
     depth: npt.NDArray[np.uint16],
-    depth_format: DepthFormat,
+    geometry: CloudGeometry,
     camera: Camera3D,
     panel: tuple[int, int],
     at: tuple[float, float],
@@ -190,16 +247,16 @@ def pick(
 ) -> tuple[tuple[int, int], tuple[float, float, float]] | None:
     """The point drawn nearest the eye within ``radius`` pixels of panel point ``at``: its
     depth pixel and metres, or None (for the measuring tool; runs once per click)."""
-    z = metres_table(depth_format)[depth]
+    z = geometry.metres[depth]
     valid = np.isfinite(z)
     if not valid.any():
         return None
     vs, us = np.nonzero(valid)
-    gx, gy = unprojection_grid(*depth.shape, intrinsics_for(depth.shape))
+    gx, gy = unprojection_grid(*depth.shape, geometry.intrinsics)
     zs = z[valid]
     points = np.stack([gx[valid] * zs, gy[valid] * zs, zs], axis=1)
     eye = (view_matrix(camera) @ np.c_[points, np.ones(len(points))].T)[:3]
-    proj = Projection.for_panel(panel)
+    proj = Projection.for_geometry(panel, geometry)
     ahead = eye[2] > NEAR_CLIP
     with np.errstate(divide="ignore", invalid="ignore"):
         px = proj.fx * eye[0] / eye[2] + proj.cx
@@ -216,6 +273,14 @@ def pack_colour(rgb: tuple[int, int, int], order: str) -> int:
     """An RGB colour as a 32-bit pixel whose bytes in memory follow ``order`` (e.g. BGRX)."""
     channels = {"R": rgb[0], "G": rgb[1], "B": rgb[2], "A": 255, "X": 255}
     return int.from_bytes(bytes(channels[c] for c in order.upper()), "little")
+
+
+def packing(order: str) -> tuple[int, int, int, int]:
+    """For the shader: the bit shifts of R, G and B in a 32-bit pixel of byte ``order``
+    (little-endian words, as ``pack_colour``), and the bits always set (alpha)."""
+    order = order.upper()
+    r, g, b = (8 * order.index(c) for c in "RGB")
+    return (r, g, b, pack_colour((0, 0, 0), order))
 
 
 def guide_points(
@@ -262,7 +327,7 @@ class CloudView:
         self.renderer = ""
         self._panel: tuple[int, int] | None = None
         self._shape: tuple[int, int] | None = None
-        self._format: DepthFormat | None = None
+        self._geometry: CloudGeometry | None = None
         self._order = ""
         if ctx is not None:
             self.renderer = str(ctx.info.get("GL_RENDERER", ""))
@@ -302,9 +367,9 @@ class CloudView:
         return self.ctx is not None
 
     def _setup(
-        self, panel: tuple[int, int], shape: tuple[int, int], fmt: DepthFormat, order: str
+        self, panel: tuple[int, int], shape: tuple[int, int], geometry: CloudGeometry, order: str
     ) -> None:
-        """(Re)make the buffers that depend on the panel size, frame size, format, order."""
+        """(Re)make the buffers that depend on the panel size, frame size, geometry, order."""
         ctx = self.ctx
         if panel != self._panel or order != self._order:
             self._panel = panel
@@ -314,43 +379,52 @@ class CloudView:
             self._far_keys = np.full(n, 0xFFFFFFFF, dtype=np.uint32).tobytes()
             bg = pack_colour(BACKGROUND, order)
             self._background = np.full(n, bg, dtype=np.uint32).tobytes()
-        if shape != self._shape or order != self._order:
+            if "packing" in self._splat:
+                self._splat["packing"].value = packing(order)
+        resized = shape != self._shape
+        h, w = shape
+        if resized:
             self._shape = shape
-            h, w = shape
             self._depth = ctx.buffer(reserve=2 * h * w + 2)
             self._colours = ctx.buffer(reserve=4 * h * w)
-            guides = guide_points(intrinsics_for(shape), shape, order)
+            for cs in (self._project, self._splat):
+                if "width" in cs:
+                    cs["width"].value = w
+        if resized or geometry is not self._geometry or order != self._order:
+            self._geometry = geometry
+            self._metres = ctx.buffer(np.ascontiguousarray(geometry.metres).tobytes())
+            guides = guide_points(geometry.intrinsics, shape, order)
             self._guides = ctx.buffer(guides.tobytes())
             self._guide_count = len(guides)
             self._where = ctx.buffer(reserve=16 * max(h * w, len(guides)))
-            k = intrinsics_for(shape)
+            k = geometry.intrinsics
             for cs in (self._project, self._splat):
-                for name, value in (("width", w), ("intr", (k.fx, k.fy, k.cx, k.cy))):
-                    if name in cs:
-                        cs[name].value = value
+                if "intr" in cs:
+                    cs["intr"].value = (k.fx, k.fy, k.cx, k.cy)
         self._order = order
-        if fmt is not self._format:
-            self._format = fmt
-            table = np.ascontiguousarray(metres_table(fmt), dtype=np.float32)
-            self._metres = ctx.buffer(table.tobytes())
 
     def render(
         self,
         depth: npt.NDArray[np.uint16],
         depth_format: DepthFormat,
-        colours: npt.NDArray[np.uint32],
+        colours: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
         order: str,
         camera: Camera3D,
         out: Any,
         panel: tuple[int, int],
         guides: bool = True,
+        geometry: CloudGeometry | None = None,
     ) -> None:
-        """Draw the cloud of ``depth`` (pixel colours in ``colours``, packed in byte ``order``)
-        from ``camera`` into ``out``: a writable buffer of ``panel`` (w, h) 32-bit pixels in
-        the same byte order, top row first."""
+        """Draw the cloud of ``depth`` from ``camera`` into ``out``: a writable buffer of
+        ``panel`` (w, h) 32-bit pixels in byte ``order``, top row first. ``colours`` are
+        the pixels' colours, (h, w) packed in the same byte order or (h, w, 3) RGB bytes;
+        ``geometry`` turns depth into points (default: ``cloud_geometry`` of the format)."""
         if self.ctx is None:
             raise RuntimeError(self.error or "no OpenGL")
-        self._setup(panel, depth.shape, depth_format, order)
+        shape = (depth.shape[0], depth.shape[1])
+        if geometry is None:
+            geometry = cloud_geometry(depth_format, shape)
+        self._setup(panel, shape, geometry, order)
         self._depth.write(np.ascontiguousarray(depth))
         self._colours.write(np.ascontiguousarray(colours))
         self._keys.write(self._far_keys)
@@ -360,7 +434,7 @@ class CloudView:
         ):
             buf.bind_to_storage_buffer(i)
         self._guides.bind_to_storage_buffer(6)
-        proj = Projection.for_panel(panel)
+        proj = Projection.for_geometry(panel, geometry)
         view = view_matrix(camera).T.astype(np.float32).tobytes()  # column-major for GL
         for cs in (self._project, self._splat):
             if "view" in cs:
@@ -369,7 +443,9 @@ class CloudView:
                 cs["proj"].value = (proj.fx, proj.fy, proj.cx, proj.cy)
             if "panel" in cs:
                 cs["panel"].value = panel
-        dispatches = [(0, depth.shape[0] * depth.shape[1], max(1, round(camera.point_size)))]
+        if "rgb_bytes" in self._splat:
+            self._splat["rgb_bytes"].value = int(colours.ndim == 3)
+        dispatches = [(0, shape[0] * shape[1], max(1, round(camera.point_size)))]
         if guides:
             dispatches.append((1, self._guide_count, 1))
         for mode, count, size in dispatches:
