@@ -180,14 +180,23 @@ class Equalizer:
 
     def update(self, depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> None:
         """Take one more frame into the running histogram and recompute the positions."""
-        n = 65536 if depth_format.is_metric else depth_format.max_value + 1
         if depth_format is not self._format:
             self._format, self._hist = depth_format, None
+        # Raw formats have a few thousand values; millimetres span only what the scene
+        # holds (a Kinect's stop at 10 m), so the histogram grows to the largest value seen
+        # instead of always covering 65536.
+        seen = 0 if self._hist is None else len(self._hist)
+        if depth_format.is_metric:
+            n = max(seen, int(depth.max(initial=0)) + 1)
+        else:
+            n = depth_format.max_value + 1
         hist = np.bincount(depth.ravel(), minlength=n)[:n].astype(np.float64)
         hist[~np.isfinite(metres_table(depth_format)[:n])] = 0.0
         if self._hist is None or self._hist.sum() <= 0:
             self._hist = hist
         else:
+            if seen < n:
+                self._hist = np.concatenate([self._hist, np.zeros(n - seen)])
             self._hist *= 1.0 - self.smoothing
             self._hist += self.smoothing * hist
         self.positions = _clipped_ranks(self._hist, self.clip)
