@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Remake the README's screenshots in a real X window under Xvfb (needs `make setup` first):
+# Remake the README's screenshots in a real X window under Xvfb (after `make test` has set up .venv):
 # the shipped sample recording, the demo, and the demo's 3D point cloud beside its video.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -176,14 +176,26 @@ def test_glview_gives_way_to_a_metric_palette_on_registered_depth(
     assert "registered depth is millimetres" in v.state.message
 
 
-def test_without_a_registration_the_overlay_stays_plain(viewers: Any) -> None:
-    v = viewers(dv.open("demo", fps=0), palette="turbo", near=NEAR, far=FAR, layout=Layout.OVERLAY)
+def test_without_a_registration_the_overlay_stays_plain(viewers: Any, tmp_path: Path) -> None:
+    write_recording(tmp_path / "plain", 2)  # colour, but no device.json
+    src = dv.open(str(tmp_path / "plain"), realtime=False)
+    v = viewers(src, palette="turbo", near=NEAR, far=FAR, layout=Layout.OVERLAY)
     plain = dv.colorize(v.frame.depth, "turbo", near=NEAR, far=FAR)
     assert np.abs(shown(v) - blend(plain, v.frame.video, v.state.opacity)).max() <= 1
     assert "plain overlay: the source has no registration" in hud(v)
     press(v, KEY)
     press(v, KEY)
     assert "not used here: the source has no registration" in v.state.message
+
+
+def test_the_demo_lines_up_already(viewers: Any) -> None:
+    # The demo renders its colour image from the depth camera: the plain overlay is right,
+    # and its 3D points take the colour image as it is.
+    v = viewers(dv.open("demo", fps=0), palette="turbo", near=NEAR, far=FAR, layout=Layout.OVERLAY)
+    plain = dv.colorize(v.frame.depth, "turbo", near=NEAR, far=FAR)
+    assert np.abs(shown(v) - blend(plain, v.frame.video, v.state.opacity)).max() <= 1
+    assert "plain overlay: depth and colour line up already" in hud(v)
+    assert v.renderer.alignment(v.state, v.frame).colours is PointColours.VIDEO
 
 
 # -- the probe -----------------------------------------------------------------------------

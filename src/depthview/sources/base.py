@@ -112,6 +112,9 @@ class Source(abc.ABC):
     #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
     #: ``Registration.default()``.
     registration: Registration | None = None
+    #: True when the video's pixels already line up with the depth pixels (the demo renders
+    #: both from the depth camera's viewpoint), so colour needs no registration.
+    video_aligned: bool = False
 
     @abc.abstractmethod
     def read(self) -> Frame:

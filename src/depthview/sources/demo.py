@@ -25,6 +25,7 @@ class DemoSource(Source):
     """A deterministic synthetic Kinect (the fake backend every test and newcomer can use)."""
 
     video_formats = (VideoFormat.RGB, VideoFormat.IR_8BIT)
+    video_aligned = True  # the room's colour image is rendered from the depth camera
 
     def __init__(
         self,

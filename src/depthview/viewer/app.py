@@ -156,7 +156,7 @@ class Viewer:
         native = layout.native_size(opts.layout)
         self._requested_size = opts.size or native
         display = open_display(self._requested_size, opts.fullscreen, opts.title)
-        self.renderer = Renderer(display, self.state, source.registration)
+        self.renderer = Renderer(display, self.state, source.registration, source.video_aligned)
         self.overlays = overlays.Overlays()
         if opts.mirror:
             self._run_action(actions.mirror, 0)

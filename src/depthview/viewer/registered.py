@@ -21,8 +21,10 @@ a few pixels between the panels is not something a person can judge anyway. Wher
 images lie on top of each other, in the overlay, is where the alignment shows, so that is
 where registered depth is drawn (and probed: the probe reads what is under the pointer).
 
-The demo, whose colour image is rendered from the depth camera's own viewpoint, and
-sources without a registration keep the plain overlay and palette colours in 3D. The user
+The demo renders its colour image from the depth camera's own viewpoint
+(``source.video_aligned``): its plain overlay lines up already and its 3D points take the
+colour image as it is. Sources without a registration keep the plain overlay and palette
+colours in 3D. The user
 switches registration off and on with a key (``ViewState.registered``); ``Alignment.note``
 tells the HUD which applies and why. Pure decisions: no pixels here.
 """
@@ -74,7 +76,8 @@ class Alignment:
             if self.colours is PointColours.MAPPED:
                 return "registered: points in their real colour"
             if self.colours is PointColours.VIDEO:
-                return "points in their real colour (depth registered by the source)"
+                why = "registered by the source" if self.by_source else "aligned by the source"
+                return f"points in their real colour (depth {why})"
             return f"palette colours: {self.reason}" if self.reason else ""
         return ""
 
@@ -97,14 +100,21 @@ def alignment(
     frame: Frame | None,
     *,
     source_mirrors: bool = False,
+    video_aligned: bool = False,
 ) -> Alignment:
     """What to line up for ``frame``: ``on`` is the user's choice, ``registration`` the
     source's own, ``source_mirrors`` whether the source itself mirrors its images (the
-    registration is for unmirrored ones)."""
+    registration is for unmirrored ones), ``video_aligned`` whether the source's colour
+    pixels already line up with its depth pixels (the demo)."""
     if frame is None:
         return Alignment()
     fmt = frame.depth_format
     rgb = rgb_image(frame) is not None
+    if video_aligned and fmt is not DepthFormat.REGISTERED:  # nothing to line up
+        return Alignment(
+            colours=PointColours.VIDEO if rgb else PointColours.PALETTE,
+            reason="depth and colour line up already" if rgb else "no colour image",
+        )
     if fmt is DepthFormat.REGISTERED:  # the source registered it: the plain overlay lines up
         return Alignment(
             colours=PointColours.VIDEO if rgb else PointColours.PALETTE,

@@ -62,7 +62,11 @@ class Renderer:
     """Draws panels for a ``ViewState`` and a frame onto the display surface."""
 
     def __init__(
-        self, display: Surface, state: ViewState, registration: Registration | None = None
+        self,
+        display: Surface,
+        state: ViewState,
+        registration: Registration | None = None,
+        video_aligned: bool = False,
     ) -> None:
         self.display = display
         self.panel = (640, 480)
@@ -70,6 +74,8 @@ class Renderer:
         self.cloud: CloudView | None = None  # opened the first time a 3D layout is shown
         #: The source's own registration, or None (``registered`` says where it is used).
         self.registration = registration
+        #: The source's video lines up with its depth already (the demo).
+        self.video_aligned = video_aligned
         self._wrapped_video: object = None
         self._wrapped: Surface = None
         self._video_shape: tuple[tuple[int, ...], bool] | None = None
@@ -196,7 +202,13 @@ class Renderer:
         overrides the user's choice (to say what it would do)."""
         on = state.registered if on is None else on
         mirrors = state.mirror and not state.flip  # the source mirrors, not the viewer
-        return alignment(on, self.registration, frame, source_mirrors=mirrors)
+        return alignment(
+            on,
+            self.registration,
+            frame,
+            source_mirrors=mirrors,
+            video_aligned=self.video_aligned,
+        )
 
     def geometry(self, depth_format: DepthFormat, shape: tuple[int, ...]) -> CloudGeometry:
         """How depth of this format and shape becomes points: the 3D view's, the probe's
