@@ -19,6 +19,7 @@ import pytest
 
 import depthview as dv
 from _helpers_sources import write_recording
+from _helpers_viewer import press, wait_for
 from depthview.cli import build_parser, main
 from depthview.errors import SourceError
 from depthview.frame import Frame, LedMode, VideoFormat
@@ -136,39 +137,6 @@ class BlockingSource(Source):
 
     def close(self) -> None:
         self.released.set()
-
-
-KEYS = {
-    "?": pygame.K_SLASH,
-    " ": pygame.K_SPACE,
-    "[": pygame.K_LEFTBRACKET,
-    "]": pygame.K_RIGHTBRACKET,
-    "{": pygame.K_LEFTBRACKET,
-    "}": pygame.K_RIGHTBRACKET,
-    "+": pygame.K_PLUS,
-    "-": pygame.K_MINUS,
-    ",": pygame.K_COMMA,
-    ".": pygame.K_PERIOD,
-}
-
-
-def press(viewer: Viewer, char: str = "", key: int | None = None) -> None:
-    """Post a key press the way SDL reports it, then let the viewer step."""
-    if key is None:
-        key = KEYS.get(char, ord(char.lower()) if char else 0)
-    mod = pygame.KMOD_SHIFT if char and (char.isupper() or char in "{}+?") else 0
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=mod))
-    viewer.step()
-
-
-def wait_for(viewer: Viewer, cond: Any, timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        viewer.step()
-        if cond():
-            return
-        time.sleep(0.005)
-    raise AssertionError("condition not reached")
 
 
 @pytest.fixture

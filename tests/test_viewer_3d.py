@@ -18,6 +18,7 @@ import pygame
 import pytest
 
 import depthview as dv
+from _helpers_viewer import click, press
 from _helpers_xvfb import start_xvfb
 from depthview.frame import DepthFormat, Frame
 from depthview.sources.base import Source
@@ -210,26 +211,15 @@ def test_mouse_drags_orbit_pan_and_zoom_as_documented(window: Any) -> None:
     expected = expected_panel(depth, -12.0, -6.0, 2.0 * 0.81, tuple(pivot))
     assert agreement(redraw(v), expected) >= 0.99
     v.state.camera.yaw = 50.0
-    press_key(v, "z")  # reset: the Kinect's own view
+    press(v, "z")  # reset: the Kinect's own view
     assert (v.state.camera.yaw, v.state.camera.distance) == (0.0, 2.0)
-
-
-def press_key(v: Viewer, char: str) -> None:
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=ord(char), unicode=char, mod=0))
-    v.step()
-
-
-def click(v: Viewer, pos: tuple[int, int]) -> None:
-    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
-    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
-    v.step()
 
 
 @pytest.mark.parametrize("layout", [Layout.DEPTH, Layout.CLOUD])
 def test_measuring_a_known_distance(window: Any, layout: Layout) -> None:
     depth = plane(2.0)
     v = window(depth, layout=layout)
-    press_key(v, "d")
+    press(v, "d")
     assert v.state.measuring
     click(v, (100, 240))
     click(v, (500, 240))
@@ -266,8 +256,8 @@ def test_without_opengl_the_3d_panel_says_so_and_the_rest_works(
         names = [p.name for p in v.placed]
         assert "no-3d" in names and "hud" in names
         assert "OpenGL" in (v.info().cloud_error or "")
-        press_key(v, "v")  # on to 3d-video, then both: the 2D panels draw as ever
-        press_key(v, "v")
+        press(v, "v")  # on to 3d-video, then both: the 2D panels draw as ever
+        press(v, "v")
         v.draw()
         shown = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
         expected = dv.colorize(plane(1.0), "turbo", near=NEAR, far=FAR, depth_format="mm")

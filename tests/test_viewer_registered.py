@@ -11,7 +11,6 @@ the pinhole, and the decisions, never from the viewer's own code."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 
 import depthview as dv
 from _helpers_sources import write_recording
+from _helpers_viewer import move_mouse, press, wait_for
 from _registration_cases import PARAMETER_SETS
 from depthview.frame import DepthFormat, Frame
 from depthview.viewer import Layout, Viewer, ViewerOptions, actions, keys
@@ -61,29 +61,6 @@ def viewers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for v in made:
         if pygame.display.get_init():
             v.close()
-
-
-def press(viewer: Viewer, char: str) -> None:
-    key = pygame.K_SPACE if char == " " else ord(char.lower())
-    mod = pygame.KMOD_SHIFT if char.isupper() else 0
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=mod))
-    viewer.step()
-
-
-def wait_for(viewer: Viewer, cond: Any, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        viewer.step()
-        if cond():
-            return
-        time.sleep(0.005)
-    raise AssertionError("condition not reached")
-
-
-def move_mouse(viewer: Viewer, pos: tuple[int, int]) -> None:
-    event = pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
-    pygame.event.post(event)
-    viewer.step()
 
 
 def shown(viewer: Viewer) -> np.ndarray:
