@@ -124,8 +124,8 @@ def alignment(
     reason = ""
     if not on:
         reason = f"registration off ({KEY})"
-    elif registration is None:
-        reason = "the source has no registration"
+    elif registration is None:  # without colour, what is missing first is the colour
+        reason = "the source has no registration" if rgb else "no colour image"
     elif source_mirrors:
         reason = "the source mirrors its images"
     elif frame.depth.shape != (HEIGHT, WIDTH):
