@@ -121,34 +121,52 @@ def read_mcap(path: Path) -> dict[str, list[tuple[int, Any]]]:
 async def _foxglove_receive(
     url: str, topics: set[str], count: int, seconds: float
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[int, bytes]]]]:
-    import websockets
-
     channels: dict[int, dict[str, Any]] = {}
     by_sub: dict[int, str] = {}
     got: dict[str, list[tuple[int, bytes]]] = {t: [] for t in topics}
-    async with asyncio.timeout(seconds):
-        async with websockets.connect(
-            url, subprotocols=[FOXGLOVE_SUBPROTOCOL], max_size=None, open_timeout=10
-        ) as ws:
-            while min(len(v) for v in got.values()) < count:
-                message = await ws.recv()
-                if isinstance(message, str):
-                    info = json.loads(message)
-                    if info["op"] != "advertise":
-                        continue
-                    subs = []
-                    for ch in info["channels"]:
-                        channels[ch["id"]] = ch
-                        if ch["topic"] in topics:
-                            sub_id = len(by_sub) + 1
-                            by_sub[sub_id] = ch["topic"]
-                            subs.append({"id": sub_id, "channelId": ch["id"]})
-                    if subs:
-                        await ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
-                elif message[0] == 0x01:  # Message Data: opcode, subscription, time, payload
-                    sub_id, receive_time = struct.unpack_from("<IQ", message, 1)
-                    got[by_sub[sub_id]].append((receive_time, bytes(message[13:])))
+    try:
+        await asyncio.wait_for(_collect(url, topics, count, channels, by_sub, got), seconds)
+    except TimeoutError:
+        counts = {topic: len(messages) for topic, messages in got.items()}
+        raise AssertionError(
+            f"expected {count} messages of each topic within {seconds:g} s, got {counts} "
+            f"(subscribed: {sorted(by_sub.values())})"
+        ) from None
     return {ch["topic"]: ch for ch in channels.values()}, got
+
+
+async def _collect(
+    url: str,
+    topics: set[str],
+    count: int,
+    channels: dict[int, dict[str, Any]],
+    by_sub: dict[int, str],
+    got: dict[str, list[tuple[int, bytes]]],
+) -> None:
+    """Connect as the Foxglove app does, subscribe to ``topics``, fill ``got``."""
+    import websockets
+
+    async with websockets.connect(
+        url, subprotocols=[FOXGLOVE_SUBPROTOCOL], max_size=None, open_timeout=10
+    ) as ws:
+        while min(len(v) for v in got.values()) < count:
+            message = await ws.recv()
+            if isinstance(message, str):
+                info = json.loads(message)
+                if info["op"] != "advertise":
+                    continue
+                subs = []
+                for ch in info["channels"]:
+                    channels[ch["id"]] = ch
+                    if ch["topic"] in topics:
+                        sub_id = len(by_sub) + 1
+                        by_sub[sub_id] = ch["topic"]
+                        subs.append({"id": sub_id, "channelId": ch["id"]})
+                if subs:
+                    await ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
+            elif message[0] == 0x01:  # Message Data: opcode, subscription, time, payload
+                sub_id, receive_time = struct.unpack_from("<IQ", message, 1)
+                got[by_sub[sub_id]].append((receive_time, bytes(message[13:])))
 
 
 def foxglove_receive(

@@ -255,7 +255,11 @@ def test_ctrl_c_leaves_a_playable_mp4_or_nothing(tmp_path: Path, delay: float) -
     proc = subprocess.Popen(
         [sys.executable, "-c", MP4_INTERRUPTED, str(out)], stderr=subprocess.PIPE, text=True
     )
-    time.sleep(1.5 + delay)  # start-up, then somewhere in the export
+    partial = tmp_path / ".cut.mp4.partial"
+    deadline = time.monotonic() + 60
+    while not partial.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # start-up: until the export has begun writing
+    time.sleep(delay)  # then somewhere in the export
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
