@@ -33,7 +33,7 @@ import numpy as np
 
 import depthview as dv
 from depthview.benchmarking import Result
-from depthview.frame import Record, Stamp
+from depthview.frame import Stamp
 
 FPS = 30.0
 FIT_A, FIT_B = -0.0030711016, 3.3309495161
@@ -49,7 +49,7 @@ def _endless(base: list[dv.Frame], n: int) -> Iterator[dv.Frame]:
     for i in range(n):
         f = base[i % len(base)]
         stamp = Stamp(i, i / FPS, (i * 2_000_000) & 0xFFFFFFFF)
-        records = tuple(Record(r.stream, stamp, r.data) for r in f.records)
+        records = tuple(dataclasses.replace(r, stamp=stamp) for r in f.records)
         yield dataclasses.replace(
             f,
             index=i,

@@ -140,6 +140,36 @@ class RecordingIndex:
         )
 
 
+def read_pnm(
+    fd: int, where: str, magic: str, dtype: type[np.generic], channels: int
+) -> npt.NDArray[Any]:
+    """The pixels of the PGM/PPM open as ``fd``, as fakenect writes them (16-bit samples
+    little-endian, unlike the PGM standard); header and size checked, ``SourceError`` naming
+    ``where`` otherwise."""
+    size = os.fstat(fd).st_size
+    head = os.pread(fd, MAX_HEADER, 0)
+    header = parse_pnm_header(head, where)
+    itemsize = np.dtype(dtype).itemsize
+    if header.magic != magic or header.bytes_per_sample != itemsize:
+        raise SourceError(
+            f"{where}: expected a {magic} header with "
+            f"{'maxval 65535' if itemsize == 2 else 'maxval 255'}, got {head[: header.size]!r}"
+        )
+    if size != header.size + header.data_size:
+        raise SourceError(
+            f"{where}: expected {header.size + header.data_size} bytes "
+            f"({header.width}x{header.height}), got {size}"
+        )
+    shape = (header.height, header.width) + ((channels,) if channels > 1 else ())
+    out = np.empty(shape, dtype=dtype)
+    got = os.preadv(fd, [out.data.cast("B")], header.size)
+    if got != header.data_size:
+        raise SourceError(f"{where}: expected {header.data_size} bytes, got {got}")
+    if itemsize == 2 and not np.little_endian:
+        out.byteswap(inplace=True)
+    return out
+
+
 class FileReader:
     """Reads frame files safely: inside the folder, header checked, size exact."""
 
@@ -163,31 +193,9 @@ class FileReader:
     ) -> npt.NDArray[Any]:
         fd = self.open_inside(name, where)
         try:
-            size = os.fstat(fd).st_size
-            head = os.pread(fd, MAX_HEADER, 0)
-            header = parse_pnm_header(head, where)
-            itemsize = np.dtype(dtype).itemsize
-            if header.magic != magic or header.bytes_per_sample != itemsize:
-                raise SourceError(
-                    f"{where}: expected a {magic} header with "
-                    f"{'maxval 65535' if itemsize == 2 else 'maxval 255'}, got "
-                    f"{head[: header.size]!r}"
-                )
-            if size != header.size + header.data_size:
-                raise SourceError(
-                    f"{where}: expected {header.size + header.data_size} bytes "
-                    f"({header.width}x{header.height}), got {size}"
-                )
-            shape = (header.height, header.width) + ((channels,) if channels > 1 else ())
-            out = np.empty(shape, dtype=dtype)
-            got = os.preadv(fd, [out.data.cast("B")], header.size)
-            if got != header.data_size:
-                raise SourceError(f"{where}: expected {header.data_size} bytes, got {got}")
+            return read_pnm(fd, where, magic, dtype, channels)
         finally:
             os.close(fd)
-        if itemsize == 2 and not np.little_endian:
-            out.byteswap(inplace=True)
-        return out
 
     def read_small(self, name: str, where: str, limit: int = 4096) -> bytes:
         fd = self.open_inside(name, where)

@@ -26,12 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
-from ..fakenect_format import MAX_HEADER, parse_pnm_header
 from ..frame import DepthFormat, Frame, Stamp, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from . import depth_png, numpy_files
 from .base import Pacer, Source, check_options
 from .depth_units import DepthUnits, from_options
+from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
 
 OPTIONS = ("realtime", "loop", "depth_format", "depth_scale", "fps")
@@ -225,27 +225,18 @@ def _open_pngs(
 
 def read_pgm(path: Path) -> npt.NDArray[np.uint16]:
     """A 16-bit binary PGM as libfreenect's ``record`` writes it (little-endian, unlike the
-    PGM standard; NYU Depth v2's raw dumps are the same)."""
+    PGM standard; NYU Depth v2's raw dumps are the same): the recording reader's own."""
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            head = fh.read(MAX_HEADER)
-            header = parse_pnm_header(head, str(path))
-            if header.magic != "P5" or header.bytes_per_sample != 2:
-                raise SourceError(
-                    f"{path}: expected a 16-bit depth PGM (P5, maxval 65535), got "
-                    f"{head[: header.size]!r}"
-                )
-            if size != header.size + header.data_size:
-                raise SourceError(
-                    f"{path}: expected {header.size + header.data_size} bytes "
-                    f"({header.width}x{header.height}), got {size}"
-                )
-            fh.seek(header.size)
-            data = fh.read(header.data_size)
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return np.frombuffer(data, dtype="<u2").reshape(header.height, header.width).astype(np.uint16)
+    try:
+        depth: npt.NDArray[np.uint16] = read_pnm(fd, str(path), "P5", np.uint16, 1)
+        return depth
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
 
 
 def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:

@@ -188,7 +188,6 @@ class KinectSource(Source):
             self.has_video = self.want_video
             if self.want_video:
                 self.video_formats = FAKENECT_VIDEO if self.lib.is_fakenect else VIDEO_FORMATS
-            if self.want_video:
                 f("freenect_set_video_callback")(self._dev, self._video_cb)
                 self._set_video_mode(self.video_format)
                 f("freenect_start_video")(self._dev)
