@@ -38,6 +38,7 @@ from .colorize import Equalizer, colorize
 from .errors import ExportError
 from .frame import DepthFormat, Frame
 from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video_as_rgb
+from .outputs import check_output
 from .palettes import PALETTES
 from .registration import Registration, register
 from .sources.base import Source, nearest
@@ -498,6 +499,8 @@ def export(
     pixels they fall on (ply), with the source's registration or the default one. PLY
     clouds use ``intrinsics``, else the source's own (``Source.intrinsics``)."""
     out = Path(out)
+    if isinstance(source, Source):
+        check_output(out, source.inputs, ExportError)
     fmt = choose_format(out, format)
     _one_of("--layout", layout, LAYOUTS)
     if palette is not None:

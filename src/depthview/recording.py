@@ -49,6 +49,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
+from .outputs import check_output
 from .registration import Registration
 from .sources.base import Source
 
@@ -398,6 +399,7 @@ def record(
         raise RecordingError(f"expected seconds >= 0, got {seconds}")
     live = False
     if isinstance(source_or_frames, Source):
+        check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
     writer = RecordingWriter(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
+from ..outputs import check_output
 from ..palettes import PALETTES
 from ..sources.base import Source
 from . import SOURCE_HELP
@@ -146,6 +147,15 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         check_writable(args.screenshot, "--screenshot")
     source = _open(args)
+    try:  # p, R and --screenshot never write into what is being played
+        check_output(
+            args.snapshot_dir, source.inputs, DepthviewError, "--snapshot-dir", contains=False
+        )
+        if args.screenshot is not None:
+            check_output(args.screenshot, source.inputs, DepthviewError, "--screenshot")
+    except DepthviewError:
+        source.close()
+        raise
     palette = args.palette
     options = ViewerOptions(
         palette=palette,

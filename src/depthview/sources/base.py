@@ -29,6 +29,7 @@ import abc
 import difflib
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -115,6 +116,9 @@ class Source(abc.ABC):
     #: True when the video's pixels already line up with the depth pixels (the demo renders
     #: both from the depth camera's viewpoint), so colour needs no registration.
     video_aligned: bool = False
+    #: The files and folders this source reads, which no writer may touch
+    #: (``depthview.outputs.check_output``); empty for a device or the demo.
+    inputs: tuple[Path, ...] = ()
 
     @abc.abstractmethod
     def read(self) -> Frame:

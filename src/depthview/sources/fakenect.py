@@ -221,6 +221,7 @@ class RecordingSource(Source):
     ) -> None:
         self.folder = folder
         self.name = str(folder)
+        self.inputs = (folder,)
         self.loop = bool(loop)
         self.strict = bool(strict)
         try:

@@ -360,6 +360,12 @@ def open_source(uri: str, **options: Any) -> ArraySource:
     else:
         raise NotMyFormat(f"{uri}: no such file or folder")
     check_options(uri, options, OPTIONS)
+    source = _open_kind(path, kind, uri, options)
+    source.inputs = (path,)
+    return source
+
+
+def _open_kind(path: Path, kind: bytes, uri: str, options: dict[str, Any]) -> ArraySource:
     if kind == b"dir":
         return _open_pngs(str(path), scan_folder(path), path, options)
     if kind.startswith(numpy_files.NPY_MAGIC):

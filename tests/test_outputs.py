@@ -1,0 +1,72 @@
+"""Writers never touch their input (``depthview.outputs``): an output that is, contains or
+lies inside the input is refused before anything is written, for every writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from _helpers_cli import cli, tree_hash
+from depthview.errors import ExportError, RecordingError
+from depthview.outputs import overlap
+
+
+def test_overlap_rules(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    (tmp_path / "link").symlink_to(rec)
+    assert overlap(rec, [rec]) is not None
+    assert overlap(tmp_path / "link", [rec]) is not None  # the same folder by another name
+    assert overlap(rec / "x.npz", [rec]) is not None
+    assert overlap(tmp_path, [rec]) is not None
+    assert overlap(tmp_path, [rec], contains=False) is None
+    assert overlap(tmp_path / "rec2", [rec]) is None
+    assert overlap(rec / ".." / "other", [rec]) is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["record", "REC", "REC", "--overwrite"],
+        ["record", "REC", "REC", "--append", "--frames", "2"],
+        ["record", "REC", "REC/inner"],
+        ["export", "REC", "REC", "--format", "png16", "--overwrite"],
+        ["export", "REC", "REC/x.npz"],
+        ["export", "REC", "PARENT", "--format", "png16", "--overwrite"],
+        ["export", "NPY", "NPY", "--overwrite", "--format", "ply"],
+        ["export", "NPY", "PARENT/./frames.npy", "--overwrite"],
+        ["view", "REC", "--snapshot-dir", "REC", "--frames", "1"],
+        ["view", "REC", "--screenshot", "REC/shot.png", "--frames", "1"],
+    ],
+)
+def test_an_output_over_its_input_is_refused_and_the_input_kept(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    npy = tmp_path / "frames.npy"
+    np.save(npy, np.full((2, 48, 64), 700, np.uint16))
+    names = {"REC": str(rec), "NPY": str(npy), "PARENT": str(tmp_path)}
+    argv = [names.get(a.split("/")[0], a.split("/")[0]) + a[len(a.split("/")[0]) :] for a in argv]
+    before = tree_hash(tmp_path)
+    ran = cli(*argv)
+    assert ran.code == 2, ran.err
+    assert len(ran.error_lines) == 1 and "apart from the input" in ran.err, ran.err
+    assert tree_hash(tmp_path) == before
+
+
+def test_the_library_refuses_too(tmp_path: Path) -> None:
+    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    before = tree_hash(rec)
+    with dv.open(str(rec)) as src, pytest.raises(RecordingError, match="is the input"):
+        dv.record(src, rec, mode="overwrite")
+    with dv.open(str(rec)) as src, pytest.raises(ExportError, match="inside the input"):
+        dv.export(src, rec / "out.npz")
+    assert tree_hash(rec) == before
+
+
+def test_a_snapshot_folder_around_the_input_is_fine(tmp_path: Path) -> None:
+    """The default snapshot folder (the current one) usually holds the recording played."""
+    assert overlap(tmp_path, [tmp_path / "rec"], contains=False) is None
