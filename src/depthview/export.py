@@ -282,12 +282,14 @@ def _write_mp4(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
 
 def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     """Raw frames with each stream's own times: depth, and video and accelerometer readings
-    with the record (``seq``) and the host and device times of each."""
+    with the record (``seq``) and the host and device times of each. A stream some frames
+    lack is kept for the frames that have it: ``video_valid`` marks the frames with video
+    (zeros elsewhere), accelerometer rows and the times of a missing record are NaN, its
+    ``seq`` and device time -1."""
     rows = list(frames)
     if not rows:
         return 0
     depth_format = rows[0].depth_format
-    with_video = [f for f in rows if f.video is not None]
     arrays: dict[str, npt.NDArray[Any]] = {
         "depth": np.stack([f.depth for f in rows]).astype(np.uint16, copy=False),
         "depth_format": np.array(int(depth_format)),
@@ -297,27 +299,57 @@ def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     }
     if settings.registration is not None:
         arrays["registered"] = np.stack([_registered(f, settings.registration) for f in rows])
-    if with_video:
-        shape = with_video[0].video.shape  # type: ignore[union-attr]
-        if all(f.video is not None and f.video.shape == shape for f in rows):
-            arrays["video"] = np.stack([f.video for f in rows])  # type: ignore[misc]
-            arrays["video_seq"] = _stamps(
-                [f.video_stamp.seq if f.video_stamp else None for f in rows]
-            )
-            arrays["video_timestamp"] = np.array(
-                [f.video_stamp.host_time if f.video_stamp else f.timestamp for f in rows]
-            )
-            arrays["video_device_timestamp"] = _stamps(
-                [f.video_stamp.device_timestamp if f.video_stamp else None for f in rows]
-            )
-    if all(f.accel is not None for f in rows):
-        arrays["accel"] = np.array([f.accel for f in rows], dtype=np.float64)
+    arrays.update(_npz_video(rows, path))
+    if any(f.accel is not None for f in rows):
+        nan3 = (math.nan, math.nan, math.nan)
+        arrays["accel"] = np.array(
+            [nan3 if f.accel is None else f.accel for f in rows], dtype=np.float64
+        )
         arrays["accel_timestamp"] = np.array(
-            [f.accel_stamp.host_time if f.accel_stamp else f.timestamp for f in rows]
+            [
+                math.nan
+                if f.accel is None
+                else f.accel_stamp.host_time
+                if f.accel_stamp
+                else f.timestamp
+                for f in rows
+            ],
+            dtype=np.float64,
         )
     with _atomic(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)  # type: ignore[arg-type]
     return len(rows)
+
+
+def _npz_video(rows: list[Frame], path: Path) -> dict[str, npt.NDArray[Any]]:
+    """The video of the frames that have it, zeros and ``video_valid`` False for the rest."""
+    first = next((f.video for f in rows if f.video is not None), None)
+    if first is None:
+        return {}
+    for f in rows:
+        if f.video is not None and (f.video.shape != first.shape or f.video.dtype != first.dtype):
+            raise ExportError(
+                f"{path}: expected every video frame {first.dtype} {first.shape} as the first, "
+                f"got {f.video.dtype} {f.video.shape} at frame {f.index}"
+            )
+    video = np.zeros((len(rows), *first.shape), first.dtype)
+    for i, f in enumerate(rows):
+        if f.video is not None:
+            video[i] = f.video
+    stamps = [f.video_stamp if f.video is not None else None for f in rows]
+    return {
+        "video": video,
+        "video_valid": np.array([f.video is not None for f in rows]),
+        "video_seq": _stamps([s.seq if s else None for s in stamps]),
+        "video_timestamp": np.array(
+            [
+                math.nan if f.video is None else s.host_time if s else f.timestamp
+                for f, s in zip(rows, stamps, strict=True)
+            ],
+            dtype=np.float64,
+        ),
+        "video_device_timestamp": _stamps([s.device_timestamp if s else None for s in stamps]),
+    }
 
 
 def _write_rrd(frames: Iterable[Frame], path: Path, settings: Settings) -> int:

@@ -1,0 +1,53 @@
+"""A stream some frames lack stays in the export for the frames that have it (issue 18):
+a recording's first frame often has no accelerometer reading or video yet."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+import depthview as dv
+from _helpers_cli import cli
+
+
+def _frames(path: Path) -> list[dv.Frame]:
+    with dv.open(str(path), realtime=False) as src:
+        return list(src)
+
+
+def test_npz_keeps_the_accelerometer_when_the_first_frame_has_none(tmp_path: Path) -> None:
+    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    frames = _frames(rec)
+    assert frames[0].accel is None and any(f.accel is not None for f in frames)
+    assert cli("export", str(rec), str(tmp_path / "a.npz"), "--quiet").code == 0
+    with np.load(tmp_path / "a.npz") as data:
+        accel, times = data["accel"], data["accel_timestamp"]
+    for f, row, t in zip(frames, accel, times, strict=True):
+        if f.accel is None:
+            assert np.isnan(row).all() and np.isnan(t)
+        else:
+            np.testing.assert_array_equal(row, f.accel)
+            assert f.accel_stamp is not None and t == f.accel_stamp.host_time
+
+
+def test_npz_keeps_the_video_of_the_frames_that_have_it(tmp_path: Path) -> None:
+    """A PNG folder whose colour images start late, as frames built by hand can be."""
+    with dv.open("demo", realtime=False) as src:
+        demo = [next(src) for _ in range(4)]
+    frames = [
+        replace(f, video=None, video_stamp=None) if i in (0, 2) else f for i, f in enumerate(demo)
+    ]
+    dv.export(frames, tmp_path / "v.npz")
+    with np.load(tmp_path / "v.npz") as data:
+        valid, video, seq = data["video_valid"], data["video"], data["video_seq"]
+        vtimes = data["video_timestamp"]
+    assert valid.tolist() == [False, True, False, True]
+    for f, ok, picture, s, t in zip(frames, valid, video, seq, vtimes, strict=True):
+        if ok:
+            assert f.video is not None and f.video_stamp is not None
+            np.testing.assert_array_equal(picture, f.video)
+            assert s == f.video_stamp.seq and t == f.video_stamp.host_time
+        else:
+            assert not picture.any() and s == -1 and np.isnan(t)
