@@ -269,10 +269,12 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
 
 
 def colour_for(depth_name: str, names: dict[str, Path]) -> Path | None:
-    """The colour file named like a depth file (``x_depth.png`` -> ``x_color.jpg``, ...)."""
+    """The colour file named like a depth file (``x_depth.png`` -> ``x_color.jpg``, ...);
+    None for a name without ``depth``: nothing in it says which file is its colour (and the
+    depth file is never its own colour)."""
     lower = depth_name.lower()
     stem, dot, _ = lower.rpartition(".")
-    if not dot:
+    if not dot or "depth" not in stem:
         return None
     for word in COLOUR_WORDS:
         other = stem.replace("depth", word)
