@@ -561,6 +561,11 @@ def export(
             f"--format {fmt.name} holds depth values, not pictures: --layout, --palette, "
             "--near and --far apply to png and mp4"
         )
+    if layout != "depth" and isinstance(source, Source) and source.has_video is False:
+        raise ExportError(
+            f"--layout {layout}: expected a source with video, got {source.name}, which has "
+            "depth only; use --layout depth"
+        )
     if fmt.suffix == ".ply":
         frames = 1  # one point cloud a file
     length = source.length if isinstance(source, Source) else None
