@@ -32,12 +32,15 @@ def test_points_match_independent_formula() -> None:
     rng = np.random.default_rng(1)
     depth = rng.integers(300, 1100, size=(12, 16)).astype(np.uint16)
     depth[rng.random(depth.shape) < 0.2] = 2047
-    got = point_cloud(depth)
+    got = point_cloud(depth, intrinsics=Intrinsics())  # default: scaled to 16x12 (below)
     want = _expected(depth, 594.21, 591.04, 339.5, 242.7)
     assert got.points.dtype == np.float32
     assert got.points.shape == want.shape
     np.testing.assert_allclose(got.points, want, rtol=2e-6, atol=1e-6)
     assert got.colors is None
+    scaled = point_cloud(depth)  # without intrinsics: the Kinect's, for a 16x12 image
+    want = _expected(depth, 594.21 / 40, 591.04 / 40, 339.5 / 40, 242.7 / 40)
+    np.testing.assert_allclose(scaled.points, want, rtol=2e-6, atol=1e-6)
 
 
 def test_custom_intrinsics_and_mm() -> None:

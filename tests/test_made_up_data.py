@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import depthview as dv
-from _helpers_cli import cli, tree_hash
+from _helpers_cli import cli
 
 
 def test_a_png16_export_reopened_has_no_colour(tmp_path: Path) -> None:
@@ -32,3 +32,40 @@ def test_named_pairs_still_pair(tmp_path: Path) -> None:
     with dv.open(str(tmp_path)) as src:
         frame = next(src)
     assert frame.video is not None and (frame.video == 7).all()
+
+
+def _half_size_pair(tmp_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with dv.open("sample") as src:
+        full = next(src).depth
+    return full, np.ascontiguousarray(full[::2, ::2])
+
+
+def test_point_clouds_of_a_smaller_depth_use_scaled_intrinsics(tmp_path: Path) -> None:
+    """Pixel (u, v) of a half-size image is pixel (2u, 2v) of the full one: the same ray."""
+    full, half = _half_size_pair(tmp_path)
+    want = dv.point_cloud(full, organized=True).points[::2, ::2]
+    got = dv.point_cloud(half, organized=True).points
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert dv.KINECT_V1_DEPTH.for_size(640, 480) == dv.KINECT_V1_DEPTH
+    with pytest.raises(ValueError, match="expected width"):
+        dv.KINECT_V1_DEPTH.for_size(0, 480)
+
+
+def test_info_ply_and_sinks_follow_the_depth_size(tmp_path: Path) -> None:
+    full, half = _half_size_pair(tmp_path)
+    npy = tmp_path / "half.npy"
+    np.save(npy, half)
+    ran = cli("info", str(npy), "--json")
+    assert ran.code == 0, ran.err
+    k = dv.KINECT_V1_DEPTH
+    assert f"{k.fx / 2:g}" in ran.out and f"{k.cy / 2:g}" in ran.out
+    assert cli("export", str(npy), str(tmp_path / "c.ply"), "--quiet").code == 0
+    body = (tmp_path / "c.ply").read_bytes().split(b"end_header\n", 1)[1]
+    points = np.frombuffer(body, np.float32).reshape(-1, 3)
+    want = dv.point_cloud(full, organized=True).points[::2, ::2]
+    want = want[~np.isnan(want[..., 2])]
+    np.testing.assert_allclose(points, want, rtol=1e-5, atol=1e-6)
+    assert points[:, 0].min() < 0 < points[:, 0].max()
+    from depthview.sinks.content import depth_camera
+
+    assert depth_camera(320, 240) == k.for_size(320, 240)

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from .colorize import Equalizer, colorize
 from .errors import ExportError
 from .frame import DepthFormat, Frame
-from .geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud, video_as_rgb
+from .geometry import Intrinsics, ply_bytes, point_cloud, video_as_rgb
 from .outputs import check_output
 from .palettes import PALETTES
 from .registration import Registration, register
@@ -62,7 +62,8 @@ class Settings:
     near: float | None = None
     far: float | None = None
     fps: float | None = None
-    intrinsics: Intrinsics = KINECT_V1_DEPTH
+    #: None: the Kinect's, for each frame's size (``Intrinsics.for_size``).
+    intrinsics: Intrinsics | None = None
     #: With a registration (``--registered``): depth aligned to the colour image in png16 and
     #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
     registration: Registration | None = None
@@ -579,7 +580,7 @@ def export(
     _check_target(out, fmt, overwrite)
     rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
     if intrinsics is None:
-        intrinsics = source.intrinsics if isinstance(source, Source) else KINECT_V1_DEPTH
+        intrinsics = source.intrinsics if isinstance(source, Source) else None
     own = source.registration if isinstance(source, Source) else None
     registration = (own or Registration.default()) if registered else None
     settings = Settings(

@@ -43,6 +43,21 @@ class Intrinsics:
             if not np.isfinite(getattr(self, name)):
                 raise ValueError(f"expected a finite {name}, got {getattr(self, name)}")
 
+    def for_size(
+        self, width: int, height: int, *, calibrated: tuple[int, int] = (640, 480)
+    ) -> Intrinsics:
+        """These intrinsics, calibrated for ``calibrated`` (width, height) images (the
+        Kinect's 640x480), for images of ``width`` x ``height``: every value scaled by the
+        size ratio, as when the whole picture is resized. The one place a depth size turns
+        the Kinect's calibration into a camera model (info, point clouds, sinks, viewer)."""
+        for name, value in (("width", width), ("height", height)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"expected {name} as a whole number >= 1, got {value!r}")
+        if (width, height) == calibrated:
+            return self
+        sx, sy = width / calibrated[0], height / calibrated[1]
+        return Intrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy)
+
 
 #: The Kinect v1 depth camera (640x480).
 KINECT_V1_DEPTH = Intrinsics()
@@ -113,7 +128,7 @@ def point_cloud(
     (N, 3) float32 in row-major pixel order; ``organized=True`` keeps the (H, W, 3) grid
     with NaN where there is no reading. ``colors`` is the video at the same pixels (depth
     and video are taken as aligned, as on a registered stream), or None without video.
-    ``intrinsics`` defaults to ``KINECT_V1_DEPTH``.
+    ``intrinsics`` defaults to ``KINECT_V1_DEPTH.for_size`` the frame's size.
 
     With a ``registration`` (a 640x480 frame) the cloud is libfreenect's: raw 11-bit depth
     becomes distance through libfreenect's millimetre table, points follow
@@ -124,7 +139,8 @@ def point_cloud(
     """
     depth = depth_2d(depth)
     if registration is None:
-        intrinsics = KINECT_V1_DEPTH if intrinsics is None else intrinsics
+        if intrinsics is None:
+            intrinsics = KINECT_V1_DEPTH.for_size(depth.shape[1], depth.shape[0])
         z = to_metres(depth, depth_format)
         rgb = None if video is None else video_as_rgb(video, depth.shape)
     elif intrinsics is not None:

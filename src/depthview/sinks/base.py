@@ -81,14 +81,14 @@ class Sink(abc.ABC):
 
     def set_camera(
         self,
-        intrinsics: Intrinsics,
+        intrinsics: Intrinsics | None,
         *,
         registration: Registration | None = None,
         device: str | int | None = None,
     ) -> None:
         """One Kinect's (``device``) camera: its depth intrinsics and the registration whose
         millimetre table converts its raw depth (its source's ``intrinsics`` and
-        ``registration``); before its first frame."""
+        ``registration``; None: the Kinect's for each frame's size); before its first frame."""
         key = self.device if device is None else device
         with self._lock:
             planner = self._state(key)[1]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Literal
 
 import numpy as np
@@ -57,16 +56,7 @@ def depth_camera(width: int, height: int, intrinsics: Intrinsics | None = None) 
     (scaled for sizes other than 640x480)."""
     if intrinsics is not None:
         return intrinsics
-    return _kinect_camera(width, height)
-
-
-@cache
-def _kinect_camera(width: int, height: int) -> Intrinsics:
-    base = KINECT_V1_DEPTH
-    if (width, height) == (640, 480):
-        return base
-    sx, sy = width / 640.0, height / 480.0
-    return Intrinsics(base.fx * sx, base.fy * sy, base.cx * sx, base.cy * sy)
+    return KINECT_V1_DEPTH.for_size(width, height)
 
 
 def calibration(intrinsics: Intrinsics) -> tuple[list[float], list[float], list[float]]:

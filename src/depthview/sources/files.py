@@ -127,10 +127,14 @@ class ArraySource(Source):
 
 
 # -- units -------------------------------------------------------------------------------
-def _intrinsics(evidence: Evidence) -> tuple[Intrinsics, str]:
-    if evidence.intrinsics is not None:
+def _intrinsics(evidence: Evidence, size: tuple[int, int]) -> tuple[Intrinsics, str]:
+    """A dataset's own calibration, else the Kinect's for the depth's (width, height)."""
+    if evidence.intrinsics is not None and evidence.intrinsics is not KINECT_V1_DEPTH:
         return evidence.intrinsics, evidence.intrinsics_note
-    return KINECT_V1_DEPTH, "Kinect v1 defaults (no calibration found beside the files)"
+    why = evidence.intrinsics_note or "no calibration found beside the files"
+    if size != (640, 480):
+        why += f"; scaled from 640x480 to the depth's {size[0]}x{size[1]}"
+    return KINECT_V1_DEPTH.for_size(*size), f"Kinect v1 defaults ({why})"
 
 
 def _note(units: DepthUnits, layout: str, intrinsics_note: str) -> str:
@@ -183,13 +187,14 @@ def _file_source(
     evidence: Evidence,
     layout: str,
     options: dict[str, Any],
+    size: tuple[int, int],
 ) -> ArraySource:
     colour_of = _colour_loader(colour)
 
     def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
         return units.decode(read_stored(depth[i]), str(depth[i])), colour_of(i)
 
-    intrinsics, why = _intrinsics(evidence)
+    intrinsics, why = _intrinsics(evidence, size)
     return ArraySource(
         name,
         len(depth),
@@ -218,8 +223,17 @@ def _open_pngs(
     units, defaulted = _png_units(user, depth[0], evidence)
     if defaulted:
         _refuse_sun3d_guess(depth_png.read_depth(depth[0]), str(depth[0]))
+    header = depth_png.read_header(depth[0])
     return _file_source(
-        name, depth, colour, depth_png.read_depth, units, evidence, described, options
+        name,
+        depth,
+        colour,
+        depth_png.read_depth,
+        units,
+        evidence,
+        described,
+        options,
+        (header.width, header.height),
     )
 
 
@@ -243,9 +257,12 @@ def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
     units = from_options(options) or DepthUnits.of(
         DepthFormat.RAW_11BIT, "libfreenect's d-*.pgm layout: little-endian 11-bit disparity"
     )
-    evidence = Evidence(intrinsics=KINECT_V1_DEPTH, intrinsics_note="Kinect v1 defaults")
-    units.decode(read_pgm(path), str(path))  # refuse a file that is not what it claims now
-    return _file_source(str(path), [path], [None], read_pgm, units, evidence, "one PGM", options)
+    evidence = Evidence(intrinsics_note="a PGM carries no calibration")
+    first = units.decode(read_pgm(path), str(path))  # refuse a file that is not what it claims
+    size = (first.shape[1], first.shape[0])
+    return _file_source(
+        str(path), [path], [None], read_pgm, units, evidence, "one PGM", options, size
+    )
 
 
 def _npz_arrays(path: Path) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any]:
@@ -328,16 +345,19 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
     def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
         return np.array(frames[i]), None if video is None else np.array(video[i])
 
+    intrinsics, why = _intrinsics(
+        Evidence(intrinsics_note="an array file carries no calibration"),
+        (frames.shape[2], frames.shape[1]),
+    )
+
     return ArraySource(
         str(path),
         len(frames),
         load,
         units,
         has_video=video is not None,
-        intrinsics=KINECT_V1_DEPTH,
-        units_note=_note(
-            units, described, "Kinect v1 defaults (an array file carries no calibration)"
-        ),
+        intrinsics=intrinsics,
+        units_note=_note(units, described, why),
         **options,
     )
 

@@ -220,10 +220,7 @@ def intrinsics_for(shape: tuple[int, int]) -> Intrinsics:
     """The depth camera's intrinsics for a frame of ``shape`` (h, w): the Kinect's, scaled
     when a source gives another size."""
     h, w = shape
-    if (w, h) == (640, 480):
-        return KINECT_V1_DEPTH
-    k = KINECT_V1_DEPTH
-    return Intrinsics(k.fx * w / 640, k.fy * h / 480, k.cx * w / 640, k.cy * h / 480)
+    return KINECT_V1_DEPTH.for_size(w, h)
 
 
 def point_at(
