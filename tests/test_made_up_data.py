@@ -69,3 +69,21 @@ def test_info_ply_and_sinks_follow_the_depth_size(tmp_path: Path) -> None:
     from depthview.sinks.content import depth_camera
 
     assert depth_camera(320, 240) == k.for_size(320, 240)
+
+
+def _readme_snippet(heading: str) -> str:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    after = readme.split(heading, 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("source", ["sample", "demo", "RECORDING"])
+def test_the_readme_aligned_depth_snippet_runs_as_written(tmp_path: Path, source: str) -> None:
+    """Its comment offers a recording folder and "sample" beside "kinect"."""
+    if source == "RECORDING":
+        source = str(dv.sources.sample.write_to(tmp_path / "rec"))
+    code = _readme_snippet("### Aligned depth")
+    assert 'dv.open("kinect")' in code
+    code = code.replace('dv.open("kinect")', f"dv.open({source!r})")
+    code = code.replace("    for frame in src:", "    for frame in [next(src)]:")
+    exec(compile(code, "README.md", "exec"), {"dv": dv})
