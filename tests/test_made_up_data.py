@@ -5,6 +5,7 @@ as written, and the HUD naming the frame it shows."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -87,3 +88,28 @@ def test_the_readme_aligned_depth_snippet_runs_as_written(tmp_path: Path, source
     code = code.replace('dv.open("kinect")', f"dv.open({source!r})")
     code = code.replace("    for frame in src:", "    for frame in [next(src)]:")
     exec(compile(code, "README.md", "exec"), {"dv": dv})
+
+
+def test_the_hud_names_the_frame_shown(tmp_path: Path) -> None:
+    """``--frames 5`` read as fast as it goes: the HUD on screen was planned for the frame
+    on screen (it was a plan made a few frames before). The planner is the real one; the
+    test only notes what each plan was made from."""
+    from depthview.viewer import Viewer, ViewerOptions
+
+    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    v = Viewer(dv.open(str(rec), realtime=False), ViewerOptions(frames=5, snapshot_dir=tmp_path))
+    planned: list[str] = []
+    plan = v.overlays.plan
+
+    def noting(state: Any, info: Any, *rest: Any) -> Any:
+        planned.append(info.position)
+        return plan(state, info, *rest)
+
+    v.overlays.plan = noting  # type: ignore[method-assign]
+    try:
+        while not v.state.quit:
+            v.step()
+        assert v.frame is not None and v.stats.frames_shown == 5
+        assert planned[-1] == f"frame {v.frame.index + 1}/20"
+    finally:
+        v.close()

@@ -282,8 +282,9 @@ class Viewer:
         """The panels, then the overlays planned for this window."""
         self.renderer.draw(self.state, self.frame)
         # The overlays are planned again when the user did something, the window changed,
-        # or (for the figures that change every frame) a few times a second.
-        key = (self._events, self.display.get_size(), int(time.perf_counter() * HUD_HZ))
+        # another frame is shown (the HUD names it), or a few times a second (rates).
+        index = None if self.frame is None else self.frame.index
+        key = (self._events, self.display.get_size(), index, int(time.perf_counter() * HUD_HZ))
         if key != self._plan_key or self.state.paused:
             self._plan_key = key
             info = self.info()
