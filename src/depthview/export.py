@@ -19,6 +19,7 @@ used, with a message naming the extra when they are missing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import math
 import os
@@ -244,41 +245,69 @@ def _write_ply_file(frames: Iterable[Frame], path: Path, settings: Settings) -> 
 
 def _write_mp4(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     """H.264 through PyAV, in this process: on Ctrl-C the encoder is flushed and the file
-    closed, so what was encoded stays a playable video."""
+    closed, so what was encoded stays a playable video; on a failure (a full disk) the
+    temporary file is removed."""
     av = _require("av", "video", "mp4")
     rate = Fraction(settings.fps or 30.0).limit_denominator(1001)
     tmp = _partial(path)
-    count = 0
     try:
         container = av.open(str(tmp), mode="w", format="mp4")
     except (OSError, av.FFmpegError) as exc:
-        raise ExportError(f"{path}: cannot write ({exc})") from None
+        raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
+    count = 0
+    complete = False
     try:
         stream: Any = None
         try:
             for frame in frames:
                 picture = depth_image(frame, settings)
                 if stream is None:
-                    stream = container.add_stream("libx264", rate=rate)
-                    stream.width = picture.shape[1] - picture.shape[1] % 2
-                    stream.height = picture.shape[0] - picture.shape[0] % 2
-                    stream.pix_fmt = "yuv420p"
+                    stream = _mp4_stream(container, rate, picture.shape, path)
                 picture = np.ascontiguousarray(picture[: stream.height, : stream.width])
                 for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
                     container.mux(packet)
                 count += 1
-        finally:
-            if stream is not None:
-                for packet in stream.encode():  # flush: also when interrupted
-                    container.mux(packet)
-    finally:
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: finish what was encoded (the first one ends the frames)
+        if stream is not None:
+            for packet in stream.encode():  # flush
+                container.mux(packet)
         container.close()
-        if count:
-            os.replace(tmp, path)
-        else:
+        complete = True
+    except (OSError, av.FFmpegError) as exc:
+        raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
+    finally:
+        if not complete:
+            with contextlib.suppress(Exception):
+                container.close()
             with contextlib.suppress(OSError):
                 tmp.unlink()
+    if count:
+        os.replace(tmp, path)
+    else:
+        tmp.unlink()
     return count
+
+
+def _mp4_stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
+    """An H.264 stream for pictures of ``shape`` (cut to even sizes, as yuv420p needs)."""
+    height, width = shape[0] - shape[0] % 2, shape[1] - shape[1] % 2
+    if width < 2 or height < 2:
+        raise ExportError(
+            f"{path}: expected pictures of at least 2x2 pixels for H.264, got {shape[1]}x{shape[0]}"
+        )
+    stream = container.add_stream("libx264", rate=rate)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    return stream
+
+
+def _av_reason(exc: BaseException) -> str:
+    """FFmpeg's error as words ("No space left on device"), not "returned 22"."""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return "disk full"
+    words = getattr(exc, "strerror", None) or (os.strerror(code) if code else str(exc))
+    return " ".join(str(words).split())
 
 
 def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
@@ -358,7 +387,9 @@ def _write_rrd(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     from .sinks.rerun import RerunSink
 
     with _atomic(path) as tmp:
-        return _send_all(RerunSink(tmp), frames, settings)
+        sink = RerunSink(tmp)
+        sink.where = str(path)  # messages name the output, not its temporary name
+        return _send_all(sink, frames, settings)
 
 
 def _write_mcap(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
@@ -366,7 +397,9 @@ def _write_mcap(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     from .sinks.foxglove import FoxgloveSink
 
     with _atomic(path) as tmp:
-        return _send_all(FoxgloveSink(tmp), frames, settings)
+        sink = FoxgloveSink(tmp)
+        sink.where = str(path)  # messages name the output, not its temporary name
+        return _send_all(sink, frames, settings)
 
 
 def _send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:

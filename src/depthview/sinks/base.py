@@ -6,8 +6,11 @@ item; which items, names and times is decided here and in ``content``.
 from __future__ import annotations
 
 import abc
+import errno
 import importlib
+import os
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +34,24 @@ def require(module: str, extra: str) -> Any:
         ) from None
 
 
+def no_room(folder: Path, needed: int) -> bool:
+    """True when ``folder``'s file system has less free space than ``needed`` bytes."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < needed
+
+
+def reason(exc: BaseException, folder: Path | None = None) -> str:
+    """One line for an SDK's failure: "disk full" when it is, else its first line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    if full or "No space left" in text or (folder is not None and no_room(folder, 1 << 16)):
+        return "disk full"
+    return text
+
+
 class Sink(abc.ABC):
     """Send frames to a viewer or a file: ``with sink: sink.log(frame)``.
 
@@ -41,6 +62,11 @@ class Sink(abc.ABC):
 
     #: Where the data goes, for messages: a URL, a file path or "spawned viewer".
     where: str = ""
+    #: The file written, for sinks that write one: each frame first checks there is room
+    #: for it, so a full disk ends the sink with one line instead of a failing SDK.
+    file: Path | None = None
+    #: The SDK's exceptions, turned into one-line ``SinkError``s (``reason``).
+    sdk_errors: tuple[type[BaseException], ...] = (RuntimeError, OSError)
 
     def __init__(
         self,
@@ -70,13 +96,21 @@ class Sink(abc.ABC):
             if self._closed:
                 raise SinkError(f"{self.where}: log after close")
             names, planner = self._state(key)
-            for item in planner.items(frame):
-                if isinstance(item, DepthItem):
-                    self._send_depth(names, item)
-                elif isinstance(item, VideoItem):
-                    self._send_video(names, item)
-                else:
-                    self._send_accel(names, item)
+            if self.file is not None:
+                size = sum(a.nbytes for a in (frame.depth, frame.video) if a is not None)
+                if no_room(self.file.parent, 2 * size):
+                    raise SinkError(f"{self.where}: cannot write (disk full)")
+            try:
+                for item in planner.items(frame):
+                    if isinstance(item, DepthItem):
+                        self._send_depth(names, item)
+                    elif isinstance(item, VideoItem):
+                        self._send_video(names, item)
+                    else:
+                        self._send_accel(names, item)
+                self._check_sent()
+            except self.sdk_errors as exc:
+                raise SinkError(f"{self.where}: cannot send ({self._reason(exc)})") from None
             self.frames += 1
 
     def set_camera(
@@ -113,7 +147,17 @@ class Sink(abc.ABC):
             if self._closed:
                 return
             self._closed = True
-            self._close()
+            try:
+                self._close()
+            except self.sdk_errors as exc:
+                what = "cannot write" if self.file is not None else "cannot finish"
+                raise SinkError(f"{self.where}: {what} ({self._reason(exc)})") from None
+
+    def _reason(self, exc: BaseException) -> str:
+        return reason(exc, None if self.file is None else self.file.parent)
+
+    def _check_sent(self) -> None:  # noqa: B027 (most SDKs raise at once: nothing to do)
+        """Raise the SDK's failure that its background writer reported, if any."""
 
     @abc.abstractmethod
     def _send_depth(self, names: Names, item: DepthItem) -> None: ...

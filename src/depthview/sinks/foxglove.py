@@ -13,6 +13,7 @@ host time.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,10 @@ class FoxgloveSink(Sink):
         self._chan = require("foxglove.channels", "foxglove")
         self.points = points
         self._ctx = fg.Context()
+        # The SDK reports a failed write (a full disk) as a warning per message on the
+        # "foxglove" logger; kept here, the first one ends the sink with one line.
+        self._sdk_log = _SdkLog()
+        logging.getLogger("foxglove").addHandler(self._sdk_log)
         self._channels: dict[str, Any] = {}
         self._server: Any = None
         self._writer: Any = None
@@ -125,6 +130,7 @@ class FoxgloveSink(Sink):
             except Exception as exc:  # the SDK raises its own error types
                 raise SinkError(f"{path}: cannot write ({exc})") from None
             self.where = str(path)
+            self.file = path
         elif to == "server":
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
@@ -224,11 +230,32 @@ class FoxgloveSink(Sink):
         tilt = {"timestamp": _stamp(t), "angle_deg": item.tilt_deg, "status": item.tilt_status}
         self._channel(names.tilt_topic, "", TILT_SCHEMA).log(tilt, log_time=t.host_ns)
 
+    def _check_sent(self) -> None:
+        if self._sdk_log.first is not None:
+            raise RuntimeError(self._sdk_log.first)
+
     def _close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        if self._server is not None:
-            self._server.stop()
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if self._server is not None:
+                self._server.stop()
+            self._check_sent()
+        finally:
+            logging.getLogger("foxglove").removeHandler(self._sdk_log)
+
+
+class _SdkLog(logging.Handler):
+    """The Foxglove SDK's warnings and errors, kept instead of printed: the first one says
+    why writing failed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.first is None:
+            self.first = record.getMessage()
 
 
 __all__ = ["ACCEL_SCHEMA", "DEVICE_TIME_SCHEMA", "TILT_SCHEMA", "FoxgloveSink"]

@@ -19,12 +19,14 @@ import contextlib
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +46,12 @@ from .content import (
 )
 from .targets import RERUN_GRPC_PORT, RERUN_WEB_PORT, parse_target
 
+#: Bounded waits: a viewer to accept a connection, a spawned viewer to start listening,
+#: what was sent to reach a viewer or server when the sink closes.
+CONNECT_SECONDS = 3.0
+SPAWN_SECONDS = 6.0
+VIEWER_GRACE_SECONDS = 2.0
+FLUSH_SECONDS = 3.0
 #: Raw 11-bit disparity spans 0..2047 (2047 = no reading).
 RAW_RANGE = (0.0, 2047.0)
 _WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -90,6 +98,49 @@ def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes], seconds
     return False
 
 
+def _still_running(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """A viewer that cannot draw (no usable OpenGL) listens, then exits within moments."""
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return True
+    return False
+
+
+#: Spawned viewers, which outlive the stream that started them.
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
+
+def _port_free(host: str, port: int, what: str) -> None:
+    """Refuse a port another program listens on (a second ``stream`` would feed it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise SinkError(
+                f"{what}: cannot listen on {host}:{port} ({exc.strerror or exc}); another "
+                "program (another depthview stream?) uses it: pick other ports"
+            ) from None
+
+
+def _reachable(url: str) -> None:
+    """A viewer at ``rerun+http://HOST:PORT/proxy`` must accept a connection, within
+    ``CONNECT_SECONDS``: the SDK would retry in the background, then fail at the end."""
+    parts = urlsplit(url.removeprefix("rerun+"))
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else RERUN_GRPC_PORT)
+    try:
+        with socket.create_connection((host, port), CONNECT_SECONDS):
+            pass
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise SinkError(
+            f"--to {url}: expected a Rerun viewer listening there, got {why}; start `rerun` "
+            "on that machine, or check the address"
+        ) from None
+
+
 class RerunSink(Sink):
     """Send frames to Rerun.
 
@@ -130,6 +181,7 @@ class RerunSink(Sink):
         self._depth_range = (depth_range[0] * MM_PER_METRE, depth_range[1] * MM_PER_METRE)
         self._colormap = colormap
         self._server: subprocess.Popen[bytes] | None = None
+        self._detach = False
         self._announced: set[tuple[str, int, int]] = set()
         self._formats: dict[tuple[str, int, int, str | None, str], Any] = {}
         self._offsets: dict[int, Any] = {}
@@ -148,15 +200,17 @@ class RerunSink(Sink):
     def _open(
         self, to: str | os.PathLike[str], host: str, web_port: int, grpc_port: int, overwrite: bool
     ) -> None:
-        rr, rec = self._rr, self.rec
+        rec = self.rec
         if isinstance(to, os.PathLike) or to.endswith(".rrd"):
             path = Path(to)
             if path.exists() and not overwrite:
                 raise SinkError(f"{path}: exists; use --overwrite")
             rec.save(path)
             self.where = str(path)
+            self.file = path
         elif to == "spawn":
-            rr.spawn(port=grpc_port, executable_path=rerun_executable(), recording=rec)
+            grpc_port = self._spawn_viewer(grpc_port)
+            rec.connect_grpc(f"rerun+http://127.0.0.1:{grpc_port}/proxy")
             self.where = f"a Rerun viewer on port {grpc_port}"
         elif to == "web":
             self.url = self._serve_web(host, web_port, grpc_port)
@@ -168,6 +222,7 @@ class RerunSink(Sink):
                     f"RerunSink: expected 'spawn', 'web', rerun+http://HOST:PORT/proxy or a "
                     f".rrd path, got {to!r}"
                 )
+            _reachable(target.url)
             rec.connect_grpc(target.url)
             self.where = target.url
 
@@ -177,6 +232,8 @@ class RerunSink(Sink):
         local = "127.0.0.1" if host in _WILDCARD_HOSTS else host
         grpc_port = grpc_port or free_port(local)
         web_port = web_port or free_port(local)
+        for port in (web_port, grpc_port):  # else it would feed another server on them
+            _port_free(host, port, "rerun-web")
         cmd = [
             rerun_executable(),
             "--serve-web",
@@ -188,8 +245,11 @@ class RerunSink(Sink):
             str(web_port),
         ]
         # The server's log goes to an unnamed file, read only to explain a failed start.
-        with tempfile.TemporaryFile() as log:
-            self._server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        with tempfile.TemporaryFile() as log, self._stopped_on_failure():
+            # Its own session: Ctrl-C in the terminal reaches depthview, which stops it.
+            self._server = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+            )
             if not (
                 _wait_listening(local, grpc_port, self._server, 20.0)
                 and _wait_listening(local, web_port, self._server, 5.0)
@@ -206,6 +266,50 @@ class RerunSink(Sink):
         shown = _url_host(socket.gethostname() if host in _WILDCARD_HOSTS else host)
         grpc_url = f"rerun+http://{shown}:{grpc_port}/proxy"
         return f"http://{shown}:{web_port}/?url={quote(grpc_url, safe='')}"
+
+    @contextlib.contextmanager
+    def _stopped_on_failure(self) -> Iterator[None]:
+        """A server or viewer started in its own session is stopped here when its start
+        fails or is interrupted (Ctrl-C no longer reaches it)."""
+        try:
+            yield
+        except BaseException:
+            self._stop_server()
+            raise
+
+    def _spawn_viewer(self, grpc_port: int) -> int:
+        """Start Rerun's native viewer listening on ``grpc_port`` and wait (a bounded time)
+        until it does; a viewer that cannot open a window is one line, not a hang."""
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
+            raise SinkError(
+                "--to rerun: expected a display for Rerun's viewer, got none (DISPLAY is not "
+                "set); use --to rerun-web and open the page it prints, or export to .rrd"
+            )
+        grpc_port = grpc_port or free_port()
+        _port_free("127.0.0.1", grpc_port, "rerun")
+        cmd = [rerun_executable(), "--port", str(grpc_port), "--expect-data-soon"]
+        with tempfile.TemporaryFile() as log, self._stopped_on_failure():
+            self._server = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+            )
+            if not (
+                _wait_listening("127.0.0.1", grpc_port, self._server, SPAWN_SECONDS)
+                and _still_running(self._server, VIEWER_GRACE_SECONDS)
+            ):
+                self._stop_server()
+                log.seek(0)
+                lines = [ln.strip() for ln in log.read().decode(errors="replace").splitlines()]
+                lines = [ln for ln in lines if ln]
+                raise SinkError(
+                    f"--to rerun: Rerun's viewer could not start "
+                    f"({lines[-1] if lines else 'no window could be opened'}); use --to "
+                    "rerun-web, or export to .rrd"
+                )
+        self._detach = True  # the viewer stays open after the stream ends
+        _DETACHED.append(self._server)  # kept: the user closes it, not the garbage collector
+        return grpc_port
 
     # -- sending ----------------------------------------------------------------------------
     def _set_times(self, t: Times) -> None:
@@ -320,13 +424,17 @@ class RerunSink(Sink):
 
     def _close(self) -> None:
         try:
-            self.rec.flush(timeout_sec=30.0)
+            # A file is flushed to its end; a viewer or server gets a bounded time.
+            self.rec.flush(timeout_sec=30.0 if self.file is not None else FLUSH_SECONDS)
             if self.where != "your recording":
                 self.rec.disconnect()
         finally:
             self._stop_server()
 
     def _stop_server(self) -> None:
+        if self._detach:
+            self._server = None  # a spawned viewer is the user's now
+            return
         proc, self._server = self._server, None
         if proc is None or proc.poll() is not None:
             return
