@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import difflib
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -92,6 +94,21 @@ def one_line_warnings() -> Iterator[None]:
                 sys.stderr.write(f"depthview: warning: {kind}: {n} in all\n")
 
 
+def _mistyped_command(word: str, commands: list[str]) -> str | None:
+    """A first word that is close to a command's name and is no file, folder or source
+    (``expor``, ``strem``): the message suggesting the command, else None (the viewer)."""
+    if not word or word.startswith("-") or ":" in word or os.path.exists(word):
+        return None
+    from ..sources import NAMES  # demo, sample, kinect: words the viewer opens
+
+    if word in NAMES:
+        return None
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.75)
+    if not close:
+        return None
+    return f"{word!r} is not a command, nor a file or source; did you mean {close[0]!r}?"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``depthview`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -99,8 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args_list or (
         args_list[0] not in modules and args_list[0] not in ("-h", "--help", "--version")
     ):
+        mistyped = _mistyped_command(args_list[0] if args_list else "", list(modules))
+        if mistyped is not None:
+            sys.stderr.write(f"depthview: error: {mistyped}\n")
+            return 2
         args_list.insert(0, "view" if "view" in modules else next(iter(modules)))
     args = parser.parse_args(args_list)
+    # Rerun's SDK logs its own failures (and Ctrl-C) as ERROR lines; the command line says
+    # each failure in one line of its own. RUST_LOG=warn (or any) brings them back.
+    os.environ.setdefault("RUST_LOG", "off")
     try:
         with one_line_warnings():
             return int(modules[args.command].run(args))

@@ -11,7 +11,7 @@ from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
-from ._types import positive_float, positive_int
+from ._types import metres, positive_float, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -40,8 +40,8 @@ def add_parser(sub: Any) -> None:
         choices=list(PALETTES),
         help="default: glview for raw depth, turbo for millimetres",
     )
-    p.add_argument("--near", type=float, default=None, help="near end of the colour range, metres")
-    p.add_argument("--far", type=float, default=None, help="far end of the colour range, metres")
+    p.add_argument("--near", type=metres, default=None, help="near end of the colour range, metres")
+    p.add_argument("--far", type=metres, default=None, help="far end of the colour range, metres")
     p.add_argument("--range", default=None, help="frame numbers START:END, e.g. 10:200")
     p.add_argument("--frames", type=positive_int, default=None, help="export at most N frames")
     p.add_argument(

@@ -5,9 +5,11 @@ Rerun or Foxglove, here or from another machine. Wiring only: the sinks live in
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 import time
+from types import FrameType
 from typing import Any
 
 from ..sinks import Sink, Target, parse_target
@@ -15,7 +17,7 @@ from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources.base import Source
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
-from ._types import positive_float, positive_int
+from ._types import port, positive_float, positive_int
 
 HOST_HELP = (
     "address the rerun-web and foxglove servers listen on (default 127.0.0.1: this machine "
@@ -40,7 +42,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
     p.add_argument(
         "--grpc-port",
-        type=int,
+        type=port,
         default=RERUN_GRPC_PORT,
         help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT})",
     )
@@ -129,11 +131,25 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
     return now, total
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
+    """SIGTERM ends a stream as Ctrl-C does: the servers it started are stopped."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
     sources: list[Source] = []
     sink: Sink | None = None
     feeders: list[_Feeder] = []
+    interrupted = False
     try:
         for name in args.sources:
             sources.append(_open(name, args))
@@ -158,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
                 if any(f.error for f in feeders):
                     break
         except KeyboardInterrupt:
+            interrupted = True
             if not args.quiet:
                 sys.stderr.write("\nstream: interrupted, closing\n")
         for feeder in feeders:
@@ -175,4 +192,4 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         total = sum(f.frames for f in feeders)
         sys.stderr.write(f"stream: sent {total} frames to {sink.where if sink else '-'}\n")
-    return 0
+    return 130 if interrupted else 0

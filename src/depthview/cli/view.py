@@ -15,7 +15,7 @@ from ..palettes import PALETTES
 from ..sources.base import Source
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
-from ._types import positive_int
+from ._types import metres, positive_int
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -26,16 +26,6 @@ def _size(text: str) -> tuple[int, int]:
     if w < 16 or h < 16:
         raise argparse.ArgumentTypeError(f"expected a size of at least 16x16, got {text!r}")
     return (w, h)
-
-
-def _metres(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected metres such as 0.8, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected metres >= 0, got {text!r}")
-    return value
 
 
 def _orbit(text: str) -> tuple[float, float]:
@@ -66,8 +56,8 @@ def add_parser(sub: Any) -> None:
         choices=PALETTES,
         help="depth colours (default: glview, libfreenect's own)",
     )
-    p.add_argument("--near", type=_metres, default=None, help="near end of the range, metres")
-    p.add_argument("--far", type=_metres, default=None, help="far end of the range, metres")
+    p.add_argument("--near", type=metres, default=None, help="near end of the range, metres")
+    p.add_argument("--far", type=metres, default=None, help="far end of the range, metres")
     p.add_argument(
         "--layout",
         default=None,

@@ -39,6 +39,8 @@ class DemoSource(Source):
             raise SourceError(f"demo: expected fps >= 0, got {fps}")
         if frames is not None and frames < 0:
             raise SourceError(f"demo: expected frames >= 0, got {frames}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise SourceError(f"demo: expected a whole-number seed >= 0, got {seed!r}")
         self.seed, self.frames = seed, frames
         self.fps: float = fps or 30.0
         self._pacer = Pacer() if realtime and fps > 0 else None

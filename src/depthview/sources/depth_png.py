@@ -44,6 +44,15 @@ class PngHeader:
         """16-bit single channel: how depth PNGs are stored."""
         return self.bit_depth == 16 and self.colour_type == 0
 
+    def __str__(self) -> str:
+        """As a person says it: ``16-bit RGB 640x480``."""
+        kind = COLOUR_TYPES.get(self.colour_type, f"colour type {self.colour_type}")
+        return f"{self.bit_depth}-bit {kind} {self.width}x{self.height}"
+
+
+#: PNG colour types by number, in words.
+COLOUR_TYPES = {0: "grey", 2: "RGB", 3: "palette", 4: "grey+alpha", 6: "RGBA"}
+
 
 def read_header(path: str | os.PathLike[str]) -> PngHeader:
     """The PNG header of ``path`` (``SourceError`` naming the file when it is not a PNG)."""
@@ -127,6 +136,9 @@ def _decode_errors(image: Any) -> tuple[type[BaseException], ...]:
 def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
     """The stored values of a 16-bit single-channel PNG, as they are (no units applied)."""
     image = pillow()
+    header = read_header(path)
+    if not header.is_depth:  # say what it is (Pillow reads 16-bit RGB as 8-bit)
+        raise SourceError(f"{path}: expected a 16-bit grey depth PNG, got a {header} PNG")
     try:
         with image.open(path, formats=["PNG"]) as im:
             arr = np.asarray(im)

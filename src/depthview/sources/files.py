@@ -192,7 +192,14 @@ def _file_source(
     colour_of = _colour_loader(colour)
 
     def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
-        return units.decode(read_stored(depth[i]), str(depth[i])), colour_of(i)
+        stored = read_stored(depth[i])
+        if (stored.shape[1], stored.shape[0]) != size:
+            raise SourceError(
+                f"{depth[i]}: expected {size[0]}x{size[1]} depth like {depth[0].name} (the "
+                f"first frame), got {stored.shape[1]}x{stored.shape[0]}; one source's frames "
+                "must all be one size"
+            )
+        return units.decode(stored, str(depth[i])), colour_of(i)
 
     intrinsics, why = _intrinsics(evidence, size)
     return ArraySource(
@@ -377,6 +384,10 @@ def open_source(uri: str, **options: Any) -> ArraySource:
         kind = b"dir"
     elif path.is_file():
         kind = _magic(path)
+        if path.stat().st_size == 0:
+            raise SourceError(
+                f"{uri}: expected a depth file (PNG, PGM, .npy or .npz), got an empty file"
+            )
     else:
         raise NotMyFormat(f"{uri}: no such file or folder")
     check_options(uri, options, OPTIONS)
