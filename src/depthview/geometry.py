@@ -138,6 +138,8 @@ def point_cloud(
     depth camera's own image, and REGISTERED depth, already aligned, are taken as they are.
     """
     depth = depth_2d(depth)
+    if depth.size == 0:
+        raise ValueError(f"expected a depth frame with pixels, got shape {depth.shape}")
     if registration is None:
         if intrinsics is None:
             intrinsics = KINECT_V1_DEPTH.for_size(depth.shape[1], depth.shape[0])

@@ -42,6 +42,8 @@ def open(uri: str = "demo", **options: Any) -> Source:
     Options are passed to the backend that accepts the URI (e.g. ``fps=``, ``seed=`` for the
     demo; ``realtime=``, ``loop=`` for recordings).
     """
+    if not isinstance(uri, (str, os.PathLike)) or not str(uri).strip():
+        raise SourceError(f"expected a source name or a path ({EXPECTED}), got {uri!r}")
     uri = str(uri)
     for _name, module_name in BACKENDS:
         module = importlib.import_module(module_name)

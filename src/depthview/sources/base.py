@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import abc
 import difflib
+import math
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import numpy as np
 
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
@@ -64,6 +67,26 @@ def check_options(what: str, options: dict[str, Any], allowed: Iterable[str]) ->
             f"{what}: expected options {', '.join(known) or '(none)'}, got "
             f"{', '.join(unknown)}{nearest(unknown[0], known)}"
         )
+    for name in FLAG_OPTIONS & set(options):
+        if not isinstance(options[name], (bool, np.bool_)):
+            raise SourceError(f"{what}: expected {name}=True or False, got {options[name]!r}")
+    for name in COUNT_OPTIONS & set(options):
+        value = options[name]
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0
+        ):
+            raise SourceError(f"{what}: expected {name} >= 0, a whole number, got {value!r}")
+    if "fps" in options and options["fps"] is not None:
+        fps = options["fps"]
+        if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)):
+            raise SourceError(f"{what}: expected fps as a number >= 0, got {fps!r}")
+        if not (math.isfinite(fps) and fps >= 0):
+            raise SourceError(f"{what}: expected fps >= 0, got {fps}")
+
+
+#: Options that are on or off, and options that count, checked for every backend.
+FLAG_OPTIONS = frozenset({"realtime", "loop", "strict"})
+COUNT_OPTIONS = frozenset({"frames", "seed"})
 
 
 class Pacer:
