@@ -19,6 +19,7 @@ import contextlib
 import errno
 import os
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Iterable
@@ -402,6 +403,7 @@ def record(
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
+    made = not Path(out).exists()
     writer = RecordingWriter(
         out,
         mode=mode,
@@ -425,6 +427,8 @@ def record(
     except RecordingError:
         with contextlib.suppress(RecordingError):
             writer.close()
+        if made and writer.frames == 0:  # refused before the first frame: leave nothing
+            shutil.rmtree(out, ignore_errors=True)
         raise
     except SourceError as exc:
         kept = writer.close()  # every frame received is written before the error is told
