@@ -10,6 +10,7 @@ import numpy as np
 
 import depthview as dv
 from _helpers_cli import cli
+from depthview.sources import sample
 
 
 def _frames(path: Path) -> list[dv.Frame]:
@@ -18,7 +19,7 @@ def _frames(path: Path) -> list[dv.Frame]:
 
 
 def test_npz_keeps_the_accelerometer_when_the_first_frame_has_none(tmp_path: Path) -> None:
-    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    rec = sample.write_to(tmp_path / "rec")
     frames = _frames(rec)
     assert frames[0].accel is None and any(f.accel is not None for f in frames)
     assert cli("export", str(rec), str(tmp_path / "a.npz"), "--quiet").code == 0

@@ -12,6 +12,7 @@ import pytest
 
 import depthview as dv
 from _helpers_cli import cli
+from depthview.sources import sample
 
 
 def test_a_png16_export_reopened_has_no_colour(tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def _readme_snippet(heading: str) -> str:
 def test_the_readme_aligned_depth_snippet_runs_as_written(tmp_path: Path, source: str) -> None:
     """Its comment offers a recording folder and "sample" beside "kinect"."""
     if source == "RECORDING":
-        source = str(dv.sources.sample.write_to(tmp_path / "rec"))
+        source = str(sample.write_to(tmp_path / "rec"))
     code = _readme_snippet("### Aligned depth")
     assert 'dv.open("kinect")' in code
     code = code.replace('dv.open("kinect")', f"dv.open({source!r})")
@@ -96,7 +97,7 @@ def test_the_hud_names_the_frame_shown(tmp_path: Path) -> None:
     test only notes what each plan was made from."""
     from depthview.viewer import Viewer, ViewerOptions
 
-    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    rec = sample.write_to(tmp_path / "rec")
     v = Viewer(dv.open(str(rec), realtime=False), ViewerOptions(frames=5, snapshot_dir=tmp_path))
     planned: list[str] = []
     plan = v.overlays.plan

@@ -12,6 +12,7 @@ import depthview as dv
 from _helpers_cli import cli, tree_hash
 from depthview.errors import ExportError, RecordingError
 from depthview.outputs import overlap
+from depthview.sources import sample
 
 
 def test_overlap_rules(tmp_path: Path) -> None:
@@ -45,7 +46,7 @@ def test_overlap_rules(tmp_path: Path) -> None:
 def test_an_output_over_its_input_is_refused_and_the_input_kept(
     tmp_path: Path, argv: list[str]
 ) -> None:
-    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    rec = sample.write_to(tmp_path / "rec")
     npy = tmp_path / "frames.npy"
     np.save(npy, np.full((2, 48, 64), 700, np.uint16))
     names = {"REC": str(rec), "NPY": str(npy), "PARENT": str(tmp_path)}
@@ -58,7 +59,7 @@ def test_an_output_over_its_input_is_refused_and_the_input_kept(
 
 
 def test_the_library_refuses_too(tmp_path: Path) -> None:
-    rec = dv.sources.sample.write_to(tmp_path / "rec")
+    rec = sample.write_to(tmp_path / "rec")
     before = tree_hash(rec)
     with dv.open(str(rec)) as src, pytest.raises(RecordingError, match="is the input"):
         dv.record(src, rec, mode="overwrite")

@@ -1,0 +1,281 @@
+"""The new-user trial (issue 18) as a test: every command, source kind, exporter and sink
+given what a careless user gives them (``trial_cases.txt``, one case a line). Each case
+checks the exit code, that a failure is one line with no traceback, and what is on disk
+after: the world's inputs unchanged (hashed), nothing half-written under the output.
+
+Most cases run in this process (``depthview.cli.main``): fast. Ctrl-C needs a process to
+interrupt. A full disk is a real one: a 2 MB tmpfs (mounting it needs root, as CI runs),
+filled to its last ~100 KB before each case."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _helpers_cli import Ran, cli, tree_hash
+from depthview.sources import sample
+
+CASES_FILE = Path(__file__).with_name("trial_cases.txt")
+#: Free bytes left on the small disk before a "full" case.
+FREE_BYTES = 100_000
+
+
+@dataclass(frozen=True)
+class Case:
+    line: int
+    how: str
+    code: int
+    argv: tuple[str, ...]
+    stderr_has: str
+    after: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {' '.join(self.argv)}"
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for number, text in enumerate(CASES_FILE.read_text().splitlines(), start=1):
+        if not text.strip() or text.startswith("#"):
+            continue
+        how, code, argv, has, after = (part.strip() for part in text.split(" | "))
+        cases.append(
+            Case(
+                number,
+                how,
+                int(code),
+                tuple(argv.split()),
+                "" if has == "-" else has,
+                () if after == "-" else tuple(after.split()),
+            )
+        )
+    return cases
+
+
+CASES = _cases()
+
+
+# -- the world: odd inputs a user has lying around ----------------------------------------
+def _png16(path: Path, values: np.ndarray, colour_type: int) -> None:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit RGB)."""
+    h = values.shape[0]
+    raw = b"".join(b"\0" + values[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", values.shape[1], h, 16, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Path]:
+    from PIL import Image
+
+    from depthview.cli import main
+
+    with tempfile.TemporaryDirectory(prefix="trial-world-") as tmp:
+        w = Path(tmp)
+        rec = sample.write_to(w / "rec")
+        assert main(["export", str(rec), str(w / "p16"), "--format", "png16", "--quiet"]) == 0
+        np.save(w / "empty.npy", np.zeros((0,), np.uint16))
+        np.save(w / "empty3.npy", np.zeros((0, 4, 4), np.uint16))
+        np.save(w / "float.npy", np.zeros((4, 4), np.float32))
+        np.save(w / "ok.npy", np.full((2, 240, 320), 800, np.uint16))
+        np.save(w / "one.npy", np.full((1, 1), 800, np.uint16))
+        np.savez(w / "exists.npz", depth=np.zeros((1, 2, 2), np.uint16))
+        (w / "zero.npy").write_bytes(b"")
+        (w / "zero.png").write_bytes(b"")
+        (w / "trunc.npy").write_bytes(b"\x93NUMPY\x01\x00")
+        (w / "text.txt").write_text("not depth\n")
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "rgb8.png")
+        _png16(w / "rgb16.png", np.full((4, 4, 3), 1000, np.uint16), 2)
+        (w / "mixed").mkdir()
+        Image.fromarray(np.full((4, 6), 500, np.uint16)).save(w / "mixed" / "a_depth.png")
+        Image.fromarray(np.full((8, 6), 500, np.uint16)).save(w / "mixed" / "b_depth.png")
+        for name, text in (("badjson", "{not json"), ("emptyjson", "")):
+            shutil.copytree(rec, w / name)
+            (w / name / "device.json").write_text(text)
+        shutil.copytree(rec, w / "emptyindex")
+        (w / "emptyindex" / "INDEX.txt").write_text("")
+        (w / "emptydir").mkdir()
+        yield w
+
+
+@pytest.fixture(scope="module")
+def small_disk() -> Iterator[Path]:
+    """A real file system that fills up: a 2 MB tmpfs."""
+    with tempfile.TemporaryDirectory(prefix="trial-disk-") as tmp:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", tmp], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            pytest.fail(f"the full-disk cases need to mount a tmpfs (root): {done.stderr.strip()}")
+        try:
+            yield Path(tmp)
+        finally:
+            subprocess.run(["umount", tmp], check=True)
+
+
+@pytest.fixture(scope="module")
+def ports() -> Iterator[dict[str, str]]:
+    """PORT: one another program listens on; DEADPORT: one nothing listens on."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    free = str(dead.getsockname()[1])
+    dead.close()
+    yield {"PORT": str(taken.getsockname()[1]), "DEADPORT": free}
+    taken.close()
+
+
+# -- running a case --------------------------------------------------------------------------
+def _argv(case: Case, world: Path, out: Path, ports: dict[str, str]) -> list[str]:
+    argv = []
+    for a in case.argv:
+        if a.startswith("W/"):
+            a = str(world / a[2:])
+        elif a == "O" or a.startswith("O/"):
+            a = str(out / a[2:]) if a != "O" else str(out)
+        for name, port in ports.items():
+            a = a.replace(name, port) if "DEADPORT" not in a or name == "DEADPORT" else a
+        argv.append(a)
+    return argv
+
+
+def _fill(disk: Path) -> None:
+    for entry in disk.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    st = os.statvfs(disk)
+    (disk / "filler").write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - FREE_BYTES))
+
+
+def _in_process(argv: list[str], without: str | None = None) -> Ran:
+    saved = os.environ.pop(without, None) if without else None
+    try:
+        return cli(*argv)
+    finally:
+        if without and saved is not None:
+            os.environ[without] = saved
+
+
+def _interrupted(argv: list[str], delay: float) -> Ran:
+    """Ctrl-C ``delay`` s after the command's first words on stderr (progress, address)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    first = threading.Event()
+    err: list[str] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read(1):
+            err.append(chunk)
+            first.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    first.wait(30)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"{argv}: no end within 20 s of Ctrl-C") from None
+    reader.join(5)
+    assert proc.stdout is not None
+    return Ran(proc.returncode, proc.stdout.read(), "".join(err))
+
+
+def _inputs(argv: list[str], world: Path) -> dict[str, str]:
+    """The hash of every world path the command names (and the world's top folder)."""
+    named = {Path(a) for a in argv if a.startswith(str(world))}
+    named = {p if p.exists() else p.parent for p in named}
+    return {str(p): tree_hash(p) for p in named if p.exists() and p != world} | {
+        "world names": " ".join(sorted(p.name for p in world.iterdir()))
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_trial(
+    case: Case, world: Path, tmp_path: Path, small_disk: Path, ports: dict[str, str]
+) -> None:
+    out = tmp_path / "out"
+    if case.how == "full":
+        _fill(small_disk)
+        out = small_disk / "out"
+    out.mkdir()
+    argv = _argv(case, world, out, ports)
+    before = _inputs(argv, world)
+    if case.how.startswith("int@"):
+        ran = _interrupted(argv, float(case.how[4:]))
+    else:
+        assert case.how in ("in", "full", "in-DISPLAY"), case.how
+        ran = _in_process(argv, "DISPLAY" if case.how == "in-DISPLAY" else None)
+    err = ran.err
+    assert ran.code == case.code, err
+    for bad in ("Traceback", "Exception ignored", "ERROR", " WARN "):
+        assert bad not in err, err
+    if case.code == 2:
+        assert len(ran.error_lines) == 1, err
+        assert ran.error_lines[0].startswith("depthview"), err
+        assert case.stderr_has in ran.error_lines[0], err
+    else:
+        assert case.stderr_has in ran.out + err, err
+        assert "error" not in err.lower() or case.code == 130, err
+    assert _inputs(argv, world) == before, "an input changed"
+    assert not list(out.rglob("*.partial")) and not list(out.rglob(".*.partial"))
+    for check in case.after:
+        what, _, where = check.partition(":")
+        path = Path(_argv(Case(0, "", 0, (where,), "", ()), world, out, ports)[0])
+        if what == "exists":
+            assert path.exists() and (path.is_dir() or path.stat().st_size > 0), check
+        elif what == "absent":
+            assert not path.exists(), check
+        elif what == "empty":
+            assert not list(path.iterdir()), f"{check}: {list(path.iterdir())}"
+        else:
+            raise AssertionError(f"unknown check {check!r}")
+
+
+def test_the_trial_is_big_enough() -> None:
+    """Issue 18: at least 150 cases over every command."""
+    assert len(CASES) >= 150
+    commands = {c.argv[0] for c in CASES}
+    assert {"record", "export", "stream", "info", "view", "bench"} <= commands
+    formats = " ".join(" ".join(c.argv) for c in CASES)
+    for fmt in (".mp4", ".npz", ".ply", ".rrd", ".mcap", "png16", "--to rerun", "foxglove"):
+        assert fmt in formats
