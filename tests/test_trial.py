@@ -105,6 +105,7 @@ def world() -> Iterator[Path]:
         np.save(w / "float.npy", np.zeros((4, 4), np.float32))
         np.save(w / "ok.npy", np.full((2, 240, 320), 800, np.uint16))
         np.save(w / "one.npy", np.full((1, 1), 800, np.uint16))
+        np.save(w / "wide.npy", np.full((1, 4, 20000), 800, np.uint16))
         np.savez(w / "exists.npz", depth=np.zeros((1, 2, 2), np.uint16))
         (w / "zero.npy").write_bytes(b"")
         (w / "zero.png").write_bytes(b"")

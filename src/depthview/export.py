@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 #: Pictures a frame can be exported as, with the viewer's names for them.
 LAYOUTS = ("depth", "both", "video", "overlay")
+#: What an MP4 can hold: frames per second, and pixels a side (libx264's limit).
+MP4_FPS = (0.01, 1000.0)
+MP4_MAX_SIDE = 16384
 #: The ``overlay`` layout's blend of depth colours over the video (the viewer's default).
 OVERLAY_OPACITY = 0.5
 
@@ -292,9 +295,10 @@ def _write_mp4(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
 def _mp4_stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
     """An H.264 stream for pictures of ``shape`` (cut to even sizes, as yuv420p needs)."""
     height, width = shape[0] - shape[0] % 2, shape[1] - shape[1] % 2
-    if width < 2 or height < 2:
+    if not (2 <= width <= MP4_MAX_SIDE and 2 <= height <= MP4_MAX_SIDE):
         raise ExportError(
-            f"{path}: expected pictures of at least 2x2 pixels for H.264, got {shape[1]}x{shape[0]}"
+            f"{path}: expected pictures of 2x2 to {MP4_MAX_SIDE}x{MP4_MAX_SIDE} pixels for "
+            f"H.264, got {shape[1]}x{shape[0]}"
         )
     stream = container.add_stream("libx264", rate=rate)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -577,8 +581,10 @@ def export(
         raise ExportError(f"--frames: expected a positive number of frames, got {frames}")
     if start < 0 or (stop is not None and stop <= start):
         raise ExportError(f"--range: expected 0 <= START < END, got {start}:{stop}")
-    if fps is not None and not (math.isfinite(fps) and fps > 0):
-        raise ExportError(f"--fps: expected frames per second > 0, got {fps}")
+    if fps is not None and not (MP4_FPS[0] <= fps <= MP4_FPS[1]):
+        raise ExportError(
+            f"--fps: expected frames per second from {MP4_FPS[0]:g} to {MP4_FPS[1]:g}, got {fps}"
+        )
     if palette == "glview" and (near is not None or far is not None):
         raise ExportError(
             "--palette glview maps raw values and has no range: --near and --far need a "
