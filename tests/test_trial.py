@@ -158,7 +158,9 @@ def ports() -> Iterator[dict[str, str]]:
 def _argv(case: Case, world: Path, out: Path, ports: dict[str, str]) -> list[str]:
     argv = []
     for a in case.argv:
-        if a.startswith("W/"):
+        if a == "EMPTY":  # an empty argument, as ``""`` in a shell
+            a = ""
+        elif a.startswith("W/"):
             a = str(world / a[2:])
         elif a == "O" or a.startswith("O/"):
             a = str(out / a[2:]) if a != "O" else str(out)

@@ -88,12 +88,17 @@ def _check_format_and_range(
                 f"far=None, got near={near}, far={far}; use a metric palette for a range"
             )
     for label, value in (("near", near), ("far", far)):
-        if value is not None and not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"expected {label} as metres >= 0, got {value!r}")
+        if value is not None and not (np.isfinite(value) and 0 <= value <= MAX_METRES):
+            raise ValueError(f"expected {label} as metres from 0 to {MAX_METRES:g}, got {value!r}")
     if near is not None or far is not None:
         lo, hi = resolve_range(near, far)
         if not lo < hi:
             raise ValueError(f"expected near < far, got near={lo}, far={hi}")
+
+
+#: The farthest colour range end: far beyond any depth camera, and small enough that the
+#: float32 arithmetic of the lookup tables stays finite.
+MAX_METRES = 1000.0
 
 
 def resolve_range(near: float | None, far: float | None) -> tuple[float, float]:

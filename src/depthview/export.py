@@ -198,7 +198,10 @@ def _registered(frame: Frame, registration: Registration) -> npt.NDArray[np.uint
         raise ExportError(
             f"--registered: expected raw 11-bit depth to align, got {frame.depth_format.name}"
         )
-    return register(frame.depth, registration)
+    try:
+        return register(frame.depth, registration)
+    except ValueError as exc:
+        raise ExportError(f"--registered: {exc}") from None
 
 
 def _write_png16(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
@@ -218,6 +221,11 @@ def _cloud_bytes(frame: Frame, settings: Settings) -> bytes:
     video = frame.video
     usable = video is not None and video.shape[:2] == frame.depth.shape
     reg = settings.registration
+    if reg is not None and frame.depth.shape != (480, 640):
+        raise ExportError(
+            f"--registered: expected the Kinect's 640x480 depth, got "
+            f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
+        )
     cloud = point_cloud(
         frame.depth,
         depth_format=frame.depth_format,
@@ -568,6 +576,8 @@ def export(
     aligns depth to the colour image (png16, npz) and colours point clouds from the colour
     pixels they fall on (ply), with the source's registration or the default one. PLY
     clouds use ``intrinsics``, else the source's own (``Source.intrinsics``)."""
+    if not os.fspath(out).strip():
+        raise ExportError(f"OUT: expected a file or folder name, got {os.fspath(out)!r}")
     out = Path(out)
     if isinstance(source, Source):
         check_output(out, source.inputs, ExportError)

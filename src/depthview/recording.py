@@ -398,6 +398,8 @@ def record(
         raise RecordingError(f"expected frames >= 0, got {frames}")
     if seconds is not None and not seconds >= 0:
         raise RecordingError(f"expected seconds >= 0, got {seconds}")
+    if not os.fspath(out).strip():
+        raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
     if isinstance(source_or_frames, Source):
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")

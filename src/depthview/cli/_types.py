@@ -46,6 +46,8 @@ def metres(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected metres such as 0.8, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected metres >= 0, got {text!r}")
+    from ..colorize import MAX_METRES
+
+    if not (math.isfinite(value) and 0 <= value <= MAX_METRES):
+        raise argparse.ArgumentTypeError(f"expected metres from 0 to {MAX_METRES:g}, got {text!r}")
     return value

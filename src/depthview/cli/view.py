@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ def _orbit(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(
             f"expected YAW,PITCH in degrees such as 30,-15, got {text!r}"
         ) from None
+    if not math.isfinite(yaw):
+        raise argparse.ArgumentTypeError(f"expected a finite yaw in degrees, got {yaw:g}")
     if not -89 <= pitch <= 89:
         raise argparse.ArgumentTypeError(f"expected a pitch within -89..89 degrees, got {pitch:g}")
     return (yaw, pitch)
