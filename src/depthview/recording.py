@@ -429,8 +429,10 @@ def record(
     except RecordingError:
         with contextlib.suppress(RecordingError):
             writer.close()
-        if made and writer.frames == 0:  # refused before the first frame: leave nothing
-            shutil.rmtree(out, ignore_errors=True)
+        index = Path(out) / INDEX_NAME
+        refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
+        if made and refused and (not index.exists() or index.stat().st_size == 0):
+            shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
         raise
     except SourceError as exc:
         kept = writer.close()  # every frame received is written before the error is told
