@@ -189,8 +189,9 @@ def _in_process(argv: list[str], without: str | None = None) -> Ran:
             os.environ[without] = saved
 
 
-def _interrupted(argv: list[str], delay: float) -> Ran:
-    """Ctrl-C ``delay`` s after the command's first words on stderr (progress, address)."""
+def _interrupted(argv: list[str], delay: float, out: Path) -> Ran:
+    """Ctrl-C ``delay`` s after the command's first words on stderr (progress, address) or
+    its first file under ``out`` (a recording says nothing until it ends)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "depthview", *argv],
         stdout=subprocess.PIPE,
@@ -209,7 +210,10 @@ def _interrupted(argv: list[str], delay: float) -> Ran:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    first.wait(30)
+    deadline = time.monotonic() + 30
+    while not first.wait(0.05) and time.monotonic() < deadline:
+        if any(p.is_file() and p.stat().st_size for p in out.rglob("*")):
+            break
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     try:
@@ -244,7 +248,7 @@ def test_trial(
     argv = _argv(case, world, out, ports)
     before = _inputs(argv, world)
     if case.how.startswith("int@"):
-        ran = _interrupted(argv, float(case.how[4:]))
+        ran = _interrupted(argv, float(case.how[4:]), out)
     else:
         assert case.how in ("in", "full", "in-DISPLAY"), case.how
         ran = _in_process(argv, "DISPLAY" if case.how == "in-DISPLAY" else None)
