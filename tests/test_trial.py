@@ -238,10 +238,11 @@ def _inputs(argv: list[str], world: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_trial(
-    case: Case, world: Path, tmp_path: Path, small_disk: Path, ports: dict[str, str]
+    case: Case, world: Path, tmp_path: Path, ports: dict[str, str], request: pytest.FixtureRequest
 ) -> None:
     out = tmp_path / "out"
     if case.how == "full":
+        small_disk: Path = request.getfixturevalue("small_disk")
         _fill(small_disk)
         out = small_disk / "out"
     out.mkdir()

@@ -11,6 +11,7 @@ the pinhole, and the decisions, never from the viewer's own code."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,9 @@ def viewers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         made.append(v)
         press(v, " ")  # paused: the first frame stays on screen
         wait_for(v, lambda: v.frame is not None)
+        for _ in range(3):  # frames read before the pause are taken now, not mid-test
+            time.sleep(0.05)
+            wait_for(v, lambda: v.reader.pending == 0)
         return v
 
     yield factory

@@ -94,6 +94,20 @@ def one_line_warnings() -> Iterator[None]:
                 sys.stderr.write(f"depthview: warning: {kind}: {n} in all\n")
 
 
+@contextmanager
+def _rust_log_off() -> Iterator[None]:
+    """Rerun's SDK logs its own failures (and Ctrl-C) as ERROR lines; the command line says
+    each failure in one line of its own. A RUST_LOG the user set (``warn``) is kept."""
+    if "RUST_LOG" in os.environ:
+        yield
+        return
+    os.environ["RUST_LOG"] = "off"
+    try:
+        yield
+    finally:
+        os.environ.pop("RUST_LOG", None)
+
+
 def _mistyped_command(word: str, commands: list[str]) -> str | None:
     """A first word that is close to a command's name and is no file, folder or source
     (``expor``, ``strem``): the message suggesting the command, else None (the viewer)."""
@@ -122,11 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         args_list.insert(0, "view" if "view" in modules else next(iter(modules)))
     args = parser.parse_args(args_list)
-    # Rerun's SDK logs its own failures (and Ctrl-C) as ERROR lines; the command line says
-    # each failure in one line of its own. RUST_LOG=warn (or any) brings them back.
-    os.environ.setdefault("RUST_LOG", "off")
     try:
-        with one_line_warnings():
+        with one_line_warnings(), _rust_log_off():
             return int(modules[args.command].run(args))
     except DepthviewError as exc:
         sys.stderr.write(f"depthview: error: {exc}\n")
