@@ -115,9 +115,9 @@ class FoxgloveSink(Sink):
         self.points = points
         self._ctx = fg.Context()
         # The SDK reports a failed write (a full disk) as a warning per message on the
-        # "foxglove" logger; kept here, the first one ends the sink with one line.
+        # "foxglove" logger; while writing a file they are kept here, and the first one ends
+        # the sink with one line. (A server's warnings, a slow client, are not failures.)
         self._sdk_log = _SdkLog()
-        logging.getLogger("foxglove").addHandler(self._sdk_log)
         self._channels: dict[str, Any] = {}
         self._server: Any = None
         self._writer: Any = None
@@ -131,6 +131,7 @@ class FoxgloveSink(Sink):
                 raise SinkError(f"{path}: cannot write ({exc})") from None
             self.where = str(path)
             self.file = path
+            logging.getLogger("foxglove").addHandler(self._sdk_log)
         elif to == "server":
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
