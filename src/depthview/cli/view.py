@@ -142,7 +142,11 @@ def run(args: argparse.Namespace) -> int:
     source = _open(args)
     try:  # p, R and --screenshot never write into what is being played
         check_output(
-            args.snapshot_dir, source.inputs, DepthviewError, "--snapshot-dir", contains=False
+            args.snapshot_dir,
+            source.inputs,
+            DepthviewError,
+            "--snapshot-dir (default: the current folder)",
+            contains=False,
         )
         if args.screenshot is not None:
             check_output(args.screenshot, source.inputs, DepthviewError, "--screenshot")
