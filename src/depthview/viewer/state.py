@@ -39,6 +39,8 @@ class Camera3D:
     pivot: tuple[float, float, float] = (0.0, 0.0, PIVOT_DISTANCE)
     point_size: float = 2.0
     guides: bool = True  # axes at the origin and the Kinect's frustum
+    #: The pivot was set on the scene (its median point); False at the start and on reset.
+    centred: bool = False
 
     def rotation(self) -> npt.NDArray[np.float64]:
         """3x3 matrix whose columns are the eye's right, down and forward axes."""

@@ -48,6 +48,7 @@ FRUSTUM_DEPTH = 0.6  # metres: how far the drawn frustum of the Kinect reaches
 AXIS_LENGTH = 0.25
 GUIDE_SAMPLES = 1500  # points per guide line
 GROUP = 64  # compute work-group size
+MAX_SPLAT = 16  # the largest point, in panel pixels (a close zoom would fill the panel)
 
 _COMMON = """
 #version 430
@@ -66,7 +67,7 @@ uniform vec4 intr;      // depth camera fx, fy, cx, cy
 uniform mat4 view;      // world -> eye
 uniform vec4 proj;      // panel fx, fy, cx, cy
 uniform ivec2 panel;    // panel w, h
-uniform int size;       // point size in pixels
+uniform float size;     // point size: times the projected footprint of a depth pixel
 uniform int rgb_bytes;  // 1: colours holds 3 bytes (R, G, B) per pixel, packed here
 uniform uvec4 packing;  // bit shifts of R, G, B in a packed pixel, and its always-set bits
 """
@@ -97,20 +98,25 @@ void main() {
         if (e.z > NEAR_CLIP) {
             int ix = int(floor(proj.x * e.x / e.z + proj.z + 0.5));
             int iy = int(floor(proj.y * e.y / e.z + proj.w + 0.5));
-            int x0 = ix - (size - 1) / 2;
-            int y0 = iy - (size - 1) / 2;
-            if (x0 + size > 0 && y0 + size > 0 && x0 < panel.x && y0 < panel.y) {
+            // A depth pixel at depth p.z is p.z / fx metres wide; seen from e.z it spans
+            // proj.x * p.z / (intr.x * e.z) panel pixels: the splat covers that (times
+            // ``size``), so near surfaces stay closed and far ones stay fine.
+            float span = guide_mode == 1 ? 1.0 : size * proj.x * p.z / (intr.x * e.z);
+            int s = clamp(int(ceil(span - 0.001)), 1, MAX_SPLAT);
+            int x0 = ix - (s - 1) / 2;
+            int y0 = iy - (s - 1) / 2;
+            if (x0 + s > 0 && y0 + s > 0 && x0 < panel.x && y0 < panel.y) {
                 uint key = floatBitsToUint(e.z);
-                w = ivec4(ix, iy, int(key), 1);
-                for (int y = max(y0, 0); y < min(y0 + size, panel.y); ++y)
-                    for (int x = max(x0, 0); x < min(x0 + size, panel.x); ++x)
+                w = ivec4(ix, iy, int(key), s);
+                for (int y = max(y0, 0); y < min(y0 + s, panel.y); ++y)
+                    for (int x = max(x0, 0); x < min(x0 + s, panel.x); ++x)
                         atomicMin(keys[y * panel.x + x], key);
             }
         }
     }
     where[i] = w;
 }
-""".replace("NEAR_CLIP", repr(NEAR_CLIP))
+""".replace("NEAR_CLIP", repr(NEAR_CLIP)).replace("MAX_SPLAT", str(MAX_SPLAT))
 )
 
 # Pass 2: the nearest point of each pixel writes its colour.
@@ -135,9 +141,10 @@ void main() {
     uint colour = guide_mode == 1 ? floatBitsToUint(guides[i].w) : pixel_colour(i);
     int ix = w.x;
     int iy = w.y;
-    int lo = -(size - 1) / 2;
-    for (int y = max(iy + lo, 0); y < min(iy + lo + size, panel.y); ++y)
-        for (int x = max(ix + lo, 0); x < min(ix + lo + size, panel.x); ++x)
+    int s = w.w;
+    int lo = -(s - 1) / 2;
+    for (int y = max(iy + lo, 0); y < min(iy + lo + s, panel.y); ++y)
+        for (int x = max(ix + lo, 0); x < min(ix + lo + s, panel.x); ++x)
             if (keys[y * panel.x + x] == key) pixels[y * panel.x + x] = colour;
 }
 """
@@ -235,6 +242,25 @@ def point_at(
         return None
     gx, gy = unprojection_grid(*depth.shape, geometry.intrinsics)
     return (float(gx[y, x]) * z, float(gy[y, x]) * z, z)
+
+
+def scene_centre(
+    depth: npt.NDArray[np.uint16], geometry: CloudGeometry, step: int = 4
+) -> tuple[float, float, float] | None:
+    """The median x, y and z (metres) of a depth frame's valid points, on a grid of one
+    pixel in ``step`` each way (plenty for a median): the centre the 3D view orbits about.
+    None when the frame has no reading."""
+    if step < 1:
+        raise ValueError(f"expected a step >= 1, got {step}")
+    z = geometry.metres[depth[::step, ::step]]
+    valid = z > 0  # False for NaN: no reading
+    if not valid.any():
+        return None
+    gx, gy = unprojection_grid(*depth.shape, geometry.intrinsics)
+    zs = z[valid]
+    xs = gx[::step, ::step][valid] * zs
+    ys = gy[::step, ::step][valid] * zs
+    return (float(np.median(xs)), float(np.median(ys)), float(np.median(zs)))
 
 
 def pick(
@@ -335,14 +361,26 @@ class CloudView:
             self._splat = ctx.compute_shader(_SPLAT)
 
     @classmethod
-    def open(cls) -> CloudView:
-        """A view with a working OpenGL 4.3 context, or one whose ``error`` says why not.
-        The context is made once per process and shared: Mesa does not take kindly to a
-        second EGL start after the first was torn down."""
+    def open(cls, window: Any = None, why_not: str | None = None) -> CloudView:
+        """A view drawing in the ``window``'s OpenGL context (the one the picture reaches
+        the screen through, see ``present``). Without one: with ``why_not`` a view whose
+        ``error`` says it (a real window must not get a second context: it would stop
+        showing what is drawn); else (no window on screen: tests, offscreen use) a
+        standalone OpenGL 4.3 context, or a view whose ``error`` says why not. The
+        standalone context is made once per process and shared: Mesa does not take kindly
+        to a second EGL start after the first was torn down."""
         try:
             import moderngl
         except ImportError:
             return cls(error=f"the 3D view needs moderngl: {INSTALL_HINT}")
+        if window is not None:
+            try:
+                return cls(window)
+            except Exception as exc:  # a shader the driver refuses: say why
+                text = str(exc).strip().splitlines()
+                return cls(error="the 3D view cannot run: " + (text[0] if text else "?"))
+        if why_not is not None:
+            return cls(error=f"the 3D view needs OpenGL 4.3: {why_not}")
         wanted = os.environ.get("DEPTHVIEW_GL", "egl,default")
         if wanted in _SHARED_CONTEXTS:
             shared = _SHARED_CONTEXTS[wanted]
@@ -445,9 +483,9 @@ class CloudView:
                 cs["panel"].value = panel
         if "rgb_bytes" in self._splat:
             self._splat["rgb_bytes"].value = int(colours.ndim == 3)
-        dispatches = [(0, shape[0] * shape[1], max(1, round(camera.point_size)))]
+        dispatches = [(0, shape[0] * shape[1], float(camera.point_size))]
         if guides:
-            dispatches.append((1, self._guide_count, 1))
+            dispatches.append((1, self._guide_count, 1.0))
         for mode, count, size in dispatches:
             for cs in (self._project, self._splat):
                 for name, value in (("guide_mode", mode), ("count", count), ("size", size)):
