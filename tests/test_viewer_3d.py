@@ -19,6 +19,7 @@ import pytest
 
 import depthview as dv
 from _helpers_viewer import click, press
+from _helpers_xcapture import capture
 from _helpers_xvfb import start_xvfb
 from depthview.frame import DepthFormat, Frame
 from depthview.sources.base import Source
@@ -90,10 +91,14 @@ def window(xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 
 
 def redraw(v: Viewer) -> np.ndarray:
-    """Draw now and read the window back as (H, W, 3) RGB."""
+    """Draw now, show it, and read the window back from the X server as (H, W, 3) RGB
+    (checked equal to the viewer's own picture of it)."""
     v.draw()
-    pygame.display.flip()
-    return pygame.surfarray.array3d(pygame.display.get_surface()).transpose(1, 0, 2)
+    v.presenter.show()
+    mine = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
+    shown = capture(pygame.display.get_wm_info()["window"])
+    assert np.array_equal(shown, mine), "the screen is not what the viewer drew"
+    return shown
 
 
 def pose_axes(yaw: float, pitch: float) -> np.ndarray:
@@ -105,10 +110,17 @@ def pose_axes(yaw: float, pitch: float) -> np.ndarray:
 
 
 def expected_panel(
-    depth_mm: np.ndarray, yaw: float, pitch: float, distance: float, pivot: tuple[float, ...]
+    depth_mm: np.ndarray,
+    yaw: float,
+    pitch: float,
+    distance: float,
+    pivot: tuple[float, ...],
+    point_size: float = 1.0,
 ) -> np.ndarray:
     """The 3D panel worked out in numpy: unproject every valid pixel, look at it from the
-    pose, keep the nearest point per pixel, colour it as the depth panel would."""
+    pose, splat it as a square as wide as its depth pixel's footprint seen from the eye
+    (``point_size`` * FX * z / (FX * z_eye) pixels, rounded up), keep the nearest point
+    per pixel, colour it as the depth panel would."""
     h, w = depth_mm.shape
     v, u = np.nonzero(depth_mm > 0)
     z = depth_mm[v, u] / 1000.0
@@ -119,18 +131,30 @@ def expected_panel(
     ahead = cam[:, 2] > 0.02
     px = np.floor(FX * cam[:, 0] / cam[:, 2] + CX + 0.5).astype(int)
     py = np.floor(FY * cam[:, 1] / cam[:, 2] + CY + 0.5).astype(int)
-    inside = ahead & (px >= 0) & (px < w) & (py >= 0) & (py < h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        span = point_size * z / cam[:, 2]
+    size = np.clip(np.ceil(np.where(ahead, span, 1.0) - 0.001), 1, 16).astype(int)
     colours = dv.colorize(
         depth_mm.astype(np.uint16), "turbo", near=NEAR, far=FAR, depth_format="mm"
     )
-    image = np.empty((h, w, 3), np.uint8)
+    targets, depths, sources = [], [], []
+    for dy in range(int(size.max())):
+        for dx in range(int(size.max())):
+            x = px - (size - 1) // 2 + dx
+            y = py - (size - 1) // 2 + dy
+            ok = ahead & (dx < size) & (dy < size) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+            targets.append(y[ok] * w + x[ok])
+            depths.append(cam[ok, 2])
+            sources.append(np.flatnonzero(ok))
+    target, zs, source = (np.concatenate(a) for a in (targets, depths, sources))
+    order = np.lexsort((zs, target))  # by pixel, nearest first
+    first = np.ones(len(order), bool)
+    first[1:] = target[order][1:] != target[order][:-1]
+    keep = order[first]
+    image = np.empty((h * w, 3), np.uint8)
     image[:] = BACKGROUND
-    zbuf = np.full((h, w), np.inf)
-    order = np.argsort(-cam[inside, 2])  # far first, so nearer points overwrite them
-    sel = np.flatnonzero(inside)[order]
-    image[py[sel], px[sel]] = colours[v[sel], u[sel]]
-    zbuf[py[sel], px[sel]] = cam[sel, 2]
-    return image
+    image[target[keep]] = colours[v[source[keep]], u[source[keep]]]
+    return image.reshape(h, w, 3)
 
 
 def agreement(shown: np.ndarray, expected: np.ndarray) -> float:
@@ -198,21 +222,28 @@ def test_mouse_drags_orbit_pan_and_zoom_as_documented(window: Any) -> None:
     v = window(depth)
     cam = v.state.camera
     cam.guides, cam.point_size = False, 1
+    # The view orbits about the scene: the median depth of its points, on the Kinect's axis.
+    sampled = depth[::4, ::4]
+    centre = float(np.median(sampled[sampled > 0])) / 1000.0
+    assert cam.pivot == pytest.approx((0.0, 0.0, centre)) and cam.distance == pytest.approx(centre)
     post_drag(v, (320, 240), (40, -20), 1)  # left drag: orbit, 0.3 degrees per pixel
     assert (cam.yaw, cam.pitch) == pytest.approx((-12.0, -6.0))
-    assert agreement(redraw(v), expected_panel(depth, -12.0, -6.0, 2.0, (0.0, 0.0, 2.0))) >= 0.99
+    start = (0.0, 0.0, centre)
+    assert agreement(redraw(v), expected_panel(depth, -12.0, -6.0, centre, start, 1)) >= 0.99
     post_drag(v, (320, 240), (30, 10), 3)  # right drag: pan at the pivot's distance
     axes = pose_axes(-12.0, -6.0)
-    pivot = np.array([0.0, 0.0, 2.0]) - 2.0 / FX * (30 * axes[:, 0] + 10 * axes[:, 1])
+    pivot = np.array(start) - centre / FX * (30 * axes[:, 0] + 10 * axes[:, 1])
     assert np.allclose(cam.pivot, pivot)
     pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=2))
     v.step()
-    assert cam.distance == pytest.approx(2.0 * 0.81)
-    expected = expected_panel(depth, -12.0, -6.0, 2.0 * 0.81, tuple(pivot))
+    assert cam.distance == pytest.approx(centre * 0.81)
+    expected = expected_panel(depth, -12.0, -6.0, centre * 0.81, tuple(pivot))
     assert agreement(redraw(v), expected) >= 0.99
     v.state.camera.yaw = 50.0
-    press(v, "z")  # reset: the Kinect's own view
-    assert (v.state.camera.yaw, v.state.camera.distance) == (0.0, 2.0)
+    press(v, "z")  # reset: the Kinect's own view, centred on the scene again
+    redraw(v)
+    assert v.state.camera.yaw == 0.0
+    assert v.state.camera.distance == pytest.approx(centre)
 
 
 @pytest.mark.parametrize("layout", [Layout.DEPTH, Layout.CLOUD])

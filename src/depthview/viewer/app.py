@@ -205,15 +205,16 @@ class Viewer:
 
     def _centre_view(self) -> None:
         """Orbit about the scene: at the start and after a reset, the 3D view's centre
-        moves to the median of the frame's valid points (the eye stays in the Kinect's
-        plane, looking straight ahead, at the centre's depth)."""
+        moves to the depth of the median of the frame's valid points, on the Kinect's
+        axis, so the eye stays at the Kinect and the reset view is still the depth image
+        pixel for pixel."""
         cam, frame = self.state.camera, self.frame
         if cam.centred or frame is None or not self.state.layout.is_3d:
             return
         geometry = self.renderer.geometry(frame.depth_format, frame.depth.shape)
         centre = scene_centre(self.renderer.cloud_depth(self.state, frame), geometry)
         if centre is not None:
-            cam.pivot, cam.distance = centre, centre[2]
+            cam.pivot, cam.distance = (0.0, 0.0, centre[2]), centre[2]
         cam.centred = True
 
     def _check_failure(self) -> None:

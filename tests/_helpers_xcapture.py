@@ -1,0 +1,80 @@
+"""What the X server shows: a window's pixels read back with XGetImage (python-xlib), the
+way a user's eyes get them, not the program's own surface. Also a small command for
+scripts/screenshots.sh: ``python tests/_helpers_xcapture.py TITLE OUT.png``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from Xlib import X
+from Xlib import display as xdisplay
+from Xlib.error import XError
+
+
+def find_window(title: str, display: str | None = None, timeout: float = 20.0) -> int:
+    """The id of the mapped top-level window named ``title`` (waits for it to appear)."""
+    d = xdisplay.Display(display)
+    try:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for w in d.screen().root.query_tree().children:
+                try:
+                    name = w.get_wm_name()
+                    mapped = w.get_attributes().map_state == X.IsViewable
+                except XError:
+                    continue
+                if mapped and name is not None and _text(name) == title:
+                    return int(w.id)
+            time.sleep(0.1)
+    finally:
+        d.close()
+    raise AssertionError(f"no window named {title!r} on the X server")
+
+
+def _text(name: object) -> str:
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def capture(window: int, display: str | None = None) -> np.ndarray:
+    """The window's pixels as the X server has them: (H, W, 3) RGB uint8."""
+    d = xdisplay.Display(display)
+    try:
+        w = d.create_resource_object("window", window)
+        g = w.get_geometry()
+        image = w.get_image(0, 0, g.width, g.height, X.ZPixmap, 0xFFFFFFFF)
+        if image.depth != 24 or len(image.data) != g.width * g.height * 4:
+            raise AssertionError(f"expected a 24-bit window, got depth {image.depth}")
+        raw = np.frombuffer(image.data, np.uint8).reshape(g.height, g.width, 4)
+        return np.ascontiguousarray(raw[:, :, 2::-1])  # BGRX in memory -> RGB
+    finally:
+        d.close()
+
+
+def capture_stable(window: int, display: str | None = None, timeout: float = 10.0) -> np.ndarray:
+    """The window once two captures 0.3 s apart agree (the picture has settled)."""
+    end = time.monotonic() + timeout
+    last = capture(window, display)
+    while time.monotonic() < end:
+        time.sleep(0.3)
+        now = capture(window, display)
+        if np.array_equal(now, last):
+            return now
+        last = now
+    raise AssertionError("the window kept changing")
+
+
+def main(argv: list[str]) -> int:
+    """``TITLE OUT.png``: save the named window as the X server shows it."""
+    from PIL import Image
+
+    title, out = argv
+    pixels = capture_stable(find_window(title))
+    Image.fromarray(pixels).save(Path(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
