@@ -18,11 +18,13 @@ def find_window(title: str, display: str | None = None, timeout: float = 20.0) -
     """The id of the mapped top-level window named ``title`` (waits for it to appear)."""
     d = xdisplay.Display(display)
     try:
+        net_name = d.intern_atom("_NET_WM_NAME")  # SDL names windows in UTF-8 there
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             for w in d.screen().root.query_tree().children:
                 try:
-                    name = w.get_wm_name()
+                    prop = w.get_full_property(net_name, 0)
+                    name = prop.value if prop is not None else w.get_wm_name()
                     mapped = w.get_attributes().map_state == X.IsViewable
                 except XError:
                     continue
