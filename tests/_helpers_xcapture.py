@@ -68,6 +68,23 @@ def capture_stable(window: int, display: str | None = None, timeout: float = 10.
     raise AssertionError("the window kept changing")
 
 
+def press_key(window: int, name: str, display: str | None = None) -> None:
+    """Press and release one key (an X keysym name, e.g. ``space``) on the X server, with
+    the window focused (no window manager under Xvfb, so focus is set by hand): XTest."""
+    from Xlib import XK
+    from Xlib.ext import xtest
+
+    d = xdisplay.Display(display)
+    try:
+        d.set_input_focus(d.create_resource_object("window", window), X.RevertToParent, 0)
+        code = d.keysym_to_keycode(XK.string_to_keysym(name))
+        xtest.fake_input(d, X.KeyPress, code)
+        xtest.fake_input(d, X.KeyRelease, code)
+        d.sync()
+    finally:
+        d.close()
+
+
 def main(argv: list[str]) -> int:
     """``TITLE OUT.png``: save the named window as the X server shows it."""
     from PIL import Image

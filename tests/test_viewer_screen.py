@@ -15,29 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from Xlib import XK, X
-from Xlib import display as xdisplay
-from Xlib.ext import xtest
 
-from _helpers_xcapture import capture, capture_stable, find_window
+from _helpers_xcapture import capture, capture_stable, find_window, press_key
 from _helpers_xvfb import start_xvfb
 
 pytestmark = pytest.mark.xvfb
 xvfb = pytest.fixture(start_xvfb)
-
-
-def type_key(display: str, window: int, name: str) -> None:
-    """Press and release one key on the X server, with the window focused (no window
-    manager under Xvfb, so focus is set by hand)."""
-    d = xdisplay.Display(display)
-    try:
-        d.set_input_focus(d.create_resource_object("window", window), X.RevertToParent, 0)
-        code = d.keysym_to_keycode(XK.string_to_keysym(name))
-        xtest.fake_input(d, X.KeyPress, code)
-        xtest.fake_input(d, X.KeyRelease, code)
-        d.sync()
-    finally:
-        d.close()
 
 
 def run_on_screen(
@@ -66,9 +49,9 @@ def run_on_screen(
             if not np.array_equal(running[-1], running[0]):
                 break
         assert not np.array_equal(running[-1], running[0]), "the window on screen is frozen"
-        type_key(display, window, "space")  # pause on the frame shown now
+        press_key(window, "space", display)  # pause on the frame shown now
         paused = capture_stable(window, display)
-        type_key(display, window, "q")
+        press_key(window, "q", display)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
     finally:
