@@ -14,8 +14,11 @@ from Xlib import display as xdisplay
 from Xlib.error import XError
 
 
-def find_window(title: str, display: str | None = None, timeout: float = 20.0) -> int:
-    """The id of the mapped top-level window named ``title`` (waits for it to appear)."""
+def find_window(
+    title: str, display: str | None = None, timeout: float = 20.0, prefix: bool = False
+) -> int:
+    """The id of the mapped top-level window named ``title`` (or, with ``prefix``, whose
+    name starts with it); waits for it to appear."""
     d = xdisplay.Display(display)
     try:
         net_name = d.intern_atom("_NET_WM_NAME")  # SDL names windows in UTF-8 there
@@ -28,7 +31,8 @@ def find_window(title: str, display: str | None = None, timeout: float = 20.0) -
                     mapped = w.get_attributes().map_state == X.IsViewable
                 except XError:
                     continue
-                if mapped and name is not None and _text(name) == title:
+                text = "" if name is None else _text(name)
+                if mapped and (text.startswith(title) if prefix else text == title):
                     return int(w.id)
             time.sleep(0.1)
     finally:
