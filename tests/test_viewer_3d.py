@@ -335,3 +335,93 @@ def test_points_take_the_colour_pixel_they_fall_on_with_a_registration(
         assert (shown[valid] != video[valid]).any(axis=1).mean() > 0.5  # not the raw image
     finally:
         v.close()
+
+
+def row_gaps(shown: np.ndarray) -> int:
+    """Background pixels between the first and last drawn pixel of each row: holes and
+    stripes in a surface whose outline is convex."""
+    drawn = (shown != BACKGROUND).any(axis=2)
+    gaps = 0
+    for row in drawn:
+        xs = np.flatnonzero(row)
+        if len(xs) > 1:
+            gaps += int((~row[xs[0] : xs[-1] + 1]).sum())
+    return gaps
+
+
+def test_near_surfaces_are_closed_and_far_points_stay_small(window: Any) -> None:
+    near = plane(0.5)
+    v = window(near)
+    cam = v.state.camera
+    cam.guides = False
+    assert cam.distance == pytest.approx(0.5)  # centred on the plane
+    cam.yaw, cam.pitch = 35.0, -20.0
+    assert row_gaps(redraw(v)) == 0  # the default size: a closed surface
+    cam.point_size = 0.5  # one pixel a point, as before: stripes and holes
+    assert row_gaps(redraw(v)) > 1000
+    # Far points: one valid pixel in 10 each way at 4 m, seen from the Kinect: each point
+    # covers its depth pixel's footprint (2x2 at the default size), never a blob.
+    far = np.zeros((480, 640), np.uint16)
+    far[5::10, 5::10] = 4000
+    v2 = window(far)
+    cam2 = v2.state.camera
+    cam2.guides = False
+    drawn = (redraw(v2) != BACKGROUND).any(axis=2)
+    points = int((far > 0).sum())
+    assert points <= drawn.sum() <= 4 * points
+
+
+def test_a_double_click_centres_the_orbit_on_the_point_under_it(window: Any) -> None:
+    depth = box()
+    v = window(depth)
+    cam = v.state.camera
+    cam.guides = False
+    # Pixel (330, 240) of the box's front face: 1300 + 2 * 10 mm away.
+    z = 1.320
+    click(v, (330, 240))
+    click(v, (330, 240))
+    x, y = (330 - CX) / FX * z, (240 - CY) / FY * z
+    assert cam.pivot == pytest.approx((x, y, z), abs=0.02)
+    assert cam.centred and cam.distance == pytest.approx(float(np.linalg.norm([x, y, z])), abs=0.02)
+
+
+def test_picking_in_the_3d_view_follows_the_viewers_mirror(window: Any) -> None:
+    depth = box()  # its front face slopes left to right, so a mirror shows
+    v = window(depth, mirror=True)
+    assert v.state.flip  # the source cannot mirror: the viewer mirrors what it draws
+    v.state.camera.guides = False
+    redraw(v)
+    click(v, (380, 240))  # shown pixel 380 of the mirrored picture: frame pixel 639 - 380
+    assert v.state.pinned is not None
+    px, py = v.state.pinned
+    assert 639 - 384 <= px <= 639 - 376 and 236 <= py <= 244
+
+
+def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
+    """``--orbit -25,10`` (argparse would read -25,10 as an option) and ``--orbit=-25,10``
+    give the same picture through the real command line, and not the unturned one."""
+    import json
+    import os
+    import subprocess
+
+    pictures = {}
+    for name, args in {
+        "space": ["--orbit", "-25,10"],
+        "equals": ["--orbit=-25,10"],
+        "none": [],
+    }.items():
+        shot = tmp_path / f"{name}.png"
+        proc = subprocess.run(
+            [sys.executable, "-m", "depthview", "view", "demo", "--layout", "3d", "--no-hud"]
+            + ["--frames", "1", "--stats", "--screenshot", str(shot), *args],
+            env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout.splitlines()[-1])["last_frame_index"] == 0
+        pictures[name] = pygame.surfarray.array3d(pygame.image.load(str(shot)))
+    assert np.array_equal(pictures["space"], pictures["equals"])
+    assert not np.array_equal(pictures["space"], pictures["none"])

@@ -10,6 +10,7 @@ the viewer event by event.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -380,7 +381,7 @@ class Viewer:
             self._click(pos)
             return
         centre = None if self.frame is None else self.pointing.centre_at(self.frame, pos)
-        facts = Facts(**{**self.facts().__dict__, "point": centre})
+        facts = dataclasses.replace(self.facts(), point=centre)
         self.apply(actions.centre_view(self.state, facts, 0))
 
     def _drag(self, event: Any) -> None:
