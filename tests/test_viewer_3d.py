@@ -411,9 +411,9 @@ def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
         "none": [],
     }.items():
         shot = tmp_path / f"{name}.png"
+        command = ["view", "demo", "--layout", "3d", "--no-hud", "--frames", "1", "--stats"]
         proc = subprocess.run(
-            [sys.executable, "-m", "depthview", "view", "demo", "--layout", "3d", "--no-hud"]
-            + ["--frames", "1", "--stats", "--screenshot", str(shot), *args],
+            [sys.executable, "-m", "depthview", *command, "--screenshot", str(shot), *args],
             env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
             capture_output=True,
             text=True,
