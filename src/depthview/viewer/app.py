@@ -1,6 +1,7 @@
 """The viewer loop, and only the loop: pygame events become actions (``actions``), their
-effects go to the source, the reader, the disk or the window, and each new frame is drawn
-(``render``) with its overlays (``overlays``).
+effects are carried out (``effects``), each new frame is drawn (``render``) with its
+overlays (``overlays``) and shown (``present``); where the pointer is comes from
+``pointing``, the ``--stats`` figures from ``stats``.
 
 The loop draws when a frame arrives (no faster than ``MAX_FPS``) or when the user changed
 something, and otherwise sleeps until one of those happens, so a window that keeps up
@@ -18,15 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pygame
 
-from ..errors import DepthviewError, UnsupportedControl
+from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
 from ..palettes import canonical_name
 from ..sources.base import Source
 from . import actions, keys, layout, overlays
 from .actions import Effect, Facts
+from .effects import EffectRunner
 from .layout import Layout
 from .pointing import Pointing
 from .present import Presenter
@@ -86,7 +87,6 @@ class Viewer:
         self.state.camera.yaw, self.state.camera.pitch = opts.orbit
         self.frame: Frame | None = None
         self.stats = Stats()
-        self.snapshots: list[Path] = []
         self.failed: BaseException | None = None  # the source's failure, once reported
         self._dirty = True
         self._last_draw = 0.0
@@ -100,8 +100,8 @@ class Viewer:
         self._events = 0  # counts events and effects, so overlays know to plan again
 
         native = layout.native_size(opts.layout)
-        self._requested_size = opts.size or native
-        self.presenter = Presenter(self._requested_size, opts.fullscreen, opts.title)
+        requested = opts.size or native
+        self.presenter = Presenter(requested, opts.fullscreen, opts.title)
         self.renderer = Renderer(
             self.presenter.picture, self.state, source.registration, source.video_aligned
         )
@@ -109,11 +109,22 @@ class Viewer:
         self.renderer.gl_error = None if self.presenter.headless else self.presenter.gl_error
         self.pointing = Pointing(self.renderer, self.state)
         self.overlays = overlays.Overlays()
+        self.reader = FrameReader(source)
+        self.effects = EffectRunner(
+            self.state,
+            source,
+            self.reader,
+            self.presenter,
+            self.renderer,
+            opts.snapshot_dir,
+            self.say,
+            lambda: self.frame,
+            requested,
+        )
         if opts.mirror:
             self._run_action(actions.mirror, 0)
         if self.state.layout.is_3d:
             self.renderer.ensure_cloud()
-        self.reader = FrameReader(source)
         # Load the compiled lookup, the font and the colour table before the first frame
         # arrives, so the first frames are not kept waiting (and dropped) meanwhile.
         self.renderer.warm_up(self.state)
@@ -361,7 +372,7 @@ class Viewer:
                 self._run_action(actions.zoom, int(event.y))
         elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
             self.presenter.sync()
-            if self.presenter.window_size() != self._requested_size:
+            if self.presenter.window_size() != self.effects.requested_size:
                 state.user_sized = True  # the user's doing, not a layout change's
             self.renderer.configure(state.layout, self.presenter.picture)
 
@@ -409,139 +420,24 @@ class Viewer:
         self._dirty = True
         self._events += 1
 
-    def _control(self, call: Any, *args: Any) -> bool:
-        """Run a source control; say so in the window when the source cannot do it."""
-        try:
-            call(*args)
-        except UnsupportedControl as exc:
-            self.say(f"unsupported: {exc}")
-            return False
-        except DepthviewError as exc:
-            self.say(f"failed: {exc}")
-            return False
-        return True
-
     def apply(self, effects: list[Effect]) -> None:
-        """Carry out what an action asked for."""
+        """Carry out what an action asked for (``effects``)."""
         self._events += 1
         for effect in effects:
-            self._apply(effect)
+            self.effects.apply(effect)
 
-    def _apply(self, effect: Effect) -> None:
-        state, source = self.state, self.source
-        match effect:
-            case actions.Say(text):
-                self.say(text)
-            case actions.SetTilt(degrees):
-                self._control(source.set_tilt, degrees)
-            case actions.SetLed(mode):
-                self._control(source.set_led, mode)
-            case actions.SetVideoFormat(fmt):
-                if self._control(source.set_video_format, fmt):
-                    state.video_format = fmt
-                    self.say(f"video format {fmt.name}")
-            case actions.SetFlag(name, on):
-                if self._control(source.set_flag, name, on):
-                    state.flags[name] = on
-                    self.say(f"{name.replace('_', ' ')} {'on' if on else 'off'}")
-            case actions.AdjustIrBrightness(delta):
-                if state.ir_brightness is None:
-                    try:
-                        state.ir_brightness = source.get_ir_brightness()
-                    except DepthviewError:
-                        state.ir_brightness = 25
-                value = min(50, max(1, state.ir_brightness + delta))
-                if self._control(source.set_ir_brightness, value):
-                    state.ir_brightness = value
-                    self.say(f"IR brightness {value}")
-            case actions.MirrorSource(on):
-                try:
-                    source.set_flag("mirror_depth", on)
-                    source.set_flag("mirror_video", on)
-                    state.flip = False
-                except DepthviewError:
-                    state.flip = on  # the source cannot: flip the picture here
-            case actions.Pause(paused):
-                self.reader.set_paused(paused)
-            case actions.Seek(index):
-                self.reader.discard_pending()
-                if index is None:
-                    self.reader.request("one")
-                else:
-                    self.reader.request("seek", index)
-            case actions.Snapshot():
-                try:
-                    paths = self.snapshot()
-                except OSError as exc:
-                    self.say(f"snapshot failed: {exc}")
-                    return
-                self.say(f"saved {paths[0].name}")
-                print("snapshot: " + " ".join(str(p) for p in paths), flush=True)
-            case actions.StartRecording():
-                self._start_recording()
-            case actions.StopRecording():
-                self.reader.set_recorder(None)
-                self.say(f"recording saved to {state.recording}")
-                print(f"recording: {state.recording}", flush=True)
-                state.recording = None
-            case actions.Relayout():
-                if not state.user_sized and not self.options.fullscreen:
-                    size = layout.native_size(state.layout, self.renderer.panel)
-                    self._requested_size = size
-                    self.presenter.set_size(size)
-                self.renderer.configure(state.layout, self.presenter.picture)
-                if state.layout.is_3d:
-                    self.renderer.ensure_cloud()
-            case actions.ToggleFullscreen():
-                try:
-                    self.presenter.toggle_fullscreen()
-                except pygame.error as exc:
-                    self.say(f"unsupported: fullscreen: {exc}")
-                self.renderer.configure(state.layout, self.presenter.picture)
-
-    def _start_recording(self) -> None:
-        from ..recording import RecordingWriter
-
-        path = self.options.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
-        try:
-            writer = RecordingWriter(path, on_full="block", registration=self.source.registration)
-        except (DepthviewError, OSError) as exc:
-            self.say(f"cannot record: {exc}")
-            return
-        self.reader.set_recorder(writer)
-        self.state.recording = path
-        print(f"recording: {path}", flush=True)
-
-    # -- files ----------------------------------------------------------------------------
     def snapshot(self) -> list[Path]:
-        """Save the window as PNG and the raw depth as 16-bit PNG (with Pillow) and .npy."""
-        folder = self.options.snapshot_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        now = time.time()
-        stem = folder / (
-            time.strftime("depthview-%Y%m%d-%H%M%S", time.localtime(now))
-            + f"-{int(now * 1e6) % 1_000_000:06d}"
-        )
-        paths = [stem.with_name(stem.name + ".png")]
-        self.save_window(paths[0])
-        if self.frame is not None:
-            npy = stem.with_name(stem.name + "-depth.npy")
-            np.save(npy, self.frame.depth)
-            paths.append(npy)
-            try:
-                from PIL import Image
-            except ImportError:
-                pass
-            else:
-                png = stem.with_name(stem.name + "-depth.png")
-                Image.fromarray(np.ascontiguousarray(self.frame.depth)).save(png)
-                paths.append(png)
-        self.snapshots.extend(paths)
-        return paths
+        """Save the window as PNG and the raw depth as 16-bit PNG and .npy."""
+        return self.effects.snapshot(self.frame)
 
     def save_window(self, path: Path) -> None:
         """Save the picture the window shows now (the one ``present`` puts on screen)."""
         self.presenter.save(path)
+
+    @property
+    def snapshots(self) -> list[Path]:
+        """Files the snapshots of this window saved."""
+        return self.effects.snapshots
 
     @property
     def display(self) -> Surface:
