@@ -20,9 +20,10 @@ shot() {  # shot OUT.png SOURCE [view options...]: run, wait, pause, capture, qu
     .venv/bin/python - "$source" "$out" <<'PY'
 import sys, time
 sys.path.insert(0, "tests")
-from _helpers_xcapture import capture_stable, find_window, press_key
+from _helpers_xcapture import capture_stable, find_window, park_pointer, press_key
 from PIL import Image
 window = find_window(f"depthview - {sys.argv[1]}")
+park_pointer()
 time.sleep(3.0)  # let it run
 press_key(window, "space")  # pause on this frame
 Image.fromarray(capture_stable(window)).save(sys.argv[2])
@@ -33,4 +34,4 @@ PY
 
 shot docs/screenshot.png sample --palette turbo --near 0.5 --far 3.0
 shot docs/demo.png demo
-shot docs/3d.png demo --layout 3d-video --orbit -35,-15
+shot docs/3d.png demo --layout 3d-video --orbit -25,10

@@ -89,6 +89,16 @@ def press_key(window: int, name: str, display: str | None = None) -> None:
         d.close()
 
 
+def park_pointer(display: str | None = None) -> None:
+    """Move the pointer to the screen's corner, off the window (no probe in the picture)."""
+    d = xdisplay.Display(display)
+    try:
+        d.screen().root.warp_pointer(0, 0)
+        d.sync()
+    finally:
+        d.close()
+
+
 def main(argv: list[str]) -> int:
     """``TITLE OUT.png``: save the named window as the X server shows it."""
     from PIL import Image

@@ -48,7 +48,8 @@ FRUSTUM_DEPTH = 0.6  # metres: how far the drawn frustum of the Kinect reaches
 AXIS_LENGTH = 0.25
 GUIDE_SAMPLES = 1500  # points per guide line
 GROUP = 64  # compute work-group size
-MAX_SPLAT = 16  # the largest point, in panel pixels (a close zoom would fill the panel)
+MAX_SPLAT = 8  # the largest point, in panel pixels (a close zoom would fill the panel)
+SURFACE_STEP = 0.02  # a neighbour this much nearer or farther (of z) is across an edge
 
 _COMMON = """
 #version 430
@@ -76,6 +77,24 @@ uniform uvec4 packing;  // bit shifts of R, G, B in a packed pixel, and its alwa
 _PROJECT = (
     _COMMON
     + """
+float metres_at(int j) { return metres[(raw[j >> 1] >> uint((j & 1) * 16)) & 0xFFFFu]; }
+
+vec3 unproject(int u, int v, float z) {
+    return vec3((float(u) - intr.z) / intr.x * z, (float(v) - intr.w) / intr.y * z, z);
+}
+
+// Where the neighbouring depth pixel j (at u, v) lands, relative to this point's place
+// ``here``: its absolute offset, added to ``extent``; false when it is no neighbour on
+// the same surface (no reading, behind the eye, or a jump in depth: an edge).
+bool neighbour(int j, int u, int v, float z, vec2 here, inout vec2 extent) {
+    float zn = metres_at(j);
+    if (!(zn > 0.0) || abs(zn - z) > SURFACE_STEP * z) return false;
+    vec3 e = (view * vec4(unproject(u, v, zn), 1.0)).xyz;
+    if (e.z <= NEAR_CLIP) return false;
+    extent += abs(vec2(proj.x * e.x / e.z, proj.y * e.y / e.z) - here);
+    return true;
+}
+
 void main() {
     int i = int(gl_GlobalInvocationID.x);
     if (i >= count) return;
@@ -98,25 +117,40 @@ void main() {
         if (e.z > NEAR_CLIP) {
             int ix = int(floor(proj.x * e.x / e.z + proj.z + 0.5));
             int iy = int(floor(proj.y * e.y / e.z + proj.w + 0.5));
-            // A depth pixel at depth p.z is p.z / fx metres wide; seen from e.z it spans
-            // proj.x * p.z / (intr.x * e.z) panel pixels: the splat covers that (times
-            // ``size``), so near surfaces stay closed and far ones stay fine.
-            float span = guide_mode == 1 ? 1.0 : size * proj.x * p.z / (intr.x * e.z);
-            int s = clamp(int(ceil(span - 0.001)), 1, MAX_SPLAT);
-            int x0 = ix - (s - 1) / 2;
-            int y0 = iy - (s - 1) / 2;
-            if (x0 + s > 0 && y0 + s > 0 && x0 < panel.x && y0 < panel.y) {
+            // The splat is a rectangle covering the depth pixel's footprint as seen from
+            // the eye (times ``size``): the reach, across and down, of the offsets to its
+            // right and lower neighbours on the same surface; without both, at least a
+            // pixel p.z / fx metres wide seen from e.z.
+            vec2 span = vec2(1.0);
+            if (guide_mode == 0) {
+                vec2 here = vec2(proj.x * e.x / e.z, proj.y * e.y / e.z);
+                float footprint = proj.x * p.z / (intr.x * e.z);
+                int u = i % width;
+                int v = i / width;
+                vec2 extent = vec2(0.0);
+                int found = 0;
+                if (u + 1 < width && neighbour(i + 1, u + 1, v, p.z, here, extent)) found++;
+                if (i + width < count && neighbour(i + width, u, v + 1, p.z, here, extent))
+                    found++;
+                span = size * (found == 2 ? extent : max(extent, vec2(footprint)));
+            }
+            ivec2 s = clamp(ivec2(ceil(span - 0.001)), ivec2(1), ivec2(MAX_SPLAT));
+            int x0 = ix - (s.x - 1) / 2;
+            int y0 = iy - (s.y - 1) / 2;
+            if (x0 + s.x > 0 && y0 + s.y > 0 && x0 < panel.x && y0 < panel.y) {
                 uint key = floatBitsToUint(e.z);
-                w = ivec4(ix, iy, int(key), s);
-                for (int y = max(y0, 0); y < min(y0 + s, panel.y); ++y)
-                    for (int x = max(x0, 0); x < min(x0 + s, panel.x); ++x)
+                w = ivec4(ix, iy, int(key), s.x | (s.y << 8));
+                for (int y = max(y0, 0); y < min(y0 + s.y, panel.y); ++y)
+                    for (int x = max(x0, 0); x < min(x0 + s.x, panel.x); ++x)
                         atomicMin(keys[y * panel.x + x], key);
             }
         }
     }
     where[i] = w;
 }
-""".replace("NEAR_CLIP", repr(NEAR_CLIP)).replace("MAX_SPLAT", str(MAX_SPLAT))
+""".replace("NEAR_CLIP", repr(NEAR_CLIP))
+    .replace("MAX_SPLAT", str(MAX_SPLAT))
+    .replace("SURFACE_STEP", repr(SURFACE_STEP))
 )
 
 # Pass 2: the nearest point of each pixel writes its colour.
@@ -141,10 +175,12 @@ void main() {
     uint colour = guide_mode == 1 ? floatBitsToUint(guides[i].w) : pixel_colour(i);
     int ix = w.x;
     int iy = w.y;
-    int s = w.w;
-    int lo = -(s - 1) / 2;
-    for (int y = max(iy + lo, 0); y < min(iy + lo + s, panel.y); ++y)
-        for (int x = max(ix + lo, 0); x < min(ix + lo + s, panel.x); ++x)
+    int sx = w.w & 0xFF;
+    int sy = w.w >> 8;
+    int x0 = ix - (sx - 1) / 2;
+    int y0 = iy - (sy - 1) / 2;
+    for (int y = max(y0, 0); y < min(y0 + sy, panel.y); ++y)
+        for (int x = max(x0, 0); x < min(x0 + sx, panel.x); ++x)
             if (keys[y * panel.x + x] == key) pixels[y * panel.x + x] = colour;
 }
 """
