@@ -50,6 +50,7 @@ GUIDE_SAMPLES = 1500  # points per guide line
 GROUP = 64  # compute work-group size
 MAX_SPLAT = 8  # the largest point, in panel pixels (a close zoom would fill the panel)
 SURFACE_STEP = 0.02  # a neighbour this much nearer or farther (of z) is across an edge
+MAX_STRETCH = 2.0  # a point spans at most this many of its footprints each way
 
 _COMMON = """
 #version 430
@@ -132,6 +133,9 @@ void main() {
                 if (u + 1 < width && neighbour(i + 1, u + 1, v, p.z, here, extent)) found++;
                 if (i + width < count && neighbour(i + width, u, v + 1, p.z, here, extent))
                     found++;
+                // At most MAX_STRETCH footprints: depth comes in steps (the raw values'
+                // quantisation), and a far terrace seen from the side is not to be a blob.
+                extent = min(extent, vec2(MAX_STRETCH * footprint));
                 span = size * (found == 2 ? extent : max(extent, vec2(footprint)));
             }
             ivec2 s = clamp(ivec2(ceil(span - 0.001)), ivec2(1), ivec2(MAX_SPLAT));
@@ -151,6 +155,7 @@ void main() {
 """.replace("NEAR_CLIP", repr(NEAR_CLIP))
     .replace("MAX_SPLAT", str(MAX_SPLAT))
     .replace("SURFACE_STEP", repr(SURFACE_STEP))
+    .replace("MAX_STRETCH", repr(MAX_STRETCH))
 )
 
 # Pass 2: the nearest point of each pixel writes its colour.
