@@ -1,13 +1,13 @@
 """The viewer's render loop against the blog snippet's pygame loop, same process, same frames.
 
 Ours: one full window frame at 1280x480 (depth through ``colorize_packed`` + video + HUD +
-the flip through ``present``), as the viewer's loop does it. Baseline: the well-known "glview in pygame"
-snippet, depth only at 640x480: a (2048, 3) uint16 gamma table built in a Python loop from
-glview's formula, indexed by the frame, ``np.rot90``, a new Surface, ``surfarray.blit_array``,
-``transform.scale``, a font render and ``display.flip``. Both are timed in CPU seconds of
-the process (``time.process_time``: every thread, so work handed to a driver's threads
-counts too), which a busy machine does not distort as it does wall time; rates
-are frames per CPU second. Runs under SDL's dummy video driver.
+the flip through ``present``), as the viewer's loop does it. Baseline: the well-known
+"glview in pygame" snippet, depth only at 640x480: a (2048, 3) uint16 gamma table built in
+a Python loop from glview's formula, indexed by the frame, ``np.rot90``, a new Surface,
+``surfarray.blit_array``, ``transform.scale``, a font render and ``display.flip``. Both are
+timed in CPU seconds of the process (``time.process_time``: every thread, so work handed to
+a driver's threads counts too), which a busy machine does not distort as it does wall time;
+rates are frames per CPU second. Runs under SDL's dummy video driver.
 
 Two ways: back to back (caches warm: the loop's own cost), and paced at 30 frames/s as a
 camera delivers them (each frame starts with cold caches and an idle core, which is what

@@ -24,7 +24,7 @@ xvfb = pytest.fixture(start_xvfb)
 
 
 def run_on_screen(
-    display: str, args: list[str], shot: Path, gl: str | None = None
+    display: str, args: list[str], shot: Path, gl: str | None = None, keys: tuple[str, ...] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``depthview view ARGS`` freely; return the X server's window while running and
     once paused, after checking the paused window is the picture the viewer saved."""
@@ -49,6 +49,9 @@ def run_on_screen(
             if not np.array_equal(running[-1], running[0]):
                 break
         assert not np.array_equal(running[-1], running[0]), "the window on screen is frozen"
+        for key in keys:  # e.g. another layout: the window changes size
+            press_key(window, key, display)
+            time.sleep(0.5)
         press_key(window, "space", display)  # pause on the frame shown now
         paused = capture_stable(window, display)
         press_key(window, "q", display)
@@ -79,3 +82,11 @@ def test_the_screen_shows_what_the_viewer_drew(xvfb: str, tmp_path: Path, layout
 def test_without_opengl_the_2d_view_still_reaches_the_screen(xvfb: str, tmp_path: Path) -> None:
     # DEPTHVIEW_GL=off: the plain SDL window surface, as where there is no usable OpenGL.
     run_on_screen(xvfb, ["demo", "--layout", "both"], tmp_path / "shot.png", gl="off")
+
+
+def test_the_screen_follows_a_change_of_layout(xvfb: str, tmp_path: Path) -> None:
+    # v five times from both: through depth, video, overlay and 3d (640 wide) to 3d-video.
+    _, paused = run_on_screen(
+        xvfb, ["demo", "--layout", "both"], tmp_path / "shot.png", keys=("v",) * 5
+    )
+    assert paused.shape[1] == 1280
