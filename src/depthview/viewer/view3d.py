@@ -1,12 +1,15 @@
-"""The live 3D point cloud: OpenGL through moderngl (the ``3d`` extra), drawn offscreen and
-read back into a pygame surface, so it sits in the same window as the other panels.
+"""The live 3D point cloud: OpenGL through moderngl (the ``3d`` extra), drawn by compute
+passes in the window's own context (``present``) and read back into the panel's place in
+the picture, so it sits in the same window as the other panels.
 
 Depth becomes points on the GPU. Each frame uploads the raw depth (uint16, 600 kB at
 640x480) and the colour of every pixel (packed 32-bit, or the RGB bytes that
 ``map_rgb_to_depth`` gives, packed on the GPU); compute shaders unproject pixel (u, v) with
 a ``CloudGeometry`` (a metres lookup table and a pinhole: what ``dv.point_cloud`` uses for
 the same frame), project it, and splat it: a first pass keeps the nearest depth of every
-panel pixel with an atomic minimum, a second writes the colour of the point that won.
+panel pixel with an atomic minimum over a rectangle the size of the point's footprint as
+seen from the eye (so turned surfaces stay closed), a second writes the colour of the
+point that won.
 Pixels with no reading are left out. This is how point clouds are drawn fast on GPUs, and
 it is what makes a full frame of points affordable under Mesa's software renderer
 (llvmpipe), whose point primitives cost about ten times as much. The axes at the origin and
@@ -18,9 +21,10 @@ coordinates (x, y) lands on pixel (floor(x + 0.5), floor(y + 0.5)). Colours are 
 in the display's byte order, so the pixels read back are the window's.
 
 ``CloudView.open()`` never raises: without moderngl or a usable OpenGL 4.3 it returns a view
-whose ``error`` says why, and the window shows that in the 3D panel. The context is EGL
-(headless, works under any SDL driver), else the platform's default (GLX under X11);
-``DEPTHVIEW_GL`` (e.g. ``egl,default``) chooses.
+whose ``error`` says why, and the window shows that in the 3D panel. It draws in the
+window's context; only where no window is on screen (SDL's headless drivers: tests,
+benchmarks) does it make a standalone one: EGL, else the platform's default (GLX under
+X11); ``DEPTHVIEW_GL`` (e.g. ``egl,default``) chooses.
 """
 
 from __future__ import annotations
