@@ -89,6 +89,16 @@ def press_key(window: int, name: str, display: str | None = None) -> None:
         d.close()
 
 
+def warp_pointer(window: int, at: tuple[int, int], display: str | None = None) -> None:
+    """Move the pointer to ``at`` in the window (window pixels)."""
+    d = xdisplay.Display(display)
+    try:
+        d.create_resource_object("window", window).warp_pointer(*at)
+        d.sync()
+    finally:
+        d.close()
+
+
 def park_pointer(display: str | None = None) -> None:
     """Move the pointer to the screen's corner, off the window (no probe in the picture)."""
     d = xdisplay.Display(display)

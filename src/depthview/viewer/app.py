@@ -348,6 +348,8 @@ class Viewer:
             if binding is not None:
                 at = state.mouse if binding.action is actions.pin else None
                 self.apply(binding.action(state, self.facts(at), binding.arg))
+        elif event.type == pygame.WINDOWLEAVE:
+            state.mouse = None  # no probe for a pointer that left the window
         elif event.type == pygame.MOUSEMOTION:
             state.mouse = (int(event.pos[0]), int(event.pos[1]))
             self._drag(event)
