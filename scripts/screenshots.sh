@@ -34,4 +34,4 @@ PY
 
 shot docs/screenshot.png sample --palette turbo --near 0.5 --far 3.0
 shot docs/demo.png demo
-shot docs/3d.png demo --layout 3d-video --orbit -25,10
+shot docs/3d.png demo --layout 3d-video --orbit 25,-10

@@ -120,7 +120,7 @@ def expected_panel(
     """The 3D panel worked out in numpy: unproject every valid pixel, look at it from the
     pose, splat it as a square as wide as its depth pixel's footprint seen from the eye
     (a rectangle: ``point_size`` times the x and y reach of the offsets to its right and
-    lower neighbours on the same surface, within 2 % in depth, at most twice and, without
+    lower neighbours on the same surface, within 2 % in depth, at most four times and, without
     both neighbours, at least once FX * z / (FX * z_eye) pixels; rounded up, at most 8),
     keep the nearest point per
     pixel, colour it as the depth panel would."""
@@ -146,7 +146,7 @@ def expected_panel(
         found[here] += same
     with np.errstate(divide="ignore", invalid="ignore"):
         footprint = (zz / eyed[..., 2])[..., None]
-    extent = np.minimum(extent, 2.0 * footprint)  # at most two footprints each way
+    extent = np.minimum(extent, 4.0 * footprint)  # at most four footprints each way
     span_grid = point_size * np.where(
         (found == 2)[..., None], extent, np.maximum(extent, footprint)
     )

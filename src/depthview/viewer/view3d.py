@@ -54,7 +54,7 @@ GUIDE_SAMPLES = 1500  # points per guide line
 GROUP = 64  # compute work-group size
 MAX_SPLAT = 8  # the largest point, in panel pixels (a close zoom would fill the panel)
 SURFACE_STEP = 0.02  # a neighbour this much nearer or farther (of z) is across an edge
-MAX_STRETCH = 2.0  # a point spans at most this many of its footprints each way
+MAX_STRETCH = 4.0  # a point spans at most this many of its footprints each way
 
 _COMMON = """
 #version 430
