@@ -449,3 +449,34 @@ def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
         pictures[name] = pygame.surfarray.array3d(pygame.image.load(str(shot)))
     assert np.array_equal(pictures["space"], pictures["equals"])
     assert not np.array_equal(pictures["space"], pictures["none"])
+
+
+def test_a_window_without_opengl_shows_the_2d_view_and_says_why_not_3d(
+    xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No usable OpenGL in a real window (``DEPTHVIEW_GL=off`` stands in for it): the plain
+    SDL surface reaches the screen, and the 3D panel says why it is empty rather than
+    taking a second context (which would freeze the window, see docs/DESIGN.md)."""
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    monkeypatch.setenv("DEPTHVIEW_GL", "off")
+    opts = ViewerOptions(
+        palette="turbo", near=NEAR, far=FAR, layout=Layout.CLOUD_VIDEO, snapshot_dir=tmp_path
+    )
+    v = Viewer(StillSource(plane(1.0)), opts)
+    try:
+        for _ in range(400):
+            v.step()
+            if v.frame is not None:
+                break
+            time.sleep(0.005)
+        v.step()
+        assert v.presenter.ctx is None
+        assert "DEPTHVIEW_GL=off" in (v.info().cloud_error or "")
+        assert "no-3d" in [p.name for p in v.placed]
+        press(v, "v")  # on to both: depth beside the (empty) video panel
+        shown = redraw(v)
+        expected = dv.colorize(plane(1.0), "turbo", near=NEAR, far=FAR, depth_format="mm")
+        assert (shown[300:, :500] == expected[300:, :500]).all()  # below HUD, left of the bar
+    finally:
+        v.close()
