@@ -128,7 +128,14 @@ class Presenter:
         import moderngl
 
         flags = self._flags() | pygame.OPENGL | pygame.DOUBLEBUF
-        self._window = pygame.display.set_mode(size, flags)
+        # OpenGL 4.3 core first (some drivers give compatibility contexts older versions),
+        # then whatever the driver gives by default (SDL's own defaults: 2.1, any profile).
+        try:
+            _gl_attributes(4, 3, pygame.GL_CONTEXT_PROFILE_CORE)
+            self._window = pygame.display.set_mode(size, flags)
+        except pygame.error:
+            _gl_attributes(2, 1, 0)
+            self._window = pygame.display.set_mode(size, flags)
         ctx = moderngl.create_context()
         self.ctx = ctx
         if ctx.version_code < GL_VERSION:
@@ -235,6 +242,12 @@ def byte_order(surface: Surface) -> str:
     if sorted(result.replace("X", "A")) != ["A", "B", "G", "R"]:
         raise ValueError(f"expected a 32-bit surface with 8-bit R, G, B masks, got {masks}")
     return result
+
+
+def _gl_attributes(major: int, minor: int, profile: int) -> None:
+    pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MAJOR_VERSION, major)
+    pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MINOR_VERSION, minor)
+    pygame.display.gl_set_attribute(pygame.GL_CONTEXT_PROFILE_MASK, profile)
 
 
 def _swizzle(surface: Surface) -> str:
