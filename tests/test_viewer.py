@@ -377,6 +377,12 @@ def test_probe_follows_the_mouse_and_pins(viewers: Any) -> None:
     lines = hud(v)
     assert "probe (5, 5) raw 2047 no reading" in lines
     assert any(t.startswith("pin (300, 200)") for t in lines)
+    # The pointer leaves the window (SDL says so): its probe goes, the pin stays.
+    pygame.event.post(pygame.event.Event(pygame.WINDOWLEAVE))
+    v.step()
+    lines = hud(v)
+    assert not any(t.startswith("probe") for t in lines)
+    assert any(t.startswith("pin (300, 200)") for t in lines)
 
 
 def test_ir_video_is_grey(viewers: Any) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 import depthview as dv
 from _helpers_viewer import click, press
+from _helpers_xcapture import capture
 from _helpers_xvfb import start_xvfb
 from depthview.frame import DepthFormat, Frame
 from depthview.sources.base import Source
@@ -90,10 +91,14 @@ def window(xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 
 
 def redraw(v: Viewer) -> np.ndarray:
-    """Draw now and read the window back as (H, W, 3) RGB."""
+    """Draw now, show it, and read the window back from the X server as (H, W, 3) RGB
+    (checked equal to the viewer's own picture of it)."""
     v.draw()
-    pygame.display.flip()
-    return pygame.surfarray.array3d(pygame.display.get_surface()).transpose(1, 0, 2)
+    v.presenter.show()
+    mine = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
+    shown = capture(pygame.display.get_wm_info()["window"])
+    assert np.array_equal(shown, mine), "the screen is not what the viewer drew"
+    return shown
 
 
 def pose_axes(yaw: float, pitch: float) -> np.ndarray:
@@ -105,32 +110,75 @@ def pose_axes(yaw: float, pitch: float) -> np.ndarray:
 
 
 def expected_panel(
-    depth_mm: np.ndarray, yaw: float, pitch: float, distance: float, pivot: tuple[float, ...]
+    depth_mm: np.ndarray,
+    yaw: float,
+    pitch: float,
+    distance: float,
+    pivot: tuple[float, ...],
+    point_size: float = 1.0,
 ) -> np.ndarray:
     """The 3D panel worked out in numpy: unproject every valid pixel, look at it from the
-    pose, keep the nearest point per pixel, colour it as the depth panel would."""
+    pose, splat it as a square as wide as its depth pixel's footprint seen from the eye
+    (a rectangle: ``point_size`` times the x and y reach of the offsets to its right and
+    lower neighbours on the same surface, within 2 % in depth, at most four times and, without
+    both neighbours, at least once FX * z / (FX * z_eye) pixels; rounded up, at most 8),
+    keep the nearest point per
+    pixel, colour it as the depth panel would."""
     h, w = depth_mm.shape
-    v, u = np.nonzero(depth_mm > 0)
-    z = depth_mm[v, u] / 1000.0
-    points = np.stack([(u - CX) / FX * z, (v - CY) / FY * z, z], axis=1)
+    zz = depth_mm / 1000.0
+    vv, uu = np.mgrid[0:h, 0:w]
+    grid = np.stack([(uu - CX) / FX * zz, (vv - CY) / FY * zz, zz], axis=2)
     axes = pose_axes(yaw, pitch)
     eye = np.asarray(pivot) - distance * axes[:, 2]
-    cam = (points - eye) @ axes  # coordinates along right, down, forward
+    eyed = (grid - eye) @ axes  # every pixel along right, down, forward
+    with np.errstate(divide="ignore", invalid="ignore"):
+        screen = np.stack([FX * eyed[..., 0] / eyed[..., 2], FY * eyed[..., 1] / eyed[..., 2]], 2)
+    valid = depth_mm > 0
+    ahead_grid = valid & (eyed[..., 2] > 0.02)
+    extent = np.zeros((h, w, 2))
+    found = np.zeros((h, w), int)
+    for dv_, du in ((0, 1), (1, 0)):
+        here = (slice(0, h - dv_), slice(0, w - du))
+        there = (slice(dv_, h), slice(du, w))
+        same = ahead_grid[there] & valid[here] & (abs(zz[there] - zz[here]) <= 0.02 * zz[here])
+        offset = np.abs(screen[there] - screen[here])
+        extent[here] += np.where(same[..., None], offset, 0.0)
+        found[here] += same
+    with np.errstate(divide="ignore", invalid="ignore"):
+        footprint = (zz / eyed[..., 2])[..., None]
+    extent = np.minimum(extent, 4.0 * footprint)  # at most four footprints each way
+    span_grid = point_size * np.where(
+        (found == 2)[..., None], extent, np.maximum(extent, footprint)
+    )
+    v, u = np.nonzero(valid)
+    cam = eyed[v, u]
     ahead = cam[:, 2] > 0.02
     px = np.floor(FX * cam[:, 0] / cam[:, 2] + CX + 0.5).astype(int)
     py = np.floor(FY * cam[:, 1] / cam[:, 2] + CY + 0.5).astype(int)
-    inside = ahead & (px >= 0) & (px < w) & (py >= 0) & (py < h)
+    span = span_grid[v, u]
+    size = np.clip(np.ceil(np.where(ahead[:, None], span, 1.0) - 0.001), 1, 8).astype(int)
+    sx, sy = size[:, 0], size[:, 1]
     colours = dv.colorize(
         depth_mm.astype(np.uint16), "turbo", near=NEAR, far=FAR, depth_format="mm"
     )
-    image = np.empty((h, w, 3), np.uint8)
+    targets, depths, sources = [], [], []
+    for dy in range(int(sy.max())):
+        for dx in range(int(sx.max())):
+            x = px - (sx - 1) // 2 + dx
+            y = py - (sy - 1) // 2 + dy
+            ok = ahead & (dx < sx) & (dy < sy) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+            targets.append(y[ok] * w + x[ok])
+            depths.append(cam[ok, 2])
+            sources.append(np.flatnonzero(ok))
+    target, zs, source = (np.concatenate(a) for a in (targets, depths, sources))
+    order = np.lexsort((zs, target))  # by pixel, nearest first
+    first = np.ones(len(order), bool)
+    first[1:] = target[order][1:] != target[order][:-1]
+    keep = order[first]
+    image = np.empty((h * w, 3), np.uint8)
     image[:] = BACKGROUND
-    zbuf = np.full((h, w), np.inf)
-    order = np.argsort(-cam[inside, 2])  # far first, so nearer points overwrite them
-    sel = np.flatnonzero(inside)[order]
-    image[py[sel], px[sel]] = colours[v[sel], u[sel]]
-    zbuf[py[sel], px[sel]] = cam[sel, 2]
-    return image
+    image[target[keep]] = colours[v[source[keep]], u[source[keep]]]
+    return image.reshape(h, w, 3)
 
 
 def agreement(shown: np.ndarray, expected: np.ndarray) -> float:
@@ -198,21 +246,28 @@ def test_mouse_drags_orbit_pan_and_zoom_as_documented(window: Any) -> None:
     v = window(depth)
     cam = v.state.camera
     cam.guides, cam.point_size = False, 1
+    # The view orbits about the scene: the median depth of its points, on the Kinect's axis.
+    sampled = depth[::4, ::4]
+    centre = float(np.median(sampled[sampled > 0])) / 1000.0
+    assert cam.pivot == pytest.approx((0.0, 0.0, centre)) and cam.distance == pytest.approx(centre)
     post_drag(v, (320, 240), (40, -20), 1)  # left drag: orbit, 0.3 degrees per pixel
     assert (cam.yaw, cam.pitch) == pytest.approx((-12.0, -6.0))
-    assert agreement(redraw(v), expected_panel(depth, -12.0, -6.0, 2.0, (0.0, 0.0, 2.0))) >= 0.99
+    start = (0.0, 0.0, centre)
+    assert agreement(redraw(v), expected_panel(depth, -12.0, -6.0, centre, start, 1)) >= 0.99
     post_drag(v, (320, 240), (30, 10), 3)  # right drag: pan at the pivot's distance
     axes = pose_axes(-12.0, -6.0)
-    pivot = np.array([0.0, 0.0, 2.0]) - 2.0 / FX * (30 * axes[:, 0] + 10 * axes[:, 1])
+    pivot = np.array(start) - centre / FX * (30 * axes[:, 0] + 10 * axes[:, 1])
     assert np.allclose(cam.pivot, pivot)
     pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=2))
     v.step()
-    assert cam.distance == pytest.approx(2.0 * 0.81)
-    expected = expected_panel(depth, -12.0, -6.0, 2.0 * 0.81, tuple(pivot))
+    assert cam.distance == pytest.approx(centre * 0.81)
+    expected = expected_panel(depth, -12.0, -6.0, centre * 0.81, tuple(pivot))
     assert agreement(redraw(v), expected) >= 0.99
     v.state.camera.yaw = 50.0
-    press(v, "z")  # reset: the Kinect's own view
-    assert (v.state.camera.yaw, v.state.camera.distance) == (0.0, 2.0)
+    press(v, "z")  # reset: the Kinect's own view, centred on the scene again
+    redraw(v)
+    assert v.state.camera.yaw == 0.0
+    assert v.state.camera.distance == pytest.approx(centre)
 
 
 @pytest.mark.parametrize("layout", [Layout.DEPTH, Layout.CLOUD])
@@ -302,5 +357,126 @@ def test_points_take_the_colour_pixel_they_fall_on_with_a_registration(
         shown = redraw(v)
         assert (shown == expected).all(axis=2).mean() >= 0.99
         assert (shown[valid] != video[valid]).any(axis=1).mean() > 0.5  # not the raw image
+    finally:
+        v.close()
+
+
+def row_gaps(shown: np.ndarray) -> int:
+    """Background pixels between the first and last drawn pixel of each row: holes and
+    stripes in a surface whose outline is convex."""
+    drawn = (shown != BACKGROUND).any(axis=2)
+    gaps = 0
+    for row in drawn:
+        xs = np.flatnonzero(row)
+        if len(xs) > 1:
+            gaps += int((~row[xs[0] : xs[-1] + 1]).sum())
+    return gaps
+
+
+def test_near_surfaces_are_closed_and_far_points_stay_small(window: Any) -> None:
+    near = plane(0.5)
+    v = window(near)
+    cam = v.state.camera
+    cam.guides = False
+    assert cam.distance == pytest.approx(0.5)  # centred on the plane
+    cam.yaw, cam.pitch = 35.0, -20.0
+    assert row_gaps(redraw(v)) == 0  # the default size: a closed surface
+    cam.point_size = 0.3  # one pixel a point, as before: stripes and holes
+    assert row_gaps(redraw(v)) > 1000
+    # Far points: one valid pixel in 10 each way at 4 m, seen from the Kinect: each point
+    # covers its depth pixel's footprint (one panel pixel here), never a blob.
+    far = np.zeros((480, 640), np.uint16)
+    far[5::10, 5::10] = 4000
+    v2 = window(far)
+    cam2 = v2.state.camera
+    cam2.guides = False
+    drawn = (redraw(v2) != BACKGROUND).any(axis=2)
+    points = int((far > 0).sum())
+    assert drawn.sum() == points
+
+
+def test_a_double_click_centres_the_orbit_on_the_point_under_it(window: Any) -> None:
+    depth = box()
+    v = window(depth)
+    cam = v.state.camera
+    cam.guides = False
+    # Pixel (330, 240) of the box's front face: 1300 + 2 * 10 mm away.
+    z = 1.320
+    click(v, (330, 240))
+    click(v, (330, 240))
+    x, y = (330 - CX) / FX * z, (240 - CY) / FY * z
+    assert cam.pivot == pytest.approx((x, y, z), abs=0.02)
+    assert cam.centred and cam.distance == pytest.approx(float(np.linalg.norm([x, y, z])), abs=0.02)
+
+
+def test_picking_in_the_3d_view_follows_the_viewers_mirror(window: Any) -> None:
+    depth = box()  # its front face slopes left to right, so a mirror shows
+    v = window(depth, mirror=True)
+    assert v.state.flip  # the source cannot mirror: the viewer mirrors what it draws
+    v.state.camera.guides = False
+    redraw(v)
+    click(v, (380, 240))  # shown pixel 380 of the mirrored picture: frame pixel 639 - 380
+    assert v.state.pinned is not None
+    px, py = v.state.pinned
+    assert 639 - 384 <= px <= 639 - 376 and 236 <= py <= 244
+
+
+def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
+    """``--orbit -25,10`` (argparse would read -25,10 as an option) and ``--orbit=-25,10``
+    give the same picture through the real command line, and not the unturned one."""
+    import json
+    import os
+    import subprocess
+
+    pictures = {}
+    for name, args in {
+        "space": ["--orbit", "-25,10"],
+        "equals": ["--orbit=-25,10"],
+        "none": [],
+    }.items():
+        shot = tmp_path / f"{name}.png"
+        command = ["view", "demo", "--layout", "3d", "--no-hud", "--frames", "1", "--stats"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "depthview", *command, "--screenshot", str(shot), *args],
+            env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout.splitlines()[-1])["last_frame_index"] == 0
+        pictures[name] = pygame.surfarray.array3d(pygame.image.load(str(shot)))
+    assert np.array_equal(pictures["space"], pictures["equals"])
+    assert not np.array_equal(pictures["space"], pictures["none"])
+
+
+def test_a_window_without_opengl_shows_the_2d_view_and_says_why_not_3d(
+    xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No usable OpenGL in a real window (``DEPTHVIEW_GL=off`` stands in for it): the plain
+    SDL surface reaches the screen, and the 3D panel says why it is empty rather than
+    taking a second context (which would freeze the window, see docs/DESIGN.md)."""
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    monkeypatch.setenv("DEPTHVIEW_GL", "off")
+    opts = ViewerOptions(
+        palette="turbo", near=NEAR, far=FAR, layout=Layout.CLOUD_VIDEO, snapshot_dir=tmp_path
+    )
+    v = Viewer(StillSource(plane(1.0)), opts)
+    try:
+        for _ in range(400):
+            v.step()
+            if v.frame is not None:
+                break
+            time.sleep(0.005)
+        v.step()
+        assert v.presenter.ctx is None
+        assert "DEPTHVIEW_GL=off" in (v.info().cloud_error or "")
+        assert "no-3d" in [p.name for p in v.placed]
+        press(v, "v")  # on to both: depth beside the (empty) video panel
+        shown = redraw(v)
+        expected = dv.colorize(plane(1.0), "turbo", near=NEAR, far=FAR, depth_format="mm")
+        assert (shown[300:, :500] == expected[300:, :500]).all()  # below HUD, left of the bar
     finally:
         v.close()

@@ -64,10 +64,10 @@ def test_orbit_pan_zoom_and_reset() -> None:
     actions.zoom(state, Facts(), -1)
     assert state.camera.distance == pytest.approx(2.0 / 0.9)
     actions.point_size(state, Facts(), +1)
-    assert state.camera.point_size == 3.0
+    assert state.camera.point_size == 1.5
     actions.reset_view(state, Facts(), 0)
     assert (state.camera.yaw, state.camera.pitch, state.camera.distance) == (0.0, 0.0, 2.0)
-    assert state.camera.point_size == 3.0  # the user's point size stays
+    assert state.camera.point_size == 1.5  # the user's point size stays
 
 
 def test_measuring_takes_two_points_and_starts_again() -> None:

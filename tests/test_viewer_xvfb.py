@@ -1,5 +1,6 @@
-"""The viewer in a real X11 window under Xvfb: the picture read back from the window after
-``display.flip`` matches ``dv.colorize`` pixel for pixel. Fails (not skips) without Xvfb."""
+"""The viewer in a real X11 window under Xvfb: the picture it draws (``--screenshot``)
+matches ``dv.colorize`` pixel for pixel. That this picture is what the X server shows is
+checked in ``test_viewer_screen.py``. Fails (not skips) without Xvfb."""
 
 from __future__ import annotations
 

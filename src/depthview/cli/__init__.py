@@ -135,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"depthview: error: {mistyped}\n")
             return 2
         args_list.insert(0, "view" if "view" in modules else next(iter(modules)))
+    command = modules.get(args_list[0]) if args_list else None
+    prepare = getattr(command, "prepare_argv", None)
+    if prepare is not None:
+        args_list = prepare(args_list)
     args = parser.parse_args(args_list)
     try:
         with one_line_warnings(), _rust_log_off():

@@ -43,6 +43,30 @@ def _orbit(text: str) -> tuple[float, float]:
     return (yaw, pitch)
 
 
+#: Options whose value may start with "-" (``--orbit -25,10``): argparse would take it
+#: for an option, so ``prepare_argv`` writes such a pair as ``--orbit=-25,10``.
+DASH_VALUE_OPTIONS = ("--orbit",)
+
+
+def prepare_argv(argv: list[str]) -> list[str]:
+    """``argv`` with each ``--orbit VALUE`` joined into ``--orbit=VALUE`` (a value such as
+    ``-25,10`` would otherwise read as an unknown option)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg in DASH_VALUE_OPTIONS and i + 1 < len(argv):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def add_parser(sub: Any) -> None:
     from ..viewer.layout import Layout
 

@@ -5,9 +5,11 @@ Split by concern so each part can be tested without a window: ``state`` (what th
 change), ``actions`` (one function per user action), ``keys`` (which key runs which
 action), ``layout`` (pure geometry of the panels), ``render`` (surfaces and panels),
 ``overlays`` (HUD, help, colour bar, messages, marks), ``view3d`` (the point cloud through
-OpenGL), ``probe`` (what the mouse points at), ``registered`` (where the source's
-registration lines depth up with colour), ``reader`` (the source on its own thread) and
-``app`` (the loop).
+OpenGL), ``present`` (how a picture reaches the screen), ``pointing`` (window points to
+depth pixels and points, picking, measuring), ``probe`` (what the mouse points at),
+``registered`` (where the source's registration lines depth up with colour), ``reader``
+(the source on its own thread), ``effects`` (what actions ask of the world), ``stats``
+(``--stats``) and ``app`` (the loop).
 """
 
 from __future__ import annotations

@@ -415,6 +415,19 @@ def zoom(state: ViewState, facts: Facts, arg: int) -> Effects:
     return []
 
 
+def centre_view(state: ViewState, facts: Facts, arg: int) -> Effects:
+    """Orbit about ``facts.point`` (the point under a double click in the 3D view) from
+    now on: the pivot moves there, the eye keeps its distance from it."""
+    if facts.point is None:
+        return [Say("no point there to centre on")]
+    cam = state.camera
+    eye = cam.eye()
+    cam.pivot = facts.point
+    cam.distance = max(MIN_DISTANCE, float(np.linalg.norm(np.asarray(facts.point) - eye)))
+    cam.centred = True
+    return []
+
+
 def reset_view(state: ViewState, facts: Facts, arg: int) -> Effects:
     """The 3D view back to the Kinect's own viewpoint."""
     cam = state.camera
@@ -433,7 +446,7 @@ def point_size(state: ViewState, facts: Facts, arg: int) -> Effects:
     sizes = POINT_SIZES
     current = min(range(len(sizes)), key=lambda i: abs(sizes[i] - state.camera.point_size))
     state.camera.point_size = sizes[min(len(sizes) - 1, max(0, current + arg))]
-    return [Say(f"point size {state.camera.point_size:g} px")]
+    return [Say(f"point size {state.camera.point_size:g}x a depth pixel")]
 
 
 #: Pixels per unit of the 3D view's virtual focal length used for panning (the Kinect's).

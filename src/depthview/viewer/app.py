@@ -1,6 +1,7 @@
 """The viewer loop, and only the loop: pygame events become actions (``actions``), their
-effects go to the source, the reader, the disk or the window, and each new frame is drawn
-(``render``) with its overlays (``overlays``).
+effects are carried out (``effects``), each new frame is drawn (``render``) with its
+overlays (``overlays``) and shown (``present``); where the pointer is comes from
+``pointing``, the ``--stats`` figures from ``stats``.
 
 The loop draws when a frame arrives (no faster than ``MAX_FPS``) or when the user changed
 something, and otherwise sleeps until one of those happens, so a window that keeps up
@@ -10,29 +11,31 @@ the viewer event by event.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import os
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pygame
 
-from ..errors import DepthviewError, UnsupportedControl
+from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
 from ..palettes import canonical_name
 from ..sources.base import Source
-from . import actions, keys, layout, overlays, probe
+from . import actions, keys, layout, overlays
 from .actions import Effect, Facts
+from .effects import EffectRunner
 from .layout import Layout
+from .pointing import Pointing
+from .present import Presenter
 from .reader import FrameReader
 from .render import Renderer
 from .state import ViewState
-from .view3d import Projection, pick, point_at, view_matrix
+from .stats import Stats
+from .view3d import scene_centre
 
 Surface = Any  # pygame.Surface
 
@@ -41,7 +44,7 @@ RATE_SECONDS = 0.5  # how often the measured frame rates are updated
 HUD_HZ = 4  # how often figures that change every frame (position, accel, probe) are updated
 MAX_FPS = 120.0  # the cap on drawing: a faster source has frames dropped (and counted)
 CLICK_SLOP = 3  # pixels a press may move and still be a click, not a drag
-HEADLESS_DRIVERS = ("offscreen", "dummy")
+DOUBLE_CLICK_SECONDS = 0.4
 
 
 @dataclass
@@ -61,63 +64,6 @@ class ViewerOptions:
     snapshot_dir: Path = field(default_factory=Path.cwd)
     title: str = "depthview"
     orbit: tuple[float, float] = (0.0, 0.0)  # the 3D view's yaw and pitch at the start
-
-
-@dataclass
-class Stats:
-    """Figures for ``--stats``."""
-
-    frames_shown: int = 0
-    last_index: int | None = None
-    cpu_ms: list[float] = field(default_factory=list)
-    started: float | None = None
-    last: float | None = None
-
-    def as_dict(self, dropped: int) -> dict[str, object]:
-        """JSON-ready summary: per-frame CPU of the render loop (median and p95, ms), the
-        display rate, and frames the window never showed."""
-        cpu = sorted(self.cpu_ms)
-        med = statistics.median(cpu) if cpu else 0.0
-        p95 = cpu[min(len(cpu) - 1, math.ceil(0.95 * len(cpu)) - 1)] if cpu else 0.0
-        span = (self.last or 0.0) - (self.started or 0.0)
-        fps = (self.frames_shown - 1) / span if span > 0 and self.frames_shown > 1 else 0.0
-        return {
-            "frames_shown": self.frames_shown,
-            "cpu_ms_median": round(med, 3),
-            "cpu_ms_p95": round(p95, 3),
-            "display_fps": round(fps, 2),
-            "dropped_source_frames": dropped,
-            "last_frame_index": self.last_index,
-        }
-
-
-def open_display(size: tuple[int, int], fullscreen: bool, title: str) -> Surface:
-    """The window, or ``DepthviewError`` when there is no display to put it on (SDL would
-    otherwise quietly draw into memory) unless the user chose a driver (SDL_VIDEODRIVER)."""
-    no_display = DepthviewError(
-        "no display to open the window on (DISPLAY is not set); run it on a desktop, "
-        "or set SDL_VIDEODRIVER=dummy to run without a window"
-    )
-    chosen = bool(os.environ.get("SDL_VIDEODRIVER"))
-    unix_desktop = sys.platform.startswith(("linux", "freebsd"))
-    desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    if unix_desktop and not chosen and not desktop:
-        raise no_display  # before SDL, which would print lines of its own
-    try:
-        pygame.display.init()
-    except pygame.error as exc:
-        raise DepthviewError(f"cannot open a window: {exc}") from None
-    if pygame.display.get_driver() in HEADLESS_DRIVERS and not chosen:
-        pygame.display.quit()
-        raise no_display
-    pygame.font.init()
-    pygame.display.set_caption(title)
-    flags = pygame.RESIZABLE | (pygame.FULLSCREEN if fullscreen else 0)
-    try:
-        return pygame.display.set_mode(size, flags)
-    except pygame.error as exc:
-        pygame.display.quit()
-        raise DepthviewError(f"cannot open a window: {exc}") from None
 
 
 class Viewer:
@@ -141,28 +87,44 @@ class Viewer:
         self.state.camera.yaw, self.state.camera.pitch = opts.orbit
         self.frame: Frame | None = None
         self.stats = Stats()
-        self.snapshots: list[Path] = []
         self.failed: BaseException | None = None  # the source's failure, once reported
         self._dirty = True
         self._last_draw = 0.0
         self._rates_at = (time.perf_counter(), 0, 0)
         self._rates: tuple[float | None, float | None] = (None, None)
         self._press: tuple[int, int, str | None] | None = None  # where a button went down
+        self._last_click = (0.0, (0, 0))  # when and where the 3D view was last clicked
         self._dragged = False
         self._placed: list[overlays.Placed] = []
         self._plan_key: object = None
         self._events = 0  # counts events and effects, so overlays know to plan again
 
         native = layout.native_size(opts.layout)
-        self._requested_size = opts.size or native
-        display = open_display(self._requested_size, opts.fullscreen, opts.title)
-        self.renderer = Renderer(display, self.state, source.registration, source.video_aligned)
+        requested = opts.size or native
+        self.presenter = Presenter(requested, opts.fullscreen, opts.title)
+        self.renderer = Renderer(
+            self.presenter.picture, self.state, source.registration, source.video_aligned
+        )
+        self.renderer.gl_context = self.presenter.gl_context
+        self.renderer.gl_error = None if self.presenter.headless else self.presenter.gl_error
+        self.pointing = Pointing(self.renderer, self.state)
         self.overlays = overlays.Overlays()
+        self.reader = FrameReader(source)
+        self.effects = EffectRunner(
+            self.state,
+            source,
+            self.reader,
+            self.presenter,
+            self.renderer,
+            opts.snapshot_dir,
+            self.say,
+            lambda: self.frame,
+            requested,
+        )
         if opts.mirror:
             self._run_action(actions.mirror, 0)
         if self.state.layout.is_3d:
             self.renderer.ensure_cloud()
-        self.reader = FrameReader(source)
         # Load the compiled lookup, the font and the colour table before the first frame
         # arrives, so the first frames are not kept waiting (and dropped) meanwhile.
         self.renderer.warm_up(self.state)
@@ -193,7 +155,7 @@ class Viewer:
         self.state.recording = None
         if self.renderer.cloud is not None:
             self.renderer.cloud.release()
-        pygame.display.quit()
+        self.presenter.close()
 
     def step(self) -> bool:
         """Handle pending events, take the next frame when it is due, draw when anything
@@ -216,6 +178,7 @@ class Viewer:
             self._dirty = True
         if self._dirty:
             self._check_palette()
+            self._centre_view()
         if now - self._rates_at[0] >= RATE_SECONDS:
             self._update_rates(now)
         if self.state.message and now > self.state.message_until:
@@ -228,17 +191,14 @@ class Viewer:
             return False
         cpu = time.thread_time()
         self.draw()
-        pygame.display.flip()
+        self.presenter.show()
         self.stats.cpu_ms.append((time.thread_time() - cpu) * 1000.0)
         self._dirty = False
         self._last_draw = now
         if new is not None:
             if self.stats.frames_shown == 0:  # rates count from the first frame
                 self._rates_at = (now, 0, self.reader.frames_read - 1)
-            self.stats.frames_shown += 1
-            self.stats.last_index = new.index
-            self.stats.started = self.stats.started or now
-            self.stats.last = now
+            self.stats.shown(new.index, time.perf_counter(), self.reader.arrived)
             if self.options.frames is not None and self.stats.frames_shown >= self.options.frames:
                 self.state.quit = True
         return True
@@ -254,6 +214,20 @@ class Viewer:
         self.state.palette = "turbo"
         what = "registered depth is" if fmt is DepthFormat.REGISTERED else "this source gives"
         self.say(f"glview maps raw values; {what} millimetres: using turbo")
+
+    def _centre_view(self) -> None:
+        """Orbit about the scene: at the start and after a reset, the 3D view's centre
+        moves to the depth of the median of the frame's valid points, on the Kinect's
+        axis, so the eye stays at the Kinect and the reset view is still the depth image
+        pixel for pixel."""
+        cam, frame = self.state.camera, self.frame
+        if cam.centred or frame is None or not self.state.layout.is_3d:
+            return
+        geometry = self.renderer.geometry(frame.depth_format, frame.depth.shape)
+        centre = scene_centre(self.renderer.cloud_depth(self.state, frame), geometry)
+        if centre is not None:
+            cam.pivot, cam.distance = (0.0, 0.0, centre[2]), centre[2]
+        cam.centred = True
 
     def _check_failure(self) -> None:
         """Report a failed source once, on stderr too; with ``--frames``, stop at once."""
@@ -324,108 +298,19 @@ class Viewer:
             record_error=None
             if self.reader.record_error is None
             else str(self.reader.record_error),
-            probe=tuple(self.probe_lines()),
+            probe=tuple(self.pointing.probe_lines(frame)),
             depth_format=None if frame is None else frame.depth_format,
             has_video=frame is None or frame.video is not None,
             cloud_error=None if cloud is None or cloud.ok else cloud.error,
-            marks=tuple(self._marks()),
-            measure_line=self._measure_line(),
+            marks=tuple(self.pointing.marks(frame)),
+            measure_line=self.pointing.measure_line(frame),
             tilt_accel=tilt_accel,
             registration=self.renderer.alignment(self.state, frame).note(self.renderer.layout),
         )
 
-    def probe_lines(self) -> list[str]:
-        """``probe ...`` for the depth pixel under the pointer, ``pin ...`` for the pinned one."""
-        frame = self.frame
-        if frame is None:
-            return []
-        shown = self.mouse_pixel()
-        depth, fmt = self.renderer.depth_shown(self.state, frame)
-        geometry = self.renderer.geometry(fmt, depth.shape)
-        lines = []
-        for label, point in (
-            ("probe", None if shown is None else self._source_pixel(shown)),
-            ("pin", self.state.pinned),
-        ):
-            if point is not None:
-                reading = probe.read(depth, fmt, *point, geometry, self.renderer.registration)
-                if reading is not None:
-                    lines.append(f"{label} {reading.text}")
-        return lines
-
-    def _pixel_to_window(self, panel: str, x: float, y: float) -> tuple[int, int] | None:
-        rect = self.renderer.rects.get(panel)
-        if rect is None:
-            return None
-        return layout.content_to_window(
-            (rect.x + x, rect.y + y), self.renderer.view, self.renderer.content
-        )
-
-    def _marks(self) -> list[tuple[int, int, overlays.RGB]]:
-        out = []
-        pinned = self.state.pinned
-        for point, colour in (
-            (self.mouse_pixel(), overlays.TEXT),
-            (None if pinned is None else self._view_pixel(pinned), overlays.WARN),
-        ):
-            if point is not None:
-                at = self._pixel_to_window("depth", point[0] + 0.5, point[1] + 0.5)
-                if at is not None:
-                    out.append((*at, colour))
-        out.extend((*p, overlays.WARN) for p in self._measure_window_points())
-        return out
-
-    def _measure_window_points(self) -> list[tuple[int, int]]:
-        points = []
-        for m in self.state.measure:
-            if "depth" in self.renderer.rects:
-                x, y = self._view_pixel(m.pixel)
-                at = self._pixel_to_window("depth", x + 0.5, y + 0.5)
-            else:
-                at = self._project_to_cloud(m.xyz)
-            if at is not None:
-                points.append(at)
-        return points
-
-    def _measure_line(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        points = self._measure_window_points()
-        return (points[0], points[1]) if len(points) == 2 else None
-
-    def _project_to_cloud(self, xyz: tuple[float, float, float]) -> tuple[int, int] | None:
-        eye = view_matrix(self.state.camera) @ np.array([*xyz, 1.0])
-        if eye[2] <= 0 or self.frame is None:
-            return None
-        frame = self.frame
-        geometry = self.renderer.geometry(frame.depth_format, frame.depth.shape)
-        proj = Projection.for_geometry(self.renderer.panel, geometry)
-        return self._pixel_to_window(
-            "cloud",
-            proj.fx * eye[0] / eye[2] + proj.cx + 0.5,
-            proj.fy * eye[1] / eye[2] + proj.cy + 0.5,
-        )
-
-    # -- mapping the mouse ----------------------------------------------------------------
     def mouse_pixel(self) -> tuple[int, int] | None:
         """The depth panel pixel under the pointer, as shown (mirrored when the viewer flips)."""
-        if self.state.mouse is None:
-            return None
-        r = self.renderer
-        return layout.depth_pixel(self.state.mouse, r.layout, r.view, r.panel)
-
-    def _source_pixel(self, point: tuple[int, int]) -> tuple[int, int]:
-        """A depth panel pixel to the frame's own pixel (undoing the viewer's mirror)."""
-        return (self.renderer.panel[0] - 1 - point[0], point[1]) if self.state.flip else point
-
-    def _view_pixel(self, pixel: tuple[int, int]) -> tuple[int, int]:
-        """A frame pixel to where the depth panel shows it (the inverse of _source_pixel)."""
-        return self._source_pixel(pixel)
-
-    def _panel_at(self, pos: tuple[int, int]) -> str | None:
-        r = self.renderer
-        for name in ("cloud", "depth", "video"):
-            if layout.panel_point(pos, name, r.layout, r.view, r.panel) is not None:
-                return name
-        return None
+        return self.pointing.mouse_pixel()
 
     def facts(self, at: tuple[int, int] | None = None, drag: tuple[int, int] = (0, 0)) -> Facts:
         """What actions may need to know now; ``at`` a window point to resolve to a depth
@@ -435,18 +320,7 @@ class Viewer:
         point = None
         r = self.renderer
         if at is not None and frame is not None:
-            in_cloud = layout.panel_point(at, "cloud", r.layout, r.view, r.panel)
-            if in_cloud is not None:
-                geometry = r.geometry(frame.depth_format, frame.depth.shape)
-                picked = pick(frame.depth, geometry, self.state.camera, r.panel, in_cloud)
-                if picked is not None:
-                    pixel, point = picked
-            else:
-                shown = layout.depth_pixel(at, r.layout, r.view, r.panel)
-                if shown is not None:
-                    pixel = self._source_pixel(shown)
-                    depth, fmt = r.depth_shown(self.state, frame)
-                    point = point_at(depth, r.geometry(fmt, depth.shape), *pixel)
+            pixel, point = self.pointing.resolve(frame, at)
         shown_format = None if frame is None else r.depth_shown(self.state, frame)[1]
         return Facts(
             source_name=source.name,
@@ -475,13 +349,15 @@ class Viewer:
             if binding is not None:
                 at = state.mouse if binding.action is actions.pin else None
                 self.apply(binding.action(state, self.facts(at), binding.arg))
+        elif event.type == pygame.WINDOWLEAVE:
+            state.mouse = None  # no probe for a pointer that left the window
         elif event.type == pygame.MOUSEMOTION:
             state.mouse = (int(event.pos[0]), int(event.pos[1]))
             self._drag(event)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button in (1, 3):
             pos = (int(event.pos[0]), int(event.pos[1]))
             state.mouse = pos
-            self._press = (*pos, self._panel_at(pos))
+            self._press = (*pos, self.pointing.panel_at(pos))
             self._dragged = False
             if event.button == 1 and self._press[2] == "depth":
                 self._click(pos)
@@ -493,17 +369,34 @@ class Viewer:
                 and event.button == 1
                 and not self._dragged
             ):
-                self._click((press[0], press[1]))
+                self._cloud_click((press[0], press[1]))
         elif event.type == pygame.MOUSEWHEEL:
             if state.layout.is_3d:
                 self._run_action(actions.zoom, int(event.y))
         elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
-            if self.display.get_size() != self._requested_size:
+            self.presenter.sync()
+            if self.presenter.window_size() != self.effects.requested_size:
                 state.user_sized = True  # the user's doing, not a layout change's
-            self.renderer.configure(state.layout)
+            self.renderer.configure(state.layout, self.presenter.picture)
 
     def _click(self, pos: tuple[int, int]) -> None:
         self.apply(actions.click(self.state, self.facts(pos), 0))
+
+    def _cloud_click(self, pos: tuple[int, int]) -> None:
+        """A click in the 3D view; a second one soon after at the same place (a double
+        click) makes the point under it the centre the view orbits about."""
+        now = time.perf_counter()
+        then, where = self._last_click
+        double = now - then <= DOUBLE_CLICK_SECONDS and (
+            abs(pos[0] - where[0]) + abs(pos[1] - where[1]) <= CLICK_SLOP
+        )
+        self._last_click = (0.0 if double else now, pos)
+        if not double:
+            self._click(pos)
+            return
+        centre = None if self.frame is None else self.pointing.centre_at(self.frame, pos)
+        facts = dataclasses.replace(self.facts(), point=centre)
+        self.apply(actions.centre_view(self.state, facts, 0))
 
     def _drag(self, event: Any) -> None:
         press = self._press
@@ -530,150 +423,28 @@ class Viewer:
         self._dirty = True
         self._events += 1
 
-    def _control(self, call: Any, *args: Any) -> bool:
-        """Run a source control; say so in the window when the source cannot do it."""
-        try:
-            call(*args)
-        except UnsupportedControl as exc:
-            self.say(f"unsupported: {exc}")
-            return False
-        except DepthviewError as exc:
-            self.say(f"failed: {exc}")
-            return False
-        return True
-
     def apply(self, effects: list[Effect]) -> None:
-        """Carry out what an action asked for."""
+        """Carry out what an action asked for (``effects``)."""
         self._events += 1
         for effect in effects:
-            self._apply(effect)
+            self.effects.apply(effect)
 
-    def _apply(self, effect: Effect) -> None:
-        state, source = self.state, self.source
-        match effect:
-            case actions.Say(text):
-                self.say(text)
-            case actions.SetTilt(degrees):
-                self._control(source.set_tilt, degrees)
-            case actions.SetLed(mode):
-                self._control(source.set_led, mode)
-            case actions.SetVideoFormat(fmt):
-                if self._control(source.set_video_format, fmt):
-                    state.video_format = fmt
-                    self.say(f"video format {fmt.name}")
-            case actions.SetFlag(name, on):
-                if self._control(source.set_flag, name, on):
-                    state.flags[name] = on
-                    self.say(f"{name.replace('_', ' ')} {'on' if on else 'off'}")
-            case actions.AdjustIrBrightness(delta):
-                if state.ir_brightness is None:
-                    try:
-                        state.ir_brightness = source.get_ir_brightness()
-                    except DepthviewError:
-                        state.ir_brightness = 25
-                value = min(50, max(1, state.ir_brightness + delta))
-                if self._control(source.set_ir_brightness, value):
-                    state.ir_brightness = value
-                    self.say(f"IR brightness {value}")
-            case actions.MirrorSource(on):
-                try:
-                    source.set_flag("mirror_depth", on)
-                    source.set_flag("mirror_video", on)
-                    state.flip = False
-                except DepthviewError:
-                    state.flip = on  # the source cannot: flip the picture here
-            case actions.Pause(paused):
-                self.reader.set_paused(paused)
-            case actions.Seek(index):
-                self.reader.discard_pending()
-                if index is None:
-                    self.reader.request("one")
-                else:
-                    self.reader.request("seek", index)
-            case actions.Snapshot():
-                try:
-                    paths = self.snapshot()
-                except OSError as exc:
-                    self.say(f"snapshot failed: {exc}")
-                    return
-                self.say(f"saved {paths[0].name}")
-                print("snapshot: " + " ".join(str(p) for p in paths), flush=True)
-            case actions.StartRecording():
-                self._start_recording()
-            case actions.StopRecording():
-                self.reader.set_recorder(None)
-                self.say(f"recording saved to {state.recording}")
-                print(f"recording: {state.recording}", flush=True)
-                state.recording = None
-            case actions.Relayout():
-                if not state.user_sized and not self.options.fullscreen:
-                    size = layout.native_size(state.layout, self.renderer.panel)
-                    self._requested_size = size
-                    pygame.display.set_mode(size, pygame.RESIZABLE)
-                self.renderer.configure(state.layout)
-                if state.layout.is_3d:
-                    self.renderer.ensure_cloud()
-            case actions.ToggleFullscreen():
-                try:
-                    pygame.display.toggle_fullscreen()
-                except pygame.error as exc:
-                    self.say(f"unsupported: fullscreen: {exc}")
-                self.renderer.configure(state.layout)
-
-    def _start_recording(self) -> None:
-        from ..recording import RecordingWriter
-
-        path = self.options.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
-        try:
-            writer = RecordingWriter(path, on_full="block", registration=self.source.registration)
-        except (DepthviewError, OSError) as exc:
-            self.say(f"cannot record: {exc}")
-            return
-        self.reader.set_recorder(writer)
-        self.state.recording = path
-        print(f"recording: {path}", flush=True)
-
-    # -- files ----------------------------------------------------------------------------
     def snapshot(self) -> list[Path]:
-        """Save the window as PNG and the raw depth as 16-bit PNG (with Pillow) and .npy."""
-        folder = self.options.snapshot_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        now = time.time()
-        stem = folder / (
-            time.strftime("depthview-%Y%m%d-%H%M%S", time.localtime(now))
-            + f"-{int(now * 1e6) % 1_000_000:06d}"
-        )
-        paths = [stem.with_name(stem.name + ".png")]
-        self.save_window(paths[0])
-        if self.frame is not None:
-            npy = stem.with_name(stem.name + "-depth.npy")
-            np.save(npy, self.frame.depth)
-            paths.append(npy)
-            try:
-                from PIL import Image
-            except ImportError:
-                pass
-            else:
-                png = stem.with_name(stem.name + "-depth.png")
-                Image.fromarray(np.ascontiguousarray(self.frame.depth)).save(png)
-                paths.append(png)
-        self.snapshots.extend(paths)
-        return paths
+        """Save the window as PNG and the raw depth as 16-bit PNG and .npy."""
+        return self.effects.snapshot(self.frame)
 
     def save_window(self, path: Path) -> None:
-        """Save what the window shows now (read back from the window's surface)."""
-        surface = pygame.display.get_surface()
-        if surface is None:
-            raise OSError("no window to save")
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            pygame.image.save(surface, str(path))
-        except (OSError, pygame.error) as exc:
-            raise OSError(f"{path}: cannot save the window ({exc})") from None
+        """Save the picture the window shows now (the one ``present`` puts on screen)."""
+        self.presenter.save(path)
+
+    @property
+    def snapshots(self) -> list[Path]:
+        """Files the snapshots of this window saved."""
+        return self.effects.snapshots
 
     @property
     def display(self) -> Surface:
-        """The window's surface."""
+        """The picture the viewer draws and the window shows."""
         return self.renderer.display
 
     @property

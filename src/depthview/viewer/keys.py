@@ -83,6 +83,7 @@ NOT_ON_KEYS: dict[Action, str] = {
     actions.measure_at: "a click while measuring (through click)",
     actions.orbit: "left drag in the 3D view",
     actions.pan: "right drag, or shift + left drag, in the 3D view",
+    actions.centre_view: "double click in the 3D view",
 }
 
 #: Mouse gestures, for the help.
@@ -92,6 +93,7 @@ MOUSE_HELP = (
     ("drag", "3D: orbit"),
     ("r-drag", "3D: pan (or shift-drag)"),
     ("wheel", "3D: zoom"),
+    ("dbl-click", "3D: orbit about that point"),
 )
 
 

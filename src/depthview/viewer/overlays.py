@@ -30,7 +30,7 @@ from ..palettes import palette_samples
 from ..units import from_metres
 from . import keys
 from .layout import Rect
-from .render import byte_order
+from .present import byte_order
 from .state import ViewState
 
 Surface = Any  # pygame.Surface

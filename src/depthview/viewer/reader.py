@@ -40,6 +40,9 @@ class FrameReader:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._pending: collections.deque[Frame] = collections.deque()
+        self._arrivals: collections.deque[float] = collections.deque()  # perf_counter each
+        #: When the frame ``next_frame`` returned last arrived (perf_counter seconds).
+        self.arrived = 0.0
         self._skipped = 0
         self._requests: collections.deque[tuple[str, int]] = collections.deque()
         self._paused = False
@@ -63,6 +66,7 @@ class FrameReader:
             if not self._pending:
                 return None
             self.frames_taken += 1
+            self.arrived = self._arrivals.popleft()
             return self._pending.popleft()
 
     @property
@@ -84,6 +88,7 @@ class FrameReader:
         with self._lock:
             self._skipped += len(self._pending)
             self._pending.clear()
+            self._arrivals.clear()
 
     @property
     def dropped(self) -> int:
@@ -141,8 +146,10 @@ class FrameReader:
         with self._wake:
             if len(self._pending) >= PENDING:
                 self._pending.popleft()
+                self._arrivals.popleft()
                 self._skipped += 1
             self._pending.append(frame)
+            self._arrivals.append(time.perf_counter())
             self.frames_read += 1
             self._wake.notify_all()
 

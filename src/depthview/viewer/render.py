@@ -26,30 +26,13 @@ from ..frame import DepthFormat, Frame, VideoFormat
 from ..registration import Registration, map_rgb_to_depth, register
 from . import layout
 from .layout import Layout, Rect
+from .present import byte_order
 from .registered import Alignment, PointColours, alignment, rgb_image
 from .state import ViewState
 from .view3d import CloudGeometry, CloudView, cloud_geometry
 
 Surface = Any  # pygame.Surface (pygame ships no type information mypy --strict accepts)
 NO_VIDEO_GREY = (24, 24, 24)
-
-
-def byte_order(surface: Surface) -> str:
-    """The byte order (e.g. ``"BGRX"``) of a 32-bit surface's pixels in memory, from its
-    masks, for ``colorize_packed(order=...)``."""
-    masks = surface.get_masks()
-    order = []
-    for byte in range(4):
-        bits = 0xFF << (8 * byte) if np.little_endian else 0xFF << (8 * (3 - byte))
-        found = "X"
-        for name, mask in zip("RGBA", masks, strict=True):
-            if mask == bits:
-                found = name
-        order.append(found)
-    result = "".join(order)
-    if sorted(result.replace("X", "A")) != ["A", "B", "G", "R"]:
-        raise ValueError(f"expected a 32-bit surface with 8-bit R, G, B masks, got {masks}")
-    return result
 
 
 def roll_degrees(accel: tuple[float, float, float]) -> float:
@@ -72,6 +55,9 @@ class Renderer:
         self.panel = (640, 480)
         self.equalizer = Equalizer()
         self.cloud: CloudView | None = None  # opened the first time a 3D layout is shown
+        #: The window's OpenGL context for the 3D view, or why there is none (``present``).
+        self.gl_context: Any = None
+        self.gl_error: str | None = None
         #: The source's own registration, or None (``registered`` says where it is used).
         self.registration = registration
         #: The source's video lines up with its depth already (the demo).
@@ -105,10 +91,12 @@ class Renderer:
         self._video_shape = None
         self.configure(self.layout)
 
-    def configure(self, new_layout: Layout) -> None:
-        """Lay the panels out for ``new_layout`` in the display's current size."""
+    def configure(self, new_layout: Layout, display: Surface = None) -> None:
+        """Lay the panels out for ``new_layout`` in the picture's current size (``display``:
+        the picture, when the window made a new one)."""
         self.layout = new_layout
-        self.display = pygame.display.get_surface() or self.display
+        if display is not None:
+            self.display = display
         self.content = layout.native_size(new_layout, self.panel)
         self.rects = layout.panels(new_layout, self.panel)
         if self.canvas.get_size() != self.content:
@@ -145,7 +133,7 @@ class Renderer:
     def ensure_cloud(self) -> CloudView:
         """The 3D view, opened on first use."""
         if self.cloud is None:
-            self.cloud = CloudView.open()
+            self.cloud = CloudView.open(self.gl_context, self.gl_error)
         return self.cloud
 
     # -- drawing --------------------------------------------------------------------------
@@ -186,6 +174,10 @@ class Renderer:
                 pygame.transform.scale(self.canvas, self.view.size, self.scaled)
             else:
                 self.display.blit(self.canvas, (0, 0))
+
+    def cloud_depth(self, state: ViewState, frame: Frame) -> npt.NDArray[np.uint16]:
+        """The depth the 3D view draws: the frame's, mirrored when the viewer mirrors."""
+        return self._flipped(frame.depth, state.flip)
 
     def _flipped(self, depth: npt.NDArray[np.uint16], flip: bool) -> npt.NDArray[np.uint16]:
         """``depth``, or a copy mirrored left to right when the viewer mirrors."""

@@ -19,7 +19,8 @@ from .layout import Layout
 
 #: Where the 3D view's pivot sits on reset: this far in front of the Kinect (metres).
 PIVOT_DISTANCE = 2.0
-POINT_SIZES = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: The 3D view's point sizes, in footprints of a depth pixel as seen from the eye.
+POINT_SIZES = (1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 @dataclass
@@ -37,8 +38,10 @@ class Camera3D:
     pitch: float = 0.0
     distance: float = PIVOT_DISTANCE
     pivot: tuple[float, float, float] = (0.0, 0.0, PIVOT_DISTANCE)
-    point_size: float = 2.0
+    point_size: float = 1.0
     guides: bool = True  # axes at the origin and the Kinect's frustum
+    #: The pivot was set on the scene (its median point); False at the start and on reset.
+    centred: bool = False
 
     def rotation(self) -> npt.NDArray[np.float64]:
         """3x3 matrix whose columns are the eye's right, down and forward axes."""

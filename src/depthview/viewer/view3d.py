@@ -1,12 +1,15 @@
-"""The live 3D point cloud: OpenGL through moderngl (the ``3d`` extra), drawn offscreen and
-read back into a pygame surface, so it sits in the same window as the other panels.
+"""The live 3D point cloud: OpenGL through moderngl (the ``3d`` extra), drawn by compute
+passes in the window's own context (``present``) and read back into the panel's place in
+the picture, so it sits in the same window as the other panels.
 
 Depth becomes points on the GPU. Each frame uploads the raw depth (uint16, 600 kB at
 640x480) and the colour of every pixel (packed 32-bit, or the RGB bytes that
 ``map_rgb_to_depth`` gives, packed on the GPU); compute shaders unproject pixel (u, v) with
 a ``CloudGeometry`` (a metres lookup table and a pinhole: what ``dv.point_cloud`` uses for
 the same frame), project it, and splat it: a first pass keeps the nearest depth of every
-panel pixel with an atomic minimum, a second writes the colour of the point that won.
+panel pixel with an atomic minimum over a rectangle the size of the point's footprint as
+seen from the eye (so turned surfaces stay closed), a second writes the colour of the
+point that won.
 Pixels with no reading are left out. This is how point clouds are drawn fast on GPUs, and
 it is what makes a full frame of points affordable under Mesa's software renderer
 (llvmpipe), whose point primitives cost about ten times as much. The axes at the origin and
@@ -18,9 +21,10 @@ coordinates (x, y) lands on pixel (floor(x + 0.5), floor(y + 0.5)). Colours are 
 in the display's byte order, so the pixels read back are the window's.
 
 ``CloudView.open()`` never raises: without moderngl or a usable OpenGL 4.3 it returns a view
-whose ``error`` says why, and the window shows that in the 3D panel. The context is EGL
-(headless, works under any SDL driver), else the platform's default (GLX under X11);
-``DEPTHVIEW_GL`` (e.g. ``egl,default``) chooses.
+whose ``error`` says why, and the window shows that in the 3D panel. It draws in the
+window's context; only where no window is on screen (SDL's headless drivers: tests,
+benchmarks) does it make a standalone one: EGL, else the platform's default (GLX under
+X11); ``DEPTHVIEW_GL`` (e.g. ``egl,default``) chooses.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ FRUSTUM_DEPTH = 0.6  # metres: how far the drawn frustum of the Kinect reaches
 AXIS_LENGTH = 0.25
 GUIDE_SAMPLES = 1500  # points per guide line
 GROUP = 64  # compute work-group size
+MAX_SPLAT = 8  # the largest point, in panel pixels (a close zoom would fill the panel)
+SURFACE_STEP = 0.02  # a neighbour this much nearer or farther (of z) is across an edge
+MAX_STRETCH = 4.0  # a point spans at most this many of its footprints each way
 
 _COMMON = """
 #version 430
@@ -66,7 +73,7 @@ uniform vec4 intr;      // depth camera fx, fy, cx, cy
 uniform mat4 view;      // world -> eye
 uniform vec4 proj;      // panel fx, fy, cx, cy
 uniform ivec2 panel;    // panel w, h
-uniform int size;       // point size in pixels
+uniform float size;     // point size: times the projected footprint of a depth pixel
 uniform int rgb_bytes;  // 1: colours holds 3 bytes (R, G, B) per pixel, packed here
 uniform uvec4 packing;  // bit shifts of R, G, B in a packed pixel, and its always-set bits
 """
@@ -75,6 +82,24 @@ uniform uvec4 packing;  // bit shifts of R, G, B in a packed pixel, and its alwa
 _PROJECT = (
     _COMMON
     + """
+float metres_at(int j) { return metres[(raw[j >> 1] >> uint((j & 1) * 16)) & 0xFFFFu]; }
+
+vec3 unproject(int u, int v, float z) {
+    return vec3((float(u) - intr.z) / intr.x * z, (float(v) - intr.w) / intr.y * z, z);
+}
+
+// Where the neighbouring depth pixel j (at u, v) lands, relative to this point's place
+// ``here``: its absolute offset, added to ``extent``; false when it is no neighbour on
+// the same surface (no reading, behind the eye, or a jump in depth: an edge).
+bool neighbour(int j, int u, int v, float z, vec2 here, inout vec2 extent) {
+    float zn = metres_at(j);
+    if (!(zn > 0.0) || abs(zn - z) > SURFACE_STEP * z) return false;
+    vec3 e = (view * vec4(unproject(u, v, zn), 1.0)).xyz;
+    if (e.z <= NEAR_CLIP) return false;
+    extent += abs(vec2(proj.x * e.x / e.z, proj.y * e.y / e.z) - here);
+    return true;
+}
+
 void main() {
     int i = int(gl_GlobalInvocationID.x);
     if (i >= count) return;
@@ -97,13 +122,34 @@ void main() {
         if (e.z > NEAR_CLIP) {
             int ix = int(floor(proj.x * e.x / e.z + proj.z + 0.5));
             int iy = int(floor(proj.y * e.y / e.z + proj.w + 0.5));
-            int x0 = ix - (size - 1) / 2;
-            int y0 = iy - (size - 1) / 2;
-            if (x0 + size > 0 && y0 + size > 0 && x0 < panel.x && y0 < panel.y) {
+            // The splat is a rectangle covering the depth pixel's footprint as seen from
+            // the eye (times ``size``): the reach, across and down, of the offsets to its
+            // right and lower neighbours on the same surface; without both, at least a
+            // pixel p.z / fx metres wide seen from e.z.
+            vec2 span = vec2(1.0);
+            if (guide_mode == 0) {
+                vec2 here = vec2(proj.x * e.x / e.z, proj.y * e.y / e.z);
+                float footprint = proj.x * p.z / (intr.x * e.z);
+                int u = i % width;
+                int v = i / width;
+                vec2 extent = vec2(0.0);
+                int found = 0;
+                if (u + 1 < width && neighbour(i + 1, u + 1, v, p.z, here, extent)) found++;
+                if (i + width < count && neighbour(i + width, u, v + 1, p.z, here, extent))
+                    found++;
+                // At most MAX_STRETCH footprints: depth comes in steps (the raw values'
+                // quantisation), and a far terrace seen from the side is not to be a blob.
+                extent = min(extent, vec2(MAX_STRETCH * footprint));
+                span = size * (found == 2 ? extent : max(extent, vec2(footprint)));
+            }
+            ivec2 s = clamp(ivec2(ceil(span - 0.001)), ivec2(1), ivec2(MAX_SPLAT));
+            int x0 = ix - (s.x - 1) / 2;
+            int y0 = iy - (s.y - 1) / 2;
+            if (x0 + s.x > 0 && y0 + s.y > 0 && x0 < panel.x && y0 < panel.y) {
                 uint key = floatBitsToUint(e.z);
-                w = ivec4(ix, iy, int(key), 1);
-                for (int y = max(y0, 0); y < min(y0 + size, panel.y); ++y)
-                    for (int x = max(x0, 0); x < min(x0 + size, panel.x); ++x)
+                w = ivec4(ix, iy, int(key), s.x | (s.y << 8));
+                for (int y = max(y0, 0); y < min(y0 + s.y, panel.y); ++y)
+                    for (int x = max(x0, 0); x < min(x0 + s.x, panel.x); ++x)
                         atomicMin(keys[y * panel.x + x], key);
             }
         }
@@ -111,6 +157,9 @@ void main() {
     where[i] = w;
 }
 """.replace("NEAR_CLIP", repr(NEAR_CLIP))
+    .replace("MAX_SPLAT", str(MAX_SPLAT))
+    .replace("SURFACE_STEP", repr(SURFACE_STEP))
+    .replace("MAX_STRETCH", repr(MAX_STRETCH))
 )
 
 # Pass 2: the nearest point of each pixel writes its colour.
@@ -135,9 +184,12 @@ void main() {
     uint colour = guide_mode == 1 ? floatBitsToUint(guides[i].w) : pixel_colour(i);
     int ix = w.x;
     int iy = w.y;
-    int lo = -(size - 1) / 2;
-    for (int y = max(iy + lo, 0); y < min(iy + lo + size, panel.y); ++y)
-        for (int x = max(ix + lo, 0); x < min(ix + lo + size, panel.x); ++x)
+    int sx = w.w & 0xFF;
+    int sy = w.w >> 8;
+    int x0 = ix - (sx - 1) / 2;
+    int y0 = iy - (sy - 1) / 2;
+    for (int y = max(y0, 0); y < min(y0 + sy, panel.y); ++y)
+        for (int x = max(x0, 0); x < min(x0 + sx, panel.x); ++x)
             if (keys[y * panel.x + x] == key) pixels[y * panel.x + x] = colour;
 }
 """
@@ -232,6 +284,25 @@ def point_at(
         return None
     gx, gy = unprojection_grid(*depth.shape, geometry.intrinsics)
     return (float(gx[y, x]) * z, float(gy[y, x]) * z, z)
+
+
+def scene_centre(
+    depth: npt.NDArray[np.uint16], geometry: CloudGeometry, step: int = 4
+) -> tuple[float, float, float] | None:
+    """The median x, y and z (metres) of a depth frame's valid points, on a grid of one
+    pixel in ``step`` each way (plenty for a median): the centre the 3D view orbits about.
+    None when the frame has no reading."""
+    if step < 1:
+        raise ValueError(f"expected a step >= 1, got {step}")
+    z = geometry.metres[depth[::step, ::step]]
+    valid = z > 0  # False for NaN: no reading
+    if not valid.any():
+        return None
+    gx, gy = unprojection_grid(*depth.shape, geometry.intrinsics)
+    zs = z[valid]
+    xs = gx[::step, ::step][valid] * zs
+    ys = gy[::step, ::step][valid] * zs
+    return (float(np.median(xs)), float(np.median(ys)), float(np.median(zs)))
 
 
 def pick(
@@ -332,14 +403,26 @@ class CloudView:
             self._splat = ctx.compute_shader(_SPLAT)
 
     @classmethod
-    def open(cls) -> CloudView:
-        """A view with a working OpenGL 4.3 context, or one whose ``error`` says why not.
-        The context is made once per process and shared: Mesa does not take kindly to a
-        second EGL start after the first was torn down."""
+    def open(cls, window: Any = None, why_not: str | None = None) -> CloudView:
+        """A view drawing in the ``window``'s OpenGL context (the one the picture reaches
+        the screen through, see ``present``). Without one: with ``why_not`` a view whose
+        ``error`` says it (a real window must not get a second context: it would stop
+        showing what is drawn); else (no window on screen: tests, offscreen use) a
+        standalone OpenGL 4.3 context, or a view whose ``error`` says why not. The
+        standalone context is made once per process and shared: Mesa does not take kindly
+        to a second EGL start after the first was torn down."""
         try:
             import moderngl
         except ImportError:
             return cls(error=f"the 3D view needs moderngl: {INSTALL_HINT}")
+        if window is not None:
+            try:
+                return cls(window)
+            except Exception as exc:  # a shader the driver refuses: say why
+                text = str(exc).strip().splitlines()
+                return cls(error="the 3D view cannot run: " + (text[0] if text else "?"))
+        if why_not is not None:
+            return cls(error=f"the 3D view needs OpenGL 4.3: {why_not}")
         wanted = os.environ.get("DEPTHVIEW_GL", "egl,default")
         if wanted in _SHARED_CONTEXTS:
             shared = _SHARED_CONTEXTS[wanted]
@@ -442,9 +525,9 @@ class CloudView:
                 cs["panel"].value = panel
         if "rgb_bytes" in self._splat:
             self._splat["rgb_bytes"].value = int(colours.ndim == 3)
-        dispatches = [(0, shape[0] * shape[1], max(1, round(camera.point_size)))]
+        dispatches = [(0, shape[0] * shape[1], float(camera.point_size))]
         if guides:
-            dispatches.append((1, self._guide_count, 1))
+            dispatches.append((1, self._guide_count, 1.0))
         for mode, count, size in dispatches:
             for cs in (self._project, self._splat):
                 for name, value in (("guide_mode", mode), ("count", count), ("size", size)):

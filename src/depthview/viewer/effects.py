@@ -1,0 +1,179 @@
+"""What the viewer's actions ask of the world outside ``ViewState``: the source's controls,
+the reader (pause, seek, recording), the disk (snapshots, recordings) and the window
+(relayout, fullscreen). ``actions`` says what should happen as effect values; this module
+alone makes it happen, so the loop (``app``) only hands them over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygame
+
+from ..errors import DepthviewError, UnsupportedControl
+from ..frame import Frame
+from ..sources.base import Source
+from . import actions, layout
+from .actions import Effect
+from .present import Presenter
+from .reader import FrameReader
+from .render import Renderer
+from .state import ViewState
+
+
+class EffectRunner:
+    """Carries out effects for one window on one source; ``say`` shows a message."""
+
+    def __init__(
+        self,
+        state: ViewState,
+        source: Source,
+        reader: FrameReader,
+        presenter: Presenter,
+        renderer: Renderer,
+        snapshot_dir: Path,
+        say: Callable[[str], None],
+        frame: Callable[[], Frame | None],
+        requested_size: tuple[int, int],
+    ) -> None:
+        self.state = state
+        self.source = source
+        self.reader = reader
+        self.presenter = presenter
+        self.renderer = renderer
+        self.snapshot_dir = snapshot_dir
+        self.say = say
+        self.frame = frame
+        #: The window size the viewer last asked for (a size that differs is the user's).
+        self.requested_size = requested_size
+        self.snapshots: list[Path] = []
+
+    def _control(self, call: Any, *args: Any) -> bool:
+        """Run a source control; say so in the window when the source cannot do it."""
+        try:
+            call(*args)
+        except UnsupportedControl as exc:
+            self.say(f"unsupported: {exc}")
+            return False
+        except DepthviewError as exc:
+            self.say(f"failed: {exc}")
+            return False
+        return True
+
+    def apply(self, effect: Effect) -> None:
+        """Carry out one effect."""
+        state, source = self.state, self.source
+        match effect:
+            case actions.Say(text):
+                self.say(text)
+            case actions.SetTilt(degrees):
+                self._control(source.set_tilt, degrees)
+            case actions.SetLed(mode):
+                self._control(source.set_led, mode)
+            case actions.SetVideoFormat(fmt):
+                if self._control(source.set_video_format, fmt):
+                    state.video_format = fmt
+                    self.say(f"video format {fmt.name}")
+            case actions.SetFlag(name, on):
+                if self._control(source.set_flag, name, on):
+                    state.flags[name] = on
+                    self.say(f"{name.replace('_', ' ')} {'on' if on else 'off'}")
+            case actions.AdjustIrBrightness(delta):
+                if state.ir_brightness is None:
+                    try:
+                        state.ir_brightness = source.get_ir_brightness()
+                    except DepthviewError:
+                        state.ir_brightness = 25
+                value = min(50, max(1, state.ir_brightness + delta))
+                if self._control(source.set_ir_brightness, value):
+                    state.ir_brightness = value
+                    self.say(f"IR brightness {value}")
+            case actions.MirrorSource(on):
+                try:
+                    source.set_flag("mirror_depth", on)
+                    source.set_flag("mirror_video", on)
+                    state.flip = False
+                except DepthviewError:
+                    state.flip = on  # the source cannot: flip the picture here
+            case actions.Pause(paused):
+                self.reader.set_paused(paused)
+            case actions.Seek(index):
+                self.reader.discard_pending()
+                if index is None:
+                    self.reader.request("one")
+                else:
+                    self.reader.request("seek", index)
+            case actions.Snapshot():
+                try:
+                    paths = self.snapshot(self.frame())
+                except OSError as exc:
+                    self.say(f"snapshot failed: {exc}")
+                    return
+                self.say(f"saved {paths[0].name}")
+                print("snapshot: " + " ".join(str(p) for p in paths), flush=True)
+            case actions.StartRecording():
+                self._start_recording()
+            case actions.StopRecording():
+                self.reader.set_recorder(None)
+                self.say(f"recording saved to {state.recording}")
+                print(f"recording: {state.recording}", flush=True)
+                state.recording = None
+            case actions.Relayout():
+                if not state.user_sized and not self.presenter.fullscreen:
+                    size = layout.native_size(state.layout, self.renderer.panel)
+                    self.requested_size = size
+                    self.presenter.set_size(size)
+                self.renderer.configure(state.layout, self.presenter.picture)
+                if state.layout.is_3d:
+                    self.renderer.ensure_cloud()
+            case actions.ToggleFullscreen():
+                try:
+                    self.presenter.toggle_fullscreen()
+                except pygame.error as exc:
+                    self.say(f"unsupported: fullscreen: {exc}")
+                self.renderer.configure(state.layout, self.presenter.picture)
+
+    def _start_recording(self) -> None:
+        from ..recording import RecordingWriter
+
+        path = self.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
+        try:
+            writer = RecordingWriter(path, on_full="block", registration=self.source.registration)
+        except (DepthviewError, OSError) as exc:
+            self.say(f"cannot record: {exc}")
+            return
+        self.reader.set_recorder(writer)
+        self.state.recording = path
+        print(f"recording: {path}", flush=True)
+
+    # -- files ----------------------------------------------------------------------------
+    def snapshot(self, frame: Frame | None) -> list[Path]:
+        """Save the window as PNG and ``frame``'s raw depth as 16-bit PNG (with Pillow) and
+        .npy."""
+        folder = self.snapshot_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        stem = folder / (
+            time.strftime("depthview-%Y%m%d-%H%M%S", time.localtime(now))
+            + f"-{int(now * 1e6) % 1_000_000:06d}"
+        )
+        paths = [stem.with_name(stem.name + ".png")]
+        self.presenter.save(paths[0])
+        if frame is not None:
+            npy = stem.with_name(stem.name + "-depth.npy")
+            np.save(npy, frame.depth)
+            paths.append(npy)
+            try:
+                from PIL import Image
+            except ImportError:
+                pass
+            else:
+                png = stem.with_name(stem.name + "-depth.png")
+                Image.fromarray(np.ascontiguousarray(frame.depth)).save(png)
+                paths.append(png)
+        self.snapshots.extend(paths)
+        return paths

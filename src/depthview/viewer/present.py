@@ -1,0 +1,256 @@
+"""How a picture reaches the screen: the window, its OpenGL context, and the flip.
+
+The viewer draws every frame into ``Presenter.picture``, a plain pygame surface the size
+of the window (panels, overlays, letterbox: everything). ``show()`` puts it on the screen.
+
+With OpenGL (the usual case) the window is an OpenGL window (``pygame.OPENGL |
+DOUBLEBUF``) and owns the one context of the process, made with
+``moderngl.create_context()`` on it: the picture is uploaded as a texture, drawn as one
+quad and the buffers are swapped; the 3D view draws in this same context
+(``gl_context``). This is how glview, Open3D's Visualizer and the RealSense Viewer draw.
+
+Why not SDL's plain window surface beside a second, standalone context: under Xvfb with
+Mesa, once such a context (EGL, or GLX) exists and has a buffer object, the X server no
+longer shows what SDL's ``XShmPutImage`` sends (the requests still go out; the window
+stays at its last picture), so the 3D layouts froze on screen while drawing right in
+memory (``docs/DESIGN.md``).
+
+Without usable OpenGL (no GL window can be made, the SDL driver draws nowhere, or
+``DEPTHVIEW_GL=off``) the window is a plain SDL surface and ``picture`` is that surface:
+the 2D layouts work as before and ``gl_error`` says why the 3D view cannot.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygame
+
+from ..errors import DepthviewError
+
+Surface = Any  # pygame.Surface
+HEADLESS_DRIVERS = ("offscreen", "dummy")
+GL_VERSION = 430  # what the 3D view's compute shaders need
+
+_VERTEX = """
+#version 330
+in vec2 corner;
+out vec2 uv;
+void main() {
+    uv = vec2(corner.x * 0.5 + 0.5, 0.5 - corner.y * 0.5);  // picture rows run top down
+    gl_Position = vec4(corner, 0.0, 1.0);
+}
+"""
+_FRAGMENT = """
+#version 330
+uniform sampler2D picture;
+in vec2 uv;
+out vec4 colour;
+void main() { colour = texture(picture, uv); }
+"""
+
+
+def _no_display() -> DepthviewError:
+    return DepthviewError(
+        "no display to open the window on (DISPLAY is not set); run it on a desktop, "
+        "or set SDL_VIDEODRIVER=dummy to run without a window"
+    )
+
+
+class Presenter:
+    """The window. ``picture`` is where the viewer draws; ``show()`` puts it on screen."""
+
+    def __init__(self, size: tuple[int, int], fullscreen: bool, title: str) -> None:
+        chosen = bool(os.environ.get("SDL_VIDEODRIVER"))
+        unix_desktop = sys.platform.startswith(("linux", "freebsd"))
+        desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        if unix_desktop and not chosen and not desktop:
+            raise _no_display()  # before SDL, which would print lines of its own
+        try:
+            pygame.display.init()
+        except pygame.error as exc:
+            raise DepthviewError(f"cannot open a window: {exc}") from None
+        self.driver = pygame.display.get_driver()
+        if self.driver in HEADLESS_DRIVERS and not chosen:
+            pygame.display.quit()
+            raise _no_display()
+        pygame.font.init()
+        pygame.display.set_caption(title)
+        self.fullscreen = fullscreen
+        self.ctx: Any = None  # the window's moderngl context
+        #: Why the window has no OpenGL context for the 3D view (None: it has one).
+        self.gl_error: str | None = None
+        self.picture: Surface = None
+        self._texture: Any = None
+        self._quad: Any = None
+        self._window: Surface = None
+        self._open(size)
+
+    # -- the window -----------------------------------------------------------------------
+    @property
+    def headless(self) -> bool:
+        """The SDL driver draws nowhere (tests): nothing on screen to keep right."""
+        return self.driver in HEADLESS_DRIVERS
+
+    def _flags(self) -> int:
+        return pygame.RESIZABLE | (pygame.FULLSCREEN if self.fullscreen else 0)
+
+    def _open(self, size: tuple[int, int]) -> None:
+        wanted = os.environ.get("DEPTHVIEW_GL", "").lower()
+        if self.headless:
+            self.gl_error = "no OpenGL window with SDL's headless driver"
+        elif wanted == "off":
+            self.gl_error = "OpenGL is off (DEPTHVIEW_GL=off)"
+        else:
+            try:
+                self._open_gl(size)
+                return
+            except Exception as exc:  # any GL failure: fall back to the plain window
+                text = str(exc).strip().splitlines()
+                self.gl_error = "no OpenGL window: " + (text[0] if text else type(exc).__name__)
+                self._release_gl()
+        self._set_plain(size)
+
+    def _set_plain(self, size: tuple[int, int]) -> None:
+        try:
+            self._window = pygame.display.set_mode(size, self._flags())
+        except pygame.error as exc:
+            pygame.display.quit()
+            raise DepthviewError(f"cannot open a window: {exc}") from None
+        self.picture = self._window
+
+    def _open_gl(self, size: tuple[int, int]) -> None:
+        import moderngl
+
+        flags = self._flags() | pygame.OPENGL | pygame.DOUBLEBUF
+        # OpenGL 4.3 core first (some drivers give compatibility contexts older versions),
+        # then whatever the driver gives by default (SDL's own defaults: 2.1, any profile).
+        try:
+            _gl_attributes(4, 3, pygame.GL_CONTEXT_PROFILE_CORE)
+            self._window = pygame.display.set_mode(size, flags)
+        except pygame.error:
+            _gl_attributes(2, 1, 0)
+            self._window = pygame.display.set_mode(size, flags)
+        ctx = moderngl.create_context()
+        self.ctx = ctx
+        if ctx.version_code < GL_VERSION:
+            self.gl_error = f"the 3D view needs OpenGL 4.3, the window has {ctx.info['GL_VERSION']}"
+        program = ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
+        corners = ctx.buffer(array.array("f", (-1, -1, 1, -1, -1, 1, 1, 1)).tobytes())
+        self._quad = ctx.vertex_array(program, [(corners, "2f", "corner")])
+        self._fit_picture(size)
+
+    def _fit_picture(self, size: tuple[int, int]) -> None:
+        """A picture (and texture) of the window's size, in the default 32-bit format."""
+        if self.picture is not None and self.picture.get_size() == size:
+            return
+        self.picture = pygame.Surface(size, 0, 32)
+        self.picture.fill((0, 0, 0))
+        if self._texture is not None:
+            self._texture.release()
+        self._texture = self.ctx.texture(size, 4)
+        self._texture.swizzle = _swizzle(self.picture)
+        self._texture.filter = (self.ctx.NEAREST, self.ctx.NEAREST)
+
+    def _release_gl(self) -> None:
+        self.ctx = None
+        self._texture = None
+        self._quad = None
+
+    @property
+    def gl_context(self) -> Any:
+        """The window's context when the 3D view can draw in it, else None."""
+        return self.ctx if self.gl_error is None else None
+
+    def window_size(self) -> tuple[int, int]:
+        """The window's size in pixels now."""
+        if self.ctx is None:
+            size: tuple[int, int] = self._window.get_size()
+            return size
+        w, h = pygame.display.get_window_size()
+        return (int(w), int(h))
+
+    def sync(self) -> None:
+        """Follow the window's size after the user or the desktop changed it."""
+        if self.ctx is None:
+            self.picture = self._window = pygame.display.get_surface() or self._window
+        else:
+            self._fit_picture(self.window_size())
+
+    def set_size(self, size: tuple[int, int]) -> None:
+        """Resize the window (a layout of another native size)."""
+        if self.ctx is None:
+            self._set_plain(size)
+        else:
+            flags = self._flags() | pygame.OPENGL | pygame.DOUBLEBUF
+            self._window = pygame.display.set_mode(size, flags)
+            self._fit_picture(self.window_size())
+
+    def toggle_fullscreen(self) -> None:
+        """Fullscreen on or off; raises ``pygame.error`` where the platform cannot."""
+        pygame.display.toggle_fullscreen()
+        self.fullscreen = not self.fullscreen
+        self.sync()
+
+    # -- each frame -----------------------------------------------------------------------
+    def show(self) -> None:
+        """Put the picture on the screen."""
+        if self.ctx is None:
+            pygame.display.flip()
+            return
+        ctx = self.ctx
+        w, h = self.picture.get_size()
+        self._texture.write(self.picture.get_view("2"))
+        ctx.screen.use()
+        ctx.viewport = (0, 0, w, h)
+        self._texture.use(0)
+        self._quad.render(mode=ctx.TRIANGLE_STRIP)
+        pygame.display.flip()
+
+    def save(self, path: Path) -> None:
+        """Save the picture the viewer drew (what ``show`` puts on the screen)."""
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            pygame.image.save(self.picture, str(path))
+        except (OSError, pygame.error) as exc:
+            raise OSError(f"{path}: cannot save the window ({exc})") from None
+
+    def close(self) -> None:
+        """Close the window (the context goes with it)."""
+        self._release_gl()
+        pygame.display.quit()
+
+
+def byte_order(surface: Surface) -> str:
+    """The byte order (e.g. ``"BGRX"``) of a 32-bit surface's pixels in memory, from its
+    masks, for ``colorize_packed(order=...)``."""
+    masks = surface.get_masks()
+    order = []
+    for byte in range(4):
+        bits = 0xFF << (8 * byte) if np.little_endian else 0xFF << (8 * (3 - byte))
+        found = "X"
+        for name, mask in zip("RGBA", masks, strict=True):
+            if mask == bits:
+                found = name
+        order.append(found)
+    result = "".join(order)
+    if sorted(result.replace("X", "A")) != ["A", "B", "G", "R"]:
+        raise ValueError(f"expected a 32-bit surface with 8-bit R, G, B masks, got {masks}")
+    return result
+
+
+def _gl_attributes(major: int, minor: int, profile: int) -> None:
+    pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MAJOR_VERSION, major)
+    pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MINOR_VERSION, minor)
+    pygame.display.gl_set_attribute(pygame.GL_CONTEXT_PROFILE_MASK, profile)
+
+
+def _swizzle(surface: Surface) -> str:
+    """The texture swizzle that reads a picture's bytes (e.g. BGRX) as R, G, B, 1."""
+    order = byte_order(surface)
+    return "".join("RGBA"[order.index(c)] for c in "RGB") + "1"

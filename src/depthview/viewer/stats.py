@@ -1,0 +1,74 @@
+"""The figures of ``--stats``: what a shown frame costs and how late it reaches the screen.
+
+CPU is counted two ways over the same span (from the first frame shown to the last, so the
+start-up is left out): the process's (``time.process_time``: every thread, the reader's
+and the OpenGL driver's too, which is what the machine pays) and the main thread's alone
+(``time.thread_time``). Latency is from a frame's arrival from the source to the flip
+that shows it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+
+
+def _median_p95(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return 0.0, 0.0
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return statistics.median(ordered), p95
+
+
+@dataclass
+class Stats:
+    """Figures for ``--stats``, collected by the loop."""
+
+    frames_shown: int = 0
+    last_index: int | None = None
+    cpu_ms: list[float] = field(default_factory=list)  # main thread, per draw
+    latency_ms: list[float] = field(default_factory=list)  # arrival -> flip, per frame
+    started: float | None = None
+    last: float | None = None
+    _cpu_start: tuple[float, float] = (0.0, 0.0)  # process, main thread at the first frame
+    _cpu_last: tuple[float, float] = (0.0, 0.0)
+
+    def shown(self, index: int, now: float, arrived: float) -> None:
+        """A new frame reached the screen at ``now`` (it arrived at ``arrived``)."""
+        cpu = (time.process_time(), time.thread_time())
+        if self.frames_shown == 0:
+            self.started = now
+            self._cpu_start = cpu
+        else:
+            self.latency_ms.append((now - arrived) * 1000.0)
+        self._cpu_last = cpu
+        self.frames_shown += 1
+        self.last_index = index
+        self.last = now
+
+    def as_dict(self, dropped: int) -> dict[str, object]:
+        """JSON-ready summary: CPU per shown frame (process, main thread; ms), the main
+        thread's CPU per draw (median, p95), latency (median, p95), the display rate, and
+        source frames the window never showed."""
+        med, p95 = _median_p95(self.cpu_ms)
+        lat, lat95 = _median_p95(self.latency_ms)
+        span = (self.last or 0.0) - (self.started or 0.0)
+        n = self.frames_shown - 1
+        fps = n / span if span > 0 and n > 0 else 0.0
+        process = (self._cpu_last[0] - self._cpu_start[0]) * 1000.0 / n if n > 0 else 0.0
+        main = (self._cpu_last[1] - self._cpu_start[1]) * 1000.0 / n if n > 0 else 0.0
+        return {
+            "frames_shown": self.frames_shown,
+            "process_cpu_ms_per_frame": round(process, 3),
+            "main_thread_cpu_ms_per_frame": round(main, 3),
+            "cpu_ms_median": round(med, 3),
+            "cpu_ms_p95": round(p95, 3),
+            "latency_ms_median": round(lat, 3),
+            "latency_ms_p95": round(lat95, 3),
+            "display_fps": round(fps, 2),
+            "dropped_source_frames": dropped,
+            "last_frame_index": self.last_index,
+        }

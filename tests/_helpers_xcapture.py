@@ -1,0 +1,123 @@
+"""What the X server shows: a window's pixels read back with XGetImage (python-xlib), the
+way a user's eyes get them, not the program's own surface. Also a small command for
+scripts/screenshots.sh: ``python tests/_helpers_xcapture.py TITLE OUT.png``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from Xlib import X
+from Xlib import display as xdisplay
+from Xlib.error import XError
+
+
+def find_window(
+    title: str, display: str | None = None, timeout: float = 20.0, prefix: bool = False
+) -> int:
+    """The id of the mapped top-level window named ``title`` (or, with ``prefix``, whose
+    name starts with it); waits for it to appear."""
+    d = xdisplay.Display(display)
+    try:
+        net_name = d.intern_atom("_NET_WM_NAME")  # SDL names windows in UTF-8 there
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for w in d.screen().root.query_tree().children:
+                try:
+                    prop = w.get_full_property(net_name, 0)
+                    name = prop.value if prop is not None else w.get_wm_name()
+                    mapped = w.get_attributes().map_state == X.IsViewable
+                except XError:
+                    continue
+                text = "" if name is None else _text(name)
+                if mapped and (text.startswith(title) if prefix else text == title):
+                    return int(w.id)
+            time.sleep(0.1)
+    finally:
+        d.close()
+    raise AssertionError(f"no window named {title!r} on the X server")
+
+
+def _text(name: object) -> str:
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def capture(window: int, display: str | None = None) -> np.ndarray:
+    """The window's pixels as the X server has them: (H, W, 3) RGB uint8."""
+    d = xdisplay.Display(display)
+    try:
+        w = d.create_resource_object("window", window)
+        g = w.get_geometry()
+        image = w.get_image(0, 0, g.width, g.height, X.ZPixmap, 0xFFFFFFFF)
+        if image.depth != 24 or len(image.data) != g.width * g.height * 4:
+            raise AssertionError(f"expected a 24-bit window, got depth {image.depth}")
+        raw = np.frombuffer(image.data, np.uint8).reshape(g.height, g.width, 4)
+        return np.ascontiguousarray(raw[:, :, 2::-1])  # BGRX in memory -> RGB
+    finally:
+        d.close()
+
+
+def capture_stable(window: int, display: str | None = None, timeout: float = 10.0) -> np.ndarray:
+    """The window once two captures 0.3 s apart agree (the picture has settled)."""
+    end = time.monotonic() + timeout
+    last = capture(window, display)
+    while time.monotonic() < end:
+        time.sleep(0.3)
+        now = capture(window, display)
+        if np.array_equal(now, last):
+            return now
+        last = now
+    raise AssertionError("the window kept changing")
+
+
+def press_key(window: int, name: str, display: str | None = None) -> None:
+    """Press and release one key (an X keysym name, e.g. ``space``) on the X server, with
+    the window focused (no window manager under Xvfb, so focus is set by hand): XTest."""
+    from Xlib import XK
+    from Xlib.ext import xtest
+
+    d = xdisplay.Display(display)
+    try:
+        d.set_input_focus(d.create_resource_object("window", window), X.RevertToParent, 0)
+        code = d.keysym_to_keycode(XK.string_to_keysym(name))
+        xtest.fake_input(d, X.KeyPress, code)
+        xtest.fake_input(d, X.KeyRelease, code)
+        d.sync()
+    finally:
+        d.close()
+
+
+def warp_pointer(window: int, at: tuple[int, int], display: str | None = None) -> None:
+    """Move the pointer to ``at`` in the window (window pixels)."""
+    d = xdisplay.Display(display)
+    try:
+        d.create_resource_object("window", window).warp_pointer(*at)
+        d.sync()
+    finally:
+        d.close()
+
+
+def park_pointer(display: str | None = None) -> None:
+    """Move the pointer to the screen's corner, off the window (no probe in the picture)."""
+    d = xdisplay.Display(display)
+    try:
+        d.screen().root.warp_pointer(0, 0)
+        d.sync()
+    finally:
+        d.close()
+
+
+def main(argv: list[str]) -> int:
+    """``TITLE OUT.png``: save the named window as the X server shows it."""
+    from PIL import Image
+
+    title, out = argv
+    pixels = capture_stable(find_window(title))
+    Image.fromarray(pixels).save(Path(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,92 @@
+"""What the user sees: the viewer runs freely (no ``--frames``) in a real X window under
+Xvfb with Mesa, and the window is read back from the X server (XGetImage), never from the
+program's own surface. It must change while frames arrive (a frozen window fails), and
+once paused it must be exactly the picture the viewer saves of that frame on quitting (a
+black or stale window fails). Keys go through the X server too (XTest)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from _helpers_xcapture import capture, capture_stable, find_window, press_key
+from _helpers_xvfb import start_xvfb
+
+pytestmark = pytest.mark.xvfb
+xvfb = pytest.fixture(start_xvfb)
+
+
+def run_on_screen(
+    display: str, args: list[str], shot: Path, gl: str | None = None, keys: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``depthview view ARGS`` freely; return the X server's window while running and
+    once paused, after checking the paused window is the picture the viewer saved."""
+    env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+    env.pop("DEPTHVIEW_GL", None)
+    if gl is not None:
+        env["DEPTHVIEW_GL"] = gl
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", "view", *args, "--screenshot", str(shot)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        window = find_window(f"depthview - {args[0]}", display)
+        time.sleep(1.0)  # frames are flowing
+        running = [capture(window, display)]
+        for _ in range(10):
+            time.sleep(0.3)
+            running.append(capture(window, display))
+            if not np.array_equal(running[-1], running[0]):
+                break
+        assert not np.array_equal(running[-1], running[0]), "the window on screen is frozen"
+        for key in keys:  # e.g. another layout: the window changes size
+            press_key(window, key, display)
+            time.sleep(0.5)
+        press_key(window, "space", display)  # pause on the frame shown now
+        paused = capture_stable(window, display)
+        press_key(window, "q", display)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with Image.open(shot) as im:
+        drawn = np.asarray(im.convert("RGB"))
+    assert paused.shape == drawn.shape
+    assert np.array_equal(paused, drawn), (
+        f"the screen differs from the viewer's picture in "
+        f"{int((paused != drawn).any(axis=2).sum())} pixels"
+    )
+    return running[-1], paused
+
+
+@pytest.mark.parametrize("layout", ["both", "depth", "video", "overlay", "3d", "3d-video"])
+def test_the_screen_shows_what_the_viewer_drew(xvfb: str, tmp_path: Path, layout: str) -> None:
+    _, paused = run_on_screen(xvfb, ["demo", "--layout", layout], tmp_path / "shot.png")
+    # Not black: most of the window is a picture (the demo room fills every panel).
+    lit = (paused.max(axis=2) > 40).mean()
+    assert lit > 0.5, f"only {lit:.0%} of the window is lit"
+
+
+def test_without_opengl_the_2d_view_still_reaches_the_screen(xvfb: str, tmp_path: Path) -> None:
+    # DEPTHVIEW_GL=off: the plain SDL window surface, as where there is no usable OpenGL.
+    run_on_screen(xvfb, ["demo", "--layout", "both"], tmp_path / "shot.png", gl="off")
+
+
+def test_the_screen_follows_a_change_of_layout(xvfb: str, tmp_path: Path) -> None:
+    # v five times from both: through depth, video, overlay and 3d (640 wide) to 3d-video.
+    _, paused = run_on_screen(
+        xvfb, ["demo", "--layout", "both"], tmp_path / "shot.png", keys=("v",) * 5
+    )
+    assert paused.shape[1] == 1280
