@@ -157,6 +157,9 @@ def decimate(src: Any, scale: int, out: Any) -> None:  # pragma: no cover - comp
     rh = src.shape[0] // scale
     rw = src.shape[1] // scale
     p = np.empty(9, dtype=np.uint16)
+    if scale == 2:
+        _decimate2(src, rh, rw, p, out)
+        return
     for j in range(rh):
         for i in range(rw):
             if scale == 2 or scale == 3:
@@ -180,268 +183,292 @@ def decimate(src: Any, scale: int, out: Any) -> None:  # pragma: no cover - comp
                 out[j, i] = 0 if n == 0 else total // n
 
 
-# -- spatial (z16) ------------------------------------------------------------------------
+# -- transposes --------------------------------------------------------------------------
+# librealsense runs each row left to right and back: a chain of dependent steps per row. On
+# the image transposed, the same steps run over all rows at once (one SIMD lane per row),
+# which is where most of the speed comes from; the column passes need no transpose.
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
-def spatial_z16(
-    img: Any, alpha: Any, delta: int, iterations: int, radius: int
+def transpose(src: Any, dst: Any) -> None:  # pragma: no cover - compiled
+    """dst[x, y] = src[y, x], in 16 x 16 tiles."""
+    h, w = src.shape
+    for y0 in range(0, h, 16):
+        y1 = min(y0 + 16, h)
+        for x0 in range(0, w, 16):
+            x1 = min(x0 + 16, w)
+            if y1 - y0 == 16 and x1 - x0 == 16:
+                for y in range(16):
+                    for x in range(16):
+                        dst[x0 + x, y0 + y] = src[y0 + y, x0 + x]
+            else:
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        dst[x, y] = src[y, x]
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _decimate2(src: Any, rh: int, rw: int, p: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """Scale 2: a full block's median (opt_med4: the second smallest) without the array."""
+    for j in range(rh):
+        top = src[2 * j]
+        bottom = src[2 * j + 1]
+        row = out[j]
+        for i in range(rw):
+            a = top[2 * i]
+            b = top[2 * i + 1]
+            c = bottom[2 * i]
+            d = bottom[2 * i + 1]
+            if a != 0 and b != 0 and c != 0 and d != 0:
+                row[i] = min(max(min(a, b), min(c, d)), min(max(a, b), max(c, d)))
+                continue
+            n = 0
+            for v in (a, b, c, d):
+                if v:
+                    p[n] = v
+                    n += 1
+            row[i] = 0 if n == 0 else _median(p, n)
+
+
+# -- spatial (z16) ------------------------------------------------------------------------
+# The selects are written as integer arithmetic (flag * a + (1 - flag) * b) so that the
+# compiler turns them into vector instructions; the values are those of the branches in
+# librealsense's recursive_filter_horizontal/vertical<uint16_t>.
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _rows_z16(
+    t: Any, a: Any, b: Any, delta: int, radius: int, fill: Any
 ) -> None:  # pragma: no cover - compiled
-    """librealsense's recursive_filter_horizontal/vertical<uint16_t>, in place."""
+    """Both row passes on the transposed image t[x, y]."""
+    w, h = t.shape
+    has_radius = np.int32(radius != 0)
+    # left to right: pixels 1 .. w-2, against the filtered left neighbour
+    for y in range(h):
+        fill[y] = 0
+    for x in range(1, w - 1):
+        prev = t[x - 1]
+        row = t[x]
+        for y in range(h):
+            v0 = np.int32(prev[y])
+            v1 = np.int32(row[y])
+            ok0 = np.int32(v0 != 0)
+            ok1 = np.int32(v1 != 0)
+            both = ok0 & ok1
+            d = abs(v1 - v0)
+            f = np.int32(F32(v1) * a + F32(v0) * b + HALF)
+            hole = ok0 & (1 - ok1) & has_radius
+            fl = (fill[y] + hole) * (1 - both)
+            fill[y] = fl
+            smooth = both & np.int32(d >= 1) & np.int32(d <= delta)
+            filled = hole & np.int32(fl < radius)
+            row[y] = np.uint16(smooth * f + filled * v0 + (1 - smooth - filled) * v1)
+    # right to left: pixels w-2 .. 0; a 1 counts as a hole here
+    for y in range(h):
+        fill[y] = 0
+    for x in range(w - 2, -1, -1):
+        prev = t[x + 1]
+        row = t[x]
+        for y in range(h):
+            v1 = np.int32(prev[y])
+            v0 = np.int32(row[y])
+            ok1 = np.int32(v1 != 0)
+            big0 = np.int32(v0 > 1)
+            both = ok1 & big0
+            d = abs(v1 - v0)
+            f = np.int32(F32(v0) * a + F32(v1) * b + HALF)
+            hole = ok1 & (1 - big0) & has_radius
+            fl = (fill[y] + hole) * (1 - both)
+            fill[y] = fl
+            smooth = both & np.int32(d <= delta)
+            filled = hole & np.int32(fl < radius)
+            row[y] = np.uint16(smooth * f + filled * v1 + (1 - smooth - filled) * v0)
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _columns_z16(img: Any, a: Any, b: Any, delta: int) -> None:  # pragma: no cover - compiled
     h, w = img.shape
+    # top to bottom: no test for holes (librealsense's is commented out)
+    for y in range(1, h):
+        up = img[y - 1]
+        row = img[y]
+        for x in range(w):
+            im0 = np.int32(up[x])
+            imw = np.int32(row[x])
+            f = np.int32(F32(imw) * a + F32(im0) * b + HALF)
+            k = np.int32(abs(im0 - imw) < delta)
+            row[x] = np.uint16(k * f + (1 - k) * imw)
+    # bottom to top
+    for y in range(h - 2, -1, -1):
+        dn = img[y + 1]
+        row = img[y]
+        for x in range(w):
+            im0 = np.int32(row[x])
+            imw = np.int32(dn[x])
+            f = np.int32(F32(im0) * a + F32(imw) * b + HALF)
+            k = np.int32(im0 != 0) & np.int32(imw != 0) & np.int32(abs(im0 - imw) < delta)
+            row[x] = np.uint16(k * f + (1 - k) * im0)
+
+
+def spatial_z16(img: Any, t: Any, alpha: Any, delta: int, iterations: int, radius: int) -> None:
+    """librealsense's dxf_smooth<uint16_t> in place on img; t is scratch of img.T's shape.
+    Driven from Python: compiled together, the passes lose their vector code."""
     a = F32(alpha)
     b = ONE - a
+    fill = np.empty(img.shape[0], dtype=np.int32)
     for _ in range(iterations):
-        for y in range(h):
-            row = img[y]
-            # left to right: pixels 1 .. w-2, against the filtered left neighbour
-            val0 = row[0]
-            fill = 0
-            for x in range(1, w - 1):
-                val1 = row[x]
-                if val0 != 0:
-                    if val1 != 0:
-                        fill = 0
-                        diff = abs(np.int32(val1) - np.int32(val0))
-                        if diff >= 1 and diff <= delta:
-                            f = F32(val1) * a + F32(val0) * b
-                            val1 = np.uint16(np.int32(f + HALF))
-                            row[x] = val1
-                    elif radius:
-                        fill += 1
-                        if fill < radius:
-                            val1 = val0
-                            row[x] = val1
-                val0 = val1
-            # right to left: pixels w-2 .. 0; a 1 counts as a hole here
-            val1 = row[w - 1]
-            fill = 0
-            for x in range(w - 2, -1, -1):
-                val0 = row[x]
-                if val1 != 0:
-                    if val0 > 1:
-                        fill = 0
-                        diff = abs(np.int32(val1) - np.int32(val0))
-                        if diff <= delta:
-                            f = F32(val0) * a + F32(val1) * b
-                            val0 = np.uint16(np.int32(f + HALF))
-                            row[x] = val0
-                    elif radius:
-                        fill += 1
-                        if fill < radius:
-                            val0 = val1
-                            row[x] = val0
-                val1 = val0
-        # top to bottom: no test for holes (librealsense's is commented out)
-        for y in range(1, h):
-            for x in range(w):
-                im0 = img[y - 1, x]
-                imw = img[y, x]
-                if abs(np.int32(im0) - np.int32(imw)) < delta:
-                    f = F32(imw) * a + F32(im0) * b
-                    img[y, x] = np.uint16(np.int32(f + HALF))
-        # bottom to top
-        for y in range(h - 2, -1, -1):
-            for x in range(w):
-                im0 = img[y, x]
-                imw = img[y + 1, x]
-                if im0 != 0 and imw != 0 and abs(np.int32(im0) - np.int32(imw)) < delta:
-                    f = F32(im0) * a + F32(imw) * b
-                    img[y, x] = np.uint16(np.int32(f + HALF))
+        transpose(img, t)
+        _rows_z16(t, a, b, delta, radius, fill)
+        transpose(t, img)
+        _columns_z16(img, a, b, delta)
 
 
 # -- spatial (disparity) ------------------------------------------------------------------
+# librealsense's recursive_filter_*_fp: a pixel is valid when its bit pattern, read as an
+# int32, is positive; it is blended with its filtered neighbour when both it and its
+# neighbour (as it was before filtering) are valid and those two differ by less than delta.
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
-def _h_fp(
-    img: Any, bits: Any, y: int, a: Any, b: Any, dz: Any
+def _sweep_fp(
+    img: Any, first: int, stop: int, step: int, a: Any, b: Any, dz: Any, orig: Any
 ) -> None:  # pragma: no cover - compiled
+    """One recursive pass down the rows of img (first .. stop by step), every column at once.
+    Valid is tested as > 0 (librealsense tests the bits, which differs only for NaN: the
+    filter class turns NaN into holes first). Few arrays in the loop, so it vectorizes."""
     w = img.shape[1]
-    # left to right
-    state = img[y, 0]
-    prev = state
-    valid = bits[y, 0] > 0
-    for x in range(1, w):
-        inn = img[y, x]
-        ok = bits[y, x] > 0
-        if valid:
-            if ok:
-                d = prev - inn
-                if d < dz and d > -dz:
-                    state = inn * a + state * b
-                    img[y, x] = state
-                else:
-                    state = inn
-            prev = inn
-            valid = ok
-        elif ok:
-            prev = inn
-            state = inn
-            valid = True
-    # right to left
-    state = img[y, w - 1]
-    prev = state
-    valid = bits[y, w - 1] > 0
-    for x in range(w - 2, -1, -1):
-        inn = img[y, x]
-        ok = bits[y, x] > 0
-        if valid:
-            if ok:
-                d = prev - inn
-                if d < dz and d > -dz:
-                    state = inn * a + state * b
-                    img[y, x] = state
-                else:
-                    state = inn
-            prev = inn
-            valid = ok
-        elif ok:
-            prev = inn
-            state = inn
-            valid = True
-
-
-@_jit  # type: ignore[untyped-decorator, unused-ignore]
-def _v_fp(
-    img: Any, bits: Any, a: Any, b: Any, dz: Any, state: Any, prev: Any, valid: Any
-) -> None:  # pragma: no cover - compiled
-    h, w = img.shape
-    for start, stop, step in ((0, h, 1), (h - 1, -1, -1)):
+    start = img[first]
+    for x in range(w):
+        orig[x] = start[x]
+    for y in range(first + step, stop, step):
+        state = img[y - step]
+        row = img[y]
         for x in range(w):
-            state[x] = img[start, x]
-            prev[x] = state[x]
-            valid[x] = bits[start, x] > 0
-        for y in range(start + step, stop, step):
-            for x in range(w):
-                inn = img[y, x]
-                ok = bits[y, x] > 0
-                if valid[x]:
-                    if ok:
-                        d = prev[x] - inn
-                        if d < dz and d > -dz:
-                            s = inn * a + state[x] * b
-                            state[x] = s
-                            img[y, x] = s
-                        else:
-                            state[x] = inn
-                    prev[x] = inn
-                    valid[x] = ok
-                elif ok:
-                    prev[x] = inn
-                    state[x] = inn
-                    valid[x] = True
+            inn = row[x]
+            prev = orig[x]
+            d = prev - inn
+            s = inn * a + state[x] * b
+            c = np.int32(prev > 0) & np.int32(inn > 0) & np.int32(d < dz) & np.int32(d > -dz)
+            row[x] = s if c != 0 else inn
+            orig[x] = inn
 
 
-@_jit  # type: ignore[untyped-decorator, unused-ignore]
 def spatial_fp(
-    img: Any, bits: Any, alpha: Any, delta: Any, iterations: int, radius: int
-) -> None:  # pragma: no cover - compiled
-    """librealsense's recursive_filter_horizontal_fp/vertical_fp and, with a radius, its
-    intertial_holes_fill, in place. ``bits`` is ``img`` viewed as int32 (a float is valid
-    when its bit pattern is a positive integer)."""
+    img: Any, bits: Any, t: Any, alpha: Any, delta: Any, iterations: int, radius: int
+) -> None:
+    """librealsense's dxf_smooth<float> in place on img (bits: img as int32; t: scratch of
+    img.T's shape) and, with a radius, its intertial_holes_fill."""
     h, w = img.shape
     a = F32(alpha)
     b = ONE - a
     dz = F32(delta)
-    state = np.empty(w, dtype=np.float32)
-    prev = np.empty(w, dtype=np.float32)
-    valid = np.empty(w, dtype=np.bool_)
+    orig = np.empty(max(h, w), dtype=np.float32)
     for _ in range(iterations):
-        for y in range(h):
-            _h_fp(img, bits, y, a, b, dz)
-        _v_fp(img, bits, a, b, dz, state, prev, valid)
+        transpose(img, t)
+        _sweep_fp(t, 0, w, 1, a, b, dz, orig)
+        _sweep_fp(t, w - 1, -1, -1, a, b, dz, orig)
+        transpose(t, img)
+        _sweep_fp(img, 0, h, 1, a, b, dz, orig)
+        _sweep_fp(img, h - 1, -1, -1, a, b, dz, orig)
     if radius:
-        for y in range(h):
-            fill = 0
-            for x in range(1, w):
-                if bits[y, x] == 0:
-                    fill += 1
-                    if fill < radius:
-                        img[y, x] = img[y, x - 1]
-                else:
-                    fill = 0
-            # right to left over columns w-1 .. 1: the last column takes the next row's
-            # first value (librealsense's pointer walks on); below the frame, nothing.
-            fill = 0
-            for x in range(w - 1, 0, -1):
-                if bits[y, x] == 0:
-                    fill += 1
-                    if fill < radius:
-                        if x + 1 < w:
-                            img[y, x] = img[y, x + 1]
-                        elif y + 1 < h:
-                            img[y, x] = img[y + 1, 0]
-                else:
-                    fill = 0
+        _inertial_fill(img, bits, radius)
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _inertial_fill(img: Any, bits: Any, radius: int) -> None:  # pragma: no cover - compiled
+    h, w = img.shape
+    for y in range(h):
+        fill = 0
+        for x in range(1, w):
+            if bits[y, x] == 0:
+                fill += 1
+                if fill < radius:
+                    img[y, x] = img[y, x - 1]
+            else:
+                fill = 0
+        # right to left over columns w-1 .. 1: the last column takes the next row's
+        # first value (librealsense's pointer walks on); below the frame, nothing.
+        fill = 0
+        for x in range(w - 1, 0, -1):
+            if bits[y, x] == 0:
+                fill += 1
+                if fill < radius:
+                    if x + 1 < w:
+                        img[y, x] = img[y, x + 1]
+                    elif y + 1 < h:
+                        img[y, x] = img[y + 1, 0]
+            else:
+                fill = 0
 
 
 # -- temporal -----------------------------------------------------------------------------
+# librealsense looks up whether a pixel's 8-frame history is credible in a 256-entry table
+# per phase; that table is "at least need of the frames in window are valid", so the loops
+# count bits instead (a table lookup stops the compiler from vectorizing).
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _count(v: Any) -> Any:  # pragma: no cover - compiled
+    v = v - ((v >> 1) & 0x55)
+    v = (v & 0x33) + ((v >> 2) & 0x33)
+    return (v + (v >> 4)) & 0x0F
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def temporal_z16(
-    frame: Any, last: Any, history: Any, credible: Any, mask: int, alpha: Any, delta: int
+    frame: Any, last: Any, history: Any, window: int, need: int, mask: int, alpha: Any, delta: int
 ) -> None:  # pragma: no cover - compiled
     """librealsense's temp_jw_smooth<uint16_t>, in place on ``frame``."""
     a = F32(alpha)
     b = ONE - a
-    m = np.uint8(mask)
-    nm = np.uint8(~mask & 0xFF)
-    h, w = frame.shape
-    for y in range(h):
-        for x in range(w):
-            cur = frame[y, x]
-            prv = last[y, x]
-            if cur:
-                if not prv:
-                    last[y, x] = cur
-                    history[y, x] = m
-                elif abs(np.int32(cur) - np.int32(prv)) < delta:
-                    history[y, x] |= m
-                    r = np.uint16(np.int32(a * F32(cur) + b * F32(prv)))
-                    frame[y, x] = r
-                    last[y, x] = r
-                else:
-                    last[y, x] = cur
-                    history[y, x] = m
-            else:
-                if prv and credible[history[y, x]] & m:
-                    frame[y, x] = prv
-                history[y, x] &= nm
+    m = np.int32(mask)
+    nm = np.int32(~mask & 0xFF)
+    win = np.int32(window)
+    nd = np.int32(need)
+    f = frame.reshape(-1)
+    lst = last.reshape(-1)
+    hs = history.reshape(-1)
+    for i in range(f.size):
+        cur = np.int32(f[i])
+        prv = np.int32(lst[i])
+        hist = np.int32(hs[i])
+        c = np.int32(cur != 0)
+        p = np.int32(prv != 0)
+        sm = c & p & np.int32(abs(cur - prv) < delta)
+        r = np.int32(a * F32(cur) + b * F32(prv))
+        cred = np.int32(_count(hist & win) >= nd) & p & (1 - c)
+        f[i] = np.uint16(sm * r + cred * prv + (1 - sm - cred) * cur)
+        lst[i] = np.uint16(c * (sm * r + (1 - sm) * cur) + (1 - c) * prv)
+        hs[i] = np.uint8(c * (sm * (hist | m) + (1 - sm) * m) + (1 - c) * (hist & nm))
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def temporal_fp(
-    frame: Any, last: Any, history: Any, credible: Any, mask: int, alpha: Any, delta: Any
+    frame: Any, last: Any, history: Any, window: int, need: int, mask: int, alpha: Any, delta: Any
 ) -> None:  # pragma: no cover - compiled
     """librealsense's temp_jw_smooth<float>, in place on ``frame``."""
     a = F32(alpha)
     b = ONE - a
     dz = F32(delta)
-    m = np.uint8(mask)
-    nm = np.uint8(~mask & 0xFF)
-    h, w = frame.shape
-    for y in range(h):
-        for x in range(w):
-            cur = frame[y, x]
-            prv = last[y, x]
-            if cur != 0 or cur != cur:
-                if prv == 0:
-                    last[y, x] = cur
-                    history[y, x] = m
-                elif abs(cur - prv) < dz:
-                    history[y, x] |= m
-                    r = a * cur + b * prv
-                    frame[y, x] = r
-                    last[y, x] = r
-                else:
-                    last[y, x] = cur
-                    history[y, x] = m
-            else:
-                if (prv != 0 or prv != prv) and credible[history[y, x]] & m:
-                    frame[y, x] = prv
-                history[y, x] &= nm
+    m = np.int32(mask)
+    nm = np.int32(~mask & 0xFF)
+    win = np.int32(window)
+    nd = np.int32(need)
+    f = frame.reshape(-1)
+    lst = last.reshape(-1)
+    hs = history.reshape(-1)
+    for i in range(f.size):
+        cur = f[i]
+        prv = lst[i]
+        hist = np.int32(hs[i])
+        c = np.int32(cur != 0)
+        p = np.int32(prv != 0)
+        sm = c & p & np.int32(abs(cur - prv) < dz)
+        r = a * cur + b * prv
+        cred = np.int32(_count(hist & win) >= nd) & p & (1 - c)
+        f[i] = r if sm != 0 else (prv if cred != 0 else cur)
+        lst[i] = (r if sm != 0 else cur) if c != 0 else prv
+        hs[i] = np.uint8(c * (sm * (hist | m) + (1 - sm) * m) + (1 - c) * (hist & nm))
 
 
 # -- hole filling -------------------------------------------------------------------------

@@ -48,9 +48,13 @@ class Spatial(Filter):
         k = kernels()
         radius = RADIUS[self.holes_fill]
         alpha = np.float32(self.alpha)
+        scratch = np.empty(dst.shape[::-1], dtype=dst.dtype)
         if arr.dtype == Z16:
-            k.spatial_z16(dst, alpha, self.delta, self.magnitude, radius)
+            k.spatial_z16(dst, scratch, alpha, self.delta, self.magnitude, radius)
         else:
             assert dst.dtype == DISPARITY
-            k.spatial_fp(dst, dst.view(np.int32), alpha, self.delta, self.magnitude, radius)
+            np.copyto(dst, 0, where=np.isnan(dst))  # NaN: no reading (see _sweep_fp)
+            k.spatial_fp(
+                dst, dst.view(np.int32), scratch, alpha, self.delta, self.magnitude, radius
+            )
         return dst

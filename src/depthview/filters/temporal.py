@@ -46,6 +46,20 @@ def credible_table(persistence: int) -> npt.NDArray[np.uint8]:
     return table
 
 
+def credible_window(persistence: int, phase: int) -> tuple[int, int]:
+    """(history bits, how many of them must be set) for ``credible_table(persistence)``'s
+    bit ``phase``: the n frames before the current one (tests check both agree)."""
+    if persistence == 8:
+        return 0, 0
+    if persistence not in RULES:
+        return 0, 9
+    need, last = RULES[persistence]
+    window = 0
+    for k in range(last):
+        window |= 1 << ((phase - 1 - k) % 8)
+    return window, need
+
+
 class Temporal(Filter):
     """Smoothing over time: alpha 0..1, delta 1..100, persistence 0..8. Keeps state: one
     object per stream (``Chain`` does this), ``reset()`` to start again."""
@@ -81,11 +95,13 @@ class Temporal(Filter):
         assert self._history is not None
         k = kernels()
         run = k.temporal_z16 if arr.dtype == Z16 else k.temporal_fp
+        window, need = credible_window(self.persistence, self._phase)
         run(
             dst,
             last,
             self._history,
-            credible_table(self.persistence),
+            window,
+            need,
             1 << self._phase,
             np.float32(self.alpha),
             self.delta,
