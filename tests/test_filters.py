@@ -144,7 +144,7 @@ def test_the_disparity_transform_takes_the_sources_registration() -> None:
     assert base == pytest.approx(75.0) and 570 < focal < 590
     made = F.parse_filter_spec("disparity,depth")(other)
     assert made.filters[0].params()["baseline_mm"] == pytest.approx(70.0)
-    given = F.parse_filter_spec("disparity:baseline_mm=50,focal_px=600")(other).filters[0]
+    given = F.parse_filter_spec("disparity:baseline_mm=50,focal_px=600,depth")(other).filters[0]
     assert given.params() == {"baseline_mm": 50, "focal_px": 600}
     # z = 1000 mm: d = 0.075 m * focal * 32 / 0.001 / 1000, and back to 1000 exactly
     z = np.full((4, 4), 1000, np.uint16)
@@ -172,6 +172,9 @@ def test_the_disparity_transform_takes_the_sources_registration() -> None:
         ("delta=3", "expected a filter name before 'delta=3'"),
         ("spatial:", "expected k=v after spatial:"),
         ("spatial:delta=3,delta=4", "expected each spatial parameter once, got delta twice"),
+        ("disparity,threshold,depth", "expected threshold before 'disparity' or after 'depth'"),
+        ("spatial,depth", "expected 'depth' (disparity to depth) after 'disparity'"),
+        ("disparity,spatial", "expected 'depth' after 'disparity': a spec ends in depth"),
     ],
 )
 def test_bad_specs_say_what_was_expected(text: str, message: str) -> None:

@@ -10,10 +10,13 @@ import threading
 import time
 from typing import Any
 
+from ..filters import Chain, filter_frame
+from ..filters.base import kernels as filter_kernels
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources.base import Source
 from . import SOURCE_HELP
+from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args
 from ._types import positive_float, positive_int
 
@@ -52,6 +55,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fps", type=positive_float, default=None, help="demo frame rate")
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_filter_arg(p, "; each source keeps its own temporal state; not with --raw-depth")
     add_source_args(p)
 
 
@@ -98,10 +102,16 @@ class _Feeder(threading.Thread):
     """Reads one source into the sink until it ends, ``limit`` frames, or ``stop``."""
 
     def __init__(
-        self, source: Source, sink: Sink, device: str | int | None, limit: int | None
+        self,
+        source: Source,
+        sink: Sink,
+        device: str | int | None,
+        limit: int | None,
+        chain: Chain | None = None,
     ) -> None:
         super().__init__(name=f"stream {source.name}", daemon=True)
         self.source, self.sink, self.device, self.limit = source, sink, device, limit
+        self.chain = chain
         self.stop = threading.Event()
         self.frames = 0
         self.error: BaseException | None = None
@@ -113,6 +123,8 @@ class _Feeder(threading.Thread):
                     frame = self.source.read()
                 except StopIteration:
                     return
+                if self.chain is not None:
+                    frame = filter_frame(frame, self.chain, self.source.registration)
                 self.sink.log(frame, device=self.device)
                 self.frames += 1
         except BaseException as exc:  # handed to the main thread, which reports it
@@ -131,6 +143,14 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
 
 def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
+    if args.filter and args.raw_depth:
+        sys.stderr.write(
+            "depthview stream: error: --filter sends filtered millimetres; "
+            "--raw-depth has no raw depth to send with it\n"
+        )
+        return 2
+    if args.filter:
+        filter_kernels()  # a missing extra is reported before any source or sink opens
     sources: list[Source] = []
     sink: Sink | None = None
     feeders: list[_Feeder] = []
@@ -144,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
         for i, source in enumerate(sources):
             device = (getattr(source, "serial", None) or i) if several else None
             sink.set_camera(source.intrinsics, registration=source.registration, device=device)
-            feeders.append(_Feeder(source, sink, device, args.frames))
+            chain = args.filter(source.registration) if args.filter else None
+            feeders.append(_Feeder(source, sink, device, args.frames, chain))
         start = time.monotonic()
         last = (start, 0)
         for feeder in feeders:

@@ -23,6 +23,7 @@ from .base import Filter, FilterError
 from .chain import Chain
 from .decimation import Decimation
 from .disparity import DisparityTransform, kinect_baseline_focal
+from .frames import depth_mm, filter_frame, filter_frames
 from .holes import HoleFilling
 from .spatial import Spatial
 from .spec import PRESETS, FilterSpec, parse_filter_spec
@@ -41,6 +42,9 @@ __all__ = [
     "Spatial",
     "Temporal",
     "Threshold",
+    "depth_mm",
+    "filter_frame",
+    "filter_frames",
     "kinect_baseline_focal",
     "parse_filter_spec",
 ]

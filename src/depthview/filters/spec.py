@@ -7,8 +7,9 @@ tokens belong to the filter before them), or a preset name::
     realsense                     (the RealSense Viewer's default chain)
 
 Names: decimation, threshold, disparity (depth to disparity), depth (disparity to depth),
-spatial, temporal, holes. Parameters are the classes' keyword arguments. A bad name or
-value raises ValueError "expected ..., got ...", before anything runs.
+spatial, temporal, holes. Parameters are the classes' keyword arguments. A spec ends in
+depth (a 'disparity' needs its 'depth'). A bad name, value or order raises ValueError
+"expected ..., got ...", before anything runs.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def parse_filter_spec(text: str) -> FilterSpec:
     if stripped.lower() in NONE:
         return FilterSpec(text, "none", ())
     entries = _entries(PRESETS.get(stripped, stripped))
+    _check_domains([name for name, _ in entries])
     spec = FilterSpec(text, stripped, tuple(entries))
     spec()  # every value checked here, by the filters' own constructors
     return spec
@@ -131,6 +133,22 @@ def _entries(text: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
             raise ValueError(f"expected each {fname} parameter once, got {sorted(dup)[0]} twice")
         out.append((fname, tuple(kv)))
     return out
+
+
+def _check_domains(names: list[str]) -> None:
+    """Depth (z16) and disparity in the right places: decimation and threshold take depth,
+    'disparity' starts from depth, 'depth' from disparity, and a spec ends in depth."""
+    in_disparity = False
+    for name in names:
+        if name in ("decimation", "threshold", "disparity") and in_disparity:
+            raise ValueError(
+                f"expected {name} before 'disparity' or after 'depth' (it takes depth)"
+            )
+        if name == "depth" and not in_disparity:
+            raise ValueError("expected 'depth' (disparity to depth) after 'disparity'")
+        in_disparity = {"disparity": True, "depth": False}.get(name, in_disparity)
+    if in_disparity:
+        raise ValueError("expected 'depth' after 'disparity': a spec ends in depth (mm)")
 
 
 def _param(fname: str, token: str) -> tuple[str, Any]:
