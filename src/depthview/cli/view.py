@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
+from ..filters.base import kernels as filter_kernels
 from ..palettes import PALETTES
 from ..sources.base import Source
 from . import SOURCE_HELP
+from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args
 from ._types import positive_int
 
@@ -71,9 +73,11 @@ def add_parser(sub: Any) -> None:
         "--layout",
         default=None,
         choices=[m.value for m in Layout],
-        help="panels to show: both, depth, video, overlay, 3d (the point cloud) or 3d-video "
-        "(default: both, or depth alone when the source has no video)",
+        help="panels to show: both, depth, video, overlay, 3d (the point cloud), 3d-video or "
+        "split (depth before and after --filter) (default: both, or depth alone when the "
+        "source has no video)",
     )
+    add_filter_arg(p, "; in the window F turns them on and off, P cycles presets, V splits")
     p.add_argument(
         "--orbit",
         type=_orbit,
@@ -145,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
     if args.screenshot is not None:
         check_writable(args.screenshot, "--screenshot")
+    if args.filter:
+        filter_kernels()  # a missing extra is one line before the window opens
     source = _open(args)
     palette = args.palette
     options = ViewerOptions(
@@ -161,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot_dir=args.snapshot_dir,
         title=f"depthview - {source.name}",
         orbit=args.orbit,
+        filters=args.filter.text if args.filter else None,
     )
     status = 0
     try:

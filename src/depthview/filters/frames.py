@@ -60,7 +60,7 @@ def filter_frame(
     frame: Frame, chain: Chain, registration: Registration | None = None, stream: Hashable = 0
 ) -> Frame:
     """``frame`` with its depth in millimetres through ``chain`` (``stream``: whose temporal
-    state to use). The input frame is not changed."""
+    state to use), the input frame (unchanged) in its ``meta["unfiltered"]``."""
     mm = depth_mm(frame.depth, frame.depth_format, registration)
     out = chain(mm, stream=stream)
     if out.dtype != np.uint16:
@@ -76,7 +76,10 @@ def filter_frame(
         else r
         for r in frame.records
     )
-    return dataclasses.replace(frame, depth=out, depth_format=DepthFormat.MM, records=records)
+    meta = {**frame.meta, "unfiltered": frame}
+    return dataclasses.replace(
+        frame, depth=out, depth_format=DepthFormat.MM, records=records, meta=meta
+    )
 
 
 def filter_frames(

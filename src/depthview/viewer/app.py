@@ -61,6 +61,7 @@ class ViewerOptions:
     snapshot_dir: Path = field(default_factory=Path.cwd)
     title: str = "depthview"
     orbit: tuple[float, float] = (0.0, 0.0)  # the 3D view's yaw and pitch at the start
+    filters: str | None = None  # a --filter spec to start with (the F and P keys change it)
 
 
 @dataclass
@@ -163,6 +164,12 @@ class Viewer:
         if self.state.layout.is_3d:
             self.renderer.ensure_cloud()
         self.reader = FrameReader(source)
+        if opts.filters:  # depth filters (issue 16): on from the start, first of the presets
+            self.state.filter_specs = (opts.filters, *self.state.filter_specs)
+            self.state.filters_on = True
+            if self.state.palette == "glview":  # filtered depth is millimetres: colour them
+                self.state.palette = "turbo"  # from the first frame (warmed up below)
+            self._apply(actions.SetFilters(opts.filters))
         # Load the compiled lookup, the font and the colour table before the first frame
         # arrives, so the first frames are not kept waiting (and dropped) meanwhile.
         self.renderer.warm_up(self.state)
@@ -581,6 +588,12 @@ class Viewer:
                     state.flip = False
                 except DepthviewError:
                     state.flip = on  # the source cannot: flip the picture here
+            case actions.SetFilters(spec):  # depth filters, run on the reader's thread
+                try:
+                    self.reader.use_filters(spec)
+                except DepthviewError as exc:
+                    state.filters_on = False
+                    self.say(f"filters off: {exc}")
             case actions.Pause(paused):
                 self.reader.set_paused(paused)
             case actions.Seek(index):

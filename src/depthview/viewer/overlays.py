@@ -29,7 +29,7 @@ from ..frame import DepthFormat
 from ..palettes import palette_samples
 from ..units import from_metres
 from . import keys
-from .layout import Rect
+from .layout import Layout, Rect
 from .render import byte_order
 from .state import ViewState
 
@@ -251,6 +251,7 @@ class Overlays:
         read = "--" if info.source_fps is None else f"{info.source_fps:.1f}"
         lines.append((f"fps {shown} shown {read} read  dropped {info.dropped}", TEXT))
         lines.append((f"palette {state.palette}  {range_text(state)}", TEXT))
+        lines.extend((s, TEXT) for s in filter_lines(state))
         if info.registration:
             lines.append((info.registration, TEXT))
         lines.extend((s, TEXT) for s in info.probe)
@@ -494,6 +495,17 @@ class Overlays:
 
             out.append(Placed("measure-line", rect, line, solid=False))
         return out
+
+
+def filter_lines(state: ViewState) -> list[str]:
+    """What the depth filters do now, for the HUD ("" when off and not asked about)."""
+    lines = []
+    if state.filters_on:
+        lines.append(f"filters {state.filter_spec}")
+    if state.layout is Layout.SPLIT:
+        after = "filtered" if state.filters_on else "filters off"
+        lines.append(f"left: raw depth  right: {after}")
+    return lines
 
 
 def range_text(state: ViewState) -> str:

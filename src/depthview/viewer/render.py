@@ -167,6 +167,11 @@ class Renderer:
                 return
             if "video" in rects:
                 target.blit(self._video_panel_for(frame, state.flip), rects["video"].topleft)
+            if "raw" in rects:  # the split view: depth before the filters (issue 16)
+                raw = frame.meta.get("unfiltered", frame)
+                assert isinstance(raw, Frame)
+                depth = self._flipped(raw.depth, state.flip)
+                self._draw_depth(depth, raw.depth_format, state, target, "raw")
             if "depth" in rects:
                 shown, fmt = self.depth_shown(state, frame)
                 depth = self._flipped(shown, state.flip)
@@ -258,10 +263,11 @@ class Renderer:
         depth_format: DepthFormat,
         state: ViewState,
         target: Surface,
+        panel: str = "depth",
     ) -> None:
         """Colour the depth straight into the window's pixels when it is drawn unscaled and
         alone; otherwise into the depth surface, blitted (with opacity over video)."""
-        rect = self.rects["depth"]
+        rect = self.rects[panel]
         overlay = self.layout is Layout.OVERLAY
         surface = target if target is self.display and not overlay else self.depth_surf
         view = surface.get_view("2")
