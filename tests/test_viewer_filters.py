@@ -18,6 +18,14 @@ from depthview.filters import PRESETS
 from depthview.viewer import Layout, Viewer, ViewerOptions, actions, layout
 from depthview.viewer.actions import Facts, Relayout, SetFilters
 from depthview.viewer.state import ViewState
+from test_viewer_3d import (
+    agreement,
+    box,
+    expected_panel,
+    redraw,
+    xvfb,  # noqa: F401 - a fixture, used by name
+)
+from test_viewer_3d import window as window3d  # noqa: F401 - a fixture, used by name
 
 
 def test_filter_actions_toggle_cycle_and_split() -> None:
@@ -107,3 +115,20 @@ def test_recording_from_the_viewer_keeps_raw_frames(viewer: Any, tmp_path: Path)
     with dv.open("sample") as sample:
         raws = [f.depth.tobytes() for f in sample]
     assert first.depth.tobytes() in raws
+
+
+@pytest.mark.xvfb
+def test_the_3d_view_shows_the_filtered_points(xvfb: str, window3d: Any) -> None:  # noqa: F811
+    """A real X window (Xvfb, Mesa): with a threshold at 2 m the wall behind the box leaves
+    the point cloud, exactly as numpy's projection of the thresholded depth says."""
+    depth = box()
+    v = window3d(depth, filters="threshold:min_m=0.1,max_m=2.0")
+    wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
+    cam = v.state.camera
+    cam.guides = False
+    cam.point_size = 1
+    cam.yaw, cam.pitch, cam.distance = 20.0, -10.0, 1.6
+    kept = np.where((depth >= 100) & (depth <= 2000), depth, 0).astype(np.uint16)
+    shown = redraw(v)
+    assert agreement(shown, expected_panel(kept, 20.0, -10.0, 1.6, cam.pivot)) >= 0.99
+    assert agreement(shown, expected_panel(depth, 20.0, -10.0, 1.6, cam.pivot)) < 0.9
