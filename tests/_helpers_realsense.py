@@ -20,7 +20,9 @@ FOCAL_PX = 575.8157
 class Oracle:
     """Feeds (H, W) uint16 millimetres into librealsense as depth frames."""
 
-    def __init__(self, width: int, height: int, focal_px: float = FOCAL_PX) -> None:
+    def __init__(
+        self, width: int, height: int, focal_px: float = FOCAL_PX, baseline_mm: float = BASELINE_MM
+    ) -> None:
         self.width, self.height = width, height
         self.device = rs.software_device()
         self.sensor = self.device.add_sensor("Depth")
@@ -38,7 +40,7 @@ class Oracle:
         stream.intrinsics = intr
         self.profile = self.sensor.add_video_stream(stream).as_video_stream_profile()
         self.sensor.add_read_only_option(rs.option.depth_units, 0.001)
-        self.sensor.add_read_only_option(rs.option.stereo_baseline, BASELINE_MM)
+        self.sensor.add_read_only_option(rs.option.stereo_baseline, baseline_mm)
         self.sensor.open(self.profile)
         self.queue = rs.frame_queue(4, True)
         self.sensor.start(self.queue)

@@ -149,6 +149,23 @@ def test_decimation_threshold_and_disparity_match(oracle: Oracle, scene: str) ->
     same(back, data(block("depth").process(rs_disp)))
 
 
+@pytest.mark.parametrize(("baseline_mm", "focal_px"), [(50.0, 383.7), (95.3, 640.2), (7.5, 1500.0)])
+def test_disparity_round_trip_matches_for_other_cameras(
+    baseline_mm: float, focal_px: float
+) -> None:
+    o = Oracle(W, H, focal_px=focal_px, baseline_mm=baseline_mm)
+    for depth in SCENES.values():
+        frame = o.frame(depth)
+        rs_disp = block("disparity").process(frame)
+        disp = F.DisparityTransform(True, baseline_mm, o.fx)(depth)
+        same(disp, data(rs_disp))
+        same(
+            F.DisparityTransform(False, baseline_mm, o.fx)(disp),
+            data(block("depth").process(rs_disp)),
+        )
+    o.close()
+
+
 SPATIAL = [
     {},  # librealsense's defaults: alpha 0.5, delta 20, magnitude 2, holes_fill 0
     {"alpha": 0.25, "delta": 1, "magnitude": 1},
