@@ -147,3 +147,18 @@ def test_stream_refuses_raw_depth_with_a_filter() -> None:
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "--raw-depth" in done.stderr
+
+
+def test_without_numba_export_says_which_extra_and_writes_nothing(tmp_path: Path) -> None:
+    """numba really absent: the child's import system refuses it."""
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "from depthview.cli import main\n"
+        "sys.exit(main(['export', 'sample', 'out.npz', '--filter', 'smooth', '--quiet']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "pip install 'depthview[fast]'" in done.stderr
+    assert list(tmp_path.iterdir()) == []
