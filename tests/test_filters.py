@@ -220,3 +220,22 @@ def test_without_numba_the_filters_name_the_extra() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'depthview[fast]'" in out.stdout
+
+
+def test_the_temporal_window_rule_is_librealsenses_persistence_table() -> None:
+    """The kernels count history bits in a window; librealsense looks the history up in a
+    table built by its recalc_persistence_map (written out in credible_table). Same answer
+    for every mode, phase and history."""
+    from depthview.filters.temporal import credible_table, credible_window
+
+    for persistence in range(9):
+        table = credible_table(persistence)
+        for phase in range(8):
+            window, need = credible_window(persistence, phase)
+            for history in range(256):
+                by_table = bool(table[history] & (1 << phase))
+                assert by_table == (bin(history & window).count("1") >= need), (
+                    persistence,
+                    phase,
+                    history,
+                )

@@ -23,12 +23,15 @@ ONE = np.float32(1.0)
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
-def lut_u16(table: Any, src: Any, out: Any) -> None:  # pragma: no cover - compiled
-    """out = table[src] for uint16 images (threshold's keep-or-zero table)."""
-    h, w = src.shape
-    for y in range(h):
-        for x in range(w):
-            out[y, x] = table[src[y, x]]
+def keep_between(src: Any, lo: int, hi: int, out: Any) -> None:  # pragma: no cover - compiled
+    """out = src where lo <= src <= hi, else 0 (threshold)."""
+    a = src.reshape(-1)
+    b = out.reshape(-1)
+    low = np.int32(lo)
+    high = np.int32(hi)
+    for i in range(a.size):
+        v = np.int32(a[i])
+        b[i] = np.uint16(v * (np.int32(v >= low) & np.int32(v <= high)))
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
@@ -416,20 +419,30 @@ def _count(v: Any) -> Any:  # pragma: no cover - compiled
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def temporal_z16(
-    frame: Any, last: Any, history: Any, window: int, need: int, mask: int, alpha: Any, delta: int
+    src: Any,
+    frame: Any,
+    last: Any,
+    history: Any,
+    window: int,
+    need: int,
+    mask: int,
+    alpha: Any,
+    delta: int,
 ) -> None:  # pragma: no cover - compiled
-    """librealsense's temp_jw_smooth<uint16_t>, in place on ``frame``."""
+    """librealsense's temp_jw_smooth<uint16_t>: ``src`` filtered into ``frame`` (which may
+    be ``src``); one pass, no copy first."""
     a = F32(alpha)
     b = ONE - a
     m = np.int32(mask)
     nm = np.int32(~mask & 0xFF)
     win = np.int32(window)
     nd = np.int32(need)
+    s = src.reshape(-1)
     f = frame.reshape(-1)
     lst = last.reshape(-1)
     hs = history.reshape(-1)
     for i in range(f.size):
-        cur = np.int32(f[i])
+        cur = np.int32(s[i])
         prv = np.int32(lst[i])
         hist = np.int32(hs[i])
         c = np.int32(cur != 0)
@@ -444,9 +457,18 @@ def temporal_z16(
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def temporal_fp(
-    frame: Any, last: Any, history: Any, window: int, need: int, mask: int, alpha: Any, delta: Any
+    src: Any,
+    frame: Any,
+    last: Any,
+    history: Any,
+    window: int,
+    need: int,
+    mask: int,
+    alpha: Any,
+    delta: Any,
 ) -> None:  # pragma: no cover - compiled
-    """librealsense's temp_jw_smooth<float>, in place on ``frame``."""
+    """librealsense's temp_jw_smooth<float>: ``src`` filtered into ``frame`` (which may be
+    ``src``)."""
     a = F32(alpha)
     b = ONE - a
     dz = F32(delta)
@@ -454,11 +476,12 @@ def temporal_fp(
     nm = np.int32(~mask & 0xFF)
     win = np.int32(window)
     nd = np.int32(need)
+    s = src.reshape(-1)
     f = frame.reshape(-1)
     lst = last.reshape(-1)
     hs = history.reshape(-1)
     for i in range(f.size):
-        cur = f[i]
+        cur = s[i]
         prv = lst[i]
         hist = np.int32(hs[i])
         c = np.int32(cur != 0)

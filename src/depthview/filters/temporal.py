@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .base import Z16, Depth, Filter, check_depth, check_out, copy_into, kernels, number
+from .base import Z16, Depth, Filter, check_depth, check_out, kernels, number
 
 #: persistence mode -> (how many of the last n frames, n); 0 never, 8 always.
 RULES = {1: (8, 8), 2: (2, 3), 3: (2, 4), 4: (2, 8), 5: (1, 2), 6: (1, 5), 7: (1, 8)}
@@ -85,7 +85,10 @@ class Temporal(Filter):
 
     def __call__(self, depth: Depth, *, out: Depth | None = None) -> Depth:
         arr = check_depth(depth, "temporal")
-        dst = copy_into(arr, check_out(out, "temporal", arr.shape, arr.dtype))
+        dst = check_out(out, "temporal", arr.shape, arr.dtype)
+        if dst is None:
+            dst = np.empty(arr.shape, dtype=arr.dtype)
+        src = np.ascontiguousarray(arr)
         last = self._last
         if last is None or last.shape != arr.shape or last.dtype != arr.dtype:
             # A new stream profile in librealsense: history and last frame start empty
@@ -97,6 +100,7 @@ class Temporal(Filter):
         run = k.temporal_z16 if arr.dtype == Z16 else k.temporal_fp
         window, need = credible_window(self.persistence, self._phase)
         run(
+            src,
             dst,
             last,
             self._history,

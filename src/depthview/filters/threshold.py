@@ -6,7 +6,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from .base import Z16, Depth, Filter, check_depth, check_out, kernels, number
 
@@ -15,15 +14,17 @@ MM_UNITS = np.float32(0.001)
 
 
 @lru_cache(maxsize=16)
-def keep_table(min_m: float, max_m: float) -> npt.NDArray[np.uint16]:
-    """value -> value or 0 for every uint16, by librealsense's float test
-    ``min <= 0.001f * value <= max`` (all in float32)."""
+def kept_range(min_m: float, max_m: float) -> tuple[int, int]:
+    """The values (lo..hi) librealsense's float test ``min <= 0.001f * value <= max`` keeps,
+    found by running that test (float32) on every uint16. 0.001f * value never decreases
+    as value grows, so they are one run; (1, 0) when none."""
     values = np.arange(65536, dtype=np.uint32)
     dist = MM_UNITS * values.astype(np.float32)
-    keep = (dist >= np.float32(min_m)) & (dist <= np.float32(max_m))
-    table = np.where(keep, values, 0).astype(np.uint16)
-    table.flags.writeable = False
-    return table
+    kept = np.flatnonzero((dist >= np.float32(min_m)) & (dist <= np.float32(max_m)))
+    if kept.size == 0:
+        return 1, 0
+    assert kept[-1] - kept[0] + 1 == kept.size  # one run, as said
+    return int(kept[0]), int(kept[-1])
 
 
 class Threshold(Filter):
@@ -46,5 +47,6 @@ class Threshold(Filter):
         dst = check_out(out, "threshold", arr.shape, Z16)
         if dst is None:
             dst = np.empty(arr.shape, dtype=np.uint16)
-        kernels().lut_u16(keep_table(self.min_m, self.max_m), arr, dst)
+        lo, hi = kept_range(self.min_m, self.max_m)
+        kernels().keep_between(arr, lo, hi, dst)
         return dst
