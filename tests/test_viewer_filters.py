@@ -132,3 +132,28 @@ def test_the_3d_view_shows_the_filtered_points(xvfb: str, window3d: Any) -> None
     shown = redraw(v)
     assert agreement(shown, expected_panel(kept, 20.0, -10.0, 1.6, cam.pivot)) >= 0.99
     assert agreement(shown, expected_panel(depth, 20.0, -10.0, 1.6, cam.pivot)) < 0.9
+
+
+def test_view_command_takes_a_filter_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    run = [sys.executable, "-m", "depthview", "view", "sample", "--frames", "20", "--stats"]
+    bad = subprocess.run(
+        [*run, "--filter", "spatial:magnitude=9"], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "expected spatial magnitude as an integer in 1..5, got 9" in bad.stderr
+    good = subprocess.run(
+        [*run, "--filter", "realsense", "--layout", "split"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout.strip().splitlines()[-1])["frames_shown"] == 20
