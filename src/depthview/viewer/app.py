@@ -213,6 +213,9 @@ class Viewer:
         self._check_failure()
         if self.state.quit:
             return False
+        if self.reader.filter_error is not None and self.state.filters_on:  # depth filters
+            self.state.filters_on = False
+            self.say(f"filters off: {self.reader.filter_error}")
         new = None
         if now - self._last_draw >= 1.0 / MAX_FPS:
             new = self.reader.next_frame()
