@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..filters import PRESETS, FilterSpec, parse_filter_spec
+from ..filters.base import kernels
 
 FILTER_HELP = (
     "post-process depth (in mm) with librealsense's filters, e.g. "
@@ -35,3 +36,10 @@ def add_filter_arg(parser: argparse.ArgumentParser, help_suffix: str = "") -> No
         metavar="SPEC",
         help=FILTER_HELP + help_suffix,
     )
+
+
+def require_filters(spec: FilterSpec | None) -> None:
+    """With a non-empty ``--filter``, load the compiled loops now: a missing ``fast`` extra
+    is one line (``FilterError``, exit 2) before a source, sink or file is opened."""
+    if spec:
+        kernels()

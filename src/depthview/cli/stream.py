@@ -10,13 +10,13 @@ import threading
 import time
 from typing import Any
 
+from ..errors import DepthviewError
 from ..filters import Chain, filter_frame
-from ..filters.base import kernels as filter_kernels
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources.base import Source
 from . import SOURCE_HELP
-from ._filter_args import add_filter_arg
+from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import positive_float, positive_int
 
@@ -144,13 +144,10 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
 def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
     if args.filter and args.raw_depth:
-        sys.stderr.write(
-            "depthview stream: error: --filter sends filtered millimetres; "
-            "--raw-depth has no raw depth to send with it\n"
+        raise DepthviewError(
+            "--filter sends filtered millimetres; --raw-depth has no raw depth to send with it"
         )
-        return 2
-    if args.filter:
-        filter_kernels()  # a missing extra is reported before any source or sink opens
+    require_filters(args.filter)
     sources: list[Source] = []
     sink: Sink | None = None
     feeders: list[_Feeder] = []

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
-from ..filters.base import kernels as filter_kernels
 from ..palettes import PALETTES
 from ..sources.base import Source
 from . import SOURCE_HELP
-from ._filter_args import add_filter_arg
+from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import positive_int
 
@@ -149,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
     if args.screenshot is not None:
         check_writable(args.screenshot, "--screenshot")
-    if args.filter:
-        filter_kernels()  # a missing extra is one line before the window opens
+    require_filters(args.filter)
     source = _open(args)
     palette = args.palette
     options = ViewerOptions(
