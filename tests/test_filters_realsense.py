@@ -305,3 +305,22 @@ def test_spatial_hole_fill_in_disparity_reads_nothing_below_the_frame(oracle: Or
     theirs[-1, -1] = 0
     same(got, theirs)
     assert got[10, -1] == ours_in[11, 0]
+
+
+@pytest.mark.parametrize("magnitude", [2, 3])
+def test_a_decimated_frame_keeps_its_size(
+    real: tuple[Oracle, list[np.ndarray]], magnitude: int
+) -> None:
+    """On Frames (export, stream, the viewer) a decimated result is shown at the frame's
+    size: each of librealsense's output pixels repeated, its padding cut off."""
+    o, _ = real
+    with dv.open("sample") as src:
+        frame = src.read()
+    got = F.filter_frame(frame, F.Chain([F.Decimation(magnitude)]))
+    theirs = data(block("decimation", magnitude=magnitude).process(o.frame(dv.to_mm(frame.depth))))
+    big = np.repeat(np.repeat(theirs, magnitude, axis=0), magnitude, axis=1)[:480, :640]
+    assert got.depth.shape == (480, 640) and got.depth_format is dv.DepthFormat.MM
+    np.testing.assert_array_equal(got.depth, big)
+    assert got.meta["unfiltered"] is frame
+    (record,) = [r for r in got.records if r.stream is dv.Stream.DEPTH]
+    assert record.data is got.depth and record.format is dv.DepthFormat.MM
