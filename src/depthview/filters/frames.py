@@ -60,7 +60,8 @@ def filter_frame(
     frame: Frame, chain: Chain, registration: Registration | None = None, stream: Hashable = 0
 ) -> Frame:
     """``frame`` with its depth in millimetres through ``chain`` (``stream``: whose temporal
-    state to use), the input frame (unchanged) in its ``meta["unfiltered"]``."""
+    state to use), the input frame (unchanged) in its ``meta["unfiltered"]`` and its depth
+    in millimetres in ``meta["unfiltered_mm"]`` (to show both in the same colours)."""
     mm = depth_mm(frame.depth, frame.depth_format, registration)
     out = chain(mm, stream=stream)
     if out.dtype != np.uint16:
@@ -76,7 +77,7 @@ def filter_frame(
         else r
         for r in frame.records
     )
-    meta = {**frame.meta, "unfiltered": frame}
+    meta = {**frame.meta, "unfiltered": frame, "unfiltered_mm": mm}
     return dataclasses.replace(
         frame, depth=out, depth_format=DepthFormat.MM, records=records, meta=meta
     )

@@ -167,11 +167,14 @@ class Renderer:
                 return
             if "video" in rects:
                 target.blit(self._video_panel_for(frame, state.flip), rects["video"].topleft)
-            if "raw" in rects:  # the split view: depth before the filters (issue 16)
-                raw = frame.meta.get("unfiltered", frame)
-                assert isinstance(raw, Frame)
-                depth = self._flipped(raw.depth, state.flip)
-                self._draw_depth(depth, raw.depth_format, state, target, "raw")
+            if "raw" in rects:  # the split view: depth before the filters (issue 16), in
+                # millimetres like the filtered panel, so one colour scale serves both
+                mm = frame.meta.get("unfiltered_mm")
+                shown, fmt = (
+                    (frame.depth, frame.depth_format) if mm is None else (mm, DepthFormat.MM)
+                )
+                assert isinstance(shown, np.ndarray)
+                self._draw_depth(self._flipped(shown, state.flip), fmt, state, target, "raw")
             if "depth" in rects:
                 shown, fmt = self.depth_shown(state, frame)
                 depth = self._flipped(shown, state.flip)
