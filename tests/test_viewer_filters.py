@@ -88,6 +88,7 @@ def test_keys_switch_the_chain_on_the_reader_thread_and_the_hud_says_so(viewer: 
 def test_split_view_shows_raw_left_and_filtered_right(viewer: Any) -> None:
     v = viewer(layout=Layout.DEPTH, filters="threshold:min_m=0.1,max_m=1.2", hud=False)
     assert v.state.filters_on and v.state.palette == "turbo"
+    v.state.near, v.state.far = 0.5, 4.5  # a fixed scale: the same depth, the same colour
     press(v, "V")
     assert v.state.layout is Layout.SPLIT and v.display.get_size() == (1280, 480)
     wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
@@ -98,6 +99,9 @@ def test_split_view_shows_raw_left_and_filtered_right(viewer: Any) -> None:
     assert far.sum() > 1000  # the person's background is past 1.2 m
     left, right = rgb[:, :640][far], rgb[:, 640:][far]
     assert (np.abs(left.astype(int) - right.astype(int)).sum(axis=1) > 0).mean() > 0.9
+    kept = (frame.depth > 0) & (frame.depth == dv.to_mm(frame.meta["unfiltered"].depth))
+    assert kept.sum() > 1000
+    np.testing.assert_array_equal(rgb[:, :640][kept], rgb[:, 640:][kept])
     press(v, "V")
     assert v.state.layout is Layout.DEPTH
 
