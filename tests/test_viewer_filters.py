@@ -71,7 +71,7 @@ def test_keys_switch_the_chain_on_the_reader_thread_and_the_hud_says_so(viewer: 
     assert not any(line.startswith("filters") for line in hud(v))
     press(v, "P")  # the next preset after realsense: smooth
     press(v, "P")  # then fill: librealsense's hole filling alone (stateless)
-    assert v.state.filter_spec == "fill" and "filters fill" in hud(v)
+    assert v.state.filter_spec == "fill" and "filters fill: holes" in hud(v)
     wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
     frame = v.frame
     raw = frame.meta["unfiltered"]

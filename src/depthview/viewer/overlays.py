@@ -25,6 +25,7 @@ import numpy as np
 import pygame
 
 from ..colorize import Equalizer, colorize_packed, resolve_range
+from ..filters import PRESETS
 from ..frame import DepthFormat
 from ..palettes import palette_samples
 from ..units import from_metres
@@ -501,7 +502,9 @@ def filter_lines(state: ViewState) -> list[str]:
     """What the depth filters do now, for the HUD ("" when off and not asked about)."""
     lines = []
     if state.filters_on:
-        lines.append(f"filters {state.filter_spec}")
+        spec = state.filter_spec
+        steps = PRESETS.get(spec)
+        lines.append(f"filters {spec}: {steps.replace(',', ' ')}" if steps else f"filters {spec}")
     if state.layout is Layout.SPLIT:
         after = "filtered" if state.filters_on else "filters off"
         lines.append(f"left: raw depth  right: {after}")
