@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depthview import filters as F
 
@@ -239,3 +241,51 @@ def test_the_temporal_window_rule_is_librealsenses_persistence_table() -> None:
                     phase,
                     history,
                 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("spatilemporhdygfnc:=,.0123456789-_ ")) | st.characters(),
+        max_size=60,
+    )
+    | st.lists(
+        st.sampled_from(
+            [
+                "spatial",
+                "temporal",
+                "holes",
+                "disparity",
+                "depth",
+                "decimation",
+                "threshold",
+                "smooth",
+                "realsense",
+                "none",
+                "spatial:alpha=0.3",
+                "delta=7",
+                "delta=0",
+                "mode=2",
+                "magnitude=3",
+                "persistence=8",
+                "min_m=1",
+                "max_m=0.5",
+                "alpha=nan",
+                "holes_fill=5",
+                "x=1",
+                "baseline_mm=50",
+                "focal_px=-1",
+                "",
+            ]
+        ),
+        max_size=6,
+    ).map(",".join)
+)
+def test_any_spec_text_parses_or_says_what_was_expected(text: str) -> None:
+    """Whatever is typed after --filter: a chain, or a ValueError "expected ..."."""
+    try:
+        spec = F.parse_filter_spec(text)
+    except ValueError as exc:
+        assert "expected" in str(exc)
+    else:
+        assert isinstance(spec(), F.Chain)
