@@ -289,3 +289,13 @@ def test_any_spec_text_parses_or_says_what_was_expected(text: str) -> None:
         assert "expected" in str(exc)
     else:
         assert isinstance(spec(), F.Chain)
+
+
+def test_nan_disparity_is_no_reading() -> None:
+    """A listed difference: librealsense's bit test would count +NaN as valid and spread it;
+    depthview's spatial filter treats NaN as a hole (and leaves the caller's array alone)."""
+    disp = F.DisparityTransform()(np.full((16, 16), 1500, np.uint16))
+    disp[5, 5] = np.nan
+    got = F.Spatial(holes_fill=0)(disp)
+    assert np.isnan(disp[5, 5]) and got[5, 5] == 0
+    assert np.isfinite(got).all()
