@@ -10,7 +10,8 @@ conversion, and a desktop viewer::
             rgb = dv.colorize(frame.depth)
             z = dv.to_metres(frame.depth)
 
-and sinks for Rerun and Foxglove (``dv.RerunSink``, ``dv.FoxgloveSink``, extras ``rerun`` and
+librealsense's depth post-processing filters, bit for bit (``dv.filters``), and sinks for
+Rerun and Foxglove (``dv.RerunSink``, ``dv.FoxgloveSink``, extras ``rerun`` and
 ``foxglove``), loaded on first use so ``import depthview`` never imports their SDKs.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import filters as filters
 from .colorize import colorize, colorize_packed, glview_table
 from .errors import (
     DepthviewError,

@@ -37,6 +37,8 @@ import numpy.typing as npt
 
 from .colorize import Equalizer, colorize
 from .errors import ExportError
+from .filters import Chain, FilterSpec, filter_frames
+from .filters.base import kernels as filter_kernels
 from .frame import DepthFormat, Frame
 from .geometry import Intrinsics, ply_bytes, point_cloud, video_as_rgb
 from .outputs import check_output
@@ -570,12 +572,14 @@ def export(
     intrinsics: Intrinsics | None = None,
     registered: bool = False,
     progress: bool = False,
+    filters: FilterSpec | Chain | None = None,
 ) -> ExportSummary:
     """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
     ``out``; the format follows ``out``'s name (see the module docstring). ``registered``
     aligns depth to the colour image (png16, npz) and colours point clouds from the colour
     pixels they fall on (ply), with the source's registration or the default one. PLY
-    clouds use ``intrinsics``, else the source's own (``Source.intrinsics``)."""
+    clouds use ``intrinsics``, else the source's own (``Source.intrinsics``). ``filters``
+    (a ``--filter`` spec or a Chain) runs on each exported frame's depth in millimetres."""
     if not os.fspath(out).strip():
         raise ExportError(f"OUT: expected a file or folder name, got {os.fspath(out)!r}")
     out = Path(out)
@@ -616,6 +620,8 @@ def export(
             f"--layout {layout}: expected a source with video, got {source.name}, which has "
             "depth only; use --layout depth"
         )
+    if filters is not None and registered:
+        raise ExportError("--filter and --registered: filter depth or align it, not both")
     if fmt.suffix == ".ply":
         frames = 1  # one point cloud a file
     length = source.length if isinstance(source, Source) else None
@@ -641,7 +647,12 @@ def export(
     bar = tqdm(
         total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
     )
-    selected = _Stoppable(_selected(source, start, stop, every, frames), bar, out, fmt.is_folder)
+    chosen = _selected(source, start, stop, every, frames)
+    chain = filters(own) if isinstance(filters, FilterSpec) else filters
+    if chain is not None and len(chain):
+        filter_kernels()  # a missing extra is reported before anything is written
+        chosen = filter_frames(chosen, chain, own)
+    selected = _Stoppable(chosen, bar, out, fmt.is_folder)
     try:
         with selected.stop_on_ctrl_c():
             count = fmt.write(selected, out, settings)

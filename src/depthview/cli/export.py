@@ -10,6 +10,7 @@ from typing import Any
 from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
 from . import SOURCE_HELP
+from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args
 from ._types import metres, positive_float, positive_int
 
@@ -56,6 +57,7 @@ def add_parser(sub: Any) -> None:
         help="png16, npz: depth aligned to the colour image (mm); ply: each point coloured from "
         "the colour pixel it falls on; with the source's registration, else the default one",
     )
+    add_filter_arg(p, "; not with --registered")
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_source_args(p)
@@ -81,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             fps=args.fps,
             registered=args.registered,
             progress=not args.quiet,
+            filters=args.filter,
         )
     sys.stderr.write(f"depthview: {summary}\n")
     return 130 if summary.interrupted else 0

@@ -12,10 +12,13 @@ import time
 from types import FrameType
 from typing import Any
 
+from ..errors import DepthviewError
+from ..filters import Chain, filter_frame
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources.base import Source
 from . import SOURCE_HELP
+from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import port, positive_float, positive_int
 
@@ -54,6 +57,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fps", type=positive_float, default=None, help="demo frame rate")
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_filter_arg(p, "; each source keeps its own temporal state; not with --raw-depth")
     add_source_args(p)
 
 
@@ -100,10 +104,16 @@ class _Feeder(threading.Thread):
     """Reads one source into the sink until it ends, ``limit`` frames, or ``stop``."""
 
     def __init__(
-        self, source: Source, sink: Sink, device: str | int | None, limit: int | None
+        self,
+        source: Source,
+        sink: Sink,
+        device: str | int | None,
+        limit: int | None,
+        chain: Chain | None = None,
     ) -> None:
         super().__init__(name=f"stream {source.name}", daemon=True)
         self.source, self.sink, self.device, self.limit = source, sink, device, limit
+        self.chain = chain
         self.stop = threading.Event()
         self.frames = 0
         self.error: BaseException | None = None
@@ -115,6 +125,8 @@ class _Feeder(threading.Thread):
                     frame = self.source.read()
                 except StopIteration:
                     return
+                if self.chain is not None:
+                    frame = filter_frame(frame, self.chain, self.source.registration)
                 self.sink.log(frame, device=self.device)
                 self.frames += 1
         except BaseException as exc:  # handed to the main thread, which reports it
@@ -146,6 +158,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
+    if args.filter and args.raw_depth:
+        raise DepthviewError(
+            "--filter sends filtered millimetres; --raw-depth has no raw depth to send with it"
+        )
+    require_filters(args.filter)
     sources: list[Source] = []
     sink: Sink | None = None
     feeders: list[_Feeder] = []
@@ -160,7 +177,8 @@ def _run(args: argparse.Namespace) -> int:
         for i, source in enumerate(sources):
             device = (getattr(source, "serial", None) or i) if several else None
             sink.set_camera(source.intrinsics, registration=source.registration, device=device)
-            feeders.append(_Feeder(source, sink, device, args.frames))
+            chain = args.filter(source.registration) if args.filter else None
+            feeders.append(_Feeder(source, sink, device, args.frames, chain))
         start = time.monotonic()
         last = (start, 0)
         for feeder in feeders:

@@ -15,6 +15,7 @@ from ..outputs import check_output
 from ..palettes import PALETTES
 from ..sources.base import Source
 from . import SOURCE_HELP
+from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import metres, positive_int
 
@@ -89,9 +90,11 @@ def add_parser(sub: Any) -> None:
         "--layout",
         default=None,
         choices=[m.value for m in Layout],
-        help="panels to show: both, depth, video, overlay, 3d (the point cloud) or 3d-video "
-        "(default: both, or depth alone when the source has no video)",
+        help="panels to show: both, depth, video, overlay, 3d (the point cloud), 3d-video or "
+        "split (depth before and after --filter) (default: both, or depth alone when the "
+        "source has no video)",
     )
+    add_filter_arg(p, "; in the window F turns them on and off, P cycles presets, V splits")
     p.add_argument(
         "--orbit",
         type=_orbit,
@@ -163,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
     if args.screenshot is not None:
         check_writable(args.screenshot, "--screenshot")
+    require_filters(args.filter)
     source = _open(args)
     try:  # p, R and --screenshot never write into what is being played
         check_output(
@@ -192,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         snapshot_dir=args.snapshot_dir,
         title=f"depthview - {source.name}",
         orbit=args.orbit,
+        filters=args.filter.text if args.filter else None,
     )
     status = 0
     try:

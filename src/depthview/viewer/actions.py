@@ -19,6 +19,7 @@ import numpy as np
 from ..colorize import resolve_range
 from ..frame import TILT_MAX_DEG, TILT_MIN_DEG, LedMode, VideoFormat
 from ..palettes import PALETTES
+from .layout import Layout
 from .state import POINT_SIZES, Camera3D, MeasurePoint, ViewState
 
 RANGE_STEP = 0.1  # metres per [ ] { } press
@@ -106,6 +107,13 @@ class MirrorSource:
 
 
 @dataclass(frozen=True, slots=True)
+class SetFilters:
+    """Run the ``--filter`` spec on every frame from now on (the reader's thread), or none."""
+
+    spec: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Pause:
     paused: bool
 
@@ -150,6 +158,7 @@ Effect = (
     | SetFlag
     | AdjustIrBrightness
     | MirrorSource
+    | SetFilters
     | Pause
     | Seek
     | Snapshot
@@ -276,6 +285,32 @@ def registered(state: ViewState, facts: Facts, arg: int) -> Effects:
     if facts.unregistered:
         return [Say(f"registration on, but not used here: {facts.unregistered}")]
     return [Say("registration on: overlay and 3D line depth up with colour")]
+
+
+def filters(state: ViewState, facts: Facts, arg: int) -> Effects:
+    """Depth post-processing on or off (the chosen preset)."""
+    state.filters_on = not state.filters_on
+    if not state.filters_on:
+        return [SetFilters(None), Say("filters off: raw depth")]
+    return [SetFilters(state.filter_spec), Say(f"filters on: {state.filter_spec}")]
+
+
+def next_filters(state: ViewState, facts: Facts, arg: int) -> Effects:
+    """The next filter preset, switched on."""
+    state.filter_index = (state.filter_index + 1) % len(state.filter_specs)
+    state.filters_on = True
+    return [SetFilters(state.filter_spec), Say(f"filters on: {state.filter_spec}")]
+
+
+def split_view(state: ViewState, facts: Facts, arg: int) -> Effects:
+    """Depth before and after the filters side by side, or back to the layout before."""
+    if state.layout is Layout.SPLIT:
+        state.layout = state.before_split or Layout.BOTH
+        return [Relayout()]
+    state.before_split, state.layout = state.layout, Layout.SPLIT
+    if not state.filters_on:
+        return [Relayout(), Say("split view: filters are off (F turns them on)")]
+    return [Relayout()]
 
 
 def layout(state: ViewState, facts: Facts, arg: int) -> Effects:

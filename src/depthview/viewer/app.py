@@ -64,6 +64,7 @@ class ViewerOptions:
     snapshot_dir: Path = field(default_factory=Path.cwd)
     title: str = "depthview"
     orbit: tuple[float, float] = (0.0, 0.0)  # the 3D view's yaw and pitch at the start
+    filters: str | None = None  # a --filter spec to start with (the F and P keys change it)
 
 
 class Viewer:
@@ -125,6 +126,12 @@ class Viewer:
             self._run_action(actions.mirror, 0)
         if self.state.layout.is_3d:
             self.renderer.ensure_cloud()
+        if opts.filters:  # depth filters (issue 16): on from the start, first of the presets
+            self.state.filter_specs = (opts.filters, *self.state.filter_specs)
+            self.state.filters_on = True
+            if self.state.palette == "glview":  # filtered depth is millimetres: colour them
+                self.state.palette = "turbo"  # from the first frame (warmed up below)
+            self.effects.apply(actions.SetFilters(opts.filters))
         # Load the compiled lookup, the font and the colour table before the first frame
         # arrives, so the first frames are not kept waiting (and dropped) meanwhile.
         self.renderer.warm_up(self.state)
@@ -168,6 +175,9 @@ class Viewer:
         self._check_failure()
         if self.state.quit:
             return False
+        if self.reader.filter_error is not None and self.state.filters_on:  # depth filters
+            self.state.filters_on = False
+            self.say(f"filters off: {self.reader.filter_error}")
         new = None
         if now - self._last_draw >= 1.0 / MAX_FPS:
             new = self.reader.next_frame()

@@ -99,6 +99,12 @@ class EffectRunner:
                     state.flip = False
                 except DepthviewError:
                     state.flip = on  # the source cannot: flip the picture here
+            case actions.SetFilters(spec):  # depth filters, run on the reader's thread
+                try:
+                    self.reader.use_filters(spec)
+                except DepthviewError as exc:
+                    state.filters_on = False
+                    self.say(f"filters off: {exc}")
             case actions.Pause(paused):
                 self.reader.set_paused(paused)
             case actions.Seek(index):

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 class Layout(enum.Enum):
     """What the window shows. ``BOTH`` is glview's: depth left, video right. ``CLOUD`` is the
-    3D point cloud alone, ``CLOUD_VIDEO`` the cloud left and video right."""
+    3D point cloud alone, ``CLOUD_VIDEO`` the cloud left and video right. ``SPLIT`` is the
+    depth before the filters (left) and after them (right); its own key, not in the cycle."""
 
     BOTH = "both"
     DEPTH = "depth"
@@ -17,6 +18,7 @@ class Layout(enum.Enum):
     OVERLAY = "overlay"
     CLOUD = "3d"
     CLOUD_VIDEO = "3d-video"
+    SPLIT = "split"
 
     @property
     def is_3d(self) -> bool:
@@ -35,8 +37,10 @@ class Layout(enum.Enum):
             raise ValueError(f"expected a layout ({names}), got {value!r}") from None
 
     def next(self) -> Layout:
-        """The next layout in cycling order (the ``v`` key)."""
-        members = list(Layout)
+        """The next layout in cycling order (the ``v`` key; ``SPLIT`` has a key of its own)."""
+        members = [m for m in Layout if m is not Layout.SPLIT]
+        if self not in members:
+            return members[0]
         return members[(members.index(self) + 1) % len(members)]
 
 
@@ -93,10 +97,10 @@ class Rect:
 
 
 def native_size(layout: Layout, panel: tuple[int, int] = (640, 480)) -> tuple[int, int]:
-    """The unscaled content size: two panels side by side for ``BOTH`` and ``CLOUD_VIDEO``,
-    else one."""
+    """The unscaled content size: two panels side by side for ``BOTH``, ``CLOUD_VIDEO`` and
+    ``SPLIT``, else one."""
     w, h = panel
-    return (2 * w, h) if layout in (Layout.BOTH, Layout.CLOUD_VIDEO) else (w, h)
+    return (2 * w, h) if layout in (Layout.BOTH, Layout.CLOUD_VIDEO, Layout.SPLIT) else (w, h)
 
 
 def panels(layout: Layout, panel: tuple[int, int] = (640, 480)) -> dict[str, Rect]:
@@ -114,6 +118,8 @@ def panels(layout: Layout, panel: tuple[int, int] = (640, 480)) -> dict[str, Rec
         return {"cloud": full}
     if layout is Layout.CLOUD_VIDEO:
         return {"cloud": full, "video": Rect(w, 0, w, h)}
+    if layout is Layout.SPLIT:  # before the filters left, after them right (the probed one)
+        return {"raw": full, "depth": Rect(w, 0, w, h)}
     return {"video": full, "depth": full}
 
 

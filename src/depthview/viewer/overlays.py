@@ -25,11 +25,12 @@ import numpy as np
 import pygame
 
 from ..colorize import Equalizer, colorize_packed, resolve_range
+from ..filters import PRESETS
 from ..frame import DepthFormat
 from ..palettes import palette_samples
 from ..units import from_metres
 from . import keys
-from .layout import Rect
+from .layout import Layout, Rect
 from .present import byte_order
 from .state import ViewState
 
@@ -251,6 +252,7 @@ class Overlays:
         read = "--" if info.source_fps is None else f"{info.source_fps:.1f}"
         lines.append((f"fps {shown} shown {read} read  dropped {info.dropped}", TEXT))
         lines.append((f"palette {state.palette}  {range_text(state)}", TEXT))
+        lines.extend((s, TEXT) for s in filter_lines(state))
         if info.registration:
             lines.append((info.registration, TEXT))
         lines.extend((s, TEXT) for s in info.probe)
@@ -494,6 +496,19 @@ class Overlays:
 
             out.append(Placed("measure-line", rect, line, solid=False))
         return out
+
+
+def filter_lines(state: ViewState) -> list[str]:
+    """What the depth filters do now, for the HUD ("" when off and not asked about)."""
+    lines = []
+    if state.filters_on:
+        spec = state.filter_spec
+        steps = PRESETS.get(spec)
+        lines.append(f"filters {spec}: {steps.replace(',', ' ')}" if steps else f"filters {spec}")
+    if state.layout is Layout.SPLIT:
+        after = "filtered" if state.filters_on else "filters off"
+        lines.append(f"left: raw depth  right: {after}")
+    return lines
 
 
 def range_text(state: ViewState) -> str:

@@ -7,7 +7,8 @@ skipped so are counted as dropped. ``wait()`` lets the window sleep until a fram
 so it draws when there is something new rather than on a clock of its own. Seeks and
 single steps are requests the thread carries out, so the source is only ever touched by
 one thread for reading. A recorder, when set, is given every frame read, so a recording
-holds each record once whatever the window shows."""
+holds each record once whatever the window shows. Depth filters, when set, run here too,
+after the recorder (a recording keeps raw frames), so the window only draws."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ import threading
 import time
 from typing import Protocol
 
+import numpy as np
+
 from ..errors import DepthviewError
+from ..filters import Chain, filter_frame, parse_filter_spec
 from ..frame import Frame
 from ..sources.base import Source
 
@@ -53,6 +57,8 @@ class FrameReader:
         self.error: BaseException | None = None
         self.recorder: FrameSink | None = None
         self.record_error: BaseException | None = None
+        self._chain: Chain | None = None
+        self.filter_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="depthview-reader", daemon=True)
 
     def start(self) -> None:
@@ -134,6 +140,24 @@ class FrameReader:
             old.close()
         return old
 
+    def set_filters(self, chain: Chain | None) -> None:
+        """Filter every frame read from now on through ``chain`` (None: raw frames). The
+        filtered frame keeps the raw one in ``meta["unfiltered"]`` for the split view."""
+        with self._lock:
+            self._chain = chain
+            self.filter_error = None
+
+    def use_filters(self, spec: str | None) -> None:
+        """``set_filters`` from a ``--filter`` spec, with the source's registration; the
+        compiled loops are loaded here first, so the reader thread never waits for them.
+        A missing ``fast`` extra raises ``FilterError`` (a DepthviewError)."""
+        if not spec:
+            self.set_filters(None)
+            return
+        make = parse_filter_spec(spec)
+        make(self.source.registration)(np.zeros((8, 8), dtype=np.uint16))  # warm up
+        self.set_filters(make(self.source.registration))
+
     # -- reader thread --------------------------------------------------------------------
     def _publish(self, frame: Frame) -> None:
         recorder = self.recorder
@@ -143,6 +167,13 @@ class FrameReader:
             except Exception as exc:  # shown in the window; recording stops
                 self.record_error = exc
                 self.recorder = None
+        chain = self._chain
+        if chain is not None:
+            try:
+                frame = filter_frame(frame, chain, self.source.registration)
+            except Exception as exc:  # shown in the window; filtering stops
+                self.filter_error = exc
+                self._chain = None
         with self._wake:
             if len(self._pending) >= PENDING:
                 self._pending.popleft()

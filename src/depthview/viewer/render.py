@@ -155,6 +155,14 @@ class Renderer:
                 return
             if "video" in rects:
                 target.blit(self._video_panel_for(frame, state.flip), rects["video"].topleft)
+            if "raw" in rects:  # the split view: depth before the filters (issue 16), in
+                # millimetres like the filtered panel, so one colour scale serves both
+                mm = frame.meta.get("unfiltered_mm")
+                shown, fmt = (
+                    (frame.depth, frame.depth_format) if mm is None else (mm, DepthFormat.MM)
+                )
+                assert isinstance(shown, np.ndarray)
+                self._draw_depth(self._flipped(shown, state.flip), fmt, state, target, "raw")
             if "depth" in rects:
                 shown, fmt = self.depth_shown(state, frame)
                 depth = self._flipped(shown, state.flip)
@@ -250,10 +258,11 @@ class Renderer:
         depth_format: DepthFormat,
         state: ViewState,
         target: Surface,
+        panel: str = "depth",
     ) -> None:
         """Colour the depth straight into the window's pixels when it is drawn unscaled and
         alone; otherwise into the depth surface, blitted (with opacity over video)."""
-        rect = self.rects["depth"]
+        rect = self.rects[panel]
         overlay = self.layout is Layout.OVERLAY
         surface = target if target is self.display and not overlay else self.depth_surf
         view = surface.get_view("2")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..filters import PRESETS
 from ..frame import VideoFormat
 from .layout import Layout
 
@@ -94,9 +95,21 @@ class ViewState:
     seek_target: int | None = None  # frame a step or restart asked for, until shown
     recording: Path | None = None
     user_sized: bool = False  # the user sized the window: layouts keep its size
+    #: Depth post-processing (``depthview.filters``): whether it runs, the ``--filter`` specs
+    #: the preset key cycles through (a ``--filter`` given first), and which one is chosen.
+    filters_on: bool = False
+    filter_specs: tuple[str, ...] = tuple(PRESETS)
+    filter_index: int = 0
+    #: The layout to go back to when the split view is left.
+    before_split: Layout | None = None
     message: str = ""
     message_until: float = 0.0
     quit: bool = False
+
+    @property
+    def filter_spec(self) -> str:
+        """The chosen ``--filter`` spec (whether or not it runs)."""
+        return self.filter_specs[self.filter_index % len(self.filter_specs)]
 
     def distance(self) -> float | None:
         """Metres between the two measured points, once both are set."""

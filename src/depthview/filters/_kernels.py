@@ -1,0 +1,544 @@
+"""The filters' per-pixel loops, compiled with numba (the ``fast`` extra).
+
+Each loop follows librealsense's own order of reads and writes and its float32 arithmetic
+(``src/proc/*.h``), which is what makes the results bit for bit theirs. Imported on first use
+by ``_backend``; nothing here checks arguments (the filter classes do).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+
+F32 = np.float32
+HALF = np.float32(0.5)
+ONE = np.float32(1.0)
+
+
+# -- threshold, disparity ----------------------------------------------------------------
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def keep_between(src: Any, lo: int, hi: int, out: Any) -> None:  # pragma: no cover - compiled
+    """out = src where lo <= src <= hi, else 0 (threshold)."""
+    a = src.reshape(-1)
+    b = out.reshape(-1)
+    low = np.int32(lo)
+    high = np.int32(hi)
+    for i in range(a.size):
+        v = np.int32(a[i])
+        b[i] = np.uint16(v * (np.int32(v >= low) & np.int32(v <= high)))
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def to_depth(factor: Any, src: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """Disparity (float32) to z16: (uint16)(factor / d + 0.5f) where d is a normal float."""
+    h, w = src.shape
+    for y in range(h):
+        for x in range(w):
+            d = src[y, x]
+            a = abs(d)
+            if a >= F32(1.1754944e-38) and a <= F32(3.4028235e38):  # std::isnormal
+                v = factor / d + HALF
+                out[y, x] = np.uint16(np.int64(np.int32(v)) & 0xFFFF) if abs(v) < 2.0**31 else 0
+            else:
+                out[y, x] = 0
+
+
+# -- decimation ---------------------------------------------------------------------------
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _median(p: Any, n: int) -> Any:  # pragma: no cover - compiled
+    """librealsense's median networks (opt_med3..9; min of two), on the first n of p."""
+    if n == 1:
+        return p[0]
+    if n == 2:
+        return min(p[0], p[1])
+    if n == 3:
+        _sort(p, 0, 1)
+        _sort(p, 1, 2)
+        _sort(p, 0, 1)
+        return p[1]
+    if n == 4:
+        _sort(p, 0, 1)
+        _sort(p, 2, 3)
+        _sort(p, 0, 2)
+        _sort(p, 1, 3)
+        return min(p[1], p[2])
+    if n == 5:
+        _sort(p, 0, 1)
+        _sort(p, 3, 4)
+        p[3] = max(p[0], p[3])
+        p[1] = min(p[1], p[4])
+        _sort(p, 1, 2)
+        p[2] = min(p[2], p[3])
+        return max(p[1], p[2])
+    if n == 6:
+        _sort(p, 1, 2)
+        _sort(p, 3, 4)
+        _sort(p, 0, 1)
+        _sort(p, 2, 3)
+        _sort(p, 4, 5)
+        _sort(p, 1, 2)
+        _sort(p, 3, 4)
+        _sort(p, 0, 1)
+        _sort(p, 2, 3)
+        p[4] = min(p[4], p[5])
+        p[2] = max(p[1], p[2])
+        p[3] = min(p[3], p[4])
+        return min(p[2], p[3])
+    if n == 7:
+        _sort(p, 0, 5)
+        _sort(p, 0, 3)
+        _sort(p, 1, 6)
+        _sort(p, 2, 4)
+        _sort(p, 0, 1)
+        _sort(p, 3, 5)
+        _sort(p, 2, 6)
+        p[3] = max(p[2], p[3])
+        p[3] = min(p[3], p[6])
+        p[4] = min(p[4], p[5])
+        _sort(p, 1, 4)
+        p[3] = max(p[1], p[3])
+        return min(p[3], p[4])
+    if n == 8:
+        _sort(p, 0, 1)
+        _sort(p, 3, 4)
+        _sort(p, 6, 7)
+        _sort(p, 2, 3)
+        _sort(p, 5, 6)
+        _sort(p, 3, 4)
+        _sort(p, 6, 7)
+        p[4] = min(p[4], p[7])
+        _sort(p, 3, 6)
+        p[5] = max(p[2], p[5])
+        p[3] = max(p[0], p[3])
+        p[1] = min(p[1], p[4])
+        p[3] = min(p[3], p[6])
+        _sort(p, 3, 1)
+        p[3] = max(p[5], p[3])
+        return min(p[3], p[1])
+    # n == 9
+    _sort(p, 1, 2)
+    _sort(p, 4, 5)
+    _sort(p, 7, 8)
+    _sort(p, 0, 1)
+    _sort(p, 3, 4)
+    _sort(p, 6, 7)
+    _sort(p, 1, 2)
+    _sort(p, 4, 5)
+    _sort(p, 7, 8)
+    p[3] = max(p[0], p[3])
+    p[5] = min(p[5], p[8])
+    _sort(p, 4, 7)
+    p[6] = max(p[3], p[6])
+    p[4] = max(p[1], p[4])
+    p[2] = min(p[2], p[5])
+    p[4] = min(p[4], p[7])
+    _sort(p, 4, 2)
+    p[4] = max(p[6], p[4])
+    return min(p[4], p[2])
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _sort(p: Any, i: int, j: int) -> None:  # pragma: no cover - compiled
+    if p[i] > p[j]:
+        t = p[i]
+        p[i] = p[j]
+        p[j] = t
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def decimate(src: Any, scale: int, out: Any) -> None:  # pragma: no cover - compiled
+    """Blocks of scale x scale: median of the non-zero values (scale 2, 3), else their
+    truncated integer mean; 0 where none. ``out`` is already zeroed where padded."""
+    rh = src.shape[0] // scale
+    rw = src.shape[1] // scale
+    p = np.empty(9, dtype=np.uint16)
+    if scale == 2:
+        _decimate2(src, rh, rw, p, out)
+        return
+    for j in range(rh):
+        for i in range(rw):
+            if scale == 2 or scale == 3:
+                n = 0
+                for a in range(scale):
+                    for b in range(scale):
+                        v = src[j * scale + a, i * scale + b]
+                        if v:
+                            p[n] = v
+                            n += 1
+                out[j, i] = 0 if n == 0 else _median(p, n)
+            else:
+                total = 0
+                n = 0
+                for a in range(scale):
+                    for b in range(scale):
+                        v = src[j * scale + a, i * scale + b]
+                        if v:
+                            total += v
+                            n += 1
+                out[j, i] = 0 if n == 0 else total // n
+
+
+# -- transposes --------------------------------------------------------------------------
+# librealsense runs each row left to right and back: a chain of dependent steps per row. On
+# the image transposed, the same steps run over all rows at once (one SIMD lane per row),
+# which is where most of the speed comes from; the column passes need no transpose.
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def transpose(src: Any, dst: Any) -> None:  # pragma: no cover - compiled
+    """dst[x, y] = src[y, x], in 16 x 16 tiles."""
+    h, w = src.shape
+    for y0 in range(0, h, 16):
+        y1 = min(y0 + 16, h)
+        for x0 in range(0, w, 16):
+            x1 = min(x0 + 16, w)
+            if y1 - y0 == 16 and x1 - x0 == 16:
+                for y in range(16):
+                    for x in range(16):
+                        dst[x0 + x, y0 + y] = src[y0 + y, x0 + x]
+            else:
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        dst[x, y] = src[y, x]
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _decimate2(src: Any, rh: int, rw: int, p: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """Scale 2: a full block's median (opt_med4: the second smallest) without the array."""
+    for j in range(rh):
+        top = src[2 * j]
+        bottom = src[2 * j + 1]
+        row = out[j]
+        for i in range(rw):
+            a = top[2 * i]
+            b = top[2 * i + 1]
+            c = bottom[2 * i]
+            d = bottom[2 * i + 1]
+            if a != 0 and b != 0 and c != 0 and d != 0:
+                row[i] = min(max(min(a, b), min(c, d)), min(max(a, b), max(c, d)))
+                continue
+            n = 0
+            for v in (a, b, c, d):
+                if v:
+                    p[n] = v
+                    n += 1
+            row[i] = 0 if n == 0 else _median(p, n)
+
+
+# -- spatial (z16) ------------------------------------------------------------------------
+# The selects are written as integer arithmetic (flag * a + (1 - flag) * b) so that the
+# compiler turns them into vector instructions; the values are those of the branches in
+# librealsense's recursive_filter_horizontal/vertical<uint16_t>.
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _rows_z16(
+    t: Any, a: Any, b: Any, delta: int, radius: int, fill: Any
+) -> None:  # pragma: no cover - compiled
+    """Both row passes on the transposed image t[x, y]."""
+    w, h = t.shape
+    has_radius = np.int32(radius != 0)
+    # left to right: pixels 1 .. w-2, against the filtered left neighbour
+    for y in range(h):
+        fill[y] = 0
+    for x in range(1, w - 1):
+        prev = t[x - 1]
+        row = t[x]
+        for y in range(h):
+            v0 = np.int32(prev[y])
+            v1 = np.int32(row[y])
+            ok0 = np.int32(v0 != 0)
+            ok1 = np.int32(v1 != 0)
+            both = ok0 & ok1
+            d = abs(v1 - v0)
+            f = np.int32(F32(v1) * a + F32(v0) * b + HALF)
+            hole = ok0 & (1 - ok1) & has_radius
+            fl = (fill[y] + hole) * (1 - both)
+            fill[y] = fl
+            smooth = both & np.int32(d >= 1) & np.int32(d <= delta)
+            filled = hole & np.int32(fl < radius)
+            row[y] = np.uint16(smooth * f + filled * v0 + (1 - smooth - filled) * v1)
+    # right to left: pixels w-2 .. 0; a 1 counts as a hole here
+    for y in range(h):
+        fill[y] = 0
+    for x in range(w - 2, -1, -1):
+        prev = t[x + 1]
+        row = t[x]
+        for y in range(h):
+            v1 = np.int32(prev[y])
+            v0 = np.int32(row[y])
+            ok1 = np.int32(v1 != 0)
+            big0 = np.int32(v0 > 1)
+            both = ok1 & big0
+            d = abs(v1 - v0)
+            f = np.int32(F32(v0) * a + F32(v1) * b + HALF)
+            hole = ok1 & (1 - big0) & has_radius
+            fl = (fill[y] + hole) * (1 - both)
+            fill[y] = fl
+            smooth = both & np.int32(d <= delta)
+            filled = hole & np.int32(fl < radius)
+            row[y] = np.uint16(smooth * f + filled * v1 + (1 - smooth - filled) * v0)
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _columns_z16(img: Any, a: Any, b: Any, delta: int) -> None:  # pragma: no cover - compiled
+    h, w = img.shape
+    # top to bottom: no test for holes (librealsense's is commented out)
+    for y in range(1, h):
+        up = img[y - 1]
+        row = img[y]
+        for x in range(w):
+            im0 = np.int32(up[x])
+            imw = np.int32(row[x])
+            f = np.int32(F32(imw) * a + F32(im0) * b + HALF)
+            k = np.int32(abs(im0 - imw) < delta)
+            row[x] = np.uint16(k * f + (1 - k) * imw)
+    # bottom to top
+    for y in range(h - 2, -1, -1):
+        dn = img[y + 1]
+        row = img[y]
+        for x in range(w):
+            im0 = np.int32(row[x])
+            imw = np.int32(dn[x])
+            f = np.int32(F32(im0) * a + F32(imw) * b + HALF)
+            k = np.int32(im0 != 0) & np.int32(imw != 0) & np.int32(abs(im0 - imw) < delta)
+            row[x] = np.uint16(k * f + (1 - k) * im0)
+
+
+def spatial_z16(img: Any, t: Any, alpha: Any, delta: int, iterations: int, radius: int) -> None:
+    """librealsense's dxf_smooth<uint16_t> in place on img; t is scratch of img.T's shape.
+    Driven from Python: compiled together, the passes lose their vector code."""
+    a = F32(alpha)
+    b = ONE - a
+    fill = np.empty(img.shape[0], dtype=np.int32)
+    for _ in range(iterations):
+        transpose(img, t)
+        _rows_z16(t, a, b, delta, radius, fill)
+        transpose(t, img)
+        _columns_z16(img, a, b, delta)
+
+
+# -- spatial (disparity) ------------------------------------------------------------------
+# librealsense's recursive_filter_*_fp: a pixel is valid when its bit pattern, read as an
+# int32, is positive; it is blended with its filtered neighbour when both it and its
+# neighbour (as it was before filtering) are valid and those two differ by less than delta.
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _sweep_fp(
+    img: Any, first: int, stop: int, step: int, a: Any, b: Any, dz: Any, orig: Any
+) -> None:  # pragma: no cover - compiled
+    """One recursive pass down the rows of img (first .. stop by step), every column at once.
+    Valid is tested as > 0 (librealsense tests the bits, which differs only for NaN: the
+    filter class turns NaN into holes first). Few arrays in the loop, so it vectorizes."""
+    w = img.shape[1]
+    start = img[first]
+    for x in range(w):
+        orig[x] = start[x]
+    for y in range(first + step, stop, step):
+        state = img[y - step]
+        row = img[y]
+        for x in range(w):
+            inn = row[x]
+            prev = orig[x]
+            d = prev - inn
+            s = inn * a + state[x] * b
+            c = np.int32(prev > 0) & np.int32(inn > 0) & np.int32(d < dz) & np.int32(d > -dz)
+            row[x] = s if c != 0 else inn
+            orig[x] = inn
+
+
+def spatial_fp(
+    img: Any, bits: Any, t: Any, alpha: Any, delta: Any, iterations: int, radius: int
+) -> None:
+    """librealsense's dxf_smooth<float> in place on img (bits: img as int32; t: scratch of
+    img.T's shape) and, with a radius, its intertial_holes_fill."""
+    h, w = img.shape
+    a = F32(alpha)
+    b = ONE - a
+    dz = F32(delta)
+    orig = np.empty(max(h, w), dtype=np.float32)
+    for _ in range(iterations):
+        transpose(img, t)
+        _sweep_fp(t, 0, w, 1, a, b, dz, orig)
+        _sweep_fp(t, w - 1, -1, -1, a, b, dz, orig)
+        transpose(t, img)
+        _sweep_fp(img, 0, h, 1, a, b, dz, orig)
+        _sweep_fp(img, h - 1, -1, -1, a, b, dz, orig)
+    if radius:
+        _inertial_fill(img, bits, radius)
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _inertial_fill(img: Any, bits: Any, radius: int) -> None:  # pragma: no cover - compiled
+    h, w = img.shape
+    for y in range(h):
+        fill = 0
+        for x in range(1, w):
+            if bits[y, x] == 0:
+                fill += 1
+                if fill < radius:
+                    img[y, x] = img[y, x - 1]
+            else:
+                fill = 0
+        # right to left over columns w-1 .. 1: the last column takes the next row's
+        # first value (librealsense's pointer walks on); below the frame, nothing.
+        fill = 0
+        for x in range(w - 1, 0, -1):
+            if bits[y, x] == 0:
+                fill += 1
+                if fill < radius:
+                    if x + 1 < w:
+                        img[y, x] = img[y, x + 1]
+                    elif y + 1 < h:
+                        img[y, x] = img[y + 1, 0]
+            else:
+                fill = 0
+
+
+# -- temporal -----------------------------------------------------------------------------
+# librealsense looks up whether a pixel's 8-frame history is credible in a 256-entry table
+# per phase; that table is "at least need of the frames in window are valid", so the loops
+# count bits instead (a table lookup stops the compiler from vectorizing).
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _count(v: Any) -> Any:  # pragma: no cover - compiled
+    v = v - ((v >> 1) & 0x55)
+    v = (v & 0x33) + ((v >> 2) & 0x33)
+    return (v + (v >> 4)) & 0x0F
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def temporal_z16(
+    src: Any,
+    frame: Any,
+    last: Any,
+    history: Any,
+    window: int,
+    need: int,
+    mask: int,
+    alpha: Any,
+    delta: int,
+) -> None:  # pragma: no cover - compiled
+    """librealsense's temp_jw_smooth<uint16_t>: ``src`` filtered into ``frame`` (which may
+    be ``src``); one pass, no copy first."""
+    a = F32(alpha)
+    b = ONE - a
+    m = np.int32(mask)
+    nm = np.int32(~mask & 0xFF)
+    win = np.int32(window)
+    nd = np.int32(need)
+    s = src.reshape(-1)
+    f = frame.reshape(-1)
+    lst = last.reshape(-1)
+    hs = history.reshape(-1)
+    for i in range(f.size):
+        cur = np.int32(s[i])
+        prv = np.int32(lst[i])
+        hist = np.int32(hs[i])
+        c = np.int32(cur != 0)
+        p = np.int32(prv != 0)
+        sm = c & p & np.int32(abs(cur - prv) < delta)
+        r = np.int32(a * F32(cur) + b * F32(prv))
+        cred = np.int32(_count(hist & win) >= nd) & p & (1 - c)
+        f[i] = np.uint16(sm * r + cred * prv + (1 - sm - cred) * cur)
+        lst[i] = np.uint16(c * (sm * r + (1 - sm) * cur) + (1 - c) * prv)
+        hs[i] = np.uint8(c * (sm * (hist | m) + (1 - sm) * m) + (1 - c) * (hist & nm))
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def temporal_fp(
+    src: Any,
+    frame: Any,
+    last: Any,
+    history: Any,
+    window: int,
+    need: int,
+    mask: int,
+    alpha: Any,
+    delta: Any,
+) -> None:  # pragma: no cover - compiled
+    """librealsense's temp_jw_smooth<float>: ``src`` filtered into ``frame`` (which may be
+    ``src``)."""
+    a = F32(alpha)
+    b = ONE - a
+    dz = F32(delta)
+    m = np.int32(mask)
+    nm = np.int32(~mask & 0xFF)
+    win = np.int32(window)
+    nd = np.int32(need)
+    s = src.reshape(-1)
+    f = frame.reshape(-1)
+    lst = last.reshape(-1)
+    hs = history.reshape(-1)
+    for i in range(f.size):
+        cur = s[i]
+        prv = lst[i]
+        hist = np.int32(hs[i])
+        c = np.int32(cur != 0)
+        p = np.int32(prv != 0)
+        sm = c & p & np.int32(abs(cur - prv) < dz)
+        r = a * cur + b * prv
+        cred = np.int32(_count(hist & win) >= nd) & p & (1 - c)
+        f[i] = r if sm != 0 else (prv if cred != 0 else cur)
+        lst[i] = (r if sm != 0 else cur) if c != 0 else prv
+        hs[i] = np.uint8(c * (sm * (hist | m) + (1 - sm) * m) + (1 - c) * (hist & nm))
+
+
+# -- hole filling -------------------------------------------------------------------------
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def holes(img: Any, empty: Any, mode: int) -> None:  # pragma: no cover - compiled
+    """librealsense's holes_fill_left (0), holes_fill_farest (1), holes_fill_nearest (2), in
+    place. ``empty`` is img itself (z16) or its int32 view (disparity: only +0.0 is a hole)."""
+    h, w = img.shape
+    if mode == 0:
+        for y in range(h):
+            for x in range(1, w):
+                if empty[y, x] == 0:
+                    img[y, x] = img[y, x - 1]
+        return
+    for y in range(1, h - 1):
+        for x in range(1, w):
+            if empty[y, x] != 0:
+                continue
+            t = img[y - 1, x]
+            if mode == 1:
+                if img[y - 1, x - 1] > t:
+                    t = img[y - 1, x - 1]
+                if img[y, x - 1] > t:
+                    t = img[y, x - 1]
+                if img[y + 1, x - 1] > t:
+                    t = img[y + 1, x - 1]
+                if img[y + 1, x] > t:
+                    t = img[y + 1, x]
+            else:
+                if empty[y - 1, x - 1] != 0 and img[y - 1, x - 1] < t:
+                    t = img[y - 1, x - 1]
+                if empty[y, x - 1] != 0 and img[y, x - 1] < t:
+                    t = img[y, x - 1]
+                if empty[y + 1, x - 1] != 0 and img[y + 1, x - 1] < t:
+                    t = img[y + 1, x - 1]
+                if empty[y + 1, x] != 0 and img[y + 1, x] < t:
+                    t = img[y + 1, x]
+            img[y, x] = t
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def to_disparity(factor: Any, src: Any, out: Any) -> None:  # pragma: no cover - compiled
+    """z16 to disparity: factor / z (float32) where z != 0, else 0."""
+    h, w = src.shape
+    for y in range(h):
+        for x in range(w):
+            z = src[y, x]
+            out[y, x] = factor / F32(z) if z else F32(0.0)

@@ -1,0 +1,163 @@
+"""Depth filters in the viewer: the keys (F on/off, P presets, V split), what the HUD says,
+frames filtered on the reader's thread exactly as librealsense filters them, raw frames
+kept for the split view and for recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygame
+import pytest
+
+import depthview as dv
+from _helpers_realsense import Oracle, block, data
+from _helpers_viewer import press, wait_for
+from depthview.filters import PRESETS
+from depthview.viewer import Layout, Viewer, ViewerOptions, actions, layout
+from depthview.viewer.actions import Facts, Relayout, SetFilters
+from depthview.viewer.state import ViewState
+from test_viewer_3d import (
+    agreement,
+    box,
+    expected_panel,
+    redraw,
+    xvfb,  # noqa: F401 - a fixture, used by name
+)
+from test_viewer_3d import window as window3d  # noqa: F401 - a fixture, used by name
+
+
+def test_filter_actions_toggle_cycle_and_split() -> None:
+    state, facts = ViewState(), Facts()
+    assert actions.filters(state, facts, 0)[0] == SetFilters("realsense")
+    assert state.filters_on
+    assert actions.filters(state, facts, 0)[0] == SetFilters(None)
+    names = [actions.next_filters(state, facts, 0)[0] for _ in PRESETS]
+    assert [n.spec for n in names if isinstance(n, SetFilters)] == [*list(PRESETS)[1:], "realsense"]
+    state.layout = Layout.DEPTH
+    assert actions.split_view(state, facts, 0) == [Relayout()]
+    assert state.layout is Layout.SPLIT
+    assert layout.panels(Layout.SPLIT)["depth"] == layout.Rect(640, 0, 640, 480)
+    assert layout.native_size(Layout.SPLIT) == (1280, 480)
+    actions.split_view(state, facts, 0)
+    assert state.layout is Layout.DEPTH
+    assert Layout.SPLIT not in {m.next() for m in Layout}  # v never lands on it
+
+
+@pytest.fixture
+def viewer(tmp_path: Path) -> Any:
+    made: list[Viewer] = []
+
+    def make(**kw: Any) -> Viewer:
+        v = Viewer(dv.open("sample", loop=True), ViewerOptions(snapshot_dir=tmp_path, **kw))
+        made.append(v)
+        return v
+
+    yield make
+    for v in made:
+        if pygame.display.get_init():
+            v.close()
+
+
+def hud(v: Viewer) -> list[str]:
+    return [t for t, _ in v.overlays.hud_lines(v.state, v.info())]
+
+
+def test_keys_switch_the_chain_on_the_reader_thread_and_the_hud_says_so(viewer: Any) -> None:
+    v = viewer(layout=Layout.DEPTH)
+    wait_for(v, lambda: v.frame is not None)
+    assert v.frame.depth_format is dv.DepthFormat.RAW_11BIT
+    assert not any(line.startswith("filters") for line in hud(v))
+    press(v, "P")  # the next preset after realsense: smooth
+    press(v, "P")  # then fill: librealsense's hole filling alone (stateless)
+    assert v.state.filter_spec == "fill" and "filters fill: holes" in hud(v)
+    wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
+    frame = v.frame
+    raw = frame.meta["unfiltered"]
+    assert raw.depth_format is dv.DepthFormat.RAW_11BIT and frame.depth_format is dv.DepthFormat.MM
+    oracle = Oracle(640, 480)
+    want = data(block("holes").process(oracle.frame(dv.to_mm(raw.depth))))
+    oracle.close()
+    np.testing.assert_array_equal(frame.depth, want)
+    press(v, "F")
+    assert not v.state.filters_on and v.state.message == "filters off: raw depth"
+    wait_for(v, lambda: v.frame is not None and v.frame.depth_format is dv.DepthFormat.RAW_11BIT)
+
+
+def test_split_view_shows_raw_left_and_filtered_right(viewer: Any) -> None:
+    v = viewer(layout=Layout.DEPTH, filters="threshold:min_m=0.1,max_m=1.2", hud=False)
+    assert v.state.filters_on and v.state.palette == "turbo"
+    v.state.near, v.state.far = 0.5, 4.5  # a fixed scale: the same depth, the same colour
+    press(v, "V")
+    assert v.state.layout is Layout.SPLIT and v.display.get_size() == (1280, 480)
+    wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
+    v.draw()
+    rgb = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
+    frame = v.frame
+    far = (dv.to_mm(frame.meta["unfiltered"].depth) > 1200) & (frame.depth == 0)
+    assert far.sum() > 1000  # the person's background is past 1.2 m
+    left, right = rgb[:, :640][far], rgb[:, 640:][far]
+    assert (np.abs(left.astype(int) - right.astype(int)).sum(axis=1) > 0).mean() > 0.9
+    kept = (frame.depth > 0) & (frame.depth == dv.to_mm(frame.meta["unfiltered"].depth))
+    assert kept.sum() > 1000
+    np.testing.assert_array_equal(rgb[:, :640][kept], rgb[:, 640:][kept])
+    press(v, "V")
+    assert v.state.layout is Layout.DEPTH
+
+
+def test_recording_from_the_viewer_keeps_raw_frames(viewer: Any, tmp_path: Path) -> None:
+    v = viewer(layout=Layout.DEPTH, filters="smooth")
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    wait_for(v, lambda: v.reader.frames_read > 8)
+    folder = v.state.recording
+    press(v, "R")
+    with dv.open(str(folder)) as rec:
+        first = rec.read()
+    assert first.depth_format is dv.DepthFormat.RAW_11BIT
+    with dv.open("sample") as sample:
+        raws = [f.depth.tobytes() for f in sample]
+    assert first.depth.tobytes() in raws
+
+
+@pytest.mark.xvfb
+def test_the_3d_view_shows_the_filtered_points(xvfb: str, window3d: Any) -> None:  # noqa: F811
+    """A real X window (Xvfb, Mesa): with a threshold at 2 m the wall behind the box leaves
+    the point cloud, exactly as numpy's projection of the thresholded depth says."""
+    depth = box()
+    v = window3d(depth, filters="threshold:min_m=0.1,max_m=2.0")
+    wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
+    cam = v.state.camera
+    cam.guides = False
+    cam.point_size = 1
+    cam.yaw, cam.pitch, cam.distance = 20.0, -10.0, 1.6
+    kept = np.where((depth >= 100) & (depth <= 2000), depth, 0).astype(np.uint16)
+    shown = redraw(v)
+    assert agreement(shown, expected_panel(kept, 20.0, -10.0, 1.6, cam.pivot)) >= 0.99
+    assert agreement(shown, expected_panel(depth, 20.0, -10.0, 1.6, cam.pivot)) < 0.9
+
+
+def test_view_command_takes_a_filter_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    run = [sys.executable, "-m", "depthview", "view", "sample", "--frames", "20", "--stats"]
+    bad = subprocess.run(
+        [*run, "--filter", "spatial:magnitude=9"], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "expected spatial magnitude as an integer in 1..5, got 9" in bad.stderr
+    good = subprocess.run(
+        [*run, "--filter", "realsense", "--layout", "split"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout.strip().splitlines()[-1])["frames_shown"] == 20
