@@ -131,11 +131,12 @@ def test_the_3d_view_shows_the_filtered_points(xvfb: str, window3d: Any) -> None
     cam = v.state.camera
     cam.guides = False
     cam.point_size = 1
-    cam.yaw, cam.pitch, cam.distance = 20.0, -10.0, 1.6
+    cam.yaw, cam.pitch = 20.0, -10.0  # about the centre the view chose: the kept scene's
     kept = np.where((depth >= 100) & (depth <= 2000), depth, 0).astype(np.uint16)
     shown = redraw(v)
-    assert agreement(shown, expected_panel(kept, 20.0, -10.0, 1.6, cam.pivot)) >= 0.99
-    assert agreement(shown, expected_panel(depth, 20.0, -10.0, 1.6, cam.pivot)) < 0.9
+    pose = (20.0, -10.0, cam.distance, cam.pivot)
+    assert agreement(shown, expected_panel(kept, *pose)) >= 0.99
+    assert agreement(shown, expected_panel(depth, *pose)) < 0.9
 
 
 def test_view_command_takes_a_filter_and_refuses_a_bad_one(tmp_path: Path) -> None:
