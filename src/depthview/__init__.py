@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .camera_models import Distortion, StereoCalibration
 from .colorize import colorize, colorize_packed, glview_table
+from .datasets import ConvertSummary, convert
 from .errors import (
     DepthviewError,
     ExportError,
@@ -59,8 +61,10 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "KINECT_V1_DEPTH",
     "PALETTES",
+    "ConvertSummary",
     "DepthFormat",
     "DepthviewError",
+    "Distortion",
     "ExportError",
     "ExportSummary",
     "FoxgloveSink",
@@ -79,6 +83,7 @@ __all__ = [
     "SourceError",
     "SourceTimeout",
     "Stamp",
+    "StereoCalibration",
     "Stream",
     "TiltState",
     "UnsupportedControl",
@@ -86,6 +91,7 @@ __all__ = [
     "__version__",
     "colorize",
     "colorize_packed",
+    "convert",
     "export",
     "from_metres",
     "glview_table",

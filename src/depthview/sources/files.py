@@ -60,8 +60,10 @@ class ArraySource(Source):
         loop: bool = False,
         realtime: bool = False,
         fps: float = 30.0,
+        times: Sequence[tuple[float, float | None]] | None = None,
     ) -> None:
         self.name = name
+        self._times = times
         self._length = length
         self._load = load
         self.units = units
@@ -113,6 +115,10 @@ class ArraySource(Source):
         self._position += 1
         depth, video = self._load(i)
         t = i / self.fps if self.fps else 0.0
+        video_time: float | None = t
+        if self._times is not None:  # the dataset's own times (TUM's lists)
+            t, video_time = self._times[i]
+        video_t = t if video_time is None else video_time
         if self._pacer is not None:
             self._pacer.wait(t)
         return Frame(
@@ -122,7 +128,7 @@ class ArraySource(Source):
             video_format=None if video is None else VideoFormat.RGB,
             timestamp=t,
             index=i,
-            video_stamp=None if video is None else Stamp(i, t),
+            video_stamp=None if video is None else Stamp(i, video_t),
         )
 
 
@@ -183,6 +189,7 @@ def _file_source(
     evidence: Evidence,
     layout: str,
     options: dict[str, Any],
+    times: Sequence[tuple[float, float | None]] | None = None,
 ) -> ArraySource:
     colour_of = _colour_loader(colour)
 
@@ -198,6 +205,7 @@ def _file_source(
         has_video=any(c is not None for c in colour),
         intrinsics=intrinsics,
         units_note=_note(units, layout, why),
+        times=times,
         **options,
     )
 
@@ -219,7 +227,15 @@ def _open_pngs(
     if defaulted:
         _refuse_sun3d_guess(depth_png.read_depth(depth[0]), str(depth[0]))
     return _file_source(
-        name, depth, colour, depth_png.read_depth, units, evidence, described, options
+        name,
+        depth,
+        colour,
+        depth_png.read_depth,
+        units,
+        evidence,
+        described,
+        options,
+        None if layout is None else layout.times,
     )
 
 
