@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numba
+import numpy as np
 
 _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
@@ -89,3 +90,92 @@ def splat(
     for i in range(out.shape[0]):
         if out[i] == math.inf:
             out[i] = 0.0
+
+
+@_jit
+def remap_u8(
+    flat: Any, pixels: Any, top_left: Any, weights: Any, width: int, fill: int, out: Any
+) -> None:  # pragma: no cover
+    """``remap`` of uint8 pixels into uint8 ``out`` (N, C), rounded half up; ``fill`` where
+    a pixel has no source."""
+    channels = flat.shape[1]
+    for i in range(out.shape[0]):
+        for ch in range(channels):
+            out[i, ch] = fill
+    for i in range(pixels.shape[0]):
+        p = pixels[i]
+        tl = top_left[i]
+        a = weights[i, 0]
+        b = weights[i, 1]
+        c = weights[i, 2]
+        d = weights[i, 3]
+        for ch in range(channels):
+            v = (
+                a * flat[tl, ch]
+                + b * flat[tl + 1, ch]
+                + c * flat[tl + width, ch]
+                + d * flat[tl + width + 1, ch]
+            )
+            out[p, ch] = math.floor(v + 0.5)
+
+
+@_jit
+def nyu_metres(
+    raw: Any,
+    maxval: int,
+    pixels: Any,
+    top_left: Any,
+    weights: Any,
+    width: int,
+    min_raw: float,
+    no_reading: float,
+    a_fit: float,
+    b_fit: float,
+    max_m: float,
+    out: Any,
+) -> None:  # pragma: no cover
+    """NYU's undistorted disparity (bilinear; the noise mask of ``maxval`` pixels; < min_raw
+    and masked -> no_reading) to metres (``a / (b - raw)`` clipped to 0..max_m), flat."""
+    for i in range(out.shape[0]):
+        out[i] = 0.0  # no source: 255 < min_raw, so no reading, which is 0 m
+    for i in range(pixels.shape[0]):
+        p = pixels[i]
+        tl = top_left[i]
+        a = weights[i, 0]
+        b = weights[i, 1]
+        c = weights[i, 2]
+        d = weights[i, 3]
+        r0 = raw[tl]
+        r1 = raw[tl + 1]
+        r2 = raw[tl + width]
+        r3 = raw[tl + width + 1]
+        v = a * r0 + b * r1 + c * r2 + d * r3
+        masked = (
+            (a > 0 and r0 == maxval)
+            or (b > 0 and r1 == maxval)
+            or (c > 0 and r2 == maxval)
+            or (d > 0 and r3 == maxval)
+        )
+        if v < min_raw or masked:
+            v = no_reading
+        den = b_fit - v
+        if den == 0.0:
+            m = max_m
+        else:
+            m = a_fit / den
+            if m > max_m:
+                m = max_m
+            elif m < 0.0:
+                m = 0.0
+        out[p] = m
+
+
+@_jit
+def to_mm(metres: Any, out: Any) -> None:  # pragma: no cover
+    """Metres (float32) to whole millimetres (uint16), 0 for no reading or out of range."""
+    for i in range(metres.shape[0]):
+        v = metres[i] * numba.float32(1000.0)
+        if not (v >= 0.0 and v <= 65535.0):
+            out[i] = 0
+        else:
+            out[i] = np.rint(v)

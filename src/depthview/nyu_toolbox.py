@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .camera_models import Intrinsics, StereoCalibration
-from .stereo import remap, remap_table, splat
-from .units import NYU_MAX_M, nyu_metres
+from .stereo import _kernels, remap, remap_table, remap_u8, splat
+from .units import NYU_A, NYU_B, NYU_MAX_M, nyu_metres
 
 #: Raw disparity below this is noise after undistortion (the toolbox's threshold).
 NYU_MIN_RAW = 600
@@ -49,13 +49,42 @@ def grid_rays(
 
 
 def undistort_colour(
-    rgb: npt.NDArray[np.uint8], calibration: StereoCalibration
+    rgb: npt.NDArray[np.uint8],
+    calibration: StereoCalibration,
+    out: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.uint8]:
     """Step 1 for the colour image: ``rect`` per channel, then MATLAB's ``uint8`` (rounds
-    half away from zero)."""
+    half away from zero; the values are not negative, so half up)."""
     c = calibration
     table = remap_table(c.colour, c.colour_distortion, c.width, c.height)
-    return np.floor(remap(rgb, table, RECT_FILL) + 0.5).astype(np.uint8)
+    return remap_u8(rgb, table, int(RECT_FILL), out)
+
+
+def undistorted_metres(
+    raw: npt.NDArray[np.uint16], calibration: StereoCalibration
+) -> npt.NDArray[np.float64]:
+    """Steps 1 and 2: the undistorted disparity in metres, flat (H*W,) float64."""
+    c = calibration
+    kernels = _kernels()
+    if kernels is None or not raw.flags.c_contiguous:
+        return nyu_metres(undistort_disparity(raw, c)).reshape(-1)
+    table = remap_table(c.depth, c.depth_distortion, c.width, c.height)
+    out = np.empty(c.width * c.height, dtype=np.float64)
+    kernels.nyu_metres(
+        raw.reshape(-1),
+        int(raw.max()),
+        table.pixels,
+        table.top_left,
+        table.weights,
+        c.width,
+        float(NYU_MIN_RAW),
+        float(NYU_NO_READING),
+        NYU_A,
+        NYU_B,
+        NYU_MAX_M,
+        out,
+    )
+    return out
 
 
 def undistort_disparity(
@@ -78,6 +107,9 @@ def project_depth_map(
     raw: npt.NDArray[np.uint16],
     rgb: npt.NDArray[np.uint8] | None,
     calibration: StereoCalibration | None = None,
+    *,
+    out: npt.NDArray[np.float32] | None = None,
+    colour_out: npt.NDArray[np.uint8] | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8] | None]:
     """NYU's ``project_depth_map``: (depth in metres on the undistorted colour image's
     pixels, 0 where none, float32; the undistorted colour image, or None without one).
@@ -93,12 +125,15 @@ def project_depth_map(
     ):
         got = (rgb.shape, rgb.dtype) if isinstance(rgb, np.ndarray) else type(rgb).__name__
         raise ValueError(f"expected rgb as {(*shape, 3)} uint8, got {got}")
-    metres = nyu_metres(undistort_disparity(raw, c))
+    metres = undistorted_metres(raw, c)
     rx, ry = grid_rays(c.depth, c.width, c.height)
-    out = np.empty(shape, dtype=np.float32)
-    splat(metres.reshape(-1), rx, ry, c, out, nyu=True)
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    elif out.shape != shape or out.dtype != np.float32:
+        raise ValueError(f"expected out of {shape} float32, got {out.shape} {out.dtype}")
+    splat(metres, rx, ry, c, out, nyu=True)
     np.minimum(out, NYU_MAX_M, out=out)
-    return out, None if rgb is None else undistort_colour(rgb, c)
+    return out, None if rgb is None else undistort_colour(rgb, c, colour_out)
 
 
 __all__ = ["grid_rays", "project_depth_map", "undistort_colour", "undistort_disparity"]

@@ -147,18 +147,53 @@ def remap(image: npt.NDArray[Any], table: RemapTable, fill: float) -> npt.NDArra
 
 
 def undistort_image(
-    image: npt.NDArray[np.uint8], k: Intrinsics, d: Distortion, *, fill: int = 0
+    image: npt.NDArray[np.uint8],
+    k: Intrinsics,
+    d: Distortion,
+    *,
+    fill: int = 0,
+    out: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.uint8]:
     """The undistorted image with the same intrinsics (``cv2.undistort``'s result, bilinear;
-    pixels that see outside the input are ``fill``), rounded to uint8."""
+    pixels that see outside the input are ``fill``), rounded to uint8 (half up)."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         got = (image.shape, image.dtype) if isinstance(image, np.ndarray) else type(image)
         raise ValueError(f"expected an (H, W) or (H, W, 3) uint8 image, got {got}")
+    if out is not None and (out.shape != image.shape or out.dtype != np.uint8):
+        raise ValueError(f"expected out of {image.shape} uint8, got {out.shape} {out.dtype}")
     h, w = image.shape[:2]
     if d.is_zero:
-        return image.copy()
-    out = remap(image, remap_table(k, d, w, h), fill)
-    return np.floor(out + 0.5).astype(np.uint8)
+        if out is None:
+            return image.copy()
+        out[...] = image
+        return out
+    return remap_u8(image, remap_table(k, d, w, h), fill, out)
+
+
+def remap_u8(
+    image: npt.NDArray[np.uint8],
+    table: RemapTable,
+    fill: int,
+    out: npt.NDArray[np.uint8] | None = None,
+) -> npt.NDArray[np.uint8]:
+    """``remap`` of a uint8 image rounded back to uint8 (half up), into ``out``."""
+    if out is None:
+        out = np.empty(image.shape, dtype=np.uint8)
+    kernels = _kernels()
+    if kernels is not None and image.flags.c_contiguous and out.flags.c_contiguous:
+        h, w = image.shape[:2]
+        kernels.remap_u8(
+            image.reshape(h * w, -1),
+            table.pixels,
+            table.top_left,
+            table.weights,
+            w,
+            fill,
+            out.reshape(h * w, -1),
+        )
+        return out
+    out[...] = np.floor(remap(image, table, fill) + 0.5)
+    return out
 
 
 def _check_depth(depth: object, calibration: StereoCalibration) -> npt.NDArray[np.float32]:
@@ -281,6 +316,7 @@ __all__ = [
     "distort",
     "remap",
     "remap_table",
+    "remap_u8",
     "splat",
     "undistort_image",
     "undistort_normalised",

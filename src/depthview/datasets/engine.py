@@ -88,7 +88,7 @@ def _dask(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             memory_limit=0,
         )
         client = dask.Client(cluster)

@@ -5,13 +5,16 @@ The camera model is chosen once per scene (``Aligner``): libfreenect's registrat
 recording's ``device.json``, else the default), a ``StereoCalibration`` (``stereo.align``),
 or NYU's toolbox (``nyu_toolbox``). ``process_pair`` runs it and then the optional
 depth->depth ``step`` (a filter on the aligned millimetres: same shape, uint16), the one
-place such a step goes.
+place such a step goes. The arrays returned are per-thread buffers, reused by the next
+pair: write them (or copy them) before converting the next.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,12 +29,45 @@ from ..units import to_metres
 DepthStep = Callable[[npt.NDArray[np.uint16]], npt.NDArray[np.uint16]]
 
 
-def metres_to_mm(metres: npt.NDArray[np.floating]) -> npt.NDArray[np.uint16]:
+_scratch = threading.local()
+
+
+def buffer(name: str, shape: tuple[int, ...], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """A per-thread array reused frame after frame: converting allocates (and so page-faults)
+    almost nothing per frame, which matters most in Dask workers, whose allocator returns
+    freed memory to the system at once (``MALLOC_TRIM_THRESHOLD_``)."""
+    buffers: dict[tuple[str, tuple[int, ...], Any], npt.NDArray[Any]] | None = getattr(
+        _scratch, "buffers", None
+    )
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    key = (name, shape, np.dtype(dtype))
+    if key not in buffers:
+        buffers[key] = np.empty(shape, dtype=dtype)
+    return buffers[key]
+
+
+def metres_to_mm(
+    metres: npt.NDArray[np.floating], out: npt.NDArray[np.uint16] | None = None
+) -> npt.NDArray[np.uint16]:
     """Metres to whole millimetres, 0 where there is no reading (NaN, 0, beyond 65.535 m)."""
+    kernels = stereo._kernels()
+    if (
+        out is not None
+        and kernels is not None
+        and metres.dtype == np.float32
+        and metres.flags.c_contiguous
+        and out.flags.c_contiguous
+    ):
+        kernels.to_mm(metres.reshape(-1), out.reshape(-1))
+        return out
     with np.errstate(invalid="ignore"):
         mm = np.rint(np.nan_to_num(metres, nan=0.0) * 1000.0)
     mm[(mm < 0) | (mm > 65535)] = 0
-    out: npt.NDArray[np.uint16] = mm.astype(np.uint16)
+    if out is None:
+        result: npt.NDArray[np.uint16] = mm.astype(np.uint16)
+        return result
+    out[...] = mm
     return out
 
 
@@ -63,16 +99,26 @@ def align_pair(
             raise ValueError(
                 f"expected raw 11-bit depth for NYU's toolbox, got {depth_format.name}"
             )
-        metres, colour = nyu_toolbox.project_depth_map(depth, rgb, aligner.calibration)
+        metres, colour = nyu_toolbox.project_depth_map(
+            depth,
+            rgb,
+            aligner.calibration,
+            out=buffer("metres", depth.shape, np.float32),
+            colour_out=buffer("colour", rgb.shape, np.uint8),
+        )
         assert colour is not None
-        return metres_to_mm(metres), colour
+        return metres_to_mm(metres, buffer("mm", depth.shape, np.uint16)), colour
     if aligner.model == "stereo":
         c = aligner.calibration
         assert c is not None
-        metres = stereo.align(to_metres(depth, depth_format), c)
-        return metres_to_mm(metres), stereo.undistort_image(rgb, c.colour, c.colour_distortion)
+        z = to_metres(depth, depth_format, out=buffer("z", depth.shape, np.float32))
+        metres = stereo.align(z, c, out=buffer("metres", depth.shape, np.float32))
+        colour = stereo.undistort_image(
+            rgb, c.colour, c.colour_distortion, out=buffer("colour", rgb.shape, np.uint8)
+        )
+        return metres_to_mm(metres, buffer("mm", depth.shape, np.uint16)), colour
     if depth_format is DepthFormat.RAW_11BIT:
-        return register(depth, aligner.registration), rgb
+        return register(depth, aligner.registration, out=buffer("mm", depth.shape, np.uint16)), rgb
     if depth_format.is_metric:
         # Already millimetres-like and, for datasets that store it, already registered.
         return metres_to_mm(to_metres(depth, depth_format)), rgb
