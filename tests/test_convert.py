@@ -199,3 +199,17 @@ def test_bad_command_lines(scenes: Path, tmp_path: Path, args: list[str], messag
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert (tmp_path / "FILE").read_text() == "keep me"
+
+
+def test_metres_to_mm_compiled_and_numpy_agree() -> None:
+    from depthview.datasets.frames import metres_to_mm
+
+    rng = np.random.default_rng(5)
+    m = rng.uniform(-1, 70, (480, 640)).astype(np.float32)
+    m[::7, ::5] = np.nan
+    m[0, :4] = [0.0005, 0.0015, 65.535, 65.5356]
+    fast = metres_to_mm(m, np.empty(m.shape, np.uint16))
+    plain = metres_to_mm(m)
+    np.testing.assert_array_equal(fast, plain)
+    assert plain[0, :4].tolist() == [0, 2, 65535, 0]
+    assert int(plain[7, 5]) == 0

@@ -174,8 +174,8 @@ def nyu_metres(
 def to_mm(metres: Any, out: Any) -> None:  # pragma: no cover
     """Metres (float32) to whole millimetres (uint16), 0 for no reading or out of range."""
     for i in range(metres.shape[0]):
-        v = metres[i] * numba.float32(1000.0)
+        v = np.rint(metres[i] * numba.float32(1000.0))
         if not (v >= 0.0 and v <= 65535.0):
             out[i] = 0
         else:
-            out[i] = np.rint(v)
+            out[i] = v
