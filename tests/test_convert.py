@@ -213,3 +213,24 @@ def test_metres_to_mm_compiled_and_numpy_agree() -> None:
     np.testing.assert_array_equal(fast, plain)
     assert plain[0, :4].tolist() == [0, 2, 65535, 0]
     assert int(plain[7, 5]) == 0
+
+
+def test_without_dask_workers_run_in_one_process_and_say_how_to_add_it(
+    scenes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for a machine without the cluster extra: the dev install always has Dask,
+    # so its absence is simulated (the only mock here).
+    from depthview.datasets import engine
+
+    monkeypatch.setattr(engine, "have_dask", lambda: False)
+    with pytest.warns(UserWarning, match=r"pip install 'depthview\[cluster\]'"):
+        s = dv.convert(scenes / "kitchen_0001", tmp_path / "out", workers=2)
+    assert s.engine == "one process" and s.done == ["kitchen_0001"]
+    with pytest.raises(dv.DepthviewError, match=r"Dask is not installed; pip install"):
+        dv.convert(scenes / "kitchen_0001", tmp_path / "out2", scheduler="tcp://127.0.0.1:1")
+
+
+def test_the_shipped_sample_has_no_colour_so_every_pair_is_dropped(tmp_path: Path) -> None:
+    s = dv.convert("sample", tmp_path / "out")
+    assert s.done == ["sample"] and s.frames == 20 and s.pairs_kept == 0
+    assert s.pairs_dropped == 20

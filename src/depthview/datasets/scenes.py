@@ -65,7 +65,7 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
                 for p in _subdirs(path)
                 if (p / INDEX_NAME).is_file()
             ]
-        elif path.exists() or ":" in text:
+        elif path.exists() or ":" in text or text == "sample":
             scenes.append(Scene(path.stem if path.exists() else text, "source", text))
         else:
             raise SourceError(
