@@ -58,14 +58,14 @@ def write_scene(
     written: dict[tuple[str, int], Path] = {}
     for i in range(frames):
         t = T0 + i / 30.0
-        ts = 1000 + i * 2_000_000
+        ts = (1000 + i * 2_000_000) % (1 << 32)
         entries.append((t, entry_name("d", t, ts), depths[i % len(depths)]))
         if i % video_every == 0:
             tv = t + video_offset
             entries.append(
                 (
                     tv,
-                    entry_name("r", tv, ts + 100),
+                    entry_name("r", tv, (ts + 100) % (1 << 32)),
                     pnm_header("P6") + colour(i % 7 if link else i, seed).tobytes(),
                 )
             )

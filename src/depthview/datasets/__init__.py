@@ -59,6 +59,9 @@ class ConvertSummary:
     pairs_kept: int = 0
     pairs_dropped: int = 0
     bad_frames: int = 0
+    #: CPU seconds the units took (all workers together): frames / cpu_seconds is the
+    #: rate per core, whatever else shares the machine.
+    cpu_seconds: float = 0.0
 
 
 def calibration_of(value: str | os.PathLike[str] | StereoCalibration) -> str | StereoCalibration:
@@ -215,6 +218,7 @@ def _run(
             if name in failed:
                 continue
             results[name].append(result)
+            summary.cpu_seconds += result.cpu_seconds
             if bar is not None:
                 bar.update(result.frames)
             if len(results[name]) == expected[name]:

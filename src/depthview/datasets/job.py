@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class UnitResult:
     dropped: int = 0  # pairs with no colour frame within max_dt
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     files: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    cpu_seconds: float = 0.0  # the unit's process CPU time (not in the manifest)
 
 
 def partial_path(out: Path, scene: Scene, fmt: str) -> Path:
@@ -146,6 +148,7 @@ def run_unit(unit: Unit) -> UnitResult:
     fmt = unit.settings.format
     partial = partial_path(out, unit.scene, fmt)
     result = UnitResult(unit.scene.name, unit.chunk)
+    cpu_start = time.process_time()
     writer: TumWriter | NpzWriter = NpzWriter(partial) if fmt == "npz" else TumWriter(partial)
     try:
         items = (
@@ -178,6 +181,7 @@ def run_unit(unit: Unit) -> UnitResult:
             result.files[final_path(out, unit.scene, fmt).name] = sha256_file(partial)
         else:
             result.files = writer.files
+        result.cpu_seconds = time.process_time() - cpu_start
     except BaseException:
         if isinstance(writer, NpzWriter):
             writer.abandon()
