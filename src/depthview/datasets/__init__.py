@@ -206,9 +206,22 @@ def _run(
     results: dict[str, list[UnitResult]] = {name: [] for name in expected}
     failed: set[str] = set()
     bar = _progress(units, progress)
+    per_frame: list[int] = []  # frames the bar was told of one by one, per unit so far
+
+    def on_frame() -> None:
+        per_frame.append(1)
+        bar.update(1)
+
     try:
-        for unit, result in engine.run(units, workers=workers, scheduler=scheduler):
+        for unit, result in engine.run(
+            units,
+            workers=workers,
+            scheduler=scheduler,
+            on_frame=None if bar is None else on_frame,
+        ):
             name = unit.scene.name
+            told = len(per_frame)
+            per_frame.clear()
             if isinstance(result, DepthviewError):
                 if name not in failed:
                     failed.add(name)
@@ -220,7 +233,7 @@ def _run(
             results[name].append(result)
             summary.cpu_seconds += result.cpu_seconds
             if bar is not None:
-                bar.update(result.frames)
+                bar.update(max(0, result.frames - told))  # the frames it was not told of
             if len(results[name]) == expected[name]:
                 line = finish_scene(scenes[name], settings, results.pop(name))
                 _append(out, line)
@@ -244,7 +257,9 @@ def _progress(units: list[Unit], show: bool) -> Any:
     from tqdm import tqdm
 
     total = sum((u.stop or 0) - u.start for u in units) or None
-    return tqdm(total=total, unit="frame", desc="convert", dynamic_ncols=True)
+    bar = tqdm(total=total, unit="frame", desc="convert", dynamic_ncols=True)
+    bar.set_postfix_str(f"scenes 0/{len({u.scene.name for u in units})}")
+    return bar
 
 
 __all__ = ["MANIFEST", "ConvertSummary", "calibration_of", "convert", "read_manifest"]

@@ -46,13 +46,18 @@ def describe(workers: int | None, scheduler: str | None) -> str:
 
 
 def run(
-    units: list[Unit], *, workers: int | None = None, scheduler: str | None = None
+    units: list[Unit],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_frame: Callable[[], object] | None = None,
 ) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
     """Each unit with its result (or the ``DepthviewError`` that stopped it), as units
-    finish. Anything else a unit raises is a bug and propagates."""
+    finish. Anything else a unit raises is a bug and propagates. ``on_frame`` is called for
+    each frame written when units run in this process (Dask reports whole units)."""
     address = scheduler_address(scheduler)
     if address is None and not (workers and workers > 1):
-        yield from _in_process(units)
+        yield from _in_process(units, on_frame)
         return
     if not have_dask():
         if address is not None:
@@ -61,19 +66,23 @@ def run(
             f"convert: running in one process: {workers} workers need Dask; {INSTALL}",
             stacklevel=2,
         )
-        yield from _in_process(units)
+        yield from _in_process(units, on_frame)
         return
     yield from _dask(units, address, workers)
 
 
-def _in_process(units: list[Unit]) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+def _in_process(
+    units: list[Unit], on_frame: Callable[[], object] | None
+) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
     for unit in units:
-        yield unit, _guarded(run_unit, unit)
+        yield unit, _guarded(unit, on_frame)
 
 
-def _guarded(fn: Callable[[Unit], UnitResult], unit: Unit) -> UnitResult | DepthviewError:
+def _guarded(
+    unit: Unit, on_frame: Callable[[], object] | None = None
+) -> UnitResult | DepthviewError:
     try:
-        return fn(unit)
+        return run_unit(unit, on_frame)
     except DepthviewError as exc:
         return exc
 
@@ -114,7 +123,7 @@ def _dask(
 
 def _guarded_unit(unit: Unit) -> UnitResult | DepthviewError:
     """What a Dask worker runs (module level, so it pickles by reference)."""
-    return _guarded(run_unit, unit)
+    return _guarded(unit)
 
 
 __all__ = ["INSTALL", "describe", "have_dask", "run", "scheduler_address"]

@@ -141,9 +141,10 @@ class _Item:
     aligner: Aligner
 
 
-def run_unit(unit: Unit) -> UnitResult:
+def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitResult:
     """Convert one unit into its scene's temporary folder (TUM) or spill files (.npz).
-    A frame that cannot be read or aligned is skipped and listed with the reason."""
+    A frame that cannot be read or aligned is skipped and listed with the reason.
+    ``on_frame`` is called after each depth frame written (progress, in process only)."""
     out = Path(unit.settings.out)
     fmt = unit.settings.format
     partial = partial_path(out, unit.scene, fmt)
@@ -176,6 +177,8 @@ def run_unit(unit: Unit) -> UnitResult:
             result.rows.append(
                 writer.write(item.depth_time, mm, item.rgb_time, colour, item.accel_time, accel)
             )
+            if on_frame is not None:
+                on_frame()
         if isinstance(writer, NpzWriter):
             writer.finish()
             result.files[final_path(out, unit.scene, fmt).name] = sha256_file(partial)

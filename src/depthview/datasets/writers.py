@@ -191,7 +191,7 @@ class NpzWriter:
             "accel": accel,
             "depth_format": np.array(int(DepthFormat.MM)),
         }
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp = self.path.with_name(self.path.name + ".tmp")  # cleared with the spill files
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             for key, spill, dtype, shape in (
                 ("depth", self._depth_spill, np.dtype("<u2"), (n, *d_shape)),
