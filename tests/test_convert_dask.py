@@ -106,23 +106,31 @@ def test_a_killed_worker_leaves_the_same_dataset(
 ) -> None:
     address, workers = cluster
     out = tmp_path / "out"
-    victim = workers[0]
-    killed = threading.Event()
+    killed: list[int] = []
 
-    def kill_when_busy() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if any(out.glob(".*.partial/depth/*.png")):  # units are being written
-                victim.send_signal(signal.SIGKILL)
-                killed.set()
-                return
-            time.sleep(0.01)
+    def kill_a_busy_worker() -> None:
+        """Once units are being written, SIGKILL a worker that is running one."""
+        from distributed import Client
 
-    watcher = threading.Thread(target=kill_when_busy, daemon=True)
+        with Client(address, timeout="30s") as client:
+            pids = client.run(os.getpid)  # worker address -> its process id
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                busy = [w for w, keys in client.processing().items() if keys]
+                if busy and any(out.glob(".*.partial/depth/*.png")):
+                    pid = pids[busy[0]]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                    return
+                time.sleep(0.01)
+
+    watcher = threading.Thread(target=kill_a_busy_worker, daemon=True)
     watcher.start()
     summary = dv.convert(scenes, out, calibration="nyu", chunk_frames=2, scheduler=address)
     watcher.join()
-    assert killed.is_set() and victim.wait(timeout=10) == -signal.SIGKILL
+    assert killed and killed[0] in [w.pid for w in workers]
+    victim = next(w for w in workers if w.pid == killed[0])
+    assert victim.wait(timeout=10) == -signal.SIGKILL
     assert summary.engine == f"Dask cluster at {address}"
     assert sorted(summary.done) == ["scene_0", "scene_1", "scene_2"] and not summary.failed
     assert _files(out) == reference
