@@ -234,3 +234,14 @@ def test_the_shipped_sample_has_no_colour_so_every_pair_is_dropped(tmp_path: Pat
     s = dv.convert("sample", tmp_path / "out")
     assert s.done == ["sample"] and s.frames == 20 and s.pairs_kept == 0
     assert s.pairs_dropped == 20
+
+
+def test_a_broken_png_in_a_tum_folder_is_skipped_and_counted(scenes: Path, tmp_path: Path) -> None:
+    dv.convert(scenes / "kitchen_0001", tmp_path / "first")
+    folder = tmp_path / "first" / "kitchen_0001"
+    broken = sorted((folder / "depth").iterdir())[1]
+    broken.write_bytes(broken.read_bytes()[:300])
+    s = dv.convert(folder, tmp_path / "second")
+    assert s.done == ["kitchen_0001"] and s.pairs_kept == 4 and s.bad_frames == 1
+    line = _manifest(tmp_path / "second")["kitchen_0001"]
+    assert broken.name in str(line["skipped"])

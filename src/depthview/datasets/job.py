@@ -39,6 +39,8 @@ CHUNK_FRAMES = 1000
 #: Skipped frames listed one by one in the manifest (beyond this, only counted).
 SKIPPED_LISTED = 50
 FORMATS = ("tum", "npz")
+#: Unreadable frames in a row after which a source is taken to be broken, not a frame.
+MAX_FAILURES_IN_A_ROW = 100
 
 
 @dataclass(frozen=True)
@@ -266,20 +268,37 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
                     aligner,
                 )
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a broken frame is counted, not warned about
-            for frame in src:
-                result.frames += 1
-                for record in frame.own_records():
-                    t = record.stamp.host_time
-                    if record.stream is Stream.VIDEO:
-                        yield from items(pairer.add_video(t, record.data))
-                    elif record.stream is Stream.ACCEL:
-                        yield from items(pairer.add_accel(t, record.data))
-                    else:
-                        fmt = record.format if isinstance(record.format, DepthFormat) else None
-                        entry = (t, record.data, fmt or frame.depth_format, frame.index)
-                        yield from items(pairer.add_depth(t, entry))
+        frames = iter(src)
+        failures = 0
+        while True:
+            # A source skips a broken frame with a warning, or raises for it and goes on
+            # with the next: either way it is listed and counted here.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    frame = next(frames, None)
+                except SourceError as exc:
+                    failures += 1
+                    if failures > MAX_FAILURES_IN_A_ROW:
+                        raise
+                    result.frames += 1
+                    result.skipped.append((unit.scene.path, str(exc)))
+                    continue
+            result.skipped += [(unit.scene.path, str(w.message)) for w in caught]
+            if frame is None:
+                break
+            failures = 0
+            result.frames += 1
+            for record in frame.own_records():
+                t = record.stamp.host_time
+                if record.stream is Stream.VIDEO:
+                    yield from items(pairer.add_video(t, record.data))
+                elif record.stream is Stream.ACCEL:
+                    yield from items(pairer.add_accel(t, record.data))
+                else:
+                    fmt = record.format if isinstance(record.format, DepthFormat) else None
+                    entry = (t, record.data, fmt or frame.depth_format, frame.index)
+                    yield from items(pairer.add_depth(t, entry))
         yield from items(pairer.finish())
 
 
