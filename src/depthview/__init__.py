@@ -20,7 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import filters as filters
+from .camera_models import Distortion, StereoCalibration
 from .colorize import colorize, colorize_packed, glview_table
+from .datasets import ConvertSummary, convert
 from .errors import (
     DepthviewError,
     ExportError,
@@ -61,8 +63,10 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "KINECT_V1_DEPTH",
     "PALETTES",
+    "ConvertSummary",
     "DepthFormat",
     "DepthviewError",
+    "Distortion",
     "ExportError",
     "ExportSummary",
     "FoxgloveSink",
@@ -81,6 +85,7 @@ __all__ = [
     "SourceError",
     "SourceTimeout",
     "Stamp",
+    "StereoCalibration",
     "Stream",
     "TiltState",
     "UnsupportedControl",
@@ -88,6 +93,7 @@ __all__ = [
     "__version__",
     "colorize",
     "colorize_packed",
+    "convert",
     "export",
     "from_metres",
     "glview_table",

@@ -12,16 +12,15 @@ for bit; the tests compare them with libfreenect compiled from its source.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    from .registration import Registration
+from .camera_models import HEIGHT as HEIGHT
+from .camera_models import WIDTH as WIDTH
+from .camera_models import Registration
 
-WIDTH = 640
-HEIGHT = 480
 PIXELS = WIDTH * HEIGHT
 RAW_VALUES = 2048  # FREENECT_DEPTH_RAW_MAX_VALUE
 RAW_NO_VALUE = 2047  # FREENECT_DEPTH_RAW_NO_VALUE

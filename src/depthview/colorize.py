@@ -71,9 +71,11 @@ def _check_format_and_range(
         DepthFormat.MM,
         DepthFormat.REGISTERED,
         DepthFormat.TUM,
+        DepthFormat.RAW_11BIT_NYU,
     ):
         raise ValueError(
-            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED, TUM), "
+            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED, TUM, "
+            f"RAW_11BIT_NYU), "
             f"got {fmt.name}"
         )
     if palette == "glview":

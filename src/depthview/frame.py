@@ -41,11 +41,14 @@ class DepthFormat(enum.IntEnum):
     #: Fifths of a millimetre (metres x 5000), as TUM RGB-D and ICL-NUIM store depth: kept
     #: as stored so their 0.2 mm resolution survives. No device produces it.
     TUM = 100
+    #: Raw 11-bit disparity read with NYU Depth V2's own fit (``351.3 / (1092.5 - raw)``
+    #: metres, at most 10), as its toolbox reads the raw dumps. depthview's own number.
+    RAW_11BIT_NYU = 101
 
     @property
     def is_raw(self) -> bool:
         """Raw disparity (11- or 10-bit) rather than millimetres."""
-        return self in (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT)
+        return self in (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT, DepthFormat.RAW_11BIT_NYU)
 
     @property
     def is_metric(self) -> bool:
@@ -70,6 +73,7 @@ class DepthFormat(enum.IntEnum):
             DepthFormat.REGISTERED: "millimetres registered to the colour camera",
             DepthFormat.MM: "millimetres",
             DepthFormat.TUM: "fifths of a millimetre, metres x 5000",
+            DepthFormat.RAW_11BIT_NYU: "raw 11-bit disparity (NYU Depth V2's fit)",
         }[self]
 
     @property
@@ -107,6 +111,8 @@ class DepthFormat(enum.IntEnum):
             "mm": cls.MM,
             "registered": cls.REGISTERED,
             "tum": cls.TUM,
+            "nyu": cls.RAW_11BIT_NYU,
+            "raw_11bit_nyu": cls.RAW_11BIT_NYU,
         }
         if key in aliases:
             return aliases[key]

@@ -9,55 +9,18 @@ unprojecting a frame is then a table gather (``to_metres``) and two multiplies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from . import registration as reg
 from ._checks import depth_2d
+from .camera_models import Intrinsics
 from .frame import DepthFormat
+from .registration import Registration
 from .units import to_metres
-
-if TYPE_CHECKING:
-    from .registration import Registration
-
-
-@dataclass(frozen=True, slots=True)
-class Intrinsics:
-    """Pinhole intrinsics in pixels. Defaults are the Kinect v1 depth camera's commonly
-    used calibration (Burrus); pass your own from a calibration for better accuracy."""
-
-    fx: float = 594.21
-    fy: float = 591.04
-    cx: float = 339.5
-    cy: float = 242.7
-
-    def __post_init__(self) -> None:
-        for name in ("fx", "fy"):
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"expected {name} > 0, got {value}")
-        for name in ("cx", "cy"):
-            if not np.isfinite(getattr(self, name)):
-                raise ValueError(f"expected a finite {name}, got {getattr(self, name)}")
-
-    def for_size(
-        self, width: int, height: int, *, calibrated: tuple[int, int] = (640, 480)
-    ) -> Intrinsics:
-        """These intrinsics, calibrated for ``calibrated`` (width, height) images (the
-        Kinect's 640x480), for images of ``width`` x ``height``: every value scaled by the
-        size ratio, as when the whole picture is resized. The one place a depth size turns
-        the Kinect's calibration into a camera model (info, point clouds, sinks, viewer)."""
-        for name, value in (("width", width), ("height", height)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"expected {name} as a whole number >= 1, got {value!r}")
-        if (width, height) == calibrated:
-            return self
-        sx, sy = width / calibrated[0], height / calibrated[1]
-        return Intrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy)
-
 
 #: The Kinect v1 depth camera (640x480).
 KINECT_V1_DEPTH = Intrinsics()
@@ -178,8 +141,6 @@ def _registered(
     registration: Registration,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8] | None]:
     """Metres and per-pixel colours of a frame under libfreenect's registration."""
-    from . import registration as reg  # registration imports this module for Intrinsics
-
     reg.check_frame(depth)
     if fmt is DepthFormat.RAW_11BIT:
         z = np.take(reg.metres_table(registration), depth)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import os
 import re
 import statistics
@@ -68,6 +69,9 @@ class FileLayout:
     colour: list[Path | None]
     evidence: Evidence
     pairing: str  # how colour was paired, for ``info``
+    #: Each depth file's time and its colour file's (seconds), when the layout records them
+    #: (TUM's lists and association files); None: frames are timed by index and fps.
+    times: list[tuple[float, float | None]] | None = None
 
 
 def _files(folder: Path, root: str) -> dict[str, Path]:
@@ -161,6 +165,14 @@ def _stamp(stem: str) -> float | None:
     return None
 
 
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def pair_nearest(depth: list[Path], colour: list[Path]) -> list[Path | None] | None:
     """Each depth file's colour file nearest in time (within one depth frame interval), or
     None when the names carry no times. Sorting and bisection: n log n."""
@@ -183,10 +195,11 @@ def pair_nearest(depth: list[Path], colour: list[Path]) -> list[Path | None] | N
 
 def parse_associations(
     text: str, root: Path, real_root: str, depth_dir: str, where: str
-) -> list[tuple[Path, Path | None]]:
-    """``time path time path`` lines (either order; the one under ``depth_dir/`` is depth).
+) -> list[tuple[Path, Path | None, float | None, float | None]]:
+    """``time path time path`` lines (either order; the one under ``depth_dir/`` is depth):
+    (depth, colour, depth time, colour time), a time None where it is not a number.
     Paths must stay inside the folder."""
-    pairs: list[tuple[Path, Path | None]] = []
+    pairs: list[tuple[Path, Path | None, float | None, float | None]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
@@ -202,7 +215,8 @@ def parse_associations(
                 f"{where} line {number}: expected one file under {depth_dir}/, got {line[:80]!r}"
             )
         d = 0 if is_depth[0] else 1
-        pairs.append((root / files[d], root / files[1 - d]))
+        times = [_number(fields[0]), _number(fields[2])]
+        pairs.append((root / files[d], root / files[1 - d], times[d], times[1 - d]))
     if not pairs:
         raise SourceError(f"{where}: expected association lines 'time file time file', got none")
     return pairs
@@ -254,8 +268,16 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         pairs = parse_associations(
             read_text(association, real_root), root, real_root, depth_dir.name, str(association)
         )
+        times: list[tuple[float, float | None]] | None = None
+        if all(td is not None for _, _, td, _ in pairs):
+            times = [(td, tc) for _, _, td, tc in pairs]  # type: ignore[misc]
         return FileLayout(
-            kind, [d for d, _ in pairs], [c for _, c in pairs], evidence, association.name
+            kind,
+            [d for d, _, _, _ in pairs],
+            [c for _, c, _, _ in pairs],
+            evidence,
+            association.name,
+            times,
         )
     if not depth_files:
         raise SourceError(f"{depth_dir}: expected depth PNGs, got none")
@@ -265,7 +287,28 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
     if colour_files and not any(colour):
         nearest = pair_nearest(depth_files, colour_files)
         colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
-    return FileLayout(kind, depth_files, colour, evidence, pairing if colour_files else "none")
+    return FileLayout(
+        kind,
+        depth_files,
+        colour,
+        evidence,
+        pairing if colour_files else "none",
+        _tum_times(depth_files, colour) if tum is not None else None,
+    )
+
+
+def _tum_times(
+    depth: list[Path], colour: list[Path | None]
+) -> list[tuple[float, float | None]] | None:
+    """TUM names every file by its time (``1305031102.160407.png``): those times, or None
+    when a depth file's name is not one."""
+    times: list[tuple[float, float | None]] = []
+    for d, c in zip(depth, colour, strict=True):
+        td = _number(d.stem)
+        if td is None:
+            return None
+        times.append((td, None if c is None else _number(c.stem)))
+    return times
 
 
 def colour_for(depth_name: str, names: dict[str, Path]) -> Path | None:

@@ -60,8 +60,10 @@ class ArraySource(Source):
         loop: bool = False,
         realtime: bool = False,
         fps: float = 30.0,
+        times: Sequence[tuple[float, float | None]] | None = None,
     ) -> None:
         self.name = name
+        self._times = times
         self._length = length
         self._load = load
         self.units = units
@@ -113,6 +115,10 @@ class ArraySource(Source):
         self._position += 1
         depth, video = self._load(i)
         t = i / self.fps if self.fps else 0.0
+        video_time: float | None = t
+        if self._times is not None:  # the dataset's own times (TUM's lists)
+            t, video_time = self._times[i]
+        video_t = t if video_time is None else video_time
         if self._pacer is not None:
             self._pacer.wait(t)
         return Frame(
@@ -122,7 +128,7 @@ class ArraySource(Source):
             video_format=None if video is None else VideoFormat.RGB,
             timestamp=t,
             index=i,
-            video_stamp=None if video is None else Stamp(i, t),
+            video_stamp=None if video is None else Stamp(i, video_t),
         )
 
 
@@ -188,6 +194,7 @@ def _file_source(
     layout: str,
     options: dict[str, Any],
     size: tuple[int, int],
+    times: Sequence[tuple[float, float | None]] | None = None,
 ) -> ArraySource:
     colour_of = _colour_loader(colour)
 
@@ -210,6 +217,7 @@ def _file_source(
         has_video=any(c is not None for c in colour),
         intrinsics=intrinsics,
         units_note=_note(units, layout, why),
+        times=times,
         **options,
     )
 
@@ -241,6 +249,7 @@ def _open_pngs(
         described,
         options,
         (header.width, header.height),
+        None if layout is None else layout.times,
     )
 
 

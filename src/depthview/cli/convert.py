@@ -1,0 +1,107 @@
+"""``depthview convert SRC... OUT``: recordings (folders, folders of them, zips of them as
+NYU ships them, anything ``view`` opens) into aligned datasets, one scene each, on this
+machine or a Dask cluster, with a progress bar (frames/s, scenes done) on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..datasets import MANIFEST, convert
+from ..datasets.engine import INSTALL, have_dask
+from ..datasets.job import CHUNK_FRAMES, FORMATS
+from ._types import positive_float, positive_int
+
+
+def _seconds(text: str) -> float:
+    return positive_float(text)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="turn recordings into aligned datasets (TUM RGB-D layout or .npz), in parallel",
+        description="Each scene (a recording folder; each recording in a folder; each one "
+        "inside a .zip, read in place; anything 'view' opens) becomes OUT/<scene>/ in TUM "
+        "RGB-D's layout (or OUT/<scene>.npz): depth aligned to the colour image in "
+        "millimetres, each depth frame paired with the nearest colour frame by their own "
+        f"times. OUT/{MANIFEST} has one line per scene. Scenes already complete are skipped.",
+    )
+    p.add_argument("sources", nargs="+", metavar="SRC", help="recordings, folders or .zip files")
+    p.add_argument("out", metavar="OUT", help="output folder")
+    p.add_argument("--format", default="tum", choices=list(FORMATS), help="default: tum")
+    p.add_argument(
+        "--calibration",
+        default="libfreenect",
+        help="libfreenect (the recording's device.json, else the default; the default), nyu "
+        "(NYU Depth V2's toolbox, step by step), or a stereo calibration file "
+        "(OpenCV/ROS .yaml, .json)",
+    )
+    p.add_argument(
+        "--max-dt",
+        type=_seconds,
+        default=None,
+        help="drop pairs whose colour frame is farther than this (seconds) from the depth frame",
+    )
+    p.add_argument(
+        "--depth-format",
+        default=None,
+        help="how raw depth is read, e.g. nyu (NYU's disparity fit) for a stereo calibration",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="local worker processes (Dask; default: one process"
+        + ("" if have_dask() else f"; {INSTALL}")
+        + ")",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="a Dask scheduler, tcp://HOST:8786 (default: $DASK_SCHEDULER_ADDRESS)",
+    )
+    p.add_argument(
+        "--chunk",
+        type=positive_int,
+        default=CHUNK_FRAMES,
+        help=f"depth frames per task of a long recording (default: {CHUNK_FRAMES})",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = convert(
+        args.sources,
+        args.out,
+        format=args.format,
+        calibration=args.calibration,
+        max_dt=args.max_dt,
+        depth_format=_depth_format(args.depth_format),
+        workers=args.workers,
+        scheduler=args.scheduler,
+        chunk_frames=args.chunk,
+        progress=not args.quiet,
+    )
+    sys.stdout.write(
+        f"{summary.out}: {len(summary.done)} scene(s) converted, {len(summary.skipped)} "
+        f"already complete, {len(summary.failed)} failed ({summary.engine}); "
+        f"{summary.pairs_kept} pairs kept, {summary.pairs_dropped} dropped, "
+        f"{summary.bad_frames} bad frames skipped; see {MANIFEST}\n"
+    )
+    for name, reason in summary.failed:
+        sys.stderr.write(f"depthview: error: scene {name}: {reason}\n")
+    return 2 if summary.failed else 0
+
+
+def _depth_format(text: str | None) -> Any:
+    if text is None:
+        return None
+    from ..errors import DepthviewError
+    from ..frame import DepthFormat
+
+    try:
+        return DepthFormat.parse(text)
+    except ValueError as exc:
+        raise DepthviewError(f"--depth-format: {exc}") from None

@@ -1,0 +1,129 @@
+"""Where ``convert``'s units run, chosen at the edge: this process, local worker processes
+(``workers=N``), or an existing Dask cluster (``scheduler="tcp://host:8786"`` or
+``DASK_SCHEDULER_ADDRESS``). Dask (the ``cluster`` extra) is imported only for the last
+two. Units go to Dask as plain function calls (``job.run_unit``), so a worker that dies
+takes nothing with it: the scheduler runs its units again elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import DepthviewError
+from .job import Unit, UnitResult, run_unit
+
+#: What adds Dask.
+INSTALL = "pip install 'depthview[cluster]'"
+#: Times Dask retries a unit that raised (a worker dying is not counted: Dask reschedules).
+RETRIES = 1
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The scheduler to use: the argument, else ``DASK_SCHEDULER_ADDRESS``, else None."""
+    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+def have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def describe(workers: int | None, scheduler: str | None) -> str:
+    address = scheduler_address(scheduler)
+    if address:
+        return f"Dask cluster at {address}"
+    if workers and workers > 1 and have_dask():
+        return f"{workers} local worker processes (Dask)"
+    return "one process"
+
+
+def run(
+    units: list[Unit],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_frame: Callable[[], object] | None = None,
+) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+    """Each unit with its result (or the ``DepthviewError`` that stopped it), as units
+    finish. Anything else a unit raises is a bug and propagates. ``on_frame`` is called for
+    each frame written when units run in this process (Dask reports whole units)."""
+    address = scheduler_address(scheduler)
+    if address is None and not (workers and workers > 1):
+        yield from _in_process(units, on_frame)
+        return
+    if not have_dask():
+        if address is not None:
+            raise DepthviewError(f"--scheduler {address}: Dask is not installed; {INSTALL}")
+        warnings.warn(
+            f"convert: running in one process: {workers} workers need Dask; {INSTALL}",
+            stacklevel=2,
+        )
+        yield from _in_process(units, on_frame)
+        return
+    yield from _dask(units, address, workers)
+
+
+def _in_process(
+    units: list[Unit], on_frame: Callable[[], object] | None
+) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+    for unit in units:
+        yield unit, _guarded(unit, on_frame)
+
+
+def _guarded(
+    unit: Unit, on_frame: Callable[[], object] | None = None
+) -> UnitResult | DepthviewError:
+    try:
+        return run_unit(unit, on_frame)
+    except DepthviewError as exc:
+        return exc
+
+
+def _dask(
+    units: list[Unit], address: str | None, workers: int | None
+) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+    dask: Any = importlib.import_module("distributed")  # typed loosely: an optional extra
+    cluster: Any = None
+    if address is None:
+        cluster = dask.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit=0,
+        )
+        client = dask.Client(cluster)
+    else:
+        try:
+            client = dask.Client(address, timeout="20s")
+        except OSError as exc:
+            raise DepthviewError(
+                f"--scheduler {address}: expected a Dask scheduler there, got {exc}"
+            ) from None
+    try:
+        token = uuid.uuid4().hex[:8]
+        keys = [f"depthview-convert-{token}-{u.scene.name}-{u.chunk}" for u in units]
+        futures = client.map(_guarded_unit, units, key=keys, retries=RETRIES, pure=False)
+        by_key = dict(zip(keys, units, strict=True))
+        for future in dask.as_completed(futures):
+            yield by_key[future.key], future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _guarded_unit(unit: Unit) -> UnitResult | DepthviewError:
+    """What a Dask worker runs (module level, so it pickles by reference)."""
+    return _guarded(unit)
+
+
+__all__ = ["INSTALL", "describe", "have_dask", "run", "scheduler_address"]

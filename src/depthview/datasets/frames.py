@@ -1,0 +1,149 @@
+"""One pair of frames turned into what a dataset holds: depth in millimetres on the colour
+image's pixels, and the colour image it lines up with.
+
+The camera model is chosen once per scene (``Aligner``): libfreenect's registration (the
+recording's ``device.json``, else the default), a ``StereoCalibration`` (``stereo.align``),
+or NYU's toolbox (``nyu_toolbox``). ``process_pair`` runs it and then the optional
+depth->depth ``step`` (a filter on the aligned millimetres: same shape, uint16), the one
+place such a step goes. The arrays returned are per-thread buffers, reused by the next
+pair: write them (or copy them) before converting the next.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import nyu_toolbox, stereo
+from ..camera_models import Registration, StereoCalibration
+from ..frame import DepthFormat
+from ..registration import register
+from ..units import to_metres
+
+#: A depth->depth step on the aligned depth (millimetres, uint16, 0 = no reading).
+DepthStep = Callable[[npt.NDArray[np.uint16]], npt.NDArray[np.uint16]]
+
+
+_scratch = threading.local()
+
+
+def buffer(name: str, shape: tuple[int, ...], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """A per-thread array reused frame after frame: converting allocates (and so page-faults)
+    almost nothing per frame, which matters most in Dask workers, whose allocator returns
+    freed memory to the system at once (``MALLOC_TRIM_THRESHOLD_``)."""
+    buffers: dict[tuple[str, tuple[int, ...], Any], npt.NDArray[Any]] | None = getattr(
+        _scratch, "buffers", None
+    )
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    key = (name, shape, np.dtype(dtype))
+    if key not in buffers:
+        buffers[key] = np.empty(shape, dtype=dtype)
+    return buffers[key]
+
+
+def metres_to_mm(
+    metres: npt.NDArray[np.floating], out: npt.NDArray[np.uint16] | None = None
+) -> npt.NDArray[np.uint16]:
+    """Metres to whole millimetres, 0 where there is no reading (NaN, 0, beyond 65.535 m)."""
+    kernels = stereo._kernels()
+    if (
+        out is not None
+        and kernels is not None
+        and metres.dtype == np.float32
+        and metres.flags.c_contiguous
+        and out.flags.c_contiguous
+    ):
+        kernels.to_mm(metres.reshape(-1), out.reshape(-1))
+        return out
+    with np.errstate(invalid="ignore"):
+        mm = np.rint(np.nan_to_num(metres, nan=0.0) * 1000.0)
+    mm[(mm < 0) | (mm > 65535)] = 0
+    if out is None:
+        result: npt.NDArray[np.uint16] = mm.astype(np.uint16)
+        return result
+    out[...] = mm
+    return out
+
+
+@dataclass(frozen=True)
+class Aligner:
+    """How a scene's depth is put on its colour image: ``model`` is "libfreenect" (with
+    ``registration``), "stereo" (with ``calibration``) or "nyu" (NYU's toolbox, with
+    ``calibration``)."""
+
+    model: str
+    registration: Registration | None = None
+    calibration: StereoCalibration | None = None
+
+    def describe(self) -> str:
+        return {"libfreenect": "libfreenect registration", "stereo": "stereo calibration"}.get(
+            self.model, "NYU toolbox"
+        )
+
+
+def align_pair(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    rgb: npt.NDArray[np.uint8],
+    aligner: Aligner,
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8]]:
+    """(aligned depth in mm, colour) for one pair."""
+    if aligner.model == "nyu":
+        if depth_format not in (DepthFormat.RAW_11BIT, DepthFormat.RAW_11BIT_NYU):
+            raise ValueError(
+                f"expected raw 11-bit depth for NYU's toolbox, got {depth_format.name}"
+            )
+        metres, colour = nyu_toolbox.project_depth_map(
+            depth,
+            rgb,
+            aligner.calibration,
+            out=buffer("metres", depth.shape, np.float32),
+            colour_out=buffer("colour", rgb.shape, np.uint8),
+        )
+        assert colour is not None
+        return metres_to_mm(metres, buffer("mm", depth.shape, np.uint16)), colour
+    if aligner.model == "stereo":
+        c = aligner.calibration
+        assert c is not None
+        z = to_metres(depth, depth_format, out=buffer("z", depth.shape, np.float32))
+        metres = stereo.align(z, c, out=buffer("metres", depth.shape, np.float32))
+        colour = stereo.undistort_image(
+            rgb, c.colour, c.colour_distortion, out=buffer("colour", rgb.shape, np.uint8)
+        )
+        return metres_to_mm(metres, buffer("mm", depth.shape, np.uint16)), colour
+    if depth_format is DepthFormat.RAW_11BIT:
+        return register(depth, aligner.registration, out=buffer("mm", depth.shape, np.uint16)), rgb
+    if depth_format.is_metric:
+        # Already millimetres-like and, for datasets that store it, already registered.
+        return metres_to_mm(to_metres(depth, depth_format)), rgb
+    raise ValueError(
+        f"expected raw 11-bit or metric depth for libfreenect's registration, got "
+        f"{depth_format.name}"
+    )
+
+
+def process_pair(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    rgb: npt.NDArray[np.uint8],
+    aligner: Aligner,
+    step: DepthStep | None = None,
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8]]:
+    """Align one pair, then run ``step`` (if any) on the aligned millimetres."""
+    mm, colour = align_pair(depth, depth_format, rgb, aligner)
+    if step is not None:
+        out = step(mm)
+        if not isinstance(out, np.ndarray) or out.shape != mm.shape or out.dtype != np.uint16:
+            got = (out.shape, out.dtype) if isinstance(out, np.ndarray) else type(out).__name__
+            raise ValueError(f"expected the depth step to return {mm.shape} uint16, got {got}")
+        mm = out
+    return mm, colour
+
+
+__all__ = ["Aligner", "DepthStep", "align_pair", "metres_to_mm", "process_pair"]

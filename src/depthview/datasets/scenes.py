@@ -1,0 +1,220 @@
+"""What ``convert`` reads: scenes found in its inputs, and the files of a recording read
+from a folder or from inside a ``.zip`` without extracting it.
+
+An input is one of: a fakenect recording folder (one scene); a folder whose sub-folders
+are recordings (one scene each, in name order); a ``.zip`` holding recording folders at
+any depth (NYU Depth V2's downloads as they are; members are read in place); anything else
+``dv.open`` reads (a TUM folder, a ``.npz``: one scene). A scene is named as its folder
+(or file stem); two scenes of one name are refused rather than merged.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..camera_models import Registration
+from ..errors import SourceError
+from ..fakenect_format import (
+    DEVICE_JSON,
+    INDEX_NAME,
+    IndexEntry,
+    parse_index_line,
+    parse_pnm_header,
+    parse_tilt_state,
+)
+from ..frame import TiltState
+
+#: Longest INDEX.txt accepted (NYU's longest scenes have tens of thousands of lines).
+MAX_INDEX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """One scene to convert: ``kind`` "folder" (a recording folder), "zip" (a recording
+    folder ``member`` inside the zip at ``path``) or "source" (``dv.open(path)``)."""
+
+    name: str
+    kind: str
+    path: str
+    member: str = ""
+
+    def describe(self) -> str:
+        return f"{self.path}:{self.member}" if self.kind == "zip" else self.path
+
+
+def find_scenes(inputs: list[str]) -> list[Scene]:
+    """Every scene in ``inputs``; ``SourceError`` naming an input that holds none, or two
+    scenes of one name."""
+    scenes: list[Scene] = []
+    for text in inputs:
+        path = Path(text).expanduser()
+        if path.is_file() and path.suffix.lower() == ".zip":
+            scenes += _zip_scenes(path)
+        elif path.is_dir() and (path / INDEX_NAME).is_file():
+            scenes.append(Scene(path.resolve().name, "folder", str(path)))
+        elif path.is_dir() and any((p / INDEX_NAME).is_file() for p in _subdirs(path)):
+            scenes += [
+                Scene(p.name, "folder", str(p))
+                for p in _subdirs(path)
+                if (p / INDEX_NAME).is_file()
+            ]
+        elif path.exists() or ":" in text or text == "sample":
+            scenes.append(Scene(path.stem if path.exists() else text, "source", text))
+        else:
+            raise SourceError(
+                f"{text}: expected a recording, a folder of them or a .zip, got nothing there"
+            )
+    seen: dict[str, Scene] = {}
+    for s in scenes:
+        if s.name in seen:
+            raise SourceError(
+                f"{s.describe()}: expected scene names to be unique, got {s.name!r} also at "
+                f"{seen[s.name].describe()}"
+            )
+        seen[s.name] = s
+    return scenes
+
+
+def _subdirs(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _zip_scenes(path: Path) -> list[Scene]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise SourceError(f"{path}: expected a zip archive, got {exc}") from None
+    folders = sorted(
+        str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name == INDEX_NAME
+    )
+    if not folders:
+        raise SourceError(f"{path}: expected recording folders (with {INDEX_NAME}), got none")
+    return [
+        Scene(PurePosixPath(f).name if f != "." else path.stem, "zip", str(path), f)
+        for f in folders
+    ]
+
+
+class Recording:
+    """A fakenect recording's files, from its folder or from inside a zip (read in place:
+    each member is decompressed as it is read, nothing is extracted)."""
+
+    def __init__(self, scene: Scene) -> None:
+        if scene.kind not in ("folder", "zip"):
+            raise ValueError(f"expected a folder or zip scene, got {scene.kind!r}")
+        self.scene = scene
+        self._zip: zipfile.ZipFile | None = None
+        self._prefix = ""
+        if scene.kind == "zip":
+            try:
+                self._zip = zipfile.ZipFile(scene.path)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise SourceError(f"{scene.path}: expected a zip archive, got {exc}") from None
+            self._prefix = "" if scene.member in ("", ".") else scene.member + "/"
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def where(self, name: str) -> str:
+        if self._zip is not None:
+            return f"{self.scene.path}:{self._prefix}{name}"
+        return str(Path(self.scene.path) / name)
+
+    def exists(self, name: str) -> bool:
+        if self._zip is not None:
+            try:
+                self._zip.getinfo(self._prefix + name)
+            except KeyError:
+                return False
+            return True
+        return (Path(self.scene.path) / name).is_file()
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """A file's bytes; ``SourceError`` naming it when it cannot be read."""
+        if "/" in name or name in ("", ".", ".."):
+            raise SourceError(f"{self.where(name)}: expected a file name inside the recording")
+        try:
+            if self._zip is not None:
+                info = self._zip.getinfo(self._prefix + name)
+                if limit is not None and info.file_size > limit:
+                    raise SourceError(f"{self.where(name)}: expected under {limit} bytes")
+                return self._zip.read(info)
+            with open(Path(self.scene.path) / name, "rb") as fh:
+                data = fh.read() if limit is None else fh.read(limit + 1)
+        except KeyError:
+            raise SourceError(f"{self.where(name)}: expected the file, got none") from None
+        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise SourceError(f"{self.where(name)}: cannot read ({reason})") from None
+        if limit is not None and len(data) > limit:
+            raise SourceError(f"{self.where(name)}: expected under {limit} bytes")
+        return data
+
+    def index(self) -> tuple[list[IndexEntry], list[tuple[int, str]]]:
+        """INDEX.txt's entries, and its unreadable lines (number, reason)."""
+        data = self.read(INDEX_NAME, MAX_INDEX_BYTES)
+        entries: list[IndexEntry] = []
+        bad: list[tuple[int, str]] = []
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            if not raw.strip():
+                continue
+            try:
+                entries.append(parse_index_line(raw, f"{self.where(INDEX_NAME)} line {number}"))
+            except SourceError as exc:
+                bad.append((number, str(exc)))
+        return entries, bad
+
+    def registration(self) -> Registration | None:
+        """The recording's device.json, or None without one."""
+        if not self.exists(DEVICE_JSON):
+            return None
+        where = self.where(DEVICE_JSON)
+        try:
+            layout: Any = json.loads(self.read(DEVICE_JSON, 1 << 20))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SourceError(f"{where}: expected JSON, got {exc}") from None
+        if not isinstance(layout, dict):
+            raise SourceError(f"{where}: expected a JSON object, got {type(layout).__name__}")
+        return Registration.from_dict(layout, where=where)
+
+    def depth(self, name: str) -> npt.NDArray[np.uint16]:
+        """A ``d-*.pgm``: uint16, little-endian as fakenect writes it."""
+        depth: npt.NDArray[np.uint16] = self._pnm(name, "P5", np.dtype("<u2"), 1)
+        return depth.astype(np.uint16, copy=False)
+
+    def video(self, name: str) -> npt.NDArray[np.uint8]:
+        """An ``r-*.ppm``: (H, W, 3) uint8 RGB."""
+        video: npt.NDArray[np.uint8] = self._pnm(name, "P6", np.dtype(np.uint8), 3)
+        return video
+
+    def accel(self, name: str) -> TiltState:
+        return parse_tilt_state(self.read(name, 4096), self.where(name))
+
+    def _pnm(self, name: str, magic: str, dtype: np.dtype[Any], channels: int) -> Any:
+        where = self.where(name)
+        data = self.read(name)
+        header = parse_pnm_header(data, where)
+        if header.magic != magic or header.bytes_per_sample != dtype.itemsize:
+            raise SourceError(f"{where}: expected a {magic} header, got {data[: header.size]!r}")
+        if len(data) != header.size + header.data_size:
+            raise SourceError(
+                f"{where}: expected {header.size + header.data_size} bytes "
+                f"({header.width}x{header.height}), got {len(data)}"
+            )
+        shape = (header.height, header.width) + ((channels,) if channels > 1 else ())
+        return np.frombuffer(data, dtype=dtype, offset=header.size).reshape(shape)

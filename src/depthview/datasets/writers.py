@@ -1,0 +1,224 @@
+"""What ``convert`` writes for a scene: TUM RGB-D's layout, or one ``.npz``.
+
+TUM RGB-D (what depthview, Open3D and TUM's own tools read): ``depth/<time>.png`` 16-bit
+millimetres (with depthview's units marker, so ``dv.open`` reads them as such rather than
+as TUM's fifths), ``rgb/<time>.png``, ``depth.txt`` and ``rgb.txt`` (``time file`` lines
+under TUM's three comment lines) and ``associations.txt`` in the order TUM's
+``associate.py rgb.txt depth.txt`` writes it: rgb time, rgb file, depth time, depth file.
+Times are the recording's own host times. Every file is written under a temporary name
+and renamed when complete.
+
+``.npz``: ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3), ``depth_times``,
+``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record) and ``depth_format``; frames
+go to spill files as they come and are copied into the archive in blocks at the end, so
+memory does not grow with the scene. Archive members carry a fixed date, so the same
+scene gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..frame import DepthFormat
+from ..sources.depth_png import MARKER_KEY
+
+#: zlib level of the PNGs: 1 is several times faster than Pillow's default 6 and the files
+#: are about 10 % larger; depth PNGs are lossless either way.
+PNG_LEVEL = 1
+#: The date every archive member carries (zip's epoch), so output is reproducible.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+COPY_BLOCK = 8 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One kept pair as written: times (seconds) and file names (relative to the scene)."""
+
+    depth_time: float
+    depth_file: str
+    rgb_time: float
+    rgb_file: str
+    accel_time: float | None = None
+    accel: tuple[float, float, float] | None = None
+
+
+def time_name(t: float) -> str:
+    return f"{t:.6f}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> str:
+    """Write ``data`` under a temporary name, rename it into place; its sha256."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+def png_bytes(image: npt.NDArray[Any], *, depth_format: DepthFormat | None = None) -> bytes:
+    """A PNG of ``image`` (16-bit grey for uint16 depth, with depthview's units marker)."""
+    from PIL import Image, PngImagePlugin
+
+    info = None
+    if depth_format is not None:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(MARKER_KEY, depth_format.name)
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(
+        buf, format="PNG", pnginfo=info, compress_level=PNG_LEVEL
+    )
+    return buf.getvalue()
+
+
+class TumWriter:
+    """Frame files of one scene (or chunk of one) into ``folder``; ``files`` collects each
+    written file's sha256 by its name in the scene."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        (folder / "depth").mkdir(parents=True, exist_ok=True)
+        (folder / "rgb").mkdir(parents=True, exist_ok=True)
+        self.files: dict[str, str] = {}
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row:
+        depth_file = f"depth/{time_name(depth_time)}.png"
+        rgb_file = f"rgb/{time_name(rgb_time)}.png"
+        self.files[depth_file] = write_atomic(
+            self.folder / depth_file, png_bytes(depth_mm, depth_format=DepthFormat.MM)
+        )
+        if rgb_file not in self.files:  # one colour frame may serve two depth frames
+            self.files[rgb_file] = write_atomic(self.folder / rgb_file, png_bytes(rgb))
+        return Row(depth_time, depth_file, rgb_time, rgb_file, accel_time, accel)
+
+
+def tum_lists(rows: list[Row], scene: str) -> dict[str, bytes]:
+    """depth.txt, rgb.txt, associations.txt (and accelerometer.txt when there are records)."""
+    rows = sorted(rows, key=lambda r: r.depth_time)
+
+    def listing(kind: str, items: list[tuple[float, str]]) -> bytes:
+        head = f"# {kind}\n# file: '{scene}'\n# timestamp filename\n"
+        return (head + "".join(f"{time_name(t)} {f}\n" for t, f in items)).encode()
+
+    rgb = sorted({(r.rgb_time, r.rgb_file) for r in rows})
+    out = {
+        "depth.txt": listing("depth maps", [(r.depth_time, r.depth_file) for r in rows]),
+        "rgb.txt": listing("color images", rgb),
+        "associations.txt": "".join(
+            f"{time_name(r.rgb_time)} {r.rgb_file} {time_name(r.depth_time)} {r.depth_file}\n"
+            for r in rows
+        ).encode(),
+    }
+    accel = sorted(
+        {(r.accel_time, r.accel) for r in rows if r.accel is not None and r.accel_time is not None}
+    )
+    if accel:
+        out["accelerometer.txt"] = (
+            f"# accelerometer data\n# file: '{scene}'\n# timestamp ax ay az\n"
+            + "".join(f"{time_name(t)} {a[0]:.6f} {a[1]:.6f} {a[2]:.6f}\n" for t, a in accel if a)
+        ).encode()
+    return out
+
+
+class NpzWriter:
+    """One scene's frames spilled to disk as they come, then assembled into ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._depth_spill = path.with_name(path.name + ".depth")
+        self._rgb_spill = path.with_name(path.name + ".rgb")
+        self._depth = open(self._depth_spill, "wb")  # noqa: SIM115  # closed in finish
+        self._rgb = open(self._rgb_spill, "wb")  # noqa: SIM115
+        self.rows: list[Row] = []
+        self._shapes: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row:
+        shapes = (depth_mm.shape, rgb.shape)
+        if self._shapes is None:
+            self._shapes = shapes
+        elif shapes != self._shapes:
+            raise ValueError(f"expected every frame of {self._shapes}, got {shapes}")
+        self._depth.write(np.ascontiguousarray(depth_mm, dtype="<u2").tobytes())
+        self._rgb.write(np.ascontiguousarray(rgb).tobytes())
+        row = Row(depth_time, "", rgb_time, "", accel_time, accel)
+        self.rows.append(row)
+        return row
+
+    def finish(self) -> None:
+        self._depth.close()
+        self._rgb.close()
+        n = len(self.rows)
+        d_shape, c_shape = self._shapes or ((0, 0), (0, 0, 3))
+        accel = np.array(
+            [r.accel if r.accel is not None else (np.nan,) * 3 for r in self.rows],
+            dtype=np.float64,
+        ).reshape(n, 3)
+        small = {
+            "depth_times": np.array([r.depth_time for r in self.rows], dtype=np.float64),
+            "rgb_times": np.array([r.rgb_time for r in self.rows], dtype=np.float64),
+            "accel": accel,
+            "depth_format": np.array(int(DepthFormat.MM)),
+        }
+        tmp = self.path.with_name(self.path.name + ".tmp")  # cleared with the spill files
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for key, spill, dtype, shape in (
+                ("depth", self._depth_spill, np.dtype("<u2"), (n, *d_shape)),
+                ("rgb", self._rgb_spill, np.dtype(np.uint8), (n, *c_shape)),
+            ):
+                info = zipfile.ZipInfo(f"{key}.npy", ZIP_DATE)
+                with zf.open(info, "w", force_zip64=True) as member, open(spill, "rb") as src:
+                    header = {
+                        "descr": np.lib.format.dtype_to_descr(dtype),
+                        "fortran_order": False,
+                        "shape": shape,
+                    }
+                    np.lib.format.write_array_header_1_0(member, header)
+                    while block := src.read(COPY_BLOCK):
+                        member.write(block)
+                spill.unlink()
+            for key, array in small.items():
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, array, allow_pickle=False)
+                zf.writestr(zipfile.ZipInfo(f"{key}.npy", ZIP_DATE), buf.getvalue())
+        os.replace(tmp, self.path)
+
+    def abandon(self) -> None:
+        for f in (self._depth, self._rgb):
+            f.close()
+        for p in (self._depth_spill, self._rgb_spill):
+            p.unlink(missing_ok=True)
+
+
+__all__ = ["NpzWriter", "Row", "TumWriter", "png_bytes", "sha256_file", "tum_lists", "write_atomic"]

@@ -1,0 +1,247 @@
+"""``dv.convert`` / ``depthview convert`` in one process: fakenect scenes (folders, a folder
+of them, a zip read in place) into TUM RGB-D folders and .npz files that depthview and an
+independent reader (Pillow, numpy) read back with the right metres; pairing by each
+stream's own times; bad frames skipped and counted; reruns skip complete scenes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import depthview as dv
+from _helpers_datasets import T0, colour, write_scene, zip_folder
+from depthview.datasets import pairing
+from depthview.datasets.scenes import Recording, find_scenes
+from test_nyu_toolbox import _toolbox
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scenes") / "in"
+    write_scene(root / "kitchen_0001", 5, seed=1)
+    write_scene(root / "office_0002", 4, seed=2, video_every=2, video_offset=0.004)
+    return root
+
+
+def _manifest(out: Path) -> dict[str, dict[str, object]]:
+    lines = [json.loads(t) for t in (out / "manifest.jsonl").read_text().splitlines()]
+    return {str(line["scene"]): line for line in lines}
+
+
+def test_nyu_scenes_from_a_zip_read_back_in_metres(scenes: Path, tmp_path: Path) -> None:
+    archive = zip_folder(scenes, tmp_path / "nyu_part.zip")
+    out = tmp_path / "out"
+    summary = dv.convert([archive], out, calibration="nyu", max_dt=0.02)
+    assert sorted(summary.done) == ["kitchen_0001", "office_0002"] and not summary.failed
+    # The zip was read in place: nothing was extracted beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nyu_part.zip", "out"]
+    lines = (out / "kitchen_0001" / "associations.txt").read_text().splitlines()
+    assert len(lines) == 5
+    rgb_t, rgb_file, depth_t, depth_file = lines[0].split()
+    assert rgb_file.startswith("rgb/") and depth_file.startswith("depth/")
+    assert float(rgb_t) == pytest.approx(T0 + 0.012, abs=1e-6)  # the recording's own times
+    assert float(depth_t) == pytest.approx(T0, abs=1e-6)
+    # The independent check: NYU's toolbox (the tests' transcription) on the same raw frame.
+    with Recording(find_scenes([str(scenes / "kitchen_0001")])[0]) as rec:
+        entries, _ = rec.index()
+        raw = rec.depth(next(e.name for e in entries if e.kind == "d"))
+    want_m, want_rgb = _toolbox(raw, colour(0, 1))
+    stored = np.asarray(Image.open(out / "kitchen_0001" / depth_file))
+    assert stored.dtype == np.uint16
+    assert (np.abs(stored / 1000.0 - want_m) <= 0.001).mean() >= 0.995
+    rgb = np.asarray(Image.open(out / "kitchen_0001" / rgb_file))
+    assert (rgb == want_rgb).mean() > 0.999
+    # depthview reads the folder back as TUM with its millimetre marker, in metres.
+    with dv.open(str(out / "kitchen_0001")) as src:
+        frame = next(iter(src))
+        assert frame.timestamp == pytest.approx(T0, abs=1e-6)
+        assert frame.video_stamp is not None
+        assert frame.video_stamp.host_time == pytest.approx(T0 + 0.012, abs=1e-6)
+        metres = dv.to_metres(frame.depth, frame.depth_format)
+    np.testing.assert_allclose(np.nan_to_num(metres), stored / 1000.0, atol=1e-6)
+    line = _manifest(out)["office_0002"]
+    assert line["frames"] == 4 and line["pairs_kept"] == 2 and line["pairs_dropped"] == 2
+    files = line["files"]
+    assert isinstance(files, dict) and "associations.txt" in files and len(files) == 2 + 2 + 4
+
+
+def test_folder_of_scenes_equals_the_zip_and_npz_holds_the_same(
+    scenes: Path, tmp_path: Path
+) -> None:
+    a = dv.convert(scenes, tmp_path / "tum")
+    b = dv.convert(zip_folder(scenes, tmp_path / "s.zip"), tmp_path / "tum_zip")
+    assert a.pairs_kept == b.pairs_kept == 9  # without --max-dt every depth frame pairs
+    for f in (tmp_path / "tum").rglob("*.png"):
+        assert (
+            f.read_bytes() == (tmp_path / "tum_zip" / f.relative_to(tmp_path / "tum")).read_bytes()
+        )
+    dv.convert(scenes, tmp_path / "npz", format="npz")
+    z = np.load(tmp_path / "npz" / "kitchen_0001.npz")
+    names = (tmp_path / "tum" / "kitchen_0001" / "depth.txt").read_text().split()[-1:]
+    last = np.asarray(Image.open(tmp_path / "tum" / "kitchen_0001" / names[0]))
+    np.testing.assert_array_equal(z["depth"][-1], last)
+    assert z["rgb"].shape == (5, 480, 640, 3) and z["accel"][0, 1] == pytest.approx(
+        9.80665, abs=0.05
+    )
+    with dv.open(str(tmp_path / "npz" / "kitchen_0001.npz")) as src:
+        assert src.depth_format is dv.DepthFormat.MM and src.length == 5
+
+
+def test_max_dt_drops_far_pairs_and_tum_input_keeps_its_times(scenes: Path, tmp_path: Path) -> None:
+    s = dv.convert(scenes / "kitchen_0001", tmp_path / "tight", max_dt=0.005)
+    assert s.pairs_kept == 0 and s.pairs_dropped == 5
+    dv.convert(scenes / "kitchen_0001", tmp_path / "first")
+    # A TUM folder is a source like any other: converted again, its times stay its own.
+    dv.convert(tmp_path / "first" / "kitchen_0001", tmp_path / "second")
+    before = (tmp_path / "first" / "kitchen_0001" / "associations.txt").read_text()
+    after = (tmp_path / "second" / "kitchen_0001" / "associations.txt").read_text()
+    assert after == before
+
+
+def test_bad_frames_are_skipped_and_counted(tmp_path: Path) -> None:
+    scene = write_scene(tmp_path / "in" / "broken", 5)
+    names = (scene / "INDEX.txt").read_text().split()
+    depth = [n for n in names if n.startswith("d-")]
+    video = [n for n in names if n.startswith("r-")]
+    (scene / depth[1]).write_bytes((scene / depth[1]).read_bytes()[:1000])  # truncated
+    (scene / video[3]).write_bytes(b"P6 640 480 255\n")  # no pixels
+    with open(scene / "INDEX.txt", "a") as fh:
+        fh.write("not-a-frame.txt\n")
+    before = {p.name: p.read_bytes() for p in scene.iterdir()}
+    s = dv.convert(tmp_path / "in", tmp_path / "out")
+    assert s.done == ["broken"] and s.pairs_kept == 3 and s.bad_frames == 3
+    line = _manifest(tmp_path / "out")["broken"]
+    reasons = " ".join(str(x["reason"]) for x in line["skipped"])  # type: ignore[union-attr]
+    assert "expected 614417 bytes" in reasons and "not-a-frame.txt" in reasons
+    assert {p.name: p.read_bytes() for p in scene.iterdir()} == before  # input untouched
+
+
+def test_rerun_skips_complete_scenes_and_redoes_a_killed_one(scenes: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    dv.convert(scenes, out)
+    stamp = (out / "kitchen_0001" / "depth.txt").stat().st_mtime_ns
+    # A killed run leaves a hidden partial folder and no final one.
+    partial = out / ".office_0002.partial"
+    (out / "office_0002").rename(partial)
+    (partial / "depth" / "junk.png").write_bytes(b"half")
+    s = dv.convert(scenes, out)
+    assert s.skipped == ["kitchen_0001"] and s.done == ["office_0002"]
+    assert (out / "kitchen_0001" / "depth.txt").stat().st_mtime_ns == stamp
+    assert not partial.exists() and not (out / "office_0002" / "depth" / "junk.png").exists()
+    assert sorted(_manifest(out)) == ["kitchen_0001", "office_0002"]
+
+
+def test_a_depth_step_runs_on_the_aligned_depth(scenes: Path, tmp_path: Path) -> None:
+    def halve(mm: np.ndarray) -> np.ndarray:
+        return (mm // 2).astype(np.uint16)
+
+    dv.convert(scenes / "kitchen_0001", tmp_path / "a")
+    dv.convert(scenes / "kitchen_0001", tmp_path / "b", step=halve)
+    name = (tmp_path / "a" / "kitchen_0001" / "depth.txt").read_text().split()[-1]
+    a = np.asarray(Image.open(tmp_path / "a" / "kitchen_0001" / name))
+    b = np.asarray(Image.open(tmp_path / "b" / "kitchen_0001" / name))
+    np.testing.assert_array_equal(b, a // 2)
+
+
+def test_stereo_calibration_file(scenes: Path, tmp_path: Path) -> None:
+    cal = tmp_path / "nyu.json"
+    cal.write_text(dv.StereoCalibration.nyu().to_json())
+    s = dv.convert(scenes / "kitchen_0001", tmp_path / "out", calibration=cal, depth_format="nyu")
+    assert s.pairs_kept == 5 and s.bad_frames == 0
+    assert _manifest(tmp_path / "out")["kitchen_0001"]["calibration"] == "stereo"
+
+
+def test_nearest_is_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    d = np.sort(rng.uniform(0, 10, 200))
+    o = rng.uniform(0, 10, 150)
+    got = pairing.nearest(d, o, 0.05)
+    for k, t in enumerate(d):
+        j = int(np.argmin(np.abs(o - t)))
+        assert got[k] == (j if abs(o[j] - t) <= 0.05 else -1)
+    pairer: pairing.StreamingPairer[int] = pairing.StreamingPairer(0.05)
+    events = sorted([(t, "d", k) for k, t in enumerate(d)] + [(t, "v", j) for j, t in enumerate(o)])
+    decided = []
+    for t, kind, i in events:
+        step = pairer.add_depth(t, i) if kind == "d" else pairer.add_video(t, i)
+        decided += list(step)
+    decided += list(pairer.finish())
+    stream = {k: (-1 if v is None else v[1]) for k, v, _ in decided}
+    assert [stream[k] for k in range(len(d))] == got.tolist()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/nonexistent/x", "OUT"], "/nonexistent/x: expected a recording"),
+        (["SCENES", "OUT", "--calibration", "kinect2"], "--calibration: expected libfreenect"),
+        (["SCENES", "OUT", "--max-dt", "-1"], "argument --max-dt: expected a number > 0"),
+        (["SCENES", "OUT", "--workers", "0"], "argument --workers: expected a positive"),
+        (["SCENES", "FILE"], "expected a folder for the dataset, got a file"),
+        (["SCENES", "OUT", "--depth-format", "cm"], "--depth-format: expected a depth format"),
+    ],
+)
+def test_bad_command_lines(scenes: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "FILE").write_text("keep me")
+    subst = {"SCENES": str(scenes), "OUT": str(tmp_path / "out"), "FILE": str(tmp_path / "FILE")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "convert", *[subst.get(a, a) for a in args]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "FILE").read_text() == "keep me"
+
+
+def test_metres_to_mm_compiled_and_numpy_agree() -> None:
+    from depthview.datasets.frames import metres_to_mm
+
+    rng = np.random.default_rng(5)
+    m = rng.uniform(-1, 70, (480, 640)).astype(np.float32)
+    m[::7, ::5] = np.nan
+    m[0, :4] = [0.0005, 0.0015, 65.535, 65.5356]
+    fast = metres_to_mm(m, np.empty(m.shape, np.uint16))
+    plain = metres_to_mm(m)
+    np.testing.assert_array_equal(fast, plain)
+    assert plain[0, :4].tolist() == [0, 2, 65535, 0]
+    assert int(plain[7, 5]) == 0
+
+
+def test_without_dask_workers_run_in_one_process_and_say_how_to_add_it(
+    scenes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for a machine without the cluster extra: the dev install always has Dask,
+    # so its absence is simulated (the only mock here).
+    from depthview.datasets import engine
+
+    monkeypatch.setattr(engine, "have_dask", lambda: False)
+    with pytest.warns(UserWarning, match=r"pip install 'depthview\[cluster\]'"):
+        s = dv.convert(scenes / "kitchen_0001", tmp_path / "out", workers=2)
+    assert s.engine == "one process" and s.done == ["kitchen_0001"]
+    with pytest.raises(dv.DepthviewError, match=r"Dask is not installed; pip install"):
+        dv.convert(scenes / "kitchen_0001", tmp_path / "out2", scheduler="tcp://127.0.0.1:1")
+
+
+def test_the_shipped_sample_has_no_colour_so_every_pair_is_dropped(tmp_path: Path) -> None:
+    s = dv.convert("sample", tmp_path / "out")
+    assert s.done == ["sample"] and s.frames == 20 and s.pairs_kept == 0
+    assert s.pairs_dropped == 20
+
+
+def test_a_broken_png_in_a_tum_folder_is_skipped_and_counted(scenes: Path, tmp_path: Path) -> None:
+    dv.convert(scenes / "kitchen_0001", tmp_path / "first")
+    folder = tmp_path / "first" / "kitchen_0001"
+    broken = sorted((folder / "depth").iterdir())[1]
+    broken.write_bytes(broken.read_bytes()[:300])
+    s = dv.convert(folder, tmp_path / "second")
+    assert s.done == ["kitchen_0001"] and s.pairs_kept == 4 and s.bad_frames == 1
+    line = _manifest(tmp_path / "second")["kitchen_0001"]
+    assert broken.name in str(line["skipped"])
