@@ -162,3 +162,51 @@ def test_without_numba_export_says_which_extra_and_writes_nothing(tmp_path: Path
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "pip install 'depthview[fast]'" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_writes_what_librealsense_filters_make_of_the_aligned_depth(
+    tmp_path: Path,
+) -> None:
+    """``convert --filter``: each scene's aligned depth through pyrealsense2's own filters,
+    in order, the temporal history carried from frame to frame of the scene."""
+    from PIL import Image
+
+    from _helpers_datasets import write_scene
+
+    write_scene(tmp_path / "in" / "kitchen_0001", 5, seed=1)
+    for out, extra in (("plain", []), ("filtered", ["--filter", "spatial,temporal"])):
+        done = cli("convert", "in", out, "--quiet", *extra, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+
+    def depth_pngs(out: str) -> list[np.ndarray]:
+        scene = tmp_path / out / "kitchen_0001"
+        lines = (scene / "associations.txt").read_text().splitlines()
+        return [np.asarray(Image.open(scene / line.split()[3])) for line in lines]
+
+    aligned = depth_pngs("plain")
+    assert len(aligned) == 5 and all(a.dtype == np.uint16 and a.any() for a in aligned)
+    want = librealsense(aligned, ["spatial", "temporal"])
+    got = depth_pngs("filtered")
+    for g, w, a in zip(got, want, aligned, strict=True):
+        np.testing.assert_array_equal(g, w)
+        assert not np.array_equal(g, a)  # the filters did something
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["in", "out", "--filter", "spatial:alpha=7"], "--filter"),
+        (["in", "in/out"], "in/out: expected an output folder apart from the input"),
+    ],
+)
+def test_convert_refuses_a_bad_filter_and_an_output_inside_its_input(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    from _helpers_datasets import write_scene
+
+    write_scene(tmp_path / "in" / "kitchen_0001", 2, seed=1)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    done = cli("convert", *args, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -11,6 +11,7 @@ from typing import Any
 from ..datasets import MANIFEST, convert
 from ..datasets.engine import INSTALL, have_dask
 from ..datasets.job import CHUNK_FRAMES, FORMATS
+from ._filter_args import add_filter_arg, require_filters
 from ._types import positive_float, positive_int
 
 
@@ -68,10 +69,12 @@ def add_parser(sub: Any) -> None:
         default=CHUNK_FRAMES,
         help=f"depth frames per task of a long recording (default: {CHUNK_FRAMES})",
     )
+    add_filter_arg(p, " (on the aligned depth; temporal history starts with each scene or chunk)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
+    require_filters(args.filter)
     summary = convert(
         args.sources,
         args.out,
@@ -82,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         chunk_frames=args.chunk,
+        filters=args.filter,
         progress=not args.quiet,
     )
     sys.stdout.write(

@@ -23,7 +23,10 @@ from typing import Any
 
 from ..camera_models import StereoCalibration
 from ..errors import DepthviewError, ExportError
+from ..filters import FilterSpec, parse_filter_spec
+from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
+from ..outputs import check_output
 from . import engine
 from .frames import DepthStep
 from .job import (
@@ -123,6 +126,7 @@ def convert(
     scheduler: str | None = None,
     chunk_frames: int = CHUNK_FRAMES,
     step: DepthStep | None = None,
+    filters: str | FilterSpec | None = None,
     progress: bool = False,
 ) -> ConvertSummary:
     """Convert recordings (folders, folders of them, zips of them, anything ``dv.open``
@@ -133,7 +137,8 @@ def convert(
     ``max_dt`` drops pairs farther apart (seconds); ``workers`` local processes or
     ``scheduler`` a Dask scheduler's address (``DASK_SCHEDULER_ADDRESS`` too); ``step`` a
     depth->depth function run on each aligned frame (millimetres, uint16; picklable for
-    Dask)."""
+    Dask); ``filters`` a ``--filter`` spec (librealsense's filters, ``depthview.filters``)
+    run on each aligned frame before ``step``, a fresh chain per scene or chunk."""
     inputs = (
         [os.fspath(sources)]
         if isinstance(sources, str | os.PathLike)
@@ -154,9 +159,17 @@ def convert(
     if not isinstance(chunk_frames, int) or chunk_frames < 1:
         raise DepthviewError(f"chunk_frames: expected a whole number >= 1, got {chunk_frames!r}")
     fmt = None if depth_format is None else DepthFormat.parse(depth_format)
+    if isinstance(filters, str):
+        try:
+            filters = parse_filter_spec(filters)
+        except ValueError as exc:
+            raise DepthviewError(f"--filter: {exc}") from None
+    if filters:
+        filter_kernels()  # a missing extra is one line now, not one per frame later
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise ExportError(f"{target}: expected a folder for the dataset, got a file")
+    check_output(target, inputs, ExportError, "output folder")
     scenes = find_scenes(inputs)
     settings = Settings(
         out=str(target),
@@ -165,6 +178,7 @@ def convert(
         max_dt=None if limit == float("inf") else limit,
         depth_format=fmt,
         step=step,
+        filters=filters or None,
     )
     try:
         target.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,8 @@ import numpy.typing as npt
 from ..camera_models import StereoCalibration
 from ..errors import DepthviewError, SourceError
 from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
+from ..filters import FilterSpec
+from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
 from .frames import Aligner, DepthStep, process_pair
 from .pairing import StreamingPairer, nearest
@@ -55,6 +57,22 @@ class Settings:
     max_dt: float | None = None
     depth_format: DepthFormat | None = None
     step: DepthStep | None = None
+    filters: FilterSpec | None = None  # ``--filter``: run on the aligned mm before ``step``
+
+
+def unit_step(settings: Settings) -> DepthStep | None:
+    """The depth step of one unit: a fresh chain of ``settings.filters`` (its temporal
+    history starts with the unit: a scene, or a chunk of a long one), then ``step``. A
+    chain that decimates is brought back to the frame's size, as everywhere filters run."""
+    if not settings.filters:
+        return settings.step
+    chain, then = settings.filters(), settings.step
+
+    def step(mm: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint16]:
+        out = to_shape(chain(mm), mm.shape)
+        return out if then is None else then(out)
+
+    return step
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
     result = UnitResult(unit.scene.name, unit.chunk)
     cpu_start = time.process_time()
     writer: TumWriter | NpzWriter = NpzWriter(partial) if fmt == "npz" else TumWriter(partial)
+    step = unit_step(unit.settings)
     try:
         items = (
             _source_items(unit, result)
@@ -164,9 +183,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 rgb = item.rgb()
                 if not (isinstance(rgb, np.ndarray) and rgb.ndim == 3 and rgb.dtype == np.uint8):
                     raise ValueError(f"expected RGB colour (H, W, 3) uint8, got {_shape(rgb)}")
-                mm, colour = process_pair(
-                    item.depth(), item.depth_format, rgb, item.aligner, unit.settings.step
-                )
+                mm, colour = process_pair(item.depth(), item.depth_format, rgb, item.aligner, step)
             except (SourceError, ValueError) as exc:
                 result.skipped.append((item.where, str(exc)))
                 continue
