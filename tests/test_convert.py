@@ -245,3 +245,34 @@ def test_a_broken_png_in_a_tum_folder_is_skipped_and_counted(scenes: Path, tmp_p
     assert s.done == ["kitchen_0001"] and s.pairs_kept == 4 and s.bad_frames == 1
     line = _manifest(tmp_path / "second")["kitchen_0001"]
     assert broken.name in str(line["skipped"])
+
+
+def test_open3d_reads_the_tum_output_in_metres(scenes: Path, tmp_path: Path) -> None:
+    """Open3D, as its users load a TUM folder (depth_scale=1000 for millimetres), reads each
+    converted pair back with the depth Pillow reads, in metres, and its colour image. Run in
+    its own process: Open3D brings OpenGL libraries of its own."""
+    dv.convert(scenes / "kitchen_0001", tmp_path / "out")
+    scene = tmp_path / "out" / "kitchen_0001"
+    pairs = [line.split() for line in (scene / "associations.txt").read_text().splitlines()]
+    script = (
+        "import sys, numpy as np, open3d as o3d\n"
+        "c, d, out = sys.argv[1:]\n"
+        "rgbd = o3d.geometry.RGBDImage.create_from_color_and_depth(o3d.io.read_image(c),"
+        " o3d.io.read_image(d), depth_scale=1000.0, depth_trunc=100.0,"
+        " convert_rgb_to_intensity=False)\n"
+        "np.savez(out, depth=np.asarray(rgbd.depth), color=np.asarray(rgbd.color))\n"
+    )
+    for _, rgb_file, _, depth_file in pairs:
+        got_path = tmp_path / "o3d.npz"
+        done = subprocess.run(
+            [sys.executable, "-c", script, scene / rgb_file, scene / depth_file, got_path],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        got = np.load(got_path)
+        stored = np.asarray(Image.open(scene / depth_file))
+        assert stored.dtype == np.uint16 and (stored > 0).mean() > 0.5
+        np.testing.assert_allclose(got["depth"], stored / 1000.0, rtol=1e-6)
+        np.testing.assert_array_equal(got["color"], np.asarray(Image.open(scene / rgb_file)))
