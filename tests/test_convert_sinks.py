@@ -144,3 +144,58 @@ def test_mcap_holds_each_pair_at_its_times(
     assert list(info[0][1].K) == pytest.approx([focal, 0, 320, 0, focal, 240, 0, 0, 1])  # type: ignore[attr-defined]
     again = dv.convert([scene], tmp_path, format="mcap")
     assert again.skipped == ["desk"] and again.done == []
+
+
+def test_a_stereo_calibration_sends_its_colour_camera(scene: Path, tmp_path: Path) -> None:
+    cal = dv.StereoCalibration.nyu()
+    dv.convert([scene], tmp_path, format="rrd", calibration=cal, depth_format="nyu")
+    table = read_rrd(tmp_path / "desk.rrd", "host_time")
+    (k,) = next(v for v in column(table, "/kinect/depth:Pinhole:image_from_camera") if v)
+    c = cal.colour
+    assert (c.fx, c.cx) != (cal.depth.fx, cal.depth.cx)  # the two cameras can be told apart
+    np.testing.assert_allclose(
+        np.reshape(k, (3, 3)).T, [[c.fx, 0, c.cx], [0, c.fy, c.cy], [0, 0, 1]], rtol=1e-6
+    )
+
+
+def test_a_failed_scene_leaves_no_file_and_a_rerun_writes_it(scene: Path, tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def step(mm: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        if len(calls) == 3:
+            raise dv.DepthviewError("stopped on purpose")
+        return mm
+
+    s = dv.convert([scene], tmp_path, format="mcap", step=step)
+    assert s.failed == [("desk", "stopped on purpose")] and s.done == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.jsonl"]
+    assert (tmp_path / "manifest.jsonl").read_text() == ""
+    again = dv.convert([scene], tmp_path, format="mcap")
+    assert again.done == ["desk"] and again.pairs_kept == FRAMES
+    assert len(read_mcap(tmp_path / "desk.mcap")["/kinect/depth/image"]) == FRAMES
+
+
+@pytest.mark.parametrize(
+    ("fmt", "module", "extra"), [("rrd", "rerun", "rerun"), ("mcap", "foxglove", "foxglove")]
+)
+def test_a_missing_sdk_is_one_line_before_anything_is_written(
+    scene: Path, tmp_path: Path, fmt: str, module: str, extra: str
+) -> None:
+    # The dev install has both SDKs, so their absence is simulated: the only mock here
+    # (None in sys.modules makes Python's import fail as for a package not installed).
+    out = tmp_path / "out"
+    code = (
+        f"import runpy, sys; sys.modules[{module!r}] = None; "
+        "runpy.run_module('depthview', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "convert", "--quiet", str(scene), str(out), "--format", fmt],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert f"pip install 'depthview[{extra}]'" in line, line
+    assert not out.exists()
