@@ -22,10 +22,11 @@ def _seconds(text: str) -> float:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "convert",
-        help="turn recordings into aligned datasets (TUM RGB-D layout or .npz), in parallel",
+        help="turn recordings into aligned datasets (TUM RGB-D layout, .npz, .rrd or .mcap), "
+        "in parallel",
         description="Each scene (a recording folder; each recording in a folder; each one "
         "inside a .zip, read in place; anything 'view' opens) becomes OUT/<scene>/ in TUM "
-        "RGB-D's layout (or OUT/<scene>.npz): depth aligned to the colour image in "
+        "RGB-D's layout (or OUT/<scene>.npz, .rrd, .mcap): depth aligned to the colour image in "
         "millimetres, each depth frame paired with the nearest colour frame by their own "
         f"times. OUT/{MANIFEST} has one line per scene. Scenes already complete are skipped.",
     )

@@ -5,11 +5,12 @@
     dv.convert(["nyu/bedrooms_part1.zip"], "out", calibration="nyu", workers=2)
 
 Each scene (``scenes``) becomes one folder of the output named as its input (TUM RGB-D's
-layout) or one ``.npz`` (``writers``); depth frames are paired with the nearest colour frame
-and accelerometer record by their own times (``pairing``), aligned by a camera model
-(``frames``), and written by units of work (``job``) that run where ``engine`` says. The
-output's ``manifest.jsonl`` has one line per scene. A scene is written under a hidden
-temporary name and renamed when complete; a rerun skips complete scenes.
+layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``writers``); depth frames are paired with
+the nearest colour frame and accelerometer record by their own times (``pairing``), aligned
+by a camera model (``frames``), and written by units of work (``job``) that run where
+``engine`` says. The output's ``manifest.jsonl`` has one line per scene. A scene is
+written under a hidden temporary name and renamed when complete; a rerun skips complete
+scenes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .job import (
 )
 from .pairing import check_max_dt
 from .scenes import Scene, find_scenes
+from .writers import require_sink
 
 MANIFEST = "manifest.jsonl"
 CALIBRATIONS = ("libfreenect", "nyu")
@@ -132,8 +134,9 @@ def convert(
     """Convert recordings (folders, folders of them, zips of them, anything ``dv.open``
     reads) into aligned datasets under ``out``, one scene each; see the module's help.
 
-    ``format`` "tum" or "npz"; ``calibration`` "libfreenect" (a recording's device.json,
-    else the default), "nyu" (NYU's toolbox), a ``StereoCalibration`` or a file of one;
+    ``format`` "tum", "npz", "rrd" (Rerun) or "mcap" (Foxglove); ``calibration``
+    "libfreenect" (a recording's device.json, else the default), "nyu" (NYU's toolbox), a
+    ``StereoCalibration`` or a file of one;
     ``max_dt`` drops pairs farther apart (seconds); ``workers`` local processes or
     ``scheduler`` a Dask scheduler's address (``DASK_SCHEDULER_ADDRESS`` too); ``step`` a
     depth->depth function run on each aligned frame (millimetres, uint16; picklable for
@@ -166,6 +169,7 @@ def convert(
             raise DepthviewError(f"--filter: {exc}") from None
     if filters:
         filter_kernels()  # a missing extra is one line now, not one per frame later
+    require_sink(format)  # the same for rerun-sdk / foxglove-sdk
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise ExportError(f"{target}: expected a folder for the dataset, got a file")

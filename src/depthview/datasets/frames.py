@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import nyu_toolbox, stereo
-from ..camera_models import Registration, StereoCalibration
+from ..camera_models import Intrinsics, Registration, StereoCalibration
 from ..frame import DepthFormat
 from ..registration import register
 from ..units import to_metres
@@ -128,6 +128,21 @@ def align_pair(
     )
 
 
+def colour_camera(aligner: Aligner, width: int, height: int) -> Intrinsics:
+    """The pinhole model of depth aligned by ``aligner`` to a ``width`` x ``height`` colour
+    image: aligned depth lives in the colour image, so it is the colour camera's. A stereo
+    calibration (NYU's too) has its own colour intrinsics. libfreenect's registration
+    carries none for the colour camera: its registered depth is laid out on the colour grid
+    with the depth camera's reference focal length and the image centre
+    (``freenect_camera_to_world``), which is what depthview's point clouds already use for
+    REGISTERED depth (``Registration.depth_intrinsics``), so it is that."""
+    c = aligner.calibration
+    if c is not None:
+        return c.colour.for_size(width, height, calibrated=(c.width, c.height))
+    reg = aligner.registration or Registration.default()
+    return reg.depth_intrinsics().for_size(width, height)
+
+
 def process_pair(
     depth: npt.NDArray[np.uint16],
     depth_format: DepthFormat,
@@ -146,4 +161,4 @@ def process_pair(
     return mm, colour
 
 
-__all__ = ["Aligner", "DepthStep", "align_pair", "metres_to_mm", "process_pair"]
+__all__ = ["Aligner", "DepthStep", "align_pair", "colour_camera", "metres_to_mm", "process_pair"]

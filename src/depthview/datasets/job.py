@@ -31,16 +31,26 @@ from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
-from .frames import Aligner, DepthStep, process_pair
+from .frames import Aligner, DepthStep, colour_camera, process_pair
 from .pairing import StreamingPairer, nearest
 from .scenes import Recording, Scene
-from .writers import NpzWriter, Row, TumWriter, sha256_file, tum_lists, write_atomic
+from .writers import (
+    NpzWriter,
+    Row,
+    SinkWriter,
+    TumWriter,
+    sha256_file,
+    tum_lists,
+    write_atomic,
+)
 
-#: Depth frames per unit of a long recording (TUM output only; an .npz is one unit).
+#: Depth frames per unit of a long recording (TUM output only; one file is one unit).
 CHUNK_FRAMES = 1000
 #: Skipped frames listed one by one in the manifest (beyond this, only counted).
 SKIPPED_LISTED = 50
-FORMATS = ("tum", "npz")
+FORMATS = ("tum", "npz", "rrd", "mcap")
+#: Formats written as one file per scene (one unit each), by their suffix.
+FILE_FORMATS = {"npz": ".npz", "rrd": ".rrd", "mcap": ".mcap"}
 #: Unreadable frames in a row after which a source is taken to be broken, not a frame.
 MAX_FAILURES_IN_A_ROW = 100
 
@@ -103,7 +113,7 @@ def partial_path(out: Path, scene: Scene, fmt: str) -> Path:
 
 
 def final_path(out: Path, scene: Scene, fmt: str) -> Path:
-    return out / (f"{scene.name}.npz" if fmt == "npz" else scene.name)
+    return out / (scene.name + FILE_FORMATS.get(fmt, ""))
 
 
 # -- planning --------------------------------------------------------------------------------
@@ -121,9 +131,11 @@ def depth_count(scene: Scene) -> int | None:
 
 def plan(scene: Scene, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> list[Unit]:
     """The units of one scene: chunks of ``chunk_frames`` depth frames for a recording
-    written as TUM, else the whole scene."""
+    written as TUM, else the whole scene (a file is written by one unit)."""
+    if settings.format in FILE_FORMATS:
+        return [Unit(scene, settings)]
     count = depth_count(scene)
-    if scene.kind == "source" or settings.format == "npz" or not count:
+    if scene.kind == "source" or not count:
         return [Unit(scene, settings)]
     chunks = max(1, math.ceil(count / chunk_frames))
     return [
@@ -162,7 +174,7 @@ class _Item:
 
 
 def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitResult:
-    """Convert one unit into its scene's temporary folder (TUM) or spill files (.npz).
+    """Convert one unit into its scene's temporary folder (TUM) or file (.npz, .rrd, .mcap).
     A frame that cannot be read or aligned is skipped and listed with the reason.
     ``on_frame`` is called after each depth frame written (progress, in process only)."""
     out = Path(unit.settings.out)
@@ -170,7 +182,14 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
     partial = partial_path(out, unit.scene, fmt)
     result = UnitResult(unit.scene.name, unit.chunk)
     cpu_start = time.process_time()
-    writer: TumWriter | NpzWriter = NpzWriter(partial) if fmt == "npz" else TumWriter(partial)
+    final = final_path(out, unit.scene, fmt)
+    writer: TumWriter | NpzWriter | SinkWriter
+    if fmt == "npz":
+        writer = NpzWriter(partial)
+    elif fmt in FILE_FORMATS:
+        writer = SinkWriter(partial, fmt, str(final))
+    else:
+        writer = TumWriter(partial)
     step = unit_step(unit.settings)
     try:
         items = (
@@ -193,19 +212,21 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                     accel = _accel_mks(item.accel())
                 except SourceError as exc:  # the pair stands without it
                     result.skipped.append((item.where, f"accelerometer record: {exc}"))
+            if isinstance(writer, SinkWriter) and writer.camera is None:
+                writer.set_camera(colour_camera(item.aligner, mm.shape[1], mm.shape[0]))
             result.rows.append(
                 writer.write(item.depth_time, mm, item.rgb_time, colour, item.accel_time, accel)
             )
             if on_frame is not None:
                 on_frame()
-        if isinstance(writer, NpzWriter):
-            writer.finish()
-            result.files[final_path(out, unit.scene, fmt).name] = sha256_file(partial)
-        else:
+        if isinstance(writer, TumWriter):
             result.files = writer.files
+        else:
+            writer.finish()
+            result.files[final.name] = sha256_file(partial)
         result.cpu_seconds = time.process_time() - cpu_start
     except BaseException:
-        if isinstance(writer, NpzWriter):
+        if not isinstance(writer, TumWriter):
             writer.abandon()
         raise
     return result

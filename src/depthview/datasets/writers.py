@@ -1,4 +1,4 @@
-"""What ``convert`` writes for a scene: TUM RGB-D's layout, or one ``.npz``.
+"""What ``convert`` writes for a scene: TUM RGB-D's layout, one ``.npz``, ``.rrd`` or ``.mcap``.
 
 TUM RGB-D (what depthview, Open3D and TUM's own tools read): ``depth/<time>.png`` 16-bit
 millimetres (with depthview's units marker, so ``dv.open`` reads them as such rather than
@@ -13,10 +13,14 @@ and renamed when complete.
 go to spill files as they come and are copied into the archive in blocks at the end, so
 memory does not grow with the scene. Archive members carry a fixed date, so the same
 scene gives the same bytes.
+
+``.rrd`` / ``.mcap``: each pair sent as a ``Frame`` through depthview's own Rerun and
+Foxglove sinks (the path ``export`` writes them by), every record at its own host time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -28,7 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..frame import DepthFormat
+from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
+from ..geometry import Intrinsics
 from ..sources.depth_png import MARKER_KEY
 
 #: zlib level of the PNGs: 1 is several times faster than Pillow's default 6 and the files
@@ -221,4 +226,118 @@ class NpzWriter:
             p.unlink(missing_ok=True)
 
 
-__all__ = ["NpzWriter", "Row", "TumWriter", "png_bytes", "sha256_file", "tum_lists", "write_atomic"]
+#: The sink's extra for each format a sink writes.
+SINK_EXTRAS = {"rrd": "rerun", "mcap": "foxglove"}
+
+
+def require_sink(fmt: str) -> None:
+    """Import ``fmt``'s SDK now (one ``SinkError`` naming the extra, before anything is
+    written), not in the first unit."""
+    from ..sinks.base import require
+
+    if fmt == "rrd":
+        require("rerun", "rerun")
+        require("pyarrow", "rerun")
+    elif fmt == "mcap":
+        require("foxglove", "foxglove")
+
+
+class SinkWriter:
+    """One scene into ``path`` (an ``.rrd`` or ``.mcap`` under its temporary name) through
+    ``RerunSink`` / ``FoxgloveSink``: a ``Frame`` per pair, depth in ``DepthFormat.MM`` with
+    the colour camera's model (aligned depth lives in the colour image), each record with
+    its own stamp; a colour frame or accelerometer record that serves two depth frames is
+    sent once. ``where`` names the final file in messages."""
+
+    def __init__(self, path: Path, fmt: str, where: str) -> None:
+        self.path = path
+        self.rows: list[Row] = []
+        self.camera: Intrinsics | None = None
+        self._seq = {Stream.DEPTH: 0, Stream.VIDEO: 0, Stream.ACCEL: 0}
+        self._last: dict[Stream, float] = {}
+        if fmt == "rrd":
+            from ..sinks.rerun import RerunSink
+
+            self.sink: Any = RerunSink(path, overwrite=True)
+        elif fmt == "mcap":
+            from ..sinks.foxglove import FoxgloveSink
+
+            self.sink = FoxgloveSink(path, overwrite=True)
+        else:
+            raise ValueError(f"expected a sink format ({', '.join(SINK_EXTRAS)}), got {fmt!r}")
+        self.sink.where = where
+
+    def set_camera(self, intrinsics: Intrinsics) -> None:
+        """The pinhole model sent with the depth (before the first pair)."""
+        self.camera = intrinsics
+        self.sink.set_camera(intrinsics)
+
+    def _stamp(self, stream: Stream, t: float) -> Stamp | None:
+        """The record's stamp, or None when this record was sent already."""
+        if stream is not Stream.DEPTH and self._last.get(stream) == t:
+            return None
+        self._last[stream] = t
+        seq = self._seq[stream]
+        self._seq[stream] = seq + 1
+        return Stamp(seq, t)
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row:
+        # The aligner reuses its buffers for the next pair, and an SDK may still hold these
+        # arrays (Rerun serialises on its own thread): the frame gets its own copies.
+        depth_mm, rgb = depth_mm.copy(), rgb.copy()
+        records: list[Record] = []
+        video_stamp = self._stamp(Stream.VIDEO, rgb_time)
+        if video_stamp is not None:
+            records.append(Record(Stream.VIDEO, video_stamp, rgb))
+        if accel is not None and accel_time is not None:
+            accel_stamp = self._stamp(Stream.ACCEL, accel_time)
+            if accel_stamp is not None:
+                records.append(Record(Stream.ACCEL, accel_stamp, TiltState.from_mks(accel, None)))
+        depth_stamp = self._stamp(Stream.DEPTH, depth_time)
+        assert depth_stamp is not None
+        records.append(Record(Stream.DEPTH, depth_stamp, depth_mm, DepthFormat.MM))
+        self.sink.log(
+            Frame(
+                depth_mm,
+                rgb,
+                depth_format=DepthFormat.MM,
+                timestamp=depth_time,
+                index=depth_stamp.seq,
+                accel=accel,
+                records=tuple(records),
+            )
+        )
+        row = Row(depth_time, "", rgb_time, "", accel_time, accel)
+        self.rows.append(row)
+        return row
+
+    def finish(self) -> None:
+        """Flush and close the file (still under its temporary name)."""
+        self.sink.close()
+
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self.sink.close()
+        self.path.unlink(missing_ok=True)
+
+
+__all__ = [
+    "SINK_EXTRAS",
+    "NpzWriter",
+    "Row",
+    "SinkWriter",
+    "TumWriter",
+    "png_bytes",
+    "require_sink",
+    "sha256_file",
+    "tum_lists",
+    "write_atomic",
+]
