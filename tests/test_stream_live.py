@@ -109,6 +109,30 @@ def test_foxglove_client_receives_depth_frames_intact() -> None:
             run.proc.kill()
 
 
+def test_foxglove_channels_made_ahead_are_all_offered_on_connect() -> None:
+    # The SDK refuses ("Unknown channel ID") a subscription that arrives while it is still
+    # advertising a channel made after the client connected; channels made from a first frame
+    # before the server listens are all in the advertisement a client gets on connecting.
+    import asyncio
+    import json
+
+    import websockets
+
+    from _helpers_sinks import FOXGLOVE_SUBPROTOCOL
+
+    async def first_advertised(url: str) -> set[str]:
+        async with websockets.connect(url, subprotocols=[FOXGLOVE_SUBPROTOCOL]) as ws:
+            while True:
+                message = await ws.recv()
+                if isinstance(message, str) and json.loads(message)["op"] == "advertise":
+                    return {ch["topic"] for ch in json.loads(message)["channels"]}
+
+    with dv.FoxgloveSink("server", port=0, ahead=[(None, _demo_frame(0))]) as sink:
+        topics = asyncio.run(asyncio.wait_for(first_advertised(sink.where), 30))
+    kinds = ("depth/image", "depth/camera_info", "rgb/image", "accel", "tilt", "device_time")
+    assert topics == {f"/kinect/{kind}" for kind in kinds}
+
+
 def test_rerun_viewer_on_another_machine_gets_the_frames(tmp_path: Path) -> None:
     env = rerun_env(tmp_path / "home")
     port = free_port()

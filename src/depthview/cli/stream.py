@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import DepthviewError
 from ..filters import Chain, filter_frame
+from ..frame import Frame
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources.base import Source
@@ -61,8 +62,13 @@ def add_parser(sub: Any) -> None:
     add_source_args(p)
 
 
-def open_sink(target: Target, args: argparse.Namespace) -> Sink:
-    """The sink a parsed ``--to`` names, with the command's options."""
+def open_sink(
+    target: Target,
+    args: argparse.Namespace,
+    ahead: list[tuple[str | int | None, Frame]] | None = None,
+) -> Sink:
+    """The sink a parsed ``--to`` names, with the command's options; ``ahead``: each
+    device's first frame, whose Foxglove channels exist before a client can connect."""
     if target.kind == "foxglove":
         from ..sinks.foxglove import FoxgloveSink
 
@@ -72,6 +78,7 @@ def open_sink(target: Target, args: argparse.Namespace) -> Sink:
             port=target.port or 0,
             raw_depth=args.raw_depth,
             points=args.points,
+            ahead=ahead or (),
         )
     from ..sinks.rerun import RerunSink
 
@@ -101,7 +108,8 @@ def _open(name: str, args: argparse.Namespace) -> Source:
 
 
 class _Feeder(threading.Thread):
-    """Reads one source into the sink until it ends, ``limit`` frames, or ``stop``."""
+    """Reads one source into the sink until it ends, ``limit`` frames, or ``stop``;
+    ``first``, read before the sink opened, goes first."""
 
     def __init__(
         self,
@@ -110,10 +118,12 @@ class _Feeder(threading.Thread):
         device: str | int | None,
         limit: int | None,
         chain: Chain | None = None,
+        first: Frame | None = None,
     ) -> None:
         super().__init__(name=f"stream {source.name}", daemon=True)
         self.source, self.sink, self.device, self.limit = source, sink, device, limit
         self.chain = chain
+        self.first = first
         self.stop = threading.Event()
         self.frames = 0
         self.error: BaseException | None = None
@@ -121,8 +131,9 @@ class _Feeder(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stop.is_set() and (self.limit is None or self.frames < self.limit):
+                frame, self.first = self.first, None
                 try:
-                    frame = self.source.read()
+                    frame = frame if frame is not None else self.source.read()
                 except StopIteration:
                     return
                 if self.chain is not None:
@@ -131,6 +142,14 @@ class _Feeder(threading.Thread):
                 self.frames += 1
         except BaseException as exc:  # handed to the main thread, which reports it
             self.error = exc
+
+
+def _first(source: Source) -> Frame | None:
+    """A source's first frame, read before the sink opens (None: the source is empty)."""
+    try:
+        return source.read()
+    except StopIteration:
+        return None
 
 
 def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> tuple[float, int]:
@@ -170,15 +189,20 @@ def _run(args: argparse.Namespace) -> int:
     try:
         for name in args.sources:
             sources.append(_open(name, args))
-        sink = open_sink(target, args)
+        several = len(sources) > 1
+        devices = [
+            (getattr(s, "serial", None) or i) if several else None for i, s in enumerate(sources)
+        ]
+        # Foxglove's channels are made from each first frame before a client can connect.
+        firsts = [_first(s) if target.kind == "foxglove" else None for s in sources]
+        ahead = [(d, f) for d, f in zip(devices, firsts, strict=True) if f is not None]
+        sink = open_sink(target, args, ahead)
         if not args.quiet:
             sys.stderr.write(f"stream: {', '.join(s.name for s in sources)} -> {sink.where}\n")
-        several = len(sources) > 1
-        for i, source in enumerate(sources):
-            device = (getattr(source, "serial", None) or i) if several else None
+        for source, device, first in zip(sources, devices, firsts, strict=True):
             sink.set_camera(source.intrinsics, registration=source.registration, device=device)
             chain = args.filter(source.registration) if args.filter else None
-            feeders.append(_Feeder(source, sink, device, args.frames, chain))
+            feeders.append(_Feeder(source, sink, device, args.frames, chain, first))
         start = time.monotonic()
         last = (start, 0)
         for feeder in feeders:

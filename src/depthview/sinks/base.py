@@ -102,12 +102,7 @@ class Sink(abc.ABC):
                     raise SinkError(f"{self.where}: cannot write (disk full)")
             try:
                 for item in planner.items(frame):
-                    if isinstance(item, DepthItem):
-                        self._send_depth(names, item)
-                    elif isinstance(item, VideoItem):
-                        self._send_video(names, item)
-                    else:
-                        self._send_accel(names, item)
+                    self._send(names, item)
                 self._check_sent()
             except self.sdk_errors as exc:
                 raise SinkError(f"{self.where}: cannot send ({self._reason(exc)})") from None
@@ -152,6 +147,14 @@ class Sink(abc.ABC):
             except self.sdk_errors as exc:
                 what = "cannot write" if self.file is not None else "cannot finish"
                 raise SinkError(f"{self.where}: {what} ({self._reason(exc)})") from None
+
+    def _send(self, names: Names, item: DepthItem | VideoItem | AccelItem) -> None:
+        if isinstance(item, DepthItem):
+            self._send_depth(names, item)
+        elif isinstance(item, VideoItem):
+            self._send_video(names, item)
+        else:
+            self._send_accel(names, item)
 
     def _reason(self, exc: BaseException) -> str:
         return reason(exc, None if self.file is None else self.file.parent)

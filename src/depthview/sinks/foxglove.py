@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy.typing as npt
 
 from ..errors import SinkError
+from ..frame import Frame
 from ..geometry import Intrinsics
 from ..registration import Registration
 from .base import Sink, require
@@ -30,6 +32,7 @@ from .content import (
     AccelItem,
     DepthItem,
     Names,
+    Planner,
     Times,
     VideoItem,
     calibration,
@@ -88,7 +91,9 @@ class FoxgloveSink(Sink):
     ``to`` is ``"server"`` (a WebSocket server on ``host:port``; open Foxglove and connect to
     ``sink.where``) or a file (a ``Path``, or a name ending in ``.mcap``). ``host`` is
     ``127.0.0.1`` unless other machines should connect (``0.0.0.0``). ``points`` adds a point
-    cloud topic, ``raw_depth`` the raw 11-bit values.
+    cloud topic, ``raw_depth`` the raw 11-bit values. ``ahead`` (server only): a first frame
+    of each device (``(device, frame)``) whose channels are made before the server listens,
+    sending nothing, so that a client connecting at once can subscribe to all of them.
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class FoxgloveSink(Sink):
         points: bool = False,
         overwrite: bool = False,
         name: str = "depthview",
+        ahead: Iterable[tuple[str | int | None, Frame]] = (),
     ) -> None:
         fg = require("foxglove", "foxglove")
         super().__init__(
@@ -133,6 +139,12 @@ class FoxgloveSink(Sink):
             self.file = path
             logging.getLogger("foxglove").addHandler(self._sdk_log)
         elif to == "server":
+            # The SDK tells a connected client of a new channel before it records that it did,
+            # and refuses ("Unknown channel ID") a subscription arriving in between, for good:
+            # the Foxglove app would never get that topic. Channels that exist before the
+            # server listens are told to each client before its requests are read.
+            for device, frame in ahead:
+                self._declare(frame, device)
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
             except Exception as exc:  # the SDK raises its own error types
@@ -152,6 +164,15 @@ class FoxgloveSink(Sink):
                 channel = getattr(self._chan, f"{kind}Channel")(topic, context=self._ctx)
             self._channels[topic] = channel
         return channel
+
+    def _declare(self, frame: Frame, device: str | int | None) -> None:
+        """Make the channels ``frame`` logs to; with no server yet, nothing is sent."""
+        names = Names.for_device(self.device if device is None else device)
+        planner = Planner(
+            raw_depth=self.raw_depth, intrinsics=self.intrinsics, registration=self.registration
+        )
+        for item in planner.items(frame):
+            self._send(names, item)
 
     def _image(
         self, topic: str, frame_id: str, t: Times, image: npt.NDArray[Any], encoding: str
