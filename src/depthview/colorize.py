@@ -14,7 +14,6 @@ can blit without conversion.
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import lru_cache
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._checks import depth_2d, out_array
+from ._compiled import optional
 from .frame import DepthFormat
 from .palettes import SAMPLES, canonical_name, palette_samples
 from .units import metres_table
@@ -314,27 +314,15 @@ def _index_buffer(shape: tuple[int, ...]) -> npt.NDArray[np.intp]:
     return buf
 
 
-def _numba_kernels() -> tuple[Any, Any] | None:
-    """The compiled kernels when numba is installed (``depthview[fast]``), else None."""
-    if os.environ.get("DEPTHVIEW_NO_NUMBA"):
-        return None
-    try:
-        from . import _gather_numba
-    except ImportError:
-        return None
-    return _gather_numba.gather_packed, _gather_numba.gather_rgb
-
-
 _UNSET = object()
-# Loaded on first use: importing numba takes a quarter of a second that commands which never
-# colour a frame (info, --help) should not pay.
-_KERNELS: Any = _UNSET
+_KERNELS: Any = _UNSET  # (gather_packed, gather_rgb) of the ``fast`` extra, or None
 
 
 def _kernels() -> tuple[Any, Any] | None:
     global _KERNELS
     if _KERNELS is _UNSET:
-        _KERNELS = _numba_kernels()
+        loops = optional("_gather_numba")
+        _KERNELS = None if loops is None else (loops.gather_packed, loops.gather_rgb)
     return _KERNELS  # type: ignore[no-any-return]
 
 

@@ -20,7 +20,6 @@ frame, a millimetre value past its 10000-entry shift table) nothing is written.
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import cache, lru_cache
 from typing import Any
@@ -29,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._checks import depth_2d, out_array
+from ._compiled import optional
 from ._registration_tables import (
     HEIGHT,
     MM_MAX,
@@ -75,14 +75,7 @@ _scratch = threading.local()
 def _kernels() -> Any:
     global _KERNELS
     if _KERNELS is _UNSET:
-        _KERNELS = None
-        if not os.environ.get("DEPTHVIEW_NO_NUMBA"):
-            try:
-                from . import _registration_numba
-
-                _KERNELS = _registration_numba
-            except ImportError:
-                pass
+        _KERNELS = optional("_registration_numba")
     return _KERNELS
 
 

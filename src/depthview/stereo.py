@@ -15,7 +15,6 @@ arithmetic without it. ``nyu_toolbox`` reuses these pieces with NYU's own conven
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._compiled import optional
 from .camera_models import Distortion, Intrinsics, StereoCalibration
 
 #: Fixed-point steps when removing distortion; OpenCV's default is 5, which leaves up to
@@ -292,14 +292,7 @@ _KERNELS: Any = _UNSET
 def _kernels() -> Any:
     global _KERNELS
     if _KERNELS is _UNSET:
-        _KERNELS = None
-        if not os.environ.get("DEPTHVIEW_NO_NUMBA"):
-            try:
-                from . import _stereo_numba
-
-                _KERNELS = _stereo_numba
-            except ImportError:
-                pass
+        _KERNELS = optional("_stereo_numba")
     return _KERNELS
 
 
