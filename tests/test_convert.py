@@ -276,3 +276,16 @@ def test_open3d_reads_the_tum_output_in_metres(scenes: Path, tmp_path: Path) -> 
         assert stored.dtype == np.uint16 and (stored > 0).mean() > 0.5
         np.testing.assert_allclose(got["depth"], stored / 1000.0, rtol=1e-6)
         np.testing.assert_array_equal(got["color"], np.asarray(Image.open(scene / rgb_file)))
+
+
+def test_a_broken_device_json_in_a_zip_names_the_member_and_the_fault(tmp_path: Path) -> None:
+    """A recording's device.json read from a zip goes through the same JSON checks as one
+    read from a folder: the scene fails with the member named and the line at fault."""
+    write_scene(tmp_path / "in" / "kitchen_0001", 2, seed=1)
+    (tmp_path / "in" / "kitchen_0001" / "device.json").write_text('{"reg_info": {')
+    archive = zip_folder(tmp_path / "in", tmp_path / "part.zip")
+    summary = dv.convert([archive], tmp_path / "out")
+    assert [name for name, _ in summary.failed] == ["kitchen_0001"]
+    reason = summary.failed[0][1]
+    assert "device.json: expected JSON, got Expecting property name" in reason, reason
+    assert "at line 1 column 15" in reason, reason  # the one JSON check, as for folders

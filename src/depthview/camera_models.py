@@ -257,20 +257,16 @@ class Registration:
     def from_json(cls, path: str | os.PathLike[str]) -> Registration:
         """Read a device.json (libfreenect >= 0.6's layout); ``SourceError`` naming the file
         and the missing or invalid key for a bad one."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise SourceError(f"{path}: cannot read the registration: {reason}") from None
-        try:
-            layout = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SourceError(
-                f"{path}: expected JSON, got {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from None
+        return cls.from_json_text(_read_text(path, "registration"), str(path))
+
+    @classmethod
+    def from_json_text(cls, text: str | bytes, where: str) -> Registration:
+        """device.json's text, from a file or a zip's member; ``SourceError`` naming
+        ``where`` for text that is not a JSON object of the layout."""
+        layout = _json(text, where)
         if not isinstance(layout, dict):
-            raise SourceError(f"{path}: expected a JSON object, got {type(layout).__name__}")
-        return cls.from_dict(layout, where=str(path))
+            raise SourceError(f"{where}: expected a JSON object, got {type(layout).__name__}")
+        return cls.from_dict(layout, where=where)
 
     def to_json(self) -> str:
         """device.json text in libfreenect's layout, which fakenect (libfreenect >= 0.6) reads
@@ -453,23 +449,33 @@ class StereoCalibration:
         as ``colour`` / ``color`` / ``rgb`` / ``K2``, ``D2`` / ``cameraMatrix2``,
         ``distCoeffs2``; ``R``, ``T`` (metres); optional ``width``, ``height``."""
         where = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise SourceError(f"{where}: cannot read the calibration: {reason}") from None
-        if Path(path).suffix.lower() in (".yaml", ".yml"):
-            layout = _read_yaml(text, where)
-        else:
-            try:
-                layout = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise SourceError(
-                    f"{where}: expected JSON, got {exc.msg} at line {exc.lineno} column {exc.colno}"
-                ) from None
+        text = _read_text(path, "calibration")
+        yaml = Path(path).suffix.lower() in (".yaml", ".yml")
+        layout = _read_yaml(text, where) if yaml else _json(text, where)
         if not isinstance(layout, Mapping):
             raise SourceError(f"{where}: expected a mapping of keys, got {type(layout).__name__}")
         return cls.from_dict(layout, where=where)
+
+
+def _read_text(path: str | os.PathLike[str], what: str) -> str:
+    """A UTF-8 file's text; ``SourceError`` naming it and ``what`` it holds when unreadable."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise SourceError(f"{path}: cannot read the {what}: {reason}") from None
+
+
+def _json(text: str | bytes, where: str) -> Any:
+    """Parsed JSON; ``SourceError`` naming ``where`` and the line and column at fault."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"{where}: expected JSON, got {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{where}: expected JSON in UTF-8, got {exc.reason}") from None
 
 
 def _read_yaml(text: str, where: str) -> Any:

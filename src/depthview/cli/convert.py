@@ -15,10 +15,6 @@ from ._filter_args import add_filter_arg, require_filters
 from ._types import positive_float, positive_int
 
 
-def _seconds(text: str) -> float:
-    return positive_float(text)
-
-
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "convert",
@@ -42,7 +38,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--max-dt",
-        type=_seconds,
+        type=positive_float,
         default=None,
         help="drop pairs whose colour frame is farther than this (seconds) from the depth frame",
     )

@@ -10,7 +10,6 @@ any depth (NYU Depth V2's downloads as they are; members are read in place); any
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -183,14 +182,7 @@ class Recording:
         """The recording's device.json, or None without one."""
         if not self.exists(DEVICE_JSON):
             return None
-        where = self.where(DEVICE_JSON)
-        try:
-            layout: Any = json.loads(self.read(DEVICE_JSON, 1 << 20))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SourceError(f"{where}: expected JSON, got {exc}") from None
-        if not isinstance(layout, dict):
-            raise SourceError(f"{where}: expected a JSON object, got {type(layout).__name__}")
-        return Registration.from_dict(layout, where=where)
+        return Registration.from_json_text(self.read(DEVICE_JSON, 1 << 20), self.where(DEVICE_JSON))
 
     def depth(self, name: str) -> npt.NDArray[np.uint16]:
         """A ``d-*.pgm``: uint16, little-endian as fakenect writes it."""
