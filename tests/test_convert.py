@@ -54,21 +54,27 @@ def test_nyu_scenes_from_a_zip_read_back_in_metres(scenes: Path, tmp_path: Path)
     want_m, want_rgb = _toolbox(raw, colour(0, 1))
     stored = np.asarray(Image.open(out / "kitchen_0001" / depth_file))
     assert stored.dtype == np.uint16
-    assert (np.abs(stored / 1000.0 - want_m) <= 0.001).mean() >= 0.995
+    assert (np.abs(stored / 5000.0 - want_m) <= 0.001).mean() >= 0.995  # TUM's units
     rgb = np.asarray(Image.open(out / "kitchen_0001" / rgb_file))
     assert (rgb == want_rgb).mean() > 0.999
-    # depthview reads the folder back as TUM with its millimetre marker, in metres.
+    # depthview reads the folder back as TUM with its units marker, in metres.
     with dv.open(str(out / "kitchen_0001")) as src:
         frame = next(iter(src))
         assert frame.timestamp == pytest.approx(T0, abs=1e-6)
         assert frame.video_stamp is not None
         assert frame.video_stamp.host_time == pytest.approx(T0 + 0.012, abs=1e-6)
         metres = dv.to_metres(frame.depth, frame.depth_format)
-    np.testing.assert_allclose(np.nan_to_num(metres), stored / 1000.0, atol=1e-6)
+    np.testing.assert_allclose(np.nan_to_num(metres), stored / 5000.0, atol=1e-6)
     line = _manifest(out)["office_0002"]
     assert line["frames"] == 4 and line["pairs_kept"] == 2 and line["pairs_dropped"] == 2
+    # The two dropped frames are listed with the reason (their colour is 29 ms away).
+    dropped = line["dropped"]
+    assert isinstance(dropped, list) and len(dropped) == 2
+    assert all(
+        "no colour frame within --max-dt 0.02 s (nearest 29.3 ms" in d["reason"] for d in dropped
+    )
     files = line["files"]
-    assert isinstance(files, dict) and "associations.txt" in files and len(files) == 2 + 2 + 4
+    assert isinstance(files, dict) and "associations.txt" in files and len(files) == 2 + 2 + 4 + 1
 
 
 def test_folder_of_scenes_equals_the_zip_and_npz_holds_the_same(
@@ -85,7 +91,7 @@ def test_folder_of_scenes_equals_the_zip_and_npz_holds_the_same(
     z = np.load(tmp_path / "npz" / "kitchen_0001.npz")
     names = (tmp_path / "tum" / "kitchen_0001" / "depth.txt").read_text().split()[-1:]
     last = np.asarray(Image.open(tmp_path / "tum" / "kitchen_0001" / names[0]))
-    np.testing.assert_array_equal(z["depth"][-1], last)
+    np.testing.assert_array_equal(z["depth"][-1].astype(np.uint32) * 5, last)  # mm; TUM 5000/m
     assert z["rgb"].shape == (5, 480, 640, 3) and z["accel"][0, 1] == pytest.approx(
         9.80665, abs=0.05
     )
@@ -95,7 +101,20 @@ def test_folder_of_scenes_equals_the_zip_and_npz_holds_the_same(
 
 def test_max_dt_drops_far_pairs_and_tum_input_keeps_its_times(scenes: Path, tmp_path: Path) -> None:
     s = dv.convert(scenes / "kitchen_0001", tmp_path / "tight", max_dt=0.005)
-    assert s.pairs_kept == 0 and s.pairs_dropped == 5
+    # Every pair too far apart: an empty scene is a failure, and nothing is left behind.
+    assert (
+        s.pairs_kept == 0
+        and s.done == []
+        and s.failed
+        == [
+            (
+                "kitchen_0001",
+                "no pair kept of 5 depth frame(s): no colour frame within --max-dt 0.005 s "
+                "(nearest 12.0 ms away)",
+            )
+        ]
+    )
+    assert not (tmp_path / "tight").exists()
     dv.convert(scenes / "kitchen_0001", tmp_path / "first")
     # A TUM folder is a source like any other: converted again, its times stay its own.
     dv.convert(tmp_path / "first" / "kitchen_0001", tmp_path / "second")
@@ -104,7 +123,9 @@ def test_max_dt_drops_far_pairs_and_tum_input_keeps_its_times(scenes: Path, tmp_
     assert after == before
 
 
-def test_bad_frames_are_skipped_and_counted(tmp_path: Path) -> None:
+def test_bad_frames_are_counted_and_a_bad_colour_frame_gives_way_to_the_next(
+    tmp_path: Path,
+) -> None:
     scene = write_scene(tmp_path / "in" / "broken", 5)
     names = (scene / "INDEX.txt").read_text().split()
     depth = [n for n in names if n.startswith("d-")]
@@ -115,10 +136,19 @@ def test_bad_frames_are_skipped_and_counted(tmp_path: Path) -> None:
         fh.write("not-a-frame.txt\n")
     before = {p.name: p.read_bytes() for p in scene.iterdir()}
     s = dv.convert(tmp_path / "in", tmp_path / "out")
-    assert s.done == ["broken"] and s.pairs_kept == 3 and s.bad_frames == 3
+    # Depth frame 3's own colour frame is broken; the next nearest (33 ms away) serves it.
+    assert s.done == ["broken"] and s.pairs_kept == 4 and s.bad_frames == 1
     line = _manifest(tmp_path / "out")["broken"]
-    reasons = " ".join(str(x["reason"]) for x in line["skipped"])  # type: ignore[union-attr]
-    assert "expected 614417 bytes" in reasons and "not-a-frame.txt" in reasons
+    assert line["frames"] == 5 and line["pairs_dropped"] == 0
+    assert line["bad_records"] == {"video": 1, "accel": 0, "index": 1, "source": 0}
+    bad = {str(x["kind"]): str(x["reason"]) for x in line["bad"]}  # type: ignore[union-attr]
+    assert "expected 614417 bytes" in bad["depth"] and "not-a-frame.txt" in bad["index"]
+    assert video[3] in str(line["bad"])
+    pairs = [
+        r.split()
+        for r in (tmp_path / "out" / "broken" / "associations.txt").read_text().splitlines()
+    ]
+    assert len(pairs) == 4 and len({p[1] for p in pairs}) == 3  # one colour frame serves two
     assert {p.name: p.read_bytes() for p in scene.iterdir()} == before  # input untouched
 
 
@@ -146,7 +176,7 @@ def test_a_depth_step_runs_on_the_aligned_depth(scenes: Path, tmp_path: Path) ->
     name = (tmp_path / "a" / "kitchen_0001" / "depth.txt").read_text().split()[-1]
     a = np.asarray(Image.open(tmp_path / "a" / "kitchen_0001" / name))
     b = np.asarray(Image.open(tmp_path / "b" / "kitchen_0001" / name))
-    np.testing.assert_array_equal(b, a // 2)
+    np.testing.assert_array_equal(b, (a // 5 // 2) * 5)  # the step sees mm; TUM holds 5000/m
 
 
 def test_stereo_calibration_file(scenes: Path, tmp_path: Path) -> None:
@@ -230,10 +260,11 @@ def test_without_dask_workers_run_in_one_process_and_say_how_to_add_it(
         dv.convert(scenes / "kitchen_0001", tmp_path / "out2", scheduler="tcp://127.0.0.1:1")
 
 
-def test_the_shipped_sample_has_no_colour_so_every_pair_is_dropped(tmp_path: Path) -> None:
+def test_the_shipped_sample_has_no_colour_so_the_scene_fails(tmp_path: Path) -> None:
     s = dv.convert("sample", tmp_path / "out")
-    assert s.done == ["sample"] and s.frames == 20 and s.pairs_kept == 0
-    assert s.pairs_dropped == 20
+    assert s.done == [] and [name for name, _ in s.failed] == ["sample"]
+    assert "no colour stream" in s.failed[0][1]
+    assert not (tmp_path / "out").exists()  # nothing half-made left behind
 
 
 def test_a_broken_png_in_a_tum_folder_is_skipped_and_counted(scenes: Path, tmp_path: Path) -> None:
@@ -244,11 +275,11 @@ def test_a_broken_png_in_a_tum_folder_is_skipped_and_counted(scenes: Path, tmp_p
     s = dv.convert(folder, tmp_path / "second")
     assert s.done == ["kitchen_0001"] and s.pairs_kept == 4 and s.bad_frames == 1
     line = _manifest(tmp_path / "second")["kitchen_0001"]
-    assert broken.name in str(line["skipped"])
+    assert broken.name in str(line["bad"]) and line["frames"] == 5
 
 
 def test_open3d_reads_the_tum_output_in_metres(scenes: Path, tmp_path: Path) -> None:
-    """Open3D, as its users load a TUM folder (depth_scale=1000 for millimetres), reads each
+    """Open3D, as its users load a TUM folder (depth_scale=5000, TUM's units), reads each
     converted pair back with the depth Pillow reads, in metres, and its colour image. Run in
     its own process: Open3D brings OpenGL libraries of its own."""
     dv.convert(scenes / "kitchen_0001", tmp_path / "out")
@@ -258,7 +289,7 @@ def test_open3d_reads_the_tum_output_in_metres(scenes: Path, tmp_path: Path) -> 
         "import sys, numpy as np, open3d as o3d\n"
         "c, d, out = sys.argv[1:]\n"
         "rgbd = o3d.geometry.RGBDImage.create_from_color_and_depth(o3d.io.read_image(c),"
-        " o3d.io.read_image(d), depth_scale=1000.0, depth_trunc=100.0,"
+        " o3d.io.read_image(d), depth_scale=5000.0, depth_trunc=100.0,"
         " convert_rgb_to_intensity=False)\n"
         "np.savez(out, depth=np.asarray(rgbd.depth), color=np.asarray(rgbd.color))\n"
     )
@@ -274,7 +305,7 @@ def test_open3d_reads_the_tum_output_in_metres(scenes: Path, tmp_path: Path) -> 
         got = np.load(got_path)
         stored = np.asarray(Image.open(scene / depth_file))
         assert stored.dtype == np.uint16 and (stored > 0).mean() > 0.5
-        np.testing.assert_allclose(got["depth"], stored / 1000.0, rtol=1e-6)
+        np.testing.assert_allclose(got["depth"], stored / 5000.0, rtol=1e-6)
         np.testing.assert_array_equal(got["color"], np.asarray(Image.open(scene / rgb_file)))
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from ..datasets import MANIFEST, convert
 from ..datasets.engine import INSTALL, have_dask
 from ..datasets.job import CHUNK_FRAMES, FORMATS
+from ..datasets.pairing import PAIRINGS
+from ..datasets.writers import TUM_SCALES
 from ._filter_args import add_filter_arg, require_filters
 from ._types import positive_float, positive_int
 
@@ -22,9 +24,12 @@ def add_parser(sub: Any) -> None:
         "in parallel",
         description="Each scene (a recording folder; each recording in a folder; each one "
         "inside a .zip, read in place; anything 'view' opens) becomes OUT/<scene>/ in TUM "
-        "RGB-D's layout (or OUT/<scene>.npz, .rrd, .mcap): depth aligned to the colour image in "
-        "millimetres, each depth frame paired with the nearest colour frame by their own "
-        f"times. OUT/{MANIFEST} has one line per scene. Scenes already complete are skipped.",
+        "RGB-D's layout (or OUT/<scene>.npz, .rrd, .mcap): depth aligned to the colour image "
+        "(TUM: 5000 per metre, as TUM RGB-D; .npz, .rrd, .mcap: millimetres), each depth frame "
+        "paired with the nearest usable colour frame by their own times (--pairing). "
+        f"OUT/{MANIFEST} has one line per scene and format: every depth frame is kept, "
+        "dropped (with the reason) or bad. A scene already written from the same inputs with "
+        "the same options is reused; one written otherwise is refused unless --overwrite.",
     )
     p.add_argument("sources", nargs="+", metavar="SRC", help="recordings, folders or .zip files")
     p.add_argument("out", metavar="OUT", help="output folder")
@@ -67,6 +72,27 @@ def add_parser(sub: Any) -> None:
         help=f"depth frames per task of a long recording (default: {CHUNK_FRAMES})",
     )
     add_filter_arg(p, " (on the aligned depth; temporal history starts with each scene or chunk)")
+    p.add_argument(
+        "--pairing",
+        default=PAIRINGS[0],
+        choices=list(PAIRINGS),
+        help="nearest (default: each depth frame takes the nearest usable colour frame, which "
+        "may serve two; NYU's rule) or associate (TUM's associate.py: one to one, smallest "
+        "time difference first)",
+    )
+    p.add_argument(
+        "--tum-scale",
+        type=float,
+        default=5000.0,
+        choices=sorted(TUM_SCALES, reverse=True),
+        help="depth PNG values per metre in the TUM layout: 5000 (default, TUM RGB-D's) or "
+        "1000 (millimetres)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="redo scenes written before with other inputs or options (touches nothing else)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -83,13 +109,16 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         chunk_frames=args.chunk,
         filters=args.filter,
+        pairing=args.pairing,
+        tum_scale=args.tum_scale,
+        overwrite=args.overwrite,
         progress=not args.quiet,
     )
     sys.stdout.write(
         f"{summary.out}: {len(summary.done)} scene(s) converted, {len(summary.skipped)} "
         f"already complete, {len(summary.failed)} failed ({summary.engine}); "
         f"{summary.pairs_kept} pairs kept, {summary.pairs_dropped} dropped, "
-        f"{summary.bad_frames} bad frames skipped; see {MANIFEST}\n"
+        f"{summary.bad_frames} bad frames; see {MANIFEST}\n"
     )
     for name, reason in summary.failed:
         sys.stderr.write(f"depthview: error: scene {name}: {reason}\n")

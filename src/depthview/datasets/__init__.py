@@ -15,8 +15,8 @@ scenes.
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from ..frame import DepthFormat
 from ..outputs import check_output
 from . import engine
 from .frames import DepthStep
+from .identity import FINGERPRINT, PARAMS, differences, fingerprint, params
 from .job import (
     CHUNK_FRAMES,
     FORMATS,
@@ -42,11 +43,11 @@ from .job import (
     finish_scene,
     plan,
 )
-from .pairing import check_max_dt
+from .manifest import LOCK, MANIFEST, Key, append_line, locked, read_manifest, rewrite
+from .pairing import PAIRINGS, check_max_dt
 from .scenes import Scene, find_scenes
-from .writers import require_sink
+from .writers import TUM_SCALES, require_sink
 
-MANIFEST = "manifest.jsonl"
 CALIBRATIONS = ("libfreenect", "nyu")
 
 
@@ -77,43 +78,31 @@ def calibration_of(value: str | os.PathLike[str] | StereoCalibration) -> str | S
     if text in CALIBRATIONS:
         return text
     if not Path(text).is_file():
+        looks_like_file = Path(text).suffix.lower() in (".yaml", ".yml", ".json")
         raise DepthviewError(
-            f"--calibration: expected {', '.join(CALIBRATIONS)} or a calibration file "
+            f"--calibration: {text}: no such file"
+            if looks_like_file
+            else f"--calibration: expected {', '.join(CALIBRATIONS)} or a calibration file "
             f"(.yaml, .yml, .json), got {text!r}"
         )
-    return StereoCalibration.from_file(text)
+    return check_translation(StereoCalibration.from_file(text), text)
 
 
-def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
-    """The manifest's lines by scene (a line that does not parse is left out)."""
-    path = out / MANIFEST
-    lines: dict[str, dict[str, Any]] = {}
-    if not path.is_file():
-        return lines
-    for text in path.read_text(encoding="utf-8").splitlines():
-        try:
-            line = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(line, dict) and isinstance(line.get("scene"), str):
-            lines[line["scene"]] = line
-    return lines
+#: The longest translation between a Kinect's cameras taken as metres (they are about
+#: 2.5 cm apart; a translation typed in millimetres is 25).
+MAX_TRANSLATION_M = 0.5
 
 
-def _append(out: Path, line: dict[str, Any]) -> None:
-    with open(out / MANIFEST, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, sort_keys=True) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _rewrite(out: Path, lines: dict[str, dict[str, Any]]) -> None:
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(
-        "".join(json.dumps(lines[k], sort_keys=True) + "\n" for k in sorted(lines)),
-        encoding="utf-8",
-    )
-    os.replace(tmp, out / MANIFEST)
+def check_translation(c: StereoCalibration, where: str) -> StereoCalibration:
+    """Refuse a translation that is not plausibly metres (every depth pixel would land off
+    the colour image and the dataset would be empty)."""
+    length = sum(v * v for v in c.translation) ** 0.5
+    if length > MAX_TRANSLATION_M:
+        raise DepthviewError(
+            f"--calibration: {where}: expected the translation in metres (a Kinect's cameras "
+            f"are about 0.025 m apart), got {length:g} (millimetres?)"
+        )
+    return c
 
 
 def convert(
@@ -129,6 +118,9 @@ def convert(
     chunk_frames: int = CHUNK_FRAMES,
     step: DepthStep | None = None,
     filters: str | FilterSpec | None = None,
+    pairing: str = "nearest",
+    tum_scale: float = 5000.0,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> ConvertSummary:
     """Convert recordings (folders, folders of them, zips of them, anything ``dv.open``
@@ -141,7 +133,11 @@ def convert(
     ``scheduler`` a Dask scheduler's address (``DASK_SCHEDULER_ADDRESS`` too); ``step`` a
     depth->depth function run on each aligned frame (millimetres, uint16; picklable for
     Dask); ``filters`` a ``--filter`` spec (librealsense's filters, ``depthview.filters``)
-    run on each aligned frame before ``step``, a fresh chain per scene or chunk."""
+    run on each aligned frame before ``step``, a fresh chain per scene or chunk;
+    ``pairing`` "nearest" (each depth frame the nearest usable colour frame) or "associate"
+    (TUM's one-to-one rule); ``tum_scale`` the TUM layout's depth values per metre (5000,
+    TUM's, or 1000); ``overwrite`` redoes scenes this run would write that exist already
+    with other inputs or parameters (without it such a run is refused)."""
     inputs = (
         [os.fspath(sources)]
         if isinstance(sources, str | os.PathLike)
@@ -151,6 +147,13 @@ def convert(
         raise DepthviewError("convert: expected at least one source, got none")
     if format not in FORMATS:
         raise DepthviewError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
+    if pairing not in PAIRINGS:
+        raise DepthviewError(f"--pairing: expected one of {', '.join(PAIRINGS)}, got {pairing!r}")
+    if tum_scale not in TUM_SCALES:
+        raise DepthviewError(
+            f"--tum-scale: expected one of {', '.join(f'{s:g}' for s in TUM_SCALES)}, "
+            f"got {tum_scale!r}"
+        )
     try:
         limit = check_max_dt(max_dt)
     except ValueError as exc:
@@ -183,37 +186,94 @@ def convert(
         depth_format=fmt,
         step=step,
         filters=filters or None,
+        pairing=pairing,
+        tum_scale=float(tum_scale),
     )
+    created = not target.exists()
     try:
         target.mkdir(parents=True, exist_ok=True)
+        with locked(target):
+            try:
+                return _convert(
+                    scenes, settings, workers, scheduler, chunk_frames, overwrite, progress
+                )
+            finally:
+                if created:
+                    _remove_if_empty(target)
+    except PermissionError as exc:
+        raise ExportError(f"{exc.filename or target}: permission denied") from None
     except OSError as exc:
-        raise ExportError(f"{target}: cannot create the folder ({exc.strerror or exc})") from None
+        raise ExportError(
+            f"{exc.filename or target}: cannot write ({exc.strerror or exc})"
+        ) from None
+
+
+def _convert(
+    scenes: list[Scene],
+    settings: Settings,
+    workers: int | None,
+    scheduler: str | None,
+    chunk_frames: int,
+    overwrite: bool,
+    progress: bool,
+) -> ConvertSummary:
+    """The run, under the output's lock: decide each scene (reuse, redo, refuse), then
+    convert what is to do."""
+    target = Path(settings.out)
     summary = ConvertSummary(target, engine.describe(workers, scheduler))
     manifest = read_manifest(target)
+    wanted = params(settings)
+    identities: dict[str, dict[str, Any]] = {}
     todo: list[Scene] = []
+    refused: list[str] = []
     for scene in scenes:
-        if final_path(target, scene, format).exists():
-            summary.skipped.append(scene.name)
-        else:
-            clear_partial(scene, settings)
-            manifest.pop(scene.name, None)
-            todo.append(scene)
+        print_ = fingerprint(scene)
+        identities[scene.name] = {FINGERPRINT: print_, PARAMS: wanted}
+        key: Key = (scene.name, settings.format)
+        final = final_path(target, scene, settings.format)
+        if final.exists() or key in manifest:
+            what = differences(manifest.get(key, {}), scene, print_, wanted)
+            if final.exists() and not what:
+                summary.skipped.append(scene.name)
+                continue
+            if final.exists() and not overwrite:
+                refused.append(f"{final.name} ({what})")
+                continue
+        todo.append(scene)
+    if refused:
+        raise ExportError(
+            f"{target}: expected to reuse or write each scene, got {len(refused)} written "
+            f"with other inputs or parameters: {'; '.join(refused[:3])}"
+            + (" ..." if len(refused) > 3 else "")
+            + "; --overwrite redoes them"
+        )
+    for scene in todo:
+        clear_partial(scene, settings)
     units: list[Unit] = []
     for scene in todo:
         try:
             units += plan(scene, settings, chunk_frames)
         except DepthviewError as exc:
             summary.failed.append((scene.name, str(exc)))
-    _run(units, settings, summary, manifest, workers, scheduler, progress)
-    _rewrite(target, manifest)
+    _run(units, settings, summary, manifest, identities, workers, scheduler, progress)
+    if manifest:
+        rewrite(target, manifest)
     return summary
+
+
+def _remove_if_empty(target: Path) -> None:
+    """A run that made its output folder and wrote nothing in it leaves nothing behind."""
+    names = {p.name for p in target.iterdir()} if target.is_dir() else set()
+    if names <= {LOCK}:
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def _run(
     units: list[Unit],
     settings: Settings,
     summary: ConvertSummary,
-    manifest: dict[str, dict[str, Any]],
+    manifest: dict[Key, dict[str, Any]],
+    identities: dict[str, dict[str, Any]],
     workers: int | None,
     scheduler: str | None,
     progress: bool,
@@ -253,10 +313,27 @@ def _run(
             if bar is not None:
                 bar.update(max(0, result.frames - told))  # the frames it was not told of
             if len(results[name]) == expected[name]:
-                line = finish_scene(scenes[name], settings, results.pop(name))
-                _append(out, line)
+                try:
+                    line = finish_scene(
+                        scenes[name], settings, results.pop(name), identities.get(name)
+                    )
+                except DepthviewError as exc:  # no pair: nothing of the scene is kept
+                    failed.add(name)
+                    summary.failed.append((name, str(exc)))
+                    clear_partial(unit.scene, settings)
+                    continue
+                key = (name, settings.format)
+                if key in manifest:  # --overwrite: the old line goes with the old scene
+                    manifest.pop(key)
+                    rewrite(out, manifest)
+                final = final_path(out, scenes[name], settings.format)
+                if final.is_dir():
+                    shutil.rmtree(final)
+                elif final.exists():
+                    final.unlink()
+                append_line(out, line)
                 commit_scene(scenes[name], settings)
-                manifest[name] = line
+                manifest[key] = line
                 summary.done.append(name)
                 summary.frames += line["frames"]
                 summary.pairs_kept += line["pairs_kept"]

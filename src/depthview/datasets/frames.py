@@ -128,17 +128,36 @@ def align_pair(
     )
 
 
-def colour_camera(aligner: Aligner, width: int, height: int) -> Intrinsics:
+def alignment_label(aligner: Aligner, depth_format: DepthFormat) -> str:
+    """What ``align_pair`` does to depth of ``depth_format``, as the manifest says it: depth
+    that arrives in millimetres (7-Scenes, TUM, Open3D's folders) is written as it came
+    unless a calibration is given, and is labelled so."""
+    if aligner.model == "nyu":
+        return "aligned by NYU's toolbox"
+    if aligner.model == "stereo":
+        return "aligned by the stereo calibration"
+    if depth_format.is_metric:
+        return "not aligned: no calibration (depth written as it came)"
+    which = "device.json" if aligner.registration is not None else "Kinect v1 defaults"
+    return f"aligned by libfreenect's registration ({which})"
+
+
+def colour_camera(
+    aligner: Aligner, width: int, height: int, own: Intrinsics | None = None
+) -> Intrinsics:
     """The pinhole model of depth aligned by ``aligner`` to a ``width`` x ``height`` colour
     image: aligned depth lives in the colour image, so it is the colour camera's. A stereo
     calibration (NYU's too) has its own colour intrinsics. libfreenect's registration
     carries none for the colour camera: its registered depth is laid out on the colour grid
     with the depth camera's reference focal length and the image centre
     (``freenect_camera_to_world``), which is what depthview's point clouds already use for
-    REGISTERED depth (``Registration.depth_intrinsics``), so it is that."""
+    REGISTERED depth (``Registration.depth_intrinsics``), so it is that. Depth that came in
+    millimetres and was not aligned (``alignment_label``) keeps its source's camera ``own``."""
     c = aligner.calibration
     if c is not None:
         return c.colour.for_size(width, height, calibrated=(c.width, c.height))
+    if own is not None and aligner.model == "libfreenect":
+        return own
     reg = aligner.registration or Registration.default()
     return reg.depth_intrinsics().for_size(width, height)
 
@@ -161,4 +180,12 @@ def process_pair(
     return mm, colour
 
 
-__all__ = ["Aligner", "DepthStep", "align_pair", "colour_camera", "metres_to_mm", "process_pair"]
+__all__ = [
+    "Aligner",
+    "DepthStep",
+    "align_pair",
+    "alignment_label",
+    "colour_camera",
+    "metres_to_mm",
+    "process_pair",
+]

@@ -25,14 +25,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..camera_models import StereoCalibration
+from ..camera_file import CAMERA_FILE, SceneCamera, camera_text
+from ..camera_models import Intrinsics, StereoCalibration
 from ..errors import DepthviewError, SourceError
 from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
-from .frames import Aligner, DepthStep, colour_camera, process_pair
-from .pairing import StreamingPairer, nearest
+from .frames import Aligner, DepthStep, alignment_label, colour_camera, process_pair
+from .pairing import Ranked, StreamingPairer, associate, check_max_dt, nearest
 from .scenes import Recording, Scene
 from .writers import (
     NpzWriter,
@@ -46,8 +47,9 @@ from .writers import (
 
 #: Depth frames per unit of a long recording (TUM output only; one file is one unit).
 CHUNK_FRAMES = 1000
-#: Skipped frames listed one by one in the manifest (beyond this, only counted).
-SKIPPED_LISTED = 50
+#: Record kinds counted apart in the manifest's ``bad_records`` (a bad depth frame is a
+#: bad frame; the others are records that are not frames).
+RECORD_KINDS = ("video", "accel", "index", "source")
 FORMATS = ("tum", "npz", "rrd", "mcap")
 #: Formats written as one file per scene (one unit each), by their suffix.
 FILE_FORMATS = {"npz": ".npz", "rrd": ".rrd", "mcap": ".mcap"}
@@ -68,6 +70,8 @@ class Settings:
     depth_format: DepthFormat | None = None
     step: DepthStep | None = None
     filters: FilterSpec | None = None  # ``--filter``: run on the aligned mm before ``step``
+    pairing: str = "nearest"  # ``pairing.PAIRINGS``
+    tum_scale: float = 5000.0  # depth PNG values per metre in the TUM layout
 
 
 def unit_step(settings: Settings) -> DepthStep | None:
@@ -101,9 +105,15 @@ class UnitResult:
     chunk: int
     frames: int = 0  # depth frames in the unit
     rows: list[Row] = field(default_factory=list)
-    dropped: int = 0  # pairs with no colour frame within max_dt
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    #: Readable depth frames left out: (file, time, reason).
+    dropped: list[tuple[str, float, str]] = field(default_factory=list)
+    #: What could not be read: (kind, file, reason); kind "depth" (a bad frame) or one of
+    #: ``RECORD_KINDS``.
+    bad: list[tuple[str, str, str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    alignments: set[str] = field(default_factory=set)  # what was done to the depth
+    over_range: int = 0  # depth pixels beyond the TUM layout's range, written as 0
+    camera: SceneCamera | None = None  # the camera of the aligned depth
     cpu_seconds: float = 0.0  # the unit's process CPU time (not in the manifest)
 
 
@@ -166,11 +176,14 @@ class _Item:
     depth_time: float
     depth: Callable[[], npt.NDArray[np.uint16]]
     depth_format: DepthFormat
-    rgb_time: float
-    rgb: Callable[[], Any]
+    #: The colour frames to try, best first: (time, file, loader).
+    colour: Callable[[], Iterator[tuple[float, str, Callable[[], Any]]]]
+    no_colour: Callable[[], str]  # why the frame is dropped when none of them is usable
     accel_time: float | None
+    accel_where: str
     accel: Callable[[], Any] | None
     aligner: Aligner
+    intrinsics: Intrinsics | None = None  # the source's own camera (depth not aligned)
 
 
 def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitResult:
@@ -189,7 +202,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
     elif fmt in FILE_FORMATS:
         writer = SinkWriter(partial, fmt, str(final))
     else:
-        writer = TumWriter(partial)
+        writer = TumWriter(partial, unit.settings.tum_scale)
     step = unit_step(unit.settings)
     try:
         items = (
@@ -197,30 +210,53 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             if unit.scene.kind == "source"
             else _recording_items(unit, result)
         )
+        bad_colour: dict[str, str] = {}
         for item in items:
             try:
-                rgb = item.rgb()
-                if not (isinstance(rgb, np.ndarray) and rgb.ndim == 3 and rgb.dtype == np.uint8):
-                    raise ValueError(f"expected RGB colour (H, W, 3) uint8, got {_shape(rgb)}")
-                mm, colour = process_pair(item.depth(), item.depth_format, rgb, item.aligner, step)
-            except (SourceError, ValueError) as exc:
-                result.skipped.append((item.where, str(exc)))
+                depth = item.depth()
+            except SourceError as exc:
+                result.bad.append(("depth", item.where, str(exc)))
+                continue
+            check_calibration_size(item.aligner, depth.shape)
+            picked = _usable_colour(item, bad_colour, result)
+            if picked is None:
+                result.dropped.append((item.where, item.depth_time, item.no_colour()))
+                continue
+            rgb_time, rgb = picked
+            result.alignments.add(alignment_label(item.aligner, item.depth_format))
+            try:
+                mm, colour = process_pair(depth, item.depth_format, rgb, item.aligner, step)
+            except ValueError as exc:
+                result.bad.append(("depth", item.where, str(exc)))
                 continue
             accel = None
             if item.accel is not None:
                 try:
                     accel = _accel_mks(item.accel())
                 except SourceError as exc:  # the pair stands without it
-                    result.skipped.append((item.where, f"accelerometer record: {exc}"))
+                    result.bad.append(("accel", item.accel_where, str(exc)))
+            if result.camera is None:
+                result.camera = SceneCamera(
+                    colour_camera(
+                        item.aligner,
+                        mm.shape[1],
+                        mm.shape[0],
+                        item.intrinsics if item.depth_format.is_metric else None,
+                    ),
+                    mm.shape[1],
+                    mm.shape[0],
+                    unit.settings.tum_scale,
+                )
             if isinstance(writer, SinkWriter) and writer.camera is None:
-                writer.set_camera(colour_camera(item.aligner, mm.shape[1], mm.shape[0]))
+                writer.set_camera(result.camera.intrinsics)
             result.rows.append(
-                writer.write(item.depth_time, mm, item.rgb_time, colour, item.accel_time, accel)
+                writer.write(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
             )
             if on_frame is not None:
                 on_frame()
         if isinstance(writer, TumWriter):
             result.files = writer.files
+            result.over_range = writer.over_range
         else:
             writer.finish()
             result.files[final.name] = sha256_file(partial)
@@ -236,6 +272,37 @@ def _const(value: Any) -> Any:
     return value
 
 
+def _usable_colour(
+    item: _Item, bad_colour: dict[str, str], result: UnitResult
+) -> tuple[float, npt.NDArray[np.uint8]] | None:
+    """The first of the item's colour candidates that reads as RGB; each one that does not
+    is counted once as a bad colour record and passed over, here and for later frames."""
+    for t, where, load in item.colour():
+        if where in bad_colour:
+            continue
+        try:
+            rgb = load()
+            if not (isinstance(rgb, np.ndarray) and rgb.ndim == 3 and rgb.dtype == np.uint8):
+                raise ValueError(f"expected RGB colour (H, W, 3) uint8, got {_shape(rgb)}")
+        except (SourceError, ValueError) as exc:
+            bad_colour[where] = str(exc)
+            result.bad.append(("video", where, str(exc)))
+            continue
+        return t, rgb
+    return None
+
+
+def check_calibration_size(aligner: Aligner, shape: tuple[int, ...]) -> None:
+    """A stereo calibration made for another image size would put every pixel in the wrong
+    place: the scene is refused (``DepthviewError``), not converted frame by frame."""
+    c = aligner.calibration
+    if aligner.model == "stereo" and c is not None and (c.height, c.width) != tuple(shape[:2]):
+        raise DepthviewError(
+            f"--calibration: expected a calibration for {shape[1]}x{shape[0]} frames, got one "
+            f"for {c.width}x{c.height}"
+        )
+
+
 def _shape(value: object) -> object:
     return (value.shape, value.dtype) if isinstance(value, np.ndarray) else type(value).__name__
 
@@ -247,130 +314,279 @@ def _recording_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
     with Recording(unit.scene) as rec:
         entries, bad_lines = rec.index()
         if unit.chunk == 0:
-            result.skipped += [(f"{rec.where('INDEX.txt')} line {n}", why) for n, why in bad_lines]
+            result.bad += [
+                ("index", f"{rec.where('INDEX.txt')} line {n}", why) for n, why in bad_lines
+            ]
         aligner = aligner_for(settings, rec.registration())
         depth = [e for e in entries if e.kind == KIND_DEPTH]
         video = [e for e in entries if e.kind == KIND_VIDEO]
         accel = [e for e in entries if e.kind == KIND_ACCEL]
         depth_times = [e.unix_time for e in depth]
-        vi = nearest(depth_times, [e.unix_time for e in video], settings.max_dt)
+        video_times = [e.unix_time for e in video]
+        ranked = Ranked(video_times)
+        matched = (
+            associate(depth_times, video_times, settings.max_dt)
+            if settings.pairing == "associate"
+            else None
+        )
         ai = nearest(depth_times, [e.unix_time for e in accel], settings.max_dt)
         stop = len(depth) if unit.stop is None else min(unit.stop, len(depth))
         result.frames = max(0, stop - unit.start)
+
+        def candidates(k: int) -> Iterator[tuple[float, str, Callable[[], Any]]]:
+            if matched is not None:
+                chosen = [int(matched[k])] if matched[k] >= 0 else []
+            else:
+                chosen = ranked.around(depth_times[k], settings.max_dt)  # type: ignore[assignment]
+            for j in chosen:
+                v = video[j]
+                yield v.unix_time, rec.where(v.name), partial(rec.video, v.name)
+
         for k in range(unit.start, stop):
             d = depth[k]
-            if vi[k] < 0:
-                result.dropped += 1
-                continue
-            v = video[vi[k]]
             a = accel[ai[k]] if ai[k] >= 0 else None
             yield _Item(
                 rec.where(d.name),
                 d.unix_time,
                 partial(rec.depth, d.name),
                 depth_format,
-                v.unix_time,
-                partial(rec.video, v.name),
+                partial(candidates, k),
+                partial(no_colour_reason, ranked, d.unix_time, settings),
                 None if a is None else a.unix_time,
+                "" if a is None else rec.where(a.name),
                 None if a is None else partial(rec.accel, a.name),
                 aligner,
             )
 
 
+def no_colour_reason(ranked: Ranked, t: float, settings: Settings) -> str:
+    """Why a depth frame at ``t`` has no colour frame, in the words the manifest keeps."""
+    if len(ranked.sorted) == 0:
+        return "no colour frame: the recording has no colour stream"
+    gap = ranked.gap(t)
+    limit = check_max_dt(settings.max_dt)
+    if settings.pairing == "associate" and gap <= limit:
+        return (
+            "no colour frame left within --max-dt (associate pairs one to one: the nearest "
+            f"ones, {gap * 1000:.1f} ms away, went to closer depth frames)"
+        )
+    if gap > limit:
+        return f"no colour frame within --max-dt {limit:g} s (nearest {gap * 1000:.1f} ms away)"
+    return "every colour frame within --max-dt is unreadable (listed under bad)"
+
+
 def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
-    """Anything ``dv.open`` reads: records paired as they arrive, by their own times."""
+    """Anything ``dv.open`` reads: records paired by their own times, as they arrive
+    ("nearest"), or after a first pass over the times ("associate")."""
     from .. import sources
 
     settings = unit.settings
     options = {} if settings.depth_format is None else {"depth_format": settings.depth_format}
     with sources.open(unit.scene.path, **options) as src:
         aligner = aligner_for(settings, src.registration)
+        seen_video = False
+
+        def item(
+            t: float, depth: Any, fmt: DepthFormat, index: int, video: Any, accel: Any
+        ) -> _Item:
+            def colour() -> Iterator[tuple[float, str, Callable[[], Any]]]:
+                if video is not None:
+                    yield video[0], f"{unit.scene.path} colour {index}", partial(_const, video[1])
+
+            if not seen_video:
+                why = "no colour frame: the source has no colour stream"
+            elif settings.pairing == "associate":
+                why = "no colour frame left within --max-dt (associate pairs one to one)"
+            else:
+                why = f"no colour frame within --max-dt {check_max_dt(settings.max_dt):g} s"
+            return _Item(
+                f"{unit.scene.path} frame {index}",
+                t,
+                partial(_const, depth),
+                fmt,
+                colour,
+                partial(_const, why),
+                None if accel is None else accel[0],
+                f"{unit.scene.path} frame {index}",
+                None if accel is None else partial(_const, accel[1]),
+                aligner,
+                src.intrinsics,
+            )
+
+        if settings.pairing == "associate":
+            src_times = UnitResult(unit.scene.name, unit.chunk)  # the first pass counts nothing
+            depth_t: list[float] = []
+            video_t: list[float] = []
+            with sources.open(unit.scene.path, **options) as first:
+                for stream, t, _, _, _ in _source_records(first, unit, src_times):
+                    if stream is Stream.DEPTH:
+                        depth_t.append(t)
+                    elif stream is Stream.VIDEO:
+                        video_t.append(t)
+            match = associate(depth_t, video_t, settings.max_dt)
+            wanted = {int(j): k for k, j in enumerate(match) if j >= 0}
+            seen_video = bool(video_t)
+            held_video: dict[int, tuple[float, Any]] = {}
+            held_depth: dict[int, tuple[float, Any, DepthFormat, int, Any]] = {}
+            last_accel: tuple[float, Any] | None = None
+            nd = nv = 0
+            for stream, t, data, fmt, index in _source_records(src, unit, result):
+                if stream is Stream.ACCEL:
+                    last_accel = (t, data)
+                elif stream is Stream.VIDEO:
+                    if nv in wanted:
+                        k = wanted[nv]
+                        if k in held_depth:
+                            dt, dd, df, di, da = held_depth.pop(k)
+                            yield item(dt, dd, df, di, (t, data), da)
+                        else:
+                            held_video[nv] = (t, data)
+                    nv += 1
+                else:
+                    j = int(match[nd]) if nd < len(match) else -1
+                    if j < 0:
+                        yield item(t, data, fmt, index, None, last_accel)
+                    elif j in held_video:
+                        yield item(t, data, fmt, index, held_video.pop(j), last_accel)
+                    else:
+                        held_depth[nd] = (t, data, fmt, index, last_accel)
+                    nd += 1
+            for dt, dd, df, di, da in held_depth.values():  # the source changed between passes
+                yield item(dt, dd, df, di, None, da)
+            return
+
         pairer: StreamingPairer[tuple[float, Any, DepthFormat, int]] = StreamingPairer(
             settings.max_dt
         )
 
         def items(decided: Iterator[tuple[Any, Any, Any]]) -> Iterator[_Item]:
             for (t, depth, fmt, index), video, accel in decided:
-                if video is None:
-                    result.dropped += 1
-                    continue
-                yield _Item(
-                    f"{unit.scene.path} frame {index}",
-                    t,
-                    partial(_const, depth),
-                    fmt,
-                    video[0],
-                    partial(_const, video[1]),
-                    None if accel is None else accel[0],
-                    None if accel is None else partial(_const, accel[1]),
-                    aligner,
-                )
+                yield item(t, depth, fmt, index, video, accel)
 
-        frames = iter(src)
-        failures = 0
-        while True:
-            # A source skips a broken frame with a warning, or raises for it and goes on
-            # with the next: either way it is listed and counted here.
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    frame = next(frames, None)
-                except SourceError as exc:
-                    failures += 1
-                    if failures > MAX_FAILURES_IN_A_ROW:
-                        raise
-                    result.frames += 1
-                    result.skipped.append((unit.scene.path, str(exc)))
-                    continue
-            result.skipped += [(unit.scene.path, str(w.message)) for w in caught]
-            if frame is None:
-                break
-            failures = 0
-            result.frames += 1
-            for record in frame.own_records():
-                t = record.stamp.host_time
-                if record.stream is Stream.VIDEO:
-                    yield from items(pairer.add_video(t, record.data))
-                elif record.stream is Stream.ACCEL:
-                    yield from items(pairer.add_accel(t, record.data))
-                else:
-                    fmt = record.format if isinstance(record.format, DepthFormat) else None
-                    entry = (t, record.data, fmt or frame.depth_format, frame.index)
-                    yield from items(pairer.add_depth(t, entry))
+        for stream, t, data, fmt, index in _source_records(src, unit, result):
+            if stream is Stream.VIDEO:
+                seen_video = True
+                yield from items(pairer.add_video(t, data))
+            elif stream is Stream.ACCEL:
+                yield from items(pairer.add_accel(t, data))
+            else:
+                yield from items(pairer.add_depth(t, (t, data, fmt, index)))
         yield from items(pairer.finish())
 
 
+def _source_records(
+    src: Any, unit: Unit, result: UnitResult
+) -> Iterator[tuple[Stream, float, Any, DepthFormat, int]]:
+    """A source's records in arrival order: (stream, host time, data, depth format, frame
+    index). A frame the source cannot read counts as a frame and a bad one; what it skips
+    with a warning is a bad record of kind "source"."""
+    frames = iter(src)
+    failures = 0
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = next(frames, None)
+            except SourceError as exc:
+                failures += 1
+                if failures > MAX_FAILURES_IN_A_ROW:
+                    raise
+                result.frames += 1
+                result.bad.append(("depth", unit.scene.path, str(exc)))
+                continue
+        result.bad += [("source", unit.scene.path, str(w.message)) for w in caught]
+        if frame is None:
+            return
+        failures = 0
+        for record in frame.own_records():
+            result.frames += record.stream is Stream.DEPTH
+            fmt = record.format if isinstance(record.format, DepthFormat) else None
+            yield (
+                record.stream,
+                record.stamp.host_time,
+                record.data,
+                fmt or frame.depth_format,
+                frame.index,
+            )
+
+
 # -- finishing a scene -----------------------------------------------------------------------
-def finish_scene(scene: Scene, settings: Settings, results: list[UnitResult]) -> dict[str, Any]:
-    """Write the scene's lists, rename it into place; its manifest line (a dict)."""
+def finish_scene(
+    scene: Scene,
+    settings: Settings,
+    results: list[UnitResult],
+    identity: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the scene's lists; its manifest line (a dict) with ``identity`` (source
+    fingerprint and parameters) in it. ``DepthviewError`` for a scene that gave no pair
+    (nothing of it is kept: the caller clears it), naming why."""
     out = Path(settings.out)
     partial = partial_path(out, scene, settings.format)
     final = final_path(out, scene, settings.format)
     results = sorted(results, key=lambda r: r.chunk)
     rows = [row for r in results for row in r.rows]
+    dropped = [d for r in results for d in r.dropped]
+    bad = list(dict.fromkeys(b for r in results for b in r.bad))  # a chunk may meet one twice
+    frames = sum(r.frames for r in results)
+    bad_frames = sum(1 for kind, _, _ in bad if kind == "depth")
+    if frames != len(rows) + len(dropped) + bad_frames:
+        raise RuntimeError(
+            f"{scene.name}: {frames} frames but {len(rows)} kept + {len(dropped)} dropped + "
+            f"{bad_frames} bad"
+        )
+    if not rows:
+        raise DepthviewError(no_pairs_reason(frames, dropped, bad))
     files: dict[str, str] = {}
     for r in results:
         files.update(r.files)
     if settings.format == "tum":
         for name, data in tum_lists(rows, scene.name).items():
             files[name] = write_atomic(partial / name, data)
-    skipped = [s for r in results for s in r.skipped]
+        camera = next((r.camera for r in results if r.camera is not None), None)
+        if camera is not None:
+            files[CAMERA_FILE] = write_atomic(partial / CAMERA_FILE, camera_text(camera).encode())
+    alignments = sorted({a for r in results for a in r.alignments})
     line: dict[str, Any] = {
         "scene": scene.name,
         "source": scene.describe(),
         "output": final.name,
         "format": settings.format,
-        "calibration": _calibration_name(settings.calibration),
-        "frames": sum(r.frames for r in results),
+        "calibration": calibration_label(settings.calibration, alignments),
+        "alignment": "; ".join(alignments),
+        "pairing": settings.pairing,
+        "frames": frames,
         "pairs_kept": len(rows),
-        "pairs_dropped": sum(r.dropped for r in results),
-        "bad_frames": len(skipped),
-        "skipped": [{"file": f, "reason": why} for f, why in skipped[:SKIPPED_LISTED]],
+        "pairs_dropped": len(dropped),
+        "bad_frames": bad_frames,
+        "bad_records": {k: sum(1 for kind, _, _ in bad if kind == k) for k in RECORD_KINDS},
+        "dropped": [{"file": f, "time": t, "reason": why} for f, t, why in dropped],
+        "bad": [{"kind": kind, "file": f, "reason": why} for kind, f, why in bad],
         "files": dict(sorted(files.items())),
+        **(identity or {}),
     }
-    if final.exists():
-        raise DepthviewError(f"{final}: expected no scene there, got one (remove it to redo)")
+    if settings.format == "tum":
+        line["depth_scale"] = settings.tum_scale
+        line["depth_over_range"] = sum(r.over_range for r in results)
     return line
+
+
+def no_pairs_reason(
+    frames: int, dropped: list[tuple[str, float, str]], bad: list[tuple[str, str, str]]
+) -> str:
+    """Why a scene gave no pair, in one line."""
+    if frames == 0:
+        return "expected depth frames, got an empty recording"
+    if dropped:
+        return f"no pair kept of {frames} depth frame(s): {dropped[0][2]}"
+    first = next((f"{f}: {why}" for kind, f, why in bad if kind == "depth"), "")
+    return f"every one of {frames} depth frame(s) is bad (first: {first})"
+
+
+def calibration_label(c: str | StereoCalibration, alignments: list[str]) -> str:
+    """The manifest's ``calibration``: what aligned the depth, "none" when nothing did."""
+    if alignments and all(a.startswith("not aligned") for a in alignments):
+        return "none"
+    return _calibration_name(c)
 
 
 def commit_scene(scene: Scene, settings: Settings) -> None:

@@ -1,15 +1,23 @@
 """Which colour frame and accelerometer record go with each depth frame: pure, by time.
 
-Depth is primary: every depth frame looks for the record of the other stream nearest to it
-by the host times each stream recorded itself (a tie goes to the earlier record). A pair
-farther apart than ``max_dt`` seconds is dropped; the accelerometer, being optional, is
-only left out. Two forms of the same rule: ``nearest`` for whole lists of times (a
-recording's index), ``StreamingPairer`` for records that arrive one by one (any source),
-holding only the few depth frames still waiting for a later colour frame.
+Two rules (``PAIRINGS``), each by the host times each stream recorded itself:
+
+- "nearest" (the default; NYU's toolbox's rule): depth is primary, every depth frame takes
+  the *usable* record of the other stream nearest to it (a tie goes to the earlier record);
+  one colour frame may serve two depth frames. ``ranked`` gives a depth frame's candidates
+  nearest first, so the caller can pass over one it cannot read; ``nearest`` is the first
+  candidate for whole lists of times (a recording's index), ``StreamingPairer`` the same
+  rule for records that arrive one by one (any source).
+- "associate" (TUM's ``associate.py``): one to one, greedy, the pair with the smallest time
+  difference first (``associate``).
+
+A pair farther apart than ``max_dt`` seconds is not made; the accelerometer, being
+optional, is only left out.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -20,6 +28,9 @@ import numpy as np
 import numpy.typing as npt
 
 T = TypeVar("T")
+
+#: The pairing rules ``convert --pairing`` offers (the first is the default).
+PAIRINGS = ("nearest", "associate")
 
 
 def check_max_dt(max_dt: float | None) -> float:
@@ -55,6 +66,92 @@ def nearest(
     dt = np.minimum(dt_before, dt_after)
     out[:] = order[pick]
     out[dt > limit] = -1
+    return out
+
+
+class Ranked:
+    """The times of one stream, sorted once, asked for the records nearest a time."""
+
+    def __init__(self, times: Sequence[float] | npt.NDArray[np.float64]) -> None:
+        t = np.asarray(times, dtype=np.float64)
+        self.order = np.argsort(t, kind="stable")
+        self.sorted = t[self.order]
+
+    def gap(self, t: float) -> float:
+        """How far ``t`` is from the nearest time (inf without any)."""
+        s = self.sorted
+        hi = int(np.searchsorted(s, t, side="left"))
+        near = [abs(float(s[i]) - t) for i in (hi - 1, hi) if 0 <= i < len(s)]
+        return min(near, default=math.inf)
+
+    def around(self, t: float, max_dt: float | None = None) -> Iterator[int]:
+        """Indices (into the times given) within ``max_dt`` of ``t``, nearest first; of two
+        at the same distance the earlier comes first."""
+        limit = check_max_dt(max_dt)
+        s = self.sorted
+        hi = int(np.searchsorted(s, t, side="left"))
+        lo = hi - 1
+        while True:
+            d_lo = t - s[lo] if lo >= 0 else math.inf
+            d_hi = s[hi] - t if hi < len(s) else math.inf
+            if min(d_lo, d_hi) > limit or (lo < 0 and hi >= len(s)):
+                return
+            if d_lo <= d_hi:
+                yield int(self.order[lo])
+                lo -= 1
+            else:
+                yield int(self.order[hi])
+                hi += 1
+
+
+def associate(
+    depth_times: Sequence[float] | npt.NDArray[np.float64],
+    other_times: Sequence[float] | npt.NDArray[np.float64],
+    max_dt: float | None = None,
+) -> npt.NDArray[np.int64]:
+    """TUM's ``associate.py`` rule: of all (depth, other) pairs within ``max_dt``, take the
+    one with the smallest time difference, remove both, repeat; each record serves at most
+    one depth frame. For each depth time, the index of its record, -1 without one.
+
+    The closest remaining pair is always next to each other in time order (anything
+    between them would be closer to one of them), so a heap of neighbouring pairs does in
+    O(n log n) what the script does over all n x m pairs."""
+    limit = check_max_dt(max_dt)
+    d = np.asarray(depth_times, dtype=np.float64)
+    o = np.asarray(other_times, dtype=np.float64)
+    out = np.full(d.shape, -1, dtype=np.int64)
+    # (time, stream, index): depth is stream 1, the other stream 0 (the script's first list).
+    items = sorted(
+        [(float(t), 1, k) for k, t in enumerate(d)] + [(float(t), 0, j) for j, t in enumerate(o)]
+    )
+    n = len(items)
+    prev = list(range(-1, n - 1))
+    nxt = list(range(1, n + 1))
+    alive = [True] * n
+    heap: list[tuple[float, float, float, int, int]] = []
+
+    def push(a: int, b: int) -> None:
+        if 0 <= a < n and 0 <= b < n and items[a][1] != items[b][1]:
+            dt = items[b][0] - items[a][0]
+            if dt <= limit:
+                other, depth = (a, b) if items[a][1] == 0 else (b, a)
+                heapq.heappush(heap, (dt, items[other][0], items[depth][0], a, b))
+
+    for i in range(n - 1):
+        push(i, i + 1)
+    while heap:
+        _, _, _, a, b = heapq.heappop(heap)
+        if not (alive[a] and alive[b] and nxt[a] == b):
+            continue
+        depth, other = (a, b) if items[a][1] == 1 else (b, a)
+        out[items[depth][2]] = items[other][2]
+        alive[a] = alive[b] = False
+        left, right = prev[a], nxt[b]
+        if left >= 0:
+            nxt[left] = right
+        if right < n:
+            prev[right] = left
+        push(left, right)
     return out
 
 
@@ -134,4 +231,4 @@ def _closer(
     return before
 
 
-__all__ = ["StreamingPairer", "check_max_dt", "nearest"]
+__all__ = ["PAIRINGS", "Ranked", "StreamingPairer", "associate", "check_max_dt", "nearest"]

@@ -1,8 +1,8 @@
 """What ``convert`` writes for a scene: TUM RGB-D's layout, one ``.npz``, ``.rrd`` or ``.mcap``.
 
 TUM RGB-D (what depthview, Open3D and TUM's own tools read): ``depth/<time>.png`` 16-bit
-millimetres (with depthview's units marker, so ``dv.open`` reads them as such rather than
-as TUM's fifths), ``rgb/<time>.png``, ``depth.txt`` and ``rgb.txt`` (``time file`` lines
+in TUM's own units, 5000 per metre (or millimetres, ``tum_scale`` 1000), with depthview's
+units marker (``tum_depth``), ``rgb/<time>.png``, ``depth.txt`` and ``rgb.txt`` (``time file`` lines
 under TUM's three comment lines) and ``associations.txt`` in the order TUM's
 ``associate.py rgb.txt depth.txt`` writes it: rgb time, rgb file, depth time, depth file.
 Times are the recording's own host times. Every file is written under a temporary name
@@ -92,12 +92,31 @@ def png_bytes(image: npt.NDArray[Any], *, depth_format: DepthFormat | None = Non
     return buf.getvalue()
 
 
+#: The depth PNG scales the TUM layout offers (values per metre) and their units marker.
+TUM_SCALES = {5000.0: DepthFormat.TUM, 1000.0: DepthFormat.MM}
+
+
+def tum_depth(mm: npt.NDArray[np.uint16], scale: float) -> tuple[npt.NDArray[np.uint16], int]:
+    """Millimetres as ``scale`` values per metre, and how many pixels are beyond 16 bits
+    (past 13.1 m at TUM's 5000: written as 0, no reading, and counted)."""
+    if scale == 1000.0:
+        return mm, 0
+    values = mm.astype(np.uint32) * np.uint32(round(scale)) // np.uint32(1000)
+    over = values > 65535
+    values[over] = 0
+    return values.astype(np.uint16), int(np.count_nonzero(over))
+
+
 class TumWriter:
     """Frame files of one scene (or chunk of one) into ``folder``; ``files`` collects each
-    written file's sha256 by its name in the scene."""
+    written file's sha256 by its name in the scene; depth at ``scale`` values per metre."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, scale: float = 5000.0) -> None:
+        if scale not in TUM_SCALES:
+            raise ValueError(f"expected a TUM depth scale of {sorted(TUM_SCALES)}, got {scale}")
         self.folder = folder
+        self.scale = scale
+        self.over_range = 0
         (folder / "depth").mkdir(parents=True, exist_ok=True)
         (folder / "rgb").mkdir(parents=True, exist_ok=True)
         self.files: dict[str, str] = {}
@@ -113,8 +132,10 @@ class TumWriter:
     ) -> Row:
         depth_file = f"depth/{time_name(depth_time)}.png"
         rgb_file = f"rgb/{time_name(rgb_time)}.png"
+        values, over = tum_depth(depth_mm, self.scale)
+        self.over_range += over
         self.files[depth_file] = write_atomic(
-            self.folder / depth_file, png_bytes(depth_mm, depth_format=DepthFormat.MM)
+            self.folder / depth_file, png_bytes(values, depth_format=TUM_SCALES[self.scale])
         )
         if rgb_file not in self.files:  # one colour frame may serve two depth frames
             self.files[rgb_file] = write_atomic(self.folder / rgb_file, png_bytes(rgb))
@@ -331,6 +352,7 @@ class SinkWriter:
 
 __all__ = [
     "SINK_EXTRAS",
+    "TUM_SCALES",
     "NpzWriter",
     "Row",
     "SinkWriter",
@@ -338,6 +360,7 @@ __all__ = [
     "png_bytes",
     "require_sink",
     "sha256_file",
+    "tum_depth",
     "tum_lists",
     "write_atomic",
 ]

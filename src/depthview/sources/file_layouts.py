@@ -27,6 +27,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..camera_file import CAMERA_FILE, parse_camera_text
 from ..errors import NotMyFormat, SourceError
 from ..frame import DepthFormat
 from ..geometry import Intrinsics
@@ -121,7 +122,13 @@ def _tum_units(names: dict[str, Path]) -> DepthUnits | None:
 
 
 def _tum_evidence(units: DepthUnits, folder: Path) -> Evidence:
-    """TUM units, and the calibration of the freiburg sensor the folder's name says."""
+    """TUM units, and the camera of the scene's own camera file (``convert`` writes one),
+    else the calibration of the freiburg sensor the folder's name says."""
+    camera = folder / CAMERA_FILE
+    if camera.is_file():
+        real_root = os.path.realpath(folder)
+        scene = parse_camera_text(read_text(camera, real_root), str(camera))
+        return Evidence(units, scene.intrinsics, f"the scene's {CAMERA_FILE}")
     name = folder.resolve().name.lower()
     for key, value in TUM_INTRINSICS.items():
         if key in name:

@@ -1,0 +1,102 @@
+"""A scene's identity: its inputs (a fingerprint) and every parameter that changes what
+``convert`` writes for it. A rerun reuses a scene only when both match what the manifest
+recorded; a line without them (an output written before they were recorded) never matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..camera_models import StereoCalibration
+from .job import Settings
+from .scenes import Scene
+
+#: The keys a manifest line holds the identity under.
+FINGERPRINT = "fingerprint"
+PARAMS = "params"
+
+
+def fingerprint(scene: Scene) -> str:
+    """A digest of what a scene reads: each file's name and size (a zip member's CRC too)
+    and a recording's INDEX.txt, which names every record with its times."""
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        digest.update(("\t".join(str(p) for p in parts) + "\n").encode())
+
+    if scene.kind == "zip":
+        prefix = "" if scene.member in ("", ".") else scene.member + "/"
+        with zipfile.ZipFile(scene.path) as zf:
+            for info in sorted(zf.infolist(), key=lambda i: i.filename):
+                name = info.filename
+                if name.startswith(prefix) and "/" not in name[len(prefix) :]:
+                    add(PurePosixPath(name).name, info.file_size, info.CRC)
+    elif scene.kind == "folder":
+        folder = Path(scene.path)
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.is_file():
+                add(entry.name, entry.stat().st_size)
+        add("INDEX.txt", hashlib.sha256((folder / "INDEX.txt").read_bytes()).hexdigest())
+    else:
+        path = Path(scene.path)
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file())
+            if path.is_dir()
+            else [path]
+            if path.is_file()
+            else []
+        )
+        add(scene.path)
+        for p in files:
+            st = p.stat()
+            add(p.relative_to(path) if path.is_dir() else p.name, st.st_size, st.st_mtime_ns)
+    return digest.hexdigest()
+
+
+def params(settings: Settings) -> dict[str, Any]:
+    """Every setting that changes a scene's output, as the manifest records it."""
+    c = settings.calibration
+    calibration = (
+        "stereo sha256:" + hashlib.sha256(c.to_json().encode()).hexdigest()[:16]
+        if isinstance(c, StereoCalibration)
+        else c
+    )
+    step = settings.step
+    out: dict[str, Any] = {
+        "format": settings.format,
+        "calibration": calibration,
+        "max_dt": settings.max_dt,
+        "depth_format": None if settings.depth_format is None else settings.depth_format.name,
+        "filters": None if settings.filters is None else settings.filters.text,
+        "step": None
+        if step is None
+        else f"{getattr(step, '__module__', '?')}.{getattr(step, '__qualname__', repr(step))}",
+        "pairing": settings.pairing,
+    }
+    if settings.format == "tum":
+        out["tum_scale"] = settings.tum_scale
+    return out
+
+
+def differences(line: dict[str, Any], scene: Scene, print_: str, wanted: dict[str, Any]) -> str:
+    """What differs between a manifest line and this run's scene, in a few words; "" when
+    nothing does (the scene is reused)."""
+    if FINGERPRINT not in line or PARAMS not in line:
+        return "it was written without a fingerprint (by an older depthview)"
+    said: list[str] = []
+    if line.get("source") != scene.describe():
+        said.append(f"source {line.get('source')!r} -> {scene.describe()!r}")
+    elif line[FINGERPRINT] != print_:
+        said.append(f"the input {scene.describe()} changed")
+    old = line[PARAMS] if isinstance(line[PARAMS], dict) else {}
+    for key in sorted(set(old) | set(wanted)):
+        if old.get(key) != wanted.get(key):
+            said.append(f"{key} {old.get(key)!r} -> {wanted.get(key)!r}")
+    return ", ".join(said)
+
+
+__all__ = ["FINGERPRINT", "PARAMS", "differences", "fingerprint", "params"]

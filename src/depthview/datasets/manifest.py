@@ -1,0 +1,89 @@
+"""``manifest.jsonl``: one line per scene and format, and the lock that keeps two runs out
+of one output folder.
+
+Lines of scenes and formats a run does not touch are kept as they were; a line is
+rewritten only for what the run wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExportError
+
+MANIFEST = "manifest.jsonl"
+LOCK = ".depthview-convert.lock"
+
+#: A line's key: (scene, format).
+Key = tuple[str, str]
+
+
+def key_of(line: dict[str, Any]) -> Key:
+    return str(line["scene"]), str(line.get("format", "tum"))
+
+
+def read_manifest(out: Path) -> dict[Key, dict[str, Any]]:
+    """The manifest's lines by (scene, format) (a line that does not parse is left out)."""
+    path = out / MANIFEST
+    lines: dict[Key, dict[str, Any]] = {}
+    if not path.is_file():
+        return lines
+    for text in path.read_text(encoding="utf-8").splitlines():
+        try:
+            line = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(line, dict) and isinstance(line.get("scene"), str):
+            lines[key_of(line)] = line
+    return lines
+
+
+def append_line(out: Path, line: dict[str, Any]) -> None:
+    """Add one line for good (flushed to disk) before its scene is renamed into place."""
+    with open(out / MANIFEST, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def rewrite(out: Path, lines: dict[Key, dict[str, Any]]) -> None:
+    """The manifest as ``lines`` (one per scene and format, in order), renamed into place."""
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(
+        "".join(json.dumps(lines[k], sort_keys=True) + "\n" for k in sorted(lines)),
+        encoding="utf-8",
+    )
+    os.replace(tmp, out / MANIFEST)
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock for a run; ``ExportError`` in one line when another run holds
+    it. The lock is the kernel's (flock): a killed run leaves no stale lock behind."""
+    path = out / LOCK
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115  # closed below
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise ExportError(
+                f"{out}: another convert is writing there (pid {holder}); wait for it to end"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+__all__ = ["LOCK", "MANIFEST", "Key", "append_line", "key_of", "locked", "read_manifest", "rewrite"]
