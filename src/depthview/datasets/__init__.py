@@ -43,7 +43,7 @@ from .job import (
     finish_scene,
     plan,
 )
-from .manifest import LOCK, MANIFEST, Key, append_line, locked, read_manifest, rewrite
+from .manifest import MANIFEST, Key, append_line, locked, read_manifest, rewrite
 from .pairing import PAIRINGS, check_max_dt
 from .scenes import Scene, find_scenes
 from .writers import TUM_SCALES, require_sink
@@ -264,7 +264,7 @@ def _convert(
 def _remove_if_empty(target: Path) -> None:
     """A run that made its output folder and wrote nothing in it leaves nothing behind."""
     names = {p.name for p in target.iterdir()} if target.is_dir() else set()
-    if names <= {LOCK}:
+    if not names:
         shutil.rmtree(target, ignore_errors=True)
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from ..errors import ExportError
 
 MANIFEST = "manifest.jsonl"
-LOCK = ".depthview-convert.lock"
 
 #: A line's key: (scene, format).
 Key = tuple[str, str]
@@ -65,25 +64,19 @@ def rewrite(out: Path, lines: dict[Key, dict[str, Any]]) -> None:
 @contextlib.contextmanager
 def locked(out: Path) -> Iterator[None]:
     """Hold ``out``'s lock for a run; ``ExportError`` in one line when another run holds
-    it. The lock is the kernel's (flock): a killed run leaves no stale lock behind."""
-    path = out / LOCK
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115  # closed below
+    it. The lock is the kernel's (flock on the folder itself): nothing is left in the
+    folder, and a killed run leaves no stale lock behind."""
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
             raise ExportError(
-                f"{out}: another convert is writing there (pid {holder}); wait for it to end"
+                f"{out}: another convert is writing there; wait for it to end"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
         yield
     finally:
-        fh.close()
+        os.close(fd)
 
 
-__all__ = ["LOCK", "MANIFEST", "Key", "append_line", "key_of", "locked", "read_manifest", "rewrite"]
+__all__ = ["MANIFEST", "Key", "append_line", "key_of", "locked", "read_manifest", "rewrite"]
