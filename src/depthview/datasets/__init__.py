@@ -220,6 +220,7 @@ def _convert(
     """The run, under the output's lock: decide each scene (reuse, redo, refuse), then
     convert what is to do."""
     target = Path(settings.out)
+    workers = engine.capped_workers(workers)
     summary = ConvertSummary(target, engine.describe(workers, scheduler))
     manifest = read_manifest(target)
     wanted = params(settings)

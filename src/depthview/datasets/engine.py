@@ -7,8 +7,10 @@ takes nothing with it: the scheduler runs its units again elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -34,6 +36,27 @@ def have_dask() -> bool:
     except ImportError:
         return False
     return True
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def capped_workers(workers: int | None) -> int | None:
+    """``workers``, at most one per core: more processes than cores only share them (and
+    each holds a scene's buffers), so the run goes on with one per core and says so."""
+    n = cores()
+    if workers is not None and workers > n:
+        warnings.warn(
+            f"--workers {workers}: this machine has {n} core(s); running {n} worker(s)",
+            stacklevel=2,
+        )
+        return n
+    return workers
 
 
 def describe(workers: int | None, scheduler: str | None) -> str:
@@ -90,23 +113,27 @@ def _guarded(
 def _dask(
     units: list[Unit], address: str | None, workers: int | None
 ) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+    _quiet_dask()
     dask: Any = importlib.import_module("distributed")  # typed loosely: an optional extra
     cluster: Any = None
     if address is None:
-        cluster = dask.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            memory_limit=0,
-        )
+        with _workers_ignore_ctrl_c():
+            cluster = dask.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                memory_limit=0,
+            )
         client = dask.Client(cluster)
     else:
         try:
             client = dask.Client(address, timeout="20s")
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DepthviewError(
-                f"--scheduler {address}: expected a Dask scheduler there, got {exc}"
+                f"--scheduler {address}: expected a Dask scheduler there "
+                f"(tcp://HOST:8786), got {reason}"
             ) from None
     try:
         token = uuid.uuid4().hex[:8]
@@ -119,6 +146,35 @@ def _dask(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _quiet_dask() -> None:
+    """Dask's own log lines (a cancelled task on Ctrl-C, a worker restarted) are not the
+    user's business: errors only, here and in the workers (which read the environment),
+    unless the user configured Dask's logging."""
+    import logging
+
+    if "DASK_LOGGING__DISTRIBUTED" not in os.environ:
+        os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Worker processes started in here ignore Ctrl-C: they inherit the ignored signal
+    (Python keeps a SIGINT it starts with ignored). The terminal sends Ctrl-C to the whole
+    process group, and only this process should act on it (close the cluster, one line,
+    exit 130), not each worker with a traceback. The price: a Ctrl-C in the second or two
+    the workers take to start is not seen (press it again)."""
+    try:
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _guarded_unit(unit: Unit) -> UnitResult | DepthviewError:

@@ -128,7 +128,9 @@ def final_path(out: Path, scene: Scene, fmt: str) -> Path:
 
 # -- planning --------------------------------------------------------------------------------
 def depth_count(scene: Scene) -> int | None:
-    """How many depth frames a scene has (from its index; None when only reading tells)."""
+    """How many depth frames a scene has (from its index; None when only reading tells).
+    ``DepthviewError``, before anything is written, for a recording that cannot give a
+    dataset: no depth frame, or no colour stream."""
     if scene.kind == "source":
         from .. import sources
 
@@ -136,15 +138,23 @@ def depth_count(scene: Scene) -> int | None:
             return src.length
     with Recording(scene) as rec:
         entries, _ = rec.index()
-    return sum(1 for e in entries if e.kind == KIND_DEPTH)
+        where = rec.where("INDEX.txt")
+    depth = sum(1 for e in entries if e.kind == KIND_DEPTH)
+    if depth == 0:
+        raise DepthviewError(f"{where}: expected depth frames, got an empty recording")
+    if not any(e.kind == KIND_VIDEO for e in entries):
+        raise DepthviewError(
+            f"{where}: expected a colour stream to pair {depth} depth frame(s) with, got none"
+        )
+    return depth
 
 
 def plan(scene: Scene, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> list[Unit]:
     """The units of one scene: chunks of ``chunk_frames`` depth frames for a recording
     written as TUM, else the whole scene (a file is written by one unit)."""
+    count = depth_count(scene)
     if settings.format in FILE_FORMATS:
         return [Unit(scene, settings)]
-    count = depth_count(scene)
     if scene.kind == "source" or not count:
         return [Unit(scene, settings)]
     chunks = max(1, math.ceil(count / chunk_frames))
