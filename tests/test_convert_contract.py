@@ -1,0 +1,457 @@
+"""``convert``'s contract (README, docs/DESIGN.md): every depth frame is kept, dropped with
+its reason or counted bad, and the counts reconcile; pairing takes the nearest *usable*
+colour frame (or TUM's one-to-one ``associate`` rule); a scene is reused only when its
+inputs and parameters match; what cannot give a dataset is refused in one line, exit 2,
+with nothing half-made left behind.
+
+Property tests (Hypothesis) convert made recordings with random stream timings, gaps,
+missing and corrupt colour records, and reruns with changed parameters; the expected
+pairs come from brute-force computations written here from the rules' descriptions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import depthview as dv
+from _helpers_cli import cli, tree_hash
+from _helpers_datasets import T0, colour, sample_depths, write_scene
+from depthview.datasets import manifest as manifest_file
+from depthview.datasets import pairing
+from depthview.fakenect_format import TILT_STATE, entry_name, pnm_header
+
+SLOW = settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _lines(out: Path) -> list[dict[str, object]]:
+    return [json.loads(t) for t in (out / "manifest.jsonl").read_text().splitlines()]
+
+
+def write_timed(
+    folder: Path,
+    depth_ms: list[int],
+    colour_ms: list[int],
+    corrupt: set[int] = frozenset(),  # type: ignore[assignment]
+    missing: set[int] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[float], list[float]]:
+    """A recording with depth and colour frames at the given milliseconds after T0 (colour
+    frame j truncated when j in ``corrupt``, named in INDEX.txt but absent when in
+    ``missing``); each stream's times, in the order given, as INDEX.txt carries them."""
+    folder.mkdir(parents=True)
+    depths = sample_depths()
+    entries: list[tuple[float, str, bytes | None]] = []
+    for i, ms in enumerate(depth_ms):
+        t = T0 + ms / 1000
+        entries.append((t, entry_name("d", t, i), depths[i % len(depths)]))
+        entries.append(
+            (t + 0.0001, entry_name("a", t + 0.0001, i), TILT_STATE.pack(0, 819, 0, 0, 0, 0))
+        )
+    for j, ms in enumerate(colour_ms):
+        t = T0 + ms / 1000
+        data = pnm_header("P6") + colour(j).tobytes()
+        entries.append(
+            (
+                t,
+                entry_name("r", t, j),
+                None if j in missing else data[: 1000 if j in corrupt else None],
+            )
+        )
+    entries.sort(key=lambda e: e[0])
+    for _, name, data in entries:
+        if data is not None:
+            (folder / name).write_bytes(data)
+    (folder / "INDEX.txt").write_text("".join(f"{name}\n" for _, name, _ in entries))
+    return [float(f"{T0 + ms / 1000:f}") for ms in depth_ms], [
+        float(f"{T0 + ms / 1000:f}") for ms in colour_ms
+    ]
+
+
+def brute_associate(depth: list[float], other: list[float], max_dt: float) -> list[int]:
+    """associate.py's rule as TUM describes it: every (colour, depth) pair within the
+    limit, sorted by time difference (then colour time, depth time), taken greedily with
+    each frame used once."""
+    pairs = sorted(
+        (abs(a - b), a, b, j, k)
+        for k, b in enumerate(depth)
+        for j, a in enumerate(other)
+        if abs(a - b) <= max_dt
+    )
+    out, used_o, used_d = [-1] * len(depth), set(), set()
+    for _, _, _, j, k in pairs:
+        if j not in used_o and k not in used_d:
+            used_o.add(j)
+            used_d.add(k)
+            out[k] = j
+    return out
+
+
+# -- pure pairing ------------------------------------------------------------------------------
+times_ms = st.lists(st.integers(0, 2000), max_size=25, unique=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(times_ms, times_ms, st.sampled_from([5, 20, 40, 10_000]))
+def test_associate_is_tums_greedy_rule(d: list[int], o: list[int], limit_ms: int) -> None:
+    depth, other = [x / 1000 for x in d], [x / 1000 for x in o]
+    got = pairing.associate(depth, other, limit_ms / 1000).tolist()
+    assert got == brute_associate(depth, other, limit_ms / 1000)
+    used = [j for j in got if j >= 0]
+    assert len(used) == len(set(used))  # one to one
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2000), max_size=25), st.integers(0, 2000), st.integers(0, 300))
+def test_ranked_lists_every_record_within_the_limit_nearest_first(
+    o: list[int], t: int, limit_ms: int
+) -> None:
+    got = list(pairing.Ranked(o).around(t, limit_ms))
+    want = sorted(
+        (j for j in range(len(o)) if abs(o[j] - t) <= limit_ms),
+        key=lambda j: (abs(o[j] - t), o[j], j),
+    )
+    assert [abs(o[j] - t) for j in got] == [abs(o[j] - t) for j in want]
+    assert sorted(got) == sorted(want)
+
+
+# -- the contract on made recordings -----------------------------------------------------------
+@SLOW
+@given(
+    depth_ms=st.lists(st.integers(0, 400), min_size=1, max_size=7, unique=True),
+    colour_ms=st.lists(st.integers(0, 400), min_size=1, max_size=7, unique=True),
+    broken=st.sets(st.integers(0, 6)),
+    missing=st.sets(st.integers(0, 6)),
+    max_dt_ms=st.sampled_from([None, 10, 40]),
+    rule=st.sampled_from(pairing.PAIRINGS),
+)
+def test_every_depth_frame_is_kept_dropped_or_bad_and_the_counts_reconcile(
+    tmp_path_factory: pytest.TempPathFactory,
+    depth_ms: list[int],
+    colour_ms: list[int],
+    broken: set[int],
+    missing: set[int],
+    max_dt_ms: int | None,
+    rule: str,
+) -> None:
+    root = tmp_path_factory.mktemp("timed")
+    corrupt = {j for j in broken if j < len(colour_ms)}
+    gone = {j for j in missing if j < len(colour_ms)} - corrupt
+    depth_t, colour_t = write_timed(root / "rec", depth_ms, colour_ms, corrupt, gone)
+    max_dt = None if max_dt_ms is None else max_dt_ms / 1000
+    limit = np.inf if max_dt is None else max_dt + 1e-9
+    s = dv.convert(root / "rec", root / "out", format="npz", max_dt=max_dt, pairing=rule)
+    usable = [j for j in range(len(colour_t)) if j not in corrupt | gone]
+    if rule == "associate":
+        match = brute_associate(depth_t, colour_t, max_dt if max_dt is not None else np.inf)
+        want = {k: colour_t[j] for k, j in enumerate(match) if j >= 0 and j in usable}
+    else:
+        want = {}
+        for k, t in enumerate(depth_t):
+            near = [j for j in usable if abs(colour_t[j] - t) <= limit]
+            if near:
+                want[k] = colour_t[min(near, key=lambda j: (abs(colour_t[j] - t), colour_t[j]))]
+    if not want:  # nothing to keep: the scene fails, and nothing of it is left
+        assert s.done == [] and [n for n, _ in s.failed] == ["rec"]
+        assert not (root / "out").exists()
+        return
+    assert s.done == ["rec"] and not s.failed
+    (line,) = _lines(root / "out")
+    assert line["pairing"] == rule
+    assert line["frames"] == len(depth_t)
+    assert line["pairs_kept"] + line["pairs_dropped"] + line["bad_frames"] == line["frames"]  # type: ignore[operator]
+    assert line["bad_frames"] == 0 and line["pairs_kept"] == len(want)
+    z = np.load(root / "out" / "rec.npz")
+    got = dict(
+        zip(
+            np.round(z["depth_times"], 6).tolist(),
+            np.round(z["rgb_times"], 6).tolist(),
+            strict=True,
+        )
+    )
+    assert got == {round(depth_t[k], 6): round(t, 6) for k, t in want.items()}
+    dropped = line["dropped"]
+    assert isinstance(dropped, list) and len(dropped) == len(depth_t) - len(want)
+    assert all(d["reason"].startswith(("no colour frame", "every colour frame")) for d in dropped)
+    # Bad colour records are those that could not be read, each counted once.
+    bad = [b for b in line["bad"] if b["kind"] == "video"]  # type: ignore[union-attr]
+    assert len(bad) == len({b["file"] for b in bad}) == line["bad_records"]["video"]  # type: ignore[index]
+    unreadable = {entry_name("r", colour_t[j], j) for j in corrupt | gone}
+    assert {Path(b["file"]).name for b in bad} <= unreadable
+    if rule == "associate":
+        assert len(set(got.values())) == len(got)  # one to one
+
+
+@SLOW
+@given(
+    first=st.fixed_dictionaries(
+        {
+            "max_dt": st.sampled_from([None, 0.02]),
+            "pairing": st.sampled_from(pairing.PAIRINGS),
+            "tum_scale": st.sampled_from([5000, 1000]),
+        }
+    ),
+    second=st.fixed_dictionaries(
+        {
+            "max_dt": st.sampled_from([None, 0.02]),
+            "pairing": st.sampled_from(pairing.PAIRINGS),
+            "tum_scale": st.sampled_from([5000, 1000]),
+        }
+    ),
+    other_recording=st.booleans(),
+)
+def test_a_rerun_reuses_only_what_matches_and_overwrite_redoes_only_that(
+    tmp_path_factory: pytest.TempPathFactory,
+    first: dict[str, object],
+    second: dict[str, object],
+    other_recording: bool,
+) -> None:
+    root = tmp_path_factory.mktemp("rerun")
+    write_scene(root / "a" / "kitchen", 2, seed=1)
+    write_scene(root / "b" / "kitchen", 3, seed=2)  # another recording, the same name
+    out = root / "out"
+    dv.convert(root / "a" / "kitchen", out, **first)  # type: ignore[arg-type]
+    dv.convert(root / "a" / "kitchen", out, format="npz")  # another format: its own line
+    before = tree_hash(out)
+    again_src = root / ("b" if other_recording else "a") / "kitchen"
+    same = first == second and not other_recording
+    if same:
+        s = dv.convert(again_src, out, **second)  # type: ignore[arg-type]
+        assert s.skipped == ["kitchen"] and s.done == []
+        assert tree_hash(out) == before
+        return
+    with pytest.raises(dv.DepthviewError) as refused:
+        dv.convert(again_src, out, **second)  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert "--overwrite" in message and "\n" not in message
+    if other_recording:
+        assert "kitchen" in message and ("source" in message or "changed" in message)
+    for key in ("max_dt", "pairing", "tum_scale"):
+        if first[key] != second[key] and not other_recording:
+            assert key in message
+    assert tree_hash(out) == before  # refused before writing anything
+    s = dv.convert(again_src, out, overwrite=True, **second)  # type: ignore[arg-type]
+    assert s.done == ["kitchen"]
+    lines = _lines(out)
+    assert sorted((str(x["scene"]), str(x["format"])) for x in lines) == [
+        ("kitchen", "npz"),
+        ("kitchen", "tum"),
+    ]
+    tum = next(x for x in lines if x["format"] == "tum")
+    assert tum["frames"] == (3 if other_recording else 2)
+    assert tum["params"]["pairing"] == second["pairing"]  # type: ignore[index]
+    assert tum["depth_scale"] == second["tum_scale"]
+    assert (out / "kitchen.npz").is_file()  # the other format's scene is untouched
+
+
+# -- refusals, one line each ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_scene(tmp_path_factory.mktemp("rec") / "desk", 3, seed=3)
+
+
+def _refused(*argv: str, out: Path, says: str) -> None:
+    ran = cli("convert", "--quiet", *argv, str(out))
+    assert ran.code == 2, ran.err
+    assert len(ran.error_lines) == 1 and says in ran.error_lines[0], ran.err
+    assert "Traceback" not in ran.err
+
+
+def test_no_colour_stream_or_an_empty_index_is_refused_before_writing(tmp_path: Path) -> None:
+    depth_only = write_scene(tmp_path / "depth_only", 3)
+    for f in depth_only.glob("r-*"):
+        f.unlink()
+    index = depth_only / "INDEX.txt"
+    index.write_text("".join(n + "\n" for n in index.read_text().split() if not n.startswith("r-")))
+    _refused(str(depth_only), out=tmp_path / "o1", says="expected a colour stream")
+    empty = write_scene(tmp_path / "empty", 1)
+    (empty / "INDEX.txt").write_text("")
+    _refused(str(empty), out=tmp_path / "o2", says="got an empty recording")
+    _refused("sample", out=tmp_path / "o3", says="no colour stream")
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
+
+
+def test_a_calibration_that_cannot_fit_is_refused(recording: Path, tmp_path: Path) -> None:
+    nyu = dv.StereoCalibration.nyu()
+    small = tmp_path / "small.json"
+    small.write_text(
+        dv.StereoCalibration(
+            nyu.depth,
+            nyu.colour,
+            rotation=nyu.rotation,
+            translation=nyu.translation,
+            width=320,
+            height=240,
+        ).to_json()
+    )
+    _refused(
+        str(recording),
+        "--calibration",
+        str(small),
+        out=tmp_path / "o1",
+        says="expected a calibration for 640x480 frames, got one for 320x240",
+    )
+    mm = tmp_path / "mm.json"
+    mm.write_text(
+        dv.StereoCalibration(
+            nyu.depth,
+            nyu.colour,
+            rotation=nyu.rotation,
+            translation=tuple(1000 * v for v in nyu.translation),
+        ).to_json()  # type: ignore[arg-type]
+    )
+    _refused(
+        str(recording),
+        "--calibration",
+        str(mm),
+        out=tmp_path / "o2",
+        says="expected the translation in metres",
+    )
+    _refused(
+        str(recording),
+        "--calibration",
+        str(tmp_path / "gone.yaml"),
+        out=tmp_path / "o3",
+        says="gone.yaml: no such file",
+    )
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
+
+
+def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(
+    recording: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with manifest_file.locked(out):  # the first run, as far as the second can tell
+        _refused(str(recording), out=out, says="another convert is writing there")
+    assert cli("convert", "--quiet", str(recording), str(out)).code == 0
+
+
+def test_a_bad_scheduler_address_is_one_line(recording: Path, tmp_path: Path) -> None:
+    _refused(
+        str(recording),
+        "--scheduler",
+        "bogus",
+        out=tmp_path / "out",
+        says="--scheduler bogus: expected a Dask scheduler",
+    )
+    assert not (tmp_path / "out").exists()
+
+
+# -- TUM's units and the camera file ---------------------------------------------------------------
+def test_tum_scenes_hold_5000_per_metre_and_reopen_with_their_camera(
+    recording: Path, tmp_path: Path
+) -> None:
+    def far(mm: np.ndarray) -> np.ndarray:
+        out = mm.copy()
+        out[0, :10] = 14000  # 14 m: past TUM's 65535 / 5000 = 13.1 m
+        out[1, :3] = 13000
+        return out
+
+    dv.convert(recording, tmp_path / "tum", step=far)
+    dv.convert(recording, tmp_path / "mm", tum_scale=1000)
+    dv.convert(recording, tmp_path / "mcap", format="mcap")
+    scene = tmp_path / "tum" / "desk"
+    (line,) = _lines(tmp_path / "tum")
+    assert line["depth_scale"] == 5000 and line["depth_over_range"] == 3 * 10
+    from PIL import Image
+
+    name = next(
+        t.split()[1] for t in (scene / "depth.txt").read_text().splitlines() if t[0] != "#"
+    )  # the first frame
+    fifths = np.asarray(Image.open(scene / name)).astype(np.int64)
+    mm = np.asarray(Image.open(tmp_path / "mm" / "desk" / name)).astype(np.int64)
+    assert fifths[0, :10].tolist() == [0] * 10 and fifths[1, :3].tolist() == [65000] * 3
+    np.testing.assert_array_equal(fifths[2:], mm[2:] * 5)
+    # The camera file, in ORB-SLAM's form, holds the colour camera the .mcap carries.
+    text = (scene / "camera.yaml").read_text()
+    assert text.startswith("%YAML:1.0") and "DepthMapFactor: 5000.0" in text
+    from depthview.datasets.frames import Aligner, colour_camera
+
+    want = colour_camera(Aligner("libfreenect", dv.Registration.default()), 640, 480)
+    with dv.open(str(scene)) as src:
+        got = src.intrinsics
+        frame = next(iter(src))
+        np.testing.assert_allclose(
+            np.nan_to_num(dv.to_metres(frame.depth, frame.depth_format))[2:],
+            mm[2:] / 1000,
+            atol=1e-6,
+        )
+    assert (got.fx, got.fy, got.cx, got.cy) == pytest.approx(
+        (want.fx, want.fy, want.cx, want.cy), abs=1e-5
+    )
+    assert got.fx == pytest.approx(575.8, abs=0.1)
+    assert "camera.yaml" in src.units_note
+
+
+def test_associate_rule_from_the_command_line_matches_tums_script(tmp_path: Path) -> None:
+    depth_t, colour_t = write_timed(
+        tmp_path / "rec", [0, 33, 66, 100, 133, 166], [5, 20, 70, 140, 200]
+    )
+    ran = cli(
+        "convert",
+        "--quiet",
+        "--pairing",
+        "associate",
+        "--max-dt",
+        "0.02",
+        str(tmp_path / "rec"),
+        str(tmp_path / "out"),
+    )
+    assert ran.code == 0, ran.err
+    rows = [
+        r.split() for r in (tmp_path / "out" / "rec" / "associations.txt").read_text().splitlines()
+    ]
+    got = {round(float(d), 6): round(float(c), 6) for c, _, d, _ in rows}
+    match = brute_associate(depth_t, colour_t, 0.02)
+    assert got == {
+        round(depth_t[k], 6): round(colour_t[j], 6) for k, j in enumerate(match) if j >= 0
+    }
+    assert len(set(got.values())) == len(got)
+    (line,) = _lines(tmp_path / "out")
+    assert line["pairing"] == "associate" and line["pairs_dropped"] == len(depth_t) - len(got)
+
+
+def test_a_missing_colour_file_gives_way_to_the_next_within_max_dt(tmp_path: Path) -> None:
+    """The issue's first case: the nearest colour frame is missing; the next one, 30 ms
+    away, is well inside --max-dt and serves the depth frame."""
+    depth_t, colour_t = write_timed(tmp_path / "rec", [0, 33, 66], [2, 35, 68], missing={1})
+    s = dv.convert(tmp_path / "rec", tmp_path / "out", format="npz", max_dt=0.05)
+    assert s.pairs_kept == 3 and s.pairs_dropped == 0 and s.bad_frames == 0
+    z = np.load(tmp_path / "out" / "rec.npz")
+    assert np.round(z["rgb_times"], 6).tolist() == [
+        round(colour_t[0], 6),
+        round(colour_t[0], 6),
+        round(colour_t[2], 6),
+    ]
+    (line,) = _lines(tmp_path / "out")
+    assert line["bad_records"]["video"] == 1  # type: ignore[index]
+
+
+def test_metric_input_without_calibration_is_labelled_not_aligned(
+    recording: Path, tmp_path: Path
+) -> None:
+    """A TUM folder (millimetre-like depth, no registration of its own) is written as it
+    came, and the manifest says so rather than "libfreenect"."""
+    dv.convert(recording, tmp_path / "first")
+    shutil.copytree(tmp_path / "first" / "desk", tmp_path / "tum_desk")
+    dv.convert(tmp_path / "tum_desk", tmp_path / "second")
+    (line,) = _lines(tmp_path / "second")
+    assert line["calibration"] == "none" and str(line["alignment"]).startswith("not aligned")
+    a = (tmp_path / "first" / "desk" / "depth").iterdir()
+    for f in a:
+        assert f.read_bytes() != b""
+        from PIL import Image
+
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(f)),
+            np.asarray(Image.open(tmp_path / "second" / "tum_desk" / "depth" / f.name)),
+        )
