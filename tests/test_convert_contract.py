@@ -423,7 +423,7 @@ def test_associate_rule_from_the_command_line_matches_tums_script(tmp_path: Path
 def test_a_missing_colour_file_gives_way_to_the_next_within_max_dt(tmp_path: Path) -> None:
     """The issue's first case: the nearest colour frame is missing; the next one, 30 ms
     away, is well inside --max-dt and serves the depth frame."""
-    depth_t, colour_t = write_timed(tmp_path / "rec", [0, 33, 66], [2, 35, 68], missing={1})
+    _, colour_t = write_timed(tmp_path / "rec", [0, 33, 66], [2, 35, 68], missing={1})
     s = dv.convert(tmp_path / "rec", tmp_path / "out", format="npz", max_dt=0.05)
     assert s.pairs_kept == 3 and s.pairs_dropped == 0 and s.bad_frames == 0
     z = np.load(tmp_path / "out" / "rec.npz")

@@ -40,8 +40,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tum(scene: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """The TUM conversion of the scene (in millimetres): pairs, colour frames and accelerometer records by
-    their times, images read with Pillow."""
+    """The TUM conversion of the scene (in millimetres): pairs, colour frames and
+    accelerometer records by their times, images read with Pillow."""
     out = tmp_path_factory.mktemp("tum")
     dv.convert([scene], out, format="tum", tum_scale=1000)  # millimetres, as .rrd/.mcap hold
     folder = out / "desk"
