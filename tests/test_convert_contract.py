@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 
 import depthview as dv
 from _helpers_cli import cli, tree_hash
-from _helpers_datasets import T0, colour, sample_depths, write_scene
+from _helpers_datasets import T0, colour, sample_depths, write_scene, zip_folder
 from depthview.datasets import manifest as manifest_file
 from depthview.datasets import pairing
+from depthview.datasets.scenes import MAX_DEPTH, find_scenes
 from depthview.fakenect_format import TILT_STATE, entry_name, pnm_header
 
 SLOW = settings(
@@ -455,3 +456,24 @@ def test_metric_input_without_calibration_is_labelled_not_aligned(
             np.asarray(Image.open(f)),
             np.asarray(Image.open(tmp_path / "second" / "tum_desk" / "depth" / f.name)),
         )
+
+
+def test_a_folder_and_its_zip_give_the_same_scenes_down_to_the_depth_limit(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "in"
+    write_scene(root / "a", 1)
+    write_scene(root / "x" / "y" / "b", 1)  # two folders down
+    write_scene(root / "x" / "c", 1)
+    write_scene(root.joinpath(*[f"l{k}" for k in range(MAX_DEPTH - 1)], "deepest"), 1)
+    write_scene(root.joinpath(*[f"l{k}" for k in range(MAX_DEPTH)], "too_deep"), 1)
+    (root / "x" / "c" / "inner").mkdir()  # nothing inside a recording is looked at
+    write_scene(root / "x" / "c" / "inner" / "d", 1)
+    want = ["a", "deepest", "c", "b"]  # in path order: a, l0/../deepest, x/c, x/y/b
+    assert [s.name for s in find_scenes([str(root)])] == want
+    archive = zip_folder(root, tmp_path / "in.zip")  # members under in/, as unzipped
+    assert [s.name for s in find_scenes([str(archive)])] == want
+    nested = [s.name for s in find_scenes([str(root / "x")])]
+    assert nested == ["c", "b"]
+    ran = cli("convert", "--quiet", str(root / "x"), str(tmp_path / "out"))
+    assert ran.code == 0 and "2 scene(s) converted" in ran.out, ran.err

@@ -1,10 +1,12 @@
 """What ``convert`` reads: scenes found in its inputs, and the files of a recording read
 from a folder or from inside a ``.zip`` without extracting it.
 
-An input is one of: a fakenect recording folder (one scene); a folder whose sub-folders
-are recordings (one scene each, in name order); a ``.zip`` holding recording folders at
-any depth (NYU Depth V2's downloads as they are; members are read in place); anything else
-``dv.open`` reads (a TUM folder, a ``.npz``: one scene). A scene is named as its folder
+An input is one of: a fakenect recording folder (one scene); a folder or a ``.zip``
+holding recording folders (one scene each, in path order), found the same way in both: a
+folder with ``INDEX.txt`` is a recording (nothing inside it is looked at), others are
+searched down to ``MAX_DEPTH`` levels below the input (NYU Depth V2's downloads as they
+are; zip members are read in place); anything else ``dv.open`` reads (a TUM folder, a
+``.npz``: one scene). A scene is named as its folder
 (or file stem); two scenes of one name are refused rather than merged.
 """
 
@@ -30,6 +32,9 @@ from ..fakenect_format import (
 )
 from ..frame import TiltState
 
+#: How many folder levels below an input recordings are looked for (a zip's root is level
+#: 0): NYU's zips hold scenes one or two levels down.
+MAX_DEPTH = 4
 #: Longest INDEX.txt accepted (NYU's longest scenes have tens of thousands of lines).
 MAX_INDEX_BYTES = 64 * 1024 * 1024
 
@@ -58,12 +63,8 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():
             scenes.append(Scene(path.resolve().name, "folder", str(path)))
-        elif path.is_dir() and any((p / INDEX_NAME).is_file() for p in _subdirs(path)):
-            scenes += [
-                Scene(p.name, "folder", str(p))
-                for p in _subdirs(path)
-                if (p / INDEX_NAME).is_file()
-            ]
+        elif path.is_dir() and (found := _folder_recordings(path)):
+            scenes += [Scene(p.name, "folder", str(p)) for p in found]
         elif path.exists() or ":" in text or text == "sample":
             scenes.append(Scene(path.stem if path.exists() else text, "source", text))
         else:
@@ -82,7 +83,23 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
 
 
 def _subdirs(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    try:
+        return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot list ({exc.strerror or exc})") from None
+
+
+def _folder_recordings(path: Path, depth: int = 0) -> list[Path]:
+    """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels."""
+    found: list[Path] = []
+    if depth >= MAX_DEPTH:
+        return found
+    for sub in _subdirs(path):
+        if (sub / INDEX_NAME).is_file():
+            found.append(sub)
+        else:
+            found += _folder_recordings(sub, depth + 1)
+    return found
 
 
 def _zip_scenes(path: Path) -> list[Scene]:
@@ -91,9 +108,20 @@ def _zip_scenes(path: Path) -> list[Scene]:
             names = zf.namelist()
     except (OSError, zipfile.BadZipFile) as exc:
         raise SourceError(f"{path}: expected a zip archive, got {exc}") from None
-    folders = sorted(
-        str(PurePosixPath(n).parent) for n in names if PurePosixPath(n).name == INDEX_NAME
+    recordings = sorted(
+        {PurePosixPath(n).parent for n in names if PurePosixPath(n).name == INDEX_NAME},
+        key=lambda f: f.parts,
     )
+    # The same rule as for folders: nothing inside a recording, at most MAX_DEPTH down from
+    # the folder the zip unpacks to (its one top folder, when all members are in one).
+    tops = {PurePosixPath(n).parts[0] for n in names if PurePosixPath(n).parts}
+    top = 1 if len(tops) == 1 and all("/" in n.rstrip("/") or n.endswith("/") for n in names) else 0
+    folders = [
+        str(f)
+        for f in recordings
+        if len(f.parts) - top <= MAX_DEPTH
+        and not any(other != f and other in f.parents for other in recordings)
+    ]
     if not folders:
         raise SourceError(f"{path}: expected recording folders (with {INDEX_NAME}), got none")
     return [
