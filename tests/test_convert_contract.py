@@ -477,3 +477,12 @@ def test_a_folder_and_its_zip_give_the_same_scenes_down_to_the_depth_limit(
     assert nested == ["c", "b"]
     ran = cli("convert", "--quiet", str(root / "x"), str(tmp_path / "out"))
     assert ran.code == 0 and "2 scene(s) converted" in ran.out, ran.err
+
+
+def test_info_names_a_zip_of_recordings_for_what_it_is(tmp_path: Path) -> None:
+    write_scene(tmp_path / "in" / "a", 1)
+    archive = zip_folder(tmp_path / "in", tmp_path / "recs.zip")
+    ran = cli("info", str(archive))
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    assert "a zip of 1 recording(s)" in ran.err and "not a .npz" in ran.err
+    assert "depthview convert" in ran.err

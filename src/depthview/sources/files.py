@@ -285,6 +285,13 @@ def _npz_arrays(path: Path) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, 
     """Depth, colour (or None), the colour's key, and depthview's depth_format (or None)."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
+    if depth_key is None and not names:
+        recordings = numpy_files.zip_recordings(path)
+        if recordings:
+            raise SourceError(
+                f"{path}: a zip of {recordings} recording(s) (INDEX.txt inside), not a .npz: "
+                f"'depthview convert {path} OUT' reads it in place; unzip it to view one"
+            )
     if depth_key is None:
         raise SourceError(
             f"{path}: expected a 'depth' (or positional 'arr_0') array in the .npz, got "

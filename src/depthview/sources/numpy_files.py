@@ -121,9 +121,27 @@ def npz_names(path: str | os.PathLike[str]) -> list[str]:
         raise SourceError(f"{path}: expected a numpy .npz file, got {_reason(exc)}") from None
 
 
+def zip_recordings(path: str | os.PathLike[str]) -> int:
+    """How many fakenect recordings (``INDEX.txt`` members) a zip holds: a zip that is no
+    ``.npz`` is named for what it is."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return sum(1 for n in z.namelist() if n.rsplit("/", 1)[-1] == "INDEX.txt")
+    except _ERRORS:
+        return 0
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text[:120]
 
 
-__all__ = ["MAX_ARRAY_BYTES", "NPY_MAGIC", "ZIP_MAGIC", "load_npy", "load_npz", "npz_names"]
+__all__ = [
+    "MAX_ARRAY_BYTES",
+    "NPY_MAGIC",
+    "ZIP_MAGIC",
+    "load_npy",
+    "load_npz",
+    "npz_names",
+    "zip_recordings",
+]
