@@ -486,3 +486,38 @@ def test_info_names_a_zip_of_recordings_for_what_it_is(tmp_path: Path) -> None:
     assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
     assert "a zip of 1 recording(s)" in ran.err and "not a .npz" in ran.err
     assert "depthview convert" in ran.err
+
+
+def test_a_7scenes_folder_is_written_as_it_came_with_its_file_names_and_camera(
+    tmp_path: Path,
+) -> None:
+    """7-Scenes: millimetres, not aligned to its colour camera, no times. Without a
+    calibration the depth is written as it came (in TUM's units), the manifest says it was
+    not aligned and links each frame to its file, and the scene keeps 7-Scenes' camera."""
+    from PIL import Image
+
+    seq = tmp_path / "seq-01"
+    seq.mkdir()
+    rng = np.random.default_rng(7)
+    depths = []
+    for i in range(3):
+        d = rng.integers(500, 4000, (480, 640)).astype(np.uint16)
+        depths.append(d)
+        Image.fromarray(d).save(seq / f"frame-{i:06d}.depth.png")
+        Image.fromarray(colour(i)).save(seq / f"frame-{i:06d}.color.png")
+    s = dv.convert(seq, tmp_path / "out")
+    assert s.done == ["seq-01"], s.failed
+    (line,) = _lines(tmp_path / "out")
+    assert line["calibration"] == "none" and str(line["alignment"]).startswith("not aligned")
+    assert "made up" in str(line["times"])
+    files = [Path(f).name for _, f in line["input_files"]]  # type: ignore[union-attr]
+    assert files == [f"frame-{i:06d}.depth.png" for i in range(3)]
+    scene = tmp_path / "out" / "seq-01"
+    rows = [r.split() for r in (scene / "associations.txt").read_text().splitlines()]
+    for (_, _, _, depth_file), want in zip(rows, depths, strict=True):
+        stored = np.asarray(Image.open(scene / depth_file)).astype(np.int64)
+        np.testing.assert_array_equal(stored, want.astype(np.int64) * 5)  # as it came, 5000/m
+    with dv.open(str(scene)) as src:
+        k = src.intrinsics
+    assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx((585.0, 585.0, 320.0, 240.0))
+    assert "not aligned" in (scene / "camera.yaml").read_text()  # it says whose camera it is

@@ -28,6 +28,9 @@ class SceneCamera:
     width: int
     height: int
     depth_scale: float  # depth PNG values per metre (TUM: 5000)
+    #: Whose camera it is, said in the file's comment (the depth was aligned to the colour
+    #: image, or was written as it came).
+    whose: str = "the colour camera of this scene (its depth is aligned to it)"
 
 
 def camera_text(camera: SceneCamera) -> str:
@@ -35,7 +38,7 @@ def camera_text(camera: SceneCamera) -> str:
     k = camera.intrinsics
     return (
         "%YAML:1.0\n"
-        "# depthview convert: the colour camera of this scene (its depth is aligned to it),\n"
+        f"# depthview convert: {camera.whose},\n"
         "# in ORB-SLAM's settings form; DepthMapFactor is the depth PNGs' values per metre.\n"
         f"Camera.fx: {k.fx:.6f}\nCamera.fy: {k.fy:.6f}\n"
         f"Camera.cx: {k.cx:.6f}\nCamera.cy: {k.cy:.6f}\n"

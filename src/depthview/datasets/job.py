@@ -114,6 +114,10 @@ class UnitResult:
     alignments: set[str] = field(default_factory=set)  # what was done to the depth
     over_range: int = 0  # depth pixels beyond the TUM layout's range, written as 0
     camera: SceneCamera | None = None  # the camera of the aligned depth
+    #: (depth time, input file) of each kept frame of a source whose times are made up
+    #: (index / fps): the link to the input's file names, kept in the manifest.
+    input_files: list[tuple[float, str]] = field(default_factory=list)
+    synthetic_times: bool = False
     cpu_seconds: float = 0.0  # the unit's process CPU time (not in the manifest)
 
 
@@ -256,12 +260,19 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                     mm.shape[1],
                     mm.shape[0],
                     unit.settings.tum_scale,
+                    *(
+                        ("the camera the input's depth came with (not aligned: no calibration)",)
+                        if alignment_label(item.aligner, item.depth_format).startswith("not")
+                        else ()
+                    ),
                 )
             if isinstance(writer, SinkWriter) and writer.camera is None:
                 writer.set_camera(result.camera.intrinsics)
             result.rows.append(
                 writer.write(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
             )
+            if result.synthetic_times:
+                result.input_files.append((item.depth_time, item.where))
             if on_frame is not None:
                 on_frame()
         if isinstance(writer, TumWriter):
@@ -395,6 +406,13 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
     with sources.open(unit.scene.path, **options) as src:
         aligner = aligner_for(settings, src.registration)
         seen_video = False
+        files = getattr(src, "frame_files", None)
+        result.synthetic_times = files is not None and not getattr(src, "own_times", True)
+
+        def where(index: int) -> str:
+            if files is not None and 0 <= index < len(files):
+                return str(files[index])
+            return f"{unit.scene.path} frame {index}"
 
         def item(
             t: float, depth: Any, fmt: DepthFormat, index: int, video: Any, accel: Any
@@ -410,7 +428,7 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
             else:
                 why = f"no colour frame within --max-dt {check_max_dt(settings.max_dt):g} s"
             return _Item(
-                f"{unit.scene.path} frame {index}",
+                where(index),
                 t,
                 partial(_const, depth),
                 fmt,
@@ -574,6 +592,9 @@ def finish_scene(
         "files": dict(sorted(files.items())),
         **(identity or {}),
     }
+    if any(r.synthetic_times for r in results):
+        line["times"] = "made up (frame index / fps): the input has none; input_files links them"
+        line["input_files"] = [[t, f] for r in results for t, f in r.input_files]
     if settings.format == "tum":
         line["depth_scale"] = settings.tum_scale
         line["depth_over_range"] = sum(r.over_range for r in results)

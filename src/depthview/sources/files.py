@@ -61,9 +61,14 @@ class ArraySource(Source):
         realtime: bool = False,
         fps: float = 30.0,
         times: Sequence[tuple[float, float | None]] | None = None,
+        files: Sequence[Path] | None = None,
     ) -> None:
         self.name = name
         self._times = times
+        #: Each frame's depth file (None: frames from arrays), and whether the times are
+        #: the dataset's own (else index / fps): ``convert`` keeps the names when not.
+        self.frame_files = files
+        self.own_times = times is not None
         self._length = length
         self._load = load
         self.units = units
@@ -218,6 +223,7 @@ def _file_source(
         intrinsics=intrinsics,
         units_note=_note(units, layout, why),
         times=times,
+        files=depth,
         **options,
     )
 
