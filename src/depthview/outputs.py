@@ -5,12 +5,17 @@ recording folder) is refused before anything is written, so ``record REC REC --o
 or a snapshot into the folder being played cannot damage what is being read. Paths are
 compared after resolving symbolic links and ``..``. Sources list what they read in
 ``Source.inputs``; the command line adds the SOURCE arguments that name files.
+
+Every file a writer makes is written under a temporary name beside it and renamed into
+place when complete (``atomic``, ``write_atomic``), so a file that exists is whole.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import DepthviewError
@@ -58,4 +63,38 @@ def check_output(
         )
 
 
-__all__ = ["check_output", "overlap"]
+def partial_path(path: Path) -> Path:
+    """The temporary name ``path`` is written under until complete (hidden, beside it)."""
+    return path.with_name(f".{path.name}.partial")
+
+
+@contextlib.contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary name beside ``path``; rename it to ``path`` only when complete
+    (removed on any failure)."""
+    tmp = partial_path(path)
+    try:
+        yield tmp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    os.replace(tmp, path)
+
+
+def write_atomic(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path`` under a temporary name, renamed when complete; its sha256."""
+    with atomic(path) as tmp:
+        tmp.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+__all__ = ["atomic", "check_output", "overlap", "partial_path", "sha256_file", "write_atomic"]

@@ -5,7 +5,7 @@
     dv.convert(["nyu/bedrooms_part1.zip"], "out", calibration="nyu", workers=2)
 
 Each scene (``scenes``) becomes one folder of the output named as its input (TUM RGB-D's
-layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``writers``); depth frames are paired with
+layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``depthview.writers``); depth frames are paired with
 the nearest colour frame and accelerometer record by their own times (``pairing``), aligned
 by a camera model (``frames``), and written by units of work (``job``) that run where
 ``engine`` says. The output's ``manifest.jsonl`` has one line per scene. A scene is
@@ -28,6 +28,7 @@ from ..filters import FilterSpec, parse_filter_spec
 from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
 from ..outputs import check_output
+from ..writers.sinkfile import require_sink
 from . import engine
 from .frames import DepthStep
 from .job import (
@@ -44,7 +45,6 @@ from .job import (
 )
 from .pairing import check_max_dt
 from .scenes import Scene, find_scenes
-from .writers import require_sink
 
 MANIFEST = "manifest.jsonl"
 CALIBRATIONS = ("libfreenect", "nyu")

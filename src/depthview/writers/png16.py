@@ -1,0 +1,46 @@
+"""16-bit depth PNGs that say their units: depthview's marker (a ``tEXt`` chunk
+``depthview.depth_format``, read by ``sources.depth_png``) names the depth format, so
+``dv.open`` reads a folder of them as what it holds. Written by export (``png16``) and by
+convert (TUM's ``depth/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ..frame import DepthFormat, Frame
+from ..outputs import write_atomic
+from ..sources.depth_png import MARKER_KEY
+from . import png
+from .base import Settings, frame_name, registered_depth, require
+
+
+def encode(depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> bytes:
+    """A 16-bit grey PNG of ``depth`` with the units marker."""
+    return png.encode(
+        np.asarray(depth, dtype=np.uint16), {MARKER_KEY: DepthFormat(depth_format).name}
+    )
+
+
+def write(path: Path, depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> str:
+    """``path`` written atomically; its sha256."""
+    return write_atomic(path, encode(depth, depth_format))
+
+
+def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
+    """Export's ``png16`` format: each frame's depth (aligned with ``--registered``)."""
+    require("PIL.Image", "png", "png16")
+    count = 0
+    for frame in frames:
+        depth, fmt = frame.depth, frame.depth_format
+        if settings.registration is not None:
+            depth, fmt = registered_depth(frame, settings.registration), DepthFormat.REGISTERED
+        write(folder / frame_name(frame, "png"), depth, fmt)
+        count += 1
+    return count
+
+
+__all__ = ["encode", "write", "write_frames"]
