@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,23 @@ class Row:
     accel: tuple[float, float, float] | None = None
 
 
+class PairWriter(Protocol):
+    """What convert writes one scene with (``tum``, ``npz``, ``sinkfile``): an aligned pair
+    at a time, depth in millimetres; the row as written."""
+
+    rows: list[Row]
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row: ...
+
+
 def frame_name(frame: Frame, suffix: str) -> str:
     """A folder format's file for one frame, named by its index: ``frame-000042.png``."""
     return f"frame-{frame.index:06d}.{suffix}"
@@ -85,4 +102,12 @@ def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np
         raise ExportError(f"--registered: {exc}") from None
 
 
-__all__ = ["FrameWriter", "Row", "Settings", "frame_name", "registered_depth", "require"]
+__all__ = [
+    "FrameWriter",
+    "PairWriter",
+    "Row",
+    "Settings",
+    "frame_name",
+    "registered_depth",
+    "require",
+]

@@ -5,7 +5,7 @@ and convert's aligned pairs as ``Frame``s."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
 from ..geometry import Intrinsics
+from ..outputs import atomic
 from .base import Row, Settings
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 #: The sink's extra for each format a sink writes.
 SINK_EXTRAS = {"rrd": "rerun", "mcap": "foxglove"}
+#: ``open_sink(path, overwrite)``: a sink writing the file ``path`` (``rrd``, ``mcap``).
+SinkOpener = Callable[[Path, bool], Any]
 
 
 def require_sink(fmt: str) -> None:
@@ -35,8 +38,28 @@ def require_sink(fmt: str) -> None:
         require("foxglove", "foxglove")
 
 
+def write_file(
+    open_sink: SinkOpener, frames: Iterable[Frame], path: Path, settings: Settings
+) -> int:
+    """Export's frames into ``path`` under its temporary name, each record at its own time
+    (messages name ``path``); the frames sent."""
+    with atomic(path) as tmp:
+        # the temporary name is this run's own: one a killed run left is replaced
+        sink = open_sink(tmp, True)
+        sink.where = str(path)
+        return send_all(sink, frames, settings)
+
+
+def pair_writer(open_sink: SinkOpener, path: Path, where: str) -> SinkWriter:
+    """Convert's scene into ``path`` (its temporary name), pair by pair; messages name
+    ``where``."""
+    sink = open_sink(path, True)
+    sink.where = where
+    return SinkWriter(sink, path)
+
+
 def send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
-    """Export's frames into ``sink``, each record at its own time; the frames sent."""
+    """Frames into ``sink``, each record at its own time; the frames sent."""
     count = 0
     sink.set_camera(settings.intrinsics, registration=settings.source_registration)
     with sink:
@@ -122,4 +145,12 @@ class SinkWriter:
         self.path.unlink(missing_ok=True)
 
 
-__all__ = ["SINK_EXTRAS", "SinkWriter", "require_sink", "send_all"]
+__all__ = [
+    "SINK_EXTRAS",
+    "SinkOpener",
+    "SinkWriter",
+    "pair_writer",
+    "require_sink",
+    "send_all",
+    "write_file",
+]
