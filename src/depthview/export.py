@@ -12,6 +12,10 @@ Everything is checked before anything is written, and nothing is left half-writt
 file is written under a temporary name and renamed when complete, an output folder is made
 only when the first frame is ready (and removed again if nothing went into it), and an MP4
 interrupted by Ctrl-C is finished as a shorter, playable video (or removed when empty).
+A folder's frames are written into a hidden folder inside it and moved into place when
+the run ends (``outputs.FolderOutput``): ``--overwrite`` replaces the frames of an earlier
+export (``frame-*.png``, ``frame-*.ply``) and leaves every other file alone, and a run that
+fails leaves the folder as it was.
 Pillow (extra ``png``) and PyAV (extra ``video``) are imported only when their format is
 used, with a message naming the extra when they are missing.
 """
@@ -23,7 +27,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +38,12 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
-from .outputs import check_output
+from .outputs import FolderOutput, check_output, check_target
 from .palettes import PALETTES
 from .registration import Registration
 from .sources.base import Source, nearest
 from .writers import mcap, mp4, npz, ply, png, png16, rrd
-from .writers.base import FrameWriter, Settings, require
+from .writers.base import FrameWriter, Settings, is_frame_file, require
 from .writers.pictures import LAYOUTS, depth_image
 
 #: What an MP4 can hold: frames per second (``writers.mp4``).
@@ -151,26 +155,6 @@ def parse_range(text: str) -> tuple[int, int | None]:
     return start, stop
 
 
-def _check_target(out: Path, fmt: ExportFormat, overwrite: bool) -> None:
-    """Refuse an output that exists (unless ``overwrite``), or that cannot be written: a
-    file's folder must exist; a folder output is made later, with its parents."""
-    if fmt.is_folder:
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"{out}: expected a folder for --format {fmt.name}, got a file")
-        if out.is_dir() and any(out.iterdir()) and not overwrite:
-            raise ExportError(f"{out}: exists and is not empty; use --overwrite")
-    elif out.is_dir():
-        raise ExportError(f"{out}: expected a file name for {fmt.name}, got a folder")
-    elif out.exists() and not overwrite:
-        raise ExportError(f"{out}: exists; use --overwrite")
-    base = out if fmt.is_folder else out.parent
-    existing = next(p for p in (base, *base.parents) if p.exists() or p == Path(p.anchor))
-    if not fmt.is_folder and existing != base:
-        raise ExportError(f"{out}: the folder {base} does not exist")
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ExportError(f"{out}: cannot write into {existing} (not a writable folder)")
-
-
 def _selected(
     source: Source | Iterable[Frame], start: int, stop: int | None, every: int, limit: int | None
 ) -> Iterator[Frame]:
@@ -278,7 +262,8 @@ def export(
         raise ExportError("--frames: expected a number of frames (or --range) for a live source")
     if fmt.extra is not None:
         require(*fmt.extra, fmt.name)
-    _check_target(out, fmt, overwrite)
+    what = f"--format {fmt.name}"
+    check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
     rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
     if intrinsics is None:
         intrinsics = source.intrinsics if isinstance(source, Source) else None
@@ -289,7 +274,7 @@ def export(
     )
     from tqdm import tqdm
 
-    made_folder = fmt.is_folder and not out.exists()
+    folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     bar = tqdm(
         total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
     )
@@ -298,28 +283,36 @@ def export(
     if chain is not None and len(chain):
         filter_kernels()  # a missing extra is reported before anything is written
         chosen = filter_frames(chosen, chain, own)
-    selected = _Stoppable(chosen, bar, out, fmt.is_folder)
+    selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
     try:
-        with selected.stop_on_ctrl_c():
-            count = fmt.write(selected, out, settings)
+        try:
+            with selected.stop_on_ctrl_c():
+                count = fmt.write(selected, out if folder is None else folder.staging, settings)
+            if folder is not None:
+                folder.commit()
+        except BaseException:
+            if folder is not None:
+                folder.abandon()
+            raise
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror or exc})") from None
     finally:
         bar.close()
-        if made_folder and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
     files = count if fmt.is_folder else int(count > 0)
     return ExportSummary(out, count, files, selected.stopped)
 
 
 class _Stoppable:
     """The frames to write. Ctrl-C ends them after the frame being written, so the writer
-    finishes its file normally; the output folder is made when the first frame is ready."""
+    finishes its file normally; ``make_folder`` (a folder output's) is called when the
+    first frame is ready."""
 
-    def __init__(self, frames: Iterator[Frame], bar: Any, out: Path, folder: bool) -> None:
-        self._frames, self._bar, self._out, self._folder = frames, bar, out, folder
+    def __init__(
+        self, frames: Iterator[Frame], bar: Any, make_folder: Callable[[], object] | None
+    ) -> None:
+        self._frames, self._bar, self._make_folder = frames, bar, make_folder
         self.stopped = False
 
     @contextlib.contextmanager
@@ -347,8 +340,8 @@ class _Stoppable:
                 self._bar.update(1)  # the writer is done with the previous frame
             if self.stopped:
                 return
-            if self._folder:
-                self._out.mkdir(parents=True, exist_ok=True)
+            if self._make_folder is not None and not taken:
+                self._make_folder()
             taken += 1
             yield frame
         if taken:

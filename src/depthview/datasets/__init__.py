@@ -27,7 +27,7 @@ from ..errors import DepthviewError, ExportError
 from ..filters import FilterSpec, parse_filter_spec
 from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
-from ..outputs import check_output
+from ..outputs import check_output, check_target
 from ..writers.sinkfile import require_sink
 from . import engine
 from .frames import DepthStep
@@ -171,8 +171,8 @@ def convert(
         filter_kernels()  # a missing extra is one line now, not one per frame later
     require_sink(format)  # the same for rerun-sdk / foxglove-sdk
     target = Path(out)
-    if target.exists() and not target.is_dir():
-        raise ExportError(f"{target}: expected a folder for the dataset, got a file")
+    # a dataset folder is added to (complete scenes are kept): never refused for existing
+    check_target(target, folder=True, overwrite=True, what="the dataset", error=ExportError)
     check_output(target, inputs, ExportError, "output folder")
     scenes = find_scenes(inputs)
     settings = Settings(

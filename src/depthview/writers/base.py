@@ -4,6 +4,7 @@ names, convert's ``Row`` (one pair as written) and the import of an optional ext
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,15 @@ def frame_name(frame: Frame, suffix: str) -> str:
     return f"frame-{frame.index:06d}.{suffix}"
 
 
+#: The names ``frame_name`` gives, in every folder format (png, png16: .png; ply: .ply).
+FRAME_FILE = re.compile(r"frame-[0-9]{6,}\.(png|ply)")
+
+
+def is_frame_file(name: str) -> bool:
+    """A file a folder export writes (what ``--overwrite`` replaces in a folder)."""
+    return FRAME_FILE.fullmatch(name) is not None
+
+
 def require(module: str, extra: str, fmt: str) -> Any:
     """Import ``module``, or an ``ExportError`` naming the extra that installs it."""
     try:
@@ -103,11 +113,13 @@ def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np
 
 
 __all__ = [
+    "FRAME_FILE",
     "FrameWriter",
     "PairWriter",
     "Row",
     "Settings",
     "frame_name",
+    "is_frame_file",
     "registered_depth",
     "require",
 ]
