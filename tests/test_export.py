@@ -18,6 +18,7 @@ import depthview as dv
 from _helpers_sources import PERSON, write_entries
 from depthview.cli import main
 from depthview.colorize import Equalizer
+from depthview.sources.depth_png import read_header
 
 
 def person_frames() -> list[dv.Frame]:
@@ -58,17 +59,30 @@ def test_png_matches_colorize_and_range(tmp_path: Path) -> None:
         np.testing.assert_array_equal(pixels, want)
 
 
-def test_png16_is_raw_depth(tmp_path: Path) -> None:
+def test_png16_of_raw_depth_holds_millimetres(tmp_path: Path) -> None:
+    """Issue 22: a png16 export of a raw source holds millimetres as libfreenect's
+    FREENECT_DEPTH_MM gives them for the source's registration (``dv.to_mm``, checked
+    against libfreenect in test_registration_libfreenect), marked MM; on main it held the
+    raw disparity (539-2047)."""
     out = tmp_path / "p16"
     assert (
         main(["export", str(PERSON), str(out), "--format", "png16", "--frames", "2", "--quiet"])
         == 0
     )
-    frames = person_frames()
+    with dv.open(str(PERSON), realtime=False) as src:
+        registration = src.registration
+        frames = [src.read() for _ in range(2)]
+    assert frames[0].depth_format is dv.DepthFormat.RAW_11BIT
     for i in range(2):
+        assert read_header(out / f"frame-{i:06d}.png").marker == "MM"
         with Image.open(out / f"frame-{i:06d}.png") as im:
             assert im.mode in ("I;16", "I")
-            np.testing.assert_array_equal(np.asarray(im).astype(np.uint16), frames[i].depth)
+            got = np.asarray(im).astype(np.uint16)
+        np.testing.assert_array_equal(got, dv.to_mm(frames[i].depth, registration))
+        seen = got[got > 0]
+        assert seen.size and seen.min() >= 400 and seen.max() <= 10000  # millimetres
+    with dv.open(str(out)) as back:  # read back as millimetres, by the marker
+        assert back.read().depth_format is dv.DepthFormat.MM
 
 
 def test_side_by_side_png_from_demo(tmp_path: Path) -> None:
@@ -245,6 +259,7 @@ MP4_INTERRUPTED = """
 import sys
 from depthview.cli import main
 from depthview.colorize import Equalizer
+from depthview.sources.depth_png import read_header
 sys.exit(main(["export", "demo", sys.argv[1], "--frames", "600", "--quiet"]))
 """
 

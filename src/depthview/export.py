@@ -12,6 +12,10 @@ Everything is checked before anything is written, and nothing is left half-writt
 file is written under a temporary name and renamed when complete, an output folder is made
 only when the first frame is ready (and removed again if nothing went into it), and an MP4
 interrupted by Ctrl-C is finished as a shorter, playable video (or removed when empty).
+A folder's frames are written into a hidden folder inside it and moved into place when
+the run ends (``outputs.FolderOutput``): ``--overwrite`` replaces the frames of an earlier
+export (``frame-*.png``, ``frame-*.ply``) and leaves every other file alone, and a run that
+fails leaves the folder as it was.
 Pillow (extra ``png``) and PyAV (extra ``video``) are imported only when their format is
 used, with a message naming the extra when they are missing.
 """
@@ -19,69 +23,31 @@ used, with a message naming the extra when they are missing.
 from __future__ import annotations
 
 import contextlib
-import errno
-import importlib
-import math
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from .colorize import Equalizer, colorize
+from .colorize import Equalizer
 from .errors import ExportError
 from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
-from .frame import DepthFormat, Frame
-from .geometry import Intrinsics, ply_bytes, point_cloud, video_as_rgb
-from .outputs import check_output
+from .frame import Frame
+from .geometry import Intrinsics
+from .outputs import FolderOutput, check_output, check_target
 from .palettes import PALETTES
-from .registration import Registration, register
+from .registration import Registration
 from .sources.base import Source, nearest
-from .sources.depth_png import save_depth as save_depth_png
+from .writers import mcap, mp4, npz, ply, png, png16, rrd
+from .writers.base import FrameWriter, Settings, is_frame_file, require
+from .writers.pictures import LAYOUTS, depth_image
 
-if TYPE_CHECKING:
-    from .sinks import Sink
-
-#: Pictures a frame can be exported as, with the viewer's names for them.
-LAYOUTS = ("depth", "both", "video", "overlay")
-#: What an MP4 can hold: frames per second, and pixels a side (libx264's limit).
-MP4_FPS = (0.01, 1000.0)
-MP4_MAX_SIDE = 16384
-#: The ``overlay`` layout's blend of depth colours over the video (the viewer's default).
-OVERLAY_OPACITY = 0.5
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How frames become files: the picture (layout, palette, range) and the geometry."""
-
-    layout: str = "depth"
-    palette: str | None = None  # None: glview for raw depth, turbo for millimetres
-    near: float | None = None
-    far: float | None = None
-    fps: float | None = None
-    #: None: the Kinect's, for each frame's size (``Intrinsics.for_size``).
-    intrinsics: Intrinsics | None = None
-    #: With a registration (``--registered``): depth aligned to the colour image in png16 and
-    #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
-    registration: Registration | None = None
-    #: The source's own registration (None: it has none), for millimetres in .rrd/.mcap.
-    source_registration: Registration | None = None
-    #: Histogram equalisation that follows the stream (metric palettes without a range), so
-    #: a video does not flicker; None equalises each frame on its own.
-    equalizer: Equalizer | None = None
-
-
-#: ``write(frames, target, settings) -> frames written``; ``target`` is a folder or a file.
-Writer = Callable[[Iterable[Frame], Path, Settings], int]
+#: What an MP4 can hold: frames per second (``writers.mp4``).
+MP4_FPS = mp4.FPS
 
 
 @dataclass(frozen=True)
@@ -93,7 +59,7 @@ class ExportFormat:
     suffix: str | None
     pictures: bool
     extra: tuple[str, str] | None  # (module to import, extra that installs it)
-    write: Writer
+    write: FrameWriter
     description: str
 
     @property
@@ -115,343 +81,27 @@ class ExportSummary:
         return f"{what} {self.frames} frames ({self.files} files) to {self.path}"
 
 
-# -- the pictures -------------------------------------------------------------------------
-def resolve_palette(palette: str | None, frame: Frame) -> str:
-    """The palette to use: the one asked for, else glview for raw depth and turbo for mm."""
-    if palette is not None:
-        return palette
-    return "glview" if frame.depth_format.is_raw else "turbo"
-
-
-def depth_image(frame: Frame, settings: Settings = Settings()) -> npt.NDArray[np.uint8]:
-    """The picture of a frame in a layout: colourised depth, depth beside the video (as
-    glview's window), the video alone, or depth blended over the video. IR shows as grey;
-    a frame without video gets black where its video would be."""
-    palette = resolve_palette(settings.palette, frame)
-    rgb = colorize(
-        frame.depth,
-        palette,
-        near=settings.near,
-        far=settings.far,
-        depth_format=frame.depth_format,
-        equalizer=settings.equalizer,
-    )
-    if settings.layout == "depth":
-        return rgb
-    video = np.zeros_like(rgb)
-    if frame.video is not None:
-        picture = video_as_rgb(frame.video, frame.video.shape[:2])
-        h, w = min(picture.shape[0], rgb.shape[0]), min(picture.shape[1], rgb.shape[1])
-        video[:h, :w] = picture[:h, :w]
-    if settings.layout == "both":
-        return np.concatenate([rgb, video], axis=1)
-    if settings.layout == "video":
-        return video
-    blend = rgb * OVERLAY_OPACITY + video * (1.0 - OVERLAY_OPACITY)
-    return np.rint(blend).astype(np.uint8)
-
-
-# -- writing files safely -------------------------------------------------------------------
-def _partial(path: Path) -> Path:
-    return path.with_name(f".{path.name}.partial")
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary name beside ``path``; rename it to ``path`` only when complete."""
-    tmp = _partial(path)
-    try:
-        yield tmp
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    os.replace(tmp, path)
-
-
-def _require(module: str, extra: str, fmt: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ExportError(
-            f"--format {fmt} needs {module.split('.')[0]}: pip install 'depthview[{extra}]'"
-        ) from None
-
-
-def _frame_name(frame: Frame, suffix: str) -> str:
-    return f"frame-{frame.index:06d}.{suffix}"
-
-
-def _write_pngs(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
-    image = _require("PIL.Image", "png", "png")
-    count = 0
-    for frame in frames:
-        with _atomic(folder / _frame_name(frame, "png")) as tmp:
-            image.fromarray(depth_image(frame, settings)).save(tmp, format="PNG")
-        count += 1
-    return count
-
-
-def _registered(frame: Frame, registration: Registration) -> npt.NDArray[np.uint16]:
-    """The frame's depth in millimetres aligned to its colour image."""
-    if frame.depth_format is DepthFormat.REGISTERED:
-        return frame.depth
-    if frame.depth_format is not DepthFormat.RAW_11BIT:
-        raise ExportError(
-            f"--registered: expected raw 11-bit depth to align, got {frame.depth_format.name}"
-        )
-    try:
-        return register(frame.depth, registration)
-    except ValueError as exc:
-        raise ExportError(f"--registered: {exc}") from None
-
-
-def _write_png16(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
-    _require("PIL.Image", "png", "png16")
-    count = 0
-    for frame in frames:
-        depth, fmt = frame.depth, frame.depth_format
-        if settings.registration is not None:
-            depth, fmt = _registered(frame, settings.registration), DepthFormat.REGISTERED
-        with _atomic(folder / _frame_name(frame, "png")) as tmp:
-            save_depth_png(tmp, depth, fmt)  # a PNG that says its units
-        count += 1
-    return count
-
-
-def _cloud_bytes(frame: Frame, settings: Settings) -> bytes:
-    video = frame.video
-    usable = video is not None and video.shape[:2] == frame.depth.shape
-    reg = settings.registration
-    if reg is not None and frame.depth.shape != (480, 640):
-        raise ExportError(
-            f"--registered: expected the Kinect's 640x480 depth, got "
-            f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
-        )
-    cloud = point_cloud(
-        frame.depth,
-        depth_format=frame.depth_format,
-        intrinsics=None if reg is not None else settings.intrinsics,
-        video=video if usable else None,
-        registration=reg,
-    )
-    return ply_bytes(cloud.points, cloud.colors)
-
-
-def _write_ply_folder(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
-    count = 0
-    for frame in frames:
-        with _atomic(folder / _frame_name(frame, "ply")) as tmp:
-            tmp.write_bytes(_cloud_bytes(frame, settings))
-        count += 1
-    return count
-
-
-def _write_ply_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
-    """One point cloud: the first frame (a PLY file holds one cloud)."""
-    for frame in frames:
-        with _atomic(path) as tmp:
-            tmp.write_bytes(_cloud_bytes(frame, settings))
-        return 1
-    return 0
-
-
-def _write_mp4(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
-    """H.264 through PyAV, in this process: on Ctrl-C the encoder is flushed and the file
-    closed, so what was encoded stays a playable video; on a failure (a full disk) the
-    temporary file is removed."""
-    av = _require("av", "video", "mp4")
-    rate = Fraction(settings.fps or 30.0).limit_denominator(1001)
-    tmp = _partial(path)
-    try:
-        container = av.open(str(tmp), mode="w", format="mp4")
-    except (OSError, av.FFmpegError) as exc:
-        raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
-    count = 0
-    complete = False
-    try:
-        stream: Any = None
-        try:
-            for frame in frames:
-                picture = depth_image(frame, settings)
-                if stream is None:
-                    stream = _mp4_stream(container, rate, picture.shape, path)
-                picture = np.ascontiguousarray(picture[: stream.height, : stream.width])
-                for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
-                    container.mux(packet)
-                count += 1
-        except KeyboardInterrupt:
-            pass  # a second Ctrl-C: finish what was encoded (the first one ends the frames)
-        if stream is not None:
-            for packet in stream.encode():  # flush
-                container.mux(packet)
-        container.close()
-        complete = True
-    except (OSError, av.FFmpegError) as exc:
-        raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
-    finally:
-        if not complete:
-            with contextlib.suppress(Exception):
-                container.close()
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-    if count:
-        os.replace(tmp, path)
-    else:
-        tmp.unlink()
-    return count
-
-
-def _mp4_stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
-    """An H.264 stream for pictures of ``shape`` (cut to even sizes, as yuv420p needs)."""
-    height, width = shape[0] - shape[0] % 2, shape[1] - shape[1] % 2
-    if not (2 <= width <= MP4_MAX_SIDE and 2 <= height <= MP4_MAX_SIDE):
-        raise ExportError(
-            f"{path}: expected pictures of 2x2 to {MP4_MAX_SIDE}x{MP4_MAX_SIDE} pixels for "
-            f"H.264, got {shape[1]}x{shape[0]}"
-        )
-    stream = container.add_stream("libx264", rate=rate)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    return stream
-
-
-def _av_reason(exc: BaseException) -> str:
-    """FFmpeg's error as words ("No space left on device"), not "returned 22"."""
-    code = getattr(exc, "errno", None)
-    if code == errno.ENOSPC:
-        return "disk full"
-    words = getattr(exc, "strerror", None) or (os.strerror(code) if code else str(exc))
-    return " ".join(str(words).split())
-
-
-def _write_npz(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
-    """Raw frames with each stream's own times: depth, and video and accelerometer readings
-    with the record (``seq``) and the host and device times of each. A stream some frames
-    lack is kept for the frames that have it: ``video_valid`` marks the frames with video
-    (zeros elsewhere), accelerometer rows and the times of a missing record are NaN, its
-    ``seq`` and device time -1."""
-    rows = list(frames)
-    if not rows:
-        return 0
-    depth_format = rows[0].depth_format
-    arrays: dict[str, npt.NDArray[Any]] = {
-        "depth": np.stack([f.depth for f in rows]).astype(np.uint16, copy=False),
-        "depth_format": np.array(int(depth_format)),
-        "index": np.array([f.index for f in rows], dtype=np.int64),
-        "timestamp": np.array([f.timestamp for f in rows], dtype=np.float64),
-        "device_timestamp": _stamps([f.device_timestamp for f in rows]),
-    }
-    if settings.registration is not None:
-        arrays["registered"] = np.stack([_registered(f, settings.registration) for f in rows])
-    arrays.update(_npz_video(rows, path))
-    if any(f.accel is not None for f in rows):
-        nan3 = (math.nan, math.nan, math.nan)
-        arrays["accel"] = np.array(
-            [nan3 if f.accel is None else f.accel for f in rows], dtype=np.float64
-        )
-        arrays["accel_timestamp"] = np.array(
-            [
-                math.nan
-                if f.accel is None
-                else f.accel_stamp.host_time
-                if f.accel_stamp
-                else f.timestamp
-                for f in rows
-            ],
-            dtype=np.float64,
-        )
-    with _atomic(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)  # type: ignore[arg-type]
-    return len(rows)
-
-
-def _npz_video(rows: list[Frame], path: Path) -> dict[str, npt.NDArray[Any]]:
-    """The video of the frames that have it, zeros and ``video_valid`` False for the rest."""
-    first = next((f.video for f in rows if f.video is not None), None)
-    if first is None:
-        return {}
-    for f in rows:
-        if f.video is not None and (f.video.shape != first.shape or f.video.dtype != first.dtype):
-            raise ExportError(
-                f"{path}: expected every video frame {first.dtype} {first.shape} as the first, "
-                f"got {f.video.dtype} {f.video.shape} at frame {f.index}"
-            )
-    video = np.zeros((len(rows), *first.shape), first.dtype)
-    for i, f in enumerate(rows):
-        if f.video is not None:
-            video[i] = f.video
-    stamps = [f.video_stamp if f.video is not None else None for f in rows]
-    return {
-        "video": video,
-        "video_valid": np.array([f.video is not None for f in rows]),
-        "video_seq": _stamps([s.seq if s else None for s in stamps]),
-        "video_timestamp": np.array(
-            [
-                math.nan if f.video is None else s.host_time if s else f.timestamp
-                for f, s in zip(rows, stamps, strict=True)
-            ],
-            dtype=np.float64,
-        ),
-        "video_device_timestamp": _stamps([s.device_timestamp if s else None for s in stamps]),
-    }
-
-
-def _write_rrd(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
-    """A Rerun recording (``depthview.sinks.rerun``), each record at its own time."""
-    from .sinks.rerun import RerunSink
-
-    with _atomic(path) as tmp:
-        sink = RerunSink(tmp)
-        sink.where = str(path)  # messages name the output, not its temporary name
-        return _send_all(sink, frames, settings)
-
-
-def _write_mcap(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
-    """An MCAP file in Foxglove's schemas (``depthview.sinks.foxglove``)."""
-    from .sinks.foxglove import FoxgloveSink
-
-    with _atomic(path) as tmp:
-        sink = FoxgloveSink(tmp)
-        sink.where = str(path)  # messages name the output, not its temporary name
-        return _send_all(sink, frames, settings)
-
-
-def _send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
-    count = 0
-    sink.set_camera(settings.intrinsics, registration=settings.source_registration)
-    with sink:
-        for frame in frames:
-            sink.log(frame)
-            count += 1
-    return count
-
-
-def _stamps(values: list[int | None]) -> npt.NDArray[np.int64]:
-    """Integers with -1 where a frame has none."""
-    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
-
-
 #: Every format, by name. Folder formats first: the first is the default for a folder.
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("png", None, True, ("PIL.Image", "png"), _write_pngs, "colourised PNGs"),
+        ExportFormat("png", None, True, ("PIL.Image", "png"), png.write_frames, "colourised PNGs"),
         ExportFormat(
-            "png16", None, False, ("PIL.Image", "png"), _write_png16, "raw 16-bit depth PNGs"
+            "png16", None, False, ("PIL.Image", "png"), png16.write_frames, "raw 16-bit depth PNGs"
         ),
-        ExportFormat("ply", None, False, None, _write_ply_folder, "a PLY point cloud a frame"),
-        ExportFormat("mp4", ".mp4", True, ("av", "video"), _write_mp4, "H.264 video"),
-        ExportFormat("npz", ".npz", False, None, _write_npz, "raw frames for numpy"),
-        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), _write_rrd, "Rerun recording"),
+        ExportFormat("ply", None, False, None, ply.write_frames, "a PLY point cloud a frame"),
+        ExportFormat("mp4", ".mp4", True, ("av", "video"), mp4.write, "H.264 video"),
+        ExportFormat("npz", ".npz", False, None, npz.write_frames, "raw frames for numpy"),
+        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), rrd.write, "Rerun recording"),
         ExportFormat(
-            "mcap", ".mcap", False, ("foxglove", "foxglove"), _write_mcap, "Foxglove/ROS 2 MCAP"
+            "mcap", ".mcap", False, ("foxglove", "foxglove"), mcap.write, "Foxglove/ROS 2 MCAP"
         ),
     )
 }
 #: Single-file formats by the suffix that selects them; ``.ply`` is one point cloud.
 SUFFIXES: dict[str, ExportFormat] = {
     **{f.suffix: f for f in FORMATS.values() if f.suffix is not None},
-    ".ply": ExportFormat("ply", ".ply", False, None, _write_ply_file, "one PLY point cloud"),
+    ".ply": ExportFormat("ply", ".ply", False, None, ply.write_file, "one PLY point cloud"),
 }
 
 
@@ -503,26 +153,6 @@ def parse_range(text: str) -> tuple[int, int | None]:
     if start < 0 or (stop is not None and stop <= start):
         raise ExportError(f"--range: expected 0 <= START < END, got {text!r}")
     return start, stop
-
-
-def _check_target(out: Path, fmt: ExportFormat, overwrite: bool) -> None:
-    """Refuse an output that exists (unless ``overwrite``), or that cannot be written: a
-    file's folder must exist; a folder output is made later, with its parents."""
-    if fmt.is_folder:
-        if out.exists() and not out.is_dir():
-            raise ExportError(f"{out}: expected a folder for --format {fmt.name}, got a file")
-        if out.is_dir() and any(out.iterdir()) and not overwrite:
-            raise ExportError(f"{out}: exists and is not empty; use --overwrite")
-    elif out.is_dir():
-        raise ExportError(f"{out}: expected a file name for {fmt.name}, got a folder")
-    elif out.exists() and not overwrite:
-        raise ExportError(f"{out}: exists; use --overwrite")
-    base = out if fmt.is_folder else out.parent
-    existing = next(p for p in (base, *base.parents) if p.exists() or p == Path(p.anchor))
-    if not fmt.is_folder and existing != base:
-        raise ExportError(f"{out}: the folder {base} does not exist")
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise ExportError(f"{out}: cannot write into {existing} (not a writable folder)")
 
 
 def _selected(
@@ -631,8 +261,9 @@ def export(
     if total is None:
         raise ExportError("--frames: expected a number of frames (or --range) for a live source")
     if fmt.extra is not None:
-        _require(*fmt.extra, fmt.name)
-    _check_target(out, fmt, overwrite)
+        require(*fmt.extra, fmt.name)
+    what = f"--format {fmt.name}"
+    check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
     rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
     if intrinsics is None:
         intrinsics = source.intrinsics if isinstance(source, Source) else None
@@ -643,7 +274,7 @@ def export(
     )
     from tqdm import tqdm
 
-    made_folder = fmt.is_folder and not out.exists()
+    folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     bar = tqdm(
         total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
     )
@@ -652,28 +283,36 @@ def export(
     if chain is not None and len(chain):
         filter_kernels()  # a missing extra is reported before anything is written
         chosen = filter_frames(chosen, chain, own)
-    selected = _Stoppable(chosen, bar, out, fmt.is_folder)
+    selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
     try:
-        with selected.stop_on_ctrl_c():
-            count = fmt.write(selected, out, settings)
+        try:
+            with selected.stop_on_ctrl_c():
+                count = fmt.write(selected, out if folder is None else folder.staging, settings)
+            if folder is not None:
+                folder.commit()
+        except BaseException:
+            if folder is not None:
+                folder.abandon()
+            raise
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror or exc})") from None
     finally:
         bar.close()
-        if made_folder and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
     files = count if fmt.is_folder else int(count > 0)
     return ExportSummary(out, count, files, selected.stopped)
 
 
 class _Stoppable:
     """The frames to write. Ctrl-C ends them after the frame being written, so the writer
-    finishes its file normally; the output folder is made when the first frame is ready."""
+    finishes its file normally; ``make_folder`` (a folder output's) is called when the
+    first frame is ready."""
 
-    def __init__(self, frames: Iterator[Frame], bar: Any, out: Path, folder: bool) -> None:
-        self._frames, self._bar, self._out, self._folder = frames, bar, out, folder
+    def __init__(
+        self, frames: Iterator[Frame], bar: Any, make_folder: Callable[[], object] | None
+    ) -> None:
+        self._frames, self._bar, self._make_folder = frames, bar, make_folder
         self.stopped = False
 
     @contextlib.contextmanager
@@ -701,8 +340,8 @@ class _Stoppable:
                 self._bar.update(1)  # the writer is done with the previous frame
             if self.stopped:
                 return
-            if self._folder:
-                self._out.mkdir(parents=True, exist_ok=True)
+            if self._make_folder is not None and not taken:
+                self._make_folder()
             taken += 1
             yield frame
         if taken:

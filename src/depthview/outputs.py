@@ -5,12 +5,25 @@ recording folder) is refused before anything is written, so ``record REC REC --o
 or a snapshot into the folder being played cannot damage what is being read. Paths are
 compared after resolving symbolic links and ``..``. Sources list what they read in
 ``Source.inputs``; the command line adds the SOURCE arguments that name files.
+
+Every file a writer makes is written under a temporary name beside it and renamed into
+place when complete (``atomic``, ``write_atomic``), so a file that exists is whole.
+
+``--overwrite`` replaces what this run writes and touches nothing else, in every command
+(``check_target``, ``FolderOutput``): a file output is replaced when the new one is
+complete; a folder output's frames (the files of the writer's own names) are written into
+a hidden folder inside it and moved into place when the run ends, the earlier run's frames
+this run did not write again removed then, and every other file left as it was. A run that
+fails leaves the folder as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import DepthviewError
@@ -58,4 +71,156 @@ def check_output(
         )
 
 
-__all__ = ["check_output", "overlap"]
+def partial_path(path: Path) -> Path:
+    """The temporary name ``path`` is written under until complete (hidden, beside it)."""
+    return path.with_name(f".{path.name}.partial")
+
+
+@contextlib.contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary name beside ``path``; rename it to ``path`` only when complete
+    (removed on any failure)."""
+    tmp = partial_path(path)
+    try:
+        yield tmp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    os.replace(tmp, path)
+
+
+def write_atomic(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path`` under a temporary name, renamed when complete; its sha256."""
+    with atomic(path) as tmp:
+        tmp.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_target(
+    out: Path,
+    *,
+    folder: bool,
+    overwrite: bool,
+    what: str,
+    error: type[DepthviewError] = DepthviewError,
+) -> None:
+    """Refuse an output that exists (unless ``overwrite``), is of the wrong kind, or cannot
+    be written (a folder that is not writable, or that cannot be looked into): one
+    ``error`` line naming ``out``. A file's folder must exist; a folder output is made
+    later, with its parents. ``what`` says what is written (``--format png16``)."""
+    try:
+        _check_target(out, folder, overwrite, what, error)
+    except OSError as exc:
+        raise error(f"{out}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _check_target(
+    out: Path, folder: bool, overwrite: bool, what: str, error: type[DepthviewError]
+) -> None:
+    base = out if folder else out.parent
+    existing = _nearest_existing(base)
+    if folder and existing == out and not out.is_dir():
+        raise error(f"{out}: expected a folder for {what}, got a file")
+    need = os.W_OK | os.X_OK | (os.R_OK if existing == out else 0)  # R: to look inside
+    if not existing.is_dir() or not os.access(existing, need):
+        raise error(f"{out}: cannot write into {existing} (not a writable folder)")
+    if not folder and existing != base:
+        raise error(f"{out}: the folder {base} does not exist")
+    if folder:
+        if out.is_dir() and _has_entries(out) and not overwrite:
+            raise error(f"{out}: exists and is not empty; use --overwrite")
+    elif out.is_dir():
+        raise error(f"{out}: expected a file name for {what}, got a folder")
+    elif out.exists() and not overwrite:
+        raise error(f"{out}: exists; use --overwrite")
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or its nearest folder that exists; a folder that cannot be looked into
+    (mode 000) stands for what is inside it."""
+    for p in (path, *path.parents):
+        try:
+            if p.exists() or p == Path(p.anchor):
+                return p
+        except PermissionError:
+            return p.parent
+    return Path(path.anchor)
+
+
+def _has_entries(folder: Path) -> bool:
+    """Anything in ``folder`` besides what a killed run of ours left (``STAGING``)."""
+    return any(entry.name != STAGING for entry in folder.iterdir())
+
+
+#: The hidden folder inside a folder output that a run's files are written into.
+STAGING = ".depthview.partial"
+
+
+class FolderOutput:
+    """A folder output written so that ``--overwrite`` replaces this run's files only.
+
+    ``files()`` makes the hidden ``STAGING`` folder inside ``out`` (and ``out``, with its
+    parents) and returns it: write there. ``commit()`` moves what was written into ``out``
+    (replacing files of the same name) and removes the files of an earlier run that
+    ``is_ours`` names and this run did not write; nothing else in ``out`` is touched.
+    ``abandon()`` removes what this run wrote (and ``out`` when this run made it and it is
+    empty), leaving the folder as it was."""
+
+    def __init__(self, out: Path, is_ours: Callable[[str], bool]) -> None:
+        self.out = out
+        self.is_ours = is_ours
+        self.staging = out / STAGING
+        self._made = not out.exists()
+
+    def files(self) -> Path:
+        if not self.staging.is_dir():
+            self.out.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(self.staging, ignore_errors=True)  # a killed run's
+            self.staging.mkdir()
+        return self.staging
+
+    def commit(self) -> int:
+        """Move this run's files into place; how many."""
+        if not self.staging.is_dir():
+            self._remove_if_made()
+            return 0
+        written = sorted(os.listdir(self.staging))
+        for name in written:
+            os.replace(self.staging / name, self.out / name)
+        new = set(written)
+        for entry in self.out.iterdir():
+            if entry.name not in new and self.is_ours(entry.name) and entry.is_file():
+                entry.unlink()
+        self.staging.rmdir()
+        self._remove_if_made()
+        return len(written)
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self._remove_if_made()
+
+    def _remove_if_made(self) -> None:
+        if self._made and self.out.is_dir() and not any(self.out.iterdir()):
+            self.out.rmdir()
+
+
+__all__ = [
+    "STAGING",
+    "FolderOutput",
+    "atomic",
+    "check_output",
+    "check_target",
+    "overlap",
+    "partial_path",
+    "sha256_file",
+    "write_atomic",
+]

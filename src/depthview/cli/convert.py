@@ -12,7 +12,7 @@ from ..datasets import MANIFEST, convert
 from ..datasets.engine import INSTALL, have_dask
 from ..datasets.job import CHUNK_FRAMES, FORMATS
 from ..datasets.pairing import PAIRINGS
-from ..datasets.writers import TUM_SCALES
+from ..writers.tum import TUM_SCALES
 from ._filter_args import add_filter_arg, require_filters
 from ._types import positive_float, positive_int
 

@@ -5,7 +5,7 @@
     dv.convert(["nyu/bedrooms_part1.zip"], "out", calibration="nyu", workers=2)
 
 Each scene (``scenes``) becomes one folder of the output named as its input (TUM RGB-D's
-layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``writers``); depth frames are paired with
+layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``depthview.writers``); depth frames are paired with
 the nearest colour frame and accelerometer record by their own times (``pairing``), aligned
 by a camera model (``frames``), and written by units of work (``job``) that run where
 ``engine`` says. The output's ``manifest.jsonl`` has one line per scene. A scene is
@@ -27,7 +27,9 @@ from ..errors import DepthviewError, ExportError
 from ..filters import FilterSpec, parse_filter_spec
 from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
-from ..outputs import check_output
+from ..outputs import check_output, check_target
+from ..writers.sinkfile import require_sink
+from ..writers.tum import TUM_SCALES
 from . import engine
 from .frames import DepthStep
 from .identity import FINGERPRINT, PARAMS, differences, fingerprint, params
@@ -46,7 +48,6 @@ from .job import (
 from .manifest import MANIFEST, Key, append_line, locked, read_manifest, rewrite
 from .pairing import PAIRINGS, check_max_dt
 from .scenes import Scene, find_scenes
-from .writers import TUM_SCALES, require_sink
 
 CALIBRATIONS = ("libfreenect", "nyu")
 
@@ -174,8 +175,8 @@ def convert(
         filter_kernels()  # a missing extra is one line now, not one per frame later
     require_sink(format)  # the same for rerun-sdk / foxglove-sdk
     target = Path(out)
-    if target.exists() and not target.is_dir():
-        raise ExportError(f"{target}: expected a folder for the dataset, got a file")
+    # a dataset folder is added to (complete scenes are kept): never refused for existing
+    check_target(target, folder=True, overwrite=True, what="the dataset", error=ExportError)
     check_output(target, inputs, ExportError, "output folder")
     scenes = find_scenes(inputs)
     settings = Settings(

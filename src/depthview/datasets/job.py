@@ -32,18 +32,15 @@ from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
+from ..outputs import sha256_file, write_atomic
+from ..writers import mcap, rrd
+from ..writers.base import Row
+from ..writers.npz import NpzWriter
+from ..writers.sinkfile import SinkWriter
+from ..writers.tum import TumWriter, tum_lists
 from .frames import Aligner, DepthStep, alignment_label, colour_camera, process_pair
 from .pairing import Ranked, StreamingPairer, associate, check_max_dt, nearest
 from .scenes import Recording, Scene
-from .writers import (
-    NpzWriter,
-    Row,
-    SinkWriter,
-    TumWriter,
-    sha256_file,
-    tum_lists,
-    write_atomic,
-)
 
 #: Depth frames per unit of a long recording (TUM output only; one file is one unit).
 CHUNK_FRAMES = 1000
@@ -214,7 +211,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
     if fmt == "npz":
         writer = NpzWriter(partial)
     elif fmt in FILE_FORMATS:
-        writer = SinkWriter(partial, fmt, str(final))
+        writer = (rrd if fmt == "rrd" else mcap).pair_writer(partial, str(final))
     else:
         writer = TumWriter(partial, unit.settings.tum_scale)
     step = unit_step(unit.settings)

@@ -1,5 +1,5 @@
 """16-bit depth PNGs: what a file's header says (size, bit depth, depthview's units marker)
-read without decoding it, the pixels read with Pillow, and the marker written.
+read without decoding it, and the pixels read with Pillow (``writers.png16`` writes them).
 
 depthview writes the depth format into every 16-bit PNG it exports (a ``tEXt`` chunk
 ``depthview.depth_format`` holding e.g. ``RAW_11BIT``), so a folder it wrote opens as what it
@@ -161,20 +161,6 @@ def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
         raise SourceError(f"{path}: expected an RGB image, got {exc}") from None
 
 
-def save_depth(
-    path: str | os.PathLike[str], depth: npt.NDArray[np.uint16], depth_format: DepthFormat
-) -> None:
-    """Write ``depth`` as a 16-bit PNG that says its depth format (read back by ``dv.open``)."""
-    image = pillow()
-    from PIL import PngImagePlugin
-
-    info = PngImagePlugin.PngInfo()
-    info.add_text(MARKER_KEY, DepthFormat(depth_format).name)
-    image.fromarray(np.ascontiguousarray(depth, dtype=np.uint16)).save(
-        path, format="PNG", pnginfo=info
-    )
-
-
 __all__ = [
     "MARKER_KEY",
     "PNG_MAGIC",
@@ -184,5 +170,4 @@ __all__ = [
     "read_colour",
     "read_depth",
     "read_header",
-    "save_depth",
 ]

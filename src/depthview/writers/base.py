@@ -1,0 +1,125 @@
+"""What the writers share: export's ``Settings`` (how frames become files), the frame file
+names, convert's ``Row`` (one pair as written) and the import of an optional extra."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ..colorize import Equalizer
+from ..errors import ExportError
+from ..frame import DepthFormat, Frame
+from ..geometry import Intrinsics
+from ..registration import Registration, register
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How frames become files: the picture (layout, palette, range) and the geometry."""
+
+    layout: str = "depth"
+    palette: str | None = None  # None: glview for raw depth, turbo for millimetres
+    near: float | None = None
+    far: float | None = None
+    fps: float | None = None
+    #: None: the Kinect's, for each frame's size (``Intrinsics.for_size``).
+    intrinsics: Intrinsics | None = None
+    #: With a registration (``--registered``): depth aligned to the colour image in png16 and
+    #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
+    registration: Registration | None = None
+    #: The source's own registration (None: it has none), for millimetres in .rrd/.mcap.
+    source_registration: Registration | None = None
+    #: Histogram equalisation that follows the stream (metric palettes without a range), so
+    #: a video does not flicker; None equalises each frame on its own.
+    equalizer: Equalizer | None = None
+
+
+#: ``write(frames, target, settings) -> frames written``; ``target`` is a folder or a file.
+FrameWriter = Callable[[Iterable[Frame], Path, Settings], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One kept pair as written: times (seconds) and file names (relative to the scene)."""
+
+    depth_time: float
+    depth_file: str
+    rgb_time: float
+    rgb_file: str
+    accel_time: float | None = None
+    accel: tuple[float, float, float] | None = None
+
+
+class PairWriter(Protocol):
+    """What convert writes one scene with (``tum``, ``npz``, ``sinkfile``): an aligned pair
+    at a time, depth in millimetres; the row as written."""
+
+    rows: list[Row]
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row: ...
+
+
+def frame_name(frame: Frame, suffix: str) -> str:
+    """A folder format's file for one frame, named by its index: ``frame-000042.png``."""
+    return f"frame-{frame.index:06d}.{suffix}"
+
+
+#: The names ``frame_name`` gives, in every folder format (png, png16: .png; ply: .ply).
+FRAME_FILE = re.compile(r"frame-[0-9]{6,}\.(png|ply)")
+
+
+def is_frame_file(name: str) -> bool:
+    """A file a folder export writes (what ``--overwrite`` replaces in a folder)."""
+    return FRAME_FILE.fullmatch(name) is not None
+
+
+def require(module: str, extra: str, fmt: str) -> Any:
+    """Import ``module``, or an ``ExportError`` naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ExportError(
+            f"--format {fmt} needs {module.split('.')[0]}: pip install 'depthview[{extra}]'"
+        ) from None
+
+
+def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np.uint16]:
+    """The frame's depth in millimetres aligned to its colour image (``--registered``)."""
+    if frame.depth_format is DepthFormat.REGISTERED:
+        return frame.depth
+    if frame.depth_format is not DepthFormat.RAW_11BIT:
+        raise ExportError(
+            f"--registered: expected raw 11-bit depth to align, got {frame.depth_format.name}"
+        )
+    try:
+        return register(frame.depth, registration)
+    except ValueError as exc:
+        raise ExportError(f"--registered: {exc}") from None
+
+
+__all__ = [
+    "FRAME_FILE",
+    "FrameWriter",
+    "PairWriter",
+    "Row",
+    "Settings",
+    "frame_name",
+    "is_frame_file",
+    "registered_depth",
+    "require",
+]

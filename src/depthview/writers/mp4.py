@@ -1,0 +1,94 @@
+"""H.264 video through PyAV (extra ``video``), the pictures of ``pictures``."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ExportError
+from ..frame import Frame
+from ..outputs import partial_path
+from .base import Settings, require
+from .pictures import depth_image
+
+#: What an MP4 can hold: frames per second, and pixels a side (libx264's limit).
+FPS = (0.01, 1000.0)
+MAX_SIDE = 16384
+
+
+def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """H.264 through PyAV, in this process: on Ctrl-C the encoder is flushed and the file
+    closed, so what was encoded stays a playable video; on a failure (a full disk) the
+    temporary file is removed."""
+    av = require("av", "video", "mp4")
+    rate = Fraction(settings.fps or 30.0).limit_denominator(1001)
+    tmp = partial_path(path)
+    try:
+        container = av.open(str(tmp), mode="w", format="mp4")
+    except (OSError, av.FFmpegError) as exc:
+        raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
+    count = 0
+    complete = False
+    try:
+        stream: Any = None
+        try:
+            for frame in frames:
+                picture = depth_image(frame, settings)
+                if stream is None:
+                    stream = _stream(container, rate, picture.shape, path)
+                picture = np.ascontiguousarray(picture[: stream.height, : stream.width])
+                for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                    container.mux(packet)
+                count += 1
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: finish what was encoded (the first one ends the frames)
+        if stream is not None:
+            for packet in stream.encode():  # flush
+                container.mux(packet)
+        container.close()
+        complete = True
+    except (OSError, av.FFmpegError) as exc:
+        raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
+    finally:
+        if not complete:
+            with contextlib.suppress(Exception):
+                container.close()
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    if count:
+        os.replace(tmp, path)
+    else:
+        tmp.unlink()
+    return count
+
+
+def _stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
+    """An H.264 stream for pictures of ``shape`` (cut to even sizes, as yuv420p needs)."""
+    height, width = shape[0] - shape[0] % 2, shape[1] - shape[1] % 2
+    if not (2 <= width <= MAX_SIDE and 2 <= height <= MAX_SIDE):
+        raise ExportError(
+            f"{path}: expected pictures of 2x2 to {MAX_SIDE}x{MAX_SIDE} pixels for "
+            f"H.264, got {shape[1]}x{shape[0]}"
+        )
+    stream = container.add_stream("libx264", rate=rate)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    return stream
+
+
+def _av_reason(exc: BaseException) -> str:
+    """FFmpeg's error as words ("No space left on device"), not "returned 22"."""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return "disk full"
+    words = getattr(exc, "strerror", None) or (os.strerror(code) if code else str(exc))
+    return " ".join(str(words).split())
+
+
+__all__ = ["FPS", "MAX_SIDE", "write"]

@@ -1,0 +1,291 @@
+"""numpy archives (``.npz``) written as frames come: each frame's arrays go to a spill file
+beside the output and are copied into the archive in blocks at the end, so memory does not
+grow with the frames (``NpzStream``). Two layouts, each named by the archive's ``layout``
+array:
+
+- ``export-frames`` (export): ``depth`` (N, H, W) uint16 as the source gives it with
+  ``depth_format``, ``index``, ``timestamp`` and ``device_timestamp``; ``registered`` (mm
+  aligned to colour) with ``--registered``; ``video`` with ``video_valid``, ``video_seq``,
+  ``video_timestamp`` and ``video_device_timestamp``; ``accel`` (N, 3) m/s^2 with
+  ``accel_timestamp``. A stream some frames lack is kept for the frames that have it:
+  zeros and ``video_valid`` False, NaN accelerometer rows and times, -1 for a missing seq
+  or device time.
+- ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
+  ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record) and
+  ``depth_format``.
+
+Archive members carry a fixed date, so the same frames give the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import ExportError
+from ..frame import DepthFormat, Frame
+from ..outputs import partial_path
+from .base import Row, Settings, registered_depth
+
+#: The layouts, as the ``layout`` array of each archive names them.
+EXPORT_LAYOUT = "export-frames"
+CONVERT_LAYOUT = "convert-pairs"
+#: The date every archive member carries (zip's epoch), so output is reproducible.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+COPY_BLOCK = 8 << 20
+
+
+class _Spill:
+    """One array's rows, appended to a file as they come."""
+
+    def __init__(
+        self, path: Path, dtype: np.dtype[Any], shape: tuple[int, ...], fill: float
+    ) -> None:
+        self.path, self.dtype, self.shape, self.fill = path, dtype, shape, fill
+        self.rows = 0
+        self.file: BinaryIO = open(path, "wb")  # noqa: SIM115  # closed in NpzStream
+
+    def write(self, array: npt.NDArray[Any]) -> None:
+        self.file.write(np.ascontiguousarray(array, dtype=self.dtype).tobytes())
+        self.rows += 1
+
+    def missing(self, rows: int) -> None:
+        """``rows`` rows of the fill value (frames before this array's first, or without it)."""
+        block = np.full(self.shape, self.fill, self.dtype).tobytes()
+        for _ in range(rows):
+            self.file.write(block)
+        self.rows += rows
+
+
+class NpzStream:
+    """An archive at ``path`` from rows added one frame at a time: ``add`` writes a frame's
+    arrays (an array first seen late gets rows of its ``fill`` value, else zeros, for the
+    frames before it, and one for each frame without it), ``finish`` adds the small arrays
+    and ``layout`` and renames the archive into place; ``abandon`` removes what was written."""
+
+    def __init__(self, path: Path, layout: str, fill: dict[str, float] | None = None) -> None:
+        self.path = path
+        self.layout = layout
+        self.rows = 0
+        self._fill = fill or {}
+        self._spills: dict[str, _Spill] = {}
+
+    def shape(self, key: str) -> tuple[int, ...] | None:
+        """The frame shape of ``key``'s arrays (None before its first)."""
+        spill = self._spills.get(key)
+        return None if spill is None else spill.shape
+
+    def _spill_path(self, key: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{key}")
+
+    def add(self, arrays: dict[str, npt.NDArray[Any]], where: str = "") -> None:
+        """One frame's arrays; every array of a key has the first one's dtype and shape."""
+        for key, array in arrays.items():
+            spill = self._spills.get(key)
+            if spill is None:
+                fill = self._fill.get(key, 0)
+                spill = _Spill(self._spill_path(key), array.dtype, array.shape, fill)
+                self._spills[key] = spill
+                spill.missing(self.rows)
+            elif array.shape != spill.shape or array.dtype != spill.dtype:
+                raise ValueError(
+                    f"expected every {key} frame {spill.dtype} {spill.shape} as the first, "
+                    f"got {array.dtype} {array.shape}{where}"
+                )
+            spill.write(array)
+        self.rows += 1
+        for spill in self._spills.values():
+            if spill.rows < self.rows:
+                spill.missing(self.rows - spill.rows)
+
+    def finish(
+        self,
+        small: dict[str, npt.NDArray[Any]],
+        empty: dict[str, tuple[np.dtype[Any], tuple[int, ...]]] | None = None,
+    ) -> None:
+        """Write the archive: the spilled arrays (``empty`` gives the dtype and frame shape
+        of one no frame had), then ``small`` and ``layout``; renamed into place."""
+        for spill in self._spills.values():
+            spill.file.close()
+        members: list[tuple[str, np.dtype[Any], tuple[int, ...], Path | None]] = [
+            (k, s.dtype, (self.rows, *s.shape), s.path) for k, s in self._spills.items()
+        ]
+        members += [
+            (k, np.dtype(d), (self.rows, *shape), None)
+            for k, (d, shape) in (empty or {}).items()
+            if k not in self._spills
+        ]
+        tmp = self.path.with_name(self.path.name + ".tmp")  # cleared with the spill files
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for key, dtype, shape, spill_path in members:
+                info = zipfile.ZipInfo(f"{key}.npy", ZIP_DATE)
+                with zf.open(info, "w", force_zip64=True) as member:
+                    header = {
+                        "descr": np.lib.format.dtype_to_descr(dtype),
+                        "fortran_order": False,
+                        "shape": shape,
+                    }
+                    np.lib.format.write_array_header_1_0(member, header)
+                    if spill_path is not None:
+                        with open(spill_path, "rb") as src:
+                            while block := src.read(COPY_BLOCK):
+                                member.write(block)
+                        spill_path.unlink()
+            for key, array in {**small, "layout": np.array(self.layout)}.items():
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, array, allow_pickle=False)
+                zf.writestr(zipfile.ZipInfo(f"{key}.npy", ZIP_DATE), buf.getvalue())
+        os.replace(tmp, self.path)
+
+    def abandon(self) -> None:
+        for spill in self._spills.values():
+            spill.file.close()
+            spill.path.unlink(missing_ok=True)
+        self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
+
+
+class NpzWriter:
+    """Convert's ``convert-pairs`` layout: one scene's aligned pairs into ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: list[Row] = []
+        self._stream = NpzStream(path, CONVERT_LAYOUT)
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row:
+        depth = np.asarray(depth_mm, dtype="<u2")
+        first = (self._stream.shape("depth"), self._stream.shape("rgb"))
+        if self.rows and first != (depth.shape, rgb.shape):
+            raise ValueError(f"expected every frame of {first}, got {(depth.shape, rgb.shape)}")
+        self._stream.add({"depth": depth, "rgb": np.asarray(rgb, dtype=np.uint8)})
+        row = Row(depth_time, "", rgb_time, "", accel_time, accel)
+        self.rows.append(row)
+        return row
+
+    def finish(self) -> None:
+        n = len(self.rows)
+        accel = np.array(
+            [r.accel if r.accel is not None else (np.nan,) * 3 for r in self.rows],
+            dtype=np.float64,
+        ).reshape(n, 3)
+        self._stream.finish(
+            {
+                "depth_times": np.array([r.depth_time for r in self.rows], dtype=np.float64),
+                "rgb_times": np.array([r.rgb_time for r in self.rows], dtype=np.float64),
+                "accel": accel,
+                "depth_format": np.array(int(DepthFormat.MM)),
+            },
+            empty={"depth": (np.dtype("<u2"), (0, 0)), "rgb": (np.dtype(np.uint8), (0, 0, 3))},
+        )
+
+    def abandon(self) -> None:
+        self._stream.abandon()
+
+
+def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """Export's ``export-frames`` layout: raw frames with each stream's own times (see the
+    module's help); nothing is written when there are no frames."""
+    tmp = partial_path(path)
+    stream = NpzStream(tmp, EXPORT_LAYOUT, fill={"accel": math.nan})
+    small: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "index",
+            "timestamp",
+            "device_timestamp",
+            "video_valid",
+            "video_seq",
+            "video_timestamp",
+            "video_device_timestamp",
+            "accel_timestamp",
+        )
+    }
+    depth_format: DepthFormat | None = None
+    has_video = has_accel = False
+    try:
+        for frame in frames:
+            if depth_format is None:
+                depth_format = frame.depth_format
+            arrays: dict[str, npt.NDArray[Any]] = {
+                "depth": np.asarray(frame.depth).astype(np.uint16, copy=False)
+            }
+            if settings.registration is not None:
+                arrays["registered"] = registered_depth(frame, settings.registration)
+            if frame.video is not None:
+                arrays["video"] = frame.video
+                has_video = True
+            if frame.accel is not None:
+                arrays["accel"] = np.asarray(frame.accel, dtype=np.float64)
+                has_accel = True
+            try:
+                stream.add(arrays, f" at frame {frame.index}")
+            except ValueError as exc:
+                raise ExportError(f"{path}: {exc}") from None
+            s = frame.video_stamp if frame.video is not None else None
+            small["index"].append(frame.index)
+            small["timestamp"].append(frame.timestamp)
+            small["device_timestamp"].append(_int(frame.device_timestamp))
+            small["video_valid"].append(frame.video is not None)
+            small["video_seq"].append(_int(s.seq if s else None))
+            small["video_timestamp"].append(
+                math.nan if frame.video is None else s.host_time if s else frame.timestamp
+            )
+            small["video_device_timestamp"].append(_int(s.device_timestamp if s else None))
+            small["accel_timestamp"].append(
+                math.nan
+                if frame.accel is None
+                else frame.accel_stamp.host_time
+                if frame.accel_stamp
+                else frame.timestamp
+            )
+        if depth_format is None:
+            stream.abandon()
+            return 0
+        small_arrays: dict[str, npt.NDArray[Any]] = {
+            "depth_format": np.array(int(depth_format)),
+            "index": np.array(small["index"], dtype=np.int64),
+            "timestamp": np.array(small["timestamp"], dtype=np.float64),
+            "device_timestamp": np.array(small["device_timestamp"], dtype=np.int64),
+        }
+        if has_video:
+            small_arrays["video_valid"] = np.array(small["video_valid"], dtype=bool)
+            small_arrays["video_seq"] = np.array(small["video_seq"], dtype=np.int64)
+            small_arrays["video_timestamp"] = np.array(small["video_timestamp"], dtype=np.float64)
+            small_arrays["video_device_timestamp"] = np.array(
+                small["video_device_timestamp"], dtype=np.int64
+            )
+        if has_accel:
+            small_arrays["accel_timestamp"] = np.array(small["accel_timestamp"], dtype=np.float64)
+        stream.finish(small_arrays)
+    except BaseException:
+        stream.abandon()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    os.replace(tmp, path)
+    return stream.rows
+
+
+def _int(value: int | None) -> int:
+    """-1 where a frame has none."""
+    return -1 if value is None else value
+
+
+__all__ = ["CONVERT_LAYOUT", "EXPORT_LAYOUT", "NpzStream", "NpzWriter", "write_frames"]

@@ -1,0 +1,53 @@
+"""PLY point clouds: export's folder of one cloud a frame, or one ``.ply`` (its first frame)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import ExportError
+from ..frame import Frame
+from ..geometry import ply_bytes, point_cloud
+from ..outputs import write_atomic
+from .base import Settings, frame_name
+
+
+def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
+    """The frame's point cloud as PLY, coloured from its video when that matches the depth
+    (or from the colour pixels the points fall on, with a registration)."""
+    video = frame.video
+    usable = video is not None and video.shape[:2] == frame.depth.shape
+    reg = settings.registration
+    if reg is not None and frame.depth.shape != (480, 640):
+        raise ExportError(
+            f"--registered: expected the Kinect's 640x480 depth, got "
+            f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
+        )
+    cloud = point_cloud(
+        frame.depth,
+        depth_format=frame.depth_format,
+        intrinsics=None if reg is not None else settings.intrinsics,
+        video=video if usable else None,
+        registration=reg,
+    )
+    return ply_bytes(cloud.points, cloud.colors)
+
+
+def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
+    """A folder of one cloud a frame."""
+    count = 0
+    for frame in frames:
+        write_atomic(folder / frame_name(frame, "ply"), cloud_bytes(frame, settings))
+        count += 1
+    return count
+
+
+def write_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+    """One point cloud: the first frame (a PLY file holds one cloud)."""
+    for frame in frames:
+        write_atomic(path, cloud_bytes(frame, settings))
+        return 1
+    return 0
+
+
+__all__ = ["cloud_bytes", "write_file", "write_frames"]

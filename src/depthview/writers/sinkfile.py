@@ -1,0 +1,156 @@
+"""What ``.rrd`` and ``.mcap`` share: frames sent through a depthview sink into a file
+(``sinks.rerun.RerunSink``, ``sinks.foxglove.FoxgloveSink``), export's frames as they come
+and convert's aligned pairs as ``Frame``s."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
+from ..geometry import Intrinsics
+from ..outputs import atomic
+from .base import Row, Settings
+
+if TYPE_CHECKING:
+    from ..sinks import Sink
+
+#: The sink's extra for each format a sink writes.
+SINK_EXTRAS = {"rrd": "rerun", "mcap": "foxglove"}
+#: ``open_sink(path, overwrite)``: a sink writing the file ``path`` (``rrd``, ``mcap``).
+SinkOpener = Callable[[Path, bool], Any]
+
+
+def require_sink(fmt: str) -> None:
+    """Import ``fmt``'s SDK now (one ``SinkError`` naming the extra, before anything is
+    written), not in the first unit."""
+    from ..sinks.base import require
+
+    if fmt == "rrd":
+        require("rerun", "rerun")
+        require("pyarrow", "rerun")
+    elif fmt == "mcap":
+        require("foxglove", "foxglove")
+
+
+def write_file(
+    open_sink: SinkOpener, frames: Iterable[Frame], path: Path, settings: Settings
+) -> int:
+    """Export's frames into ``path`` under its temporary name, each record at its own time
+    (messages name ``path``); the frames sent."""
+    with atomic(path) as tmp:
+        # the temporary name is this run's own: one a killed run left is replaced
+        sink = open_sink(tmp, True)
+        sink.where = str(path)
+        return send_all(sink, frames, settings)
+
+
+def pair_writer(open_sink: SinkOpener, path: Path, where: str) -> SinkWriter:
+    """Convert's scene into ``path`` (its temporary name), pair by pair; messages name
+    ``where``."""
+    sink = open_sink(path, True)
+    sink.where = where
+    return SinkWriter(sink, path)
+
+
+def send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
+    """Frames into ``sink``, each record at its own time; the frames sent."""
+    count = 0
+    sink.set_camera(settings.intrinsics, registration=settings.source_registration)
+    with sink:
+        for frame in frames:
+            sink.log(frame)
+            count += 1
+    return count
+
+
+class SinkWriter:
+    """One scene of convert into a sink's file (under its temporary name): a ``Frame`` per
+    pair, depth in ``DepthFormat.MM`` with the colour camera's model (aligned depth lives in
+    the colour image), each record with its own stamp; a colour frame or accelerometer
+    record that serves two depth frames is sent once."""
+
+    def __init__(self, sink: Any, path: Path) -> None:
+        self.sink = sink
+        self.path = path
+        self.rows: list[Row] = []
+        self.camera: Intrinsics | None = None
+        self._seq = {Stream.DEPTH: 0, Stream.VIDEO: 0, Stream.ACCEL: 0}
+        self._last: dict[Stream, float] = {}
+
+    def set_camera(self, intrinsics: Intrinsics) -> None:
+        """The pinhole model sent with the depth (before the first pair)."""
+        self.camera = intrinsics
+        self.sink.set_camera(intrinsics)
+
+    def _stamp(self, stream: Stream, t: float) -> Stamp | None:
+        """The record's stamp, or None when this record was sent already."""
+        if stream is not Stream.DEPTH and self._last.get(stream) == t:
+            return None
+        self._last[stream] = t
+        seq = self._seq[stream]
+        self._seq[stream] = seq + 1
+        return Stamp(seq, t)
+
+    def write(
+        self,
+        depth_time: float,
+        depth_mm: npt.NDArray[np.uint16],
+        rgb_time: float,
+        rgb: npt.NDArray[np.uint8],
+        accel_time: float | None,
+        accel: tuple[float, float, float] | None,
+    ) -> Row:
+        # The aligner reuses its buffers for the next pair, and an SDK may still hold these
+        # arrays (Rerun serialises on its own thread): the frame gets its own copies.
+        depth_mm, rgb = depth_mm.copy(), rgb.copy()
+        records: list[Record] = []
+        video_stamp = self._stamp(Stream.VIDEO, rgb_time)
+        if video_stamp is not None:
+            records.append(Record(Stream.VIDEO, video_stamp, rgb))
+        if accel is not None and accel_time is not None:
+            accel_stamp = self._stamp(Stream.ACCEL, accel_time)
+            if accel_stamp is not None:
+                records.append(Record(Stream.ACCEL, accel_stamp, TiltState.from_mks(accel, None)))
+        depth_stamp = self._stamp(Stream.DEPTH, depth_time)
+        assert depth_stamp is not None
+        records.append(Record(Stream.DEPTH, depth_stamp, depth_mm, DepthFormat.MM))
+        self.sink.log(
+            Frame(
+                depth_mm,
+                rgb,
+                depth_format=DepthFormat.MM,
+                timestamp=depth_time,
+                index=depth_stamp.seq,
+                accel=accel,
+                records=tuple(records),
+            )
+        )
+        row = Row(depth_time, "", rgb_time, "", accel_time, accel)
+        self.rows.append(row)
+        return row
+
+    def finish(self) -> None:
+        """Flush and close the file (still under its temporary name)."""
+        self.sink.close()
+
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self.sink.close()
+        self.path.unlink(missing_ok=True)
+
+
+__all__ = [
+    "SINK_EXTRAS",
+    "SinkOpener",
+    "SinkWriter",
+    "pair_writer",
+    "require_sink",
+    "send_all",
+    "write_file",
+]
