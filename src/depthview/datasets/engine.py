@@ -11,6 +11,8 @@ import contextlib
 import importlib
 import os
 import signal
+import subprocess
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -21,6 +23,8 @@ from .job import Unit, UnitResult, run_unit
 
 #: What adds Dask.
 INSTALL = "pip install 'depthview[cluster]'"
+#: The module each local worker runs as it starts (``_worker_setup``).
+WORKER_SETUP = "depthview.datasets._worker_setup"
 #: Times Dask retries a unit that raised (a worker dying is not counted: Dask reschedules).
 RETRIES = 1
 
@@ -117,14 +121,20 @@ def _dask(
     dask: Any = importlib.import_module("distributed")  # typed loosely: an optional extra
     cluster: Any = None
     if address is None:
-        with _workers_ignore_ctrl_c():
-            cluster = dask.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                memory_limit=0,
-            )
+        try:
+            with _ctrl_c_after():
+                cluster = dask.LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    memory_limit=0,
+                    preload=[WORKER_SETUP],  # workers ignore Ctrl-C: it is this process's
+                )
+        except KeyboardInterrupt:
+            if cluster is not None:
+                cluster.close()
+            raise
         client = dask.Client(cluster)
     else:
         try:
@@ -150,31 +160,45 @@ def _dask(
 
 def _quiet_dask() -> None:
     """Dask's own log lines (a cancelled task on Ctrl-C, a worker restarted) are not the
-    user's business: errors only, here and in the workers (which read the environment),
-    unless the user configured Dask's logging."""
+    user's business (a worker losing the scheduler as the cluster closes is logged as an
+    error): critical ones only, here and in the workers (which read the environment),
+    unless the user configured Dask's logging. A failure that matters reaches this process
+    as an exception anyway."""
     import logging
 
     if "DASK_LOGGING__DISTRIBUTED" not in os.environ:
-        os.environ["DASK_LOGGING__DISTRIBUTED"] = "error"
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        os.environ["DASK_LOGGING__DISTRIBUTED"] = "critical"
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 @contextlib.contextmanager
-def _workers_ignore_ctrl_c() -> Iterator[None]:
-    """Worker processes started in here ignore Ctrl-C: they inherit the ignored signal
-    (Python keeps a SIGINT it starts with ignored). The terminal sends Ctrl-C to the whole
-    process group, and only this process should act on it (close the cluster, one line,
-    exit 130), not each worker with a traceback. The price: a Ctrl-C in the second or two
-    the workers take to start is not seen (press it again)."""
-    try:
-        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: nothing to change
-        yield
+def _ctrl_c_after() -> Iterator[None]:
+    """While the local cluster starts, Ctrl-C is ignored here so that the worker processes
+    it spawns start with it ignored (an ignored signal is inherited; Python keeps it so):
+    the terminal sends Ctrl-C to the whole process group, and only this process should act
+    on it, not each worker with a traceback. A Ctrl-C typed meanwhile is not lost: a
+    ``sleep`` in the same process group takes it and dies of it, and it is raised here once
+    the cluster has started (and so is closed as after any Ctrl-C)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are the main thread's: nothing to change
         return
+    witness: subprocess.Popen[bytes] | None = None
+    with contextlib.suppress(OSError):  # started first: it keeps Ctrl-C's default action
+        witness = subprocess.Popen(
+            ["sleep", "86400"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        )
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, before)
+        pressed = False
+        if witness is not None:
+            pressed = witness.poll() == -signal.SIGINT
+            witness.kill()
+            witness.wait()
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _guarded_unit(unit: Unit) -> UnitResult | DepthviewError:
