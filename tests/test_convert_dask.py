@@ -144,3 +144,45 @@ def test_local_workers_and_the_environment_variable(
     summary = dv.convert(scenes, out, calibration="nyu", chunk_frames=2, workers=2)
     assert summary.engine == "2 local worker processes (Dask)"
     assert _files(out) == reference
+
+
+def test_more_workers_than_cores_are_capped_with_one_line(scenes: Path, tmp_path: Path) -> None:
+    cores = len(os.sched_getaffinity(0))
+    done = subprocess.run(
+        [sys.executable, "-m", "depthview", "convert", "--quiet", "--workers", "64",
+         str(scenes), str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == (
+        f"depthview: warning: --workers 64: this machine has {cores} core(s); running "
+        f"{cores} worker(s)"
+    )
+    assert f"({cores} local worker processes (Dask))" in done.stdout or cores == 1
+
+
+@pytest.mark.parametrize("when", ["while the workers start", "while converting"])
+def test_ctrl_c_with_workers_is_one_line_and_exit_130(tmp_path: Path, when: str) -> None:
+    """Ctrl-C as a terminal sends it: to the whole process group (depthview and its Dask
+    worker processes). Only depthview answers, in one line; no worker prints a traceback."""
+    write_scene(tmp_path / "in" / "long", 400, link=True)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", "convert", "--quiet", "--workers", "2",
+         str(tmp_path / "in"), str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    ready = (
+        (lambda: out.is_dir())
+        if when == "while the workers start"
+        else (lambda: any(out.glob(".*.partial/depth/*.png")))
+    )
+    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip() == "depthview: interrupted", err
+    assert not (out / "long").exists()  # the scene was not finished: nothing final of it

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import depthview as dv
 from _helpers_cli import Ran, cli, tree_hash
+from _helpers_datasets import write_scene, zip_folder
 from depthview.sources import sample
 
 CASES_FILE = Path(__file__).with_name("trial_cases.txt")
@@ -122,6 +124,21 @@ def world() -> Iterator[Path]:
         shutil.copytree(rec, w / "emptyindex")
         (w / "emptyindex" / "INDEX.txt").write_text("")
         (w / "emptydir").mkdir()
+        # convert (issue 21): a recording with colour, one zipped, calibrations that cannot fit
+        write_scene(w / "scenes" / "desk", 3)
+        zip_folder(w / "scenes", w / "recs.zip")
+        nyu = dv.StereoCalibration.nyu()
+        millimetres = tuple(1000 * v for v in nyu.translation)
+        (w / "mm.json").write_text(
+            dv.StereoCalibration(
+                nyu.depth, nyu.colour, rotation=nyu.rotation, translation=millimetres
+            ).to_json()
+        )
+        (w / "small.json").write_text(
+            dv.StereoCalibration(
+                nyu.depth, nyu.colour, rotation=nyu.rotation, width=320, height=240
+            ).to_json()
+        )
         yield w
 
 
