@@ -521,3 +521,41 @@ def test_a_7scenes_folder_is_written_as_it_came_with_its_file_names_and_camera(
         k = src.intrinsics
     assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx((585.0, 585.0, 320.0, 240.0))
     assert "not aligned" in (scene / "camera.yaml").read_text()  # it says whose camera it is
+
+
+def test_depth_only_output_is_written_when_asked_for(tmp_path: Path) -> None:
+    """A recording without colour is refused unless --depth-only, which writes its depth
+    frames alone, in millimetres through libfreenect's table (TUM's 5000 per metre), with
+    the depth camera in camera.yaml; dv.open reads the scene back."""
+    from PIL import Image
+
+    rec = write_scene(tmp_path / "depth_only", 3)
+    for f in rec.glob("r-*"):
+        f.unlink()
+    index = rec / "INDEX.txt"
+    index.write_text("".join(n + "\n" for n in index.read_text().split() if not n.startswith("r-")))
+    ran = cli("convert", "--quiet", "--depth-only", str(rec), str(tmp_path / "out"))
+    assert ran.code == 0, ran.err
+    scene = tmp_path / "out" / "depth_only"
+    assert sorted(p.name for p in scene.iterdir()) == ["camera.yaml", "depth", "depth.txt"]
+    (line,) = _lines(tmp_path / "out")
+    assert line["pairs_kept"] == 3 and line["alignment"].startswith("not aligned: depth-only")  # type: ignore[union-attr]
+    names = [t.split()[1] for t in (scene / "depth.txt").read_text().splitlines() if t[0] != "#"]
+    raw = [
+        np.frombuffer(d, "<u2", offset=len(pnm_header("P5"))).reshape(480, 640)
+        for d in sample_depths()[:3]
+    ]
+    for name, r in zip(names, raw, strict=True):
+        # libfreenect's millimetre table (dv.to_mm, checked against libfreenect itself in
+        # test_registration_libfreenect) applied to the raw frame read here with numpy.
+        mm = dv.to_mm(r)
+        got = np.asarray(Image.open(scene / name)).astype(np.int64)
+        np.testing.assert_array_equal(got, mm.astype(np.int64) * 5)
+    with dv.open(str(scene)) as src:
+        assert src.length == 3 and not src.has_video
+    assert (
+        cli(
+            "convert", "--quiet", "--depth-only", "--format", "npz", str(rec), str(tmp_path / "o2")
+        ).code
+        == 2
+    )

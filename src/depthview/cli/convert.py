@@ -89,6 +89,12 @@ def add_parser(sub: Any) -> None:
         "1000 (millimetres)",
     )
     p.add_argument(
+        "--depth-only",
+        action="store_true",
+        help="write the depth frames alone, in the depth camera's own image (TUM layout: "
+        "depth/, depth.txt, camera.yaml), for recordings without colour",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="redo scenes written before with other inputs or options (touches nothing else)",
@@ -111,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         filters=args.filter,
         pairing=args.pairing,
         tum_scale=args.tum_scale,
+        depth_only=args.depth_only,
         overwrite=args.overwrite,
         progress=not args.quiet,
     )

@@ -121,6 +121,7 @@ def convert(
     filters: str | FilterSpec | None = None,
     pairing: str = "nearest",
     tum_scale: float = 5000.0,
+    depth_only: bool = False,
     overwrite: bool = False,
     progress: bool = False,
 ) -> ConvertSummary:
@@ -137,7 +138,8 @@ def convert(
     run on each aligned frame before ``step``, a fresh chain per scene or chunk;
     ``pairing`` "nearest" (each depth frame the nearest usable colour frame) or "associate"
     (TUM's one-to-one rule); ``tum_scale`` the TUM layout's depth values per metre (5000,
-    TUM's, or 1000); ``overwrite`` redoes scenes this run would write that exist already
+    TUM's, or 1000); ``depth_only`` writes depth frames alone (TUM layout; for recordings
+    without colour); ``overwrite`` redoes scenes this run would write that exist already
     with other inputs or parameters (without it such a run is refused)."""
     inputs = (
         [os.fspath(sources)]
@@ -150,6 +152,10 @@ def convert(
         raise DepthviewError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     if pairing not in PAIRINGS:
         raise DepthviewError(f"--pairing: expected one of {', '.join(PAIRINGS)}, got {pairing!r}")
+    if depth_only and format != "tum":
+        raise DepthviewError(
+            f"--depth-only: expected --format tum (a folder of depth PNGs), got {format}"
+        )
     if tum_scale not in TUM_SCALES:
         raise DepthviewError(
             f"--tum-scale: expected one of {', '.join(f'{s:g}' for s in TUM_SCALES)}, "
@@ -189,6 +195,7 @@ def convert(
         filters=filters or None,
         pairing=pairing,
         tum_scale=float(tum_scale),
+        depth_only=depth_only,
     )
     created = not target.exists()
     try:

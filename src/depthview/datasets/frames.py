@@ -22,7 +22,7 @@ import numpy.typing as npt
 from .. import nyu_toolbox, stereo
 from ..camera_models import Intrinsics, Registration, StereoCalibration
 from ..frame import DepthFormat
-from ..registration import register
+from ..registration import register, to_mm
 from ..units import to_metres
 
 #: A depth->depth step on the aligned depth (millimetres, uint16, 0 = no reading).
@@ -128,6 +128,29 @@ def align_pair(
     )
 
 
+#: The manifest's ``alignment`` of depth-only output.
+DEPTH_ONLY = "not aligned: depth-only output (the depth camera's own image)"
+
+
+def depth_only_mm(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    registration: Registration | None,
+    step: DepthStep | None = None,
+) -> npt.NDArray[np.uint16]:
+    """Depth-only output: the frame in millimetres in the depth camera's own image (raw
+    disparity through libfreenect's table for ``registration``), then ``step``."""
+    if depth_format is DepthFormat.RAW_11BIT:
+        mm = to_mm(np.ascontiguousarray(depth), registration)
+    elif depth_format.is_metric:
+        mm = metres_to_mm(to_metres(depth, depth_format))
+    else:
+        raise ValueError(f"expected raw 11-bit or metric depth, got {depth_format.name}")
+    if step is not None:
+        mm = step(mm)
+    return mm
+
+
 def alignment_label(aligner: Aligner, depth_format: DepthFormat) -> str:
     """What ``align_pair`` does to depth of ``depth_format``, as the manifest says it: depth
     that arrives in millimetres (7-Scenes, TUM, Open3D's folders) is written as it came
@@ -181,11 +204,13 @@ def process_pair(
 
 
 __all__ = [
+    "DEPTH_ONLY",
     "Aligner",
     "DepthStep",
     "align_pair",
     "alignment_label",
     "colour_camera",
+    "depth_only_mm",
     "metres_to_mm",
     "process_pair",
 ]

@@ -79,6 +79,8 @@ def params(settings: Settings) -> dict[str, Any]:
     }
     if settings.format == "tum":
         out["tum_scale"] = settings.tum_scale
+    if settings.depth_only:
+        out["depth_only"] = True
     return out
 
 

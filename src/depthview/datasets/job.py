@@ -38,7 +38,15 @@ from ..writers.base import Row
 from ..writers.npz import NpzWriter
 from ..writers.sinkfile import SinkWriter
 from ..writers.tum import TumWriter, tum_lists
-from .frames import Aligner, DepthStep, alignment_label, colour_camera, process_pair
+from .frames import (
+    DEPTH_ONLY,
+    Aligner,
+    DepthStep,
+    alignment_label,
+    colour_camera,
+    depth_only_mm,
+    process_pair,
+)
 from .pairing import Ranked, StreamingPairer, associate, check_max_dt, nearest
 from .scenes import Recording, Scene
 
@@ -69,6 +77,7 @@ class Settings:
     filters: FilterSpec | None = None  # ``--filter``: run on the aligned mm before ``step``
     pairing: str = "nearest"  # ``pairing.PAIRINGS``
     tum_scale: float = 5000.0  # depth PNG values per metre in the TUM layout
+    depth_only: bool = False  # depth frames alone, in the depth camera's own image (TUM)
 
 
 def unit_step(settings: Settings) -> DepthStep | None:
@@ -128,7 +137,7 @@ def final_path(out: Path, scene: Scene, fmt: str) -> Path:
 
 
 # -- planning --------------------------------------------------------------------------------
-def depth_count(scene: Scene) -> int | None:
+def depth_count(scene: Scene, depth_only: bool = False) -> int | None:
     """How many depth frames a scene has (from its index; None when only reading tells).
     ``DepthviewError``, before anything is written, for a recording that cannot give a
     dataset: no depth frame, or no colour stream."""
@@ -143,9 +152,10 @@ def depth_count(scene: Scene) -> int | None:
     depth = sum(1 for e in entries if e.kind == KIND_DEPTH)
     if depth == 0:
         raise DepthviewError(f"{where}: expected depth frames, got an empty recording")
-    if not any(e.kind == KIND_VIDEO for e in entries):
+    if not depth_only and not any(e.kind == KIND_VIDEO for e in entries):
         raise DepthviewError(
-            f"{where}: expected a colour stream to pair {depth} depth frame(s) with, got none"
+            f"{where}: expected a colour stream to pair {depth} depth frame(s) with, got none "
+            "(--depth-only writes the depth alone)"
         )
     return depth
 
@@ -153,7 +163,7 @@ def depth_count(scene: Scene) -> int | None:
 def plan(scene: Scene, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> list[Unit]:
     """The units of one scene: chunks of ``chunk_frames`` depth frames for a recording
     written as TUM, else the whole scene (a file is written by one unit)."""
-    count = depth_count(scene)
+    count = depth_count(scene, settings.depth_only)
     if settings.format in FILE_FORMATS:
         return [Unit(scene, settings)]
     if scene.kind == "source" or not count:
@@ -227,6 +237,27 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 depth = item.depth()
             except SourceError as exc:
                 result.bad.append(("depth", item.where, str(exc)))
+                continue
+            if unit.settings.depth_only:
+                try:
+                    mm = depth_only_mm(depth, item.depth_format, item.aligner.registration, step)
+                except ValueError as exc:
+                    result.bad.append(("depth", item.where, str(exc)))
+                    continue
+                result.alignments.add(DEPTH_ONLY)
+                if result.camera is None:
+                    own = item.intrinsics or Intrinsics()
+                    result.camera = SceneCamera(
+                        own.for_size(mm.shape[1], mm.shape[0]) if item.intrinsics is None else own,
+                        mm.shape[1],
+                        mm.shape[0],
+                        unit.settings.tum_scale,
+                        "the depth camera (depth-only output: not aligned to a colour image)",
+                    )
+                assert isinstance(writer, TumWriter)  # convert allows depth-only for TUM only
+                result.rows.append(writer.write(item.depth_time, mm, math.nan, None, None, None))
+                if on_frame is not None:
+                    on_frame()
                 continue
             check_calibration_size(item.aligner, depth.shape)
             picked = _usable_colour(item, bad_colour, result)

@@ -51,7 +51,6 @@ class TumWriter:
         self.scale = scale
         self.over_range = 0
         (folder / "depth").mkdir(parents=True, exist_ok=True)
-        (folder / "rgb").mkdir(parents=True, exist_ok=True)
         self.files: dict[str, str] = {}
 
     def write(
@@ -59,18 +58,19 @@ class TumWriter:
         depth_time: float,
         depth_mm: npt.NDArray[np.uint16],
         rgb_time: float,
-        rgb: npt.NDArray[np.uint8],
+        rgb: npt.NDArray[np.uint8] | None,
         accel_time: float | None,
         accel: tuple[float, float, float] | None,
     ) -> Row:
         depth_file = f"depth/{time_name(depth_time)}.png"
-        rgb_file = f"rgb/{time_name(rgb_time)}.png"
+        rgb_file = "" if rgb is None else f"rgb/{time_name(rgb_time)}.png"
         values, over = tum_depth(depth_mm, self.scale)
         self.over_range += over
         self.files[depth_file] = png16.write(
             self.folder / depth_file, values, TUM_SCALES[self.scale]
         )
-        if rgb_file not in self.files:  # one colour frame may serve two depth frames
+        if rgb is not None and rgb_file not in self.files:  # one may serve two depth frames
+            (self.folder / "rgb").mkdir(exist_ok=True)
             self.files[rgb_file] = write_atomic(self.folder / rgb_file, png.encode(rgb))
         return Row(depth_time, depth_file, rgb_time, rgb_file, accel_time, accel)
 
@@ -83,15 +83,14 @@ def tum_lists(rows: list[Row], scene: str) -> dict[str, bytes]:
         head = f"# {kind}\n# file: '{scene}'\n# timestamp filename\n"
         return (head + "".join(f"{time_name(t)} {f}\n" for t, f in items)).encode()
 
-    rgb = sorted({(r.rgb_time, r.rgb_file) for r in rows})
-    out = {
-        "depth.txt": listing("depth maps", [(r.depth_time, r.depth_file) for r in rows]),
-        "rgb.txt": listing("color images", rgb),
-        "associations.txt": "".join(
+    rgb = sorted({(r.rgb_time, r.rgb_file) for r in rows if r.rgb_file})
+    out = {"depth.txt": listing("depth maps", [(r.depth_time, r.depth_file) for r in rows])}
+    if rgb:  # depth-only output has no colour lists
+        out["rgb.txt"] = listing("color images", rgb)
+        out["associations.txt"] = "".join(
             f"{time_name(r.rgb_time)} {r.rgb_file} {time_name(r.depth_time)} {r.depth_file}\n"
             for r in rows
-        ).encode(),
-    }
+        ).encode()
     accel = sorted(
         {(r.accel_time, r.accel) for r in rows if r.accel is not None and r.accel_time is not None}
     )
