@@ -275,3 +275,42 @@ def test_npz_export_of_frames_of_two_sizes_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(dv.ExportError, match=r"x\.npz: expected every depth frame .* at frame 1"):
         dv.export(frames, tmp_path / "x.npz")
     assert not list(tmp_path.iterdir())
+
+
+names = st.sampled_from(
+    [f"frame-{i:06d}.png" for i in range(4)]
+    + ["frame-000001.ply", "notes.txt", "frame-1.png", "cover.png", "frame-000002.png.bak"]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sets(names),
+    st.sets(st.sampled_from([f"frame-{i:06d}.png" for i in range(4)])),
+    st.booleans(),
+)
+def test_a_folder_output_replaces_its_own_files_only(
+    old: set[str], new: set[str], fails: bool
+) -> None:
+    """Whatever was there, a committed run leaves exactly the earlier files that are not
+    export's frames (unchanged) plus this run's; a failed run leaves the folder as it was."""
+    from depthview.outputs import FolderOutput
+    from depthview.writers.base import is_frame_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "D"
+        out.mkdir()
+        for name in old:
+            (out / name).write_text(f"old {name}")
+        folder = FolderOutput(out, is_frame_file)
+        staging = folder.files()
+        for name in new:
+            (staging / name).write_text(f"new {name}")
+        if fails:
+            folder.abandon()
+            want = {name: f"old {name}" for name in old}
+        else:
+            assert folder.commit() == len(new)
+            kept = {name: f"old {name}" for name in old if not is_frame_file(name)}
+            want = kept | {name: f"new {name}" for name in new}
+        assert {p.name: p.read_text() for p in out.iterdir()} == want
