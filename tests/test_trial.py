@@ -139,7 +139,15 @@ def world() -> Iterator[Path]:
                 nyu.depth, nyu.colour, rotation=nyu.rotation, width=320, height=240
             ).to_json()
         )
-        yield w
+        (w / "ro").mkdir(mode=0o555)  # what a normal user cannot write to (HOW user)
+        (w / "locked").mkdir(mode=0o000)
+        (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)
+        (w / "locked").chmod(0o000)
+        try:
+            yield w
+        finally:
+            (w / "ro").chmod(0o755)
+            (w / "locked").chmod(0o755)
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +214,25 @@ def _in_process(argv: list[str], without: str | None = None) -> Ran:
             os.environ[without] = saved
 
 
+#: A subprocess as a normal user meets folder permissions: root without the capabilities
+#: that ignore them (CI runs as root), else the user that runs the tests.
+AS_USER = (
+    ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+    if os.geteuid() == 0
+    else []
+)
+
+
+def _as_user(argv: list[str]) -> Ran:
+    done = subprocess.run(
+        [*AS_USER, sys.executable, "-m", "depthview", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
 def _interrupted(argv: list[str], delay: float, out: Path) -> Ran:
     """Ctrl-C ``delay`` s after the command's first words on stderr (progress, address) or
     its first file under ``out`` (a recording says nothing until it ends)."""
@@ -267,6 +294,8 @@ def test_trial(
     before = _inputs(argv, world)
     if case.how.startswith("int@"):
         ran = _interrupted(argv, float(case.how[4:]), out)
+    elif case.how == "user":
+        ran = _as_user(argv)
     else:
         assert case.how in ("in", "full", "in-DISPLAY"), case.how
         ran = _in_process(argv, "DISPLAY" if case.how == "in-DISPLAY" else None)

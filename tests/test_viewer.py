@@ -24,6 +24,7 @@ from depthview.cli import build_parser, main
 from depthview.errors import SourceError
 from depthview.frame import Frame, LedMode, VideoFormat
 from depthview.sources.base import Source
+from depthview.sources.depth_png import read_header
 from depthview.viewer import Layout, Viewer, ViewerFailed, ViewerOptions, overlays, run_viewer
 
 
@@ -296,8 +297,12 @@ def test_snapshot_files_are_written_and_readable(viewers: Any, tmp_path: Path) -
     window = pygame.image.load(str(paths[".png"]))
     assert window.get_size() == (1280, 480)
     assert np.array_equal(np.load(paths[".npy-depth"]), v.frame.depth)
+    # the 16-bit PNG holds millimetres (libfreenect's table) and says so, as export's png16
+    assert v.frame.depth_format is dv.DepthFormat.RAW_11BIT
+    assert read_header(paths[".png-depth"]).marker == "MM"
     with Image.open(paths[".png-depth"]) as im:
-        assert np.array_equal(np.asarray(im).astype(np.uint16), v.frame.depth)
+        want = dv.to_mm(v.frame.depth, v.source.registration)
+        assert np.array_equal(np.asarray(im).astype(np.uint16), want)
 
 
 def test_unsupported_controls_are_reported(viewers: Any) -> None:

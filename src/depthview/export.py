@@ -5,7 +5,7 @@ recordings.
 The output's name chooses the format (``FORMATS``): a file ending in ``.mp4``, ``.npz``,
 ``.rrd``, ``.mcap`` or ``.ply`` (one point cloud: the first selected frame), or a folder,
 which holds one file per frame named by frame index (``frame-000042.png``): colourised PNG
-by default, ``png16`` raw 16-bit PNG or ``ply`` with ``--format``. A ``--format`` that
+by default, ``png16`` 16-bit PNG in millimetres or ``ply`` with ``--format``. A ``--format`` that
 contradicts the name is refused.
 
 Everything is checked before anything is written, and nothing is left half-written: each
@@ -87,7 +87,7 @@ FORMATS: dict[str, ExportFormat] = {
     for f in (
         ExportFormat("png", None, True, ("PIL.Image", "png"), png.write_frames, "colourised PNGs"),
         ExportFormat(
-            "png16", None, False, ("PIL.Image", "png"), png16.write_frames, "raw 16-bit depth PNGs"
+            "png16", None, False, ("PIL.Image", "png"), png16.write_frames, "16-bit depth PNGs, mm"
         ),
         ExportFormat("ply", None, False, None, ply.write_frames, "a PLY point cloud a frame"),
         ExportFormat("mp4", ".mp4", True, ("av", "video"), mp4.write, "H.264 video"),

@@ -58,7 +58,12 @@ def add_parser(sub: Any) -> None:
         "the colour pixel it falls on; with the source's registration, else the default one",
     )
     add_filter_arg(p, "; not with --registered")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace what an earlier export wrote there: the file, or a folder's frame-* "
+        "files (other files stay)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_source_args(p)
 

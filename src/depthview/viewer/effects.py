@@ -158,8 +158,8 @@ class EffectRunner:
 
     # -- files ----------------------------------------------------------------------------
     def snapshot(self, frame: Frame | None) -> list[Path]:
-        """Save the window as PNG and ``frame``'s raw depth as 16-bit PNG (with Pillow) and
-        .npy."""
+        """Save the window as PNG, ``frame``'s depth as .npy (as the frame holds it) and as
+        16-bit PNG (with Pillow: millimetres with the units marker, ``writers.png16``)."""
         folder = self.snapshot_dir
         folder.mkdir(parents=True, exist_ok=True)
         now = time.time()
@@ -174,12 +174,15 @@ class EffectRunner:
             np.save(npy, frame.depth)
             paths.append(npy)
             try:
-                from PIL import Image
+                import PIL  # noqa: F401
             except ImportError:
                 pass
             else:
+                from ..writers import png16
+
                 png = stem.with_name(stem.name + "-depth.png")
-                Image.fromarray(np.ascontiguousarray(frame.depth)).save(png)
+                mm = png16.millimetres(frame.depth, frame.depth_format, self.source.registration)
+                png16.write(png, *mm)
                 paths.append(png)
         self.snapshots.extend(paths)
         return paths
