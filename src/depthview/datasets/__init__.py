@@ -5,12 +5,17 @@
     dv.convert(["nyu/bedrooms_part1.zip"], "out", calibration="nyu", workers=2)
 
 Each scene (``scenes``) becomes one folder of the output named as its input (TUM RGB-D's
-layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``depthview.writers``); depth frames are paired with
-the nearest colour frame and accelerometer record by their own times (``pairing``), aligned
-by a camera model (``frames``), and written by units of work (``job``) that run where
-``engine`` says. The output's ``manifest.jsonl`` has one line per scene. A scene is
-written under a hidden temporary name and renamed when complete; a rerun skips complete
-scenes.
+layout) or one ``.npz``, ``.rrd`` or ``.mcap`` (``depthview.writers``); depth frames are
+paired with the nearest usable colour frame (or by TUM's one-to-one rule) and the nearest
+accelerometer record by their own times (``pairing``), aligned by a camera model
+(``frames``), and written by units of work (``job``) that run where ``engine`` says.
+
+The contract: every readable depth frame is kept or listed as dropped with its reason,
+what cannot be read is listed as bad by kind, and the counts reconcile; the output's
+``manifest.jsonl`` (``manifest``) has one line per scene and format with the scene's
+identity (``identity``: source fingerprint and parameters). A scene is written under a
+hidden temporary name and renamed when complete; a rerun reuses a scene whose identity
+matches, refuses one that differs (``overwrite`` redoes it), and redoes a killed one.
 """
 
 from __future__ import annotations
