@@ -559,3 +559,33 @@ def test_depth_only_output_is_written_when_asked_for(tmp_path: Path) -> None:
         ).code
         == 2
     )
+
+
+def test_a_broken_accelerometer_record_is_counted_as_itself(tmp_path: Path) -> None:
+    """Its depth frame is kept (it is in associations.txt), so it is no bad frame: the
+    record is counted under bad_records["accel"]."""
+    rec = write_scene(tmp_path / "rec", 3)
+    accel = sorted(rec.glob("a-*"))
+    accel[1].write_bytes(b"\x00\x01")  # too short for libfreenect's tilt struct
+    s = dv.convert(rec, tmp_path / "out")
+    assert s.pairs_kept == 3 and s.bad_frames == 0
+    (line,) = _lines(tmp_path / "out")
+    assert line["bad_records"]["accel"] == 1  # type: ignore[index]
+    assert line["frames"] == line["pairs_kept"] == 3
+    assert len((tmp_path / "out" / "rec" / "associations.txt").read_text().splitlines()) == 3
+
+
+def test_associate_on_a_source_pairs_one_to_one(tmp_path: Path) -> None:
+    """Any source (here a TUM folder, where one colour frame served two depth frames) is
+    paired by TUM's rule after a first pass over its times."""
+    write_scene(tmp_path / "in" / "desk", 6, video_every=2)
+    dv.convert(tmp_path / "in" / "desk", tmp_path / "first")
+    s = dv.convert(tmp_path / "first" / "desk", tmp_path / "second", pairing="associate")
+    assert s.done == ["desk"]
+    rows = [
+        r.split()
+        for r in (tmp_path / "second" / "desk" / "associations.txt").read_text().splitlines()
+    ]
+    assert len({r[0] for r in rows}) == len(rows)  # no colour time twice
+    (line,) = _lines(tmp_path / "second")
+    assert line["frames"] == 6 and line["pairs_kept"] + line["pairs_dropped"] == 6  # type: ignore[operator]

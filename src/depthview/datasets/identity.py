@@ -21,8 +21,9 @@ PARAMS = "params"
 
 
 def fingerprint(scene: Scene) -> str:
-    """A digest of what a scene reads: each file's name and size (a zip member's CRC too)
-    and a recording's INDEX.txt, which names every record with its times."""
+    """A digest of what a scene reads: each file's name, size and modification time (a zip
+    member's CRC instead of the time), a recording's INDEX.txt (which names every record
+    with its times) and device.json (its calibration) by their contents."""
     digest = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -39,8 +40,11 @@ def fingerprint(scene: Scene) -> str:
         folder = Path(scene.path)
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
             if entry.is_file():
-                add(entry.name, entry.stat().st_size)
-        add("INDEX.txt", hashlib.sha256((folder / "INDEX.txt").read_bytes()).hexdigest())
+                st = entry.stat()
+                add(entry.name, st.st_size, st.st_mtime_ns)
+        for name in ("INDEX.txt", "device.json"):
+            if (folder / name).is_file():
+                add(name, hashlib.sha256((folder / name).read_bytes()).hexdigest())
     else:
         path = Path(scene.path)
         files = (

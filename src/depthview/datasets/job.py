@@ -535,9 +535,12 @@ def _source_records(
 ) -> Iterator[tuple[Stream, float, Any, DepthFormat, int]]:
     """A source's records in arrival order: (stream, host time, data, depth format, frame
     index). A frame the source cannot read counts as a frame and a bad one; what it skips
-    with a warning is a bad record of kind "source"."""
+    with a warning is a bad record of kind "source". A colour record at the time of the one
+    before is that same colour frame again (a dataset whose colour frame serves two depth
+    frames delivers it with both): it is one record, so one-to-one pairing sees it once."""
     frames = iter(src)
     failures = 0
+    last_video: float | None = None
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -555,6 +558,10 @@ def _source_records(
             return
         failures = 0
         for record in frame.own_records():
+            if record.stream is Stream.VIDEO:
+                if record.stamp.host_time == last_video:
+                    continue
+                last_video = record.stamp.host_time
             result.frames += record.stream is Stream.DEPTH
             fmt = record.format if isinstance(record.format, DepthFormat) else None
             yield (
