@@ -175,7 +175,8 @@ def test_convert_writes_what_librealsense_filters_make_of_the_aligned_depth(
 
     write_scene(tmp_path / "in" / "kitchen_0001", 5, seed=1)
     for out, extra in (("plain", []), ("filtered", ["--filter", "spatial,temporal"])):
-        done = cli("convert", "in", out, "--quiet", *extra, cwd=tmp_path)
+        # millimetres (--tum-scale 1000): what the filters see, compared as they make it
+        done = cli("convert", "in", out, "--quiet", "--tum-scale", "1000", *extra, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
 
     def depth_pngs(out: str) -> list[np.ndarray]:
