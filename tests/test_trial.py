@@ -122,6 +122,8 @@ def world() -> Iterator[Path]:
         shutil.copytree(rec, w / "emptyindex")
         (w / "emptyindex" / "INDEX.txt").write_text("")
         (w / "emptydir").mkdir()
+        (w / "clash" / "frame-000001.png").mkdir(parents=True)  # a folder with a frame's name
+        (w / "clash" / "notes.txt").write_text("mine\n")
         (w / "ro").mkdir(mode=0o555)  # what a normal user cannot write to (HOW user)
         (w / "locked").mkdir(mode=0o000)
         (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)
