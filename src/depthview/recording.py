@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
+import math
 import os
 import queue
 import shutil
@@ -160,6 +162,11 @@ class RecordingWriter:
         self._first_time: float | None = None
         self._last_time = 0.0
         self._last_times: dict[Stream, float] = {}
+        #: Added to every host time: 0 until a pass steps back (see ``_continue_clock``).
+        self._offset = 0.0
+        #: The depth stream's latest frame interval (the seam's width), 30 fps until known.
+        self._interval = 1 / 30
+        self._previous_depth: float | None = None
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
@@ -209,11 +216,19 @@ class RecordingWriter:
         if data and not data.endswith(b"\n"):
             os.ftruncate(fd, data.rfind(b"\n") + 1)
             data = data[: data.rfind(b"\n") + 1]
+        depth_times = []
         for line in data.splitlines():
             with contextlib.suppress(SourceError):
                 entry = parse_index_line(line)
                 stream = Stream(entry.kind)
                 self._last_times[stream] = max(self._last_times.get(stream, 0.0), entry.unix_time)
+                if stream is Stream.DEPTH:
+                    depth_times.append(entry.unix_time)
+        # The frame interval: the lower median of the latest depth gaps, so that the wider
+        # gaps of earlier seams (after a pass's last colour) do not count.
+        gaps = sorted(b - a for a, b in itertools.pairwise(depth_times[-65:]) if b > a)
+        if gaps:
+            self._interval = gaps[(len(gaps) - 1) // 2]
 
     def _write_device_json(self, registration: Registration) -> None:
         """The device's registration as libfreenect's recorder saves it, so libfreenect's
@@ -252,17 +267,36 @@ class RecordingWriter:
             except RecordingError as exc:
                 self._error = exc
 
-    def _unix_time(self, stream: Stream, t: float) -> float:
-        """The record's own host time as a file-name time: unix seconds (times since the
-        start, as the demo gives, are placed after the wall clock at the start), unique and
-        increasing within its stream."""
+    def _raw_time(self, t: float) -> float:
+        """A record's host time as unix seconds: times since the start (as the demo gives
+        them) are placed after the wall clock at the start."""
         if not (np.isfinite(t) and t >= _UNIX_EPOCH_GUESS):
             t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
-        t = round(t, 6)
+        return t
+
+    def _continue_clock(self, raw: list[tuple[Stream, float]]) -> None:
+        """A frame whose times do not step forward (a replay looping, a seek, another pass
+        appended) starts a new pass: every stream is offset alike so that the pass begins
+        one frame interval after the latest time written, and the order within it stays as
+        recorded."""
+        if not any(t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw):
+            return
+        latest = max(self._last_times.values())
+        self._offset = latest + self._interval - min(t for _, t in raw)
+        self._previous_depth = None  # no interval across the seam
+
+    def _unix_time(self, stream: Stream, raw: float) -> float:
+        """The file-name time of a record: its host time on the continued clock, unique and
+        increasing within its stream."""
+        t = round(raw + self._offset, 6)
         last = self._last_times.get(stream, -1.0)
         if t <= last:
             t = round(last + 1e-6, 6)
         self._last_times[stream] = t
+        if stream is Stream.DEPTH:
+            if self._previous_depth is not None and t > self._previous_depth:
+                self._interval = t - self._previous_depth
+            self._previous_depth = t
         self._first_time = t if self._first_time is None else min(self._first_time, t)
         self._last_time = max(self._last_time, t)
         return t
@@ -270,10 +304,15 @@ class RecordingWriter:
     def _write_frame(self, frame: Frame) -> None:
         lines = []
         depth_records = 0
-        for record in frame.own_records():
-            if record.stream is Stream.VIDEO and self.depth_only:
-                continue
-            t = self._unix_time(record.stream, record.stamp.host_time)
+        records = [
+            record
+            for record in frame.own_records()
+            if not (record.stream is Stream.VIDEO and self.depth_only)
+        ]
+        raw = [(r.stream, self._raw_time(r.stamp.host_time)) for r in records]
+        self._continue_clock(raw)
+        for record, (_, raw_time) in zip(records, raw, strict=True):
+            t = self._unix_time(record.stream, raw_time)
             ts = record.stamp.device_timestamp
             if ts is None:
                 ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ)
