@@ -6,6 +6,7 @@ while a recording loops."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def check_continued(
     record of a pass to the first of the next) is one depth frame interval of the source.
     Returns the number of passes."""
     times = [t for _, t, _ in written]
-    assert all(b > a for a, b in zip(times, times[1:], strict=False)), "times not increasing"
+    assert all(b > a for a, b in itertools.pairwise(times)), "times not increasing"
     own = {(k, ts): t for k, t, ts in source}  # each record's time in the source
     depth = [t for k, t, _ in source if k == "d"]
     interval = float(np.median(np.diff(depth)))
@@ -53,7 +54,7 @@ def check_continued(
     for rows in passes:
         offsets = [times[i] - was[i] for i in rows]
         assert max(offsets) - min(offsets) < 2e-6, "streams offset unalike within a pass"
-    for before, after in zip(passes, passes[1:], strict=False):
+    for before, after in itertools.pairwise(passes):
         seam = times[after[0]] - times[before[-1]]
         assert seam == pytest.approx(interval, abs=2e-6), "seam width"
     return len(passes)
@@ -125,7 +126,7 @@ def test_viewer_recording_across_a_loop_continues_the_clock(rec: Path) -> None:
         def looped_twice() -> bool:
             if viewer.frame is not None and (not seen or seen[-1] != viewer.frame.index):
                 seen.append(viewer.frame.index)
-            return sum(b < a for a, b in zip(seen, seen[1:], strict=False)) >= 2
+            return sum(b < a for a, b in itertools.pairwise(seen)) >= 2
 
         wait_for(viewer, looped_twice, timeout=20)
         press(viewer, "R")
