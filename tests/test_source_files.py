@@ -234,7 +234,9 @@ def test_depth_format_and_scale_overrides(tmp_path: Path) -> None:
     np.testing.assert_allclose(metres(f), want, rtol=1e-6, equal_nan=True)
     with pytest.raises(SourceError, match="expected depth_format or depth_scale, got both"):
         dv.open(str(tmp_path), depth_format="mm", depth_scale=1000)
-    with pytest.raises(SourceError, match="depth_scale: expected units per metre"):
+    with pytest.raises(
+        SourceError, match="depth_scale: expected a finite number of depth units per metre > 0"
+    ):
         dv.open(str(tmp_path), depth_scale=-3)
     with pytest.raises(SourceError, match="depth_format: expected"):
         dv.open(str(tmp_path), depth_format="furlongs")

@@ -95,7 +95,8 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
         else:
             continue
         hint = (
-            "switch the source to 11-bit depth (libfreenect converts to mm on replay)"
+            "a recording cannot hold millimetres: save them with 'depthview export SOURCE "
+            "OUT.npz' (or --format png16) instead"
             if what == "depth"
             else "use --depth-only to record depth alone"
         )
@@ -444,7 +445,7 @@ def record(
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
-    made = not Path(out).exists()
+    made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
     writer = RecordingWriter(
         out,
         mode=mode,
@@ -470,7 +471,7 @@ def record(
             writer.close()
         index = Path(out) / INDEX_NAME
         refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
-        if made and refused and (not index.exists() or index.stat().st_size == 0):
+        if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
             shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
         raise
     except SourceError as exc:

@@ -12,7 +12,7 @@ from ..datasets import MANIFEST, convert
 from ..datasets.engine import INSTALL, have_dask
 from ..datasets.job import CHUNK_FRAMES, FORMATS
 from ._filter_args import add_filter_arg, require_filters
-from ._types import positive_float, positive_int
+from ._types import positive_int, seconds
 
 
 def add_parser(sub: Any) -> None:
@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--max-dt",
-        type=positive_float,
+        type=seconds,
         default=None,
         help="drop pairs whose colour frame is farther than this (seconds) from the depth frame",
     )

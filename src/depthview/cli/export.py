@@ -12,7 +12,7 @@ from ..palettes import PALETTES
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args
-from ._types import metres, positive_float, positive_int
+from ._types import fps, metres, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -48,9 +48,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
     )
-    p.add_argument(
-        "--fps", type=positive_float, default=None, help="MP4 frame rate (default: the source's)"
-    )
+    p.add_argument("--fps", type=fps, default=None, help="MP4 frame rate (default: the source's)")
     p.add_argument(
         "--registered",
         action="store_true",

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import abc
 import difflib
-import math
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import FPS_OR_AS_FAST
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
@@ -80,8 +80,10 @@ def check_options(what: str, options: dict[str, Any], allowed: Iterable[str]) ->
         fps = options["fps"]
         if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)):
             raise SourceError(f"{what}: expected fps as a number >= 0, got {fps!r}")
-        if not (math.isfinite(fps) and fps >= 0):
-            raise SourceError(f"{what}: expected fps >= 0, got {fps}")
+        try:
+            FPS_OR_AS_FAST.check(fps)
+        except ValueError as exc:
+            raise SourceError(f"{what}: fps: {exc}") from None
 
 
 #: Options that are on or off, and options that count, checked for every backend.

@@ -11,13 +11,13 @@ marks missing depth so; no depth camera measures 65 m).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from .._checks import DEPTH_SCALE
 from ..errors import SourceError
 from ..frame import DepthFormat
 
@@ -109,11 +109,9 @@ def from_options(options: dict[str, Any]) -> DepthUnits | None:
 
 def _scaled(scale: Any) -> DepthUnits:
     try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise SourceError(f"depth_scale: expected units per metre > 0 such as 1000, got {scale!r}")
+        value = DEPTH_SCALE.check(scale)
+    except ValueError as exc:
+        raise SourceError(f"depth_scale: {exc}") from None
     said = f"depth_scale={value:g} units per metre"
     if value == 1000:
         return DepthUnits.of(DepthFormat.MM, said)

@@ -224,15 +224,20 @@ class RecordingSource(Source):
         self.inputs = (folder,)
         self.loop = bool(loop)
         self.strict = bool(strict)
+        said = depth_format if isinstance(depth_format, str) else None
         try:
-            self.depth_format = DepthFormat.parse(depth_format)
-        except ValueError as exc:
-            raise SourceError(f"depth_format: {exc}") from None
-        if self.depth_format not in RECORDED_FORMATS + CONVERTED_FORMATS:
-            raise SourceError(
-                f"depth_format: expected one of 11bit, 10bit, mm, registered, got "
-                f"{self.depth_format.name}"
+            self.depth_format = DepthFormat.parse(
+                "tum" if said is not None and said.strip().lower() == "sun3d" else depth_format
             )
+            if self.depth_format not in RECORDED_FORMATS + CONVERTED_FORMATS:
+                raise ValueError
+        except ValueError:
+            got = repr(said) if said is not None else str(depth_format)
+            raise SourceError(
+                "depth_format: expected a depth format for a fakenect recording (raw 11-bit "
+                f"depth): 11bit, 10bit, mm or registered, got {got}; tum and sun3d name the "
+                "units of depth image files"
+            ) from None
         self.index = RecordingIndex(folder, strict=strict)
         self.registration = read_registration(folder)
         self._convert = self.depth_format in CONVERTED_FORMATS
