@@ -122,6 +122,8 @@ def world() -> Iterator[Path]:
         shutil.copytree(rec, w / "emptyindex")
         (w / "emptyindex" / "INDEX.txt").write_text("")
         (w / "emptydir").mkdir()
+        np.save(w / "rgb.npy", np.zeros((480, 640, 3), np.uint8))  # a colour image
+        np.save(w / "e640.npy", np.zeros((0, 640), np.uint16))
         (w / "mm16").mkdir()  # millimetres past 2047: cannot be raw 11-bit disparity
         Image.fromarray(np.full((4, 6), 3000, np.uint16)).save(w / "mm16" / "a_depth.png")
         yield w

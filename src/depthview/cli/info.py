@@ -10,7 +10,7 @@ import warnings
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
-from . import SOURCE_HELP
+from . import SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args
 
 
@@ -49,7 +49,7 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
             info: dict[str, Any] = {
                 "source": src.name,
                 "kind": type(src).__name__,
-                "units": src.units_note,
+                "units": cli_words(src.units_note),
                 "intrinsics": f"fx={k.fx:g} fy={k.fy:g} cx={k.cx:g} cy={k.cy:g}",
                 "frames": src.length if src.length is not None else "endless",
                 "video_formats": [f.name for f in src.video_formats],
@@ -59,6 +59,8 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                     else "none of its own: aligned depth uses Registration.default()"
                 ),
             }
+            if src.units_guess:
+                info["units_guess"] = cli_words(src.units_guess)
             if isinstance(src, RecordingSource):
                 ix = src.index
                 broken = []

@@ -134,6 +134,9 @@ class Source(abc.ABC):
     intrinsics: Intrinsics = KINECT_V1_DEPTH
     #: One line: what the depth values count and where the intrinsics come from, and why.
     units_note: str = ""
+    #: One line when nothing said what the depth values count and they are the convention's
+    #: guess (``DepthUnits.guess``); "" otherwise. ``info``, the HUD and ``export`` show it.
+    units_guess: str = ""
     #: The device's own registration parameters (a live Kinect's, a recording's
     #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
     #: ``Registration.default()``.
