@@ -205,6 +205,9 @@ def _run(args: argparse.Namespace) -> int:
             feeders.append(_Feeder(source, sink, device, args.frames, chain, first))
         start = time.monotonic()
         last = (start, 0)
+        for source, first in zip(sources, firsts, strict=True):
+            if first is not None:  # read before the server started: pace on from now
+                source.repace(first)
         for feeder in feeders:
             feeder.start()
         try:

@@ -102,9 +102,10 @@ class Pacer:
     def __init__(self) -> None:
         self._anchor: tuple[float, float] | None = None  # (frame time, wall time)
 
-    def reset(self) -> None:
-        """Start pacing afresh from the next frame (after a seek, a loop, a pause)."""
-        self._anchor = None
+    def reset(self, frame_time: float | None = None) -> None:
+        """Start pacing afresh from the next frame (after a seek, a loop, a pause), or from
+        ``frame_time`` as of now (a frame just handed on)."""
+        self._anchor = None if frame_time is None else (frame_time, time.perf_counter())
 
     def wait(self, frame_time: float) -> None:
         """Sleep until ``frame_time`` is due."""
@@ -155,6 +156,14 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the device or files. Safe to call twice."""
+
+    def repace(self, frame: Frame) -> None:
+        """``frame`` was handed on just now: pace the frames after it from here. A reader
+        that read a frame and then waited (a server starting) would otherwise get the
+        frames due meanwhile all at once. Sources that pace keep a ``Pacer`` as ``_pacer``."""
+        pacer = getattr(self, "_pacer", None)
+        if isinstance(pacer, Pacer):
+            pacer.reset(frame.timestamp)
 
     # -- iteration and context management -------------------------------------------------
     def __iter__(self) -> Iterator[Frame]:
