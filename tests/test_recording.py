@@ -325,3 +325,17 @@ def test_record_into_a_folder_it_may_not_write_is_one_line(
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert str(out) in lines[0] and "Permission denied" in lines[0]
     assert list(locked.iterdir()) == []
+
+
+def test_record_shows_progress_unless_quiet(tmp_path: Path) -> None:
+    """Issue 22: ``record demo OUT`` wrote gigabytes with no word; now a bar counts frames
+    and megabytes on stderr, as export and convert do; ``--quiet`` silences it."""
+    argv = [PY, "-m", "depthview", "record", "demo", str(tmp_path / "a"), "--frames", "12"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("record: 100%") and "12/12" in last and " MB" in last, proc.stderr
+    assert "recorded 12 frames" in proc.stdout
+    quiet = [PY, "-m", "depthview", "record", "demo", str(tmp_path / "b"), "--frames", "2"]
+    proc = subprocess.run([*quiet, "--quiet"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr

@@ -22,13 +22,14 @@ import math
 import os
 import queue
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -424,15 +425,18 @@ def record(
     stop: threading.Event | None = None,
     fsync: bool = False,
     registration: Registration | None = None,
+    progress: bool = False,
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
     Ends after ``frames`` frames, ``seconds`` of wall time, at the end of the source, when
     ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
     registration (``registration``, else the source's own) is saved as ``device.json``.
-    Raises ``RecordingError`` when the folder cannot be written (the frames indexed before
-    the failure stay replayable); a source that fails (a Kinect unplugged) has every frame
-    it delivered written first, then its ``SourceError`` is raised saying what was kept.
+    With ``progress``, a bar on stderr counts frames and megabytes (as ``export`` and
+    ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
+    (the frames indexed before the failure stay replayable); a source that fails (a Kinect
+    unplugged) has every frame it delivered written first, then its ``SourceError`` is
+    raised saying what was kept.
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
@@ -455,6 +459,7 @@ def record(
         registration=registration,
     )
     start = time.monotonic()
+    bar = _progress_bar(source_or_frames, frames, progress)
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
             if seconds is not None and time.monotonic() - start >= seconds:
@@ -462,6 +467,9 @@ def record(
             if stop is not None and stop.is_set():
                 break
             writer.write(frame)
+            if bar is not None:
+                bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
+                bar.update(1)
             if frames is not None and count >= frames:
                 break
     except KeyboardInterrupt:
@@ -477,7 +485,24 @@ def record(
     except SourceError as exc:
         kept = writer.close()  # every frame received is written before the error is told
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
+    finally:
+        if bar is not None:
+            bar.close()
     return writer.close()
+
+
+def _progress_bar(
+    source_or_frames: Source | Iterable[Frame], frames: int | None, show: bool
+) -> Any:
+    """A tqdm bar over the frames to record (their number when known), or None."""
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    length = source_or_frames.length if isinstance(source_or_frames, Source) else None
+    loops = bool(getattr(source_or_frames, "loop", False))
+    total = frames if frames is not None else (None if loops else length)
+    return tqdm(total=total, unit="frame", file=sys.stderr, desc="record", dynamic_ncols=True)
 
 
 __all__ = [

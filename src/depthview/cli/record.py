@@ -23,6 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seconds", type=seconds, default=None, help="stop after S seconds")
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_source_args(p)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--append", action="store_true", help="add to an existing recording")
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 mode=mode,
                 stop=stop,
                 fsync=args.fsync,
+                progress=not args.quiet,
             )
     finally:
         for s, handler in previous.items():
