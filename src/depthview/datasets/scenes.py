@@ -10,6 +10,7 @@ any depth (NYU Depth V2's downloads as they are; members are read in place); any
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -53,7 +54,7 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
     scenes of one name."""
     scenes: list[Scene] = []
     for text in inputs:
-        path = Path(text).expanduser()
+        path = Path(os.path.expanduser(text))  # an unknown ~user stays as typed
         if path.is_file() and path.suffix.lower() == ".zip":
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():

@@ -416,7 +416,7 @@ def read_registration(folder: Path) -> Registration | None:
 
 def find_folder(uri: str) -> Path | None:
     """The recording folder ``uri`` names (the folder or its INDEX.txt), or None."""
-    path = Path(uri).expanduser()
+    path = Path(os.path.expanduser(uri))  # an unknown ~user stays as typed
     if path.name == INDEX_NAME and path.is_file():
         return path.parent
     if path.is_dir() and (path / INDEX_NAME).exists():

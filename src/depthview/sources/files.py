@@ -404,7 +404,7 @@ def _magic(path: Path) -> bytes:
 
 def open_source(uri: str, **options: Any) -> ArraySource:
     """A depth folder or file (see the module docstring); ``NotMyFormat`` otherwise."""
-    path = Path(uri).expanduser()
+    path = Path(os.path.expanduser(uri))  # an unknown ~user stays as typed
     if path.is_dir():
         kind = b"dir"
     elif path.is_file():
