@@ -204,3 +204,42 @@ def test_the_cli_turns_a_bad_name_into_one_line(tmp_path: Path) -> None:
     for name in ("demo:x", "demo:1:2", "sample:3", "::", "a\nb", "a\rb", "~nobody-here/x"):
         ran = cli("info", name)
         assert ran.code == 2 and len(ran.error_lines) == 1, (name, ran.err)
+
+
+@FAST
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(min_value=-(10**30), max_value=10**30),
+        TEXT,
+        st.booleans(),
+        st.none(),
+    )
+)
+def test_one_check_of_a_number_agrees_with_its_definition(value: object) -> None:
+    """``_checks.Quantity`` (behind every numeric option and source option) accepts exactly
+    the finite numbers in its range, and its refusal is one line naming the unit."""
+    import math
+
+    from depthview._checks import FPS, FPS_OR_AS_FAST, SECONDS
+
+    for q, low_ok in ((FPS, False), (FPS_OR_AS_FAST, True), (SECONDS, False)):
+        number: float | None = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                number = None
+        ok = (
+            number is not None and math.isfinite(number) and (number >= 0 if low_ok else number > 0)
+        )
+        try:
+            got = q.check(value)
+        except ValueError as exc:
+            assert not ok, (q, value)
+            one_line(str(exc))
+            assert q.unit in str(exc)
+        else:
+            assert ok and got == number, (q, value, got)
