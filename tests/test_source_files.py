@@ -443,7 +443,8 @@ def test_info_says_units_and_intrinsics(tmp_path: Path, capsys: pytest.CaptureFi
         == 0
     )
     info = json.loads(capsys.readouterr().out)
-    assert info["depth_format"] == "MM" and "depth_scale=1000" in info["units"]
+    # in the command line's words, as the user typed them
+    assert info["depth_format"] == "MM" and "--depth-scale 1000" in info["units"]
     assert info["intrinsics"] == "fx=500 fy=501 cx=320 cy=240"
     assert "--intrinsics" in info["units"]
     with pytest.raises(SystemExit) as exit_info:

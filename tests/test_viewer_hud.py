@@ -18,7 +18,7 @@ import pytest
 
 import depthview as dv
 from _helpers_viewer import move_mouse, press, wait_for
-from _helpers_xcapture import capture_stable, find_window, press_key
+from _helpers_xcapture import capture, capture_stable, find_window, press_key
 from _helpers_xvfb import start_xvfb
 from depthview.sources import sample
 from depthview.viewer import Layout, Viewer, ViewerOptions
@@ -121,7 +121,11 @@ def test_in_a_wide_window_the_hud_is_on_the_picture_not_the_bars(xvfb: str, tmp_
         except AssertionError:
             proc.kill()
             raise AssertionError(proc.communicate()[1]) from None
-        time.sleep(1.0)
+        end = time.monotonic() + 30  # a loaded machine may take a while to draw
+        while time.monotonic() < end:
+            if (capture(window, xvfb)[:, 180:820].max(axis=2) > 0).mean() > 0.5:
+                break
+            time.sleep(0.2)
         press_key(window, "space", xvfb)
         shown = capture_stable(window, xvfb)
         press_key(window, "q", xvfb)
