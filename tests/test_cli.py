@@ -3,6 +3,7 @@ one-line warnings, and no tracebacks in ordinary use."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,21 @@ def test_every_option_has_help_and_frames_means_a_count() -> None:
             assert action.help, f"depthview {name} {action.option_strings or action.dest}"
             if "--frames" in action.option_strings:
                 assert action.type is not None and action.type("3") == 3, name
+
+
+def test_info_on_an_index_naming_a_missing_file_keeps_a_true_duration(tmp_path: Path) -> None:
+    """A line naming a file that is not there (with an earlier time) once made the duration
+    negative (issue 22): the frames that can be read give it."""
+    from _helpers_cli import cli as run_cli
+    from depthview.sources import sample
+
+    rec = sample.write_to(tmp_path / "rec")
+    lines = (rec / "INDEX.txt").read_text().splitlines()
+    depth = [float(name.split("-")[1]) for name in lines if name.startswith("d-")]
+    (rec / "INDEX.txt").write_text("\n".join([*lines, "d-1000.000000-5.pgm"]) + "\n")
+    ran = run_cli("info", str(rec), "--json")
+    assert ran.code == 0, ran.err
+    info = json.loads(ran.out)
+    assert info["broken_frames"] == 1 and "d-1000.000000-5.pgm" in info["first_broken"]
+    assert info["duration_s"] == pytest.approx(max(depth) - min(depth), abs=1e-6)
+    assert info["mean_interval_ms"] > 0

@@ -211,7 +211,10 @@ def test_nearest_is_brute_force() -> None:
     [
         (["/nonexistent/x", "OUT"], "/nonexistent/x: expected a recording"),
         (["SCENES", "OUT", "--calibration", "kinect2"], "--calibration: expected libfreenect"),
-        (["SCENES", "OUT", "--max-dt", "-1"], "argument --max-dt: expected a number > 0"),
+        (
+            ["SCENES", "OUT", "--max-dt", "-1"],
+            "argument --max-dt: expected a finite number of seconds > 0",
+        ),
         (["SCENES", "OUT", "--workers", "0"], "argument --workers: expected a positive"),
         (["SCENES", "FILE"], "expected a folder for the dataset, got a file"),
         (["SCENES", "OUT", "--depth-format", "cm"], "--depth-format: expected a depth format"),

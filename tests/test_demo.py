@@ -144,7 +144,11 @@ def test_other_depth_formats(fmt: str) -> None:
     ("uri", "options", "message"),
     [
         ("demo:x", {}, "expected 'demo:SEED' with an integer seed"),
-        ("demo", {"fps": -1}, "expected fps >= 0"),
+        (
+            "demo",
+            {"fps": -1},
+            r"fps: expected a finite number of frames per second .* >= 0, got -1",
+        ),
         ("demo", {"frames": -2}, "expected frames >= 0"),
         ("nonexistent-thing", {}, "no such file or folder, nor a source name"),
     ],

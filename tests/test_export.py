@@ -190,8 +190,16 @@ def test_npz_raw_frames(tmp_path: Path) -> None:
         ("o.mp4", ["--format", "png"], "a .mp4 name means --format mp4, got --format png"),
         ("o.npz", ["--format", "mp4"], "a .npz name means --format npz"),
         ("o.gif", [], "expected a name ending in .mcap, .mp4, .npz, .ply, .rrd, or a folder"),
-        ("o.mp4", ["--fps", "0"], "argument --fps: expected a number > 0, got '0'"),
-        ("o.mp4", ["--fps", "nan"], "argument --fps: expected a number > 0, got 'nan'"),
+        (
+            "o.mp4",
+            ["--fps", "0"],
+            "argument --fps: expected a finite number of frames per second > 0, got '0'",
+        ),
+        (
+            "o.mp4",
+            ["--fps", "nan"],
+            "argument --fps: expected a finite number of frames per second > 0, got 'nan'",
+        ),
         ("o.npz", ["--palette", "turbo"], "--format npz holds depth values, not pictures"),
         ("file/o.mp4", [], "not a writable folder"),
     ],

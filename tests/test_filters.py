@@ -43,6 +43,40 @@ def test_each_filter_keeps_its_input_and_writes_out() -> None:
 
 
 @pytest.mark.parametrize(
+    "view",
+    [
+        lambda a: a[::-1],
+        lambda a: a[:, ::-1],
+        lambda a: a.T,
+        lambda a: np.asfortranarray(a),
+        lambda a: a[::2, 1::3],
+    ],
+    ids=["rows-reversed", "columns-reversed", "transposed", "fortran", "strided"],
+)
+def test_every_filter_takes_any_memory_layout(view: object) -> None:
+    """A view in any order gives what its C-order copy gives (issue 22: Threshold raised)."""
+    assert callable(view)
+    disp = F.DisparityTransform()(MM)
+    for f, x in [
+        (F.Threshold(0.4995, 2.0005), MM),
+        (F.Decimation(2), MM),
+        (F.DisparityTransform(), MM),
+        (F.DisparityTransform(False), disp),
+        (F.Spatial(), MM),
+        (F.Temporal(), MM),
+        (F.HoleFilling(1), MM),
+    ]:
+        odd = view(x)
+        want = f.fresh()(np.ascontiguousarray(odd))
+        got = f.fresh()(odd)
+        assert np.array_equal(got.view(np.uint8), want.view(np.uint8)), f
+    # and the threshold keeps exactly what an independent comparison keeps
+    odd = view(MM)
+    kept = np.where((odd >= 500) & (odd <= 2000), odd, 0)
+    assert np.array_equal(F.Threshold(0.4995, 2.0005)(odd), kept)
+
+
+@pytest.mark.parametrize(
     ("call", "message"),
     [
         (

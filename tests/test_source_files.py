@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import depthview as dv
 from _helpers_sources import write_recording
 from depthview.cli import main
 from depthview.errors import SourceError
+from depthview.frame import DepthFormat
 
 RNG = np.random.default_rng(5)
 H, W = 24, 32
@@ -234,7 +236,9 @@ def test_depth_format_and_scale_overrides(tmp_path: Path) -> None:
     np.testing.assert_allclose(metres(f), want, rtol=1e-6, equal_nan=True)
     with pytest.raises(SourceError, match="expected depth_format or depth_scale, got both"):
         dv.open(str(tmp_path), depth_format="mm", depth_scale=1000)
-    with pytest.raises(SourceError, match="depth_scale: expected units per metre"):
+    with pytest.raises(
+        SourceError, match="depth_scale: expected a finite number of depth units per metre > 0"
+    ):
         dv.open(str(tmp_path), depth_scale=-3)
     with pytest.raises(SourceError, match="depth_format: expected"):
         dv.open(str(tmp_path), depth_format="furlongs")
@@ -441,7 +445,8 @@ def test_info_says_units_and_intrinsics(tmp_path: Path, capsys: pytest.CaptureFi
         == 0
     )
     info = json.loads(capsys.readouterr().out)
-    assert info["depth_format"] == "MM" and "depth_scale=1000" in info["units"]
+    # in the command line's words, as the user typed them
+    assert info["depth_format"] == "MM" and "--depth-scale 1000" in info["units"]
     assert info["intrinsics"] == "fx=500 fy=501 cx=320 cy=240"
     assert "--intrinsics" in info["units"]
     with pytest.raises(SystemExit) as exit_info:
@@ -509,3 +514,55 @@ def test_recording_with_device_json_takes_its_intrinsics(tmp_path: Path) -> None
         k = src.intrinsics
         assert "device.json" in src.units_note
     assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx((focal, focal, 320, 240))
+
+
+def test_units_of_arrays_follow_the_conventions_and_a_guess_is_said(tmp_path: Path) -> None:
+    """Issue 22: .npy/.npz values that fit 11 bits are raw disparity (as
+    freenect.sync_get_depth() gives them), larger ones millimetres, 16-bit PNG millimetres;
+    where nothing said so, info says it is a guess and export says it on its first line;
+    --depth-format overrides and the guess is gone."""
+    from _helpers_cli import cli
+
+    raw = np.full((2, 48, 64), 800, np.uint16)
+    np.save(tmp_path / "raw.npy", raw)
+    np.savez(tmp_path / "mm.npz", depth=np.full((2, 48, 64), 3000, np.uint16))
+    assert dv.open(str(tmp_path / "raw.npy")).depth_format is DepthFormat.RAW_11BIT
+    assert dv.open(str(tmp_path / "mm.npz")).depth_format is DepthFormat.MM
+    said = dv.open(str(tmp_path / "raw.npy"), depth_format="mm")
+    assert said.depth_format is DepthFormat.MM and said.units_guess == ""
+
+    info = json.loads(cli("info", str(tmp_path / "raw.npy"), "--json").out)
+    assert info["units_guess"].startswith("units are a guess: raw 11-bit disparity")
+    info = json.loads(cli("info", str(tmp_path / "raw.npy"), "--json", "--depth-format", "mm").out)
+    assert "units_guess" not in info and info["units"].startswith("millimetres")
+
+    ran = cli("export", str(tmp_path / "raw.npy"), str(tmp_path / "o.npz"))
+    assert ran.code == 0, ran.err
+    first = ran.err.replace("\r", "\n").splitlines()[0]
+    assert first.startswith("depthview: warning: units are a guess: raw 11-bit"), ran.err
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "says"),
+    [
+        ((480, 640, 3), np.uint8, "a last axis of 3 or 4 is a colour image"),
+        ((480, 640, 4), np.uint8, "a last axis of 3 or 4 is a colour image"),
+        ((2, 480, 640, 3), np.uint16, "a last axis of 3 or 4 is a colour image"),
+        ((0, 640), np.uint16, "got an empty one (0, 640)"),
+        ((5, 0, 640), np.uint16, "got an empty one (5, 0, 640)"),
+    ],
+)
+def test_arrays_that_are_not_depth_are_refused_in_one_line(
+    tmp_path: Path, shape: tuple[int, ...], dtype: type, says: str
+) -> None:
+    np.save(tmp_path / "a.npy", np.zeros(shape, dtype))
+    with pytest.raises(SourceError, match=re.escape(says)):
+        dv.open(str(tmp_path / "a.npy"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "info", str(tmp_path / "a.npy")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert says in proc.stderr and "a.npy" in proc.stderr

@@ -205,3 +205,26 @@ def test_port_in_use_is_one_line_and_exit_2() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"depthview: error: foxglove: cannot listen on 127.0.0.1:{port}")
     assert done.stderr.count("\n") == 1
+
+
+def test_a_paced_stream_is_not_sent_in_a_burst_after_the_server_starts(tmp_path: Path) -> None:
+    """Issue 22: the first frame is read before the Foxglove server starts; the frames due
+    while it started were then sent at once (a 30 fps folder reported 436 frames/s). Now
+    pacing goes on from the first frame sent. A machine under load only makes the rate
+    lower, so the bound below cannot fail for load: 20 frames at 30 fps take >= 19/30 s."""
+    from _helpers_cli import cli
+
+    folder = tmp_path / "p16"
+    assert cli("export", "sample", str(folder), "--format", "png16", "--quiet").code == 0
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "stream", str(folder), "--to", "foxglove:0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rates = [float(r) for r in re.findall(r"([0-9.]+) frames/s", proc.stderr)]
+    assert rates and max(rates) <= 33.0, proc.stderr  # 30 fps, with a frame's slack
+    assert "sent 20 frames" in proc.stderr
+    assert time.monotonic() - start >= 19 / 30

@@ -141,6 +141,10 @@ def world() -> Iterator[Path]:
         )
         (w / "clash" / "frame-000001.png").mkdir(parents=True)  # a folder with a frame's name
         (w / "clash" / "notes.txt").write_text("mine\n")
+        np.save(w / "rgb.npy", np.zeros((480, 640, 3), np.uint8))  # a colour image
+        np.save(w / "e640.npy", np.zeros((0, 640), np.uint16))
+        (w / "mm16").mkdir()  # millimetres past 2047: cannot be raw 11-bit disparity
+        Image.fromarray(np.full((4, 6), 3000, np.uint16)).save(w / "mm16" / "a_depth.png")
         (w / "ro").mkdir(mode=0o555)  # what a normal user cannot write to (HOW user)
         (w / "locked").mkdir(mode=0o000)
         (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)

@@ -407,6 +407,20 @@ def test_a_double_click_centres_the_orbit_on_the_point_under_it(window: Any) -> 
     x, y = (330 - CX) / FX * z, (240 - CY) / FY * z
     assert cam.pivot == pytest.approx((x, y, z), abs=0.02)
     assert cam.centred and cam.distance == pytest.approx(float(np.linalg.norm([x, y, z])), abs=0.02)
+    # The double click centres and does nothing else: its first click pins nothing (issue 22).
+    assert v.state.pinned is None and not any(line.startswith("pin ") for line in hud_of(v))
+    # A single click still pins; a double click elsewhere then leaves that pin as it was.
+    click(v, (330, 240))
+    pinned = v.state.pinned
+    assert pinned is not None
+    time.sleep(0.6)  # longer than a double click takes
+    click(v, (300, 200))
+    click(v, (300, 200))
+    assert v.state.pinned == pinned
+
+
+def hud_of(v: Any) -> list[str]:
+    return [t for t, _ in v.overlays.hud_lines(v.state, v.info())]
 
 
 def test_picking_in_the_3d_view_follows_the_viewers_mirror(window: Any) -> None:

@@ -1,6 +1,10 @@
-"""Shape and dtype contracts for the pure functions, with "expected ..., got ..." messages."""
+"""Shape and dtype contracts for the pure functions, and ``Quantity``: the one check of a
+number (finite, in range, its unit), with "expected ..., got ..." messages."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -30,3 +34,62 @@ def out_array(
         )
     if not out.flags.c_contiguous:
         raise ValueError("expected out to be C-contiguous, got a strided view")
+
+
+# -- numbers: one check for the command line, files and the library alike ------------------
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """What a number must be: finite, within ``lo``..``hi`` (``lo`` itself allowed unless
+    ``above``), whole when ``whole``, counted in ``unit``; ``what`` names it. Every command
+    checks the same option with the same ``Quantity`` (``cli/_types.py`` makes argparse
+    types of them), and the sources check what a file or a caller gives with it, so one
+    value gets one answer everywhere."""
+
+    what: str
+    lo: float
+    hi: float = math.inf
+    above: bool = False
+    whole: bool = False
+    unit: str = ""
+
+    def describe(self) -> str:
+        """``"a finite number of frames per second > 0"``: the range in words."""
+        kind = "a whole number" if self.whole else "a finite number"
+        of = f" of {self.unit}" if self.unit else ""
+        low = f"> {self.lo:g}" if self.above else f">= {self.lo:g}"
+        rng = low if math.isinf(self.hi) else f"{low} and <= {self.hi:g}"
+        return f"{kind}{of} {rng}"
+
+    def check(self, value: object) -> float:
+        """``value`` as a float when it is this quantity, else ``ValueError`` saying so."""
+        number: float
+        if isinstance(value, bool):
+            number = math.nan
+        elif isinstance(value, str):
+            try:
+                number = int(value) if self.whole else float(value)
+            except ValueError:
+                number = math.nan
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            number = float(value)
+        else:
+            number = math.nan
+        ok = (
+            math.isfinite(number)
+            and (number > self.lo if self.above else number >= self.lo)
+            and number <= self.hi
+            and (not self.whole or float(number).is_integer())
+        )
+        if not ok:
+            shown = repr(value) if isinstance(value, str) else str(value)
+            raise ValueError(f"expected {self.describe()}, got {shown}")
+        return float(number)
+
+
+#: The quantities more than one command or source takes.
+FPS = Quantity("fps", 0.0, above=True, unit="frames per second")
+FPS_OR_AS_FAST = Quantity("fps", 0.0, unit="frames per second (0: as fast as it can)")
+SECONDS = Quantity("seconds", 0.0, above=True, unit="seconds")
+DEPTH_SCALE = Quantity("the depth scale", 0.0, above=True, unit="depth units per metre")
+COUNT = Quantity("a count", 1.0, whole=True)
+NUMBER = Quantity("a number", 0.0, above=True)

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
+import math
 import os
 import queue
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -93,7 +96,8 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
         else:
             continue
         hint = (
-            "switch the source to 11-bit depth (libfreenect converts to mm on replay)"
+            "a recording cannot hold millimetres: save them with 'depthview export SOURCE "
+            "OUT.npz' (or --format png16) instead"
             if what == "depth"
             else "use --depth-only to record depth alone"
         )
@@ -160,6 +164,11 @@ class RecordingWriter:
         self._first_time: float | None = None
         self._last_time = 0.0
         self._last_times: dict[Stream, float] = {}
+        #: Added to every host time: 0 until a pass steps back (see ``_continue_clock``).
+        self._offset = 0.0
+        #: The depth stream's latest frame interval (the seam's width), 30 fps until known.
+        self._interval = 1 / 30
+        self._previous_depth: float | None = None
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
@@ -209,11 +218,19 @@ class RecordingWriter:
         if data and not data.endswith(b"\n"):
             os.ftruncate(fd, data.rfind(b"\n") + 1)
             data = data[: data.rfind(b"\n") + 1]
+        depth_times = []
         for line in data.splitlines():
             with contextlib.suppress(SourceError):
                 entry = parse_index_line(line)
                 stream = Stream(entry.kind)
                 self._last_times[stream] = max(self._last_times.get(stream, 0.0), entry.unix_time)
+                if stream is Stream.DEPTH:
+                    depth_times.append(entry.unix_time)
+        # The frame interval: the lower median of the latest depth gaps, so that the wider
+        # gaps of earlier seams (after a pass's last colour) do not count.
+        gaps = sorted(b - a for a, b in itertools.pairwise(depth_times[-65:]) if b > a)
+        if gaps:
+            self._interval = gaps[(len(gaps) - 1) // 2]
 
     def _write_device_json(self, registration: Registration) -> None:
         """The device's registration as libfreenect's recorder saves it, so libfreenect's
@@ -252,17 +269,36 @@ class RecordingWriter:
             except RecordingError as exc:
                 self._error = exc
 
-    def _unix_time(self, stream: Stream, t: float) -> float:
-        """The record's own host time as a file-name time: unix seconds (times since the
-        start, as the demo gives, are placed after the wall clock at the start), unique and
-        increasing within its stream."""
+    def _raw_time(self, t: float) -> float:
+        """A record's host time as unix seconds: times since the start (as the demo gives
+        them) are placed after the wall clock at the start."""
         if not (np.isfinite(t) and t >= _UNIX_EPOCH_GUESS):
             t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
-        t = round(t, 6)
+        return t
+
+    def _continue_clock(self, raw: list[tuple[Stream, float]]) -> None:
+        """A frame whose times do not step forward (a replay looping, a seek, another pass
+        appended) starts a new pass: every stream is offset alike so that the pass begins
+        one frame interval after the latest time written, and the order within it stays as
+        recorded."""
+        if not any(t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw):
+            return
+        latest = max(self._last_times.values())
+        self._offset = latest + self._interval - min(t for _, t in raw)
+        self._previous_depth = None  # no interval across the seam
+
+    def _unix_time(self, stream: Stream, raw: float) -> float:
+        """The file-name time of a record: its host time on the continued clock, unique and
+        increasing within its stream."""
+        t = round(raw + self._offset, 6)
         last = self._last_times.get(stream, -1.0)
         if t <= last:
             t = round(last + 1e-6, 6)
         self._last_times[stream] = t
+        if stream is Stream.DEPTH:
+            if self._previous_depth is not None and t > self._previous_depth:
+                self._interval = t - self._previous_depth
+            self._previous_depth = t
         self._first_time = t if self._first_time is None else min(self._first_time, t)
         self._last_time = max(self._last_time, t)
         return t
@@ -270,10 +306,15 @@ class RecordingWriter:
     def _write_frame(self, frame: Frame) -> None:
         lines = []
         depth_records = 0
-        for record in frame.own_records():
-            if record.stream is Stream.VIDEO and self.depth_only:
-                continue
-            t = self._unix_time(record.stream, record.stamp.host_time)
+        records = [
+            record
+            for record in frame.own_records()
+            if not (record.stream is Stream.VIDEO and self.depth_only)
+        ]
+        raw = [(r.stream, self._raw_time(r.stamp.host_time)) for r in records]
+        self._continue_clock(raw)
+        for record, (_, raw_time) in zip(records, raw, strict=True):
+            t = self._unix_time(record.stream, raw_time)
             ts = record.stamp.device_timestamp
             if ts is None:
                 ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ)
@@ -384,15 +425,18 @@ def record(
     stop: threading.Event | None = None,
     fsync: bool = False,
     registration: Registration | None = None,
+    progress: bool = False,
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
     Ends after ``frames`` frames, ``seconds`` of wall time, at the end of the source, when
     ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
     registration (``registration``, else the source's own) is saved as ``device.json``.
-    Raises ``RecordingError`` when the folder cannot be written (the frames indexed before
-    the failure stay replayable); a source that fails (a Kinect unplugged) has every frame
-    it delivered written first, then its ``SourceError`` is raised saying what was kept.
+    With ``progress``, a bar on stderr counts frames and megabytes (as ``export`` and
+    ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
+    (the frames indexed before the failure stay replayable); a source that fails (a Kinect
+    unplugged) has every frame it delivered written first, then its ``SourceError`` is
+    raised saying what was kept.
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
@@ -405,7 +449,7 @@ def record(
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
-    made = not Path(out).exists()
+    made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
     writer = RecordingWriter(
         out,
         mode=mode,
@@ -415,6 +459,7 @@ def record(
         registration=registration,
     )
     start = time.monotonic()
+    bar = _progress_bar(source_or_frames, frames, progress)
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
             if seconds is not None and time.monotonic() - start >= seconds:
@@ -422,6 +467,9 @@ def record(
             if stop is not None and stop.is_set():
                 break
             writer.write(frame)
+            if bar is not None:
+                bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
+                bar.update(1)
             if frames is not None and count >= frames:
                 break
     except KeyboardInterrupt:
@@ -431,13 +479,30 @@ def record(
             writer.close()
         index = Path(out) / INDEX_NAME
         refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
-        if made and refused and (not index.exists() or index.stat().st_size == 0):
+        if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
             shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
         raise
     except SourceError as exc:
         kept = writer.close()  # every frame received is written before the error is told
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
+    finally:
+        if bar is not None:
+            bar.close()
     return writer.close()
+
+
+def _progress_bar(
+    source_or_frames: Source | Iterable[Frame], frames: int | None, show: bool
+) -> Any:
+    """A tqdm bar over the frames to record (their number when known), or None."""
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    length = source_or_frames.length if isinstance(source_or_frames, Source) else None
+    loops = bool(getattr(source_or_frames, "loop", False))
+    total = frames if frames is not None else (None if loops else length)
+    return tqdm(total=total, unit="frame", file=sys.stderr, desc="record", dynamic_ncols=True)
 
 
 __all__ = [

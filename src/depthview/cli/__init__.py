@@ -12,6 +12,7 @@ import collections
 import difflib
 import importlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -78,7 +79,7 @@ def one_line_warnings() -> Iterator[None]:
         kind = text.split(":", 1)[0]
         counts[kind] += 1
         if counts[kind] <= WARNINGS_SHOWN:
-            sys.stderr.write(f"depthview: warning: {text}\n")
+            sys.stderr.write(f"depthview: warning: {one_line(cli_words(text))}\n")
 
     previous = warnings.showwarning
     warnings.showwarning = show
@@ -123,6 +124,31 @@ def _mistyped_command(word: str, commands: list[str]) -> str | None:
     return f"{word!r} is not a command, nor a file or source; did you mean {close[0]!r}?"
 
 
+_OPTION_WORD = re.compile(r"\b(depth_format|depth_scale)(?:=(?:'([^']*)'|([^\s,;)]+)))?")
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``depth_format='mm'`` is
+    ``--depth-format mm`` to someone who typed options, not Python."""
+
+    def option(match: re.Match[str]) -> str:
+        value = match[2] if match[2] is not None else match[3]
+        flag = "--" + match[1].replace("_", "-")
+        return flag if value is None else f"{flag} {value}"
+
+    return _OPTION_WORD.sub(option, message)
+
+
+#: Characters that end a line (``str.splitlines``), shown escaped inside a message.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(message: str) -> str:
+    """An error is one line: a line break a user typed into a name shows escaped (``\\n``),
+    so it cannot split the message or hide its start."""
+    return message.translate(_LINE_BREAKS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``depthview`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -144,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with one_line_warnings(), _rust_log_off():
             return int(modules[args.command].run(args))
     except DepthviewError as exc:
-        sys.stderr.write(f"depthview: error: {exc}\n")
+        sys.stderr.write(f"depthview: error: {one_line(cli_words(str(exc)))}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..errors import SourceError
 from ..geometry import Intrinsics
 from ..sources import open as open_source
 from ..sources.base import Source
-from ._types import positive_float
+from ._types import depth_scale
 
-DEPTH_FORMATS = "mm, tum (metres x 5000), 11bit, 10bit, registered, sun3d"
+DEPTH_FORMATS = (
+    "11bit, 10bit, mm, registered; for depth image files also tum (metres x 5000) and sun3d"
+)
 
 
 def parse_intrinsics(text: str) -> Intrinsics:
@@ -42,7 +45,7 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     )
     units.add_argument(
         "--depth-scale",
-        type=positive_float,
+        type=depth_scale,
         default=None,
         metavar="UNITS",
         help="depth units per metre of depth files, e.g. 1000 (mm) or 5000 (TUM)",
@@ -75,7 +78,17 @@ def apply_intrinsics(source: Source, args: argparse.Namespace) -> Source:
 
 def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source:
     """Open ``uri`` with ``options`` plus the user's units and intrinsics options."""
-    return apply_intrinsics(open_source(uri, **{**options, **source_options(args)}), args)
+    chosen = source_options(args)
+    try:
+        source = open_source(uri, **{**options, **chosen})
+    except SourceError as exc:
+        if "depth_scale" in chosen and "got depth_scale" in str(exc):
+            raise SourceError(
+                f"{uri}: --depth-scale applies to depth image files (PNG, .npy, .npz); this "
+                "source says its own units: use --depth-format to override them"
+            ) from None
+        raise
+    return apply_intrinsics(source, args)
 
 
 __all__ = [

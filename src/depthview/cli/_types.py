@@ -5,28 +5,44 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+
+from .._checks import COUNT, DEPTH_SCALE, FPS, FPS_OR_AS_FAST, NUMBER, SECONDS, Quantity
+
+
+def argument_type(quantity: Quantity) -> Callable[[str], float]:
+    """An argparse type for ``quantity``: the number, or argparse's one-line refusal."""
+
+    def parse(text: str) -> float:
+        try:
+            return quantity.check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = quantity.what.replace(" ", "_")
+    return parse
 
 
 def positive_int(text: str) -> int:
     """A whole number >= 1, such as a count of frames."""
     try:
-        value = int(text)
+        return int(COUNT.check(text))
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number, got {text!r}"
+        ) from None
 
 
-def positive_float(text: str) -> float:
-    """A finite number > 0, such as seconds or frames per second."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+#: A finite number > 0, such as seconds.
+positive_float = argument_type(NUMBER)
+#: Frames per second: finite, > 0.
+fps = argument_type(FPS)
+#: Frames per second, or 0 for as fast as the source can.
+fps_or_zero = argument_type(FPS_OR_AS_FAST)
+#: Seconds: finite, > 0.
+seconds = argument_type(SECONDS)
+#: Depth units per metre of depth files: finite, > 0.
+depth_scale = argument_type(DEPTH_SCALE)
 
 
 def port(text: str) -> int:

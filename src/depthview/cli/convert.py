@@ -14,7 +14,7 @@ from ..datasets.job import CHUNK_FRAMES, FORMATS
 from ..datasets.pairing import PAIRINGS
 from ..writers.tum import TUM_SCALES
 from ._filter_args import add_filter_arg, require_filters
-from ._types import positive_float, positive_int
+from ._types import positive_int, seconds
 
 
 def add_parser(sub: Any) -> None:
@@ -43,7 +43,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--max-dt",
-        type=positive_float,
+        type=seconds,
         default=None,
         help="drop pairs whose colour frame is farther than this (seconds) from the depth frame",
     )

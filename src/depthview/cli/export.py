@@ -9,10 +9,10 @@ from typing import Any
 
 from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
-from . import SOURCE_HELP
+from . import SOURCE_HELP, cli_words
 from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args
-from ._types import metres, positive_float, positive_int
+from ._types import fps, metres, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -48,9 +48,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
     )
-    p.add_argument(
-        "--fps", type=positive_float, default=None, help="MP4 frame rate (default: the source's)"
-    )
+    p.add_argument("--fps", type=fps, default=None, help="MP4 frame rate (default: the source's)")
     p.add_argument(
         "--registered",
         action="store_true",
@@ -72,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
+        if source.units_guess:  # first, where it is read: before the progress bar
+            sys.stderr.write(f"depthview: warning: {cli_words(source.units_guess)}\n")
         summary = export(
             source,
             args.out,

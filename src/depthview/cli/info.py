@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import warnings
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
-from . import SOURCE_HELP
+from . import SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args
 
 
@@ -48,7 +49,7 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
             info: dict[str, Any] = {
                 "source": src.name,
                 "kind": type(src).__name__,
-                "units": src.units_note,
+                "units": cli_words(src.units_note),
                 "intrinsics": f"fx={k.fx:g} fy={k.fy:g} cx={k.cx:g} cy={k.cy:g}",
                 "frames": src.length if src.length is not None else "endless",
                 "video_formats": [f.name for f in src.video_formats],
@@ -58,18 +59,23 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                     else "none of its own: aligned depth uses Registration.default()"
                 ),
             }
+            if src.units_guess:
+                info["units_guess"] = cli_words(src.units_guess)
             if isinstance(src, RecordingSource):
                 ix = src.index
-                times = [ix.entries[f.depth].unix_time for f in ix.frames]
-                gaps = [b - a for a, b in itertools.pairwise(times)]
                 broken = []
+                times = []  # of the frames whose file is there: a missing file has no time
                 for i in range(len(src)):  # read every frame once: missing/truncated files
+                    entry = ix.entries[ix.frames[i].depth]
                     try:
                         src.frame_at(i)
                     except SourceError as exc:
                         broken.append(str(exc))
+                    if os.path.exists(src.folder / entry.name):
+                        times.append(entry.unix_time)
+                gaps = [b - a for a, b in itertools.pairwise(times)]
                 info.update(
-                    duration_s=round(src.duration, 6),
+                    duration_s=round(max(times) - min(times), 6) if times else 0.0,
                     mean_interval_ms=round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
                     worst_interval_ms=round(1000 * max(gaps), 3) if gaps else None,
                     video_frames=sum(e.kind == KIND_VIDEO for e in ix.entries),
@@ -79,6 +85,8 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 if broken:
                     info["first_broken"] = broken[0]
+                if any(gap <= 0 for gap in gaps):
+                    info["times_not_increasing"] = sum(gap <= 0 for gap in gaps)
             frame = src.read()
             info.update(
                 depth_format=frame.depth_format.name,

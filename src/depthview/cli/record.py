@@ -12,7 +12,7 @@ from typing import Any
 from ..recording import Mode, record
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
-from ._types import positive_float, positive_int
+from ._types import positive_int, seconds
 
 
 def add_parser(sub: Any) -> None:
@@ -20,9 +20,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("source", help=SOURCE_HELP)
     p.add_argument("out", help="folder to write (must be new or empty)")
     p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
-    p.add_argument("--seconds", type=positive_float, default=None, help="stop after S seconds")
+    p.add_argument("--seconds", type=seconds, default=None, help="stop after S seconds")
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_source_args(p)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--append", action="store_true", help="add to an existing recording")
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 mode=mode,
                 stop=stop,
                 fsync=args.fsync,
+                progress=not args.quiet,
             )
     finally:
         for s, handler in previous.items():

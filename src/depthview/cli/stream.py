@@ -21,7 +21,7 @@ from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
-from ._types import port, positive_float, positive_int
+from ._types import fps, port, positive_int
 
 HOST_HELP = (
     "address the rerun-web and foxglove servers listen on (default 127.0.0.1: this machine "
@@ -55,7 +55,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--frames", type=positive_int, default=None, help="stop after N frames per source"
     )
-    p.add_argument("--fps", type=positive_float, default=None, help="demo frame rate")
+    p.add_argument("--fps", type=fps, default=None, help="demo frame rate")
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_filter_arg(p, "; each source keeps its own temporal state; not with --raw-depth")
@@ -205,6 +205,9 @@ def _run(args: argparse.Namespace) -> int:
             feeders.append(_Feeder(source, sink, device, args.frames, chain, first))
         start = time.monotonic()
         last = (start, 0)
+        for source, first in zip(sources, firsts, strict=True):
+            if first is not None:  # read before the server started: pace on from now
+                source.repace(first)
         for feeder in feeders:
             feeder.start()
         try:

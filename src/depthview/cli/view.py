@@ -17,7 +17,7 @@ from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
-from ._types import metres, positive_int
+from ._types import fps_or_zero, metres, positive_int
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -120,7 +120,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--fps",
-        type=float,
+        type=fps_or_zero,
         default=None,
         help="demo frame rate; 0 reads a recording as fast as it can",
     )

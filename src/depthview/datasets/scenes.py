@@ -12,6 +12,7 @@ are; zip members are read in place); anything else ``dv.open`` reads (a TUM fold
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -58,7 +59,7 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
     scenes of one name."""
     scenes: list[Scene] = []
     for text in inputs:
-        path = Path(text).expanduser()
+        path = Path(os.path.expanduser(text))  # an unknown ~user stays as typed
         if path.is_file() and path.suffix.lower() == ".zip":
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():

@@ -48,5 +48,7 @@ class Threshold(Filter):
         if dst is None:
             dst = np.empty(arr.shape, dtype=np.uint16)
         lo, hi = kept_range(self.min_m, self.max_m)
-        kernels().keep_between(arr, lo, hi, dst)
+        # The kernel walks both as flat runs: a reversed, transposed or Fortran-order view
+        # is copied to C order first (the other filters index rows and columns).
+        kernels().keep_between(np.ascontiguousarray(arr), lo, hi, dst)
         return dst

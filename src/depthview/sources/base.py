@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import abc
 import difflib
-import math
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import FPS_OR_AS_FAST
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DepthFormat, Frame, LedMode, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
@@ -80,8 +80,10 @@ def check_options(what: str, options: dict[str, Any], allowed: Iterable[str]) ->
         fps = options["fps"]
         if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)):
             raise SourceError(f"{what}: expected fps as a number >= 0, got {fps!r}")
-        if not (math.isfinite(fps) and fps >= 0):
-            raise SourceError(f"{what}: expected fps >= 0, got {fps}")
+        try:
+            FPS_OR_AS_FAST.check(fps)
+        except ValueError as exc:
+            raise SourceError(f"{what}: fps: {exc}") from None
 
 
 #: Options that are on or off, and options that count, checked for every backend.
@@ -100,9 +102,10 @@ class Pacer:
     def __init__(self) -> None:
         self._anchor: tuple[float, float] | None = None  # (frame time, wall time)
 
-    def reset(self) -> None:
-        """Start pacing afresh from the next frame (after a seek, a loop, a pause)."""
-        self._anchor = None
+    def reset(self, frame_time: float | None = None) -> None:
+        """Start pacing afresh from the next frame (after a seek, a loop, a pause), or from
+        ``frame_time`` as of now (a frame just handed on)."""
+        self._anchor = None if frame_time is None else (frame_time, time.perf_counter())
 
     def wait(self, frame_time: float) -> None:
         """Sleep until ``frame_time`` is due."""
@@ -132,6 +135,9 @@ class Source(abc.ABC):
     intrinsics: Intrinsics = KINECT_V1_DEPTH
     #: One line: what the depth values count and where the intrinsics come from, and why.
     units_note: str = ""
+    #: One line when nothing said what the depth values count and they are the convention's
+    #: guess (``DepthUnits.guess``); "" otherwise. ``info``, the HUD and ``export`` show it.
+    units_guess: str = ""
     #: The device's own registration parameters (a live Kinect's, a recording's
     #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
     #: ``Registration.default()``.
@@ -150,6 +156,14 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the device or files. Safe to call twice."""
+
+    def repace(self, frame: Frame) -> None:
+        """``frame`` was handed on just now: pace the frames after it from here. A reader
+        that read a frame and then waited (a server starting) would otherwise get the
+        frames due meanwhile all at once. Sources that pace keep a ``Pacer`` as ``_pacer``."""
+        pacer = getattr(self, "_pacer", None)
+        if isinstance(pacer, Pacer):
+            pacer.reset(frame.timestamp)
 
     # -- iteration and context management -------------------------------------------------
     def __iter__(self) -> Iterator[Frame]:

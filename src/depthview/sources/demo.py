@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import FPS_OR_AS_FAST
 from ..errors import NotMyFormat, SourceError
 from ..frame import GRAVITY, DepthFormat, Frame, Record, Stamp, Stream, TiltState, VideoFormat
 from ..scene import DemoScene
@@ -35,8 +36,10 @@ class DemoSource(Source):
         depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
         realtime: bool = True,
     ) -> None:
-        if not (fps >= 0 and np.isfinite(fps)):
-            raise SourceError(f"demo: expected fps >= 0, got {fps}")
+        try:
+            FPS_OR_AS_FAST.check(fps)
+        except ValueError as exc:
+            raise SourceError(f"demo: fps: {exc}") from None
         if frames is not None and frames < 0:
             raise SourceError(f"demo: expected frames >= 0, got {frames}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

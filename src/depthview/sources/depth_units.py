@@ -11,13 +11,13 @@ marks missing depth so; no depth camera measures 65 m).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from .._checks import DEPTH_SCALE
 from ..errors import SourceError
 from ..frame import DepthFormat
 
@@ -44,11 +44,22 @@ class DepthUnits:
     scale: float | None = None
     #: Stored values are millimetres rotated left by 3 bits (SUN3D).
     sun3d: bool = False
+    #: Nothing said what the values count: ``format`` is the convention's guess.
+    guessed: bool = False
 
     @classmethod
-    def of(cls, fmt: DepthFormat, reason: str) -> DepthUnits:
+    def of(cls, fmt: DepthFormat, reason: str, *, guessed: bool = False) -> DepthUnits:
         """``fmt`` kept as stored, with the reason for choosing it."""
-        return cls(fmt, f"{fmt.unit_name} ({reason})")
+        return cls(fmt, f"{fmt.unit_name} ({reason})", guessed=guessed)
+
+    @property
+    def guess(self) -> str:
+        """One line for where the user looks (``info``, the HUD, ``export``'s first line)
+        when the units are a guess; "" when something said what they are."""
+        if not self.guessed:
+            return ""
+        other = "mm" if self.format is not DepthFormat.MM else "11bit"
+        return f"units are a guess: {self.format.unit_name}; if not, say --depth-format {other}"
 
     def decode(self, stored: npt.NDArray[Any], where: str) -> npt.NDArray[np.uint16]:
         """Frame values from stored values (integers of any width), checked against the
@@ -109,11 +120,9 @@ def from_options(options: dict[str, Any]) -> DepthUnits | None:
 
 def _scaled(scale: Any) -> DepthUnits:
     try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise SourceError(f"depth_scale: expected units per metre > 0 such as 1000, got {scale!r}")
+        value = DEPTH_SCALE.check(scale)
+    except ValueError as exc:
+        raise SourceError(f"depth_scale: {exc}") from None
     said = f"depth_scale={value:g} units per metre"
     if value == 1000:
         return DepthUnits.of(DepthFormat.MM, said)

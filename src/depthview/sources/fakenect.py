@@ -224,15 +224,20 @@ class RecordingSource(Source):
         self.inputs = (folder,)
         self.loop = bool(loop)
         self.strict = bool(strict)
+        said = depth_format if isinstance(depth_format, str) else None
         try:
-            self.depth_format = DepthFormat.parse(depth_format)
-        except ValueError as exc:
-            raise SourceError(f"depth_format: {exc}") from None
-        if self.depth_format not in RECORDED_FORMATS + CONVERTED_FORMATS:
-            raise SourceError(
-                f"depth_format: expected one of 11bit, 10bit, mm, registered, got "
-                f"{self.depth_format.name}"
+            self.depth_format = DepthFormat.parse(
+                "tum" if said is not None and said.strip().lower() == "sun3d" else depth_format
             )
+            if self.depth_format not in RECORDED_FORMATS + CONVERTED_FORMATS:
+                raise ValueError
+        except ValueError:
+            got = repr(said) if said is not None else str(depth_format)
+            raise SourceError(
+                "depth_format: expected a depth format for a fakenect recording (raw 11-bit "
+                f"depth): 11bit, 10bit, mm or registered, got {got}; tum and sun3d name the "
+                "units of depth image files"
+            ) from None
         self.index = RecordingIndex(folder, strict=strict)
         self.registration = read_registration(folder)
         self._convert = self.depth_format in CONVERTED_FORMATS
@@ -411,7 +416,7 @@ def read_registration(folder: Path) -> Registration | None:
 
 def find_folder(uri: str) -> Path | None:
     """The recording folder ``uri`` names (the folder or its INDEX.txt), or None."""
-    path = Path(uri).expanduser()
+    path = Path(os.path.expanduser(uri))  # an unknown ~user stays as typed
     if path.name == INDEX_NAME and path.is_file():
         return path.parent
     if path.is_dir() and (path / INDEX_NAME).exists():

@@ -77,6 +77,7 @@ class ArraySource(Source):
         self.video_formats = (VideoFormat.RGB,) if has_video else ()
         self.intrinsics = intrinsics
         self.units_note = units_note
+        self.units_guess = units.guess
         self.loop = loop
         self.fps = fps
         self._pacer = Pacer() if realtime and fps else None
@@ -164,7 +165,9 @@ def _png_units(user: DepthUnits | None, first: Path, evidence: Evidence) -> tupl
         return evidence.units, False
     return (
         DepthUnits.of(
-            DepthFormat.MM, "no evidence of units: the default; say depth_format= or depth_scale="
+            DepthFormat.MM,
+            "no evidence of units: the default; say depth_format= or depth_scale=",
+            guessed=True,
         ),
         True,
     )
@@ -328,10 +331,14 @@ def _array_units(
         and int(depth.max()) > DepthFormat.RAW_11BIT.max_value
     ):
         return DepthUnits.of(
-            DepthFormat.MM, f"values up to {int(depth.max())} are not 11-bit disparity: the default"
+            DepthFormat.MM,
+            f"values up to {int(depth.max())} are not 11-bit disparity: the default",
+            guessed=True,
         )
     return DepthUnits.of(
-        DepthFormat.RAW_11BIT, "values fit 11-bit disparity, as libfreenect gives them"
+        DepthFormat.RAW_11BIT,
+        "values fit 11-bit disparity, as freenect.sync_get_depth() gives them",
+        guessed=True,
     )
 
 
@@ -349,6 +356,15 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         if colour is not None
         else ".npz without colour"
     )
+    if depth.ndim in (3, 4) and depth.shape[-1] in (3, 4) and depth.dtype.kind in "uif":
+        raise SourceError(
+            f"{path}: expected a (H,W) or (N,H,W) depth array, got {depth.dtype} {depth.shape}: "
+            "a last axis of 3 or 4 is a colour image, not depth"
+        )
+    if depth.size == 0:
+        raise SourceError(
+            f"{path}: expected a (H,W) or (N,H,W) depth array, got an empty one {depth.shape}"
+        )
     if depth.ndim == 2:
         depth = depth[None]
         colour = None if colour is None or colour.ndim != 3 else colour[None]
@@ -401,7 +417,7 @@ def _magic(path: Path) -> bytes:
 
 def open_source(uri: str, **options: Any) -> ArraySource:
     """A depth folder or file (see the module docstring); ``NotMyFormat`` otherwise."""
-    path = Path(uri).expanduser()
+    path = Path(os.path.expanduser(uri))  # an unknown ~user stays as typed
     if path.is_dir():
         kind = b"dir"
     elif path.is_file():

@@ -95,6 +95,7 @@ class Viewer:
         self._rates: tuple[float | None, float | None] = (None, None)
         self._press: tuple[int, int, str | None] | None = None  # where a button went down
         self._last_click = (0.0, (0, 0))  # when and where the 3D view was last clicked
+        self._before_click: tuple[Any, list[Any]] = (None, [])  # the pin and measure then
         self._dragged = False
         self._placed: list[overlays.Placed] = []
         self._plan_key: object = None
@@ -316,6 +317,7 @@ class Viewer:
             measure_line=self.pointing.measure_line(frame),
             tilt_accel=tilt_accel,
             registration=self.renderer.alignment(self.state, frame).note(self.renderer.layout),
+            units_guess=source.units_guess,
         )
 
     def mouse_pixel(self) -> tuple[int, int] | None:
@@ -402,8 +404,11 @@ class Viewer:
         )
         self._last_click = (0.0 if double else now, pos)
         if not double:
+            # What the first click of a double click pins or measures is taken back then.
+            self._before_click = (self.state.pinned, list(self.state.measure))
             self._click(pos)
             return
+        self.state.pinned, self.state.measure[:] = self._before_click
         centre = None if self.frame is None else self.pointing.centre_at(self.frame, pos)
         facts = dataclasses.replace(self.facts(), point=centre)
         self.apply(actions.centre_view(self.state, facts, 0))

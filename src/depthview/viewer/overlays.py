@@ -16,7 +16,7 @@ placed, and append a ``Placed``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,8 @@ class Info:
     tilt_accel: str = ""
     #: What the registration does in this layout, or why it does not ("": nothing to say).
     registration: str = ""
+    #: The source's ``units_guess``: said on the HUD, as the numbers shown depend on it.
+    units_guess: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class Placed:
     draw: Callable[[Surface], None]
     solid: bool = True
     panel: str | None = None  # the panel it must stay inside, if any
+    text: tuple[str, ...] = ()  # the lines a text box shows, as drawn
 
 
 @dataclass
@@ -220,19 +223,25 @@ class Overlays:
             box = Rect(MARGIN, MARGIN, window[0] - 2 * MARGIN, top_limit - MARGIN)
             placed.append(self._help_box(box))
             return placed
-        hud_lines = self.hud_lines(state, info)
-        max_lines = max(0, (top_limit - MARGIN - 2 * PAD) // step)
-        width = window[0] - 2 * MARGIN - 2 * PAD
-        natural = Rect(
-            MARGIN, MARGIN, width + 2 * PAD, min(len(hud_lines), max_lines) * step + 2 * PAD
-        )
+        # The HUD sits on the picture (a letterboxed window has bars beside it), and a line
+        # too long for it goes on over the next rather than being cut.
+        picture = _bounds(panels.values()) or Rect(0, 0, *window)
+        x0, y0 = picture.x + MARGIN, picture.y + MARGIN
+        bottom = min(top_limit, picture.bottom - MARGIN)
+        max_lines = max(0, (bottom - y0 - 2 * PAD) // step)
+        width = picture.w - 2 * MARGIN - 2 * PAD
+        natural = Rect(x0, y0, width + 2 * PAD, max_lines * step + 2 * PAD)
         if bar_rect is not None and natural.intersects(bar_rect):
-            width = bar_rect.x - 2 * MARGIN - 2 * PAD
-        hud_lines = [(self.text.fit(s, width, size), c) for s, c in hud_lines[:max_lines]]
+            width = bar_rect.x - x0 - MARGIN - 2 * PAD
+        hud_lines = [
+            (part, c)
+            for s, c in self.hud_lines(state, info)
+            for part in (self.text.wrap(s, width, size) if width > 0 else [])
+        ][:max_lines]
         hud_lines = [(s, c) for s, c in hud_lines if s]
         if hud_lines and width > 0:
-            rect, draw = self._text_box(hud_lines, (MARGIN, MARGIN), size)
-            placed.append(Placed("hud", rect, draw))
+            rect, draw = self._text_box(hud_lines, (x0, y0), size)
+            placed.append(Placed("hud", rect, draw, text=tuple(s for s, _ in hud_lines)))
         for name, text in (
             ("no-video", f"{info.source}: no video in this source" if not info.has_video else ""),
             ("no-3d", info.cloud_error or ""),
@@ -252,6 +261,8 @@ class Overlays:
         read = "--" if info.source_fps is None else f"{info.source_fps:.1f}"
         lines.append((f"fps {shown} shown {read} read  dropped {info.dropped}", TEXT))
         lines.append((f"palette {state.palette}  {range_text(state)}", TEXT))
+        if info.units_guess:
+            lines.append((info.units_guess, WARN))
         lines.extend((s, TEXT) for s in filter_lines(state))
         if info.registration:
             lines.append((info.registration, TEXT))
@@ -496,6 +507,15 @@ class Overlays:
 
             out.append(Placed("measure-line", rect, line, solid=False))
         return out
+
+
+def _bounds(rects: Iterable[Rect]) -> Rect | None:
+    """The smallest rectangle holding ``rects`` (the picture: every panel), None if none."""
+    rs = list(rects)
+    if not rs:
+        return None
+    x, y = min(r.x for r in rs), min(r.y for r in rs)
+    return Rect(x, y, max(r.right for r in rs) - x, max(r.bottom for r in rs) - y)
 
 
 def filter_lines(state: ViewState) -> list[str]:

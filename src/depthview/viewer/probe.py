@@ -30,14 +30,20 @@ class Reading:
     xyz: tuple[float, float, float] | None = None
     mm: int | None = None  # libfreenect's millimetres of a raw value, with a registration
     registered: bool = False  # the value is registered depth (millimetres)
+    #: What the stored value counts: "raw" (disparity), else its unit ("mm", "tum").
+    unit: str = "raw"
 
     @property
     def text(self) -> str:
         """For the HUD: ``"(320, 240) raw 812 = 1.234 m  X +0.012 Y -0.004 Z 1.234"``,
+        ``"(320, 240) 1185 mm = 1.185 m  X ..."`` on millimetres (filtered depth too),
         ``"(320, 240) raw 812 = 1234 mm  X ..."`` with a registration, ``"(320, 240)
         registered 1234 mm  X ..."`` on registered depth, or ``"... no reading"``."""
         if self.registered:
             where, value = f"({self.x}, {self.y}) registered {self.raw}", " mm"
+        elif self.unit != "raw":  # a metric value (filtered depth is millimetres)
+            where = f"({self.x}, {self.y}) {self.raw} {self.unit}"
+            value = f" = {self.metres:.3f} m"
         else:
             where = f"({self.x}, {self.y}) raw {self.raw}"
             value = f" = {self.metres:.3f} m" if self.mm is None else f" = {self.mm} mm"
@@ -74,4 +80,6 @@ def read(
     if registration is not None and depth_format is DepthFormat.RAW_11BIT:
         mm = int(to_mm(depth[y : y + 1, x : x + 1].copy(), registration)[0, 0])
     registered = depth_format is DepthFormat.REGISTERED
-    return Reading(x, y, raw, metres, point_at(depth, geometry, x, y), mm, registered)
+    unit = {DepthFormat.MM: "mm", DepthFormat.TUM: "tum"}.get(depth_format, "raw")
+    xyz = point_at(depth, geometry, x, y)
+    return Reading(x, y, raw, metres, xyz, mm, registered, unit)

@@ -1,0 +1,138 @@
+"""A looped or appended stream continues the clock (issue 22): every later pass is offset so
+its times keep increasing, the seam one frame interval wide, every stream (depth, colour,
+accelerometer) offset alike so their order within a pass stays as recorded. Checked on real
+recordings: the CLI's ``record --append``, a replay that loops, and the viewer's ``R`` key
+while a recording loops."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import depthview as dv
+from _helpers_cli import cli
+from _helpers_sources import write_recording
+from _helpers_viewer import press, wait_for
+from depthview.fakenect_format import parse_index_line
+from depthview.recording import record
+from depthview.viewer import Viewer, ViewerOptions
+
+DT = 1 / 30
+
+
+def entries(folder: Path) -> list[tuple[str, float, int]]:
+    """(kind, host time, device timestamp) of every INDEX.txt line, in file order."""
+    lines = (folder / "INDEX.txt").read_text().splitlines()
+    return [(e.kind, e.unix_time, e.device_timestamp) for e in map(parse_index_line, lines)]
+
+
+def check_continued(
+    written: list[tuple[str, float, int]], source: list[tuple[str, float, int]]
+) -> int:
+    """``written`` is ``source``'s records pass after pass (any start, any length): times
+    increase in file order across every stream; within a pass every record is the source's
+    time plus one offset (the streams keep their order and spacing); each seam (the last
+    record of a pass to the first of the next) is one depth frame interval of the source.
+    Returns the number of passes."""
+    times = [t for _, t, _ in written]
+    assert all(b > a for a, b in itertools.pairwise(times)), "times not increasing"
+    own = {(k, ts): t for k, t, ts in source}  # each record's time in the source
+    depth = [t for k, t, _ in source if k == "d"]
+    interval = float(np.median(np.diff(depth)))
+    was = [own[(k, ts)] for k, _, ts in written]
+    passes: list[list[int]] = [[0]]
+    for i in range(1, len(written)):
+        if was[i] <= was[i - 1]:  # the source started over
+            passes.append([])
+        passes[-1].append(i)
+    for rows in passes:
+        offsets = [times[i] - was[i] for i in rows]
+        assert max(offsets) - min(offsets) < 2e-6, "streams offset unalike within a pass"
+    for before, after in itertools.pairwise(passes):
+        seam = times[after[0]] - times[before[-1]]
+        assert seam == pytest.approx(interval, abs=2e-6), "seam width"
+    return len(passes)
+
+
+@pytest.fixture
+def rec(tmp_path: Path) -> Path:
+    """A real fakenect recording with depth, colour (1 ms after) and accelerometer."""
+    write_recording(tmp_path / "src", n=12, dt=0.05)
+    return tmp_path / "src"
+
+
+def test_record_append_continues_the_clock(rec: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert cli("record", str(rec), str(out), "--frames", "10").code == 0
+    ran = cli("record", str(rec), str(out), "--append", "--frames", "5")
+    assert ran.code == 0, ran.err
+    written = entries(out)
+    assert sum(k == "d" for k, _, _ in written) == 15
+    assert check_continued(written, entries(rec)) == 2
+    # The replay of the appended recording lasts what was recorded: 15 frames at 20 fps.
+    with dv.open(str(out), realtime=False) as src:
+        assert src.duration == pytest.approx(14 * 0.05, abs=1e-5)
+
+
+def test_record_of_a_looping_replay_continues_the_clock(rec: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    with dv.open(str(rec), realtime=False, loop=True) as src:
+        summary = record(src, out, frames=30)
+    assert summary.frames == 30
+    # Two whole passes (d0 .. the accelerometer 2 ms after d11), two seams, then d0 .. d5.
+    whole = 11 * 0.05 + 0.002
+    assert summary.seconds == pytest.approx(2 * whole + 2 * 0.05 + 5 * 0.05, abs=1e-5)
+    assert check_continued(entries(out), entries(rec)) == 3
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(min_value=2, max_value=6),
+    first=st.integers(min_value=1, max_value=14),
+    more=st.integers(min_value=1, max_value=14),
+)
+def test_property_any_passes_any_lengths(
+    tmp_path_factory: pytest.TempPathFactory, n: int, first: int, more: int
+) -> None:
+    base = tmp_path_factory.mktemp("p")
+    write_recording(base / "src", n=n, dt=DT, width=640, height=480)
+    out = base / "r"
+    with dv.open(str(base / "src"), realtime=False, loop=True) as src:
+        record(src, out, frames=first)
+    with dv.open(str(base / "src"), realtime=False, loop=True) as src:
+        record(src, out, frames=more, mode="append")
+    written = entries(out)
+    assert sum(k == "d" for k, _, _ in written) == first + more  # nothing dropped
+    passes = check_continued(written, entries(base / "src"))
+    assert passes == 1 + (first - 1) // n + (more - 1) // n + 1
+
+
+def test_viewer_recording_across_a_loop_continues_the_clock(rec: Path) -> None:
+    """``R``, wait while the replay starts over, ``R``: the saved recording's times go on."""
+    viewer = Viewer(dv.open(str(rec), loop=True), ViewerOptions(snapshot_dir=rec.parent))
+    try:
+        wait_for(viewer, lambda: viewer.frame is not None)
+        press(viewer, "R")
+        folder = viewer.state.recording
+        assert folder is not None, viewer.state.message
+        seen: list[int] = []
+
+        def looped_twice() -> bool:
+            if viewer.frame is not None and (not seen or seen[-1] != viewer.frame.index):
+                seen.append(viewer.frame.index)
+            return sum(b < a for a, b in itertools.pairwise(seen)) >= 2
+
+        wait_for(viewer, looped_twice, timeout=20)
+        press(viewer, "R")
+    finally:
+        if pygame.display.get_init():
+            viewer.close()
+    written = entries(folder)
+    assert sum(k == "d" for k, _, _ in written) > 12
+    assert check_continued(written, entries(rec)) >= 2

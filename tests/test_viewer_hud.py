@@ -1,0 +1,146 @@
+"""The HUD as the user reads it (issue 22): every line whole at 640 px (a line too long goes
+on over the next, never cut), the probe naming millimetres as millimetres, a guess of units
+said, and the HUD on the picture, not over a letterboxed window's black bars (read back
+from the X server)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygame
+import pytest
+
+import depthview as dv
+from _helpers_viewer import move_mouse, press, wait_for
+from _helpers_xcapture import capture, capture_stable, find_window, press_key
+from _helpers_xvfb import start_xvfb
+from depthview.sources import sample
+from depthview.viewer import Layout, Viewer, ViewerOptions
+from depthview.viewer.overlays import ELLIPSIS
+
+xvfb = pytest.fixture(start_xvfb)
+
+
+@pytest.fixture
+def viewers(tmp_path: Path) -> Any:
+    made: list[Viewer] = []
+
+    def factory(source: Any, **kw: Any) -> Viewer:
+        kw.setdefault("snapshot_dir", tmp_path)
+        v = Viewer(source, ViewerOptions(**kw))
+        made.append(v)
+        return v
+
+    yield factory
+    for v in made:
+        if pygame.display.get_init():
+            v.close()
+
+
+def hud_drawn(v: Viewer) -> tuple[str, ...]:
+    return next(p.text for p in v.placed if p.name == "hud")
+
+
+def hud_meant(v: Viewer) -> list[str]:
+    return [t for t, _ in v.overlays.hud_lines(v.state, v.info())]
+
+
+def test_at_640_px_no_hud_line_is_cut(viewers: Any) -> None:
+    v = viewers(dv.open("sample", loop=True), layout=Layout.DEPTH, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "F")  # the filters, as the user turns them on
+    assert v.state.filters_on
+    move_mouse(v, (400, 300))
+    wait_for(v, lambda: any(s.startswith("probe ") for s in hud_meant(v)))
+    v.draw()
+    meant, drawn = hud_meant(v), hud_drawn(v)
+    assert any(s.startswith("filters ") for s in meant)
+    assert not any(ELLIPSIS in s for s in drawn), drawn
+    # The words drawn are the words meant, all of them, in order (a line may go on below).
+    assert " ".join(drawn).split() == " ".join(meant).split()
+    probe = [s for s in drawn if "Z " in s or s.startswith("Z ")]
+    assert probe, drawn
+
+
+def test_the_probe_on_millimetres_says_mm(viewers: Any, tmp_path: Path) -> None:
+    depth = np.full((2, 480, 640), 1185, np.uint16)  # 1.185 m, in millimetres
+    np.save(tmp_path / "mm.npy", depth)
+    v = viewers(dv.open(str(tmp_path / "mm.npy"), depth_format="mm"), layout=Layout.DEPTH)
+    wait_for(v, lambda: v.frame is not None)
+    move_mouse(v, (320, 240))
+    wait_for(v, lambda: any(s.startswith("probe ") for s in hud_meant(v)))
+    probe = next(s for s in hud_meant(v) if s.startswith("probe "))
+    assert "1185 mm = 1.185 m" in probe and "raw" not in probe, probe
+
+
+def test_filtered_depth_probe_says_mm_not_raw(viewers: Any) -> None:
+    v = viewers(dv.open("sample", loop=True), layout=Layout.DEPTH)
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "F")
+    move_mouse(v, (320, 240))
+    wait_for(v, lambda: v.frame is not None and v.frame.depth_format is dv.DepthFormat.MM)
+    wait_for(v, lambda: any(s.startswith("probe ") for s in hud_meant(v)))
+    probe = next(s for s in hud_meant(v) if s.startswith("probe "))
+    assert "raw" not in probe and " mm = " in probe, probe
+
+
+def test_a_guess_of_units_is_on_the_hud(viewers: Any, tmp_path: Path) -> None:
+    np.save(tmp_path / "d.npy", np.full((2, 48, 64), 800, np.uint16))
+    v = viewers(dv.open(str(tmp_path / "d.npy")), layout=Layout.DEPTH)
+    wait_for(v, lambda: v.frame is not None)
+    assert any(s.startswith("units are a guess: raw 11-bit") for s in hud_meant(v))
+    v.close()
+    said = viewers(dv.open(str(tmp_path / "d.npy"), depth_format="11bit"), layout=Layout.DEPTH)
+    wait_for(said, lambda: said.frame is not None)
+    assert not any(s.startswith("units are a guess") for s in hud_meant(said))
+
+
+@pytest.mark.xvfb
+def test_in_a_wide_window_the_hud_is_on_the_picture_not_the_bars(xvfb: str, tmp_path: Path) -> None:
+    """1000x480 shows the 640x480 depth picture between black bars: on the X server's
+    window the bars stay black, and the HUD (a dark box) lies on the picture's corner."""
+    rec = sample.write_to(tmp_path / "rec")
+    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
+    args = [str(rec), "--layout", "depth", "--size", "1000x480", "--palette", "grayscale"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", "view", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        try:
+            window = find_window("depthview - ", xvfb, prefix=True)
+        except AssertionError:
+            proc.kill()
+            raise AssertionError(proc.communicate()[1]) from None
+        end = time.monotonic() + 30  # a loaded machine may take a while to draw
+        while time.monotonic() < end:
+            if (capture(window, xvfb)[:, 180:820].max(axis=2) > 0).mean() > 0.5:
+                break
+            time.sleep(0.2)
+        press_key(window, "space", xvfb)
+        shown = capture_stable(window, xvfb)
+        press_key(window, "q", xvfb)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    h, w, _ = shown.shape
+    assert (w, h) == (1000, 480)
+    lit = shown.max(axis=2) > 0
+    left, right = (1000 - 640) // 2, (1000 + 640) // 2  # the 4:3 picture, centred
+    assert lit[:, left:right].mean() > 0.5  # the picture is there
+    assert not lit[:, :left].any() and not lit[:, right:].any(), "something drawn on the bars"
+    # The HUD's text is at the picture's top-left corner: bright pixels there.
+    corner = shown[8:40, left + 8 : left + 200]
+    assert (corner.max(axis=2) > 200).any()
