@@ -21,6 +21,7 @@ from typing import Any
 
 import pygame
 
+from ..benchmarking import system_info
 from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
 from ..palettes import canonical_name
@@ -35,7 +36,7 @@ from .reader import FrameReader
 from .render import Renderer
 from .state import ViewState
 from .stats import Stats
-from .view3d import scene_centre
+from .view3d import gl_renderer, scene_centre
 
 Surface = Any  # pygame.Surface
 
@@ -141,6 +142,7 @@ class Viewer:
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> dict[str, object]:
         """Loop until quit; close the window and the source; return the ``--stats`` figures."""
+        drawing: dict[str, str] = {}
         try:
             while not self.state.quit:
                 if not self.step():
@@ -149,12 +151,22 @@ class Viewer:
         except KeyboardInterrupt:
             self.state.quit = True
         finally:
+            drawing = self.drawing()
             try:
                 if self.options.screenshot is not None and pygame.display.get_init():
                     self.save_window(self.options.screenshot)
             finally:
                 self.close()
-        return self.stats.as_dict(self.reader.dropped)
+        return {**self.stats.as_dict(self.reader.dropped), **drawing}
+
+    def drawing(self) -> dict[str, str]:
+        """What draws and on what machine, for ``--stats``: which draws the 3D view's points
+        ("cpu", "gpu"; "none" when it cannot; "" without a 3D layout), the OpenGL renderer,
+        the CPU model and its vector extensions (``benchmarking.system_info``)."""
+        cloud = self.renderer.cloud
+        points = "" if cloud is None else (cloud.points if cloud.ok else "none")
+        gl = gl_renderer(self.presenter.ctx) or ("" if cloud is None else cloud.renderer)
+        return {"points": points, **system_info(gl or "none")}
 
     def close(self) -> None:
         """Stop the reader (closing the source and any recording) and the window."""
@@ -316,7 +328,16 @@ class Viewer:
             measure_line=self.pointing.measure_line(frame),
             tilt_accel=tilt_accel,
             registration=self.renderer.alignment(self.state, frame).note(self.renderer.layout),
+            points=self._points_note(),
         )
+
+    def _points_note(self) -> str:
+        """The HUD's line on which draws the 3D view's points ("" outside the 3D layouts)."""
+        cloud = self.renderer.cloud
+        if cloud is None or not cloud.ok or not self.state.layout.is_3d:
+            return ""
+        where = "CPU" if cloud.points == "cpu" else "GPU"
+        return f"3D points on the {where}" + (f" (GL {cloud.renderer})" if cloud.renderer else "")
 
     def mouse_pixel(self) -> tuple[int, int] | None:
         """The depth panel pixel under the pointer, as shown (mirrored when the viewer flips)."""

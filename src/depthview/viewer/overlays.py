@@ -137,6 +137,8 @@ class Info:
     tilt_accel: str = ""
     #: What the registration does in this layout, or why it does not ("": nothing to say).
     registration: str = ""
+    #: Which draws the 3D view's points, e.g. "3D on the CPU (llvmpipe ...)" ("": no 3D).
+    points: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,8 @@ class Overlays:
         lines.extend((s, TEXT) for s in filter_lines(state))
         if info.registration:
             lines.append((info.registration, TEXT))
+        if info.points:
+            lines.append((info.points, TEXT))
         lines.extend((s, TEXT) for s in info.probe)
         if state.measuring or state.measure:
             d = state.distance()
