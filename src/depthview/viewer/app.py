@@ -36,7 +36,7 @@ from .reader import FrameReader
 from .render import Renderer
 from .state import ViewState
 from .stats import Stats
-from .view3d import gl_renderer, scene_centre
+from .view3d import scene_centre
 
 Surface = Any  # pygame.Surface
 
@@ -165,8 +165,12 @@ class Viewer:
         the CPU model and its vector extensions (``benchmarking.system_info``)."""
         cloud = self.renderer.cloud
         points = "" if cloud is None else (cloud.points if cloud.ok else "none")
-        gl = gl_renderer(self.presenter.ctx) or ("" if cloud is None else cloud.renderer)
-        return {"points": points, **system_info(gl or "none")}
+        return {"points": points, **system_info(self._gl_name() or "none")}
+
+    def _gl_name(self) -> str:
+        """The OpenGL renderer's name: the window's, else the 3D view's own context's."""
+        cloud = self.renderer.cloud
+        return self.presenter.gl_renderer or ("" if cloud is None else cloud.renderer)
 
     def close(self) -> None:
         """Stop the reader (closing the source and any recording) and the window."""
@@ -337,7 +341,8 @@ class Viewer:
         if cloud is None or not cloud.ok or not self.state.layout.is_3d:
             return ""
         where = "CPU" if cloud.points == "cpu" else "GPU"
-        return f"3D points on the {where}" + (f" (GL {cloud.renderer})" if cloud.renderer else "")
+        gl = self._gl_name()
+        return f"3D points on the {where}" + (f" (GL {gl})" if gl else " (no OpenGL)")
 
     def mouse_pixel(self) -> tuple[int, int] | None:
         """The depth panel pixel under the pointer, as shown (mirrored when the viewer flips)."""
