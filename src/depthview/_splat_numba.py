@@ -112,6 +112,8 @@ def splat_grid(
             y0 = iy - (sy - 1) // 2
             if x0 + sx <= 0 or y0 + sy <= 0 or x0 >= pw or y0 >= ph:
                 continue
+            if sx == 1 and sy == 1 and e2 >= keys[iy, ix]:
+                continue  # hidden: the common case of a one-pixel point, decided early
             if rgb:
                 colour = (
                     (np.uint32(colours[v, u, 0]) << shifts[0])
@@ -121,6 +123,10 @@ def splat_grid(
                 )
             else:
                 colour = np.uint32(colours[v, u, 0])
+            if sx == 1 and sy == 1:  # in the panel and nearer (both checked above)
+                keys[iy, ix] = e2
+                out[iy, ix] = colour
+                continue
             for y in range(max(y0, 0), min(y0 + sy, ph)):
                 for x in range(max(x0, 0), min(x0 + sx, pw)):
                     if e2 < keys[y, x]:
