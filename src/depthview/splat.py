@@ -50,6 +50,21 @@ def _loops() -> ModuleType:
     return loops
 
 
+def warm_up() -> None:
+    """Run the loops once on a tiny frame: numba compiles them (or loads them from its
+    cache) now rather than on the first frame, which would then be late."""
+    pixels = np.zeros((2, 2), np.uint32)
+    keys = np.empty((2, 2), np.float32)
+    clear(pixels, keys, 0)
+    eye = np.eye(4, dtype=np.float32)
+    metres = np.full(2, 1.0, np.float32)
+    metres.flags.writeable = False  # as the geometry's tables are: numba types them apart
+    k = Intrinsics(1.0, 1.0, 0.5, 0.5)
+    for colours in (np.zeros((2, 2), np.uint32), np.zeros((2, 2, 3), np.uint8)):
+        splat_depth(np.ones((2, 2), np.uint16), metres, k, colours, eye, k, pixels, keys)
+    splat_points(np.ones((1, 3), np.float32), np.zeros(1, np.uint32), eye, k, pixels, keys)
+
+
 def clear(pixels: Pixels, keys: Keys, background: int) -> None:
     """Fill the picture with ``background`` (a packed pixel) and the z-buffer with +inf."""
     pixels.fill(background)

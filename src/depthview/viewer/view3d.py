@@ -433,7 +433,10 @@ class CloudView:
     def on_cpu(cls, renderer: str = "") -> CloudView:
         """A view drawing its points on the CPU (``renderer``: the GL renderer's name, for
         the figures), or one whose ``error`` says what it needs."""
-        return cls(error=splat.available(), points="cpu", renderer=renderer)
+        error = splat.available()
+        if error is None:
+            splat.warm_up()  # compiled now, so the first frames are not kept waiting
+        return cls(error=error, points="cpu", renderer=renderer)
 
     @classmethod
     def on_gpu(cls, window: Any = None, why_not: str | None = None) -> CloudView:
