@@ -146,8 +146,11 @@ class Viewer:
         try:
             while not self.state.quit:
                 if not self.step():
-                    wait = max(0.0, self._last_draw + 1.0 / MAX_FPS - time.perf_counter())
-                    self.reader.wait(max(wait, 0.01) if wait > 0 else 0.01)
+                    wait = self._last_draw + 1.0 / MAX_FPS - time.perf_counter()
+                    if wait > 0:  # a frame may be pending, but is not due: no spinning
+                        time.sleep(wait)
+                    else:
+                        self.reader.wait(0.01)
         except KeyboardInterrupt:
             self.state.quit = True
         finally:
