@@ -158,7 +158,11 @@ class Presenter:
             import moderngl
 
             self._gl_window((64, 64), pygame.OPENGL | pygame.HIDDEN)
-            name = gl_renderer(moderngl.create_context())
+            probe = moderngl.create_context()
+            name = gl_renderer(probe)
+            # Let go now, while its context exists: collected later, it would call into a
+            # context (and an X connection) SDL has closed.
+            probe.release()
         except Exception:  # any GL failure: no renderer; opening the window says why
             name = ""
         pygame.display.quit()
