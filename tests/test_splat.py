@@ -5,8 +5,8 @@ The stated tolerance: on real frames (the shipped sample) from any pose, at leas
 of the pixels either path draws are the same pixel in both. They can differ only where
 float rounding puts a point a hair across a pixel edge, or on ties (two points at exactly
 the same eye depth: the GPU's winner is whichever thread wrote last). The GPU runs on
-whatever OpenGL 4.3 this machine has (Mesa's llvmpipe in CI): a standalone context, no
-window."""
+whatever OpenGL 4.3 this machine has (Mesa's llvmpipe in CI): a standalone context in a
+child process (``_helpers_splat``), as it would keep later tests' windows from GLX."""
 
 from __future__ import annotations
 
@@ -15,89 +15,56 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import depthview as dv
 from depthview import splat
 from depthview.camera_models import Intrinsics
-from depthview.viewer.state import Camera3D
-from depthview.viewer.view3d import (
-    BACKGROUND,
-    CloudView,
-    cloud_geometry,
-    is_software,
-    pack_colour,
-    points_wanted,
-)
+from depthview.viewer.view3d import CloudView, is_software, points_wanted
 
 CLI = [sys.executable, "-m", "depthview"]
 TOLERANCE = 0.995  # share of drawn pixels that must be the same in both paths
 POSES = [  # yaw, pitch, distance, point size, guides
-    (0.0, 0.0, 2.0, 1.0, True),
-    (25.0, -15.0, 1.5, 1.0, True),
-    (-40.0, 20.0, 3.0, 2.0, False),
-    (70.0, 10.0, 1.0, 1.0, True),
-    (-10.0, -60.0, 0.6, 3.0, False),
+    [0.0, 0.0, 2.0, 1.0, True],
+    [25.0, -15.0, 1.5, 1.0, True],
+    [-40.0, 20.0, 3.0, 2.0, False],
+    [70.0, 10.0, 1.0, 1.0, True],
+    [-10.0, -60.0, 0.6, 3.0, False],
 ]
 
 
 @pytest.fixture(scope="module")
-def frames() -> list[dv.Frame]:
-    source = dv.open("sample")
-    try:
-        return [source.read() for _ in range(3)]
-    finally:
-        source.close()
-
-
-@pytest.fixture(scope="module")
-def views() -> tuple[CloudView, CloudView]:
-    gpu = CloudView.on_gpu()
-    assert gpu.ok, gpu.error  # CI has OpenGL 4.3 (llvmpipe): fail, never skip
-    cpu = CloudView.on_cpu(gpu.renderer)
-    assert cpu.ok, cpu.error
-    return cpu, gpu
-
-
-def draw(view: CloudView, frame: dv.Frame, colours: np.ndarray, pose: tuple) -> np.ndarray:
-    yaw, pitch, distance, size, guides = pose
-    camera = Camera3D()
-    camera.yaw, camera.pitch, camera.distance, camera.point_size = yaw, pitch, distance, size
-    camera.pivot = (0.0, 0.0, 2.0)
-    out = np.zeros((480, 640), np.uint32)
-    geometry = cloud_geometry(frame.depth_format, frame.depth.shape)
-    view.render(
-        frame.depth, frame.depth_format, colours, "BGRX", camera, out, (640, 480), guides, geometry
+def agreement() -> dict[str, object]:
+    """Both paths on the sample's frames, drawn in a child process (see
+    ``_helpers_splat``: a standalone EGL context must not stay in this one)."""
+    helper = Path(__file__).with_name("_helpers_splat.py")
+    proc = subprocess.run(
+        [sys.executable, str(helper), json.dumps(POSES)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
-    return out
+    assert proc.returncode == 0, proc.stderr
+    got: dict[str, object] = json.loads(proc.stdout.splitlines()[-1])
+    assert "error" not in got, got  # CI has OpenGL 4.3 (llvmpipe): fail, never skip
+    return got
 
 
 @pytest.mark.parametrize("pose", POSES)
 @pytest.mark.parametrize("packed", [True, False])
 def test_the_cpu_draws_the_pixels_the_gpu_draws(
-    views: tuple[CloudView, CloudView], frames: list[dv.Frame], pose: tuple, packed: bool
+    agreement: dict[str, Any], pose: list, packed: bool
 ) -> None:
-    cpu, gpu = views
-    background = pack_colour(BACKGROUND, "BGRX")
-    for frame in frames:
-        rgb = dv.colorize(frame.depth, "turbo", depth_format=frame.depth_format)
-        if packed:  # (h, w) pixels in the display's order, as the depth palette gives
-            colours = (
-                (rgb[..., 2].astype(np.uint32))
-                | (rgb[..., 1].astype(np.uint32) << 8)
-                | (rgb[..., 0].astype(np.uint32) << 16)
-                | np.uint32(0xFF000000)
-            )
-        else:
-            colours = rgb  # (h, w, 3) RGB bytes, as map_rgb_to_depth gives
-        on_cpu, on_gpu = draw(cpu, frame, colours, pose), draw(gpu, frame, colours, pose)
-        drawn = (on_cpu != background) | (on_gpu != background)
-        assert drawn.sum() > 20_000  # a real picture, not two empty panels agreeing
-        same = float(((on_cpu == on_gpu) & drawn).sum() / drawn.sum())
+    runs = [r for r in agreement["results"] if r["pose"] == pose and r["packed"] == packed]
+    assert len(runs) == 3  # the sample's first three frames
+    for run in runs:
+        assert run["drawn"] > 20_000  # a real picture, not two empty panels agreeing
+        same = run["same"] / run["drawn"]
         assert same >= TOLERANCE, f"{same:.4f} of drawn pixels agree at pose {pose}"
 
 
@@ -169,13 +136,10 @@ def test_depthview_points_chooses_and_a_bad_value_is_one_line_and_exit_2(
     for value, wanted in (("", "auto"), ("CPU", "cpu"), ("gpu", "gpu"), ("auto", "auto")):
         monkeypatch.setenv("DEPTHVIEW_POINTS", value)
         assert points_wanted() == wanted
-        if wanted != "auto":
-            assert CloudView.open().points == wanted
-    monkeypatch.delenv("DEPTHVIEW_POINTS")
-    view = CloudView.open()  # this machine's OpenGL is Mesa's software renderer in CI
-    assert view.points == ("cpu" if is_software(view.renderer) else "gpu")
+    monkeypatch.setenv("DEPTHVIEW_POINTS", "cpu")  # no OpenGL touched: safe in this process
+    assert CloudView.open().points == "cpu"
     proc = subprocess.run(
-        [sys.executable, "-m", "depthview", "view", "sample", "--frames", "1"],
+        [*CLI, "view", "sample", "--frames", "1"],
         env={**os.environ, "SDL_VIDEODRIVER": "dummy", "DEPTHVIEW_POINTS": "fast"},
         capture_output=True,
         text=True,
@@ -187,30 +151,41 @@ def test_depthview_points_chooses_and_a_bad_value_is_one_line_and_exit_2(
     assert len(lines) == 1 and "DEPTHVIEW_POINTS='fast'" in lines[0], proc.stderr
 
 
-@pytest.mark.parametrize("points", ["cpu", "gpu"])
-def test_stats_say_which_draws_and_on_what_machine(points: str) -> None:
+def view_stats(points: str | None) -> dict[str, Any]:
+    """``view sample --layout 3d --frames 3 --stats`` with SDL's headless driver."""
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    env.pop("DEPTHVIEW_POINTS", None)
+    if points is not None:
+        env["DEPTHVIEW_POINTS"] = points
     proc = subprocess.run(
         [*CLI, "view", "sample", "--layout", "3d", "--frames", "3", "--stats", "--no-hud"],
-        env={**os.environ, "SDL_VIDEODRIVER": "dummy", "DEPTHVIEW_POINTS": points},
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    stats = json.loads(proc.stdout.splitlines()[-1])
-    assert stats["points"] == points
+    stats: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
     assert stats["frames_shown"] == 3
+    return stats
+
+
+def test_stats_say_which_draws_and_on_what_machine() -> None:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next(line for line in cpuinfo.splitlines() if line.startswith("model name"))
-    assert stats["cpu"] == model.split(":", 1)[1].strip()
     flags = next(line for line in cpuinfo.splitlines() if line.startswith("flags")).split()
-    assert ("AVX2" in stats["vector_extensions"].split()) == ("avx2" in flags)
-    assert ("AVX-512" in stats["vector_extensions"].split()) == ("avx512f" in flags)
-    if points == "gpu":  # the standalone context's renderer (llvmpipe in CI)
-        assert stats["gl_renderer"] == CloudView.on_gpu().renderer != ""
-    else:  # SDL's headless driver and the CPU's points: no OpenGL was used
-        assert stats["gl_renderer"] == "none"
+    on_gpu, on_cpu, chosen = view_stats("gpu"), view_stats("cpu"), view_stats(None)
+    for stats in (on_gpu, on_cpu, chosen):
+        assert stats["cpu"] == model.split(":", 1)[1].strip()
+        assert ("AVX2" in stats["vector_extensions"].split()) == ("avx2" in flags)
+        assert ("AVX-512" in stats["vector_extensions"].split()) == ("avx512f" in flags)
+    assert (on_gpu["points"], on_cpu["points"]) == ("gpu", "cpu")
+    assert on_gpu["gl_renderer"] not in ("", "none")  # the standalone context's (llvmpipe)
+    assert on_cpu["gl_renderer"] == "none"  # headless, points on the CPU: no OpenGL used
+    # Left to itself the choice follows the renderer's name (Mesa's llvmpipe in CI: cpu).
+    assert chosen["gl_renderer"] == on_gpu["gl_renderer"]
+    assert chosen["points"] == ("cpu" if is_software(chosen["gl_renderer"]) else "gpu")
 
 
 def test_points_refuse_buffers_of_the_wrong_kind() -> None:
