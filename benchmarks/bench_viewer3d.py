@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -102,8 +103,11 @@ def run(quick: bool = False) -> list[Result]:
         cloud.render(depth, DepthFormat.RAW_11BIT, colours, "BGRA", camera, out, (640, 480))
 
     fps, cpu = _measure(ours, per_round, repeats)
-    renderer = cloud.renderer
+    renderer = f"points on the {cloud.points.upper()}" + (
+        f", GL {cloud.renderer}" if cloud.renderer else ""
+    )
     cloud.release()
+    paths = _cpu_against_gpu(frames, per_round, repeats, camera)
     # Open3D in a process of its own: its GLX window cannot share a process that has used
     # Mesa through EGL, and neither side should inherit the other's caches.
     o3d_fps, o3d_cpu, o3d_note = 0.0, 0.0, ""
@@ -123,6 +127,7 @@ def run(quick: bool = False) -> list[Result]:
         o3d_note = f"Open3D run failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
     have = o3d_cpu > 0
     return [
+        *paths,
         Result(
             name="3D view update, CPU (307,200 pts)",
             unit="frames/CPU-s",
@@ -147,6 +152,55 @@ def run(quick: bool = False) -> list[Result]:
             extra=f"ours {1000 / fps:.1f} ms/frame"
             + (f", Open3D {1000 / o3d_fps:.1f} ms/frame" if o3d_fps else ""),
         ),
+    ]
+
+
+def _cpu_against_gpu(
+    frames: list[np.ndarray], per_round: int, repeats: int, camera: Any
+) -> list[Result]:
+    """The CPU's splat against the compute passes on this machine's OpenGL, same frames:
+    where OpenGL is a software renderer the CPU must be at least twice as cheap."""
+    from depthview.viewer.view3d import CloudView, is_software
+
+    gpu = CloudView.on_gpu()
+    cpu_view = CloudView.on_cpu(gpu.renderer)
+    if not (gpu.ok and cpu_view.ok):
+        return [
+            Result(
+                "3D points, CPU vs GPU",
+                "frames/CPU-s",
+                0.0,
+                0.0,
+                "n/a",
+                extra=str(gpu.error or cpu_view.error),
+            )
+        ]
+    out = np.empty((480, 640), np.uint32)
+    colours = np.empty((480, 640), np.uint32)
+
+    def step(view: CloudView) -> Callable[[int], None]:
+        def draw(i: int) -> None:
+            depth = frames[i % len(frames)]
+            dv.colorize_packed(depth, "turbo", near=0.5, far=4.5, order="BGRA", out=colours)
+            view.render(depth, DepthFormat.RAW_11BIT, colours, "BGRA", camera, out, (640, 480))
+
+        return draw
+
+    _, on_cpu = _measure(step(cpu_view), per_round, repeats)
+    _, on_gpu = _measure(step(gpu), per_round, repeats)
+    software = is_software(gpu.renderer)
+    return [
+        Result(
+            name="3D points on the CPU vs compute passes",
+            unit="frames/CPU-s",
+            ours=1.0 / on_cpu,
+            baseline=1.0 / on_gpu,
+            baseline_name=f"the compute passes under {gpu.renderer}",
+            target=">= 2x cheaper where OpenGL is software" if software else "(GPU: kept)",
+            met=(on_gpu / on_cpu >= 2.0) if software else None,
+            extra=f"CPU {on_cpu * 1000:.1f} ms, GPU path {on_gpu * 1000:.1f} ms a frame "
+            f"(load average {os.getloadavg()[0]:.2f})",
+        )
     ]
 
 

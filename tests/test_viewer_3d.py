@@ -1,7 +1,9 @@
 """The 3D view in a real X window under Xvfb, with OpenGL from Mesa's llvmpipe: the panel
 read back from the window against an independent numpy projection of the same points,
 mouse drags against the pose they should give, and the measuring tool against distances
-worked out by hand. Fails (not skips) without Xvfb or a usable OpenGL: CI installs both."""
+worked out by hand. Every window test runs twice: points drawn by the GPU's compute passes
+and by the CPU's splat (``DEPTHVIEW_POINTS``). Fails (not skips) without Xvfb or a usable
+OpenGL: CI installs both."""
 
 from __future__ import annotations
 
@@ -55,11 +57,15 @@ class StillSource(Source):
         self.closed.set()
 
 
-@pytest.fixture
-def window(xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    """Opens viewers in a real X window; closes them after the test."""
+@pytest.fixture(params=["cpu", "gpu"])
+def window(
+    xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """Opens viewers in a real X window, their points drawn by the CPU or the GPU; closes
+    them after the test."""
     monkeypatch.setenv("DISPLAY", xvfb)
     monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    monkeypatch.setenv("DEPTHVIEW_POINTS", request.param)
     made: list[Viewer] = []
 
     def factory(depth_mm: np.ndarray, layout: Layout = Layout.CLOUD, **kw: Any) -> Viewer:
@@ -82,6 +88,7 @@ def window(xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
         assert v.frame is not None
         cloud = v.renderer.ensure_cloud()
         assert cloud.ok, cloud.error
+        assert cloud.points == request.param
         return v
 
     yield factory
@@ -287,16 +294,31 @@ def test_measuring_a_known_distance(window: Any, layout: Layout) -> None:
     assert len(v.state.measure) == 1 and v.state.distance() is None
 
 
-def test_without_opengl_the_3d_panel_says_so_and_the_rest_works(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_without_moderngl_the_cpu_draws_and_without_numba_too_the_panel_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "moderngl", None)  # as if the 3d extra were missing
+    view = CloudView.open()
+    assert view.ok and view.points == "cpu", view.error
+    monkeypatch.setenv("DEPTHVIEW_POINTS", "gpu")
     assert "pip install 'depthview[3d]'" in (CloudView.open().error or "")
-    monkeypatch.undo()
-    # A real failure: GLX with no X display (SDL's dummy driver draws the window).
+    monkeypatch.setenv("DEPTHVIEW_POINTS", "auto")
+    monkeypatch.setenv("DEPTHVIEW_NO_NUMBA", "1")  # numba missing as well: nothing can draw
+    view = CloudView.open()
+    assert not view.ok and "pip install 'depthview[3d]'" in (view.error or "")
+
+
+@pytest.mark.parametrize("points", ["auto", "gpu"])
+def test_without_opengl_the_cpu_draws_the_3d_panel_or_it_says_why_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, points: str
+) -> None:
+    """A real GL failure (GLX with no X display; SDL's dummy driver draws the window):
+    chosen automatically, the CPU draws the points; forced onto the GPU, the 3D panel says
+    why it cannot, and the 2D panels draw as ever either way."""
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.setenv("DEPTHVIEW_GL", "x11")
+    monkeypatch.setenv("DEPTHVIEW_POINTS", points)
     opts = ViewerOptions(
         palette="turbo", near=NEAR, far=FAR, layout=Layout.CLOUD, snapshot_dir=tmp_path
     )
@@ -309,8 +331,21 @@ def test_without_opengl_the_3d_panel_says_so_and_the_rest_works(
             time.sleep(0.005)
         v.step()
         names = [p.name for p in v.placed]
-        assert "no-3d" in names and "hud" in names
-        assert "OpenGL" in (v.info().cloud_error or "")
+        assert "hud" in names
+        if points == "gpu":
+            assert "no-3d" in names
+            assert "OpenGL" in (v.info().cloud_error or "")
+        else:
+            assert "no-3d" not in names and v.info().cloud_error is None
+            assert v.renderer.cloud is not None and v.renderer.cloud.points == "cpu"
+            assert "3D points on the CPU" in v.info().points
+            v.state.camera.guides = False
+            v.draw()
+            shown = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
+            cam = v.state.camera
+            expected = expected_panel(plane(1.0), 0, 0, cam.distance, cam.pivot)
+            below_hud = (slice(300, 480), slice(0, 640))
+            assert agreement(shown[below_hud], expected[below_hud]) >= 0.99
         press(v, "v")  # on to 3d-video, then both: the 2D panels draw as ever
         press(v, "v")
         v.draw()
@@ -465,15 +500,18 @@ def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
     assert not np.array_equal(pictures["space"], pictures["none"])
 
 
-def test_a_window_without_opengl_shows_the_2d_view_and_says_why_not_3d(
-    xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize("points", ["auto", "gpu"])
+def test_a_window_without_opengl_shows_the_2d_view_and_the_cpus_3d_or_says_why_not(
+    xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, points: str
 ) -> None:
     """No usable OpenGL in a real window (``DEPTHVIEW_GL=off`` stands in for it): the plain
-    SDL surface reaches the screen, and the 3D panel says why it is empty rather than
-    taking a second context (which would freeze the window, see docs/DESIGN.md)."""
+    SDL surface reaches the screen with the points the CPU drew (chosen automatically), or,
+    forced onto the GPU, the 3D panel says why it is empty rather than taking a second
+    context (which would freeze the window, see docs/DESIGN.md)."""
     monkeypatch.setenv("DISPLAY", xvfb)
     monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
     monkeypatch.setenv("DEPTHVIEW_GL", "off")
+    monkeypatch.setenv("DEPTHVIEW_POINTS", points)
     opts = ViewerOptions(
         palette="turbo", near=NEAR, far=FAR, layout=Layout.CLOUD_VIDEO, snapshot_dir=tmp_path
     )
@@ -486,8 +524,18 @@ def test_a_window_without_opengl_shows_the_2d_view_and_says_why_not_3d(
             time.sleep(0.005)
         v.step()
         assert v.presenter.ctx is None
-        assert "DEPTHVIEW_GL=off" in (v.info().cloud_error or "")
-        assert "no-3d" in [p.name for p in v.placed]
+        if points == "gpu":
+            assert "DEPTHVIEW_GL=off" in (v.info().cloud_error or "")
+            assert "no-3d" in [p.name for p in v.placed]
+        else:
+            assert v.info().cloud_error is None
+            assert "no-3d" not in [p.name for p in v.placed]
+            v.state.camera.guides = False
+            rect = v.renderer.window_rects()["cloud"]
+            shown = redraw(v)[rect.y + 300 : rect.bottom, rect.x : rect.right]
+            cam = v.state.camera
+            expected = expected_panel(plane(1.0), 0, 0, cam.distance, cam.pivot)[300:]
+            assert agreement(shown, expected) >= 0.99
         press(v, "v")  # on to both: depth beside the (empty) video panel
         shown = redraw(v)
         expected = dv.colorize(plane(1.0), "turbo", near=NEAR, far=FAR, depth_format="mm")

@@ -2,7 +2,8 @@
 Xvfb with Mesa, and the window is read back from the X server (XGetImage), never from the
 program's own surface. It must change while frames arrive (a frozen window fails), and
 once paused it must be exactly the picture the viewer saves of that frame on quitting (a
-black or stale window fails). Keys go through the X server too (XTest)."""
+black or stale window fails). Keys go through the X server too (XTest). The 3D layouts run
+with the points drawn by the CPU and by the GPU (``DEPTHVIEW_POINTS``)."""
 
 from __future__ import annotations
 
@@ -24,14 +25,22 @@ xvfb = pytest.fixture(start_xvfb)
 
 
 def run_on_screen(
-    display: str, args: list[str], shot: Path, gl: str | None = None, keys: tuple[str, ...] = ()
+    display: str,
+    args: list[str],
+    shot: Path,
+    gl: str | None = None,
+    keys: tuple[str, ...] = (),
+    points: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``depthview view ARGS`` freely; return the X server's window while running and
     once paused, after checking the paused window is the picture the viewer saved."""
     env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
     env.pop("DEPTHVIEW_GL", None)
+    env.pop("DEPTHVIEW_POINTS", None)
     if gl is not None:
         env["DEPTHVIEW_GL"] = gl
+    if points is not None:
+        env["DEPTHVIEW_POINTS"] = points
     proc = subprocess.Popen(
         [sys.executable, "-m", "depthview", "view", *args, "--screenshot", str(shot)],
         env=env,
@@ -71,9 +80,25 @@ def run_on_screen(
     return running[-1], paused
 
 
-@pytest.mark.parametrize("layout", ["both", "depth", "video", "overlay", "3d", "3d-video"])
-def test_the_screen_shows_what_the_viewer_drew(xvfb: str, tmp_path: Path, layout: str) -> None:
-    _, paused = run_on_screen(xvfb, ["demo", "--layout", layout], tmp_path / "shot.png")
+@pytest.mark.parametrize(
+    ("layout", "points"),
+    [
+        ("both", None),
+        ("depth", None),
+        ("video", None),
+        ("overlay", None),
+        ("3d", "cpu"),
+        ("3d", "gpu"),
+        ("3d-video", "cpu"),
+        ("3d-video", "gpu"),
+    ],
+)
+def test_the_screen_shows_what_the_viewer_drew(
+    xvfb: str, tmp_path: Path, layout: str, points: str | None
+) -> None:
+    _, paused = run_on_screen(
+        xvfb, ["demo", "--layout", layout], tmp_path / "shot.png", points=points
+    )
     # Not black: most of the window is a picture (the demo room fills every panel).
     lit = (paused.max(axis=2) > 40).mean()
     assert lit > 0.5, f"only {lit:.0%} of the window is lit"
@@ -82,6 +107,13 @@ def test_the_screen_shows_what_the_viewer_drew(xvfb: str, tmp_path: Path, layout
 def test_without_opengl_the_2d_view_still_reaches_the_screen(xvfb: str, tmp_path: Path) -> None:
     # DEPTHVIEW_GL=off: the plain SDL window surface, as where there is no usable OpenGL.
     run_on_screen(xvfb, ["demo", "--layout", "both"], tmp_path / "shot.png", gl="off")
+
+
+def test_without_opengl_the_cpus_3d_view_reaches_the_screen(xvfb: str, tmp_path: Path) -> None:
+    # No OpenGL at all (the plain SDL window): the points are drawn on the CPU.
+    _, paused = run_on_screen(xvfb, ["demo", "--layout", "3d"], tmp_path / "shot.png", gl="off")
+    lit = (paused.max(axis=2) > 40).mean()
+    assert lit > 0.5, f"only {lit:.0%} of the window is lit"
 
 
 def test_the_screen_follows_a_change_of_layout(xvfb: str, tmp_path: Path) -> None:

@@ -8,9 +8,13 @@ are there to read the ratio by.
 from __future__ import annotations
 
 import math
+import os
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,87 @@ def rate(fn: Callable[[], object], *, seconds: float = 0.5, repeats: int = 5) ->
         elapsed = time.perf_counter() - start
         best = max(best, number / elapsed)
     return best
+
+
+VECTOR_FLAGS = (
+    ("sse4_2", "SSE4.2"),
+    ("avx", "AVX"),
+    ("avx2", "AVX2"),
+    ("fma", "FMA"),
+    ("avx512f", "AVX-512"),
+    ("asimd", "NEON"),
+)
+
+
+def _cpuinfo() -> tuple[str, list[str]]:
+    """The CPU's model name and flags from /proc/cpuinfo (Linux), or the platform's."""
+    model, flags = "", list[str]()
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in ("model name", "hardware", "cpu model") and not model:
+            model = value.strip()
+        elif key in ("flags", "features") and not flags:
+            flags = value.split()
+    return model or platform.processor() or platform.machine(), flags
+
+
+def system_info(gl_renderer: str | None = None) -> dict[str, str]:
+    """What figures depend on, printed beside every benchmark line and ``--stats``: the
+    CPU's model, its vector extensions, the code numba makes for it (``NUMBA_CPU_NAME``,
+    e.g. ``haswell`` for AVX2, else the host's), Mesa's software renderer's vector width
+    (``LP_NATIVE_VECTOR_WIDTH``) and the OpenGL renderer (``gl_renderer``; None: found by
+    making a context, once)."""
+    model, flags = _cpuinfo()
+    have = set(flags)
+    vectors = [name for flag, name in VECTOR_FLAGS if flag in have]
+    return {
+        "cpu": model,
+        "cores": str(os.cpu_count() or 0),
+        "vector_extensions": " ".join(vectors) or "none found",
+        "numba_cpu": os.environ.get("NUMBA_CPU_NAME", "host"),
+        "lp_vector_width": os.environ.get("LP_NATIVE_VECTOR_WIDTH", "native"),
+        "gl_renderer": probe_gl_renderer() if gl_renderer is None else gl_renderer,
+    }
+
+
+def system_line(info: dict[str, str]) -> str:
+    """``system_info`` in one line of text."""
+    return (
+        f"CPU {info['cpu']} ({info['cores']} cores; {info['vector_extensions']}; "
+        f"numba {info['numba_cpu']}); GL {info['gl_renderer'] or 'none'}"
+        f" (LP_NATIVE_VECTOR_WIDTH {info['lp_vector_width']})"
+    )
+
+
+_GL_RENDERER: list[str] = []
+_KEPT: list[Any] = []
+
+
+def probe_gl_renderer() -> str:
+    """The OpenGL renderer a standalone context gets here (EGL, else the platform's), or
+    "none (why)"; found once per process."""
+    if _GL_RENDERER:
+        return _GL_RENDERER[0]
+    try:
+        import moderngl
+    except ImportError:
+        name = "none (no moderngl: pip install 'depthview[3d]')"
+    else:
+        name = ""
+        for backend in ("egl", "default"):
+            try:
+                chosen: dict[str, Any] = {} if backend == "default" else {"backend": backend}
+                ctx = moderngl.create_standalone_context(**chosen)
+            except Exception:  # any GL failure: try the next, then say none
+                continue
+            name = str(ctx.info.get("GL_RENDERER", ""))
+            _KEPT.append(ctx)  # kept: Mesa does not take kindly to an EGL start after a stop
+            break
+        name = name or "none (no OpenGL context)"
+    _GL_RENDERER.append(name)
+    return name

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..benchmarking import Result
+from ..benchmarking import Result, system_info, system_line
 from ..errors import DepthviewError
 
 
@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise DepthviewError(f"{folder}: no bench_*.py matches {args.names}")
     results: list[Result] = []
+    system = system_info()
+    if not args.json:
+        sys.stdout.write(f"machine: {system_line(system)}\n")
     for path in files:
         spec = importlib.util.spec_from_file_location(f"depthview_bench_{path.stem}", path)
         assert spec is not None and spec.loader is not None
@@ -54,18 +57,20 @@ def run(args: argparse.Namespace) -> int:
         for result in module.run(quick=args.quick):
             results.append(result)
             if args.json:
-                print(json.dumps(result.as_dict()), flush=True)
+                print(json.dumps({**result.as_dict(), "system": system}), flush=True)
             else:
-                _print_row(result)
+                _print_row(result, system)
     return 0
 
 
-def _print_row(r: Result) -> None:
+def _print_row(r: Result, system: dict[str, str]) -> None:
     met = {True: "met", False: "NOT MET", None: ""}[r.met]
     ratio = "    n/a " if math.isnan(r.ratio) else f"{r.ratio:>7.1f}x"
     extra = f"  {r.extra}" if r.extra else ""
     sys.stdout.write(
         f"{r.name:<34} {r.ours:>12,.1f} vs {r.baseline:>10,.1f} {r.unit:<10} {ratio}  "
-        f"(baseline: {r.baseline_name})  target {r.target} {met}{extra}\n"
+        f"(baseline: {r.baseline_name})  target {r.target} {met}{extra}  "
+        f"[{system['cpu']}; {system['vector_extensions']}; numba {system['numba_cpu']}; "
+        f"GL {system['gl_renderer'] or 'none'}]\n"
     )
     sys.stdout.flush()

@@ -161,6 +161,9 @@ def _open(args: argparse.Namespace) -> Source:
 def run(args: argparse.Namespace) -> int:
     from ..viewer import Layout, ViewerFailed, ViewerOptions, run_viewer
     from ..viewer.app import check_writable
+    from ..viewer.view3d import points_wanted
+
+    points_wanted()  # DEPTHVIEW_POINTS names cpu, gpu or auto: said before any window opens
 
     if args.near is not None and args.far is not None and not args.near < args.far:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")

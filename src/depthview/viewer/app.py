@@ -21,6 +21,7 @@ from typing import Any
 
 import pygame
 
+from ..benchmarking import system_info
 from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
 from ..palettes import canonical_name
@@ -142,20 +143,38 @@ class Viewer:
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> dict[str, object]:
         """Loop until quit; close the window and the source; return the ``--stats`` figures."""
+        drawing: dict[str, str] = {}
         try:
             while not self.state.quit:
                 if not self.step():
-                    wait = max(0.0, self._last_draw + 1.0 / MAX_FPS - time.perf_counter())
-                    self.reader.wait(max(wait, 0.01) if wait > 0 else 0.01)
+                    wait = self._last_draw + 1.0 / MAX_FPS - time.perf_counter()
+                    if wait > 0:  # a frame may be pending, but is not due: no spinning
+                        time.sleep(wait)
+                    else:
+                        self.reader.wait(0.01)
         except KeyboardInterrupt:
             self.state.quit = True
         finally:
+            drawing = self.drawing()
             try:
                 if self.options.screenshot is not None and pygame.display.get_init():
                     self.save_window(self.options.screenshot)
             finally:
                 self.close()
-        return self.stats.as_dict(self.reader.dropped)
+        return {**self.stats.as_dict(self.reader.dropped), **drawing}
+
+    def drawing(self) -> dict[str, str]:
+        """What draws and on what machine, for ``--stats``: which draws the 3D view's points
+        ("cpu", "gpu"; "none" when it cannot; "" without a 3D layout), the OpenGL renderer,
+        the CPU model and its vector extensions (``benchmarking.system_info``)."""
+        cloud = self.renderer.cloud
+        points = "" if cloud is None else (cloud.points if cloud.ok else "none")
+        return {"points": points, **system_info(self._gl_name() or "none")}
+
+    def _gl_name(self) -> str:
+        """The OpenGL renderer's name: the window's, else the 3D view's own context's."""
+        cloud = self.renderer.cloud
+        return self.presenter.gl_renderer or ("" if cloud is None else cloud.renderer)
 
     def close(self) -> None:
         """Stop the reader (closing the source and any recording) and the window."""
@@ -318,7 +337,17 @@ class Viewer:
             tilt_accel=tilt_accel,
             registration=self.renderer.alignment(self.state, frame).note(self.renderer.layout),
             units_guess=source.units_guess,
+            points=self._points_note(),
         )
+
+    def _points_note(self) -> str:
+        """The HUD's line on which draws the 3D view's points ("" outside the 3D layouts)."""
+        cloud = self.renderer.cloud
+        if cloud is None or not cloud.ok or not self.state.layout.is_3d:
+            return ""
+        where = "CPU" if cloud.points == "cpu" else "GPU"
+        gl = self._gl_name()
+        return f"3D points on the {where}" + (f" (GL {gl})" if gl else " (no OpenGL)")
 
     def mouse_pixel(self) -> tuple[int, int] | None:
         """The depth panel pixel under the pointer, as shown (mirrored when the viewer flips)."""

@@ -139,6 +139,8 @@ class Info:
     registration: str = ""
     #: The source's ``units_guess``: said on the HUD, as the numbers shown depend on it.
     units_guess: str = ""
+    #: Which draws the 3D view's points, e.g. "3D on the CPU (llvmpipe ...)" ("": no 3D).
+    points: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,8 @@ class Overlays:
         lines.extend((s, TEXT) for s in filter_lines(state))
         if info.registration:
             lines.append((info.registration, TEXT))
+        if info.points:
+            lines.append((info.points, TEXT))
         lines.extend((s, TEXT) for s in info.probe)
         if state.measuring or state.measure:
             d = state.distance()

@@ -15,9 +15,17 @@ longer shows what SDL's ``XShmPutImage`` sends (the requests still go out; the w
 stays at its last picture), so the 3D layouts froze on screen while drawing right in
 memory (``docs/DESIGN.md``).
 
+Where OpenGL is one of Mesa's software renderers (llvmpipe, softpipe, swrast: the name is
+read from a small hidden GL window, closed again) the 3D view's points are drawn on the CPU
+(``view3d``), so OpenGL would only cost: uploading the picture and drawing it as a quad
+through llvmpipe took more CPU than drawing the 2D layouts. The window is then a plain SDL
+surface, shown with X11's shared-memory images
+(``SDL_FRAMEBUFFER_ACCELERATION=0``: otherwise SDL puts its own GL renderer, llvmpipe
+again, behind the plain surface). ``DEPTHVIEW_POINTS=gpu`` keeps OpenGL.
+
 Without usable OpenGL (no GL window can be made, the SDL driver draws nowhere, or
 ``DEPTHVIEW_GL=off``) the window is a plain SDL surface and ``picture`` is that surface:
-the 2D layouts work as before and ``gl_error`` says why the 3D view cannot.
+the 2D layouts work as before and ``gl_error`` says why the 3D view cannot use OpenGL.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import array
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +41,7 @@ import numpy as np
 import pygame
 
 from ..errors import DepthviewError
+from .view3d import gl_renderer, is_software, points_wanted
 
 Surface = Any  # pygame.Surface
 HEADLESS_DRIVERS = ("offscreen", "dummy")
@@ -80,11 +90,14 @@ class Presenter:
             pygame.display.quit()
             raise _no_display()
         pygame.font.init()
+        self.title = title
         pygame.display.set_caption(title)
         self.fullscreen = fullscreen
         self.ctx: Any = None  # the window's moderngl context
         #: Why the window has no OpenGL context for the 3D view (None: it has one).
         self.gl_error: str | None = None
+        #: The OpenGL renderer's name, also when the window does not use it ("": none seen).
+        self.gl_renderer = ""
         self.picture: Surface = None
         self._texture: Any = None
         self._quad: Any = None
@@ -107,16 +120,27 @@ class Presenter:
         elif wanted == "off":
             self.gl_error = "OpenGL is off (DEPTHVIEW_GL=off)"
         else:
-            try:
-                self._open_gl(size)
-                return
-            except Exception as exc:  # any GL failure: fall back to the plain window
-                text = str(exc).strip().splitlines()
-                self.gl_error = "no OpenGL window: " + (text[0] if text else type(exc).__name__)
-                self._release_gl()
+            if points_wanted() != "gpu":
+                self.gl_renderer = self._probe_gl()
+            if self.gl_renderer and is_software(self.gl_renderer):
+                # The CPU draws the points: a plain window costs less than llvmpipe's.
+                self.gl_error = f"OpenGL here is a software renderer ({self.gl_renderer})"
+            else:
+                try:
+                    self._open_gl(size)
+                    self.gl_renderer = gl_renderer(self.ctx)
+                    return
+                except Exception as exc:  # any GL failure: fall back to the plain window
+                    text = str(exc).strip().splitlines()
+                    why = text[0] if text else type(exc).__name__
+                    self.gl_error = "no OpenGL window: " + why
+                    self._release_gl()
         self._set_plain(size)
 
     def _set_plain(self, size: tuple[int, int]) -> None:
+        # X11's shared-memory images, not SDL's own OpenGL renderer behind the surface
+        # (llvmpipe's threads where there is no GPU); the user's setting wins.
+        os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
         try:
             self._window = pygame.display.set_mode(size, self._flags())
         except pygame.error as exc:
@@ -124,10 +148,36 @@ class Presenter:
             raise DepthviewError(f"cannot open a window: {exc}") from None
         self.picture = self._window
 
-    def _open_gl(self, size: tuple[int, int]) -> None:
-        import moderngl
+    def _probe_gl(self) -> str:
+        """The name of the OpenGL renderer a window would get ("" when none can be made),
+        read from a small hidden window that is closed again, so the user never sees a
+        window that is replaced."""
+        name = ""
+        pygame.display.set_caption("")
+        try:
+            import moderngl
 
-        flags = self._flags() | pygame.OPENGL | pygame.DOUBLEBUF
+            self._gl_window((64, 64), pygame.OPENGL | pygame.HIDDEN)
+            probe = moderngl.create_context()
+            name = gl_renderer(probe)
+            # Let go now, while its context exists: collected later, it would call into a
+            # context (and an X connection) SDL has closed.
+            probe.release()
+        except Exception:  # any GL failure: no renderer; opening the window says why
+            name = ""
+        pygame.display.quit()
+        for attempt in range(5):  # the X server may take a moment to let the last go
+            try:
+                pygame.display.init()
+                break
+            except pygame.error as exc:
+                if attempt == 4:
+                    raise DepthviewError(f"cannot open a window: {exc}") from None
+                time.sleep(0.05 * (attempt + 1))
+        pygame.display.set_caption(self.title)
+        return name
+
+    def _gl_window(self, size: tuple[int, int], flags: int) -> None:
         # OpenGL 4.3 core first (some drivers give compatibility contexts older versions),
         # then whatever the driver gives by default (SDL's own defaults: 2.1, any profile).
         try:
@@ -136,6 +186,11 @@ class Presenter:
         except pygame.error:
             _gl_attributes(2, 1, 0)
             self._window = pygame.display.set_mode(size, flags)
+
+    def _open_gl(self, size: tuple[int, int]) -> None:
+        import moderngl
+
+        self._gl_window(size, self._flags() | pygame.OPENGL | pygame.DOUBLEBUF)
         ctx = moderngl.create_context()
         self.ctx = ctx
         if ctx.version_code < GL_VERSION:

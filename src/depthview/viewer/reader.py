@@ -2,8 +2,11 @@
 
 The reader hands frames over through a short queue (``PENDING`` frames): a window that
 keeps up shows every frame, even two that arrive together (a recording that loops), and
-one that falls behind skips the oldest rather than working through a backlog; frames
-skipped so are counted as dropped. ``wait()`` lets the window sleep until a frame arrives,
+one that falls behind skips rather than working through a backlog: a frame that waited a
+frame time (``1 / source.fps``, else ``FRAME_SECONDS``) while a newer one is pending is
+stale and skipped, so the window shows the newest frame within one frame time of its
+arrival however busy the machine is (issue 23: drop frames, not latency). Frames skipped
+so are counted as dropped. ``wait()`` lets the window sleep until a frame arrives,
 so it draws when there is something new rather than on a clock of its own. Seeks and
 single steps are requests the thread carries out, so the source is only ever touched by
 one thread for reading. A recorder, when set, is given every frame read, so a recording
@@ -15,6 +18,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +30,8 @@ from ..sources.base import Source
 
 #: Frames the reader holds for the window before it skips the oldest.
 PENDING = 3
+#: A frame time when the source does not say its rate (a Kinect's 30 Hz).
+FRAME_SECONDS = 1.0 / 30.0
 
 
 class FrameSink(Protocol):
@@ -39,8 +45,12 @@ class FrameSink(Protocol):
 class FrameReader:
     """Reads ``source`` on a daemon thread; ``latest()`` hands over the newest frame once."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, clock: Callable[[], float] = time.perf_counter) -> None:
         self.source = source
+        self._clock = clock
+        fps = source.fps
+        #: How long a frame may wait while a newer one is pending before it is skipped.
+        self.frame_seconds = 1.0 / fps if fps and fps > 0 else FRAME_SECONDS
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._pending: collections.deque[Frame] = collections.deque()
@@ -67,10 +77,17 @@ class FrameReader:
 
     # -- window side ----------------------------------------------------------------------
     def next_frame(self) -> Frame | None:
-        """The oldest frame not yet taken, or None when nothing new arrived."""
+        """The oldest frame not yet taken that is not stale (it waited a frame time while a
+        newer one is pending: skipped, counted as dropped), or None when nothing new
+        arrived."""
         with self._lock:
             if not self._pending:
                 return None
+            now = self._clock()
+            while len(self._pending) > 1 and now - self._arrivals[0] > self.frame_seconds:
+                self._pending.popleft()
+                self._arrivals.popleft()
+                self._skipped += 1
             self.frames_taken += 1
             self.arrived = self._arrivals.popleft()
             return self._pending.popleft()
@@ -180,7 +197,7 @@ class FrameReader:
                 self._arrivals.popleft()
                 self._skipped += 1
             self._pending.append(frame)
-            self._arrivals.append(time.perf_counter())
+            self._arrivals.append(self._clock())
             self.frames_read += 1
             self._wake.notify_all()
 

@@ -1,6 +1,9 @@
 """The live 3D point cloud: OpenGL through moderngl (the ``3d`` extra), drawn by compute
 passes in the window's own context (``present``) and read back into the panel's place in
-the picture, so it sits in the same window as the other panels.
+the picture, so it sits in the same window as the other panels; or, where OpenGL is one of
+Mesa's software renderers or missing, drawn on the CPU by ``depthview.splat`` (the same
+pixels at a fraction of llvmpipe's cost). ``CloudView.open`` chooses by the renderer's name
+(``is_software``), never by a timing; ``DEPTHVIEW_POINTS=cpu|gpu|auto`` overrides it.
 
 Depth becomes points on the GPU. Each frame uploads the raw depth (uint16, 600 kB at
 640x480) and the colour of every pixel (packed 32-bit, or the RGB bytes that
@@ -20,8 +23,9 @@ panel, so the reset view shows each point on its own depth pixel. A point at pin
 coordinates (x, y) lands on pixel (floor(x + 0.5), floor(y + 0.5)). Colours are written
 in the display's byte order, so the pixels read back are the window's.
 
-``CloudView.open()`` never raises: without moderngl or a usable OpenGL 4.3 it returns a view
-whose ``error`` says why, and the window shows that in the 3D panel. It draws in the
+``CloudView.open()`` never raises but on a bad ``DEPTHVIEW_POINTS``: without moderngl or a
+usable OpenGL 4.3 the CPU draws; where neither can, it returns a view whose ``error`` says
+why, and the window shows that in the 3D panel. It draws in the
 window's context; only where no window is on screen (SDL's headless drivers: tests,
 benchmarks) does it make a standalone one: EGL, else the platform's default (GLX under
 X11); ``DEPTHVIEW_GL`` (e.g. ``egl,default``) chooses.
@@ -38,23 +42,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import splat
+from ..errors import DepthviewError
 from ..frame import DepthFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
 from ..registration import Registration
 from ..registration import metres_table as libfreenect_metres
+from ..splat import MAX_SPLAT, MAX_STRETCH, NEAR_CLIP, SURFACE_STEP, shifts
 from ..units import metres_table
 from .state import Camera3D
 
 INSTALL_HINT = "pip install 'depthview[3d]'"
 BACKGROUND = (18, 18, 24)
-NEAR_CLIP = 0.02
 FRUSTUM_DEPTH = 0.6  # metres: how far the drawn frustum of the Kinect reaches
 AXIS_LENGTH = 0.25
 GUIDE_SAMPLES = 1500  # points per guide line
 GROUP = 64  # compute work-group size
-MAX_SPLAT = 8  # the largest point, in panel pixels (a close zoom would fill the panel)
-SURFACE_STEP = 0.02  # a neighbour this much nearer or farther (of z) is across an edge
-MAX_STRETCH = 4.0  # a point spans at most this many of its footprints each way
 
 _COMMON = """
 #version 430
@@ -346,9 +349,8 @@ def pack_colour(rgb: tuple[int, int, int], order: str) -> int:
 def packing(order: str) -> tuple[int, int, int, int]:
     """For the shader: the bit shifts of R, G and B in a 32-bit pixel of byte ``order``
     (little-endian words, as ``pack_colour``), and the bits always set (alpha)."""
-    order = order.upper()
-    r, g, b = (8 * order.index(c) for c in "RGB")
-    return (r, g, b, pack_colour((0, 0, 0), order))
+    r, g, b, alpha = (int(x) for x in shifts(order))
+    return (r, g, b, alpha)
 
 
 def guide_points(
@@ -389,21 +391,55 @@ _SHARED_CONTEXTS: dict[str, Any] = {}  # by DEPTHVIEW_GL
 class CloudView:
     """Draws one frame's point cloud into a panel-sized buffer in the display's byte order."""
 
-    def __init__(self, ctx: Any = None, error: str | None = None) -> None:
+    def __init__(
+        self, ctx: Any = None, error: str | None = None, points: str = "gpu", renderer: str = ""
+    ) -> None:
         self.ctx = ctx
         self.error = error
-        self.renderer = ""
+        #: Which draws the points: "gpu" (compute shaders) or "cpu" (``depthview.splat``).
+        self.points = points
+        #: The OpenGL renderer's name ("" without OpenGL).
+        self.renderer = renderer
+        self._cpu: _CpuTarget | None = None
         self._panel: tuple[int, int] | None = None
         self._shape: tuple[int, int] | None = None
         self._geometry: CloudGeometry | None = None
         self._order = ""
-        if ctx is not None:
-            self.renderer = str(ctx.info.get("GL_RENDERER", ""))
+        if ctx is not None and points == "gpu":
+            self.renderer = gl_renderer(ctx)
             self._project = ctx.compute_shader(_PROJECT)
             self._splat = ctx.compute_shader(_SPLAT)
 
     @classmethod
     def open(cls, window: Any = None, why_not: str | None = None) -> CloudView:
+        """The 3D view for this machine: the GPU's compute passes on a hardware OpenGL
+        renderer, the CPU's splat (``depthview.splat``) on a software one (llvmpipe,
+        softpipe, swrast) or without OpenGL 4.3; ``DEPTHVIEW_POINTS=cpu|gpu`` forces one.
+        The choice follows the renderer's name, so a machine always gets the same path."""
+        wanted = points_wanted()
+        if wanted == "cpu":
+            return cls.on_cpu(gl_renderer(window))
+        if wanted == "auto" and window is not None:
+            name = gl_renderer(window)
+            if is_software(name):
+                return cls.on_cpu(name)
+        gpu = cls.on_gpu(window, why_not)
+        if wanted == "gpu" or (gpu.ok and not is_software(gpu.renderer)):
+            return gpu
+        cpu = cls.on_cpu(gpu.renderer)
+        return cpu if cpu.ok or not gpu.ok else gpu
+
+    @classmethod
+    def on_cpu(cls, renderer: str = "") -> CloudView:
+        """A view drawing its points on the CPU (``renderer``: the GL renderer's name, for
+        the figures), or one whose ``error`` says what it needs."""
+        error = splat.available()
+        if error is None:
+            splat.warm_up()  # compiled now, so the first frames are not kept waiting
+        return cls(error=error, points="cpu", renderer=renderer)
+
+    @classmethod
+    def on_gpu(cls, window: Any = None, why_not: str | None = None) -> CloudView:
         """A view drawing in the ``window``'s OpenGL context (the one the picture reaches
         the screen through, see ``present``). Without one: with ``why_not`` a view whose
         ``error`` says it (a real window must not get a second context: it would stop
@@ -444,6 +480,8 @@ class CloudView:
     @property
     def ok(self) -> bool:
         """Whether the view can draw."""
+        if self.points == "cpu":
+            return self.error is None
         return self.ctx is not None
 
     def _setup(
@@ -499,11 +537,16 @@ class CloudView:
         ``panel`` (w, h) 32-bit pixels in byte ``order``, top row first. ``colours`` are
         the pixels' colours, (h, w) packed in the same byte order or (h, w, 3) RGB bytes;
         ``geometry`` turns depth into points (default: ``cloud_geometry`` of the format)."""
-        if self.ctx is None:
-            raise RuntimeError(self.error or "no OpenGL")
         shape = (depth.shape[0], depth.shape[1])
         if geometry is None:
             geometry = cloud_geometry(depth_format, shape)
+        if self.points == "cpu" and self.error is None:
+            if self._cpu is None:
+                self._cpu = _CpuTarget()
+            self._cpu.render(depth, geometry, colours, order, camera, out, panel, guides)
+            return
+        if self.ctx is None:
+            raise RuntimeError(self.error or "no OpenGL")
         self._setup(panel, shape, geometry, order)
         self._depth.write(np.ascontiguousarray(depth))
         self._colours.write(np.ascontiguousarray(colours))
@@ -540,3 +583,92 @@ class CloudView:
     def release(self) -> None:
         """Let go of the view (the shared context stays for the next one)."""
         self.ctx = None
+        self._cpu = None
+        if self.points == "cpu":
+            self.error = "released"
+
+
+class _CpuTarget:
+    """The CPU path's buffers, kept from frame to frame: the z-buffer, the per-pixel
+    scratch, and the guides' points for the current geometry."""
+
+    def __init__(self) -> None:
+        self.keys: npt.NDArray[np.float32] = np.empty((0, 0), np.float32)
+        self.scratch: splat.Scratch | None = None
+        self.guides: tuple[object, npt.NDArray[np.float32], npt.NDArray[np.uint32]] | None = None
+
+    def render(
+        self,
+        depth: npt.NDArray[np.uint16],
+        geometry: CloudGeometry,
+        colours: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
+        order: str,
+        camera: Camera3D,
+        out: Any,
+        panel: tuple[int, int],
+        guides: bool,
+    ) -> None:
+        w, h = panel
+        if isinstance(out, np.ndarray):
+            pixels = out.view(np.uint32).reshape(h, w)
+        else:
+            pixels = np.frombuffer(out, np.uint32).reshape(h, w)
+        if self.keys.shape != (h, w):
+            self.keys = np.empty((h, w), np.float32)
+        if self.scratch is None or self.scratch[0].shape != depth.shape:
+            self.scratch = splat.new_scratch((depth.shape[0], depth.shape[1]))
+        splat.clear(pixels, self.keys, pack_colour(BACKGROUND, order))
+        proj = Projection.for_geometry(panel, geometry)
+        pinhole = Intrinsics(proj.fx, proj.fy, proj.cx, proj.cy)
+        view = view_matrix(camera).astype(np.float32)
+        splat.splat_depth(
+            depth,
+            geometry.metres,
+            geometry.intrinsics,
+            colours,
+            view,
+            pinhole,
+            pixels,
+            self.keys,
+            point_size=float(camera.point_size),
+            order=order,
+            scratch=self.scratch,
+        )
+        if guides:
+            key = (geometry, depth.shape, order)
+            if self.guides is None or self.guides[0] != key:
+                g = guide_points(geometry.intrinsics, (depth.shape[0], depth.shape[1]), order)
+                bits = np.ascontiguousarray(g[:, 3]).view(np.uint32)
+                self.guides = (key, np.ascontiguousarray(g[:, :3]), bits)
+            _, points, bits = self.guides
+            splat.splat_points(points, bits, view, pinhole, pixels, self.keys)
+
+
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
+POINTS_CHOICES = ("auto", "cpu", "gpu")
+
+
+def is_software(renderer: str) -> bool:
+    """Whether an OpenGL renderer's name is one of Mesa's software renderers (or empty:
+    no OpenGL), where the CPU draws the points."""
+    name = renderer.lower()
+    return not name or any(s in name for s in SOFTWARE_RENDERERS)
+
+
+def points_wanted() -> str:
+    """``DEPTHVIEW_POINTS``: "auto" (the default), "cpu" or "gpu"; another value is a
+    ``DepthviewError`` naming it."""
+    value = os.environ.get("DEPTHVIEW_POINTS", "").strip().lower() or "auto"
+    if value not in POINTS_CHOICES:
+        raise DepthviewError(
+            f"DEPTHVIEW_POINTS={os.environ.get('DEPTHVIEW_POINTS')!r}: "
+            "expected one of auto, cpu, gpu"
+        )
+    return value
+
+
+def gl_renderer(ctx: Any) -> str:
+    """The name of the OpenGL renderer of a moderngl context ("" for None)."""
+    if ctx is None:
+        return ""
+    return str(ctx.info.get("GL_RENDERER", ""))

@@ -1,0 +1,127 @@
+"""The reader's hand-over to the window: frames dropped rather than latency (issue 23).
+
+Property tests drive the hand-over step by step on a clock of their own: the reader
+thread's publishing (``_publish``, what the thread calls for every frame read) and the
+window's ``next_frame``, interleaved as Hypothesis chooses. Then the real thread on a real
+source (the shipped sample) with a window that takes frames slowly."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import depthview as dv
+from depthview.frame import DepthFormat, Frame
+from depthview.sources.base import Source
+from depthview.viewer.reader import FRAME_SECONDS, PENDING, FrameReader
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Unread(Source):
+    """A source the tests publish frames for themselves (never read by a thread)."""
+
+    name = "unread"
+
+    def __init__(self, fps: float | None) -> None:
+        self.fps = fps
+
+    def read(self) -> Frame:
+        raise StopIteration
+
+    def close(self) -> None:
+        pass
+
+
+def frame(i: int) -> Frame:
+    return Frame(
+        depth=np.zeros((2, 2), np.uint16), depth_format=DepthFormat.MM, index=i, timestamp=i
+    )
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("publish"), st.integers(1, 4)),  # frames arriving together
+        st.tuples(st.just("wait"), st.floats(0.0, 0.2)),  # seconds passing
+        st.tuples(st.just("take"), st.just(0)),  # the window draws
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=steps, fps=st.sampled_from([None, 15.0, 30.0]))
+def test_counts_reconcile_order_holds_and_nothing_shown_is_stale(
+    steps: list[tuple[str, float]], fps: float | None
+) -> None:
+    clock = Clock()
+    reader = FrameReader(Unread(fps), clock=clock)
+    frame_time = 1.0 / fps if fps else FRAME_SECONDS
+    assert reader.frame_seconds == frame_time
+    published = 0
+    taken: list[int] = []
+    arrival: dict[int, float] = {}
+    for what, arg in steps:
+        if what == "publish":
+            for _ in range(int(arg)):
+                arrival[published] = clock.now
+                reader._publish(frame(published))
+                published += 1
+        elif what == "wait":
+            clock.now += arg
+        else:
+            newest = published - 1
+            got = reader.next_frame()
+            if got is None:
+                assert reader.pending == 0
+                continue
+            taken.append(got.index)
+            # The newest frame, or one that has not waited a frame time yet.
+            assert got.index == newest or clock.now - arrival[got.index] <= frame_time
+            assert reader.arrived == arrival[got.index]
+        # Every frame read is shown, pending, or counted as dropped: none lost, none twice.
+        assert reader.frames_read == published
+        assert len(taken) + reader.pending + reader.dropped == published
+        assert reader.pending <= PENDING
+    assert taken == sorted(set(taken))  # in order, each once
+
+
+def test_a_window_that_keeps_up_shows_frames_that_arrive_together() -> None:
+    clock = Clock()
+    reader = FrameReader(Unread(30.0), clock=clock)
+    reader._publish(frame(0))
+    reader._publish(frame(1))  # a recording that loops: two at once
+    first, second = reader.next_frame(), reader.next_frame()
+    assert (first and first.index, second and second.index) == (0, 1)
+    assert reader.dropped == 0
+
+
+def test_a_slow_window_on_a_real_source_skips_and_counts_the_rest() -> None:
+    """The real reader thread on the sample, looping; the window takes a frame every
+    0.2 s (as if drawing took six frame times): it gets frames in order, skips the rest
+    rather than queueing them, and every frame read is accounted for."""
+    source = dv.open("sample", loop=True)
+    reader = FrameReader(source)
+    reader.start()
+    try:
+        got = []
+        for _ in range(8):
+            time.sleep(0.2)
+            taken = reader.next_frame()
+            if taken is not None:
+                got.append(taken)
+        assert len(got) >= 4
+        assert reader.dropped > 0
+    finally:
+        reader.stop()
+    assert reader.frames_read == len(got) + reader.pending + reader.dropped
+    assert reader.pending <= PENDING
