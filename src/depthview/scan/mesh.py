@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from . import _kernels as K
+from ._loops import K
 from .volume import BlockVolume
 
 CHUNK_BLOCKS = 4

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..camera_models import Intrinsics
-from . import _kernels as K
+from ._loops import K
 from .params import ScanParams
 from .volume import ModelView
 
