@@ -43,7 +43,7 @@ from .sources import open as open
 from .units import from_metres, to_metres
 
 if TYPE_CHECKING:
-    from .scan import ScanParams, Scanner, Tracked
+    from .scan import Scanner, ScanParams, Tracked
     from .sinks.foxglove import FoxgloveSink
     from .sinks.rerun import RerunSink
 
@@ -82,12 +82,12 @@ __all__ = [
     "PointCloud",
     "Record",
     "RecordingError",
-    "ScanParams",
-    "Scanner",
     "RecordingSummary",
     "RecordingWriter",
     "Registration",
     "RerunSink",
+    "ScanParams",
+    "Scanner",
     "SinkError",
     "Source",
     "SourceError",
@@ -95,8 +95,8 @@ __all__ = [
     "Stamp",
     "StereoCalibration",
     "Stream",
-    "Tracked",
     "TiltState",
+    "Tracked",
     "UnsupportedControl",
     "VideoFormat",
     "__version__",

@@ -130,7 +130,13 @@ class WalkScene:
 
     def render(self, index: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
         """Raw 11-bit depth, RGB (aligned with depth) and true camera z of frame ``index``."""
-        z, label = self.true_depth(self.pose(index))
+        return self.render_at(self.pose(index), index)
+
+    def render_at(
+        self, pose: F64, index: int = 0
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
+        """``render`` from any pose (``index`` picks the noise)."""
+        z, label = self.true_depth(pose)
         depth = self.sensor.sense(z, index, screen=label == LABEL_IDS["screen"])
         albedo = ALBEDO[label]
         rgb = _shade(albedo, _normals(self._a, self._b, z), z)

@@ -542,3 +542,15 @@ def vertex_normals(
             normal[v, u, 0] = nx / norm
             normal[v, u, 1] = ny / norm
             normal[v, u, 2] = nz / norm
+
+
+@_jit
+def tsdf_at(
+    keys: Any, slots: Any, tsdf: Any, weight: Any, points: Any, voxel: float, out: Any
+) -> None:  # pragma: no cover
+    """The trilinear TSDF at each point, NaN where one of its 8 voxels is unseen."""
+    for n in range(points.shape[0]):
+        f, ok = trilinear(
+            keys, slots, tsdf, weight, points[n, 0], points[n, 1], points[n, 2], voxel
+        )
+        out[n] = f if ok else np.nan

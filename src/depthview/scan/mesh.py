@@ -13,6 +13,9 @@ from ._loops import K
 from .volume import BlockVolume
 
 CHUNK_BLOCKS = 4
+#: A vertex whose trilinear TSDF is farther than this from 0 (in truncations) is not on the
+#: surface (half a voxel at the default 1 cm voxels and 4 cm truncation).
+ON_SURFACE = 0.125
 
 
 class Mesh(NamedTuple):
@@ -53,8 +56,11 @@ def extract(volume: BlockVolume) -> Mesh:
         K.dense_chunk(volume.keys, volume.slots, volume.tsdf, volume.weight, origin, tsdf, seen)
         if not seen.any() or tsdf[seen].min() > 0 or tsdf[seen].max() < 0:
             continue
-        # A cube is meshed only when all its 8 corners have been seen (scikit-image's mask
-        # asks for the first corner alone; unseen voxels read +1 and would close the band).
+        # A cube is meshed only when all its 8 corners have been seen within the band
+        # (scikit-image's mask asks for the first corner alone; unseen voxels read +1 and
+        # would close the band, and a crossing next to a truncated +-1 is an occlusion
+        # edge's artefact, not a surface).
+        seen &= np.abs(tsdf) < 0.999
         whole = seen.copy()
         whole[:-1] &= seen[1:]
         whole[:, :-1] &= whole[:, 1:].copy()
@@ -87,6 +93,25 @@ def extract(volume: BlockVolume) -> Mesh:
         & (triangles[:, 1] != triangles[:, 2])
         & (triangles[:, 0] != triangles[:, 2])
     )
+    # Marching cubes also closes the surface where its mask ends; a true surface vertex
+    # reads about 0 in the volume itself (trilinear), those read far from it.
+    value = np.empty(len(vertices), dtype=np.float64)
+    K.tsdf_at(
+        volume.keys,
+        volume.slots,
+        volume.tsdf,
+        volume.weight,
+        np.ascontiguousarray(vertices, dtype=np.float64),
+        volume.voxel_m,
+        value,
+    )
+    on_surface = np.abs(value) < ON_SURFACE
+    keep &= on_surface[triangles].all(axis=1)
     triangles = triangles[keep]
+    used = np.zeros(len(vertices), dtype=bool)
+    used[triangles.reshape(-1)] = True
+    renumber = np.cumsum(used) - 1
+    vertices = vertices[used]
+    triangles = renumber[triangles]
     colours = volume.colours_at(vertices)
     return Mesh(vertices.astype(np.float32), triangles.astype(np.int32), colours)
