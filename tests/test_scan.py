@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from depthview.frame import RAW_11BIT_INVALID, Frame
-from depthview.scan import ScanParams, Scanner
+from depthview.scan import Scanner, ScanParams
 from depthview.scan.tracking import motion
 from depthview.scene_walk import WalkScene, distance_to_room, walk_pose
 
