@@ -86,6 +86,8 @@ def _params(args: argparse.Namespace) -> Any:
         return ScanParams(**chosen)
     except ValueError as exc:
         name, _, rest = str(exc).partition(": ")
+        for field, flag in flags.items():
+            rest = rest.replace(field, flag)
         raise DepthviewError(f"{flags.get(name, name)}: {rest}") from None
 
 
@@ -120,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..scan import Scanner
         from ..scan.files import write_all
+        from ..scan.mesh import marching_cubes
+
+        marching_cubes()  # the mesh's library, checked before the scan rather than after
     except ImportError as exc:
         raise DepthviewError(str(exc)) from None
     with open_with_args(args.source, args, realtime=False) as source:

@@ -27,19 +27,20 @@ class Mesh(NamedTuple):
     colours: npt.NDArray[np.uint8]
 
 
-def _marching_cubes() -> Any:
+def marching_cubes() -> Any:
+    """scikit-image's marching cubes, or one line naming the pip command."""
     try:
-        from skimage.measure import marching_cubes
+        from skimage.measure import marching_cubes as found
     except ImportError:
         raise ImportError(
             "the scan's mesh needs scikit-image: pip install 'depthview[scan]'"
         ) from None
-    return marching_cubes
+    return found
 
 
 def extract(volume: BlockVolume) -> Mesh:
     """The zero level set of ``volume`` where every corner of a cube has been seen."""
-    marching_cubes = _marching_cubes()
+    run_marching_cubes = marching_cubes()
     n = volume.blocks
     if n == 0:
         return Mesh(
@@ -69,7 +70,7 @@ def extract(volume: BlockVolume) -> Mesh:
         if not whole.any():
             continue
         try:
-            verts, faces, _, _ = marching_cubes(tsdf, level=0.0, mask=whole)
+            verts, faces, _, _ = run_marching_cubes(tsdf, level=0.0, mask=whole)
         except (ValueError, RuntimeError):
             continue  # no crossing where every corner was seen
         if len(faces) == 0:
