@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _helpers_cli import tree_hash
 from depthview.scan.files import read_tum
 from depthview.scan.tracking import motion
 from depthview.scene_walk import walk_pose
 from depthview.sources import sample
-
-from _helpers_cli import tree_hash
 
 
 def scan(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -120,8 +119,16 @@ def test_existing_output_kept(tmp_path: Path) -> None:
 
 def test_ctrl_c_keeps_what_was_built(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "scan", "demo:walk", "cut.ply", "--no-window"]
-        + ["--stats"],
+        [
+            sys.executable,
+            "-m",
+            "depthview",
+            "scan",
+            "demo:walk",
+            "cut.ply",
+            "--no-window",
+            "--stats",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
