@@ -251,10 +251,11 @@ def raycast(
 ) -> None:  # pragma: no cover
     """The model seen from ``pose`` (camera to world): per pixel the first zero crossing
     (world point, NaN where none) and its colour. Where ``hint`` (H, W camera z, or a 1x1
-    array: none) is given, a ray starts ``margin`` before its reading, or not at
-    all: the frame being tracked says roughly where the surface is, which spares the march
+    array: none) is given, a ray runs from ``margin`` before its reading to ``margin``
+    after it, or not at all: the frame being tracked says roughly where the surface is, which spares the march
     through free space."""
     use_hint = hint.shape[0] == height and hint.shape[1] == width
+    end = far
     block_m = voxel * B
     for v in numba.prange(height):
         for u in range(width):
@@ -278,9 +279,12 @@ def raycast(
                 if not (hz > 0.0):
                     continue  # no reading to track there
                 t = max(near, hz - margin)
+                end = min(far, hz + margin)
+            else:
+                end = far
             prev_f = 1.0
             prev_t = -1.0
-            while t < far:
+            while t < end:
                 x = ox + t * dx
                 y = oy + t * dy
                 z = oz + t * dz
@@ -554,3 +558,37 @@ def tsdf_at(
             keys, slots, tsdf, weight, points[n, 0], points[n, 1], points[n, 2], voxel
         )
         out[n] = f if ok else np.nan
+
+
+@_jit
+def normals_of(vertex: Any, eye: Any, normal: Any) -> None:  # pragma: no cover
+    """Unit normals of a vertex map (NaN: none) from the cross product of its neighbours'
+    central differences, turned towards ``eye``; NaN at the border and beside a hole."""
+    h, w = vertex.shape[:2]
+    for v in range(h):
+        for u in range(w):
+            normal[v, u, 0] = np.nan
+            normal[v, u, 1] = np.nan
+            normal[v, u, 2] = np.nan
+            if v == 0 or u == 0 or v == h - 1 or u == w - 1:
+                continue
+            ax = vertex[v, u + 1, 0] - vertex[v, u - 1, 0]
+            ay = vertex[v, u + 1, 1] - vertex[v, u - 1, 1]
+            az = vertex[v, u + 1, 2] - vertex[v, u - 1, 2]
+            bx = vertex[v + 1, u, 0] - vertex[v - 1, u, 0]
+            by = vertex[v + 1, u, 1] - vertex[v - 1, u, 1]
+            bz = vertex[v + 1, u, 2] - vertex[v - 1, u, 2]
+            nx = ay * bz - az * by
+            ny = az * bx - ax * bz
+            nz = ax * by - ay * bx
+            norm = math.sqrt(nx * nx + ny * ny + nz * nz)
+            if not (norm > 0.0):
+                continue  # NaN beside a hole
+            ex = vertex[v, u, 0] - eye[0]
+            ey = vertex[v, u, 1] - eye[1]
+            ez = vertex[v, u, 2] - eye[2]
+            if nx * ex + ny * ey + nz * ez > 0.0:
+                norm = -norm
+            normal[v, u, 0] = nx / norm
+            normal[v, u, 1] = ny / norm
+            normal[v, u, 2] = nz / norm

@@ -87,7 +87,6 @@ class Scanner:
         self.volume.reset()
         self.trajectory: list[PoseStamp] = []
         self.last_good: F64 = self._first_pose.copy()
-        self._view: tuple[ModelView, Intrinsics, F64] | None = None
         self.fused = 0
         self.lost = 0
         self.last: Tracked | None = None
@@ -142,9 +141,9 @@ class Scanner:
             pose = self.last_good
             result = IcpResult(pose, 0.0, 1.0, math.inf, readings)
         else:
-            if self._view is None:
-                self._view = self._raycast(z, k, self.last_good)
-            view, vk, vpose = self._view
+            view, vk, vpose = self._raycast(
+                z, k, self.last_good, hinted=self.last is None or self.last.ok
+            )
             result = track(pyramid(z, k, p), view, vk, vpose, self.last_good, p)
             reason = self._judge(result)
             if reason:
@@ -153,7 +152,6 @@ class Scanner:
         self.volume.integrate(z, rgb, k, pose)
         self.last_good = pose
         self.fused += 1
-        self._view = None
         tracked = Tracked(pose, True, result.residual_m, result.inlier_share, "", timestamp)
         self.trajectory.append(PoseStamp(timestamp, pose, True))
         self.last = tracked
@@ -185,15 +183,16 @@ class Scanner:
         return tracked
 
     def _raycast(
-        self, z: npt.NDArray[np.float32], k: Intrinsics, pose: F64
+        self, z: npt.NDArray[np.float32], k: Intrinsics, pose: F64, hinted: bool
     ) -> tuple[ModelView, Intrinsics, F64]:
-        """The model from ``pose`` at the finest tracking level's size, the rays starting
-        near the frame's own readings."""
+        """The model from ``pose`` at the finest tracking level's size; ``hinted``: the rays
+        only search near the frame's own readings (the camera moved little since the last
+        frame; after a lost frame it may have moved more, and the whole ray is searched)."""
         p = self.params
         hint, vk = levels(z, k, p.track_width)
         h, w = hint.shape
         view = self.volume.raycast(
-            vk, w, h, pose, p.depth_min_m, p.depth_max_m + p.truncation_m, hint
+            vk, w, h, pose, p.depth_min_m, p.depth_max_m + p.truncation_m, hint if hinted else None
         )
         return view, vk, pose
 

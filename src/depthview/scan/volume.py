@@ -27,18 +27,11 @@ class ModelView(NamedTuple):
 
 
 def normals_of(vertex: npt.NDArray[np.float64], eye: Any) -> npt.NDArray[np.float64]:
-    """Unit normals of a vertex map (H, W, 3, NaN: none) from its neighbours' cross
-    product, turned towards ``eye``; NaN where a neighbour is missing."""
-    n = np.full_like(vertex, np.nan)
-    du = vertex[1:-1, 2:] - vertex[1:-1, :-2]
-    dv = vertex[2:, 1:-1] - vertex[:-2, 1:-1]
-    c = np.cross(du, dv)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c /= np.linalg.norm(c, axis=-1, keepdims=True)
-    towards = np.einsum("ijk,ijk->ij", c, vertex[1:-1, 1:-1] - np.asarray(eye)) > 0
-    c[towards] *= -1
-    n[1:-1, 1:-1] = c
-    return n
+    """Unit normals of a vertex map (H, W, 3, NaN: none) from its neighbours, turned
+    towards ``eye``; NaN where a neighbour is missing."""
+    normal = np.empty_like(vertex)
+    K.normals_of(vertex, np.ascontiguousarray(eye, dtype=np.float64), normal)
+    return normal
 
 
 class BlockVolume:
