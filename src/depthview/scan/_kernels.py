@@ -252,8 +252,8 @@ def raycast(
     """The model seen from ``pose`` (camera to world): per pixel the first zero crossing
     (world point, NaN where none) and its colour. Where ``hint`` (H, W camera z, or a 1x1
     array: none) is given, a ray runs from ``margin`` before its reading to ``margin``
-    after it, or not at all: the frame being tracked says roughly where the surface is, which spares the march
-    through free space."""
+    after it, or not at all: the frame being tracked says roughly where the surface is,
+    which spares the march through free space."""
     use_hint = hint.shape[0] == height and hint.shape[1] == width
     end = far
     block_m = voxel * B
