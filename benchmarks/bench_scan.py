@@ -37,7 +37,9 @@ def _cpu() -> str:
                 model = line.split(":", 1)[1].strip()
             if line.startswith("flags") and not flags:
                 have = set(line.split(":", 1)[1].split())
-                flags = ",".join(f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f") if f in have)
+                flags = ",".join(
+                    f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f") if f in have
+                )
     except OSError:
         pass
     return f"{model} [{flags}] x{os.cpu_count()}"
@@ -65,7 +67,8 @@ def _write_walk(folder: Path, frames: int) -> None:
 def _ate(poses: list[np.ndarray], truth: list[np.ndarray]) -> float:
     e0, t0 = np.linalg.inv(poses[0]), np.linalg.inv(truth[0])
     err = [
-        np.linalg.norm((e0 @ p)[:3, 3] - (t0 @ t)[:3, 3]) for p, t in zip(poses, truth, strict=False)
+        np.linalg.norm((e0 @ p)[:3, 3] - (t0 @ t)[:3, 3])
+        for p, t in zip(poses, truth, strict=False)
     ]
     return float(np.sqrt(np.mean(np.square(err))))
 

@@ -276,7 +276,7 @@ def test_counts_reconcile(events: list[str]) -> None:
     is fused or lost, the trajectory has one entry a frame in time order, a lost frame
     keeps the last good pose and fuses nothing."""
     scene = _small_walk()
-    scanner = Scanner(ScanParams(track_width=80), first_pose=walk_pose(0))
+    scanner = Scanner(ScanParams(track_width=40), first_pose=walk_pose(0))
     index, t = 0, 0.0
     for event in events:
         if event == "next":

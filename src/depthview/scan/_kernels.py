@@ -214,6 +214,26 @@ def trilinear(
     fy = gy - iy
     fz = gz - iz
     total = 0.0
+    bx = ix // B
+    by = iy // B
+    bz = iz // B
+    lx = ix - bx * B
+    ly = iy - by * B
+    lz = iz - bz * B
+    if lx < B - 1 and ly < B - 1 and lz < B - 1:  # all 8 in one block: one lookup
+        b = slots[_slot(keys, slots, bx, by, bz)]
+        if b < 0:
+            return 0.0, False
+        for c in range(8):
+            dx = c & 1
+            dy = (c >> 1) & 1
+            dz = (c >> 2) & 1
+            i = (lx + dx) + B * ((ly + dy) + B * (lz + dz))
+            if weight[b, i] <= 0.0:
+                return 0.0, False
+            a = (fx if dx else 1.0 - fx) * (fy if dy else 1.0 - fy) * (fz if dz else 1.0 - fz)
+            total += a * tsdf[b, i]
+        return total, True
     for c in range(8):
         dx = c & 1
         dy = (c >> 1) & 1
@@ -255,14 +275,16 @@ def raycast(
     after it, or not at all: the frame being tracked says roughly where the surface is,
     which spares the march through free space."""
     use_hint = hint.shape[0] == height and hint.shape[1] == width
+    want_rgb = rgb.shape[0] == height and rgb.shape[1] == width  # 1x1: no colours
     end = far
     block_m = voxel * B
     for v in numba.prange(height):
         for u in range(width):
             vertex[v, u, 0] = np.nan
-            rgb[v, u, 0] = 0
-            rgb[v, u, 1] = 0
-            rgb[v, u, 2] = 0
+            if want_rgb:
+                rgb[v, u, 0] = 0
+                rgb[v, u, 1] = 0
+                rgb[v, u, 2] = 0
             a = (u - cx) / fx
             c = (v - cy) / fy
             # direction per unit of camera z, so t is the camera's z
@@ -325,6 +347,8 @@ def raycast(
                     vertex[v, u, 0] = px
                     vertex[v, u, 1] = py
                     vertex[v, u, 2] = pz
+                    if not want_rgb:
+                        break
                     _, _, bb, ii = voxel_at(
                         keys,
                         slots,

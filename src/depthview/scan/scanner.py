@@ -192,7 +192,14 @@ class Scanner:
         hint, vk = levels(z, k, p.track_width)
         h, w = hint.shape
         view = self.volume.raycast(
-            vk, w, h, pose, p.depth_min_m, p.depth_max_m + p.truncation_m, hint if hinted else None
+            vk,
+            w,
+            h,
+            pose,
+            p.depth_min_m,
+            p.depth_max_m + p.truncation_m,
+            hint if hinted else None,
+            colours=False,
         )
         return view, vk, pose
 

@@ -181,11 +181,12 @@ class BlockVolume:
         near: float,
         far: float,
         hint: F32 | None = None,
+        colours: bool = True,
     ) -> ModelView:
         """The model from ``pose`` through a ``width`` x ``height`` camera; ``hint``: camera
         z (NaN: none) of a frame taken near ``pose``, where the rays may start."""
         vertex = np.full((height, width, 3), np.nan, dtype=np.float64)
-        rgb = np.empty((height, width, 3), dtype=np.uint8)
+        rgb = np.zeros((height, width, 3) if colours else (1, 1, 3), dtype=np.uint8)
         k = intrinsics
         K.raycast(
             height,
