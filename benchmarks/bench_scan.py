@@ -129,9 +129,10 @@ def run(quick: bool) -> list[Result]:
             fx, fy, cx, cy = (float(v) for v in text.split(","))
             intrinsics = (fx, fy, cx, cy)
         out = work / "bench.ply"
+        command = [sys.executable, "-m", "depthview", "scan", str(folder), str(out)]
+        command += ["--no-window", "--stats", "--quiet", "--frames", str(frames)]
         proc = subprocess.run(
-            [sys.executable, "-m", "depthview", "scan", str(folder), str(out), "--no-window"]
-            + ["--stats", "--quiet", "--frames", str(frames), "--voxel", str(VOXEL_M), *args],
+            [*command, "--voxel", str(VOXEL_M), *args],
             capture_output=True,
             text=True,
             check=True,
