@@ -157,3 +157,68 @@ def test_ctrl_c_keeps_what_was_built(tmp_path: Path) -> None:
         "cut-trajectory.txt",
         "cut.ply",
     ]
+
+
+def test_model_and_path_to_a_rerun_viewer(tmp_path: Path) -> None:
+    """``--to rerun+http://...``: a Rerun receiver (saving what it gets) sees the camera
+    path, the camera's pose per frame and the mesh, the last one the same as the file's."""
+    from _helpers_sinks import read_rrd, rerun_env
+    from depthview.sinks.rerun import free_port, rerun_executable
+    from test_stream_live import Running
+
+    env = rerun_env(tmp_path / "home")
+    port = free_port()
+    saved = tmp_path / "received.rrd"
+    receiver = Running(
+        [rerun_executable(), "--bind", "127.0.0.1", "--port", str(port), "--save", str(saved)],
+        env=env,
+    )
+    try:
+        receiver.wait_for(r"Listening for gRPC connections")
+        url = f"rerun+http://127.0.0.1:{port}/proxy"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "depthview",
+                "scan",
+                "demo:walk",
+                "m.ply",
+                "--no-window",
+                "--frames",
+                "4",
+                "--quiet",
+                "--to",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        time.sleep(1.0)
+        receiver.interrupt()
+    finally:
+        if receiver.proc.poll() is None:
+            receiver.proc.kill()
+    table = read_rrd(saved, "host_time")
+    translations = [
+        t for t in table.column("/scan/camera:Transform3D:translation").to_pylist() if t
+    ]
+    assert len(translations) >= 4
+    poses = read_tum((tmp_path / "m-trajectory.txt").read_text())
+    np.testing.assert_allclose(translations[-1][0], poses[-1][1][:3, 3], atol=1e-5)
+    strips = [s for s in table.column("/scan/path:LineStrips3D:strips").to_pylist() if s]
+    assert len(strips[-1][0]) == 4
+    meshes = [m for m in table.column("/scan/model:Mesh3D:vertex_positions").to_pylist() if m]
+    o3d = pytest.importorskip("open3d")
+    written = o3d.io.read_triangle_mesh(str(tmp_path / "m.ply"))
+    assert len(meshes[-1]) == len(written.vertices) > 1000
+
+
+def test_foxglove_target_refused_in_one_line(tmp_path: Path) -> None:
+    proc = scan("demo:walk", "o.ply", "--no-window", "--to", "foxglove", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "scan does not serve Foxglove yet" in proc.stderr

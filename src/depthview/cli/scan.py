@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from ..errors import DepthviewError
 from ..outputs import check_output
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
-from ._types import metres, positive_int
+from ._types import metres, positive_float, positive_int
 
 
 def _iterations(text: str) -> tuple[int, ...]:
@@ -56,6 +57,20 @@ def add_parser(sub: Any) -> None:
         default=None,
         metavar="N,N,N",
         help="ICP iterations per level, coarsest first (6,4,3)",
+    )
+    p.add_argument(
+        "--to",
+        default=None,
+        metavar="TARGET",
+        help="also send the model and the camera path as they grow to Rerun: rerun, "
+        "rerun+http://HOST:PORT/proxy or rerun-web[:PORT] (Foxglove is not served yet)",
+    )
+    p.add_argument(
+        "--model-every",
+        type=positive_float,
+        default=2.0,
+        metavar="SECONDS",
+        help="with --to: send the mesh every SECONDS (default 2; the path goes every frame)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -111,6 +126,31 @@ def _out_path(args: argparse.Namespace) -> Path:
     return out
 
 
+def _open_sink(target: Any) -> Any:
+    """The Rerun sink ``--to`` names, as ``stream`` opens it."""
+    from ..sinks.targets import RERUN_GRPC_PORT
+    from .stream import open_sink
+
+    options = argparse.Namespace(
+        host="127.0.0.1", grpc_port=RERUN_GRPC_PORT, raw_depth=False, points=False
+    )
+    return open_sink(target, options)
+
+
+def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
+    """The camera path and pose, and the mesh when ``with_mesh``, to ``sink``."""
+    import numpy as np
+
+    path = np.array([s.pose[:3, 3] for s in scanner.trajectory if s.ok], dtype=np.float32)
+    mesh = scanner.mesh() if with_mesh else None
+    sink.log_model(
+        tracked.timestamp,
+        path,
+        tracked.pose,
+        None if mesh is None else (mesh.vertices, mesh.triangles, mesh.colours),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if not args.no_window:
@@ -119,6 +159,16 @@ def run(args: argparse.Namespace) -> int:
         )
     params = _params(args)
     out = _out_path(args)
+    target = None
+    if args.to is not None:
+        from ..sinks import parse_target
+
+        target = parse_target(args.to)
+        if target.tool != "rerun":
+            raise DepthviewError(
+                f"--to: expected a Rerun target (rerun, rerun+http://HOST:PORT/proxy, "
+                f"rerun-web[:PORT]), got {args.to!r}: scan does not serve Foxglove yet"
+            )
     try:
         from ..scan import Scanner
         from ..scan.files import write_all
@@ -136,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
         for path in (out, *companions(out)):
             check_output(path, inputs)
         scanner = Scanner.for_source(source, params)
+        sink = None if target is None else _open_sink(target)
+        last_model = -math.inf
         total = source.length
         if args.frames is not None:
             total = args.frames if total is None else min(total, args.frames)
@@ -160,6 +212,11 @@ def run(args: argparse.Namespace) -> int:
                 frames += 1
                 if tracked.ok:
                     last_fused = time.perf_counter()
+                if sink is not None and tracked.ok:
+                    mesh_now = time.perf_counter() - last_model >= args.model_every
+                    _send(sink, scanner, tracked, mesh_now)
+                    if mesh_now:
+                        last_model = time.perf_counter()
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(
@@ -170,6 +227,11 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if bar is not None:
                 bar.close()
+    if sink is not None:
+        if scanner.last is not None and scanner.fused:
+            _send(sink, scanner, scanner.last, True)
+        sink.close()
+        sys.stderr.write(f"depthview: the model went to {sink.where}\n")
     startup_s = (first_read or time.perf_counter()) - started
     scanned_s = last_fused - first_read if first_read is not None else 0.0
     mesh_start = time.perf_counter()
