@@ -298,3 +298,16 @@ def test_counts_reconcile(events: list[str]) -> None:
     assert sum(s.ok for s in scanner.trajectory) == scanner.fused
     stamps = [s.timestamp for s in scanner.trajectory]
     assert stamps == sorted(stamps)
+
+
+def test_dv_scanner_is_loaded_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    import depthview as dv
+
+    assert dv.Scanner is Scanner and dv.ScanParams is ScanParams
+    # `import depthview` alone does not load numba (the scan extra's loops).
+    code = "import sys, depthview; print('numba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
