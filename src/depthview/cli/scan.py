@@ -43,7 +43,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--no-window",
         action="store_true",
-        help="run as a batch job with a progress bar (the scan window is not built yet)",
+        help="run as a batch job with a progress bar instead of the scan window",
+    )
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="the window: save its last picture here on quitting",
     )
     p.add_argument("--stats", action="store_true", help="print one JSON line of figures last")
     p.add_argument("--frames", type=positive_int, default=None, help="scan at most N frames")
@@ -151,12 +158,22 @@ def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
     )
 
 
+def _window(
+    args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any
+) -> tuple[int, bool]:
+    """The scan window (``viewer.scan_window``); ``s`` saves what is built so far."""
+    from ..scan.files import write_all
+    from ..viewer.scan_window import run_window
+
+    def save() -> list[Path]:
+        return write_all(out, scanner.mesh(), scanner.trajectory, params, {"source": source.name})
+
+    result: tuple[int, bool] = run_window(source, scanner, save, args.screenshot)
+    return result
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.no_window:
-        raise DepthviewError(
-            "scan: the scan window is not built yet; run with --no-window for a batch scan"
-        )
     params = _params(args)
     out = _out_path(args)
     target = None
@@ -177,7 +194,9 @@ def run(args: argparse.Namespace) -> int:
         marching_cubes()  # the mesh's library, checked before the scan rather than after
     except ImportError as exc:
         raise DepthviewError(str(exc)) from None
-    with open_with_args(args.source, args, realtime=False) as source:
+    # In the window a recording plays at its own pace (frames the scan cannot keep up
+    # with are skipped); a batch scan reads as fast as it fuses.
+    with open_with_args(args.source, args, realtime=not args.no_window) as source:
         inputs = [*source.inputs]
         if Path(args.source).exists():
             inputs.append(Path(args.source))
@@ -191,17 +210,20 @@ def run(args: argparse.Namespace) -> int:
         total = source.length
         if args.frames is not None:
             total = args.frames if total is None else min(total, args.frames)
-        bar = None
-        if not args.quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
         interrupted = False
         first_read: float | None = None
         last_fused = time.perf_counter()
         frames = 0
+        if not args.no_window:
+            frames, _ = _window(args, source, scanner, out, params)
+            first_read, last_fused = started, time.perf_counter()
+        bar = None
+        if args.no_window and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
         try:
-            while args.frames is None or frames < args.frames:
+            while args.no_window and (args.frames is None or frames < args.frames):
                 try:
                     frame = source.read()
                 except StopIteration:
