@@ -69,8 +69,8 @@ def add_parser(sub: Any) -> None:
         "--to",
         default=None,
         metavar="TARGET",
-        help="also send the model and the camera path as they grow to Rerun: rerun, "
-        "rerun+http://HOST:PORT/proxy or rerun-web[:PORT] (Foxglove is not served yet)",
+        help="also send the model and the camera path as they grow: rerun, "
+        "rerun+http://HOST:PORT/proxy, rerun-web[:PORT] or foxglove[:PORT]",
     )
     p.add_argument(
         "--model-every",
@@ -134,9 +134,17 @@ def _out_path(args: argparse.Namespace) -> Path:
 
 
 def _open_sink(target: Any) -> Any:
-    """The Rerun sink ``--to`` names, as ``stream`` opens it."""
+    """The sink ``--to`` names: Rerun's as ``stream`` opens it; a Foxglove server with the
+    model's channels made before it listens."""
     from ..sinks.targets import RERUN_GRPC_PORT
     from .stream import open_sink
+
+    if target.kind == "foxglove":
+        from ..sinks.foxglove import FoxgloveSink
+
+        sink = FoxgloveSink("server", port=target.port or 0, model=True)
+        sys.stderr.write(f"depthview: Foxglove server at {sink.where}\n")
+        return sink
 
     options = argparse.Namespace(
         host="127.0.0.1", grpc_port=RERUN_GRPC_PORT, raw_depth=False, points=False
@@ -181,11 +189,6 @@ def run(args: argparse.Namespace) -> int:
         from ..sinks import parse_target
 
         target = parse_target(args.to)
-        if target.tool != "rerun":
-            raise DepthviewError(
-                f"--to: expected a Rerun target (rerun, rerun+http://HOST:PORT/proxy, "
-                f"rerun-web[:PORT]), got {args.to!r}: scan does not serve Foxglove yet"
-            )
     try:
         from ..scan import Scanner
         from ..scan.files import write_all
