@@ -143,7 +143,8 @@ def test_other_depth_formats(fmt: str) -> None:
 @pytest.mark.parametrize(
     ("uri", "options", "message"),
     [
-        ("demo:x", {}, "expected 'demo:SEED' with an integer seed"),
+        ("demo:x", {}, "expected 'demo:SEED' or 'demo:walk:SEED' with an integer seed"),
+        ("demo:walk:x", {}, "expected 'demo:SEED' or 'demo:walk:SEED' with an integer seed"),
         (
             "demo",
             {"fps": -1},
@@ -156,3 +157,15 @@ def test_other_depth_formats(fmt: str) -> None:
 def test_bad_demo_options(uri: str, options: dict, message: str) -> None:
     with pytest.raises(dv.SourceError, match=message):
         dv.open(uri, **options)
+
+
+def test_demo_walk_carries_its_true_poses() -> None:
+    """``demo:walk``: the still room from a moving camera, each frame with its pose."""
+    from depthview.scene_walk import walk_pose
+
+    with dv.open("demo:walk:2", fps=0, frames=3) as src:
+        frames = list(src)
+    assert src.name == "demo:walk:2" and len(frames) == 3
+    for i, frame in enumerate(frames):
+        np.testing.assert_array_equal(frame.meta["true_pose"], walk_pose(i))
+    assert not np.array_equal(frames[0].depth, frames[2].depth)

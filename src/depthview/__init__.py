@@ -43,6 +43,7 @@ from .sources import open as open
 from .units import from_metres, to_metres
 
 if TYPE_CHECKING:
+    from .scan import Scanner, ScanParams, Tracked
     from .sinks.foxglove import FoxgloveSink
     from .sinks.rerun import RerunSink
 
@@ -50,11 +51,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """The sinks, imported on first use (``dv.RerunSink``, ``dv.FoxgloveSink``)."""
+    """The sinks and the scanner, imported on first use (``dv.RerunSink``,
+    ``dv.FoxgloveSink``, ``dv.Scanner``: their extras are loaded only then)."""
     if name in ("RerunSink", "FoxgloveSink"):
         from . import sinks
 
         return getattr(sinks, name)
+    if name in ("Scanner", "ScanParams", "Tracked"):
+        from . import scan
+
+        return getattr(scan, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -80,6 +86,8 @@ __all__ = [
     "RecordingWriter",
     "Registration",
     "RerunSink",
+    "ScanParams",
+    "Scanner",
     "SinkError",
     "Source",
     "SourceError",
@@ -88,6 +96,7 @@ __all__ = [
     "StereoCalibration",
     "Stream",
     "TiltState",
+    "Tracked",
     "UnsupportedControl",
     "VideoFormat",
     "__version__",

@@ -9,6 +9,7 @@ unprojecting a frame is then a table gather (``to_metres``) and two multiplies.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -213,3 +214,37 @@ __all__ = [
     "unprojection_grid",
     "video_as_rgb",
 ]
+
+
+def quaternion(r: npt.NDArray[np.float64]) -> tuple[float, float, float, float]:
+    """(qx, qy, qz, qw) of a rotation matrix, qw >= 0."""
+    m = np.asarray(r, dtype=np.float64)
+    trace = float(np.trace(m))
+    if trace > 0:
+        s = 2.0 * math.sqrt(trace + 1.0)
+        q = ((m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4)
+    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
+        q = (s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s)
+    elif m[1, 1] > m[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
+        q = ((m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s)
+    else:
+        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
+        q = ((m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s)
+    sign = -1.0 if q[3] < 0 else 1.0
+    qx, qy, qz, qw = (float(sign * c) for c in q)
+    return qx, qy, qz, qw
+
+
+def rotation(qx: float, qy: float, qz: float, qw: float) -> npt.NDArray[np.float64]:
+    """The rotation matrix of a unit quaternion."""
+    n = math.sqrt(qx * qx + qy * qy + qz * qz + qw * qw)
+    x, y, z, w = qx / n, qy / n, qz / n, qw / n
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )

@@ -284,8 +284,12 @@ class DemoScene:
             rgb[box][mine] = _shade(ALBEDO[LABEL_IDS[part.label]], n, zs)
         return depth, rgb, z
 
-    def sense(self, z: F32, index: int) -> npt.NDArray[np.uint16]:
-        """What the Kinect reports for true depth ``z``: raw disparity with its artefacts."""
+    def sense(
+        self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None = None
+    ) -> npt.NDArray[np.uint16]:
+        """What the Kinect reports for true depth ``z``: raw disparity with its artefacts.
+        ``screen`` marks the television's glossy screen where ``z`` is not this room's own
+        view (``scene_walk``'s moving camera)."""
         with np.errstate(divide="ignore"):
             inv_z = np.float32(1.0) / z
         # IR shadow: seen from the projector (to the right), a point is hidden when some
@@ -303,7 +307,9 @@ class DemoScene:
         invalid = shadow | ~((z >= MIN_RANGE_M) & (z <= MAX_RANGE_M))
         invalid |= edge & self._ragged[index % NOISE_FIELDS]
         invalid[:, self.width - RIGHT_BAND_COLUMNS * self.width // DEPTH_WIDTH :] = True
-        invalid |= self._screen & (z >= self._static_z)  # glossy black: no IR comes back
+        if screen is None:
+            screen = self._screen & (z >= self._static_z)
+        invalid |= screen  # glossy black: no IR comes back
         np.clip(raw, 0, RAW_11BIT_INVALID - 1, out=raw)
         depth: npt.NDArray[np.uint16] = np.rint(raw).astype(np.uint16)
         depth[invalid] = RAW_11BIT_INVALID

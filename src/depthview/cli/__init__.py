@@ -26,7 +26,7 @@ from ..sources import KINDS
 SOURCE_HELP = f"what to read: {KINDS}"
 
 #: Subcommands in help order; ``view`` is the default when the first word is not one of them.
-COMMANDS = ("view", "record", "export", "convert", "stream", "info", "bench")
+COMMANDS = ("view", "record", "export", "convert", "stream", "scan", "info", "bench")
 
 
 class _Parser(argparse.ArgumentParser):

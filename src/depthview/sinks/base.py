@@ -15,12 +15,22 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import SinkError
 from ..frame import DepthFormat, Frame
 from ..geometry import Intrinsics
 from ..registration import Registration
-from .content import AccelItem, DepthItem, Names, Planner, VideoItem, depth_mm
+from .content import (
+    AccelItem,
+    DepthItem,
+    ModelItem,
+    Names,
+    Planner,
+    Times,
+    VideoItem,
+    depth_mm,
+)
 
 
 def require(module: str, extra: str) -> Any:
@@ -107,6 +117,30 @@ class Sink(abc.ABC):
             except self.sdk_errors as exc:
                 raise SinkError(f"{self.where}: cannot send ({self._reason(exc)})") from None
             self.frames += 1
+
+    def log_model(
+        self,
+        timestamp: float,
+        path: npt.NDArray[np.float32],
+        pose: npt.NDArray[np.float64],
+        mesh: tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], npt.NDArray[np.uint8]]
+        | None = None,
+    ) -> None:
+        """Send a scan's model at ``timestamp`` (the frame's, seconds): the camera path so
+        far, the pose now and, when it changed, the mesh (``ModelItem``)."""
+        times = Times(len(path), float(timestamp), timestamp > 1e9, None)
+        item = ModelItem(times, np.asarray(path, np.float32), np.asarray(pose, np.float64), mesh)
+        with self._lock:
+            if self._closed:
+                raise SinkError(f"{self.where}: log after close")
+            try:
+                self._send_model(item)
+                self._check_sent()
+            except self.sdk_errors as exc:
+                raise SinkError(f"{self.where}: cannot send ({self._reason(exc)})") from None
+
+    def _send_model(self, item: ModelItem) -> None:
+        raise SinkError(f"{self.where}: this sink does not take a scan's model")
 
     def set_camera(
         self,

@@ -227,6 +227,24 @@ class VideoItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelItem:
+    """A scan's model as it grows (``depthview scan --to``): the camera path so far
+    ((N, 3) metres, the scan's world: its first camera), the camera's pose now (4x4 camera
+    to world) and the mesh when it changed (vertices (V, 3), triangles (T, 3), colours
+    (V, 3) uint8), else None."""
+
+    times: Times
+    path: npt.NDArray[np.float32]
+    pose: npt.NDArray[np.float64]
+    mesh: tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], npt.NDArray[np.uint8]] | None
+
+    #: Where each part goes (Rerun entities; Foxglove topics with a leading /).
+    MODEL = "scan/model"
+    PATH = "scan/path"
+    CAMERA = "scan/camera"
+
+
+@dataclass(frozen=True, slots=True)
 class AccelItem:
     """An accelerometer reading (m/s^2) and the motor's tilt (degrees, None while moving)."""
 

@@ -19,11 +19,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import numpy.typing as npt
 
 from ..errors import SinkError
 from ..frame import Frame
-from ..geometry import Intrinsics
+from ..geometry import Intrinsics, quaternion
 from ..registration import Registration
 from .base import Sink, require
 from .content import (
@@ -31,6 +32,7 @@ from .content import (
     DEVICE_CLOCK_WRAP,
     AccelItem,
     DepthItem,
+    ModelItem,
     Names,
     Planner,
     Times,
@@ -93,7 +95,9 @@ class FoxgloveSink(Sink):
     ``127.0.0.1`` unless other machines should connect (``0.0.0.0``). ``points`` adds a point
     cloud topic, ``raw_depth`` the raw 11-bit values. ``ahead`` (server only): a first frame
     of each device (``(device, frame)``) whose channels are made before the server listens,
-    sending nothing, so that a client connecting at once can subscribe to all of them.
+    sending nothing, so that a client connecting at once can subscribe to all of them;
+    ``model`` does the same for a scan's model (``log_model``: ``/scan/model``, a
+    SceneUpdate with the camera path and the mesh, and ``/scan/camera``, a FrameTransform).
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class FoxgloveSink(Sink):
         overwrite: bool = False,
         name: str = "depthview",
         ahead: Iterable[tuple[str | int | None, Frame]] = (),
+        model: bool = False,
     ) -> None:
         fg = require("foxglove", "foxglove")
         super().__init__(
@@ -145,6 +150,8 @@ class FoxgloveSink(Sink):
             # server listens are told to each client before its requests are read.
             for device, frame in ahead:
                 self._declare(frame, device)
+            if model:
+                self.declare_model()
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
             except Exception as exc:  # the SDK raises its own error types
@@ -251,6 +258,45 @@ class FoxgloveSink(Sink):
         self._channel(names.accel_topic, "", ACCEL_SCHEMA).log(accel, log_time=t.host_ns)
         tilt = {"timestamp": _stamp(t), "angle_deg": item.tilt_deg, "status": item.tilt_status}
         self._channel(names.tilt_topic, "", TILT_SCHEMA).log(tilt, log_time=t.host_ns)
+
+    def declare_model(self) -> None:
+        """Make the scan's model channels now (before the server listens: see ``ahead``)."""
+        self._channel("/" + ModelItem.MODEL, "SceneUpdate")
+        self._channel("/" + ModelItem.CAMERA, "FrameTransform")
+
+    def _send_model(self, item: ModelItem) -> None:
+        msgs, t = self._msgs, item.times
+        stamp = msgs.Timestamp(*divmod(t.host_ns, 1_000_000_000))
+        pose = item.pose
+        qx, qy, qz, qw = quaternion(pose[:3, :3])
+        camera = msgs.FrameTransform(
+            timestamp=stamp,
+            parent_frame_id="world",
+            child_frame_id="camera",
+            translation=msgs.Vector3(x=float(pose[0, 3]), y=float(pose[1, 3]), z=float(pose[2, 3])),
+            rotation=msgs.Quaternion(x=qx, y=qy, z=qz, w=qw),
+        )
+        self._channel("/" + ModelItem.CAMERA, "FrameTransform").log(camera, log_time=t.host_ns)
+        path = msgs.LinePrimitive(
+            type=msgs.LinePrimitiveLineType.LineStrip,
+            thickness=0.01,
+            color=msgs.Color(r=1.0, g=0.3, b=0.1, a=1.0),
+            points=[msgs.Point3(x=x, y=y, z=z) for x, y, z in item.path.tolist()],
+        )
+        entities = [msgs.SceneEntity(timestamp=stamp, frame_id="world", id="path", lines=[path])]
+        if item.mesh is not None:
+            vertices, triangles, colours = item.mesh
+            rgba = colours.astype(np.float64) / 255.0
+            mesh = msgs.TriangleListPrimitive(
+                points=[msgs.Point3(x=x, y=y, z=z) for x, y, z in vertices.tolist()],
+                colors=[msgs.Color(r=r, g=g, b=b, a=1.0) for r, g, b in rgba.tolist()],
+                indices=triangles.reshape(-1).tolist(),
+            )
+            entities.append(
+                msgs.SceneEntity(timestamp=stamp, frame_id="world", id="model", triangles=[mesh])
+            )
+        update = msgs.SceneUpdate(entities=entities)
+        self._channel("/" + ModelItem.MODEL, "SceneUpdate").log(update, log_time=t.host_ns)
 
     def _check_sent(self) -> None:
         if self._sdk_log.first is not None:

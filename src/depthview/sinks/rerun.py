@@ -40,6 +40,7 @@ from .content import (
     MM_PER_METRE,
     AccelItem,
     DepthItem,
+    ModelItem,
     Names,
     Times,
     VideoItem,
@@ -421,6 +422,27 @@ class RerunSink(Sink):
             if self._first(names.tilt_entity):
                 rec.log(names.tilt_entity, rr.SeriesLines(names=["tilt (deg)"]), static=True)
             rec.log(names.tilt_entity, [self._scalars((item.tilt_deg,))])
+
+    def _send_model(self, item: ModelItem) -> None:
+        rr, rec = self._rr, self.rec
+        if self._first("/"):
+            rec.log("/", rr.ViewCoordinates.RDF, static=True)
+        self._times_set = None  # the model's times are its own
+        self._set_times(item.times)
+        pose = item.pose
+        rec.log(
+            ModelItem.CAMERA,
+            rr.Transform3D(translation=pose[:3, 3], mat3x3=pose[:3, :3]),
+        )
+        rec.log(ModelItem.PATH, rr.LineStrips3D([item.path]))
+        if item.mesh is not None:
+            vertices, triangles, colours = item.mesh
+            rec.log(
+                ModelItem.MODEL,
+                rr.Mesh3D(
+                    vertex_positions=vertices, triangle_indices=triangles, vertex_colors=colours
+                ),
+            )
 
     def _close(self) -> None:
         try:

@@ -3,7 +3,10 @@
 ``dv.open("demo")`` (or ``"demo:SEED"``) yields 640x480 raw 11-bit depth, a matching RGB
 image (or IR, after ``set_video_format``) and accelerometer readings at 30 frames/s, paced
 in real time unless ``fps=0``; ``frames=N`` ends it after N frames. Frame ``i`` is the
-same for the same seed, whatever the pacing.
+same for the same seed, whatever the pacing. ``demo:walk`` (or ``walk=True``) is the room
+without the person and the ball seen from a camera moving along a known path
+(``scene_walk``), each frame's true pose (camera to world) in ``frame.meta["true_pose"]``:
+the scanner's test bed.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from .._checks import FPS_OR_AS_FAST
 from ..errors import NotMyFormat, SourceError
 from ..frame import GRAVITY, DepthFormat, Frame, Record, Stamp, Stream, TiltState, VideoFormat
 from ..scene import DemoScene
+from ..scene_walk import WalkScene
 from ..units import from_metres, metres_table
 from .base import Pacer, Source, check_options
 
-OPTIONS = ("seed", "fps", "frames", "depth_format", "realtime")
+OPTIONS = ("seed", "fps", "frames", "depth_format", "realtime", "walk")
 
 
 class DemoSource(Source):
@@ -35,6 +39,7 @@ class DemoSource(Source):
         frames: int | None = None,
         depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
         realtime: bool = True,
+        walk: bool = False,
     ) -> None:
         try:
             FPS_OR_AS_FAST.check(fps)
@@ -61,8 +66,9 @@ class DemoSource(Source):
             f"{self.depth_format.unit_name} (the demo renders a Kinect v1); "
             "intrinsics: Kinect v1 defaults (the demo renders with them)"
         )
-        self.name = "demo" if seed == 0 else f"demo:{seed}"
+        self.name = ("demo:walk" if walk else "demo") + (f":{seed}" if seed else "")
         self._scene = DemoScene(seed=seed, fps=self.fps)
+        self._walk = WalkScene(seed=seed, fps=self.fps) if walk else None
         self._index = 0
         self._closed = False
         self._rng = np.random.default_rng(seed + 1)
@@ -76,7 +82,12 @@ class DemoSource(Source):
         t = index / self.fps
         if self._pacer is not None:
             self._pacer.wait(t)
-        depth, rgb, _ = self._scene.render(index)
+        meta: dict[str, object] = {}
+        if self._walk is not None:
+            depth, rgb, _ = self._walk.render(index)
+            meta["true_pose"] = self._walk.pose(index)
+        else:
+            depth, rgb, _ = self._scene.render(index)
         if self.depth_format is not DepthFormat.RAW_11BIT:
             depth = from_metres(metres_table(DepthFormat.RAW_11BIT)[depth], self.depth_format)
         video: np.ndarray[Any, Any] = rgb
@@ -104,6 +115,7 @@ class DemoSource(Source):
                 Record(Stream.ACCEL, stamp, TiltState.from_mks(accel, 0.0)),
                 Record(Stream.DEPTH, stamp, depth, self.depth_format),
             ),
+            meta=meta,
         )
 
     def close(self) -> None:
@@ -138,16 +150,19 @@ class DemoSource(Source):
 
 
 def open_source(uri: str, **options: Any) -> DemoSource:
-    """``demo`` or ``demo:SEED``."""
+    """``demo``, ``demo:SEED``, ``demo:walk`` or ``demo:walk:SEED``."""
     name, _, arg = uri.partition(":")
     if name != "demo":
         raise NotMyFormat(f"{uri}: not 'demo'")
     check_options(uri, options, OPTIONS)
+    if arg == "walk" or arg.startswith("walk:"):
+        options.setdefault("walk", True)
+        arg = arg[5:]
     if arg:
         try:
             options.setdefault("seed", int(arg))
         except ValueError:
             raise SourceError(
-                f"{uri}: expected 'demo:SEED' with an integer seed, got {arg!r}"
+                f"{uri}: expected 'demo:SEED' or 'demo:walk:SEED' with an integer seed, got {arg!r}"
             ) from None
     return DemoSource(**options)

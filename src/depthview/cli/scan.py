@@ -1,0 +1,292 @@
+"""``depthview scan SOURCE [OUT]``: a 3D model from a moving Kinect, a recording or a
+dataset folder (``depthview.scan``). On exit (or Ctrl-C): OUT, a coloured mesh (.ply
+binary or .obj), the trajectory beside it in TUM's format and the parameters used."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import DepthviewError
+from ..outputs import check_output
+from . import SOURCE_HELP
+from ._source_args import add_source_args, open_with_args
+from ._types import metres, positive_float, positive_int
+
+
+def _iterations(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers per level, coarsest first, such as 6,4,3, got {text!r}"
+        ) from None
+    return values
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "scan",
+        help="build a coloured 3D mesh from a moving camera (KinectFusion-class)",
+        description="Tracks each frame against the model and fuses it into a voxel-block "
+        "TSDF; writes OUT (.ply binary or .obj, default scan-<time>.ply), OUT's "
+        "-trajectory.txt (TUM format) and -params.json beside it. Ctrl-C keeps what was "
+        "built.",
+    )
+    p.add_argument("source", help=SOURCE_HELP + "; demo:walk is a camera moving in the room")
+    p.add_argument("out", nargs="?", default=None, help="the mesh: .ply or .obj")
+    p.add_argument(
+        "--no-window",
+        action="store_true",
+        help="run as a batch job with a progress bar instead of the scan window",
+    )
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="the window: save its last picture here on quitting",
+    )
+    p.add_argument("--stats", action="store_true", help="print one JSON line of figures last")
+    p.add_argument("--frames", type=positive_int, default=None, help="scan at most N frames")
+    p.add_argument("--voxel", type=metres, default=None, help="voxel size, metres (0.01)")
+    p.add_argument("--truncation", type=metres, default=None, help="truncation band, metres (0.04)")
+    p.add_argument("--near", type=metres, default=None, help="nearest reading used, m (0.4)")
+    p.add_argument("--far", type=metres, default=None, help="farthest reading used, m (4)")
+    p.add_argument(
+        "--icp-iterations",
+        type=_iterations,
+        default=None,
+        metavar="N,N,N",
+        help="ICP iterations per level, coarsest first (6,4,3)",
+    )
+    p.add_argument(
+        "--to",
+        default=None,
+        metavar="TARGET",
+        help="also send the model and the camera path as they grow: rerun, "
+        "rerun+http://HOST:PORT/proxy, rerun-web[:PORT] or foxglove[:PORT]",
+    )
+    p.add_argument(
+        "--model-every",
+        type=positive_float,
+        default=2.0,
+        metavar="SECONDS",
+        help="with --to: send the mesh every SECONDS (default 2; the path goes every frame)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_source_args(p)
+
+
+def _params(args: argparse.Namespace) -> Any:
+    from ..scan import ScanParams
+
+    given = {
+        "voxel_m": args.voxel,
+        "truncation_m": args.truncation,
+        "depth_min_m": args.near,
+        "depth_max_m": args.far,
+        "icp_iterations": args.icp_iterations,
+    }
+    flags = {
+        "voxel_m": "--voxel",
+        "truncation_m": "--truncation",
+        "depth_min_m": "--near",
+        "depth_max_m": "--far",
+        "icp_iterations": "--icp-iterations",
+    }
+    chosen = {k: v for k, v in given.items() if v is not None}
+    if "voxel_m" in chosen and "truncation_m" not in chosen:
+        chosen["truncation_m"] = 4 * chosen["voxel_m"]
+    try:
+        return ScanParams(**chosen)
+    except ValueError as exc:
+        name, _, rest = str(exc).partition(": ")
+        for field, flag in flags.items():
+            rest = rest.replace(field, flag)
+        raise DepthviewError(f"{flags.get(name, name)}: {rest}") from None
+
+
+def _out_path(args: argparse.Namespace) -> Path:
+    from ..scan.files import MESH_SUFFIXES, companions
+
+    out = Path(args.out or time.strftime("scan-%Y%m%d-%H%M%S.ply"))
+    if out.suffix.lower() not in MESH_SUFFIXES:
+        raise DepthviewError(
+            f"{out}: expected a mesh file ending in {' or '.join(MESH_SUFFIXES)}, "
+            f"got {out.suffix or 'no suffix'}"
+        )
+    if not out.parent.is_dir():
+        raise DepthviewError(f"{out}: expected an existing folder, got {out.parent}")
+    if not args.overwrite:
+        for path in (out, *companions(out)):
+            if path.exists():
+                raise DepthviewError(
+                    f"{path}: already exists (--overwrite replaces it); nothing was written"
+                )
+    return out
+
+
+def _open_sink(target: Any) -> Any:
+    """The sink ``--to`` names: Rerun's as ``stream`` opens it; a Foxglove server with the
+    model's channels made before it listens."""
+    from ..sinks.targets import RERUN_GRPC_PORT
+    from .stream import open_sink
+
+    if target.kind == "foxglove":
+        from ..sinks.foxglove import FoxgloveSink
+
+        sink = FoxgloveSink("server", port=target.port or 0, model=True)
+        sys.stderr.write(f"depthview: Foxglove server at {sink.where}\n")
+        return sink
+
+    options = argparse.Namespace(
+        host="127.0.0.1", grpc_port=RERUN_GRPC_PORT, raw_depth=False, points=False
+    )
+    return open_sink(target, options)
+
+
+def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
+    """The camera path and pose, and the mesh when ``with_mesh``, to ``sink``."""
+    import numpy as np
+
+    path = np.array([s.pose[:3, 3] for s in scanner.trajectory if s.ok], dtype=np.float32)
+    mesh = scanner.mesh() if with_mesh else None
+    sink.log_model(
+        tracked.timestamp,
+        path,
+        tracked.pose,
+        None if mesh is None else (mesh.vertices, mesh.triangles, mesh.colours),
+    )
+
+
+def _window(
+    args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any
+) -> tuple[int, bool]:
+    """The scan window (``viewer.scan_window``); ``s`` saves what is built so far."""
+    from ..scan.files import write_all
+    from ..viewer.scan_window import run_window
+
+    def save() -> list[Path]:
+        return write_all(out, scanner.mesh(), scanner.trajectory, params, {"source": source.name})
+
+    result: tuple[int, bool] = run_window(source, scanner, save, args.screenshot)
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    params = _params(args)
+    out = _out_path(args)
+    target = None
+    if args.to is not None:
+        from ..sinks import parse_target
+
+        target = parse_target(args.to)
+    try:
+        from ..scan import Scanner
+        from ..scan.files import write_all
+        from ..scan.mesh import marching_cubes
+
+        marching_cubes()  # the mesh's library, checked before the scan rather than after
+    except ImportError as exc:
+        raise DepthviewError(str(exc)) from None
+    # In the window a recording plays at its own pace (frames the scan cannot keep up
+    # with are skipped); a batch scan reads as fast as it fuses.
+    with open_with_args(args.source, args, realtime=not args.no_window) as source:
+        inputs = [*source.inputs]
+        if Path(args.source).exists():
+            inputs.append(Path(args.source))
+        from ..scan.files import companions
+
+        for path in (out, *companions(out)):
+            check_output(path, inputs)
+        scanner = Scanner.for_source(source, params)
+        sink = None if target is None else _open_sink(target)
+        last_model = -math.inf
+        total = source.length
+        if args.frames is not None:
+            total = args.frames if total is None else min(total, args.frames)
+        interrupted = False
+        first_read: float | None = None
+        last_fused = time.perf_counter()
+        frames = 0
+        if not args.no_window:
+            frames, _ = _window(args, source, scanner, out, params)
+            first_read, last_fused = started, time.perf_counter()
+        bar = None
+        if args.no_window and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+        try:
+            while args.no_window and (args.frames is None or frames < args.frames):
+                try:
+                    frame = source.read()
+                except StopIteration:
+                    break
+                if first_read is None:
+                    first_read = time.perf_counter()
+                tracked = scanner.add(frame)
+                frames += 1
+                if tracked.ok:
+                    last_fused = time.perf_counter()
+                if sink is not None and tracked.ok:
+                    mesh_now = time.perf_counter() - last_model >= args.model_every
+                    _send(sink, scanner, tracked, mesh_now)
+                    if mesh_now:
+                        last_model = time.perf_counter()
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(
+                        "tracking" if tracked.ok else f"lost: {tracked.reason}", refresh=False
+                    )
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if bar is not None:
+                bar.close()
+    if sink is not None:
+        if scanner.last is not None and scanner.fused:
+            _send(sink, scanner, scanner.last, True)
+        sink.close()
+        sys.stderr.write(f"depthview: the model went to {sink.where}\n")
+    startup_s = (first_read or time.perf_counter()) - started
+    scanned_s = last_fused - first_read if first_read is not None else 0.0
+    mesh_start = time.perf_counter()
+    mesh = scanner.mesh()
+    mesh_s = time.perf_counter() - mesh_start
+    stats = {
+        "frames": frames,
+        "fused": scanner.fused,
+        "lost": scanner.lost,
+        "ms_per_frame": round(1000 * scanned_s / frames, 2) if frames else None,
+        "startup_s": round(startup_s, 3),
+        "mesh_s": round(mesh_s, 3),
+        "vertices": len(mesh.vertices),
+        "triangles": len(mesh.triangles),
+        "blocks": scanner.volume.blocks,
+        "volume_mb": round(scanner.volume.used_bytes / 1e6, 1),
+    }
+    written = write_all(out, mesh, scanner.trajectory, params, {"source": source.name})
+    if scanner.fused == 0:
+        sys.stderr.write(
+            f"depthview: error: {args.source}: no frame could be fused "
+            f"({frames} read); {written[0]} holds an empty mesh\n"
+        )
+        if args.stats:
+            print(json.dumps(stats), flush=True)
+        return 2
+    sys.stderr.write(
+        f"depthview: {len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "
+        f"({scanner.lost} lost) -> {', '.join(str(p) for p in written)}\n"
+    )
+    if args.stats:
+        print(json.dumps(stats), flush=True)
+    return 130 if interrupted else 0

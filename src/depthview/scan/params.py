@@ -1,0 +1,104 @@
+"""The scanner's parameters, with their units and defaults, in one place."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ScanParams:
+    """What a scan is made with; every length is in metres.
+
+    The defaults are KinectFusion's for a Kinect v1 at room scale: 1 cm voxels, a 4 cm
+    truncation band (about the sensor's noise at 3 m, twice over), readings between 0.4 m
+    and 4 m (beyond, the disparity steps exceed the voxel), tracking at 40x30, 80x60 and
+    160x120 (coarsest first) against the model seen at 160x120.
+    """
+
+    voxel_m: float = 0.01
+    truncation_m: float = 0.04
+    depth_min_m: float = 0.4
+    depth_max_m: float = 4.0
+    #: ICP iterations per pyramid level, coarsest first (each level halves the one after).
+    icp_iterations: tuple[int, ...] = (6, 4, 3)
+    #: The finest tracking level's width: 160 tracks at 160x120 on 640x480 input (as
+    #: accurate as 320x240 on a real Kinect sequence here, and a quarter of the work).
+    track_width: int = 160
+    #: Corresponding points farther apart than this are not paired (the finest level;
+    #: coarser levels allow twice as far per level).
+    icp_max_dist_m: float = 0.05
+    #: Normals more than this many degrees apart are not paired (wider than KinectFusion's
+    #: 20: at 3 m a Kinect's disparity steps are 2.5 cm, which tilts neighbour normals).
+    icp_max_angle_deg: float = 60.0
+    #: Tracking is lost below this share of the frame's readings paired with the model...
+    min_inlier_share: float = 0.3
+    #: ... or when the camera would move more than this between two frames (m, degrees) ...
+    max_jump_m: float = 0.15
+    max_jump_deg: float = 15.0
+    #: ... or when the surfaces seen leave a direction of motion unconstrained (a lone wall):
+    #: the smallest eigenvalue of the translation's normal equations per paired point.
+    min_constraint: float = 0.02
+    #: A voxel's weight stops growing here, so the model follows a changing scene.
+    max_weight: float = 64.0
+
+    def __post_init__(self) -> None:
+        def positive(name: str, value: float) -> None:
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name}: expected a positive number, got {value!r}")
+
+        for name in (
+            "voxel_m",
+            "truncation_m",
+            "depth_min_m",
+            "depth_max_m",
+            "icp_max_dist_m",
+            "max_jump_m",
+            "max_jump_deg",
+            "max_weight",
+        ):
+            positive(name, getattr(self, name))
+        if self.truncation_m < 2 * self.voxel_m:
+            raise ValueError(
+                f"truncation_m: expected at least twice voxel_m ({2 * self.voxel_m:g} m), "
+                f"got {self.truncation_m:g}"
+            )
+        if self.depth_max_m <= self.depth_min_m:
+            raise ValueError(
+                f"depth_max_m: expected more than depth_min_m ({self.depth_min_m:g} m), "
+                f"got {self.depth_max_m:g}"
+            )
+        iters = self.icp_iterations
+        if (
+            not isinstance(iters, tuple)
+            or not iters
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in iters)
+            or sum(iters) == 0
+        ):
+            raise ValueError(
+                "icp_iterations: expected whole numbers >= 0 per level, coarsest first, "
+                f"not all 0, got {iters!r}"
+            )
+        if not (isinstance(self.track_width, int) and 16 <= self.track_width <= 640):
+            raise ValueError(f"track_width: expected 16 to 640 pixels, got {self.track_width!r}")
+        if not (0 <= self.min_inlier_share < 1):
+            raise ValueError(
+                f"min_inlier_share: expected a share in [0, 1), got {self.min_inlier_share!r}"
+            )
+        if not (0 < self.icp_max_angle_deg <= 90):
+            raise ValueError(
+                f"icp_max_angle_deg: expected 0 < degrees <= 90, got {self.icp_max_angle_deg!r}"
+            )
+        if not (self.min_constraint >= 0 and math.isfinite(self.min_constraint)):
+            raise ValueError(f"min_constraint: expected a number >= 0, got {self.min_constraint!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters as JSON-ready values (what ``depthview scan`` writes beside OUT)."""
+        out = asdict(self)
+        out["icp_iterations"] = list(self.icp_iterations)
+        return out
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

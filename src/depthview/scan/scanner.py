@@ -1,0 +1,226 @@
+"""``Scanner``: frames in, a growing 3D model out (KinectFusion's loop on the CPU).
+
+Each frame is tracked against the model raycast from the last good pose, then fused at the
+pose found. A frame whose tracking fails (too few readings paired with the model, a jump
+too large, a lone plane that leaves a motion free) is not fused; the next frames are
+tracked from the last good pose again, so tracking resumes when the camera comes back
+near it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..camera_models import Intrinsics, Registration
+from ..frame import Frame
+from ..geometry import KINECT_V1_DEPTH, point_cloud
+from . import mesh as mesh_mod
+from .params import ScanParams
+from .tracking import IcpResult, levels, motion, pyramid, track
+from .volume import BlockVolume, ModelView
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """What ``Scanner.add`` made of a frame: ``pose`` (4x4 camera to world; the last good
+    pose when lost), whether tracking held (``ok``, and then the frame was fused), the RMS
+    point-to-plane residual in metres, the share of the frame's readings paired with the
+    model, and ``reason`` (empty when ok: why tracking was lost)."""
+
+    pose: F64
+    ok: bool
+    residual_m: float
+    inlier_share: float
+    reason: str = ""
+    timestamp: float = 0.0
+
+
+@dataclass(frozen=True)
+class PoseStamp:
+    """One frame's place on the trajectory."""
+
+    timestamp: float
+    pose: F64
+    ok: bool
+
+
+class Scanner:
+    """Build a model from depth frames of a moving camera.
+
+    ``intrinsics`` are the depth camera's (the source's); with a ``registration`` (a
+    Kinect's or a recording's device.json) depth becomes metres and colour is mapped onto
+    depth as libfreenect does; ``video_aligned`` sources (the demo) take colour as is.
+    """
+
+    def __init__(
+        self,
+        params: ScanParams | None = None,
+        *,
+        intrinsics: Intrinsics | None = None,
+        registration: Registration | None = None,
+        first_pose: F64 | None = None,
+    ) -> None:
+        self.params = params or ScanParams()
+        self.intrinsics = intrinsics
+        self.registration = registration
+        self._first_pose = np.eye(4) if first_pose is None else np.array(first_pose, float)
+        p = self.params
+        self.volume = BlockVolume(p.voxel_m, p.truncation_m, p.max_weight)
+        self.reset()
+
+    @classmethod
+    def for_source(cls, source: Any, params: ScanParams | None = None) -> Scanner:
+        """A scanner for ``source``'s camera: its intrinsics, and its registration unless its
+        video is already aligned with depth."""
+        registration = None if getattr(source, "video_aligned", False) else source.registration
+        return cls(params, intrinsics=source.intrinsics, registration=registration)
+
+    def reset(self) -> None:
+        """Forget the model and the trajectory."""
+        self.volume.reset()
+        self.trajectory: list[PoseStamp] = []
+        self.last_good: F64 = self._first_pose.copy()
+        self.fused = 0
+        self.lost = 0
+        self.last: Tracked | None = None
+
+    # -- input ----------------------------------------------------------------------------
+    def metres(self, frame: Frame) -> tuple[npt.NDArray[np.float32], Any, Intrinsics]:
+        """A frame's depth in metres (NaN: no reading or out of range), its colours on the
+        depth pixels (or None) and the intrinsics they go with."""
+        if self.registration is not None and frame.depth.shape == (480, 640):
+            cloud = point_cloud(
+                frame.depth,
+                depth_format=frame.depth_format,
+                video=frame.video,
+                organized=True,
+                registration=self.registration,
+            )
+            k = self.registration.depth_intrinsics()
+        else:
+            h, w = frame.depth.shape
+            k = (self.intrinsics or KINECT_V1_DEPTH).for_size(w, h)
+            cloud = point_cloud(
+                frame.depth,
+                depth_format=frame.depth_format,
+                video=frame.video,
+                organized=True,
+                intrinsics=k,
+            )
+        z = np.ascontiguousarray(cloud.points[:, :, 2])
+        p = self.params
+        z[~((z >= p.depth_min_m) & (z <= p.depth_max_m))] = np.nan
+        rgb = None if cloud.colors is None else np.ascontiguousarray(cloud.colors)
+        return z, rgb, k
+
+    def add(self, frame: Frame) -> Tracked:
+        """Track ``frame`` and, when tracking holds, fuse it."""
+        z, rgb, k = self.metres(frame)
+        return self.add_metres(z, rgb, k, frame.timestamp)
+
+    def add_metres(
+        self,
+        z: npt.NDArray[np.float32],
+        rgb: npt.NDArray[np.uint8] | None,
+        k: Intrinsics,
+        timestamp: float = 0.0,
+    ) -> Tracked:
+        """``add`` for depth already in metres (NaN: no reading) and aligned colours."""
+        p = self.params
+        readings = int(np.count_nonzero(z > 0))
+        if readings < 0.05 * z.size:
+            return self._lost("too few readings", timestamp)
+        if self.fused == 0:
+            pose = self.last_good
+            result = IcpResult(pose, 0.0, 1.0, math.inf, readings)
+        else:
+            view, vk, vpose = self._raycast(
+                z, k, self.last_good, hinted=self.last is None or self.last.ok
+            )
+            result = track(pyramid(z, k, p), view, vk, vpose, self.last_good, p)
+            reason = self._judge(result)
+            if reason:
+                return self._lost(reason, timestamp, result)
+            pose = result.pose
+        self.volume.integrate(z, rgb, k, pose)
+        self.last_good = pose
+        self.fused += 1
+        tracked = Tracked(pose, True, result.residual_m, result.inlier_share, "", timestamp)
+        self.trajectory.append(PoseStamp(timestamp, pose, True))
+        self.last = tracked
+        return tracked
+
+    def _judge(self, r: IcpResult) -> str:
+        p = self.params
+        if r.inlier_share < p.min_inlier_share:
+            return f"{r.inlier_share:.0%} of readings on the model"
+        metres, degrees = motion(self.last_good, r.pose)
+        if metres > p.max_jump_m or degrees > p.max_jump_deg:
+            return f"jump of {metres:.2f} m, {degrees:.0f} degrees"
+        if r.constraint < p.min_constraint:
+            return "a lone surface leaves the motion free"
+        return ""
+
+    def _lost(self, reason: str, timestamp: float, r: IcpResult | None = None) -> Tracked:
+        self.lost += 1
+        tracked = Tracked(
+            self.last_good.copy(),
+            False,
+            math.inf if r is None else r.residual_m,
+            0.0 if r is None else r.inlier_share,
+            reason,
+            timestamp,
+        )
+        self.trajectory.append(PoseStamp(timestamp, self.last_good.copy(), False))
+        self.last = tracked
+        return tracked
+
+    def _raycast(
+        self, z: npt.NDArray[np.float32], k: Intrinsics, pose: F64, hinted: bool
+    ) -> tuple[ModelView, Intrinsics, F64]:
+        """The model from ``pose`` at the finest tracking level's size; ``hinted``: the rays
+        only search near the frame's own readings (the camera moved little since the last
+        frame; after a lost frame it may have moved more, and the whole ray is searched)."""
+        p = self.params
+        hint, vk = levels(z, k, p.track_width)
+        h, w = hint.shape
+        view = self.volume.raycast(
+            vk,
+            w,
+            h,
+            pose,
+            p.depth_min_m,
+            p.depth_max_m + p.truncation_m,
+            hint if hinted else None,
+            colours=False,
+        )
+        return view, vk, pose
+
+    # -- output ---------------------------------------------------------------------------
+    def view(self, pose: F64 | None, k: Intrinsics, width: int, height: int) -> ModelView:
+        """The model from ``pose`` (the last good pose by default), for display."""
+        p = self.params
+        return self.volume.raycast(
+            k,
+            width,
+            height,
+            self.last_good if pose is None else pose,
+            p.depth_min_m,
+            p.depth_max_m + p.truncation_m,
+        )
+
+    def mesh(self) -> mesh_mod.Mesh:
+        """The model's surface: vertices, triangles and vertex colours."""
+        return mesh_mod.extract(self.volume)
+
+    def points(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+        """The voxels on the surface (within a quarter truncation) and their colours."""
+        pts = self.volume.surface_points()
+        return pts, self.volume.colours_at(pts)

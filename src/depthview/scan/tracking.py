@@ -1,0 +1,175 @@
+"""Frame-to-model tracking: projective point-to-plane ICP, coarse to fine, against the
+model raycast from the last pose (KinectFusion's scheme). Pure numpy around ``_kernels``'
+normal equations; no files, no devices."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..camera_models import Intrinsics
+from ._loops import K
+from .params import ScanParams
+from .volume import ModelView
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+
+def scaled(k: Intrinsics, factor: float) -> Intrinsics:
+    """The intrinsics of the image scaled by ``factor`` (pixel centres kept)."""
+    return Intrinsics(
+        fx=k.fx * factor,
+        fy=k.fy * factor,
+        cx=(k.cx + 0.5) * factor - 0.5,
+        cy=(k.cy + 0.5) * factor - 0.5,
+    )
+
+
+def downsample(z: F32) -> F32:
+    """Half the size: the mean of each 2x2's readings, NaN where none (holes stay holes)."""
+    out = np.empty((z.shape[0] // 2, z.shape[1] // 2), dtype=np.float32)
+    K.half(z, out)
+    return out
+
+
+def vertex_normal_maps(z: F32, k: Intrinsics) -> tuple[F64, F64]:
+    """Camera-frame points (H, W, 3, NaN: none) and their normals (from neighbours)."""
+    v = np.empty((*z.shape, 3), dtype=np.float64)
+    n = np.empty((*z.shape, 3), dtype=np.float64)
+    K.vertex_normals(z, k.fx, k.fy, k.cx, k.cy, v, n)
+    return v, n
+
+
+def levels(z: F32, k: Intrinsics, width: int) -> tuple[F32, Intrinsics]:
+    """``z`` (NaN: no reading) halved until it is at most ``width`` wide."""
+    cur, kk = z, k
+    while cur.shape[1] > width and cur.shape[1] >= 2 * 16:
+        cur, kk = downsample(cur), scaled(kk, 0.5)
+    return cur, kk
+
+
+def pyramid(z: F32, k: Intrinsics, params: ScanParams) -> list[tuple[F64, F64, Intrinsics]]:
+    """Vertex and normal maps per tracking level, coarsest first (``z``: NaN, no reading)."""
+    cur, kk = levels(z, k, params.track_width)
+    out = []
+    for _ in range(len(params.icp_iterations)):
+        v, n = vertex_normal_maps(cur, kk)
+        out.append((v, n, kk))
+        cur, kk = downsample(cur), scaled(kk, 0.5)
+    return out[::-1]
+
+
+def exp_se3(xi: F64) -> F64:
+    """The 4x4 rigid motion of a small twist (rotation vector, translation)."""
+    w, t = xi[:3], xi[3:]
+    theta = float(np.linalg.norm(w))
+    r = np.eye(3)
+    if theta > 1e-12:
+        a = w / theta
+        kx = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+        r = np.eye(3) + math.sin(theta) * kx + (1 - math.cos(theta)) * kx @ kx
+    out = np.eye(4)
+    out[:3, :3] = r
+    out[:3, 3] = t
+    return out
+
+
+def motion(a: F64, b: F64) -> tuple[float, float]:
+    """Metres and degrees between two poses."""
+    d = np.linalg.inv(a) @ b
+    angle = math.degrees(math.acos(max(-1.0, min(1.0, (np.trace(d[:3, :3]) - 1) / 2))))
+    return float(np.linalg.norm(d[:3, 3])), angle
+
+
+@dataclass(frozen=True)
+class IcpResult:
+    """A pose estimate: ``pose`` (camera to world), the RMS point-to-plane residual in
+    metres, the share of the frame's readings paired with the model, and the weakest
+    constraint on translation (smallest eigenvalue of its normal equations per pair)."""
+
+    pose: F64
+    residual_m: float
+    inlier_share: float
+    constraint: float
+    pairs: int
+
+
+def track(
+    levels: list[tuple[F64, F64, Intrinsics]],
+    model: ModelView,
+    model_k: Intrinsics,
+    model_pose: F64,
+    start: F64,
+    params: ScanParams,
+) -> IcpResult:
+    """Align the frame's levels with the model seen from ``model_pose``, from ``start``."""
+    pose: F64 = np.array(start, dtype=np.float64)
+    w2c: F64 = np.linalg.inv(model_pose).astype(np.float64)
+    min_cos = math.cos(math.radians(params.icp_max_angle_deg))
+    n_levels = len(levels)
+    result = IcpResult(pose, math.inf, 0.0, 0.0, 0)
+    for level, ((v, n, _), iters) in enumerate(zip(levels, params.icp_iterations, strict=True)):
+        max_dist = params.icp_max_dist_m * 2 ** (n_levels - 1 - level)
+        rows = np.zeros((v.shape[0], 29), dtype=np.float64)
+        for _ in range(iters):
+            a, b, err, count = _terms(v, n, pose, model, w2c, model_k, max_dist, min_cos, rows)
+            if count < 6:
+                break
+            try:
+                xi: F64 = np.linalg.solve(a, -b).astype(np.float64)
+            except np.linalg.LinAlgError:
+                break
+            pose = exp_se3(xi) @ pose
+            if float(np.linalg.norm(xi)) < 1e-6:
+                break
+    # The final figures, at the finest level after the last step.
+    v, n, _ = levels[-1]
+    rows = np.zeros((v.shape[0], 29), dtype=np.float64)
+    a, b, err, count = _terms(v, n, pose, model, w2c, model_k, params.icp_max_dist_m, min_cos, rows)
+    valid = int(np.count_nonzero(~np.isnan(v[:, :, 0])))
+    if count > 0:
+        constraint = float(np.linalg.eigvalsh(a[3:, 3:] / count)[0])
+        result = IcpResult(
+            pose, math.sqrt(err / count), count / max(valid, 1), constraint, int(count)
+        )
+    else:
+        result = IcpResult(pose, math.inf, 0.0, 0.0, 0)
+    return result
+
+
+def _terms(
+    v: F64,
+    n: F64,
+    pose: F64,
+    model: ModelView,
+    w2c: F64,
+    k: Intrinsics,
+    max_dist: float,
+    min_cos: float,
+    rows: F64,
+) -> tuple[F64, F64, float, int]:
+    K.icp_terms(
+        v,
+        n,
+        pose,
+        model.vertex,
+        model.normal,
+        w2c,
+        k.fx,
+        k.fy,
+        k.cx,
+        k.cy,
+        max_dist,
+        min_cos,
+        rows,
+    )
+    s = rows.sum(axis=0)
+    a = np.zeros((6, 6))
+    iu = np.triu_indices(6)
+    a[iu] = s[:21]
+    a = a + a.T - np.diag(np.diag(a))
+    return a, s[21:27], float(s[27]), int(s[28])
