@@ -139,6 +139,8 @@ def world() -> Iterator[Path]:
                 nyu.depth, nyu.colour, rotation=nyu.rotation, width=320, height=240
             ).to_json()
         )
+        (w / "clash" / "frame-000001.png").mkdir(parents=True)  # a folder with a frame's name
+        (w / "clash" / "notes.txt").write_text("mine\n")
         (w / "ro").mkdir(mode=0o555)  # what a normal user cannot write to (HOW user)
         (w / "locked").mkdir(mode=0o000)
         (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)

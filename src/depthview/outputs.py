@@ -20,6 +20,7 @@ fails leaves the folder as it was.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -194,6 +195,9 @@ class FolderOutput:
             self._remove_if_made()
             return 0
         written = sorted(os.listdir(self.staging))
+        for name in written:  # checked first, so that nothing is half moved
+            if (self.out / name).is_dir():
+                raise IsADirectoryError(errno.EISDIR, f"{name} is a folder there")
         for name in written:
             os.replace(self.staging / name, self.out / name)
         new = set(written)

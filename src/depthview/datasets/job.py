@@ -32,6 +32,7 @@ from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
+from ..outputs import partial_path as temporary_name
 from ..outputs import sha256_file, write_atomic
 from ..writers import mcap, rrd
 from ..writers.base import Row
@@ -129,7 +130,7 @@ class UnitResult:
 
 def partial_path(out: Path, scene: Scene, fmt: str) -> Path:
     """Where a scene is written until complete (hidden, beside the final name)."""
-    return out / f".{final_path(out, scene, fmt).name}.partial"
+    return temporary_name(final_path(out, scene, fmt))
 
 
 def final_path(out: Path, scene: Scene, fmt: str) -> Path:
