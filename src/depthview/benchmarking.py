@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Result:
@@ -61,6 +63,52 @@ def rate(fn: Callable[[], object], *, seconds: float = 0.5, repeats: int = 5) ->
         elapsed = time.perf_counter() - start
         best = max(best, number / elapsed)
     return best
+
+
+def paired_rates(
+    ours: Callable[[], object],
+    theirs: Callable[[], object],
+    *,
+    seconds: float = 1.0,
+    repeats: int = 15,
+) -> tuple[float, float]:
+    """Best calls per second of ``ours`` and of ``theirs``, timed in alternating rounds.
+
+    On a shared machine the load changes from one second to the next: two sides timed one
+    after the other can each meet a different load, which skews their ratio either way.
+    Short rounds taken in turn give both sides the same chances of a quiet moment.
+    """
+    fns = (ours, theirs)
+    numbers = []
+    for fn in fns:
+        fn()  # warm caches and lazily built tables
+        start = time.perf_counter()
+        fn()
+        once = max(time.perf_counter() - start, 1e-7)
+        numbers.append(max(1, int(seconds / 2 / repeats / once)))
+    best = [0.0, 0.0]
+    for _ in range(repeats):
+        for side, fn in enumerate(fns):
+            start = time.perf_counter()
+            for _ in range(numbers[side]):
+                fn()
+            elapsed = time.perf_counter() - start
+            best[side] = max(best[side], numbers[side] / elapsed)
+    return best[0], best[1]
+
+
+def copy_bandwidth(nbytes: int, repeats: int = 50) -> float:
+    """Bytes a second (read plus written) that copying ``nbytes`` moves, best of
+    ``repeats``: the ceiling for a loop that moves arrays of that size, from whichever cache
+    or memory holds them (give the size a benchmark's frames have)."""
+    src = np.ones(nbytes, dtype=np.uint8)
+    dst = np.ones(nbytes, dtype=np.uint8)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - start)
+    return 2 * nbytes / max(best, 1e-9)
 
 
 VECTOR_FLAGS = (

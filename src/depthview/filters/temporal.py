@@ -72,7 +72,7 @@ class Temporal(Filter):
         self.delta = number(delta, "temporal delta", 1, 100, integer=True)
         self.persistence = number(persistence, "temporal persistence", 0, 8, integer=True)
         self._last: Depth | None = None
-        self._history: npt.NDArray[np.uint8] | None = None
+        self._history: npt.NDArray[np.int32] | None = None  # 8 bits used; int32 vectorizes
         self._phase = 0
 
     def params(self) -> dict[str, Any]:
@@ -94,7 +94,7 @@ class Temporal(Filter):
             # A new stream profile in librealsense: history and last frame start empty
             # (the phase carries on, as there).
             last = self._last = np.zeros(arr.shape, dtype=arr.dtype)
-            self._history = np.zeros(arr.shape, dtype=np.uint8)
+            self._history = np.zeros(arr.shape, dtype=np.int32)
         assert self._history is not None
         k = kernels()
         run = k.temporal_z16 if arr.dtype == Z16 else k.temporal_fp
