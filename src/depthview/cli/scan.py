@@ -166,9 +166,7 @@ def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
     )
 
 
-def _window(
-    args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any
-) -> Any:
+def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any) -> Any:
     """The scan window (``viewer.scan_window``); ``s`` saves what is built so far."""
     from ..scan.files import write_all
     from ..viewer.scan_window import run_window

@@ -27,6 +27,7 @@ import pygame
 
 from ..colorize import colorize
 from ..frame import Frame
+from ..geometry import video_as_rgb
 from ..scan import Scanner
 from ..scan.tracking import scaled
 from ..sources.base import Source
@@ -101,9 +102,7 @@ def left_picture(frame: Frame, left: str) -> tuple[npt.NDArray[np.uint8], str]:
     and a word why, when the frame has none)."""
     video = frame.video
     if left == "colour" and video is not None:
-        rgb = video if video.ndim == 3 else np.repeat(video[..., None], 3, axis=2)
-        if rgb.dtype != np.uint8:
-            rgb = (rgb >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb.astype(np.uint8)
+        rgb = video_as_rgb(video, video.shape[:2])
         return _fit(rgb), ""
     depth = _fit(colorize(frame.depth, "turbo", depth_format=frame.depth_format))
     return depth, ("no colour from this source" if left == "colour" else "")
