@@ -205,7 +205,8 @@ def test_orbit_zoom_look_and_left_panel_on_screen(xvfb: str, tmp_path: Path) -> 
         assert (_model(zoomed).max(axis=2) > 30).mean() < (_model(orbited).max(axis=2) > 30).mean()
 
         back = _after(lambda: press_key(window, "z", xvfb), zoomed, window, xvfb)
-        assert np.array_equal(_model(back), _model(shaded)), "z did not bring the camera's view"
+        differ = _changed(_model(back), _model(shaded))
+        assert differ == 0, f"z did not bring the camera's view: {differ:.1%} of the model differs"
         press_key(window, "q", xvfb)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -234,7 +235,7 @@ def _walk_then_blank(folder: Path, walked: int, blank: int) -> Path:
 
 
 def test_tracking_lost_in_red_on_screen(xvfb: str, tmp_path: Path) -> None:
-    folder = _walk_then_blank(tmp_path / "covered", walked=45, blank=240)
+    folder = _walk_then_blank(tmp_path / "covered", walked=90, blank=150)
     proc, window = _scan_window(str(folder), "room.ply", tmp_path, xvfb)
     seen: dict[str, float] = {}
     try:
