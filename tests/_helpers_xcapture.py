@@ -99,6 +99,50 @@ def warp_pointer(window: int, at: tuple[int, int], display: str | None = None) -
         d.close()
 
 
+def drag_pointer(
+    window: int, start: tuple[int, int], end: tuple[int, int], display: str | None = None
+) -> None:
+    """Press the left button at ``start`` in the window, move to ``end`` in ten steps and
+    let go there: XTest, as a user's drag."""
+    from Xlib.ext import xtest
+
+    d = xdisplay.Display(display)
+    try:
+        target = d.create_resource_object("window", window)
+        target.warp_pointer(*start)
+        d.sync()
+        xtest.fake_input(d, X.ButtonPress, 1)
+        d.sync()
+        for i in range(1, 11):
+            time.sleep(0.03)
+            x = start[0] + (end[0] - start[0]) * i // 10
+            y = start[1] + (end[1] - start[1]) * i // 10
+            target.warp_pointer(x, y)
+            d.sync()
+        xtest.fake_input(d, X.ButtonRelease, 1)
+        d.sync()
+    finally:
+        d.close()
+
+
+def scroll(window: int, at: tuple[int, int], notches: int, display: str | None = None) -> None:
+    """Turn the wheel ``notches`` (> 0: up, towards the screen) with the pointer at ``at``."""
+    from Xlib.ext import xtest
+
+    d = xdisplay.Display(display)
+    try:
+        d.create_resource_object("window", window).warp_pointer(*at)
+        d.sync()
+        button = 4 if notches > 0 else 5
+        for _ in range(abs(notches)):
+            xtest.fake_input(d, X.ButtonPress, button)
+            xtest.fake_input(d, X.ButtonRelease, button)
+            d.sync()
+            time.sleep(0.03)
+    finally:
+        d.close()
+
+
 def park_pointer(display: str | None = None) -> None:
     """Move the pointer to the screen's corner, off the window (no probe in the picture)."""
     d = xdisplay.Display(display)

@@ -1,25 +1,42 @@
 """The scan window as the user sees it: ``depthview scan demo:walk`` in a real X window
 under Xvfb, read back from the X server. The model panel must fill in and change while
 the camera moves, the paused window must be the picture the program saves on quitting,
-and quitting writes the mesh. Keys go through the X server (XTest)."""
+and quitting writes the mesh; the model turns with a drag and zooms with the wheel and
+``z`` brings back the camera's view to the pixel; ``c`` shades it, ``v`` shows colour on
+the left; a recording that goes blank mid-scan shows the red "tracking lost" on screen.
+Keys and the mouse go through the X server (XTest)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from _helpers_xcapture import capture, capture_stable, find_window, press_key
+from _helpers_xcapture import (
+    capture,
+    capture_stable,
+    drag_pointer,
+    find_window,
+    press_key,
+    scroll,
+)
 from _helpers_xvfb import start_xvfb
 from depthview.frame import RAW_11BIT_INVALID, Frame
+from depthview.recording import record
+from depthview.registration import Registration
 from depthview.scan import Scanner
-from depthview.scene_walk import WalkScene
+from depthview.scene_walk import WalkScene, walk_pose
+from depthview.viewer import scan_state
 from depthview.viewer.scan_window import PANEL, hud_lines
 
 pytestmark = pytest.mark.xvfb
@@ -65,8 +82,7 @@ def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
         hud = shots[-1][PANEL[1] :, PANEL[0] :]
         green = (hud[:, :, 1] > 180) & (hud[:, :, 0] < 140) & (hud[:, :, 2] < 140)
         assert green.sum() > 20, "no green 'tracking' in the HUD"
-        press_key(window, "space", xvfb)
-        paused = capture_stable(window, xvfb)
+        paused = _pause(window, xvfb)
         press_key(window, "q", xvfb)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -92,3 +108,189 @@ def test_hud_says_tracking_lost_in_red() -> None:
     figures, state, colour = hud_lines(scanner, paused=False)
     assert state == "tracking lost: move back to the model" and colour[0] > 200 > colour[1]
     assert "fused 1  lost 1" in figures
+
+
+def _scan_window(
+    source: str, out: str, tmp_path: Path, xvfb: str
+) -> tuple[subprocess.Popen[str], int]:
+    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", "scan", source, out, "--stats"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        return proc, find_window("depthview scan - ", xvfb, timeout=60, prefix=True)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def _pause(window: int, xvfb: str) -> np.ndarray:
+    """Press space and wait until the HUD says paused (its green "tracking" gone: a slow
+    frame may hold the window's loop past a capture), then the settled window."""
+    press_key(window, "space", xvfb)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        hud = capture(window, xvfb)[PANEL[1] :, PANEL[0] :]
+        green = (hud[:, :, 1] > 180) & (hud[:, :, 0] < 140) & (hud[:, :, 2] < 140)
+        if green.sum() == 0:
+            break
+        time.sleep(0.2)
+    return capture_stable(window, xvfb)
+
+
+def _after(act: Callable[[], None], before: np.ndarray, window: int, xvfb: str) -> np.ndarray:
+    """Do ``act`` (a key, a drag) and wait for the window to change from ``before`` (the
+    loop may be busy for a moment), then the settled window."""
+    act()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and np.array_equal(capture(window, xvfb), before):
+        time.sleep(0.1)
+    return capture_stable(window, xvfb)
+
+
+def _model(shot: np.ndarray) -> np.ndarray:
+    return shot[: PANEL[1], PANEL[0] :].astype(int)
+
+
+def _left(shot: np.ndarray) -> np.ndarray:
+    return shot[: PANEL[1], : PANEL[0]].astype(int)
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of pixels that differ by more than a little."""
+    return float((np.abs(a - b).max(axis=2) > 10).mean())
+
+
+def test_orbit_zoom_look_and_left_panel_on_screen(xvfb: str, tmp_path: Path) -> None:
+    proc, window = _scan_window("demo:walk", "room.ply", tmp_path, xvfb)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            if (_model(capture(window, xvfb)).max(axis=2) > 30).mean() > 0.4:
+                break
+        coloured = _pause(window, xvfb)  # from now only the user's choices change the picture
+        lit = _model(coloured).max(axis=2) > 30
+        assert lit.mean() > 0.4, "the model panel never filled in"
+        spread = np.ptp(_model(coloured), axis=2)
+        assert (spread[lit] > 20).mean() > 0.05, "the model is not in its colours"
+
+        shaded = _after(lambda: press_key(window, "c", xvfb), coloured, window, xvfb)
+        spread = np.ptp(_model(shaded), axis=2)
+        lit = _model(shaded).max(axis=2) > 30
+        assert lit.mean() > 0.4 and (spread[lit] <= 2).mean() > 0.99, "the model is not grey"
+        assert np.array_equal(_left(shaded), _left(coloured))
+
+        colour_left = _after(lambda: press_key(window, "v", xvfb), shaded, window, xvfb)
+        assert _changed(_left(colour_left), _left(shaded)) > 0.5, "the left panel is still depth"
+        assert np.array_equal(_model(colour_left), _model(shaded))
+
+        centre = (PANEL[0] + PANEL[0] // 2, PANEL[1] // 2)
+        turn = (centre[0] + 120, centre[1] + 40)
+        orbited = _after(
+            lambda: drag_pointer(window, centre, turn, xvfb), colour_left, window, xvfb
+        )
+        assert _changed(_model(orbited), _model(shaded)) > 0.2, "the model did not turn"
+        assert (_model(orbited).max(axis=2) > 30).mean() > 0.2, "the turned model is gone"
+        assert np.array_equal(_left(orbited), _left(colour_left))
+
+        # Away from the model: it shrinks in the panel.
+        zoomed = _after(lambda: scroll(window, centre, -4, xvfb), orbited, window, xvfb)
+        assert (_model(zoomed).max(axis=2) > 30).mean() < (_model(orbited).max(axis=2) > 30).mean()
+
+        back = _after(lambda: press_key(window, "z", xvfb), zoomed, window, xvfb)
+        differ = _changed(_model(back), _model(shaded))
+        assert differ == 0, f"z did not bring the camera's view: {differ:.1%} of the model differs"
+        press_key(window, "q", xvfb)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stats = json.loads(out.strip().splitlines()[-1])
+    assert stats["scanned"] + stats["skipped"] == stats["frames"]
+    assert stats["fused"] + stats["lost"] == stats["scanned"]
+    assert stats["latency_p95_ms"] > 0
+
+
+def _walk_then_blank(folder: Path, walked: int, blank: int) -> Path:
+    """A fakenect recording of the demo room walked for ``walked`` frames, then ``blank``
+    frames with no depth at all (the camera covered)."""
+    scene = WalkScene(seed=0)
+    frames = []
+    for i in range(walked + blank):
+        depth, _, _ = scene.render(min(i, walked - 1))
+        if i >= walked:
+            depth = np.full_like(depth, RAW_11BIT_INVALID)
+        frames.append(Frame(depth=depth, timestamp=i / 30.0, index=i))
+    record(frames, folder, depth_only=True, registration=Registration.default())
+    return folder
+
+
+def test_tracking_lost_in_red_on_screen(xvfb: str, tmp_path: Path) -> None:
+    folder = _walk_then_blank(tmp_path / "covered", walked=90, blank=150)
+    proc, window = _scan_window(str(folder), "room.ply", tmp_path, xvfb)
+    seen: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                hud = capture(window, xvfb)[PANEL[1] :, PANEL[0] :].astype(int)
+            except Exception:  # the window closed at the recording's end
+                break
+            red = (hud[:, :, 0] > 200) & (hud[:, :, 1] < 80) & (hud[:, :, 2] < 80)
+            green = (hud[:, :, 1] > 180) & (hud[:, :, 0] < 140) & (hud[:, :, 2] < 140)
+            if green.sum() > 20:
+                seen.setdefault("green", time.monotonic())
+            if red.sum() > 40:
+                seen.setdefault("red", time.monotonic())
+                break
+            time.sleep(0.2)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "red" in seen, f"no red 'tracking lost' in the HUD on screen ({seen})"
+    assert seen.get("green", np.inf) < seen["red"], "it never showed tracking first"
+    assert proc.returncode == 0, err
+    stats = json.loads(out.strip().splitlines()[-1])
+    assert stats["fused"] >= 1 and stats["lost"] >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["orbit", "zoom"]), st.integers(-400, 400), st.integers(-9, 9)),
+        max_size=12,
+    ),
+    st.integers(0, 300),
+)
+def test_orbit_is_rigid_and_z_returns_to_the_camera(
+    moves: list[tuple[str, int, int]], index: int
+) -> None:
+    """Any orbit and zoom keeps the eye a rigid pose; ``z`` gives back the camera's own."""
+    pose = walk_pose(index)
+    state = scan_state.ScanViewState()
+    assert np.array_equal(state.eye_pose(pose), pose)
+    for kind, a, b in moves:
+        if kind == "orbit":
+            scan_state.orbit(state, (a, b), pose, 1.5)
+        else:
+            scan_state.zoom(state, b, pose, 1.5)
+        eye = state.eye_pose(pose)
+        rotation = eye[:3, :3]
+        assert np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-9)
+        assert np.isclose(np.linalg.det(rotation), 1.0)
+        pivot = pose @ np.array([0, 0, 1.5, 1.0])
+        seen_at = np.linalg.inv(eye) @ pivot  # the pivot stays straight ahead of the eye
+        assert np.allclose(seen_at[:2], 0, atol=1e-9) and seen_at[2] > 0
+    scan_state.camera_view(state)
+    assert np.array_equal(state.eye_pose(pose), pose)

@@ -166,9 +166,7 @@ def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
     )
 
 
-def _window(
-    args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any
-) -> tuple[int, bool]:
+def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any) -> Any:
     """The scan window (``viewer.scan_window``); ``s`` saves what is built so far."""
     from ..scan.files import write_all
     from ..viewer.scan_window import run_window
@@ -176,8 +174,7 @@ def _window(
     def save() -> list[Path]:
         return write_all(out, scanner.mesh(), scanner.trajectory, params, {"source": source.name})
 
-    result: tuple[int, bool] = run_window(source, scanner, save, args.screenshot)
-    return result
+    return run_window(source, scanner, save, args.screenshot)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,8 +214,10 @@ def run(args: argparse.Namespace) -> int:
         first_read: float | None = None
         last_fused = time.perf_counter()
         frames = 0
+        window_run = None
         if not args.no_window:
-            frames, _ = _window(args, source, scanner, out, params)
+            window_run = _window(args, source, scanner, out, params)
+            frames = window_run.read
             first_read, last_fused = started, time.perf_counter()
         bar = None
         if args.no_window and not args.quiet:
@@ -274,6 +273,11 @@ def run(args: argparse.Namespace) -> int:
         "blocks": scanner.volume.blocks,
         "volume_mb": round(scanner.volume.used_bytes / 1e6, 1),
     }
+    if window_run is not None:
+        # The window scans the newest frame and skips the ones that came meanwhile.
+        stats["scanned"] = window_run.scanned
+        stats["skipped"] = window_run.read - window_run.scanned
+        stats["latency_p95_ms"] = window_run.latency_p95_ms()
     written = write_all(out, mesh, scanner.trajectory, params, {"source": source.name})
     if scanner.fused == 0:
         sys.stderr.write(

@@ -204,8 +204,11 @@ class Scanner:
         return view, vk, pose
 
     # -- output ---------------------------------------------------------------------------
-    def view(self, pose: F64 | None, k: Intrinsics, width: int, height: int) -> ModelView:
-        """The model from ``pose`` (the last good pose by default), for display."""
+    def view(
+        self, pose: F64 | None, k: Intrinsics, width: int, height: int, farther_m: float = 0.0
+    ) -> ModelView:
+        """The model from ``pose`` (the last good pose by default), for display; the rays
+        reach ``farther_m`` past the depth range (an eye moved back from the camera)."""
         p = self.params
         return self.volume.raycast(
             k,
@@ -213,7 +216,7 @@ class Scanner:
             height,
             self.last_good if pose is None else pose,
             p.depth_min_m,
-            p.depth_max_m + p.truncation_m,
+            p.depth_max_m + p.truncation_m + max(0.0, farther_m),
         )
 
     def mesh(self) -> mesh_mod.Mesh:

@@ -20,12 +20,15 @@ from ..colorize import resolve_range
 from ..frame import TILT_MAX_DEG, TILT_MIN_DEG, LedMode, VideoFormat
 from ..palettes import PALETTES
 from .layout import Layout
-from .state import POINT_SIZES, Camera3D, MeasurePoint, ViewState
+from .state import (
+    MIN_DISTANCE,
+    POINT_SIZES,
+    Camera3D,
+    MeasurePoint,
+    ViewState,
+)
 
 RANGE_STEP = 0.1  # metres per [ ] { } press
-ORBIT_DEG_PER_PIXEL = 0.3
-ZOOM_PER_NOTCH = 0.9
-MIN_DISTANCE = 0.05
 LED_MODES = {
     0: LedMode.OFF,
     1: LedMode.GREEN,
@@ -424,10 +427,7 @@ def orbit(state: ViewState, facts: Facts, arg: int) -> Effects:
     The cloud turns with the pointer: dragging right by ``dx`` pixels changes the yaw by
     ``-dx * ORBIT_DEG_PER_PIXEL`` degrees, dragging down by ``dy`` the pitch by
     ``+dy * ORBIT_DEG_PER_PIXEL`` (clamped to +-89 degrees)."""
-    dx, dy = facts.drag
-    cam = state.camera
-    cam.yaw = (cam.yaw - dx * ORBIT_DEG_PER_PIXEL + 180.0) % 360.0 - 180.0
-    cam.pitch = min(89.0, max(-89.0, cam.pitch + dy * ORBIT_DEG_PER_PIXEL))
+    state.camera.turn(*facts.drag)
     return []
 
 
@@ -445,8 +445,7 @@ def pan(state: ViewState, facts: Facts, arg: int) -> Effects:
 
 def zoom(state: ViewState, facts: Facts, arg: int) -> Effects:
     """Move the eye towards the pivot (``arg`` > 0, wheel up) or away, 10 % per notch."""
-    cam = state.camera
-    cam.distance = max(MIN_DISTANCE, cam.distance * ZOOM_PER_NOTCH**arg)
+    state.camera.zoom(arg)
     return []
 
 

@@ -3,9 +3,13 @@ beside the model as it grows, seen from the camera's pose, with a HUD (frames fu
 lost, volume, memory, tracking state; a red "tracking lost: move back to the model").
 
 A reader thread keeps only the newest frame, so a scan slower than the source skips
-frames instead of falling behind. Keys: space pauses, r resets the model, s saves OUT (and
-the trajectory and parameters beside it), q or Escape quits (saving first). The picture
-reaches the screen through ``present`` like the viewer's.
+frames instead of falling behind; each scanned frame's latency (source to screen) is
+kept for ``--stats``. Keys: space pauses, r resets the model, s saves OUT (and the
+trajectory and parameters beside it), c shows the model in its colours or shaded, v the
+depth or the colour picture on the left, z the model from the camera's pose again, q or
+Escape quits (saving first); drag over the model to orbit it, the wheel to zoom. What the
+user chose is plain state (``scan_state``); the picture reaches the screen through
+``present`` like the viewer's.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +27,21 @@ import pygame
 
 from ..colorize import colorize
 from ..frame import Frame
+from ..geometry import video_as_rgb
 from ..scan import Scanner
 from ..scan.tracking import scaled
 from ..sources.base import Source
+from . import scan_state
 from .present import Presenter
+from .scan_state import F64, ScanViewState
 
 PANEL = (640, 480)
 HUD_HEIGHT = 40
 MODEL_WIDTH = 320  # the model is raycast at this width, then scaled to the panel
 LIGHT = np.array([0.3, -0.5, -0.8])
+SHADE_GREY = 200.0
+#: Where a first orbit pivots when the model's centre shows nothing (metres ahead).
+PIVOT_DEFAULT_M = 2.0
 
 
 class _Newest:
@@ -38,7 +49,7 @@ class _Newest:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.frame: Frame | None = None
+        self.frame: tuple[Frame, float] | None = None
         self.read = 0
         self.ended = False
         self.error: BaseException | None = None
@@ -52,7 +63,7 @@ class _Newest:
             while not self._stop.is_set():
                 frame = self.source.read()
                 with self._lock:
-                    self.frame = frame
+                    self.frame = (frame, time.perf_counter())
                     self.read += 1
         except StopIteration:
             self.ended = True
@@ -60,7 +71,8 @@ class _Newest:
             self.error = exc
             self.ended = True
 
-    def take(self) -> Frame | None:
+    def take(self) -> tuple[Frame, float] | None:
+        """The newest frame and when the source handed it over (``perf_counter``)."""
         with self._lock:
             frame, self.frame = self.frame, None
         return frame
@@ -70,18 +82,59 @@ class _Newest:
         self._thread.join(timeout=5)
 
 
-def shade(view: Any) -> npt.NDArray[np.uint8]:
-    """The raycast model as a picture: its colours lit by its normals (grey where it has no
-    colour), black where nothing was hit."""
-    normal = view.normal
-    lit = np.abs(np.nan_to_num(normal @ LIGHT))
-    rgb = view.rgb.astype(np.float32)
-    grey = rgb.max(axis=2) == 0
-    rgb[grey] = 200.0
-    out = rgb * (0.35 + 0.65 * lit)[..., None]
+def model_picture(view: Any, coloured: bool) -> npt.NDArray[np.uint8]:
+    """The raycast model as a picture, black where nothing was hit: in its colours (grey,
+    lit by its normals, where it has none) or shaded grey by its normals."""
+    lit = np.abs(np.nan_to_num(view.normal @ LIGHT))
+    grey = (SHADE_GREY * (0.35 + 0.65 * lit))[..., None].repeat(3, axis=2)
+    out = grey
+    if coloured:
+        rgb = view.rgb.astype(np.float32)
+        has = rgb.max(axis=2) > 0
+        out[has] = rgb[has]
     out[np.isnan(view.vertex[..., 0])] = 0
     picture: npt.NDArray[np.uint8] = np.clip(out, 0, 255).astype(np.uint8)
     return picture
+
+
+def left_picture(frame: Frame, left: str) -> tuple[npt.NDArray[np.uint8], str]:
+    """The left panel for ``frame``: its depth coloured, or its colour picture (the depth,
+    and a word why, when the frame has none)."""
+    video = frame.video
+    if left == "colour" and video is not None:
+        rgb = video_as_rgb(video, video.shape[:2])
+        return _fit(rgb), ""
+    depth = _fit(colorize(frame.depth, "turbo", depth_format=frame.depth_format))
+    return depth, ("no colour from this source" if left == "colour" else "")
+
+
+@dataclass
+class WindowRun:
+    """What a window session did: frames the source gave, frames scanned (the others were
+    skipped to keep up), whether the user quit, and each scanned frame's latency (ms from
+    the source handing it over to its picture on screen)."""
+
+    read: int
+    scanned: int
+    quit: bool
+    latencies_ms: list[float]
+
+    def latency_p95_ms(self) -> float | None:
+        if not self.latencies_ms:
+            return None
+        return round(float(np.percentile(self.latencies_ms, 95)), 1)
+
+
+KEYS: dict[int, Callable[[ScanViewState], None]] = {
+    pygame.K_SPACE: scan_state.pause,
+    pygame.K_r: scan_state.reset_model,
+    pygame.K_s: scan_state.save,
+    pygame.K_q: scan_state.quit_scan,
+    pygame.K_ESCAPE: scan_state.quit_scan,
+    pygame.K_c: scan_state.model_look,
+    pygame.K_v: scan_state.left_panel,
+    pygame.K_z: scan_state.camera_view,
+}
 
 
 def run_window(
@@ -89,58 +142,55 @@ def run_window(
     scanner: Scanner,
     save: Callable[[], list[Path]],
     screenshot: Path | None = None,
-) -> tuple[int, bool]:
-    """Scan ``source`` in a window until it ends or the user quits; returns the frames
-    read and whether the user quit."""
+) -> WindowRun:
+    """Scan ``source`` in a window until it ends or the user quits."""
     window = Presenter(
         (2 * PANEL[0], PANEL[1] + HUD_HEIGHT), False, f"depthview scan - {source.name}"
     )
     font = pygame.font.Font(None, 26)
     newest = _Newest(source)
-    paused = False
-    quit_asked = False
-    depth_picture = np.zeros((*PANEL[::-1], 3), np.uint8)
-    model_picture = np.zeros((*PANEL[::-1], 3), np.uint8)
-    message = ""
+    state = ScanViewState()
+    run = WindowRun(0, 0, False, [])
+    depth = np.zeros((*PANEL[::-1], 3), np.uint8)
+    model = np.zeros((*PANEL[::-1], 3), np.uint8)
+    frame: Frame | None = None
+    pose = scanner.last_good.copy()
+    pivot_m = PIVOT_DEFAULT_M
+    drawn: tuple[object, ...] = ()
     try:
-        while True:
+        while not state.quit:
             for event in pygame.event.get():
-                if event.type == pygame.QUIT:
-                    quit_asked = True
-                elif event.type == pygame.KEYDOWN:
-                    if event.key in (pygame.K_q, pygame.K_ESCAPE):
-                        quit_asked = True
-                    elif event.key == pygame.K_SPACE:
-                        paused = not paused
-                    elif event.key == pygame.K_r:
-                        scanner.reset()
-                        message = "model reset"
-                    elif event.key == pygame.K_s:
-                        written = save()
-                        message = f"saved {written[0].name}"
-            if quit_asked:
+                _handle(event, state, pose, pivot_m)
+            _apply(state, scanner, save)
+            if state.quit:
                 break
-            frame = None if paused else newest.take()
-            if frame is not None:
-                tracked = scanner.add(frame)
-                depth_picture = _fit(
-                    colorize(frame.depth, "turbo", depth_format=frame.depth_format)
-                )
-                z, _, k = scanner.metres(frame)
-                factor = MODEL_WIDTH / z.shape[1]
-                view = scanner.view(
-                    tracked.pose,
-                    scaled(k, factor),
-                    MODEL_WIDTH,
-                    round(z.shape[0] * factor),
-                )
-                model_picture = _fit(shade(view))
-            elif newest.ended and not paused:
+            taken = None if state.paused else newest.take()
+            if taken is not None:
+                frame, read_at = taken
+                pose = scanner.add(frame).pose
+                run.scanned += 1
+            elif newest.ended and not state.paused:
                 break
-            else:
+            look = (
+                frame is None,
+                run.scanned,
+                scanner.fused,
+                state.left,
+                state.coloured,
+                astuple(state.camera),
+                None if state.anchor is None else state.anchor.tobytes(),
+            )
+            if look != drawn and frame is not None:
+                drawn = look
+                depth, note = left_picture(frame, state.left)
+                state.message = note or state.message
+                model, pivot_m = _model(scanner, frame, state, pose)
+            elif taken is None:
                 time.sleep(0.005)
-            _draw(window, font, depth_picture, model_picture, scanner, paused, message)
+            _draw(window, font, depth, model, scanner, state)
             window.show()
+            if taken is not None:
+                run.latencies_ms.append(1000 * (time.perf_counter() - read_at))
     finally:
         newest.stop()
         if screenshot is not None:
@@ -148,7 +198,59 @@ def run_window(
         window.close()
     if newest.error is not None:
         raise newest.error
-    return newest.read, quit_asked
+    run.read, run.quit = newest.read, state.quit
+    return run
+
+
+def _handle(event: Any, state: ScanViewState, pose: F64, pivot_m: float) -> None:
+    """One pygame event as a change of ``state`` (keys, and drags and the wheel over the
+    model panel)."""
+    if event.type == pygame.QUIT:
+        scan_state.quit_scan(state)
+    elif event.type == pygame.KEYDOWN and event.key in KEYS:
+        KEYS[event.key](state)
+    elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and _on_model(event.pos):
+        scan_state.press(state)
+    elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+        scan_state.release(state)
+    elif event.type == pygame.MOUSEMOTION and state.dragging:
+        scan_state.orbit(state, (int(event.rel[0]), int(event.rel[1])), pose, pivot_m)
+    elif event.type == pygame.MOUSEWHEEL and _on_model(pygame.mouse.get_pos()):
+        scan_state.zoom(state, int(event.y), pose, pivot_m)
+
+
+def _apply(state: ScanViewState, scanner: Scanner, save: Callable[[], list[Path]]) -> None:
+    """What the handlers asked of the scanner and the disk."""
+    if state.reset_asked:
+        state.reset_asked = False
+        scanner.reset()
+    if state.save_asked:
+        state.save_asked = False
+        state.message = f"saved {save()[0].name}"
+
+
+def _on_model(pos: tuple[int, int]) -> bool:
+    return PANEL[0] <= pos[0] < 2 * PANEL[0] and 0 <= pos[1] < PANEL[1]
+
+
+def _model(
+    scanner: Scanner, frame: Frame, state: ScanViewState, pose: F64
+) -> tuple[npt.NDArray[np.uint8], float]:
+    """The model panel as ``state`` says to see it, and the distance to the model at its
+    centre (where a first orbit pivots)."""
+    z, _, k = scanner.metres(frame)
+    factor = MODEL_WIDTH / z.shape[1]
+    eye = state.eye_pose(pose)
+    reach = float(np.linalg.norm(np.linalg.inv(pose) @ eye[:, 3] - [0, 0, 0, 1]))
+    view = scanner.view(
+        eye, scaled(k, factor), MODEL_WIDTH, round(z.shape[0] * factor), farther_m=reach
+    )
+    h, w = view.vertex.shape[:2]
+    centre = view.vertex[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] - eye[:3, 3]
+    distances = np.linalg.norm(centre.reshape(-1, 3), axis=1)
+    distances = distances[np.isfinite(distances)]
+    pivot_m = float(np.median(distances)) if distances.size else PIVOT_DEFAULT_M
+    return _fit(model_picture(view, state.coloured)), pivot_m
 
 
 def _fit(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -180,17 +282,16 @@ def _draw(
     depth: npt.NDArray[np.uint8],
     model: npt.NDArray[np.uint8],
     scanner: Scanner,
-    paused: bool,
-    message: str,
+    state: ScanViewState,
 ) -> None:
     picture = window.picture
     picture.fill((0, 0, 0))
     picture.blit(pygame.surfarray.make_surface(depth.swapaxes(0, 1)), (0, 0))
     picture.blit(pygame.surfarray.make_surface(model.swapaxes(0, 1)), (PANEL[0], 0))
-    figures, state, colour = hud_lines(scanner, paused)
+    figures, tracking, colour = hud_lines(scanner, state.paused)
     y = PANEL[1] + 8
     picture.blit(font.render(figures, True, (230, 230, 230)), (10, y))
-    picture.blit(font.render(state, True, colour), (PANEL[0] + 10, y))
-    if message:
-        text = font.render(message, True, (230, 230, 230))
+    picture.blit(font.render(tracking, True, colour), (PANEL[0] + 10, y))
+    if state.message:
+        text = font.render(state.message, True, (230, 230, 230))
         picture.blit(text, (2 * PANEL[0] - text.get_width() - 10, y))

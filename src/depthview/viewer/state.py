@@ -22,6 +22,12 @@ from .layout import Layout
 PIVOT_DISTANCE = 2.0
 #: The 3D view's point sizes, in footprints of a depth pixel as seen from the eye.
 POINT_SIZES = (1.0, 1.5, 2.0, 3.0, 4.0)
+#: Degrees the 3D view turns per pixel of drag.
+ORBIT_DEG_PER_PIXEL = 0.3
+#: The eye's distance to the pivot is multiplied by this per wheel notch towards it.
+ZOOM_PER_NOTCH = 0.9
+#: The eye comes no closer to the pivot than this (metres).
+MIN_DISTANCE = 0.05
 
 
 @dataclass
@@ -51,6 +57,16 @@ class Camera3D:
         tilt = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
         axes: npt.NDArray[np.float64] = turn @ tilt
         return axes
+
+    def turn(self, dx: float, dy: float) -> None:
+        """Orbit the pivot by a drag of (dx, dy) pixels: the scene turns with the pointer
+        (yaw ``-dx``, pitch ``+dy`` times ``ORBIT_DEG_PER_PIXEL``, pitch within +-89)."""
+        self.yaw = (self.yaw - dx * ORBIT_DEG_PER_PIXEL + 180.0) % 360.0 - 180.0
+        self.pitch = min(89.0, max(-89.0, self.pitch + dy * ORBIT_DEG_PER_PIXEL))
+
+    def zoom(self, notches: int) -> None:
+        """Move the eye towards the pivot (``notches`` > 0) or away, 10 % per notch."""
+        self.distance = max(MIN_DISTANCE, self.distance * ZOOM_PER_NOTCH**notches)
 
     def eye(self) -> npt.NDArray[np.float64]:
         """Where the eye is, in metres."""
