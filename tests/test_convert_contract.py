@@ -589,3 +589,119 @@ def test_associate_on_a_source_pairs_one_to_one(tmp_path: Path) -> None:
     assert len({r[0] for r in rows}) == len(rows)  # no colour time twice
     (line,) = _lines(tmp_path / "second")
     assert line["frames"] == 6 and line["pairs_kept"] + line["pairs_dropped"] == 6  # type: ignore[operator]
+
+
+# -- the new-user trial's findings (issue 21, second trial) ----------------------------------------
+def _depth_files(scene: Path) -> list[str]:
+    return sorted(p.name for p in (scene / "depth").iterdir())
+
+
+@pytest.mark.parametrize("how", [(), ("--pairing", "associate"), ("--chunk", "1")])
+def test_depth_frames_at_one_time_are_one_file_the_others_dropped_with_a_reason(
+    tmp_path: Path, how: tuple[str, ...]
+) -> None:
+    """Two depth frames with the same host time (TUM names depth files by time) used to
+    write one PNG over the other while the manifest counted both kept. ``--chunk 1`` puts
+    the two in different units."""
+    src = tmp_path / "dup"
+    write_timed(src, [0, 0, 33, 66], [1, 34, 67])
+    out = tmp_path / "out"
+    ran = cli("convert", "--quiet", str(src), str(out), *how)
+    assert ran.code == 0, ran.err
+    (line,) = _lines(out)
+    files = _depth_files(out / "dup")
+    listed = [t.split()[1] for t in (out / "dup" / "depth.txt").read_text().splitlines()[3:]]
+    assert line["pairs_kept"] == len(files) == len(listed) == len(set(listed)) == 3
+    assert line["pairs_dropped"] == 1
+    (dropped,) = line["dropped"]  # type: ignore[misc]
+    assert "same time" in dropped["reason"]
+    assert line["frames"] == 4
+    assets = [t.split()[3] for t in (out / "dup" / "associations.txt").read_text().splitlines()]
+    assert len(assets) == len(set(assets)) == 3
+
+
+def test_a_scene_damaged_after_it_was_written_is_redone_not_reused(tmp_path: Path) -> None:
+    src = write_scene(tmp_path / "rec", 3)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    first = tree_hash(out)
+    victim = sorted((out / "rec" / "depth").iterdir())[1]
+    victim.unlink()
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0, ran.err
+    assert "0 already complete" in ran.out and "1 scene(s) converted" in ran.out, ran.out
+    assert victim.name in ran.err  # said why
+    assert tree_hash(out) == first  # as written the first time
+    sorted((out / "rec" / "rgb").iterdir())[0].write_bytes(b"overwritten")
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0 and "1 scene(s) converted" in ran.out, ran.out + ran.err
+    assert tree_hash(out) == first
+
+
+def test_overwrite_replaces_what_convert_wrote_and_keeps_a_users_files(tmp_path: Path) -> None:
+    src = write_scene(tmp_path / "rec", 3)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    (out / "rec" / "mine.txt").write_text("my notes\n")
+    (out / "rec" / "depth" / "mine.txt").write_text("mine too\n")
+    ran = cli("convert", "--quiet", str(src), str(out), "--tum-scale", "1000", "--overwrite")
+    assert ran.code == 0, ran.err
+    assert (out / "rec" / "mine.txt").read_text() == "my notes\n"
+    assert (out / "rec" / "depth" / "mine.txt").read_text() == "mine too\n"
+    (line,) = _lines(out)
+    assert line["depth_scale"] == 1000.0
+    assert len(_depth_files(out / "rec")) == 3 + 1
+
+
+def test_a_manifest_line_that_is_not_json_is_refused_naming_it(tmp_path: Path) -> None:
+    src = write_scene(tmp_path / "rec", 2)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    manifest = out / "manifest.jsonl"
+    manifest.write_text(manifest.read_text() + "my own note, not json\n")
+    before = tree_hash(out)
+    ran = cli("convert", "--quiet", str(src), str(out), "--format", "npz")
+    assert ran.code == 2, ran.err
+    assert len(ran.error_lines) == 1 and "manifest.jsonl:2" in ran.error_lines[0], ran.err
+    assert tree_hash(out) == before
+
+
+def test_an_interrupted_run_leaves_no_temporary_scene(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (KeyboardInterrupt) in the middle of a scene: its hidden folder goes. The
+    interrupt is raised from the writer (where a real Ctrl-C lands, at a known frame); the
+    trial's ``int@`` case sends a real SIGINT to the command."""
+    import depthview.datasets.job as job
+
+    src = write_scene(tmp_path / "rec", 4)
+    out = tmp_path / "out"
+    real = job.TumWriter.write
+    calls = []
+
+    def write(self: object, *args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # where the user's Ctrl-C lands: mid-scene
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(job.TumWriter, "write", write)
+    with pytest.raises(KeyboardInterrupt):
+        dv.convert(src, out)
+    assert len(calls) == 3
+    assert not [p for p in out.rglob("*") if "partial" in p.name], list(out.rglob("*"))
+
+
+def test_a_scheduler_from_the_environment_is_named_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = write_scene(tmp_path / "rec", 2)
+    out = tmp_path / "out"
+    ran = cli("convert", "--quiet", str(src), str(out), "--scheduler", "tcp://127.0.0.1:99999")
+    assert ran.code == 2 and "port from 1 to 65535" in ran.error_lines[0], ran.err
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:0")
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 2, ran.err
+    assert ran.error_lines[0].count("DASK_SCHEDULER_ADDRESS") == 1, ran.err
+    assert "--scheduler" not in ran.error_lines[0], ran.err
+    assert not out.exists()

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from ..errors import DepthviewError
@@ -32,6 +32,26 @@ RETRIES = 1
 def scheduler_address(scheduler: str | None) -> str | None:
     """The scheduler to use: the argument, else ``DASK_SCHEDULER_ADDRESS``, else None."""
     return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+def address_option(scheduler: str | None) -> str:
+    """How the user gave the scheduler's address, for an error line: the option or the
+    environment variable."""
+    return "--scheduler" if scheduler else "DASK_SCHEDULER_ADDRESS"
+
+
+def check_address(scheduler: str | None) -> None:
+    """Refuse at once an address whose port cannot be one (0 or past 65535), naming where
+    it came from; anything else is Dask's to judge when it connects."""
+    address = scheduler_address(scheduler)
+    if address is None:
+        return
+    tail = address.rsplit("/", 1)[-1]
+    _, colon, port = tail.rpartition(":")
+    if colon and port and not (port.isdigit() and 0 < int(port) <= 65535):
+        raise DepthviewError(
+            f"{address_option(scheduler)} {address}: expected a port from 1 to 65535, got {port}"
+        )
 
 
 def have_dask() -> bool:
@@ -78,24 +98,27 @@ def run(
     workers: int | None = None,
     scheduler: str | None = None,
     on_frame: Callable[[], object] | None = None,
-) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+) -> Generator[tuple[Unit, UnitResult | DepthviewError], None, None]:
     """Each unit with its result (or the ``DepthviewError`` that stopped it), as units
     finish. Anything else a unit raises is a bug and propagates. ``on_frame`` is called for
     each frame written when units run in this process (Dask reports whole units)."""
     address = scheduler_address(scheduler)
+    check_address(scheduler)
     if address is None and not (workers and workers > 1):
         yield from _in_process(units, on_frame)
         return
     if not have_dask():
         if address is not None:
-            raise DepthviewError(f"--scheduler {address}: Dask is not installed; {INSTALL}")
+            raise DepthviewError(
+                f"{address_option(scheduler)} {address}: Dask is not installed; {INSTALL}"
+            )
         warnings.warn(
             f"convert: running in one process: {workers} workers need Dask; {INSTALL}",
             stacklevel=2,
         )
         yield from _in_process(units, on_frame)
         return
-    yield from _dask(units, address, workers)
+    yield from _dask(units, address, workers, address_option(scheduler))
 
 
 def _in_process(
@@ -115,7 +138,7 @@ def _guarded(
 
 
 def _dask(
-    units: list[Unit], address: str | None, workers: int | None
+    units: list[Unit], address: str | None, workers: int | None, option: str = "--scheduler"
 ) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
     _quiet_dask()
     dask: Any = importlib.import_module("distributed")  # typed loosely: an optional extra
@@ -142,7 +165,7 @@ def _dask(
         except (OSError, ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DepthviewError(
-                f"--scheduler {address}: expected a Dask scheduler there "
+                f"{option} {address}: expected a Dask scheduler there "
                 f"(tcp://HOST:8786), got {reason}"
             ) from None
     try:
