@@ -470,9 +470,19 @@ def test_a_folder_and_its_zip_give_the_same_scenes_down_to_the_depth_limit(
     (root / "x" / "c" / "inner").mkdir()  # nothing inside a recording is looked at
     write_scene(root / "x" / "c" / "inner" / "d", 1)
     want = ["a", "deepest", "c", "b"]  # in path order: a, l0/../deepest, x/c, x/y/b
-    assert [s.name for s in find_scenes([str(root)])] == want
+    with pytest.warns(UserWarning, match=r"1 recording\(s\) more than 4 .*too_deep") as said:
+        assert [s.name for s in find_scenes([str(root)])] == want
+    assert len(said) == 1  # one line per input
     archive = zip_folder(root, tmp_path / "in.zip")  # members under in/, as unzipped
-    assert [s.name for s in find_scenes([str(archive)])] == want
+    with pytest.warns(UserWarning, match=r"1 recording\(s\) more than 4 .*too_deep"):
+        assert [s.name for s in find_scenes([str(archive)])] == want
+    ran = cli("convert", "--quiet", str(root), str(tmp_path / "all"))
+    assert ran.code == 0 and "4 scene(s) converted" in ran.out, ran.err
+    assert "too_deep" in ran.err and ran.err.count("\n") == 1, ran.err
+    only_deep = tmp_path / "only_deep"
+    write_scene(only_deep.joinpath(*[f"l{k}" for k in range(MAX_DEPTH)], "far"), 1)
+    ran = cli("convert", "--quiet", str(only_deep), str(tmp_path / "none"))
+    assert ran.code == 2 and "far" in ran.error_lines[0], ran.err
     nested = [s.name for s in find_scenes([str(root / "x")])]
     assert nested == ["c", "b"]
     ran = cli("convert", "--quiet", str(root / "x"), str(tmp_path / "out"))

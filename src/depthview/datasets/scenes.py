@@ -13,6 +13,7 @@ are; zip members are read in place); anything else ``dv.open`` reads (a TUM fold
 from __future__ import annotations
 
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -36,6 +37,8 @@ from ..frame import TiltState
 #: How many folder levels below an input recordings are looked for (a zip's root is level
 #: 0): NYU's zips hold scenes one or two levels down.
 MAX_DEPTH = 4
+#: How far past ``MAX_DEPTH`` a folder is looked into for recordings to name as left out.
+LOOK_PAST = 4
 #: Longest INDEX.txt accepted (NYU's longest scenes have tens of thousands of lines).
 MAX_INDEX_BYTES = 64 * 1024 * 1024
 
@@ -60,12 +63,19 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
     scenes: list[Scene] = []
     for text in inputs:
         path = Path(os.path.expanduser(text))  # an unknown ~user stays as typed
+        deep: list[Path] = []
         if path.is_file() and path.suffix.lower() == ".zip":
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():
             scenes.append(Scene(path.resolve().name, "folder", str(path)))
-        elif path.is_dir() and (found := _folder_recordings(path)):
+        elif path.is_dir() and (found := _folder_recordings(path, 0, deep)):
             scenes += [Scene(p.name, "folder", str(p)) for p in found]
+            _say_too_deep(text, [str(p) for p in deep])
+        elif deep:
+            raise SourceError(
+                f"{text}: expected recordings at most {MAX_DEPTH} folder levels down, got "
+                f"{len(deep)} deeper (first: {deep[0]}); give their folder as SRC"
+            )
         elif path.exists() or ":" in text or text == "sample":
             scenes.append(Scene(path.stem if path.exists() else text, "source", text))
         else:
@@ -90,16 +100,27 @@ def _subdirs(path: Path) -> list[Path]:
         raise SourceError(f"{path}: cannot list ({exc.strerror or exc})") from None
 
 
-def _folder_recordings(path: Path, depth: int = 0) -> list[Path]:
-    """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels."""
+def _say_too_deep(text: str, deep: list[str]) -> None:
+    """One warning line naming the recordings the depth limit left out of an input."""
+    if deep:
+        warnings.warn(
+            f"{text}: {len(deep)} recording(s) more than {MAX_DEPTH} folder levels down left "
+            f"out (first: {deep[0]}); give their folder as SRC to convert them",
+            stacklevel=3,
+        )
+
+
+def _folder_recordings(path: Path, depth: int, too_deep: list[Path]) -> list[Path]:
+    """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels;
+    those found up to ``LOOK_PAST`` levels further go to ``too_deep``."""
     found: list[Path] = []
-    if depth >= MAX_DEPTH:
+    if depth >= MAX_DEPTH + LOOK_PAST:
         return found
     for sub in _subdirs(path):
         if (sub / INDEX_NAME).is_file():
-            found.append(sub)
+            (found if depth < MAX_DEPTH else too_deep).append(sub)
         else:
-            found += _folder_recordings(sub, depth + 1)
+            found += _folder_recordings(sub, depth + 1, too_deep)
     return found
 
 
@@ -117,12 +138,11 @@ def _zip_scenes(path: Path) -> list[Scene]:
     # the folder the zip unpacks to (its one top folder, when all members are in one).
     tops = {PurePosixPath(n).parts[0] for n in names if PurePosixPath(n).parts}
     top = 1 if len(tops) == 1 and all("/" in n.rstrip("/") or n.endswith("/") for n in names) else 0
-    folders = [
-        str(f)
-        for f in recordings
-        if len(f.parts) - top <= MAX_DEPTH
-        and not any(other != f and other in f.parents for other in recordings)
+    outer = [
+        f for f in recordings if not any(other != f and other in f.parents for other in recordings)
     ]
+    folders = [str(f) for f in outer if len(f.parts) - top <= MAX_DEPTH]
+    _say_too_deep(str(path), [f"{path}:{f}" for f in outer if len(f.parts) - top > MAX_DEPTH])
     if not folders:
         raise SourceError(f"{path}: expected recording folders (with {INDEX_NAME}), got none")
     return [
