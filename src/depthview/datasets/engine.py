@@ -11,7 +11,6 @@ import contextlib
 import importlib
 import os
 import signal
-import subprocess
 import threading
 import uuid
 import warnings
@@ -196,32 +195,20 @@ def _quiet_dask() -> None:
 
 @contextlib.contextmanager
 def _ctrl_c_after() -> Iterator[None]:
-    """While the local cluster starts, Ctrl-C is ignored here so that the worker processes
-    it spawns start with it ignored (an ignored signal is inherited; Python keeps it so):
-    the terminal sends Ctrl-C to the whole process group, and only this process should act
-    on it, not each worker with a traceback. A Ctrl-C typed meanwhile is not lost: a
-    ``sleep`` in the same process group takes it and dies of it, and it is raised here once
-    the cluster has started (and so is closed as after any Ctrl-C)."""
+    """While the local cluster starts, Ctrl-C is blocked here so that the worker processes
+    it spawns start with it blocked (the signal mask is inherited across exec; the workers
+    then ignore it, ``_worker_setup``): the terminal sends Ctrl-C to the whole process
+    group, and only this process should act on it, not each worker with a traceback. A
+    Ctrl-C typed meanwhile (or sent to this process alone) is not lost: it stays pending
+    and is raised here once the cluster has started (and so is closed as after any)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are the main thread's: nothing to change
         return
-    witness: subprocess.Popen[bytes] | None = None
-    with contextlib.suppress(OSError):  # started first: it keeps Ctrl-C's default action
-        witness = subprocess.Popen(
-            ["sleep", "86400"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-        )
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
-        pressed = False
-        if witness is not None:
-            pressed = witness.poll() == -signal.SIGINT
-            witness.kill()
-            witness.wait()
-    if pressed:
-        raise KeyboardInterrupt
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a pending Ctrl-C lands now
 
 
 def _guarded_unit(unit: Unit) -> UnitResult | DepthviewError:
