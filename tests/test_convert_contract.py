@@ -715,3 +715,35 @@ def test_a_scheduler_from_the_environment_is_named_as_such(
     assert ran.error_lines[0].count("DASK_SCHEDULER_ADDRESS") == 1, ran.err
     assert "--scheduler" not in ran.error_lines[0], ran.err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("how", ["utf-8 bytes, no flag", "latin-1 bytes + Info-ZIP Unicode Path"])
+def test_a_zip_members_name_without_the_utf8_flag_is_read_as_its_maker_meant(
+    tmp_path: Path, how: str
+) -> None:
+    """Info-ZIP writes names as the system's bytes without the UTF-8 flag, and the name in
+    UTF-8 in its Unicode Path extra field (0x7075); Python reads such names as cp437."""
+    import struct
+    import zipfile
+    import zlib
+
+    src = write_scene(tmp_path / "in" / "sp ace X", 2)
+    meant = "sp ace é"
+    stored = meant.encode("utf-8") if how.startswith("utf-8") else meant.encode("latin-1")
+    holder = b"sp ace " + b"X" * (len(stored) - 7)
+    archive = tmp_path / "in.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(src.iterdir()):
+            info = zipfile.ZipInfo(f"{holder.decode()}/{path.name}")
+            if not how.startswith("utf-8"):
+                raw = f"{meant}/{path.name}".encode("latin-1")  # as cp437: "sp ace Θ"
+                utf8 = f"{meant}/{path.name}".encode()
+                body = struct.pack("<BI", 1, zlib.crc32(raw)) + utf8
+                info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+            zf.writestr(info, path.read_bytes())
+    data = archive.read_bytes()
+    archive.write_bytes(data.replace(holder + b"/", stored + b"/"))
+    assert [s.name for s in find_scenes([str(archive)])] == [meant]
+    ran = cli("convert", "--quiet", str(archive), str(tmp_path / "out"))
+    assert ran.code == 0, ran.err
+    assert (tmp_path / "out" / meant / "depth.txt").is_file()

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..camera_models import StereoCalibration
 from .job import Settings
-from .scenes import Scene
+from .scenes import Scene, open_zip
 
 #: The keys a manifest line holds the identity under.
 FINGERPRINT = "fingerprint"
@@ -31,7 +30,7 @@ def fingerprint(scene: Scene) -> str:
 
     if scene.kind == "zip":
         prefix = "" if scene.member in ("", ".") else scene.member + "/"
-        with zipfile.ZipFile(scene.path) as zf:
+        with open_zip(scene.path) as zf:
             for info in sorted(zf.infolist(), key=lambda i: i.filename):
                 name = info.filename
                 if name.startswith(prefix) and "/" not in name[len(prefix) :]:

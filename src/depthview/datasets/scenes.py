@@ -12,9 +12,12 @@ are; zip members are read in place); anything else ``dv.open`` reads (a TUM fold
 
 from __future__ import annotations
 
+import contextlib
 import os
+import struct
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -124,9 +127,52 @@ def _folder_recordings(path: Path, depth: int, too_deep: list[Path]) -> list[Pat
     return found
 
 
+#: Info-ZIP's Unicode Path extra field: a member's name in UTF-8 beside its legacy one.
+UNICODE_PATH = 0x7075
+#: The general-purpose flag that says a member's name is UTF-8.
+UTF8_FLAG = 0x800
+
+
+def open_zip(path: str | Path) -> zipfile.ZipFile:
+    """A zip with its members' names as their maker meant them: a name without the UTF-8
+    flag is taken from Info-ZIP's Unicode Path field when it has one (and it matches the
+    name), else read as UTF-8 when it is valid UTF-8, else as cp437 (the zip standard's,
+    which Python applies to every name without the flag)."""
+    zf = zipfile.ZipFile(path)
+    changed = False
+    for info in zf.infolist():
+        if info.flag_bits & UTF8_FLAG:
+            continue
+        name = _meant_name(info)
+        if name is not None and name != info.filename:
+            info.filename = name
+            changed = True
+    if changed:
+        zf.NameToInfo = {info.filename: info for info in zf.infolist()}
+    return zf
+
+
+def _meant_name(info: zipfile.ZipInfo) -> str | None:
+    raw = info.orig_filename.encode("cp437")
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, size = struct.unpack("<HH", extra[:4])
+        body = extra[4 : 4 + size]
+        if kind == UNICODE_PATH and len(body) > 5 and body[0] == 1:
+            (crc,) = struct.unpack("<I", body[1:5])
+            if crc == zlib.crc32(raw):
+                with contextlib.suppress(UnicodeDecodeError):
+                    return body[5:].decode("utf-8").replace("\\", "/")
+        extra = extra[4 + size :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _zip_scenes(path: Path) -> list[Scene]:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             names = zf.namelist()
     except (OSError, zipfile.BadZipFile) as exc:
         raise SourceError(f"{path}: expected a zip archive, got {exc}") from None
@@ -163,7 +209,7 @@ class Recording:
         self._prefix = ""
         if scene.kind == "zip":
             try:
-                self._zip = zipfile.ZipFile(scene.path)
+                self._zip = open_zip(scene.path)
             except (OSError, zipfile.BadZipFile) as exc:
                 raise SourceError(f"{scene.path}: expected a zip archive, got {exc}") from None
             self._prefix = "" if scene.member in ("", ".") else scene.member + "/"
