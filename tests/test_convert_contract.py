@@ -747,3 +747,24 @@ def test_a_zip_members_name_without_the_utf8_flag_is_read_as_its_maker_meant(
     ran = cli("convert", "--quiet", str(archive), str(tmp_path / "out"))
     assert ran.code == 0, ran.err
     assert (tmp_path / "out" / meant / "depth.txt").is_file()
+
+
+def test_an_npz_scene_keeps_the_camera_of_its_aligned_depth(tmp_path: Path) -> None:
+    """The .npz holds depth aligned to the colour image: reopened, it says the colour
+    camera (what camera.yaml says for TUM), not the Kinect depth camera's defaults."""
+    from depthview.datasets.frames import Aligner, colour_camera
+
+    src = write_scene(tmp_path / "desk", 2)
+    assert cli("convert", "--quiet", str(src), str(tmp_path / "out"), "--format", "npz").code == 0
+    want = colour_camera(Aligner("libfreenect", dv.Registration.default()), 640, 480)
+    with np.load(tmp_path / "out" / "desk.npz") as z:
+        np.testing.assert_allclose(z["intrinsics"], [want.fx, want.fy, want.cx, want.cy])
+    with dv.open(str(tmp_path / "out" / "desk.npz")) as opened:
+        got = opened.intrinsics
+        note = opened.units_note
+    assert (got.fx, got.fy, got.cx, got.cy) == pytest.approx(
+        (want.fx, want.fy, want.cx, want.cy), abs=1e-5
+    )
+    assert got.fx == pytest.approx(575.8, abs=0.1) and "intrinsics array" in note
+    ran = cli("info", str(tmp_path / "out" / "desk.npz"))
+    assert ran.code == 0 and "575.8" in ran.out, ran.out

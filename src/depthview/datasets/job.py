@@ -305,7 +305,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                         else ()
                     ),
                 )
-            if isinstance(writer, SinkWriter) and writer.camera is None:
+            if isinstance(writer, SinkWriter | NpzWriter) and writer.camera is None:
                 writer.set_camera(result.camera.intrinsics)
             result.rows.append(
                 writer.write(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
