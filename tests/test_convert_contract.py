@@ -447,6 +447,8 @@ def test_metric_input_without_calibration_is_labelled_not_aligned(
     dv.convert(tmp_path / "tum_desk", tmp_path / "second")
     (line,) = _lines(tmp_path / "second")
     assert line["calibration"] == "none" and str(line["alignment"]).startswith("not aligned")
+    # the option asked for is named as an option, never as what aligned the depth
+    assert "calibration" not in line["params"] and "calibration_option" in line["params"]  # type: ignore[operator]
     a = (tmp_path / "first" / "desk" / "depth").iterdir()
     for f in a:
         assert f.read_bytes() != b""
@@ -519,6 +521,7 @@ def test_a_7scenes_folder_is_written_as_it_came_with_its_file_names_and_camera(
     assert s.done == ["seq-01"], s.failed
     (line,) = _lines(tmp_path / "out")
     assert line["calibration"] == "none" and str(line["alignment"]).startswith("not aligned")
+    assert "calibration" not in line["params"]  # type: ignore[operator]
     assert "made up" in str(line["times"])
     files = [Path(f).name for _, f in line["input_files"]]  # type: ignore[union-attr]
     assert files == [f"frame-{i:06d}.depth.png" for i in range(3)]

@@ -71,7 +71,8 @@ def params(settings: Settings) -> dict[str, Any]:
     step = settings.step
     out: dict[str, Any] = {
         "format": settings.format,
-        "calibration": calibration,
+        # The option as given; the manifest's own "calibration" says what aligned the depth.
+        "calibration_option": calibration,
         "max_dt": settings.max_dt,
         "depth_format": None if settings.depth_format is None else settings.depth_format.name,
         "filters": None if settings.filters is None else settings.filters.text,
