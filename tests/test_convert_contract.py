@@ -447,6 +447,8 @@ def test_metric_input_without_calibration_is_labelled_not_aligned(
     dv.convert(tmp_path / "tum_desk", tmp_path / "second")
     (line,) = _lines(tmp_path / "second")
     assert line["calibration"] == "none" and str(line["alignment"]).startswith("not aligned")
+    # the option asked for is named as an option, never as what aligned the depth
+    assert "calibration" not in line["params"] and "calibration_option" in line["params"]  # type: ignore[operator]
     a = (tmp_path / "first" / "desk" / "depth").iterdir()
     for f in a:
         assert f.read_bytes() != b""
@@ -470,9 +472,19 @@ def test_a_folder_and_its_zip_give_the_same_scenes_down_to_the_depth_limit(
     (root / "x" / "c" / "inner").mkdir()  # nothing inside a recording is looked at
     write_scene(root / "x" / "c" / "inner" / "d", 1)
     want = ["a", "deepest", "c", "b"]  # in path order: a, l0/../deepest, x/c, x/y/b
-    assert [s.name for s in find_scenes([str(root)])] == want
+    with pytest.warns(UserWarning, match=r"1 recording\(s\) more than 4 .*too_deep") as said:
+        assert [s.name for s in find_scenes([str(root)])] == want
+    assert len(said) == 1  # one line per input
     archive = zip_folder(root, tmp_path / "in.zip")  # members under in/, as unzipped
-    assert [s.name for s in find_scenes([str(archive)])] == want
+    with pytest.warns(UserWarning, match=r"1 recording\(s\) more than 4 .*too_deep"):
+        assert [s.name for s in find_scenes([str(archive)])] == want
+    ran = cli("convert", "--quiet", str(root), str(tmp_path / "all"))
+    assert ran.code == 0 and "4 scene(s) converted" in ran.out, ran.err
+    assert "too_deep" in ran.err and ran.err.count("\n") == 1, ran.err
+    only_deep = tmp_path / "only_deep"
+    write_scene(only_deep.joinpath(*[f"l{k}" for k in range(MAX_DEPTH)], "far"), 1)
+    ran = cli("convert", "--quiet", str(only_deep), str(tmp_path / "none"))
+    assert ran.code == 2 and "far" in ran.error_lines[0], ran.err
     nested = [s.name for s in find_scenes([str(root / "x")])]
     assert nested == ["c", "b"]
     ran = cli("convert", "--quiet", str(root / "x"), str(tmp_path / "out"))
@@ -509,6 +521,7 @@ def test_a_7scenes_folder_is_written_as_it_came_with_its_file_names_and_camera(
     assert s.done == ["seq-01"], s.failed
     (line,) = _lines(tmp_path / "out")
     assert line["calibration"] == "none" and str(line["alignment"]).startswith("not aligned")
+    assert "calibration" not in line["params"]  # type: ignore[operator]
     assert "made up" in str(line["times"])
     files = [Path(f).name for _, f in line["input_files"]]  # type: ignore[union-attr]
     assert files == [f"frame-{i:06d}.depth.png" for i in range(3)]
@@ -589,3 +602,172 @@ def test_associate_on_a_source_pairs_one_to_one(tmp_path: Path) -> None:
     assert len({r[0] for r in rows}) == len(rows)  # no colour time twice
     (line,) = _lines(tmp_path / "second")
     assert line["frames"] == 6 and line["pairs_kept"] + line["pairs_dropped"] == 6  # type: ignore[operator]
+
+
+# -- the new-user trial's findings (issue 21, second trial) ----------------------------------------
+def _depth_files(scene: Path) -> list[str]:
+    return sorted(p.name for p in (scene / "depth").iterdir())
+
+
+@pytest.mark.parametrize("how", [(), ("--pairing", "associate"), ("--chunk", "1")])
+def test_depth_frames_at_one_time_are_one_file_the_others_dropped_with_a_reason(
+    tmp_path: Path, how: tuple[str, ...]
+) -> None:
+    """Two depth frames with the same host time (TUM names depth files by time) used to
+    write one PNG over the other while the manifest counted both kept. ``--chunk 1`` puts
+    the two in different units."""
+    src = tmp_path / "dup"
+    write_timed(src, [0, 0, 33, 66], [1, 34, 67])
+    out = tmp_path / "out"
+    ran = cli("convert", "--quiet", str(src), str(out), *how)
+    assert ran.code == 0, ran.err
+    (line,) = _lines(out)
+    files = _depth_files(out / "dup")
+    listed = [t.split()[1] for t in (out / "dup" / "depth.txt").read_text().splitlines()[3:]]
+    assert line["pairs_kept"] == len(files) == len(listed) == len(set(listed)) == 3
+    assert line["pairs_dropped"] == 1
+    (dropped,) = line["dropped"]  # type: ignore[misc]
+    assert "same time" in dropped["reason"]
+    assert line["frames"] == 4
+    assets = [t.split()[3] for t in (out / "dup" / "associations.txt").read_text().splitlines()]
+    assert len(assets) == len(set(assets)) == 3
+
+
+def test_a_scene_damaged_after_it_was_written_is_redone_not_reused(tmp_path: Path) -> None:
+    src = write_scene(tmp_path / "rec", 3)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    first = tree_hash(out)
+    victim = sorted((out / "rec" / "depth").iterdir())[1]
+    victim.unlink()
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0, ran.err
+    assert "0 already complete" in ran.out and "1 scene(s) converted" in ran.out, ran.out
+    assert victim.name in ran.err  # said why
+    assert tree_hash(out) == first  # as written the first time
+    sorted((out / "rec" / "rgb").iterdir())[0].write_bytes(b"overwritten")
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0 and "1 scene(s) converted" in ran.out, ran.out + ran.err
+    assert tree_hash(out) == first
+
+
+def test_overwrite_replaces_what_convert_wrote_and_keeps_a_users_files(tmp_path: Path) -> None:
+    src = write_scene(tmp_path / "rec", 3)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    (out / "rec" / "mine.txt").write_text("my notes\n")
+    (out / "rec" / "depth" / "mine.txt").write_text("mine too\n")
+    ran = cli("convert", "--quiet", str(src), str(out), "--tum-scale", "1000", "--overwrite")
+    assert ran.code == 0, ran.err
+    assert (out / "rec" / "mine.txt").read_text() == "my notes\n"
+    assert (out / "rec" / "depth" / "mine.txt").read_text() == "mine too\n"
+    (line,) = _lines(out)
+    assert line["depth_scale"] == 1000.0
+    assert len(_depth_files(out / "rec")) == 3 + 1
+
+
+def test_a_manifest_line_that_is_not_json_is_refused_naming_it(tmp_path: Path) -> None:
+    src = write_scene(tmp_path / "rec", 2)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    manifest = out / "manifest.jsonl"
+    manifest.write_text(manifest.read_text() + "my own note, not json\n")
+    before = tree_hash(out)
+    ran = cli("convert", "--quiet", str(src), str(out), "--format", "npz")
+    assert ran.code == 2, ran.err
+    assert len(ran.error_lines) == 1 and "manifest.jsonl:2" in ran.error_lines[0], ran.err
+    assert tree_hash(out) == before
+
+
+def test_an_interrupted_run_leaves_no_temporary_scene(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (KeyboardInterrupt) in the middle of a scene: its hidden folder goes. The
+    interrupt is raised from the writer (where a real Ctrl-C lands, at a known frame); the
+    trial's ``int@`` case sends a real SIGINT to the command."""
+    import depthview.datasets.job as job
+
+    src = write_scene(tmp_path / "rec", 4)
+    out = tmp_path / "out"
+    real = job.TumWriter.write
+    calls = []
+
+    def write(self: object, *args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # where the user's Ctrl-C lands: mid-scene
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(job.TumWriter, "write", write)
+    with pytest.raises(KeyboardInterrupt):
+        dv.convert(src, out)
+    assert len(calls) == 3
+    assert not [p for p in out.rglob("*") if "partial" in p.name], list(out.rglob("*"))
+
+
+def test_a_scheduler_from_the_environment_is_named_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = write_scene(tmp_path / "rec", 2)
+    out = tmp_path / "out"
+    ran = cli("convert", "--quiet", str(src), str(out), "--scheduler", "tcp://127.0.0.1:99999")
+    assert ran.code == 2 and "port from 1 to 65535" in ran.error_lines[0], ran.err
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:0")
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 2, ran.err
+    assert ran.error_lines[0].count("DASK_SCHEDULER_ADDRESS") == 1, ran.err
+    assert "--scheduler" not in ran.error_lines[0], ran.err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("how", ["utf-8 bytes, no flag", "latin-1 bytes + Info-ZIP Unicode Path"])
+def test_a_zip_members_name_without_the_utf8_flag_is_read_as_its_maker_meant(
+    tmp_path: Path, how: str
+) -> None:
+    """Info-ZIP writes names as the system's bytes without the UTF-8 flag, and the name in
+    UTF-8 in its Unicode Path extra field (0x7075); Python reads such names as cp437."""
+    import struct
+    import zipfile
+    import zlib
+
+    src = write_scene(tmp_path / "in" / "sp ace X", 2)
+    meant = "sp ace é"
+    stored = meant.encode("utf-8") if how.startswith("utf-8") else meant.encode("latin-1")
+    holder = b"sp ace " + b"X" * (len(stored) - 7)
+    archive = tmp_path / "in.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(src.iterdir()):
+            info = zipfile.ZipInfo(f"{holder.decode()}/{path.name}")
+            if not how.startswith("utf-8"):
+                raw = f"{meant}/{path.name}".encode("latin-1")  # as cp437: "sp ace Θ"
+                utf8 = f"{meant}/{path.name}".encode()
+                body = struct.pack("<BI", 1, zlib.crc32(raw)) + utf8
+                info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+            zf.writestr(info, path.read_bytes())
+    data = archive.read_bytes()
+    archive.write_bytes(data.replace(holder + b"/", stored + b"/"))
+    assert [s.name for s in find_scenes([str(archive)])] == [meant]
+    ran = cli("convert", "--quiet", str(archive), str(tmp_path / "out"))
+    assert ran.code == 0, ran.err
+    assert (tmp_path / "out" / meant / "depth.txt").is_file()
+
+
+def test_an_npz_scene_keeps_the_camera_of_its_aligned_depth(tmp_path: Path) -> None:
+    """The .npz holds depth aligned to the colour image: reopened, it says the colour
+    camera (what camera.yaml says for TUM), not the Kinect depth camera's defaults."""
+    from depthview.datasets.frames import Aligner, colour_camera
+
+    src = write_scene(tmp_path / "desk", 2)
+    assert cli("convert", "--quiet", str(src), str(tmp_path / "out"), "--format", "npz").code == 0
+    want = colour_camera(Aligner("libfreenect", dv.Registration.default()), 640, 480)
+    with np.load(tmp_path / "out" / "desk.npz") as z:
+        np.testing.assert_allclose(z["intrinsics"], [want.fx, want.fy, want.cx, want.cy])
+    with dv.open(str(tmp_path / "out" / "desk.npz")) as opened:
+        got = opened.intrinsics
+        note = opened.units_note
+    assert (got.fx, got.fy, got.cx, got.cy) == pytest.approx(
+        (want.fx, want.fy, want.cx, want.cy), abs=1e-5
+    )
+    assert got.fx == pytest.approx(575.8, abs=0.1) and "intrinsics array" in note
+    ran = cli("info", str(tmp_path / "out" / "desk.npz"))
+    assert ran.code == 0 and "575.8" in ran.out, ran.out

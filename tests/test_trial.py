@@ -139,6 +139,19 @@ def world() -> Iterator[Path]:
                 nyu.depth, nyu.colour, rotation=nyu.rotation, width=320, height=240
             ).to_json()
         )
+        # convert (issue 21, second trial): two depth frames at one host time, a long
+        # recording to interrupt, recordings past the depth limit, a TUM frame without lists
+        dup = write_scene(w / "recdup", 5)
+        index = (dup / "INDEX.txt").read_text().split()
+        d1, d2 = [n for n in index if n.startswith("d-")][1:3]
+        same = f"d-{d1.split('-')[1]}-{d2.split('-')[2]}"  # frame 2 at frame 1's host time
+        (dup / d2).rename(dup / same)
+        (dup / "INDEX.txt").write_text("".join(f"{same if n == d2 else n}\n" for n in index))
+        write_scene(w / "rec300", 300, link=True)
+        write_scene(w / "tree" / "a" / "rec", 2)
+        write_scene(w / "tree" / "l1" / "l2" / "l3" / "deep3", 2)  # 4 levels: converted
+        write_scene(w / "tree" / "l1" / "l2" / "l3" / "l4" / "deep4", 2)  # 5: named
+        zip_folder(w / "tree", w / "tree.zip")
         (w / "clash" / "frame-000001.png").mkdir(parents=True)  # a folder with a frame's name
         (w / "clash" / "notes.txt").write_text("mine\n")
         np.save(w / "rgb.npy", np.zeros((480, 640, 3), np.uint8))  # a colour image

@@ -56,9 +56,8 @@ def add_parser(sub: Any) -> None:
         "--workers",
         type=positive_int,
         default=None,
-        help="local worker processes (Dask; default: one process"
-        + ("" if have_dask() else f"; {INSTALL}")
-        + ")",
+        help="local worker processes (Dask, for N of 2 or more; 1 and the default: this one "
+        "process" + ("" if have_dask() else f"; {INSTALL}") + ")",
     )
     p.add_argument(
         "--scheduler",

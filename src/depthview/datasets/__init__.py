@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,9 +49,10 @@ from .job import (
     commit_scene,
     final_path,
     finish_scene,
+    partial_path,
     plan,
 )
-from .manifest import MANIFEST, Key, append_line, locked, read_manifest, rewrite
+from .manifest import MANIFEST, Key, append_line, damage, locked, read_manifest, rewrite
 from .pairing import PAIRINGS, check_max_dt
 from .scenes import Scene, find_scenes
 
@@ -92,6 +94,18 @@ def calibration_of(value: str | os.PathLike[str] | StereoCalibration) -> str | S
             f"(.yaml, .yml, .json), got {text!r}"
         )
     return check_translation(StereoCalibration.from_file(text), text)
+
+
+def check_depth_format(
+    fmt: DepthFormat | None, calibration: str | os.PathLike[str] | StereoCalibration
+) -> None:
+    """Refuse, before anything is read, raw depth in NYU's fit with libfreenect's
+    registration (which reads the recording's own raw 11-bit depth only)."""
+    if fmt is DepthFormat.RAW_11BIT_NYU and calibration == "libfreenect":
+        raise DepthviewError(
+            "--depth-format: nyu (NYU's disparity fit) needs --calibration nyu or a stereo "
+            "calibration file, got --calibration libfreenect (the default)"
+        )
 
 
 #: The longest translation between a Kinect's cameras taken as metres (they are about
@@ -153,6 +167,8 @@ def convert(
     )
     if not inputs:
         raise DepthviewError("convert: expected at least one source, got none")
+    if any(not text.strip() for text in inputs):
+        raise DepthviewError("SRC: expected a recording, folder or .zip, got an empty path")
     if format not in FORMATS:
         raise DepthviewError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     if pairing not in PAIRINGS:
@@ -177,6 +193,7 @@ def convert(
     if not isinstance(chunk_frames, int) or chunk_frames < 1:
         raise DepthviewError(f"chunk_frames: expected a whole number >= 1, got {chunk_frames!r}")
     fmt = None if depth_format is None else DepthFormat.parse(depth_format)
+    check_depth_format(fmt, calibration)
     if isinstance(filters, str):
         try:
             filters = parse_filter_spec(filters)
@@ -185,6 +202,7 @@ def convert(
     if filters:
         filter_kernels()  # a missing extra is one line now, not one per frame later
     require_sink(format)  # the same for rerun-sdk / foxglove-sdk
+    engine.check_address(scheduler)
     target = Path(out)
     # a dataset folder is added to (complete scenes are kept): never refused for existing
     check_target(target, folder=True, overwrite=True, what="the dataset", error=ExportError)
@@ -247,8 +265,13 @@ def _convert(
         final = final_path(target, scene, settings.format)
         if final.exists() or key in manifest:
             what = differences(manifest.get(key, {}), scene, print_, wanted)
-            if final.exists() and not what:
+            broken = damage(final, manifest[key]) if final.exists() and key in manifest else ""
+            if final.exists() and not what and not broken:
                 summary.skipped.append(scene.name)
+                continue
+            if final.exists() and not what:  # same identity, damaged output: redo it
+                warnings.warn(f"{final}: redoing the scene: {broken}", stacklevel=2)
+                todo.append(scene)
                 continue
             if final.exists() and not overwrite:
                 refused.append(f"{final.name} ({what})")
@@ -304,13 +327,11 @@ def _run(
         per_frame.append(1)
         bar.update(1)
 
+    ran = engine.run(
+        units, workers=workers, scheduler=scheduler, on_frame=None if bar is None else on_frame
+    )
     try:
-        for unit, result in engine.run(
-            units,
-            workers=workers,
-            scheduler=scheduler,
-            on_frame=None if bar is None else on_frame,
-        ):
+        for unit, result in ran:
             name = unit.scene.name
             told = len(per_frame)
             per_frame.clear()
@@ -337,10 +358,16 @@ def _run(
                     clear_partial(unit.scene, settings)
                     continue
                 key = (name, settings.format)
+                final = final_path(out, scenes[name], settings.format)
+                if final.is_dir():  # files the old run did not write stay (a user's)
+                    keep_others(
+                        final,
+                        partial_path(out, scenes[name], settings.format),
+                        manifest.get(key, {}),
+                    )
                 if key in manifest:  # --overwrite: the old line goes with the old scene
                     manifest.pop(key)
                     rewrite(out, manifest)
-                final = final_path(out, scenes[name], settings.format)
                 if final.is_dir():
                     shutil.rmtree(final)
                 elif final.exists():
@@ -356,8 +383,32 @@ def _run(
                 if bar is not None:
                     bar.set_postfix_str(f"scenes {len(summary.done)}/{len(expected)}")
     finally:
+        ran.close()  # its workers stop before their scenes' temporaries are removed
         if bar is not None:
             bar.close()
+        for name, scene in scenes.items():  # interrupted or failed: no temporary left behind
+            if name not in summary.done:
+                clear_partial(scene, settings)
+
+
+def keep_others(final: Path, partial: Path, old_line: dict[str, Any]) -> None:
+    """Move every file of a scene folder that its old manifest line does not list (one a
+    user put there) into the scene's new folder, at the same place: ``--overwrite``
+    replaces what convert wrote and nothing else. A file of the same name the new run
+    wrote wins only over a file of the old run."""
+    ours = set(old_line.get("files") or {})
+    for path in sorted(final.rglob("*")):
+        rel = path.relative_to(final).as_posix()
+        if not path.is_file() or rel in ours:
+            continue
+        target = partial / rel
+        if target.exists():
+            raise ExportError(
+                f"{path}: expected only convert's own files under that name, got one it did "
+                "not write; move it away to redo the scene"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
 
 
 def _progress(units: list[Unit], show: bool) -> Any:

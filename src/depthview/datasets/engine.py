@@ -11,11 +11,10 @@ import contextlib
 import importlib
 import os
 import signal
-import subprocess
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from ..errors import DepthviewError
@@ -32,6 +31,26 @@ RETRIES = 1
 def scheduler_address(scheduler: str | None) -> str | None:
     """The scheduler to use: the argument, else ``DASK_SCHEDULER_ADDRESS``, else None."""
     return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+def address_option(scheduler: str | None) -> str:
+    """How the user gave the scheduler's address, for an error line: the option or the
+    environment variable."""
+    return "--scheduler" if scheduler else "DASK_SCHEDULER_ADDRESS"
+
+
+def check_address(scheduler: str | None) -> None:
+    """Refuse at once an address whose port cannot be one (0 or past 65535), naming where
+    it came from; anything else is Dask's to judge when it connects."""
+    address = scheduler_address(scheduler)
+    if address is None:
+        return
+    tail = address.rsplit("/", 1)[-1]
+    _, colon, port = tail.rpartition(":")
+    if colon and port and not (port.isdigit() and 0 < int(port) <= 65535):
+        raise DepthviewError(
+            f"{address_option(scheduler)} {address}: expected a port from 1 to 65535, got {port}"
+        )
 
 
 def have_dask() -> bool:
@@ -78,24 +97,27 @@ def run(
     workers: int | None = None,
     scheduler: str | None = None,
     on_frame: Callable[[], object] | None = None,
-) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
+) -> Generator[tuple[Unit, UnitResult | DepthviewError], None, None]:
     """Each unit with its result (or the ``DepthviewError`` that stopped it), as units
     finish. Anything else a unit raises is a bug and propagates. ``on_frame`` is called for
     each frame written when units run in this process (Dask reports whole units)."""
     address = scheduler_address(scheduler)
+    check_address(scheduler)
     if address is None and not (workers and workers > 1):
         yield from _in_process(units, on_frame)
         return
     if not have_dask():
         if address is not None:
-            raise DepthviewError(f"--scheduler {address}: Dask is not installed; {INSTALL}")
+            raise DepthviewError(
+                f"{address_option(scheduler)} {address}: Dask is not installed; {INSTALL}"
+            )
         warnings.warn(
             f"convert: running in one process: {workers} workers need Dask; {INSTALL}",
             stacklevel=2,
         )
         yield from _in_process(units, on_frame)
         return
-    yield from _dask(units, address, workers)
+    yield from _dask(units, address, workers, address_option(scheduler))
 
 
 def _in_process(
@@ -115,7 +137,7 @@ def _guarded(
 
 
 def _dask(
-    units: list[Unit], address: str | None, workers: int | None
+    units: list[Unit], address: str | None, workers: int | None, option: str = "--scheduler"
 ) -> Iterator[tuple[Unit, UnitResult | DepthviewError]]:
     _quiet_dask()
     dask: Any = importlib.import_module("distributed")  # typed loosely: an optional extra
@@ -142,7 +164,7 @@ def _dask(
         except (OSError, ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise DepthviewError(
-                f"--scheduler {address}: expected a Dask scheduler there "
+                f"{option} {address}: expected a Dask scheduler there "
                 f"(tcp://HOST:8786), got {reason}"
             ) from None
     try:
@@ -173,32 +195,20 @@ def _quiet_dask() -> None:
 
 @contextlib.contextmanager
 def _ctrl_c_after() -> Iterator[None]:
-    """While the local cluster starts, Ctrl-C is ignored here so that the worker processes
-    it spawns start with it ignored (an ignored signal is inherited; Python keeps it so):
-    the terminal sends Ctrl-C to the whole process group, and only this process should act
-    on it, not each worker with a traceback. A Ctrl-C typed meanwhile is not lost: a
-    ``sleep`` in the same process group takes it and dies of it, and it is raised here once
-    the cluster has started (and so is closed as after any Ctrl-C)."""
+    """While the local cluster starts, Ctrl-C is blocked here so that the worker processes
+    it spawns start with it blocked (the signal mask is inherited across exec; the workers
+    then ignore it, ``_worker_setup``): the terminal sends Ctrl-C to the whole process
+    group, and only this process should act on it, not each worker with a traceback. A
+    Ctrl-C typed meanwhile (or sent to this process alone) is not lost: it stays pending
+    and is raised here once the cluster has started (and so is closed as after any)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are the main thread's: nothing to change
         return
-    witness: subprocess.Popen[bytes] | None = None
-    with contextlib.suppress(OSError):  # started first: it keeps Ctrl-C's default action
-        witness = subprocess.Popen(
-            ["sleep", "86400"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-        )
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
-        pressed = False
-        if witness is not None:
-            pressed = witness.poll() == -signal.SIGINT
-            witness.kill()
-            witness.wait()
-    if pressed:
-        raise KeyboardInterrupt
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a pending Ctrl-C lands now
 
 
 def _guarded_unit(unit: Unit) -> UnitResult | DepthviewError:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..camera_models import StereoCalibration
 from .job import Settings
-from .scenes import Scene
+from .scenes import Scene, open_zip
 
 #: The keys a manifest line holds the identity under.
 FINGERPRINT = "fingerprint"
@@ -31,7 +30,7 @@ def fingerprint(scene: Scene) -> str:
 
     if scene.kind == "zip":
         prefix = "" if scene.member in ("", ".") else scene.member + "/"
-        with zipfile.ZipFile(scene.path) as zf:
+        with open_zip(scene.path) as zf:
             for info in sorted(zf.infolist(), key=lambda i: i.filename):
                 name = info.filename
                 if name.startswith(prefix) and "/" not in name[len(prefix) :]:
@@ -72,7 +71,8 @@ def params(settings: Settings) -> dict[str, Any]:
     step = settings.step
     out: dict[str, Any] = {
         "format": settings.format,
-        "calibration": calibration,
+        # The option as given; the manifest's own "calibration" says what aligned the depth.
+        "calibration_option": calibration,
         "max_dt": settings.max_dt,
         "depth_format": None if settings.depth_format is None else settings.depth_format.name,
         "filters": None if settings.filters is None else settings.filters.text,

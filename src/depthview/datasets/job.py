@@ -38,7 +38,7 @@ from ..writers import mcap, rrd
 from ..writers.base import Row
 from ..writers.npz import NpzWriter
 from ..writers.sinkfile import SinkWriter
-from ..writers.tum import TumWriter, tum_lists
+from ..writers.tum import TumWriter, time_name, tum_lists
 from .frames import (
     DEPTH_ONLY,
     Aligner,
@@ -206,6 +206,9 @@ class _Item:
     accel: Callable[[], Any] | None
     aligner: Aligner
     intrinsics: Intrinsics | None = None  # the source's own camera (depth not aligned)
+    #: An earlier depth frame of the scene whose time names the same file (TUM names depth
+    #: files by time, to the microsecond): this one is dropped, not written over it.
+    same_time_as: str = ""
 
 
 def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitResult:
@@ -233,7 +236,14 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             else _recording_items(unit, result)
         )
         bad_colour: dict[str, str] = {}
+        named: dict[str, str] = {}  # depth file name -> the input it was written from
         for item in items:
+            if isinstance(writer, TumWriter):
+                earlier = item.same_time_as or named.get(time_name(item.depth_time), "")
+                if earlier:
+                    result.dropped.append((item.where, item.depth_time, same_time(earlier)))
+                    continue
+                named[time_name(item.depth_time)] = item.where
             try:
                 depth = item.depth()
             except SourceError as exc:
@@ -295,7 +305,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                         else ()
                     ),
                 )
-            if isinstance(writer, SinkWriter) and writer.camera is None:
+            if isinstance(writer, SinkWriter | NpzWriter) and writer.camera is None:
                 writer.set_camera(result.camera.intrinsics)
             result.rows.append(
                 writer.write(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
@@ -316,6 +326,14 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             writer.abandon()
         raise
     return result
+
+
+def same_time(earlier: str) -> str:
+    """Why a depth frame at the time of an earlier one is dropped, as the manifest says."""
+    return (
+        f"same time as the depth frame {earlier} (to the microsecond): the TUM layout names "
+        "depth files by time, one file per time"
+    )
 
 
 def _const(value: Any) -> Any:
@@ -374,11 +392,16 @@ def _recording_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
         depth_times = [e.unix_time for e in depth]
         video_times = [e.unix_time for e in video]
         ranked = Ranked(video_times)
-        matched = (
-            associate(depth_times, video_times, settings.max_dt)
-            if settings.pairing == "associate"
-            else None
-        )
+        first_named: dict[str, int] = {}  # over the whole recording: chunks see each other
+        for k, t in enumerate(depth_times):
+            first_named.setdefault(time_name(t), k)
+        matched = None
+        if settings.pairing == "associate":  # a frame dropped for its time takes no colour
+            firsts = sorted(first_named.values())
+            matched = np.full(len(depth_times), -1, np.int64)
+            matched[firsts] = associate(
+                [depth_times[k] for k in firsts], video_times, settings.max_dt
+            )
         ai = nearest(depth_times, [e.unix_time for e in accel], settings.max_dt)
         stop = len(depth) if unit.stop is None else min(unit.stop, len(depth))
         result.frames = max(0, stop - unit.start)
@@ -406,6 +429,9 @@ def _recording_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
                 "" if a is None else rec.where(a.name),
                 None if a is None else partial(rec.accel, a.name),
                 aligner,
+                same_time_as=""
+                if first_named[time_name(d.unix_time)] == k
+                else rec.where(depth[first_named[time_name(d.unix_time)]].name),
             )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError
+from ..outputs import sha256_file
 
 MANIFEST = "manifest.jsonl"
 
@@ -28,19 +29,44 @@ def key_of(line: dict[str, Any]) -> Key:
 
 
 def read_manifest(out: Path) -> dict[Key, dict[str, Any]]:
-    """The manifest's lines by (scene, format) (a line that does not parse is left out)."""
+    """The manifest's lines by (scene, format). A line that is not a scene's JSON object is
+    refused (``ExportError`` naming file:line): rewriting the manifest would lose it."""
     path = out / MANIFEST
     lines: dict[Key, dict[str, Any]] = {}
     if not path.is_file():
         return lines
-    for text in path.read_text(encoding="utf-8").splitlines():
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not text.strip():
+            continue
         try:
             line = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(line, dict) and isinstance(line.get("scene"), str):
-            lines[key_of(line)] = line
+        except json.JSONDecodeError as exc:
+            raise ExportError(
+                f"{path}:{number}: expected a JSON line per scene, got {exc.msg}; mend or "
+                "remove that line"
+            ) from None
+        if not (isinstance(line, dict) and isinstance(line.get("scene"), str)):
+            raise ExportError(
+                f'{path}:{number}: expected a JSON object with a "scene", got '
+                f"{type(line).__name__}; mend or remove that line"
+            )
+        lines[key_of(line)] = line
     return lines
+
+
+def damage(final: Path, line: dict[str, Any]) -> str:
+    """What differs between a written scene (a folder, or one file) and the checksums its
+    manifest line recorded, in a few words; "" when every file is there as written."""
+    files = line.get("files")
+    if not isinstance(files, dict) or not files:
+        return "its manifest line lists no files"
+    for name, digest in sorted(files.items()):
+        path = final if final.is_file() and name == final.name else final / name
+        if not path.is_file():
+            return f"{path} is missing"
+        if sha256_file(path) != digest:
+            return f"{path} changed since it was written"
+    return ""
 
 
 def append_line(out: Path, line: dict[str, Any]) -> None:
@@ -79,4 +105,13 @@ def locked(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-__all__ = ["MANIFEST", "Key", "append_line", "key_of", "locked", "read_manifest", "rewrite"]
+__all__ = [
+    "MANIFEST",
+    "Key",
+    "append_line",
+    "damage",
+    "key_of",
+    "locked",
+    "read_manifest",
+    "rewrite",
+]

@@ -12,8 +12,12 @@ are; zip members are read in place); anything else ``dv.open`` reads (a TUM fold
 
 from __future__ import annotations
 
+import contextlib
 import os
+import struct
+import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,6 +40,8 @@ from ..frame import TiltState
 #: How many folder levels below an input recordings are looked for (a zip's root is level
 #: 0): NYU's zips hold scenes one or two levels down.
 MAX_DEPTH = 4
+#: How far past ``MAX_DEPTH`` a folder is looked into for recordings to name as left out.
+LOOK_PAST = 4
 #: Longest INDEX.txt accepted (NYU's longest scenes have tens of thousands of lines).
 MAX_INDEX_BYTES = 64 * 1024 * 1024
 
@@ -60,12 +66,19 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
     scenes: list[Scene] = []
     for text in inputs:
         path = Path(os.path.expanduser(text))  # an unknown ~user stays as typed
+        deep: list[Path] = []
         if path.is_file() and path.suffix.lower() == ".zip":
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():
             scenes.append(Scene(path.resolve().name, "folder", str(path)))
-        elif path.is_dir() and (found := _folder_recordings(path)):
+        elif path.is_dir() and (found := _folder_recordings(path, 0, deep)):
             scenes += [Scene(p.name, "folder", str(p)) for p in found]
+            _say_too_deep(text, [str(p) for p in deep])
+        elif deep:
+            raise SourceError(
+                f"{text}: expected recordings at most {MAX_DEPTH} folder levels down, got "
+                f"{len(deep)} deeper (first: {deep[0]}); give their folder as SRC"
+            )
         elif path.exists() or ":" in text or text == "sample":
             scenes.append(Scene(path.stem if path.exists() else text, "source", text))
         else:
@@ -90,22 +103,76 @@ def _subdirs(path: Path) -> list[Path]:
         raise SourceError(f"{path}: cannot list ({exc.strerror or exc})") from None
 
 
-def _folder_recordings(path: Path, depth: int = 0) -> list[Path]:
-    """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels."""
+def _say_too_deep(text: str, deep: list[str]) -> None:
+    """One warning line naming the recordings the depth limit left out of an input."""
+    if deep:
+        warnings.warn(
+            f"{text}: {len(deep)} recording(s) more than {MAX_DEPTH} folder levels down left "
+            f"out (first: {deep[0]}); give their folder as SRC to convert them",
+            stacklevel=3,
+        )
+
+
+def _folder_recordings(path: Path, depth: int, too_deep: list[Path]) -> list[Path]:
+    """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels;
+    those found up to ``LOOK_PAST`` levels further go to ``too_deep``."""
     found: list[Path] = []
-    if depth >= MAX_DEPTH:
+    if depth >= MAX_DEPTH + LOOK_PAST:
         return found
     for sub in _subdirs(path):
         if (sub / INDEX_NAME).is_file():
-            found.append(sub)
+            (found if depth < MAX_DEPTH else too_deep).append(sub)
         else:
-            found += _folder_recordings(sub, depth + 1)
+            found += _folder_recordings(sub, depth + 1, too_deep)
     return found
+
+
+#: Info-ZIP's Unicode Path extra field: a member's name in UTF-8 beside its legacy one.
+UNICODE_PATH = 0x7075
+#: The general-purpose flag that says a member's name is UTF-8.
+UTF8_FLAG = 0x800
+
+
+def open_zip(path: str | Path) -> zipfile.ZipFile:
+    """A zip with its members' names as their maker meant them: a name without the UTF-8
+    flag is taken from Info-ZIP's Unicode Path field when it has one (and it matches the
+    name), else read as UTF-8 when it is valid UTF-8, else as cp437 (the zip standard's,
+    which Python applies to every name without the flag)."""
+    zf = zipfile.ZipFile(path)
+    changed = False
+    for info in zf.infolist():
+        if info.flag_bits & UTF8_FLAG:
+            continue
+        name = _meant_name(info)
+        if name is not None and name != info.filename:
+            info.filename = name
+            changed = True
+    if changed:
+        zf.NameToInfo = {info.filename: info for info in zf.infolist()}
+    return zf
+
+
+def _meant_name(info: zipfile.ZipInfo) -> str | None:
+    raw = info.orig_filename.encode("cp437")
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, size = struct.unpack("<HH", extra[:4])
+        body = extra[4 : 4 + size]
+        if kind == UNICODE_PATH and len(body) > 5 and body[0] == 1:
+            (crc,) = struct.unpack("<I", body[1:5])
+            if crc == zlib.crc32(raw):
+                with contextlib.suppress(UnicodeDecodeError):
+                    return body[5:].decode("utf-8").replace("\\", "/")
+        extra = extra[4 + size :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _zip_scenes(path: Path) -> list[Scene]:
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             names = zf.namelist()
     except (OSError, zipfile.BadZipFile) as exc:
         raise SourceError(f"{path}: expected a zip archive, got {exc}") from None
@@ -117,12 +184,11 @@ def _zip_scenes(path: Path) -> list[Scene]:
     # the folder the zip unpacks to (its one top folder, when all members are in one).
     tops = {PurePosixPath(n).parts[0] for n in names if PurePosixPath(n).parts}
     top = 1 if len(tops) == 1 and all("/" in n.rstrip("/") or n.endswith("/") for n in names) else 0
-    folders = [
-        str(f)
-        for f in recordings
-        if len(f.parts) - top <= MAX_DEPTH
-        and not any(other != f and other in f.parents for other in recordings)
+    outer = [
+        f for f in recordings if not any(other != f and other in f.parents for other in recordings)
     ]
+    folders = [str(f) for f in outer if len(f.parts) - top <= MAX_DEPTH]
+    _say_too_deep(str(path), [f"{path}:{f}" for f in outer if len(f.parts) - top > MAX_DEPTH])
     if not folders:
         raise SourceError(f"{path}: expected recording folders (with {INDEX_NAME}), got none")
     return [
@@ -143,7 +209,7 @@ class Recording:
         self._prefix = ""
         if scene.kind == "zip":
             try:
-                self._zip = zipfile.ZipFile(scene.path)
+                self._zip = open_zip(scene.path)
             except (OSError, zipfile.BadZipFile) as exc:
                 raise SourceError(f"{scene.path}: expected a zip archive, got {exc}") from None
             self._prefix = "" if scene.member in ("", ".") else scene.member + "/"

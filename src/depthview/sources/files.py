@@ -290,8 +290,11 @@ def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
     )
 
 
-def _npz_arrays(path: Path) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any]:
-    """Depth, colour (or None), the colour's key, and depthview's depth_format (or None)."""
+def _npz_arrays(
+    path: Path,
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any, Any]:
+    """Depth, colour (or None), the colour's key, depthview's depth_format and intrinsics
+    (fx, fy, cx, cy; each None when the .npz has none)."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
     if depth_key is None and not names:
@@ -308,8 +311,35 @@ def _npz_arrays(path: Path) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, 
         )
     colour_keys = COLOUR_KEYS + (("arr_1",) if depth_key == "arr_0" else ())
     colour_key = next((k for k in colour_keys if k in names), "")
-    arrays = numpy_files.load_npz(path, {depth_key, colour_key, "depth_format"})
-    return arrays[depth_key], arrays.get(colour_key), colour_key, arrays.get("depth_format")
+    arrays = numpy_files.load_npz(path, {depth_key, colour_key, "depth_format", NPZ_CAMERA})
+    return (
+        arrays[depth_key],
+        arrays.get(colour_key),
+        colour_key,
+        arrays.get("depth_format"),
+        arrays.get(NPZ_CAMERA),
+    )
+
+
+#: The .npz array that holds its depth's camera: fx, fy, cx, cy (convert writes it).
+NPZ_CAMERA = "intrinsics"
+
+
+def _npz_camera(path: Path, values: Any) -> Evidence:
+    """What a .npz says about its camera: its ``intrinsics`` array, else nothing."""
+    if values is None:
+        return Evidence(intrinsics_note="an array file carries no calibration")
+    flat = np.asarray(values, dtype=np.float64).ravel() if values.dtype.kind in "uif" else None
+    if flat is None or flat.shape != (4,):
+        raise SourceError(
+            f"{path}: expected {NPZ_CAMERA} as 4 numbers (fx, fy, cx, cy), got {values.dtype} "
+            f"{values.shape}"
+        )
+    try:
+        camera = Intrinsics(*(float(v) for v in flat))
+    except ValueError as exc:
+        raise SourceError(f"{path}: {NPZ_CAMERA}: {exc}") from None
+    return Evidence(intrinsics=camera, intrinsics_note=f"the .npz's {NPZ_CAMERA} array")
 
 
 def _array_units(
@@ -344,11 +374,11 @@ def _array_units(
 
 def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource:
     user = from_options(options)
-    colour_key, marker = "", None
+    colour_key, marker, camera = "", None, None
     if kind == numpy_files.NPY_MAGIC:
         depth, colour = numpy_files.load_npy(path), None
     else:
-        depth, colour, colour_key, marker = _npz_arrays(path)
+        depth, colour, colour_key, marker, camera = _npz_arrays(path)
     described = (
         "one .npy"
         if kind == numpy_files.NPY_MAGIC
@@ -390,10 +420,7 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
     def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
         return np.array(frames[i]), None if video is None else np.array(video[i])
 
-    intrinsics, why = _intrinsics(
-        Evidence(intrinsics_note="an array file carries no calibration"),
-        (frames.shape[2], frames.shape[1]),
-    )
+    intrinsics, why = _intrinsics(_npz_camera(path, camera), (frames.shape[2], frames.shape[1]))
 
     return ArraySource(
         str(path),

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from ..camera_models import Intrinsics
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
 from ..outputs import partial_path
@@ -160,6 +161,12 @@ class NpzWriter:
         self.path = path
         self.rows: list[Row] = []
         self._stream = NpzStream(path, CONVERT_LAYOUT)
+        self.camera: Intrinsics | None = None
+
+    def set_camera(self, intrinsics: Intrinsics) -> None:
+        """The camera of the aligned depth, kept as ``intrinsics`` (fx, fy, cx, cy): a
+        reader would otherwise take the Kinect depth camera's defaults for it."""
+        self.camera = intrinsics
 
     def write(
         self,
@@ -191,6 +198,16 @@ class NpzWriter:
                 "rgb_times": np.array([r.rgb_time for r in self.rows], dtype=np.float64),
                 "accel": accel,
                 "depth_format": np.array(int(DepthFormat.MM)),
+                **(
+                    {}
+                    if self.camera is None
+                    else {
+                        "intrinsics": np.array(
+                            [self.camera.fx, self.camera.fy, self.camera.cx, self.camera.cy],
+                            dtype=np.float64,
+                        )
+                    }
+                ),
             },
             empty={"depth": (np.dtype("<u2"), (0, 0)), "rgb": (np.dtype(np.uint8), (0, 0, 3))},
         )
