@@ -72,7 +72,9 @@ class Scanner:
         self.registration = registration
         self._first_pose = np.eye(4) if first_pose is None else np.array(first_pose, float)
         p = self.params
-        self.volume = BlockVolume(p.voxel_m, p.truncation_m, p.max_weight)
+        self.volume = BlockVolume(
+            p.voxel_m, p.truncation_m, p.max_weight, max_bytes=p.max_volume_mb * 1e6
+        )
         self.reset()
 
     @classmethod
@@ -89,6 +91,8 @@ class Scanner:
         self.last_good: F64 = self._first_pose.copy()
         self.fused = 0
         self.lost = 0
+        #: Whether a fused frame brought colour (else the mesh's colours are no colour).
+        self.coloured = False
         self.last: Tracked | None = None
 
     # -- input ----------------------------------------------------------------------------
@@ -150,6 +154,7 @@ class Scanner:
                 return self._lost(reason, timestamp, result)
             pose = result.pose
         self.volume.integrate(z, rgb, k, pose)
+        self.coloured = self.coloured or rgb is not None
         self.last_good = pose
         self.fused += 1
         tracked = Tracked(pose, True, result.residual_m, result.inlier_share, "", timestamp)
