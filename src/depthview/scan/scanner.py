@@ -110,7 +110,10 @@ class Scanner:
             k = self.registration.depth_intrinsics()
         else:
             h, w = frame.depth.shape
-            k = (self.intrinsics or KINECT_V1_DEPTH).for_size(w, h)
+            # A source's intrinsics are already for its depth's size (``Source.intrinsics``):
+            # only the Kinect's defaults are scaled to it (scaling again put a 10x10
+            # frame's readings hundreds of metres apart).
+            k = self.intrinsics if self.intrinsics is not None else KINECT_V1_DEPTH.for_size(w, h)
             cloud = point_cloud(
                 frame.depth,
                 depth_format=frame.depth_format,
