@@ -467,3 +467,24 @@ def test_a_small_frame_stays_within_its_camera(tmp_path: Path) -> None:
     assert np.allclose(v[:, 2], 1.0, atol=0.02)
     assert u.min() >= -1 and u.max() <= 10 and w.min() >= -1 and w.max() <= 10
     assert np.ptp(u) > 5 and np.ptp(w) > 5  # the patch, not a sliver of it
+
+
+def test_files_without_times_say_the_times_are_invented(tmp_path: Path) -> None:
+    """Found by issue 24's trial: 7-Scenes frames 600-601 then 620-621 were timed by their
+    position (frame-000620 at 2/30 s) without a word. The scan says so, on stderr and in
+    the parameters file, and the trajectory's times are what it says."""
+    from PIL import Image
+
+    scene = tmp_path / "seq"
+    scene.mkdir()
+    for n in (600, 601, 620, 621):
+        Image.fromarray(np.full((480, 640), 1000, np.uint16)).save(
+            scene / f"frame-{n:06d}.depth.png"
+        )
+    proc = scan("seq", "s.ply", "--no-window", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "records no frame times" in proc.stderr.splitlines()[0]
+    params = json.loads((tmp_path / "s-params.json").read_text())
+    assert params["times"] == "invented: position in the sequence / 30 fps"
+    times = [t for t, _ in read_tum((tmp_path / "s-trajectory.txt").read_text())]
+    assert times and all(round(t * 30, 6) in (0, 1, 2, 3) for t in times)

@@ -261,6 +261,17 @@ def run(args: argparse.Namespace) -> int:
         guess = cli_words(source.units_guess) if source.units_guess else None
         if guess:  # first, where it is read: before the progress bar
             sys.stderr.write(f"depthview: warning: {guess}\n")
+        extra: dict[str, Any] = {"source": source.name}
+        if getattr(source, "frame_files", None) is not None and not getattr(
+            source, "own_times", True
+        ):
+            # Files without recorded times (7-Scenes, PNG folders): the trajectory's times
+            # are the frame's position at the source's rate, not the dataset's; say so.
+            extra["times"] = f"invented: position in the sequence / {source.fps:g} fps"
+            sys.stderr.write(
+                f"depthview: warning: {source.name} records no frame times: the trajectory's "
+                f"are each frame's position / {source.fps:g} fps, not its number\n"
+            )
         inputs = [*source.inputs]
         if Path(args.source).exists():
             inputs.append(Path(args.source))
@@ -367,9 +378,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"depthview: {source.name} has no colour: the mesh is written without colours\n"
         )
-    written = write_all(
-        out, mesh, scanner.trajectory, params, {"source": source.name}, colour=scanner.coloured
-    )
+    written = write_all(out, mesh, scanner.trajectory, params, extra, colour=scanner.coloured)
     sys.stderr.write(
         f"depthview: {len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "
         f"({scanner.lost} lost{': ' + why if why else ''}) -> "
