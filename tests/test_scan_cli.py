@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -488,3 +489,12 @@ def test_files_without_times_say_the_times_are_invented(tmp_path: Path) -> None:
     assert params["times"] == "invented: position in the sequence / 30 fps"
     times = [t for t, _ in read_tum((tmp_path / "s-trajectory.txt").read_text())]
     assert times and all(round(t * 30, 6) in (0, 1, 2, 3) for t in times)
+    # With --quiet the reasons frames were lost are counted in the last line, by kind,
+    # and the counts add up to the frames lost (a flat wall: no frame after the first).
+    last = proc.stderr.strip().splitlines()[-1]
+    found = re.search(r"from (\d+) of 4 frames \((\d+) lost: ([^)]*)\)", last)
+    assert found is not None, last
+    fused, lost, kinds = int(found[1]), int(found[2]), found[3]
+    counts = [int(part.split(" ", 1)[0]) for part in kinds.split(", ")]
+    assert fused + lost == 4 and lost >= 1 and sum(counts) == lost
+    assert "%" not in kinds  # kinds, not each frame's figures

@@ -317,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
                 if tracked.ok:
                     last_fused = time.perf_counter()
                 else:
-                    lost_why[tracked.reason] += 1
+                    lost_why[tracked.loss] += 1
                 if sink is not None and tracked.ok:
                     mesh_now = time.perf_counter() - last_model >= args.model_every
                     _send(sink, scanner, tracked, mesh_now)
