@@ -433,7 +433,7 @@ def test_depth_only_source_writes_no_colour(tmp_path: Path) -> None:
     """A source without colour gives a mesh without colour properties (not black ones),
     and says so; Open3D reads it as uncoloured."""
     o3d = pytest.importorskip("open3d")
-    for name in ("s.ply", "s.obj"):
+    for name in ("s.ply", "t.obj"):
         proc = scan("sample", name, "--no-window", "--quiet", "--frames", "3", cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert "has no colour: the mesh is written without colours" in proc.stderr
@@ -442,7 +442,7 @@ def test_depth_only_source_writes_no_colour(tmp_path: Path) -> None:
     mesh = o3d.io.read_triangle_mesh(str(tmp_path / "s.ply"))
     assert len(mesh.triangles) > 0 and not mesh.has_vertex_colors()
     first_vertex = next(
-        line for line in (tmp_path / "s.obj").read_text().splitlines() if line.startswith("v ")
+        line for line in (tmp_path / "t.obj").read_text().splitlines() if line.startswith("v ")
     )
     assert len(first_vertex.split()) == 4
     params = json.loads((tmp_path / "s-params.json").read_text())
