@@ -227,7 +227,7 @@ def test_one_check_of_a_number_agrees_with_its_definition(value: object) -> None
         number: float | None = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number = float(value)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and value.isascii():  # not other scripts' digits
             try:
                 number = float(value)
             except ValueError:
@@ -243,3 +243,17 @@ def test_one_check_of_a_number_agrees_with_its_definition(value: object) -> None
             assert q.unit in str(exc)
         else:
             assert ok and got == number, (q, value, got)
+
+
+@FAST
+@given(st.text(alphabet=st.characters(categories=["Nd"]), min_size=1, max_size=4))
+def test_numbers_are_ascii_decimals_only(digits: str) -> None:
+    """Found by issue 24's trial: ``--voxel \u0661`` (an Arabic-Indic one) read as 1 m.
+    Digits of any script but ASCII's are refused by the one number check."""
+    from depthview._checks import NUMBER
+
+    if digits.isascii() and float(digits) > 0:
+        assert NUMBER.check(digits) == float(digits)
+    else:
+        with pytest.raises(ValueError, match="expected"):
+            NUMBER.check(digits)

@@ -168,6 +168,11 @@ def test_a_lone_wall_is_lost() -> None:
         ("icp_iterations", (3, -1), "icp_iterations: expected whole numbers"),
         ("track_width", 5, "track_width: expected 16 to 640"),
         ("min_inlier_share", 1.5, "min_inlier_share: expected a share"),
+        # issue 24's trial: a 1e-9 m voxel took 43 s a frame, a 999 m band ran out of memory
+        ("voxel_m", 1e-9, "voxel_m: expected 0.001 to 0.2 m"),
+        ("voxel_m", 0.5, "voxel_m: expected 0.001 to 0.2 m"),
+        ("truncation_m", 999.0, "truncation_m: expected at most 0.16 m"),
+        ("max_volume_mb", 0.0, "max_volume_mb: expected a positive number"),
     ],
 )
 def test_bad_parameters_refused_in_one_line(field: str, value: object, words: str) -> None:
@@ -175,6 +180,22 @@ def test_bad_parameters_refused_in_one_line(field: str, value: object, words: st
         ScanParams(**{field: value})  # type: ignore[arg-type]
     message = str(caught.value)
     assert message.startswith(words) and "\n" not in message and "got" in message
+
+
+def test_the_volume_stops_at_its_memory_budget() -> None:
+    """A scan that would need more memory than ``max_volume_mb`` stops with one line
+    (``VolumeFull``) instead of growing until the machine kills it; the model built so far
+    stays whole and a bigger budget takes the same frame."""
+    from depthview.scan.volume import VolumeFull
+
+    (_, frame), *_ = _walk(0, 1, STEP)
+    small = Scanner(ScanParams(max_volume_mb=8), first_pose=walk_pose(0))
+    with pytest.raises(VolumeFull) as caught:
+        small.add(frame)
+    assert "budget of 8 MB" in str(caught.value) and "\n" not in str(caught.value)
+    assert small.volume.memory_bytes <= 8e6 and small.fused == 0
+    roomy = Scanner(ScanParams(max_volume_mb=2000), first_pose=walk_pose(0))
+    assert roomy.add(frame).ok and roomy.volume.memory_bytes > 8e6
 
 
 # -- Open3D as the oracle -------------------------------------------------------------------

@@ -5,6 +5,9 @@ written, bad input is one line and exit 2, Ctrl-C keeps what was built."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,7 +93,7 @@ def test_a_real_recording(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["demo:walk", "o.stl"], "o.stl: expected a mesh file ending in .ply or .obj"),
-        (["demo:walk", "no/o.ply"], "expected an existing folder"),
+        (["demo:walk", "no/o.ply"], "no/o.ply: the folder no does not exist"),
         (
             ["demo:walk", "o.ply", "--truncation", "0.01"],
             "--truncation: expected at least twice --voxel",
@@ -99,6 +102,17 @@ def test_a_real_recording(tmp_path: Path) -> None:
         (["demo:walk", "o.ply", "--icp-iterations", "a,b"], "--icp-iterations: expected"),
         (["demo:walk", "o.ply", "--icp-iterations", "0,0"], "--icp-iterations: expected whole"),
         (["missing-folder", "o.ply"], "missing-folder"),
+        # issue 24's trial: each of these was accepted, or failed only after the scan.
+        (["demo:walk", "/proc/x.ply"], "/proc/x.ply: cannot write into /proc"),
+        (["demo:walk", "n" * 300 + ".ply"], "cannot write there (File name too long)"),
+        (["demo:walk", ""], "OUT: expected a mesh file name"),
+        (["demo:walk", "o.ply", "--voxel", "\u0661"], "--voxel: expected metres"),
+        (["demo:walk", "o.ply", "--icp-iterations", "\u0663,2"], "--icp-iterations: expected"),
+        (["demo:walk", "o.ply", "--truncation", "999"], "--truncation: expected at most 0.16 m"),
+        (["demo:walk", "o.ply", "--voxel", "1e-9"], "--voxel: expected 0.001 to 0.2 m"),
+        (["demo:walk", "o.ply", "--voxel", "0.5"], "--voxel: expected 0.001 to 0.2 m"),
+        (["demo:walk", "o.ply", "--screenshot", "s.png"], "--screenshot s.png: saves the scan"),
+        (["missing-folder", "--frames", "3", "o.ply"], "missing-folder"),
     ],
 )
 def test_bad_input_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -288,3 +302,199 @@ def test_model_to_a_foxglove_client(tmp_path: Path) -> None:
     assert camera.parent_frame_id == "world" and camera.child_frame_id == "camera"
     update = decode_advertised(channels["/scan/model"], got["/scan/model"][-1][1])
     assert update.entities[0].id == "path" and len(update.entities[0].lines[0].points) >= 1
+
+
+def _good_scan(folder: Path) -> str:
+    """A scan of two demo frames into ``folder``/g.ply; the folder's hash."""
+    proc = scan("demo:walk", "g.ply", "--no-window", "--frames", "2", "--quiet", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return tree_hash(folder)
+
+
+def test_failed_run_leaves_an_earlier_scan(tmp_path: Path) -> None:
+    """A run that fuses nothing (all-zero depth) replaces nothing, names why (the lost
+    frames' reasons and the units guessed) and exits 2."""
+    src = tmp_path / "src"
+    src.mkdir()
+    np.save(src / "allzero.npy", np.zeros((480, 640), np.uint16))
+    out = tmp_path / "O"
+    out.mkdir()
+    before = _good_scan(out)
+    proc = scan(str(src / "allzero.npy"), "O/g.ply", "--no-window", "--overwrite", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "no frame could be fused (1 read: 1 too few readings)" in last
+    assert "--depth-format" in last and "nothing was written" in last
+    assert "--depth-format" in proc.stderr.splitlines()[0]  # the guess said first
+    assert "Traceback" not in proc.stderr
+    assert tree_hash(out) == before
+
+
+def test_empty_mesh_is_refused(tmp_path: Path) -> None:
+    """Frames that fuse but leave no surface (absurd intrinsics squeeze every reading onto
+    one ray) are exit 2, not an empty PLY."""
+    np.save(tmp_path / "flat.npy", np.full((480, 640), 1000, np.uint16))
+    proc = scan(
+        "flat.npy",
+        "e.ply",
+        "--no-window",
+        "--quiet",
+        "--depth-format",
+        "mm",
+        "--intrinsics",
+        "1e12,1e12,320,240",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "the mesh is empty" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flat.npy"]
+
+
+def test_ctrl_c_before_anything_fused_keeps_earlier_files(tmp_path: Path) -> None:
+    """Ctrl-C while no frame has fused (here none can: the depth range holds no reading)
+    is exit 130 and leaves an earlier scan as it was."""
+    before = _good_scan(tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "depthview",
+            "scan",
+            "demo:walk",
+            "g.ply",
+            "--no-window",
+            "--overwrite",
+            "--near",
+            "0.4",
+            "--far",
+            "0.41",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while seen.count("frame/s") < 4 and time.monotonic() < deadline:
+        chunk = proc.stderr.read(1)
+        if not chunk:
+            break
+        seen += chunk
+    assert "lost: too few readings" in seen, seen
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, seen + err
+    assert "nothing was written" in err and "Traceback" not in err
+    assert tree_hash(tmp_path) == before
+
+
+def test_read_only_folder_refused_up_front(tmp_path: Path) -> None:
+    """A folder the user cannot write into is refused before the scan (as a user without
+    root's override: setpriv drops it when the tests run as root)."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv to drop the override")
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+    proc = subprocess.run(
+        [
+            *prefix,
+            sys.executable,
+            "-m",
+            "depthview",
+            "scan",
+            "demo:walk",
+            "ro/m.ply",
+            "--no-window",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "ro/m.ply: cannot write into ro" in proc.stderr
+    assert list(ro.iterdir()) == []
+
+
+def test_out_after_the_options(tmp_path: Path) -> None:
+    proc = scan("demo:walk", "--no-window", "--frames", "2", "--quiet", "late.ply", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "late.ply").is_file()
+
+
+def test_depth_only_source_writes_no_colour(tmp_path: Path) -> None:
+    """A source without colour gives a mesh without colour properties (not black ones),
+    and says so; Open3D reads it as uncoloured."""
+    o3d = pytest.importorskip("open3d")
+    for name in ("s.ply", "t.obj"):
+        proc = scan("sample", name, "--no-window", "--quiet", "--frames", "3", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "has no colour: the mesh is written without colours" in proc.stderr
+    header = (tmp_path / "s.ply").read_bytes()[:400]
+    assert b"element face" in header and b"red" not in header
+    mesh = o3d.io.read_triangle_mesh(str(tmp_path / "s.ply"))
+    assert len(mesh.triangles) > 0 and not mesh.has_vertex_colors()
+    first_vertex = next(
+        line for line in (tmp_path / "t.obj").read_text().splitlines() if line.startswith("v ")
+    )
+    assert len(first_vertex.split()) == 4
+    params = json.loads((tmp_path / "s-params.json").read_text())
+    assert params["colour"] is False
+
+
+def test_a_small_frame_stays_within_its_camera(tmp_path: Path) -> None:
+    """Found by issue 24's trial: a 10x10 frame's intrinsics (the Kinect's, scaled to 10x10
+    by the source) were scaled again by the scanner, putting a flat patch 1 m away 200 m
+    wide. Every vertex must project inside the frame with the Kinect's defaults scaled
+    once (computed here from the published 640x480 values), at the depth given."""
+    o3d = pytest.importorskip("open3d")
+    np.save(tmp_path / "small.npy", np.full((10, 10), 1000, np.uint16))
+    proc = scan(
+        "small.npy", "s.ply", "--no-window", "--quiet", "--depth-format", "mm", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    v = np.asarray(o3d.io.read_triangle_mesh(str(tmp_path / "s.ply")).vertices)
+    assert len(v) > 0
+    fx, fy, cx, cy = 594.21 / 64, 591.04 / 48, 339.5 / 64, 242.7 / 48
+    u = fx * v[:, 0] / v[:, 2] + cx
+    w = fy * v[:, 1] / v[:, 2] + cy
+    assert np.allclose(v[:, 2], 1.0, atol=0.02)
+    assert u.min() >= -1 and u.max() <= 10 and w.min() >= -1 and w.max() <= 10
+    assert np.ptp(u) > 5 and np.ptp(w) > 5  # the patch, not a sliver of it
+
+
+def test_files_without_times_say_the_times_are_invented(tmp_path: Path) -> None:
+    """Found by issue 24's trial: 7-Scenes frames 600-601 then 620-621 were timed by their
+    position (frame-000620 at 2/30 s) without a word. The scan says so, on stderr and in
+    the parameters file, and the trajectory's times are what it says."""
+    from PIL import Image
+
+    scene = tmp_path / "seq"
+    scene.mkdir()
+    for n in (600, 601, 620, 621):
+        Image.fromarray(np.full((480, 640), 1000, np.uint16)).save(
+            scene / f"frame-{n:06d}.depth.png"
+        )
+    proc = scan("seq", "s.ply", "--no-window", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "records no frame times" in proc.stderr.splitlines()[0]
+    params = json.loads((tmp_path / "s-params.json").read_text())
+    assert params["times"] == "invented: position in the sequence / 30 fps"
+    times = [t for t, _ in read_tum((tmp_path / "s-trajectory.txt").read_text())]
+    assert times and all(round(t * 30, 6) in (0, 1, 2, 3) for t in times)
+    # With --quiet the reasons frames were lost are counted in the last line, by kind,
+    # and the counts add up to the frames lost (a flat wall: no frame after the first).
+    last = proc.stderr.strip().splitlines()[-1]
+    found = re.search(r"from (\d+) of 4 frames \((\d+) lost: ([^)]*)\)", last)
+    assert found is not None, last
+    fused, lost, kinds = int(found[1]), int(found[2]), found[3]
+    counts = [int(part.split(" ", 1)[0]) for part in kinds.split(", ")]
+    assert fused + lost == 4 and lost >= 1 and sum(counts) == lost
+    assert "%" not in kinds  # kinds, not each frame's figures

@@ -37,6 +37,18 @@ def out_array(
 
 
 # -- numbers: one check for the command line, files and the library alike ------------------
+def ascii_number(text: str, *, whole: bool = False) -> float:
+    """``text`` as a number written in ASCII (``1e-3``, ``0.8``), else NaN: Python's
+    ``float`` also reads other scripts' digits (``float("\u0661") == 1``), which a user
+    never means as a size in metres."""
+    if not text.isascii():
+        return math.nan
+    try:
+        return int(text) if whole else float(text)
+    except ValueError:
+        return math.nan
+
+
 @dataclass(frozen=True, slots=True)
 class Quantity:
     """What a number must be: finite, within ``lo``..``hi`` (``lo`` itself allowed unless
@@ -66,10 +78,7 @@ class Quantity:
         if isinstance(value, bool):
             number = math.nan
         elif isinstance(value, str):
-            try:
-                number = int(value) if self.whole else float(value)
-            except ValueError:
-                number = math.nan
+            number = ascii_number(value, whole=self.whole)
         elif isinstance(value, (int, float, np.integer, np.floating)):
             number = float(value)
         else:

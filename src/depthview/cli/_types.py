@@ -7,7 +7,16 @@ import argparse
 import math
 from collections.abc import Callable
 
-from .._checks import COUNT, DEPTH_SCALE, FPS, FPS_OR_AS_FAST, NUMBER, SECONDS, Quantity
+from .._checks import (
+    COUNT,
+    DEPTH_SCALE,
+    FPS,
+    FPS_OR_AS_FAST,
+    NUMBER,
+    SECONDS,
+    Quantity,
+    ascii_number,
+)
 
 
 def argument_type(quantity: Quantity) -> Callable[[str], float]:
@@ -58,10 +67,9 @@ def port(text: str) -> int:
 
 def metres(text: str) -> float:
     """A finite distance >= 0 in metres, such as the ends of a colour range."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected metres such as 0.8, got {text!r}") from None
+    value = ascii_number(text)
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"expected metres such as 0.8, got {text!r}")
     from ..colorize import MAX_METRES
 
     if not (math.isfinite(value) and 0 <= value <= MAX_METRES):

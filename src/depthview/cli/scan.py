@@ -9,24 +9,62 @@ import json
 import math
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..errors import DepthviewError
-from ..outputs import check_output
-from . import SOURCE_HELP
+from ..outputs import check_output, check_target, partial_path
+from . import SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args
 from ._types import metres, positive_float, positive_int
 
 
 def _iterations(text: str) -> tuple[int, ...]:
     try:
+        if not text.isascii():
+            raise ValueError(text)
         values = tuple(int(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected whole numbers per level, coarsest first, such as 6,4,3, got {text!r}"
         ) from None
     return values
+
+
+def prepare_argv(argv: list[str]) -> list[str]:
+    """``argv`` (``scan ...``) with SOURCE and OUT moved before the options, so that OUT
+    may come anywhere (``scan SRC --no-window --frames 3 OUT``): argparse takes the
+    positionals only in one run, and its intermixed parsing does not work under a
+    subcommand."""
+    probe = argparse.ArgumentParser(add_help=False)
+    add_parser(probe.add_subparsers())
+    scan_parser = next(
+        a for a in probe._actions if isinstance(a, argparse._SubParsersAction)
+    ).choices["scan"]
+    takes_value = {
+        flag
+        for action in scan_parser._actions
+        if action.option_strings and action.nargs != 0
+        for flag in action.option_strings
+    }
+    positionals: list[str] = []
+    options: list[str] = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            positionals.extend(argv[i + 1 :])
+            break
+        if arg.startswith("-") and arg != "-":
+            options.append(arg)
+            if arg in takes_value and i + 1 < len(argv):
+                options.append(argv[i + 1])
+                i += 1
+        else:
+            positionals.append(arg)
+        i += 1
+    return [argv[0], *positionals, *options]
 
 
 def add_parser(sub: Any) -> None:
@@ -114,22 +152,35 @@ def _params(args: argparse.Namespace) -> Any:
 
 
 def _out_path(args: argparse.Namespace) -> Path:
+    """OUT (or ``scan-<time>.ply``), checked before anything is read: its suffix, and
+    that it and its companions can be written there (``outputs.check_target``, then a
+    trial write of the temporary name, which catches what permissions do not say: /proc,
+    a read-only mount, a name too long)."""
     from ..scan.files import MESH_SUFFIXES, companions
 
+    if args.out is not None and not args.out.strip():
+        raise DepthviewError("OUT: expected a mesh file name such as room.ply, got an empty one")
+    if args.screenshot is not None and args.no_window:
+        raise DepthviewError(
+            f"--screenshot {args.screenshot}: saves the scan window's picture, and "
+            "--no-window shows none; drop one of them"
+        )
     out = Path(args.out or time.strftime("scan-%Y%m%d-%H%M%S.ply"))
     if out.suffix.lower() not in MESH_SUFFIXES:
         raise DepthviewError(
             f"{out}: expected a mesh file ending in {' or '.join(MESH_SUFFIXES)}, "
             f"got {out.suffix or 'no suffix'}"
         )
-    if not out.parent.is_dir():
-        raise DepthviewError(f"{out}: expected an existing folder, got {out.parent}")
-    if not args.overwrite:
-        for path in (out, *companions(out)):
-            if path.exists():
-                raise DepthviewError(
-                    f"{path}: already exists (--overwrite replaces it); nothing was written"
-                )
+    for path in (out, *companions(out)):
+        check_target(path, folder=False, overwrite=args.overwrite, what="the scan")
+    probe = partial_path(out)
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise DepthviewError(
+            f"{out}: cannot write into {out.parent} ({exc.strerror or exc}); nothing was written"
+        ) from None
     return out
 
 
@@ -172,7 +223,14 @@ def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, para
     from ..viewer.scan_window import run_window
 
     def save() -> list[Path]:
-        return write_all(out, scanner.mesh(), scanner.trajectory, params, {"source": source.name})
+        return write_all(
+            out,
+            scanner.mesh(),
+            scanner.trajectory,
+            params,
+            {"source": source.name},
+            colour=scanner.coloured,
+        )
 
     return run_window(source, scanner, save, args.screenshot)
 
@@ -197,10 +255,25 @@ def run(args: argparse.Namespace) -> int:
     # In the window a recording plays at its own pace (frames the scan cannot keep up
     # with are skipped); a batch scan reads as fast as it fuses.
     with open_with_args(args.source, args, realtime=not args.no_window) as source:
+        guess = cli_words(source.units_guess) if source.units_guess else None
+        if guess:  # first, where it is read: before the progress bar
+            sys.stderr.write(f"depthview: warning: {guess}\n")
+        extra: dict[str, Any] = {"source": source.name}
+        if getattr(source, "frame_files", None) is not None and not getattr(
+            source, "own_times", True
+        ):
+            # Files without recorded times (7-Scenes, PNG folders): the trajectory's times
+            # are the frame's position at the source's rate, not the dataset's; say so.
+            extra["times"] = f"invented: position in the sequence / {source.fps:g} fps"
+            sys.stderr.write(
+                f"depthview: warning: {source.name} records no frame times: the trajectory's "
+                f"are each frame's position / {source.fps:g} fps, not its number\n"
+            )
         inputs = [*source.inputs]
         if Path(args.source).exists():
             inputs.append(Path(args.source))
         from ..scan.files import companions
+        from ..scan.volume import VolumeFull
 
         for path in (out, *companions(out)):
             check_output(path, inputs)
@@ -211,6 +284,8 @@ def run(args: argparse.Namespace) -> int:
         if args.frames is not None:
             total = args.frames if total is None else min(total, args.frames)
         interrupted = False
+        full: VolumeFull | None = None
+        lost_why: Counter[str] = Counter()
         first_read: float | None = None
         last_fused = time.perf_counter()
         frames = 0
@@ -232,10 +307,16 @@ def run(args: argparse.Namespace) -> int:
                     break
                 if first_read is None:
                     first_read = time.perf_counter()
-                tracked = scanner.add(frame)
+                try:
+                    tracked = scanner.add(frame)
+                except VolumeFull as exc:
+                    full = exc
+                    break
                 frames += 1
                 if tracked.ok:
                     last_fused = time.perf_counter()
+                else:
+                    lost_why[tracked.loss] += 1
                 if sink is not None and tracked.ok:
                     mesh_now = time.perf_counter() - last_model >= args.model_every
                     _send(sink, scanner, tracked, mesh_now)
@@ -258,6 +339,19 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"depthview: the model went to {sink.where}\n")
     startup_s = (first_read or time.perf_counter()) - started
     scanned_s = last_fused - first_read if first_read is not None else 0.0
+    why = ", ".join(f"{n} {reason}" for reason, n in lost_why.most_common())
+    if scanner.fused == 0:  # nothing built: nothing replaced
+        if interrupted:
+            sys.stderr.write(
+                f"depthview: interrupted before any frame was fused ({frames} read); "
+                "nothing was written\n"
+            )
+            return 130
+        hint = f"; {guess}" if guess else ""
+        raise DepthviewError(
+            f"{args.source}: no frame could be fused ({frames} read"
+            f"{': ' + why if why else ''}){hint}; nothing was written"
+        )
     mesh_start = time.perf_counter()
     mesh = scanner.mesh()
     mesh_s = time.perf_counter() - mesh_start
@@ -278,19 +372,27 @@ def run(args: argparse.Namespace) -> int:
         stats["scanned"] = window_run.scanned
         stats["skipped"] = window_run.read - window_run.scanned
         stats["latency_p95_ms"] = window_run.latency_p95_ms()
-    written = write_all(out, mesh, scanner.trajectory, params, {"source": source.name})
-    if scanner.fused == 0:
-        sys.stderr.write(
-            f"depthview: error: {args.source}: no frame could be fused "
-            f"({frames} read); {written[0]} holds an empty mesh\n"
+    if len(mesh.triangles) == 0:
+        raise DepthviewError(
+            f"{args.source}: the mesh is empty ({scanner.fused} frames fused but no surface "
+            f"in the volume: check --intrinsics, --depth-scale, --near/--far); "
+            "nothing was written"
         )
-        if args.stats:
-            print(json.dumps(stats), flush=True)
-        return 2
+    if not scanner.coloured:
+        sys.stderr.write(
+            f"depthview: {source.name} has no colour: the mesh is written without colours\n"
+        )
+    written = write_all(out, mesh, scanner.trajectory, params, extra, colour=scanner.coloured)
     sys.stderr.write(
         f"depthview: {len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "
-        f"({scanner.lost} lost) -> {', '.join(str(p) for p in written)}\n"
+        f"({scanner.lost} lost{': ' + why if why else ''}) -> "
+        f"{', '.join(str(p) for p in written)}\n"
     )
     if args.stats:
         print(json.dumps(stats), flush=True)
+    if full is not None:
+        raise DepthviewError(
+            f"{full}: stopped after frame {frames} and wrote the model built so far; "
+            "a larger --voxel or a smaller --truncation needs less"
+        )
     return 130 if interrupted else 0

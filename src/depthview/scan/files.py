@@ -4,6 +4,7 @@ qy qz qw``, what ``evo`` and TUM's scripts read) and the parameters used (JSON).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..geometry import quaternion, rotation
+from ..outputs import partial_path
 from .mesh import Mesh
 from .params import ScanParams
 from .scanner import PoseStamp
@@ -21,31 +23,38 @@ from .scanner import PoseStamp
 MESH_SUFFIXES = (".ply", ".obj")
 
 
-def mesh_ply_bytes(mesh: Mesh) -> bytes:
-    """A binary little-endian PLY: vertices with ``red green blue``, triangle faces."""
+def mesh_ply_bytes(mesh: Mesh, colour: bool = True) -> bytes:
+    """A binary little-endian PLY: vertices (with ``red green blue`` when ``colour``),
+    triangle faces."""
     n, m = len(mesh.vertices), len(mesh.triangles)
+    rgb = "property uchar red\nproperty uchar green\nproperty uchar blue\n" if colour else ""
     header = (
         "ply\nformat binary_little_endian 1.0\ncomment made by depthview scan\n"
         f"element vertex {n}\nproperty float x\nproperty float y\nproperty float z\n"
-        "property uchar red\nproperty uchar green\nproperty uchar blue\n"
-        f"element face {m}\nproperty list uchar int vertex_indices\nend_header\n"
+        f"{rgb}element face {m}\nproperty list uchar int vertex_indices\nend_header\n"
     ).encode("ascii")
-    vertex = np.empty(n, dtype=[("p", "<f4", 3), ("c", "u1", 3)])
+    fields: list[tuple[str, str, int]] = [("p", "<f4", 3)] + ([("c", "u1", 3)] if colour else [])
+    vertex = np.empty(n, dtype=fields)
     vertex["p"] = mesh.vertices
-    vertex["c"] = mesh.colours
+    if colour:
+        vertex["c"] = mesh.colours
     face = np.empty(m, dtype=[("n", "u1"), ("i", "<i4", 3)])
     face["n"] = 3
     face["i"] = mesh.triangles
     return header + vertex.tobytes() + face.tobytes()
 
 
-def mesh_obj_text(mesh: Mesh) -> str:
-    """A Wavefront OBJ with colours after each vertex (``v x y z r g b``, 0..1)."""
-    rgb = mesh.colours.astype(np.float64) / 255.0
-    lines = [
-        f"v {x:.5f} {y:.5f} {z:.5f} {r:.4f} {g:.4f} {b:.4f}"
-        for (x, y, z), (r, g, b) in zip(mesh.vertices.tolist(), rgb.tolist(), strict=True)
-    ]
+def mesh_obj_text(mesh: Mesh, colour: bool = True) -> str:
+    """A Wavefront OBJ, with colours after each vertex (``v x y z r g b``, 0..1) when
+    ``colour``."""
+    if colour:
+        rgb = mesh.colours.astype(np.float64) / 255.0
+        lines = [
+            f"v {x:.5f} {y:.5f} {z:.5f} {r:.4f} {g:.4f} {b:.4f}"
+            for (x, y, z), (r, g, b) in zip(mesh.vertices.tolist(), rgb.tolist(), strict=True)
+        ]
+    else:
+        lines = [f"v {x:.5f} {y:.5f} {z:.5f}" for x, y, z in mesh.vertices.tolist()]
     lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in mesh.triangles.tolist()]
     return "# made by depthview scan\n" + "\n".join(lines) + "\n"
 
@@ -91,24 +100,33 @@ def write_all(
     trajectory: Sequence[PoseStamp],
     params: ScanParams,
     extra: dict[str, Any] | None = None,
+    *,
+    colour: bool = True,
 ) -> list[Path]:
-    """Write the mesh (its format from ``out``'s suffix), the trajectory and the
-    parameters; each file is written whole under a temporary name, then renamed."""
+    """Write the mesh (its format from ``out``'s suffix, vertex colours when ``colour``),
+    the trajectory and the parameters: all three under temporary names first
+    (``outputs.partial_path``), renamed only when all are complete, so a failed run leaves
+    an earlier scan's three files as they were."""
     path = Path(out)
     trajectory_path, params_path = companions(path)
     if path.suffix.lower() == ".obj":
-        data = mesh_obj_text(mesh).encode("utf-8")
+        data = mesh_obj_text(mesh, colour).encode("utf-8")
     else:
-        data = mesh_ply_bytes(mesh)
-    info = {"params": params.as_dict(), **(extra or {})}
-    written = []
-    for target, content in (
+        data = mesh_ply_bytes(mesh, colour)
+    info = {"params": params.as_dict(), "colour": colour, **(extra or {})}
+    files = (
         (path, data),
         (trajectory_path, tum_text(trajectory).encode("ascii")),
         (params_path, (json.dumps(info, indent=2) + "\n").encode("utf-8")),
-    ):
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(content)
-        os.replace(tmp, target)
-        written.append(target)
-    return written
+    )
+    try:
+        for target, content in files:
+            partial_path(target).write_bytes(content)
+    except BaseException:
+        for target, _ in files:
+            with contextlib.suppress(OSError):
+                partial_path(target).unlink()
+        raise
+    for target, _ in files:
+        os.replace(partial_path(target), target)
+    return [target for target, _ in files]

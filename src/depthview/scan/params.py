@@ -6,6 +6,14 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+#: Voxel sizes a scan takes (m): finer than 1 mm is far below a Kinect's noise and takes
+#: minutes a frame; coarser than 20 cm is no model of a room.
+VOXEL_RANGE_M = (0.001, 0.2)
+#: The truncation band's bounds: a band wider than this many voxels, or than 1 m, smears
+#: surfaces together and allocates blocks without end.
+MAX_TRUNCATION_VOXELS = 16
+MAX_TRUNCATION_M = 1.0
+
 
 @dataclass(frozen=True)
 class ScanParams:
@@ -42,6 +50,10 @@ class ScanParams:
     min_constraint: float = 0.02
     #: A voxel's weight stops growing here, so the model follows a changing scene.
     max_weight: float = 64.0
+    #: The volume's memory budget (MB): a scan that would need more stops there, in one
+    #: line, rather than take the machine's memory (a 5 m x 5 m room at 1 cm needs about
+    #: 350 MB of blocks, twice that with the pool's spare room).
+    max_volume_mb: float = 2000.0
 
     def __post_init__(self) -> None:
         def positive(name: str, value: float) -> None:
@@ -57,8 +69,20 @@ class ScanParams:
             "max_jump_m",
             "max_jump_deg",
             "max_weight",
+            "max_volume_mb",
         ):
             positive(name, getattr(self, name))
+        if not (VOXEL_RANGE_M[0] <= self.voxel_m <= VOXEL_RANGE_M[1]):
+            raise ValueError(
+                f"voxel_m: expected {VOXEL_RANGE_M[0]:g} to {VOXEL_RANGE_M[1]:g} m "
+                f"(1 mm to 20 cm), got {self.voxel_m:g}"
+            )
+        most = min(MAX_TRUNCATION_VOXELS * self.voxel_m, MAX_TRUNCATION_M)
+        if self.truncation_m > most:
+            raise ValueError(
+                f"truncation_m: expected at most {most:g} m ({MAX_TRUNCATION_VOXELS} voxels "
+                f"and {MAX_TRUNCATION_M:g} m), got {self.truncation_m:g}"
+            )
         if self.truncation_m < 2 * self.voxel_m:
             raise ValueError(
                 f"truncation_m: expected at least twice voxel_m ({2 * self.voxel_m:g} m), "

@@ -32,7 +32,8 @@ class Tracked:
     """What ``Scanner.add`` made of a frame: ``pose`` (4x4 camera to world; the last good
     pose when lost), whether tracking held (``ok``, and then the frame was fused), the RMS
     point-to-plane residual in metres, the share of the frame's readings paired with the
-    model, and ``reason`` (empty when ok: why tracking was lost)."""
+    model, and ``reason`` (empty when ok: why tracking was lost, with its figures) and
+    ``loss``, its kind without figures (what a summary counts)."""
 
     pose: F64
     ok: bool
@@ -40,6 +41,7 @@ class Tracked:
     inlier_share: float
     reason: str = ""
     timestamp: float = 0.0
+    loss: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ class Scanner:
         self.registration = registration
         self._first_pose = np.eye(4) if first_pose is None else np.array(first_pose, float)
         p = self.params
-        self.volume = BlockVolume(p.voxel_m, p.truncation_m, p.max_weight)
+        self.volume = BlockVolume(
+            p.voxel_m, p.truncation_m, p.max_weight, max_bytes=p.max_volume_mb * 1e6
+        )
         self.reset()
 
     @classmethod
@@ -89,6 +93,8 @@ class Scanner:
         self.last_good: F64 = self._first_pose.copy()
         self.fused = 0
         self.lost = 0
+        #: Whether a fused frame brought colour (else the mesh's colours are no colour).
+        self.coloured = False
         self.last: Tracked | None = None
 
     # -- input ----------------------------------------------------------------------------
@@ -106,7 +112,10 @@ class Scanner:
             k = self.registration.depth_intrinsics()
         else:
             h, w = frame.depth.shape
-            k = (self.intrinsics or KINECT_V1_DEPTH).for_size(w, h)
+            # A source's intrinsics are already for its depth's size (``Source.intrinsics``):
+            # only the Kinect's defaults are scaled to it (scaling again put a 10x10
+            # frame's readings hundreds of metres apart).
+            k = self.intrinsics if self.intrinsics is not None else KINECT_V1_DEPTH.for_size(w, h)
             cloud = point_cloud(
                 frame.depth,
                 depth_format=frame.depth_format,
@@ -136,7 +145,7 @@ class Scanner:
         p = self.params
         readings = int(np.count_nonzero(z > 0))
         if readings < 0.05 * z.size:
-            return self._lost("too few readings", timestamp)
+            return self._lost("too few readings", timestamp, kind="too few readings")
         if self.fused == 0:
             pose = self.last_good
             result = IcpResult(pose, 0.0, 1.0, math.inf, readings)
@@ -145,11 +154,12 @@ class Scanner:
                 z, k, self.last_good, hinted=self.last is None or self.last.ok
             )
             result = track(pyramid(z, k, p), view, vk, vpose, self.last_good, p)
-            reason = self._judge(result)
+            kind, reason = self._judge(result)
             if reason:
-                return self._lost(reason, timestamp, result)
+                return self._lost(reason, timestamp, result, kind=kind)
             pose = result.pose
         self.volume.integrate(z, rgb, k, pose)
+        self.coloured = self.coloured or rgb is not None
         self.last_good = pose
         self.fused += 1
         tracked = Tracked(pose, True, result.residual_m, result.inlier_share, "", timestamp)
@@ -157,18 +167,21 @@ class Scanner:
         self.last = tracked
         return tracked
 
-    def _judge(self, r: IcpResult) -> str:
+    def _judge(self, r: IcpResult) -> tuple[str, str]:
+        """Why ``r`` is not to be fused: (its kind, the reason with figures); empty if it is."""
         p = self.params
         if r.inlier_share < p.min_inlier_share:
-            return f"{r.inlier_share:.0%} of readings on the model"
+            return "too few on the model", f"{r.inlier_share:.0%} of readings on the model"
         metres, degrees = motion(self.last_good, r.pose)
         if metres > p.max_jump_m or degrees > p.max_jump_deg:
-            return f"jump of {metres:.2f} m, {degrees:.0f} degrees"
+            return "a jump", f"jump of {metres:.2f} m, {degrees:.0f} degrees"
         if r.constraint < p.min_constraint:
-            return "a lone surface leaves the motion free"
-        return ""
+            return "a lone surface", "a lone surface leaves the motion free"
+        return "", ""
 
-    def _lost(self, reason: str, timestamp: float, r: IcpResult | None = None) -> Tracked:
+    def _lost(
+        self, reason: str, timestamp: float, r: IcpResult | None = None, *, kind: str = ""
+    ) -> Tracked:
         self.lost += 1
         tracked = Tracked(
             self.last_good.copy(),
@@ -177,6 +190,7 @@ class Scanner:
             0.0 if r is None else r.inlier_share,
             reason,
             timestamp,
+            kind or reason,
         )
         self.trajectory.append(PoseStamp(timestamp, self.last_good.copy(), False))
         self.last = tracked

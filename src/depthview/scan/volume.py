@@ -11,10 +11,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ..camera_models import Intrinsics
+from ..errors import DepthviewError
 from ._loops import K
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
+
+
+class VolumeFull(DepthviewError):
+    """The volume would grow past its memory budget (``ScanParams.max_volume_mb``)."""
 
 
 class ModelView(NamedTuple):
@@ -38,8 +43,14 @@ class BlockVolume:
     """The TSDF: ``integrate`` a depth frame at a pose, ``raycast`` it from a pose."""
 
     def __init__(
-        self, voxel_m: float, truncation_m: float, max_weight: float, blocks: int = 1024
+        self,
+        voxel_m: float,
+        truncation_m: float,
+        max_weight: float,
+        blocks: int = 1024,
+        max_bytes: float = float("inf"),
     ) -> None:
+        self.max_bytes = max_bytes
         self.voxel_m = voxel_m
         self.truncation_m = truncation_m
         self.max_weight = max_weight
@@ -65,6 +76,11 @@ class BlockVolume:
         """Twice the blocks: the pool's arrays copied, the hash rebuilt."""
         n = self.coords.shape[0]
         size = 2 * n
+        if 2 * self.memory_bytes > self.max_bytes:
+            raise VolumeFull(
+                f"the model would need more than its budget of {self.max_bytes / 1e6:.0f} MB "
+                f"({self.blocks} blocks of {self.voxel_m:g} m voxels)"
+            )
 
         def grown(a: Any, fill: float) -> Any:
             out = np.full((size, *a.shape[1:]), fill, dtype=a.dtype)

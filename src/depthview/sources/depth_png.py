@@ -139,11 +139,16 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
     header = read_header(path)
     if not header.is_depth:  # say what it is (Pillow reads 16-bit RGB as 8-bit)
         raise SourceError(f"{path}: expected a 16-bit grey depth PNG, got a {header} PNG")
-    try:
-        with image.open(path, formats=["PNG"]) as im:
-            arr = np.asarray(im)
-    except _decode_errors(image) as exc:
-        raise SourceError(f"{path}: expected a 16-bit depth PNG, got {exc}") from None
+    # The file is opened here, not by Pillow: Pillow leaves a file it opened unclosed when
+    # Ctrl-C lands inside ``Image.open`` (a ResourceWarning on the way out).
+    with open(path, "rb") as fh:
+        try:
+            with image.open(fh, formats=["PNG"]) as im:
+                arr = np.asarray(im)
+        except _decode_errors(image) as exc:
+            raise SourceError(
+                f"{path}: expected a 16-bit depth PNG, got {_named(exc, fh, path)}"
+            ) from None
     if arr.ndim != 2 or arr.dtype.kind not in "iu" or arr.dtype.itemsize < 2:
         raise SourceError(
             f"{path}: expected a 16-bit single-channel depth PNG, got {arr.dtype} {arr.shape}"
@@ -154,11 +159,19 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
 def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
     """A colour image (PNG, JPEG) as (H, W, 3) uint8 RGB."""
     image = pillow()
-    try:
-        with image.open(path) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except _decode_errors(image) as exc:
-        raise SourceError(f"{path}: expected an RGB image, got {exc}") from None
+    with open(path, "rb") as fh:  # opened here, as in ``read_depth``
+        try:
+            with image.open(fh) as im:
+                return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        except _decode_errors(image) as exc:
+            raise SourceError(
+                f"{path}: expected an RGB image, got {_named(exc, fh, path)}"
+            ) from None
+
+
+def _named(exc: BaseException, fh: Any, path: str | os.PathLike[str]) -> str:
+    """Pillow's message with the file's name where it shows the file object."""
+    return str(exc).replace(repr(fh), repr(os.fspath(path)))
 
 
 __all__ = [
