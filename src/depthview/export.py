@@ -253,10 +253,25 @@ def export(
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
     if fmt.suffix == ".ply":
+        if frames is not None and frames > 1:
+            raise ExportError(
+                f"--frames {frames}: a .ply file holds one point cloud; use --frames 1 "
+                "(and --range START: to choose the frame)"
+            )
         frames = 1  # one point cloud a file
     length = source.length if isinstance(source, Source) else None
     if isinstance(source, list):
         length = len(source)
+    if length is not None and start >= length:  # said before the progress bar
+        raise ExportError(
+            f"{getattr(source, 'name', 'the source')}: --range: expected a frame index "
+            f"0..{length - 1}, got {start}"
+        )
+    if length is not None and stop is not None and stop > length:
+        raise ExportError(
+            f"--range {start}:{stop}: END is past the last frame; expected a frame index "
+            f"0..{length - 1} (at most --range {start}:{length})"
+        )
     total = _total(length, start, stop, every, frames)
     if total is None:
         raise ExportError("--frames: expected a number of frames (or --range) for a live source")
