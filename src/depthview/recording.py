@@ -169,6 +169,13 @@ class RecordingWriter:
         #: The depth stream's latest frame interval (the seam's width), 30 fps until known.
         self._interval = 1 / 30
         self._previous_depth: float | None = None
+        #: Added to every device timestamp (modulo 2^32): 0 until a pass starts (as above).
+        self._device_offset = 0
+        self._last_device: int | None = None
+        #: Appending: the first frame starts a pass after the recording's last, whatever
+        #: clock the source keeps (a 2017 recording, the demo's seconds since its start).
+        self._seam_pending = False
+        self._device_seam = False
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
@@ -210,6 +217,7 @@ class RecordingWriter:
             raise RecordingError(f"{folder}: cannot record there ({exc.strerror or exc})") from None
         if mode == "append":
             self._continue_index(fd, index)
+            self._seam_pending = bool(self._last_times)
         return fd
 
     def _continue_index(self, fd: int, index: Path) -> None:
@@ -226,6 +234,7 @@ class RecordingWriter:
                 self._last_times[stream] = max(self._last_times.get(stream, 0.0), entry.unix_time)
                 if stream is Stream.DEPTH:
                     depth_times.append(entry.unix_time)
+                    self._last_device = entry.device_timestamp
         # The frame interval: the lower median of the latest depth gaps, so that the wider
         # gaps of earlier seams (after a pass's last colour) do not count.
         gaps = sorted(b - a for a, b in itertools.pairwise(depth_times[-65:]) if b > a)
@@ -281,11 +290,28 @@ class RecordingWriter:
         appended) starts a new pass: every stream is offset alike so that the pass begins
         one frame interval after the latest time written, and the order within it stays as
         recorded."""
-        if not any(t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw):
+        if not self._seam_pending and not any(
+            t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw
+        ):
             return
+        self._seam_pending = False
         latest = max(self._last_times.values())
         self._offset = latest + self._interval - min(t for _, t in raw)
         self._previous_depth = None  # no interval across the seam
+        self._device_seam = True  # the device clock continues too (``_device_time``)
+
+    def _device_time(self, stream: Stream, ts: int) -> int:
+        """A record's device timestamp on the continued device clock: at a seam, every
+        stream is offset alike so that the pass's first depth frame is one frame interval
+        after the last one written; modulo 2^32, as the Kinect's clock wraps."""
+        if self._device_seam and self._last_device is not None:
+            step = round(self._interval * _DEVICE_CLOCK_HZ)
+            self._device_offset = (self._last_device + step - ts) & 0xFFFFFFFF
+        self._device_seam = False
+        out = (ts + self._device_offset) & 0xFFFFFFFF
+        if stream is Stream.DEPTH:
+            self._last_device = out
+        return out
 
     def _unix_time(self, stream: Stream, raw: float) -> float:
         """The file-name time of a record: its host time on the continued clock, unique and
@@ -315,10 +341,14 @@ class RecordingWriter:
         self._continue_clock(raw)
         for record, (_, raw_time) in zip(records, raw, strict=True):
             t = self._unix_time(record.stream, raw_time)
-            ts = record.stamp.device_timestamp
-            if ts is None:
-                ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ)
-            name = entry_name(record.stream.value, t, ts & 0xFFFFFFFF)
+            given = record.stamp.device_timestamp
+            if given is None:
+                ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+                if record.stream is Stream.DEPTH:
+                    self._last_device = ts
+            else:
+                ts = self._device_time(record.stream, given)
+            name = entry_name(record.stream.value, t, ts)
             self.bytes += self._write_file(name, _file_chunks(record))
             lines.append(name + "\n")
             depth_records += record.stream is Stream.DEPTH
