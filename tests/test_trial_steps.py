@@ -3,11 +3,14 @@ exported again keeps its times; a recording appended to continues its clocks."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from _helpers_cli import cli
+from _helpers_cli import cli, tree_hash
 from depthview.fakenect_format import parse_index_line
 from depthview.sources import sample
 
@@ -58,3 +61,30 @@ def test_appending_the_demo_continues_the_recordings_host_and_device_clocks(
         step = (device[seam] - device[seam - 1]) / DEVICE_HZ
         assert 0 < step < 3 * interval, step
     assert host[-1] - host[0] < 1.0  # 20 frames at ~30 fps, not years
+
+
+def test_record_overwrite_that_fails_leaves_the_earlier_recording(tmp_path: Path) -> None:
+    """The writers' engineer: ``record --overwrite`` deleted the old recording's files
+    before writing, so a record that failed (here a real full disk: a small tmpfs, which
+    needs root to mount, as CI runs) lost it. Now the earlier recording stays whole."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.fail(f"needs to mount a tmpfs (root): {done.stderr.decode().strip()}")
+    try:
+        rec = disk / "r"
+        assert cli("record", "sample", str(rec), "--frames", "2").code == 0
+        before = tree_hash(rec)
+        st = os.statvfs(disk)
+        (disk / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize - 100_000))
+        ran = cli("record", "sample", str(rec), "--overwrite", "--frames", "5")
+        assert ran.code == 2 and "disk full" in ran.err, ran.err
+        assert tree_hash(rec) == before  # every file of the earlier recording, unchanged
+        assert sorted(p.name for p in rec.iterdir()) == sorted(
+            p.name for p in rec.iterdir() if not p.name.startswith(".")
+        )
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

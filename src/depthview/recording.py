@@ -53,7 +53,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import check_output
+from .outputs import FolderOutput, check_output
 from .registration import Registration
 from .sources.base import Source
 
@@ -134,7 +134,8 @@ class RecordingWriter:
     """Writes frames to a fakenect recording folder on its own thread.
 
     ``mode``: ``"new"`` (the folder must not exist or be empty), ``"append"`` (add to an
-    existing recording), ``"overwrite"`` (delete the recording files that are there first).
+    existing recording), ``"overwrite"`` (replace the recording files that are there when
+    this run ends; other files stay; a run that fails leaves them as they were).
     ``on_full``: what ``write`` does when the queue is full: ``"drop"`` (count and go on, for
     a live display) or ``"block"`` (wait, for recordings and finite sources). A write error
     (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
@@ -155,6 +156,20 @@ class RecordingWriter:
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
         self.path = Path(path)
+        #: ``--overwrite``: the one rule (``outputs.FolderOutput``): this run writes into a
+        #: hidden folder inside, moved into place when it ends (a Ctrl-C keeps what was made);
+        #: a run that fails leaves the earlier recording as it was.
+        self._output: FolderOutput | None = None
+        self._failed_run = False
+        if mode == "overwrite":
+            self._output = FolderOutput(self.path, _is_recording_file)
+            try:
+                self.path = self._output.files()
+            except OSError as exc:
+                raise RecordingError(
+                    f"{path}: cannot record there ({exc.strerror or exc})"
+                ) from None
+            mode = "new"
         self.depth_only = depth_only
         self.on_full = on_full
         self.fsync = fsync
@@ -206,10 +221,6 @@ class RecordingWriter:
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
                     "use --append or --overwrite"
                 )
-            if mode == "overwrite":
-                for entry in existing:
-                    if entry.name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(entry.name):
-                        entry.unlink()
             fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except RecordingError:
             raise
@@ -388,6 +399,16 @@ class RecordingWriter:
 
     # -- ending -------------------------------------------------------------------------
     @property
+    def replacing(self) -> bool:
+        """Whether this run replaces an earlier recording when it ends (``--overwrite``)."""
+        return self._output is not None
+
+    def failed(self) -> None:
+        """The run failed: ``close`` keeps the earlier recording (``--overwrite``) rather
+        than moving this run's frames into place."""
+        self._failed_run = True
+
+    @property
     def error(self) -> RecordingError | None:
         """The failure that stopped the writer, if any."""
         return self._error
@@ -395,7 +416,8 @@ class RecordingWriter:
     def summary(self) -> RecordingSummary:
         """Frames indexed so far, their time span, bytes written and frames dropped."""
         span = 0.0 if self._first_time is None else self._last_time - self._first_time
-        return RecordingSummary(self.path, self.frames, span, self.bytes, self.dropped)
+        where = self.path if self._output is None else self._output.out
+        return RecordingSummary(where, self.frames, span, self.bytes, self.dropped)
 
     def close(self) -> RecordingSummary:
         """Write what is queued, close INDEX.txt and return the summary; raises the writer's
@@ -405,6 +427,11 @@ class RecordingWriter:
             self._queue.put(_STOP)
             self._thread.join()
             os.close(self._index_fd)
+            if self._output is not None:
+                if self._error is not None or self._failed_run:
+                    self._output.abandon()  # the earlier recording stays as it was
+                else:
+                    self._output.commit()
         if self._error is not None:
             raise self._error
         return self.summary()
@@ -420,9 +447,16 @@ class RecordingWriter:
     ) -> None:
         if exc_type is None:
             self.close()
-        else:
+        else:  # a Ctrl-C keeps what was made; any other failure replaces nothing
+            self._failed_run = not issubclass(exc_type, KeyboardInterrupt)
             with contextlib.suppress(RecordingError):
                 self.close()
+
+
+def _is_recording_file(name: str) -> bool:
+    """What a recording consists of (what ``--overwrite`` replaces): INDEX.txt,
+    device.json and the record files INDEX.txt lines name."""
+    return name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(name)
 
 
 def _file_chunks(record: Record) -> list[bytes | memoryview]:
@@ -505,6 +539,7 @@ def record(
     except KeyboardInterrupt:
         pass
     except RecordingError:
+        writer.failed()
         with contextlib.suppress(RecordingError):
             writer.close()
         index = Path(out) / INDEX_NAME
@@ -513,6 +548,10 @@ def record(
             shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
         raise
     except SourceError as exc:
+        if writer.replacing:  # --overwrite: a failed run replaces nothing
+            writer.failed()
+            writer.close()
+            raise type(exc)(f"{exc}; {out} stays as it was") from None
         kept = writer.close()  # every frame received is written before the error is told
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     finally:
