@@ -45,7 +45,7 @@ def check_continued(
     own = {(k, ts): t for k, t, ts in source}  # each record's time in the source
     depth = [t for k, t, _ in source if k == "d"]
     interval = float(np.median(np.diff(depth)))
-    was = [own[(k, ts)] for k, _, ts in written]
+    was = _source_times(written, own)
     passes: list[list[int]] = [[0]]
     for i in range(1, len(written)):
         if was[i] <= was[i - 1]:  # the source started over
@@ -58,6 +58,32 @@ def check_continued(
         seam = times[after[0]] - times[before[-1]]
         assert seam == pytest.approx(interval, abs=2e-6), "seam width"
     return len(passes)
+
+
+def _source_times(
+    written: list[tuple[str, float, int]], own: dict[tuple[str, int], float]
+) -> list[float]:
+    """Each written record's time in the source. A pass's device timestamps are the
+    source's plus one offset (modulo 2^32: the device clock continues across a seam too),
+    found where a record no longer matches under the current one: the offset under which
+    it and the record after it are both the source's (a pass of one record starts at the
+    source's first)."""
+    wrap = 1 << 32
+    offset, out = 0, []
+    for i, (k, _, ts) in enumerate(written):
+        if (k, (ts - offset) % wrap) not in own:
+            nxt = written[i + 1] if i + 1 < len(written) else None
+            mine = sorted((t, s) for (kind, s), t in own.items() if kind == k)
+            offset = next(
+                (
+                    (ts - s) % wrap
+                    for _, s in mine
+                    if nxt is not None and (nxt[0], (nxt[2] - (ts - s)) % wrap) in own
+                ),
+                (ts - mine[0][1]) % wrap,  # a pass of one record: the source's first
+            )
+        out.append(own[(k, (ts - offset) % wrap)])
+    return out
 
 
 @pytest.fixture

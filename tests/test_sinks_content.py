@@ -10,7 +10,7 @@ import pytest
 
 import depthview as dv
 from _helpers_sinks import expected_mm
-from depthview.frame import DepthFormat, Record, Stamp, Stream, TiltState
+from depthview.frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
 from depthview.sinks import parse_target
 from depthview.sinks.content import (
     AccelItem,
@@ -204,3 +204,16 @@ def test_import_depthview_does_not_import_the_sdks() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_tum_fifths_of_a_millimetre_reach_the_sinks_as_millimetres() -> None:
+    """Issue 22: TUM depth (5000 a metre) went to Rerun/Foxglove as if millimetres, 5x too
+    far. The planner's depth item holds millimetres: value / 5, rounded to the nearest."""
+    tum = np.array([[0, 5000, 5002, 5003, 12345]], dtype=np.uint16)
+    frame = Frame(depth=tum, depth_format=DepthFormat.TUM, timestamp=1.0)
+    (item,) = [i for i in Planner().items(frame) if isinstance(i, DepthItem)]
+    expected = np.floor(tum.astype(np.float64) / 5 + 0.5).astype(
+        np.uint16
+    )  # [0,1000,1000,1001,2469]
+    np.testing.assert_array_equal(item.mm, expected)
+    np.testing.assert_array_equal(depth_mm(tum, DepthFormat.TUM), expected)

@@ -160,6 +160,23 @@ def world() -> Iterator[Path]:
         Image.fromarray(np.full((4, 6), 3000, np.uint16)).save(w / "mm16" / "a_depth.png")
         (w / "ro").mkdir(mode=0o555)  # what a normal user cannot write to (HOW user)
         (w / "locked").mkdir(mode=0o000)
+        # issue 22's trial: inputs a normal user cannot read, arrays that are not depth,
+        # an image a screenshot must not replace, times that go backwards
+        shutil.copytree(rec, w / "z000")
+        np.save(w / "unread.npy", np.full((2, 4, 4), 800, np.uint16))
+        np.save(w / "bool.npy", np.zeros((480, 640), bool))
+        (w / "tum").mkdir()
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tum" / "TUM_color.png")
+        np.savez(
+            w / "badts.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[3.0, 1.0, 2.0]
+        )
+        np.savez(
+            w / "nants.npz",
+            depth=np.full((3, 6, 8), 800, np.uint16),
+            timestamp=[0.0, float("nan"), 2.0],
+        )
+        (w / "z000").chmod(0o000)
+        (w / "unread.npy").chmod(0o000)
         (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)
         (w / "locked").chmod(0o000)
         try:
@@ -167,6 +184,8 @@ def world() -> Iterator[Path]:
         finally:
             (w / "ro").chmod(0o755)
             (w / "locked").chmod(0o755)
+            (w / "z000").chmod(0o755)
+            (w / "unread.npy").chmod(0o644)
 
 
 @pytest.fixture(scope="module")

@@ -75,8 +75,16 @@ class ExportSummary:
     frames: int
     files: int
     interrupted: bool = False
+    #: Ctrl-C of an ``--overwrite`` over an earlier export: that export was kept whole and
+    #: this run's frames were dropped (``frames`` is what had been written).
+    kept_earlier: bool = False
 
     def __str__(self) -> str:
+        if self.kept_earlier:
+            return (
+                f"interrupted after {self.frames} frames: {self.path} keeps the earlier export "
+                "as it was (an --overwrite replaces it only when the run ends)"
+            )
         what = "interrupted: exported" if self.interrupted else "exported"
         return f"{what} {self.frames} frames ({self.files} files) to {self.path}"
 
@@ -253,10 +261,25 @@ def export(
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
     if fmt.suffix == ".ply":
+        if frames is not None and frames > 1:
+            raise ExportError(
+                f"--frames {frames}: a .ply file holds one point cloud; use --frames 1 "
+                "(and --range START: to choose the frame)"
+            )
         frames = 1  # one point cloud a file
     length = source.length if isinstance(source, Source) else None
     if isinstance(source, list):
         length = len(source)
+    if length is not None and start >= length:  # said before the progress bar
+        raise ExportError(
+            f"{getattr(source, 'name', 'the source')}: --range: expected a frame index "
+            f"0..{length - 1}, got {start}"
+        )
+    if length is not None and stop is not None and stop > length:
+        raise ExportError(
+            f"--range {start}:{stop}: END is past the last frame; expected a frame index "
+            f"0..{length - 1} (at most --range {start}:{length})"
+        )
     total = _total(length, start, stop, every, frames)
     if total is None:
         raise ExportError("--frames: expected a number of frames (or --range) for a live source")
@@ -284,15 +307,31 @@ def export(
         filter_kernels()  # a missing extra is reported before anything is written
         chosen = filter_frames(chosen, chain, own)
     selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
+    # Ctrl-C keeps what was made, but never at the cost of an earlier export: over one, this
+    # run is written apart and replaces it only when it ends (kept_earlier otherwise).
+    earlier = out.is_file() if folder is None else folder.has_earlier()
+    replacing = earlier and folder is None
+    target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
+    kept_earlier = False
     try:
         try:
             with selected.stop_on_ctrl_c():
-                count = fmt.write(selected, out if folder is None else folder.staging, settings)
-            if folder is not None:
+                count = fmt.write(selected, target if folder is None else folder.staging, settings)
+            kept_earlier = earlier and selected.stopped
+            if folder is not None and kept_earlier:
+                folder.abandon()
+            elif folder is not None:
                 folder.commit()
+            elif kept_earlier:
+                target.unlink(missing_ok=True)
+            elif target != out and target.exists():
+                os.replace(target, out)
         except BaseException:
             if folder is not None:
                 folder.abandon()
+            elif target != out:
+                with contextlib.suppress(OSError):
+                    target.unlink()
             raise
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
@@ -301,7 +340,7 @@ def export(
     finally:
         bar.close()
     files = count if fmt.is_folder else int(count > 0)
-    return ExportSummary(out, count, files, selected.stopped)
+    return ExportSummary(out, count, files, selected.stopped, kept_earlier)
 
 
 class _Stoppable:

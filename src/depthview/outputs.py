@@ -182,6 +182,12 @@ class FolderOutput:
         self.staging = out / STAGING
         self._made = not out.exists()
 
+    def has_earlier(self) -> bool:
+        """Whether ``out`` holds files of an earlier run (what ``commit`` would replace)."""
+        return self.out.is_dir() and any(
+            self.is_ours(entry.name) and entry.is_file() for entry in self.out.iterdir()
+        )
+
     def files(self) -> Path:
         if not self.staging.is_dir():
             self.out.mkdir(parents=True, exist_ok=True)

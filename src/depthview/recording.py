@@ -53,7 +53,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import check_output
+from .outputs import FolderOutput, check_output
 from .registration import Registration
 from .sources.base import Source
 
@@ -134,7 +134,8 @@ class RecordingWriter:
     """Writes frames to a fakenect recording folder on its own thread.
 
     ``mode``: ``"new"`` (the folder must not exist or be empty), ``"append"`` (add to an
-    existing recording), ``"overwrite"`` (delete the recording files that are there first).
+    existing recording), ``"overwrite"`` (replace the recording files that are there when
+    this run ends; other files stay; a run that fails leaves them as they were).
     ``on_full``: what ``write`` does when the queue is full: ``"drop"`` (count and go on, for
     a live display) or ``"block"`` (wait, for recordings and finite sources). A write error
     (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
@@ -155,6 +156,20 @@ class RecordingWriter:
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
         self.path = Path(path)
+        #: ``--overwrite``: the one rule (``outputs.FolderOutput``): this run writes into a
+        #: hidden folder inside, moved into place when it ends (a Ctrl-C keeps what was made);
+        #: a run that fails leaves the earlier recording as it was.
+        self._output: FolderOutput | None = None
+        self._failed_run = False
+        if mode == "overwrite":
+            self._output = FolderOutput(self.path, _is_recording_file)
+            try:
+                self.path = self._output.files()
+            except OSError as exc:
+                raise RecordingError(
+                    f"{path}: cannot record there ({exc.strerror or exc})"
+                ) from None
+            mode = "new"
         self.depth_only = depth_only
         self.on_full = on_full
         self.fsync = fsync
@@ -169,6 +184,13 @@ class RecordingWriter:
         #: The depth stream's latest frame interval (the seam's width), 30 fps until known.
         self._interval = 1 / 30
         self._previous_depth: float | None = None
+        #: Added to every device timestamp (modulo 2^32): 0 until a pass starts (as above).
+        self._device_offset = 0
+        self._last_device: int | None = None
+        #: Appending: the first frame starts a pass after the recording's last, whatever
+        #: clock the source keeps (a 2017 recording, the demo's seconds since its start).
+        self._seam_pending = False
+        self._device_seam = False
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
@@ -199,10 +221,6 @@ class RecordingWriter:
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
                     "use --append or --overwrite"
                 )
-            if mode == "overwrite":
-                for entry in existing:
-                    if entry.name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(entry.name):
-                        entry.unlink()
             fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except RecordingError:
             raise
@@ -210,6 +228,7 @@ class RecordingWriter:
             raise RecordingError(f"{folder}: cannot record there ({exc.strerror or exc})") from None
         if mode == "append":
             self._continue_index(fd, index)
+            self._seam_pending = bool(self._last_times)
         return fd
 
     def _continue_index(self, fd: int, index: Path) -> None:
@@ -226,6 +245,7 @@ class RecordingWriter:
                 self._last_times[stream] = max(self._last_times.get(stream, 0.0), entry.unix_time)
                 if stream is Stream.DEPTH:
                     depth_times.append(entry.unix_time)
+                    self._last_device = entry.device_timestamp
         # The frame interval: the lower median of the latest depth gaps, so that the wider
         # gaps of earlier seams (after a pass's last colour) do not count.
         gaps = sorted(b - a for a, b in itertools.pairwise(depth_times[-65:]) if b > a)
@@ -281,11 +301,28 @@ class RecordingWriter:
         appended) starts a new pass: every stream is offset alike so that the pass begins
         one frame interval after the latest time written, and the order within it stays as
         recorded."""
-        if not any(t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw):
+        if not self._seam_pending and not any(
+            t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw
+        ):
             return
+        self._seam_pending = False
         latest = max(self._last_times.values())
         self._offset = latest + self._interval - min(t for _, t in raw)
         self._previous_depth = None  # no interval across the seam
+        self._device_seam = True  # the device clock continues too (``_device_time``)
+
+    def _device_time(self, stream: Stream, ts: int) -> int:
+        """A record's device timestamp on the continued device clock: at a seam, every
+        stream is offset alike so that the pass's first depth frame is one frame interval
+        after the last one written; modulo 2^32, as the Kinect's clock wraps."""
+        if self._device_seam and self._last_device is not None:
+            step = round(self._interval * _DEVICE_CLOCK_HZ)
+            self._device_offset = (self._last_device + step - ts) & 0xFFFFFFFF
+        self._device_seam = False
+        out = (ts + self._device_offset) & 0xFFFFFFFF
+        if stream is Stream.DEPTH:
+            self._last_device = out
+        return out
 
     def _unix_time(self, stream: Stream, raw: float) -> float:
         """The file-name time of a record: its host time on the continued clock, unique and
@@ -315,10 +352,14 @@ class RecordingWriter:
         self._continue_clock(raw)
         for record, (_, raw_time) in zip(records, raw, strict=True):
             t = self._unix_time(record.stream, raw_time)
-            ts = record.stamp.device_timestamp
-            if ts is None:
-                ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ)
-            name = entry_name(record.stream.value, t, ts & 0xFFFFFFFF)
+            given = record.stamp.device_timestamp
+            if given is None:
+                ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+                if record.stream is Stream.DEPTH:
+                    self._last_device = ts
+            else:
+                ts = self._device_time(record.stream, given)
+            name = entry_name(record.stream.value, t, ts)
             self.bytes += self._write_file(name, _file_chunks(record))
             lines.append(name + "\n")
             depth_records += record.stream is Stream.DEPTH
@@ -358,6 +399,16 @@ class RecordingWriter:
 
     # -- ending -------------------------------------------------------------------------
     @property
+    def replacing(self) -> bool:
+        """Whether this run replaces an earlier recording when it ends (``--overwrite``)."""
+        return self._output is not None
+
+    def failed(self) -> None:
+        """The run failed: ``close`` keeps the earlier recording (``--overwrite``) rather
+        than moving this run's frames into place."""
+        self._failed_run = True
+
+    @property
     def error(self) -> RecordingError | None:
         """The failure that stopped the writer, if any."""
         return self._error
@@ -365,7 +416,8 @@ class RecordingWriter:
     def summary(self) -> RecordingSummary:
         """Frames indexed so far, their time span, bytes written and frames dropped."""
         span = 0.0 if self._first_time is None else self._last_time - self._first_time
-        return RecordingSummary(self.path, self.frames, span, self.bytes, self.dropped)
+        where = self.path if self._output is None else self._output.out
+        return RecordingSummary(where, self.frames, span, self.bytes, self.dropped)
 
     def close(self) -> RecordingSummary:
         """Write what is queued, close INDEX.txt and return the summary; raises the writer's
@@ -375,6 +427,11 @@ class RecordingWriter:
             self._queue.put(_STOP)
             self._thread.join()
             os.close(self._index_fd)
+            if self._output is not None:
+                if self._error is not None or self._failed_run:
+                    self._output.abandon()  # the earlier recording stays as it was
+                else:
+                    self._output.commit()
         if self._error is not None:
             raise self._error
         return self.summary()
@@ -390,9 +447,16 @@ class RecordingWriter:
     ) -> None:
         if exc_type is None:
             self.close()
-        else:
+        else:  # a Ctrl-C keeps what was made; any other failure replaces nothing
+            self._failed_run = not issubclass(exc_type, KeyboardInterrupt)
             with contextlib.suppress(RecordingError):
                 self.close()
+
+
+def _is_recording_file(name: str) -> bool:
+    """What a recording consists of (what ``--overwrite`` replaces): INDEX.txt,
+    device.json and the record files INDEX.txt lines name."""
+    return name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(name)
 
 
 def _file_chunks(record: Record) -> list[bytes | memoryview]:
@@ -475,6 +539,7 @@ def record(
     except KeyboardInterrupt:
         pass
     except RecordingError:
+        writer.failed()
         with contextlib.suppress(RecordingError):
             writer.close()
         index = Path(out) / INDEX_NAME
@@ -483,6 +548,10 @@ def record(
             shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
         raise
     except SourceError as exc:
+        if writer.replacing:  # --overwrite: a failed run replaces nothing
+            writer.failed()
+            writer.close()
+            raise type(exc)(f"{exc}; {out} stays as it was") from None
         kept = writer.close()  # every frame received is written before the error is told
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     finally:

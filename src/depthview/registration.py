@@ -47,7 +47,7 @@ from .camera_models import (
 )
 from .camera_models import _default as _default
 from .colorize import gather
-from .frame import DepthFormat
+from .frame import RAW_10BIT_INVALID, RAW_11BIT_INVALID, DepthFormat
 
 
 @lru_cache(maxsize=8)
@@ -151,6 +151,28 @@ def to_mm(
         out = np.empty(arr.shape, dtype=np.uint16)
     gather(table, arr, out)
     return out
+
+
+def depth_mm(
+    depth: npt.NDArray[np.uint16],
+    depth_format: DepthFormat,
+    registration: Registration | None = None,
+) -> npt.NDArray[np.uint16]:
+    """Depth in millimetres (uint16, 0 = no reading) from any unpacked frame's values: the
+    one conversion the sinks, writers and filters use. Millimetres pass through; TUM's
+    fifths of a millimetre are rounded to the nearest millimetre; raw disparity goes
+    through ``to_mm`` for ``registration`` (the source's, else the default); 10-bit raw is
+    11-bit halved."""
+    if depth_format in (DepthFormat.MM, DepthFormat.REGISTERED):
+        return depth
+    if depth_format is DepthFormat.TUM:
+        return ((depth.astype(np.uint32) + 2) // 5).astype(np.uint16)
+    if depth_format is DepthFormat.RAW_10BIT:
+        raw11 = np.where(depth < RAW_10BIT_INVALID, depth * 2, RAW_11BIT_INVALID)
+        depth = raw11.astype(np.uint16)
+    elif depth_format is not DepthFormat.RAW_11BIT:
+        raise ValueError(f"expected unpacked depth, got {depth_format.name}")
+    return to_mm(np.ascontiguousarray(depth), registration)
 
 
 def register(

@@ -172,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DepthviewError as exc:
         sys.stderr.write(f"depthview: error: {one_line(cli_words(str(exc)))}\n")
         return 2
+    except PermissionError as exc:  # a file or folder inside an input the user may not read
+        where = exc.filename or "a file"
+        sys.stderr.write(f"depthview: error: {where}: permission denied\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")
         return 130

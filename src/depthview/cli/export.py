@@ -67,7 +67,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    start, stop = parse_range(args.range) if args.range else (0, None)
+    start, stop = parse_range(args.range) if args.range is not None else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
         if source.units_guess:  # first, where it is read: before the progress bar

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
-from ..outputs import check_output
+from ..outputs import check_output, check_target
 from ..palettes import PALETTES
 from ..sources.base import Source
 from . import SOURCE_HELP
@@ -116,7 +116,13 @@ def add_parser(sub: Any) -> None:
         "--screenshot",
         type=Path,
         default=None,
-        help="save the window to this PNG after the last frame",
+        help="save the window to this PNG after the last frame (an existing file: only "
+        "with --overwrite)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="let --screenshot replace an existing file",
     )
     p.add_argument(
         "--fps",
@@ -133,7 +139,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--snapshot-dir",
         type=Path,
-        default=Path.cwd(),
+        default=None,
         help="where p (snapshot) and R (record) write (default: the current folder)",
     )
     add_source_args(p)
@@ -167,8 +173,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.near is not None and args.far is not None and not args.near < args.far:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
-    if args.screenshot is not None:
+    if args.screenshot is not None:  # the one --overwrite rule, as export's
         check_writable(args.screenshot, "--screenshot")
+        check_target(args.screenshot, folder=False, overwrite=args.overwrite, what="--screenshot")
+    if args.snapshot_dir is not None:  # said now, not at the first p or R
+        check_target(args.snapshot_dir, folder=True, overwrite=True, what="--snapshot-dir")
+    else:
+        args.snapshot_dir = Path.cwd()
     require_filters(args.filter)
     source = _open(args)
     try:  # p, R and --screenshot never write into what is being played

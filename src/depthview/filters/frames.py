@@ -18,29 +18,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from ..frame import RAW_10BIT_INVALID, RAW_11BIT_INVALID, DepthFormat, Frame, Record, Stream
-from ..registration import to_mm
+from ..frame import DepthFormat, Frame, Record, Stream
+from ..registration import depth_mm as depth_mm  # the one conversion, re-exported
 
 if TYPE_CHECKING:
     from ..registration import Registration
     from .chain import Chain
 
 Mm = npt.NDArray[np.uint16]
-
-
-def depth_mm(
-    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, registration: Registration | None
-) -> Mm:
-    """Depth in millimetres (0: no reading) from any frame's depth values."""
-    if depth_format in (DepthFormat.MM, DepthFormat.REGISTERED):
-        return depth
-    if depth_format is DepthFormat.TUM:  # fifths of a millimetre, rounded to the nearest mm
-        return ((depth.astype(np.uint32) + 2) // 5).astype(np.uint16)
-    if depth_format is DepthFormat.RAW_10BIT:
-        depth = np.where(depth < RAW_10BIT_INVALID, depth * 2, RAW_11BIT_INVALID).astype(np.uint16)
-    elif depth_format is not DepthFormat.RAW_11BIT:
-        raise ValueError(f"expected unpacked depth to filter, got {depth_format.name}")
-    return to_mm(np.ascontiguousarray(depth), registration)
 
 
 def to_shape(depth: npt.NDArray[np.uint16], shape: tuple[int, int]) -> npt.NDArray[np.uint16]:

@@ -17,9 +17,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..frame import RAW_10BIT_INVALID, RAW_11BIT_INVALID, DepthFormat, Frame, Stream, TiltState
+from ..frame import DepthFormat, Frame, Stream, TiltState
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, point_cloud
-from ..registration import Registration, to_mm
+from ..registration import Registration, depth_mm
 
 #: The Kinect's own clock (``Stamp.device_timestamp``) counts at 60 MHz and wraps at 2^32.
 DEVICE_CLOCK_HZ = 60_000_000
@@ -33,23 +33,6 @@ MM_PER_METRE = 1000.0
 
 
 # -- depth and camera ---------------------------------------------------------------------
-def depth_mm(
-    depth: npt.NDArray[np.uint16],
-    depth_format: DepthFormat,
-    registration: Registration | None = None,
-) -> npt.NDArray[np.uint16]:
-    """Depth in millimetres (uint16, 0 = no reading): the one conversion every sink uses.
-    Millimetre formats pass through untouched; raw disparity goes through libfreenect's own
-    millimetre table (``dv.to_mm``, exactly FREENECT_DEPTH_MM) for ``registration`` (the
-    source's, else the default); 10-bit raw is 11-bit halved."""
-    if depth_format.is_metric:
-        return depth
-    if depth_format is DepthFormat.RAW_10BIT:
-        raw11 = np.where(depth < RAW_10BIT_INVALID, depth * 2, RAW_11BIT_INVALID)
-        depth = raw11.astype(np.uint16)
-    return to_mm(np.ascontiguousarray(depth), registration)
-
-
 def depth_camera(width: int, height: int, intrinsics: Intrinsics | None = None) -> Intrinsics:
     """The depth camera's pinhole model for a (width, height) image: the one place the sinks
     take it from. The source's own intrinsics when it has them, else the Kinect v1's

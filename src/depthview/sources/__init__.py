@@ -45,6 +45,7 @@ def open(uri: str = "demo", **options: Any) -> Source:
     if not isinstance(uri, (str, os.PathLike)) or not str(uri).strip():
         raise SourceError(f"expected a source name or a path ({EXPECTED}), got {uri!r}")
     uri = str(uri)
+    _check_readable(uri)
     for _name, module_name in BACKENDS:
         module = importlib.import_module(module_name)
         try:
@@ -56,6 +57,16 @@ def open(uri: str = "demo", **options: Any) -> Source:
         hint = nearest(uri.partition(":")[0], NAMES)
         raise SourceError(f"{uri}: no such file or folder, nor a source name{hint} ({EXPECTED})")
     raise SourceError(f"{uri}: not a source depthview can open; {EXPECTED}")
+
+
+def _check_readable(uri: str) -> None:
+    """A file or folder the user may not read is said as such, not as an unknown source."""
+    if not os.path.exists(uri):
+        return
+    need = os.R_OK | os.X_OK if os.path.isdir(uri) else os.R_OK
+    if not os.access(uri, need, effective_ids=os.access in os.supports_effective_ids):
+        kind = "folder" if os.path.isdir(uri) else "file"
+        raise SourceError(f"{uri}: permission denied (cannot read this {kind})")
 
 
 __all__ = [

@@ -33,6 +33,7 @@ from .base import Pacer, Source, check_options
 from .depth_units import DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
+from .npz_times import TIME_KEYS, NpzTimes, read_times
 
 OPTIONS = ("realtime", "loop", "depth_format", "depth_scale", "fps")
 PGM_MAGIC = b"P5"
@@ -62,13 +63,16 @@ class ArraySource(Source):
         fps: float = 30.0,
         times: Sequence[tuple[float, float | None]] | None = None,
         files: Sequence[Path] | None = None,
+        stamps: NpzTimes | None = None,
     ) -> None:
         self.name = name
         self._times = times
+        #: An archive's own times, device times and accelerometer (``npz_times``).
+        self._stamps = stamps
         #: Each frame's depth file (None: frames from arrays), and whether the times are
         #: the dataset's own (else index / fps): ``convert`` keeps the names when not.
         self.frame_files = files
-        self.own_times = times is not None
+        self.own_times = times is not None or stamps is not None
         self._length = length
         self._load = load
         self.units = units
@@ -125,6 +129,21 @@ class ArraySource(Source):
         if self._times is not None:  # the dataset's own times (TUM's lists)
             t, video_time = self._times[i]
         video_t = t if video_time is None else video_time
+        if self._stamps is not None:  # an archive's own (export's npz read back)
+            fields = self._stamps.fields(i, video is not None)
+            if not fields.pop("video_valid", True):
+                video = None
+                fields.pop("video_stamp")
+            if self._pacer is not None:
+                self._pacer.wait(fields["timestamp"] - float(self._stamps.timestamp[0]))
+            return Frame(
+                depth=depth,
+                video=video,
+                depth_format=self.depth_format,
+                video_format=None if video is None else VideoFormat.RGB,
+                index=i,
+                **fields,
+            )
         if self._pacer is not None:
             self._pacer.wait(t)
         return Frame(
@@ -292,9 +311,10 @@ def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
 
 def _npz_arrays(
     path: Path,
-) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any, Any]:
-    """Depth, colour (or None), the colour's key, depthview's depth_format and intrinsics
-    (fx, fy, cx, cy; each None when the .npz has none)."""
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any, Any, dict[str, npt.NDArray[Any]]]:
+    """Depth, colour (or None), the colour's key, depthview's depth_format (or None), its
+    intrinsics (fx, fy, cx, cy, or None), and the arrays of per-frame times
+    (``npz_times.TIME_KEYS``) the archive has."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
     if depth_key is None and not names:
@@ -311,14 +331,12 @@ def _npz_arrays(
         )
     colour_keys = COLOUR_KEYS + (("arr_1",) if depth_key == "arr_0" else ())
     colour_key = next((k for k in colour_keys if k in names), "")
-    arrays = numpy_files.load_npz(path, {depth_key, colour_key, "depth_format", NPZ_CAMERA})
-    return (
-        arrays[depth_key],
-        arrays.get(colour_key),
-        colour_key,
-        arrays.get("depth_format"),
-        arrays.get(NPZ_CAMERA),
+    arrays = numpy_files.load_npz(
+        path, {depth_key, colour_key, "depth_format", NPZ_CAMERA, *TIME_KEYS}
     )
+    times = {k: v for k, v in arrays.items() if k in TIME_KEYS}
+    depth, colour = arrays[depth_key], arrays.get(colour_key)
+    return depth, colour, colour_key, arrays.get("depth_format"), arrays.get(NPZ_CAMERA), times
 
 
 #: The .npz array that holds its depth's camera: fx, fy, cx, cy (convert writes it).
@@ -375,10 +393,11 @@ def _array_units(
 def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource:
     user = from_options(options)
     colour_key, marker, camera = "", None, None
+    time_arrays: dict[str, npt.NDArray[Any]] = {}
     if kind == numpy_files.NPY_MAGIC:
         depth, colour = numpy_files.load_npy(path), None
     else:
-        depth, colour, colour_key, marker, camera = _npz_arrays(path)
+        depth, colour, colour_key, marker, camera, time_arrays = _npz_arrays(path)
     described = (
         "one .npy"
         if kind == numpy_files.NPY_MAGIC
@@ -395,14 +414,14 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         raise SourceError(
             f"{path}: expected a (H,W) or (N,H,W) depth array, got an empty one {depth.shape}"
         )
-    if depth.ndim == 2:
-        depth = depth[None]
-        colour = None if colour is None or colour.ndim != 3 else colour[None]
-    if depth.ndim != 3 or depth.dtype.kind not in "ui" or depth.shape[0] == 0:
-        raise SourceError(
+    if depth.ndim not in (2, 3) or depth.dtype.kind not in "ui":
+        raise SourceError(  # the file's own shape, before a frames axis is added
             f"{path}: expected a (H,W) or (N,H,W) integer depth array, got {depth.dtype} "
             f"{depth.shape}"
         )
+    if depth.ndim == 2:
+        depth = depth[None]
+        colour = None if colour is None or colour.ndim != 3 else colour[None]
     if colour is not None and (
         colour.dtype != np.uint8
         or colour.ndim != 4
@@ -413,6 +432,7 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
             f"{path}: expected {colour_key!r} as colour of shape ({depth.shape[0]}, H, W, 3) "
             f"uint8, got {colour.dtype} {colour.shape}"
         )
+    stamps = read_times(path, time_arrays, depth.shape[0])
     units = _array_units(path, user, depth, marker)
     frames = units.decode(depth, str(path))
     video = colour
@@ -430,6 +450,7 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         has_video=video is not None,
         intrinsics=intrinsics,
         units_note=_note(units, described, why),
+        stamps=stamps,
         **options,
     )
 

@@ -165,10 +165,10 @@ class Viewer:
 
     def drawing(self) -> dict[str, str]:
         """What draws and on what machine, for ``--stats``: which draws the 3D view's points
-        ("cpu", "gpu"; "none" when it cannot; "" without a 3D layout), the OpenGL renderer,
+        ("cpu", "gpu"; "none" when it cannot or without a 3D layout), the OpenGL renderer,
         the CPU model and its vector extensions (``benchmarking.system_info``)."""
         cloud = self.renderer.cloud
-        points = "" if cloud is None else (cloud.points if cloud.ok else "none")
+        points = cloud.points if cloud is not None and cloud.ok else "none"
         return {"points": points, **system_info(self._gl_name() or "none")}
 
     def _gl_name(self) -> str:

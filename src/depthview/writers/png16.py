@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..filters.frames import depth_mm
 from ..frame import DepthFormat, Frame
 from ..outputs import write_atomic
-from ..registration import Registration
+from ..registration import Registration, depth_mm
 from ..sources.depth_png import MARKER_KEY
 from ..units import from_metres, to_metres
 from . import png

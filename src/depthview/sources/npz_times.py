@@ -1,0 +1,121 @@
+"""The times a ``.npz`` gives its frames: export's ``export-frames`` layout (each stream's
+host and device times, the accelerometer) or a bare ``timestamp`` array beside ``depth``.
+
+Reading them back is what keeps ``export A.npz B.npz`` and ``record A.npz R`` true to the
+recording the archive came from; an archive without them gets ``index / fps``. Times that
+are not finite or do not increase are refused in one line rather than ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import SourceError
+from ..frame import Stamp
+
+#: The arrays read besides depth and colour (export's layout names them; see writers/npz).
+TIME_KEYS = frozenset(
+    {
+        "timestamp",
+        "device_timestamp",
+        "video_valid",
+        "video_seq",
+        "video_timestamp",
+        "video_device_timestamp",
+        "accel",
+        "accel_timestamp",
+    }
+)
+
+
+@dataclass(frozen=True)
+class NpzTimes:
+    """Per-frame times and accelerometer rows of an archive (``None``: it has none)."""
+
+    timestamp: npt.NDArray[np.float64]
+    device_timestamp: npt.NDArray[np.int64] | None = None
+    video_valid: npt.NDArray[np.bool_] | None = None
+    video_seq: npt.NDArray[np.int64] | None = None
+    video_timestamp: npt.NDArray[np.float64] | None = None
+    video_device_timestamp: npt.NDArray[np.int64] | None = None
+    accel: npt.NDArray[np.float64] | None = None
+    accel_timestamp: npt.NDArray[np.float64] | None = None
+
+    def fields(self, i: int, has_video: bool) -> dict[str, Any]:
+        """The ``Frame`` fields of frame ``i`` (``video`` None where the archive had none)."""
+        out: dict[str, Any] = {"timestamp": float(self.timestamp[i])}
+        out["device_timestamp"] = _device(self.device_timestamp, i)
+        if has_video:
+            t = self.video_timestamp[i] if self.video_timestamp is not None else math.nan
+            seq = int(self.video_seq[i]) if self.video_seq is not None else i
+            out["video_stamp"] = Stamp(
+                seq if seq >= 0 else i,
+                float(t) if math.isfinite(t) else out["timestamp"],
+                _device(self.video_device_timestamp, i),
+            )
+            out["video_valid"] = bool(self.video_valid[i]) if self.video_valid is not None else True
+        if self.accel is not None and bool(np.all(np.isfinite(self.accel[i]))):
+            row = self.accel[i]
+            out["accel"] = (float(row[0]), float(row[1]), float(row[2]))
+            t = self.accel_timestamp[i] if self.accel_timestamp is not None else math.nan
+            out["accel_stamp"] = Stamp(i, float(t) if math.isfinite(t) else out["timestamp"])
+        return out
+
+
+def _device(values: npt.NDArray[np.int64] | None, i: int) -> int | None:
+    """A device time; -1 is export's word for none."""
+    if values is None or int(values[i]) < 0:
+        return None
+    return int(values[i])
+
+
+def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> NpzTimes | None:
+    """The archive's times for ``n`` frames, checked; None when it has no ``timestamp``."""
+    if "timestamp" not in arrays:
+        return None
+    t = _column(path, arrays, "timestamp", n, np.float64)
+    assert t is not None
+    if not bool(np.all(np.isfinite(t))):
+        bad = int(np.flatnonzero(~np.isfinite(t))[0])
+        raise SourceError(
+            f"{path}: timestamp: expected finite seconds, got {t[bad]} at frame {bad}"
+        )
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        i = int(back[0])
+        raise SourceError(
+            f"{path}: timestamp: expected increasing times, got {t[i]:.6f} then {t[i + 1]:.6f} "
+            f"at frames {i}, {i + 1}"
+        )
+    accel = arrays.get("accel")
+    if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
+        raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
+    return NpzTimes(
+        t,
+        _column(path, arrays, "device_timestamp", n, np.int64),
+        _column(path, arrays, "video_valid", n, np.bool_),
+        _column(path, arrays, "video_seq", n, np.int64),
+        _column(path, arrays, "video_timestamp", n, np.float64),
+        _column(path, arrays, "video_device_timestamp", n, np.int64),
+        None if accel is None else accel.astype(np.float64),
+        _column(path, arrays, "accel_timestamp", n, np.float64),
+    )
+
+
+def _column(
+    path: object, arrays: Mapping[str, npt.NDArray[Any]], key: str, n: int, dtype: type
+) -> Any:
+    values = arrays.get(key)
+    if values is None:
+        return None
+    if values.shape != (n,) or values.dtype.kind not in "biuf":
+        raise SourceError(
+            f"{path}: {key}: expected one number a frame ({n},), got {values.dtype} {values.shape}"
+        )
+    return values.astype(dtype)
