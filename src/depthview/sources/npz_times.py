@@ -86,6 +86,8 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         raise SourceError(
             f"{path}: timestamp: expected finite seconds, got {t[bad]} at frame {bad}"
         )
+    if n > 1 and bool(np.all(t == t[0])):
+        return None  # frames made by hand (one time for all): no times of their own
     back = np.flatnonzero(np.diff(t) <= 0)
     if back.size:
         i = int(back[0])
