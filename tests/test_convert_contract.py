@@ -771,3 +771,26 @@ def test_an_npz_scene_keeps_the_camera_of_its_aligned_depth(tmp_path: Path) -> N
     assert got.fx == pytest.approx(575.8, abs=0.1) and "intrinsics array" in note
     ran = cli("info", str(tmp_path / "out" / "desk.npz"))
     assert ran.code == 0 and "575.8" in ran.out, ran.out
+
+
+def test_units_that_are_a_guess_are_said_and_recorded(tmp_path: Path) -> None:
+    """A folder of 16-bit PNGs with nothing that says their units (a TUM frame without its
+    lists) is read as millimetres by convention: convert says so before it writes, and the
+    scene's manifest line keeps the guess; --depth-format removes it (trial of issue 21)."""
+    from PIL import Image
+
+    scene = tmp_path / "frame"
+    scene.mkdir()
+    Image.fromarray(np.full((480, 640), 9001, np.uint16)).save(scene / "TUM_depth.png")
+    Image.fromarray(colour(0)).save(scene / "TUM_color.png")
+    ran = cli("convert", "--quiet", str(scene), str(tmp_path / "out"))
+    assert ran.code == 0, ran.err
+    first = ran.err.splitlines()[0]
+    assert first.startswith("depthview: warning:") and "units are a guess" in first, ran.err
+    (line,) = _lines(tmp_path / "out")
+    assert "millimetres" in str(line["units_guess"])
+    said = cli("convert", "--quiet", "--depth-format", "tum", str(scene), str(tmp_path / "tum"))
+    assert said.code == 0, said.err
+    assert "units are a guess" not in said.err
+    (line,) = _lines(tmp_path / "tum")
+    assert "units_guess" not in line

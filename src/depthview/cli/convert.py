@@ -13,6 +13,7 @@ from ..datasets.engine import INSTALL, have_dask
 from ..datasets.job import CHUNK_FRAMES, FORMATS
 from ..datasets.pairing import PAIRINGS
 from ..writers.tum import TUM_SCALES
+from . import cli_words
 from ._filter_args import add_filter_arg, require_filters
 from ._types import positive_int, seconds
 
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.bad_frames} bad frames; see {MANIFEST}\n"
     )
     for name, reason in summary.failed:
-        sys.stderr.write(f"depthview: error: scene {name}: {reason}\n")
+        sys.stderr.write(f"depthview: error: scene {name}: {cli_words(reason)}\n")
     return 2 if summary.failed else 0
 
 

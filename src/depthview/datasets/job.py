@@ -125,6 +125,7 @@ class UnitResult:
     #: (index / fps): the link to the input's file names, kept in the manifest.
     input_files: list[tuple[float, str]] = field(default_factory=list)
     synthetic_times: bool = False
+    units_guess: str = ""  # the source's word when its units are a guess
     cpu_seconds: float = 0.0  # the unit's process CPU time (not in the manifest)
 
 
@@ -138,14 +139,23 @@ def final_path(out: Path, scene: Scene, fmt: str) -> Path:
 
 
 # -- planning --------------------------------------------------------------------------------
-def depth_count(scene: Scene, depth_only: bool = False) -> int | None:
+def _open_options(settings: Settings) -> dict[str, Any]:
+    """What ``dv.open`` is told of a scene's units (``--depth-format``)."""
+    return {} if settings.depth_format is None else {"depth_format": settings.depth_format}
+
+
+def depth_count(scene: Scene, settings: Settings) -> int | None:
     """How many depth frames a scene has (from its index; None when only reading tells).
     ``DepthviewError``, before anything is written, for a recording that cannot give a
-    dataset: no depth frame, or no colour stream."""
+    dataset: no depth frame, or no colour stream. Units that are a guess are said here,
+    before the run, as a warning (and in the scene's manifest line)."""
+    depth_only = settings.depth_only
     if scene.kind == "source":
         from .. import sources
 
-        with sources.open(scene.path) as src:
+        with sources.open(scene.path, **_open_options(settings)) as src:
+            if src.units_guess:
+                warnings.warn(f"{scene.path}: {src.units_guess}", stacklevel=2)
             return src.length
     with Recording(scene) as rec:
         entries, _ = rec.index()
@@ -164,7 +174,7 @@ def depth_count(scene: Scene, depth_only: bool = False) -> int | None:
 def plan(scene: Scene, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> list[Unit]:
     """The units of one scene: chunks of ``chunk_frames`` depth frames for a recording
     written as TUM, else the whole scene (a file is written by one unit)."""
-    count = depth_count(scene, settings.depth_only)
+    count = depth_count(scene, settings)
     if settings.format in FILE_FORMATS:
         return [Unit(scene, settings)]
     if scene.kind == "source" or not count:
@@ -457,8 +467,8 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
     from .. import sources
 
     settings = unit.settings
-    options = {} if settings.depth_format is None else {"depth_format": settings.depth_format}
-    with sources.open(unit.scene.path, **options) as src:
+    with sources.open(unit.scene.path, **_open_options(settings)) as src:
+        result.units_guess = src.units_guess
         aligner = aligner_for(settings, src.registration)
         seen_video = False
         files = getattr(src, "frame_files", None)
@@ -500,7 +510,7 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
             src_times = UnitResult(unit.scene.name, unit.chunk)  # the first pass counts nothing
             depth_t: list[float] = []
             video_t: list[float] = []
-            with sources.open(unit.scene.path, **options) as first:
+            with sources.open(unit.scene.path, **_open_options(settings)) as first:
                 for stream, t, _, _, _ in _source_records(first, unit, src_times):
                     if stream is Stream.DEPTH:
                         depth_t.append(t)
@@ -654,6 +664,9 @@ def finish_scene(
         "files": dict(sorted(files.items())),
         **(identity or {}),
     }
+    guess = next((r.units_guess for r in results if r.units_guess), "")
+    if guess:
+        line["units_guess"] = guess
     if any(r.synthetic_times for r in results):
         line["times"] = "made up (frame index / fps): the input has none; input_files links them"
         line["input_files"] = [[t, f] for r in results for t, f in r.input_files]
