@@ -190,7 +190,8 @@ def test_source_names(tmp_path_factory: pytest.TempPathFactory, text: str) -> No
             source = dv.open(text, realtime=False)
         except DepthviewError as exc:  # only this escapes; the CLI prints it as one line
             assert str(exc)
-            ran = cli("info", text)
+            # "--" on the command line ends the options: `info --` is info of no source
+            ran = cli("info", "--", text)
             assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
         else:
             source.close()

@@ -166,6 +166,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _start_shielded(thread: threading.Thread) -> None:
+    """Start a thread with Ctrl-C held until it runs: a KeyboardInterrupt inside
+    ``Thread.start``'s own wait leaves its lock broken ("release unlocked lock"). The thread
+    inherits the held signals, so they reach the main thread, once started."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def run(args: argparse.Namespace) -> int:
     """SIGTERM ends a stream as Ctrl-C does: the servers it started are stopped."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -208,9 +219,9 @@ def _run(args: argparse.Namespace) -> int:
         for source, first in zip(sources, firsts, strict=True):
             if first is not None:  # read before the server started: pace on from now
                 source.repace(first)
-        for feeder in feeders:
-            feeder.start()
         try:
+            for feeder in feeders:
+                _start_shielded(feeder)
             while any(f.is_alive() for f in feeders):
                 for feeder in feeders:
                     feeder.join(timeout=2.0 / len(feeders))
