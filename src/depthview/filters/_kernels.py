@@ -313,9 +313,10 @@ def _columns_z16(img: Any, a: Any, b: Any, delta: int) -> None:  # pragma: no co
             row[x] = np.uint16(k * f + (1 - k) * im0)
 
 
-def spatial_z16(img: Any, t: Any, alpha: Any, delta: int, iterations: int, radius: int) -> None:
-    """librealsense's dxf_smooth<uint16_t> in place on img; t is scratch of img.T's shape.
-    Driven from Python: compiled together, the passes lose their vector code."""
+def spatial_z16(img: Any, work: Any, alpha: Any, delta: int, iterations: int, radius: int) -> None:
+    """librealsense's dxf_smooth<uint16_t> in place on img (work: uint16 scratch of
+    2 * img.size). Driven from Python: compiled together, the passes lose their vector code."""
+    t = work[: img.size].reshape(img.shape[::-1])
     a = F32(alpha)
     b = ONE - a
     fill = np.empty(img.shape[0], dtype=np.int32)
@@ -334,45 +335,52 @@ def spatial_z16(img: Any, t: Any, alpha: Any, delta: int, iterations: int, radiu
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def _sweep_fp(
-    img: Any, first: int, stop: int, step: int, a: Any, b: Any, dz: Any, orig: Any
+    src: Any, dst: Any, first: int, stop: int, step: int, a: Any, b: Any, dz: Any
 ) -> None:  # pragma: no cover - compiled
-    """One recursive pass down the rows of img (first .. stop by step), every column at once.
-    Valid is tested as > 0 (librealsense tests the bits, which differs only for NaN: the
-    filter class turns NaN into holes first). Few arrays in the loop, so it vectorizes."""
-    w = img.shape[1]
-    start = img[first]
+    """One recursive pass down the rows of src (first .. stop by step), every column at
+    once, into dst: a pixel's neighbour before filtering is src's previous row, after it
+    dst's. Valid is tested as > 0 (librealsense tests the bits, which differs only for NaN:
+    the filter class turns NaN into holes first). Out of place on purpose: in place, the
+    compiler stores "blended or as it was" as a masked store (vmaskmovps), which AMD's
+    cores run microcoded, three times slower than the whole loop otherwise."""
+    w = src.shape[1]
+    s0 = src[first]
+    d0 = dst[first]
     for x in range(w):
-        orig[x] = start[x]
+        d0[x] = s0[x]
     for y in range(first + step, stop, step):
-        state = img[y - step]
-        row = img[y]
+        state = dst[y - step]
+        before = src[y - step]
+        row = src[y]
+        out = dst[y]
         for x in range(w):
             inn = row[x]
-            prev = orig[x]
+            prev = before[x]
             d = prev - inn
             s = inn * a + state[x] * b
-            c = np.int32(prev > 0) & np.int32(inn > 0) & np.int32(d < dz) & np.int32(d > -dz)
-            row[x] = s if c != 0 else inn
-            orig[x] = inn
+            c = (prev > 0) & (inn > 0) & (d < dz) & (d > -dz)
+            out[x] = s if c else inn
 
 
 def spatial_fp(
-    img: Any, bits: Any, t: Any, alpha: Any, delta: Any, iterations: int, radius: int
+    img: Any, bits: Any, work: Any, alpha: Any, delta: Any, iterations: int, radius: int
 ) -> None:
-    """librealsense's dxf_smooth<float> in place on img (bits: img as int32; t: scratch of
-    img.T's shape) and, with a radius, its intertial_holes_fill."""
+    """librealsense's dxf_smooth<float> in place on img (bits: img as int32; work: float32
+    scratch of 2 * img.size) and, with a radius, its intertial_holes_fill."""
     h, w = img.shape
     a = F32(alpha)
     b = ONE - a
     dz = F32(delta)
-    orig = np.empty(max(h, w), dtype=np.float32)
+    t1 = work[: h * w].reshape(w, h)
+    t2 = work[h * w : 2 * h * w].reshape(w, h)
+    n2 = t2.reshape(h, w)
     for _ in range(iterations):
-        transpose(img, t)
-        _sweep_fp(t, 0, w, 1, a, b, dz, orig)
-        _sweep_fp(t, w - 1, -1, -1, a, b, dz, orig)
-        transpose(t, img)
-        _sweep_fp(img, 0, h, 1, a, b, dz, orig)
-        _sweep_fp(img, h - 1, -1, -1, a, b, dz, orig)
+        transpose(img, t1)
+        _sweep_fp(t1, t2, 0, w, 1, a, b, dz)  # left to right
+        _sweep_fp(t2, t1, w - 1, -1, -1, a, b, dz)  # right to left
+        transpose(t1, img)
+        _sweep_fp(img, n2, 0, h, 1, a, b, dz)  # top to bottom
+        _sweep_fp(n2, img, h - 1, -1, -1, a, b, dz)  # bottom to top
     if radius:
         _inertial_fill(img, bits, radius)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .base import DISPARITY, Z16, Depth, Filter, check_depth, check_out, copy_into, kernels, number
 
@@ -22,7 +23,9 @@ RADIUS = (0, 2, 4, 8, 16, 255)
 
 class Spatial(Filter):
     """Edge-preserving smoothing: alpha 0.25..1, delta 1..50, magnitude 1..5 passes,
-    holes_fill 0..5."""
+    holes_fill 0..5. Keeps its scratch memory between calls (sized on first use): a call
+    borrows it and gives it back, so calls from two threads at once each get their own
+    (the second allocates), and one object per stream keeps the scratch sized."""
 
     name = "spatial"
 
@@ -33,6 +36,18 @@ class Spatial(Filter):
         self.delta = number(delta, "spatial delta", 1, 50, integer=True)
         self.magnitude = number(magnitude, "spatial magnitude", 1, 5, integer=True)
         self.holes_fill = number(holes_fill, "spatial holes_fill", 0, 5, integer=True)
+        self._spare: list[npt.NDArray[Any]] = []  # scratch between calls: 0 or 1 array
+
+    def _borrow(self, size: int, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+        """A flat scratch array of ``size`` items: the last call's when it fits (list.pop
+        is atomic, so a concurrent call never gets the same one)."""
+        try:
+            work = self._spare.pop()
+        except IndexError:
+            work = None
+        if work is None or work.dtype != dtype or work.size != size:
+            work = np.empty(size, dtype=dtype)
+        return work
 
     def params(self) -> dict[str, Any]:
         return {
@@ -48,13 +63,12 @@ class Spatial(Filter):
         k = kernels()
         radius = RADIUS[self.holes_fill]
         alpha = np.float32(self.alpha)
-        scratch = np.empty(dst.shape[::-1], dtype=dst.dtype)
+        work = self._borrow(2 * dst.size, dst.dtype)
         if arr.dtype == Z16:
-            k.spatial_z16(dst, scratch, alpha, self.delta, self.magnitude, radius)
+            k.spatial_z16(dst, work, alpha, self.delta, self.magnitude, radius)
         else:
             assert dst.dtype == DISPARITY
             np.copyto(dst, 0, where=np.isnan(dst))  # NaN: no reading (see _sweep_fp)
-            k.spatial_fp(
-                dst, dst.view(np.int32), scratch, alpha, self.delta, self.magnitude, radius
-            )
+            k.spatial_fp(dst, dst.view(np.int32), work, alpha, self.delta, self.magnitude, radius)
+        self._spare[:] = [work]
         return dst
