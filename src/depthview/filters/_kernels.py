@@ -234,97 +234,164 @@ def _decimate2(src: Any, rh: int, rw: int, p: Any, out: Any) -> None:  # pragma:
 
 
 # -- spatial (z16) ------------------------------------------------------------------------
-# The selects are written as integer arithmetic (flag * a + (1 - flag) * b) so that the
-# compiler turns them into vector instructions; the values are those of the branches in
-# librealsense's recursive_filter_horizontal/vertical<uint16_t>.
+# The values are those of the branches in librealsense's recursive_filter_horizontal/
+# vertical<uint16_t>. Every pass reads one array and writes another (see _sweep_fp); its
+# direction is an argument, not a constant: with a constant step the compiler tests once,
+# for all rows, whether dst overlaps itself, and always takes its scalar loop (5x slower).
+# Selects are on booleans and differences of whole millimetres compared as float32 (exact
+# below 2**24): numba widens int32 arithmetic to int64, which halves the vector lanes.
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
 def _rows_z16(
-    t: Any, a: Any, b: Any, delta: int, radius: int, fill: Any
+    src: Any,
+    dst: Any,
+    first: int,
+    stop: int,
+    step: int,
+    a: Any,
+    b: Any,
+    delta: int,
+    radius: int,
+    fill: Any,
+    fill2: Any,
 ) -> None:  # pragma: no cover - compiled
-    """Both row passes on the transposed image t[x, y]."""
-    w, h = t.shape
-    has_radius = np.int32(radius != 0)
-    # left to right: pixels 1 .. w-2, against the filtered left neighbour
+    """Left to right (0, w - 1, 1) over the transposed image src[x, y] into dst: pixels
+    1 .. w-2, against the filtered left neighbour; holes after a valid pixel take its
+    value, up to ``radius`` in a run (0: none)."""
+    h = src.shape[1]
+    dl = F32(delta)
+    has_radius = radius != 0
     for y in range(h):
         fill[y] = 0
-    for x in range(1, w - 1):
-        prev = t[x - 1]
-        row = t[x]
+        fill2[y] = 0
+        dst[first, y] = src[first, y]
+        dst[stop, y] = src[stop, y]
+    for x in range(first + step, stop, step):
+        prev = dst[x - step]
+        row = src[x]
+        out = dst[x]
+        fill, fill2 = fill2, fill  # runs of holes so far in fill2, now in fill
         for y in range(h):
-            v0 = np.int32(prev[y])
-            v1 = np.int32(row[y])
-            ok0 = np.int32(v0 != 0)
-            ok1 = np.int32(v1 != 0)
+            v0 = prev[y]
+            v1 = row[y]
+            ok0 = v0 != 0
+            ok1 = v1 != 0
             both = ok0 & ok1
-            d = abs(v1 - v0)
-            f = np.int32(F32(v1) * a + F32(v0) * b + HALF)
-            hole = ok0 & (1 - ok1) & has_radius
-            fl = (fill[y] + hole) * (1 - both)
+            d = abs(F32(v1) - F32(v0))
+            f = np.uint16(np.int32(F32(v1) * a + F32(v0) * b + HALF))
+            hole = ok0 & (not ok1) & has_radius
+            fl = np.int32(0 if both else fill2[y] + np.int32(hole))
             fill[y] = fl
-            smooth = both & np.int32(d >= 1) & np.int32(d <= delta)
-            filled = hole & np.int32(fl < radius)
-            row[y] = np.uint16(smooth * f + filled * v0 + (1 - smooth - filled) * v1)
-    # right to left: pixels w-2 .. 0; a 1 counts as a hole here
-    for y in range(h):
-        fill[y] = 0
-    for x in range(w - 2, -1, -1):
-        prev = t[x + 1]
-        row = t[x]
-        for y in range(h):
-            v1 = np.int32(prev[y])
-            v0 = np.int32(row[y])
-            ok1 = np.int32(v1 != 0)
-            big0 = np.int32(v0 > 1)
-            both = ok1 & big0
-            d = abs(v1 - v0)
-            f = np.int32(F32(v0) * a + F32(v1) * b + HALF)
-            hole = ok1 & (1 - big0) & has_radius
-            fl = (fill[y] + hole) * (1 - both)
-            fill[y] = fl
-            smooth = both & np.int32(d <= delta)
-            filled = hole & np.int32(fl < radius)
-            row[y] = np.uint16(smooth * f + filled * v1 + (1 - smooth - filled) * v0)
+            smooth = both & (d >= ONE) & (d <= dl)
+            filled = hole & (fl < radius)
+            out[y] = f if smooth else (v0 if filled else v1)
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
-def _columns_z16(img: Any, a: Any, b: Any, delta: int) -> None:  # pragma: no cover - compiled
-    h, w = img.shape
-    # top to bottom: no test for holes (librealsense's is commented out)
-    for y in range(1, h):
-        up = img[y - 1]
-        row = img[y]
+def _rows_back_z16(
+    src: Any,
+    dst: Any,
+    first: int,
+    stop: int,
+    step: int,
+    a: Any,
+    b: Any,
+    delta: int,
+    radius: int,
+    fill: Any,
+    fill2: Any,
+) -> None:  # pragma: no cover - compiled
+    """Right to left (w - 1, -1, -1) over the transposed image into dst: pixels w-2 .. 0,
+    against the filtered right neighbour; here a 1 counts as a hole."""
+    h = src.shape[1]
+    dl = F32(delta)
+    has_radius = radius != 0
+    for y in range(h):
+        fill[y] = 0
+        fill2[y] = 0
+        dst[first, y] = src[first, y]
+    for x in range(first + step, stop, step):
+        prev = dst[x - step]
+        row = src[x]
+        out = dst[x]
+        fill, fill2 = fill2, fill  # runs of holes so far in fill2, now in fill
+        for y in range(h):
+            v1 = prev[y]
+            v0 = row[y]
+            ok1 = v1 != 0
+            big0 = v0 > 1
+            both = ok1 & big0
+            d = abs(F32(v1) - F32(v0))
+            f = np.uint16(np.int32(F32(v0) * a + F32(v1) * b + HALF))
+            hole = ok1 & (not big0) & has_radius
+            fl = np.int32(0 if both else fill2[y] + np.int32(hole))
+            fill[y] = fl
+            smooth = both & (d <= dl)
+            filled = hole & (fl < radius)
+            out[y] = f if smooth else (v1 if filled else v0)
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _down_z16(
+    src: Any, dst: Any, first: int, stop: int, step: int, a: Any, b: Any, delta: int
+) -> None:  # pragma: no cover - compiled
+    """Top to bottom (0, h, 1) into dst: no test for holes (librealsense's is commented
+    out)."""
+    w = src.shape[1]
+    dl = F32(delta)
+    for x in range(w):
+        dst[first, x] = src[first, x]
+    for y in range(first + step, stop, step):
+        prev = dst[y - step]
+        row = src[y]
+        out = dst[y]
         for x in range(w):
-            im0 = np.int32(up[x])
-            imw = np.int32(row[x])
-            f = np.int32(F32(imw) * a + F32(im0) * b + HALF)
-            k = np.int32(abs(im0 - imw) < delta)
-            row[x] = np.uint16(k * f + (1 - k) * imw)
-    # bottom to top
-    for y in range(h - 2, -1, -1):
-        dn = img[y + 1]
-        row = img[y]
+            im0 = prev[x]
+            imw = row[x]
+            f = np.uint16(np.int32(F32(imw) * a + F32(im0) * b + HALF))
+            out[x] = f if abs(F32(im0) - F32(imw)) < dl else imw
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _up_z16(
+    src: Any, dst: Any, first: int, stop: int, step: int, a: Any, b: Any, delta: int
+) -> None:  # pragma: no cover - compiled
+    """Bottom to top (h - 1, -1, -1) into dst, where both pixels are valid."""
+    w = src.shape[1]
+    dl = F32(delta)
+    for x in range(w):
+        dst[first, x] = src[first, x]
+    for y in range(first + step, stop, step):
+        prev = dst[y - step]
+        row = src[y]
+        out = dst[y]
         for x in range(w):
-            im0 = np.int32(row[x])
-            imw = np.int32(dn[x])
-            f = np.int32(F32(im0) * a + F32(imw) * b + HALF)
-            k = np.int32(im0 != 0) & np.int32(imw != 0) & np.int32(abs(im0 - imw) < delta)
-            row[x] = np.uint16(k * f + (1 - k) * im0)
+            im0 = row[x]
+            imw = prev[x]
+            f = np.uint16(np.int32(F32(im0) * a + F32(imw) * b + HALF))
+            k = (im0 != 0) & (imw != 0) & (abs(F32(im0) - F32(imw)) < dl)
+            out[x] = f if k else im0
 
 
 def spatial_z16(img: Any, work: Any, alpha: Any, delta: int, iterations: int, radius: int) -> None:
     """librealsense's dxf_smooth<uint16_t> in place on img (work: uint16 scratch of
     2 * img.size). Driven from Python: compiled together, the passes lose their vector code."""
-    t = work[: img.size].reshape(img.shape[::-1])
+    h, w = img.shape
+    t1 = work[: h * w].reshape(w, h)
+    t2 = work[h * w : 2 * h * w].reshape(w, h)
+    n2 = t2.reshape(h, w)
     a = F32(alpha)
     b = ONE - a
-    fill = np.empty(img.shape[0], dtype=np.int32)
+    fill = np.empty(h, dtype=np.int32)
+    fill2 = np.empty(h, dtype=np.int32)
     for _ in range(iterations):
-        transpose(img, t)
-        _rows_z16(t, a, b, delta, radius, fill)
-        transpose(t, img)
-        _columns_z16(img, a, b, delta)
+        transpose(img, t1)
+        _rows_z16(t1, t2, 0, w - 1, 1, a, b, delta, radius, fill, fill2)
+        _rows_back_z16(t2, t1, w - 1, -1, -1, a, b, delta, radius, fill, fill2)
+        transpose(t1, img)
+        _down_z16(img, n2, 0, h, 1, a, b, delta)
+        _up_z16(n2, img, h - 1, -1, -1, a, b, delta)
 
 
 # -- spatial (disparity) ------------------------------------------------------------------
