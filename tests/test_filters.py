@@ -277,6 +277,32 @@ def test_the_temporal_window_rule_is_librealsenses_persistence_table() -> None:
                 )
 
 
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_the_compiled_temporal_loop_fills_a_hole_exactly_when_the_table_says(dtype: type) -> None:
+    """The loop tests "none, one, two or all of the window" with bit operations instead of
+    counting (credible_rule): run it on every history byte at once, a hole over a kept
+    value, for every mode and phase, and read which holes it filled."""
+    from depthview.filters import base
+    from depthview.filters.temporal import credible_rule, credible_table, credible_window
+
+    k = base.kernels()
+    for persistence in range(9):
+        table = credible_table(persistence)
+        for phase in range(8):
+            window, need = credible_window(persistence, phase)
+            src = np.zeros((2, 256), dtype=dtype)  # holes everywhere
+            last = np.full((2, 256), 700, dtype=dtype)
+            history = np.tile(np.arange(256, dtype=np.int32), (2, 1))
+            frame = np.full((2, 256), 1, dtype=dtype)
+            rule = credible_rule(window, need)
+            k.temporal(src, frame, last, history, window, rule, 1 << phase, np.float32(0.4), 20)
+            want = np.where(table & (1 << phase), 700, 0).astype(dtype)
+            assert np.array_equal(frame, np.tile(want, (2, 1))), (persistence, phase)
+            # the history records this frame's hole in its bit; the kept value stays
+            assert np.array_equal(history[0], np.arange(256) & ~(1 << phase))
+            assert np.all(last == 700)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.text(

@@ -481,84 +481,62 @@ def _inertial_fill(img: Any, bits: Any, radius: int) -> None:  # pragma: no cove
 
 # -- temporal -----------------------------------------------------------------------------
 # librealsense looks up whether a pixel's 8-frame history is credible in a 256-entry table
-# per phase; that table is "at least need of the frames in window are valid", so the loops
-# count bits instead (a table lookup stops the compiler from vectorizing). The history is
-# kept as int32 and the selects are written as conditional expressions on booleans: numba
-# widens integer arithmetic to int64, and int64 flags (1 - c, ...) halve the vector lanes
-# and cost twice the time (measured: 0.55 -> 0.26 ms a 640x480 disparity frame).
+# per phase; that table is "at least need of the frames in window are valid" (a table
+# lookup stops the compiler from vectorizing). Every persistence mode needs none, one, two
+# or all of its window, so the loop tests that with two bit operations (``rule``, from
+# ``temporal.credible_rule``) instead of counting bits: numba widens integer arithmetic to
+# int64, and a count in int64 lanes was half the loop. The history is kept as int32 and the
+# selects are written as conditional expressions on booleans (int64 flags, 1 - c, halve the
+# vector lanes too). One loop for both pixel types: ``_pixel`` rounds a blend to the type.
+
+RULE_NEVER, RULE_ANY, RULE_TWO, RULE_ALL, RULE_ALWAYS = range(5)
+
+
+def _pixel(r: Any, like: Any) -> Any:  # pragma: no cover - replaced by the overload
+    raise NotImplementedError
+
+
+@numba.extending.overload(_pixel)  # type: ignore[untyped-decorator, unused-ignore]
+def _pixel_overload(r: Any, like: Any) -> Any:  # pragma: no cover - compiled
+    """A float32 blend as a pixel of ``like``'s type: as it is (disparity), or truncated to
+    an int and then to uint16 (librealsense's static_cast of a float, z16)."""
+    if isinstance(like, numba.types.Float):
+
+        def as_float(r: Any, like: Any) -> Any:
+            return r
+
+        return as_float
+
+    def as_z16(r: Any, like: Any) -> Any:
+        return np.uint16(np.int32(r))
+
+    return as_z16
 
 
 @_jit  # type: ignore[untyped-decorator, unused-ignore]
-def _count(v: Any) -> Any:  # pragma: no cover - compiled
-    v = v - ((v >> 1) & 0x55)
-    v = (v & 0x33) + ((v >> 2) & 0x33)
-    return (v + (v >> 4)) & 0x0F
-
-
-@_jit  # type: ignore[untyped-decorator, unused-ignore]
-def temporal_z16(
+def temporal(
     src: Any,
     frame: Any,
     last: Any,
     history: Any,
     window: int,
-    need: int,
-    mask: int,
-    alpha: Any,
-    delta: int,
-) -> None:  # pragma: no cover - compiled
-    """librealsense's temp_jw_smooth<uint16_t>: ``src`` filtered into ``frame`` (which may
-    be ``src``); one pass, no copy first. ``history``: int32, one per pixel."""
-    a = F32(alpha)
-    b = ONE - a
-    m = np.int32(mask)
-    nm = np.int32(~mask & 0xFF)
-    win = np.int32(window)
-    nd = np.int32(need)
-    dl = np.int32(delta)
-    zero = np.int32(0)
-    h, w = src.shape
-    for y in range(h):
-        s = src[y]
-        f = frame[y]
-        lst = last[y]
-        hs = history[y]
-        for i in range(w):
-            cur = s[i]
-            prv = lst[i]
-            hist = hs[i]
-            c = cur != 0
-            p = prv != 0
-            sm = c & p & (abs(np.int32(cur) - np.int32(prv)) < dl)
-            r = np.uint16(np.int32(a * F32(cur) + b * F32(prv)))
-            nv = r if sm else cur
-            cred = p & (_count(hist & win) >= nd)
-            f[i] = nv if c else (prv if cred else cur)
-            lst[i] = nv if c else prv
-            hs[i] = np.int32((hist if sm else zero) | m) if c else np.int32(hist & nm)
-
-
-@_jit  # type: ignore[untyped-decorator, unused-ignore]
-def temporal_fp(
-    src: Any,
-    frame: Any,
-    last: Any,
-    history: Any,
-    window: int,
-    need: int,
+    rule: int,
     mask: int,
     alpha: Any,
     delta: Any,
 ) -> None:  # pragma: no cover - compiled
-    """librealsense's temp_jw_smooth<float>: ``src`` filtered into ``frame`` (which may be
-    ``src``). ``history``: int32, one per pixel."""
+    """librealsense's temp_jw_smooth<uint16_t> and <float>: ``src`` filtered into ``frame``
+    (which may be ``src``); one pass, no copy first. ``history``: int32, one per pixel."""
     a = F32(alpha)
     b = ONE - a
     dz = F32(delta)
     m = np.int32(mask)
     nm = np.int32(~mask & 0xFF)
     win = np.int32(window)
-    nd = np.int32(need)
+    always = rule == RULE_ALWAYS
+    any_ = rule == RULE_ANY
+    two = rule == RULE_TWO
+    all_ = rule == RULE_ALL
     zero = np.int32(0)
     h, w = src.shape
     for y in range(h):
@@ -572,11 +550,16 @@ def temporal_fp(
             hist = hs[i]
             c = cur != 0
             p = prv != 0
-            sm = c & p & (abs(cur - prv) < dz)
-            r = a * cur + b * prv
-            nv = r if sm else cur
-            cred = p & (_count(hist & win) >= nd)
-            f[i] = nv if c else (prv if cred else cur)
+            sm = c & p & (abs(F32(cur) - F32(prv)) < dz)
+            nv = _pixel(a * F32(cur) + b * F32(prv), cur) if sm else cur
+            x = np.int32(hist & win)
+            enough = (
+                always
+                | (any_ & (x != 0))
+                | (two & (np.int32(x & np.int32(x - 1)) != 0))
+                | (all_ & (x == win))
+            )
+            f[i] = nv if c else (prv if p & enough else cur)
             lst[i] = nv if c else prv
             hs[i] = np.int32((hist if sm else zero) | m) if c else np.int32(hist & nm)
 

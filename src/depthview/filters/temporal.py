@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .base import Z16, Depth, Filter, check_depth, check_out, kernels, number
+from .base import Depth, Filter, check_depth, check_out, kernels, number
 
 #: persistence mode -> (how many of the last n frames, n); 0 never, 8 always.
 RULES = {1: (8, 8), 2: (2, 3), 3: (2, 4), 4: (2, 8), 5: (1, 2), 6: (1, 5), 7: (1, 8)}
@@ -60,6 +60,22 @@ def credible_window(persistence: int, phase: int) -> tuple[int, int]:
     return window, need
 
 
+def credible_rule(window: int, need: int) -> int:
+    """How the kernel tests "at least ``need`` of the ``window`` bits are set" without
+    counting: never, any, two, all of them, or always (``_kernels.RULE_*``, in that order).
+    Every persistence mode's (window, need) is one of these."""
+    bits = bin(window).count("1")
+    if need <= 0:
+        return 4
+    if need > bits:
+        return 0
+    if need in (1, 2):
+        return need
+    if need == bits:
+        return 3
+    raise ValueError(f"no temporal rule for {need} of {bits} frames")
+
+
 class Temporal(Filter):
     """Smoothing over time: alpha 0..1, delta 1..100, persistence 0..8. Keeps state: one
     object per stream (``Chain`` does this), ``reset()`` to start again."""
@@ -97,15 +113,14 @@ class Temporal(Filter):
             self._history = np.zeros(arr.shape, dtype=np.int32)
         assert self._history is not None
         k = kernels()
-        run = k.temporal_z16 if arr.dtype == Z16 else k.temporal_fp
         window, need = credible_window(self.persistence, self._phase)
-        run(
+        k.temporal(
             src,
             dst,
             last,
             self._history,
             window,
-            need,
+            credible_rule(window, need),
             1 << self._phase,
             np.float32(self.alpha),
             self.delta,
