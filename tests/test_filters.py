@@ -359,3 +359,20 @@ def test_nan_disparity_is_no_reading() -> None:
     got = F.Spatial(holes_fill=0)(disp)
     assert np.isnan(disp[5, 5]) and got[5, 5] == 0
     assert np.isfinite(got).all()
+
+
+def test_one_spatial_filter_called_from_threads_at_once_gives_each_call_its_own_result() -> None:
+    """Spatial keeps its scratch between calls; a call borrows it, so calls that overlap
+    (the kernels release the GIL) never share it: each result equals a lone call's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(23)
+    frames = [rng.integers(0, 3000, (240, 320)).astype(np.uint16) for _ in range(6)]
+    frames += [F.DisparityTransform(True, 75.0, 580.0)(f) for f in frames[:3]]
+    shared = F.Spatial(alpha=0.4, delta=30, magnitude=3)
+    want = [F.Spatial(alpha=0.4, delta=30, magnitude=3)(f) for f in frames]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(shared, frames * 8))
+    for i, g in enumerate(got):
+        w = want[i % len(frames)]
+        assert g.dtype == w.dtype and np.array_equal(g.view(np.uint8), w.view(np.uint8)), i
