@@ -6,6 +6,9 @@ run, with both trajectories' ATE RMSE against the ground truth (relative to the 
 The frames: a 7-Scenes-style folder (``frame-*.depth.png`` in mm, ``frame-*.color.*``,
 ``frame-*.pose.txt``) named by ``DEPTHVIEW_BENCH_SCAN_SEQUENCE`` (a real Kinect v1
 sequence with ground truth), else the demo room's walk (``demo:walk``) written as one.
+A short scan runs first, unmeasured, so that numba's compiled caches are warm (the issue's
+figures are with warm caches); the machine line, load average included, goes beside the
+figures.
 """
 
 from __future__ import annotations
