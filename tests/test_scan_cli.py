@@ -504,9 +504,10 @@ def test_a_damaged_frame_mid_scan_is_one_line_and_nothing_written(tmp_path: Path
     """The batch scan reads frames on a thread ahead of the one being fused: a frame that
     cannot be read still ends the run where it is reached, in one line naming it, exit 2,
     no traceback, and an earlier scan's files are left as they were."""
+    from PIL import Image
+
     from depthview.scene_walk import WalkScene
     from depthview.units import to_metres
-    from PIL import Image
 
     folder = tmp_path / "seq"
     folder.mkdir()

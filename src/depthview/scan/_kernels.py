@@ -431,72 +431,6 @@ def raycast(
 
 
 @_jit
-def _icp_row(
-    vertex: Any,
-    normal: Any,
-    pose: Any,
-    model_vertex: Any,
-    model_normal: Any,
-    model_w2c: Any,
-    fx: float,
-    fy: float,
-    cx: float,
-    cy: float,
-    max_dist: float,
-    min_cos: float,
-    v: int,
-    acc: Any,
-) -> None:  # pragma: no cover
-    """Row ``v``'s share of the normal equations into ``acc`` (29: see ``icp_terms``)."""
-    w = vertex.shape[1]
-    mh, mw = model_vertex.shape[:2]
-    acc[:] = 0.0
-    for u in range(w):
-        xc = vertex[v, u, 0]
-        if xc != xc:
-            continue
-        px, py, pz = _moved(pose, xc, vertex[v, u, 1], vertex[v, u, 2])
-        mx, my, mz = _moved(model_w2c, px, py, pz)
-        if mz <= 0.0:
-            continue
-        mu, mv = _pixel(fx, fy, cx, cy, mx, my, mz)
-        if mu < 0 or mv < 0 or mu >= mw or mv >= mh:
-            continue
-        qx = model_vertex[mv, mu, 0]
-        nx = model_normal[mv, mu, 0]
-        if qx != qx or nx != nx:
-            continue
-        qy = model_vertex[mv, mu, 1]
-        qz = model_vertex[mv, mu, 2]
-        ny = model_normal[mv, mu, 1]
-        nz = model_normal[mv, mu, 2]
-        ex = px - qx
-        ey = py - qy
-        ez = pz - qz
-        if ex * ex + ey * ey + ez * ez > max_dist * max_dist:
-            continue
-        fnx = normal[v, u, 0]
-        if fnx == fnx:
-            wx, wy, wz = _turned(pose, fnx, normal[v, u, 1], normal[v, u, 2])
-            if abs(wx * nx + wy * ny + wz * nz) < min_cos:
-                continue
-        r = nx * ex + ny * ey + nz * ez
-        j0 = py * nz - pz * ny
-        j1 = pz * nx - px * nz
-        j2 = px * ny - py * nx
-        j = (j0, j1, j2, nx, ny, nz)
-        k = 0
-        for a in range(6):
-            for c in range(a, 6):
-                acc[k] += j[a] * j[c]
-                k += 1
-        for a in range(6):
-            acc[21 + a] += j[a] * r
-        acc[27] += r * r
-        acc[28] += 1.0
-
-
-@_jit
 def icp_terms(
     vertex: Any,
     normal: Any,
@@ -517,23 +451,54 @@ def icp_terms(
     NaN: none) moved by ``pose`` meet the model pixel they project to in the raycast view.
     Serial: a parallel loop gained 0.3 ms a call on a quiet 2-core machine and lost several
     on a busy one (each of a frame's 14 calls waits for both threads)."""
-    for v in range(vertex.shape[0]):
-        _icp_row(
-            vertex,
-            normal,
-            pose,
-            model_vertex,
-            model_normal,
-            model_w2c,
-            fx,
-            fy,
-            cx,
-            cy,
-            max_dist,
-            min_cos,
-            v,
-            rows[v],
-        )
+    h, w = vertex.shape[:2]
+    mh, mw = model_vertex.shape[:2]
+    for v in range(h):
+        acc = rows[v]
+        acc[:] = 0.0
+        for u in range(w):
+            xc = vertex[v, u, 0]
+            if xc != xc:
+                continue
+            px, py, pz = _moved(pose, xc, vertex[v, u, 1], vertex[v, u, 2])
+            mx, my, mz = _moved(model_w2c, px, py, pz)
+            if mz <= 0.0:
+                continue
+            mu, mv = _pixel(fx, fy, cx, cy, mx, my, mz)
+            if mu < 0 or mv < 0 or mu >= mw or mv >= mh:
+                continue
+            qx = model_vertex[mv, mu, 0]
+            nx = model_normal[mv, mu, 0]
+            if qx != qx or nx != nx:
+                continue
+            qy = model_vertex[mv, mu, 1]
+            qz = model_vertex[mv, mu, 2]
+            ny = model_normal[mv, mu, 1]
+            nz = model_normal[mv, mu, 2]
+            ex = px - qx
+            ey = py - qy
+            ez = pz - qz
+            if ex * ex + ey * ey + ez * ez > max_dist * max_dist:
+                continue
+            fnx = normal[v, u, 0]
+            if fnx == fnx:
+                wx, wy, wz = _turned(pose, fnx, normal[v, u, 1], normal[v, u, 2])
+                if abs(wx * nx + wy * ny + wz * nz) < min_cos:
+                    continue
+            r = nx * ex + ny * ey + nz * ez
+            j0 = py * nz - pz * ny
+            j1 = pz * nx - px * nz
+            j2 = px * ny - py * nx
+            j = (j0, j1, j2, nx, ny, nz)
+            k = 0
+            for a in range(6):
+                for c in range(a, 6):
+                    acc[k] += j[a] * j[c]
+                    k += 1
+            for a in range(6):
+                acc[21 + a] += j[a] * r
+            acc[27] += r * r
+            acc[28] += 1.0
 
 
 @_jit
