@@ -244,9 +244,10 @@ def trilinear(
 ) -> tuple[float, bool]:  # pragma: no cover
     """The TSDF at a point (metres), trilinear between its 8 voxels; False where one of
     them has never been seen."""
-    gx = x / voxel
-    gy = y / voxel
-    gz = z / voxel
+    inv = 1.0 / voxel
+    gx = x * inv
+    gy = y * inv
+    gz = z * inv
     ix = math.floor(gx)
     iy = math.floor(gy)
     iz = math.floor(gz)
@@ -264,16 +265,28 @@ def trilinear(
         b = slots[_slot(keys, slots, bx, by, bz)]
         if b < 0:
             return 0.0, False
-        for c in range(8):
-            dx = c & 1
-            dy = (c >> 1) & 1
-            dz = (c >> 2) & 1
-            i = (lx + dx) + B * ((ly + dy) + B * (lz + dz))
-            if weight[b, i] <= 0.0:
-                return 0.0, False
-            a = (fx if dx else 1.0 - fx) * (fy if dy else 1.0 - fy) * (fz if dz else 1.0 - fz)
-            total += a * tsdf[b, i]
-        return total, True
+        i = lx + B * (ly + B * lz)
+        ws = weight[b]
+        ts = tsdf[b]
+        if (
+            ws[i] <= 0.0
+            or ws[i + 1] <= 0.0
+            or ws[i + B] <= 0.0
+            or ws[i + B + 1] <= 0.0
+            or ws[i + B * B] <= 0.0
+            or ws[i + B * B + 1] <= 0.0
+            or ws[i + B * B + B] <= 0.0
+            or ws[i + B * B + B + 1] <= 0.0
+        ):
+            return 0.0, False
+        # along x, then y, then z
+        c00 = ts[i] + fx * (ts[i + 1] - ts[i])
+        c10 = ts[i + B] + fx * (ts[i + B + 1] - ts[i + B])
+        c01 = ts[i + B * B] + fx * (ts[i + B * B + 1] - ts[i + B * B])
+        c11 = ts[i + B * B + B] + fx * (ts[i + B * B + B + 1] - ts[i + B * B + B])
+        c0 = c00 + fy * (c10 - c00)
+        c1 = c01 + fy * (c11 - c01)
+        return c0 + fz * (c1 - c0), True
     cbx = cby = cbz = NO_BLOCK  # the corners share few blocks: each is looked up once
     b = -1
     for c in range(8):
@@ -331,6 +344,7 @@ def raycast(
     want_rgb = rgb.shape[0] == height and rgb.shape[1] == width  # 1x1: no colours
     end = far
     block_m = voxel * B
+    inv_voxel = 1.0 / voxel
     for v in numba.prange(height):
         for u in range(width):
             vertex[v, u, 0] = np.nan
@@ -343,6 +357,7 @@ def raycast(
             # direction per unit of camera z, so t is the camera's z
             dx, dy, dz = _turned(pose, a, c, 1.0)
             scale = math.sqrt(a * a + c * c + 1.0)  # metres along the ray per unit of t
+            inv_scale = 1.0 / scale
             ox = pose[0, 3]
             oy = pose[1, 3]
             oz = pose[2, 3]
@@ -364,9 +379,9 @@ def raycast(
                 x = ox + t * dx
                 y = oy + t * dy
                 z = oz + t * dz
-                ix = math.floor(x / voxel + 0.5)
-                iy = math.floor(y / voxel + 0.5)
-                iz = math.floor(z / voxel + 0.5)
+                ix = math.floor(x * inv_voxel + 0.5)
+                iy = math.floor(y * inv_voxel + 0.5)
+                iz = math.floor(z * inv_voxel + 0.5)
                 bx = ix // B
                 by = iy // B
                 bz = iz // B
@@ -375,14 +390,14 @@ def raycast(
                     b = slots[_slot(keys, slots, bx, by, bz)]
                 if b < 0:
                     prev_t = -1.0
-                    t += block_m * 0.75 / scale
+                    t += block_m * 0.75 * inv_scale
                     continue
                 i = (ix - bx * B) + B * ((iy - by * B) + B * (iz - bz * B))
                 f = tsdf[b, i]
                 wt = weight[b, i]
                 if wt <= 0.0:
                     prev_t = -1.0
-                    t += voxel / scale
+                    t += voxel * inv_scale
                     continue
                 if f < 0.0:
                     if prev_t < 0.0 or prev_f <= 0.0:
@@ -427,7 +442,7 @@ def raycast(
                     break
                 prev_f = f
                 prev_t = t
-                t += max(voxel, f * trunc * 0.8) / scale
+                t += max(voxel, f * trunc * 0.8) * inv_scale
 
 
 @_jit
