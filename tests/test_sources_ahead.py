@@ -4,6 +4,7 @@ limits hold, errors are raised in the caller, and closing early stops the thread
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ def test_frames_come_in_order_as_read_in_turn(tmp_path: Path) -> None:
     with dv.open(str(folder), realtime=False) as src:
         direct = [(f.timestamp, _depth_sum(f)) for f in src]
     assert len(direct) == 7
+    started = time.perf_counter()
     with dv.open(str(folder), realtime=False) as src, ReadAhead(src, _depth_sum) as ahead:
         got = []
         while True:
@@ -46,6 +48,9 @@ def test_frames_come_in_order_as_read_in_turn(tmp_path: Path) -> None:
                 frame, prepared = ahead.read()
             except StopIteration:
                 break
+            if not got:  # where a run's timing starts: once the first frame was read
+                assert ahead.first_read_at is not None
+                assert started <= ahead.first_read_at <= time.perf_counter()
             assert prepared == _depth_sum(frame)  # prepared on the thread, from this frame
             got.append((frame.timestamp, prepared))
         with pytest.raises(StopIteration):  # and stays ended

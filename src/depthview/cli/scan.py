@@ -304,7 +304,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.no_window:
                 # The next frame is read and put in metres on a thread while this one is
-                # tracked and fused (the timing still runs from the first frame read).
+                # tracked and fused (the timing still runs from when the first frame had
+                # been read, its metres included, as when it was read here).
                 ahead = ReadAhead(source, scanner.metres, args.frames)
             while ahead is not None:
                 try:
@@ -312,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
                 except StopIteration:
                     break
                 if first_read is None:
-                    first_read = time.perf_counter()
+                    first_read = ahead.first_read_at or time.perf_counter()
                 try:
                     tracked = scanner.add_metres(z, rgb, k, frame.timestamp)
                 except VolumeFull as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +60,9 @@ class ReadAhead(Generic[T]):
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=ahead)
         self._stop = threading.Event()
         self._done = False
+        #: ``time.perf_counter()`` when the first frame had been read (before ``prepare``),
+        #: or None: where a run's timing starts, as when the caller read it itself.
+        self.first_read_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="depthview-read-ahead", daemon=True)
         start_shielded(self._thread)
 
@@ -77,6 +81,8 @@ class ReadAhead(Generic[T]):
         while self._limit is None or n < self._limit:
             try:
                 frame = self._source.read()
+                if self.first_read_at is None:
+                    self.first_read_at = time.perf_counter()
                 item: Any = (frame, self._prepare(frame))
             except StopIteration:
                 break
