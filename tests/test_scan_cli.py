@@ -498,3 +498,32 @@ def test_files_without_times_say_the_times_are_invented(tmp_path: Path) -> None:
     counts = [int(part.split(" ", 1)[0]) for part in kinds.split(", ")]
     assert fused + lost == 4 and lost >= 1 and sum(counts) == lost
     assert "%" not in kinds  # kinds, not each frame's figures
+
+
+def test_a_damaged_frame_mid_scan_is_one_line_and_nothing_written(tmp_path: Path) -> None:
+    """The batch scan reads frames on a thread ahead of the one being fused: a frame that
+    cannot be read still ends the run where it is reached, in one line naming it, exit 2,
+    no traceback, and an earlier scan's files are left as they were."""
+    from PIL import Image
+
+    from depthview.scene_walk import WalkScene
+    from depthview.units import to_metres
+
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    walk = WalkScene(seed=0)
+    for i in range(8):
+        depth, _, _ = walk.render(i)
+        mm = np.nan_to_num(to_metres(depth) * 1000).astype(np.uint16)
+        Image.fromarray(mm).save(folder / f"frame-{i:06d}.depth.png")
+    damaged = folder / "frame-000005.depth.png"
+    damaged.write_bytes(damaged.read_bytes()[:200])  # cut short, as by a full disk
+    (tmp_path / "s.ply").write_bytes(b"an earlier scan")
+    before = tree_hash(tmp_path)
+    proc = scan("seq", "s.ply", "--no-window", "--quiet", "--overwrite", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "frame-000005.depth.png" in errors[0] and "truncated" in errors[0]
+    assert proc.stderr.strip().splitlines()[-1] == errors[0]  # (after the times warning)
+    assert tree_hash(tmp_path) == before

@@ -274,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
             inputs.append(Path(args.source))
         from ..scan.files import companions
         from ..scan.volume import VolumeFull
+        from ..sources.ahead import ReadAhead
 
         for path in (out, *companions(out)):
             check_output(path, inputs)
@@ -299,16 +300,22 @@ def run(args: argparse.Namespace) -> int:
             from tqdm import tqdm
 
             bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+        ahead = None
         try:
-            while args.no_window and (args.frames is None or frames < args.frames):
+            if args.no_window:
+                # The next frame is read and put in metres on a thread while this one is
+                # tracked and fused (the timing still runs from when the first frame had
+                # been read, its metres included, as when it was read here).
+                ahead = ReadAhead(source, scanner.metres, args.frames)
+            while ahead is not None:
                 try:
-                    frame = source.read()
+                    frame, (z, rgb, k) = ahead.read()
                 except StopIteration:
                     break
                 if first_read is None:
-                    first_read = time.perf_counter()
+                    first_read = ahead.first_read_at or time.perf_counter()
                 try:
-                    tracked = scanner.add(frame)
+                    tracked = scanner.add_metres(z, rgb, k, frame.timestamp)
                 except VolumeFull as exc:
                     full = exc
                     break
@@ -330,6 +337,8 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             interrupted = True
         finally:
+            if ahead is not None:
+                ahead.close()
             if bar is not None:
                 bar.close()
     if sink is not None:

@@ -17,6 +17,7 @@ from ..filters import Chain, filter_frame
 from ..frame import Frame
 from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
+from ..sources.ahead import start_shielded as _start_shielded
 from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
@@ -164,17 +165,6 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-def _start_shielded(thread: threading.Thread) -> None:
-    """Start a thread with Ctrl-C held until it runs: a KeyboardInterrupt inside
-    ``Thread.start``'s own wait leaves its lock broken ("release unlocked lock"). The thread
-    inherits the held signals, so they reach the main thread, once started."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        thread.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def run(args: argparse.Namespace) -> int:

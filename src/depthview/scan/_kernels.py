@@ -15,11 +15,45 @@ from typing import Any
 import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True, boundscheck=False)
-_pjit = numba.njit(cache=True, nogil=True, boundscheck=False, parallel=True)
+# numpy's error model: a division by zero gives inf or NaN instead of raising, which spares
+# a test before every division (about half of integrate's and raycast's time); the loops
+# test what they divide by where it matters.
+_jit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+_pjit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy", parallel=True)
 
 B = 8  # voxels along a block's edge
 B3 = B * B * B
+#: Below any block coordinate: "no block looked up yet" for the loops' one-block caches.
+NO_BLOCK = -(1 << 40)
+
+
+@_jit
+def _moved(m: Any, x: float, y: float, z: float) -> tuple[float, float, float]:  # pragma: no cover
+    """Point (x, y, z) moved by the rigid transform ``m`` (4x4)."""
+    return (
+        m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3],
+        m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3],
+        m[2, 0] * x + m[2, 1] * y + m[2, 2] * z + m[2, 3],
+    )
+
+
+@_jit
+def _turned(m: Any, x: float, y: float, z: float) -> tuple[float, float, float]:  # pragma: no cover
+    """Direction (x, y, z) turned by the rotation of ``m`` (no translation)."""
+    return (
+        m[0, 0] * x + m[0, 1] * y + m[0, 2] * z,
+        m[1, 0] * x + m[1, 1] * y + m[1, 2] * z,
+        m[2, 0] * x + m[2, 1] * y + m[2, 2] * z,
+    )
+
+
+@_jit
+def _pixel(
+    fx: float, fy: float, cx: float, cy: float, x: float, y: float, z: float
+) -> tuple[int, int]:  # pragma: no cover
+    """The pixel (column, row) a camera point with z > 0 projects to (nearest centre)."""
+    inv = 1.0 / z
+    return int(fx * x * inv + cx + 0.5), int(fy * y * inv + cy + 0.5)
 
 
 @_jit
@@ -79,6 +113,8 @@ def allocate(
     cap = coords.shape[0]
     step = block_m * 0.5
     n_steps = math.ceil(2.0 * trunc / step) + 1
+    # Neighbouring samples mostly fall in the block just handled: it is not looked up again.
+    lbx = lby = lbz = NO_BLOCK
     for v in range(0, h, stride):
         for u in range(0, w, stride):
             d = z[v, u]
@@ -90,14 +126,12 @@ def allocate(
                 dd = d - trunc + s * step
                 if dd <= 0.0:
                     continue
-                xc = a * dd
-                yc = c * dd
-                x = pose[0, 0] * xc + pose[0, 1] * yc + pose[0, 2] * dd + pose[0, 3]
-                y = pose[1, 0] * xc + pose[1, 1] * yc + pose[1, 2] * dd + pose[1, 3]
-                zz = pose[2, 0] * xc + pose[2, 1] * yc + pose[2, 2] * dd + pose[2, 3]
+                x, y, zz = _moved(pose, a * dd, c * dd, dd)
                 bx = math.floor(x / block_m)
                 by = math.floor(y / block_m)
                 bz = math.floor(zz / block_m)
+                if bx == lbx and by == lby and bz == lbz:
+                    continue
                 hs = _slot(keys, slots, bx, by, bz)
                 b = slots[hs]
                 if b < 0:
@@ -112,6 +146,7 @@ def allocate(
                     coords[b, 1] = by
                     coords[b, 2] = bz
                     slots[hs] = b
+                lbx, lby, lbz = bx, by, bz
                 if seen[b] != frame_no:
                     seen[b] = frame_no
                     touched[n_touched[0]] = b
@@ -144,42 +179,47 @@ def integrate(
     the weight so far (capped at ``max_weight``); colours likewise where near the surface."""
     h, w = z.shape
     m = world_to_cam
+    # A voxel's camera point is linear in its index within the block: the block's origin
+    # moved once, then one step along each of the block's edges per voxel.
+    sxx, sxy, sxz = _turned(m, voxel, 0.0, 0.0)
+    syx, syy, syz = _turned(m, 0.0, voxel, 0.0)
+    szx, szy, szz = _turned(m, 0.0, 0.0, voxel)
+    inv_trunc = 1.0 / trunc
     for k in numba.prange(n_touched):
         b = touched[k]
-        ox = coords[b, 0] * B
-        oy = coords[b, 1] * B
-        oz = coords[b, 2] * B
-        for i in range(B3):
-            lx = i % B
-            ly = (i // B) % B
-            lz = i // (B * B)
-            x = (ox + lx) * voxel
-            y = (oy + ly) * voxel
-            zz = (oz + lz) * voxel
-            xc = m[0, 0] * x + m[0, 1] * y + m[0, 2] * zz + m[0, 3]
-            yc = m[1, 0] * x + m[1, 1] * y + m[1, 2] * zz + m[1, 3]
-            zc = m[2, 0] * x + m[2, 1] * y + m[2, 2] * zz + m[2, 3]
-            if zc <= 0.0:
-                continue
-            u = int(fx * xc / zc + cx + 0.5)
-            v = int(fy * yc / zc + cy + 0.5)
-            if u < 0 or v < 0 or u >= w or v >= h:
-                continue
-            d = z[v, u]
-            if not (d > 0.0):
-                continue
-            sdf = d - zc
-            if sdf < -trunc:
-                continue
-            f = min(1.0, sdf / trunc)
-            w0 = weight[b, i]
-            tsdf[b, i] = (tsdf[b, i] * w0 + f) / (w0 + 1.0)
-            weight[b, i] = min(w0 + 1.0, max_weight)
-            if has_rgb and abs(sdf) < trunc:
-                for ch in range(3):
-                    colour[b, i, ch] = np.uint8(
-                        (colour[b, i, ch] * w0 + rgb[v, u, ch]) / (w0 + 1.0) + 0.5
-                    )
+        x0, y0, z0 = _moved(
+            m, coords[b, 0] * B * voxel, coords[b, 1] * B * voxel, coords[b, 2] * B * voxel
+        )
+        for lz in range(B):
+            for ly in range(B):
+                rx = x0 + ly * syx + lz * szx
+                ry = y0 + ly * syy + lz * szy
+                rz = z0 + ly * syz + lz * szz
+                row = B * (ly + B * lz)
+                for lx in range(B):
+                    zc = rz + lx * sxz
+                    if zc <= 0.0:
+                        continue
+                    u, v = _pixel(fx, fy, cx, cy, rx + lx * sxx, ry + lx * sxy, zc)
+                    if u < 0 or v < 0 or u >= w or v >= h:
+                        continue
+                    d = z[v, u]
+                    if not (d > 0.0):
+                        continue
+                    sdf = d - zc
+                    if sdf < -trunc:
+                        continue
+                    i = row + lx
+                    f = min(1.0, sdf * inv_trunc)
+                    w0 = weight[b, i]
+                    inv = 1.0 / (w0 + 1.0)
+                    tsdf[b, i] = (tsdf[b, i] * w0 + f) * inv
+                    weight[b, i] = min(w0 + 1.0, max_weight)
+                    if has_rgb and abs(sdf) < trunc:
+                        for ch in range(3):
+                            colour[b, i, ch] = np.uint8(
+                                (colour[b, i, ch] * w0 + rgb[v, u, ch]) * inv + 0.5
+                            )
 
 
 @_jit
@@ -204,9 +244,10 @@ def trilinear(
 ) -> tuple[float, bool]:  # pragma: no cover
     """The TSDF at a point (metres), trilinear between its 8 voxels; False where one of
     them has never been seen."""
-    gx = x / voxel
-    gy = y / voxel
-    gz = z / voxel
+    inv = 1.0 / voxel
+    gx = x * inv
+    gy = y * inv
+    gz = z * inv
     ix = math.floor(gx)
     iy = math.floor(gy)
     iz = math.floor(gz)
@@ -224,25 +265,50 @@ def trilinear(
         b = slots[_slot(keys, slots, bx, by, bz)]
         if b < 0:
             return 0.0, False
-        for c in range(8):
-            dx = c & 1
-            dy = (c >> 1) & 1
-            dz = (c >> 2) & 1
-            i = (lx + dx) + B * ((ly + dy) + B * (lz + dz))
-            if weight[b, i] <= 0.0:
-                return 0.0, False
-            a = (fx if dx else 1.0 - fx) * (fy if dy else 1.0 - fy) * (fz if dz else 1.0 - fz)
-            total += a * tsdf[b, i]
-        return total, True
+        i = lx + B * (ly + B * lz)
+        ws = weight[b]
+        ts = tsdf[b]
+        if (
+            ws[i] <= 0.0
+            or ws[i + 1] <= 0.0
+            or ws[i + B] <= 0.0
+            or ws[i + B + 1] <= 0.0
+            or ws[i + B * B] <= 0.0
+            or ws[i + B * B + 1] <= 0.0
+            or ws[i + B * B + B] <= 0.0
+            or ws[i + B * B + B + 1] <= 0.0
+        ):
+            return 0.0, False
+        # along x, then y, then z
+        c00 = ts[i] + fx * (ts[i + 1] - ts[i])
+        c10 = ts[i + B] + fx * (ts[i + B + 1] - ts[i + B])
+        c01 = ts[i + B * B] + fx * (ts[i + B * B + 1] - ts[i + B * B])
+        c11 = ts[i + B * B + B] + fx * (ts[i + B * B + B + 1] - ts[i + B * B + B])
+        c0 = c00 + fy * (c10 - c00)
+        c1 = c01 + fy * (c11 - c01)
+        return c0 + fz * (c1 - c0), True
+    cbx = cby = cbz = NO_BLOCK  # the corners share few blocks: each is looked up once
+    b = -1
     for c in range(8):
         dx = c & 1
         dy = (c >> 1) & 1
         dz = (c >> 2) & 1
-        t, wt, _, _ = voxel_at(keys, slots, tsdf, weight, ix + dx, iy + dy, iz + dz)
-        if wt <= 0.0:
+        jx = ix + dx
+        jy = iy + dy
+        jz = iz + dz
+        bx = jx // B
+        by = jy // B
+        bz = jz // B
+        if bx != cbx or by != cby or bz != cbz:
+            cbx, cby, cbz = bx, by, bz
+            b = slots[_slot(keys, slots, bx, by, bz)]
+        if b < 0:
+            return 0.0, False
+        i = (jx - bx * B) + B * ((jy - by * B) + B * (jz - bz * B))
+        if weight[b, i] <= 0.0:
             return 0.0, False
         a = (fx if dx else 1.0 - fx) * (fy if dy else 1.0 - fy) * (fz if dz else 1.0 - fz)
-        total += a * t
+        total += a * tsdf[b, i]
     return total, True
 
 
@@ -278,6 +344,7 @@ def raycast(
     want_rgb = rgb.shape[0] == height and rgb.shape[1] == width  # 1x1: no colours
     end = far
     block_m = voxel * B
+    inv_voxel = 1.0 / voxel
     for v in numba.prange(height):
         for u in range(width):
             vertex[v, u, 0] = np.nan
@@ -288,10 +355,9 @@ def raycast(
             a = (u - cx) / fx
             c = (v - cy) / fy
             # direction per unit of camera z, so t is the camera's z
-            dx = pose[0, 0] * a + pose[0, 1] * c + pose[0, 2]
-            dy = pose[1, 0] * a + pose[1, 1] * c + pose[1, 2]
-            dz = pose[2, 0] * a + pose[2, 1] * c + pose[2, 2]
+            dx, dy, dz = _turned(pose, a, c, 1.0)
             scale = math.sqrt(a * a + c * c + 1.0)  # metres along the ray per unit of t
+            inv_scale = 1.0 / scale
             ox = pose[0, 3]
             oy = pose[1, 3]
             oz = pose[2, 3]
@@ -306,21 +372,32 @@ def raycast(
                 end = far
             prev_f = 1.0
             prev_t = -1.0
+            # The march stays in one block for several steps: it is looked up once.
+            cbx = cby = cbz = NO_BLOCK
+            b = -1
             while t < end:
                 x = ox + t * dx
                 y = oy + t * dy
                 z = oz + t * dz
-                ix = math.floor(x / voxel + 0.5)
-                iy = math.floor(y / voxel + 0.5)
-                iz = math.floor(z / voxel + 0.5)
-                f, wt, b, _ = voxel_at(keys, slots, tsdf, weight, ix, iy, iz)
+                ix = math.floor(x * inv_voxel + 0.5)
+                iy = math.floor(y * inv_voxel + 0.5)
+                iz = math.floor(z * inv_voxel + 0.5)
+                bx = ix // B
+                by = iy // B
+                bz = iz // B
+                if bx != cbx or by != cby or bz != cbz:
+                    cbx, cby, cbz = bx, by, bz
+                    b = slots[_slot(keys, slots, bx, by, bz)]
                 if b < 0:
                     prev_t = -1.0
-                    t += block_m * 0.75 / scale
+                    t += block_m * 0.75 * inv_scale
                     continue
+                i = (ix - bx * B) + B * ((iy - by * B) + B * (iz - bz * B))
+                f = tsdf[b, i]
+                wt = weight[b, i]
                 if wt <= 0.0:
                     prev_t = -1.0
-                    t += voxel / scale
+                    t += voxel * inv_scale
                     continue
                 if f < 0.0:
                     if prev_t < 0.0 or prev_f <= 0.0:
@@ -365,7 +442,7 @@ def raycast(
                     break
                 prev_f = f
                 prev_t = t
-                t += max(voxel, f * trunc * 0.8) / scale
+                t += max(voxel, f * trunc * 0.8) * inv_scale
 
 
 @_jit
@@ -386,10 +463,11 @@ def icp_terms(
 ) -> None:  # pragma: no cover
     """Projective point-to-plane ICP's normal equations, one row of pixels per entry of
     ``rows`` (21 of JᵀJ's upper triangle, 6 of Jᵀr, r², count): frame points (camera,
-    NaN: none) moved by ``pose`` meet the model pixel they project to in the raycast view."""
+    NaN: none) moved by ``pose`` meet the model pixel they project to in the raycast view.
+    Serial: a parallel loop gained 0.3 ms a call on a quiet 2-core machine and lost several
+    on a busy one (each of a frame's 14 calls waits for both threads)."""
     h, w = vertex.shape[:2]
     mh, mw = model_vertex.shape[:2]
-    m = model_w2c
     for v in range(h):
         acc = rows[v]
         acc[:] = 0.0
@@ -397,18 +475,11 @@ def icp_terms(
             xc = vertex[v, u, 0]
             if xc != xc:
                 continue
-            yc = vertex[v, u, 1]
-            zc = vertex[v, u, 2]
-            px = pose[0, 0] * xc + pose[0, 1] * yc + pose[0, 2] * zc + pose[0, 3]
-            py = pose[1, 0] * xc + pose[1, 1] * yc + pose[1, 2] * zc + pose[1, 3]
-            pz = pose[2, 0] * xc + pose[2, 1] * yc + pose[2, 2] * zc + pose[2, 3]
-            mx = m[0, 0] * px + m[0, 1] * py + m[0, 2] * pz + m[0, 3]
-            my = m[1, 0] * px + m[1, 1] * py + m[1, 2] * pz + m[1, 3]
-            mz = m[2, 0] * px + m[2, 1] * py + m[2, 2] * pz + m[2, 3]
+            px, py, pz = _moved(pose, xc, vertex[v, u, 1], vertex[v, u, 2])
+            mx, my, mz = _moved(model_w2c, px, py, pz)
             if mz <= 0.0:
                 continue
-            mu = int(fx * mx / mz + cx + 0.5)
-            mv = int(fy * my / mz + cy + 0.5)
+            mu, mv = _pixel(fx, fy, cx, cy, mx, my, mz)
             if mu < 0 or mv < 0 or mu >= mw or mv >= mh:
                 continue
             qx = model_vertex[mv, mu, 0]
@@ -426,11 +497,7 @@ def icp_terms(
                 continue
             fnx = normal[v, u, 0]
             if fnx == fnx:
-                fny = normal[v, u, 1]
-                fnz = normal[v, u, 2]
-                wx = pose[0, 0] * fnx + pose[0, 1] * fny + pose[0, 2] * fnz
-                wy = pose[1, 0] * fnx + pose[1, 1] * fny + pose[1, 2] * fnz
-                wz = pose[2, 0] * fnx + pose[2, 1] * fny + pose[2, 2] * fnz
+                wx, wy, wz = _turned(pose, fnx, normal[v, u, 1], normal[v, u, 2])
                 if abs(wx * nx + wy * ny + wz * nz) < min_cos:
                     continue
             r = nx * ex + ny * ey + nz * ez
@@ -447,6 +514,143 @@ def icp_terms(
                 acc[21 + a] += j[a] * r
             acc[27] += r * r
             acc[28] += 1.0
+
+
+@_jit
+def normal_equations(rows: Any, a: Any, b: Any) -> tuple[float, int]:  # pragma: no cover
+    """``rows``' sums as JᵀJ (``a``, 6x6, filled both sides of the diagonal) and Jᵀr
+    (``b``); returns (r², pairs)."""
+    s = np.zeros(29)
+    for v in range(rows.shape[0]):
+        for k in range(29):
+            s[k] += rows[v, k]
+    k = 0
+    for i in range(6):
+        for j in range(i, 6):
+            a[i, j] = s[k]
+            a[j, i] = s[k]
+            k += 1
+    for i in range(6):
+        b[i] = s[21 + i]
+    return s[27], int(s[28])
+
+
+@_jit
+def _solve6(a: Any, b: Any, x: Any) -> bool:  # pragma: no cover
+    """``x`` with ``a x = b`` (6x6, Gaussian elimination with partial pivoting, as LAPACK's
+    gesv); False when ``a`` is singular. ``a`` and ``b`` are left as they were."""
+    m = np.empty((6, 7))
+    for i in range(6):
+        for j in range(6):
+            m[i, j] = a[i, j]
+        m[i, 6] = b[i]
+    for col in range(6):
+        piv = col
+        for r in range(col + 1, 6):
+            if abs(m[r, col]) > abs(m[piv, col]):
+                piv = r
+        if m[piv, col] == 0.0:
+            return False
+        if piv != col:
+            for j in range(7):
+                m[col, j], m[piv, j] = m[piv, j], m[col, j]
+        for r in range(col + 1, 6):
+            f = m[r, col] / m[col, col]
+            for j in range(col, 7):
+                m[r, j] -= f * m[col, j]
+    for i in range(5, -1, -1):
+        t = m[i, 6]
+        for j in range(i + 1, 6):
+            t -= m[i, j] * x[j]
+        x[i] = t / m[i, i]
+    return True
+
+
+@_jit
+def exp_se3(xi: Any, out: Any) -> None:  # pragma: no cover
+    """The 4x4 rigid motion of a small twist (rotation vector, translation) into ``out``
+    (Rodrigues' formula)."""
+    theta = math.sqrt(xi[0] * xi[0] + xi[1] * xi[1] + xi[2] * xi[2])
+    for i in range(4):
+        for j in range(4):
+            out[i, j] = 1.0 if i == j else 0.0
+    if theta > 1e-12:
+        ax = xi[0] / theta
+        ay = xi[1] / theta
+        az = xi[2] / theta
+        kx = np.array([[0.0, -az, ay], [az, 0.0, -ax], [-ay, ax, 0.0]])
+        s = math.sin(theta)
+        c1 = 1.0 - math.cos(theta)
+        for i in range(3):
+            for j in range(3):
+                kk = 0.0
+                for n in range(3):
+                    kk += kx[i, n] * kx[n, j]
+                out[i, j] += s * kx[i, j] + c1 * kk
+    out[0, 3] = xi[3]
+    out[1, 3] = xi[4]
+    out[2, 3] = xi[5]
+
+
+@_jit
+def icp_level(
+    vertex: Any,
+    normal: Any,
+    pose: Any,
+    model_vertex: Any,
+    model_normal: Any,
+    model_w2c: Any,
+    fx: float,
+    fy: float,
+    cx: float,
+    cy: float,
+    max_dist: float,
+    min_cos: float,
+    iterations: int,
+    rows: Any,
+) -> None:  # pragma: no cover
+    """Up to ``iterations`` Gauss-Newton steps of ICP at one level, ``pose`` updated in
+    place: each solves the normal equations (``icp_terms``) for a twist and moves the pose
+    by it; stops early with under 6 pairs, singular equations or a step under 1e-6."""
+    a = np.empty((6, 6))
+    b = np.empty(6)
+    xi = np.empty(6)
+    step = np.empty((4, 4))
+    for _ in range(iterations):
+        icp_terms(
+            vertex,
+            normal,
+            pose,
+            model_vertex,
+            model_normal,
+            model_w2c,
+            fx,
+            fy,
+            cx,
+            cy,
+            max_dist,
+            min_cos,
+            rows,
+        )
+        _, count = normal_equations(rows, a, b)
+        if count < 6:
+            break
+        for i in range(6):
+            b[i] = -b[i]
+        if not _solve6(a, b, xi):
+            break
+        exp_se3(xi, step)
+        moved = np.zeros((4, 4))
+        for i in range(4):
+            for j in range(4):
+                for n in range(4):
+                    moved[i, j] += step[i, n] * pose[n, j]
+        pose[:, :] = moved
+        norm = 0.0
+        for i in range(6):
+            norm += xi[i] * xi[i]
+        if math.sqrt(norm) < 1e-6:
+            break
 
 
 @_jit

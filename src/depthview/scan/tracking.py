@@ -65,16 +65,8 @@ def pyramid(z: F32, k: Intrinsics, params: ScanParams) -> list[tuple[F64, F64, I
 
 def exp_se3(xi: F64) -> F64:
     """The 4x4 rigid motion of a small twist (rotation vector, translation)."""
-    w, t = xi[:3], xi[3:]
-    theta = float(np.linalg.norm(w))
-    r = np.eye(3)
-    if theta > 1e-12:
-        a = w / theta
-        kx = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
-        r = np.eye(3) + math.sin(theta) * kx + (1 - math.cos(theta)) * kx @ kx
-    out = np.eye(4)
-    out[:3, :3] = r
-    out[:3, 3] = t
+    out = np.empty((4, 4))
+    K.exp_se3(np.ascontiguousarray(xi, dtype=np.float64), out)
     return out
 
 
@@ -115,21 +107,27 @@ def track(
     for level, ((v, n, _), iters) in enumerate(zip(levels, params.icp_iterations, strict=True)):
         max_dist = params.icp_max_dist_m * 2 ** (n_levels - 1 - level)
         rows = np.zeros((v.shape[0], 29), dtype=np.float64)
-        for _ in range(iters):
-            a, b, err, count = _terms(v, n, pose, model, w2c, model_k, max_dist, min_cos, rows)
-            if count < 6:
-                break
-            try:
-                xi: F64 = np.linalg.solve(a, -b).astype(np.float64)
-            except np.linalg.LinAlgError:
-                break
-            pose = exp_se3(xi) @ pose
-            if float(np.linalg.norm(xi)) < 1e-6:
-                break
+        # All of a level's iterations in one compiled call (pose updated in place).
+        K.icp_level(
+            v,
+            n,
+            pose,
+            model.vertex,
+            model.normal,
+            w2c,
+            model_k.fx,
+            model_k.fy,
+            model_k.cx,
+            model_k.cy,
+            max_dist,
+            min_cos,
+            iters,
+            rows,
+        )
     # The final figures, at the finest level after the last step.
     v, n, _ = levels[-1]
     rows = np.zeros((v.shape[0], 29), dtype=np.float64)
-    a, b, err, count = _terms(v, n, pose, model, w2c, model_k, params.icp_max_dist_m, min_cos, rows)
+    a, _, err, count = _terms(v, n, pose, model, w2c, model_k, params.icp_max_dist_m, min_cos, rows)
     valid = int(np.count_nonzero(~np.isnan(v[:, :, 0])))
     if count > 0:
         constraint = float(np.linalg.eigvalsh(a[3:, 3:] / count)[0])
@@ -167,9 +165,7 @@ def _terms(
         min_cos,
         rows,
     )
-    s = rows.sum(axis=0)
-    a = np.zeros((6, 6))
-    iu = np.triu_indices(6)
-    a[iu] = s[:21]
-    a = a + a.T - np.diag(np.diag(a))
-    return a, s[21:27], float(s[27]), int(s[28])
+    a = np.empty((6, 6))
+    b = np.empty(6)
+    err, count = K.normal_equations(rows, a, b)
+    return a, b, float(err), int(count)
