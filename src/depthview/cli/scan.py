@@ -232,7 +232,7 @@ def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, para
             colour=scanner.coloured,
         )
 
-    return run_window(source, scanner, save, args.screenshot)
+    return run_window(source, scanner, save, args.screenshot, args.frames)
 
 
 def run(args: argparse.Namespace) -> int:
