@@ -14,9 +14,7 @@ is printed beside them.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,26 +22,6 @@ from pathlib import Path
 from depthview.benchmarking import Result, system_info, system_line
 
 TARGET_P95_MS = 100.0
-
-
-def _command(args: list[str]) -> dict[str, object]:
-    """One run of the real command; its ``--stats`` line, with the load average after it."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "depthview", *args],
-        env={**os.environ, "SDL_VIDEODRIVER": "x11"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    load = os.getloadavg()[0]
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines or not lines[-1].startswith("{"):
-        error = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": f"exit {proc.returncode}: {error}", "load": load}
-    stats: dict[str, object] = json.loads(lines[-1])
-    stats["load"] = load
-    return stats
 
 
 def _num(stats: dict[str, object], key: str) -> float:
@@ -54,19 +32,20 @@ def _num(stats: dict[str, object], key: str) -> float:
 def measure(quick: bool) -> tuple[dict[str, object], dict[str, object]]:
     """The window's stats and the batch scan's, on one recording of ``demo:walk``."""
     from bench_viewer3d import _display  # type: ignore[import-not-found, unused-ignore]
+    from bench_viewer_runs import cli_stats  # type: ignore[import-not-found, unused-ignore]
 
     frames = 90 if quick else 240
     with tempfile.TemporaryDirectory() as tmp:
         rec = Path(tmp) / "walk"
-        made = _command(["record", "demo:walk", str(rec), "--frames", str(frames), "--quiet"])
+        made = cli_stats(["record", "demo:walk", str(rec), "--frames", str(frames), "--quiet"])
         if not rec.is_dir():
             failed: dict[str, object] = {
                 "error": f"recording demo:walk failed: {made.get('error', '?')}"
             }
             return failed, failed
         with _display():
-            window = _command(["scan", str(rec), str(Path(tmp) / "w.ply"), "--stats"])
-        batch = _command(
+            window = cli_stats(["scan", str(rec), str(Path(tmp) / "w.ply"), "--stats"])
+        batch = cli_stats(
             ["scan", str(rec), str(Path(tmp) / "b.ply"), "--no-window", "--stats", "--quiet"]
         )
     return window, batch

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from _helpers_xcapture import (
+    assert_screen_is_saved,
     capture,
     capture_stable,
     drag_pointer,
@@ -44,27 +44,11 @@ xvfb = pytest.fixture(start_xvfb)
 
 
 def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     shot = tmp_path / "shot.png"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "scan",
-            "demo:walk",
-            "room.ply",
-            "--screenshot",
-            str(shot),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    proc, window = _scan_window(
+        "demo:walk", "room.ply", tmp_path, xvfb, "--screenshot", str(shot), title_prefix=False
     )
     try:
-        window = find_window("depthview scan - demo:walk", xvfb, timeout=60)
         model_lit: list[float] = []
         shots = []
         deadline = time.monotonic() + 90
@@ -90,9 +74,7 @@ def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    with Image.open(shot) as im:
-        drawn = np.asarray(im.convert("RGB"))
-    assert np.array_equal(paused, drawn), "the screen differs from the program's picture"
+    assert_screen_is_saved(paused, shot, "the scan window")
     header = (tmp_path / "room.ply").read_bytes()[:400]
     assert b"element face" in header and (tmp_path / "room-trajectory.txt").exists()
 
@@ -111,19 +93,22 @@ def test_hud_says_tracking_lost_in_red() -> None:
 
 
 def _scan_window(
-    source: str, out: str, tmp_path: Path, xvfb: str
+    source: str, out: str, tmp_path: Path, xvfb: str, *more: str, title_prefix: bool = True
 ) -> tuple[subprocess.Popen[str], int]:
+    """``depthview scan SOURCE OUT --stats MORE`` in a window on ``xvfb``, and the window
+    (found by its full title, or by its start when ``title_prefix``)."""
     env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "scan", source, out, "--stats"],
+        [sys.executable, "-m", "depthview", "scan", source, out, "--stats", *more],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
     )
+    title = "depthview scan - " if title_prefix else f"depthview scan - {source}"
     try:
-        return proc, find_window("depthview scan - ", xvfb, timeout=60, prefix=True)
+        return proc, find_window(title, xvfb, timeout=60, prefix=title_prefix)
     except BaseException:
         proc.kill()
         proc.wait()
