@@ -279,3 +279,25 @@ def test_orbit_is_rigid_and_z_returns_to_the_camera(
         assert np.allclose(seen_at[:2], 0, atol=1e-9) and seen_at[2] > 0
     scan_state.camera_view(state)
     assert np.array_equal(state.eye_pose(pose), pose)
+
+
+def test_frames_ends_the_window_after_n_source_frames(xvfb: str, tmp_path: Path) -> None:
+    """``--frames N`` with a window: the source hands over N frames, each scanned or
+    skipped (the counts reconcile), and every scanned frame's latency is timed."""
+    folder = _walk_then_blank(tmp_path / "walk", walked=60, blank=0)
+    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
+    command = ["scan", str(folder), "room.ply", "--stats", "--frames", "30"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert stats["frames"] == 30
+    assert stats["scanned"] + stats["skipped"] == 30
+    assert stats["fused"] + stats["lost"] == stats["scanned"] >= 1
+    assert stats["latency_p95_ms"] > 0
