@@ -301,3 +301,41 @@ def test_frames_ends_the_window_after_n_source_frames(xvfb: str, tmp_path: Path)
     assert stats["scanned"] + stats["skipped"] == 30
     assert stats["fused"] + stats["lost"] == stats["scanned"] >= 1
     assert stats["latency_p95_ms"] > 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.integers(0, 6),
+    st.one_of(st.none(), st.integers(0, 8)),
+    st.lists(st.floats(0.0, 0.02), max_size=20),
+)
+def test_newest_frames_come_in_order_counted_and_the_last_kept(
+    length: int, limit: int | None, pauses: list[float]
+) -> None:
+    """The window's reader (a real demo source, unpaced): whatever the window's pace, it
+    takes frames in the source's order, none twice, the source's last frame is never
+    dropped, and ``read`` counts every frame handed over (at most ``--frames``)."""
+    from depthview.sources.demo import DemoSource
+    from depthview.viewer.scan_window import _Newest
+
+    newest = _Newest(DemoSource(frames=length, realtime=False), limit)
+    taken: list[int] = []
+    try:
+        for pause in pauses:
+            time.sleep(pause)
+            got = newest.take()
+            if got is not None:
+                taken.append(got[0].index)
+        deadline = time.monotonic() + 60
+        while not newest.ended and time.monotonic() < deadline:
+            time.sleep(0.01)
+        got = newest.take()
+        if got is not None:
+            taken.append(got[0].index)
+    finally:
+        newest.stop()
+    expected = length if limit is None else min(length, limit)
+    assert newest.ended and newest.error is None
+    assert newest.read == expected
+    assert taken == sorted(set(taken)) and len(taken) <= expected
+    assert taken[-1:] == ([expected - 1] if expected else [])
