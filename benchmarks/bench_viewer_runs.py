@@ -74,20 +74,18 @@ def busy_core(on: bool) -> Iterator[None]:
         proc.wait()
 
 
-def view_stats(row: Row, env: dict[str, str], frames: int) -> dict[str, object]:
-    """One run of the real command; its ``--stats`` line (with the load average)."""
-    command = [sys.executable, "-m", "depthview", "view", row.source, "--layout", row.layout]
-    command += ["--frames", str(frames), "--stats", "--no-hud"]
-    with busy_core(row.busy):
-        proc = subprocess.run(
-            command,
-            env={**os.environ, "SDL_VIDEODRIVER": "x11", **env},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        load = os.getloadavg()[0]
+def cli_stats(args: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
+    """One run of ``depthview ARGS`` in an X window (``SDL_VIDEODRIVER=x11``): its
+    ``--stats`` line with the load average after it, or its error."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", *args],
+        env={**os.environ, "SDL_VIDEODRIVER": "x11", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    load = os.getloadavg()[0]
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines or not lines[-1].startswith("{"):
         error = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -95,6 +93,14 @@ def view_stats(row: Row, env: dict[str, str], frames: int) -> dict[str, object]:
     stats: dict[str, object] = json.loads(lines[-1])
     stats["load"] = load
     return stats
+
+
+def view_stats(row: Row, env: dict[str, str], frames: int) -> dict[str, object]:
+    """One run of the real command; its ``--stats`` line (with the load average)."""
+    command = ["view", row.source, "--layout", row.layout]
+    command += ["--frames", str(frames), "--stats", "--no-hud"]
+    with busy_core(row.busy):
+        return cli_stats(command, env)
 
 
 def _num(stats: dict[str, object], key: str) -> float:

@@ -12,8 +12,15 @@ import asyncio
 import base64
 import json
 import os
+import queue
+import re
+import signal
 import struct
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -183,3 +190,69 @@ def decode_advertised(channel: dict[str, Any], payload: bytes) -> Any:
         return json.loads(payload)
     cls = protobuf_class(channel["schemaName"], base64.b64decode(channel["schema"]))
     return cls.FromString(payload)
+
+
+class Running:
+    """A command in the background whose stderr lines can be awaited."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert self.proc.stderr is not None
+        stream = self.proc.stderr
+        threading.Thread(target=lambda: [self.lines.put(ln) for ln in stream], daemon=True).start()
+
+    def wait_for(self, pattern: str, seconds: float = 60.0) -> re.Match[str]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+        raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
+
+    def interrupt(self, seconds: float = 30.0) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=seconds)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+    def rest(self) -> str:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return "".join(self.seen)
+
+
+@contextmanager
+def rerun_receiver(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """A Rerun viewer listening on a free port and saving what it receives: yields its
+    URL, the environment to run senders in and the .rrd it saves; on leaving it is given a
+    moment to take the last messages, then interrupted (killed if it hangs)."""
+    from depthview.sinks.rerun import free_port, rerun_executable
+
+    env = rerun_env(tmp_path / "home")
+    port = free_port()
+    saved = tmp_path / "received.rrd"
+    receiver = Running(
+        [rerun_executable(), "--bind", "127.0.0.1", "--port", str(port), "--save", str(saved)],
+        env=env,
+    )
+    try:
+        receiver.wait_for(r"Listening for gRPC connections")
+        yield f"rerun+http://127.0.0.1:{port}/proxy", env, saved
+        time.sleep(1.0)
+        receiver.interrupt()
+    finally:
+        if receiver.proc.poll() is None:
+            receiver.proc.kill()

@@ -72,6 +72,20 @@ def capture_stable(window: int, display: str | None = None, timeout: float = 10.
     raise AssertionError("the window kept changing")
 
 
+def assert_screen_is_saved(shown: np.ndarray, saved: Path, what: str = "the program") -> None:
+    """What the X server showed is, to the pixel, the picture ``what`` saved on quitting
+    (its ``--screenshot``)."""
+    from PIL import Image
+
+    with Image.open(saved) as im:
+        drawn = np.asarray(im.convert("RGB"))
+    assert shown.shape == drawn.shape, f"the screen is {shown.shape}, the picture {drawn.shape}"
+    assert np.array_equal(shown, drawn), (
+        f"the screen differs from {what}'s picture in "
+        f"{int((shown != drawn).any(axis=2).sum())} pixels"
+    )
+
+
 def press_key(window: int, name: str, display: str | None = None) -> None:
     """Press and release one key (an X keysym name, e.g. ``space``) on the X server, with
     the window focused (no window manager under Xvfb, so focus is set by hand): XTest."""

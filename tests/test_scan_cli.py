@@ -34,6 +34,20 @@ def scan(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedPro
     )
 
 
+def _progress(proc: subprocess.Popen[str], frames: int = 4) -> str:
+    """The progress bar of a running scan until it has redrawn ``frames`` times (once a
+    frame; at most two minutes): what it said."""
+    assert proc.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while seen.count("frame/s") < frames and time.monotonic() < deadline:
+        chunk = proc.stderr.read(1)
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
 def test_walk_to_ply_trajectory_and_stats(tmp_path: Path) -> None:
     o3d = pytest.importorskip("open3d")
     proc = scan("demo:walk", "room.ply", "--no-window", "--stats", "--frames", "12", cwd=tmp_path)
@@ -148,15 +162,7 @@ def test_ctrl_c_keeps_what_was_built(tmp_path: Path) -> None:
         text=True,
         cwd=tmp_path,
     )
-    assert proc.stderr is not None
-    seen = ""
-    deadline = time.monotonic() + 120
-    # The progress bar redraws once a frame: wait for a few frames, then press Ctrl-C.
-    while seen.count("frame/s") < 4 and time.monotonic() < deadline:
-        chunk = proc.stderr.read(1)
-        if not chunk:
-            break
-        seen += chunk
+    seen = _progress(proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, seen + err
@@ -176,20 +182,9 @@ def test_ctrl_c_keeps_what_was_built(tmp_path: Path) -> None:
 def test_model_and_path_to_a_rerun_viewer(tmp_path: Path) -> None:
     """``--to rerun+http://...``: a Rerun receiver (saving what it gets) sees the camera
     path, the camera's pose per frame and the mesh, the last one the same as the file's."""
-    from _helpers_sinks import read_rrd, rerun_env
-    from depthview.sinks.rerun import free_port, rerun_executable
-    from test_stream_live import Running
+    from _helpers_sinks import read_rrd, rerun_receiver
 
-    env = rerun_env(tmp_path / "home")
-    port = free_port()
-    saved = tmp_path / "received.rrd"
-    receiver = Running(
-        [rerun_executable(), "--bind", "127.0.0.1", "--port", str(port), "--save", str(saved)],
-        env=env,
-    )
-    try:
-        receiver.wait_for(r"Listening for gRPC connections")
-        url = f"rerun+http://127.0.0.1:{port}/proxy"
+    with rerun_receiver(tmp_path) as (url, env, saved):
         done = subprocess.run(
             [
                 sys.executable,
@@ -212,11 +207,6 @@ def test_model_and_path_to_a_rerun_viewer(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
         assert done.returncode == 0, done.stderr
-        time.sleep(1.0)
-        receiver.interrupt()
-    finally:
-        if receiver.proc.poll() is None:
-            receiver.proc.kill()
     table = read_rrd(saved, "host_time")
     translations = [
         t for t in table.column("/scan/camera:Transform3D:translation").to_pylist() if t
@@ -272,8 +262,7 @@ def test_model_to_foxglove_mcap_reads_back(tmp_path: Path) -> None:
 def test_model_to_a_foxglove_client(tmp_path: Path) -> None:
     """``--to foxglove:0``: a client connecting as the Foxglove app does gets the camera
     and the model while the scan runs."""
-    from _helpers_sinks import decode_advertised, foxglove_receive
-    from test_stream_live import Running
+    from _helpers_sinks import Running, decode_advertised, foxglove_receive
 
     scan_proc = Running(
         [
@@ -374,14 +363,7 @@ def test_ctrl_c_before_anything_fused_keeps_earlier_files(tmp_path: Path) -> Non
         text=True,
         cwd=tmp_path,
     )
-    assert proc.stderr is not None
-    seen = ""
-    deadline = time.monotonic() + 120
-    while seen.count("frame/s") < 4 and time.monotonic() < deadline:
-        chunk = proc.stderr.read(1)
-        if not chunk:
-            break
-        seen += chunk
+    seen = _progress(proc)
     assert "lost: too few readings" in seen, seen
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

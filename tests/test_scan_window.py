@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from _helpers_xcapture import (
+    assert_screen_is_saved,
     capture,
     capture_stable,
     drag_pointer,
@@ -44,27 +44,11 @@ xvfb = pytest.fixture(start_xvfb)
 
 
 def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     shot = tmp_path / "shot.png"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "scan",
-            "demo:walk",
-            "room.ply",
-            "--screenshot",
-            str(shot),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    proc, window = _scan_window(
+        "demo:walk", "room.ply", tmp_path, xvfb, "--screenshot", str(shot), title_prefix=False
     )
     try:
-        window = find_window("depthview scan - demo:walk", xvfb, timeout=60)
         model_lit: list[float] = []
         shots = []
         deadline = time.monotonic() + 90
@@ -90,9 +74,7 @@ def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    with Image.open(shot) as im:
-        drawn = np.asarray(im.convert("RGB"))
-    assert np.array_equal(paused, drawn), "the screen differs from the program's picture"
+    assert_screen_is_saved(paused, shot, "the scan window")
     header = (tmp_path / "room.ply").read_bytes()[:400]
     assert b"element face" in header and (tmp_path / "room-trajectory.txt").exists()
 
@@ -111,19 +93,22 @@ def test_hud_says_tracking_lost_in_red() -> None:
 
 
 def _scan_window(
-    source: str, out: str, tmp_path: Path, xvfb: str
+    source: str, out: str, tmp_path: Path, xvfb: str, *more: str, title_prefix: bool = True
 ) -> tuple[subprocess.Popen[str], int]:
+    """``depthview scan SOURCE OUT --stats MORE`` in a window on ``xvfb``, and the window
+    (found by its full title, or by its start when ``title_prefix``)."""
     env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "scan", source, out, "--stats"],
+        [sys.executable, "-m", "depthview", "scan", source, out, "--stats", *more],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
     )
+    title = "depthview scan - " if title_prefix else f"depthview scan - {source}"
     try:
-        return proc, find_window("depthview scan - ", xvfb, timeout=60, prefix=True)
+        return proc, find_window(title, xvfb, timeout=60, prefix=title_prefix)
     except BaseException:
         proc.kill()
         proc.wait()
@@ -294,3 +279,63 @@ def test_orbit_is_rigid_and_z_returns_to_the_camera(
         assert np.allclose(seen_at[:2], 0, atol=1e-9) and seen_at[2] > 0
     scan_state.camera_view(state)
     assert np.array_equal(state.eye_pose(pose), pose)
+
+
+def test_frames_ends_the_window_after_n_source_frames(xvfb: str, tmp_path: Path) -> None:
+    """``--frames N`` with a window: the source hands over N frames, each scanned or
+    skipped (the counts reconcile), and every scanned frame's latency is timed."""
+    folder = _walk_then_blank(tmp_path / "walk", walked=60, blank=0)
+    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
+    command = ["scan", str(folder), "room.ply", "--stats", "--frames", "30"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert stats["frames"] == 30
+    assert stats["scanned"] + stats["skipped"] == 30
+    assert stats["fused"] + stats["lost"] == stats["scanned"] >= 1
+    assert stats["latency_p95_ms"] > 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.integers(0, 6),
+    st.one_of(st.none(), st.integers(0, 8)),
+    st.lists(st.floats(0.0, 0.02), max_size=20),
+)
+def test_newest_frames_come_in_order_counted_and_the_last_kept(
+    length: int, limit: int | None, pauses: list[float]
+) -> None:
+    """The window's reader (a real demo source, unpaced): whatever the window's pace, it
+    takes frames in the source's order, none twice, the source's last frame is never
+    dropped, and ``read`` counts every frame handed over (at most ``--frames``)."""
+    from depthview.sources.demo import DemoSource
+    from depthview.viewer.scan_window import _Newest
+
+    newest = _Newest(DemoSource(frames=length, realtime=False), limit)
+    taken: list[int] = []
+    try:
+        for pause in pauses:
+            time.sleep(pause)
+            got = newest.take()
+            if got is not None:
+                taken.append(got[0].index)
+        deadline = time.monotonic() + 60
+        while not newest.ended and time.monotonic() < deadline:
+            time.sleep(0.01)
+        got = newest.take()
+        if got is not None:
+            taken.append(got[0].index)
+    finally:
+        newest.stop()
+    expected = length if limit is None else min(length, limit)
+    assert newest.ended and newest.error is None
+    assert newest.read == expected
+    assert taken == sorted(set(taken)) and len(taken) <= expected
+    assert taken[-1:] == ([expected - 1] if expected else [])

@@ -4,12 +4,9 @@ file. What arrives is checked against the demo's frames computed independently."
 
 from __future__ import annotations
 
-import queue
 import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,55 +15,13 @@ import pytest
 
 import depthview as dv
 from _helpers_sinks import (
+    Running,
     decode_advertised,
     expected_mm,
     foxglove_receive,
     read_rrd,
-    rerun_env,
+    rerun_receiver,
 )
-from depthview.sinks.rerun import free_port, rerun_executable
-
-
-class Running:
-    """A command in the background whose stderr lines can be awaited."""
-
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        assert self.proc.stderr is not None
-        stream = self.proc.stderr
-        threading.Thread(target=lambda: [self.lines.put(ln) for ln in stream], daemon=True).start()
-
-    def wait_for(self, pattern: str, seconds: float = 60.0) -> re.Match[str]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-        raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
-
-    def interrupt(self, seconds: float = 30.0) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=seconds)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-
-    def rest(self) -> str:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return "".join(self.seen)
 
 
 def _stream(*args: str, env: dict[str, str] | None = None) -> Running:
@@ -134,16 +89,7 @@ def test_foxglove_channels_made_ahead_are_all_offered_on_connect() -> None:
 
 
 def test_rerun_viewer_on_another_machine_gets_the_frames(tmp_path: Path) -> None:
-    env = rerun_env(tmp_path / "home")
-    port = free_port()
-    saved = tmp_path / "received.rrd"
-    receiver = Running(
-        [rerun_executable(), "--bind", "127.0.0.1", "--port", str(port), "--save", str(saved)],
-        env=env,
-    )
-    try:
-        receiver.wait_for(r"Listening for gRPC connections")
-        url = f"rerun+http://127.0.0.1:{port}/proxy"
+    with rerun_receiver(tmp_path) as (url, env, saved):
         done = subprocess.run(
             [sys.executable, "-m", "depthview", "stream", "demo", "--frames", "12", "--to", url],
             capture_output=True,
@@ -153,11 +99,6 @@ def test_rerun_viewer_on_another_machine_gets_the_frames(tmp_path: Path) -> None
         )
         assert done.returncode == 0, done.stderr
         assert "stream: sent 12 frames" in done.stderr
-        time.sleep(1.0)
-        receiver.interrupt()
-    finally:
-        if receiver.proc.poll() is None:
-            receiver.proc.kill()
     table = read_rrd(saved, "device_time")
     depth = table.column("/kinect/depth:DepthImage:buffer").to_pylist()
     device_ns = [int(v.value) for v in table.column("device_time").to_pandas()]

@@ -15,9 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from _helpers_xcapture import capture, capture_stable, find_window, press_key
+from _helpers_xcapture import (
+    assert_screen_is_saved,
+    capture,
+    capture_stable,
+    find_window,
+    press_key,
+)
 from _helpers_xvfb import start_xvfb
 
 pytestmark = pytest.mark.xvfb
@@ -70,13 +75,7 @@ def run_on_screen(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    with Image.open(shot) as im:
-        drawn = np.asarray(im.convert("RGB"))
-    assert paused.shape == drawn.shape
-    assert np.array_equal(paused, drawn), (
-        f"the screen differs from the viewer's picture in "
-        f"{int((paused != drawn).any(axis=2).sum())} pixels"
-    )
+    assert_screen_is_saved(paused, shot, "the viewer")
     return running[-1], paused
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import DepthviewError
 from ..outputs import check_output, check_target, partial_path
@@ -32,38 +32,36 @@ def _iterations(text: str) -> tuple[int, ...]:
     return values
 
 
+class _OptionsProbe(argparse.ArgumentParser):
+    """The scan's options alone, to tell their values from SOURCE and OUT; its mistakes
+    are left for the real parser to say."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
 def prepare_argv(argv: list[str]) -> list[str]:
     """``argv`` (``scan ...``) with SOURCE and OUT moved before the options, so that OUT
     may come anywhere (``scan SRC --no-window --frames 3 OUT``): argparse takes the
     positionals only in one run, and its intermixed parsing does not work under a
-    subcommand."""
-    probe = argparse.ArgumentParser(add_help=False)
-    add_parser(probe.add_subparsers())
-    scan_parser = next(
-        a for a in probe._actions if isinstance(a, argparse._SubParsersAction)
-    ).choices["scan"]
-    takes_value = {
-        flag
-        for action in scan_parser._actions
-        if action.option_strings and action.nargs != 0
-        for flag in action.option_strings
-    }
-    positionals: list[str] = []
-    options: list[str] = []
-    i = 1
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            positionals.extend(argv[i + 1 :])
-            break
-        if arg.startswith("-") and arg != "-":
-            options.append(arg)
-            if arg in takes_value and i + 1 < len(argv):
-                options.append(argv[i + 1])
-                i += 1
-        else:
-            positionals.append(arg)
-        i += 1
+    subcommand. What is left over by a parser of the options alone is SOURCE and OUT."""
+    args = argv[1:]
+    after: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, after = args[:cut], args[cut + 1 :]
+    probe = _OptionsProbe(add_help=False)
+    _add_options(probe)
+    try:
+        _, left_over = probe.parse_known_args(args)
+    except ValueError:
+        return argv
+    positionals = [a for a in left_over if a == "-" or not a.startswith("-")]
+    options = list(args)
+    for arg in positionals:
+        options.remove(arg)
+    if after:  # what follows ``--`` stays positional, whatever it looks like
+        return [argv[0], *options, "--", *positionals, *after]
     return [argv[0], *positionals, *options]
 
 
@@ -78,6 +76,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("source", help=SOURCE_HELP + "; demo:walk is a camera moving in the room")
     p.add_argument("out", nargs="?", default=None, help="the mesh: .ply or .obj")
+    _add_options(p)
+
+
+def _add_options(p: argparse.ArgumentParser) -> None:
+    """Every option of ``scan`` (``prepare_argv`` parses them alone)."""
     p.add_argument(
         "--no-window",
         action="store_true",
@@ -232,7 +235,7 @@ def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, para
             colour=scanner.coloured,
         )
 
-    return run_window(source, scanner, save, args.screenshot)
+    return run_window(source, scanner, save, args.screenshot, args.frames)
 
 
 def run(args: argparse.Namespace) -> int:

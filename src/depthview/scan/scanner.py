@@ -97,6 +97,9 @@ class Scanner:
         #: Whether a fused frame brought colour (else the mesh's colours are no colour).
         self.coloured = False
         self.last: Tracked | None = None
+        #: The last frame ``add`` took, as it took it (metres, colours, intrinsics): what the
+        #: scan window draws from, rather than converting the frame again.
+        self.last_input: tuple[npt.NDArray[np.float32], Any, Intrinsics] | None = None
 
     # -- input ----------------------------------------------------------------------------
     def metres(self, frame: Frame) -> tuple[npt.NDArray[np.float32], Any, Intrinsics]:
@@ -132,7 +135,7 @@ class Scanner:
 
     def add(self, frame: Frame) -> Tracked:
         """Track ``frame`` and, when tracking holds, fuse it."""
-        z, rgb, k = self.metres(frame)
+        z, rgb, k = self.last_input = self.metres(frame)
         return self.add_metres(z, rgb, k, frame.timestamp)
 
     def add_metres(

@@ -37,7 +37,12 @@ from .scan_state import F64, ScanViewState
 
 PANEL = (640, 480)
 HUD_HEIGHT = 40
-MODEL_WIDTH = 320  # the model is raycast at this width, then scaled to the panel
+#: The model is raycast at this width while frames come in, then scaled to the panel: a
+#: whole-ray raycast at 320 px took longer than the frame's own tracking and fusion and
+#: kept the window from keeping up with the source (``latency_p95_ms`` above 1 s).
+LIVE_MODEL_WIDTH = 160
+#: ... and at this width when paused, where there is time for a sharper picture.
+STILL_MODEL_WIDTH = 320
 LIGHT = np.array([0.3, -0.5, -0.8])
 SHADE_GREY = 200.0
 #: Where a first orbit pivots when the model's centre shows nothing (metres ahead).
@@ -47,8 +52,9 @@ PIVOT_DEFAULT_M = 2.0
 class _Newest:
     """The newest frame from a reader thread (older ones are dropped, counted)."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, frames: int | None = None) -> None:
         self.source = source
+        self.frames = frames
         self.frame: tuple[Frame, float] | None = None
         self.read = 0
         self.ended = False
@@ -61,6 +67,8 @@ class _Newest:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                if self.frames is not None and self.read >= self.frames:
+                    raise StopIteration
                 frame = self.source.read()
                 with self._lock:
                     self.frame = (frame, time.perf_counter())
@@ -98,13 +106,12 @@ def model_picture(view: Any, coloured: bool) -> npt.NDArray[np.uint8]:
 
 
 def left_picture(frame: Frame, left: str) -> tuple[npt.NDArray[np.uint8], str]:
-    """The left panel for ``frame``: its depth coloured, or its colour picture (the depth,
-    and a word why, when the frame has none)."""
+    """The left panel for ``frame`` at the frame's size: its depth coloured, or its colour
+    picture (the depth, and a word why, when the frame has none)."""
     video = frame.video
     if left == "colour" and video is not None:
-        rgb = video_as_rgb(video, video.shape[:2])
-        return _fit(rgb), ""
-    depth = _fit(colorize(frame.depth, "turbo", depth_format=frame.depth_format))
+        return video_as_rgb(video, video.shape[:2]), ""
+    depth = colorize(frame.depth, "turbo", depth_format=frame.depth_format)
     return depth, ("no colour from this source" if left == "colour" else "")
 
 
@@ -142,24 +149,34 @@ def run_window(
     scanner: Scanner,
     save: Callable[[], list[Path]],
     screenshot: Path | None = None,
+    frames: int | None = None,
 ) -> WindowRun:
-    """Scan ``source`` in a window until it ends or the user quits."""
+    """Scan ``source`` in a window until it ends, the user quits or it has handed over
+    ``frames`` frames.
+
+    A frame's latency runs from the source handing it over to the window showing it: its
+    left panel and the model with it fused (or the HUD saying it was lost). The scan's
+    compiled kernels are warmed before the source is read, so no frame waits for them.
+    """
+    warm_up(scanner)
     window = Presenter(
         (2 * PANEL[0], PANEL[1] + HUD_HEIGHT), False, f"depthview scan - {source.name}"
     )
     font = pygame.font.Font(None, 26)
-    newest = _Newest(source)
+    newest = _Newest(source, frames)
     state = ScanViewState()
     run = WindowRun(0, 0, False, [])
-    depth = np.zeros((*PANEL[::-1], 3), np.uint8)
-    model = np.zeros((*PANEL[::-1], 3), np.uint8)
+    left = model = _blank_panel()
     frame: Frame | None = None
     pose = scanner.last_good.copy()
     pivot_m = PIVOT_DEFAULT_M
-    drawn: tuple[object, ...] = ()
+    left_drawn: tuple[object, ...] = ()
+    model_drawn: tuple[object, ...] = ()
+    shown: tuple[object, ...] = ()
     try:
         while not state.quit:
-            for event in pygame.event.get():
+            events = pygame.event.get()
+            for event in events:
                 _handle(event, state, pose, pivot_m)
             _apply(state, scanner, save)
             if state.quit:
@@ -171,24 +188,32 @@ def run_window(
                 run.scanned += 1
             elif newest.ended and not state.paused:
                 break
-            look = (
-                frame is None,
-                run.scanned,
-                scanner.fused,
-                state.left,
-                state.coloured,
-                astuple(state.camera),
-                None if state.anchor is None else state.anchor.tobytes(),
-            )
-            if look != drawn and frame is not None:
-                drawn = look
-                depth, note = left_picture(frame, state.left)
-                state.message = note or state.message
-                model, pivot_m = _model(scanner, frame, state, pose)
+            if frame is not None:
+                look = (run.scanned, state.left)
+                if look != left_drawn:
+                    left_drawn = look
+                    picture, note = left_picture(frame, state.left)
+                    left = _panel(picture)
+                    state.message = note or state.message
+                seen = (
+                    run.scanned,
+                    scanner.fused,
+                    state.coloured,
+                    astuple(state.camera),
+                    None if state.anchor is None else state.anchor.tobytes(),
+                    STILL_MODEL_WIDTH if state.paused else LIVE_MODEL_WIDTH,
+                )
+                if seen != model_drawn:
+                    model_drawn = seen
+                    width = STILL_MODEL_WIDTH if state.paused else LIVE_MODEL_WIDTH
+                    model, pivot_m = _model(scanner, frame, state, pose, width)
+            on_screen = (left_drawn, model_drawn, hud_lines(scanner, state.paused), state.message)
+            if on_screen != shown or events:
+                shown = on_screen
+                _draw(window, font, left, model, scanner, state)
+                window.show()
             elif taken is None:
                 time.sleep(0.005)
-            _draw(window, font, depth, model, scanner, state)
-            window.show()
             if taken is not None:
                 run.latencies_ms.append(1000 * (time.perf_counter() - read_at))
     finally:
@@ -200,6 +225,19 @@ def run_window(
         raise newest.error
     run.read, run.quit = newest.read, state.quit
     return run
+
+
+def warm_up(scanner: Scanner) -> None:
+    """Compile (or load from numba's cache) the scan's kernels: a throwaway scanner with
+    ``scanner``'s parameters scans two small frames of the demo room and draws its model."""
+    from ..scene_walk import WalkScene
+
+    scene = WalkScene(width=80, height=60)
+    throwaway = Scanner(scanner.params, intrinsics=scene.intrinsics)
+    for index in (0, 1):
+        depth, rgb, _ = scene.render(index)
+        throwaway.add(Frame(depth=depth, video=rgb))
+    throwaway.view(None, scene.intrinsics, 80, 60)
 
 
 def _handle(event: Any, state: ScanViewState, pose: F64, pivot_m: float) -> None:
@@ -234,31 +272,38 @@ def _on_model(pos: tuple[int, int]) -> bool:
 
 
 def _model(
-    scanner: Scanner, frame: Frame, state: ScanViewState, pose: F64
-) -> tuple[npt.NDArray[np.uint8], float]:
-    """The model panel as ``state`` says to see it, and the distance to the model at its
-    centre (where a first orbit pivots)."""
-    z, _, k = scanner.metres(frame)
-    factor = MODEL_WIDTH / z.shape[1]
+    scanner: Scanner, frame: Frame, state: ScanViewState, pose: F64, width: int
+) -> tuple[pygame.Surface, float]:
+    """The model panel as ``state`` says to see it, raycast ``width`` pixels wide, and the
+    distance to the model at its centre (where a first orbit pivots)."""
+    if scanner.last_input is not None:  # the frame ``add`` just converted
+        z, _, k = scanner.last_input
+    else:  # reset since (the model is empty): convert it again
+        z, _, k = scanner.metres(frame)
+    factor = width / z.shape[1]
     eye = state.eye_pose(pose)
     reach = float(np.linalg.norm(np.linalg.inv(pose) @ eye[:, 3] - [0, 0, 0, 1]))
-    view = scanner.view(
-        eye, scaled(k, factor), MODEL_WIDTH, round(z.shape[0] * factor), farther_m=reach
-    )
+    view = scanner.view(eye, scaled(k, factor), width, round(z.shape[0] * factor), farther_m=reach)
     h, w = view.vertex.shape[:2]
     centre = view.vertex[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] - eye[:3, 3]
     distances = np.linalg.norm(centre.reshape(-1, 3), axis=1)
     distances = distances[np.isfinite(distances)]
     pivot_m = float(np.median(distances)) if distances.size else PIVOT_DEFAULT_M
-    return _fit(model_picture(view, state.coloured)), pivot_m
+    return _panel(model_picture(view, state.coloured)), pivot_m
 
 
-def _fit(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """Nearest-neighbour scaling to the panel's size."""
-    h, w = rgb.shape[:2]
-    rows = (np.arange(PANEL[1]) * h // PANEL[1]).astype(np.intp)
-    cols = (np.arange(PANEL[0]) * w // PANEL[0]).astype(np.intp)
-    return np.ascontiguousarray(rgb[rows][:, cols])
+def _panel(rgb: npt.NDArray[np.uint8]) -> pygame.Surface:
+    """A picture as a surface of the panel's size (nearest-neighbour scaling)."""
+    surface = pygame.surfarray.make_surface(rgb.swapaxes(0, 1))
+    if surface.get_size() != PANEL:
+        surface = pygame.transform.scale(surface, PANEL)
+    return surface
+
+
+def _blank_panel() -> pygame.Surface:
+    surface = pygame.Surface(PANEL)
+    surface.fill((0, 0, 0))
+    return surface
 
 
 def hud_lines(scanner: Scanner, paused: bool) -> tuple[str, str, tuple[int, int, int]]:
@@ -279,15 +324,15 @@ def hud_lines(scanner: Scanner, paused: bool) -> tuple[str, str, tuple[int, int,
 def _draw(
     window: Presenter,
     font: Any,
-    depth: npt.NDArray[np.uint8],
-    model: npt.NDArray[np.uint8],
+    left: pygame.Surface,
+    model: pygame.Surface,
     scanner: Scanner,
     state: ScanViewState,
 ) -> None:
     picture = window.picture
     picture.fill((0, 0, 0))
-    picture.blit(pygame.surfarray.make_surface(depth.swapaxes(0, 1)), (0, 0))
-    picture.blit(pygame.surfarray.make_surface(model.swapaxes(0, 1)), (PANEL[0], 0))
+    picture.blit(left, (0, 0))
+    picture.blit(model, (PANEL[0], 0))
     figures, tracking, colour = hud_lines(scanner, state.paused)
     y = PANEL[1] + 8
     picture.blit(font.render(figures, True, (230, 230, 230)), (10, y))
