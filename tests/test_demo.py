@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import depthview as dv
+from depthview._compiled import optional
 from depthview.frame import GRAVITY
 from depthview.scene import MAX_RANGE_M, MIN_RANGE_M, RIGHT_BAND_COLUMNS, DemoScene
 
@@ -169,3 +174,21 @@ def test_demo_walk_carries_its_true_poses() -> None:
     for i, frame in enumerate(frames):
         np.testing.assert_array_equal(frame.meta["true_pose"], walk_pose(i))
     assert not np.array_equal(frames[0].depth, frames[2].depth)
+
+
+@pytest.mark.skipif(optional("_scene_numba") is None, reason="numba (the fast extra) is missing")
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 50), index=st.integers(0, 400))
+def test_compiled_frames_are_numpys_to_the_bit(seed: int, index: int) -> None:
+    # The compiled room (only the moving parts' boxes ray-cast, the sensor in one pass) is
+    # an optimisation: numpy's whole-frame ray cast, run independently, must give the same
+    # depth, z and colour, so a frame is the same with or without numba.
+    compiled = DemoScene(seed=seed)
+    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
+    try:
+        plain = DemoScene(seed=seed)
+    finally:
+        del os.environ["DEPTHVIEW_NO_NUMBA"]
+    assert compiled._loops is not None and plain._loops is None
+    for got, want in zip(compiled.render(index), plain.render(index), strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -1,0 +1,144 @@
+"""The demo room's per-frame loops compiled with numba (the ``fast`` extra): ``scene``'s
+moving parts and sensor model without the whole-frame temporaries numpy makes.
+
+The arithmetic is numpy's, float32 where numpy's is and float64 where it promotes, in
+numpy's order, so depth and z are numpy's to the bit; the colour of a moving part may
+differ by one level where numpy's dot products round differently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+
+_F32 = np.float32
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def moving_parts(
+    a: Any,
+    b: Any,
+    z: Any,
+    rgb: Any,
+    owner: Any,
+    boxes: Any,
+    centres: Any,
+    radii: Any,
+    y_in_f32: Any,
+    albedo: Any,
+    light: Any,
+) -> None:  # pragma: no cover - compiled
+    """Ray-cast the ellipsoids (``centres``, ``radii``: (P, 3)) into ``z`` inside their
+    ``boxes`` ((P, 4): v0, v1, u0, u1), nearest wins and a later part wins a tie, then
+    shade each pixel a part owns into ``rgb`` (Lambert, as ``scene._shade``). The
+    arithmetic is ``scene._ellipsoid_hit``'s: float32 where numpy's is, float64 where it
+    promotes (``y_in_f32``: the part's y terms stay float32, its centre's y being a plain
+    number). ``owner`` is scratch of ``z``'s shape."""
+    parts = boxes.shape[0]
+    for p in range(parts):
+        for v in range(boxes[p, 0], boxes[p, 1]):
+            for u in range(boxes[p, 2], boxes[p, 3]):
+                owner[v, u] = -1
+    for p in range(parts):
+        cx, cy, cz = centres[p, 0], centres[p, 1], centres[p, 2]
+        rx, ry, rz = radii[p, 0], radii[p, 1], radii[p, 2]
+        rx32, ry32 = _F32(rx), _F32(ry)
+        inv_rz2 = _F32(1.0 / rz**2)
+        kx, ky, kz = cx / rx**2, cy / ry**2, cz / rz**2
+        ky32 = _F32(ky)
+        qc = (cx / rx) ** 2 + (cy / ry) ** 2 + (cz / rz) ** 2 - 1.0
+        for v in range(boxes[p, 0], boxes[p, 1]):
+            for u in range(boxes[p, 2], boxes[p, 3]):
+                a32, b32 = a[v, u], b[v, u]
+                sa, sb = a32 / rx32, b32 / ry32
+                qa = sa * sa + sb * sb + inv_rz2
+                qb_y = np.float64(b32 * ky32) if y_in_f32[p] else np.float64(b32) * ky
+                qb = np.float64(a32) * kx + qb_y + kz
+                disc = qb * qb - np.float64(qa) * qc
+                if not disc >= 0.0:
+                    continue
+                hit = _F32((qb - np.sqrt(disc)) / np.float64(qa))
+                if hit <= z[v, u] and hit < np.inf:
+                    z[v, u] = hit
+                    owner[v, u] = p
+    for p in range(parts):
+        cx, cy, cz = centres[p, 0], centres[p, 1], centres[p, 2]
+        rx, ry, rz = radii[p, 0], radii[p, 1], radii[p, 2]
+        ry2_32, cy32 = _F32(ry**2), _F32(cy)
+        for v in range(boxes[p, 0], boxes[p, 1]):
+            for u in range(boxes[p, 2], boxes[p, 3]):
+                if owner[v, u] != p:
+                    continue
+                zs = z[v, u]
+                nx = (np.float64(a[v, u] * zs) - cx) / rx**2
+                if y_in_f32[p]:
+                    ny = np.float64((b[v, u] * zs - cy32) / ry2_32)
+                else:
+                    ny = (np.float64(b[v, u] * zs) - cy) / ry**2
+                nz = (np.float64(zs) - cz) / rz**2
+                norm = np.sqrt(nx * nx + ny * ny + nz * nz)
+                nx, ny, nz = nx / norm, ny / norm, nz / norm
+                lambert = abs(nx * light[0] + ny * light[1] + nz * light[2])
+                falloff = _F32(1.0) / (_F32(1.0) + _F32(0.04) * (zs * zs))
+                shade = (0.35 + 0.65 * lambert) * np.float64(_F32(0.55) + _F32(0.45) * falloff)
+                for c in range(3):
+                    value = np.float64(albedo[p, c]) * shade * 255.0 + 0.5
+                    rgb[v, u, c] = np.uint8(min(max(value, 0.0), 255.0))
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def sense(
+    z: Any,
+    noise: Any,
+    ragged: Any,
+    screen: Any,
+    screen_z: Any,
+    fb: Any,
+    raw_a: Any,
+    raw_b: Any,
+    min_range: Any,
+    max_range: Any,
+    edge_jump: Any,
+    band_from: Any,
+    invalid_raw: Any,
+    depth: Any,
+) -> None:  # pragma: no cover - compiled
+    """``DemoScene.sense`` row by row into ``depth``: IR shadow, range, ragged edges, the
+    right band and the television screen (``screen`` where ``z >= screen_z``)."""
+    h, w = z.shape
+    proj_u = np.empty(w, np.float32)
+    raw = np.empty(w, np.float32)
+    edge = np.empty(w, np.bool_)
+    top = _F32(invalid_raw - 1)
+    for v in range(h):
+        for u in range(w):
+            inv_z = _F32(1.0) / z[v, u]
+            proj_u[u] = _F32(u) - fb * inv_z
+            raw[u] = (inv_z - raw_b) / raw_a
+            edge[u] = False
+        for u in range(w - 1):
+            if abs(raw[u + 1] - raw[u]) > edge_jump:
+                edge[u] = True
+                edge[u + 1] = True
+        ahead = proj_u[w - 1]
+        for u in range(w - 1, -1, -1):
+            shadow = u < w - 1 and proj_u[u] > ahead + _F32(0.25)
+            ahead = min(ahead, proj_u[u])
+            zv = z[v, u]
+            invalid = (
+                shadow
+                or not (zv >= min_range and zv <= max_range)
+                or (edge[u] and ragged[v, u])
+                or u >= band_from
+                or (screen[v, u] and zv >= screen_z[v, u])
+            )
+            if invalid:
+                depth[v, u] = invalid_raw
+                continue
+            r = raw[u] + noise[v, u]
+            r = min(max(r, _F32(0.0)), top)
+            depth[v, u] = np.uint16(np.rint(r))
