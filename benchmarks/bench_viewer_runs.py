@@ -9,8 +9,9 @@ plain window). Baseline, measured in the same run: ``DEPTHVIEW_POINTS=gpu``, the
 window and the compute passes that every machine used before. Rates are frames per CPU
 second of the whole process (the ``--stats`` figure); frames/s, drops and latency are the
 wall clock's and need a quiet machine: the load average is printed beside them. The real
-RGB-D recording row plays the shipped sample (a Kinect v1 recording with its video) in
-``--layout 3d-video``, or the recording or dataset folder ``DEPTHVIEW_BENCH_RGBD`` names.
+RGB-D recording row plays the recording or dataset folder ``DEPTHVIEW_BENCH_RGBD`` names in
+``--layout 3d-video``, else the shipped sample (a real Kinect v1 recording, depth only: its
+video panel stays empty, so name one with video to count a decoder's cost).
 
 ``python benchmarks/bench_viewer_runs.py`` prints the issue's table in Markdown.
 """
