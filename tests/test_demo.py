@@ -13,6 +13,7 @@ import depthview as dv
 from depthview._compiled import optional
 from depthview.frame import GRAVITY
 from depthview.scene import MAX_RANGE_M, MIN_RANGE_M, RIGHT_BAND_COLUMNS, DemoScene
+from depthview.scene_walk import WalkScene, walk_pose
 
 
 @pytest.fixture(scope="module")
@@ -191,4 +192,33 @@ def test_compiled_frames_are_numpys_to_the_bit(seed: int, index: int) -> None:
         del os.environ["DEPTHVIEW_NO_NUMBA"]
     assert compiled._loops is not None and plain._loops is None
     for got, want in zip(compiled.render(index), plain.render(index), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(optional("_scene_numba") is None, reason="numba (the fast extra) is missing")
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 50),
+    index=st.integers(0, 720),
+    size=st.sampled_from([(640, 480), (160, 120)]),
+    nudge=st.tuples(*[st.floats(-0.3, 0.3)] * 3),
+)
+def test_compiled_walk_frames_are_numpys_to_the_bit(
+    seed: int, index: int, size: tuple[int, int], nudge: tuple[float, float, float]
+) -> None:
+    # demo:walk's compiled ray cast (a bounding-sphere test before each box's slabs)
+    # against numpy's whole-frame one, on the walk's poses and poses moved off it.
+    width, height = size
+    compiled = WalkScene(seed=seed, width=width, height=height)
+    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
+    try:
+        plain = WalkScene(seed=seed, width=width, height=height)
+    finally:
+        del os.environ["DEPTHVIEW_NO_NUMBA"]
+    assert compiled._loops is not None and plain._loops is None
+    pose = walk_pose(index)
+    pose[:3, 3] += nudge
+    for got, want in zip(
+        compiled.render_at(pose, index), plain.render_at(pose, index), strict=True
+    ):
         np.testing.assert_array_equal(got, want)

@@ -142,3 +142,101 @@ def sense(
             r = raw[u] + noise[v, u]
             r = min(max(r, _F32(0.0)), top)
             depth[v, u] = np.uint16(np.rint(r))
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def _clean(t: Any, nan: Any) -> Any:  # pragma: no cover - compiled
+    """``np.nan_to_num(t, nan=nan)``: NaN to ``nan``, an infinity to the largest float."""
+    if t != t:
+        return nan
+    if t == np.inf:
+        return np.finfo(np.float64).max
+    if t == -np.inf:
+        return -np.finfo(np.float64).max
+    return t
+
+
+@_jit  # type: ignore[untyped-decorator, unused-ignore]
+def walk_surfaces(
+    o: Any,
+    d: Any,
+    planes: Any,
+    plane_ids: Any,
+    back: Any,
+    boxes: Any,
+    box_ids: Any,
+    z: Any,
+    label: Any,
+) -> None:  # pragma: no cover - compiled
+    """``WalkScene.true_depth`` pixel by pixel: rays ``o + t d`` (``d``: (H, W, 3) float32)
+    against the room's planes ((P, 2): axis, value), the back wall with its door
+    (``back``: wall z, corridor z, door x0, x1, y0, y1, wall id, corridor id) and the boxes
+    ((B, 3, 2): lo, hi per axis); nearest wins, in that order, as numpy's ``put`` does.
+    float64 where numpy promotes, float32 where it casts."""
+    h, w = z.shape
+    inf32 = _F32(np.inf)
+    rel = np.empty(boxes.shape)  # the boxes' bounds less the origin, as numpy's lo - o[a]
+    for b in range(boxes.shape[0]):
+        for a in range(3):
+            rel[b, a, 0] = boxes[b, a, 0] - o[a]
+            rel[b, a, 1] = boxes[b, a, 1] - o[a]
+    sphere = np.empty((boxes.shape[0], 4))  # centre less the origin, (1.01 radius)^2
+    for b in range(boxes.shape[0]):
+        r2 = 0.0
+        for a in range(3):
+            sphere[b, a] = 0.5 * (boxes[b, a, 0] + boxes[b, a, 1]) - o[a]
+            r2 += (0.5 * (boxes[b, a, 1] - boxes[b, a, 0])) ** 2
+        sphere[b, 3] = 1.0201 * r2 + 1e-9
+    for v in range(h):
+        for u in range(w):
+            zz = inf32
+            lab = 0
+            for p in range(planes.shape[0]):
+                t = (planes[p, 1] - o[int(planes[p, 0])]) / np.float64(d[v, u, int(planes[p, 0])])
+                hit = _F32(t) if t > 0 else inf32
+                if hit < zz:
+                    zz = hit
+                    lab = plane_ids[p]
+            d0, d1, d2 = d[v, u, 0], d[v, u, 1], d[v, u, 2]
+            tb = _F32((back[0] - o[2]) / np.float64(d2))
+            if not tb > 0:
+                tb = inf32
+            xb = o[0] + np.float64(tb * d0)
+            yb = o[1] + np.float64(tb * d1)
+            door = xb > back[2] and xb < back[3] and yb > back[4] and yb < back[5]
+            if door:
+                tb = _F32((back[1] - o[2]) / np.float64(d2))
+            if tb < zz:
+                zz = tb
+                lab = int(back[6])
+            if door and zz == tb:
+                lab = int(back[7])
+            dx, dy, dz = np.float64(d0), np.float64(d1), np.float64(d2)
+            dd = dx * dx + dy * dy + dz * dz
+            for b in range(boxes.shape[0]):
+                # A ray whose line passes wide of the box's bounding sphere misses the box
+                # (the margin in ``sphere`` dwarfs any rounding): skip the exact slabs.
+                cx, cy, cz = sphere[b, 0], sphere[b, 1], sphere[b, 2]
+                ex, ey, ez = cy * dz - cz * dy, cz * dx - cx * dz, cx * dy - cy * dx
+                if ex * ex + ey * ey + ez * ez > sphere[b, 3] * dd:
+                    continue
+                near = -np.inf
+                far = np.inf
+                for a in range(3):
+                    da = np.float64(d[v, u, a])
+                    t0 = rel[b, a, 0] / da
+                    t1 = rel[b, a, 1] / da
+                    lo = np.nan if (t0 != t0 or t1 != t1) else min(t0, t1)
+                    hi = np.nan if (t0 != t0 or t1 != t1) else max(t0, t1)
+                    near = max(near, _clean(lo, -np.inf))
+                    far = min(far, _clean(hi, np.inf))
+                    # near only grows and far only shrinks: a miss, or a hit behind what
+                    # is already nearer, is known before the last axis
+                    if near > far or _F32(near) > zz:
+                        break
+                hit = _F32(near) if (near <= far and near > 0) else inf32
+                if hit < zz:
+                    zz = hit
+                    lab = box_ids[b]
+            z[v, u] = zz
+            label[v, u] = lab
