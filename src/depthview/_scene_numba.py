@@ -51,9 +51,29 @@ def moving_parts(
         kx, ky, kz = cx / rx**2, cy / ry**2, cz / rz**2
         ky32 = _F32(ky)
         qc = (cx / rx) ** 2 + (cy / ry) ** 2 + (cz / rz) ** 2 - 1.0
+        u0, u1 = boxes[p, 2], boxes[p, 3]
+        step = abs(np.float64(a[0, u0 + 1]) - np.float64(a[0, u0])) if u1 - u0 > 1 else 1.0
         for v in range(boxes[p, 0], boxes[p, 1]):
-            for u in range(boxes[p, 2], boxes[p, 3]):
+            # Along a row b is fixed and the discriminant is a downward parabola in a (the
+            # part lies wholly in front): only the a between its roots, widened by three
+            # pixels (far beyond any rounding), can hit; the exact test decides there.
+            bv = np.float64(b[v, u0])
+            big_b = bv * bv / ry**2 + 1.0 / rz**2
+            big_c = bv * ky + kz
+            c2, c1, c0 = kx * kx - qc / rx**2, 2.0 * kx * big_c, big_c * big_c - big_b * qc
+            roots = c1 * c1 - 4.0 * c2 * c0
+            if c2 < 0.0 and roots < -1e-9 * (c1 * c1 + abs(4.0 * c2 * c0)):
+                continue
+            a_lo, a_hi = -np.inf, np.inf
+            if c2 < 0.0:
+                root = np.sqrt(max(roots, 0.0))
+                r1, r2 = (-c1 + root) / (2.0 * c2), (-c1 - root) / (2.0 * c2)
+                margin = 3.0 * step + 1e-6 * (abs(r1) + abs(r2))
+                a_lo, a_hi = min(r1, r2) - margin, max(r1, r2) + margin
+            for u in range(u0, u1):
                 a32, b32 = a[v, u], b[v, u]
+                if a32 < a_lo or a32 > a_hi:
+                    continue
                 sa, sb = a32 / rx32, b32 / ry32
                 qa = sa * sa + sb * sb + inv_rz2
                 qb_y = np.float64(b32 * ky32) if y_in_f32[p] else np.float64(b32) * ky
