@@ -222,3 +222,18 @@ def test_compiled_walk_frames_are_numpys_to_the_bit(
         compiled.render_at(pose, index), plain.render_at(pose, index), strict=True
     ):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(optional("_scene_numba") is None, reason="numba (the fast extra) is missing")
+def test_compiled_frames_match_numpy_over_the_whole_motion() -> None:
+    # Every frame of the person's 9-s walk and the ball's 4-s swing (the parts' rims pass
+    # every row's pixel-skipping bounds), small so numpy's side is quick.
+    compiled = DemoScene(seed=2, width=160, height=120)
+    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
+    try:
+        plain = DemoScene(seed=2, width=160, height=120)
+    finally:
+        del os.environ["DEPTHVIEW_NO_NUMBA"]
+    for index in range(0, 300):
+        for got, want in zip(compiled.render(index), plain.render(index), strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"frame {index}")
