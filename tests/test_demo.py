@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -14,6 +16,16 @@ from depthview._compiled import optional
 from depthview.frame import GRAVITY
 from depthview.scene import MAX_RANGE_M, MIN_RANGE_M, RIGHT_BAND_COLUMNS, DemoScene
 from depthview.scene_walk import WalkScene, walk_pose
+
+
+@contextmanager
+def numpy_only() -> Iterator[None]:
+    """numba switched off (``DEPTHVIEW_NO_NUMBA``): the numpy renderer, the reference."""
+    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
+    try:
+        yield
+    finally:
+        del os.environ["DEPTHVIEW_NO_NUMBA"]
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +196,13 @@ def test_compiled_frames_are_numpys_to_the_bit(seed: int, index: int) -> None:
     # The compiled room (only the moving parts' boxes ray-cast, the sensor in one pass) is
     # an optimisation: numpy's whole-frame ray cast, run independently, must give the same
     # depth, z and colour, so a frame is the same with or without numba.
-    compiled = DemoScene(seed=seed)
-    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
-    try:
-        plain = DemoScene(seed=seed)
-    finally:
-        del os.environ["DEPTHVIEW_NO_NUMBA"]
-    assert compiled._loops is not None and plain._loops is None
-    for got, want in zip(compiled.render(index), plain.render(index), strict=True):
+    scene = DemoScene(seed=seed)
+    assert scene._loops is not None
+    compiled = scene.render(index)
+    with numpy_only():
+        assert scene._loops is None
+        plain = scene.render(index)
+    for got, want in zip(compiled, plain, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -209,18 +220,14 @@ def test_compiled_walk_frames_are_numpys_to_the_bit(
     # demo:walk's compiled ray cast (a bounding-sphere test before each box's slabs)
     # against numpy's whole-frame one, on the walk's poses and poses moved off it.
     width, height = size
-    compiled = WalkScene(seed=seed, width=width, height=height)
-    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
-    try:
-        plain = WalkScene(seed=seed, width=width, height=height)
-    finally:
-        del os.environ["DEPTHVIEW_NO_NUMBA"]
-    assert compiled._loops is not None and plain._loops is None
+    scene = WalkScene(seed=seed, width=width, height=height)
     pose = walk_pose(index)
     pose[:3, 3] += nudge
-    for got, want in zip(
-        compiled.render_at(pose, index), plain.render_at(pose, index), strict=True
-    ):
+    compiled = scene.render_at(pose, index)
+    with numpy_only():
+        assert optional("_scene_numba") is None
+        plain = scene.render_at(pose, index)
+    for got, want in zip(compiled, plain, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -228,12 +235,11 @@ def test_compiled_walk_frames_are_numpys_to_the_bit(
 def test_compiled_frames_match_numpy_over_the_whole_motion() -> None:
     # Every frame of the person's 9-s walk and the ball's 4-s swing (the parts' rims pass
     # every row's pixel-skipping bounds), small so numpy's side is quick.
-    compiled = DemoScene(seed=2, width=160, height=120)
-    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
-    try:
-        plain = DemoScene(seed=2, width=160, height=120)
-    finally:
-        del os.environ["DEPTHVIEW_NO_NUMBA"]
+    scene = DemoScene(seed=2, width=160, height=120)
     for index in range(0, 300):
-        for got, want in zip(compiled.render(index), plain.render(index), strict=True):
+        compiled = scene.render(index)
+        with numpy_only():
+            assert scene._loops is None
+            plain = scene.render(index)
+        for got, want in zip(compiled, plain, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=f"frame {index}")

@@ -20,6 +20,7 @@ The RGB image is rendered from the same viewpoint (registered), with Lambert sha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -166,8 +167,13 @@ class DemoScene:
         self._u = np.arange(width, dtype=np.float32)
         self._screen = self._static_label == LABEL_IDS["screen"]
         self._fb = np.float32(self._intr.fx * BASELINE_M)
-        self._loops = optional("_scene_numba")
         self._owner = np.empty((height, width), np.int8)
+
+    @property
+    def _loops(self) -> ModuleType | None:
+        """numba's loops, asked for at each frame (``_compiled``): opening the demo does
+        not import numba, and ``DEPTHVIEW_NO_NUMBA`` applies from the next frame."""
+        return optional("_scene_numba")
 
     # -- the static room ------------------------------------------------------------------
     def _render_static(self) -> tuple[F32, npt.NDArray[np.int8]]:
@@ -294,7 +300,8 @@ class DemoScene:
     ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
         """``render`` with numba's loops: the still room's depth and colour are copied, and
         only the moving parts' screen boxes are ray-cast and shaded."""
-        assert self._loops is not None
+        loops = self._loops
+        assert loops is not None
         parts, boxes = [], []
         for part in self.moving_parts(index / self.fps):
             box = self._bbox(part)
@@ -304,7 +311,7 @@ class DemoScene:
         z = self._static_z.copy()
         rgb = self._static_rgb.copy()
         if parts:
-            self._loops.moving_parts(
+            loops.moving_parts(
                 self._a,
                 self._b,
                 z,
@@ -357,10 +364,11 @@ class DemoScene:
         self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None
     ) -> npt.NDArray[np.uint16]:
         """``sense`` with numba's loops, numpy's float32 arithmetic in numpy's order."""
-        assert self._loops is not None
+        loops = self._loops
+        assert loops is not None
         depth = np.empty(z.shape, np.uint16)
         field = index % NOISE_FIELDS
-        self._loops.sense(
+        loops.sense(
             np.ascontiguousarray(z, np.float32),
             self._noise[field],
             self._ragged[field],

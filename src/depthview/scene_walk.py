@@ -118,7 +118,6 @@ class WalkScene:
         self.sensor = DemoScene(seed=seed, width=width, height=height, fps=fps)
         self.intrinsics = self.sensor._intr
         self._a, self._b = unprojection_grid(height, width, self.intrinsics)
-        self._loops = optional("_scene_numba")
 
     def pose(self, index: int) -> F64:
         return walk_pose(index, self.fps)
@@ -130,8 +129,9 @@ class WalkScene:
         d = (rays @ r.T.astype(np.float32)).astype(np.float32)  # per unit of camera z
         z = np.full(self._a.shape, np.inf, dtype=np.float32)
         label = np.zeros(self._a.shape, dtype=np.int8)
-        if self._loops is not None:
-            self._loops.walk_surfaces(np.asarray(o, np.float64), d, *_SURFACES, z, label)
+        loops = optional("_scene_numba")  # asked per frame, as ``DemoScene`` does
+        if loops is not None:
+            loops.walk_surfaces(np.asarray(o, np.float64), d, *_SURFACES, z, label)
             return z, label
 
         def put(hit: F32, name: str) -> None:
