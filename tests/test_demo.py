@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import depthview as dv
+from depthview._compiled import optional
 from depthview.frame import GRAVITY
 from depthview.scene import MAX_RANGE_M, MIN_RANGE_M, RIGHT_BAND_COLUMNS, DemoScene
+from depthview.scene_walk import WalkScene, walk_pose
+
+
+@contextmanager
+def numpy_only() -> Iterator[None]:
+    """numba switched off (``DEPTHVIEW_NO_NUMBA``): the numpy renderer, the reference."""
+    os.environ["DEPTHVIEW_NO_NUMBA"] = "1"
+    try:
+        yield
+    finally:
+        del os.environ["DEPTHVIEW_NO_NUMBA"]
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +187,59 @@ def test_demo_walk_carries_its_true_poses() -> None:
     for i, frame in enumerate(frames):
         np.testing.assert_array_equal(frame.meta["true_pose"], walk_pose(i))
     assert not np.array_equal(frames[0].depth, frames[2].depth)
+
+
+@pytest.mark.skipif(optional("_scene_numba") is None, reason="numba (the fast extra) is missing")
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 50), index=st.integers(0, 400))
+def test_compiled_frames_are_numpys_to_the_bit(seed: int, index: int) -> None:
+    # The compiled room (only the moving parts' boxes ray-cast, the sensor in one pass) is
+    # an optimisation: numpy's whole-frame ray cast, run independently, must give the same
+    # depth, z and colour, so a frame is the same with or without numba.
+    scene = DemoScene(seed=seed)
+    assert scene._loops is not None
+    compiled = scene.render(index)
+    with numpy_only():
+        assert scene._loops is None
+        plain = scene.render(index)
+    for got, want in zip(compiled, plain, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(optional("_scene_numba") is None, reason="numba (the fast extra) is missing")
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 50),
+    index=st.integers(0, 720),
+    size=st.sampled_from([(640, 480), (160, 120)]),
+    nudge=st.tuples(*[st.floats(-0.3, 0.3)] * 3),
+)
+def test_compiled_walk_frames_are_numpys_to_the_bit(
+    seed: int, index: int, size: tuple[int, int], nudge: tuple[float, float, float]
+) -> None:
+    # demo:walk's compiled ray cast (a bounding-sphere test before each box's slabs)
+    # against numpy's whole-frame one, on the walk's poses and poses moved off it.
+    width, height = size
+    scene = WalkScene(seed=seed, width=width, height=height)
+    pose = walk_pose(index)
+    pose[:3, 3] += nudge
+    compiled = scene.render_at(pose, index)
+    with numpy_only():
+        assert optional("_scene_numba") is None
+        plain = scene.render_at(pose, index)
+    for got, want in zip(compiled, plain, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(optional("_scene_numba") is None, reason="numba (the fast extra) is missing")
+def test_compiled_frames_match_numpy_over_the_whole_motion() -> None:
+    # Every frame of the person's 9-s walk and the ball's 4-s swing (the parts' rims pass
+    # every row's pixel-skipping bounds), small so numpy's side is quick.
+    scene = DemoScene(seed=2, width=160, height=120)
+    for index in range(0, 300):
+        compiled = scene.render(index)
+        with numpy_only():
+            assert scene._loops is None
+            plain = scene.render(index)
+        for got, want in zip(compiled, plain, strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=f"frame {index}")

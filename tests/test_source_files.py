@@ -19,6 +19,7 @@ from _helpers_sources import write_recording
 from depthview.cli import main
 from depthview.errors import SourceError
 from depthview.frame import DepthFormat
+from depthview.sources.depth_png import read_colour
 
 RNG = np.random.default_rng(5)
 H, W = 24, 32
@@ -599,3 +600,19 @@ def test_ctrl_c_inside_pillow_leaves_no_file_open(tmp_path: Path) -> None:
     finally:
         Image._import_plugin_for_extension = original
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P"])
+def test_colour_images_of_any_mode_read_as_rgb(tmp_path: Path, mode: str) -> None:
+    # RGB is handed over without Pillow's convert (a copy); the other modes are converted.
+    # The expected pixels come from Pillow's own conversion of the image written.
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(rgb).convert(mode)
+    path = tmp_path / f"c.{mode}.png"
+    image.save(path)
+    got = read_colour(path)
+    assert got.dtype == np.uint8 and got.shape == (6, 8, 3)
+    np.testing.assert_array_equal(got, np.asarray(Image.open(path).convert("RGB")))
+    if mode == "RGB":
+        np.testing.assert_array_equal(got, rgb)

@@ -3,11 +3,13 @@
 Property tests drive the hand-over step by step on a clock of their own: the reader
 thread's publishing (``_publish``, what the thread calls for every frame read) and the
 window's ``next_frame``, interleaved as Hypothesis chooses. Then the real thread on a real
-source (the shipped sample) with a window that takes frames slowly."""
+source (the shipped sample) with a window that takes frames slowly, and on the demo held
+until the window drew its first frame."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 import depthview as dv
 from depthview.frame import DepthFormat, Frame
 from depthview.sources.base import Source
+from depthview.sources.demo import DemoSource
 from depthview.viewer.reader import FRAME_SECONDS, PENDING, FrameReader
 
 
@@ -125,3 +128,54 @@ def test_a_slow_window_on_a_real_source_skips_and_counts_the_rest() -> None:
         reader.stop()
     assert reader.frames_read == len(got) + reader.pending + reader.dropped
     assert reader.pending <= PENDING
+
+
+class Repaced(DemoSource):
+    """The demo, noting the frames the reader re-paces from (``Source.repace``)."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.repaced: list[int] = []
+
+    def repace(self, frame: Frame) -> None:
+        self.repaced.append(frame.index)
+        super().repace(frame)
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_held_reader_waits_for_the_first_draw_then_paces_from_it() -> None:
+    """Started with hold_first (as the viewer starts it), the reader reads one frame and
+    reads nothing more until the window drew it, however long the draw (the first one
+    loads or compiles the loops): nothing overflows the queue meanwhile. Then it paces the
+    rest from the frame drawn. The demo at fps=0 reads as fast as it can, so a reader that
+    did not hold would have read many frames during the wait."""
+    source = Repaced(fps=0)
+    reader = FrameReader(source)
+    reader.start(hold_first=True)
+    try:
+        assert _until(lambda: reader.pending == 1)
+        time.sleep(0.3)  # the window drawing its first frame
+        assert (reader.frames_read, reader.pending, reader.dropped) == (1, 1, 0)
+        first = reader.next_frame()
+        assert first is not None and first.index == 0 and source.repaced == []
+        reader.first_shown()
+        assert _until(lambda: reader.frames_read >= 5)
+        assert source.repaced == [0]
+    finally:
+        reader.stop()
+
+
+def test_a_reader_that_does_not_hold_reads_on() -> None:
+    # The default (scripts and tests driving a reader) reads on from the first frame.
+    reader = FrameReader(DemoSource(fps=0))
+    reader.start()
+    try:
+        assert _until(lambda: reader.frames_read >= 5)
+    finally:
+        reader.stop()

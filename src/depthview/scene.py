@@ -20,10 +20,12 @@ The RGB image is rendered from the same viewpoint (registered), with Lambert sha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
+from ._compiled import optional
 from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, RAW_11BIT_INVALID
 from .geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
 from .units import RAW_TO_M_A, RAW_TO_M_B
@@ -165,6 +167,13 @@ class DemoScene:
         self._u = np.arange(width, dtype=np.float32)
         self._screen = self._static_label == LABEL_IDS["screen"]
         self._fb = np.float32(self._intr.fx * BASELINE_M)
+        self._owner = np.empty((height, width), np.int8)
+
+    @property
+    def _loops(self) -> ModuleType | None:
+        """numba's loops, asked for at each frame (``_compiled``): opening the demo does
+        not import numba, and ``DEPTHVIEW_NO_NUMBA`` applies from the next frame."""
+        return optional("_scene_numba")
 
     # -- the static room ------------------------------------------------------------------
     def _render_static(self) -> tuple[F32, npt.NDArray[np.int8]]:
@@ -262,6 +271,8 @@ class DemoScene:
 
     def render(self, index: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
         """Raw 11-bit depth, RGB video and true metric z of frame ``index``."""
+        if self._loops is not None:
+            return self._render_compiled(index)
         z, patches = self.true_depth(index)
         depth = self.sense(z, index)
         rgb = self._static_rgb.copy()
@@ -284,12 +295,46 @@ class DemoScene:
             rgb[box][mine] = _shade(ALBEDO[LABEL_IDS[part.label]], n, zs)
         return depth, rgb, z
 
+    def _render_compiled(
+        self, index: int
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
+        """``render`` with numba's loops: the still room's depth and colour are copied, and
+        only the moving parts' screen boxes are ray-cast and shaded."""
+        loops = self._loops
+        assert loops is not None
+        parts, boxes = [], []
+        for part in self.moving_parts(index / self.fps):
+            box = self._bbox(part)
+            if box is not None:
+                parts.append(part)
+                boxes.append((box[0].start, box[0].stop, box[1].start, box[1].stop))
+        z = self._static_z.copy()
+        rgb = self._static_rgb.copy()
+        if parts:
+            loops.moving_parts(
+                self._a,
+                self._b,
+                z,
+                rgb,
+                self._owner,
+                np.array(boxes, np.int64),
+                np.array([p.centre for p in parts], np.float64),
+                np.array([p.radii for p in parts], np.float64),
+                # numpy keeps b * (cy / ry**2) in float32 when cy is a plain float
+                np.array([np.result_type(np.float32, p.centre[1]) == np.float32 for p in parts]),
+                ALBEDO[[LABEL_IDS[p.label] for p in parts]].astype(np.float64),
+                LIGHT.astype(np.float64),
+            )
+        return self.sense(z, index), rgb, z
+
     def sense(
         self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None = None
     ) -> npt.NDArray[np.uint16]:
         """What the Kinect reports for true depth ``z``: raw disparity with its artefacts.
         ``screen`` marks the television's glossy screen where ``z`` is not this room's own
         view (``scene_walk``'s moving camera)."""
+        if self._loops is not None:
+            return self._sense_compiled(z, index, screen)
         with np.errstate(divide="ignore"):
             inv_z = np.float32(1.0) / z
         # IR shadow: seen from the projector (to the right), a point is hidden when some
@@ -313,4 +358,30 @@ class DemoScene:
         np.clip(raw, 0, RAW_11BIT_INVALID - 1, out=raw)
         depth: npt.NDArray[np.uint16] = np.rint(raw).astype(np.uint16)
         depth[invalid] = RAW_11BIT_INVALID
+        return depth
+
+    def _sense_compiled(
+        self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None
+    ) -> npt.NDArray[np.uint16]:
+        """``sense`` with numba's loops, numpy's float32 arithmetic in numpy's order."""
+        loops = self._loops
+        assert loops is not None
+        depth = np.empty(z.shape, np.uint16)
+        field = index % NOISE_FIELDS
+        loops.sense(
+            np.ascontiguousarray(z, np.float32),
+            self._noise[field],
+            self._ragged[field],
+            self._screen if screen is None else screen,
+            self._static_z if screen is None else np.full(z.shape, -np.inf, np.float32),
+            self._fb,
+            np.float32(RAW_TO_M_A),
+            np.float32(RAW_TO_M_B),
+            np.float32(MIN_RANGE_M),
+            np.float32(MAX_RANGE_M),
+            np.float32(EDGE_JUMP_RAW),
+            self.width - RIGHT_BAND_COLUMNS * self.width // DEPTH_WIDTH,
+            RAW_11BIT_INVALID,
+            depth,
+        )
         return depth

@@ -15,6 +15,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from ._compiled import optional
 from .frame import DEPTH_HEIGHT, DEPTH_WIDTH
 from .geometry import unprojection_grid
 from .scene import (
@@ -84,6 +85,29 @@ def _box(
     return np.where(hit, near, np.inf).astype(np.float32)
 
 
+def _surfaces() -> tuple[npt.NDArray[np.generic], ...]:
+    """The room as arrays for the compiled ray cast: the planes (axis, value) and their
+    labels, the back wall with its door, and the boxes (lo, hi per axis) and their labels."""
+    planes = [
+        (1, ROOM["floor_y"], "floor"),
+        (1, ROOM["ceiling_y"], "ceiling"),
+        (0, ROOM["left_x"], "side_wall"),
+        (0, ROOM["right_x"], "side_wall"),
+    ]
+    (dx0, dx1), (dy0, dy1) = DOOR
+    back = (ROOM["back_z"], CORRIDOR_Z, dx0, dx1, dy0, dy1)
+    return (
+        np.array([(axis, value) for axis, value, _ in planes], np.float64),
+        np.array([LABEL_IDS[name] for _, _, name in planes], np.int64),
+        np.array([*back, LABEL_IDS["back_wall"], LABEL_IDS["corridor"]], np.float64),
+        np.array([(xs, ys, zs) for _, xs, ys, zs in BOXES], np.float64),
+        np.array([LABEL_IDS[name] for name, *_ in BOXES], np.int64),
+    )
+
+
+_SURFACES = _surfaces()
+
+
 class WalkScene:
     """Frame ``index`` of the still room seen along ``walk_pose``; deterministic per seed."""
 
@@ -105,6 +129,10 @@ class WalkScene:
         d = (rays @ r.T.astype(np.float32)).astype(np.float32)  # per unit of camera z
         z = np.full(self._a.shape, np.inf, dtype=np.float32)
         label = np.zeros(self._a.shape, dtype=np.int8)
+        loops = optional("_scene_numba")  # asked per frame, as ``DemoScene`` does
+        if loops is not None:
+            loops.walk_surfaces(np.asarray(o, np.float64), d, *_SURFACES, z, label)
+            return z, label
 
         def put(hit: F32, name: str) -> None:
             closer = hit < z

@@ -162,7 +162,10 @@ def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
     with open(path, "rb") as fh:  # opened here, as in ``read_depth``
         try:
             with image.open(fh) as im:
-                return np.asarray(im.convert("RGB"), dtype=np.uint8)
+                # convert() copies even an RGB image (a third of a JPEG's read): only
+                # other modes are converted.
+                rgb = im if im.mode == "RGB" else im.convert("RGB")
+                return np.asarray(rgb, dtype=np.uint8)
         except _decode_errors(image) as exc:
             raise SourceError(
                 f"{path}: expected an RGB image, got {_named(exc, fh, path)}"

@@ -138,7 +138,9 @@ class Viewer:
         # arrives, so the first frames are not kept waiting (and dropped) meanwhile.
         self.renderer.warm_up(self.state)
         self.draw()
-        self.reader.start()
+        # The first frame's draw loads (or compiles) the loops for this source's frames:
+        # the reader waits for it rather than overflowing its queue meanwhile.
+        self.reader.start(hold_first=True)
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> dict[str, object]:
@@ -228,6 +230,7 @@ class Viewer:
         if new is not None:
             if self.stats.frames_shown == 0:  # rates count from the first frame
                 self._rates_at = (now, 0, self.reader.frames_read - 1)
+                self.reader.first_shown()
             self.stats.shown(new.index, time.perf_counter(), self.reader.arrived)
             if self.options.frames is not None and self.stats.frames_shown >= self.options.frames:
                 self.state.quit = True

@@ -6,7 +6,11 @@ one that falls behind skips rather than working through a backlog: a frame that 
 frame time (``1 / source.fps``, else ``FRAME_SECONDS``) while a newer one is pending is
 stale and skipped, so the window shows the newest frame within one frame time of its
 arrival however busy the machine is (issue 23: drop frames, not latency). Frames skipped
-so are counted as dropped. ``wait()`` lets the window sleep until a frame arrives,
+so are counted as dropped. Started with ``hold_first``, the reader reads one frame and waits
+until the window says it drew it (``first_shown``), then paces the rest from there: the
+first draw is where compiled loops are compiled or loaded for this source's depth (seconds
+on a first run with a new format or CPU setting), and frames read meanwhile would only
+overflow the queue. ``wait()`` lets the window sleep until a frame arrives,
 so it draws when there is something new rather than on a clock of its own. Seeks and
 single steps are requests the thread carries out, so the source is only ever touched by
 one thread for reading. A recorder, when set, is given every frame read, so a recording
@@ -61,6 +65,7 @@ class FrameReader:
         self._requests: collections.deque[tuple[str, int]] = collections.deque()
         self._paused = False
         self._stop = False
+        self._holding = False  # read one frame, then wait for ``first_shown``
         self.frames_read = 0
         self.frames_taken = 0
         self.ended = False
@@ -71,9 +76,17 @@ class FrameReader:
         self.filter_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="depthview-reader", daemon=True)
 
-    def start(self) -> None:
-        """Start reading."""
+    def start(self, hold_first: bool = False) -> None:
+        """Start reading; with ``hold_first``, read the first frame and wait until
+        ``first_shown`` before reading on."""
+        self._holding = hold_first
         self._thread.start()
+
+    def first_shown(self) -> None:
+        """The window drew the first frame: read on, paced from now."""
+        with self._wake:
+            self._holding = False
+            self._wake.notify_all()
 
     # -- window side ----------------------------------------------------------------------
     def next_frame(self) -> Frame | None:
@@ -211,7 +224,17 @@ class FrameReader:
             self._finish(exc)
             return False
         self._publish(frame)
+        if self._holding:
+            self._hold(frame)
         return True
+
+    def _hold(self, frame: Frame) -> None:
+        """Wait until the window drew ``frame`` (the first), then pace the next from now."""
+        with self._wake:
+            while self._holding and not self._stop and not self._requests:
+                self._wake.wait(0.25)
+            self._holding = False
+        self.source.repace(frame)
 
     def _finish(self, error: BaseException | None) -> None:
         with self._wake:

@@ -543,7 +543,12 @@ class CloudView:
         if self.points == "cpu" and self.error is None:
             if self._cpu is None:
                 self._cpu = _CpuTarget()
-            self._cpu.render(depth, geometry, colours, order, camera, out, panel, guides)
+            w, h = panel
+            if isinstance(out, np.ndarray):
+                pixels = out.view(np.uint32).reshape(h, w)
+            else:
+                pixels = np.frombuffer(out, np.uint32).reshape(h, w)
+            self._cpu.render((depth, geometry, colours), camera, pixels, order, guides)
             return
         if self.ctx is None:
             raise RuntimeError(self.error or "no OpenGL")
@@ -588,6 +593,11 @@ class CloudView:
             self.error = "released"
 
 
+_Cloud = tuple[
+    npt.NDArray[np.uint16], CloudGeometry, npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
+]
+
+
 class _CpuTarget:
     """The CPU path's buffers, kept from frame to frame: the z-buffer, the per-pixel
     scratch, and the guides' points for the current geometry."""
@@ -598,27 +608,18 @@ class _CpuTarget:
         self.guides: tuple[object, npt.NDArray[np.float32], npt.NDArray[np.uint32]] | None = None
 
     def render(
-        self,
-        depth: npt.NDArray[np.uint16],
-        geometry: CloudGeometry,
-        colours: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-        order: str,
-        camera: Camera3D,
-        out: Any,
-        panel: tuple[int, int],
-        guides: bool,
+        self, cloud: _Cloud, camera: Camera3D, pixels: splat.Pixels, order: str, guides: bool
     ) -> None:
-        w, h = panel
-        if isinstance(out, np.ndarray):
-            pixels = out.view(np.uint32).reshape(h, w)
-        else:
-            pixels = np.frombuffer(out, np.uint32).reshape(h, w)
+        """Draw ``cloud`` (depth, how it becomes points, its colours) from ``camera`` into
+        ``pixels``, the panel's (h, w) 32-bit pixels in byte ``order``."""
+        depth, geometry, colours = cloud
+        h, w = pixels.shape
         if self.keys.shape != (h, w):
             self.keys = np.empty((h, w), np.float32)
         if self.scratch is None or self.scratch[0].shape != depth.shape:
             self.scratch = splat.new_scratch((depth.shape[0], depth.shape[1]))
         splat.clear(pixels, self.keys, pack_colour(BACKGROUND, order))
-        proj = Projection.for_geometry(panel, geometry)
+        proj = Projection.for_geometry((w, h), geometry)
         pinhole = Intrinsics(proj.fx, proj.fy, proj.cx, proj.cy)
         view = view_matrix(camera).astype(np.float32)
         splat.splat_depth(
