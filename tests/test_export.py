@@ -15,6 +15,7 @@ from PIL import Image
 from plyfile import PlyData
 
 import depthview as dv
+from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_sources import PERSON, write_entries
 from depthview.cli import main
 from depthview.colorize import Equalizer
@@ -142,11 +143,10 @@ def test_ply_points_match_independent_unprojection(tmp_path: Path) -> None:
     ply = PlyData.read(str(out / "frame-000005.ply"))
     assert ply.byte_order == "<" and not ply.text
     v = ply["vertex"]
-    raw = frame.depth.astype(np.float64)
-    denom = raw * -0.0030711016 + 3.3309495161
-    ok = (frame.depth != 2047) & (denom > 0)
+    metres = kinect_metres(frame.depth)  # libfreenect's table (its C formula, written out)
+    ok = np.isfinite(metres)
     vv, uu = np.nonzero(ok)
-    z = 1.0 / denom[ok]
+    z = metres[ok]
     assert v.count == ok.sum() > 1000
     np.testing.assert_allclose(v["z"], z, rtol=1e-5)
     np.testing.assert_allclose(v["x"], (uu - 339.5) / 594.21 * z, rtol=1e-5, atol=1e-6)

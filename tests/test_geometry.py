@@ -9,11 +9,13 @@ import pytest
 from plyfile import PlyData
 
 import depthview as dv
+from _helpers_kinect_mm import metres as kinect_metres
 from depthview.geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud
 
 
 def _metres(raw: int) -> float:
-    return 1.0 / (raw * -0.0030711016 + 3.3309495161)
+    """libfreenect's distance of a raw value (its formula, written out in the helper)."""
+    return float(kinect_metres(raw))
 
 
 def _expected(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
@@ -21,8 +23,8 @@ def _expected(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> 
     for v in range(depth.shape[0]):
         for u in range(depth.shape[1]):
             raw = int(depth[v, u])
-            if raw == 2047 or raw * -0.0030711016 + 3.3309495161 <= 0:
-                continue  # no reading, or beyond what the fit can express
+            if not np.isfinite(_metres(raw)):
+                continue  # no reading, or past libfreenect's 10 m ceiling
             z = _metres(raw)
             rows.append(((u - cx) / fx * z, (v - cy) / fy * z, z))
     return np.array(rows, dtype=np.float64).reshape(-1, 3)

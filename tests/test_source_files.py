@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import depthview as dv
+from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_sources import write_recording
 from depthview.cli import main
 from depthview.errors import SourceError
@@ -297,8 +298,7 @@ def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
     f = src.read()
     assert len(src) == 1 and f.depth_format is dv.DepthFormat.RAW_11BIT
     np.testing.assert_array_equal(f.depth, raw)
-    want = 1.0 / (raw.astype(np.float64) * -0.0030711016 + 3.3309495161)
-    want[raw == 2047] = np.nan
+    want = kinect_metres(raw)  # libfreenect's table (its C formula, written out)
     np.testing.assert_allclose(metres(f), want, rtol=1e-5, equal_nan=True)
     write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16))
     with pytest.raises(SourceError, match=r"0\.\.2047, got up to 3000.*depth_format='mm'"):

@@ -154,6 +154,8 @@ def world() -> Iterator[Path]:
         zip_folder(w / "tree", w / "tree.zip")
         (w / "clash" / "frame-000001.png").mkdir(parents=True)  # a folder with a frame's name
         (w / "clash" / "notes.txt").write_text("mine\n")
+        (w / "idxclash" / "INDEX.txt").mkdir(parents=True)  # a recording file's name
+        (w / "idxclash" / "notes.txt").write_text("mine\n")
         np.save(w / "rgb.npy", np.zeros((480, 640, 3), np.uint8))  # a colour image
         np.save(w / "e640.npy", np.zeros((0, 640), np.uint16))
         (w / "mm16").mkdir()  # millimetres past 2047: cannot be raw 11-bit disparity

@@ -336,7 +336,10 @@ def export(
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
-        raise ExportError(f"{out}: cannot write ({exc.strerror or exc})") from None
+        where = out
+        if folder is not None and exc.filename is not None:
+            where = folder.shown(Path(os.fsdecode(exc.filename)))  # the user's name for it
+        raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
     finally:
         bar.close()
     files = count if fmt.is_folder else int(count > 0)

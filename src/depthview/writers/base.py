@@ -17,7 +17,8 @@ from ..colorize import Equalizer
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
 from ..geometry import Intrinsics
-from ..registration import Registration, register
+from ..registration import Registration, depth_mm, register
+from ..units import from_metres, to_metres
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Settings:
     #: With a registration (``--registered``): depth aligned to the colour image in png16 and
     #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
     registration: Registration | None = None
-    #: The source's own registration (None: it has none), for millimetres in .rrd/.mcap.
+    #: The source's own registration (None: it has none): raw depth's millimetres in every
+    #: output (png16, ply, .rrd/.mcap), the default registration's when None.
     source_registration: Registration | None = None
     #: Histogram equalisation that follows the stream (metric palettes without a range), so
     #: a video does not flicker; None equalises each frame on its own.
@@ -98,6 +100,20 @@ def require(module: str, extra: str, fmt: str) -> Any:
         ) from None
 
 
+def metric_depth(
+    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, registration: Registration | None
+) -> tuple[npt.NDArray[np.uint16], DepthFormat]:
+    """A frame's depth as distances, and their format: metric depth as it is, raw disparity
+    as millimetres (``registration.depth_mm`` for ``registration``, else the default one;
+    NYU's raw through NYU's fit). What every export of a raw frame measures with (png16,
+    ply), so that each gives the same distance."""
+    if depth_format.is_metric:
+        return depth, depth_format
+    if depth_format is DepthFormat.RAW_11BIT_NYU:
+        return from_metres(to_metres(depth, depth_format), DepthFormat.MM), DepthFormat.MM
+    return depth_mm(depth, depth_format, registration), DepthFormat.MM
+
+
 def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np.uint16]:
     """The frame's depth in millimetres aligned to its colour image (``--registered``)."""
     if frame.depth_format is DepthFormat.REGISTERED:
@@ -120,6 +136,7 @@ __all__ = [
     "Settings",
     "frame_name",
     "is_frame_file",
+    "metric_depth",
     "registered_depth",
     "require",
 ]
