@@ -99,6 +99,8 @@ class Quantity:
 FPS = Quantity("fps", 0.0, above=True, unit="frames per second")
 FPS_OR_AS_FAST = Quantity("fps", 0.0, unit="frames per second (0: as fast as it can)")
 SECONDS = Quantity("seconds", 0.0, above=True, unit="seconds")
-DEPTH_SCALE = Quantity("the depth scale", 0.0, above=True, unit="depth units per metre")
+#: Stored depth units per metre: from metres (1) to hundredths of a millimetre (100000); out
+#: of it, a 16-bit value is past any depth camera's range or below its resolution.
+DEPTH_SCALE = Quantity("the depth scale", 1.0, 100_000.0, unit="depth units per metre")
 COUNT = Quantity("a count", 1.0, whole=True)
 NUMBER = Quantity("a number", 0.0, above=True)
