@@ -152,7 +152,8 @@ def test_other_depth_formats(fmt: str) -> None:
         (
             "demo",
             {"fps": -1},
-            r"fps: expected a finite number of frames per second .* >= 0, got -1",
+            r"fps: expected a finite number of frames per second 0 \(as fast as it can\) or "
+            r">= 0.01 and <= 1000, got -1",
         ),
         ("demo", {"frames": -2}, "expected frames >= 0"),
         ("nonexistent-thing", {}, "no such file or folder, nor a source name"),

@@ -546,7 +546,6 @@ def test_units_of_arrays_follow_the_conventions_and_a_guess_is_said(tmp_path: Pa
     freenect.sync_get_depth() gives them), larger ones millimetres, 16-bit PNG millimetres;
     where nothing said so, info says it is a guess and export says it on its first line;
     --depth-format overrides and the guess is gone."""
-    from _helpers_cli import cli
 
     raw = np.full((2, 48, 64), 800, np.uint16)
     np.save(tmp_path / "raw.npy", raw)
