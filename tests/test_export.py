@@ -193,12 +193,14 @@ def test_npz_raw_frames(tmp_path: Path) -> None:
         (
             "o.mp4",
             ["--fps", "0"],
-            "argument --fps: expected a finite number of frames per second >= 0.01 and <= 1000, got '0'",
+            "argument --fps: expected a finite number of frames per second >= 0.01 and "
+            "<= 1000, got '0'",
         ),
         (
             "o.mp4",
             ["--fps", "nan"],
-            "argument --fps: expected a finite number of frames per second >= 0.01 and <= 1000, got 'nan'",
+            "argument --fps: expected a finite number of frames per second >= 0.01 and "
+            "<= 1000, got 'nan'",
         ),
         ("o.npz", ["--palette", "turbo"], "--format npz holds depth values, not pictures"),
         ("file/o.mp4", [], "not a writable folder"),
