@@ -15,6 +15,7 @@ from PIL import Image
 from plyfile import PlyData
 
 import depthview as dv
+from _helpers_cli import cli
 from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_sources import PERSON, write_entries
 from depthview.cli import main
@@ -336,3 +337,24 @@ def test_ply_uses_the_intrinsics_given(tmp_path: Path) -> None:
     vv, uu = np.nonzero(~np.isnan(z))
     np.testing.assert_allclose(v["x"], (uu - 320) / 500 * z[vv, uu], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(v["y"], (vv - 250) / 520 * z[vv, uu], rtol=1e-5, atol=1e-6)
+
+
+def test_a_range_without_a_palette_is_turbo_in_export_as_in_view(tmp_path: Path) -> None:
+    """Trial D (issue 22): ``export sample out --near 0.5`` was refused (the default glview
+    has no range) while ``view sample --near 0.5`` drew; a range now asks for the metric
+    default, turbo, in both, and ``--palette glview`` with a range is one line in both."""
+    out = tmp_path / "p"
+    ran = cli("export", str(PERSON), str(out), "--near", "0.5", "--far", "3", "--frames", "1")
+    assert ran.code == 0, ran.err
+    with dv.open(str(PERSON), realtime=False) as src:
+        frame = src.read()
+    with Image.open(out / "frame-000000.png") as im:
+        got = np.asarray(im)
+    np.testing.assert_array_equal(got, dv.colorize(frame.depth, "turbo", near=0.5, far=3.0))
+    for command in (["export", str(PERSON), str(tmp_path / "q")], ["view", str(PERSON)]):
+        ran = cli(*command, "--near", "0.5", "--palette", "glview", "--frames", "1")
+        assert ran.code == 2 and ran.error_lines == [
+            "depthview: error: --palette glview maps raw values and has no range: --near and "
+            "--far need a metric palette such as turbo"
+        ], ran.err
+    assert not (tmp_path / "q").exists()

@@ -39,7 +39,7 @@ from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
 from .outputs import FolderOutput, check_output, check_target
-from .palettes import PALETTES
+from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
 from .writers import mcap, mp4, npz, ply, png, png16, rrd
@@ -237,11 +237,10 @@ def export(
         raise ExportError(
             f"--fps: expected frames per second from {MP4_FPS[0]:g} to {MP4_FPS[1]:g}, got {fps}"
         )
-    if palette == "glview" and (near is not None or far is not None):
-        raise ExportError(
-            "--palette glview maps raw values and has no range: --near and --far need a "
-            "metric palette such as turbo"
-        )
+    try:
+        palette = ranged_palette(palette, near, far)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
     if near is not None and far is not None and not near < far:
         raise ExportError(f"--near {near} must be less than --far {far}")
     if registered and fmt.name not in ("png16", "ply", "npz"):
