@@ -4,6 +4,7 @@ names, convert's ``Row`` (one pair as written) and the import of an optional ext
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -59,21 +60,33 @@ class Row:
     accel: tuple[float, float, float] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One aligned pair as convert hands it to a writer: depth in millimetres with its time
+    (seconds), the colour image matched to it (None: depth-only output) and the
+    accelerometer record nearest it."""
+
+    depth_time: float
+    depth_mm: npt.NDArray[np.uint16]
+    rgb_time: float = math.nan
+    rgb: npt.NDArray[np.uint8] | None = None
+    accel_time: float | None = None
+    accel: tuple[float, float, float] | None = None
+
+    def row(self, depth_file: str = "", rgb_file: str = "") -> Row:
+        """The pair as written, in the files named (none for a single-file format)."""
+        return Row(
+            self.depth_time, depth_file, self.rgb_time, rgb_file, self.accel_time, self.accel
+        )
+
+
 class PairWriter(Protocol):
     """What convert writes one scene with (``tum``, ``npz``, ``sinkfile``): an aligned pair
-    at a time, depth in millimetres; the row as written."""
+    at a time; the row as written."""
 
     rows: list[Row]
 
-    def write(
-        self,
-        depth_time: float,
-        depth_mm: npt.NDArray[np.uint16],
-        rgb_time: float,
-        rgb: npt.NDArray[np.uint8],
-        accel_time: float | None,
-        accel: tuple[float, float, float] | None,
-    ) -> Row: ...
+    def write(self, pair: Pair) -> Row: ...
 
 
 def frame_name(frame: Frame, suffix: str) -> str:
@@ -131,6 +144,7 @@ def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np
 __all__ = [
     "FRAME_FILE",
     "FrameWriter",
+    "Pair",
     "PairWriter",
     "Row",
     "Settings",
