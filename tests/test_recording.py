@@ -428,3 +428,24 @@ def test_a_killed_runs_staging_is_not_this_runs_output(tmp_path: Path, command: 
     else:
         with dv.open(str(out), realtime=False) as src:
             assert len(src) == 3
+
+
+def test_a_record_that_gets_no_frame_leaves_no_recording(tmp_path: Path) -> None:
+    """Trial D (issue 22): a source whose every depth frame is unreadable left OUT holding an
+    empty INDEX.txt (a 0-frame recording nothing opens), and the rerun after fixing the input
+    was refused ("expected an empty or new folder"). Now OUT is not made (or left empty)."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(PERSON, bad)
+    for pgm in bad.glob("d-*.pgm"):
+        pgm.write_bytes(pgm.read_bytes()[:100])  # cut short: every depth frame broken
+    out, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    for target in (out, empty):
+        ran = cli("record", str(bad), str(target), "--quiet")
+        assert ran.code == 2, ran.err
+        assert ran.error_lines[-1].endswith("; nothing was recorded"), ran.err
+    assert not out.exists() and not list(empty.iterdir())
+    ran = cli("record", str(PERSON), str(out), "--quiet")  # the rerun with a good input
+    assert ran.code == 0, ran.err

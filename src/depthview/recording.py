@@ -485,6 +485,17 @@ class RecordingWriter:
                 self.close()
 
 
+def _remove_empty_recording(out: Path, made: bool) -> None:
+    """A new recording no frame reached: its INDEX.txt (empty) and device.json go, and the
+    folder when this run made it, so that the same command can run again."""
+    for name in (INDEX_NAME, DEVICE_JSON):
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+    if made:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only when empty: nothing but what this run wrote
+
+
 def _is_recording_file(name: str) -> bool:
     """What a recording consists of (what ``--overwrite`` replaces): INDEX.txt,
     device.json and the record files INDEX.txt lines name."""
@@ -585,6 +596,11 @@ def record(
             writer.close()
             raise type(exc)(f"{exc}; {out} stays as it was") from None
         kept = writer.close()  # every frame received is written before the error is told
+        index = Path(out) / INDEX_NAME
+        if mode == "new" and index.is_file() and index.stat().st_size == 0:
+            # nothing arrived: no empty recording is left to refuse the next run
+            _remove_empty_recording(Path(out), made)
+            raise type(exc)(f"{exc}; nothing was recorded") from None
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     finally:
         if bar is not None:
