@@ -117,6 +117,34 @@ def test_record_of_a_looping_replay_continues_the_clock(rec: Path, tmp_path: Pat
     assert check_continued(entries(out), entries(rec)) == 3
 
 
+def test_a_looping_replay_itself_continues_the_clock(rec: Path) -> None:
+    """Trial D (issue 22): ``dv.open(rec, loop=True)`` (and ``stream --loop``) replayed each
+    pass at the recording's own times, so Rerun laid the passes over one another; the
+    frames' and every record's host and device times now go on as ``record`` writes them:
+    each pass one frame interval after the last record of the one before, streams alike."""
+    with dv.open(str(rec), realtime=False, loop=True) as src:
+        frames = [src.read() for _ in range(30)]
+    records = [
+        (r.stream.value, r.stamp.host_time, r.stamp.device_timestamp)
+        for f in frames
+        for r in f.records
+    ]
+    assert check_continued(records, entries(rec)) == 3  # the rule record's files follow
+    times = [f.timestamp for f in frames]
+    assert all(b > a for a, b in itertools.pairwise(times))
+    for f in frames:  # the frame's own stamps moved with its records
+        (depth,) = [r for r in f.records if r.stream.value == "d"]
+        assert (depth.stamp.host_time, depth.stamp.device_timestamp) == (
+            f.timestamp,
+            f.device_timestamp,
+        )
+        if f.video_stamp is not None:
+            assert f.video_stamp.host_time <= f.timestamp + 0.05
+    ticks = [f.device_timestamp for f in frames]
+    steps = {(b - a) & 0xFFFFFFFF for a, b in itertools.pairwise(ticks)}  # type: ignore[operator]
+    assert len(steps) <= 2 and max(steps) < 0.06 * 60_000_000  # no jump back at a seam
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(min_value=2, max_value=6),

@@ -46,6 +46,7 @@ from .fakenect_format import (
 from .frame import (
     DEPTH_HEIGHT,
     DEPTH_WIDTH,
+    DEVICE_CLOCK_HZ,
     DepthFormat,
     Frame,
     Record,
@@ -61,8 +62,8 @@ Mode = Literal["new", "append", "overwrite"]
 MODES = ("new", "append", "overwrite")
 #: Frame timestamps below this are taken as seconds since the start (the demo), not unix time.
 _UNIX_EPOCH_GUESS = 1e8
-#: The Kinect's frame clock ticks at about 60 MHz; used when a frame has no device timestamp.
-_DEVICE_CLOCK_HZ = 60_000_000
+#: The Kinect's frame clock (``frame.DEVICE_CLOCK_HZ``), used when a frame has no device time.
+_DEVICE_CLOCK_HZ = DEVICE_CLOCK_HZ
 _STOP = object()
 
 
