@@ -177,8 +177,12 @@ def world() -> Iterator[Path]:
             depth=np.full((3, 6, 8), 800, np.uint16),
             timestamp=[0.0, float("nan"), 2.0],
         )
+        (w / "tumc000").mkdir()  # a depth image beside a colour image a user cannot read
+        Image.fromarray(np.full((4, 4), 1000, np.uint16)).save(w / "tumc000" / "TUM_depth.png")
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tumc000" / "TUM_color.png")
         (w / "z000").chmod(0o000)
         (w / "unread.npy").chmod(0o000)
+        (w / "tumc000" / "TUM_color.png").chmod(0o000)
         (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)
         (w / "locked").chmod(0o000)
         try:
@@ -188,6 +192,7 @@ def world() -> Iterator[Path]:
             (w / "locked").chmod(0o755)
             (w / "z000").chmod(0o755)
             (w / "unread.npy").chmod(0o644)
+            (w / "tumc000" / "TUM_color.png").chmod(0o644)
 
 
 @pytest.fixture(scope="module")

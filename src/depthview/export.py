@@ -38,7 +38,7 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
-from .outputs import FolderOutput, check_output, check_target
+from .outputs import FolderOutput, check_output, check_target, overlap
 from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
@@ -335,9 +335,14 @@ def export(
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
+        named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
+        inputs = source.inputs if isinstance(source, Source) else ()
+        if named is not None and overlap(named, inputs, contains=False) is not None:
+            # an input that cannot be read (a colour image of mode 000): not the output's fault
+            raise ExportError(f"{named}: cannot read ({exc.strerror or exc})") from None
         where = out
-        if folder is not None and exc.filename is not None:
-            where = folder.shown(Path(os.fsdecode(exc.filename)))  # the user's name for it
+        if folder is not None and named is not None:
+            where = folder.shown(named)  # the user's name for it
         raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
     finally:
         bar.close()
