@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,6 +260,11 @@ def export(
         )
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
+    if registered and fmt.name == "ply" and isinstance(source, Source) and not source.has_video:
+        warnings.warn(  # said, not silently a cloud like one without --registered
+            f"--registered: {source.name} has no colour image: the points are not coloured",
+            stacklevel=2,
+        )
     if fmt.suffix == ".ply":
         if frames is not None and frames > 1:
             raise ExportError(
