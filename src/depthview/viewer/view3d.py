@@ -543,7 +543,7 @@ class CloudView:
         if self.points == "cpu" and self.error is None:
             if self._cpu is None:
                 self._cpu = _CpuTarget()
-            self._cpu.render(_Draw(depth, geometry, colours, order, camera, out, panel, guides))
+            self._cpu.render(depth, geometry, colours, order, camera, out, panel, guides)
             return
         if self.ctx is None:
             raise RuntimeError(self.error or "no OpenGL")
@@ -588,20 +588,6 @@ class CloudView:
             self.error = "released"
 
 
-@dataclass(frozen=True, slots=True)
-class _Draw:
-    """One picture of the cloud, as ``View3D.render`` was asked for it (geometry resolved)."""
-
-    depth: npt.NDArray[np.uint16]
-    geometry: CloudGeometry
-    colours: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
-    order: str
-    camera: Camera3D
-    out: Any
-    panel: tuple[int, int]
-    guides: bool
-
-
 class _CpuTarget:
     """The CPU path's buffers, kept from frame to frame: the z-buffer, the per-pixel
     scratch, and the guides' points for the current geometry."""
@@ -611,9 +597,17 @@ class _CpuTarget:
         self.scratch: splat.Scratch | None = None
         self.guides: tuple[object, npt.NDArray[np.float32], npt.NDArray[np.uint32]] | None = None
 
-    def render(self, d: _Draw) -> None:
-        depth, geometry, colours, order = d.depth, d.geometry, d.colours, d.order
-        camera, out, panel = d.camera, d.out, d.panel
+    def render(
+        self,
+        depth: npt.NDArray[np.uint16],
+        geometry: CloudGeometry,
+        colours: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
+        order: str,
+        camera: Camera3D,
+        out: Any,
+        panel: tuple[int, int],
+        guides: bool,
+    ) -> None:
         w, h = panel
         if isinstance(out, np.ndarray):
             pixels = out.view(np.uint32).reshape(h, w)
@@ -640,7 +634,7 @@ class _CpuTarget:
             order=order,
             scratch=self.scratch,
         )
-        if d.guides:
+        if guides:
             key = (geometry, depth.shape, order)
             if self.guides is None or self.guides[0] != key:
                 g = guide_points(geometry.intrinsics, (depth.shape[0], depth.shape[1]), order)
