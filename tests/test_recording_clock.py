@@ -7,6 +7,7 @@ while a recording loops."""
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +191,35 @@ def test_viewer_recording_across_a_loop_continues_the_clock(rec: Path) -> None:
     written = entries(folder)
     assert sum(k == "d" for k, _, _ in written) > 12
     assert check_continued(written, entries(rec)) >= 2
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(min_value=1, max_value=5),
+    dt=st.sampled_from([1 / 30, 0.05, 0.1]),
+    video=st.booleans(),
+    reads=st.integers(min_value=1, max_value=23),
+)
+def test_property_a_looping_replay_never_goes_back_in_time(
+    tmp_path_factory: pytest.TempPathFactory, n: int, dt: float, video: bool, reads: int
+) -> None:
+    """Over any number of passes of any small recording: each stream's host times and the
+    depth device clock only increase (the device clock modulo 2^32), and within a pass every
+    record keeps the recording's spacing."""
+    base = tmp_path_factory.mktemp("loop")
+    write_recording(base, n=n, dt=dt, video=video, width=64, height=48)
+    with dv.open(str(base), realtime=False, loop=True) as src:
+        frames = [src.read() for _ in range(reads)]
+    last: dict[str, float] = {}
+    for f in frames:
+        for r in f.records:
+            kind = r.stream.value
+            assert r.stamp.host_time > last.get(kind, -math.inf), (kind, r.stamp)
+            last[kind] = r.stamp.host_time
+    ticks = [f.device_timestamp for f in frames]
+    for a, b in itertools.pairwise(ticks):
+        assert a is not None and b is not None
+        assert 0 < (b - a) & 0xFFFFFFFF < 1 << 31  # forward on the wrapping clock
+    if reads > n:  # the seam: one frame interval after the pass's last record
+        seam = frames[n].timestamp - max(r.stamp.host_time for f in frames[:n] for r in f.records)
+        assert seam == pytest.approx(dt if n > 1 else 1 / 30, abs=1e-5)
