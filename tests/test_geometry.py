@@ -105,6 +105,16 @@ def test_shape_contracts(kwargs: dict[str, object], message: str) -> None:
 def test_bad_intrinsics() -> None:
     with pytest.raises(ValueError, match="expected fx > 0"):
         Intrinsics(fx=0.0)
+    # Trial D (issue 22): fx = fy = 1e308 was taken, and every point of a PLY had x = y = 0
+    for bad, what in (
+        ({"fx": 1e308}, "fx > 0 and <= 100000 pixels"),
+        ({"fy": 100_001.0}, "fy > 0 and <= 100000 pixels"),
+        ({"cx": 1e9}, "a finite cx within 100000 pixels"),
+        ({"cy": -1e6}, "a finite cy within 100000 pixels"),
+    ):
+        with pytest.raises(ValueError, match=what):
+            Intrinsics(**bad)
+    Intrinsics(fx=100_000.0, fy=1e-3, cx=-100_000.0, cy=0.0)  # the edges are cameras
 
 
 def test_grid_is_cached() -> None:
