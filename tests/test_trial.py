@@ -177,6 +177,11 @@ def world() -> Iterator[Path]:
             depth=np.full((3, 6, 8), 800, np.uint16),
             timestamp=[0.0, float("nan"), 2.0],
         )
+        shutil.copytree(rec, w / "wrongsize")  # its second depth frame is 320x240
+        second = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")][1]
+        (w / "wrongsize" / second).write_bytes(
+            b"P5 320 240 65535\n" + np.full((240, 320), 800, "<u2").tobytes()
+        )
         (w / "tumc000").mkdir()  # a depth image beside a colour image a user cannot read
         Image.fromarray(np.full((4, 4), 1000, np.uint16)).save(w / "tumc000" / "TUM_depth.png")
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tumc000" / "TUM_color.png")

@@ -235,6 +235,8 @@ class RecordingSource(Source):
         self.loop = bool(loop)
         #: Passes of a looping replay completed (each continues the clock: ``_pass_offset``).
         self._passes = 0
+        self._shape: tuple[int, int] | None = None
+        self._shape_known = False
         self.strict = bool(strict)
         said = depth_format if isinstance(depth_format, str) else None
         try:
@@ -344,6 +346,28 @@ class RecordingSource(Source):
                 self._pacer.wait(frame.timestamp)
             return frame
 
+    def _depth_shape(self) -> tuple[int, int] | None:
+        """The recording's depth size (h, w): the first depth file whose header reads (None
+        when none does), found once."""
+        if self._shape_known:
+            return self._shape
+        self._shape_known = True
+        for item in self.index.frames:
+            name = self.index.entries[item.depth].name
+            try:
+                fd = self._files.open_inside(name, self.index.where(item.depth))
+            except SourceError:
+                continue
+            try:
+                header = parse_pnm_header(os.pread(fd, MAX_HEADER, 0))
+            except (SourceError, OSError):
+                continue
+            finally:
+                os.close(fd)
+            self._shape = (header.height, header.width)
+            break
+        return self._shape
+
     def _pass_offset(self) -> tuple[float, int]:
         """How much later this pass of a looping replay is (host seconds, device ticks): the
         clock continues, each pass starting one frame interval after the last record of
@@ -392,6 +416,13 @@ class RecordingSource(Source):
         entry = ix.entries[item.depth]
         where = ix.where(item.depth)
         depth = self._files.read_pnm(entry.name, where, "P5", np.uint16, 1)
+        expected = self._depth_shape()
+        if expected is not None and depth.shape != expected:
+            # one rule for every command: a frame of another size is a broken frame
+            raise SourceError(
+                f"{where}: expected a {expected[1]}x{expected[0]} depth frame like the "
+                f"recording's first, got {depth.shape[1]}x{depth.shape[0]}"
+            )
         limit = self.stored_format.max_value
         if limit < 65535 and int(depth.max(initial=0)) > limit:
             raise SourceError(
