@@ -14,7 +14,10 @@ import pytest
 from matplotlib import colormaps
 
 import depthview as dv
+from _helpers_kinect_mm import metres as kinect_metres
+from _helpers_kinect_mm import mm_table
 from depthview.frame import DepthFormat
+from depthview.registration import metres_table as registration_metres
 
 colorize_module = importlib.import_module("depthview.colorize")
 ALL_RAW = np.arange(2048, dtype=np.uint16).reshape(32, 64)
@@ -52,7 +55,9 @@ def glview_reference() -> np.ndarray:
 
 
 def metres_11bit(raw: np.ndarray) -> np.ndarray:
-    return 1.0 / (raw.astype(np.float64) * -0.0030711016 + 3.3309495161)
+    """libfreenect's distance of raw 11-bit values (its C formula, written out in the
+    helper), NaN where none."""
+    return kinect_metres(raw)
 
 
 def test_glview_matches_glview_c_arithmetic_for_all_2048_values() -> None:
@@ -119,7 +124,7 @@ def test_simple_palettes_every_format(fmt: str, palette: str) -> None:
         metres = values / 1000.0
     depth = values.astype(np.uint16).reshape(1, -1)
     out = dv.colorize(depth, palette, near=near, far=far, depth_format=fmt)[0].astype(int)
-    s = np.clip((far - metres) / (far - near), 0, 1)
+    s = np.nan_to_num(np.clip((far - metres) / (far - near), 0, 1))  # NaN: no reading, not compared
     if palette == "grayscale":
         expected = np.repeat((s * 255)[:, None], 3, axis=1)
     elif palette == "inverse_grayscale":
@@ -251,22 +256,60 @@ def test_bad_packed_order() -> None:
         dv.colorize_packed(np.zeros((2, 2), np.uint16), order="RGB")
 
 
-def test_units_to_metres_matches_formula_and_nan() -> None:
+def test_units_to_metres_matches_libfreenect_and_nan() -> None:
+    """Raw disparity reads as libfreenect's FREENECT_DEPTH_MM (its formula written out in the
+    helper, from the default device.json), not the widely used 1/(a*raw+b) fit, which reads
+    3-5% nearer: one distance for a raw value in every output (issue 22)."""
     raw = np.arange(2048, dtype=np.uint16).reshape(32, 64)
     m = dv.to_metres(raw)
     assert m.dtype == np.float32
     expected = metres_11bit(raw)
-    ok = expected > 0
-    ok[-1, -1] = False
+    ok = np.isfinite(expected)
+    assert ok.sum() > 1000 and not ok[-1, -1]
     np.testing.assert_allclose(m[ok], expected[ok], rtol=1e-6)
     assert np.isnan(m[~ok]).all()
+    # the case the trial found: raw 887 is 0.887 m in libfreenect, 0.8466 m by the fit
+    assert dv.to_metres(np.array([[700]], np.uint16))[0, 0] == pytest.approx(0.887)
     mm = dv.to_metres(np.array([[0, 1500]], np.uint16), DepthFormat.MM)
     assert np.isnan(mm[0, 0]) and mm[0, 1] == pytest.approx(1.5)
+    # 10-bit raw is 11-bit halved
+    ten = np.arange(1023, dtype=np.uint16).reshape(1, -1)
+    np.testing.assert_allclose(
+        dv.to_metres(ten, "10bit")[0], metres_11bit(ten[0] * 2), rtol=1e-6, equal_nan=True
+    )
+    # the registration module's table for the default parameters is the same table
+    np.testing.assert_array_equal(
+        np.asarray(registration_metres(None))[:2048], dv.to_metres(raw).ravel()
+    )
+
+
+def test_written_out_formula_is_libfreenects_compiled_code(freenect_oracle: object) -> None:
+    """The helper's transcription against libfreenect's registration.c itself."""
+    import json
+    from importlib import resources
+
+    layout = json.loads(
+        (resources.files("depthview") / "data" / "kinect-v1-registration.json").read_text()
+    )
+    freenect_oracle.load(layout)  # type: ignore[attr-defined]
+    c_table = freenect_oracle.tables()[0]  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(mm_table(), c_table.astype(np.int64))
 
 
 def test_units_from_metres_inverts_to_metres() -> None:
-    raw = np.arange(0, 1084, dtype=np.uint16).reshape(1, -1)
-    np.testing.assert_array_equal(dv.from_metres(dv.to_metres(raw)), raw)
+    raw = np.arange(0, 1055, dtype=np.uint16).reshape(1, -1)
+    metres = dv.to_metres(raw)
+    back = dv.from_metres(metres)
+    # raw values that read alike (libfreenect's table repeats near 0.3 m) all come back as
+    # one of them; every one reads the same distance again
+    np.testing.assert_array_equal(dv.to_metres(back), metres)
+    distinct = np.concatenate([[True], np.diff(metres[0]) > 0])
+    assert (back[0][distinct] == raw[0][distinct]).mean() > 0.98
+    # a distance between two readings goes to the nearer one
+    mid = (metres[0, 600] * 0.7 + metres[0, 601] * 0.3).reshape(1, 1)
+    assert dv.from_metres(mid)[0, 0] == 600
+    # past the readable range: no reading
+    assert dv.from_metres([12.0, 0.1]).tolist() == [2047, 2047]
     mm = np.arange(1, 10000, dtype=np.uint16).reshape(1, -1)
     np.testing.assert_array_equal(dv.from_metres(dv.to_metres(mm, "mm"), "mm"), mm)
     assert dv.from_metres([np.nan, -1.0, 0.0]).tolist() == [2047, 2047, 2047]

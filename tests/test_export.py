@@ -15,6 +15,8 @@ from PIL import Image
 from plyfile import PlyData
 
 import depthview as dv
+from _helpers_cli import cli
+from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_sources import PERSON, write_entries
 from depthview.cli import main
 from depthview.colorize import Equalizer
@@ -142,11 +144,10 @@ def test_ply_points_match_independent_unprojection(tmp_path: Path) -> None:
     ply = PlyData.read(str(out / "frame-000005.ply"))
     assert ply.byte_order == "<" and not ply.text
     v = ply["vertex"]
-    raw = frame.depth.astype(np.float64)
-    denom = raw * -0.0030711016 + 3.3309495161
-    ok = (frame.depth != 2047) & (denom > 0)
+    metres = kinect_metres(frame.depth)  # libfreenect's table (its C formula, written out)
+    ok = np.isfinite(metres)
     vv, uu = np.nonzero(ok)
-    z = 1.0 / denom[ok]
+    z = metres[ok]
     assert v.count == ok.sum() > 1000
     np.testing.assert_allclose(v["z"], z, rtol=1e-5)
     np.testing.assert_allclose(v["x"], (uu - 339.5) / 594.21 * z, rtol=1e-5, atol=1e-6)
@@ -193,12 +194,14 @@ def test_npz_raw_frames(tmp_path: Path) -> None:
         (
             "o.mp4",
             ["--fps", "0"],
-            "argument --fps: expected a finite number of frames per second > 0, got '0'",
+            "argument --fps: expected a finite number of frames per second >= 0.01 and "
+            "<= 1000, got '0'",
         ),
         (
             "o.mp4",
             ["--fps", "nan"],
-            "argument --fps: expected a finite number of frames per second > 0, got 'nan'",
+            "argument --fps: expected a finite number of frames per second >= 0.01 and "
+            "<= 1000, got 'nan'",
         ),
         ("o.npz", ["--palette", "turbo"], "--format npz holds depth values, not pictures"),
         ("file/o.mp4", [], "not a writable folder"),
@@ -334,3 +337,24 @@ def test_ply_uses_the_intrinsics_given(tmp_path: Path) -> None:
     vv, uu = np.nonzero(~np.isnan(z))
     np.testing.assert_allclose(v["x"], (uu - 320) / 500 * z[vv, uu], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(v["y"], (vv - 250) / 520 * z[vv, uu], rtol=1e-5, atol=1e-6)
+
+
+def test_a_range_without_a_palette_is_turbo_in_export_as_in_view(tmp_path: Path) -> None:
+    """Trial D (issue 22): ``export sample out --near 0.5`` was refused (the default glview
+    has no range) while ``view sample --near 0.5`` drew; a range now asks for the metric
+    default, turbo, in both, and ``--palette glview`` with a range is one line in both."""
+    out = tmp_path / "p"
+    ran = cli("export", str(PERSON), str(out), "--near", "0.5", "--far", "3", "--frames", "1")
+    assert ran.code == 0, ran.err
+    with dv.open(str(PERSON), realtime=False) as src:
+        frame = src.read()
+    with Image.open(out / "frame-000000.png") as im:
+        got = np.asarray(im)
+    np.testing.assert_array_equal(got, dv.colorize(frame.depth, "turbo", near=0.5, far=3.0))
+    for command in (["export", str(PERSON), str(tmp_path / "q")], ["view", str(PERSON)]):
+        ran = cli(*command, "--near", "0.5", "--palette", "glview", "--frames", "1")
+        assert ran.code == 2 and ran.error_lines == [
+            "depthview: error: --palette glview maps raw values and has no range: --near and "
+            "--far need a metric palette such as turbo"
+        ], ran.err
+    assert not (tmp_path / "q").exists()

@@ -9,11 +9,13 @@ import pytest
 from plyfile import PlyData
 
 import depthview as dv
+from _helpers_kinect_mm import metres as kinect_metres
 from depthview.geometry import KINECT_V1_DEPTH, Intrinsics, ply_bytes, point_cloud
 
 
 def _metres(raw: int) -> float:
-    return 1.0 / (raw * -0.0030711016 + 3.3309495161)
+    """libfreenect's distance of a raw value (its formula, written out in the helper)."""
+    return float(kinect_metres(raw))
 
 
 def _expected(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
@@ -21,8 +23,8 @@ def _expected(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> 
     for v in range(depth.shape[0]):
         for u in range(depth.shape[1]):
             raw = int(depth[v, u])
-            if raw == 2047 or raw * -0.0030711016 + 3.3309495161 <= 0:
-                continue  # no reading, or beyond what the fit can express
+            if not np.isfinite(_metres(raw)):
+                continue  # no reading, or past libfreenect's 10 m ceiling
             z = _metres(raw)
             rows.append(((u - cx) / fx * z, (v - cy) / fy * z, z))
     return np.array(rows, dtype=np.float64).reshape(-1, 3)
@@ -103,6 +105,16 @@ def test_shape_contracts(kwargs: dict[str, object], message: str) -> None:
 def test_bad_intrinsics() -> None:
     with pytest.raises(ValueError, match="expected fx > 0"):
         Intrinsics(fx=0.0)
+    # Trial D (issue 22): fx = fy = 1e308 was taken, and every point of a PLY had x = y = 0
+    for bad, what in (
+        ({"fx": 1e308}, "fx > 0 and <= 100000 pixels"),
+        ({"fy": 100_001.0}, "fy > 0 and <= 100000 pixels"),
+        ({"cx": 1e9}, "a finite cx within 100000 pixels"),
+        ({"cy": -1e6}, "a finite cy within 100000 pixels"),
+    ):
+        with pytest.raises(ValueError, match=what):
+            Intrinsics(**bad)
+    Intrinsics(fx=100_000.0, fy=1e-3, cx=-100_000.0, cy=0.0)  # the edges are cameras
 
 
 def test_grid_is_cached() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import depthview as dv
+from _helpers_cli import cli, tree_hash
 from _helpers_sources import FAKENECT_LIB, PERSON
 from depthview.errors import RecordingError
 from depthview.frame import DepthFormat, Frame, VideoFormat
@@ -345,3 +346,107 @@ def test_record_shows_progress_unless_quiet(tmp_path: Path) -> None:
     quiet = [PY, "-m", "depthview", "record", "demo", str(tmp_path / "b"), "--frames", "2"]
     proc = subprocess.run([*quiet, "--quiet"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+# -- issue 22: what a recording cannot hold, and --overwrite's messages -----------------------
+def test_depth_format_mm_of_a_recording_is_refused_not_recorded_raw(tmp_path: Path) -> None:
+    """``record REC OUT --depth-format mm``: the recording source keeps its raw records, and
+    on main those were written as they were (raw) with exit 0; millimetres cannot be held,
+    so it is one line and exit 2, and nothing is made."""
+    out = tmp_path / "r"
+    for fmt in ("mm", "registered"):
+        ran = cli("record", str(PERSON), str(out), "--depth-format", fmt, "--quiet")
+        assert ran.code == 2, ran.err
+        assert len(ran.error_lines) == 1, ran.err
+        assert "--depth-format" in ran.error_lines[0] and "cannot hold" in ran.error_lines[0]
+        assert "Traceback" not in ran.err
+        assert not out.exists()
+    ran = cli("record", str(PERSON), str(out), "--depth-format", "11bit", "--quiet")
+    assert ran.code == 0, ran.err  # what a recording holds is recorded
+
+
+FULL_DISK_OVERWRITE = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (700_000, 700_000))
+from depthview.cli import main
+sys.exit(main(["record", "demo", sys.argv[1], "--frames", "20", "--overwrite", "--quiet"]))
+"""
+
+
+def test_overwrite_write_error_names_the_users_path(tmp_path: Path) -> None:
+    """Under --overwrite a run writes into a hidden folder; its errors named files in there
+    (``OUT/.depthview.partial/r-....ppm``). They name OUT's files, and say that the earlier
+    recording stays."""
+    out = tmp_path / "rec"
+    record(demo_frames(2), out)
+    before = tree_hash(out)
+    proc = subprocess.run(
+        [PY, "-c", FULL_DISK_OVERWRITE, str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    (line,) = [s for s in proc.stderr.splitlines() if s.strip()]
+    assert ".partial" not in line, line
+    assert re.search(rf"{re.escape(str(out))}/r-[0-9.]+-[0-9]+\.ppm: cannot write: disk full", line)
+    assert f"{out} stays as it was" in line
+    assert tree_hash(out) == before  # the earlier recording, untouched
+    assert not (out / ".depthview.partial").exists()
+
+
+def test_overwrite_where_a_folder_has_a_record_files_name(tmp_path: Path) -> None:
+    """A folder named INDEX.txt in OUT: on main a traceback (IsADirectoryError) and the
+    hidden staging folder left behind; now one line naming OUT/INDEX.txt, OUT as it was."""
+    out = tmp_path / "r"
+    (out / "INDEX.txt").mkdir(parents=True)
+    ran = cli("record", str(PERSON), str(out), "--overwrite", "--quiet")
+    assert ran.code == 2, ran.err
+    assert ran.error_lines == [
+        f"depthview: error: {out}/INDEX.txt: cannot replace it (a folder is there); "
+        f"{out} stays as it was"
+    ], ran.err
+    assert sorted(p.name for p in out.iterdir()) == ["INDEX.txt"]
+
+
+@pytest.mark.parametrize("command", ["record", "export"])
+def test_a_killed_runs_staging_is_not_this_runs_output(tmp_path: Path, command: str) -> None:
+    """A run killed under --overwrite leaves OUT/.depthview.partial; the next run's commit
+    moved that run's files in with its own (a stale frame-000099.png beside 3 new frames; a
+    record refused with a message naming the hidden folder)."""
+    out = tmp_path / "o"
+    staging = out / ".depthview.partial"
+    staging.mkdir(parents=True)
+    stale = "frame-000099.png" if command == "export" else "d-1483969353.000000-1612041135.pgm"
+    (staging / stale).write_bytes(b"left by a killed run")
+    if command == "export":
+        ran = cli("export", str(PERSON), str(out), "--overwrite", "--frames", "3", "--quiet")
+    else:
+        ran = cli("record", str(PERSON), str(out), "--overwrite", "--frames", "3", "--quiet")
+    assert ran.code == 0, ran.err
+    names = sorted(p.name for p in out.iterdir())
+    assert stale not in names and ".depthview.partial" not in names
+    if command == "export":
+        assert names == [f"frame-{i:06d}.png" for i in range(3)]
+    else:
+        with dv.open(str(out), realtime=False) as src:
+            assert len(src) == 3
+
+
+def test_a_record_that_gets_no_frame_leaves_no_recording(tmp_path: Path) -> None:
+    """Trial D (issue 22): a source whose every depth frame is unreadable left OUT holding an
+    empty INDEX.txt (a 0-frame recording nothing opens), and the rerun after fixing the input
+    was refused ("expected an empty or new folder"). Now OUT is not made (or left empty)."""
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(PERSON, bad)
+    for pgm in bad.glob("d-*.pgm"):
+        pgm.write_bytes(pgm.read_bytes()[:100])  # cut short: every depth frame broken
+    out, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    for target in (out, empty):
+        ran = cli("record", str(bad), str(target), "--quiet")
+        assert ran.code == 2, ran.err
+        assert ran.error_lines[-1].endswith("; nothing was recorded"), ran.err
+    assert not out.exists() and not list(empty.iterdir())
+    ran = cli("record", str(PERSON), str(out), "--quiet")  # the rerun with a good input
+    assert ran.code == 0, ran.err

@@ -7,6 +7,7 @@ while a recording loops."""
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,34 @@ def test_record_of_a_looping_replay_continues_the_clock(rec: Path, tmp_path: Pat
     assert check_continued(entries(out), entries(rec)) == 3
 
 
+def test_a_looping_replay_itself_continues_the_clock(rec: Path) -> None:
+    """Trial D (issue 22): ``dv.open(rec, loop=True)`` (and ``stream --loop``) replayed each
+    pass at the recording's own times, so Rerun laid the passes over one another; the
+    frames' and every record's host and device times now go on as ``record`` writes them:
+    each pass one frame interval after the last record of the one before, streams alike."""
+    with dv.open(str(rec), realtime=False, loop=True) as src:
+        frames = [src.read() for _ in range(30)]
+    records = [
+        (r.stream.value, r.stamp.host_time, r.stamp.device_timestamp)
+        for f in frames
+        for r in f.records
+    ]
+    assert check_continued(records, entries(rec)) == 3  # the rule record's files follow
+    times = [f.timestamp for f in frames]
+    assert all(b > a for a, b in itertools.pairwise(times))
+    for f in frames:  # the frame's own stamps moved with its records
+        (depth,) = [r for r in f.records if r.stream.value == "d"]
+        assert (depth.stamp.host_time, depth.stamp.device_timestamp) == (
+            f.timestamp,
+            f.device_timestamp,
+        )
+        if f.video_stamp is not None:
+            assert f.video_stamp.host_time <= f.timestamp + 0.05
+    ticks = [f.device_timestamp for f in frames]
+    steps = {(b - a) & 0xFFFFFFFF for a, b in itertools.pairwise(ticks)}  # type: ignore[operator]
+    assert len(steps) <= 2 and max(steps) < 0.06 * 60_000_000  # no jump back at a seam
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(min_value=2, max_value=6),
@@ -162,3 +191,35 @@ def test_viewer_recording_across_a_loop_continues_the_clock(rec: Path) -> None:
     written = entries(folder)
     assert sum(k == "d" for k, _, _ in written) > 12
     assert check_continued(written, entries(rec)) >= 2
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(min_value=1, max_value=5),
+    dt=st.sampled_from([1 / 30, 0.05, 0.1]),
+    video=st.booleans(),
+    reads=st.integers(min_value=1, max_value=23),
+)
+def test_property_a_looping_replay_never_goes_back_in_time(
+    tmp_path_factory: pytest.TempPathFactory, n: int, dt: float, video: bool, reads: int
+) -> None:
+    """Over any number of passes of any small recording: each stream's host times and the
+    depth device clock only increase (the device clock modulo 2^32), and within a pass every
+    record keeps the recording's spacing."""
+    base = tmp_path_factory.mktemp("loop")
+    write_recording(base, n=n, dt=dt, video=video, width=64, height=48)
+    with dv.open(str(base), realtime=False, loop=True) as src:
+        frames = [src.read() for _ in range(reads)]
+    last: dict[str, float] = {}
+    for f in frames:
+        for r in f.records:
+            kind = r.stream.value
+            assert r.stamp.host_time > last.get(kind, -math.inf), (kind, r.stamp)
+            last[kind] = r.stamp.host_time
+    ticks = [f.device_timestamp for f in frames]
+    for a, b in itertools.pairwise(ticks):
+        assert a is not None and b is not None
+        assert 0 < (b - a) & 0xFFFFFFFF < 1 << 31  # forward on the wrapping clock
+    if reads > n:  # the seam: one frame interval after the pass's last record
+        seam = frames[n].timestamp - max(r.stamp.host_time for f in frames[:n] for r in f.records)
+        assert seam == pytest.approx(dt if n > 1 else 1 / 30, abs=1e-5)

@@ -274,3 +274,34 @@ def test_writable_copy(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="d-1483969999"):
         frames = list(dv.open(str(folder), realtime=False))
     assert len(frames) == 20
+
+
+def test_a_frame_of_another_size_is_a_broken_frame_in_every_command(tmp_path: Path) -> None:
+    """Trial D (issue 22): a recording whose second depth file is 320x240 was a traceback in
+    view, an npz export refused naming the output, png16/mcap took it, info said no broken
+    frame. Now the source skips it as broken (one warning naming the file and its INDEX.txt
+    line) and every command goes on with the others; the viewer runs to the end."""
+    import subprocess
+    import sys
+
+    rec = copy_person(tmp_path)
+    second = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")][1]
+    (rec / second).write_bytes(b"P5 320 240 65535\n" + np.full((240, 320), 800, "<u2").tobytes())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with dv.open(str(rec), realtime=False) as src:
+            shapes = [f.depth.shape for f in src]
+    assert shapes == [(480, 640)] * (len(shapes)) and len(shapes) >= 2
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and second in said[0] and "got 320x240" in said[0], said
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")  # no picture is checked: exit and stderr
+    env.pop("DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", str(rec), "--frames", "4"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "expected a 640x480 depth frame like the recording's first" in proc.stderr

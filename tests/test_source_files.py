@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 
 import depthview as dv
+from _helpers_cli import cli
+from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_sources import write_recording
 from depthview.cli import main
 from depthview.errors import SourceError
@@ -238,11 +240,35 @@ def test_depth_format_and_scale_overrides(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="expected depth_format or depth_scale, got both"):
         dv.open(str(tmp_path), depth_format="mm", depth_scale=1000)
     with pytest.raises(
-        SourceError, match="depth_scale: expected a finite number of depth units per metre > 0"
+        SourceError,
+        match="depth_scale: expected a finite number of depth units per metre >= 1 and <= 100000",
     ):
         dv.open(str(tmp_path), depth_scale=-3)
     with pytest.raises(SourceError, match="depth_format: expected"):
         dv.open(str(tmp_path), depth_format="furlongs")
+
+
+def test_a_depth_scale_that_drops_readings_is_refused(tmp_path: Path) -> None:
+    """Trial D (issue 22): ``--depth-scale 1e308`` (or 1e-300) was taken and every pixel
+    written as 0, exit 0. A scale is 1..100000 units per metre in every command and source,
+    and one that still leaves a reading no distance (past 65.5 m, under 0.2 mm) is refused
+    naming the file, rather than dropping it."""
+    stored = depth_values(2500, 40000)[0]
+    save_png(tmp_path / "x_depth.png", stored)
+    for scale in (1e308, 1e-300, 0.5, 100001):
+        with pytest.raises(SourceError, match=r"depth_scale: expected .* >= 1 and <= 100000"):
+            dv.open(str(tmp_path), depth_scale=scale)
+    with pytest.raises(SourceError, match=r"x_depth\.png: depth_scale=10 units per metre puts"):
+        dv.open(str(tmp_path), depth_scale=10).read()  # 250..4000 m: past millimetres
+    readings = int((stored > 0).sum())
+    # 100000 per metre: 2500 stored is 25 mm, all kept (as TUM's 0.2 mm)
+    f = dv.open(str(tmp_path), depth_scale=100000).read()
+    assert int((f.depth > 0).sum()) == readings
+    for argv in (["info"], ["export"], ["stream"]):
+        where = [str(tmp_path)] + ([str(tmp_path / "out.npz")] if argv == ["export"] else [])
+        ran = cli(*argv, *where, "--depth-scale", "1e308")
+        assert ran.code == 2 and "argument --depth-scale" in ran.err, ran.err
+    assert not (tmp_path / "out.npz").exists()
 
 
 # -- depthview's own files say what they hold ---------------------------------------------------
@@ -298,8 +324,7 @@ def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
     f = src.read()
     assert len(src) == 1 and f.depth_format is dv.DepthFormat.RAW_11BIT
     np.testing.assert_array_equal(f.depth, raw)
-    want = 1.0 / (raw.astype(np.float64) * -0.0030711016 + 3.3309495161)
-    want[raw == 2047] = np.nan
+    want = kinect_metres(raw)  # libfreenect's table (its C formula, written out)
     np.testing.assert_allclose(metres(f), want, rtol=1e-5, equal_nan=True)
     write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16))
     with pytest.raises(SourceError, match=r"0\.\.2047, got up to 3000.*depth_format='mm'"):
@@ -522,7 +547,6 @@ def test_units_of_arrays_follow_the_conventions_and_a_guess_is_said(tmp_path: Pa
     freenect.sync_get_depth() gives them), larger ones millimetres, 16-bit PNG millimetres;
     where nothing said so, info says it is a guess and export says it on its first line;
     --depth-format overrides and the guess is gone."""
-    from _helpers_cli import cli
 
     raw = np.full((2, 48, 64), 800, np.uint16)
     np.save(tmp_path / "raw.npy", raw)

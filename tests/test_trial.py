@@ -154,6 +154,8 @@ def world() -> Iterator[Path]:
         zip_folder(w / "tree", w / "tree.zip")
         (w / "clash" / "frame-000001.png").mkdir(parents=True)  # a folder with a frame's name
         (w / "clash" / "notes.txt").write_text("mine\n")
+        (w / "idxclash" / "INDEX.txt").mkdir(parents=True)  # a recording file's name
+        (w / "idxclash" / "notes.txt").write_text("mine\n")
         np.save(w / "rgb.npy", np.zeros((480, 640, 3), np.uint8))  # a colour image
         np.save(w / "e640.npy", np.zeros((0, 640), np.uint16))
         (w / "mm16").mkdir()  # millimetres past 2047: cannot be raw 11-bit disparity
@@ -175,8 +177,17 @@ def world() -> Iterator[Path]:
             depth=np.full((3, 6, 8), 800, np.uint16),
             timestamp=[0.0, float("nan"), 2.0],
         )
+        shutil.copytree(rec, w / "wrongsize")  # its second depth frame is 320x240
+        second = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")][1]
+        (w / "wrongsize" / second).write_bytes(
+            b"P5 320 240 65535\n" + np.full((240, 320), 800, "<u2").tobytes()
+        )
+        (w / "tumc000").mkdir()  # a depth image beside a colour image a user cannot read
+        Image.fromarray(np.full((4, 4), 1000, np.uint16)).save(w / "tumc000" / "TUM_depth.png")
+        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tumc000" / "TUM_color.png")
         (w / "z000").chmod(0o000)
         (w / "unread.npy").chmod(0o000)
+        (w / "tumc000" / "TUM_color.png").chmod(0o000)
         (w / "ro").chmod(0o555)  # (mkdir's mode is cut by the umask)
         (w / "locked").chmod(0o000)
         try:
@@ -186,6 +197,7 @@ def world() -> Iterator[Path]:
             (w / "locked").chmod(0o755)
             (w / "z000").chmod(0o755)
             (w / "unread.npy").chmod(0o644)
+            (w / "tumc000" / "TUM_color.png").chmod(0o644)
 
 
 @pytest.fixture(scope="module")

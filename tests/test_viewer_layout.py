@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import depthview as dv
+from _helpers_kinect_mm import metres as kinect_metres
 from depthview.frame import DepthFormat
 from depthview.viewer import actions, keys, probe
 from depthview.viewer.layout import Layout, Rect, depth_pixel, fit, native_size, panels
@@ -62,7 +63,7 @@ def test_probe_reads_metres_like_to_metres() -> None:
     depth[2, 3] = 800
     reading = probe.read(depth, DepthFormat.RAW_11BIT, 3, 2)
     assert reading is not None and reading.raw == 800
-    expected = 1.0 / (800 * -0.0030711016 + 3.3309495161)
+    expected = float(kinect_metres(800))  # libfreenect's table (its C formula, written out)
     assert math.isclose(reading.metres, expected, rel_tol=1e-5)
     assert reading.metres == float(dv.to_metres(depth)[2, 3])
     assert f"{expected:.3f} m" in reading.text

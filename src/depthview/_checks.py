@@ -63,6 +63,9 @@ class Quantity:
     above: bool = False
     whole: bool = False
     unit: str = ""
+    #: What 0 means where it is allowed too, beside ``lo``..``hi`` ("as fast as it can" for
+    #: ``--fps 0``); "" where it is not.
+    zero: str = ""
 
     def describe(self) -> str:
         """``"a finite number of frames per second > 0"``: the range in words."""
@@ -70,7 +73,7 @@ class Quantity:
         of = f" of {self.unit}" if self.unit else ""
         low = f"> {self.lo:g}" if self.above else f">= {self.lo:g}"
         rng = low if math.isinf(self.hi) else f"{low} and <= {self.hi:g}"
-        return f"{kind}{of} {rng}"
+        return f"{kind}{of} {f'0 ({self.zero}) or ' if self.zero else ''}{rng}"
 
     def check(self, value: object) -> float:
         """``value`` as a float when it is this quantity, else ``ValueError`` saying so."""
@@ -83,7 +86,7 @@ class Quantity:
             number = float(value)
         else:
             number = math.nan
-        ok = (
+        ok = (bool(self.zero) and number == 0) or (
             math.isfinite(number)
             and (number > self.lo if self.above else number >= self.lo)
             and number <= self.hi
@@ -96,9 +99,13 @@ class Quantity:
 
 
 #: The quantities more than one command or source takes.
-FPS = Quantity("fps", 0.0, above=True, unit="frames per second")
-FPS_OR_AS_FAST = Quantity("fps", 0.0, unit="frames per second (0: as fast as it can)")
+#: A frame rate, the same in every command (export's MP4, stream's and view's pacing): from
+#: one frame in 100 s to 1000 a second; the viewer's and sources' also 0 (as fast as it can).
+FPS = Quantity("fps", 0.01, 1000.0, unit="frames per second")
+FPS_OR_AS_FAST = Quantity("fps", 0.01, 1000.0, unit="frames per second", zero="as fast as it can")
 SECONDS = Quantity("seconds", 0.0, above=True, unit="seconds")
-DEPTH_SCALE = Quantity("the depth scale", 0.0, above=True, unit="depth units per metre")
+#: Stored depth units per metre: from metres (1) to hundredths of a millimetre (100000); out
+#: of it, a 16-bit value is past any depth camera's range or below its resolution.
+DEPTH_SCALE = Quantity("the depth scale", 1.0, 100_000.0, unit="depth units per metre")
 COUNT = Quantity("a count", 1.0, whole=True)
 NUMBER = Quantity("a number", 0.0, above=True)

@@ -118,8 +118,7 @@ def sense(
     screen: Any,
     screen_z: Any,
     fb: Any,
-    raw_a: Any,
-    raw_b: Any,
+    zero_plane: Any,
     min_range: Any,
     max_range: Any,
     edge_jump: Any,
@@ -128,7 +127,10 @@ def sense(
     depth: Any,
 ) -> None:  # pragma: no cover - compiled
     """``DemoScene.sense`` row by row into ``depth``: IR shadow, range, ragged edges, the
-    right band and the television screen (``screen`` where ``z >= screen_z``)."""
+    right band and the television screen (``screen`` where ``z >= screen_z``). The raw value
+    is ``units.kinect_raw``'s, in its float64 order: ``zero_plane`` holds its reference
+    distance, emitter distance, reference pixel size and const shift."""
+    ref, dcmos, pixel, shift = zero_plane[0], zero_plane[1], zero_plane[2], zero_plane[3]
     h, w = z.shape
     proj_u = np.empty(w, np.float32)
     raw = np.empty(w, np.float32)
@@ -138,7 +140,10 @@ def sense(
         for u in range(w):
             inv_z = _F32(1.0) / z[v, u]
             proj_u[u] = _F32(u) - fb * inv_z
-            raw[u] = (inv_z - raw_b) / raw_a
+            m = np.float64(z[v, u])
+            over = m * 100.0 - ref
+            metric = over * dcmos / (ref + over)
+            raw[u] = _F32(4.0 * (metric / pixel + 0.375) + 4.0 * shift) if m > 0 else np.nan
             edge[u] = False
         for u in range(w - 1):
             if abs(raw[u + 1] - raw[u]) > edge_jump:

@@ -38,6 +38,10 @@ WIDTH = 640
 HEIGHT = 480
 
 
+#: The largest focal length or principal point (pixels) an ``Intrinsics`` takes.
+MAX_PIXELS = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class Intrinsics:
     """Pinhole intrinsics in pixels. Defaults are the Kinect v1 depth camera's commonly
@@ -49,13 +53,18 @@ class Intrinsics:
     cy: float = 242.7
 
     def __post_init__(self) -> None:
+        # A camera's pixels: a focal length past MAX_PIXELS (1e308 put every point on the
+        # optical axis) or a centre that far off is no camera, refused rather than used.
         for name in ("fx", "fy"):
             value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"expected {name} > 0, got {value}")
+            if not (np.isfinite(value) and 0 < value <= MAX_PIXELS):
+                raise ValueError(f"expected {name} > 0 and <= {MAX_PIXELS} pixels, got {value}")
         for name in ("cx", "cy"):
-            if not np.isfinite(getattr(self, name)):
-                raise ValueError(f"expected a finite {name}, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if not (np.isfinite(value) and abs(value) <= MAX_PIXELS):
+                raise ValueError(
+                    f"expected a finite {name} within {MAX_PIXELS} pixels, got {value}"
+                )
 
     def for_size(
         self, width: int, height: int, *, calibrated: tuple[int, int] = (640, 480)

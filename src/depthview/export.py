@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,8 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
-from .outputs import FolderOutput, check_output, check_target
-from .palettes import PALETTES
+from .outputs import FolderOutput, check_output, check_target, overlap
+from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
 from .writers import mcap, mp4, npz, ply, png, png16, rrd
@@ -237,11 +238,10 @@ def export(
         raise ExportError(
             f"--fps: expected frames per second from {MP4_FPS[0]:g} to {MP4_FPS[1]:g}, got {fps}"
         )
-    if palette == "glview" and (near is not None or far is not None):
-        raise ExportError(
-            "--palette glview maps raw values and has no range: --near and --far need a "
-            "metric palette such as turbo"
-        )
+    try:
+        palette = ranged_palette(palette, near, far)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
     if near is not None and far is not None and not near < far:
         raise ExportError(f"--near {near} must be less than --far {far}")
     if registered and fmt.name not in ("png16", "ply", "npz"):
@@ -260,6 +260,11 @@ def export(
         )
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
+    if registered and fmt.name == "ply" and isinstance(source, Source) and not source.has_video:
+        warnings.warn(  # said, not silently a cloud like one without --registered
+            f"--registered: {source.name} has no colour image: the points are not coloured",
+            stacklevel=2,
+        )
     if fmt.suffix == ".ply":
         if frames is not None and frames > 1:
             raise ExportError(
@@ -336,7 +341,15 @@ def export(
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
-        raise ExportError(f"{out}: cannot write ({exc.strerror or exc})") from None
+        named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
+        inputs = source.inputs if isinstance(source, Source) else ()
+        if named is not None and overlap(named, inputs, contains=False) is not None:
+            # an input that cannot be read (a colour image of mode 000): not the output's fault
+            raise ExportError(f"{named}: cannot read ({exc.strerror or exc})") from None
+        where = out
+        if folder is not None and named is not None:
+            where = folder.shown(named)  # the user's name for it
+        raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
     finally:
         bar.close()
     files = count if fmt.is_folder else int(count > 0)

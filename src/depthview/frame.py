@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,8 @@ import numpy.typing as npt
 DEPTH_WIDTH = 640
 DEPTH_HEIGHT = 480
 DEPTH_FPS = 30.0
+#: The Kinect's own clock (a record's ``device_timestamp``): ticks per second, 32 bits.
+DEVICE_CLOCK_HZ = 60_000_000
 
 RAW_11BIT_INVALID = 2047
 RAW_10BIT_INVALID = 1023
@@ -219,6 +221,16 @@ class Stamp:
     host_time: float
     device_timestamp: int | None = None
 
+    def shifted(self, seconds: float, ticks: int) -> Stamp:
+        """The stamp ``seconds`` later on the host clock and ``ticks`` later on the device
+        clock (modulo 2^32, as the Kinect's wraps)."""
+        device = self.device_timestamp
+        return Stamp(
+            self.seq,
+            self.host_time + seconds,
+            None if device is None else (device + ticks) & 0xFFFFFFFF,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Record:
@@ -265,6 +277,26 @@ class Frame:
     def depth_stamp(self) -> Stamp:
         """The depth frame's own stamp (its index and times)."""
         return Stamp(self.index, self.timestamp, self.device_timestamp)
+
+    def shifted(self, seconds: float, ticks: int) -> Frame:
+        """The frame with every time (its own, its video's and accelerometer's, every
+        record's) ``seconds`` later on the host clock and ``ticks`` on the device clock: a
+        later pass of a looping replay, whose clock continues."""
+        if seconds == 0 and ticks == 0:
+            return self
+        device = self.device_timestamp
+        return replace(
+            self,
+            timestamp=self.timestamp + seconds,
+            device_timestamp=None if device is None else (device + ticks) & 0xFFFFFFFF,
+            video_stamp=None
+            if self.video_stamp is None
+            else self.video_stamp.shifted(seconds, ticks),
+            accel_stamp=None
+            if self.accel_stamp is None
+            else self.accel_stamp.shifted(seconds, ticks),
+            records=tuple(replace(r, stamp=r.stamp.shifted(seconds, ticks)) for r in self.records),
+        )
 
     def own_records(self) -> tuple[Record, ...]:
         """``records``, or for a frame built without them (by hand, from arrays) the video,

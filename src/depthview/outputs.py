@@ -181,6 +181,7 @@ class FolderOutput:
         self.is_ours = is_ours
         self.staging = out / STAGING
         self._made = not out.exists()
+        self._started = False
 
     def has_earlier(self) -> bool:
         """Whether ``out`` holds files of an earlier run (what ``commit`` would replace)."""
@@ -189,10 +190,14 @@ class FolderOutput:
         )
 
     def files(self) -> Path:
-        if not self.staging.is_dir():
+        if not self._started:  # a killed run's staging is emptied: none of it is this run's
             self.out.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(self.staging, ignore_errors=True)  # a killed run's
+            if self.staging.is_dir() and not self.staging.is_symlink():
+                shutil.rmtree(self.staging)
+            else:
+                self.staging.unlink(missing_ok=True)
             self.staging.mkdir()
+            self._started = True
         return self.staging
 
     def commit(self) -> int:
@@ -203,7 +208,7 @@ class FolderOutput:
         written = sorted(os.listdir(self.staging))
         for name in written:  # checked first, so that nothing is half moved
             if (self.out / name).is_dir():
-                raise IsADirectoryError(errno.EISDIR, f"{name} is a folder there")
+                raise IsADirectoryError(errno.EISDIR, "a folder is there", str(self.out / name))
         for name in written:
             os.replace(self.staging / name, self.out / name)
         new = set(written)
@@ -213,6 +218,14 @@ class FolderOutput:
         self.staging.rmdir()
         self._remove_if_made()
         return len(written)
+
+    def shown(self, path: Path) -> Path:
+        """The user's name for ``path``: a file in the hidden staging folder by the name it
+        will have in ``out`` (errors name what the user asked for, not ``STAGING``)."""
+        try:
+            return self.out / path.relative_to(self.staging)
+        except ValueError:
+            return path
 
     def abandon(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)

@@ -109,6 +109,23 @@ PALETTES: tuple[str, ...] = ("glview", *METRIC_PALETTES)
 SAMPLES = 4096
 
 
+#: Said by every command given a range with glview (``ranged_palette``).
+GLVIEW_HAS_NO_RANGE = (
+    "--palette glview maps raw values and has no range: --near and --far need a metric "
+    "palette such as turbo"
+)
+
+
+def ranged_palette(palette: str | None, near: float | None, far: float | None) -> str | None:
+    """The palette a command (view, export) starts with: a range (``--near``/``--far``)
+    without a palette asks for the metric default, turbo; glview has no range (ValueError
+    with ``GLVIEW_HAS_NO_RANGE``); else the one asked for (None: the command's default)."""
+    ranged = near is not None or far is not None
+    if ranged and palette is not None and canonical_name(palette) == "glview":
+        raise ValueError(GLVIEW_HAS_NO_RANGE)
+    return "turbo" if ranged and palette is None else palette
+
+
 def canonical_name(palette: str) -> str:
     """Normalise ``"Inverse-Grayscale"`` to ``"inverse_grayscale"``; reject unknown names."""
     if not isinstance(palette, str):

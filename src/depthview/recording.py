@@ -46,6 +46,7 @@ from .fakenect_format import (
 from .frame import (
     DEPTH_HEIGHT,
     DEPTH_WIDTH,
+    DEVICE_CLOCK_HZ,
     DepthFormat,
     Frame,
     Record,
@@ -61,8 +62,8 @@ Mode = Literal["new", "append", "overwrite"]
 MODES = ("new", "append", "overwrite")
 #: Frame timestamps below this are taken as seconds since the start (the demo), not unix time.
 _UNIX_EPOCH_GUESS = 1e8
-#: The Kinect's frame clock ticks at about 60 MHz; used when a frame has no device timestamp.
-_DEVICE_CLOCK_HZ = 60_000_000
+#: The Kinect's frame clock (``frame.DEVICE_CLOCK_HZ``), used when a frame has no device time.
+_DEVICE_CLOCK_HZ = DEVICE_CLOCK_HZ
 _STOP = object()
 
 
@@ -88,6 +89,15 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
     """Refuse records fakenect cannot replay: it copies 640x480 raw 11-bit depth and RGB."""
     shape: tuple[int, ...]
     fmt: DepthFormat | VideoFormat
+    if frame.depth_format is not DepthFormat.RAW_11BIT:
+        # what the user asked for (``--depth-format``) even where the source keeps the raw
+        # records it was read from (a recording): never raw written as if it were that
+        raise RecordingError(
+            "fakenect recordings hold raw 11-bit depth: expected depth in RAW_11BIT, got "
+            f"{frame.depth_format.name}; a recording cannot hold {frame.depth_format.unit_name}"
+            ": leave --depth-format out to record the raw depth, or save them with "
+            "'depthview export SOURCE OUT.npz' (or --format png16)"
+        )
     for record in frame.own_records():
         if record.stream is Stream.DEPTH:
             shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH), DepthFormat.RAW_11BIT, "depth"
@@ -202,13 +212,23 @@ class RecordingWriter:
         self._thread.start()
 
     # -- folder -------------------------------------------------------------------------
+    def _shown(self, path: Path) -> Path:
+        """The user's name for a path this writer writes (under ``--overwrite`` its files
+        are staged in a hidden folder: errors name where they were going)."""
+        return path if self._output is None else self._output.shown(path)
+
     def _fail(self, what: str, exc: OSError) -> RecordingError:
         reason = (
             "disk full"
             if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
             else (exc.strerror or str(exc))
         )
-        return RecordingError(f"{what}: {reason}; the recording so far stays valid")
+        kept = (
+            f"{self._output.out} stays as it was"
+            if self._output is not None
+            else "the recording so far stays valid"
+        )
+        return RecordingError(f"{what}: {reason}; {kept}")
 
     def _prepare(self, mode: Mode) -> int:
         folder = self.path
@@ -225,7 +245,8 @@ class RecordingWriter:
         except RecordingError:
             raise
         except OSError as exc:
-            raise RecordingError(f"{folder}: cannot record there ({exc.strerror or exc})") from None
+            where = self._shown(Path(os.fsdecode(exc.filename)) if exc.filename else folder)
+            raise RecordingError(f"{where}: cannot record there ({exc.strerror or exc})") from None
         if mode == "append":
             self._continue_index(fd, index)
             self._seam_pending = bool(self._last_times)
@@ -267,7 +288,7 @@ class RecordingWriter:
         if self._error is not None:
             raise self._error
         if self._closed:
-            raise RecordingError(f"{self.path}: the recording is closed")
+            raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
         check_replayable(frame, self.depth_only)
         try:
             self._queue.put(frame, block=self.on_full == "block")
@@ -372,7 +393,7 @@ class RecordingWriter:
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except OSError as exc:
-            raise self._fail(f"{target}: cannot create", exc) from None
+            raise self._fail(f"{self._shown(target)}: cannot create", exc) from None
         try:
             n = _write_all(fd, chunks)
             if self.fsync:
@@ -381,7 +402,7 @@ class RecordingWriter:
             os.close(fd)
             with contextlib.suppress(OSError):
                 target.unlink()  # a partial file is never indexed; don't leave it either
-            raise self._fail(f"{target}: cannot write", exc) from None
+            raise self._fail(f"{self._shown(target)}: cannot write", exc) from None
         os.close(fd)
         return n
 
@@ -394,7 +415,7 @@ class RecordingWriter:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._index_fd, size)  # no half line
-            raise self._fail(f"{self.path / INDEX_NAME}: cannot append", exc) from None
+            raise self._fail(f"{self._shown(self.path / INDEX_NAME)}: cannot append", exc) from None
         self.bytes += len(data)
 
     # -- ending -------------------------------------------------------------------------
@@ -431,10 +452,22 @@ class RecordingWriter:
                 if self._error is not None or self._failed_run:
                     self._output.abandon()  # the earlier recording stays as it was
                 else:
-                    self._output.commit()
+                    self._commit(self._output)
         if self._error is not None:
             raise self._error
         return self.summary()
+
+    def _commit(self, output: FolderOutput) -> None:
+        """``--overwrite``: this run's recording into place; where that cannot be (a folder
+        where a file goes), the earlier one stays and the error names the user's path."""
+        try:
+            output.commit()
+        except OSError as exc:
+            output.abandon()
+            where = output.shown(Path(os.fsdecode(exc.filename))) if exc.filename else output.out
+            self._error = RecordingError(
+                f"{where}: cannot replace it ({exc.strerror or exc}); {output.out} stays as it was"
+            )
 
     def __enter__(self) -> RecordingWriter:
         return self
@@ -451,6 +484,17 @@ class RecordingWriter:
             self._failed_run = not issubclass(exc_type, KeyboardInterrupt)
             with contextlib.suppress(RecordingError):
                 self.close()
+
+
+def _remove_empty_recording(out: Path, made: bool) -> None:
+    """A new recording no frame reached: its INDEX.txt (empty) and device.json go, and the
+    folder when this run made it, so that the same command can run again."""
+    for name in (INDEX_NAME, DEVICE_JSON):
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+    if made:
+        with contextlib.suppress(OSError):
+            out.rmdir()  # only when empty: nothing but what this run wrote
 
 
 def _is_recording_file(name: str) -> bool:
@@ -553,6 +597,11 @@ def record(
             writer.close()
             raise type(exc)(f"{exc}; {out} stays as it was") from None
         kept = writer.close()  # every frame received is written before the error is told
+        index = Path(out) / INDEX_NAME
+        if mode == "new" and index.is_file() and index.stat().st_size == 0:
+            # nothing arrived: no empty recording is left to refuse the next run
+            _remove_empty_recording(Path(out), made)
+            raise type(exc)(f"{exc}; nothing was recorded") from None
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     finally:
         if bar is not None:

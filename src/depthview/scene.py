@@ -28,7 +28,7 @@ import numpy.typing as npt
 from ._compiled import optional
 from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, RAW_11BIT_INVALID
 from .geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
-from .units import RAW_TO_M_A, RAW_TO_M_B
+from .units import kinect_raw, kinect_zero_plane
 
 F32 = npt.NDArray[np.float32]
 
@@ -343,7 +343,7 @@ class DemoScene:
         ahead = np.minimum.accumulate(proj_u[:, ::-1], axis=1)[:, ::-1]
         shadow = np.zeros(z.shape, dtype=bool)
         shadow[:, :-1] = proj_u[:, :-1] > ahead[:, 1:] + np.float32(0.25)
-        raw = (inv_z - np.float32(RAW_TO_M_B)) / np.float32(RAW_TO_M_A)
+        raw = kinect_raw(z).astype(np.float32)  # what libfreenect's table reads as z
         edge = np.zeros(z.shape, dtype=bool)
         jump = np.abs(np.diff(raw, axis=1)) > np.float32(EDGE_JUMP_RAW)
         edge[:, 1:] = jump
@@ -375,8 +375,7 @@ class DemoScene:
             self._screen if screen is None else screen,
             self._static_z if screen is None else np.full(z.shape, -np.inf, np.float32),
             self._fb,
-            np.float32(RAW_TO_M_A),
-            np.float32(RAW_TO_M_B),
+            kinect_zero_plane(),
             np.float32(MIN_RANGE_M),
             np.float32(MAX_RANGE_M),
             np.float32(EDGE_JUMP_RAW),

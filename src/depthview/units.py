@@ -1,9 +1,13 @@
 """Raw Kinect values <-> metres.
 
-Raw 11-bit disparity converts with the widely used fit ``1 / (raw * -0.0030711016 +
-3.3309495161)`` metres (valid for raw < 2047, and only where the denominator is positive,
-i.e. raw < 1084); 10-bit raw is 11-bit shifted right by one; metric formats divide by their
-units per metre (1000 for millimetres, 5000 for TUM). NYU Depth V2's toolbox reads raw
+Raw 11-bit disparity converts as libfreenect's FREENECT_DEPTH_MM does, through the default
+registration's millimetre table (``freenect_raw_to_mm``; ``registration.depth_mm`` uses the
+same table, or a source's own registration): one distance for a raw value in every output.
+Readings are 1..9999 mm (raw 0..1054 for the default parameters; past its 10000 mm ceiling
+no reading); 10-bit raw is 11-bit shifted right by one; metric formats divide by their units
+per metre (1000 for millimetres, 5000 for TUM). The widely used fit ``1 / (raw *
+-0.0030711016 + 3.3309495161)`` (``RAW_TO_M_A``, ``RAW_TO_M_B``) reads about 3% nearer than
+libfreenect's table and is kept only as a name. NYU Depth V2's toolbox reads raw
 11-bit disparity with its own fit, ``351.3 / (1092.5 - raw)`` clipped to 0..10 m
 (``DepthFormat.RAW_11BIT_NYU``, ``nyu_metres``). No reading (2047, 1023, 0) becomes NaN.
 """
@@ -16,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ._checks import depth_2d
+from ._registration_tables import MM_MAX, raw_to_mm
+from .camera_models import _default as default_registration
 from .frame import DepthFormat
 
 RAW_TO_M_A = -0.0030711016
@@ -38,6 +44,36 @@ def nyu_metres(raw: npt.NDArray[np.floating] | npt.NDArray[np.integer]) -> npt.N
 
 
 @cache
+def kinect_mm() -> npt.NDArray[np.uint16]:
+    """libfreenect's millimetres for raw 11-bit values 0..2047 under the default registration
+    (0: no reading), read-only."""
+    table = raw_to_mm(default_registration())
+    table.flags.writeable = False
+    return table
+
+
+def kinect_zero_plane() -> npt.NDArray[np.float64]:
+    """The default registration's figures ``kinect_raw`` inverts libfreenect's formula with:
+    reference distance, emitter distance, reference pixel size, const shift."""
+    reg = default_registration()
+    zp = reg.zero_plane_info
+    figures = (zp.reference_distance, zp.dcmos_emitter_dist, zp.reference_pixel_size)
+    return np.array([*figures, reg.const_shift], dtype=np.float64)
+
+
+def kinect_raw(metres: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """The (fractional) raw 11-bit value libfreenect's default table reads as ``metres``: the
+    inverse of ``freenect_raw_to_mm``'s formula, for a simulated sensor (NaN where none)."""
+    ref, dcmos, pixel, shift = kinect_zero_plane()
+    m = np.asarray(metres, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        over = m * 100.0 - ref  # mm / 10 past the reference plane
+        metric = over * dcmos / (ref + over)
+        raw = 4.0 * (metric / pixel + 0.375) + 4.0 * shift
+    return np.where(m > 0, raw, np.nan)
+
+
+@cache
 def metres_table(depth_format: DepthFormat) -> npt.NDArray[np.float32]:
     """Metres for every possible uint16 value of ``depth_format`` (65536 float32, NaN where no
     reading). Computed once per format and shared; treat it as read-only."""
@@ -50,10 +86,10 @@ def metres_table(depth_format: DepthFormat) -> npt.NDArray[np.float32]:
         table[(table <= 0) | (values > depth_format.max_value)] = np.nan
     else:
         raw11 = values * 2 if depth_format is DepthFormat.RAW_10BIT else values
-        denom = raw11 * RAW_TO_M_A + RAW_TO_M_B
-        with np.errstate(divide="ignore"):
-            table = np.where(denom > 0, 1.0 / denom, np.nan)
-        table[values > depth_format.max_value] = np.nan
+        inside = values <= depth_format.max_value
+        mm = np.zeros(values.shape, dtype=np.float64)
+        mm[inside] = kinect_mm()[raw11[inside].astype(np.intp)]
+        table = np.where((mm > 0) & (mm < MM_MAX), mm / 1000.0, np.nan)
     table[int(depth_format.invalid_value)] = np.nan
     out = table.astype(np.float32)
     out.flags.writeable = False
@@ -94,8 +130,36 @@ def from_metres(
             value = np.rint(NYU_B - NYU_A / m)
             ok = np.isfinite(value) & (m > 0) & (m < NYU_MAX_M) & (value >= 0) & (value < 2047)
         else:
-            raw11 = (1.0 / m - RAW_TO_M_B) / RAW_TO_M_A
-            value = np.rint(raw11 / 2) if fmt is DepthFormat.RAW_10BIT else np.rint(raw11)
-            ok = np.isfinite(value) & (m > 0) & (value >= 0) & (value < fmt.invalid_value)
+            value, ok = _nearest_raw(m, fmt)
     result = np.where(ok, value, fmt.invalid_value)
     return result.astype(np.uint16)
+
+
+@cache
+def _reading_raws(
+    depth_format: DepthFormat,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """The values of a raw format that read as distances in one rising run (libfreenect's
+    table wraps past its ceiling), and their metres."""
+    table = metres_table(depth_format)[: int(depth_format.invalid_value)].astype(np.float64)
+    last = int(np.argmax(~np.isfinite(table[1:]) & np.isfinite(table[:-1])))
+    values = np.arange(last + 1)
+    return values, table[: last + 1]
+
+
+def _nearest_raw(
+    m: npt.NDArray[np.float64], fmt: DepthFormat
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """For each distance, the raw value whose reading is nearest (and whether there is one:
+    within half a step of the readable range)."""
+    values, metres = _reading_raws(fmt)
+    flat = np.nan_to_num(m.reshape(-1), nan=-1.0, posinf=-1.0, neginf=-1.0)
+    right = np.clip(np.searchsorted(metres, flat), 1, len(metres) - 1)
+    left = right - 1
+    nearer_left = np.abs(flat - metres[left]) <= np.abs(metres[right] - flat)
+    index = np.where(nearer_left, left, right)
+    rising = np.flatnonzero(metres > metres[0])
+    step_lo = (metres[rising[0]] - metres[0]) / 2 if rising.size else 0.0
+    step_hi = (metres[-1] - metres[-2]) / 2
+    ok = (flat >= metres[0] - step_lo) & (flat <= metres[-1] + step_hi)
+    return values[index].reshape(m.shape).astype(np.float64), ok.reshape(m.shape)

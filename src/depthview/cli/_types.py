@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from .._checks import (
     COUNT,
@@ -30,6 +31,16 @@ def argument_type(quantity: Quantity) -> Callable[[str], float]:
 
     parse.__name__ = quantity.what.replace(" ", "_")
     return parse
+
+
+def png_name(text: str) -> Path:
+    """A file name ending in ``.png`` (a picture depthview writes as PNG, whatever else the
+    name says: a ``.jpg`` or no suffix would be a PNG mislabelled)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name ending in .png, got an empty one")
+    if not text.lower().endswith(".png") or text.endswith(("/", "\\")):
+        raise argparse.ArgumentTypeError(f"expected a file name ending in .png, got {text!r}")
+    return Path(text)
 
 
 def positive_int(text: str) -> int:

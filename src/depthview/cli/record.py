@@ -1,10 +1,13 @@
 """``depthview record SOURCE OUT``: record a source into a fakenect folder any libfreenect
-program can replay. Ctrl-C or SIGTERM ends it cleanly; a one-line summary is printed last."""
+program can replay. Ctrl-C or SIGTERM ends it cleanly, keeping what was recorded; a one-line
+summary is printed last (after Ctrl-C on stderr as "interrupted: ...", exit 130, as export
+and stream end)."""
 
 from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from types import FrameType
 from typing import Any
@@ -33,8 +36,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     mode: Mode = "append" if args.append else "overwrite" if args.overwrite else "new"
     stop = threading.Event()
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         stop.set()
 
     # The demo plays at its own pace, like a camera; recordings and files are copied as fast
@@ -57,5 +62,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    print(summary, flush=True)
+    if signal.SIGINT in received:  # Ctrl-C: kept, and said as export and stream say it
+        sys.stderr.write(f"depthview: interrupted: {summary}\n")
+        return 130
+    print(summary, flush=True)  # the end of the source, --frames, --seconds or SIGTERM
     return 0

@@ -12,12 +12,12 @@ from typing import Any
 
 from ..errors import DepthviewError, SourceError
 from ..outputs import check_output, check_target
-from ..palettes import PALETTES
+from ..palettes import PALETTES, ranged_palette
 from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
-from ._types import fps_or_zero, metres, positive_int
+from ._types import fps_or_zero, metres, png_name, positive_int
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -80,9 +80,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--palette",
-        default="glview",
+        default=None,
         choices=PALETTES,
-        help="depth colours (default: glview, libfreenect's own)",
+        help="depth colours (default: glview, libfreenect's own; turbo with --near/--far)",
     )
     p.add_argument("--near", type=metres, default=None, help="near end of the range, metres")
     p.add_argument("--far", type=metres, default=None, help="far end of the range, metres")
@@ -114,7 +114,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--screenshot",
-        type=Path,
+        type=png_name,
         default=None,
         help="save the window to this PNG after the last frame (an existing file: only "
         "with --overwrite)",
@@ -173,6 +173,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.near is not None and args.far is not None and not args.near < args.far:
         raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
+    try:  # the same rule as export's: a range asks for a metric palette
+        args.palette = ranged_palette(args.palette, args.near, args.far) or "glview"
+    except ValueError as exc:
+        raise DepthviewError(str(exc)) from None
     if args.screenshot is not None:  # the one --overwrite rule, as export's
         check_writable(args.screenshot, "--screenshot")
         check_target(args.screenshot, folder=False, overwrite=args.overwrite, what="--screenshot")

@@ -35,7 +35,7 @@ from ..frame import DepthFormat, Stream, TiltState
 from ..outputs import partial_path as temporary_name
 from ..outputs import sha256_file, write_atomic
 from ..writers import mcap, rrd
-from ..writers.base import Row
+from ..writers.base import Pair, Row
 from ..writers.npz import NpzWriter
 from ..writers.sinkfile import SinkWriter
 from ..writers.tum import TumWriter, time_name, tum_lists
@@ -276,7 +276,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                         "the depth camera (depth-only output: not aligned to a colour image)",
                     )
                 assert isinstance(writer, TumWriter)  # convert allows depth-only for TUM only
-                result.rows.append(writer.write(item.depth_time, mm, math.nan, None, None, None))
+                result.rows.append(writer.write(Pair(item.depth_time, mm)))
                 if on_frame is not None:
                     on_frame()
                 continue
@@ -317,9 +317,8 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 )
             if isinstance(writer, SinkWriter | NpzWriter) and writer.camera is None:
                 writer.set_camera(result.camera.intrinsics)
-            result.rows.append(
-                writer.write(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
-            )
+            pair = Pair(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
+            result.rows.append(writer.write(pair))
             if result.synthetic_times:
                 result.input_files.append((item.depth_time, item.where))
             if on_frame is not None:

@@ -17,12 +17,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..frame import DepthFormat, Frame, Stream, TiltState
+from ..frame import DEVICE_CLOCK_HZ, DepthFormat, Frame, Stream, TiltState
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, point_cloud
 from ..registration import Registration, depth_mm
 
-#: The Kinect's own clock (``Stamp.device_timestamp``) counts at 60 MHz and wraps at 2^32.
-DEVICE_CLOCK_HZ = 60_000_000
+#: The Kinect's own clock (``Stamp.device_timestamp``, ``frame.DEVICE_CLOCK_HZ``) wraps at 2^32.
 DEVICE_CLOCK_WRAP = 1 << 32
 #: Host times above this (1973 as unix time) are wall-clock times; below, seconds from a start.
 UNIX_TIME_FLOOR = 1e8

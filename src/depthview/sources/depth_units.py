@@ -74,7 +74,18 @@ class DepthUnits:
         if self.scale is not None:
             per_metre = self.format.units_per_metre or 1000.0
             converted = np.rint(values * (per_metre / self.scale))
-            converted[(values == SATURATED) | (converted > SATURATED - 1)] = 0
+            readings = (values != 0) & (values != SATURATED)
+            lost = readings & ((converted < 1) | (converted > SATURATED - 1))
+            if lost.any():  # a scale that drops readings is the wrong scale: never silently
+                shown = np.sort(values[lost])
+                near, far = shown[0] / self.scale, shown[-1] / self.scale
+                raise SourceError(
+                    f"{where}: depth_scale={self.scale:g} units per metre puts "
+                    f"{int(lost.sum())} of {int(readings.sum())} readings (stored "
+                    f"{shown[0]}..{shown[-1]}) at {near:.4g}..{far:.4g} m, which "
+                    f"{self.format.unit_name} cannot hold; check the depth scale"
+                )
+            converted[~readings] = 0
             out: npt.NDArray[np.uint16] = converted.astype(np.uint16)
             return out
         if self.sun3d:

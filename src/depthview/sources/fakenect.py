@@ -33,7 +33,17 @@ from ..fakenect_format import (
     parse_pnm_header,
     parse_tilt_state,
 )
-from ..frame import DEPTH_FPS, DepthFormat, Frame, Record, Stamp, Stream, TiltState, VideoFormat
+from ..frame import (
+    DEPTH_FPS,
+    DEVICE_CLOCK_HZ,
+    DepthFormat,
+    Frame,
+    Record,
+    Stamp,
+    Stream,
+    TiltState,
+    VideoFormat,
+)
 from ..registration import Registration, register, to_mm
 from .base import Pacer, Source, check_options
 
@@ -223,6 +233,10 @@ class RecordingSource(Source):
         self.name = str(folder)
         self.inputs = (folder,)
         self.loop = bool(loop)
+        #: Passes of a looping replay completed (each continues the clock: ``_pass_offset``).
+        self._passes = 0
+        self._shape: tuple[int, int] | None = None
+        self._shape_known = False
         self.strict = bool(strict)
         said = depth_format if isinstance(depth_format, str) else None
         try:
@@ -309,10 +323,11 @@ class RecordingSource(Source):
                 if not self.loop:
                     raise StopIteration
                 self._position = 0
+                self._passes += 1
                 if self._pacer is not None:
                     self._pacer.reset()
             try:
-                frame = self.frame_at(self._position)
+                frame = self.frame_at(self._position).shifted(*self._pass_offset())
             except SourceError as exc:
                 if self.strict:
                     raise
@@ -330,6 +345,45 @@ class RecordingSource(Source):
             if self._pacer is not None:
                 self._pacer.wait(frame.timestamp)
             return frame
+
+    def _depth_shape(self) -> tuple[int, int] | None:
+        """The recording's depth size (h, w): the first depth file whose header reads (None
+        when none does), found once."""
+        if self._shape_known:
+            return self._shape
+        self._shape_known = True
+        for item in self.index.frames:
+            name = self.index.entries[item.depth].name
+            try:
+                fd = self._files.open_inside(name, self.index.where(item.depth))
+            except SourceError:
+                continue
+            try:
+                header = parse_pnm_header(os.pread(fd, MAX_HEADER, 0))
+            except (SourceError, OSError):
+                continue
+            finally:
+                os.close(fd)
+            self._shape = (header.height, header.width)
+            break
+        return self._shape
+
+    def _pass_offset(self) -> tuple[float, int]:
+        """How much later this pass of a looping replay is (host seconds, device ticks): the
+        clock continues, each pass starting one frame interval after the last record of
+        the one before, every stream alike (0 on the first pass)."""
+        if self._passes == 0:
+            return 0.0, 0
+        entries, frames = self.index.entries, self.index.frames
+        interval = self.duration / (len(frames) - 1) if len(frames) > 1 else 1 / DEPTH_FPS
+        if not interval > 0:
+            interval = 1 / DEPTH_FPS
+        times = [e.unix_time for e in entries]
+        span = max(times) - min(times) + interval
+        first = entries[frames[0].depth].device_timestamp
+        last = entries[frames[-1].depth].device_timestamp
+        ticks = ((last - first) & 0xFFFFFFFF) + round(interval * DEVICE_CLOCK_HZ)
+        return self._passes * span, (self._passes * ticks) & 0xFFFFFFFF
 
     def _stamp(self, entry_index: int) -> Stamp:
         entry = self.index.entries[entry_index]
@@ -362,6 +416,13 @@ class RecordingSource(Source):
         entry = ix.entries[item.depth]
         where = ix.where(item.depth)
         depth = self._files.read_pnm(entry.name, where, "P5", np.uint16, 1)
+        expected = self._depth_shape()
+        if expected is not None and depth.shape != expected:
+            # one rule for every command: a frame of another size is a broken frame
+            raise SourceError(
+                f"{where}: expected a {expected[1]}x{expected[0]} depth frame like the "
+                f"recording's first, got {depth.shape[1]}x{depth.shape[0]}"
+            )
         limit = self.stored_format.max_value
         if limit < 65535 and int(depth.max(initial=0)) > limit:
             raise SourceError(

@@ -179,9 +179,10 @@ class EffectRunner:
                 pass
             else:
                 from ..writers import png16
+                from ..writers.base import metric_depth
 
                 png = stem.with_name(stem.name + "-depth.png")
-                mm = png16.millimetres(frame.depth, frame.depth_format, self.source.registration)
+                mm = metric_depth(frame.depth, frame.depth_format, self.source.registration)
                 png16.write(png, *mm)
                 paths.append(png)
         self.snapshots.extend(paths)

@@ -4,6 +4,7 @@ names, convert's ``Row`` (one pair as written) and the import of an optional ext
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from ..colorize import Equalizer
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
 from ..geometry import Intrinsics
-from ..registration import Registration, register
+from ..registration import Registration, depth_mm, register
+from ..units import from_metres, to_metres
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Settings:
     #: With a registration (``--registered``): depth aligned to the colour image in png16 and
     #: npz, and libfreenect's point clouds coloured from the colour pixels they fall on.
     registration: Registration | None = None
-    #: The source's own registration (None: it has none), for millimetres in .rrd/.mcap.
+    #: The source's own registration (None: it has none): raw depth's millimetres in every
+    #: output (png16, ply, .rrd/.mcap), the default registration's when None.
     source_registration: Registration | None = None
     #: Histogram equalisation that follows the stream (metric palettes without a range), so
     #: a video does not flicker; None equalises each frame on its own.
@@ -57,21 +60,33 @@ class Row:
     accel: tuple[float, float, float] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One aligned pair as convert hands it to a writer: depth in millimetres with its time
+    (seconds), the colour image matched to it (None: depth-only output) and the
+    accelerometer record nearest it."""
+
+    depth_time: float
+    depth_mm: npt.NDArray[np.uint16]
+    rgb_time: float = math.nan
+    rgb: npt.NDArray[np.uint8] | None = None
+    accel_time: float | None = None
+    accel: tuple[float, float, float] | None = None
+
+    def row(self, depth_file: str = "", rgb_file: str = "") -> Row:
+        """The pair as written, in the files named (none for a single-file format)."""
+        return Row(
+            self.depth_time, depth_file, self.rgb_time, rgb_file, self.accel_time, self.accel
+        )
+
+
 class PairWriter(Protocol):
     """What convert writes one scene with (``tum``, ``npz``, ``sinkfile``): an aligned pair
-    at a time, depth in millimetres; the row as written."""
+    at a time; the row as written."""
 
     rows: list[Row]
 
-    def write(
-        self,
-        depth_time: float,
-        depth_mm: npt.NDArray[np.uint16],
-        rgb_time: float,
-        rgb: npt.NDArray[np.uint8],
-        accel_time: float | None,
-        accel: tuple[float, float, float] | None,
-    ) -> Row: ...
+    def write(self, pair: Pair) -> Row: ...
 
 
 def frame_name(frame: Frame, suffix: str) -> str:
@@ -98,6 +113,20 @@ def require(module: str, extra: str, fmt: str) -> Any:
         ) from None
 
 
+def metric_depth(
+    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, registration: Registration | None
+) -> tuple[npt.NDArray[np.uint16], DepthFormat]:
+    """A frame's depth as distances, and their format: metric depth as it is, raw disparity
+    as millimetres (``registration.depth_mm`` for ``registration``, else the default one;
+    NYU's raw through NYU's fit). What every export of a raw frame measures with (png16,
+    ply), so that each gives the same distance."""
+    if depth_format.is_metric:
+        return depth, depth_format
+    if depth_format is DepthFormat.RAW_11BIT_NYU:
+        return from_metres(to_metres(depth, depth_format), DepthFormat.MM), DepthFormat.MM
+    return depth_mm(depth, depth_format, registration), DepthFormat.MM
+
+
 def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np.uint16]:
     """The frame's depth in millimetres aligned to its colour image (``--registered``)."""
     if frame.depth_format is DepthFormat.REGISTERED:
@@ -115,11 +144,13 @@ def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np
 __all__ = [
     "FRAME_FILE",
     "FrameWriter",
+    "Pair",
     "PairWriter",
     "Row",
     "Settings",
     "frame_name",
     "is_frame_file",
+    "metric_depth",
     "registered_depth",
     "require",
 ]

@@ -12,14 +12,16 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import FPS as FRAME_RATE
 from ..errors import ExportError
 from ..frame import Frame
 from ..outputs import partial_path
 from .base import Settings, require
 from .pictures import depth_image
 
-#: What an MP4 can hold: frames per second, and pixels a side (libx264's limit).
-FPS = (0.01, 1000.0)
+#: What an MP4 can hold: frames per second (every command's ``--fps`` range), and pixels a
+#: side (libx264's limit).
+FPS = (FRAME_RATE.lo, FRAME_RATE.hi)
 MAX_SIDE = 16384
 
 

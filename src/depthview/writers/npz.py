@@ -35,7 +35,7 @@ from ..camera_models import Intrinsics
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
 from ..outputs import partial_path
-from .base import Row, Settings, registered_depth
+from .base import Pair, Row, Settings, registered_depth
 
 #: The layouts, as the ``layout`` array of each archive names them.
 EXPORT_LAYOUT = "export-frames"
@@ -168,21 +168,15 @@ class NpzWriter:
         reader would otherwise take the Kinect depth camera's defaults for it."""
         self.camera = intrinsics
 
-    def write(
-        self,
-        depth_time: float,
-        depth_mm: npt.NDArray[np.uint16],
-        rgb_time: float,
-        rgb: npt.NDArray[np.uint8],
-        accel_time: float | None,
-        accel: tuple[float, float, float] | None,
-    ) -> Row:
-        depth = np.asarray(depth_mm, dtype="<u2")
+    def write(self, pair: Pair) -> Row:
+        depth, rgb = np.asarray(pair.depth_mm, dtype="<u2"), pair.rgb
+        if rgb is None:
+            raise ValueError("expected a colour image: convert's .npz holds aligned pairs")
         first = (self._stream.shape("depth"), self._stream.shape("rgb"))
         if self.rows and first != (depth.shape, rgb.shape):
             raise ValueError(f"expected every frame of {first}, got {(depth.shape, rgb.shape)}")
         self._stream.add({"depth": depth, "rgb": np.asarray(rgb, dtype=np.uint8)})
-        row = Row(depth_time, "", rgb_time, "", accel_time, accel)
+        row = pair.row()
         self.rows.append(row)
         return row
 

@@ -9,7 +9,7 @@ from ..errors import ExportError
 from ..frame import Frame
 from ..geometry import ply_bytes, point_cloud
 from ..outputs import write_atomic
-from .base import Settings, frame_name
+from .base import Settings, frame_name, metric_depth
 
 
 def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
@@ -23,9 +23,13 @@ def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
             f"--registered: expected the Kinect's 640x480 depth, got "
             f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
         )
+    if reg is not None:
+        depth, fmt = frame.depth, frame.depth_format  # libfreenect's cloud, its own table
+    else:  # the distances png16 and the sinks give: the source's registration's mm
+        depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
     cloud = point_cloud(
-        frame.depth,
-        depth_format=frame.depth_format,
+        depth,
+        depth_format=fmt,
         intrinsics=None if reg is not None else settings.intrinsics,
         video=video if usable else None,
         registration=reg,

@@ -5,7 +5,7 @@ convert (TUM's ``depth/``).
 
 Export's png16 holds millimetres, as a user of a 16-bit depth PNG expects: raw disparity
 becomes millimetres through the source's registration exactly as libfreenect's
-FREENECT_DEPTH_MM gives them (``registration.to_mm``; NYU's raw through NYU's fit), marked
+FREENECT_DEPTH_MM gives them (``base.metric_depth``; NYU's raw through NYU's fit), marked
 ``MM``; depth that is metric already keeps its values and marker (``REGISTERED``, and
 TUM's fifths of a millimetre, which keep their 0.2 mm)."""
 
@@ -19,11 +19,9 @@ import numpy.typing as npt
 
 from ..frame import DepthFormat, Frame
 from ..outputs import write_atomic
-from ..registration import Registration, depth_mm
 from ..sources.depth_png import MARKER_KEY
-from ..units import from_metres, to_metres
 from . import png
-from .base import Settings, frame_name, registered_depth, require
+from .base import Settings, frame_name, metric_depth, registered_depth, require
 
 
 def encode(depth: npt.NDArray[np.uint16], depth_format: DepthFormat) -> bytes:
@@ -38,19 +36,6 @@ def write(path: Path, depth: npt.NDArray[np.uint16], depth_format: DepthFormat) 
     return write_atomic(path, encode(depth, depth_format))
 
 
-def millimetres(
-    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, registration: Registration | None
-) -> tuple[npt.NDArray[np.uint16], DepthFormat]:
-    """What a png16 holds, and its marker: metric depth as it is, raw disparity as
-    millimetres (libfreenect's table for ``registration``, else the default one)."""
-    if depth_format.is_metric:
-        return depth, depth_format
-    if depth_format is DepthFormat.RAW_11BIT_NYU:
-        metres = to_metres(depth, depth_format)
-        return from_metres(metres, DepthFormat.MM), DepthFormat.MM
-    return depth_mm(depth, depth_format, registration), DepthFormat.MM
-
-
 def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
     """Export's ``png16`` format: each frame's depth in millimetres (aligned to the colour
     image with ``--registered``)."""
@@ -60,10 +45,10 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
         if settings.registration is not None:
             depth, fmt = registered_depth(frame, settings.registration), DepthFormat.REGISTERED
         else:
-            depth, fmt = millimetres(frame.depth, frame.depth_format, settings.source_registration)
+            depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
         write(folder / frame_name(frame, "png"), depth, fmt)
         count += 1
     return count
 
 
-__all__ = ["encode", "millimetres", "write", "write_frames"]
+__all__ = ["encode", "write", "write_frames"]

@@ -9,13 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
 from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
 from ..geometry import Intrinsics
 from ..outputs import atomic
-from .base import Row, Settings
+from .base import Pair, Row, Settings
 
 if TYPE_CHECKING:
     from ..sinks import Sink
@@ -97,21 +94,15 @@ class SinkWriter:
         self._seq[stream] = seq + 1
         return Stamp(seq, t)
 
-    def write(
-        self,
-        depth_time: float,
-        depth_mm: npt.NDArray[np.uint16],
-        rgb_time: float,
-        rgb: npt.NDArray[np.uint8],
-        accel_time: float | None,
-        accel: tuple[float, float, float] | None,
-    ) -> Row:
+    def write(self, pair: Pair) -> Row:
+        depth_time, accel_time, accel = pair.depth_time, pair.accel_time, pair.accel
         # The aligner reuses its buffers for the next pair, and an SDK may still hold these
         # arrays (Rerun serialises on its own thread): the frame gets its own copies.
-        depth_mm, rgb = depth_mm.copy(), rgb.copy()
+        depth_mm = pair.depth_mm.copy()
+        rgb = None if pair.rgb is None else pair.rgb.copy()
         records: list[Record] = []
-        video_stamp = self._stamp(Stream.VIDEO, rgb_time)
-        if video_stamp is not None:
+        video_stamp = None if rgb is None else self._stamp(Stream.VIDEO, pair.rgb_time)
+        if rgb is not None and video_stamp is not None:
             records.append(Record(Stream.VIDEO, video_stamp, rgb))
         if accel is not None and accel_time is not None:
             accel_stamp = self._stamp(Stream.ACCEL, accel_time)
@@ -131,7 +122,7 @@ class SinkWriter:
                 records=tuple(records),
             )
         )
-        row = Row(depth_time, "", rgb_time, "", accel_time, accel)
+        row = pair.row()
         self.rows.append(row)
         return row
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from ..frame import DepthFormat
 from ..outputs import write_atomic
 from . import png, png16
-from .base import Row
+from .base import Pair, Row
 
 
 def time_name(t: float) -> str:
@@ -53,18 +53,11 @@ class TumWriter:
         (folder / "depth").mkdir(parents=True, exist_ok=True)
         self.files: dict[str, str] = {}
 
-    def write(
-        self,
-        depth_time: float,
-        depth_mm: npt.NDArray[np.uint16],
-        rgb_time: float,
-        rgb: npt.NDArray[np.uint8] | None,
-        accel_time: float | None,
-        accel: tuple[float, float, float] | None,
-    ) -> Row:
-        depth_file = f"depth/{time_name(depth_time)}.png"
-        rgb_file = "" if rgb is None else f"rgb/{time_name(rgb_time)}.png"
-        values, over = tum_depth(depth_mm, self.scale)
+    def write(self, pair: Pair) -> Row:
+        rgb = pair.rgb
+        depth_file = f"depth/{time_name(pair.depth_time)}.png"
+        rgb_file = "" if rgb is None else f"rgb/{time_name(pair.rgb_time)}.png"
+        values, over = tum_depth(pair.depth_mm, self.scale)
         self.over_range += over
         self.files[depth_file] = png16.write(
             self.folder / depth_file, values, TUM_SCALES[self.scale]
@@ -72,7 +65,7 @@ class TumWriter:
         if rgb is not None and rgb_file not in self.files:  # one may serve two depth frames
             (self.folder / "rgb").mkdir(exist_ok=True)
             self.files[rgb_file] = write_atomic(self.folder / rgb_file, png.encode(rgb))
-        return Row(depth_time, depth_file, rgb_time, rgb_file, accel_time, accel)
+        return pair.row(depth_file, rgb_file)
 
 
 def tum_lists(rows: list[Row], scene: str) -> dict[str, bytes]:
