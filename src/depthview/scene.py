@@ -19,6 +19,7 @@ The RGB image is rendered from the same viewpoint (registered), with Lambert sha
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -171,8 +172,12 @@ class DemoScene:
 
     @property
     def _loops(self) -> ModuleType | None:
-        """numba's loops, asked for at each frame (``_compiled``): opening the demo does
-        not import numba, and ``DEPTHVIEW_NO_NUMBA`` applies from the next frame."""
+        """numba's loops (``_compiled``) where the process has loaded numba already (the
+        viewer, the scanner): a short command (``record``, ``export``) would wait a second
+        or more for numba's import before its first frame, and the frames are the same
+        either way. Asked at each frame: ``DEPTHVIEW_NO_NUMBA`` applies from the next."""
+        if "numba" not in sys.modules:
+            return None
         return optional("_scene_numba")
 
     # -- the static room ------------------------------------------------------------------

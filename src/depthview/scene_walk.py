@@ -15,7 +15,6 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from ._compiled import optional
 from .frame import DEPTH_HEIGHT, DEPTH_WIDTH
 from .geometry import unprojection_grid
 from .scene import (
@@ -129,7 +128,7 @@ class WalkScene:
         d = (rays @ r.T.astype(np.float32)).astype(np.float32)  # per unit of camera z
         z = np.full(self._a.shape, np.inf, dtype=np.float32)
         label = np.zeros(self._a.shape, dtype=np.int8)
-        loops = optional("_scene_numba")  # asked per frame, as ``DemoScene`` does
+        loops = self.sensor._loops  # as the demo's: only where numba is loaded already
         if loops is not None:
             loops.walk_surfaces(np.asarray(o, np.float64), d, *_SURFACES, z, label)
             return z, label
