@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import signal
 import threading
@@ -54,11 +55,12 @@ def check_address(scheduler: str | None) -> None:
 
 
 def have_dask() -> bool:
+    """Whether the ``dask`` extra is installed, found without importing it (importing
+    ``distributed`` takes a second or more: every command's help would pay it)."""
     try:
-        import distributed  # noqa: F401
-    except ImportError:
+        return importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def cores() -> int:
