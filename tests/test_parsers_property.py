@@ -233,9 +233,12 @@ def test_one_check_of_a_number_agrees_with_its_definition(value: object) -> None
                 number = float(value)
             except ValueError:
                 number = None
-        ok = (
-            number is not None and math.isfinite(number) and (number >= 0 if low_ok else number > 0)
-        )
+        if q is SECONDS:
+            ok = number is not None and math.isfinite(number) and number > 0
+        else:  # a frame rate: 0.01..1000 frames per second, and 0 where it means "as fast"
+            ok = number is not None and (
+                (low_ok and number == 0) or (math.isfinite(number) and 0.01 <= number <= 1000)
+            )
         try:
             got = q.check(value)
         except ValueError as exc:

@@ -89,15 +89,6 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
     """Refuse records fakenect cannot replay: it copies 640x480 raw 11-bit depth and RGB."""
     shape: tuple[int, ...]
     fmt: DepthFormat | VideoFormat
-    if frame.depth_format is not DepthFormat.RAW_11BIT:
-        # what the user asked for (``--depth-format``) even where the source keeps the raw
-        # records it was read from (a recording): never raw written as if it were that
-        raise RecordingError(
-            "fakenect recordings hold raw 11-bit depth: expected depth in RAW_11BIT, got "
-            f"{frame.depth_format.name}; a recording cannot hold {frame.depth_format.unit_name}"
-            ": leave --depth-format out to record the raw depth, or save them with "
-            "'depthview export SOURCE OUT.npz' (or --format png16)"
-        )
     for record in frame.own_records():
         if record.stream is Stream.DEPTH:
             shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH), DepthFormat.RAW_11BIT, "depth"
@@ -124,6 +115,22 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
                 f"fakenect replays 640x480 frames: expected {what} of shape {shape} "
                 f"{np.dtype(dtype)}, got {data.shape} {data.dtype}; {hint}"
             )
+
+
+def refuse_depth_format(depth_format: DepthFormat, said: str | None = None) -> None:
+    """``record --depth-format``: a recording holds raw 11-bit depth and nothing else, so a
+    command that asks for another format is refused in one line rather than recording the
+    raw depth under the user's eyes (a recording replayed with ``depth_format="mm"`` gives
+    its raw records, which is what ``dv.record`` of it copies, with its registration)."""
+    if depth_format is not DepthFormat.RAW_11BIT:
+        said = said or depth_format.name.lower()  # in the user's words
+        raise RecordingError(
+            f"--depth-format {said}: a recording cannot hold "
+            f"{depth_format.unit_name}, fakenect recordings hold raw 11-bit depth; leave "
+            "--depth-format out to record the raw depth (a replay with --depth-format "
+            f"{said} gives {depth_format.unit_name} from it), or save "
+            "them with 'depthview export SOURCE OUT.npz' (or --format png16)"
+        )
 
 
 def _write_all(fd: int, chunks: list[bytes | memoryview]) -> int:

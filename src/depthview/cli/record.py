@@ -6,13 +6,15 @@ and stream end)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
 from types import FrameType
 from typing import Any
 
-from ..recording import Mode, record
+from ..frame import DepthFormat
+from ..recording import Mode, record, refuse_depth_format
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
 from ._types import positive_int, seconds
@@ -35,6 +37,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     mode: Mode = "append" if args.append else "overwrite" if args.overwrite else "new"
+    if args.depth_format is not None:  # what the recording cannot hold: said first
+        with contextlib.suppress(ValueError):  # a name that is no format: said on opening
+            refuse_depth_format(DepthFormat.parse(args.depth_format), args.depth_format)
     stop = threading.Event()
     received: list[int] = []
 
