@@ -226,7 +226,8 @@ def _run(args: argparse.Namespace) -> int:
         for feeder in feeders:
             feeder.stop.set()
         for feeder in feeders:
-            feeder.join(timeout=10.0)
+            if feeder.ident is not None:  # a Ctrl-C may come before a feeder started
+                feeder.join(timeout=10.0)
         for feeder in feeders:
             if feeder.error is not None:
                 raise feeder.error
