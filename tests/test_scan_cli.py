@@ -468,7 +468,9 @@ def test_files_without_times_say_the_times_are_invented(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "records no frame times" in proc.stderr.splitlines()[0]
     params = json.loads((tmp_path / "s-params.json").read_text())
-    assert params["times"] == "invented: position in the sequence / 30 fps"
+    assert params["times"] == (
+        "invented: seq records no frame times: each frame's time is its position / 30 frames/s"
+    )
     times = [t for t, _ in read_tum((tmp_path / "s-trajectory.txt").read_text())]
     assert times and all(round(t * 30, 6) in (0, 1, 2, 3) for t in times)
     # With --quiet the reasons frames were lost are counted in the last line, by kind,

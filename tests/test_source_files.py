@@ -640,3 +640,27 @@ def test_colour_images_of_any_mode_read_as_rgb(tmp_path: Path, mode: str) -> Non
     np.testing.assert_array_equal(got, np.asarray(Image.open(path).convert("RGB")))
     if mode == "RGB":
         np.testing.assert_array_equal(got, rgb)
+
+
+def test_made_up_times_are_said_where_times_are_written(tmp_path: Path) -> None:
+    """Trial E: a PNG export keeps no times, so reading it back gives each frame its position
+    / fps; that is said (info, and the first lines of export, record, stream and scan) rather than
+    passed on as the frames' own times. A recording, which has its own, says nothing."""
+    rec = tmp_path / "rec"
+    write_recording(rec, 3)
+    assert dv.open(str(rec)).times_guess == ""
+    ran = cli("export", str(rec), str(tmp_path / "p"), "--format", "png16", "--quiet")
+    assert ran.code == 0, ran.err
+    source = dv.open(str(tmp_path / "p"))
+    assert source.times_guess.endswith(
+        "records no frame times: each frame's time is its position / 30 frames/s"
+    )
+
+    info = json.loads(cli("info", str(tmp_path / "p"), "--json").out)
+    assert info["times_guess"] == source.times_guess
+    assert "times_guess" not in json.loads(cli("info", str(rec), "--json").out)
+    ran = cli("export", str(tmp_path / "p"), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert "records no frame times" in ran.err
+    ran = cli("export", str(rec), str(tmp_path / "y.npz"), "--quiet")
+    assert "records no frame times" not in ran.err

@@ -7,7 +7,9 @@ with the points drawn by the CPU and by the GPU (``DEPTHVIEW_POINTS``)."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -121,3 +123,36 @@ def test_the_screen_follows_a_change_of_layout(xvfb: str, tmp_path: Path) -> Non
         xvfb, ["demo", "--layout", "both"], tmp_path / "shot.png", keys=("v",) * 5
     )
     assert paused.shape[1] == 1280
+
+
+def test_ctrl_c_closes_the_window_and_says_so(xvfb: str, tmp_path: Path) -> None:
+    """Trial E: Ctrl-C in the terminal of a running viewer ends it as it ends export, record
+    and stream: exit 130 and one line, the window closed through its own quit (so --stats is
+    still printed and --screenshot saved), not a silent exit 0."""
+    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
+    shot = tmp_path / "s.png"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", "view", "demo", "--stats", "--screenshot", str(shot)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        window = find_window("depthview - demo", xvfb)
+        first = capture(window, xvfb)
+        for _ in range(100):  # frames flow: the loop runs (the first draw may compile)
+            time.sleep(0.3)
+            if not np.array_equal(capture(window, xvfb), first):
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted, the window closed" in err
+    stats = json.loads(out.strip().splitlines()[-1])
+    assert stats["interrupted"] is True and stats["frames_shown"] > 0
+    assert shot.stat().st_size > 0

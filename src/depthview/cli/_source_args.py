@@ -8,12 +8,14 @@ Attach with ``add_source_args(parser)``; open with ``open_with_args(uri, args, *
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..errors import SourceError
 from ..geometry import Intrinsics
 from ..sources import open as open_source
 from ..sources.base import Source
+from . import cli_words
 from ._types import depth_scale
 
 DEPTH_FORMATS = (
@@ -91,10 +93,19 @@ def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source
     return apply_intrinsics(source, args)
 
 
+def warn_guesses(source: Source) -> None:
+    """Say, one line each on stderr, what about ``source`` is a guess: its depth units, and
+    its frames' times when it records none. First, where it is read: before any progress."""
+    for guess in (source.units_guess, source.times_guess):
+        if guess:
+            sys.stderr.write(f"depthview: warning: {cli_words(guess)}\n")
+
+
 __all__ = [
     "add_source_args",
     "apply_intrinsics",
     "open_with_args",
     "parse_intrinsics",
     "source_options",
+    "warn_guesses",
 ]

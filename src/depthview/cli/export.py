@@ -9,9 +9,9 @@ from typing import Any
 
 from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
-from . import SOURCE_HELP, cli_words
+from . import SOURCE_HELP
 from ._filter_args import add_filter_arg
-from ._source_args import add_source_args, open_with_args
+from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import fps, metres, positive_int
 
 
@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range is not None else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
-        if source.units_guess:  # first, where it is read: before the progress bar
-            sys.stderr.write(f"depthview: warning: {cli_words(source.units_guess)}\n")
+        warn_guesses(source)
         summary = export(
             source,
             args.out,

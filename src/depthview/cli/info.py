@@ -61,6 +61,8 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
             }
             if src.units_guess:
                 info["units_guess"] = cli_words(src.units_guess)
+            if src.times_guess:
+                info["times_guess"] = cli_words(src.times_guess)
             if isinstance(src, RecordingSource):
                 ix = src.index
                 broken = []

@@ -16,7 +16,7 @@ from typing import Any
 from ..frame import DepthFormat
 from ..recording import Mode, record, refuse_depth_format
 from . import SOURCE_HELP
-from ._source_args import add_source_args, open_with_args
+from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import positive_int, seconds
 
 
@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with open_with_args(args.source, args, realtime=realtime) as source:
+            warn_guesses(source)
             summary = record(
                 source,
                 args.out,

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from ..errors import DepthviewError
 from ..outputs import check_output, check_target, partial_path
 from . import SOURCE_HELP, cli_words
-from ._source_args import add_source_args, open_with_args
+from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import metres, positive_float, positive_int
 
 
@@ -258,20 +258,10 @@ def run(args: argparse.Namespace) -> int:
     # In the window a recording plays at its own pace (frames the scan cannot keep up
     # with are skipped); a batch scan reads as fast as it fuses.
     with open_with_args(args.source, args, realtime=not args.no_window) as source:
-        guess = cli_words(source.units_guess) if source.units_guess else None
-        if guess:  # first, where it is read: before the progress bar
-            sys.stderr.write(f"depthview: warning: {guess}\n")
+        warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         extra: dict[str, Any] = {"source": source.name}
-        if getattr(source, "frame_files", None) is not None and not getattr(
-            source, "own_times", True
-        ):
-            # Files without recorded times (7-Scenes, PNG folders): the trajectory's times
-            # are the frame's position at the source's rate, not the dataset's; say so.
-            extra["times"] = f"invented: position in the sequence / {source.fps:g} fps"
-            sys.stderr.write(
-                f"depthview: warning: {source.name} records no frame times: the trajectory's "
-                f"are each frame's position / {source.fps:g} fps, not its number\n"
-            )
+        if source.times_guess:
+            extra["times"] = f"invented: {cli_words(source.times_guess)}"
         inputs = [*source.inputs]
         if Path(args.source).exists():
             inputs.append(Path(args.source))
@@ -359,7 +349,8 @@ def run(args: argparse.Namespace) -> int:
                 "nothing was written\n"
             )
             return 130
-        hint = f"; {guess}" if guess else ""
+        guess = source.units_guess
+        hint = f"; {cli_words(guess)}" if guess else ""
         raise DepthviewError(
             f"{args.source}: no frame could be fused ({frames} read"
             f"{': ' + why if why else ''}){hint}; nothing was written"

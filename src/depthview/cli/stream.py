@@ -21,7 +21,7 @@ from ..sources.ahead import start_shielded as _start_shielded
 from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
-from ._source_args import add_source_args, open_with_args
+from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import fps, port, positive_int
 
 HOST_HELP = (
@@ -190,6 +190,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         for name in args.sources:
             sources.append(_open(name, args))
+            warn_guesses(sources[-1])
         several = len(sources) > 1
         devices = [
             (getattr(s, "serial", None) or i) if several else None for i, s in enumerate(sources)

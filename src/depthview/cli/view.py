@@ -227,4 +227,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"screenshot: {args.screenshot}", flush=True)
     if args.stats:
         print(json.dumps(stats), flush=True)
+    if stats.get("interrupted") and status == 0:  # as export, record and stream end
+        sys.stderr.write("depthview: interrupted, the window closed\n")
+        status = 130
     return status

@@ -138,6 +138,10 @@ class Source(abc.ABC):
     #: One line when nothing said what the depth values count and they are the convention's
     #: guess (``DepthUnits.guess``); "" otherwise. ``info``, the HUD and ``export`` show it.
     units_guess: str = ""
+    #: One line when the frames' times are not the source's own but made up (a frame's
+    #: position / fps: a PNG folder, 7-Scenes); "" otherwise. ``info`` and the commands
+    #: that write or send times (``export``, ``record``, ``stream``, ``scan``) show it.
+    times_guess: str = ""
     #: The device's own registration parameters (a live Kinect's, a recording's
     #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
     #: ``Registration.default()``.

@@ -84,6 +84,11 @@ class ArraySource(Source):
         self.units_guess = units.guess
         self.loop = loop
         self.fps = fps
+        if not self.own_times:
+            self.times_guess = (
+                f"{name} records no frame times: each frame's time is its position / "
+                f"{fps:g} frames/s"
+            )
         self._pacer = Pacer() if realtime and fps else None
         self._position = 0
         self._closed = False

@@ -90,6 +90,7 @@ class Viewer:
         self.frame: Frame | None = None
         self.stats = Stats()
         self.failed: BaseException | None = None  # the source's failure, once reported
+        self.interrupted = False  # Ctrl-C ended it
         self._dirty = True
         self._last_draw = 0.0
         self._rates_at = (time.perf_counter(), 0, 0)
@@ -154,8 +155,9 @@ class Viewer:
                         time.sleep(wait)
                     else:
                         self.reader.wait(0.01)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the window closes as on q; the command says it (130)
             self.state.quit = True
+            self.interrupted = True
         finally:
             drawing = self.drawing()
             try:
@@ -526,6 +528,8 @@ def run_viewer(source: Source, options: ViewerOptions | None = None) -> dict[str
         raise DepthviewError(str(exc)) from None
     if viewer.failed is not None:
         raise ViewerFailed(str(viewer.failed), stats)
+    if viewer.interrupted:
+        stats["interrupted"] = True
     return stats
 
 
