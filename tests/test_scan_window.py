@@ -326,6 +326,8 @@ def test_newest_frames_come_in_order_counted_and_the_last_kept(
             got = newest.take()
             if got is not None:
                 taken.append(got[0].index)
+                newest.first_shown()  # as the window says once it showed a frame
+        newest.first_shown()
         deadline = time.monotonic() + 60
         while not newest.ended and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -339,3 +341,25 @@ def test_newest_frames_come_in_order_counted_and_the_last_kept(
     assert newest.read == expected
     assert taken == sorted(set(taken)) and len(taken) <= expected
     assert taken[-1:] == ([expected - 1] if expected else [])
+
+
+def test_the_reader_holds_the_first_frame_until_the_window_showed_it() -> None:
+    """The first frame's scan and draw may compile; meanwhile a recording must not run on
+    (the next frame scanned would be far from the model, and tracking lost for good):
+    the reader reads one frame, waits for ``first_shown``, then reads on."""
+    from depthview.sources.demo import DemoSource
+    from depthview.viewer.scan_window import _Newest
+
+    newest = _Newest(DemoSource(frames=5, realtime=False), None)
+    try:
+        time.sleep(0.5)
+        assert newest.read == 1 and not newest.ended
+        first = newest.take()
+        assert first is not None and first[0].index == 0
+        newest.first_shown()
+        deadline = time.monotonic() + 60
+        while not newest.ended and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert newest.read == 5
+    finally:
+        newest.stop()

@@ -50,7 +50,12 @@ PIVOT_DEFAULT_M = 2.0
 
 
 class _Newest:
-    """The newest frame from a reader thread (older ones are dropped, counted)."""
+    """The newest frame from a reader thread (older ones are dropped, counted).
+
+    The first frame is held: the reader waits until the window showed it (its scan and
+    draw compile or load the loops for this source's frames) and paces on from then, so
+    a recording does not run ahead meanwhile and leave the camera too far from the model
+    for tracking on the next frame."""
 
     def __init__(self, source: Source, frames: int | None = None) -> None:
         self.source = source
@@ -61,6 +66,7 @@ class _Newest:
         self.error: BaseException | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._shown = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -73,6 +79,10 @@ class _Newest:
                 with self._lock:
                     self.frame = (frame, time.perf_counter())
                     self.read += 1
+                if self.read == 1:
+                    while not (self._shown.wait(0.25) or self._stop.is_set()):
+                        pass
+                    self.source.repace(frame)
         except StopIteration:
             self.ended = True
         except BaseException as exc:  # shown on the window's HUD and re-raised at the end
@@ -84,6 +94,10 @@ class _Newest:
         with self._lock:
             frame, self.frame = self.frame, None
         return frame
+
+    def first_shown(self) -> None:
+        """The window showed the first frame: read on, paced from now."""
+        self._shown.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -216,6 +230,7 @@ def run_window(
                 time.sleep(0.005)
             if taken is not None:
                 run.latencies_ms.append(1000 * (time.perf_counter() - read_at))
+                newest.first_shown()
     finally:
         newest.stop()
         if screenshot is not None:
