@@ -107,6 +107,20 @@ def test_record_append_continues_the_clock(rec: Path, tmp_path: Path) -> None:
         assert src.duration == pytest.approx(14 * 0.05, abs=1e-5)
 
 
+def test_append_of_a_source_without_a_device_clock_continues_it(tmp_path: Path) -> None:
+    """Trial F: a ``.npy`` has no device clock, so the recording makes one from the host
+    times; an append continued the host times but restarted that clock at 0 (device times
+    going back at the seam). Both clocks increase across the seam."""
+    np.save(tmp_path / "raw3.npy", np.full((3, 480, 640), 800, np.uint16))
+    out = tmp_path / "r"
+    for extra in ((), ("--append",)):
+        ran = cli("record", str(tmp_path / "raw3.npy"), str(out), "--quiet", *extra)
+        assert ran.code == 0, ran.err
+    depth = [(t, ts) for k, t, ts in entries(out) if k == "d"]
+    assert len(depth) == 6
+    assert all(a[0] < b[0] and a[1] < b[1] for a, b in itertools.pairwise(depth)), depth
+
+
 def test_record_of_a_looping_replay_continues_the_clock(rec: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     with dv.open(str(rec), realtime=False, loop=True) as src:

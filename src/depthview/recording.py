@@ -381,12 +381,9 @@ class RecordingWriter:
         for record, (_, raw_time) in zip(records, raw, strict=True):
             t = self._unix_time(record.stream, raw_time)
             given = record.stamp.device_timestamp
-            if given is None:
-                ts = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
-                if record.stream is Stream.DEPTH:
-                    self._last_device = ts
-            else:
-                ts = self._device_time(record.stream, given)
+            if given is None:  # a source without a device clock: one from the host times
+                given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+            ts = self._device_time(record.stream, given)  # continued across a seam
             name = entry_name(record.stream.value, t, ts)
             self.bytes += self._write_file(name, _file_chunks(record))
             lines.append(name + "\n")
