@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -664,3 +665,18 @@ def test_made_up_times_are_said_where_times_are_written(tmp_path: Path) -> None:
     assert "records no frame times" in ran.err
     ran = cli("export", str(rec), str(tmp_path / "y.npz"), "--quiet")
     assert "records no frame times" not in ran.err
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_a_looping_array_replay_continues_its_clock(tmp_path: Path, frames: int) -> None:
+    """Trial F: a looped ``.npy`` (timed by position / fps) went back to 0 at every pass, so
+    ``stream --loop`` sent times going back; each pass now starts one frame interval after
+    the last, as a looping recording's does. A zip that is no .npz says so."""
+    np.save(tmp_path / "a.npy", np.full((frames, 48, 64), 800, np.uint16))
+    with dv.open(str(tmp_path / "a.npy"), loop=True) as source:
+        times = [source.read().timestamp for _ in range(4 * frames)]
+    assert times == pytest.approx([i / 30 for i in range(4 * frames)])
+    with zipfile.ZipFile(tmp_path / "seq.zip", "w") as z:
+        z.writestr("seq/frame-000000.depth.png", b"not read")
+    with pytest.raises(SourceError, match=r"a zip without arrays, not a \.npz"):
+        dv.open(str(tmp_path / "seq.zip"))

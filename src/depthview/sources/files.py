@@ -91,6 +91,8 @@ class ArraySource(Source):
             )
         self._pacer = Pacer() if realtime and fps else None
         self._position = 0
+        #: Passes of a looping replay completed (each continues the clock).
+        self._passes = 0
         self._closed = False
 
     @property
@@ -117,6 +119,19 @@ class ArraySource(Source):
     def close(self) -> None:
         self._closed = True
 
+    def _pass_offset(self) -> float:
+        """How much later this pass of a looping replay is (seconds): each pass starts one
+        frame interval after the last frame of the one before (0 on the first pass)."""
+        if self._passes == 0 or self._stamps is not None:
+            return 0.0
+        if self._times is None:
+            interval = 1 / self.fps if self.fps else 0.0
+            return self._passes * self._length * interval
+        times = [t for t, _ in self._times]
+        span = times[-1] - times[0]
+        interval = span / (len(times) - 1) if len(times) > 1 and span > 0 else 1 / (self.fps or 30)
+        return self._passes * (span + interval)
+
     def read(self) -> Frame:
         if self._closed:
             raise SourceError(f"{self.name}: read after close")
@@ -124,6 +139,7 @@ class ArraySource(Source):
             if not self.loop:
                 raise StopIteration
             self._position = 0
+            self._passes += 1
             if self._pacer is not None:
                 self._pacer.reset()
         i = self._position
@@ -133,7 +149,9 @@ class ArraySource(Source):
         video_time: float | None = t
         if self._times is not None:  # the dataset's own times (TUM's lists)
             t, video_time = self._times[i]
-        video_t = t if video_time is None else video_time
+        later = self._pass_offset()  # a looping replay's clock continues
+        t += later
+        video_t = t if video_time is None else video_time + later
         if self._stamps is not None:  # an archive's own (export's npz read back)
             fields = self._stamps.fields(i, video is not None)
             if not fields.pop("video_valid", True):
@@ -329,6 +347,10 @@ def _npz_arrays(
                 f"{path}: a zip of {recordings} recording(s) (INDEX.txt inside), not a .npz: "
                 f"'depthview convert {path} OUT' reads it in place; unzip it to view one"
             )
+        raise SourceError(
+            f"{path}: a zip without arrays, not a .npz (a zipped folder is not a SOURCE): "
+            "unzip it and give the folder"
+        )
     if depth_key is None:
         raise SourceError(
             f"{path}: expected a 'depth' (or positional 'arr_0') array in the .npz, got "
