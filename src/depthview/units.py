@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from ._checks import depth_2d
 from ._registration_tables import MM_MAX, raw_to_mm
-from .camera_models import _default as default_registration
+from .camera_models import Registration
 from .frame import DepthFormat
 
 RAW_TO_M_A = -0.0030711016
@@ -47,7 +47,7 @@ def nyu_metres(raw: npt.NDArray[np.floating] | npt.NDArray[np.integer]) -> npt.N
 def kinect_mm() -> npt.NDArray[np.uint16]:
     """libfreenect's millimetres for raw 11-bit values 0..2047 under the default registration
     (0: no reading), read-only."""
-    table = raw_to_mm(default_registration())
+    table = raw_to_mm(Registration.default())
     table.flags.writeable = False
     return table
 
@@ -55,7 +55,7 @@ def kinect_mm() -> npt.NDArray[np.uint16]:
 def kinect_zero_plane() -> npt.NDArray[np.float64]:
     """The default registration's figures ``kinect_raw`` inverts libfreenect's formula with:
     reference distance, emitter distance, reference pixel size, const shift."""
-    reg = default_registration()
+    reg = Registration.default()
     zp = reg.zero_plane_info
     figures = (zp.reference_distance, zp.dcmos_emitter_dist, zp.reference_pixel_size)
     return np.array([*figures, reg.const_shift], dtype=np.float64)
