@@ -18,6 +18,7 @@ picture and z-buffer. Their loops need numba (extras ``fast`` and ``3d``).
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,7 +59,6 @@ def warm_up() -> None:
     clear(pixels, keys, 0)
     eye = np.eye(4, dtype=np.float32)
     metres = np.full(2, 1.0, np.float32)
-    metres.flags.writeable = False  # as the geometry's tables are: numba types them apart
     k = Intrinsics(1.0, 1.0, 0.5, 0.5)
     for colours in (np.zeros((2, 2), np.uint32), np.zeros((2, 2, 3), np.uint8)):
         splat_depth(np.ones((2, 2), np.uint16), metres, k, colours, eye, k, pixels, keys)
@@ -86,6 +86,15 @@ def shifts(order: str) -> npt.NDArray[np.uint32]:
     r, g, b = (8 * order.index(c) for c in "RGB")
     alpha = sum(0xFF << (8 * i) for i, c in enumerate(order) if c in "AX")
     return np.array([r, g, b, alpha], np.uint32)
+
+
+def _read_only(a: npt.NDArray[Any], dtype: type | None = None) -> npt.NDArray[Any]:
+    """A contiguous read-only view: numba compiles a loop apart for writable and read-only
+    arrays, and frames come either way (Pillow's are read-only), so one kind reaches the
+    loops and the warm-up's compile is the one every frame uses."""
+    view = np.ascontiguousarray(a, dtype).view()
+    view.flags.writeable = False
+    return view
 
 
 def _pinhole(k: Intrinsics) -> npt.NDArray[np.float32]:
@@ -131,9 +140,9 @@ def splat_depth(
         raise ValueError(f"expected scratch for frames {w} wide, got {rows.shape} {cells.shape}")
     packed = colours.reshape(h, w, 1) if colours.ndim == 2 else colours
     loops.splat_frame(
-        np.ascontiguousarray(depth),
-        np.ascontiguousarray(metres, np.float32),
-        np.ascontiguousarray(packed),
+        _read_only(depth),
+        _read_only(metres, np.float32),
+        _read_only(packed),
         shifts(order),
         _pinhole(intrinsics),
         np.ascontiguousarray(view, np.float32),
