@@ -541,7 +541,9 @@ def record(
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
-    Ends after ``frames`` frames, ``seconds`` of wall time, at the end of the source, when
+    Ends after ``frames`` frames, ``seconds`` of the source's own clock (frames stamped
+    less than ``seconds`` after the first; a live source's also ends after that much wall
+    time: a recording replays faster than real time), at the end of the source, when
     ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
     registration (``registration``, else the source's own) is saved as ``device.json``.
     With ``progress``, a bar on stderr counts frames and megabytes (as ``export`` and
@@ -571,11 +573,16 @@ def record(
         registration=registration,
     )
     start = time.monotonic()
+    first: float | None = None
     bar = _progress_bar(source_or_frames, frames, progress)
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
-            if seconds is not None and time.monotonic() - start >= seconds:
-                break
+            if seconds is not None:
+                first = frame.timestamp if first is None else first
+                if frame.timestamp - first >= seconds:
+                    break
+                if live and time.monotonic() - start >= seconds:
+                    break
             if stop is not None and stop.is_set():
                 break
             writer.write(frame)
