@@ -79,18 +79,27 @@ def apply_intrinsics(source: Source, args: argparse.Namespace) -> Source:
 
 
 def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source:
-    """Open ``uri`` with ``options`` plus the user's units and intrinsics options."""
-    chosen = source_options(args)
+    """Open ``uri`` with ``options`` plus the user's units and intrinsics options; a source
+    that records no frame times is timed by the command's ``--fps`` where it has one."""
+    chosen = {**options, **source_options(args)}
+    source = _open(uri, chosen)
+    rate = getattr(args, "fps", None)
+    if rate and source.times_guess and "fps" not in chosen:
+        source.close()  # opened again at that rate: its times and its warning follow it
+        source = _open(uri, {**chosen, "fps": rate})
+    return apply_intrinsics(source, args)
+
+
+def _open(uri: str, options: dict[str, Any]) -> Source:
     try:
-        source = open_source(uri, **{**options, **chosen})
+        return open_source(uri, **options)
     except SourceError as exc:
-        if "depth_scale" in chosen and "got depth_scale" in str(exc):
+        if "depth_scale" in options and "got depth_scale" in str(exc):
             raise SourceError(
                 f"{uri}: --depth-scale applies to depth image files (PNG, .npy, .npz); this "
                 "source says its own units: use --depth-format to override them"
             ) from None
         raise
-    return apply_intrinsics(source, args)
 
 
 def warn_guesses(source: Source) -> None:

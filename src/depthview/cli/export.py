@@ -48,7 +48,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
     )
-    p.add_argument("--fps", type=fps, default=None, help="MP4 frame rate (default: the source's)")
+    p.add_argument(
+        "--fps",
+        type=fps,
+        default=None,
+        help="frames per second: the MP4's (default: the source's), and the times of a source "
+        "that records none (default 30)",
+    )
     p.add_argument(
         "--registered",
         action="store_true",

@@ -56,7 +56,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--frames", type=positive_int, default=None, help="stop after N frames per source"
     )
-    p.add_argument("--fps", type=fps, default=None, help="demo frame rate")
+    p.add_argument(
+        "--fps",
+        type=fps,
+        default=None,
+        help="frame rate of the demo and of a source that records no frame times (default 30)",
+    )
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_filter_arg(p, "; each source keeps its own temporal state; not with --raw-depth")

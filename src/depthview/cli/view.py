@@ -128,7 +128,8 @@ def add_parser(sub: Any) -> None:
         "--fps",
         type=fps_or_zero,
         default=None,
-        help="demo frame rate; 0 reads a recording as fast as it can",
+        help="frame rate of the demo and of a source that records no frame times (default 30); "
+        "0 reads a recording as fast as it can",
     )
     p.add_argument(
         "--no-loop",
