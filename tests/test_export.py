@@ -358,3 +358,19 @@ def test_a_range_without_a_palette_is_turbo_in_export_as_in_view(tmp_path: Path)
             "--far need a metric palette such as turbo"
         ], ran.err
     assert not (tmp_path / "q").exists()
+
+
+def test_npz_keeps_each_frames_tilt_and_reads_it_back(tmp_path: Path) -> None:
+    """The sample's motor angle (trial G: the .npz had none while the .mcap had 83 tilt
+    messages): each frame's newest tilt is kept, NaN where a frame has none, and a replay
+    of the archive gives every frame the tilt the recording gave it."""
+    out = tmp_path / "s.npz"
+    ran = cli("export", "sample", str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    with dv.open("sample") as src:
+        want = [f.tilt_deg for f in src]
+    assert any(t is not None for t in want)
+    stored = np.load(out)["tilt_deg"]
+    assert [None if np.isnan(t) else float(t) for t in stored] == want
+    with dv.open(str(out)) as src:
+        assert [f.tilt_deg for f in src] == want

@@ -7,7 +7,9 @@ array:
   ``depth_format``, ``index``, ``timestamp`` and ``device_timestamp``; ``registered`` (mm
   aligned to colour) with ``--registered``; ``video`` with ``video_valid``, ``video_seq``,
   ``video_timestamp`` and ``video_device_timestamp``; ``accel`` (N, 3) m/s^2 with
-  ``accel_timestamp``. A stream some frames lack is kept for the frames that have it:
+  ``accel_timestamp``, and ``tilt_deg`` (the motor's angle): each frame's newest reading
+  (a recording's readings between frames are not kept: a recording or an .mcap keeps
+  them). A stream some frames lack is kept for the frames that have it:
   zeros and ``video_valid`` False, NaN accelerometer rows and times, -1 for a missing seq
   or device time.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
@@ -226,10 +228,11 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             "video_timestamp",
             "video_device_timestamp",
             "accel_timestamp",
+            "tilt_deg",
         )
     }
     depth_format: DepthFormat | None = None
-    has_video = has_accel = False
+    has_video = has_accel = has_tilt = False
     try:
         for frame in frames:
             if depth_format is None:
@@ -266,6 +269,8 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
                 if frame.accel_stamp
                 else frame.timestamp
             )
+            small["tilt_deg"].append(math.nan if frame.tilt_deg is None else frame.tilt_deg)
+            has_tilt = has_tilt or frame.tilt_deg is not None
         if depth_format is None:
             stream.abandon()
             return 0
@@ -284,6 +289,8 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             )
         if has_accel:
             small_arrays["accel_timestamp"] = np.array(small["accel_timestamp"], dtype=np.float64)
+        if has_tilt:
+            small_arrays["tilt_deg"] = np.array(small["tilt_deg"], dtype=np.float64)
         stream.finish(small_arrays)
     except BaseException:
         stream.abandon()
