@@ -22,6 +22,8 @@ from depthview.cli import main
 from depthview.colorize import Equalizer
 from depthview.sources.depth_png import read_header
 
+CLI = [sys.executable, "-m", "depthview"]
+
 
 def person_frames() -> list[dv.Frame]:
     with dv.open(str(PERSON), realtime=False) as src:
@@ -374,3 +376,42 @@ def test_npz_keeps_each_frames_tilt_and_reads_it_back(tmp_path: Path) -> None:
     assert [None if np.isnan(t) else float(t) for t in stored] == want
     with dv.open(str(out)) as src:
         assert [f.tilt_deg for f in src] == want
+
+
+@pytest.mark.parametrize("kind", ["png16", "npz", "record"])
+def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path, kind: str) -> None:
+    """Two runs writing one output at once (trial G: the second export's frames mixed with
+    the first's in one folder; an .npz renamed away under the first run): the second is
+    refused in one line before it writes anything, and the first ends with only its own
+    frames. The first run is real: a long export (or recording) of the demo, Ctrl-C'd."""
+    out = tmp_path / ("o.npz" if kind == "npz" else "o")
+    verb = ["record"] if kind == "record" else ["export"]
+    extra = ["--format", "png16"] if kind == "png16" else []
+    first = subprocess.Popen(
+        [*CLI, *verb, "demo", str(out), "--frames", "100000", "--quiet", *extra],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    started = (lambda: any(tmp_path.iterdir())) if kind == "npz" else out.exists
+    while not started() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the first run has begun writing
+    time.sleep(0.5)
+    second = cli(*verb, "demo:7", str(out), "--frames", "5", "--quiet", *extra)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=60)
+    assert second.code == 2
+    assert second.error_lines == [
+        f"depthview: error: {out}: another depthview run is writing it; wait for that run to end"
+    ]
+    assert first.returncode == 130, err
+    if kind == "png16":  # its first frame is the demo's, byte for byte, not demo:7's
+        ref = tmp_path / "ref"
+        assert cli("export", "demo", str(ref), "--frames", "1", "--quiet", *extra).code == 0
+        first_file = sorted(ref.iterdir())[0].name
+        assert (out / first_file).read_bytes() == (ref / first_file).read_bytes()
+    else:  # the recording or archive replays the demo's first frame
+        with dv.open(str(out)) as src:
+            got = next(iter(src)).depth
+        with dv.open("demo") as src:
+            assert np.array_equal(got, next(iter(src)).depth)

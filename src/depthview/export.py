@@ -39,7 +39,7 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
-from .outputs import FolderOutput, check_output, check_target, overlap
+from .outputs import FolderOutput, check_output, check_target, claimed, overlap
 from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
@@ -291,69 +291,76 @@ def export(
     if fmt.extra is not None:
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"
-    check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
-    rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
-    if intrinsics is None:
-        intrinsics = source.intrinsics if isinstance(source, Source) else None
-    own = source.registration if isinstance(source, Source) else None
-    registration = (own or Registration.default()) if registered else None
-    settings = Settings(
-        layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
-    )
-    from tqdm import tqdm
+    with claimed(out, ExportError):  # one run writes an output at a time
+        check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
+        rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
+        if intrinsics is None:
+            intrinsics = source.intrinsics if isinstance(source, Source) else None
+        own = source.registration if isinstance(source, Source) else None
+        registration = (own or Registration.default()) if registered else None
+        settings = Settings(
+            layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
+        )
+        from tqdm import tqdm
 
-    folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
-    bar = tqdm(
-        total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
-    )
-    chosen = _selected(source, start, stop, every, frames)
-    chain = filters(own) if isinstance(filters, FilterSpec) else filters
-    if chain is not None and len(chain):
-        filter_kernels()  # a missing extra is reported before anything is written
-        chosen = filter_frames(chosen, chain, own)
-    selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
-    # Ctrl-C keeps what was made, but never at the cost of an earlier export: over one, this
-    # run is written apart and replaces it only when it ends (kept_earlier otherwise).
-    earlier = out.is_file() if folder is None else folder.has_earlier()
-    replacing = earlier and folder is None
-    target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
-    kept_earlier = False
-    try:
+        folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
+        bar = tqdm(
+            total=total,
+            unit="frame",
+            file=sys.stderr,
+            disable=not progress,
+            desc=f"export {fmt.name}",
+        )
+        chosen = _selected(source, start, stop, every, frames)
+        chain = filters(own) if isinstance(filters, FilterSpec) else filters
+        if chain is not None and len(chain):
+            filter_kernels()  # a missing extra is reported before anything is written
+            chosen = filter_frames(chosen, chain, own)
+        selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
+        # Ctrl-C keeps what was made, but never at the cost of an earlier export: over one, this
+        # run is written apart and replaces it only when it ends (kept_earlier otherwise).
+        earlier = out.is_file() if folder is None else folder.has_earlier()
+        replacing = earlier and folder is None
+        target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
+        kept_earlier = False
         try:
-            with selected.stop_on_ctrl_c():
-                count = fmt.write(selected, target if folder is None else folder.staging, settings)
-            kept_earlier = earlier and selected.stopped
-            if folder is not None and kept_earlier:
-                folder.abandon()
-            elif folder is not None:
-                folder.commit()
-            elif kept_earlier:
-                target.unlink(missing_ok=True)
-            elif target != out and target.exists():
-                os.replace(target, out)
-        except BaseException:
-            if folder is not None:
-                folder.abandon()
-            elif target != out:
-                with contextlib.suppress(OSError):
-                    target.unlink()
-            raise
-    except ValueError as exc:  # colour range, palette/format mismatch
-        raise ExportError(str(exc)) from None
-    except OSError as exc:
-        named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
-        inputs = source.inputs if isinstance(source, Source) else ()
-        if named is not None and overlap(named, inputs, contains=False) is not None:
-            # an input that cannot be read (a colour image of mode 000): not the output's fault
-            raise ExportError(f"{named}: cannot read ({exc.strerror or exc})") from None
-        where = out
-        if folder is not None and named is not None:
-            where = folder.shown(named)  # the user's name for it
-        raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        bar.close()
-    files = count if fmt.is_folder else int(count > 0)
-    return ExportSummary(out, count, files, selected.stopped, kept_earlier)
+            try:
+                with selected.stop_on_ctrl_c():
+                    count = fmt.write(
+                        selected, target if folder is None else folder.staging, settings
+                    )
+                kept_earlier = earlier and selected.stopped
+                if folder is not None and kept_earlier:
+                    folder.abandon()
+                elif folder is not None:
+                    folder.commit()
+                elif kept_earlier:
+                    target.unlink(missing_ok=True)
+                elif target != out and target.exists():
+                    os.replace(target, out)
+            except BaseException:
+                if folder is not None:
+                    folder.abandon()
+                elif target != out:
+                    with contextlib.suppress(OSError):
+                        target.unlink()
+                raise
+        except ValueError as exc:  # colour range, palette/format mismatch
+            raise ExportError(str(exc)) from None
+        except OSError as exc:
+            named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
+            inputs = source.inputs if isinstance(source, Source) else ()
+            if named is not None and overlap(named, inputs, contains=False) is not None:
+                # an input that cannot be read (a colour image of mode 000): not the output's fault
+                raise ExportError(f"{named}: cannot read ({exc.strerror or exc})") from None
+            where = out
+            if folder is not None and named is not None:
+                where = folder.shown(named)  # the user's name for it
+            raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
+        finally:
+            bar.close()
+        files = count if fmt.is_folder else int(count > 0)
+        return ExportSummary(out, count, files, selected.stopped, kept_earlier)
 
 
 class _Stoppable:

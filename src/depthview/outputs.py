@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -53,6 +55,33 @@ def overlap(
         if target.is_relative_to(source):
             return f"is inside the input {given}"
     return None
+
+
+@contextlib.contextmanager
+def claimed(out: str | os.PathLike[str], error: type[DepthviewError]) -> Iterator[None]:
+    """Hold ``out`` for this run: a second run writing the same output at once is refused in
+    one line (``error``) before it writes anything, rather than mixing its frames with this
+    run's or renaming this run's files away. The lock is the kernel's (flock on a file
+    named after the output's real path, in a private folder under the system's temporary
+    folder): nothing is left beside the output, and a killed run leaves no stale lock."""
+    name = hashlib.sha256(os.fsencode(_real(out))).hexdigest()[:40]
+    try:
+        folder = Path(tempfile.gettempdir()) / f"depthview-{os.getuid()}-outputs"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # no private temporary folder: run unguarded, as before
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise error(
+                f"{out}: another depthview run is writing it; wait for that run to end"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def check_output(
@@ -242,6 +271,7 @@ __all__ = [
     "atomic",
     "check_output",
     "check_target",
+    "claimed",
     "overlap",
     "partial_path",
     "sha256_file",

@@ -54,7 +54,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output
+from .outputs import FolderOutput, check_output, claimed
 from .registration import Registration
 from .sources.base import Source
 
@@ -563,61 +563,62 @@ def record(
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
-    made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
-    writer = RecordingWriter(
-        out,
-        mode=mode,
-        depth_only=depth_only,
-        on_full="drop" if live else "block",
-        fsync=fsync,
-        registration=registration,
-    )
-    start = time.monotonic()
-    first: float | None = None
-    bar = _progress_bar(source_or_frames, frames, progress)
-    try:
-        for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
-            if seconds is not None:
-                first = frame.timestamp if first is None else first
-                if frame.timestamp - first >= seconds:
+    with claimed(out, RecordingError):  # one run writes a recording at a time
+        made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
+        writer = RecordingWriter(
+            out,
+            mode=mode,
+            depth_only=depth_only,
+            on_full="drop" if live else "block",
+            fsync=fsync,
+            registration=registration,
+        )
+        start = time.monotonic()
+        first: float | None = None
+        bar = _progress_bar(source_or_frames, frames, progress)
+        try:
+            for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
+                if seconds is not None:
+                    first = frame.timestamp if first is None else first
+                    if frame.timestamp - first >= seconds:
+                        break
+                    if live and time.monotonic() - start >= seconds:
+                        break
+                if stop is not None and stop.is_set():
                     break
-                if live and time.monotonic() - start >= seconds:
+                writer.write(frame)
+                if bar is not None:
+                    bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
+                    bar.update(1)
+                if frames is not None and count >= frames:
                     break
-            if stop is not None and stop.is_set():
-                break
-            writer.write(frame)
-            if bar is not None:
-                bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
-                bar.update(1)
-            if frames is not None and count >= frames:
-                break
-    except KeyboardInterrupt:
-        pass
-    except RecordingError:
-        writer.failed()
-        with contextlib.suppress(RecordingError):
-            writer.close()
-        index = Path(out) / INDEX_NAME
-        refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
-        if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
-            shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
-        raise
-    except SourceError as exc:
-        if writer.replacing:  # --overwrite: a failed run replaces nothing
+        except KeyboardInterrupt:
+            pass
+        except RecordingError:
             writer.failed()
-            writer.close()
-            raise type(exc)(f"{exc}; {out} stays as it was") from None
-        kept = writer.close()  # every frame received is written before the error is told
-        index = Path(out) / INDEX_NAME
-        if mode == "new" and index.is_file() and index.stat().st_size == 0:
-            # nothing arrived: no empty recording is left to refuse the next run
-            _remove_empty_recording(Path(out), made)
-            raise type(exc)(f"{exc}; nothing was recorded") from None
-        raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
-    finally:
-        if bar is not None:
-            bar.close()
-    return writer.close()
+            with contextlib.suppress(RecordingError):
+                writer.close()
+            index = Path(out) / INDEX_NAME
+            refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
+            if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
+                shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
+            raise
+        except SourceError as exc:
+            if writer.replacing:  # --overwrite: a failed run replaces nothing
+                writer.failed()
+                writer.close()
+                raise type(exc)(f"{exc}; {out} stays as it was") from None
+            kept = writer.close()  # every frame received is written before the error is told
+            index = Path(out) / INDEX_NAME
+            if mode == "new" and index.is_file() and index.stat().st_size == 0:
+                # nothing arrived: no empty recording is left to refuse the next run
+                _remove_empty_recording(Path(out), made)
+                raise type(exc)(f"{exc}; nothing was recorded") from None
+            raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
+        finally:
+            if bar is not None:
+                bar.close()
+        return writer.close()
 
 
 def _progress_bar(
