@@ -35,7 +35,6 @@ from ..fakenect_format import (
 )
 from ..frame import (
     DEPTH_FPS,
-    DEVICE_CLOCK_HZ,
     DepthFormat,
     Frame,
     Record,
@@ -45,7 +44,7 @@ from ..frame import (
     VideoFormat,
 )
 from ..registration import Registration, register, to_mm
-from .base import Pacer, Source, check_options
+from .base import Pacer, Source, check_options, loop_shift
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
@@ -235,6 +234,8 @@ class RecordingSource(Source):
         self.loop = bool(loop)
         #: Passes of a looping replay completed (each continues the clock: ``_pass_offset``).
         self._passes = 0
+        #: One pass's shift of a looping replay (``loop_shift``), found on the first loop.
+        self._shift: tuple[float, int] | None = None
         self._shape: tuple[int, int] | None = None
         self._shape_known = False
         self.strict = bool(strict)
@@ -371,19 +372,21 @@ class RecordingSource(Source):
     def _pass_offset(self) -> tuple[float, int]:
         """How much later this pass of a looping replay is (host seconds, device ticks): the
         clock continues, each pass starting one frame interval after the last record of
-        the one before, every stream alike (0 on the first pass)."""
+        the one before, every stream alike (0 on the first pass; ``loop_shift``)."""
         if self._passes == 0:
             return 0.0, 0
-        entries, frames = self.index.entries, self.index.frames
-        interval = self.duration / (len(frames) - 1) if len(frames) > 1 else 1 / DEPTH_FPS
-        if not interval > 0:
-            interval = 1 / DEPTH_FPS
-        times = [e.unix_time for e in entries]
-        span = max(times) - min(times) + interval
-        first = entries[frames[0].depth].device_timestamp
-        last = entries[frames[-1].depth].device_timestamp
-        ticks = ((last - first) & 0xFFFFFFFF) + round(interval * DEVICE_CLOCK_HZ)
-        return self._passes * span, (self._passes * ticks) & 0xFFFFFFFF
+        if self._shift is None:
+            entries, frames = self.index.entries, self.index.frames
+            self._shift = loop_shift(
+                [entries[f.depth].unix_time for f in frames],
+                [e.unix_time for e in entries],
+                (
+                    entries[frames[0].depth].device_timestamp,
+                    entries[frames[-1].depth].device_timestamp,
+                ),
+            )
+        seconds, ticks = self._shift
+        return self._passes * seconds, (self._passes * ticks) & 0xFFFFFFFF
 
     def _stamp(self, entry_index: int) -> Stamp:
         entry = self.index.entries[entry_index]
