@@ -12,7 +12,7 @@ from ..palettes import PALETTES
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import fps, metres, positive_int
+from ._types import fps, frames, metres, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -44,7 +44,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--near", type=metres, default=None, help="near end of the colour range, metres")
     p.add_argument("--far", type=metres, default=None, help="far end of the colour range, metres")
     p.add_argument("--range", default=None, help="frame numbers START:END, e.g. 10:200")
-    p.add_argument("--frames", type=positive_int, default=None, help="export at most N frames")
+    p.add_argument("--frames", type=frames, default=None, help="export at most N frames")
     p.add_argument(
         "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
     )

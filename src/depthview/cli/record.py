@@ -17,15 +17,15 @@ from ..frame import DepthFormat
 from ..recording import Mode, record, refuse_depth_format
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import positive_int, seconds
+from ._types import duration, frames
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("record", help="record a source as a libfreenect (fakenect) recording")
     p.add_argument("source", help=SOURCE_HELP)
     p.add_argument("out", help="folder to write (must be new or empty)")
-    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
-    p.add_argument("--seconds", type=seconds, default=None, help="stop after S seconds")
+    p.add_argument("--frames", type=frames, default=None, help="stop after N frames")
+    p.add_argument("--seconds", type=duration, default=None, help="stop after S seconds")
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

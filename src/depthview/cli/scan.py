@@ -17,7 +17,7 @@ from ..errors import DepthviewError
 from ..outputs import check_output, check_target, partial_path
 from . import SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import metres, positive_float, positive_int
+from ._types import duration, frames, metres
 
 
 def _iterations(text: str) -> tuple[int, ...]:
@@ -94,7 +94,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         help="the window: save its last picture here on quitting",
     )
     p.add_argument("--stats", action="store_true", help="print one JSON line of figures last")
-    p.add_argument("--frames", type=positive_int, default=None, help="scan at most N frames")
+    p.add_argument("--frames", type=frames, default=None, help="scan at most N frames")
     p.add_argument("--voxel", type=metres, default=None, help="voxel size, metres (0.01)")
     p.add_argument("--truncation", type=metres, default=None, help="truncation band, metres (0.04)")
     p.add_argument("--near", type=metres, default=None, help="nearest reading used, m (0.4)")
@@ -115,7 +115,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--model-every",
-        type=positive_float,
+        type=duration,
         default=2.0,
         metavar="SECONDS",
         help="with --to: send the mesh every SECONDS (default 2; the path goes every frame)",
