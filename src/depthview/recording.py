@@ -133,6 +133,41 @@ def refuse_depth_format(depth_format: DepthFormat, said: str | None = None) -> N
         )
 
 
+def refuse_intrinsics() -> None:
+    """``record --intrinsics``: a fakenect recording has no place for a camera model (its
+    replay takes the intrinsics from ``device.json``, else the Kinect's defaults), so the
+    option would be dropped under the user's eyes: refused in one line before anything is
+    written, saying where intrinsics do go."""
+    raise RecordingError(
+        "--intrinsics: a fakenect recording cannot keep intrinsics (its replay takes them "
+        f"from its {DEVICE_JSON}, else the Kinect v1's defaults); leave --intrinsics out and "
+        "give it when reading the recording (view, export, stream, scan, info), or keep "
+        "them with the frames: 'depthview export SOURCE OUT.npz --intrinsics FX,FY,CX,CY'"
+    )
+
+
+def intrinsics_not_kept(source: Source, out: str | os.PathLike[str]) -> str:
+    """One line when ``source``'s own intrinsics (a ``.npz``'s ``intrinsics`` array, a
+    dataset's calibration) are not what the recording at ``out`` replays with, else "":
+    the recording cannot hold them, so what is lost is said."""
+    from .sources.fakenect import RecordingSource
+
+    try:
+        with RecordingSource(Path(out), realtime=False) as replay:
+            kept = replay.intrinsics
+    except SourceError:
+        return ""  # nothing replayable was written: nothing to compare
+    own = source.intrinsics
+    mine, theirs = (own.fx, own.fy, own.cx, own.cy), (kept.fx, kept.fy, kept.cx, kept.cy)
+    if np.allclose(mine, theirs, rtol=1e-6, atol=1e-6):
+        return ""
+    return (
+        f"{out}: the source's intrinsics ({', '.join(f'{v:g}' for v in mine)}) are not kept: "
+        "a fakenect recording cannot hold them, its replay uses "
+        f"{', '.join(f'{v:g}' for v in theirs)}; give --intrinsics when reading it"
+    )
+
+
 def _write_all(fd: int, chunks: list[bytes | memoryview]) -> int:
     """Write every byte (os.writev may write less than asked); return the count."""
     total = sum(len(c) for c in chunks)

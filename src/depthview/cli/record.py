@@ -14,7 +14,7 @@ from types import FrameType
 from typing import Any
 
 from ..frame import DepthFormat
-from ..recording import Mode, record, refuse_depth_format
+from ..recording import Mode, intrinsics_not_kept, record, refuse_depth_format, refuse_intrinsics
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames
@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.depth_format is not None:  # what the recording cannot hold: said first
         with contextlib.suppress(ValueError):  # a name that is no format: said on opening
             refuse_depth_format(DepthFormat.parse(args.depth_format), args.depth_format)
+    if args.intrinsics is not None:  # what the recording cannot hold either
+        refuse_intrinsics()
     stop = threading.Event()
     received: list[int] = []
 
@@ -65,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
                 fsync=args.fsync,
                 progress=not args.quiet,
             )
+            lost = intrinsics_not_kept(source, args.out)
+            if lost:
+                sys.stderr.write(f"depthview: warning: {lost}\n")
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
