@@ -25,7 +25,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -573,6 +573,7 @@ def record(
     fsync: bool = False,
     registration: Registration | None = None,
     progress: bool = False,
+    accepted: Callable[[], None] | None = None,
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
@@ -583,7 +584,9 @@ def record(
     ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
     (the frames indexed before the failure stay replayable); a source that fails (a Kinect
     unplugged) has every frame it delivered written first, then its ``SourceError`` is
-    raised saying what was kept.
+    raised saying what was kept. ``accepted`` is called once every check has passed and
+    the folder is ready, before the first frame is read (the command line says its
+    warnings there, so that a refusal is the only line).
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
@@ -606,6 +609,8 @@ def record(
         registration=registration,
     )
     start = time.monotonic()
+    if accepted is not None:
+        accepted()
     bar = _progress_bar(source_or_frames, frames, progress)
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):

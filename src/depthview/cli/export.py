@@ -70,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range is not None else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
-        warn_guesses(source)
         summary = export(
             source,
             args.out,
@@ -88,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             registered=args.registered,
             progress=not args.quiet,
             filters=args.filter,
+            accepted=lambda: warn_guesses(source),  # after every refusal, before progress
         )
     sys.stderr.write(f"depthview: {summary}\n")
     return 130 if summary.interrupted else 0

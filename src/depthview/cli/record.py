@@ -55,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with open_with_args(args.source, args, realtime=realtime) as source:
-            warn_guesses(source)
             summary = record(
                 source,
                 args.out,
@@ -66,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 fsync=args.fsync,
                 progress=not args.quiet,
+                accepted=lambda: warn_guesses(source),  # after every refusal, before progress
             )
             lost = intrinsics_not_kept(source, args.out)
             if lost:

@@ -258,7 +258,6 @@ def run(args: argparse.Namespace) -> int:
     # In the window a recording plays at its own pace (frames the scan cannot keep up
     # with are skipped); a batch scan reads as fast as it fuses.
     with open_with_args(args.source, args, realtime=not args.no_window) as source:
-        warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         extra: dict[str, Any] = {"source": source.name}
         if source.times_guess:
             extra["times"] = f"invented: {cli_words(source.times_guess)}"
@@ -271,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
 
         for path in (out, *companions(out)):
             check_output(path, inputs)
+        warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         scanner = Scanner.for_source(source, params)
         sink = None if target is None else _open_sink(target)
         last_model = -math.inf

@@ -318,7 +318,7 @@ class RecordingSource(Source):
         if self._closed:
             raise SourceError(f"{self.name}: read after close")
         n = len(self)
-        skipped = 0
+        skipped: list[str] = []  # said once a readable frame is found: if none is, the error is
         while True:
             if self._position >= n:
                 if not self.loop:
@@ -333,19 +333,29 @@ class RecordingSource(Source):
                 if self.strict:
                     raise
                 self.broken.append(str(exc))
-                warnings.warn(f"skipped broken frame: {exc}", stacklevel=2)
                 self._position += 1
-                skipped += 1
-                if skipped >= n:
+                skipped.append(str(exc))
+                if len(skipped) >= n:  # one line, not a warning per frame before it
                     raise SourceError(
                         f"{self.name}: expected at least one readable depth frame, got "
-                        f"{skipped} broken ones; first: {self.broken[-skipped]}"
+                        f"{len(skipped)} broken ones; first: {skipped[0]}"
                     ) from None
+                if self._position >= n and not self.loop:
+                    self._say_skipped(skipped)
                 continue
+            self._say_skipped(skipped)
             self._position += 1
             if self._pacer is not None:
                 self._pacer.wait(frame.timestamp)
             return frame
+
+    @staticmethod
+    def _say_skipped(skipped: list[str]) -> None:
+        """A warning for each broken frame skipped on the way to a readable one (or to the
+        end of the recording)."""
+        for why in skipped:
+            warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
+        skipped.clear()
 
     def _depth_shape(self) -> tuple[int, int] | None:
         """The recording's depth size (h, w): the first depth file whose header reads (None
