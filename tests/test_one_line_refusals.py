@@ -26,6 +26,8 @@ def world(tmp_path: Path) -> Path:
     (tmp_path / "npy").mkdir()
     np.savez(tmp_path / "npy" / "raw5.npz", depth=np.full((5, 48, 64), 700, np.uint16))
     np.save(tmp_path / "npy" / "raw5.npy", np.full((5, 480, 640), 700, np.uint16))
+    np.save(tmp_path / "npy" / "small.npy", np.full((4, 4), 700, np.uint16))
+    sample.write_to(tmp_path / "rec")
     (tmp_path / "taken.npz").write_bytes(b"an earlier export")
     (tmp_path / "pngs").mkdir()  # a folder of depth PNGs without a layout's evidence
     for i in range(2):
@@ -50,6 +52,11 @@ def world(tmp_path: Path) -> Path:
         ),
         (["export", "npy/raw5.npy", "taken.npz"], "taken.npz: exists; use --overwrite"),
         (["record", "npy/raw5.npy", "taken.npz"], "taken.npz"),
+        (
+            ["record", "npy/small.npy", "rec", "--append"],
+            "expected depth of shape (480, 640) uint16, got (4, 4) uint16; a recording "
+            "cannot hold frames of another size",
+        ),
     ],
 )
 def test_a_refused_output_is_the_only_line(world: Path, argv: list[str], says: str) -> None:
@@ -59,6 +66,7 @@ def test_a_refused_output_is_the_only_line(world: Path, argv: list[str], says: s
     assert ran.code == 2, ran.err
     (line,) = _lines(ran)  # no warning about the source before it
     assert line.startswith("depthview: error: ") and says in line, line
+    assert "millimetres" not in line  # about this case only
     assert tree_hash(world) == before
 
 

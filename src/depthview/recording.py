@@ -96,17 +96,22 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
             shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH, 3), VideoFormat.RGB, "video"
         else:
             continue
-        hint = (
-            "a recording cannot hold millimetres: save them with 'depthview export SOURCE "
-            "OUT.npz' (or --format png16) instead"
-            if what == "depth"
-            else "use --depth-only to record depth alone"
-        )
+        instead = "save them with 'depthview export SOURCE OUT.npz' (or --format png16)"
         if record.format is not None and record.format is not fmt:
+            hint = (
+                f"a recording cannot hold millimetres: {instead} instead"
+                if what == "depth"
+                else "use --depth-only to record depth alone"
+            )
             raise RecordingError(
                 f"fakenect recordings hold raw 11-bit depth and RGB video: expected {what} in "
                 f"{fmt.name}, got {record.format.name}; {hint}"
             )
+        hint = (
+            f"a recording cannot hold frames of another size: {instead} instead"
+            if what == "depth"
+            else "use --depth-only to record depth alone"
+        )
         data = record.data
         assert isinstance(data, np.ndarray)
         dtype = np.uint16 if what == "depth" else np.uint8
@@ -584,9 +589,9 @@ def record(
     ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
     (the frames indexed before the failure stay replayable); a source that fails (a Kinect
     unplugged) has every frame it delivered written first, then its ``SourceError`` is
-    raised saying what was kept. ``accepted`` is called once every check has passed and
-    the folder is ready, before the first frame is read (the command line says its
-    warnings there, so that a refusal is the only line).
+    raised saying what was kept. ``accepted`` is called once every check has passed, the
+    folder is ready and the first frame is one a recording can hold (the command line says
+    its warnings there, so that a refusal is the only line).
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
@@ -609,9 +614,8 @@ def record(
         registration=registration,
     )
     start = time.monotonic()
-    if accepted is not None:
-        accepted()
-    bar = _progress_bar(source_or_frames, frames, progress)
+    bar: Any = None
+    going = False  # the first frame is one a recording can hold: the run goes ahead
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
             if seconds is not None and time.monotonic() - start >= seconds:
@@ -619,6 +623,11 @@ def record(
             if stop is not None and stop.is_set():
                 break
             writer.write(frame)
+            if not going:
+                going = True
+                if accepted is not None:
+                    accepted()
+                bar = _progress_bar(source_or_frames, frames, progress)
             if bar is not None:
                 bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
                 bar.update(1)
