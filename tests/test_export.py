@@ -183,11 +183,11 @@ def test_npz_raw_frames(tmp_path: Path) -> None:
     [
         ("o", ["--range", "9:3"], "--range: expected 0 <= START < END"),
         ("o", ["--range", "a:b"], "--range: expected START:END"),
-        ("o", ["--frames", "0"], "argument --frames: expected a positive whole number, got '0'"),
+        ("o", ["--frames", "0"], "argument --frames: expected a whole number of frames >= 1"),
         ("o", ["--palette", "nope"], "argument --palette: invalid choice: 'nope'"),
         ("o", ["--format", "gif"], "argument --format: invalid choice: 'gif'"),
         ("o", ["--layout", "side-by-side"], "argument --layout: invalid choice"),
-        ("o", ["--every", "0"], "argument --every: expected a positive whole number"),
+        ("o", ["--every", "0"], "argument --every: expected a whole number >= 1 and <= 1000000000"),
         ("o", ["--palette", "glview", "--near", "1"], "glview"),
         ("o", ["--format", "mp4"], "--format mp4 writes one file: expected a name ending in .mp4"),
         ("o.mp4", ["--format", "png"], "a .mp4 name means --format mp4, got --format png"),

@@ -222,9 +222,17 @@ def test_one_check_of_a_number_agrees_with_its_definition(value: object) -> None
     the finite numbers in its range, and its refusal is one line naming the unit."""
     import math
 
-    from depthview._checks import FPS, FPS_OR_AS_FAST, SECONDS
+    from depthview._checks import COUNT, DURATION, FPS, FPS_OR_AS_FAST, FRAMES, SECONDS
 
-    for q, low_ok in ((FPS, False), (FPS_OR_AS_FAST, True), (SECONDS, False)):
+    quantities = (
+        (FPS, False),
+        (FPS_OR_AS_FAST, True),
+        (SECONDS, False),
+        (DURATION, False),
+        (FRAMES, False),
+        (COUNT, False),
+    )
+    for q, low_ok in quantities:
         number: float | None = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number = float(value)
@@ -233,8 +241,13 @@ def test_one_check_of_a_number_agrees_with_its_definition(value: object) -> None
                 number = float(value)
             except ValueError:
                 number = None
+        n = math.nan if number is None else number  # NaN fails every comparison
         if q is SECONDS:
-            ok = number is not None and math.isfinite(number) and number > 0
+            ok = math.isfinite(n) and n > 0
+        elif q is DURATION:  # how long a run lasts: up to 10^6 s
+            ok = 0 < n <= 1e6
+        elif q in (FRAMES, COUNT):  # --frames and other counts: whole, 1 .. 10^9
+            ok = 1 <= n <= 1e9 and n.is_integer()
         else:  # a frame rate: 0.01..1000 frames per second, and 0 where it means "as fast"
             ok = number is not None and (
                 (low_ok and number == 0) or (math.isfinite(number) and 0.01 <= number <= 1000)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -258,3 +260,138 @@ def test_record_seconds_counts_the_recordings_clock(
     want = [t for _, t, _ in source if t - source[0][1] < seconds - 1e-9]
     assert len(kept) == len(want) >= 1
     assert f"recorded {len(kept)} frames" in proc.out
+
+
+def _npz_host_times(path: Path) -> tuple[np.ndarray, list[float]]:
+    """An archive's depth times and every stored host time (all streams), read with numpy."""
+    with np.load(path) as z:
+        depth = z["timestamp"].astype(np.float64)
+        every = [
+            float(t)
+            for key in ("timestamp", "video_timestamp", "accel_timestamp")
+            if key in z.files
+            for t in z[key]
+            if math.isfinite(t)
+        ]
+    return depth, every
+
+
+def _pass_shift(depth: np.ndarray, every: list[float]) -> float:
+    """The rule, computed here: a pass is the span of its stored times plus one depth frame
+    period (the depth frames' mean spacing; 1/30 s for one frame) later than the one before."""
+    period = (depth[-1] - depth[0]) / (len(depth) - 1) if len(depth) > 1 else DT
+    return max(every) - min(every) + period
+
+
+def test_a_looping_npz_export_continues_its_clock(rec: Path, tmp_path: Path) -> None:
+    """Trial F (issue 22): ``export REC out.npz`` keeps each stream's own times, and looping
+    that archive (``dv.open(..., loop=True)``, as ``stream --loop`` and the viewer do) went
+    back to the first pass's times at every pass, while .npy, PNG folders and TUM lists
+    went on. Every pass is the first plus k * (span + one frame period), every stream and
+    the device clock alike."""
+    out = tmp_path / "out.npz"
+    ran = cli("export", str(rec), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    depth, every = _npz_host_times(out)
+    shift = _pass_shift(depth, every)
+    n = len(depth)
+    with dv.open(str(out), realtime=False, loop=True) as src:
+        frames = [src.read() for _ in range(3 * n)]
+    first = frames[:n]
+    for k in range(3):
+        for was, now in zip(first, frames[k * n : (k + 1) * n], strict=True):
+            assert now.timestamp == pytest.approx(was.timestamp + k * shift, abs=1e-6)
+            for a, b in ((was.video_stamp, now.video_stamp), (was.accel_stamp, now.accel_stamp)):
+                assert (a is None) == (b is None)
+                if a is not None and b is not None:
+                    assert b.host_time == pytest.approx(a.host_time + k * shift, abs=1e-6)
+    times = [f.timestamp for f in frames]
+    assert all(b > a for a, b in itertools.pairwise(times)), times
+    # A frame holds the newest colour frame, so one may repeat; none goes back.
+    video = [f.video_stamp.host_time for f in frames if f.video_stamp is not None]
+    assert len(set(video)) >= 2 * n and all(b >= a for a, b in itertools.pairwise(video))
+    ticks = [f.device_timestamp for f in frames]
+    for a, b in itertools.pairwise(ticks):
+        assert a is not None and b is not None
+        assert 0 < (b - a) & 0xFFFFFFFF < 0.06 * 60_000_000  # forward, one frame's worth
+
+
+def test_stream_loop_of_an_npz_export_continues_its_clock(rec: Path, tmp_path: Path) -> None:
+    """The same through ``depthview stream --loop`` into a real Rerun viewer, read back from
+    the .rrd it saves: the depth images' host times keep increasing over three passes."""
+    from _helpers_sinks import read_rrd, rerun_receiver
+
+    out = tmp_path / "out.npz"
+    assert cli("export", str(rec), str(out), "--quiet").code == 0
+    depth, every = _npz_host_times(out)
+    n = len(depth)
+    with rerun_receiver(tmp_path) as (url, env, saved):
+        command = ["stream", str(out), "--loop", "--frames", str(3 * n), "--quiet", "--to", url]
+        done = subprocess.run(
+            [sys.executable, "-m", "depthview", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+    table = read_rrd(saved, "host_time")
+    sent = [
+        t.value / 1e9
+        for t, blob in zip(
+            table.column("host_time").to_pandas(),
+            table.column("/kinect/depth:DepthImage:buffer").to_pylist(),
+            strict=True,
+        )
+        if blob is not None
+    ]
+    want = [t + k * _pass_shift(depth, every) for k in range(3) for t in depth]
+    assert sent == pytest.approx(want, abs=1e-5)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(st.floats(min_value=1e-3, max_value=5.0), min_size=0, max_size=6),
+    origin=st.sampled_from([0.0, 12.5, 1_700_000_000.0]),
+    video_lead=st.none() | st.floats(min_value=0.0, max_value=1e-3),
+    device=st.booleans(),
+)
+def test_property_a_looping_npz_never_goes_back_in_time(
+    tmp_path_factory: pytest.TempPathFactory,
+    steps: list[float],
+    origin: float,
+    video_lead: float | None,
+    device: bool,
+) -> None:
+    """Any count and spacing of an archive's own times (with or without colour times a
+    little before each depth frame's, with or without a device clock): over 3 passes every
+    stream's host times strictly increase and each pass is the first plus k times the rule's
+    shift; the device clock only goes forward."""
+    depth_t = origin + np.concatenate([[0.0], np.cumsum(steps)])
+    n = len(depth_t)
+    arrays: dict[str, np.ndarray] = {
+        "depth": np.full((n, 6, 8), 700, np.uint16),
+        "timestamp": depth_t,
+    }
+    if video_lead is not None:
+        arrays["video"] = np.zeros((n, 6, 8, 3), np.uint8)
+        arrays["video_timestamp"] = depth_t - video_lead
+    if device:
+        arrays["device_timestamp"] = (4_294_000_000 + np.arange(n) * 2_000_000) % (1 << 32)
+    path = tmp_path_factory.mktemp("npz") / "t.npz"
+    np.savez(path, **arrays)
+    depth, every = _npz_host_times(path)
+    shift = _pass_shift(depth, every)
+    with dv.open(str(path), realtime=False, loop=True) as src:
+        frames = [src.read() for _ in range(3 * n)]
+    times = [f.timestamp for f in frames]
+    assert all(b > a for a, b in itertools.pairwise(times)), times
+    assert times == pytest.approx([t + k * shift for k in range(3) for t in depth_t], abs=1e-5)
+    if video_lead is not None:
+        video = [f.video_stamp.host_time for f in frames if f.video_stamp is not None]
+        assert len(video) == 3 * n and all(b > a for a, b in itertools.pairwise(video))
+    if device:
+        ticks = [f.device_timestamp for f in frames]
+        for a, b in itertools.pairwise(ticks):
+            assert a is not None and b is not None
+            assert 0 < (b - a) & 0xFFFFFFFF < 1 << 31

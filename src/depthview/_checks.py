@@ -40,11 +40,17 @@ def out_array(
 def ascii_number(text: str, *, whole: bool = False) -> float:
     """``text`` as a number written in ASCII (``1e-3``, ``0.8``), else NaN: Python's
     ``float`` also reads other scripts' digits (``float("\u0661") == 1``), which a user
-    never means as a size in metres."""
+    never means as a size in metres. ``whole``: digits are read exactly as an integer
+    (``1e3`` still as a float, whose range check says whether it is whole)."""
     if not text.isascii():
         return math.nan
+    if whole:
+        try:
+            return int(text)
+        except ValueError:
+            pass
     try:
-        return int(text) if whole else float(text)
+        return float(text)
     except ValueError:
         return math.nan
 
@@ -72,7 +78,8 @@ class Quantity:
         kind = "a whole number" if self.whole else "a finite number"
         of = f" of {self.unit}" if self.unit else ""
         low = f"> {self.lo:g}" if self.above else f">= {self.lo:g}"
-        rng = low if math.isinf(self.hi) else f"{low} and <= {self.hi:g}"
+        high = f"{self.hi:.0f}" if self.hi.is_integer() and self.hi <= 1e15 else f"{self.hi:g}"
+        rng = low if math.isinf(self.hi) else f"{low} and <= {high}"
         return f"{kind}{of} {f'0 ({self.zero}) or ' if self.zero else ''}{rng}"
 
     def check(self, value: object) -> float:
@@ -82,18 +89,21 @@ class Quantity:
             number = math.nan
         elif isinstance(value, str):
             number = ascii_number(value, whole=self.whole)
-        elif isinstance(value, (int, float, np.integer, np.floating)):
+        elif isinstance(value, (int, np.integer)):
+            number = int(value)  # exact, however long: compared with the bounds as it is
+        elif isinstance(value, (float, np.floating)):
             number = float(value)
         else:
             number = math.nan
         ok = (bool(self.zero) and number == 0) or (
-            math.isfinite(number)
+            (isinstance(number, int) or math.isfinite(number))
             and (number > self.lo if self.above else number >= self.lo)
             and number <= self.hi
-            and (not self.whole or float(number).is_integer())
+            and (isinstance(number, int) or not self.whole or number.is_integer())
         )
-        if not ok:
+        if not ok or abs(number) > 1e300:  # past any bound a float can carry
             shown = repr(value) if isinstance(value, str) else str(value)
+            shown = shown if len(shown) <= 40 else f"{shown[:30]}... ({len(shown)} characters)"
             raise ValueError(f"expected {self.describe()}, got {shown}")
         return float(number)
 
@@ -104,8 +114,16 @@ class Quantity:
 FPS = Quantity("fps", 0.01, 1000.0, unit="frames per second")
 FPS_OR_AS_FAST = Quantity("fps", 0.01, 1000.0, unit="frames per second", zero="as fast as it can")
 SECONDS = Quantity("seconds", 0.0, above=True, unit="seconds")
+#: How long a run may be asked to last (``record --seconds``, ``scan --model-every``): up to
+#: 10^6 s, eleven and a half days; more is a typo, not a plan, and is refused, not taken as
+#: "until stopped" (no option says that: leaving it out does).
+DURATION = Quantity("seconds", 0.0, 1e6, above=True, unit="seconds")
+#: How many frames a run may be asked for (``--frames`` of every command): up to 10^9,
+#: a year of a Kinect at 30 frames/s; the same bound as ``DURATION``'s reasoning.
+FRAMES = Quantity("frames", 1.0, 1e9, whole=True, unit="frames")
 #: Stored depth units per metre: from metres (1) to hundredths of a millimetre (100000); out
 #: of it, a 16-bit value is past any depth camera's range or below its resolution.
 DEPTH_SCALE = Quantity("the depth scale", 1.0, 100_000.0, unit="depth units per metre")
-COUNT = Quantity("a count", 1.0, whole=True)
+#: Any other count (``--every``, ``--chunk``, ``--workers``): whole, 1 .. 10^9 as ``FRAMES``.
+COUNT = Quantity("a count", 1.0, 1e9, whole=True)
 NUMBER = Quantity("a number", 0.0, above=True)

@@ -212,13 +212,16 @@ def export(
     registered: bool = False,
     progress: bool = False,
     filters: FilterSpec | Chain | None = None,
+    accepted: Callable[[], None] | None = None,
 ) -> ExportSummary:
     """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
     ``out``; the format follows ``out``'s name (see the module docstring). ``registered``
     aligns depth to the colour image (png16, npz) and colours point clouds from the colour
     pixels they fall on (ply), with the source's registration or the default one. PLY
     clouds use ``intrinsics``, else the source's own (``Source.intrinsics``). ``filters``
-    (a ``--filter`` spec or a Chain) runs on each exported frame's depth in millimetres."""
+    (a ``--filter`` spec or a Chain) runs on each exported frame's depth in millimetres.
+    ``accepted`` is called once every check has passed, before anything is read or written
+    (the command line says its warnings there, so that a refusal is the only line)."""
     if not os.fspath(out).strip():
         raise ExportError(f"OUT: expected a file or folder name, got {os.fspath(out)!r}")
     out = Path(out)
@@ -301,6 +304,8 @@ def export(
         settings = Settings(
             layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
         )
+        if accepted is not None:
+            accepted()
         from tqdm import tqdm
 
         folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None

@@ -96,9 +96,16 @@ def check_output(
     how = overlap(out, inputs, contains=contains)
     if how is not None:
         raise error(
-            f"{out}: expected an {what} apart from the input, got one that {how}; "
+            f"{out}: expected {_article(what)} apart from the input, got one that {how}; "
             "nothing was written"
         )
+
+
+def _article(what: str) -> str:
+    """``"an output"``, ``"a folder"``; an option's name (``--screenshot``) as it is."""
+    if what.startswith("-"):
+        return what
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
 
 
 def partial_path(path: Path) -> Path:

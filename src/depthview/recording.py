@@ -25,7 +25,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -96,17 +96,22 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
             shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH, 3), VideoFormat.RGB, "video"
         else:
             continue
-        hint = (
-            "a recording cannot hold millimetres: save them with 'depthview export SOURCE "
-            "OUT.npz' (or --format png16) instead"
-            if what == "depth"
-            else "use --depth-only to record depth alone"
-        )
+        instead = "save them with 'depthview export SOURCE OUT.npz' (or --format png16)"
         if record.format is not None and record.format is not fmt:
+            hint = (
+                f"a recording cannot hold millimetres: {instead} instead"
+                if what == "depth"
+                else "use --depth-only to record depth alone"
+            )
             raise RecordingError(
                 f"fakenect recordings hold raw 11-bit depth and RGB video: expected {what} in "
                 f"{fmt.name}, got {record.format.name}; {hint}"
             )
+        hint = (
+            f"a recording cannot hold frames of another size: {instead} instead"
+            if what == "depth"
+            else "use --depth-only to record depth alone"
+        )
         data = record.data
         assert isinstance(data, np.ndarray)
         dtype = np.uint16 if what == "depth" else np.uint8
@@ -131,6 +136,41 @@ def refuse_depth_format(depth_format: DepthFormat, said: str | None = None) -> N
             f"{said} gives {depth_format.unit_name} from it), or save "
             "them with 'depthview export SOURCE OUT.npz' (or --format png16)"
         )
+
+
+def refuse_intrinsics() -> None:
+    """``record --intrinsics``: a fakenect recording has no place for a camera model (its
+    replay takes the intrinsics from ``device.json``, else the Kinect's defaults), so the
+    option would be dropped under the user's eyes: refused in one line before anything is
+    written, saying where intrinsics do go."""
+    raise RecordingError(
+        "--intrinsics: a fakenect recording cannot keep intrinsics (its replay takes them "
+        f"from its {DEVICE_JSON}, else the Kinect v1's defaults); leave --intrinsics out and "
+        "give it when reading the recording (view, export, stream, scan, info), or keep "
+        "them with the frames: 'depthview export SOURCE OUT.npz --intrinsics FX,FY,CX,CY'"
+    )
+
+
+def intrinsics_not_kept(source: Source, out: str | os.PathLike[str]) -> str:
+    """One line when ``source``'s own intrinsics (a ``.npz``'s ``intrinsics`` array, a
+    dataset's calibration) are not what the recording at ``out`` replays with, else "":
+    the recording cannot hold them, so what is lost is said."""
+    from .sources.fakenect import RecordingSource
+
+    try:
+        with RecordingSource(Path(out), realtime=False) as replay:
+            kept = replay.intrinsics
+    except SourceError:
+        return ""  # nothing replayable was written: nothing to compare
+    own = source.intrinsics
+    mine, theirs = (own.fx, own.fy, own.cx, own.cy), (kept.fx, kept.fy, kept.cx, kept.cy)
+    if np.allclose(mine, theirs, rtol=1e-6, atol=1e-6):
+        return ""
+    return (
+        f"{out}: the source's intrinsics ({', '.join(f'{v:g}' for v in mine)}) are not kept: "
+        "a fakenect recording cannot hold them, its replay uses "
+        f"{', '.join(f'{v:g}' for v in theirs)}; give --intrinsics when reading it"
+    )
 
 
 def _write_all(fd: int, chunks: list[bytes | memoryview]) -> int:
@@ -538,6 +578,7 @@ def record(
     fsync: bool = False,
     registration: Registration | None = None,
     progress: bool = False,
+    accepted: Callable[[], None] | None = None,
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
@@ -550,7 +591,9 @@ def record(
     ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
     (the frames indexed before the failure stay replayable); a source that fails (a Kinect
     unplugged) has every frame it delivered written first, then its ``SourceError`` is
-    raised saying what was kept.
+    raised saying what was kept. ``accepted`` is called once every check has passed, the
+    folder is ready and the first frame is one a recording can hold (the command line says
+    its warnings there, so that a refusal is the only line).
     """
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
@@ -575,7 +618,8 @@ def record(
         )
         start = time.monotonic()
         first: float | None = None
-        bar = _progress_bar(source_or_frames, frames, progress)
+        bar: Any = None
+        going = False  # the first frame is one a recording can hold: the run goes ahead
         try:
             for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
                 if seconds is not None:
@@ -587,6 +631,11 @@ def record(
                 if stop is not None and stop.is_set():
                     break
                 writer.write(frame)
+                if not going:
+                    going = True
+                    if accepted is not None:
+                        accepted()
+                    bar = _progress_bar(source_or_frames, frames, progress)
                 if bar is not None:
                     bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
                     bar.update(1)

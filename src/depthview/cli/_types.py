@@ -11,9 +11,10 @@ from pathlib import Path
 from .._checks import (
     COUNT,
     DEPTH_SCALE,
+    DURATION,
     FPS,
     FPS_OR_AS_FAST,
-    NUMBER,
+    FRAMES,
     SECONDS,
     Quantity,
     ascii_number,
@@ -43,18 +44,25 @@ def png_name(text: str) -> Path:
     return Path(text)
 
 
-def positive_int(text: str) -> int:
-    """A whole number >= 1, such as a count of frames."""
-    try:
-        return int(COUNT.check(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive whole number, got {text!r}"
-        ) from None
+def count_type(quantity: Quantity) -> Callable[[str], int]:
+    """An argparse type for a whole ``quantity``: the int, or argparse's one-line refusal."""
+    parse = argument_type(quantity)
+
+    def count(text: str) -> int:
+        return int(parse(text))
+
+    count.__name__ = parse.__name__
+    return count
 
 
-#: A finite number > 0, such as seconds.
-positive_float = argument_type(NUMBER)
+#: ``--frames`` of every command: whole, 1 .. 10^9 (``_checks.FRAMES``).
+frames = count_type(FRAMES)
+#: Any other count (``--every``, ``--chunk``, ``--workers``): whole, 1 .. 10^9.
+positive_int = count_type(COUNT)
+#: How long a run lasts (``record --seconds``): finite, > 0, <= 10^6 (``_checks.DURATION``).
+duration = argument_type(DURATION)
+
+
 #: Frames per second: finite, > 0.
 fps = argument_type(FPS)
 #: Frames per second, or 0 for as fast as the source can.

@@ -12,7 +12,7 @@ from ..palettes import PALETTES
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import fps, metres, positive_int
+from ._types import fps, frames, metres, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -44,7 +44,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--near", type=metres, default=None, help="near end of the colour range, metres")
     p.add_argument("--far", type=metres, default=None, help="far end of the colour range, metres")
     p.add_argument("--range", default=None, help="frame numbers START:END, e.g. 10:200")
-    p.add_argument("--frames", type=positive_int, default=None, help="export at most N frames")
+    p.add_argument("--frames", type=frames, default=None, help="export at most N frames")
     p.add_argument(
         "--every", type=positive_int, default=1, help="keep every Nth frame (default: 1)"
     )
@@ -76,7 +76,6 @@ def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range is not None else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
-        warn_guesses(source)
         summary = export(
             source,
             args.out,
@@ -94,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             registered=args.registered,
             progress=not args.quiet,
             filters=args.filter,
+            accepted=lambda: warn_guesses(source),  # after every refusal, before progress
         )
     sys.stderr.write(f"depthview: {summary}\n")
     return 130 if summary.interrupted else 0

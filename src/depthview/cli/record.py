@@ -14,20 +14,20 @@ from types import FrameType
 from typing import Any
 
 from ..frame import DepthFormat
-from ..recording import Mode, record, refuse_depth_format
+from ..recording import Mode, intrinsics_not_kept, record, refuse_depth_format, refuse_intrinsics
 from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import positive_int, seconds
+from ._types import duration, frames
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("record", help="record a source as a libfreenect (fakenect) recording")
     p.add_argument("source", help=SOURCE_HELP)
     p.add_argument("out", help="folder to write (must be new or empty)")
-    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames")
+    p.add_argument("--frames", type=frames, default=None, help="stop after N frames")
     p.add_argument(
         "--seconds",
-        type=seconds,
+        type=duration,
         default=None,
         help="stop after S seconds of the source's clock (a recording's own times, "
         "however fast it is read; a live Kinect's also of wall time)",
@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if args.depth_format is not None:  # what the recording cannot hold: said first
         with contextlib.suppress(ValueError):  # a name that is no format: said on opening
             refuse_depth_format(DepthFormat.parse(args.depth_format), args.depth_format)
+    if args.intrinsics is not None:  # what the recording cannot hold either
+        refuse_intrinsics()
     stop = threading.Event()
     received: list[int] = []
 
@@ -59,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with open_with_args(args.source, args, realtime=realtime) as source:
-            warn_guesses(source)
             summary = record(
                 source,
                 args.out,
@@ -70,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
                 stop=stop,
                 fsync=args.fsync,
                 progress=not args.quiet,
+                accepted=lambda: warn_guesses(source),  # after every refusal, before progress
             )
+            lost = intrinsics_not_kept(source, args.out)
+            if lost:
+                sys.stderr.write(f"depthview: warning: {lost}\n")
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -17,7 +17,7 @@ from ..errors import DepthviewError
 from ..outputs import check_output, check_target, partial_path
 from . import SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import metres, positive_float, positive_int
+from ._types import duration, frames, metres
 
 
 def _iterations(text: str) -> tuple[int, ...]:
@@ -94,7 +94,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         help="the window: save its last picture here on quitting",
     )
     p.add_argument("--stats", action="store_true", help="print one JSON line of figures last")
-    p.add_argument("--frames", type=positive_int, default=None, help="scan at most N frames")
+    p.add_argument("--frames", type=frames, default=None, help="scan at most N frames")
     p.add_argument("--voxel", type=metres, default=None, help="voxel size, metres (0.01)")
     p.add_argument("--truncation", type=metres, default=None, help="truncation band, metres (0.04)")
     p.add_argument("--near", type=metres, default=None, help="nearest reading used, m (0.4)")
@@ -115,7 +115,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--model-every",
-        type=positive_float,
+        type=duration,
         default=2.0,
         metavar="SECONDS",
         help="with --to: send the mesh every SECONDS (default 2; the path goes every frame)",
@@ -258,7 +258,6 @@ def run(args: argparse.Namespace) -> int:
     # In the window a recording plays at its own pace (frames the scan cannot keep up
     # with are skipped); a batch scan reads as fast as it fuses.
     with open_with_args(args.source, args, realtime=not args.no_window) as source:
-        warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         extra: dict[str, Any] = {"source": source.name}
         if source.times_guess:
             extra["times"] = f"invented: {cli_words(source.times_guess)}"
@@ -271,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
 
         for path in (out, *companions(out)):
             check_output(path, inputs)
+        warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         scanner = Scanner.for_source(source, params)
         sink = None if target is None else _open_sink(target)
         last_model = -math.inf

@@ -22,7 +22,7 @@ from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import fps, port, positive_int
+from ._types import fps, frames, port
 
 HOST_HELP = (
     "address the rerun-web and foxglove servers listen on (default 127.0.0.1: this machine "
@@ -53,9 +53,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--raw-depth", action="store_true", help="also send raw 11-bit depth")
     p.add_argument("--points", action="store_true", help="foxglove: also send a point cloud")
-    p.add_argument(
-        "--frames", type=positive_int, default=None, help="stop after N frames per source"
-    )
+    p.add_argument("--frames", type=frames, default=None, help="stop after N frames per source")
     p.add_argument(
         "--fps",
         type=fps,

@@ -17,7 +17,7 @@ from ..sources.base import Source
 from . import SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
-from ._types import fps_or_zero, metres, png_name, positive_int
+from ._types import fps_or_zero, frames, metres, png_name
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -106,9 +106,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     p.add_argument("--mirror", action="store_true", help="mirror depth and video left to right")
     p.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD off")
-    p.add_argument(
-        "--frames", type=positive_int, default=None, help="quit after N displayed frames"
-    )
+    p.add_argument("--frames", type=frames, default=None, help="quit after N displayed frames")
     p.add_argument(
         "--stats", action="store_true", help="print one JSON line of timing figures last"
     )

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import abc
 import difflib
+import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,7 +38,7 @@ import numpy as np
 
 from .._checks import FPS_OR_AS_FAST
 from ..errors import SourceError, UnsupportedControl
-from ..frame import DepthFormat, Frame, LedMode, VideoFormat
+from ..frame import DEPTH_FPS, DEVICE_CLOCK_HZ, DepthFormat, Frame, LedMode, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from ..registration import Registration
 
@@ -89,6 +90,31 @@ def check_options(what: str, options: dict[str, Any], allowed: Iterable[str]) ->
 #: Options that are on or off, and options that count, checked for every backend.
 FLAG_OPTIONS = frozenset({"realtime", "loop", "strict"})
 COUNT_OPTIONS = frozenset({"frames", "seed"})
+
+
+def loop_shift(
+    depth_times: Sequence[float],
+    other_times: Iterable[float] = (),
+    device: tuple[int, int] | None = None,
+    fps: float = DEPTH_FPS,
+) -> tuple[float, int]:
+    """How much later each pass of a looping replay is than the one before (host seconds,
+    device ticks modulo 2^32), so that the clock continues: a pass starts one depth frame
+    interval after the last record of the pass before, every stream (``other_times``:
+    colour, accelerometer; NaN for none) shifted alike. ``depth_times`` are the depth
+    frames' host times in order; ``device`` the first and last depth frames' device times
+    (None: not known, the host span is used); the interval is the depth frames' mean, else
+    ``1 / fps``. Every looping source offsets pass ``k`` by ``k`` times this."""
+    n = len(depth_times)
+    interval = (depth_times[-1] - depth_times[0]) / (n - 1) if n > 1 else 0.0
+    if not interval > 0:
+        interval = 1 / fps
+    times = [t for t in (*depth_times, *other_times) if math.isfinite(t)]
+    span = max(times) - min(times) + interval
+    if device is None:
+        return span, round(span * DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+    ticks = ((device[1] - device[0]) & 0xFFFFFFFF) + round(interval * DEVICE_CLOCK_HZ)
+    return span, ticks & 0xFFFFFFFF
 
 
 class Pacer:

@@ -35,7 +35,6 @@ from ..fakenect_format import (
 )
 from ..frame import (
     DEPTH_FPS,
-    DEVICE_CLOCK_HZ,
     DepthFormat,
     Frame,
     Record,
@@ -45,7 +44,7 @@ from ..frame import (
     VideoFormat,
 )
 from ..registration import Registration, register, to_mm
-from .base import Pacer, Source, check_options
+from .base import Pacer, Source, check_options, loop_shift
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
@@ -235,6 +234,8 @@ class RecordingSource(Source):
         self.loop = bool(loop)
         #: Passes of a looping replay completed (each continues the clock: ``_pass_offset``).
         self._passes = 0
+        #: One pass's shift of a looping replay (``loop_shift``), found on the first loop.
+        self._shift: tuple[float, int] | None = None
         self._shape: tuple[int, int] | None = None
         self._shape_known = False
         self.strict = bool(strict)
@@ -317,7 +318,7 @@ class RecordingSource(Source):
         if self._closed:
             raise SourceError(f"{self.name}: read after close")
         n = len(self)
-        skipped = 0
+        skipped: list[str] = []  # said once a readable frame is found: if none is, the error is
         while True:
             if self._position >= n:
                 if not self.loop:
@@ -332,19 +333,29 @@ class RecordingSource(Source):
                 if self.strict:
                     raise
                 self.broken.append(str(exc))
-                warnings.warn(f"skipped broken frame: {exc}", stacklevel=2)
                 self._position += 1
-                skipped += 1
-                if skipped >= n:
+                skipped.append(str(exc))
+                if len(skipped) >= n:  # one line, not a warning per frame before it
                     raise SourceError(
                         f"{self.name}: expected at least one readable depth frame, got "
-                        f"{skipped} broken ones; first: {self.broken[-skipped]}"
+                        f"{len(skipped)} broken ones; first: {skipped[0]}"
                     ) from None
+                if self._position >= n and not self.loop:
+                    self._say_skipped(skipped)
                 continue
+            self._say_skipped(skipped)
             self._position += 1
             if self._pacer is not None:
                 self._pacer.wait(frame.timestamp)
             return frame
+
+    @staticmethod
+    def _say_skipped(skipped: list[str]) -> None:
+        """A warning for each broken frame skipped on the way to a readable one (or to the
+        end of the recording)."""
+        for why in skipped:
+            warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
+        skipped.clear()
 
     def _depth_shape(self) -> tuple[int, int] | None:
         """The recording's depth size (h, w): the first depth file whose header reads (None
@@ -371,19 +382,21 @@ class RecordingSource(Source):
     def _pass_offset(self) -> tuple[float, int]:
         """How much later this pass of a looping replay is (host seconds, device ticks): the
         clock continues, each pass starting one frame interval after the last record of
-        the one before, every stream alike (0 on the first pass)."""
+        the one before, every stream alike (0 on the first pass; ``loop_shift``)."""
         if self._passes == 0:
             return 0.0, 0
-        entries, frames = self.index.entries, self.index.frames
-        interval = self.duration / (len(frames) - 1) if len(frames) > 1 else 1 / DEPTH_FPS
-        if not interval > 0:
-            interval = 1 / DEPTH_FPS
-        times = [e.unix_time for e in entries]
-        span = max(times) - min(times) + interval
-        first = entries[frames[0].depth].device_timestamp
-        last = entries[frames[-1].depth].device_timestamp
-        ticks = ((last - first) & 0xFFFFFFFF) + round(interval * DEVICE_CLOCK_HZ)
-        return self._passes * span, (self._passes * ticks) & 0xFFFFFFFF
+        if self._shift is None:
+            entries, frames = self.index.entries, self.index.frames
+            self._shift = loop_shift(
+                [entries[f.depth].unix_time for f in frames],
+                [e.unix_time for e in entries],
+                (
+                    entries[frames[0].depth].device_timestamp,
+                    entries[frames[-1].depth].device_timestamp,
+                ),
+            )
+        seconds, ticks = self._shift
+        return self._passes * seconds, (self._passes * ticks) & 0xFFFFFFFF
 
     def _stamp(self, entry_index: int) -> Stamp:
         entry = self.index.entries[entry_index]

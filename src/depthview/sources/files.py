@@ -26,10 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
-from ..frame import DepthFormat, Frame, Stamp, VideoFormat
+from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from . import depth_png, numpy_files
-from .base import Pacer, Source, check_options
+from .base import Pacer, Source, check_options, loop_shift
 from .depth_units import DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
@@ -93,6 +93,8 @@ class ArraySource(Source):
         self._position = 0
         #: Passes of a looping replay completed (each continues the clock).
         self._passes = 0
+        #: One pass's shift of a looping replay (``loop_shift``), found on the first loop.
+        self._shift: tuple[float, int] | None = None
         self._closed = False
 
     @property
@@ -119,18 +121,42 @@ class ArraySource(Source):
     def close(self) -> None:
         self._closed = True
 
-    def _pass_offset(self) -> float:
-        """How much later this pass of a looping replay is (seconds): each pass starts one
-        frame interval after the last frame of the one before (0 on the first pass)."""
-        if self._passes == 0 or self._stamps is not None:
-            return 0.0
-        if self._times is None:
-            interval = 1 / self.fps if self.fps else 0.0
-            return self._passes * self._length * interval
-        times = [t for t, _ in self._times]
-        span = times[-1] - times[0]
-        interval = span / (len(times) - 1) if len(times) > 1 and span > 0 else 1 / (self.fps or 30)
-        return self._passes * (span + interval)
+    def _pass_offset(self) -> tuple[float, int]:
+        """How much later this pass of a looping replay is (host seconds, device ticks): each
+        pass starts one frame interval after the last record of the one before, every stream
+        alike (0 on the first pass; ``loop_shift``)."""
+        if self._passes == 0:
+            return 0.0, 0
+        if self._shift is None:
+            self._shift = self._loop_shift()
+        seconds, ticks = self._shift
+        return self._passes * seconds, (self._passes * ticks) & 0xFFFFFFFF
+
+    def _loop_shift(self) -> tuple[float, int]:
+        """One pass's shift from the times this source gives its frames."""
+        fps = self.fps or DEPTH_FPS
+        stamps = self._stamps
+        if stamps is not None:  # an archive's own: every stream's host times, device clock
+            others = [stamps.video_timestamp, stamps.accel_timestamp]
+            device = stamps.device_timestamp
+            ends = None
+            if device is not None and int(device[0]) >= 0 and int(device[-1]) >= 0:
+                ends = (int(device[0]), int(device[-1]))
+            return loop_shift(
+                stamps.timestamp.tolist(),
+                [float(t) for column in others if column is not None for t in column],
+                ends,
+                fps,
+            )
+        if self._times is not None:  # the dataset's own (TUM's lists)
+            return loop_shift(
+                [t for t, _ in self._times],
+                [v for _, v in self._times if v is not None],
+                fps=fps,
+            )
+        if not self.fps:  # every frame at 0: no clock to continue
+            return 0.0, 0
+        return loop_shift([i / self.fps for i in range(self._length)], fps=fps)
 
     def read(self) -> Frame:
         if self._closed:
@@ -145,20 +171,20 @@ class ArraySource(Source):
         i = self._position
         self._position += 1
         depth, video = self._load(i)
-        t = i / self.fps if self.fps else 0.0
-        video_time: float | None = t
-        if self._times is not None:  # the dataset's own times (TUM's lists)
-            t, video_time = self._times[i]
-        later = self._pass_offset()  # a looping replay's clock continues
-        t += later
-        video_t = t if video_time is None else video_time + later
+        frame = self._frame(i, depth, video).shifted(*self._pass_offset())
+        if self._pacer is not None:  # anchored afresh at each pass's first frame
+            self._pacer.wait(frame.timestamp)
+        return frame
+
+    def _frame(
+        self, i: int, depth: npt.NDArray[np.uint16], video: npt.NDArray[np.uint8] | None
+    ) -> Frame:
+        """Frame ``i`` at its first pass's times."""
         if self._stamps is not None:  # an archive's own (export's npz read back)
             fields = self._stamps.fields(i, video is not None)
             if not fields.pop("video_valid", True):
                 video = None
                 fields.pop("video_stamp")
-            if self._pacer is not None:
-                self._pacer.wait(fields["timestamp"] - float(self._stamps.timestamp[0]))
             return Frame(
                 depth=depth,
                 video=video,
@@ -167,8 +193,11 @@ class ArraySource(Source):
                 index=i,
                 **fields,
             )
-        if self._pacer is not None:
-            self._pacer.wait(t)
+        t = i / self.fps if self.fps else 0.0
+        video_t = t
+        if self._times is not None:  # the dataset's own times (TUM's lists)
+            t, video_time = self._times[i]
+            video_t = t if video_time is None else video_time
         return Frame(
             depth=depth,
             video=video,

@@ -11,10 +11,11 @@ array:
   (a recording's readings between frames are not kept: a recording or an .mcap keeps
   them). A stream some frames lack is kept for the frames that have it:
   zeros and ``video_valid`` False, NaN accelerometer rows and times, -1 for a missing seq
-  or device time.
+  or device time; ``intrinsics`` (fx, fy, cx, cy): the depth camera the source (or
+  ``--intrinsics``) gave, which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
-  ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record) and
-  ``depth_format``.
+  ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
+  ``depth_format`` and ``intrinsics`` (the aligned depth's camera).
 
 Archive members carry a fixed date, so the same frames give the same bytes.
 """
@@ -291,6 +292,9 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             small_arrays["accel_timestamp"] = np.array(small["accel_timestamp"], dtype=np.float64)
         if has_tilt:
             small_arrays["tilt_deg"] = np.array(small["tilt_deg"], dtype=np.float64)
+        if settings.intrinsics is not None:  # the source's camera (or --intrinsics), kept
+            k = settings.intrinsics
+            small_arrays["intrinsics"] = np.array([k.fx, k.fy, k.cx, k.cy], dtype=np.float64)
         stream.finish(small_arrays)
     except BaseException:
         stream.abandon()
