@@ -289,28 +289,16 @@ def _nyu_changed(path: Path, **changes: Any) -> Path:
 def test_a_calibration_that_cannot_fit_is_refused(recording: Path, tmp_path: Path) -> None:
     nyu = dv.StereoCalibration.nyu()
     small = _nyu_changed(tmp_path / "small.json", width=320, height=240)
-    _refused(
-        str(recording),
-        "--calibration",
-        str(small),
-        out=tmp_path / "o1",
-        says="expected a calibration for 640x480 frames, got one for 320x240",
-    )
     mm = _nyu_changed(tmp_path / "mm.json", translation=tuple(1000 * v for v in nyu.translation))
-    _refused(
-        str(recording),
-        "--calibration",
-        str(mm),
-        out=tmp_path / "o2",
-        says="expected the translation in metres",
-    )
-    _refused(
-        str(recording),
-        "--calibration",
-        str(tmp_path / "gone.yaml"),
-        out=tmp_path / "o3",
-        says="gone.yaml: no such file",
-    )
+    cases = [
+        (small, "expected a calibration for 640x480 frames, got one for 320x240"),
+        (mm, "expected the translation in metres"),
+        (tmp_path / "gone.yaml", "gone.yaml: no such file"),
+    ]
+    for n, (calibration, says) in enumerate(cases, 1):
+        _refused(
+            str(recording), "--calibration", str(calibration), out=tmp_path / f"o{n}", says=says
+        )
     assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
 
 
