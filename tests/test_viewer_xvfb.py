@@ -5,9 +5,6 @@ checked in ``test_viewer_screen.py``. Fails (not skips) without Xvfb."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,7 @@ import pytest
 from PIL import Image
 
 import depthview as dv
+from _helpers_xcapture import run_on_x
 from _helpers_xvfb import start_xvfb
 
 pytestmark = pytest.mark.xvfb
@@ -26,28 +24,9 @@ def test_real_window_matches_colorize(
     xvfb: str, person_recording: Path, tmp_path: Path, layout: str | None
 ) -> None:
     shot = tmp_path / "shot.png"
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "view",
-            str(person_recording),
-            "--frames",
-            "3",
-            "--no-hud",
-            "--stats",
-            "--screenshot",
-            str(shot),
-            *(["--layout", layout] if layout else []),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    args = ["--frames", "3", "--no-hud", "--stats", "--screenshot", str(shot)]
+    layout_args = ["--layout", layout] if layout else []
+    proc = run_on_x(["view", str(person_recording), *args, *layout_args], xvfb, timeout=60)
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert stats["frames_shown"] == 3

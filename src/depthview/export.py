@@ -43,9 +43,10 @@ from .outputs import FolderOutput, check_output, check_target, claimed, overlap
 from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
-from .writers import mcap, mp4, npz, ply, png, png16, rrd
+from .writers import mp4, npz, ply, png, png16
 from .writers.base import FrameWriter, Settings, is_frame_file, require
 from .writers.pictures import LAYOUTS, depth_image
+from .writers.sinkfile import MCAP, RRD
 
 #: What an MP4 can hold: frames per second (``writers.mp4``).
 MP4_FPS = mp4.FPS
@@ -101,9 +102,9 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("ply", None, False, None, ply.write_frames, "a PLY point cloud a frame"),
         ExportFormat("mp4", ".mp4", True, ("av", "video"), mp4.write, "H.264 video"),
         ExportFormat("npz", ".npz", False, None, npz.write_frames, "raw frames for numpy"),
-        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), rrd.write, "Rerun recording"),
+        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), RRD.write, "Rerun recording"),
         ExportFormat(
-            "mcap", ".mcap", False, ("foxglove", "foxglove"), mcap.write, "Foxglove/ROS 2 MCAP"
+            "mcap", ".mcap", False, ("foxglove", "foxglove"), MCAP.write, "Foxglove/ROS 2 MCAP"
         ),
     )
 }
