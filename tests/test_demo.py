@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,13 +15,7 @@ import depthview as dv
 from _helpers_kinect_mm import mm_table
 from depthview._compiled import optional
 from depthview.frame import GRAVITY
-from depthview.scene import (
-    MAX_RANGE_M,
-    MIN_RANGE_M,
-    RIGHT_BAND_COLUMNS,
-    DemoScene,
-    compiled_loops,
-)
+from depthview.scene import MAX_RANGE_M, MIN_RANGE_M, RIGHT_BAND_COLUMNS, DemoScene
 from depthview.scene_walk import WalkScene, walk_pose
 
 
@@ -210,7 +202,7 @@ def test_compiled_frames_are_numpys_to_the_bit(seed: int, index: int) -> None:
     # an optimisation: numpy's whole-frame ray cast, run independently, must give the same
     # depth, z and colour, so a frame is the same with or without numba.
     scene = DemoScene(seed=seed)
-    assert compiled_loops(wait=True) is not None and scene._loops is not None
+    assert scene._loops is not None
     compiled = scene.render(index)
     with numpy_only():
         assert scene._loops is None
@@ -236,7 +228,7 @@ def test_compiled_walk_frames_are_numpys_to_the_bit(
     scene = WalkScene(seed=seed, width=width, height=height)
     pose = walk_pose(index)
     pose[:3, 3] += nudge
-    assert compiled_loops(wait=True) is not None and scene.sensor._loops is not None
+    assert scene.sensor._loops is not None
     compiled = scene.render_at(pose, index)
     with numpy_only():
         assert scene.sensor._loops is None
@@ -250,7 +242,6 @@ def test_compiled_frames_match_numpy_over_the_whole_motion() -> None:
     # Every frame of the person's 9-s walk and the ball's 4-s swing (the parts' rims pass
     # every row's pixel-skipping bounds), small so numpy's side is quick.
     scene = DemoScene(seed=2, width=160, height=120)
-    assert compiled_loops(wait=True) is not None
     for index in range(0, 300):
         compiled = scene.render(index)
         with numpy_only():
@@ -258,38 +249,3 @@ def test_compiled_frames_match_numpy_over_the_whole_motion() -> None:
             plain = scene.render(index)
         for got, want in zip(compiled, plain, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=f"frame {index}")
-
-
-@pytest.mark.parametrize("numba_missing", [False, True], ids=["numba", "no-numba"])
-def test_the_demo_has_its_loops_whatever_else_the_process_imported(numba_missing: bool) -> None:
-    """A process that imports the demo alone (no viewer, no scanner: nothing else loads
-    numba) gets its compiled loops all the same once they are loaded on their thread; one
-    without numba (its import blocked, as without the ``fast`` extra) draws with numpy.
-    Frames drawn before and after the loops are ready are the same."""
-    if not numba_missing and optional("_scene_numba") is None:
-        pytest.skip("numba (the fast extra) is missing")
-    code = f"""
-import sys
-if {numba_missing}:
-    sys.modules["numba"] = None  # import numba raises ImportError
-import threading
-import numpy as np
-from depthview.scene import DemoScene
-scene = DemoScene(seed=3, width=160, height=120)
-first = scene.render(40)
-for thread in threading.enumerate():  # the loops' loader, if the first frame started one
-    if thread is not threading.main_thread():
-        thread.join()
-ready = scene._loops is not None
-again = scene.render(40)
-same = all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
-print(ready, sys.modules.get("numba") is not None, same)
-"""
-    env = {k: v for k, v in os.environ.items() if k != "DEPTHVIEW_NO_NUMBA"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    has_loops = str(not numba_missing)
-    assert done.stdout.split() == [has_loops, has_loops, "True"], done.stdout

@@ -62,27 +62,8 @@ def test_colour_of_another_size_is_scaled_into_its_panel(
     colour = np.repeat(np.repeat(blocks, -(-h // 4), axis=0), -(-w // 4), axis=1)[:h, :w]
     Image.fromarray(np.ascontiguousarray(colour)).save(folder / "frame-000000.color.png")
     shot = tmp_path / "shot.png"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "view",
-            str(folder),
-            "--layout",
-            "both",
-            "--frames",
-            "2",
-            "--no-hud",
-            "--screenshot",
-            str(shot),
-        ],
-        env={**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    argv = ["view", str(folder), "--layout", "both", "--frames", "2", "--no-hud"]
+    proc = run_on_x([*argv, "--screenshot", str(shot)], xvfb, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     with Image.open(shot) as im:

@@ -19,13 +19,14 @@ The RGB image is rendered from the same viewpoint (registered), with Lambert sha
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
-from ._compiled import in_background
+from ._compiled import optional
 from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, RAW_11BIT_INVALID
 from .geometry import KINECT_V1_DEPTH, Intrinsics, unprojection_grid
 from .units import kinect_raw, kinect_zero_plane
@@ -171,9 +172,13 @@ class DemoScene:
 
     @property
     def _loops(self) -> ModuleType | None:
-        """numba's loops once they are ready (``compiled_loops``), else None (numpy's).
-        Asked at each frame: ``DEPTHVIEW_NO_NUMBA`` applies from the next."""
-        return compiled_loops()
+        """numba's loops (``_compiled``) where the process has loaded numba already (the
+        viewer, the scanner): a short command (``record``, ``export``) would wait a second
+        or more for numba's import before its first frame, and the frames are the same
+        either way. Asked at each frame: ``DEPTHVIEW_NO_NUMBA`` applies from the next."""
+        if "numba" not in sys.modules:
+            return None
+        return optional("_scene_numba")
 
     # -- the static room ------------------------------------------------------------------
     def _render_static(self) -> tuple[F32, npt.NDArray[np.int8]]:
@@ -271,9 +276,8 @@ class DemoScene:
 
     def render(self, index: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
         """Raw 11-bit depth, RGB video and true metric z of frame ``index``."""
-        loops = self._loops
-        if loops is not None:
-            return self._render_compiled(index, loops)
+        if self._loops is not None:
+            return self._render_compiled(index)
         z, patches = self.true_depth(index)
         depth = self.sense(z, index)
         rgb = self._static_rgb.copy()
@@ -297,10 +301,12 @@ class DemoScene:
         return depth, rgb, z
 
     def _render_compiled(
-        self, index: int, loops: ModuleType
+        self, index: int
     ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8], F32]:
         """``render`` with numba's loops: the still room's depth and colour are copied, and
         only the moving parts' screen boxes are ray-cast and shaded."""
+        loops = self._loops
+        assert loops is not None
         parts, boxes = [], []
         for part in self.moving_parts(index / self.fps):
             box = self._bbox(part)
@@ -324,7 +330,7 @@ class DemoScene:
                 ALBEDO[[LABEL_IDS[p.label] for p in parts]].astype(np.float64),
                 LIGHT.astype(np.float64),
             )
-        return self._sense_compiled(z, index, None, loops), rgb, z
+        return self.sense(z, index), rgb, z
 
     def sense(
         self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None = None
@@ -332,9 +338,8 @@ class DemoScene:
         """What the Kinect reports for true depth ``z``: raw disparity with its artefacts.
         ``screen`` marks the television's glossy screen where ``z`` is not this room's own
         view (``scene_walk``'s moving camera)."""
-        loops = self._loops
-        if loops is not None:
-            return self._sense_compiled(z, index, screen, loops)
+        if self._loops is not None:
+            return self._sense_compiled(z, index, screen)
         with np.errstate(divide="ignore"):
             inv_z = np.float32(1.0) / z
         # IR shadow: seen from the projector (to the right), a point is hidden when some
@@ -361,9 +366,11 @@ class DemoScene:
         return depth
 
     def _sense_compiled(
-        self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None, loops: ModuleType
+        self, z: F32, index: int, screen: npt.NDArray[np.bool_] | None
     ) -> npt.NDArray[np.uint16]:
         """``sense`` with numba's loops, numpy's float32 arithmetic in numpy's order."""
+        loops = self._loops
+        assert loops is not None
         depth = np.empty(z.shape, np.uint16)
         field = index % NOISE_FIELDS
         loops.sense(
@@ -382,20 +389,3 @@ class DemoScene:
             depth,
         )
         return depth
-
-
-def compiled_loops(wait: bool = False) -> ModuleType | None:
-    """The demo room's numba loops (``_scene_numba``) once they are ready, else None. The
-    first call starts loading them, and running them once on a tiny room so that numba
-    loads or compiles their machine code, on a thread (``_compiled.in_background``);
-    frames are drawn with numpy meanwhile, the same frames. So no command waits for numba
-    before its first frame (a short ``record`` or ``export`` of the demo), and none has
-    them or not by what else it imported. ``wait``: until they are ready (tests)."""
-    return in_background("_scene_numba", _warm_up, wait)
-
-
-def _warm_up(loops: ModuleType) -> None:
-    """One frame of a tiny demo room through ``loops``: the types of every real frame's
-    calls (the moving parts and the sensor)."""
-    tiny = DemoScene(width=64, height=48)
-    tiny._render_compiled(0, loops)

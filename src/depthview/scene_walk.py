@@ -128,7 +128,7 @@ class WalkScene:
         d = (rays @ r.T.astype(np.float32)).astype(np.float32)  # per unit of camera z
         z = np.full(self._a.shape, np.inf, dtype=np.float32)
         label = np.zeros(self._a.shape, dtype=np.int8)
-        loops = self.sensor._loops  # as the demo's: once loaded, numpy until then
+        loops = self.sensor._loops  # as the demo's: only where numba is loaded already
         if loops is not None:
             loops.walk_surfaces(np.asarray(o, np.float64), d, *_SURFACES, z, label)
             return z, label
