@@ -39,7 +39,7 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
-from .outputs import FolderOutput, check_output, check_target, overlap
+from .outputs import FolderOutput, check_output, check_target, exclusive, overlap
 from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
@@ -303,15 +303,43 @@ def export(
     settings = Settings(
         layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
     )
-    if accepted is not None:
-        accepted()
+    # Made before the lock makes the folder, so that a failed run removes a folder it made.
+    folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
+    with exclusive(out, folder=fmt.is_folder, error=ExportError, what="export"):
+        if accepted is not None:
+            accepted()
+        return _write(
+            source,
+            out,
+            fmt,
+            folder,
+            settings,
+            _selected(source, start, stop, every, frames),
+            total,
+            filters,
+            progress,
+        )
+
+
+def _write(
+    source: Source | Iterable[Frame],
+    out: Path,
+    fmt: ExportFormat,
+    folder: FolderOutput | None,
+    settings: Settings,
+    chosen: Iterator[Frame],
+    total: int,
+    filters: FilterSpec | Chain | None,
+    progress: bool,
+) -> ExportSummary:
+    """Write the chosen frames (every check passed, ``out`` held): into a hidden staging
+    folder or beside ``out``, moved into place when complete."""
+    own = settings.source_registration
     from tqdm import tqdm
 
-    folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     bar = tqdm(
         total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
     )
-    chosen = _selected(source, start, stop, every, frames)
     chain = filters(own) if isinstance(filters, FilterSpec) else filters
     if chain is not None and len(chain):
         filter_kernels()  # a missing extra is reported before anything is written

@@ -15,12 +15,16 @@ complete; a folder output's frames (the files of the writer's own names) are wri
 a hidden folder inside it and moved into place when the run ends, the earlier run's frames
 this run did not write again removed then, and every other file left as it was. A run that
 fails leaves the folder as it was.
+
+Two runs never write one output at once (``exclusive``): the second is refused in one line
+at the start, rather than the two mixing their files or one failing at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import shutil
@@ -70,6 +74,56 @@ def check_output(
             f"{out}: expected {_article(what)} apart from the input, got one that {how}; "
             "nothing was written"
         )
+
+
+@contextlib.contextmanager
+def exclusive(
+    out: Path, *, folder: bool, error: type[DepthviewError] = DepthviewError, what: str = "run"
+) -> Iterator[None]:
+    """Hold ``out`` for this run; ``error`` in one line when another run holds it. The lock
+    is the kernel's (``flock``), so a killed run leaves none behind: on the folder itself
+    for a folder output (made here, with its parents, as the writer would), on a hidden
+    ``.NAME.lock`` beside a file output (removed when the run ends). An output that is
+    something else (a file for a folder) or cannot be made or opened (no permission) is
+    left to the writer's own refusal."""
+    try:
+        elsewise = folder and (out.is_file() or out.is_symlink())
+    except OSError:  # cannot even be looked at
+        elsewise = True
+    if elsewise:
+        yield
+        return
+    while True:
+        lock = None if folder else out.with_name(f".{out.name}.lock")
+        try:
+            if lock is None:
+                out.mkdir(parents=True, exist_ok=True)
+                fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+            else:
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+        except OSError:  # cannot be made or opened: left to the writer's own refusal
+            fd = -1
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise error(
+                f"{out}: another {what} is writing it; wait for it to end, or choose another output"
+            ) from None
+        with contextlib.suppress(FileNotFoundError):
+            if lock is None or os.path.samestat(os.fstat(fd), os.stat(lock)):
+                break
+        os.close(fd)  # the lock file was removed by the run that held it: take the new one
+    if fd < 0:
+        yield
+        return
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _article(what: str) -> str:
@@ -249,6 +303,7 @@ __all__ = [
     "atomic",
     "check_output",
     "check_target",
+    "exclusive",
     "overlap",
     "partial_path",
     "sha256_file",

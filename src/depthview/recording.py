@@ -54,7 +54,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output
+from .outputs import FolderOutput, check_output, exclusive
 from .registration import Registration
 from .sources.base import Source
 
@@ -605,6 +605,41 @@ def record(
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
     made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
+    with exclusive(Path(out), folder=True, error=RecordingError, what="recording"):
+        return _record_into(
+            source_or_frames,
+            out,
+            made=made,
+            live=live,
+            frames=frames,
+            seconds=seconds,
+            depth_only=depth_only,
+            mode=mode,
+            stop=stop,
+            fsync=fsync,
+            registration=registration,
+            progress=progress,
+            accepted=accepted,
+        )
+
+
+def _record_into(
+    source_or_frames: Source | Iterable[Frame],
+    out: str | os.PathLike[str],
+    *,
+    made: bool,
+    live: bool,
+    frames: int | None,
+    seconds: float | None,
+    depth_only: bool,
+    mode: Mode,
+    stop: threading.Event | None,
+    fsync: bool,
+    registration: Registration | None,
+    progress: bool,
+    accepted: Callable[[], None] | None,
+) -> RecordingSummary:
+    """``record`` once its checks have passed and ``out`` is held (see there)."""
     writer = RecordingWriter(
         out,
         mode=mode,

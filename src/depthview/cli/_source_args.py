@@ -78,11 +78,18 @@ def apply_intrinsics(source: Source, args: argparse.Namespace) -> Source:
     return source
 
 
-def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source:
-    """Open ``uri`` with ``options`` plus the user's units and intrinsics options."""
+def open_with_args(
+    uri: str, args: argparse.Namespace, *, timed_by: float | None = None, **options: Any
+) -> Source:
+    """Open ``uri`` with ``options`` plus the user's units and intrinsics options;
+    ``timed_by`` (the user's ``--fps``) times the frames of a source that records no frame
+    times (position / fps, as the README says), and leaves a source's own times alone."""
     chosen = source_options(args)
     try:
         source = open_source(uri, **{**options, **chosen})
+        if timed_by and source.times_guess and "fps" not in options:
+            source.close()  # the same source again, at the user's frame rate
+            source = open_source(uri, **{**options, **chosen, "fps": timed_by})
     except SourceError as exc:
         if "depth_scale" in chosen and "got depth_scale" in str(exc):
             raise SourceError(

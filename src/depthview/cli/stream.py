@@ -54,7 +54,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--raw-depth", action="store_true", help="also send raw 11-bit depth")
     p.add_argument("--points", action="store_true", help="foxglove: also send a point cloud")
     p.add_argument("--frames", type=frames, default=None, help="stop after N frames per source")
-    p.add_argument("--fps", type=fps, default=None, help="demo frame rate")
+    p.add_argument(
+        "--fps",
+        type=fps,
+        default=None,
+        help="the demo's frame rate, and that of a source that records no frame times "
+        "(PNG folders, .npy: default 30)",
+    )
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_filter_arg(p, "; each source keeps its own temporal state; not with --raw-depth")
@@ -103,7 +109,7 @@ def _open(name: str, args: argparse.Namespace) -> Source:
         return open_with_args(name, args, **({} if args.fps is None else {"fps": args.fps}))
     if kind == "kinect":
         return open_with_args(name, args)
-    return open_with_args(name, args, loop=args.loop, realtime=True)
+    return open_with_args(name, args, loop=args.loop, realtime=True, timed_by=args.fps)
 
 
 class _Feeder(threading.Thread):
