@@ -358,3 +358,42 @@ def test_a_range_without_a_palette_is_turbo_in_export_as_in_view(tmp_path: Path)
             "--far need a metric palette such as turbo"
         ], ran.err
     assert not (tmp_path / "q").exists()
+
+
+def test_a_broken_frame_is_not_replaced_by_the_next(tmp_path: Path) -> None:
+    """Trial G (issue 22): with frame 9 of a recording broken, ``--range 8:10`` exported
+    frames 8 and 10 (10 is outside the range), ``--range 9:10`` frame 10 alone, and
+    ``--every 3`` shifted its rhythm after the gap. Frames are counted by the recording's
+    own numbers; a range with no readable frame is refused in one line, nothing written."""
+    from depthview.sources import sample
+
+    rec = tmp_path / "rec"
+    sample.write_to(rec)
+    tenth = sorted(rec.glob("d-*.pgm"))[9]
+    tenth.write_bytes(tenth.read_bytes()[:1000])
+
+    def indices(*extra: str) -> list[int]:
+        out = tmp_path / "x.npz"
+        ran = cli("export", str(rec), str(out), "--quiet", "--overwrite", *extra)
+        assert ran.code == 0, ran.err
+        return [int(i) for i in np.load(out)["index"]]
+
+    assert indices("--range", "8:10") == [8]  # frame 9 skipped (said), 10 not taken
+    assert indices("--every", "3") == [0, 3, 6, 12, 15, 18]
+    assert indices("--range", "8:12") == [8, 10, 11]
+    earlier = (tmp_path / "x.npz").read_bytes()
+    for out in ("x.npz", "p", "x.mcap"):
+        ran = cli("export", str(rec), str(tmp_path / out), "--range", "9:10", "--overwrite")
+        assert ran.code == 2, ran.err
+        assert ran.error_lines == [
+            f"depthview: error: {rec}: nothing to export: no readable frame among those "
+            f"chosen (--range, --every, --frames); {tmp_path / out} was not written"
+        ]
+    assert (tmp_path / "x.npz").read_bytes() == earlier  # the earlier export stays
+    assert not (tmp_path / "p").exists() and not (tmp_path / "x.mcap").exists()
+    ran = cli("export", str(rec), str(tmp_path / "q"), "--range", "8:11", "--quiet")
+    assert ran.code == 0, ran.err
+    assert sorted(p.name for p in (tmp_path / "q").iterdir()) == [
+        "frame-000008.png",
+        "frame-000010.png",
+    ]

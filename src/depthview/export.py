@@ -23,6 +23,7 @@ used, with a message naming the extra when they are missing.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import sys
@@ -167,14 +168,18 @@ def parse_range(text: str) -> tuple[int, int | None]:
 def _selected(
     source: Source | Iterable[Frame], start: int, stop: int | None, every: int, limit: int | None
 ) -> Iterator[Frame]:
-    """Frames ``start:stop:every`` (at most ``limit``), seeking when the source can."""
-    if isinstance(source, Source) and source.seekable and start:
+    """Frames ``start:stop:every`` (at most ``limit``), seeking when the source can. A
+    seekable source's frames are counted by their own number (``Frame.index``), so that a
+    broken frame it skips is not replaced by the next one in the range or the rhythm."""
+    numbered = isinstance(source, Source) and source.seekable
+    if numbered and start:
+        assert isinstance(source, Source)
         source.seek(start)
-        i = start
-    else:
-        i = 0
+    i = start if numbered else 0
     taken = 0
     for frame in source:
+        if numbered:
+            i = frame.index
         if (stop is not None and i >= stop) or (limit is not None and taken >= limit):
             return
         if i >= start and (i - start) % every == 0:
@@ -306,19 +311,24 @@ def export(
     # Made before the lock makes the folder, so that a failed run removes a folder it made.
     folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     with exclusive(out, folder=fmt.is_folder, error=ExportError, what="export"):
-        if accepted is not None:
-            accepted()
-        return _write(
-            source,
-            out,
-            fmt,
-            folder,
-            settings,
-            _selected(source, start, stop, every, frames),
-            total,
-            filters,
-            progress,
-        )
+        try:
+            if accepted is not None:
+                accepted()
+            return _write(
+                source,
+                out,
+                fmt,
+                folder,
+                settings,
+                _selected(source, start, stop, every, frames),
+                total,
+                filters,
+                progress,
+            )
+        except BaseException:  # a folder the lock made, and nothing in it, goes
+            if folder is not None:
+                folder.abandon()
+            raise
 
 
 def _write(
@@ -333,7 +343,18 @@ def _write(
     progress: bool,
 ) -> ExportSummary:
     """Write the chosen frames (every check passed, ``out`` held): into a hidden staging
-    folder or beside ``out``, moved into place when complete."""
+    folder or beside ``out``, moved into place when complete. None to write (a range of
+    broken frames) is refused before any file is made, rather than an empty output."""
+    try:
+        first = next(chosen, None)
+    except OSError as exc:
+        raise _failed(exc, source, out, folder) from None
+    if first is None:
+        raise ExportError(
+            f"{getattr(source, 'name', 'the source')}: nothing to export: no readable frame "
+            f"among those chosen (--range, --every, --frames); {out} was not written"
+        )
+    chosen = itertools.chain((first,), chosen)
     own = settings.source_registration
     from tqdm import tqdm
 
@@ -374,19 +395,26 @@ def _write(
     except ValueError as exc:  # colour range, palette/format mismatch
         raise ExportError(str(exc)) from None
     except OSError as exc:
-        named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
-        inputs = source.inputs if isinstance(source, Source) else ()
-        if named is not None and overlap(named, inputs, contains=False) is not None:
-            # an input that cannot be read (a colour image of mode 000): not the output's fault
-            raise ExportError(f"{named}: cannot read ({exc.strerror or exc})") from None
-        where = out
-        if folder is not None and named is not None:
-            where = folder.shown(named)  # the user's name for it
-        raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
+        raise _failed(exc, source, out, folder) from None
     finally:
         bar.close()
     files = count if fmt.is_folder else int(count > 0)
     return ExportSummary(out, count, files, selected.stopped, kept_earlier)
+
+
+def _failed(
+    exc: OSError, source: Source | Iterable[Frame], out: Path, folder: FolderOutput | None
+) -> ExportError:
+    """An OSError while exporting in one line: an input that cannot be read (a colour image
+    of mode 000: not the output's fault), else the output that cannot be written."""
+    named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
+    inputs = source.inputs if isinstance(source, Source) else ()
+    if named is not None and overlap(named, inputs, contains=False) is not None:
+        return ExportError(f"{named}: cannot read ({exc.strerror or exc})")
+    where = out
+    if folder is not None and named is not None:
+        where = folder.shown(named)  # the user's name for it
+    return ExportError(f"{where}: cannot write ({exc.strerror or exc})")
 
 
 class _Stoppable:
