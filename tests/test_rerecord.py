@@ -116,3 +116,23 @@ def test_a_broken_depth_frame_loses_only_its_depth(tmp_path: Path, kinds: str) -
     assert len(got["/kinect/rgb/image"]) == kinds.count("r")
     assert len(got["/kinect/accel"]) == kinds.count("a")
     assert len(got["/kinect/depth/image"]) == kinds.count("d") - 1
+
+
+def test_two_depth_frames_of_one_host_time_are_copied_as_they_are(tmp_path: Path) -> None:
+    """Trial G (issue 22): a recording whose 5th depth frame has the 4th's host time (and
+    its own device time) was taken as a new pass at that frame: every later record was
+    re-timed (+1 frame interval, device times shifted). They are two records of one time,
+    copied as they are: the re-recording is the original byte for byte."""
+    original = tmp_path / "original"
+    lines = write_entries(original, "dadadadadada")
+    depth = [n for n in lines if n.startswith("d-")]
+    fourth_time = depth[3].split("-")[1]
+    _, _, ts = depth[4].removesuffix(".pgm").split("-")
+    renamed = f"d-{fourth_time}-{ts}.pgm"
+    (original / depth[4]).rename(original / renamed)
+    index = original / "INDEX.txt"
+    index.write_text(index.read_text().replace(depth[4], renamed))
+    out = tmp_path / "again"
+    ran = cli("record", str(original), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    _same_recording(original, out)
