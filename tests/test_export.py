@@ -397,3 +397,31 @@ def test_a_broken_frame_is_not_replaced_by_the_next(tmp_path: Path) -> None:
         "frame-000008.png",
         "frame-000010.png",
     ]
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_a_colour_image_of_another_size_is_said_not_to_colour_points(
+    tmp_path: Path, registered: bool
+) -> None:
+    """Trial G (issue 22): ``export TUM_HD t.ply --registered`` with a 1280x960 colour image
+    wrote a cloud without colours and said nothing (a source without colour says so). One
+    warning per export names the sizes; the cloud is what it says."""
+    src = tmp_path / "hd.npz"
+    np.savez(
+        src,
+        depth=np.full((3, 480, 640), 700, np.uint16),
+        video=np.full((3, 960, 1280, 3), 90, np.uint8),
+    )
+    extra = ["--registered"] if registered else []
+    for out in ("t.ply", "folder"):
+        fmt = ["--format", "ply"] if out == "folder" else []
+        ran = cli("export", str(src), str(tmp_path / out), "--quiet", *fmt, *extra)
+        assert ran.code == 0, ran.err
+        said = [line for line in ran.err.splitlines() if "not coloured" in line]
+        assert said == [
+            "depthview: warning: frame 0: a 1280x960 colour image, not the depth's 640x480: "
+            "the points are not coloured"
+        ]
+    for ply in [tmp_path / "t.ply", *sorted((tmp_path / "folder").glob("*.ply"))]:
+        names = {p.name for p in PlyData.read(str(ply))["vertex"].properties}
+        assert "red" not in names and {"x", "y", "z"} <= names
