@@ -378,40 +378,68 @@ def test_npz_keeps_each_frames_tilt_and_reads_it_back(tmp_path: Path) -> None:
         assert [f.tilt_deg for f in src] == want
 
 
-@pytest.mark.parametrize("kind", ["png16", "npz", "record"])
-def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path, kind: str) -> None:
-    """Two runs writing one output at once (trial G: the second export's frames mixed with
-    the first's in one folder; an .npz renamed away under the first run): the second is
-    refused in one line before it writes anything, and the first ends with only its own
-    frames. The first run is real: a long export (or recording) of the demo, Ctrl-C'd."""
-    out = tmp_path / ("o.npz" if kind == "npz" else "o")
-    verb = ["record"] if kind == "record" else ["export"]
-    extra = ["--format", "png16"] if kind == "png16" else []
-    first = subprocess.Popen(
-        [*CLI, *verb, "demo", str(out), "--frames", "100000", "--quiet", *extra],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    started = (lambda: any(tmp_path.iterdir())) if kind == "npz" else out.exists
-    while not started() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)  # until the first run has begun writing
-    time.sleep(0.5)
-    second = cli(*verb, "demo:7", str(out), "--frames", "5", "--quiet", *extra)
-    first.send_signal(signal.SIGINT)
-    _, err = first.communicate(timeout=60)
-    assert second.code == 2
-    assert second.error_lines == [
-        f"depthview: error: {out}: another depthview run is writing it; wait for that run to end"
+def test_a_broken_frame_is_not_replaced_by_the_next(tmp_path: Path) -> None:
+    """Trial G (issue 22): with frame 9 of a recording broken, ``--range 8:10`` exported
+    frames 8 and 10 (10 is outside the range), ``--range 9:10`` frame 10 alone, and
+    ``--every 3`` shifted its rhythm after the gap. Frames are counted by the recording's
+    own numbers; a range with no readable frame is refused in one line, nothing written."""
+    from depthview.sources import sample
+
+    rec = tmp_path / "rec"
+    sample.write_to(rec)
+    tenth = sorted(rec.glob("d-*.pgm"))[9]
+    tenth.write_bytes(tenth.read_bytes()[:1000])
+
+    def indices(*extra: str) -> list[int]:
+        out = tmp_path / "x.npz"
+        ran = cli("export", str(rec), str(out), "--quiet", "--overwrite", *extra)
+        assert ran.code == 0, ran.err
+        return [int(i) for i in np.load(out)["index"]]
+
+    assert indices("--range", "8:10") == [8]  # frame 9 skipped (said), 10 not taken
+    assert indices("--every", "3") == [0, 3, 6, 12, 15, 18]
+    assert indices("--range", "8:12") == [8, 10, 11]
+    earlier = (tmp_path / "x.npz").read_bytes()
+    for out in ("x.npz", "p", "x.mcap"):
+        ran = cli("export", str(rec), str(tmp_path / out), "--range", "9:10", "--overwrite")
+        assert ran.code == 2, ran.err
+        assert ran.error_lines == [
+            f"depthview: error: {rec}: nothing to export: no readable frame among those "
+            f"chosen (--range, --every, --frames); {tmp_path / out} was not written"
+        ]
+    assert (tmp_path / "x.npz").read_bytes() == earlier  # the earlier export stays
+    assert not (tmp_path / "p").exists() and not (tmp_path / "x.mcap").exists()
+    ran = cli("export", str(rec), str(tmp_path / "q"), "--range", "8:11", "--quiet")
+    assert ran.code == 0, ran.err
+    assert sorted(p.name for p in (tmp_path / "q").iterdir()) == [
+        "frame-000008.png",
+        "frame-000010.png",
     ]
-    assert first.returncode == 130, err
-    if kind == "png16":  # its first frame is the demo's, byte for byte, not demo:7's
-        ref = tmp_path / "ref"
-        assert cli("export", "demo", str(ref), "--frames", "1", "--quiet", *extra).code == 0
-        first_file = sorted(ref.iterdir())[0].name
-        assert (out / first_file).read_bytes() == (ref / first_file).read_bytes()
-    else:  # the recording or archive replays the demo's first frame
-        with dv.open(str(out)) as src:
-            got = next(iter(src)).depth
-        with dv.open("demo") as src:
-            assert np.array_equal(got, next(iter(src)).depth)
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_a_colour_image_of_another_size_is_said_not_to_colour_points(
+    tmp_path: Path, registered: bool
+) -> None:
+    """Trial G (issue 22): ``export TUM_HD t.ply --registered`` with a 1280x960 colour image
+    wrote a cloud without colours and said nothing (a source without colour says so). One
+    warning per export names the sizes; the cloud is what it says."""
+    src = tmp_path / "hd.npz"
+    np.savez(
+        src,
+        depth=np.full((3, 480, 640), 700, np.uint16),
+        video=np.full((3, 960, 1280, 3), 90, np.uint8),
+    )
+    extra = ["--registered"] if registered else []
+    for out in ("t.ply", "folder"):
+        fmt = ["--format", "ply"] if out == "folder" else []
+        ran = cli("export", str(src), str(tmp_path / out), "--quiet", *fmt, *extra)
+        assert ran.code == 0, ran.err
+        said = [line for line in ran.err.splitlines() if "not coloured" in line]
+        assert said == [
+            "depthview: warning: frame 0: a 1280x960 colour image, not the depth's 640x480: "
+            "the points are not coloured"
+        ]
+    for ply in [tmp_path / "t.ply", *sorted((tmp_path / "folder").glob("*.ply"))]:
+        names = {p.name for p in PlyData.read(str(ply))["vertex"].properties}
+        assert "red" not in names and {"x", "y", "z"} <= names

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import depthview as dv
+from _helpers_cli import cli
+from _helpers_sinks import read_mcap
 from _helpers_sources import copy_person, write_entries
 from depthview.cli import main
 from depthview.fakenect_format import entry_name
@@ -88,3 +90,49 @@ def test_a_frame_built_by_hand_writes_what_it_holds(tmp_path: Path) -> None:
         back = src.read()
     assert back.accel == pytest.approx((0.0, 9.80665, 0.0), abs=0.012)
     np.testing.assert_array_equal(back.depth, depth)
+
+
+@pytest.mark.parametrize("kinds", ["rdardardardard", "drdadrdadrda"])
+def test_a_broken_depth_frame_loses_only_its_depth(tmp_path: Path, kinds: str) -> None:
+    """Trial G (issue 22): a recording whose 3rd depth file is missing, re-recorded (and
+    exported to .mcap), lost that frame's colour and accelerometer records with it, though
+    they were readable; only the depth file was named. They now come with the next frame:
+    the re-recording is the original byte for byte without the missing depth line."""
+    lines = write_entries(tmp_path / "src", kinds)
+    missing = [name for name in lines if name.startswith("d-")][2]
+    (tmp_path / "src" / missing).unlink()
+    out = tmp_path / "again"
+    ran = cli("record", str(tmp_path / "src"), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    assert f"skipped broken frame: {tmp_path / 'src' / missing}" in ran.err
+    kept = [name for name in lines if name != missing]
+    assert (out / "INDEX.txt").read_text().splitlines() == kept
+    for name in kept:
+        assert (out / name).read_bytes() == (tmp_path / "src" / name).read_bytes(), name
+    # The same records through a sink's file: every colour and accelerometer record.
+    ran = cli("export", str(tmp_path / "src"), str(tmp_path / "x.mcap"), "--quiet")
+    assert ran.code == 0, ran.err
+    got = read_mcap(tmp_path / "x.mcap")
+    assert len(got["/kinect/rgb/image"]) == kinds.count("r")
+    assert len(got["/kinect/accel"]) == kinds.count("a")
+    assert len(got["/kinect/depth/image"]) == kinds.count("d") - 1
+
+
+def test_two_depth_frames_of_one_host_time_are_copied_as_they_are(tmp_path: Path) -> None:
+    """Trial G (issue 22): a recording whose 5th depth frame has the 4th's host time (and
+    its own device time) was taken as a new pass at that frame: every later record was
+    re-timed (+1 frame interval, device times shifted). They are two records of one time,
+    copied as they are: the re-recording is the original byte for byte."""
+    original = tmp_path / "original"
+    lines = write_entries(original, "dadadadadada")
+    depth = [n for n in lines if n.startswith("d-")]
+    fourth_time = depth[3].split("-")[1]
+    _, _, ts = depth[4].removesuffix(".pgm").split("-")
+    renamed = f"d-{fourth_time}-{ts}.pgm"
+    (original / depth[4]).rename(original / renamed)
+    index = original / "INDEX.txt"
+    index.write_text(index.read_text().replace(depth[4], renamed))
+    out = tmp_path / "again"
+    ran = cli("record", str(original), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    _same_recording(original, out)

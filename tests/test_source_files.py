@@ -680,3 +680,26 @@ def test_a_looping_array_replay_continues_its_clock(tmp_path: Path, frames: int)
         z.writestr("seq/frame-000000.depth.png", b"not read")
     with pytest.raises(SourceError, match=r"a zip without arrays, not a \.npz"):
         dv.open(str(tmp_path / "seq.zip"))
+
+
+def test_fps_times_a_source_without_times_in_every_format(tmp_path: Path) -> None:
+    """Trial G: ``export PNGS x.npz --fps 10`` (also .mcap, ``stream``) timed frames at 1/30 s
+    and said "/ 30 frames/s" while the .mp4 of the same command ran at 10: the README's
+    rule (position / --fps) now holds in every output, and the warning says 10. A source
+    with times of its own keeps them."""
+    from _helpers_sinks import read_mcap
+
+    rec = tmp_path / "rec"
+    write_recording(rec, 4)
+    assert cli("export", str(rec), str(tmp_path / "p"), "--format", "png16", "--quiet").code == 0
+    for name in ("x.npz", "x.mcap"):
+        ran = cli("export", str(tmp_path / "p"), str(tmp_path / name), "--fps", "10", "--quiet")
+        assert ran.code == 0, ran.err
+        assert "each frame's time is its position / 10 frames/s" in ran.err, ran.err
+    assert np.load(tmp_path / "x.npz")["timestamp"].tolist() == pytest.approx([0, 0.1, 0.2, 0.3])
+    stamps = [t for t, _ in read_mcap(tmp_path / "x.mcap")["/kinect/depth/image"]]
+    assert [t / 1e9 for t in stamps] == pytest.approx([0, 0.1, 0.2, 0.3])
+    ran = cli("export", str(rec), str(tmp_path / "own.npz"), "--fps", "10", "--quiet")
+    assert ran.code == 0, ran.err
+    own = np.load(tmp_path / "own.npz")["timestamp"]
+    assert np.diff(own).tolist() == pytest.approx([1 / 30] * 3, abs=1e-5)  # its own times

@@ -23,6 +23,7 @@ used, with a message naming the extra when they are missing.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import sys
@@ -168,14 +169,18 @@ def parse_range(text: str) -> tuple[int, int | None]:
 def _selected(
     source: Source | Iterable[Frame], start: int, stop: int | None, every: int, limit: int | None
 ) -> Iterator[Frame]:
-    """Frames ``start:stop:every`` (at most ``limit``), seeking when the source can."""
-    if isinstance(source, Source) and source.seekable and start:
+    """Frames ``start:stop:every`` (at most ``limit``), seeking when the source can. A
+    seekable source's frames are counted by their own number (``Frame.index``), so that a
+    broken frame it skips is not replaced by the next one in the range or the rhythm."""
+    numbered = isinstance(source, Source) and source.seekable
+    if numbered and start:
+        assert isinstance(source, Source)
         source.seek(start)
-        i = start
-    else:
-        i = 0
+    i = start if numbered else 0
     taken = 0
     for frame in source:
+        if numbered:
+            i = frame.index
         if (stop is not None and i >= stop) or (limit is not None and taken >= limit):
             return
         if i >= start and (i - start) % every == 0:
@@ -295,78 +300,121 @@ def export(
     if fmt.extra is not None:
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"
+    check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
+    rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
+    if intrinsics is None:
+        intrinsics = source.intrinsics if isinstance(source, Source) else None
+    own = source.registration if isinstance(source, Source) else None
+    registration = (own or Registration.default()) if registered else None
+    settings = Settings(
+        layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
+    )
+    folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     with claimed(out, ExportError):  # one run writes an output at a time
-        check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
-        rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
-        if intrinsics is None:
-            intrinsics = source.intrinsics if isinstance(source, Source) else None
-        own = source.registration if isinstance(source, Source) else None
-        registration = (own or Registration.default()) if registered else None
-        settings = Settings(
-            layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
-        )
-        if accepted is not None:
-            accepted()
-        from tqdm import tqdm
-
-        folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
-        bar = tqdm(
-            total=total,
-            unit="frame",
-            file=sys.stderr,
-            disable=not progress,
-            desc=f"export {fmt.name}",
-        )
-        chosen = _selected(source, start, stop, every, frames)
-        chain = filters(own) if isinstance(filters, FilterSpec) else filters
-        if chain is not None and len(chain):
-            filter_kernels()  # a missing extra is reported before anything is written
-            chosen = filter_frames(chosen, chain, own)
-        selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
-        # Ctrl-C keeps what was made, but never at the cost of an earlier export: over one, this
-        # run is written apart and replaces it only when it ends (kept_earlier otherwise).
-        earlier = out.is_file() if folder is None else folder.has_earlier()
-        replacing = earlier and folder is None
-        target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
-        kept_earlier = False
         try:
-            try:
-                with selected.stop_on_ctrl_c():
-                    count = fmt.write(
-                        selected, target if folder is None else folder.staging, settings
-                    )
-                kept_earlier = earlier and selected.stopped
-                if folder is not None and kept_earlier:
-                    folder.abandon()
-                elif folder is not None:
-                    folder.commit()
-                elif kept_earlier:
-                    target.unlink(missing_ok=True)
-                elif target != out and target.exists():
-                    os.replace(target, out)
-            except BaseException:
-                if folder is not None:
-                    folder.abandon()
-                elif target != out:
-                    with contextlib.suppress(OSError):
-                        target.unlink()
-                raise
-        except ValueError as exc:  # colour range, palette/format mismatch
-            raise ExportError(str(exc)) from None
-        except OSError as exc:
-            named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
-            inputs = source.inputs if isinstance(source, Source) else ()
-            if named is not None and overlap(named, inputs, contains=False) is not None:
-                # an input that cannot be read (a colour image of mode 000): not the output's fault
-                raise ExportError(f"{named}: cannot read ({exc.strerror or exc})") from None
-            where = out
-            if folder is not None and named is not None:
-                where = folder.shown(named)  # the user's name for it
-            raise ExportError(f"{where}: cannot write ({exc.strerror or exc})") from None
-        finally:
-            bar.close()
-        files = count if fmt.is_folder else int(count > 0)
-        return ExportSummary(out, count, files, selected.stopped, kept_earlier)
+            if accepted is not None:
+                accepted()
+            return _write(
+                source,
+                out,
+                fmt,
+                folder,
+                settings,
+                _selected(source, start, stop, every, frames),
+                total,
+                filters,
+                progress,
+            )
+        except BaseException:  # a folder the lock made, and nothing in it, goes
+            if folder is not None:
+                folder.abandon()
+            raise
+
+
+def _write(
+    source: Source | Iterable[Frame],
+    out: Path,
+    fmt: ExportFormat,
+    folder: FolderOutput | None,
+    settings: Settings,
+    chosen: Iterator[Frame],
+    total: int,
+    filters: FilterSpec | Chain | None,
+    progress: bool,
+) -> ExportSummary:
+    """Write the chosen frames (every check passed, ``out`` held): into a hidden staging
+    folder or beside ``out``, moved into place when complete. None to write (a range of
+    broken frames) is refused before any file is made, rather than an empty output."""
+    try:
+        first = next(chosen, None)
+    except OSError as exc:
+        raise _failed(exc, source, out, folder) from None
+    if first is None:
+        raise ExportError(
+            f"{getattr(source, 'name', 'the source')}: nothing to export: no readable frame "
+            f"among those chosen (--range, --every, --frames); {out} was not written"
+        )
+    chosen = itertools.chain((first,), chosen)
+    own = settings.source_registration
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
+    )
+    chain = filters(own) if isinstance(filters, FilterSpec) else filters
+    if chain is not None and len(chain):
+        filter_kernels()  # a missing extra is reported before anything is written
+        chosen = filter_frames(chosen, chain, own)
+    selected = _Stoppable(chosen, bar, None if folder is None else folder.files)
+    # Ctrl-C keeps what was made, but never at the cost of an earlier export: over one, this
+    # run is written apart and replaces it only when it ends (kept_earlier otherwise).
+    earlier = out.is_file() if folder is None else folder.has_earlier()
+    replacing = earlier and folder is None
+    target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
+    kept_earlier = False
+    try:
+        try:
+            with selected.stop_on_ctrl_c():
+                count = fmt.write(selected, target if folder is None else folder.staging, settings)
+            kept_earlier = earlier and selected.stopped
+            if folder is not None and kept_earlier:
+                folder.abandon()
+            elif folder is not None:
+                folder.commit()
+            elif kept_earlier:
+                target.unlink(missing_ok=True)
+            elif target != out and target.exists():
+                os.replace(target, out)
+        except BaseException:
+            if folder is not None:
+                folder.abandon()
+            elif target != out:
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            raise
+    except ValueError as exc:  # colour range, palette/format mismatch
+        raise ExportError(str(exc)) from None
+    except OSError as exc:
+        raise _failed(exc, source, out, folder) from None
+    finally:
+        bar.close()
+    files = count if fmt.is_folder else int(count > 0)
+    return ExportSummary(out, count, files, selected.stopped, kept_earlier)
+
+
+def _failed(
+    exc: OSError, source: Source | Iterable[Frame], out: Path, folder: FolderOutput | None
+) -> ExportError:
+    """An OSError while exporting in one line: an input that cannot be read (a colour image
+    of mode 000: not the output's fault), else the output that cannot be written."""
+    named = None if exc.filename is None else Path(os.fsdecode(exc.filename))
+    inputs = source.inputs if isinstance(source, Source) else ()
+    if named is not None and overlap(named, inputs, contains=False) is not None:
+        return ExportError(f"{named}: cannot read ({exc.strerror or exc})")
+    where = out
+    if folder is not None and named is not None:
+        where = folder.shown(named)  # the user's name for it
+    return ExportError(f"{where}: cannot write ({exc.strerror or exc})")
 
 
 class _Stoppable:

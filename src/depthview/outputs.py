@@ -15,6 +15,9 @@ complete; a folder output's frames (the files of the writer's own names) are wri
 a hidden folder inside it and moved into place when the run ends, the earlier run's frames
 this run did not write again removed then, and every other file left as it was. A run that
 fails leaves the folder as it was.
+
+Two runs never write one output at once (``claimed``): the second is refused in one line
+at the start, rather than the two mixing their files or one failing at the end.
 """
 
 from __future__ import annotations

@@ -244,6 +244,9 @@ class RecordingWriter:
         #: Added to every device timestamp (modulo 2^32): 0 until a pass starts (as above).
         self._device_offset = 0
         self._last_device: int | None = None
+        #: Each stream's last record's own device time (before any offset): a record of the
+        #: same host time and another device time is not the same record again.
+        self._last_given: dict[Stream, int | None] = {}
         #: Appending: the first frame starts a pass after the recording's last, whatever
         #: clock the source keeps (a 2017 recording, the demo's seconds since its start).
         self._seam_pending = False
@@ -364,18 +367,28 @@ class RecordingWriter:
             t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
         return t
 
-    def _continue_clock(self, raw: list[tuple[Stream, float]]) -> None:
+    def _again(self, stream: Stream, t: float, given: int | None) -> bool:
+        """Whether a record at raw host time ``t`` (device time ``given``) does not step
+        forward in its stream: earlier than the last one written, or at the same time and
+        not another record (no device time, or the same one: the record again, as a
+        one-frame replay looping gives it). Two records of one host time and different
+        device times are the source's own, kept as they are."""
+        last = self._last_times.get(stream, -math.inf)
+        t = round(t + self._offset, 6)
+        if t != last:
+            return t < last
+        return given is None or given == self._last_given.get(stream)
+
+    def _continue_clock(self, raw: list[tuple[Stream, float, int | None]]) -> None:
         """A frame whose times do not step forward (a replay looping, a seek, another pass
         appended) starts a new pass: every stream is offset alike so that the pass begins
         one frame interval after the latest time written, and the order within it stays as
         recorded."""
-        if not self._seam_pending and not any(
-            t + self._offset <= self._last_times.get(s, -math.inf) for s, t in raw
-        ):
+        if not self._seam_pending and not any(self._again(s, t, g) for s, t, g in raw):
             return
         self._seam_pending = False
         latest = max(self._last_times.values())
-        self._offset = latest + self._interval - min(t for _, t in raw)
+        self._offset = latest + self._interval - min(t for _, t, _ in raw)
         self._previous_depth = None  # no interval across the seam
         self._device_seam = True  # the device clock continues too (``_device_time``)
 
@@ -392,14 +405,16 @@ class RecordingWriter:
             self._last_device = out
         return out
 
-    def _unix_time(self, stream: Stream, raw: float) -> float:
-        """The file-name time of a record: its host time on the continued clock, unique and
-        increasing within its stream."""
+    def _unix_time(self, stream: Stream, raw: float, given: int | None) -> float:
+        """The file-name time of a record: its host time on the continued clock, never
+        going back within its stream (equal only for another record of the same time: its
+        device time differs, and so does its name)."""
         t = round(raw + self._offset, 6)
         last = self._last_times.get(stream, -1.0)
-        if t <= last:
+        if t < last or (t == last and (given is None or given == self._last_given.get(stream))):
             t = round(last + 1e-6, 6)
         self._last_times[stream] = t
+        self._last_given[stream] = given
         if stream is Stream.DEPTH:
             if self._previous_depth is not None and t > self._previous_depth:
                 self._interval = t - self._previous_depth
@@ -416,11 +431,13 @@ class RecordingWriter:
             for record in frame.own_records()
             if not (record.stream is Stream.VIDEO and self.depth_only)
         ]
-        raw = [(r.stream, self._raw_time(r.stamp.host_time)) for r in records]
+        raw = [
+            (r.stream, self._raw_time(r.stamp.host_time), r.stamp.device_timestamp) for r in records
+        ]
         self._continue_clock(raw)
-        for record, (_, raw_time) in zip(records, raw, strict=True):
-            t = self._unix_time(record.stream, raw_time)
-            given = record.stamp.device_timestamp
+        for record, (_, raw_time, own) in zip(records, raw, strict=True):
+            t = self._unix_time(record.stream, raw_time, own)
+            given = own
             if given is None:  # a source without a device clock: one from the host times
                 given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
             ts = self._device_time(record.stream, given)  # continued across a seam
@@ -606,68 +623,102 @@ def record(
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
+    made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
     with claimed(out, RecordingError):  # one run writes a recording at a time
-        made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
-        writer = RecordingWriter(
+        return _record_into(
+            source_or_frames,
             out,
-            mode=mode,
+            made=made,
+            live=live,
+            frames=frames,
+            seconds=seconds,
             depth_only=depth_only,
-            on_full="drop" if live else "block",
+            mode=mode,
+            stop=stop,
             fsync=fsync,
             registration=registration,
+            progress=progress,
+            accepted=accepted,
         )
-        start = time.monotonic()
-        first: float | None = None
-        bar: Any = None
-        going = False  # the first frame is one a recording can hold: the run goes ahead
-        try:
-            for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
-                if seconds is not None:
-                    first = frame.timestamp if first is None else first
-                    if frame.timestamp - first >= seconds:
-                        break
-                    if live and time.monotonic() - start >= seconds:
-                        break
-                if stop is not None and stop.is_set():
+
+
+def _record_into(
+    source_or_frames: Source | Iterable[Frame],
+    out: str | os.PathLike[str],
+    *,
+    made: bool,
+    live: bool,
+    frames: int | None,
+    seconds: float | None,
+    depth_only: bool,
+    mode: Mode,
+    stop: threading.Event | None,
+    fsync: bool,
+    registration: Registration | None,
+    progress: bool,
+    accepted: Callable[[], None] | None,
+) -> RecordingSummary:
+    """``record`` once its checks have passed and ``out`` is held (see there)."""
+    writer = RecordingWriter(
+        out,
+        mode=mode,
+        depth_only=depth_only,
+        on_full="drop" if live else "block",
+        fsync=fsync,
+        registration=registration,
+    )
+    start = time.monotonic()
+    first: float | None = None
+    bar: Any = None
+    going = False  # the first frame is one a recording can hold: the run goes ahead
+    try:
+        for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
+            if seconds is not None:
+                first = frame.timestamp if first is None else first
+                if frame.timestamp - first >= seconds:
                     break
-                writer.write(frame)
-                if not going:
-                    going = True
-                    if accepted is not None:
-                        accepted()
-                    bar = _progress_bar(source_or_frames, frames, progress)
-                if bar is not None:
-                    bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
-                    bar.update(1)
-                if frames is not None and count >= frames:
+                if live and time.monotonic() - start >= seconds:
                     break
-        except KeyboardInterrupt:
-            pass
-        except RecordingError:
-            writer.failed()
-            with contextlib.suppress(RecordingError):
-                writer.close()
-            index = Path(out) / INDEX_NAME
-            refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
-            if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
-                shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
-            raise
-        except SourceError as exc:
-            if writer.replacing:  # --overwrite: a failed run replaces nothing
-                writer.failed()
-                writer.close()
-                raise type(exc)(f"{exc}; {out} stays as it was") from None
-            kept = writer.close()  # every frame received is written before the error is told
-            index = Path(out) / INDEX_NAME
-            if mode == "new" and index.is_file() and index.stat().st_size == 0:
-                # nothing arrived: no empty recording is left to refuse the next run
-                _remove_empty_recording(Path(out), made)
-                raise type(exc)(f"{exc}; nothing was recorded") from None
-            raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
-        finally:
+            if stop is not None and stop.is_set():
+                break
+            writer.write(frame)
+            if not going:
+                going = True
+                if accepted is not None:
+                    accepted()
+                bar = _progress_bar(source_or_frames, frames, progress)
             if bar is not None:
-                bar.close()
-        return writer.close()
+                bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
+                bar.update(1)
+            if frames is not None and count >= frames:
+                break
+    except KeyboardInterrupt:
+        pass
+    except RecordingError:
+        writer.failed()
+        with contextlib.suppress(RecordingError):
+            writer.close()
+        index = Path(out) / INDEX_NAME
+        refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
+        if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
+            shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
+        raise
+    except SourceError as exc:
+        if writer.replacing:  # --overwrite: a failed run replaces nothing
+            writer.failed()
+            writer.close()
+            raise type(exc)(f"{exc}; {out} stays as it was") from None
+        kept = writer.close()  # every frame received is written before the error is told
+        index = Path(out) / INDEX_NAME
+        if mode == "new" and index.is_file() and index.stat().st_size == 0:
+            # nothing arrived: no empty recording is left to refuse the next run
+            _remove_empty_recording(Path(out), made)
+            raise type(exc)(f"{exc}; nothing was recorded") from None
+        raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    return writer.close()
 
 
 def _progress_bar(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +319,7 @@ class RecordingSource(Source):
             raise SourceError(f"{self.name}: read after close")
         n = len(self)
         skipped: list[str] = []  # said once a readable frame is found: if none is, the error is
+        carried: list[Record] = []  # the other streams' records of the frames skipped
         while True:
             if self._position >= n:
                 if not self.loop:
@@ -333,6 +334,7 @@ class RecordingSource(Source):
                 if self.strict:
                     raise
                 self.broken.append(str(exc))
+                carried += self._carried(self._position)
                 self._position += 1
                 skipped.append(str(exc))
                 if len(skipped) >= n:  # one line, not a warning per frame before it
@@ -344,10 +346,39 @@ class RecordingSource(Source):
                     self._say_skipped(skipped)
                 continue
             self._say_skipped(skipped)
+            if carried:
+                frame = replace(frame, records=(*carried, *frame.records))
             self._position += 1
             if self._pacer is not None:
                 self._pacer.wait(frame.timestamp)
             return frame
+
+    def _span_records(self, i: int, memo: dict[int, Any]) -> list[Record]:
+        """The readable records of frame ``i``'s span (those since the frame before) in
+        file order; its depth's only when ``memo`` holds it (read)."""
+        ix = self.index
+        item = ix.frames[i]
+        records = []
+        for e in item.span:
+            kind = ix.entries[e].kind
+            if kind == KIND_DEPTH and e not in memo:
+                continue
+            payload = self._optional(e, memo)
+            if payload is not None:
+                stream = Stream.DEPTH if kind == KIND_DEPTH else Stream(kind)
+                fmt: DepthFormat | VideoFormat | None = None
+                if stream is not Stream.ACCEL:
+                    fmt = self.stored_format if stream is Stream.DEPTH else VideoFormat.RGB
+                records.append(Record(stream, self._stamp(e), payload, fmt))
+        return records
+
+    def _carried(self, i: int) -> list[Record]:
+        """The colour and accelerometer records of broken frame ``i``, at this pass's times:
+        they arrived, so the next readable frame carries them (its ``records``)."""
+        seconds, ticks = self._pass_offset()
+        return [
+            replace(r, stamp=r.stamp.shifted(seconds, ticks)) for r in self._span_records(i, {})
+        ]
 
     @staticmethod
     def _say_skipped(skipped: list[str]) -> None:
@@ -443,16 +474,7 @@ class RecordingSource(Source):
                 f"got {int(depth.max())}"
             )
         memo: dict[int, Any] = {item.depth: depth}
-        records = []
-        for e in item.span:
-            payload = self._optional(e, memo)
-            if payload is not None:
-                kind = ix.entries[e].kind
-                stream = Stream.DEPTH if kind == KIND_DEPTH else Stream(kind)
-                fmt: DepthFormat | VideoFormat | None = None
-                if stream is not Stream.ACCEL:
-                    fmt = self.stored_format if stream is Stream.DEPTH else VideoFormat.RGB
-                records.append(Record(stream, self._stamp(e), payload, fmt))
+        records = self._span_records(i, memo)
         video = None if item.video < 0 else self._optional(item.video, memo)
         state = None if item.accel < 0 else self._optional(item.accel, memo)
         if self._convert:  # as libfreenect's fakenect replays DEPTH_MM / DEPTH_REGISTERED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,10 +38,33 @@ def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
     return ply_bytes(cloud.points, cloud.colors)
 
 
+def uncoloured(frame: Frame) -> str:
+    """Why a frame with a colour image gives a cloud without colours ("" when it does not):
+    the image is not the depth's size (nor, with a registration, the 640x480 it maps to)."""
+    video = frame.video
+    if video is None or video.shape[:2] == frame.depth.shape:
+        return ""
+    h, w = frame.depth.shape
+    return (
+        f"frame {frame.index}: a {video.shape[1]}x{video.shape[0]} colour image, not the "
+        f"depth's {w}x{h}: the points are not coloured"
+    )
+
+
+def _said(frame: Frame, said: set[str]) -> None:
+    """Warn once per export why points are not coloured (not on every frame)."""
+    why = uncoloured(frame)
+    if why and not said:
+        said.add(why)
+        warnings.warn(why, stacklevel=3)
+
+
 def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> int:
     """A folder of one cloud a frame."""
     count = 0
+    said: set[str] = set()
     for frame in frames:
+        _said(frame, said)
         write_atomic(folder / frame_name(frame, "ply"), cloud_bytes(frame, settings))
         count += 1
     return count
@@ -49,9 +73,10 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
 def write_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     """One point cloud: the first frame (a PLY file holds one cloud)."""
     for frame in frames:
+        _said(frame, set())
         write_atomic(path, cloud_bytes(frame, settings))
         return 1
     return 0
 
 
-__all__ = ["cloud_bytes", "write_file", "write_frames"]
+__all__ = ["cloud_bytes", "uncoloured", "write_file", "write_frames"]
