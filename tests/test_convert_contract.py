@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 import depthview as dv
 from _helpers_cli import cli, tree_hash
 from _helpers_datasets import T0, colour, sample_depths, write_scene, zip_folder
-from depthview.datasets import manifest as manifest_file
 from depthview.datasets import pairing
 from depthview.datasets.scenes import MAX_DEPTH, find_scenes
+from depthview.errors import ExportError
 from depthview.fakenect_format import TILT_STATE, entry_name, pnm_header
+from depthview.outputs import claimed
 
 SLOW = settings(
     max_examples=10,
@@ -307,8 +308,8 @@ def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with manifest_file.locked(out):  # the first run, as far as the second can tell
-        _refused(str(recording), out=out, says="another convert is writing there")
+    with claimed(out, ExportError):  # the first run, as far as the second can tell
+        _refused(str(recording), out=out, says="another depthview run is writing it")
     assert cli("convert", "--quiet", str(recording), str(out)).code == 0
 
 
