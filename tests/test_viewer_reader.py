@@ -8,10 +8,16 @@ until the window drew its first frame."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -179,3 +185,27 @@ def test_a_reader_that_does_not_hold_reads_on() -> None:
         assert _until(lambda: reader.frames_read >= 5)
     finally:
         reader.stop()
+
+
+@pytest.mark.parametrize("shape", [(480, 640), (1, 480, 640), (1, 1)])
+def test_a_one_frame_file_is_paced_and_nothing_is_counted_dropped(
+    tmp_path: Path, shape: tuple[int, ...]
+) -> None:
+    """Trial H (issue 22): a one-frame .npy in the viewer was re-read unpaced (every read a
+    new pass, each pass re-anchoring the pacer), a core busy and thousands of re-reads
+    counted as dropped. Each pass continues the clock, so the frame comes at the source's
+    30 frames/s: the real command's ``--stats`` count reads and drops, not time."""
+    path = tmp_path / "one.npy"
+    np.save(path, np.full(shape, 800, np.uint16))
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", str(path), "--frames", "30", "--stats"],
+        env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert stats["frames_shown"] == 30
+    assert stats["dropped_source_frames"] <= 3, stats  # was thousands

@@ -165,14 +165,12 @@ class ArraySource(Source):
             if not self.loop:
                 raise StopIteration
             self._position = 0
-            self._passes += 1
-            if self._pacer is not None:
-                self._pacer.reset()
+            self._passes += 1  # its clock goes on: paced on across the seam
         i = self._position
         self._position += 1
         depth, video = self._load(i)
         frame = self._frame(i, depth, video).shifted(*self._pass_offset())
-        if self._pacer is not None:  # anchored afresh at each pass's first frame
+        if self._pacer is not None:  # each pass continues the clock, so pacing goes on
             self._pacer.wait(frame.timestamp)
         return frame
 
