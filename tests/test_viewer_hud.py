@@ -124,3 +124,23 @@ def test_in_a_wide_window_the_hud_is_on_the_picture_not_the_bars(xvfb: str, tmp_
     # The HUD's text is at the picture's top-left corner: bright pixels there.
     corner = shown[8:40, left + 8 : left + 200]
     assert (corner.max(axis=2) > 200).any()
+
+
+def test_the_probe_uses_the_sources_own_intrinsics(viewers: Any, tmp_path: Path) -> None:
+    """Trial H (issue 22): the probe's X and Y came from the Kinect's default pinhole even
+    for a source with its own (7-Scenes' 585/585/320/240, ``--intrinsics``), while ``info``
+    and ``export .ply`` used the right one. X = (u - cx) / fx * Z, Y = (v - cy) / fy * Z,
+    computed here from the intrinsics given."""
+    depth = np.full((2, 480, 640), 1470, np.uint16)  # 1.470 m, in millimetres
+    np.save(tmp_path / "mm.npy", depth)
+    src = dv.open(str(tmp_path / "mm.npy"), depth_format="mm")
+    k = dv.Intrinsics(500.0, 520.0, 310.0, 250.0)
+    src.set_intrinsics(k, "--intrinsics")
+    v = viewers(src, layout=Layout.DEPTH)
+    wait_for(v, lambda: v.frame is not None)
+    move_mouse(v, (100, 300))
+    wait_for(v, lambda: any(s.startswith("probe ") for s in hud_meant(v)))
+    probe = next(s for s in hud_meant(v) if s.startswith("probe "))
+    u, vv, z = 100, 300, 1.470
+    x, y = (u - k.cx) / k.fx * z, (vv - k.cy) / k.fy * z
+    assert f"X {x:+.3f} Y {y:+.3f}" in probe, probe

@@ -24,6 +24,7 @@ import pygame
 from ..benchmarking import system_info
 from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
+from ..geometry import KINECT_V1_DEPTH
 from ..palettes import canonical_name
 from ..sources.base import Source
 from . import actions, keys, layout, overlays
@@ -106,8 +107,9 @@ class Viewer:
         native = layout.native_size(opts.layout)
         requested = opts.size or native
         self.presenter = Presenter(requested, opts.fullscreen, opts.title)
+        own = None if source.intrinsics == KINECT_V1_DEPTH else source.intrinsics
         self.renderer = Renderer(
-            self.presenter.picture, self.state, source.registration, source.video_aligned
+            self.presenter.picture, self.state, source.registration, source.video_aligned, own
         )
         self.renderer.gl_context = self.presenter.gl_context
         self.renderer.gl_error = None if self.presenter.headless else self.presenter.gl_error

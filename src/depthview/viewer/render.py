@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pygame
 
+from ..camera_models import Intrinsics
 from ..colorize import Equalizer, colorize_packed
 from ..frame import DepthFormat, Frame, VideoFormat
 from ..registration import Registration, map_rgb_to_depth, register
@@ -50,6 +51,7 @@ class Renderer:
         state: ViewState,
         registration: Registration | None = None,
         video_aligned: bool = False,
+        intrinsics: Intrinsics | None = None,
     ) -> None:
         self.display = display
         self.panel = (640, 480)
@@ -62,6 +64,9 @@ class Renderer:
         self.registration = registration
         #: The source's video lines up with its depth already (the demo).
         self.video_aligned = video_aligned
+        #: The source's own depth intrinsics (a dataset's, ``--intrinsics``), or None: the
+        #: Kinect's, scaled to the frames (``cloud_geometry``).
+        self.intrinsics = intrinsics
         self._wrapped_video: object = None
         self._wrapped: Surface = None
         self._video_shape: tuple[tuple[int, ...], bool] | None = None
@@ -213,7 +218,9 @@ class Renderer:
     def geometry(self, depth_format: DepthFormat, shape: tuple[int, ...]) -> CloudGeometry:
         """How depth of this format and shape becomes points: the 3D view's, the probe's
         and the measuring tool's (with the source's registration when it has one)."""
-        return cloud_geometry(depth_format, (shape[0], shape[1]), self.registration)
+        return cloud_geometry(
+            depth_format, (shape[0], shape[1]), self.registration, self.intrinsics
+        )
 
     def registered_depth(self, frame: Frame) -> npt.NDArray[np.uint16]:
         """``dv.register`` of the frame's raw depth (millimetres on the colour camera's

@@ -216,13 +216,16 @@ def cloud_geometry(
     depth_format: DepthFormat,
     shape: tuple[int, int],
     registration: Registration | None = None,
+    intrinsics: Intrinsics | None = None,
 ) -> CloudGeometry:
     """The geometry of frames of ``depth_format`` and ``shape`` (h, w), made once.
 
     With the source's ``registration`` (640x480 raw, millimetre or registered depth), what
     ``dv.point_cloud(..., registration=)`` uses: libfreenect's millimetre table for raw
     depth and ``freenect_camera_to_world``'s pinhole. Otherwise the metres of
-    ``dv.to_metres`` and the Kinect's intrinsics, scaled when a source gives another size.
+    ``dv.to_metres`` and the source's ``intrinsics`` (a dataset's own, ``--intrinsics``),
+    else the Kinect's, scaled when a source gives another size: what ``export`` gives a
+    point cloud of the same frame.
     """
     h, w = shape
     registered_kinds = (DepthFormat.RAW_11BIT, DepthFormat.MM, DepthFormat.REGISTERED)
@@ -230,7 +233,8 @@ def cloud_geometry(
         raw = depth_format is DepthFormat.RAW_11BIT
         metres = libfreenect_metres(registration) if raw else metres_table(depth_format)
         return CloudGeometry(metres, registration.depth_intrinsics(), (w, h))
-    return CloudGeometry(metres_table(depth_format), intrinsics_for(shape), (w, h))
+    k = intrinsics if intrinsics is not None else intrinsics_for(shape)
+    return CloudGeometry(metres_table(depth_format), k, (w, h))
 
 
 @dataclass(frozen=True, slots=True)
