@@ -115,8 +115,10 @@ def test_ctrl_c_closes_the_window_and_says_so(xvfb: str, tmp_path: Path) -> None
     shot = tmp_path / "s.png"
     argv = ["view", "demo", "--stats", "--screenshot", str(shot)]
     with program_window(argv, xvfb, "depthview - demo") as (proc, window):
-        # frames flow: the loop runs (the first draw may compile)
-        wait_for_change(window, capture(window, xvfb), xvfb, timeout=30, every=0.3)
+        # frames flow: the loop runs (the first draw may compile), and a second frame came
+        # after the first, so at least one is counted shown when Ctrl-C lands
+        first = wait_for_change(window, capture(window, xvfb), xvfb, timeout=30, every=0.3)
+        wait_for_change(window, first, xvfb, timeout=30, every=0.1)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

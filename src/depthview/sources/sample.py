@@ -16,6 +16,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,11 @@ def open_source(uri: str, **options: Any) -> fakenect.RecordingSource:
     """``sample``: the shipped recording, with the recording backend's options."""
     if uri != NAME:
         raise NotMyFormat(f"{uri}: not {NAME!r}")
-    source = fakenect.open_source(str(folder()), **options)
+    where = str(folder())
+    with warnings.catch_warnings(record=True) as said:  # named as the user named it
+        warnings.simplefilter("always")
+        source = fakenect.open_source(where, **options)
+    for w in said:
+        warnings.warn(str(w.message).replace(where, NAME), w.category, stacklevel=2)
     source.name = NAME
     return source
