@@ -425,3 +425,20 @@ def test_a_colour_image_of_another_size_is_said_not_to_colour_points(
     for ply in [tmp_path / "t.ply", *sorted((tmp_path / "folder").glob("*.ply"))]:
         names = {p.name for p in PlyData.read(str(ply))["vertex"].properties}
         assert "red" not in names and {"x", "y", "z"} <= names
+
+
+def test_npz_export_keeps_the_tilt_and_reads_it_back(tmp_path: Path) -> None:
+    """Trial G (issue 22): the .npz of the sample had no tilt at all (its .mcap has the
+    motor's angle, the HUD shows +13.5 deg). Each frame's tilt is kept as ``tilt_deg`` (NaN
+    where a frame has no reading) and a replay of the archive gives it back."""
+    out = tmp_path / "s.npz"
+    ran = cli("export", "sample", str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    with dv.open("sample") as src:
+        want = [f.tilt_deg for f in src]
+    assert any(t is not None for t in want)
+    with np.load(out) as z:
+        stored = z["tilt_deg"].tolist()
+    assert stored == pytest.approx([np.nan if t is None else t for t in want], nan_ok=True)
+    with dv.open(str(out)) as back:
+        assert [f.tilt_deg for f in back] == want

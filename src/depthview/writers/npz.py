@@ -7,10 +7,12 @@ array:
   ``depth_format``, ``index``, ``timestamp`` and ``device_timestamp``; ``registered`` (mm
   aligned to colour) with ``--registered``; ``video`` with ``video_valid``, ``video_seq``,
   ``video_timestamp`` and ``video_device_timestamp``; ``accel`` (N, 3) m/s^2 with
-  ``accel_timestamp``. A stream some frames lack is kept for the frames that have it:
-  zeros and ``video_valid`` False, NaN accelerometer rows and times, -1 for a missing seq
-  or device time; ``intrinsics`` (fx, fy, cx, cy): the depth camera the source (or
-  ``--intrinsics``) gave, which reading the archive back uses.
+  ``accel_timestamp`` and ``tilt_deg`` (the motor's angle): each frame's latest reading
+  (a recording's readings between two frames are in its .mcap/.rrd export). A stream some
+  frames lack is kept for the frames that have it: zeros and ``video_valid`` False, NaN
+  accelerometer rows, tilts and times, -1 for a missing seq or device time;
+  ``intrinsics`` (fx, fy, cx, cy): the depth camera the source (or ``--intrinsics``)
+  gave, which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
   ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
   ``depth_format`` and ``intrinsics`` (the aligned depth's camera).
@@ -227,6 +229,7 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             "video_timestamp",
             "video_device_timestamp",
             "accel_timestamp",
+            "tilt_deg",
         )
     }
     depth_format: DepthFormat | None = None
@@ -260,6 +263,7 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
                 math.nan if frame.video is None else s.host_time if s else frame.timestamp
             )
             small["video_device_timestamp"].append(_int(s.device_timestamp if s else None))
+            small["tilt_deg"].append(math.nan if frame.tilt_deg is None else frame.tilt_deg)
             small["accel_timestamp"].append(
                 math.nan
                 if frame.accel is None
@@ -285,6 +289,8 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             )
         if has_accel:
             small_arrays["accel_timestamp"] = np.array(small["accel_timestamp"], dtype=np.float64)
+        if any(math.isfinite(t) for t in small["tilt_deg"]):  # the motor's angle, as read
+            small_arrays["tilt_deg"] = np.array(small["tilt_deg"], dtype=np.float64)
         if settings.intrinsics is not None:  # the source's camera (or --intrinsics), kept
             k = settings.intrinsics
             small_arrays["intrinsics"] = np.array([k.fx, k.fy, k.cx, k.cy], dtype=np.float64)
