@@ -48,10 +48,11 @@ def write_scene(
     video_every: int = 1,
     link: bool = False,
     device_json: bool = True,
+    depth_only: bool = False,
 ) -> Path:
     """A recording of ``frames`` depth frames at 30 Hz, a colour frame ``video_offset`` s
-    after every ``video_every``-th, one accelerometer record per frame. ``link`` hard-links
-    repeated files (a long scene that costs no disk)."""
+    after every ``video_every``-th (none with ``depth_only``), one accelerometer record per
+    frame. ``link`` hard-links repeated files (a long scene that costs no disk)."""
     folder.mkdir(parents=True)
     depths = sample_depths()
     entries: list[tuple[float, str, bytes | Path]] = []
@@ -60,7 +61,7 @@ def write_scene(
         t = T0 + i / 30.0
         ts = (1000 + i * 2_000_000) % (1 << 32)
         entries.append((t, entry_name("d", t, ts), depths[i % len(depths)]))
-        if i % video_every == 0:
+        if i % video_every == 0 and not depth_only:
             tv = t + video_offset
             entries.append(
                 (

@@ -1,11 +1,16 @@
 """What the X server shows: a window's pixels read back with XGetImage (python-xlib), the
-way a user's eyes get them, not the program's own surface. Also a small command for
+way a user's eyes get them, not the program's own surface; and depthview run in a window
+there (``program_window``, ``quit_program``, ``run_on_x``). Also a small command for
 scripts/screenshots.sh: ``python tests/_helpers_xcapture.py TITLE OUT.png``."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +75,98 @@ def capture_stable(window: int, display: str | None = None, timeout: float = 10.
             return now
         last = now
     raise AssertionError("the window kept changing")
+
+
+def wait_for_picture(
+    window: int,
+    display: str | None,
+    until: Callable[[np.ndarray], bool],
+    timeout: float,
+    every: float = 0.2,
+) -> np.ndarray:
+    """Capture the window every ``every`` s until ``until(picture)`` holds or ``timeout`` s
+    have passed; the last capture. It does not fail by itself: the caller asserts on the
+    picture (or goes on, where the wait only gives a loaded machine its time)."""
+    end = time.monotonic() + timeout
+    while True:
+        time.sleep(every)
+        now = capture(window, display)
+        if until(now) or time.monotonic() >= end:
+            return now
+
+
+def wait_for_change(
+    window: int, before: np.ndarray, display: str | None, timeout: float, every: float = 0.2
+) -> np.ndarray:
+    """The window once it differs from ``before`` (or the last capture at ``timeout``)."""
+    return wait_for_picture(
+        window, display, lambda now: not np.array_equal(now, before), timeout, every
+    )
+
+
+def x_env(display: str) -> dict[str, str]:
+    """This environment with depthview's window on ``display`` (SDL through X11)."""
+    return {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+
+
+def run_on_x(
+    argv: list[str], display: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``depthview ARGV`` with its window on ``display``, run to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "depthview", *argv],
+        env=x_env(display),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+@contextlib.contextmanager
+def program_window(
+    argv: list[str],
+    display: str,
+    title: str,
+    *,
+    prefix: bool = False,
+    timeout: float = 20.0,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``depthview ARGV`` started with its window on ``display`` (``env``: ``x_env``'s unless
+    given), and the window (``find_window``'s ``title`` and ``prefix``). No window in
+    ``timeout`` s fails with the program's stderr; a program still running on the way out
+    is killed (a failed test leaves no window behind)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", *argv],
+        env=x_env(display) if env is None else env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+    try:
+        try:
+            window = find_window(title, display, timeout=timeout, prefix=prefix)
+        except AssertionError as exc:
+            proc.kill()
+            raise AssertionError(f"{exc}; the program said: {proc.communicate()[1]}") from None
+        yield proc, window
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def quit_program(
+    proc: subprocess.Popen[str], window: int, display: str, timeout: float = 30
+) -> str:
+    """Press q in the window; the program must end with exit 0. Its stdout."""
+    press_key(window, "q", display)
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return out
 
 
 def assert_screen_is_saved(shown: np.ndarray, saved: Path, what: str = "the program") -> None:

@@ -215,7 +215,7 @@ def test_nearest_is_brute_force() -> None:
             ["SCENES", "OUT", "--max-dt", "-1"],
             "argument --max-dt: expected a finite number of seconds > 0",
         ),
-        (["SCENES", "OUT", "--workers", "0"], "argument --workers: expected a positive"),
+        (["SCENES", "OUT", "--workers", "0"], "argument --workers: expected a whole number >= 1"),
         (["SCENES", "FILE"], "expected a folder for the dataset, got a file"),
         (["SCENES", "OUT", "--depth-format", "cm"], "--depth-format: expected a depth format"),
     ],

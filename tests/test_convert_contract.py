@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,10 +23,11 @@ from hypothesis import strategies as st
 import depthview as dv
 from _helpers_cli import cli, tree_hash
 from _helpers_datasets import T0, colour, sample_depths, write_scene, zip_folder
-from depthview.datasets import manifest as manifest_file
 from depthview.datasets import pairing
 from depthview.datasets.scenes import MAX_DEPTH, find_scenes
+from depthview.errors import ExportError
 from depthview.fakenect_format import TILT_STATE, entry_name, pnm_header
+from depthview.outputs import claimed
 
 SLOW = settings(
     max_examples=10,
@@ -267,11 +269,7 @@ def _refused(*argv: str, out: Path, says: str) -> None:
 
 
 def test_no_colour_stream_or_an_empty_index_is_refused_before_writing(tmp_path: Path) -> None:
-    depth_only = write_scene(tmp_path / "depth_only", 3)
-    for f in depth_only.glob("r-*"):
-        f.unlink()
-    index = depth_only / "INDEX.txt"
-    index.write_text("".join(n + "\n" for n in index.read_text().split() if not n.startswith("r-")))
+    depth_only = write_scene(tmp_path / "depth_only", 3, depth_only=True)
     _refused(str(depth_only), out=tmp_path / "o1", says="expected a colour stream")
     empty = write_scene(tmp_path / "empty", 1)
     (empty / "INDEX.txt").write_text("")
@@ -280,49 +278,28 @@ def test_no_colour_stream_or_an_empty_index_is_refused_before_writing(tmp_path: 
     assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
 
 
+def _nyu_changed(path: Path, **changes: Any) -> Path:
+    """NYU's two cameras and their pose (no distortion), with ``changes`` to
+    ``StereoCalibration``'s fields, as JSON at ``path``."""
+    nyu = dv.StereoCalibration.nyu()
+    fields = {"rotation": nyu.rotation, "translation": nyu.translation} | changes
+    path.write_text(dv.StereoCalibration(nyu.depth, nyu.colour, **fields).to_json())
+    return path
+
+
 def test_a_calibration_that_cannot_fit_is_refused(recording: Path, tmp_path: Path) -> None:
     nyu = dv.StereoCalibration.nyu()
-    small = tmp_path / "small.json"
-    small.write_text(
-        dv.StereoCalibration(
-            nyu.depth,
-            nyu.colour,
-            rotation=nyu.rotation,
-            translation=nyu.translation,
-            width=320,
-            height=240,
-        ).to_json()
-    )
-    _refused(
-        str(recording),
-        "--calibration",
-        str(small),
-        out=tmp_path / "o1",
-        says="expected a calibration for 640x480 frames, got one for 320x240",
-    )
-    mm = tmp_path / "mm.json"
-    mm.write_text(
-        dv.StereoCalibration(
-            nyu.depth,
-            nyu.colour,
-            rotation=nyu.rotation,
-            translation=tuple(1000 * v for v in nyu.translation),
-        ).to_json()  # type: ignore[arg-type]
-    )
-    _refused(
-        str(recording),
-        "--calibration",
-        str(mm),
-        out=tmp_path / "o2",
-        says="expected the translation in metres",
-    )
-    _refused(
-        str(recording),
-        "--calibration",
-        str(tmp_path / "gone.yaml"),
-        out=tmp_path / "o3",
-        says="gone.yaml: no such file",
-    )
+    small = _nyu_changed(tmp_path / "small.json", width=320, height=240)
+    mm = _nyu_changed(tmp_path / "mm.json", translation=tuple(1000 * v for v in nyu.translation))
+    cases = [
+        (small, "expected a calibration for 640x480 frames, got one for 320x240"),
+        (mm, "expected the translation in metres"),
+        (tmp_path / "gone.yaml", "gone.yaml: no such file"),
+    ]
+    for n, (calibration, says) in enumerate(cases, 1):
+        _refused(
+            str(recording), "--calibration", str(calibration), out=tmp_path / f"o{n}", says=says
+        )
     assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
 
 
@@ -331,8 +308,8 @@ def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with manifest_file.locked(out):  # the first run, as far as the second can tell
-        _refused(str(recording), out=out, says="another convert is writing there")
+    with claimed(out, ExportError):  # the first run, as far as the second can tell
+        _refused(str(recording), out=out, says="another depthview run is writing it")
     assert cli("convert", "--quiet", str(recording), str(out)).code == 0
 
 
@@ -542,11 +519,7 @@ def test_depth_only_output_is_written_when_asked_for(tmp_path: Path) -> None:
     the depth camera in camera.yaml; dv.open reads the scene back."""
     from PIL import Image
 
-    rec = write_scene(tmp_path / "depth_only", 3)
-    for f in rec.glob("r-*"):
-        f.unlink()
-    index = rec / "INDEX.txt"
-    index.write_text("".join(n + "\n" for n in index.read_text().split() if not n.startswith("r-")))
+    rec = write_scene(tmp_path / "depth_only", 3, depth_only=True)
     ran = cli("convert", "--quiet", "--depth-only", str(rec), str(tmp_path / "out"))
     assert ran.code == 0, ran.err
     scene = tmp_path / "out" / "depth_only"

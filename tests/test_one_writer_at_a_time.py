@@ -50,7 +50,7 @@ def _end(proc: subprocess.Popen[str]) -> tuple[int, str]:
     ("first_out", "second_out", "ready", "extra"),
     [
         ("d", "d", f"d/{STAGING}", ["--format", "png16"]),
-        ("c.npz", "c.npz", ".c.npz.lock", []),
+        ("c.npz", "c.npz", ".c.npz.partial.depth", []),
     ],
 )
 def test_a_second_export_into_the_same_output_is_refused(
@@ -64,8 +64,8 @@ def test_a_second_export_into_the_same_output_is_refused(
         code, err = _end(first)
     assert ran.code == 2, ran.err
     assert ran.err.splitlines() == [
-        f"depthview: error: {tmp_path / second_out}: another export is writing it; wait for "
-        "it to end, or choose another output"
+        f"depthview: error: {tmp_path / second_out}: another depthview run is writing it; "
+        "wait for that run to end"
     ]
     assert code == 130 and "interrupted: exported" in err, err
     # What is there is the first run's alone: demo (seed 0), not demo:7.
@@ -81,7 +81,7 @@ def test_a_second_export_into_the_same_output_is_refused(
     else:
         with np.load(tmp_path / "c.npz") as z, dv.open("demo", fps=0) as demo:
             np.testing.assert_array_equal(z["depth"][0], demo.read().depth)
-        assert not (tmp_path / ".c.npz.lock").exists()
+        assert not list(tmp_path.glob(".c.npz*"))  # nothing left beside the output
     # Once the first has ended, the output is free again.
     again = cli("export", "demo:7", str(tmp_path / second_out), "--frames", "2", "--overwrite")
     assert again.code == 0, again.err
@@ -95,5 +95,5 @@ def test_a_second_recording_into_the_same_folder_is_refused(tmp_path: Path) -> N
     finally:
         code, _ = _end(first)
     assert ran.code == 2 and len(ran.err.splitlines()) == 1, ran.err
-    assert "another recording is writing it" in ran.err
+    assert "another depthview run is writing it" in ran.err
     assert code == 130

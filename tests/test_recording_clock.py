@@ -241,6 +241,27 @@ def test_property_a_looping_replay_never_goes_back_in_time(
         assert seam == pytest.approx(dt if n > 1 else 1 / 30, abs=1e-5)
 
 
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seconds=st.floats(0.01, 0.5), dt=st.sampled_from([1 / 30, 0.05, 0.1]))
+def test_record_seconds_counts_the_recordings_clock(
+    tmp_path_factory: pytest.TempPathFactory, seconds: float, dt: float
+) -> None:
+    """``record REC OUT --seconds S`` keeps the frames stamped less than S after the first
+    (a recording replays far faster than real time, so wall time would keep them all;
+    trial G), and says the span it kept."""
+    base = tmp_path_factory.mktemp("rec")
+    write_recording(base / "in", 12, dt=dt, video=False)
+    proc = cli("record", str(base / "in"), str(base / "out"), "--seconds", repr(seconds), "--quiet")
+    assert proc.code == 0, proc.err
+    kept = [e for e in entries(base / "out") if e[0] == "d"]
+    source = [e for e in entries(base / "in") if e[0] == "d"]
+    want = [t for _, t, _ in source if t - source[0][1] < seconds - 1e-9]
+    assert len(kept) == len(want) >= 1
+    assert f"recorded {len(kept)} frames" in proc.out
+
+
 def _npz_host_times(path: Path) -> tuple[np.ndarray, list[float]]:
     """An archive's depth times and every stored host time (all streams), read with numpy."""
     with np.load(path) as z:

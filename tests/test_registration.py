@@ -88,10 +88,14 @@ def test_to_mm_scenes(params: tuple[Registration, Any], backend: str, scene: str
 
 
 def test_to_mm_any_shape_and_values_above_11_bits() -> None:
+    """Said to be raw, values above 11 bits are no reading (libfreenect's table ends at
+    2047); not said, they are refused (they are another unit's: a millimetre frame)."""
     depth = np.array([[0, 600, 2047, 2048, 4095, 65535]], dtype=np.uint16)
-    mm = dv.to_mm(depth)
+    mm = dv.to_mm(depth, depth_format="11bit")
     table = registration_module.tables().raw_to_mm
     assert mm.tolist() == [[table[0], table[600], 0, 0, 0, 0]]
+    with pytest.raises(ValueError, match="got values up to 65535"):
+        dv.to_mm(depth)
 
 
 # -- register ------------------------------------------------------------------------------

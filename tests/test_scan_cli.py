@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +25,47 @@ from depthview.scene_walk import walk_pose
 from depthview.sources import sample
 
 
-def scan(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def scan(
+    *args: str, cwd: Path, timeout: float = 300, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """``depthview scan ARGS`` run to its end (under ``prefix``, a command such as setpriv)."""
     return subprocess.run(
-        [sys.executable, "-m", "depthview", "scan", *args],
+        [*prefix, sys.executable, "-m", "depthview", "scan", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=cwd,
     )
+
+
+@dataclass
+class Interrupted:
+    """A scan's exit code and words after Ctrl-C; ``seen``: its progress bar before."""
+
+    code: int
+    seen: str
+    out: str
+    err: str
+
+
+def scan_then_ctrl_c(*args: str, cwd: Path) -> Interrupted:
+    """``depthview scan ARGS``, Ctrl-C once its progress bar has redrawn four times."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", "scan", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+    try:
+        seen = _progress(proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return Interrupted(proc.returncode, seen, out, err)
 
 
 def _progress(proc: subprocess.Popen[str], frames: int = 4) -> str:
@@ -146,27 +180,9 @@ def test_existing_output_kept(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_keeps_what_was_built(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "scan",
-            "demo:walk",
-            "cut.ply",
-            "--no-window",
-            "--stats",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    seen = _progress(proc)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, seen + err
-    stats = json.loads(out.strip().splitlines()[-1])
+    ran = scan_then_ctrl_c("demo:walk", "cut.ply", "--no-window", "--stats", cwd=tmp_path)
+    assert ran.code == 130, ran.seen + ran.err
+    stats = json.loads(ran.out.strip().splitlines()[-1])
     assert stats["fused"] >= 1
     poses = read_tum((tmp_path / "cut-trajectory.txt").read_text())
     assert len(poses) == stats["fused"]
@@ -343,32 +359,11 @@ def test_ctrl_c_before_anything_fused_keeps_earlier_files(tmp_path: Path) -> Non
     """Ctrl-C while no frame has fused (here none can: the depth range holds no reading)
     is exit 130 and leaves an earlier scan as it was."""
     before = _good_scan(tmp_path)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "scan",
-            "demo:walk",
-            "g.ply",
-            "--no-window",
-            "--overwrite",
-            "--near",
-            "0.4",
-            "--far",
-            "0.41",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    seen = _progress(proc)
-    assert "lost: too few readings" in seen, seen
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, seen + err
-    assert "nothing was written" in err and "Traceback" not in err
+    args = ("demo:walk", "g.ply", "--no-window", "--overwrite", "--near", "0.4", "--far", "0.41")
+    ran = scan_then_ctrl_c(*args, cwd=tmp_path)
+    assert "lost: too few readings" in ran.seen, ran.seen
+    assert ran.code == 130, ran.seen + ran.err
+    assert "nothing was written" in ran.err and "Traceback" not in ran.err
     assert tree_hash(tmp_path) == before
 
 
@@ -378,28 +373,12 @@ def test_read_only_folder_refused_up_front(tmp_path: Path) -> None:
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
-    prefix: list[str] = []
+    prefix: tuple[str, ...] = ()
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv to drop the override")
-        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
-    proc = subprocess.run(
-        [
-            *prefix,
-            sys.executable,
-            "-m",
-            "depthview",
-            "scan",
-            "demo:walk",
-            "ro/m.ply",
-            "--no-window",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+        prefix = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--")
+    proc = scan("demo:walk", "ro/m.ply", "--no-window", "--quiet", cwd=tmp_path, prefix=prefix)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and "ro/m.ply: cannot write into ro" in proc.stderr
     assert list(ro.iterdir()) == []

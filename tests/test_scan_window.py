@@ -9,11 +9,10 @@ Keys and the mouse go through the X server (XTest)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +25,13 @@ from _helpers_xcapture import (
     capture,
     capture_stable,
     drag_pointer,
-    find_window,
     press_key,
+    program_window,
+    quit_program,
+    run_on_x,
     scroll,
+    wait_for_change,
+    wait_for_picture,
 )
 from _helpers_xvfb import start_xvfb
 from depthview.frame import RAW_11BIT_INVALID, Frame
@@ -45,35 +48,25 @@ xvfb = pytest.fixture(start_xvfb)
 
 def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
-    proc, window = _scan_window(
+    with _scan_window(
         "demo:walk", "room.ply", tmp_path, xvfb, "--screenshot", str(shot), title_prefix=False
-    )
-    try:
+    ) as (proc, window):
         model_lit: list[float] = []
-        shots = []
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            time.sleep(1.0)
-            shots.append(capture(window, xvfb))
-            model = shots[-1][: PANEL[1], PANEL[0] :]
-            model_lit.append(float((model.max(axis=2) > 30).mean()))
-            if model_lit[-1] > 0.4 and len(shots) >= 3:
-                break
+        shots: list[np.ndarray] = []
+
+        def grown(shot: np.ndarray) -> bool:
+            shots.append(shot)
+            model_lit.append(_lit(_model(shot)))
+            return model_lit[-1] > 0.4 and len(shots) >= 3
+
+        wait_for_picture(window, xvfb, grown, timeout=90, every=1.0)
         assert model_lit[-1] > 0.4, f"the model panel is lit at {model_lit}"
         assert not np.array_equal(shots[-1], shots[-2]), "the window on screen is frozen"
         depth = shots[-1][: PANEL[1], : PANEL[0]]
         assert (depth.max(axis=2) > 30).mean() > 0.5
-        hud = shots[-1][PANEL[1] :, PANEL[0] :]
-        green = (hud[:, :, 1] > 180) & (hud[:, :, 0] < 140) & (hud[:, :, 2] < 140)
-        assert green.sum() > 20, "no green 'tracking' in the HUD"
+        assert _green(shots[-1]).sum() > 20, "no green 'tracking' in the HUD"
         paused = _pause(window, xvfb)
-        press_key(window, "q", xvfb)
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        quit_program(proc, window, xvfb, timeout=120)
     assert_screen_is_saved(paused, shot, "the scan window")
     header = (tmp_path / "room.ply").read_bytes()[:400]
     assert b"element face" in header and (tmp_path / "room-trajectory.txt").exists()
@@ -94,48 +87,33 @@ def test_hud_says_tracking_lost_in_red() -> None:
 
 def _scan_window(
     source: str, out: str, tmp_path: Path, xvfb: str, *more: str, title_prefix: bool = True
-) -> tuple[subprocess.Popen[str], int]:
+) -> AbstractContextManager[tuple[subprocess.Popen[str], int]]:
     """``depthview scan SOURCE OUT --stats MORE`` in a window on ``xvfb``, and the window
     (found by its full title, or by its start when ``title_prefix``)."""
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "scan", source, out, "--stats", *more],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
     title = "depthview scan - " if title_prefix else f"depthview scan - {source}"
-    try:
-        return proc, find_window(title, xvfb, timeout=60, prefix=title_prefix)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
+    argv = ["scan", source, out, "--stats", *more]
+    return program_window(argv, xvfb, title, prefix=title_prefix, timeout=60, cwd=tmp_path)
 
 
 def _pause(window: int, xvfb: str) -> np.ndarray:
     """Press space and wait until the HUD says paused (its green "tracking" gone: a slow
     frame may hold the window's loop past a capture), then the settled window."""
     press_key(window, "space", xvfb)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        hud = capture(window, xvfb)[PANEL[1] :, PANEL[0] :]
-        green = (hud[:, :, 1] > 180) & (hud[:, :, 0] < 140) & (hud[:, :, 2] < 140)
-        if green.sum() == 0:
-            break
-        time.sleep(0.2)
+    wait_for_picture(window, xvfb, lambda shot: _green(shot).sum() == 0, timeout=30)
     return capture_stable(window, xvfb)
+
+
+def _green(shot: np.ndarray) -> np.ndarray:
+    """The HUD's pixels in the green of "tracking"."""
+    hud = shot[PANEL[1] :, PANEL[0] :]
+    return (hud[:, :, 1] > 180) & (hud[:, :, 0] < 140) & (hud[:, :, 2] < 140)
 
 
 def _after(act: Callable[[], None], before: np.ndarray, window: int, xvfb: str) -> np.ndarray:
     """Do ``act`` (a key, a drag) and wait for the window to change from ``before`` (the
     loop may be busy for a moment), then the settled window."""
     act()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and np.array_equal(capture(window, xvfb), before):
-        time.sleep(0.1)
+    wait_for_change(window, before, xvfb, timeout=30, every=0.1)
     return capture_stable(window, xvfb)
 
 
@@ -147,19 +125,19 @@ def _left(shot: np.ndarray) -> np.ndarray:
     return shot[: PANEL[1], : PANEL[0]].astype(int)
 
 
+def _lit(panel: np.ndarray) -> float:
+    """The share of a panel's pixels that are lit (not the dark background)."""
+    return float((panel.max(axis=2) > 30).mean())
+
+
 def _changed(a: np.ndarray, b: np.ndarray) -> float:
     """The share of pixels that differ by more than a little."""
     return float((np.abs(a - b).max(axis=2) > 10).mean())
 
 
 def test_orbit_zoom_look_and_left_panel_on_screen(xvfb: str, tmp_path: Path) -> None:
-    proc, window = _scan_window("demo:walk", "room.ply", tmp_path, xvfb)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            time.sleep(1.0)
-            if (_model(capture(window, xvfb)).max(axis=2) > 30).mean() > 0.4:
-                break
+    with _scan_window("demo:walk", "room.ply", tmp_path, xvfb) as (proc, window):
+        wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90, every=1.0)
         coloured = _pause(window, xvfb)  # from now only the user's choices change the picture
         lit = _model(coloured).max(axis=2) > 30
         assert lit.mean() > 0.4, "the model panel never filled in"
@@ -192,13 +170,7 @@ def test_orbit_zoom_look_and_left_panel_on_screen(xvfb: str, tmp_path: Path) -> 
         back = _after(lambda: press_key(window, "z", xvfb), zoomed, window, xvfb)
         differ = _changed(_model(back), _model(shaded))
         assert differ == 0, f"z did not bring the camera's view: {differ:.1%} of the model differs"
-        press_key(window, "q", xvfb)
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        out = quit_program(proc, window, xvfb, timeout=120)
     stats = json.loads(out.strip().splitlines()[-1])
     assert stats["scanned"] + stats["skipped"] == stats["frames"]
     assert stats["fused"] + stats["lost"] == stats["scanned"]
@@ -221,9 +193,8 @@ def _walk_then_blank(folder: Path, walked: int, blank: int) -> Path:
 
 def test_tracking_lost_in_red_on_screen(xvfb: str, tmp_path: Path) -> None:
     folder = _walk_then_blank(tmp_path / "covered", walked=90, blank=150)
-    proc, window = _scan_window(str(folder), "room.ply", tmp_path, xvfb)
     seen: dict[str, float] = {}
-    try:
+    with _scan_window(str(folder), "room.ply", tmp_path, xvfb) as (proc, window):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -239,10 +210,6 @@ def test_tracking_lost_in_red_on_screen(xvfb: str, tmp_path: Path) -> None:
                 break
             time.sleep(0.2)
         out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert "red" in seen, f"no red 'tracking lost' in the HUD on screen ({seen})"
     assert seen.get("green", np.inf) < seen["red"], "it never showed tracking first"
     assert proc.returncode == 0, err
@@ -285,16 +252,8 @@ def test_frames_ends_the_window_after_n_source_frames(xvfb: str, tmp_path: Path)
     """``--frames N`` with a window: the source hands over N frames, each scanned or
     skipped (the counts reconcile), and every scanned frame's latency is timed."""
     folder = _walk_then_blank(tmp_path / "walk", walked=60, blank=0)
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     command = ["scan", str(folder), "room.ply", "--stats", "--frames", "30"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "depthview", *command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    proc = run_on_x(command, xvfb, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert stats["frames"] == 30

@@ -208,3 +208,40 @@ def test_points_refuse_buffers_of_the_wrong_kind() -> None:
             np.zeros((4, 4), np.uint32),
             np.zeros((4, 4), np.float32),
         )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seeds=st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=4),
+    yaw=st.floats(-1.5, 1.5),
+    size=st.floats(0.5, 4.0),
+)
+def test_a_kept_scratch_draws_what_a_new_one_draws(
+    seeds: list[int], yaw: float, size: float
+) -> None:
+    """``splat_depth`` works a row at a time in a scratch kept from frame to frame (the
+    viewer's): nothing of one frame may leak into the next, so every frame drawn with the
+    kept scratch equals the same frame drawn with a new one."""
+    k = Intrinsics(40.0, 40.0, 15.5, 11.5)
+    metres = np.full(2048, np.nan, np.float32)
+    metres[1:] = np.linspace(0.5, 4.0, 2047, dtype=np.float32)
+    c, s = np.cos(yaw), np.sin(yaw)
+    view = np.array([[c, 0, s, -s * 2], [0, 1, 0, 0], [-s, 0, c, 2 - c * 2], [0, 0, 0, 1]])
+    kept = splat.new_scratch((24, 32))
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        depth = rng.integers(0, 2048, (24, 32)).astype(np.uint16)
+        depth[rng.random((24, 32)) < 0.3] = 0  # holes: no reading
+        colours = rng.integers(1, 2**32, (24, 32), dtype=np.uint32)
+        drawn = []
+        for scratch in (kept, splat.new_scratch((24, 32))):
+            pixels = np.zeros((30, 40), np.uint32)
+            keys = np.empty((30, 40), np.float32)
+            splat.clear(pixels, keys, 0)
+            splat.splat_depth(
+                depth, metres, k, colours, view, k, pixels, keys, point_size=size, scratch=scratch
+            )
+            drawn.append((pixels, keys))
+        assert np.array_equal(drawn[0][0], drawn[1][0])
+        assert np.array_equal(drawn[0][1], drawn[1][1])
+        assert (drawn[0][0] != 0).any()  # the frame drew something: the test can fail

@@ -185,6 +185,9 @@ def world() -> Iterator[Path]:
         (w / "tumc000").mkdir()  # a depth image beside a colour image a user cannot read
         Image.fromarray(np.full((4, 4), 1000, np.uint16)).save(w / "tumc000" / "TUM_depth.png")
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tumc000" / "TUM_color.png")
+        (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
+        Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
+        Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
         (w / "z000").chmod(0o000)
         (w / "unread.npy").chmod(0o000)
         (w / "tumc000" / "TUM_color.png").chmod(0o000)

@@ -7,10 +7,8 @@ against ``dv.colorize``), and where both show the same frame, the same pixels.""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,14 @@ import numpy as np
 import pytest
 
 import depthview as dv
-from _helpers_xcapture import capture_stable, find_window, press_key
+from _helpers_xcapture import (
+    capture_stable,
+    find_window,
+    press_key,
+    program_window,
+    quit_program,
+    x_env,
+)
 from _helpers_xvfb import start_xvfb
 from depthview.sources import sample
 from test_colorize import glview_reference
@@ -51,8 +56,7 @@ def test_depth_panel_on_screen_matches_freenect_glview(xvfb: str, tmp_path: Path
     folder = tmp_path / "rec"
     sample.write_to(folder)
     references = reference_panels()
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
-    fake = {**env, "FAKENECT_PATH": str(folder), "LD_LIBRARY_PATH": str(FAKENECT_LIB)}
+    fake = {**x_env(xvfb), "FAKENECT_PATH": str(folder), "LD_LIBRARY_PATH": str(FAKENECT_LIB)}
     theirs = subprocess.Popen(
         [glview], env=fake, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -65,25 +69,12 @@ def test_depth_panel_on_screen_matches_freenect_glview(xvfb: str, tmp_path: Path
         theirs.wait(10)
     their_frame = matching_frame(their_panel, references)
 
-    ours = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "view", str(folder), "--layout", "depth", "--no-hud"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        window = find_window("depthview - ", xvfb, prefix=True)
+    argv = ["view", str(folder), "--layout", "depth", "--no-hud"]
+    with program_window(argv, xvfb, "depthview - ", prefix=True) as (ours, window):
         time.sleep(1.0)
         press_key(window, "space", xvfb)  # pause on a frame, then read the screen
         our_panel = capture_stable(window, xvfb)
-        press_key(window, "q", xvfb)
-        _, err = ours.communicate(timeout=30)
-        assert ours.returncode == 0, err
-    finally:
-        if ours.poll() is None:
-            ours.kill()
-            ours.wait()
+        quit_program(ours, window, xvfb)
     assert our_panel.shape == (480, 640, 3)
     our_frame = matching_frame(our_panel, references)
     if our_frame == their_frame:

@@ -5,10 +5,6 @@ from the X server)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,13 @@ import pytest
 
 import depthview as dv
 from _helpers_viewer import move_mouse, press, wait_for
-from _helpers_xcapture import capture, capture_stable, find_window, press_key
+from _helpers_xcapture import (
+    capture_stable,
+    press_key,
+    program_window,
+    quit_program,
+    wait_for_picture,
+)
 from _helpers_xvfb import start_xvfb
 from depthview.sources import sample
 from depthview.viewer import Layout, Viewer, ViewerOptions
@@ -106,35 +108,13 @@ def test_in_a_wide_window_the_hud_is_on_the_picture_not_the_bars(xvfb: str, tmp_
     """1000x480 shows the 640x480 depth picture between black bars: on the X server's
     window the bars stay black, and the HUD (a dark box) lies on the picture's corner."""
     rec = sample.write_to(tmp_path / "rec")
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     args = [str(rec), "--layout", "depth", "--size", "1000x480", "--palette", "grayscale"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "view", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        try:
-            window = find_window("depthview - ", xvfb, prefix=True)
-        except AssertionError:
-            proc.kill()
-            raise AssertionError(proc.communicate()[1]) from None
-        end = time.monotonic() + 30  # a loaded machine may take a while to draw
-        while time.monotonic() < end:
-            if (capture(window, xvfb)[:, 180:820].max(axis=2) > 0).mean() > 0.5:
-                break
-            time.sleep(0.2)
+    with program_window(["view", *args], xvfb, "depthview - ", prefix=True) as (proc, window):
+        # a loaded machine may take a while to draw
+        wait_for_picture(window, xvfb, lambda p: (p[:, 180:820].max(axis=2) > 0).mean() > 0.5, 30)
         press_key(window, "space", xvfb)
         shown = capture_stable(window, xvfb)
-        press_key(window, "q", xvfb)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        quit_program(proc, window, xvfb)
     h, w, _ = shown.shape
     assert (w, h) == (1000, 480)
     lit = shown.max(axis=2) > 0

@@ -8,10 +8,7 @@ with the points drawn by the CPU and by the GPU (``DEPTHVIEW_POINTS``)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +19,11 @@ from _helpers_xcapture import (
     assert_screen_is_saved,
     capture,
     capture_stable,
-    find_window,
     press_key,
+    program_window,
+    quit_program,
+    wait_for_change,
+    x_env,
 )
 from _helpers_xvfb import start_xvfb
 
@@ -41,44 +41,27 @@ def run_on_screen(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``depthview view ARGS`` freely; return the X server's window while running and
     once paused, after checking the paused window is the picture the viewer saved."""
-    env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+    env = x_env(display)
     env.pop("DEPTHVIEW_GL", None)
     env.pop("DEPTHVIEW_POINTS", None)
     if gl is not None:
         env["DEPTHVIEW_GL"] = gl
     if points is not None:
         env["DEPTHVIEW_POINTS"] = points
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "view", *args, "--screenshot", str(shot)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        window = find_window(f"depthview - {args[0]}", display)
+    argv = ["view", *args, "--screenshot", str(shot)]
+    with program_window(argv, display, f"depthview - {args[0]}", env=env) as (proc, window):
         time.sleep(1.0)  # frames are flowing
-        running = [capture(window, display)]
-        for _ in range(10):
-            time.sleep(0.3)
-            running.append(capture(window, display))
-            if not np.array_equal(running[-1], running[0]):
-                break
-        assert not np.array_equal(running[-1], running[0]), "the window on screen is frozen"
+        first = capture(window, display)
+        running = wait_for_change(window, first, display, timeout=4.0, every=0.3)
+        assert not np.array_equal(running, first), "the window on screen is frozen"
         for key in keys:  # e.g. another layout: the window changes size
             press_key(window, key, display)
             time.sleep(0.5)
         press_key(window, "space", display)  # pause on the frame shown now
         paused = capture_stable(window, display)
-        press_key(window, "q", display)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        quit_program(proc, window, display)
     assert_screen_is_saved(paused, shot, "the viewer")
-    return running[-1], paused
+    return running, paused
 
 
 @pytest.mark.parametrize(
@@ -129,28 +112,13 @@ def test_ctrl_c_closes_the_window_and_says_so(xvfb: str, tmp_path: Path) -> None
     """Trial E: Ctrl-C in the terminal of a running viewer ends it as it ends export, record
     and stream: exit 130 and one line, the window closed through its own quit (so --stats is
     still printed and --screenshot saved), not a silent exit 0."""
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
     shot = tmp_path / "s.png"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "depthview", "view", "demo", "--stats", "--screenshot", str(shot)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        window = find_window("depthview - demo", xvfb)
-        first = capture(window, xvfb)
-        for _ in range(100):  # frames flow: the loop runs (the first draw may compile)
-            time.sleep(0.3)
-            if not np.array_equal(capture(window, xvfb), first):
-                break
+    argv = ["view", "demo", "--stats", "--screenshot", str(shot)]
+    with program_window(argv, xvfb, "depthview - demo") as (proc, window):
+        # frames flow: the loop runs (the first draw may compile)
+        wait_for_change(window, capture(window, xvfb), xvfb, timeout=30, every=0.3)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted, the window closed" in err
     stats = json.loads(out.strip().splitlines()[-1])

@@ -5,9 +5,6 @@ checked in ``test_viewer_screen.py``. Fails (not skips) without Xvfb."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,7 @@ import pytest
 from PIL import Image
 
 import depthview as dv
+from _helpers_xcapture import run_on_x
 from _helpers_xvfb import start_xvfb
 
 pytestmark = pytest.mark.xvfb
@@ -26,28 +24,9 @@ def test_real_window_matches_colorize(
     xvfb: str, person_recording: Path, tmp_path: Path, layout: str | None
 ) -> None:
     shot = tmp_path / "shot.png"
-    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "depthview",
-            "view",
-            str(person_recording),
-            "--frames",
-            "3",
-            "--no-hud",
-            "--stats",
-            "--screenshot",
-            str(shot),
-            *(["--layout", layout] if layout else []),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    args = ["--frames", "3", "--no-hud", "--stats", "--screenshot", str(shot)]
+    layout_args = ["--layout", layout] if layout else []
+    proc = run_on_x(["view", str(person_recording), *args, *layout_args], xvfb, timeout=60)
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert stats["frames_shown"] == 3
@@ -63,3 +42,34 @@ def test_real_window_matches_colorize(
     assert not np.array_equal(pixels[:, :640], dv.colorize(frame.depth, "turbo"))
     if layout == "both":
         assert (pixels[:, 640:] == 24).all()  # the empty video panel
+
+
+@pytest.mark.parametrize("size", [(960, 1280), (12, 16)])
+def test_colour_of_another_size_is_scaled_into_its_panel(
+    xvfb: str, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """A dataset whose colour image is not the depth's size (trial G: HD colour beside VGA
+    depth ended the viewer with a traceback): the video panel shows it scaled to the
+    panel. The colour is a grid of flat blocks, so the block centres are the same colour
+    whatever the scaler's rounding; they are checked against the image itself."""
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    depth = np.full((480, 640), 1500, np.uint16)
+    Image.fromarray(depth).save(folder / "frame-000000.depth.png")
+    rng = np.random.default_rng(5)
+    blocks = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    h, w = size
+    colour = np.repeat(np.repeat(blocks, -(-h // 4), axis=0), -(-w // 4), axis=1)[:h, :w]
+    Image.fromarray(np.ascontiguousarray(colour)).save(folder / "frame-000000.color.png")
+    shot = tmp_path / "shot.png"
+    argv = ["view", str(folder), "--layout", "both", "--frames", "2", "--no-hud"]
+    proc = run_on_x([*argv, "--screenshot", str(shot)], xvfb, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    with Image.open(shot) as im:
+        panel = np.asarray(im.convert("RGB"))[:, 640:]
+    assert panel.shape == (480, 640, 3)
+    for by in range(4):
+        for bx in range(4):
+            centre = panel[by * 120 + 60, bx * 160 + 80]
+            assert tuple(centre) == tuple(blocks[by, bx]), (by, bx)

@@ -40,13 +40,14 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import Frame
 from .geometry import Intrinsics
-from .outputs import FolderOutput, check_output, check_target, exclusive, overlap
+from .outputs import FolderOutput, check_output, check_target, claimed, overlap
 from .palettes import PALETTES, ranged_palette
 from .registration import Registration
 from .sources.base import Source, nearest
-from .writers import mcap, mp4, npz, ply, png, png16, rrd
+from .writers import mp4, npz, ply, png, png16
 from .writers.base import FrameWriter, Settings, is_frame_file, require
 from .writers.pictures import LAYOUTS, depth_image
+from .writers.sinkfile import MCAP, RRD
 
 #: What an MP4 can hold: frames per second (``writers.mp4``).
 MP4_FPS = mp4.FPS
@@ -102,9 +103,9 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("ply", None, False, None, ply.write_frames, "a PLY point cloud a frame"),
         ExportFormat("mp4", ".mp4", True, ("av", "video"), mp4.write, "H.264 video"),
         ExportFormat("npz", ".npz", False, None, npz.write_frames, "raw frames for numpy"),
-        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), rrd.write, "Rerun recording"),
+        ExportFormat("rrd", ".rrd", False, ("rerun", "rerun"), RRD.write, "Rerun recording"),
         ExportFormat(
-            "mcap", ".mcap", False, ("foxglove", "foxglove"), mcap.write, "Foxglove/ROS 2 MCAP"
+            "mcap", ".mcap", False, ("foxglove", "foxglove"), MCAP.write, "Foxglove/ROS 2 MCAP"
         ),
     )
 }
@@ -308,9 +309,8 @@ def export(
     settings = Settings(
         layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
     )
-    # Made before the lock makes the folder, so that a failed run removes a folder it made.
     folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
-    with exclusive(out, folder=fmt.is_folder, error=ExportError, what="export"):
+    with claimed(out, ExportError):  # one run writes an output at a time
         try:
             if accepted is not None:
                 accepted()

@@ -121,6 +121,23 @@ class DepthFormat(enum.IntEnum):
         raise ValueError(f"expected a depth format ({', '.join(sorted(aliases))}), got {value!r}")
 
 
+def depth_format_or_raw(
+    depth_format: DepthFormat | str | int | None, depth: npt.NDArray[np.uint16]
+) -> DepthFormat:
+    """The format ``depth`` is given in; None means raw 11-bit, which is then checked: a
+    value above 2047 is another unit's (a millimetre frame's), which the raw table would
+    turn into wrong distances without a word."""
+    if depth_format is not None:
+        return DepthFormat.parse(depth_format)
+    top = int(depth.max(initial=0))
+    if top > RAW_11BIT_INVALID:
+        raise ValueError(
+            f"expected raw 11-bit depth (0..{RAW_11BIT_INVALID}) when no depth_format is "
+            f"given, got values up to {top}: pass the frame's frame.depth_format (or 'mm')"
+        )
+    return DepthFormat.RAW_11BIT
+
+
 class VideoFormat(enum.IntEnum):
     """Video formats of the Kinect's camera (libfreenect's numbering)."""
 

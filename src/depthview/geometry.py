@@ -19,7 +19,7 @@ import numpy.typing as npt
 from . import registration as reg
 from ._checks import depth_2d
 from .camera_models import Intrinsics
-from .frame import DepthFormat
+from .frame import DepthFormat, depth_format_or_raw
 from .registration import Registration
 from .units import to_metres
 
@@ -80,7 +80,7 @@ def video_as_rgb(video: npt.NDArray[np.generic], shape: tuple[int, int]) -> npt.
 def point_cloud(
     depth: npt.NDArray[np.uint16],
     *,
-    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    depth_format: DepthFormat | str | int | None = None,
     intrinsics: Intrinsics | None = None,
     video: npt.NDArray[np.generic] | None = None,
     organized: bool = False,
@@ -93,6 +93,8 @@ def point_cloud(
     with NaN where there is no reading. ``colors`` is the video at the same pixels (depth
     and video are taken as aligned, as on a registered stream), or None without video.
     ``intrinsics`` defaults to ``KINECT_V1_DEPTH.for_size`` the frame's size.
+    ``depth_format`` is what the values count (``frame.depth_format``); without it they are
+    raw 11-bit, and a frame holding more than 11 bits is refused.
 
     With a ``registration`` (a 640x480 frame) the cloud is libfreenect's: raw 11-bit depth
     becomes distance through libfreenect's millimetre table, points follow
@@ -104,6 +106,7 @@ def point_cloud(
     depth = depth_2d(depth)
     if depth.size == 0:
         raise ValueError(f"expected a depth frame with pixels, got shape {depth.shape}")
+    depth_format = depth_format_or_raw(depth_format, depth)
     if registration is None:
         if intrinsics is None:
             intrinsics = KINECT_V1_DEPTH.for_size(depth.shape[1], depth.shape[0])
@@ -112,7 +115,7 @@ def point_cloud(
     elif intrinsics is not None:
         raise ValueError("expected intrinsics or a registration (which brings its own), got both")
     else:
-        z, rgb = _registered(depth, DepthFormat.parse(depth_format), video, registration)
+        z, rgb = _registered(depth, depth_format, video, registration)
         intrinsics = registration.depth_intrinsics()
     if not isinstance(intrinsics, Intrinsics):
         raise TypeError(f"expected intrinsics as an Intrinsics, got {type(intrinsics).__name__}")

@@ -16,7 +16,7 @@ a hidden folder inside it and moved into place when the run ends, the earlier ru
 this run did not write again removed then, and every other file left as it was. A run that
 fails leaves the folder as it was.
 
-Two runs never write one output at once (``exclusive``): the second is refused in one line
+Two runs never write one output at once (``claimed``): the second is refused in one line
 at the start, rather than the two mixing their files or one failing at the end.
 """
 
@@ -28,6 +28,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -59,6 +60,33 @@ def overlap(
     return None
 
 
+@contextlib.contextmanager
+def claimed(out: str | os.PathLike[str], error: type[DepthviewError]) -> Iterator[None]:
+    """Hold ``out`` for this run: a second run writing the same output at once is refused in
+    one line (``error``) before it writes anything, rather than mixing its frames with this
+    run's or renaming this run's files away. The lock is the kernel's (flock on a file
+    named after the output's real path, in a private folder under the system's temporary
+    folder): nothing is left beside the output, and a killed run leaves no stale lock."""
+    name = hashlib.sha256(os.fsencode(_real(out))).hexdigest()[:40]
+    try:
+        folder = Path(tempfile.gettempdir()) / f"depthview-{os.getuid()}-outputs"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # no private temporary folder: run unguarded, as before
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise error(
+                f"{out}: another depthview run is writing it; wait for that run to end"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def check_output(
     out: str | os.PathLike[str],
     inputs: Iterable[str | os.PathLike[str]],
@@ -74,56 +102,6 @@ def check_output(
             f"{out}: expected {_article(what)} apart from the input, got one that {how}; "
             "nothing was written"
         )
-
-
-@contextlib.contextmanager
-def exclusive(
-    out: Path, *, folder: bool, error: type[DepthviewError] = DepthviewError, what: str = "run"
-) -> Iterator[None]:
-    """Hold ``out`` for this run; ``error`` in one line when another run holds it. The lock
-    is the kernel's (``flock``), so a killed run leaves none behind: on the folder itself
-    for a folder output (made here, with its parents, as the writer would), on a hidden
-    ``.NAME.lock`` beside a file output (removed when the run ends). An output that is
-    something else (a file for a folder) or cannot be made or opened (no permission) is
-    left to the writer's own refusal."""
-    try:
-        elsewise = folder and (out.is_file() or out.is_symlink())
-    except OSError:  # cannot even be looked at
-        elsewise = True
-    if elsewise:
-        yield
-        return
-    while True:
-        lock = None if folder else out.with_name(f".{out.name}.lock")
-        try:
-            if lock is None:
-                out.mkdir(parents=True, exist_ok=True)
-                fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
-            else:
-                fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
-        except OSError:  # cannot be made or opened: left to the writer's own refusal
-            fd = -1
-            break
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise error(
-                f"{out}: another {what} is writing it; wait for it to end, or choose another output"
-            ) from None
-        with contextlib.suppress(FileNotFoundError):
-            if lock is None or os.path.samestat(os.fstat(fd), os.stat(lock)):
-                break
-        os.close(fd)  # the lock file was removed by the run that held it: take the new one
-    if fd < 0:
-        yield
-        return
-    try:
-        yield
-    finally:
-        if lock is not None:
-            lock.unlink(missing_ok=True)
-        os.close(fd)
 
 
 def _article(what: str) -> str:
@@ -303,7 +281,7 @@ __all__ = [
     "atomic",
     "check_output",
     "check_target",
-    "exclusive",
+    "claimed",
     "overlap",
     "partial_path",
     "sha256_file",

@@ -54,7 +54,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output, exclusive
+from .outputs import FolderOutput, check_output, claimed
 from .registration import Registration
 from .sources.base import Source
 
@@ -599,7 +599,9 @@ def record(
 ) -> RecordingSummary:
     """Record frames from a source (or any iterable of ``Frame``) into a fakenect folder.
 
-    Ends after ``frames`` frames, ``seconds`` of wall time, at the end of the source, when
+    Ends after ``frames`` frames, ``seconds`` of the source's own clock (frames stamped
+    less than ``seconds`` after the first; a live source's also ends after that much wall
+    time: a recording replays faster than real time), at the end of the source, when
     ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
     registration (``registration``, else the source's own) is saved as ``device.json``.
     With ``progress``, a bar on stderr counts frames and megabytes (as ``export`` and
@@ -622,7 +624,7 @@ def record(
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
     made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
-    with exclusive(Path(out), folder=True, error=RecordingError, what="recording"):
+    with claimed(out, RecordingError):  # one run writes a recording at a time
         return _record_into(
             source_or_frames,
             out,
@@ -666,12 +668,17 @@ def _record_into(
         registration=registration,
     )
     start = time.monotonic()
+    first: float | None = None
     bar: Any = None
     going = False  # the first frame is one a recording can hold: the run goes ahead
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
-            if seconds is not None and time.monotonic() - start >= seconds:
-                break
+            if seconds is not None:
+                first = frame.timestamp if first is None else first
+                if frame.timestamp - first >= seconds:
+                    break
+                if live and time.monotonic() - start >= seconds:
+                    break
             if stop is not None and stop.is_set():
                 break
             writer.write(frame)

@@ -47,7 +47,7 @@ from .camera_models import (
 )
 from .camera_models import _default as _default
 from .colorize import gather
-from .frame import RAW_10BIT_INVALID, RAW_11BIT_INVALID, DepthFormat
+from .frame import RAW_10BIT_INVALID, RAW_11BIT_INVALID, DepthFormat, depth_format_or_raw
 
 
 @lru_cache(maxsize=8)
@@ -139,12 +139,32 @@ def to_mm(
     depth: npt.NDArray[np.uint16],
     registration: Registration | None = None,
     *,
+    depth_format: DepthFormat | str | int | None = None,
     out: npt.NDArray[np.uint16] | None = None,
 ) -> npt.NDArray[np.uint16]:
-    """Raw 11-bit depth (any (H, W)) to millimetres exactly as libfreenect's
+    """Depth (any (H, W)) to millimetres; raw 11-bit exactly as libfreenect's
     FREENECT_DEPTH_MM gives them: its table, 0 for no reading (2047, and values above
-    2047, which are not 11-bit), at most 10000 (its ceiling). One table lookup."""
+    2047, which are not 11-bit), at most 10000 (its ceiling). One table lookup.
+    ``depth_format`` is what the values count (``frame.depth_format``: other formats as
+    ``depth_mm`` converts them); without it they are raw 11-bit, and a frame holding more
+    than 11 bits is refused."""
     arr = depth_2d(depth)
+    fmt = depth_format_or_raw(depth_format, arr)
+    if fmt is not DepthFormat.RAW_11BIT:
+        out_array(out, arr.shape, np.uint16)
+        mm = depth_mm(arr, fmt, registration)
+        if out is None:
+            return mm.copy() if mm is arr else mm
+        np.copyto(out, mm)
+        return out
+    return _raw_to_mm(arr, registration, out)
+
+
+def _raw_to_mm(
+    arr: npt.NDArray[np.uint16],
+    registration: Registration | None,
+    out: npt.NDArray[np.uint16] | None,
+) -> npt.NDArray[np.uint16]:
     table = tables(registration).mm
     out_array(out, arr.shape, np.uint16)
     if out is None:
@@ -172,7 +192,7 @@ def depth_mm(
         depth = raw11.astype(np.uint16)
     elif depth_format is not DepthFormat.RAW_11BIT:
         raise ValueError(f"expected unpacked depth, got {depth_format.name}")
-    return to_mm(np.ascontiguousarray(depth), registration)
+    return _raw_to_mm(depth_2d(np.ascontiguousarray(depth)), registration, None)
 
 
 def register(

@@ -18,6 +18,7 @@ picture and z-buffer. Their loops need numba (extras ``fast`` and ``3d``).
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +34,7 @@ MAX_STRETCH = 4.0  # a point spans at most this many of its footprints each way
 
 Pixels = npt.NDArray[np.uint32]
 Keys = npt.NDArray[np.float32]
-Scratch = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+Scratch = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
 
 
 def available() -> str | None:
@@ -58,7 +59,6 @@ def warm_up() -> None:
     clear(pixels, keys, 0)
     eye = np.eye(4, dtype=np.float32)
     metres = np.full(2, 1.0, np.float32)
-    metres.flags.writeable = False  # as the geometry's tables are: numba types them apart
     k = Intrinsics(1.0, 1.0, 0.5, 0.5)
     for colours in (np.zeros((2, 2), np.uint32), np.zeros((2, 2, 3), np.uint8)):
         splat_depth(np.ones((2, 2), np.uint16), metres, k, colours, eye, k, pixels, keys)
@@ -72,13 +72,11 @@ def clear(pixels: Pixels, keys: Keys, background: int) -> None:
 
 
 def new_scratch(shape: tuple[int, int]) -> Scratch:
-    """Per-pixel buffers ``splat_depth`` works in, for frames of ``shape`` (h, w): keep
-    one and pass it with every frame, so no frame allocates."""
-    return (
-        np.empty(shape, np.float32),
-        np.empty(shape, np.float32),
-        np.empty(shape, np.float32),
-    )
+    """The rows ``splat_depth`` works in, for frames of ``shape`` (h, w): two rows of eye
+    coordinates (8, w + 1) and one of point rectangles (4, w). Keep one and pass it with
+    every frame, so no frame allocates."""
+    w = shape[1]
+    return np.zeros((8, w + 1), np.float32), np.zeros((4, w), np.float32)
 
 
 def shifts(order: str) -> npt.NDArray[np.uint32]:
@@ -88,6 +86,15 @@ def shifts(order: str) -> npt.NDArray[np.uint32]:
     r, g, b = (8 * order.index(c) for c in "RGB")
     alpha = sum(0xFF << (8 * i) for i, c in enumerate(order) if c in "AX")
     return np.array([r, g, b, alpha], np.uint32)
+
+
+def _read_only(a: npt.NDArray[Any], dtype: type | None = None) -> npt.NDArray[Any]:
+    """A contiguous read-only view: numba compiles a loop apart for writable and read-only
+    arrays, and frames come either way (Pillow's are read-only), so one kind reaches the
+    loops and the warm-up's compile is the one every frame uses."""
+    view = np.ascontiguousarray(a, dtype).view()
+    view.flags.writeable = False
+    return view
 
 
 def _pinhole(k: Intrinsics) -> npt.NDArray[np.float32]:
@@ -128,30 +135,25 @@ def splat_depth(
     if colours.shape[:2] != (h, w):
         raise ValueError(f"expected colours for {h}x{w} pixels, got {colours.shape}")
     loops = _loops()
-    ex, ey, ez = scratch if scratch is not None else new_scratch((h, w))
-    if ex.shape != (h, w):
-        raise ValueError(f"expected scratch of {h}x{w}, got {ex.shape}")
-    raw = np.ascontiguousarray(depth)
-    table = np.ascontiguousarray(metres, np.float32)
-    matrix = np.ascontiguousarray(view, np.float32)
-    proj = _pinhole(panel)
-    near = np.float32(NEAR_CLIP)
-    loops.eye_coordinates(raw, table, _pinhole(intrinsics), matrix, proj, near, ex, ey, ez)
+    rows, cells = scratch if scratch is not None else new_scratch((h, w))
+    if rows.shape != (8, w + 1) or cells.shape != (4, w):
+        raise ValueError(f"expected scratch for frames {w} wide, got {rows.shape} {cells.shape}")
     packed = colours.reshape(h, w, 1) if colours.ndim == 2 else colours
-    loops.splat_grid(
-        raw,
-        table,
-        np.ascontiguousarray(packed),
+    loops.splat_frame(
+        _read_only(depth),
+        _read_only(metres, np.float32),
+        _read_only(packed),
         shifts(order),
-        ex,
-        ey,
-        ez,
-        np.float32(intrinsics.fx),
-        proj,
+        _pinhole(intrinsics),
+        np.ascontiguousarray(view, np.float32),
+        _pinhole(panel),
+        np.float32(NEAR_CLIP),
         np.float32(point_size),
         np.float32(SURFACE_STEP),
         np.float32(MAX_STRETCH),
         MAX_SPLAT,
+        rows,
+        cells,
         keys,
         pixels,
     )

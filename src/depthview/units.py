@@ -22,7 +22,7 @@ import numpy.typing as npt
 from ._checks import depth_2d
 from ._registration_tables import MM_MAX, raw_to_mm
 from .camera_models import Registration
-from .frame import DepthFormat
+from .frame import DepthFormat, depth_format_or_raw
 
 RAW_TO_M_A = -0.0030711016
 RAW_TO_M_B = 3.3309495161
@@ -98,13 +98,15 @@ def metres_table(depth_format: DepthFormat) -> npt.NDArray[np.float32]:
 
 def to_metres(
     depth: npt.NDArray[np.uint16],
-    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    depth_format: DepthFormat | str | int | None = None,
     *,
     out: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.float32]:
-    """Depth in metres (float32, same shape), NaN where the sensor has no reading."""
+    """Depth in metres (float32, same shape), NaN where the sensor has no reading.
+    ``depth_format`` is what the values count (``frame.depth_format``); without it they are
+    raw 11-bit, and a frame holding more than 11 bits is refused."""
     depth = depth_2d(depth)
-    fmt = DepthFormat.parse(depth_format)
+    fmt = depth_format_or_raw(depth_format, depth)
     if out is not None and (out.shape != depth.shape or out.dtype != np.float32):
         raise ValueError(
             f"expected out of shape {depth.shape} and dtype float32, got {out.shape} {out.dtype}"

@@ -78,26 +78,28 @@ def apply_intrinsics(source: Source, args: argparse.Namespace) -> Source:
     return source
 
 
-def open_with_args(
-    uri: str, args: argparse.Namespace, *, timed_by: float | None = None, **options: Any
-) -> Source:
-    """Open ``uri`` with ``options`` plus the user's units and intrinsics options;
-    ``timed_by`` (the user's ``--fps``) times the frames of a source that records no frame
-    times (position / fps, as the README says), and leaves a source's own times alone."""
-    chosen = source_options(args)
+def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source:
+    """Open ``uri`` with ``options`` plus the user's units and intrinsics options; a source
+    that records no frame times is timed by the command's ``--fps`` where it has one."""
+    chosen = {**options, **source_options(args)}
+    source = _open(uri, chosen)
+    rate = getattr(args, "fps", None)
+    if rate and source.times_guess and "fps" not in chosen:
+        source.close()  # opened again at that rate: its times and its warning follow it
+        source = _open(uri, {**chosen, "fps": rate})
+    return apply_intrinsics(source, args)
+
+
+def _open(uri: str, options: dict[str, Any]) -> Source:
     try:
-        source = open_source(uri, **{**options, **chosen})
-        if timed_by and source.times_guess and "fps" not in options:
-            source.close()  # the same source again, at the user's frame rate
-            source = open_source(uri, **{**options, **chosen, "fps": timed_by})
+        return open_source(uri, **options)
     except SourceError as exc:
-        if "depth_scale" in chosen and "got depth_scale" in str(exc):
+        if "depth_scale" in options and "got depth_scale" in str(exc):
             raise SourceError(
                 f"{uri}: --depth-scale applies to depth image files (PNG, .npy, .npz); this "
                 "source says its own units: use --depth-format to override them"
             ) from None
         raise
-    return apply_intrinsics(source, args)
 
 
 def warn_guesses(source: Source) -> None:

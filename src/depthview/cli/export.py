@@ -52,8 +52,8 @@ def add_parser(sub: Any) -> None:
         "--fps",
         type=fps,
         default=None,
-        help="MP4 frame rate (default: the source's); also the frame rate of a source that "
-        "records no frame times (PNG folders, .npy), so every format times its frames by it",
+        help="frames per second: the MP4's (default: the source's), and the times of a source "
+        "that records none (default 30)",
     )
     p.add_argument(
         "--registered",
@@ -75,7 +75,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range is not None else (0, None)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
-    with open_with_args(args.source, args, realtime=False, timed_by=args.fps) as source:
+    with open_with_args(args.source, args, realtime=False) as source:
         summary = export(
             source,
             args.out,

@@ -25,7 +25,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("source", help=SOURCE_HELP)
     p.add_argument("out", help="folder to write (must be new or empty)")
     p.add_argument("--frames", type=frames, default=None, help="stop after N frames")
-    p.add_argument("--seconds", type=duration, default=None, help="stop after S seconds")
+    p.add_argument(
+        "--seconds",
+        type=duration,
+        default=None,
+        help="stop after S seconds of the source's clock (a recording's own times, "
+        "however fast it is read; a live Kinect's also of wall time)",
+    )
     p.add_argument("--depth-only", action="store_true", help="leave the video out")
     p.add_argument("--fsync", action="store_true", help="fsync every file (slower, safer)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

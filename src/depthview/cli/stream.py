@@ -58,8 +58,7 @@ def add_parser(sub: Any) -> None:
         "--fps",
         type=fps,
         default=None,
-        help="the demo's frame rate, and that of a source that records no frame times "
-        "(PNG folders, .npy: default 30)",
+        help="frame rate of the demo and of a source that records no frame times (default 30)",
     )
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -109,7 +108,7 @@ def _open(name: str, args: argparse.Namespace) -> Source:
         return open_with_args(name, args, **({} if args.fps is None else {"fps": args.fps}))
     if kind == "kinect":
         return open_with_args(name, args)
-    return open_with_args(name, args, loop=args.loop, realtime=True, timed_by=args.fps)
+    return open_with_args(name, args, loop=args.loop, realtime=True)
 
 
 class _Feeder(threading.Thread):

@@ -126,8 +126,8 @@ def add_parser(sub: Any) -> None:
         "--fps",
         type=fps_or_zero,
         default=None,
-        help="demo frame rate, and that of a source that records no frame times (PNG "
-        "folders, .npy: default 30); 0 reads a recording as fast as it can",
+        help="frame rate of the demo and of a source that records no frame times (default 30); "
+        "0 reads a recording as fast as it can",
     )
     p.add_argument(
         "--no-loop",
@@ -160,7 +160,7 @@ def _open(args: argparse.Namespace) -> Source:
     if kind == "kinect":
         return open_with_args(name, args)
     # A recording or frame files: loop like libfreenect's fakenect, paced unless --fps 0.
-    return open_with_args(name, args, loop=args.loop, realtime=fps != 0, timed_by=fps)
+    return open_with_args(name, args, loop=args.loop, realtime=fps != 0)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ from ..errors import DepthviewError, ExportError
 from ..filters import FilterSpec, parse_filter_spec
 from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
-from ..outputs import check_output, check_target
+from ..outputs import check_output, check_target, claimed
 from ..writers.sinkfile import require_sink
 from ..writers.tum import TUM_SCALES
 from . import engine
@@ -52,7 +52,7 @@ from .job import (
     partial_path,
     plan,
 )
-from .manifest import MANIFEST, Key, append_line, damage, locked, read_manifest, rewrite
+from .manifest import MANIFEST, Key, append_line, damage, read_manifest, rewrite
 from .pairing import PAIRINGS, check_max_dt
 from .scenes import Scene, find_scenes
 
@@ -223,7 +223,7 @@ def convert(
     created = not target.exists()
     try:
         target.mkdir(parents=True, exist_ok=True)
-        with locked(target):
+        with claimed(target, ExportError):  # one run writes an output at a time
             try:
                 return _convert(
                     scenes, settings, workers, scheduler, chunk_frames, overwrite, progress

@@ -141,7 +141,7 @@ def depth_only_mm(
     """Depth-only output: the frame in millimetres in the depth camera's own image (raw
     disparity through libfreenect's table for ``registration``), then ``step``."""
     if depth_format is DepthFormat.RAW_11BIT:
-        mm = to_mm(np.ascontiguousarray(depth), registration)
+        mm = to_mm(np.ascontiguousarray(depth), registration, depth_format=depth_format)
     elif depth_format.is_metric:
         mm = metres_to_mm(to_metres(depth, depth_format))
     else:

@@ -34,9 +34,9 @@ from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
 from ..outputs import partial_path as temporary_name
 from ..outputs import sha256_file, write_atomic
-from ..writers import mcap, rrd
 from ..writers.base import Pair, Row
 from ..writers.npz import NpzWriter
+from ..writers.sinkfile import FILES as SINK_FILES
 from ..writers.sinkfile import SinkWriter
 from ..writers.tum import TumWriter, time_name, tum_lists
 from .frames import (
@@ -235,7 +235,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
     if fmt == "npz":
         writer = NpzWriter(partial)
     elif fmt in FILE_FORMATS:
-        writer = (rrd if fmt == "rrd" else mcap).pair_writer(partial, str(final))
+        writer = SINK_FILES[fmt].pair_writer(partial, str(final))
     else:
         writer = TumWriter(partial, unit.settings.tum_scale)
     step = unit_step(unit.settings)

@@ -1,5 +1,5 @@
-"""``manifest.jsonl``: one line per scene and format, and the lock that keeps two runs out
-of one output folder.
+"""``manifest.jsonl``: one line per scene and format (``outputs.claimed`` keeps two runs
+out of one output folder).
 
 Lines of scenes and formats a run does not touch are kept as they were; a line is
 rewritten only for what the run wrote.
@@ -7,11 +7,8 @@ rewritten only for what the run wrote.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,31 +84,12 @@ def rewrite(out: Path, lines: dict[Key, dict[str, Any]]) -> None:
     os.replace(tmp, out / MANIFEST)
 
 
-@contextlib.contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """Hold ``out``'s lock for a run; ``ExportError`` in one line when another run holds
-    it. The lock is the kernel's (flock on the folder itself): nothing is left in the
-    folder, and a killed run leaves no stale lock behind."""
-    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ExportError(
-                f"{out}: another convert is writing there; wait for it to end"
-            ) from None
-        yield
-    finally:
-        os.close(fd)
-
-
 __all__ = [
     "MANIFEST",
     "Key",
     "append_line",
     "damage",
     "key_of",
-    "locked",
     "read_manifest",
     "rewrite",
 ]

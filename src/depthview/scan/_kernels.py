@@ -25,6 +25,11 @@ B = 8  # voxels along a block's edge
 B3 = B * B * B
 #: Below any block coordinate: "no block looked up yet" for the loops' one-block caches.
 NO_BLOCK = -(1 << 40)
+#: ``_cached_voxel``'s cache before its first lookup: (block x, y, z, block number).
+NO_LOOKUP = (NO_BLOCK, NO_BLOCK, NO_BLOCK, -1)
+#: ``icp_terms``' arguments before ``rows`` (``icp_level``'s ``problem``): frame vertex and
+#: normal, pose, model vertex, normal and world-to-camera, fx, fy, cx, cy, max_dist, min_cos.
+IcpProblem = tuple[Any, Any, Any, Any, Any, Any, float, float, float, float, float, float]
 
 
 @_jit
@@ -73,6 +78,23 @@ def _slot(keys: Any, slots: Any, bx: int, by: int, bz: int) -> int:  # pragma: n
 def block_of(keys: Any, slots: Any, bx: int, by: int, bz: int) -> int:  # pragma: no cover
     """Block number of (bx, by, bz), -1 where it is not allocated."""
     return int(slots[_slot(keys, slots, bx, by, bz)])
+
+
+@_jit
+def _cached_voxel(
+    keys: Any, slots: Any, ix: int, iy: int, iz: int, cached: tuple[int, int, int, int]
+) -> tuple[int, int, tuple[int, int, int, int]]:  # pragma: no cover
+    """(block number, -1 where not allocated; index in the block; the cache) of voxel
+    (ix, iy, iz). ``cached`` (``NO_LOOKUP`` at first) is the block looked up last, as
+    (bx, by, bz, number): a ray's march or a cube's corners stay in one block for several
+    voxels, and it is looked up once. (A plain jitted call: numba's
+    ``inline="always"`` breaks ``raycast``'s parallel loop analysis.)"""
+    bx = ix // B
+    by = iy // B
+    bz = iz // B
+    if bx != cached[0] or by != cached[1] or bz != cached[2]:
+        cached = (bx, by, bz, int(slots[_slot(keys, slots, bx, by, bz)]))
+    return cached[3], (ix - bx * B) + B * ((iy - by * B) + B * (iz - bz * B)), cached
 
 
 @_jit
@@ -287,24 +309,14 @@ def trilinear(
         c0 = c00 + fy * (c10 - c00)
         c1 = c01 + fy * (c11 - c01)
         return c0 + fz * (c1 - c0), True
-    cbx = cby = cbz = NO_BLOCK  # the corners share few blocks: each is looked up once
-    b = -1
+    cached = NO_LOOKUP  # the corners share few blocks: each is looked up once
     for c in range(8):
         dx = c & 1
         dy = (c >> 1) & 1
         dz = (c >> 2) & 1
-        jx = ix + dx
-        jy = iy + dy
-        jz = iz + dz
-        bx = jx // B
-        by = jy // B
-        bz = jz // B
-        if bx != cbx or by != cby or bz != cbz:
-            cbx, cby, cbz = bx, by, bz
-            b = slots[_slot(keys, slots, bx, by, bz)]
+        b, i, cached = _cached_voxel(keys, slots, ix + dx, iy + dy, iz + dz, cached)
         if b < 0:
             return 0.0, False
-        i = (jx - bx * B) + B * ((jy - by * B) + B * (jz - bz * B))
         if weight[b, i] <= 0.0:
             return 0.0, False
         a = (fx if dx else 1.0 - fx) * (fy if dy else 1.0 - fy) * (fz if dz else 1.0 - fz)
@@ -373,26 +385,23 @@ def raycast(
             prev_f = 1.0
             prev_t = -1.0
             # The march stays in one block for several steps: it is looked up once.
-            cbx = cby = cbz = NO_BLOCK
-            b = -1
+            cached = NO_LOOKUP
             while t < end:
                 x = ox + t * dx
                 y = oy + t * dy
                 z = oz + t * dz
-                ix = math.floor(x * inv_voxel + 0.5)
-                iy = math.floor(y * inv_voxel + 0.5)
-                iz = math.floor(z * inv_voxel + 0.5)
-                bx = ix // B
-                by = iy // B
-                bz = iz // B
-                if bx != cbx or by != cby or bz != cbz:
-                    cbx, cby, cbz = bx, by, bz
-                    b = slots[_slot(keys, slots, bx, by, bz)]
+                b, i, cached = _cached_voxel(
+                    keys,
+                    slots,
+                    math.floor(x * inv_voxel + 0.5),
+                    math.floor(y * inv_voxel + 0.5),
+                    math.floor(z * inv_voxel + 0.5),
+                    cached,
+                )
                 if b < 0:
                     prev_t = -1.0
                     t += block_m * 0.75 * inv_scale
                     continue
-                i = (ix - bx * B) + B * ((iy - by * B) + B * (iz - bz * B))
                 f = tsdf[b, i]
                 wt = weight[b, i]
                 if wt <= 0.0:
@@ -593,45 +602,18 @@ def exp_se3(xi: Any, out: Any) -> None:  # pragma: no cover
 
 
 @_jit
-def icp_level(
-    vertex: Any,
-    normal: Any,
-    pose: Any,
-    model_vertex: Any,
-    model_normal: Any,
-    model_w2c: Any,
-    fx: float,
-    fy: float,
-    cx: float,
-    cy: float,
-    max_dist: float,
-    min_cos: float,
-    iterations: int,
-    rows: Any,
-) -> None:  # pragma: no cover
-    """Up to ``iterations`` Gauss-Newton steps of ICP at one level, ``pose`` updated in
-    place: each solves the normal equations (``icp_terms``) for a twist and moves the pose
-    by it; stops early with under 6 pairs, singular equations or a step under 1e-6."""
+def icp_level(problem: IcpProblem, iterations: int, rows: Any) -> None:  # pragma: no cover
+    """Up to ``iterations`` Gauss-Newton steps of ICP at one level. ``problem`` is the
+    tuple of ``icp_terms``' arguments before ``rows`` (its ``pose``, the third, updated in
+    place): each step solves the normal equations (``icp_terms``) for a twist and moves the
+    pose by it; stops early with under 6 pairs, singular equations or a step under 1e-6."""
+    pose = problem[2]
     a = np.empty((6, 6))
     b = np.empty(6)
     xi = np.empty(6)
     step = np.empty((4, 4))
     for _ in range(iterations):
-        icp_terms(
-            vertex,
-            normal,
-            pose,
-            model_vertex,
-            model_normal,
-            model_w2c,
-            fx,
-            fy,
-            cx,
-            cy,
-            max_dist,
-            min_cos,
-            rows,
-        )
+        icp_terms(*problem, rows)
         _, count = normal_equations(rows, a, b)
         if count < 6:
             break

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,9 @@ from ..camera_models import Intrinsics
 from ._loops import K
 from .params import ScanParams
 from .volume import ModelView
+
+if TYPE_CHECKING:
+    from ._kernels import IcpProblem
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -108,26 +112,12 @@ def track(
         max_dist = params.icp_max_dist_m * 2 ** (n_levels - 1 - level)
         rows = np.zeros((v.shape[0], 29), dtype=np.float64)
         # All of a level's iterations in one compiled call (pose updated in place).
-        K.icp_level(
-            v,
-            n,
-            pose,
-            model.vertex,
-            model.normal,
-            w2c,
-            model_k.fx,
-            model_k.fy,
-            model_k.cx,
-            model_k.cy,
-            max_dist,
-            min_cos,
-            iters,
-            rows,
-        )
+        K.icp_level(_problem(v, n, pose, model, w2c, model_k, max_dist, min_cos), iters, rows)
     # The final figures, at the finest level after the last step.
     v, n, _ = levels[-1]
     rows = np.zeros((v.shape[0], 29), dtype=np.float64)
-    a, _, err, count = _terms(v, n, pose, model, w2c, model_k, params.icp_max_dist_m, min_cos, rows)
+    problem = _problem(v, n, pose, model, w2c, model_k, params.icp_max_dist_m, min_cos)
+    a, _, err, count = _terms(problem, rows)
     valid = int(np.count_nonzero(~np.isnan(v[:, :, 0])))
     if count > 0:
         constraint = float(np.linalg.eigvalsh(a[3:, 3:] / count)[0])
@@ -139,7 +129,7 @@ def track(
     return result
 
 
-def _terms(
+def _problem(
     v: F64,
     n: F64,
     pose: F64,
@@ -148,23 +138,14 @@ def _terms(
     k: Intrinsics,
     max_dist: float,
     min_cos: float,
-    rows: F64,
-) -> tuple[F64, F64, float, int]:
-    K.icp_terms(
-        v,
-        n,
-        pose,
-        model.vertex,
-        model.normal,
-        w2c,
-        k.fx,
-        k.fy,
-        k.cx,
-        k.cy,
-        max_dist,
-        min_cos,
-        rows,
-    )
+) -> IcpProblem:
+    """``K.icp_terms``' arguments before ``rows``, in its order (``K.icp_level``'s
+    ``problem``)."""
+    return (v, n, pose, model.vertex, model.normal, w2c, k.fx, k.fy, k.cx, k.cy, max_dist, min_cos)
+
+
+def _terms(problem: IcpProblem, rows: F64) -> tuple[F64, F64, float, int]:
+    K.icp_terms(*problem, rows)
     a = np.empty((6, 6))
     b = np.empty(6)
     err, count = K.normal_equations(rows, a, b)

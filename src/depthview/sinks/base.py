@@ -160,15 +160,15 @@ class Sink(abc.ABC):
     def _state(self, device: str | int | None) -> tuple[Names, Planner]:
         state = self._devices.get(device)
         if state is None:
-            state = self._devices[device] = (
-                Names.for_device(device),
-                Planner(
-                    raw_depth=self.raw_depth,
-                    intrinsics=self.intrinsics,
-                    registration=self.registration,
-                ),
-            )
+            state = self._devices[device] = self._fresh_state(device)
         return state
+
+    def _fresh_state(self, device: str | int | None) -> tuple[Names, Planner]:
+        """A device's names and a new planner (nothing sent yet) with the sink's settings."""
+        planner = Planner(
+            raw_depth=self.raw_depth, intrinsics=self.intrinsics, registration=self.registration
+        )
+        return Names.for_device(device), planner
 
     def close(self) -> None:
         """Flush what was sent and release the viewer, server or file. Safe to call twice."""

@@ -34,7 +34,6 @@ from .content import (
     DepthItem,
     ModelItem,
     Names,
-    Planner,
     Times,
     VideoItem,
     calibration,
@@ -174,10 +173,7 @@ class FoxgloveSink(Sink):
 
     def _declare(self, frame: Frame, device: str | int | None) -> None:
         """Make the channels ``frame`` logs to; with no server yet, nothing is sent."""
-        names = Names.for_device(self.device if device is None else device)
-        planner = Planner(
-            raw_depth=self.raw_depth, intrinsics=self.intrinsics, registration=self.registration
-        )
+        names, planner = self._fresh_state(self.device if device is None else device)
         for item in planner.items(frame):
             self._send(names, item)
 

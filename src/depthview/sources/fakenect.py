@@ -480,7 +480,7 @@ class RecordingSource(Source):
         if self._convert:  # as libfreenect's fakenect replays DEPTH_MM / DEPTH_REGISTERED
             reg = self.registration
             mm = register(depth, reg) if self.depth_format is DepthFormat.REGISTERED else None
-            depth = mm if mm is not None else to_mm(depth, reg)
+            depth = mm if mm is not None else to_mm(depth, reg, depth_format=DepthFormat.RAW_11BIT)
         return Frame(
             depth=depth,
             video=video,

@@ -78,7 +78,9 @@ def read(
     metres = float(geometry.metres[raw])
     mm = None
     if registration is not None and depth_format is DepthFormat.RAW_11BIT:
-        mm = int(to_mm(depth[y : y + 1, x : x + 1].copy(), registration)[0, 0])
+        mm = int(
+            to_mm(depth[y : y + 1, x : x + 1].copy(), registration, depth_format=depth_format)[0, 0]
+        )
     registered = depth_format is DepthFormat.REGISTERED
     unit = {DepthFormat.MM: "mm", DepthFormat.TUM: "tum"}.get(depth_format, "raw")
     xyz = point_at(depth, geometry, x, y)

@@ -353,7 +353,9 @@ class Renderer:
             surf = self._video_surface(video, frame.video_format)
         if surf.get_size() == self.panel:
             return surf
-        pygame.transform.scale(surf, self.panel, self.video_panel)
+        # Another size (HD colour beside VGA depth): scaled in the frame's own format (scale
+        # into a surface of another format is refused), then converted into the panel.
+        self.video_panel.blit(pygame.transform.scale(surf, self.panel), (0, 0))
         return self.video_panel
 
     def _video_surface(self, video: npt.NDArray[Any], fmt: VideoFormat | None) -> Surface:

@@ -616,7 +616,7 @@ class _CpuTarget:
         h, w = pixels.shape
         if self.keys.shape != (h, w):
             self.keys = np.empty((h, w), np.float32)
-        if self.scratch is None or self.scratch[0].shape != depth.shape:
+        if self.scratch is None or self.scratch[1].shape[1] != depth.shape[1]:
             self.scratch = splat.new_scratch((depth.shape[0], depth.shape[1]))
         splat.clear(pixels, self.keys, pack_colour(BACKGROUND, order))
         proj = Projection.for_geometry((w, h), geometry)

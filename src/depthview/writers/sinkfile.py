@@ -1,11 +1,13 @@
-"""What ``.rrd`` and ``.mcap`` share: frames sent through a depthview sink into a file
-(``sinks.rerun.RerunSink``, ``sinks.foxglove.FoxgloveSink``), export's frames as they come
+"""The two formats a depthview sink writes, ``.rrd`` (``sinks.rerun.RerunSink``, extra
+``rerun``) and ``.mcap`` (``sinks.foxglove.FoxgloveSink``, extra ``foxglove``): one writer
+with the sink as its parameter (``RRD``, ``MCAP``, ``FILES``), export's frames as they come
 and convert's aligned pairs as ``Frame``s."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,6 @@ if TYPE_CHECKING:
 
 #: The sink's extra for each format a sink writes.
 SINK_EXTRAS = {"rrd": "rerun", "mcap": "foxglove"}
-#: ``open_sink(path, overwrite)``: a sink writing the file ``path`` (``rrd``, ``mcap``).
-SinkOpener = Callable[[Path, bool], Any]
 
 
 def require_sink(fmt: str) -> None:
@@ -35,24 +35,48 @@ def require_sink(fmt: str) -> None:
         require("foxglove", "foxglove")
 
 
-def write_file(
-    open_sink: SinkOpener, frames: Iterable[Frame], path: Path, settings: Settings
-) -> int:
-    """Export's frames into ``path`` under its temporary name, each record at its own time
-    (messages name ``path``); the frames sent."""
-    with atomic(path) as tmp:
-        # the temporary name is this run's own: one a killed run left is replaced
-        sink = open_sink(tmp, True)
-        sink.where = str(path)
-        return send_all(sink, frames, settings)
+def open_sink(fmt: str, path: Path, overwrite: bool = False) -> Sink:
+    """A sink writing the file ``path`` in ``fmt`` (``rrd``, ``mcap``); its SDK is imported
+    now (extras ``rerun``, ``foxglove``)."""
+    if fmt == "rrd":
+        from ..sinks.rerun import RerunSink
+
+        return RerunSink(path, overwrite=overwrite)
+    if fmt == "mcap":
+        from ..sinks.foxglove import FoxgloveSink
+
+        return FoxgloveSink(path, overwrite=overwrite)
+    raise ValueError(f"expected a sink's file format (rrd, mcap), got {fmt!r}")
 
 
-def pair_writer(open_sink: SinkOpener, path: Path, where: str) -> SinkWriter:
-    """Convert's scene into ``path`` (its temporary name), pair by pair; messages name
-    ``where``."""
-    sink = open_sink(path, True)
-    sink.where = where
-    return SinkWriter(sink, path)
+@dataclass(frozen=True)
+class SinkFile:
+    """One format a sink writes (``fmt``: ``rrd``, ``mcap``): export's ``write`` and
+    convert's ``pair_writer``."""
+
+    fmt: str
+
+    def write(self, frames: Iterable[Frame], path: Path, settings: Settings) -> int:
+        """Export's frames into ``path`` under its temporary name, each record at its own
+        time (messages name ``path``); the frames sent."""
+        with atomic(path) as tmp:
+            # the temporary name is this run's own: one a killed run left is replaced
+            sink = open_sink(self.fmt, tmp, True)
+            sink.where = str(path)
+            return send_all(sink, frames, settings)
+
+    def pair_writer(self, path: Path, where: str) -> SinkWriter:
+        """Convert's scene into ``path`` (its temporary name), pair by pair; messages name
+        ``where``."""
+        sink = open_sink(self.fmt, path, True)
+        sink.where = where
+        return SinkWriter(sink, path)
+
+
+#: Rerun recordings (``.rrd``) and MCAP files in Foxglove's schemas (``.mcap``).
+RRD, MCAP = SinkFile("rrd"), SinkFile("mcap")
+#: Each format a sink writes, by its name.
+FILES = {f.fmt: f for f in (RRD, MCAP)}
 
 
 def send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
@@ -137,11 +161,13 @@ class SinkWriter:
 
 
 __all__ = [
+    "FILES",
+    "MCAP",
+    "RRD",
     "SINK_EXTRAS",
-    "SinkOpener",
+    "SinkFile",
     "SinkWriter",
-    "pair_writer",
+    "open_sink",
     "require_sink",
     "send_all",
-    "write_file",
 ]

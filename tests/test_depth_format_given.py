@@ -1,0 +1,78 @@
+"""The README's library calls on a millimetre source (trial G): ``to_metres``, ``to_mm`` and
+``point_cloud`` take the frame's units from ``depth_format``; left out, the values are raw
+11-bit, and a frame holding more than 11 bits (a millimetre frame) is refused in one line
+rather than read through the raw table into wrong distances. The golden distances are the
+millimetre values themselves / 1000 (the TUM/7-Scenes convention), not depthview's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import depthview as dv
+
+
+@pytest.fixture()
+def seven_scenes(tmp_path: Path) -> Path:
+    """A 7-Scenes folder of two frames: 16-bit PNG millimetres (65535: no reading)."""
+    rng = np.random.default_rng(3)
+    for i in range(2):
+        mm = rng.integers(400, 4000, (48, 64)).astype(np.uint16)
+        mm[:2] = 65535
+        Image.fromarray(mm).save(tmp_path / f"frame-{i:06d}.depth.png")
+        Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(
+            tmp_path / f"frame-{i:06d}.color.png"
+        )
+    return tmp_path
+
+
+def test_the_readme_calls_on_a_millimetre_source(seven_scenes: Path) -> None:
+    with dv.open(str(seven_scenes)) as src:
+        frame = next(iter(src))
+    mm = np.asarray(Image.open(seven_scenes / "frame-000000.depth.png")).astype(np.float64)
+    valid = (mm > 0) & (mm < 65535)
+    z = dv.to_metres(frame.depth, frame.depth_format)
+    np.testing.assert_allclose(z[valid], mm[valid] / 1000.0, rtol=1e-6)
+    assert np.isnan(z[~valid]).all()
+    np.testing.assert_array_equal(
+        dv.to_mm(frame.depth, src.registration, depth_format=frame.depth_format)[valid],
+        mm[valid],
+    )
+    cloud = dv.point_cloud(frame.depth, depth_format=frame.depth_format)
+    assert len(cloud.points) == int(valid.sum())
+    np.testing.assert_allclose(np.sort(cloud.points[:, 2]), np.sort(mm[valid] / 1000.0), rtol=1e-6)
+    for call in (
+        lambda: dv.to_metres(frame.depth),
+        lambda: dv.to_mm(frame.depth, src.registration),
+        lambda: dv.point_cloud(frame.depth),
+    ):
+        with pytest.raises(ValueError, match=r"expected raw 11-bit depth .* frame\.depth_format"):
+            call()
+
+
+@settings(max_examples=40, deadline=None)
+@given(top=st.integers(0, 65535))
+def test_raw_is_taken_as_raw_only_while_it_fits_11_bits(top: int) -> None:
+    """Without a format, a frame whose largest value fits 11 bits is raw (as before); one
+    with any larger value is refused by every function alike."""
+    depth = np.zeros((4, 5), np.uint16)
+    depth[1, 2] = top
+    calls = (
+        lambda: dv.to_metres(depth),
+        lambda: dv.to_mm(depth),
+        lambda: dv.point_cloud(depth, organized=True),
+    )
+    if top <= 2047:
+        np.testing.assert_array_equal(dv.to_metres(depth), dv.to_metres(depth, "11bit"))
+        np.testing.assert_array_equal(dv.to_mm(depth), dv.to_mm(depth, depth_format="11bit"))
+        for call in calls:
+            call()
+    else:
+        for call in calls:
+            with pytest.raises(ValueError, match=f"got values up to {top}"):
+                call()

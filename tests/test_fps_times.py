@@ -1,0 +1,65 @@
+"""``--fps`` times a source that records no frame times (trial G): a PNG folder exported
+with ``--fps 10`` has its frames 0.1 s apart in every output (the .npz's times, the .mcap's
+log times, the MP4's duration) and the warning names 10 frames/s, as the README says; a
+source with its own times keeps them. Times are read back by numpy, the mcap reader and
+PyAV, not by depthview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from _helpers_cli import cli
+from _helpers_sinks import read_mcap
+
+
+@pytest.fixture()
+def png_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(np.full((48, 64), 1000 + 10 * i, np.uint16)).save(
+            folder / f"frame-{i:06d}.depth.png"
+        )
+    return folder
+
+
+@pytest.mark.parametrize("rate", [10.0, 2.5])
+def test_fps_times_a_folder_in_every_output(png_folder: Path, tmp_path: Path, rate: float) -> None:
+    want = np.arange(6) / rate
+    ran = cli("export", str(png_folder), str(tmp_path / "x.npz"), "--fps", str(rate), "--quiet")
+    assert ran.code == 0, ran.err
+    assert f"position / {rate:g} frames/s" in ran.err
+    np.testing.assert_allclose(np.load(tmp_path / "x.npz")["timestamp"], want, atol=1e-9)
+
+    ran = cli("export", str(png_folder), str(tmp_path / "x.mcap"), "--fps", str(rate), "--quiet")
+    assert ran.code == 0, ran.err
+    depth = [
+        t
+        for topic, items in read_mcap(tmp_path / "x.mcap").items()
+        if "depth" in topic
+        for t, _ in items
+    ]
+    assert depth, "no depth messages"
+    got = (np.array(sorted(set(depth))) - min(depth)) / 1e9
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+    ran = cli("export", str(png_folder), str(tmp_path / "x.mp4"), "--fps", str(rate), "--quiet")
+    assert ran.code == 0, ran.err
+    with av.open(str(tmp_path / "x.mp4")) as container:
+        stream = container.streams.video[0]
+        assert float(stream.average_rate) == pytest.approx(rate, rel=1e-3)
+
+
+def test_fps_leaves_a_source_with_its_own_times_alone(tmp_path: Path) -> None:
+    ran = cli("export", "sample", str(tmp_path / "s.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    ran = cli("export", "sample", str(tmp_path / "t.npz"), "--fps", "10", "--quiet")
+    assert ran.code == 0, ran.err
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "s.npz")["timestamp"], np.load(tmp_path / "t.npz")["timestamp"]
+    )
