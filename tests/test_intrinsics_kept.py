@@ -77,3 +77,21 @@ def test_npz_export_keeps_the_intrinsics(tmp_path: Path, given: bool) -> None:
     with dv.open(str(out)) as back:
         k = back.intrinsics
         assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx(want, rel=1e-12)
+
+
+def test_png16_export_keeps_the_intrinsics_beside_its_frames(tmp_path: Path) -> None:
+    """``export SRC DIR --format png16`` (trial G: 7-Scenes' 585 became the Kinect's 594):
+    the folder holds a ``camera.yaml`` that reading it back uses; ``--overwrite`` with
+    another format removes it with the frames it described."""
+    out = tmp_path / "p16"
+    ran = cli("export", "sample", str(out), "--format", "png16", "--intrinsics", GIVEN)
+    assert ran.code == 0, ran.err
+    assert (out / "camera.yaml").read_text().startswith("%YAML:1.0\n# depthview export: ")
+    assert _info_intrinsics(out) == pytest.approx(CAMERA, abs=0.01)
+    with dv.open(str(out)) as back:
+        k = back.intrinsics
+        assert (k.fx, k.fy, k.cx, k.cy) == pytest.approx(CAMERA, rel=1e-9)
+        assert "the folder's camera.yaml" in back.units_note
+    ran = cli("export", "sample", str(out), "--format", "png", "--overwrite", "--frames", "2")
+    assert ran.code == 0, ran.err
+    assert sorted(p.name for p in out.iterdir()) == ["frame-000000.png", "frame-000001.png"]

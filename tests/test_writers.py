@@ -57,6 +57,7 @@ def test_overwrite_replaces_an_earlier_exports_frames_and_nothing_else(tmp_path:
     ran = cli("export", "sample", str(out), "--format", "png16", "--overwrite", "--frames", "3")
     assert ran.code == 0, ran.err
     assert sorted(p.name for p in out.iterdir()) == [
+        "camera.yaml",  # png16's depth camera, beside its frames
         "frame-000000.png",
         "frame-000001.png",
         "frame-000002.png",

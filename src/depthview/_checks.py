@@ -101,7 +101,7 @@ class Quantity:
             and number <= self.hi
             and (isinstance(number, int) or not self.whole or number.is_integer())
         )
-        if not ok or abs(number) > 1e300:  # past any bound a float can carry
+        if not ok or (isinstance(number, int) and abs(number) > 1e308):  # past any float
             shown = repr(value) if isinstance(value, str) else str(value)
             shown = shown if len(shown) <= 40 else f"{shown[:30]}... ({len(shown)} characters)"
             raise ValueError(f"expected {self.describe()}, got {shown}")

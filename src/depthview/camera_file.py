@@ -1,5 +1,6 @@
-"""The camera file ``convert`` writes into a TUM-layout scene (``camera.yaml``) and
-``dv.open`` reads back, so a scene reopens with the camera it was written with.
+"""The camera file ``convert`` writes into a TUM-layout scene (``camera.yaml``), and
+``export --format png16`` into its folder, and ``dv.open`` reads back, so the frames reopen
+with the camera they were written with.
 
 It is ORB-SLAM's settings form (``%YAML:1.0``, ``Camera.fx`` ... ``DepthMapFactor``), which
 OpenCV's ``FileStorage`` and any YAML reader parse and ORB-SLAM and Open3D users copy
@@ -31,6 +32,8 @@ class SceneCamera:
     #: Whose camera it is, said in the file's comment (the depth was aligned to the colour
     #: image, or was written as it came).
     whose: str = "the colour camera of this scene (its depth is aligned to it)"
+    #: The command that wrote the file, said in its comment.
+    writer: str = "convert"
 
 
 def camera_text(camera: SceneCamera) -> str:
@@ -38,7 +41,7 @@ def camera_text(camera: SceneCamera) -> str:
     k = camera.intrinsics
     return (
         "%YAML:1.0\n"
-        f"# depthview convert: {camera.whose},\n"
+        f"# depthview {camera.writer}: {camera.whose},\n"
         "# in ORB-SLAM's settings form; DepthMapFactor is the depth PNGs' values per metre.\n"
         f"Camera.fx: {k.fx:.6f}\nCamera.fy: {k.fy:.6f}\n"
         f"Camera.cx: {k.cx:.6f}\nCamera.cy: {k.cy:.6f}\n"

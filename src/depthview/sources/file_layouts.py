@@ -358,6 +358,10 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
         raise SourceError(f"{root}: expected 16-bit depth PNGs, got only 8-bit images")
     colour = [colour_for(p.name, names) for p in depth]
     evidence = flat_units(depth[0].name, names)
+    camera = names.get(CAMERA_FILE)
+    if camera is not None and evidence.intrinsics is None:  # depthview's png16 export
+        scene = parse_camera_text(read_text(camera, os.path.realpath(root)), str(camera))
+        evidence = Evidence(evidence.units, scene.intrinsics, f"the folder's {CAMERA_FILE}")
     kind = "7-Scenes" if evidence.intrinsics is SEVEN_SCENES_INTRINSICS else "PNG folder"
     return FileLayout(kind, depth, colour, evidence, "names" if any(colour) else "none")
 

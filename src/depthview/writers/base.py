@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ..camera_file import CAMERA_FILE
 from ..colorize import Equalizer
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
@@ -99,8 +100,9 @@ FRAME_FILE = re.compile(r"frame-[0-9]{6,}\.(png|ply)")
 
 
 def is_frame_file(name: str) -> bool:
-    """A file a folder export writes (what ``--overwrite`` replaces in a folder)."""
-    return FRAME_FILE.fullmatch(name) is not None
+    """A file a folder export writes (what ``--overwrite`` replaces in a folder): its
+    frames, and png16's camera file."""
+    return FRAME_FILE.fullmatch(name) is not None or name == CAMERA_FILE
 
 
 def require(module: str, extra: str, fmt: str) -> Any:

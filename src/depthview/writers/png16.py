@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..camera_file import CAMERA_FILE, SceneCamera, camera_text
+from ..camera_models import Intrinsics
 from ..frame import DepthFormat, Frame
 from ..outputs import write_atomic
 from ..sources.depth_png import MARKER_KEY
@@ -47,8 +49,25 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
         else:
             depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
         write(folder / frame_name(frame, "png"), depth, fmt)
+        if count == 0 and settings.registration is None and settings.intrinsics is not None:
+            _write_camera(folder, settings.intrinsics, depth.shape)
         count += 1
     return count
+
+
+def _write_camera(folder: Path, intrinsics: Intrinsics, shape: tuple[int, ...]) -> None:
+    """The depth camera beside the frames (``camera.yaml``, which reading the folder back
+    uses), as the source or ``--intrinsics`` gave it. Not with ``--registered``: aligned
+    depth is in the colour camera, which the registration does not give as a pinhole."""
+    camera = SceneCamera(
+        intrinsics,
+        shape[1],
+        shape[0],
+        1000.0,
+        whose="the depth camera of these frames (millimetres, as exported)",
+        writer="export",
+    )
+    write_atomic(folder / CAMERA_FILE, camera_text(camera).encode())
 
 
 __all__ = ["encode", "write", "write_frames"]
