@@ -25,6 +25,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 from depthview.benchmarking import Result, system_info, system_line
 
@@ -110,12 +111,28 @@ def _num(stats: dict[str, object], key: str) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+@cache
+def source_rate(source: str, frames: int = 300) -> float:
+    """Frames a second the source itself gives over ``frames`` frames, looping as the viewer
+    does, from its own clock: a window can show no more. The shipped sample is a real
+    recording with two frames the Kinect dropped and a seam where it loops (every stream
+    continues its clock), so it gives about 28.8, not 30."""
+    import depthview as dv
+
+    endless = {} if source.partition(":")[0] == "demo" else {"loop": True}
+    with dv.open(source, realtime=False, **endless) as src:
+        times = [src.read().timestamp for _ in range(frames)]
+    return (frames - 1) / (times[-1] - times[0])
+
+
 def met(row: Row, stats: dict[str, object]) -> bool:
-    """Whether a run meets the row's goals."""
+    """Whether a run meets the row's goals; the frame rate's is the row's or, for a source
+    that gives fewer frames a second, showing them all at the source's own rate."""
+    rate = min(row.fps, 0.99 * source_rate(row.source))
     return (
         "error" not in stats
         and _num(stats, "process_cpu_ms_per_frame") <= row.cpu_ms
-        and _num(stats, "display_fps") >= row.fps
+        and _num(stats, "display_fps") >= rate
         and _num(stats, "dropped_source_frames") <= row.dropped
         and _num(stats, "latency_ms_p95") <= row.latency_p95_ms
     )
@@ -162,7 +179,8 @@ def run(quick: bool = False) -> list[Result]:
                 ours=1000.0 / cpu if cpu > 0 else 0.0,
                 baseline=1000.0 / base if base > 0 else 0.0,
                 baseline_name="DEPTHVIEW_POINTS=gpu: the OpenGL window and compute passes",
-                target=f"<= {row.cpu_ms:g} ms CPU, >= {row.fps:g} frames/s, "
+                target=f"<= {row.cpu_ms:g} ms CPU, >= {row.fps:g} frames/s (or all the "
+                f"source's {source_rate(row.source):.1f}), "
                 f"<= {row.dropped} dropped, p95 <= {row.latency_p95_ms:g} ms",
                 met=met(row, ours),
                 extra=f"ours: {figures(ours)}; gpu: {figures(gpu)}",
@@ -178,7 +196,8 @@ def table(quick: bool = False) -> str:
         f"machine: {system_line(system_info())}",
         "",
         "| run (`view SRC --layout L --frames 300 --stats`) | setting | points | "
-        "process CPU a frame | frames/s | dropped | latency p95 | load average |",
+        "process CPU a frame | frames/s (the source's own) | dropped | latency p95 | "
+        "load average |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for setting, row, ours, gpu in measure(quick):
@@ -189,7 +208,7 @@ def table(quick: bool = False) -> str:
             lines.append(
                 f"| `{row.name}` | {setting} | {stats.get('points') or '-'} | "
                 f"{_num(stats, 'process_cpu_ms_per_frame'):.1f} ms | "
-                f"{_num(stats, 'display_fps'):.1f} | "
+                f"{_num(stats, 'display_fps'):.1f} ({source_rate(row.source):.1f}) | "
                 f"{int(_num(stats, 'dropped_source_frames'))} | "
                 f"{_num(stats, 'latency_ms_p95'):.0f} ms | {_num(stats, 'load'):.2f} |"
             )
