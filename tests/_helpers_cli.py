@@ -1,11 +1,15 @@
-"""The command line run in this process (fast: no interpreter start-up): exit code, stdout
-and stderr as a user sees them, and a hash of a tree of files to prove an input unchanged."""
+"""The command line run in this process (fast: no interpreter start-up) or, for the window,
+in a child without a display (``headless``): exit code, stdout and stderr as a user sees
+them, and a hash of a tree of files to prove an input unchanged."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import io
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +41,18 @@ def cli(*argv: str) -> Ran:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     return Ran(code, out.getvalue(), err.getvalue())
+
+
+def headless(argv: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``depthview ARGV`` in a child process with SDL's dummy video driver (no window)."""
+    return subprocess.run(
+        [sys.executable, "-m", "depthview", *argv],
+        env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def tree_hash(path: Path) -> str:

@@ -20,6 +20,7 @@ import pygame
 import pytest
 
 import depthview as dv
+from _helpers_cli import headless
 from _helpers_viewer import click, press
 from _helpers_xcapture import capture
 from _helpers_xvfb import start_xvfb
@@ -474,8 +475,6 @@ def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
     """``--orbit -25,10`` (argparse would read -25,10 as an option) and ``--orbit=-25,10``
     give the same picture through the real command line, and not the unturned one."""
     import json
-    import os
-    import subprocess
 
     pictures = {}
     for name, args in {
@@ -485,14 +484,7 @@ def test_orbit_takes_negative_angles_in_both_spellings(tmp_path: Path) -> None:
     }.items():
         shot = tmp_path / f"{name}.png"
         command = ["view", "demo", "--layout", "3d", "--no-hud", "--frames", "1", "--stats"]
-        proc = subprocess.run(
-            [sys.executable, "-m", "depthview", *command, "--screenshot", str(shot), *args],
-            env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        proc = headless([*command, "--screenshot", str(shot), *args], timeout=60)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout.splitlines()[-1])["last_frame_index"] == 0
         pictures[name] = pygame.surfarray.array3d(pygame.image.load(str(shot)))

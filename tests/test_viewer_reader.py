@@ -9,9 +9,6 @@ until the window drew its first frame."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import depthview as dv
+from _helpers_cli import headless
 from depthview.frame import DepthFormat, Frame
 from depthview.sources.base import Source
 from depthview.sources.demo import DemoSource
@@ -197,14 +195,7 @@ def test_a_one_frame_file_is_paced_and_nothing_is_counted_dropped(
     30 frames/s: the real command's ``--stats`` count reads and drops, not time."""
     path = tmp_path / "one.npy"
     np.save(path, np.full(shape, 800, np.uint16))
-    proc = subprocess.run(
-        [sys.executable, "-m", "depthview", "view", str(path), "--frames", "30", "--stats"],
-        env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = headless(["view", str(path), "--frames", "30", "--stats"])
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert stats["frames_shown"] == 30
