@@ -618,3 +618,48 @@ def test_recording_from_the_viewer_writes_each_record_once(
     assert written == source[start:]  # every record from there on, once, in order
     for name in written:
         assert (folder / name).read_bytes() == (person_recording / name).read_bytes()
+
+
+def _recorded(folder: Path) -> tuple[int, int]:
+    """(depth frames, video frames) a recording's INDEX.txt names."""
+    lines = (folder / "INDEX.txt").read_text().splitlines()
+    return sum(x.startswith("d-") for x in lines), sum(x.startswith("r-") for x in lines)
+
+
+def test_recording_key_with_ir_on_records_depth_and_says_so(viewers: Any) -> None:
+    """Trial I (issue 22): with IR video on (``f``), ``R`` ... ``R`` said "recording saved"
+    and left an empty INDEX.txt (a recording holds RGB video, and the writer refused the
+    first frame). Now the depth is recorded alone, and the HUD says so."""
+    v = viewers(dv.open("demo"))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "f")
+    wait_for(v, lambda: v.frame is not None and v.frame.video_format is VideoFormat.IR_8BIT)
+    press(v, "R")
+    assert v.state.message is not None and "depth only" in v.state.message
+    folder = v.state.recording
+    assert folder is not None
+    start = v.frame.index
+    wait_for(v, lambda: v.frame.index > start + 5)
+    press(v, "R")
+    depth, video = _recorded(folder)
+    assert depth >= 5 and video == 0
+    assert v.state.message == f"recording saved to {folder} ({depth} frames)"
+
+
+def test_recording_stopped_by_a_frame_it_cannot_hold_says_what_it_kept(viewers: Any) -> None:
+    """IR turned on during a recording: the writer refuses the first IR frame; ``R`` then
+    says the recording stopped early and how many frames it keeps, never "saved"."""
+    v = viewers(dv.open("demo"))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None
+    start = v.frame.index
+    wait_for(v, lambda: v.frame.index > start + 5)
+    press(v, "f")
+    wait_for(v, lambda: v.reader.record_error is not None)
+    press(v, "R")
+    depth, _ = _recorded(folder)
+    assert depth >= 5
+    message = v.state.message or ""
+    assert message.startswith("recording stopped early: ") and f"keeps {depth} frames" in message

@@ -547,7 +547,7 @@ class RecordingWriter:
                 self.close()
 
 
-def _remove_empty_recording(out: Path, made: bool) -> None:
+def remove_empty_recording(out: Path, made: bool) -> None:
     """A new recording no frame reached: its INDEX.txt (empty) and device.json go, and the
     folder when this run made it, so that the same command can run again."""
     for name in (INDEX_NAME, DEVICE_JSON):
@@ -712,7 +712,7 @@ def _record_into(
         index = Path(out) / INDEX_NAME
         if mode == "new" and index.is_file() and index.stat().st_size == 0:
             # nothing arrived: no empty recording is left to refuse the next run
-            _remove_empty_recording(Path(out), made)
+            remove_empty_recording(Path(out), made)
             raise type(exc)(f"{exc}; nothing was recorded") from None
         raise type(exc)(f"{exc}; the recording keeps what arrived: {kept}") from None
     finally:
@@ -741,4 +741,5 @@ __all__ = [
     "RecordingWriter",
     "check_replayable",
     "record",
+    "remove_empty_recording",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import pygame
 
 from ..errors import DepthviewError, UnsupportedControl
-from ..frame import Frame
+from ..frame import Frame, VideoFormat
 from ..sources.base import Source
 from . import actions, layout
 from .actions import Effect
@@ -51,6 +51,7 @@ class EffectRunner:
         #: The window size the viewer last asked for (a size that differs is the user's).
         self.requested_size = requested_size
         self.snapshots: list[Path] = []
+        self._writer: Any = None  # the recording being written (``R``), if any
 
     def _control(self, call: Any, *args: Any) -> bool:
         """Run a source control; say so in the window when the source cannot do it."""
@@ -124,10 +125,7 @@ class EffectRunner:
             case actions.StartRecording():
                 self._start_recording()
             case actions.StopRecording():
-                self.reader.set_recorder(None)
-                self.say(f"recording saved to {state.recording}")
-                print(f"recording: {state.recording}", flush=True)
-                state.recording = None
+                self._stop_recording()
             case actions.Relayout():
                 if not state.user_sized and not self.presenter.fullscreen:
                     size = layout.native_size(state.layout, self.renderer.panel)
@@ -147,13 +145,51 @@ class EffectRunner:
         from ..recording import RecordingWriter
 
         path = self.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
+        frame = self.frame()
+        # A recording holds RGB video: with IR on, the depth is recorded alone (and said).
+        ir = frame is not None and frame.video is not None
+        ir = ir and frame is not None and frame.video_format not in (None, VideoFormat.RGB)
         try:
-            writer = RecordingWriter(path, on_full="block", registration=self.source.registration)
+            writer = RecordingWriter(
+                path, on_full="block", registration=self.source.registration, depth_only=ir
+            )
         except (DepthviewError, OSError) as exc:
             self.say(f"cannot record: {exc}")
             return
+        self._writer = writer
         self.reader.set_recorder(writer)
         self.state.recording = path
+        if ir:
+            self.say("recording depth only: a recording holds RGB video, not IR")
+        print(f"recording: {path}", flush=True)
+
+    def _stop_recording(self) -> None:
+        """Close the recording and say what it holds: never an empty one as saved (an
+        empty folder is removed), and why it stopped early if the writer refused a frame."""
+        from ..recording import remove_empty_recording
+
+        path, writer = self.state.recording, self._writer
+        self.state.recording, self._writer = None, None
+        error = self.reader.record_error
+        self.reader.set_recorder(None)
+        if path is None or writer is None:
+            return
+        try:
+            kept = writer.close().frames
+        except DepthviewError as exc:
+            self.say(f"recording failed: {exc}")
+            print(f"recording failed: {exc}", flush=True)
+            return
+        why = f": {error}" if error is not None else ""
+        if kept == 0:
+            remove_empty_recording(path, made=True)
+            self.say(f"nothing recorded{why}")
+            print(f"recording: nothing recorded{why}", flush=True)
+            return
+        if error is not None:
+            self.say(f"recording stopped early{why}; {path} keeps {kept} frames")
+        else:
+            self.say(f"recording saved to {path} ({kept} frames)")
         print(f"recording: {path}", flush=True)
 
     # -- files ----------------------------------------------------------------------------
