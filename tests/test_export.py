@@ -443,3 +443,21 @@ def test_a_colour_image_of_another_size_is_said_not_to_colour_points(
     for ply in [tmp_path / "t.ply", *sorted((tmp_path / "folder").glob("*.ply"))]:
         names = {p.name for p in PlyData.read(str(ply))["vertex"].properties}
         assert "red" not in names and {"x", "y", "z"} <= names
+
+
+def test_ply_of_raw_depth_past_the_range_holds_no_wall_at_10_m(tmp_path: Path) -> None:
+    """Trial I (issue 22): raw values past the Kinect's range (libfreenect's millimetre table
+    puts them at its 10000 mm ceiling) became a wall of points at z = 10 m in the PLY, while
+    ``dv.point_cloud`` and ``to_metres`` have no reading there. The PLY holds the points
+    with a reading: as many as ``to_metres`` gives finite distances."""
+    from plyfile import PlyData
+
+    depth = np.full((480, 640), 800, np.uint16)
+    depth[:, 320:] = 1500  # past the range: no distance
+    depth[:10] = 2047  # no reading
+    np.save(tmp_path / "far.npy", depth)
+    ran = cli("export", str(tmp_path / "far.npy"), str(tmp_path / "far.ply"), "--quiet")
+    assert ran.code == 0, ran.err
+    z = np.asarray(PlyData.read(str(tmp_path / "far.ply"))["vertex"]["z"])
+    assert len(z) == int(np.isfinite(dv.to_metres(depth, "11bit")).sum())
+    assert z.max() < 10.0

@@ -195,6 +195,16 @@ def depth_mm(
     return _raw_to_mm(depth_2d(np.ascontiguousarray(depth)), registration, None)
 
 
+def readings_mm(mm: npt.NDArray[np.uint16], depth_format: DepthFormat) -> npt.NDArray[np.uint16]:
+    """``depth_mm``'s millimetres of a frame of ``depth_format`` with only readings kept:
+    raw depth that libfreenect's table puts at its 10000 mm ceiling (at or past 10 m, no
+    distance) becomes 0, as ``to_metres`` makes it NaN. What a point cloud holds; depth
+    images keep FREENECT_DEPTH_MM's values."""
+    if depth_format.is_metric:
+        return mm
+    return np.where(mm >= MM_MAX, np.uint16(0), mm).astype(np.uint16, copy=False)
+
+
 def register(
     depth: npt.NDArray[np.uint16],
     registration: Registration | None = None,
@@ -306,6 +316,7 @@ __all__ = [
     "check_frame",
     "map_rgb_to_depth",
     "metres_table",
+    "readings_mm",
     "register",
     "tables",
     "to_mm",

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from ..frame import DEVICE_CLOCK_HZ, DepthFormat, Frame, Stream, TiltState
 from ..geometry import KINECT_V1_DEPTH, Intrinsics, point_cloud
-from ..registration import Registration, depth_mm
+from ..registration import Registration, depth_mm, readings_mm
 
 #: The Kinect's own clock (``Stamp.device_timestamp``, ``frame.DEVICE_CLOCK_HZ``) wraps at 2^32.
 DEVICE_CLOCK_WRAP = 1 << 32
@@ -192,6 +192,8 @@ class DepthItem:
     mm: npt.NDArray[np.uint16]
     raw: npt.NDArray[np.uint16] | None
     camera: Intrinsics
+    #: ``mm`` with only readings (``registration.readings_mm``): what the point topic holds.
+    readings: npt.NDArray[np.uint16] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +292,8 @@ class Planner:
                 raw = depth if self.raw_depth and frame.depth_format.is_raw else None
                 camera = depth_camera(depth.shape[1], depth.shape[0], self.intrinsics)
                 mm = depth_mm(depth, frame.depth_format, self.registration)
-                out.append(DepthItem(times, mm, raw, camera))
+                readings = readings_mm(mm, frame.depth_format)
+                out.append(DepthItem(times, mm, raw, camera, readings))
             elif record.stream is Stream.VIDEO:
                 assert isinstance(data, np.ndarray)
                 kind, encoding = video_encoding(data)

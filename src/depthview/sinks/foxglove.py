@@ -227,7 +227,7 @@ class FoxgloveSink(Sink):
         if item.raw is not None:
             self._image(names.depth_raw_topic, frame_id, t, item.raw, "mono16")
         if self.points:
-            xyz = points_xyz(item.mm, cam)
+            xyz = points_xyz(item.mm if item.readings is None else item.readings, cam)
             f32 = msgs.PackedElementFieldNumericType.Float32
             cloud = msgs.PointCloud(
                 timestamp=msgs.Timestamp(*divmod(t.host_ns, 1_000_000_000)),

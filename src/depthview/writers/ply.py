@@ -10,6 +10,7 @@ from ..errors import ExportError
 from ..frame import Frame
 from ..geometry import ply_bytes, point_cloud
 from ..outputs import write_atomic
+from ..registration import readings_mm
 from .base import Settings, frame_name, metric_depth
 
 
@@ -28,6 +29,7 @@ def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
         depth, fmt = frame.depth, frame.depth_format  # libfreenect's cloud, its own table
     else:  # the distances png16 and the sinks give: the source's registration's mm
         depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
+        depth = readings_mm(depth, frame.depth_format)  # the ceiling is no point (10 m)
     cloud = point_cloud(
         depth,
         depth_format=fmt,
