@@ -51,7 +51,7 @@ def test_the_readme_calls_on_a_millimetre_source(seven_scenes: Path) -> None:
         lambda: dv.to_mm(frame.depth, src.registration),
         lambda: dv.point_cloud(frame.depth),
     ):
-        with pytest.raises(ValueError, match=r"expected raw 11-bit depth .* frame\.depth_format"):
+        with pytest.raises(ValueError, match=r"expected raw 11-bit depth .*=frame\.depth_format"):
             call()
 
 

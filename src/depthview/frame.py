@@ -133,7 +133,7 @@ def depth_format_or_raw(
     if top > RAW_11BIT_INVALID:
         raise ValueError(
             f"expected raw 11-bit depth (0..{RAW_11BIT_INVALID}) when no depth_format is "
-            f"given, got values up to {top}: pass the frame's frame.depth_format (or 'mm')"
+            f"given, got values up to {top}: pass depth_format=frame.depth_format (or 'mm')"
         )
     return DepthFormat.RAW_11BIT
 
