@@ -147,8 +147,8 @@ class EffectRunner:
         path = self.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
         frame = self.frame()
         # A recording holds RGB video: with IR on, the depth is recorded alone (and said).
-        ir = frame is not None and frame.video is not None
-        ir = ir and frame is not None and frame.video_format not in (None, VideoFormat.RGB)
+        video = None if frame is None or frame.video is None else frame.video_format
+        ir = video not in (None, VideoFormat.RGB)
         try:
             writer = RecordingWriter(
                 path, on_full="block", registration=self.source.registration, depth_only=ir
