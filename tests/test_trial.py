@@ -188,6 +188,9 @@ def world() -> Iterator[Path]:
         (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
         Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
         Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
+        far = np.full((480, 640), 800, np.uint16)  # trial I: right half past the range
+        far[:, 320:] = 1500
+        np.save(w / "far.npy", far)
         (w / "z000").chmod(0o000)
         (w / "unread.npy").chmod(0o000)
         (w / "tumc000" / "TUM_color.png").chmod(0o000)
