@@ -325,7 +325,8 @@ def export(
                 filters,
                 progress,
             )
-        except BaseException:  # a folder the lock made, and nothing in it, goes
+        except BaseException:  # failed before the writer's own clean-up: a folder this run
+            # made, and nothing in it, goes
             if folder is not None:
                 folder.abandon()
             raise

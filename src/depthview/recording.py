@@ -670,7 +670,6 @@ def _record_into(
     start = time.monotonic()
     first: float | None = None
     bar: Any = None
-    going = False  # the first frame is one a recording can hold: the run goes ahead
     try:
         for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
             if seconds is not None:
@@ -682,8 +681,7 @@ def _record_into(
             if stop is not None and stop.is_set():
                 break
             writer.write(frame)
-            if not going:
-                going = True
+            if count == 1:  # the first frame is one a recording can hold: the run goes ahead
                 if accepted is not None:
                     accepted()
                 bar = _progress_bar(source_or_frames, frames, progress)

@@ -29,7 +29,7 @@ import abc
 import difflib
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -115,6 +115,26 @@ def loop_shift(
         return span, round(span * DEVICE_CLOCK_HZ) & 0xFFFFFFFF
     ticks = ((device[1] - device[0]) & 0xFFFFFFFF) + round(interval * DEVICE_CLOCK_HZ)
     return span, ticks & 0xFFFFFFFF
+
+
+class LoopClock:
+    """A looping replay's passes and how much later each is, so that its clock continues:
+    ``offset()`` is 0 on the first pass, then ``passes`` times one pass's shift
+    (``loop_shift``), which ``find_shift`` gives when it is first needed."""
+
+    def __init__(self, find_shift: Callable[[], tuple[float, int]]) -> None:
+        self.passes = 0
+        self._find_shift = find_shift
+        self._shift: tuple[float, int] | None = None
+
+    def offset(self) -> tuple[float, int]:
+        """How much later this pass is: host seconds and device ticks (modulo 2^32)."""
+        if self.passes == 0:
+            return 0.0, 0
+        if self._shift is None:
+            self._shift = self._find_shift()
+        seconds, ticks = self._shift
+        return self.passes * seconds, (self.passes * ticks) & 0xFFFFFFFF
 
 
 class Pacer:

@@ -44,7 +44,7 @@ from ..frame import (
     VideoFormat,
 )
 from ..registration import Registration, register, to_mm
-from .base import Pacer, Source, check_options, loop_shift
+from .base import LoopClock, Pacer, Source, check_options, loop_shift
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
@@ -232,10 +232,8 @@ class RecordingSource(Source):
         self.name = str(folder)
         self.inputs = (folder,)
         self.loop = bool(loop)
-        #: Passes of a looping replay completed (each continues the clock: ``_pass_offset``).
-        self._passes = 0
-        #: One pass's shift of a looping replay (``loop_shift``), found on the first loop.
-        self._shift: tuple[float, int] | None = None
+        #: A looping replay's passes; each continues the clock (``_loop_shift``).
+        self._loop = LoopClock(self._loop_shift)
         self._shape: tuple[int, int] | None = None
         self._shape_known = False
         self.strict = bool(strict)
@@ -325,9 +323,9 @@ class RecordingSource(Source):
                 if not self.loop:
                     raise StopIteration
                 self._position = 0
-                self._passes += 1  # its clock goes on: paced on across the seam
+                self._loop.passes += 1  # its clock goes on: paced on across the seam
             try:
-                frame = self.frame_at(self._position).shifted(*self._pass_offset())
+                frame = self.frame_at(self._position).shifted(*self._loop.offset())
             except SourceError as exc:
                 if self.strict:
                     raise
@@ -373,7 +371,7 @@ class RecordingSource(Source):
     def _carried(self, i: int) -> list[Record]:
         """The colour and accelerometer records of broken frame ``i``, at this pass's times:
         they arrived, so the next readable frame carries them (its ``records``)."""
-        seconds, ticks = self._pass_offset()
+        seconds, ticks = self._loop.offset()
         return [
             replace(r, stamp=r.stamp.shifted(seconds, ticks)) for r in self._span_records(i, {})
         ]
@@ -408,24 +406,14 @@ class RecordingSource(Source):
             break
         return self._shape
 
-    def _pass_offset(self) -> tuple[float, int]:
-        """How much later this pass of a looping replay is (host seconds, device ticks): the
-        clock continues, each pass starting one frame interval after the last record of
-        the one before, every stream alike (0 on the first pass; ``loop_shift``)."""
-        if self._passes == 0:
-            return 0.0, 0
-        if self._shift is None:
-            entries, frames = self.index.entries, self.index.frames
-            self._shift = loop_shift(
-                [entries[f.depth].unix_time for f in frames],
-                [e.unix_time for e in entries],
-                (
-                    entries[frames[0].depth].device_timestamp,
-                    entries[frames[-1].depth].device_timestamp,
-                ),
-            )
-        seconds, ticks = self._shift
-        return self._passes * seconds, (self._passes * ticks) & 0xFFFFFFFF
+    def _loop_shift(self) -> tuple[float, int]:
+        """One pass's shift: every record's host time and the depth frames' device times."""
+        entries, frames = self.index.entries, self.index.frames
+        return loop_shift(
+            [entries[f.depth].unix_time for f in frames],
+            [e.unix_time for e in entries],
+            (entries[frames[0].depth].device_timestamp, entries[frames[-1].depth].device_timestamp),
+        )
 
     def _stamp(self, entry_index: int) -> Stamp:
         entry = self.index.entries[entry_index]

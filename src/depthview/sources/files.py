@@ -29,7 +29,7 @@ from ..errors import NotMyFormat, SourceError
 from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from . import depth_png, numpy_files
-from .base import Pacer, Source, check_options, loop_shift
+from .base import LoopClock, Pacer, Source, check_options, loop_shift
 from .depth_units import DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
@@ -91,10 +91,8 @@ class ArraySource(Source):
             )
         self._pacer = Pacer() if realtime and fps else None
         self._position = 0
-        #: Passes of a looping replay completed (each continues the clock).
-        self._passes = 0
-        #: One pass's shift of a looping replay (``loop_shift``), found on the first loop.
-        self._shift: tuple[float, int] | None = None
+        #: A looping replay's passes; each continues the clock.
+        self._loop = LoopClock(self._loop_shift)
         self._closed = False
 
     @property
@@ -120,17 +118,6 @@ class ArraySource(Source):
 
     def close(self) -> None:
         self._closed = True
-
-    def _pass_offset(self) -> tuple[float, int]:
-        """How much later this pass of a looping replay is (host seconds, device ticks): each
-        pass starts one frame interval after the last record of the one before, every stream
-        alike (0 on the first pass; ``loop_shift``)."""
-        if self._passes == 0:
-            return 0.0, 0
-        if self._shift is None:
-            self._shift = self._loop_shift()
-        seconds, ticks = self._shift
-        return self._passes * seconds, (self._passes * ticks) & 0xFFFFFFFF
 
     def _loop_shift(self) -> tuple[float, int]:
         """One pass's shift from the times this source gives its frames."""
@@ -165,11 +152,11 @@ class ArraySource(Source):
             if not self.loop:
                 raise StopIteration
             self._position = 0
-            self._passes += 1  # its clock goes on: paced on across the seam
+            self._loop.passes += 1  # its clock goes on: paced on across the seam
         i = self._position
         self._position += 1
         depth, video = self._load(i)
-        frame = self._frame(i, depth, video).shifted(*self._pass_offset())
+        frame = self._frame(i, depth, video).shifted(*self._loop.offset())
         if self._pacer is not None:  # each pass continues the clock, so pacing goes on
             self._pacer.wait(frame.timestamp)
         return frame
