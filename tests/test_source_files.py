@@ -667,6 +667,23 @@ def test_made_up_times_are_said_where_times_are_written(tmp_path: Path) -> None:
     assert "records no frame times" not in ran.err
 
 
+def test_one_frame_played_again_says_its_times_are_made_up(tmp_path: Path) -> None:
+    """Trial I: a one-frame ``.npy`` has no clock read once, but looped (the viewer, ``stream
+    --loop``) its frames get position / fps times, which must be said like any other's."""
+    path = tmp_path / "one.npy"
+    np.save(path, np.full((4, 6), 700, np.uint16))
+    assert dv.open(str(path)).times_guess == ""
+    looped = dv.open(str(path), loop=True)
+    assert looped.times_guess.endswith("records no frame times: each frame's time is its "
+                                       "position / 30 frames/s")
+    ran = cli("stream", str(path), "--loop", "--frames", "3", "--to", "foxglove:0")
+    assert ran.code == 0, ran.err
+    assert "records no frame times" in ran.err
+    ran = cli("stream", str(path), "--frames", "1", "--to", "foxglove:0")
+    assert ran.code == 0, ran.err
+    assert "records no frame times" not in ran.err
+
+
 @pytest.mark.parametrize("frames", [1, 3])
 def test_a_looping_array_replay_continues_its_clock(tmp_path: Path, frames: int) -> None:
     """Trial F: a looped ``.npy`` (timed by position / fps) went back to 0 at every pass, so

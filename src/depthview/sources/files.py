@@ -84,7 +84,7 @@ class ArraySource(Source):
         self.units_guess = units.guess
         self.loop = loop
         self.fps = fps
-        if not self.own_times and (length is None or length > 1):  # one frame: no clock
+        if not self.own_times and (length > 1 or loop):  # one frame read once: no clock
             self.times_guess = (
                 f"{name} records no frame times: each frame's time is its position / "
                 f"{fps:g} frames/s"
