@@ -674,8 +674,9 @@ def test_one_frame_played_again_says_its_times_are_made_up(tmp_path: Path) -> No
     np.save(path, np.full((4, 6), 700, np.uint16))
     assert dv.open(str(path)).times_guess == ""
     looped = dv.open(str(path), loop=True)
-    assert looped.times_guess.endswith("records no frame times: each frame's time is its "
-                                       "position / 30 frames/s")
+    assert looped.times_guess.endswith(
+        "records no frame times: each frame's time is its position / 30 frames/s"
+    )
     ran = cli("stream", str(path), "--loop", "--frames", "3", "--to", "foxglove:0")
     assert ran.code == 0, ran.err
     assert "records no frame times" in ran.err
