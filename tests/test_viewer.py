@@ -663,3 +663,28 @@ def test_recording_stopped_by_a_frame_it_cannot_hold_says_what_it_kept(viewers: 
     assert depth >= 5
     message = v.state.message or ""
     assert message.startswith("recording stopped early: ") and f"keeps {depth} frames" in message
+
+
+def test_recording_key_says_a_sources_own_intrinsics_are_not_kept(
+    viewers: Any, tmp_path: Path, capsys: Any
+) -> None:
+    """``R`` on a source with its own camera model (a ``.npz``'s ``intrinsics``) recorded the
+    frames and lost the model in silence; ``record`` says so, and now the viewer does too."""
+    src = tmp_path / "k.npz"
+    camera = (500.0, 510.0, 320.5, 241.25)
+    np.savez(src, depth=np.full((40, 480, 640), 700, np.uint16), intrinsics=np.array(camera))
+    v = viewers(dv.open(str(src), loop=True))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None
+    start = v.frame.index
+    wait_for(v, lambda: v.frame.index > start + 3)
+    press(v, "R")
+    depth, _ = _recorded(folder)
+    assert depth >= 3
+    message = v.state.message or ""
+    assert message.startswith(f"recording saved to {folder} ({depth} frames)"), message
+    assert "intrinsics are not kept" in message
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "intrinsics" in x]
+    assert line.startswith("depthview: warning: ") and "(500, 510, 320.5, 241.25)" in line

@@ -6,6 +6,7 @@ alone makes it happen, so the loop (``app``) only hands them over.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -166,7 +167,7 @@ class EffectRunner:
     def _stop_recording(self) -> None:
         """Close the recording and say what it holds: never an empty one as saved (an
         empty folder is removed), and why it stopped early if the writer refused a frame."""
-        from ..recording import remove_empty_recording
+        from ..recording import intrinsics_not_kept, remove_empty_recording
 
         path, writer = self.state.recording, self._writer
         self.state.recording, self._writer = None, None
@@ -186,11 +187,16 @@ class EffectRunner:
             self.say(f"nothing recorded{why}")
             print(f"recording: nothing recorded{why}", flush=True)
             return
+        # A recording cannot hold a source's own camera model: said, as ``record`` says it.
+        lost = intrinsics_not_kept(self.source, path)
+        note = "; the source's intrinsics are not kept (see the terminal)" if lost else ""
         if error is not None:
-            self.say(f"recording stopped early{why}; {path} keeps {kept} frames")
+            self.say(f"recording stopped early{why}; {path} keeps {kept} frames{note}")
         else:
-            self.say(f"recording saved to {path} ({kept} frames)")
+            self.say(f"recording saved to {path} ({kept} frames){note}")
         print(f"recording: {path}", flush=True)
+        if lost:
+            print(f"depthview: warning: {lost}", file=sys.stderr, flush=True)
 
     # -- files ----------------------------------------------------------------------------
     def snapshot(self, frame: Frame | None) -> list[Path]:
