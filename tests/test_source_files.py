@@ -336,6 +336,32 @@ def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
         dv.open(str(tmp_path / "short.pgm"))
 
 
+@pytest.mark.parametrize(
+    ("marker", "units"),
+    [(5, "millimetres"), (5.0, "millimetres"), ("mm", "millimetres"), (1, "raw 10-bit")],
+)
+def test_npz_depth_format_array_read_as_written(tmp_path: Path, marker: object, units: str) -> None:
+    """A ``.npz``'s ``depth_format`` array (depthview writes the number; a name does too) is
+    what ``info`` reports, in the file's words rather than as the ``--depth-format`` option."""
+    path = tmp_path / "m.npz"
+    np.savez(path, depth=np.full((2, 8, 8), 700, np.uint16), depth_format=np.array(marker))
+    ran = cli("info", str(path))
+    assert ran.code == 0, ran.err
+    assert f"units: {units}" in ran.out and "(the .npz's depth_format array)" in ran.out
+
+
+@pytest.mark.parametrize("marker", [2, 3, 99, 4.7, True, [0, 5]])
+def test_npz_depth_format_array_that_names_no_file_format(tmp_path: Path, marker: object) -> None:
+    """Trial I: a packed format (2, 3) was taken for unpacked values, 4.7 read as 4 and a
+    name refused as "a DepthFormat number"; now anything but a file's format is one line."""
+    path = tmp_path / "m.npz"
+    np.savez(path, depth=np.full((2, 8, 8), 700, np.uint16), depth_format=np.array(marker))
+    ran = cli("info", str(path))
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    assert f"{path}: its depth_format array: expected one of RAW_11BIT (0)" in ran.err
+    assert "--depth-format" not in ran.err
+
+
 def test_npy_stack_and_named_npz(tmp_path: Path) -> None:
     stack = RNG.integers(0, 2048, size=(3, 4, 5), dtype=np.uint16)
     np.save(tmp_path / "s.npy", stack)

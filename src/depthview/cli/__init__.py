@@ -124,7 +124,8 @@ def _mistyped_command(word: str, commands: list[str]) -> str | None:
     return f"{word!r} is not a command, nor a file or source; did you mean {close[0]!r}?"
 
 
-_OPTION_WORD = re.compile(r"\b(depth_format|depth_scale)(?:=(?:'([^']*)'|([^\s,;)]+)))?")
+#: The library's option words in a message (not a ``.npz``'s depth_format array).
+_OPTION_WORD = re.compile(r"\b(depth_format|depth_scale)(?! array)(?:=(?:'([^']*)'|([^\s,;)]+)))?")
 
 
 def cli_words(message: str) -> str:

@@ -17,6 +17,7 @@ whose values fit it (as libfreenect gives them). Kinds are told by content (magi
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from . import depth_png, numpy_files
 from .base import LoopClock, Pacer, Source, check_options, loop_shift
-from .depth_units import DepthUnits, from_options
+from .depth_units import FILE_FORMATS, DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
 from .npz_times import TIME_KEYS, NpzTimes, read_times
@@ -401,19 +402,31 @@ def _npz_camera(path: Path, values: Any) -> Evidence:
     return Evidence(intrinsics=camera, intrinsics_note=f"the .npz's {NPZ_CAMERA} array")
 
 
+def _marked_format(path: Path, marker: npt.NDArray[Any]) -> DepthFormat:
+    """The format a ``.npz``'s ``depth_format`` array names: depthview writes a DepthFormat
+    number; a name (``"mm"``) does too. One a file cannot hold (packed) or a fraction is
+    refused, never truncated into another."""
+    value = marker.item() if marker.ndim == 0 else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    fmt = None
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError):
+            fmt = DepthFormat.parse(value)
+    if fmt not in FILE_FORMATS:
+        names = ", ".join(f"{f.name} ({int(f)})" for f in FILE_FORMATS)
+        got = repr(value) if marker.ndim == 0 else f"an array of shape {marker.shape}"
+        raise SourceError(f"{path}: its depth_format array: expected one of {names}, got {got}")
+    return fmt
+
+
 def _array_units(
     path: Path, user: DepthUnits | None, depth: npt.NDArray[Any], marker: Any
 ) -> DepthUnits:
     if user is not None:
         return user
     if marker is not None:
-        try:
-            fmt = DepthFormat(int(marker))
-        except (TypeError, ValueError):
-            raise SourceError(
-                f"{path}: expected depth_format as a depthview DepthFormat number, got {marker!r}"
-            ) from None
-        return DepthUnits.of(fmt, "depthview's depth_format array in the .npz")
+        return DepthUnits.of(_marked_format(path, marker), "the .npz's depth_format array")
     if (
         depth.size
         and depth.dtype.kind in "ui"
