@@ -52,3 +52,30 @@ def test_npz_keeps_the_video_of_the_frames_that_have_it(tmp_path: Path) -> None:
             assert s == f.video_stamp.seq and t == f.video_stamp.host_time
         else:
             assert not picture.any() and s == -1 and np.isnan(t)
+
+
+def _accel_device_times(rec: Path) -> list[int]:
+    """The device times of a recording's accelerometer records, from their INDEX.txt names."""
+    lines = (rec / "INDEX.txt").read_text().split()
+    return [int(x.rsplit("-", 1)[1].split(".")[0]) for x in lines if x.startswith("a-")]
+
+
+def test_accelerometer_device_times_survive_an_npz(tmp_path: Path) -> None:
+    """Trial J: ``record`` of an export of a recording gave the accelerometer device times
+    made up from host times (1999969 for 2000000); the archive now keeps them
+    (``accel_device_timestamp``, -1 where a frame has no reading) and reading it gives them."""
+    rec = tmp_path / "rec"
+    assert cli("record", "demo", str(rec), "--frames", "6", "--quiet").code == 0
+    own = _accel_device_times(rec)
+    assert len(own) >= 5
+    assert cli("export", str(rec), str(tmp_path / "e.npz"), "--quiet").code == 0
+    with np.load(tmp_path / "e.npz") as data:
+        kept = data["accel_device_timestamp"]
+        valid = np.isfinite(data["accel_timestamp"])
+    assert kept.dtype == np.int64 and ((kept >= 0) == valid).all()
+    frames = _frames(rec)
+    want = [f.accel_stamp.device_timestamp for f in frames if f.accel_stamp is not None]
+    assert kept[valid].tolist() == want
+    assert cli("record", str(tmp_path / "e.npz"), str(tmp_path / "again"), "--quiet").code == 0
+    again = _accel_device_times(tmp_path / "again")
+    assert again == want and set(again) <= set(own)

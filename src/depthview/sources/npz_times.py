@@ -30,6 +30,7 @@ TIME_KEYS = frozenset(
         "video_device_timestamp",
         "accel",
         "accel_timestamp",
+        "accel_device_timestamp",
         "tilt_deg",
     }
 )
@@ -47,6 +48,7 @@ class NpzTimes:
     video_device_timestamp: npt.NDArray[np.int64] | None = None
     accel: npt.NDArray[np.float64] | None = None
     accel_timestamp: npt.NDArray[np.float64] | None = None
+    accel_device_timestamp: npt.NDArray[np.int64] | None = None
     tilt_deg: npt.NDArray[np.float64] | None = None
 
     def fields(self, i: int, has_video: bool) -> dict[str, Any]:
@@ -66,7 +68,11 @@ class NpzTimes:
             row = self.accel[i]
             out["accel"] = (float(row[0]), float(row[1]), float(row[2]))
             t = self.accel_timestamp[i] if self.accel_timestamp is not None else math.nan
-            out["accel_stamp"] = Stamp(i, float(t) if math.isfinite(t) else out["timestamp"])
+            out["accel_stamp"] = Stamp(
+                i,
+                float(t) if math.isfinite(t) else out["timestamp"],
+                _device(self.accel_device_timestamp, i),
+            )
         if self.tilt_deg is not None and math.isfinite(self.tilt_deg[i]):
             out["tilt_deg"] = float(self.tilt_deg[i])
         return out
@@ -111,6 +117,7 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         _column(path, arrays, "video_device_timestamp", n, np.int64),
         None if accel is None else accel.astype(np.float64),
         _column(path, arrays, "accel_timestamp", n, np.float64),
+        _column(path, arrays, "accel_device_timestamp", n, np.int64),
         _column(path, arrays, "tilt_deg", n, np.float64),
     )
 

@@ -7,12 +7,12 @@ array:
   ``depth_format``, ``index``, ``timestamp`` and ``device_timestamp``; ``registered`` (mm
   aligned to colour) with ``--registered``; ``video`` with ``video_valid``, ``video_seq``,
   ``video_timestamp`` and ``video_device_timestamp``; ``accel`` (N, 3) m/s^2 with
-  ``accel_timestamp``, and ``tilt_deg`` (the motor's angle): each frame's newest reading
-  (a recording's readings between frames are not kept: a recording or an .mcap keeps
-  them). A stream some frames lack is kept for the frames that have it:
-  zeros and ``video_valid`` False, NaN accelerometer rows and times, -1 for a missing seq
-  or device time; ``intrinsics`` (fx, fy, cx, cy): the depth camera the source (or
-  ``--intrinsics``) gave, which reading the archive back uses.
+  ``accel_timestamp`` and ``accel_device_timestamp``, and ``tilt_deg`` (the motor's
+  angle): each frame's newest reading (a recording's readings between frames are not
+  kept: a recording or an .mcap keeps them). A stream some frames lack is kept for the
+  frames that have it: zeros and ``video_valid`` False, NaN accelerometer rows and times,
+  -1 for a missing seq or device time; ``intrinsics`` (fx, fy, cx, cy): the depth camera
+  the source (or ``--intrinsics``) gave, which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
   ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
   ``depth_format`` and ``intrinsics`` (the aligned depth's camera).
@@ -229,6 +229,7 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             "video_timestamp",
             "video_device_timestamp",
             "accel_timestamp",
+            "accel_device_timestamp",
             "tilt_deg",
         )
     }
@@ -270,6 +271,8 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
                 if frame.accel_stamp
                 else frame.timestamp
             )
+            a = frame.accel_stamp if frame.accel is not None else None
+            small["accel_device_timestamp"].append(_int(a.device_timestamp if a else None))
             small["tilt_deg"].append(math.nan if frame.tilt_deg is None else frame.tilt_deg)
             has_tilt = has_tilt or frame.tilt_deg is not None
         if depth_format is None:
@@ -290,6 +293,9 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             )
         if has_accel:
             small_arrays["accel_timestamp"] = np.array(small["accel_timestamp"], dtype=np.float64)
+            small_arrays["accel_device_timestamp"] = np.array(
+                small["accel_device_timestamp"], dtype=np.int64
+            )
         if has_tilt:
             small_arrays["tilt_deg"] = np.array(small["tilt_deg"], dtype=np.float64)
         if settings.intrinsics is not None:  # the source's camera (or --intrinsics), kept
