@@ -95,3 +95,26 @@ def test_png16_export_keeps_the_intrinsics_beside_its_frames(tmp_path: Path) -> 
     ran = cli("export", "sample", str(out), "--format", "png", "--overwrite", "--frames", "2")
     assert ran.code == 0, ran.err
     assert sorted(p.name for p in out.iterdir()) == ["frame-000000.png", "frame-000001.png"]
+
+
+@pytest.mark.parametrize(("given", "per_metre"), [("tum", 5000.0), ("mm", 1000.0)])
+def test_png16_camera_file_says_the_frames_values_per_metre(
+    tmp_path: Path, given: str, per_metre: float
+) -> None:
+    """Trial J: TUM depth exported as png16 keeps TUM's values (5000 a metre, marked so), but
+    its ``camera.yaml`` said ``DepthMapFactor: 1000.0``, so ORB-SLAM or Open3D reading the
+    folder by it put everything 5x too far. The factor is now the frames' own."""
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.full((6, 8), 5000, np.uint16)).save(src / "depth-000.png")
+    out = tmp_path / "p16"
+    ran = cli("export", str(src), str(out), "--format", "png16", "--depth-format", given)
+    assert ran.code == 0, ran.err
+    text = (out / "camera.yaml").read_text()
+    (factor,) = [float(x.split(":")[1]) for x in text.splitlines() if x.startswith("Depth")]
+    assert factor == per_metre
+    (frame,) = sorted(out.glob("frame-*.png"))
+    values = np.asarray(Image.open(frame))
+    assert (values / factor == 5000 / per_metre).all()  # metres, read as the file says

@@ -50,21 +50,26 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
             depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
         write(folder / frame_name(frame, "png"), depth, fmt)
         if count == 0 and settings.registration is None and settings.intrinsics is not None:
-            _write_camera(folder, settings.intrinsics, depth.shape)
+            _write_camera(folder, settings.intrinsics, depth.shape, fmt)
         count += 1
     return count
 
 
-def _write_camera(folder: Path, intrinsics: Intrinsics, shape: tuple[int, ...]) -> None:
+def _write_camera(
+    folder: Path, intrinsics: Intrinsics, shape: tuple[int, ...], fmt: DepthFormat
+) -> None:
     """The depth camera beside the frames (``camera.yaml``, which reading the folder back
-    uses), as the source or ``--intrinsics`` gave it. Not with ``--registered``: aligned
-    depth is in the colour camera, which the registration does not give as a pinhole."""
+    uses), as the source or ``--intrinsics`` gave it, with the frames' values per metre
+    (TUM's 5000 kept as such). Not with ``--registered``: aligned depth is in the colour
+    camera, which the registration does not give as a pinhole."""
+    per_metre = fmt.units_per_metre
+    assert per_metre is not None  # png16 holds metric depth only (metric_depth)
     camera = SceneCamera(
         intrinsics,
         shape[1],
         shape[0],
-        1000.0,
-        whose="the depth camera of these frames (millimetres, as exported)",
+        per_metre,
+        whose=f"the depth camera of these frames ({fmt.unit_name}, as exported)",
         writer="export",
     )
     write_atomic(folder / CAMERA_FILE, camera_text(camera).encode())
