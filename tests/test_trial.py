@@ -289,9 +289,9 @@ def _as_user(argv: list[str]) -> Ran:
     return Ran(done.returncode, done.stdout, done.stderr)
 
 
-def _interrupted(argv: list[str], delay: float, out: Path) -> Ran:
-    """Ctrl-C ``delay`` s after the command's first words on stderr (progress, address) or
-    its first file under ``out`` (a recording says nothing until it ends)."""
+def _interrupted(argv: list[str], delay: float, out: Path, sig: int = signal.SIGINT) -> Ran:
+    """Ctrl-C (or ``sig``) ``delay`` s after the command's first words on stderr (progress,
+    address) or its first file under ``out`` (a recording says nothing until it ends)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "depthview", *argv],
         stdout=subprocess.PIPE,
@@ -315,13 +315,13 @@ def _interrupted(argv: list[str], delay: float, out: Path) -> Ran:
         if any(p.is_file() and p.stat().st_size for p in out.rglob("*")):
             break
     time.sleep(delay)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise AssertionError(f"{argv}: no end within 20 s of Ctrl-C") from None
+        raise AssertionError(f"{argv}: no end within 20 s of signal {sig}") from None
     reader.join(5)
     assert proc.stdout is not None
     return Ran(proc.returncode, proc.stdout.read(), "".join(err))
@@ -350,6 +350,8 @@ def test_trial(
     before = _inputs(argv, world)
     if case.how.startswith("int@"):
         ran = _interrupted(argv, float(case.how[4:]), out)
+    elif case.how.startswith("term@"):
+        ran = _interrupted(argv, float(case.how[5:]), out, signal.SIGTERM)
     elif case.how == "user":
         ran = _as_user(argv)
     else:

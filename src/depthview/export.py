@@ -419,9 +419,9 @@ def _failed(
 
 
 class _Stoppable:
-    """The frames to write. Ctrl-C ends them after the frame being written, so the writer
-    finishes its file normally; ``make_folder`` (a folder output's) is called when the
-    first frame is ready."""
+    """The frames to write. Ctrl-C or SIGTERM ends them after the frame being written, so
+    the writer finishes its file normally; ``make_folder`` (a folder output's) is called
+    when the first frame is ready."""
 
     def __init__(
         self, frames: Iterator[Frame], bar: Any, make_folder: Callable[[], object] | None
@@ -431,21 +431,23 @@ class _Stoppable:
 
     @contextlib.contextmanager
     def stop_on_ctrl_c(self) -> Iterator[None]:
-        """While writing, the first Ctrl-C stops after the current frame; a second one
-        interrupts at once. Only the main thread can take signals: elsewhere, a no-op."""
+        """While writing, the first Ctrl-C or SIGTERM stops after the current frame; a second
+        one interrupts at once. Only the main thread can take signals: elsewhere, a no-op."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def stop(signum: int, frame: object) -> None:
             self.stopped = True
-            signal.signal(signal.SIGINT, previous)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
-        previous = signal.signal(signal.SIGINT, stop)
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
 
     def __iter__(self) -> Iterator[Frame]:
         taken = 0

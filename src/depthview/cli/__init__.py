@@ -2,7 +2,7 @@
 
 Each subcommand module has ``add_parser(subparsers)`` and ``run(args) -> int``. Every
 ``DepthviewError`` (and a bad option) becomes one line on stderr and exit code 2; anything
-unexpected is exit code 1.
+unexpected is exit code 1; Ctrl-C or SIGTERM ends a command cleanly with code 130.
 """
 
 from __future__ import annotations
@@ -13,17 +13,23 @@ import difflib
 import importlib
 import os
 import re
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from types import ModuleType
+from types import FrameType, ModuleType
 
 from ..errors import DepthviewError
 from ..sources import KINDS
 
 #: Help for a SOURCE argument, the same in every subcommand.
 SOURCE_HELP = f"what to read: {KINDS}"
+
+#: The exit code of a command ended by Ctrl-C or SIGTERM (128 + SIGINT, as shells say it).
+INTERRUPTED = 130
+
 
 #: Subcommands in help order; ``view`` is the default when the first word is not one of them.
 COMMANDS = ("view", "record", "export", "convert", "stream", "scan", "info", "bench")
@@ -167,9 +173,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if prepare is not None:
         args_list = prepare(args_list)
     args = parser.parse_args(args_list)
+    with _terminate_as_interrupt():
+        return _run(modules[args.command], args)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager) ends a command as Ctrl-C does: what
+    was made is kept, partial files go, one line says so, code 130. (A command that stops
+    softly on Ctrl-C, as export and record do, takes SIGTERM alike while it writes.)"""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are the main thread's: nothing to change
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(command: ModuleType, args: argparse.Namespace) -> int:
     try:
         with one_line_warnings(), _rust_log_off():
-            return int(modules[args.command].run(args))
+            return int(command.run(args))
     except DepthviewError as exc:
         sys.stderr.write(f"depthview: error: {one_line(cli_words(str(exc)))}\n")
         return 2
@@ -179,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return 0
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
 from ..palettes import PALETTES
-from . import SOURCE_HELP
+from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import fps, frames, metres, positive_int
@@ -96,4 +96,4 @@ def run(args: argparse.Namespace) -> int:
             accepted=lambda: warn_guesses(source),  # after every refusal, before progress
         )
     sys.stderr.write(f"depthview: {summary}\n")
-    return 130 if summary.interrupted else 0
+    return INTERRUPTED if summary.interrupted else 0

@@ -1,7 +1,7 @@
 """``depthview record SOURCE OUT``: record a source into a fakenect folder any libfreenect
 program can replay. Ctrl-C or SIGTERM ends it cleanly, keeping what was recorded; a one-line
-summary is printed last (after Ctrl-C on stderr as "interrupted: ...", exit 130, as export
-and stream end)."""
+summary is printed last (after either on stderr as "interrupted: ...", exit 130, as every
+command ends)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from ..frame import DepthFormat
 from ..recording import Mode, intrinsics_not_kept, record, refuse_depth_format, refuse_intrinsics
-from . import SOURCE_HELP
+from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames
 
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if signal.SIGINT in received:  # Ctrl-C: kept, and said as export and stream say it
+    if received:  # kept, and said as every command says it
         sys.stderr.write(f"depthview: interrupted: {summary}\n")
-        return 130
-    print(summary, flush=True)  # the end of the source, --frames, --seconds or SIGTERM
+        return INTERRUPTED
+    print(summary, flush=True)  # the end of the source, --frames or --seconds
     return 0

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from ..errors import DepthviewError
 from ..outputs import check_output, check_target, partial_path
-from . import SOURCE_HELP, cli_words
+from . import INTERRUPTED, SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames, metres
 
@@ -348,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
                 f"depthview: interrupted before any frame was fused ({frames} read); "
                 "nothing was written\n"
             )
-            return 130
+            return INTERRUPTED
         guess = source.units_guess
         hint = f"; {cli_words(guess)}" if guess else ""
         raise DepthviewError(
@@ -398,4 +398,4 @@ def run(args: argparse.Namespace) -> int:
             f"{full}: stopped after frame {frames} and wrote the model built so far; "
             "a larger --voxel or a smaller --truncation needs less"
         )
-    return 130 if interrupted else 0
+    return INTERRUPTED if interrupted else 0

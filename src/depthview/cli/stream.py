@@ -5,11 +5,9 @@ Rerun or Foxglove, here or from another machine. Wiring only: the sinks live in
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 import time
-from types import FrameType
 from typing import Any
 
 from ..errors import DepthviewError
@@ -19,7 +17,7 @@ from ..sinks import Sink, Target, parse_target
 from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
 from ..sources.ahead import start_shielded as _start_shielded
 from ..sources.base import Source
-from . import SOURCE_HELP
+from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import fps, frames, port
@@ -166,20 +164,7 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
     return now, total
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
-    """SIGTERM ends a stream as Ctrl-C does: the servers it started are stopped."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        return _run(args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
     if args.filter and args.raw_depth:
         raise DepthviewError(
@@ -243,4 +228,4 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         total = sum(f.frames for f in feeders)
         sys.stderr.write(f"stream: sent {total} frames to {sink.where if sink else '-'}\n")
-    return 130 if interrupted else 0
+    return INTERRUPTED if interrupted else 0

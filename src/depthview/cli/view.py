@@ -14,7 +14,7 @@ from ..errors import DepthviewError, SourceError
 from ..outputs import check_output, check_target
 from ..palettes import PALETTES, ranged_palette
 from ..sources.base import Source
-from . import SOURCE_HELP
+from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import fps_or_zero, frames, metres, png_name
@@ -228,5 +228,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(stats), flush=True)
     if stats.get("interrupted") and status == 0:  # as export, record and stream end
         sys.stderr.write("depthview: interrupted, the window closed\n")
-        status = 130
+        status = INTERRUPTED
     return status

@@ -1,0 +1,78 @@
+"""SIGTERM (``kill``, ``timeout``, a service manager) ends every command as Ctrl-C does
+(trial J, issue 22): ``export`` killed by it left hundreds of MB of hidden spill files and
+half a folder in ``.depthview.partial``, and ``record`` exited 0 without a word after 33 of
+2000 frames. Now what was made is kept, nothing partial stays, one line says so, exit 130."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import depthview as dv
+from _helpers_cli import tree_hash
+
+PY = sys.executable
+
+
+def _terminated(argv: list[str], ready: callable) -> tuple[int, str, str]:  # type: ignore[valid-type]
+    """Run ``depthview ARGV``, send SIGTERM once ``ready()``; (code, stdout, stderr)."""
+    proc = subprocess.Popen(
+        [PY, "-m", "depthview", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def _hidden(folder: Path) -> list[str]:
+    return sorted(
+        p.name for p in folder.rglob("*") if p.name.startswith(".") or "partial" in p.name
+    )
+
+
+def test_sigterm_over_an_earlier_npz_keeps_it_whole(tmp_path: Path) -> None:
+    out = tmp_path / "x.npz"
+    args = ["export", "demo", str(out), "--frames", "3", "--quiet"]
+    assert subprocess.run([PY, "-m", "depthview", *args], timeout=120).returncode == 0
+    before = tree_hash(tmp_path)
+    code, _, err = _terminated(
+        ["export", "demo", str(out), "--frames", "3000", "--overwrite", "--quiet"],
+        lambda: any(p.name != "x.npz" for p in tmp_path.iterdir()),  # spilling has begun
+    )
+    assert code == 130, err
+    assert re.search(r"interrupted", err) and "Traceback" not in err
+    assert _hidden(tmp_path) == []
+    assert tree_hash(tmp_path) == before  # the earlier export, as it was
+
+
+def test_sigterm_keeps_a_folders_frames_made(tmp_path: Path) -> None:
+    out = tmp_path / "p16"
+    code, _, err = _terminated(
+        ["export", "demo", str(out), "--format", "png16", "--frames", "3000", "--quiet"],
+        lambda: len(list(out.rglob("frame-*.png"))) >= 3,
+    )
+    assert code == 130, err
+    (n,) = map(int, re.findall(r"interrupted: exported (\d+) frames", err))
+    assert len(list(out.glob("frame-*.png"))) == n >= 3
+    assert _hidden(out) == []
+
+
+def test_sigterm_ends_a_recording_as_ctrl_c_does(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    index = out / "INDEX.txt"
+    code, stdout, err = _terminated(
+        ["record", "demo", str(out), "--frames", "2000", "--quiet"],
+        lambda: index.exists() and index.read_text().count("d-") >= 3,
+    )
+    assert code == 130 and stdout == "", err
+    (n,) = map(int, re.findall(r"depthview: interrupted: recorded (\d+) frames", err))
+    with dv.open(str(out), realtime=False) as src:
+        assert len(src) == n >= 3
