@@ -99,3 +99,27 @@ def test_info_on_an_index_naming_a_missing_file_keeps_a_true_duration(tmp_path: 
     assert info["broken_frames"] == 1 and "d-1000.000000-5.pgm" in info["first_broken"]
     assert info["duration_s"] == pytest.approx(max(depth) - min(depth), abs=1e-6)
     assert info["mean_interval_ms"] > 0
+
+
+def test_info_counts_broken_colour_records_as_broken(tmp_path: Path) -> None:
+    """Trial J: a recording whose colour files are 8-bit grey (P5, an IR picture) was shown
+    with ``video_frames: 10`` and no broken record, while every one was skipped; and the
+    first skipped record's warning came twice. Counts now reconcile with INDEX.txt."""
+    from PIL import Image
+
+    from _helpers_cli import cli as run_cli
+    from depthview.sources import sample
+
+    rec = sample.write_to(tmp_path / "rec")
+    lines = (rec / "INDEX.txt").read_text().split()
+    colour = [x for x in lines if x.startswith("r-")]
+    accel = [x for x in lines if x.startswith("a-")]
+    spoiled = colour[::2]
+    for name in spoiled:
+        Image.new("L", (640, 480), 77).save(rec / name, format="PPM")  # P5
+    info = json.loads(run_cli("info", str(rec), "--json").out)
+    assert info["video_frames"] == len(colour) - len(spoiled)
+    assert info["accel_records"] == len(accel)
+    assert info["broken_records"] == len(spoiled) and info["broken_frames"] == 0
+    skipped = [w for w in info["warnings"] if w.startswith("skipped broken record")]
+    assert sorted(w.split(": ")[1].split("/")[-1].split(" ")[0] for w in skipped) == sorted(spoiled)

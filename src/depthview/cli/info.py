@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import json
 import os
@@ -10,6 +11,7 @@ import warnings
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
+from ..frame import Stream
 from . import SOURCE_HELP, cli_words
 from ._source_args import add_source_args, open_with_args
 
@@ -67,23 +69,28 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                 ix = src.index
                 broken = []
                 times = []  # of the frames whose file is there: a missing file has no time
+                readable: collections.Counter[Stream] = collections.Counter()
                 for i in range(len(src)):  # read every frame once: missing/truncated files
                     entry = ix.entries[ix.frames[i].depth]
                     try:
-                        src.frame_at(i)
+                        records = src.frame_at(i).records
                     except SourceError as exc:
                         broken.append(str(exc))
+                        records = tuple(src.span_records(i))  # its colour and tilt arrived
+                    readable.update(r.stream for r in records)
                     if os.path.exists(src.folder / entry.name):
                         times.append(entry.unix_time)
+                named = sum(e.kind in (KIND_VIDEO, KIND_ACCEL) for e in ix.entries)
                 gaps = [b - a for a, b in itertools.pairwise(times)]
                 info.update(
                     duration_s=round(max(times) - min(times), 6) if times else 0.0,
                     mean_interval_ms=round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
                     worst_interval_ms=round(1000 * max(gaps), 3) if gaps else None,
-                    video_frames=sum(e.kind == KIND_VIDEO for e in ix.entries),
-                    accel_records=sum(e.kind == KIND_ACCEL for e in ix.entries),
+                    video_frames=readable[Stream.VIDEO],  # readable ones: a broken one is
+                    accel_records=readable[Stream.ACCEL],  # counted in broken_records
                     unreadable_lines=len(ix.bad_lines),
                     broken_frames=len(broken),
+                    broken_records=named - readable[Stream.VIDEO] - readable[Stream.ACCEL],
                 )
                 if broken:
                     info["first_broken"] = broken[0]
@@ -95,7 +102,7 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                 depth_shape=list(frame.depth.shape),
                 video_shape=None if frame.video is None else list(frame.video.shape),
             )
-    info["warnings"] = [str(w.message) for w in caught]
+    info["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))  # each once
     return info
 
 

@@ -368,6 +368,12 @@ class RecordingSource(Source):
                 records.append(Record(stream, self._stamp(e), payload, fmt))
         return records
 
+    def span_records(self, i: int) -> list[Record]:
+        """The readable colour and accelerometer records of frame ``i``'s span, read now
+        (a broken frame's too; the broken ones skipped with a warning): what ``info``
+        counts."""
+        return self._span_records(i, {})
+
     def _carried(self, i: int) -> list[Record]:
         """The colour and accelerometer records of broken frame ``i``, at this pass's times:
         they arrived, so the next readable frame carries them (its ``records``)."""
