@@ -166,6 +166,11 @@ def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> 
 
 def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
+    if args.points and target.kind != "foxglove":
+        raise DepthviewError(
+            f"--points: a point cloud is sent to foxglove only, got --to {args.to} (Rerun "
+            "shows the depth image as points in 3D by itself)"
+        )
     if args.filter and args.raw_depth:
         raise DepthviewError(
             "--filter sends filtered millimetres; --raw-depth has no raw depth to send with it"
