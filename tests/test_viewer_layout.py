@@ -71,6 +71,27 @@ def test_probe_reads_metres_like_to_metres() -> None:
     assert probe.read(depth, DepthFormat.RAW_11BIT, 5, 0) is None
 
 
+def test_probe_says_past_the_range_apart_from_no_reading() -> None:
+    """Trial K: raw values past libfreenect's 10 m (drawn in colour, sent as 10000 mm) were
+    labelled "no reading" like 2047; now only the format's no-reading value is."""
+    from depthview.registration import Registration, to_mm
+
+    reg = Registration.default()
+    raws = np.arange(900, 2048, dtype=np.uint16).reshape(1, -1)
+    mm = to_mm(raws, reg, depth_format=DepthFormat.RAW_11BIT)[0]
+    for i, raw in enumerate(raws[0].tolist()):
+        text = probe.read(raws, DepthFormat.RAW_11BIT, i, 0, registration=reg).text  # type: ignore[union-attr]
+        if raw == 2047:
+            assert text.endswith(f"raw {raw} no reading"), text
+        elif mm[i] >= 10000:
+            assert text.endswith(f"raw {raw} = {mm[i]} mm, past the 10 m range"), text
+        else:
+            assert f"raw {raw} = {mm[i]} mm  X " in text, text
+    ten = np.array([[1022, 1023]], np.uint16)
+    assert probe.read(ten, DepthFormat.RAW_10BIT, 0, 0).text.endswith("past the 10 m range")  # type: ignore[union-attr]
+    assert probe.read(ten, DepthFormat.RAW_10BIT, 1, 0).text.endswith("no reading")  # type: ignore[union-attr]
+
+
 def test_key_table_covers_glview_and_more() -> None:
     for char in "wxs0123456fmoebrn+-qcC[]{}a pRvh?i":
         assert keys.lookup(char, "") is not None, char

@@ -32,13 +32,17 @@ class Reading:
     registered: bool = False  # the value is registered depth (millimetres)
     #: What the stored value counts: "raw" (disparity), else its unit ("mm", "tum").
     unit: str = "raw"
+    #: A reading past the range (raw disparity beyond 10 m), not the "no reading" value:
+    #: libfreenect gives it its 10000 mm ceiling and the point cloud leaves it out.
+    past_range: bool = False
 
     @property
     def text(self) -> str:
         """For the HUD: ``"(320, 240) raw 812 = 1.234 m  X +0.012 Y -0.004 Z 1.234"``,
         ``"(320, 240) 1185 mm = 1.185 m  X ..."`` on millimetres (filtered depth too),
         ``"(320, 240) raw 812 = 1234 mm  X ..."`` with a registration, ``"(320, 240)
-        registered 1234 mm  X ..."`` on registered depth, or ``"... no reading"``."""
+        registered 1234 mm  X ..."`` on registered depth, ``"... no reading"``, or ``"(320,
+        240) raw 1500 = 10000 mm, past the 10 m range"`` (libfreenect's ceiling)."""
         if self.registered:
             where, value = f"({self.x}, {self.y}) registered {self.raw}", " mm"
         elif self.unit != "raw":  # a metric value (filtered depth is millimetres)
@@ -47,6 +51,9 @@ class Reading:
         else:
             where = f"({self.x}, {self.y}) raw {self.raw}"
             value = f" = {self.metres:.3f} m" if self.mm is None else f" = {self.mm} mm"
+        if self.past_range:
+            ceiling = "" if self.mm is None else f" = {self.mm} mm,"
+            return f"{where}{ceiling} past the 10 m range"
         if math.isnan(self.metres):
             return f"{where} no reading"
         text = where + value
@@ -84,4 +91,5 @@ def read(
     registered = depth_format is DepthFormat.REGISTERED
     unit = {DepthFormat.MM: "mm", DepthFormat.TUM: "tum"}.get(depth_format, "raw")
     xyz = point_at(depth, geometry, x, y)
-    return Reading(x, y, raw, metres, xyz, mm, registered, unit)
+    past = math.isnan(metres) and raw != depth_format.invalid_value
+    return Reading(x, y, raw, metres, xyz, mm, registered, unit, past)
