@@ -268,6 +268,26 @@ def test_npz_keeps_each_streams_times(tmp_path: Path) -> None:
         np.testing.assert_array_equal(data["timestamp"], [f.timestamp for f in frames])
 
 
+@pytest.mark.parametrize(
+    ("every", "given", "rate"), [(3, None, 10.0), (2, None, 15.0), (3, 30, 30.0)]
+)
+def test_mp4_with_every_plays_in_the_sources_time(
+    tmp_path: Path, every: int, given: int | None, rate: float
+) -> None:
+    """Trial J: ``--every 3`` made a 30 frames/s MP4 of every third frame, three times too
+    fast (9 s of source in 3 s). The rate is now the source's / N, so the video lasts as long
+    as the frames it shows; an ``--fps`` given is the MP4's as asked."""
+    out = tmp_path / "e.mp4"
+    extra = [] if given is None else ["--fps", str(given)]
+    ran = cli("export", "demo", str(out), "--frames", "6", "--every", str(every), *extra)
+    assert ran.code == 0, ran.err
+    with dv.open("demo", realtime=False) as src:
+        source_rate = src.fps
+    video, fps = read_mp4(out)
+    assert len(video) == 6
+    assert fps == pytest.approx(rate) and (given or source_rate / every) == pytest.approx(rate)
+
+
 MP4_INTERRUPTED = """
 import sys
 from depthview.cli import main

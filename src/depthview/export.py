@@ -301,7 +301,9 @@ def export(
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"
     check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
-    rate = fps or (source.fps if isinstance(source, Source) else None) or 30.0
+    # An MP4 plays in the source's time: every Nth frame of it at 1/N of its rate.
+    own_rate = (source.fps if isinstance(source, Source) else None) or 30.0
+    rate = fps or max(MP4_FPS[0], own_rate / every)
     if intrinsics is None:
         intrinsics = source.intrinsics if isinstance(source, Source) else None
     own = source.registration if isinstance(source, Source) else None

@@ -52,7 +52,8 @@ def add_parser(sub: Any) -> None:
         "--fps",
         type=fps,
         default=None,
-        help="frames per second: the MP4's (default: the source's), and the times of a source "
+        help="frames per second: the MP4's (default: the source's / --every, so it plays in "
+        "the source's time), and the times of a source "
         "that records none (default 30)",
     )
     p.add_argument(
