@@ -79,3 +79,26 @@ def test_accelerometer_device_times_survive_an_npz(tmp_path: Path) -> None:
     assert cli("record", str(tmp_path / "e.npz"), str(tmp_path / "again"), "--quiet").code == 0
     again = _accel_device_times(tmp_path / "again")
     assert again == want and set(again) <= set(own)
+
+
+def test_an_export_that_leaves_colour_out_says_so(tmp_path: Path) -> None:
+    """Trial J: ``export SRC DIR --format png16`` (and a .ply without --registered) left the
+    source's colour out with no word, so every later step from the export had lost it. Said
+    in one warning line; formats that keep colour say nothing."""
+    said = "colour images are not kept"
+    for argv, note in (
+        (["p16", "--format", "png16"], "png16 holds depth only"),
+        (["c.ply"], "coloured only with --registered"),
+        (["cloud", "--format", "ply"], "coloured only with --registered"),
+    ):
+        ran = cli("export", "demo", str(tmp_path / argv[0]), *argv[1:], "--frames", "1")
+        assert ran.code == 0, ran.err
+        (line,) = [x for x in ran.err.splitlines() if said in x]
+        assert (
+            line.startswith(f"depthview: warning: {tmp_path / argv[0]}: demo's ") and note in line
+        )
+    for argv in (["k.npz"], ["r.ply", "--registered"], ["m.mcap"]):
+        ran = cli("export", "demo", str(tmp_path / argv[0]), *argv[1:], "--frames", "1")
+        assert ran.code == 0 and said not in ran.err, ran.err
+    ran = cli("export", "sample", str(tmp_path / "s16"), "--format", "png16", "--frames", "1")
+    assert ran.code == 0 and said not in ran.err, ran.err  # no colour to leave out

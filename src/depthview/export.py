@@ -274,6 +274,11 @@ def export(
             f"--registered: {source.name} has no colour image: the points are not coloured",
             stacklevel=2,
         )
+    if isinstance(source, Source) and source.has_video:
+        left_out = _colour_left_out(fmt, registered)
+        if left_out:
+            note = f"{out}: {source.name}'s colour images are not kept: {left_out}"
+            warnings.warn(note, stacklevel=2)
     if fmt.suffix == ".ply":
         if frames is not None and frames > 1:
             raise ExportError(
@@ -332,6 +337,16 @@ def export(
             if folder is not None:
                 folder.abandon()
             raise
+
+
+def _colour_left_out(fmt: ExportFormat, registered: bool) -> str:
+    """Why ``fmt`` leaves a source's colour out, or "" when it keeps it (or shows it as the
+    pictures' layout asks): said, so a later step from the export does not lose it unseen."""
+    if fmt.name == "png16":
+        return "png16 holds depth only (a .npz, .mcap or .rrd export keeps them)"
+    if fmt.name == "ply" and not registered:
+        return "its points are coloured only with --registered"
+    return ""
 
 
 def _write(
