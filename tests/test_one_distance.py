@@ -175,3 +175,37 @@ def test_registered_ply_measures_alike_and_says_when_it_has_no_colour(tmp_path: 
     b = np.asarray(o3d.io.read_point_cloud(str(plain)).points)
     assert a.shape == b.shape
     np.testing.assert_allclose(np.sort(a[:, 2]), np.sort(b[:, 2]), atol=1e-6)
+
+
+def test_an_npz_export_keeps_the_recordings_registration(
+    recording: Path, truth: Any, tmp_path: Path
+) -> None:
+    """Trial J: the .npz export left the recording's device.json behind, so its png16 (and
+    PLY, mcap) read the raw frames through the default registration: a median 1.8 m off.
+    The archive keeps it (``registration``), so every output of the export is the same
+    millimetres, and a recording made from it carries it again (device.json)."""
+    _, mm = truth
+    npz = tmp_path / "x.npz"
+    assert cli("export", str(recording), str(npz), "--frames", "2", "--quiet").code == 0
+    with np.load(npz) as data:
+        kept = json.loads(str(data["registration"]))
+    own = json.loads((recording / "device.json").read_text())
+    assert dv.Registration.from_dict(kept) == dv.Registration.from_dict(own)
+    ran = cli("export", str(npz), str(tmp_path / "d"), "--format", "png16", "--frames", "1")
+    assert ran.code == 0, ran.err
+    with Image.open(tmp_path / "d" / "frame-000000.png") as im:
+        np.testing.assert_array_equal(np.asarray(im).astype(np.int64), mm)
+    info = json.loads(cli("info", str(npz), "--json").out)
+    assert "own" in info["registration"]
+    ran = cli("record", str(npz), str(tmp_path / "r"), "--quiet")
+    assert ran.code == 0, ran.err
+    again = json.loads((tmp_path / "r" / "device.json").read_text())
+    assert dv.Registration.from_dict(again) == dv.Registration.from_dict(kept)
+
+
+def test_an_npz_registration_that_is_not_device_json_is_one_line(tmp_path: Path) -> None:
+    npz = tmp_path / "bad.npz"
+    np.savez(npz, depth=np.full((1, 8, 8), 700, np.uint16), registration=np.array("{}"))
+    ran = cli("info", str(npz))
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    assert f"{npz}: registration" in ran.err

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from ..errors import NotMyFormat, SourceError
 from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
+from ..registration import Registration
 from . import depth_png, numpy_files
 from .base import LoopClock, Pacer, Source, check_options, loop_shift
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
@@ -349,10 +350,10 @@ def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
 
 def _npz_arrays(
     path: Path,
-) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, Any, Any, dict[str, npt.NDArray[Any]]]:
-    """Depth, colour (or None), the colour's key, depthview's depth_format (or None), its
-    intrinsics (fx, fy, cx, cy, or None), and the arrays of per-frame times
-    (``npz_times.TIME_KEYS``) the archive has."""
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, dict[str, npt.NDArray[Any]]]:
+    """Depth, colour (or None), the colour's key, and the archive's other arrays depthview
+    reads: ``depth_format``, ``intrinsics``, ``registration`` and the per-frame times
+    (``npz_times.TIME_KEYS``)."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
     if depth_key is None and not names:
@@ -374,11 +375,25 @@ def _npz_arrays(
     colour_keys = COLOUR_KEYS + (("arr_1",) if depth_key == "arr_0" else ())
     colour_key = next((k for k in colour_keys if k in names), "")
     arrays = numpy_files.load_npz(
-        path, {depth_key, colour_key, "depth_format", NPZ_CAMERA, *TIME_KEYS}
+        path, {depth_key, colour_key, "depth_format", NPZ_CAMERA, NPZ_REGISTRATION, *TIME_KEYS}
     )
-    times = {k: v for k, v in arrays.items() if k in TIME_KEYS}
-    depth, colour = arrays[depth_key], arrays.get(colour_key)
-    return depth, colour, colour_key, arrays.get("depth_format"), arrays.get(NPZ_CAMERA), times
+    return arrays[depth_key], arrays.get(colour_key), colour_key, arrays
+
+
+#: The .npz array that holds the device's registration (device.json's text), as export keeps
+#: a recording's: its raw depth then reads in the same millimetres as the recording.
+NPZ_REGISTRATION = "registration"
+
+
+def _npz_registration(path: Path, value: npt.NDArray[Any] | None) -> Registration | None:
+    if value is None:
+        return None
+    if value.ndim != 0 or value.dtype.kind != "U":
+        raise SourceError(
+            f"{path}: expected {NPZ_REGISTRATION} as device.json's text, got {value.dtype} "
+            f"{value.shape}"
+        )
+    return Registration.from_json_text(str(value.item()), f"{path}: {NPZ_REGISTRATION}")
 
 
 #: The .npz array that holds its depth's camera: fx, fy, cx, cy (convert writes it).
@@ -446,12 +461,14 @@ def _array_units(
 
 def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource:
     user = from_options(options)
-    colour_key, marker, camera = "", None, None
-    time_arrays: dict[str, npt.NDArray[Any]] = {}
+    colour_key = ""
+    extras: dict[str, npt.NDArray[Any]] = {}
     if kind == numpy_files.NPY_MAGIC:
         depth, colour = numpy_files.load_npy(path), None
     else:
-        depth, colour, colour_key, marker, camera, time_arrays = _npz_arrays(path)
+        depth, colour, colour_key, extras = _npz_arrays(path)
+    marker, camera = extras.get("depth_format"), extras.get(NPZ_CAMERA)
+    time_arrays = {k: v for k, v in extras.items() if k in TIME_KEYS}
     described = (
         "one .npy"
         if kind == numpy_files.NPY_MAGIC
@@ -495,8 +512,7 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         return np.array(frames[i]), None if video is None else np.array(video[i])
 
     intrinsics, why = _intrinsics(_npz_camera(path, camera), (frames.shape[2], frames.shape[1]))
-
-    return ArraySource(
+    source = ArraySource(
         str(path),
         len(frames),
         load,
@@ -507,6 +523,8 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         stamps=stamps,
         **options,
     )
+    source.registration = _npz_registration(path, extras.get(NPZ_REGISTRATION))
+    return source
 
 
 def _magic(path: Path) -> bytes:

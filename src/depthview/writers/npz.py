@@ -12,7 +12,8 @@ array:
   kept: a recording or an .mcap keeps them). A stream some frames lack is kept for the
   frames that have it: zeros and ``video_valid`` False, NaN accelerometer rows and times,
   -1 for a missing seq or device time; ``intrinsics`` (fx, fy, cx, cy): the depth camera
-  the source (or ``--intrinsics``) gave, which reading the archive back uses.
+  the source (or ``--intrinsics``) gave, and ``registration`` (the text of a recording's or
+  device's ``device.json``), which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
   ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
   ``depth_format`` and ``intrinsics`` (the aligned depth's camera).
@@ -298,6 +299,8 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             )
         if has_tilt:
             small_arrays["tilt_deg"] = np.array(small["tilt_deg"], dtype=np.float64)
+        if settings.source_registration is not None:  # a recording's device.json, kept
+            small_arrays["registration"] = np.array(settings.source_registration.to_json())
         if settings.intrinsics is not None:  # the source's camera (or --intrinsics), kept
             k = settings.intrinsics
             small_arrays["intrinsics"] = np.array([k.fx, k.fy, k.cx, k.cy], dtype=np.float64)
