@@ -56,7 +56,8 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                 "frames": src.length if src.length is not None else "endless",
                 "video_formats": [f.name for f in src.video_formats],
                 "registration": (
-                    "the source's own (a recording's device.json, a .npz's registration or the device)"
+                    "the source's own (a recording's device.json, a .npz's registration or "
+                    "the device)"
                     if src.registration is not None
                     else "none of its own: aligned depth uses Registration.default()"
                 ),
