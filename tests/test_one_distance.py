@@ -209,3 +209,28 @@ def test_an_npz_registration_that_is_not_device_json_is_one_line(tmp_path: Path)
     ran = cli("info", str(npz))
     assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
     assert f"{npz}: registration" in ran.err
+
+
+def test_append_refuses_a_source_of_another_registration(recording: Path, tmp_path: Path) -> None:
+    """Trial J: appending a recording with its own device.json to one without wrote that
+    device.json, and the 20 earlier frames read 1649 -> 1092 mm; the other way round the
+    appended frames read through the wrong one. Refused, nothing written; the same
+    registration appends as before."""
+    import shutil
+
+    from _helpers_cli import tree_hash
+
+    plain = tmp_path / "plain"
+    assert cli("record", "sample", str(plain), "--frames", "3", "--quiet").code == 0
+    own = tmp_path / "own"
+    shutil.copytree(recording, own)
+    for target, source in ((plain, recording), (own, "sample")):
+        before = tree_hash(target)
+        ran = cli("record", str(source), str(target), "--append", "--frames", "2", "--quiet")
+        assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+        assert f"{target}: cannot append: the source's registration differs" in ran.err
+        assert tree_hash(target) == before
+    ran = cli("record", str(recording), str(own), "--append", "--frames", "2", "--quiet")
+    assert ran.code == 0, ran.err
+    with dv.open(str(own), realtime=False) as src:
+        assert len(src) == 20 + 2

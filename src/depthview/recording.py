@@ -254,7 +254,7 @@ class RecordingWriter:
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
-        self._index_fd = self._prepare(mode)
+        self._index_fd = self._prepare(mode, registration)
         if registration is not None:
             self._write_device_json(registration)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, queue_size))
@@ -280,7 +280,7 @@ class RecordingWriter:
         )
         return RecordingError(f"{what}: {reason}; {kept}")
 
-    def _prepare(self, mode: Mode) -> int:
+    def _prepare(self, mode: Mode, registration: Registration | None) -> int:
         folder = self.path
         index = folder / INDEX_NAME
         try:
@@ -291,6 +291,8 @@ class RecordingWriter:
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
                     "use --append or --overwrite"
                 )
+            if mode == "append":
+                self._check_registration(registration)
             fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except RecordingError:
             raise
@@ -301,6 +303,28 @@ class RecordingWriter:
             self._continue_index(fd, index)
             self._seam_pending = bool(self._last_times)
         return fd
+
+    def _check_registration(self, registration: Registration | None) -> None:
+        """One registration reads every frame of a recording (its device.json, else the
+        default): appending frames of a source with another would read either them or the
+        earlier ones in other millimetres, so it is refused before anything is written."""
+        from .sources.fakenect import read_registration
+
+        index = self.path / INDEX_NAME
+        if not index.is_file() or index.stat().st_size == 0:
+            return  # no earlier frame to read otherwise
+        try:
+            theirs = read_registration(self.path)
+        except SourceError as exc:
+            raise RecordingError(f"cannot append: {exc}") from None
+        default = Registration.default()
+        if (registration or default) != (theirs or default):
+            kept = f"its {DEVICE_JSON}" if theirs is not None else f"the default, no {DEVICE_JSON}"
+            raise RecordingError(
+                f"{self.path}: cannot append: the source's registration differs from the "
+                f"recording's ({kept}), so one of them would read in other millimetres; "
+                "record into a new folder"
+            )
 
     def _continue_index(self, fd: int, index: Path) -> None:
         """Cut a half-written last line, and continue each stream's times after its last."""
