@@ -214,11 +214,12 @@ def _note(units: DepthUnits, layout: str, intrinsics_note: str) -> str:
 
 def _png_units(user: DepthUnits | None, first: Path, evidence: Evidence) -> tuple[DepthUnits, bool]:
     """The units of a PNG source and whether they are only the default (no evidence)."""
-    if user is not None:
-        return user, False
     marked = depth_png.marker_format(depth_png.read_header(first), str(first))
     if marked is not None:
+        _refuse_relabelling(user, marked, f"{first}: depthview's marker says")
         return DepthUnits.of(marked, f"depthview's marker in {first.name}"), False
+    if user is not None:
+        return user, False
     if evidence.units is not None:
         return evidence.units, False
     return (
@@ -228,6 +229,25 @@ def _png_units(user: DepthUnits | None, first: Path, evidence: Evidence) -> tupl
             guessed=True,
         ),
         True,
+    )
+
+
+def _refuse_relabelling(user: DepthUnits | None, marked: DepthFormat, says: str) -> None:
+    """The user's units name what unmarked values count; a file depthview marked says it
+    itself, so other units would relabel every value (raw disparity as millimetres), not
+    convert it: refused in one line. The same units are no contradiction."""
+    if user is None or (user.format is marked and user.scale is None and not user.sun3d):
+        return
+    asked = (
+        f"depth_scale={user.scale:g}"
+        if user.scale is not None
+        else "depth_format='sun3d'"
+        if user.sun3d
+        else f"depth_format='{user.format.name.lower()}'"
+    )
+    raise SourceError(
+        f"{says} {marked.name}: {asked} would relabel its values, not convert them; leave it "
+        "out (export --format png16 gives millimetres)"
     )
 
 
@@ -438,10 +458,12 @@ def _marked_format(path: Path, marker: npt.NDArray[Any]) -> DepthFormat:
 def _array_units(
     path: Path, user: DepthUnits | None, depth: npt.NDArray[Any], marker: Any
 ) -> DepthUnits:
+    if marker is not None:
+        marked = _marked_format(path, marker)
+        _refuse_relabelling(user, marked, f"{path}: its depth_format array says")
+        return DepthUnits.of(marked, "the .npz's depth_format array")
     if user is not None:
         return user
-    if marker is not None:
-        return DepthUnits.of(_marked_format(path, marker), "the .npz's depth_format array")
     if (
         depth.size
         and depth.dtype.kind in "ui"
