@@ -94,3 +94,17 @@ def metres(text: str) -> float:
     if not (math.isfinite(value) and 0 <= value <= MAX_METRES):
         raise argparse.ArgumentTypeError(f"expected metres from 0 to {MAX_METRES:g}, got {text!r}")
     return value
+
+
+def check_near_far(near: float | None, far: float | None) -> None:
+    """``--near``/``--far``, alone or together, give a range near < far; a missing end is
+    its default, which the refusal names (``view`` and ``export`` alike)."""
+    from ..colorize import resolve_range
+    from ..errors import DepthviewError
+
+    lo, hi = resolve_range(near, far)
+    if (near is None and far is None) or lo < hi:
+        return
+    said = f"--near {lo:g}" + (" (its default)" if near is None else "")
+    said += f" must be less than --far {hi:g}" + (" (its default)" if far is None else "")
+    raise DepthviewError(said)

@@ -12,7 +12,7 @@ from ..palettes import PALETTES
 from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import fps, frames, metres, positive_int
+from ._types import check_near_far, fps, frames, metres, positive_int
 
 
 def add_parser(sub: Any) -> None:
@@ -75,6 +75,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range is not None else (0, None)
+    check_near_far(args.near, args.far)
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
         summary = export(

@@ -17,7 +17,7 @@ from ..sources.base import Source
 from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
-from ._types import fps_or_zero, frames, metres, png_name
+from ._types import check_near_far, fps_or_zero, frames, metres, png_name
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -170,8 +170,7 @@ def run(args: argparse.Namespace) -> int:
 
     points_wanted()  # DEPTHVIEW_POINTS names cpu, gpu or auto: said before any window opens
 
-    if args.near is not None and args.far is not None and not args.near < args.far:
-        raise DepthviewError(f"--near {args.near} must be less than --far {args.far}")
+    check_near_far(args.near, args.far)
     try:  # the same rule as export's: a range asks for a metric palette
         args.palette = ranged_palette(args.palette, args.near, args.far) or "glview"
     except ValueError as exc:
