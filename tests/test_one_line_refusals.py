@@ -117,3 +117,29 @@ def test_frames_skipped_before_a_readable_one_are_each_said(tmp_path: Path) -> N
     skipped = [line for line in _lines(ran) if "skipped broken frame" in line]
     assert len(skipped) == 3 and all(p.name in "".join(skipped) for p in broken)
     assert "exported 17 frames" in ran.err
+
+
+@pytest.mark.parametrize(("make", "kind"), [("fifo", "a named pipe"), ("socket", "a socket")])
+@pytest.mark.parametrize("out", ["x.npz", "x.mp4", "frames"])
+def test_an_output_that_is_no_file_is_refused_even_with_overwrite(
+    tmp_path: Path, make: str, kind: str, out: str
+) -> None:
+    """Trial J: ``export SRC FIFO.npz --overwrite`` replaced a named pipe (or a device
+    node) with a regular file: nothing an export wrote, so it is refused and left alone."""
+    import os
+    import socket
+
+    target = tmp_path / out
+    if make == "fifo":
+        os.mkfifo(target)
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(target))
+    try:
+        ran = cli("export", "sample", str(target), "--overwrite", "--frames", "1", "--quiet")
+        assert ran.code == 2 and len(_lines(ran)) == 1, ran.err
+        assert f"{target}: expected a" in ran.err and f"got {kind}" in ran.err
+        assert not target.is_file() and not target.is_dir()
+    finally:
+        if make != "fifo":
+            server.close()

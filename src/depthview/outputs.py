@@ -28,6 +28,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -169,7 +170,7 @@ def _check_target(
     base = out if folder else out.parent
     existing = _nearest_existing(base)
     if folder and existing == out and not out.is_dir():
-        raise error(f"{out}: expected a folder for {what}, got a file")
+        raise error(f"{out}: expected a folder for {what}, got {_kind(out)}")
     need = os.W_OK | os.X_OK | (os.R_OK if existing == out else 0)  # R: to look inside
     if not existing.is_dir() or not os.access(existing, need):
         raise error(f"{out}: cannot write into {existing} (not a writable folder)")
@@ -180,8 +181,25 @@ def _check_target(
             raise error(f"{out}: exists and is not empty; use --overwrite")
     elif out.is_dir():
         raise error(f"{out}: expected a file name for {what}, got a folder")
+    elif out.exists() and not out.is_file():  # a FIFO, a device: nothing an export wrote
+        raise error(f"{out}: expected a regular file to write {what} to, got {_kind(out)}")
     elif out.exists() and not overwrite:
         raise error(f"{out}: exists; use --overwrite")
+
+
+def _kind(path: Path) -> str:
+    """What a path that is not a folder is, in words."""
+    mode = path.stat().st_mode
+    for test, words in (
+        (stat.S_ISREG, "a file"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "something other than a file or folder"
 
 
 def _nearest_existing(path: Path) -> Path:
