@@ -285,6 +285,12 @@ def export(
                 f"--frames {frames}: a .ply file holds one point cloud; use --frames 1 "
                 "(and --range START: to choose the frame)"
             )
+        if stop is not None and len(range(start, stop, every)) > 1:
+            raise ExportError(
+                f"--range {start}:{stop}: selects {len(range(start, stop, every))} frames and a "
+                f".ply file holds one point cloud; use --range {start}:{start + 1}, or "
+                "--format ply for a folder of them"
+            )
         frames = 1  # one point cloud a file
     length = source.length if isinstance(source, Source) else None
     if isinstance(source, list):

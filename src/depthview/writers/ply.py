@@ -73,12 +73,15 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
 
 
 def write_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
-    """One point cloud: the first frame (a PLY file holds one cloud)."""
+    """One point cloud: the first frame (a PLY file holds one cloud; export asks for one,
+    and the frames are read to their end so that its progress says it is done)."""
+    written = 0
     for frame in frames:
-        _said(frame, set())
-        write_atomic(path, cloud_bytes(frame, settings))
-        return 1
-    return 0
+        if not written:
+            _said(frame, set())
+            write_atomic(path, cloud_bytes(frame, settings))
+            written = 1
+    return written
 
 
 __all__ = ["cloud_bytes", "uncoloured", "write_file", "write_frames"]
