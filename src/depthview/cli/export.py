@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from ..export import FORMATS, LAYOUTS, SUFFIXES, export, parse_range
+from ..errors import DepthviewError
+from ..export import FORMATS, LAYOUTS, SUFFIXES, choose_format, export, parse_range
 from ..palettes import PALETTES
 from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg
@@ -76,6 +78,13 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     start, stop = parse_range(args.range) if args.range is not None else (0, None)
     check_near_far(args.near, args.far)
+    if args.registered and args.intrinsics is not None:
+        fmt = choose_format(Path(args.out), args.format)
+        if fmt.name in ("png16", "ply"):  # .npz keeps them for its raw depth
+            raise DepthviewError(
+                f"--intrinsics: --registered {fmt.name} depth is aligned to the colour camera "
+                "by the registration; the depth camera's intrinsics do not apply to it"
+            )
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
     with open_with_args(args.source, args, realtime=False) as source:
         summary = export(
