@@ -82,23 +82,69 @@ def test_accelerometer_device_times_survive_an_npz(tmp_path: Path) -> None:
 
 
 def test_an_export_that_leaves_colour_out_says_so(tmp_path: Path) -> None:
-    """Trial J: ``export SRC DIR --format png16`` (and a .ply without --registered) left the
-    source's colour out with no word, so every later step from the export had lost it. Said
-    in one warning line; formats that keep colour say nothing."""
+    """Trial J: ``export SRC DIR --format png16`` left the source's colour out with no word,
+    so every later step from the export had lost it. Trial L: a .ply took the colour pixel
+    at each depth pixel also where colour does not line up with depth (a recording, 7-Scenes):
+    wrong colours. Now a cloud is coloured pixel for pixel only where they line up (the
+    demo, depth/ beside rgb/), through the registration with --registered, else not at all,
+    and the export says so in one warning line."""
+    from plyfile import PlyData
+
     said = "colour images are not kept"
+    rec = tmp_path / "rec"  # a Kinect recording: colour from the other camera
+    assert cli("record", "demo", str(rec), "--frames", "2", "--quiet").code == 0
     for argv, note in (
         (["p16", "--format", "png16"], "png16 holds depth only"),
         (["c.ply"], "coloured only with --registered"),
         (["cloud", "--format", "ply"], "coloured only with --registered"),
     ):
-        ran = cli("export", "demo", str(tmp_path / argv[0]), *argv[1:], "--frames", "1")
+        ran = cli("export", str(rec), str(tmp_path / argv[0]), *argv[1:], "--frames", "1")
         assert ran.code == 0, ran.err
         (line,) = [x for x in ran.err.splitlines() if said in x]
-        assert (
-            line.startswith(f"depthview: warning: {tmp_path / argv[0]}: demo's ") and note in line
-        )
-    for argv in (["k.npz"], ["r.ply", "--registered"], ["m.mcap"]):
-        ran = cli("export", "demo", str(tmp_path / argv[0]), *argv[1:], "--frames", "1")
+        assert line.startswith(f"depthview: warning: {tmp_path / argv[0]}: {rec}'s ")
+        assert note in line
+    names = {p.name for p in PlyData.read(str(tmp_path / "c.ply"))["vertex"].properties}
+    assert "red" not in names  # as said: no colours
+    for source, argv in (
+        (str(rec), ["k.npz"]),
+        (str(rec), ["r.ply", "--registered"]),
+        (str(rec), ["m.mcap"]),
+        ("demo", ["d.ply"]),  # the demo's colour lines up with its depth: coloured
+    ):
+        ran = cli("export", source, str(tmp_path / argv[0]), *argv[1:], "--frames", "1")
         assert ran.code == 0 and said not in ran.err, ran.err
+    names = {p.name for p in PlyData.read(str(tmp_path / "d.ply"))["vertex"].properties}
+    assert {"red", "green", "blue"} <= names
     ran = cli("export", "sample", str(tmp_path / "s16"), "--format", "png16", "--frames", "1")
     assert ran.code == 0 and said not in ran.err, ran.err  # no colour to leave out
+
+
+def test_a_cloud_takes_colour_where_the_layout_lines_it_up(tmp_path: Path) -> None:
+    """depth/ beside rgb/ (TUM, Redwood, SUN3D: depth registered to colour) colours each
+    point with the pixel at its own place; 7-Scenes' flat folder (two cameras, not
+    registered) gives no colours, and says so."""
+    from PIL import Image
+    from plyfile import PlyData
+
+    depth = np.full((6, 8), 1500, np.uint16)
+    rgb = np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)
+    tum = tmp_path / "scene"
+    (tum / "depth").mkdir(parents=True)
+    (tum / "rgb").mkdir()
+    Image.fromarray(depth).save(tum / "depth" / "1.000000.png")
+    Image.fromarray(rgb).save(tum / "rgb" / "1.000000.png")
+    seven = tmp_path / "seq-01"
+    seven.mkdir()
+    Image.fromarray(depth).save(seven / "frame-000000.depth.png")
+    Image.fromarray(rgb).save(seven / "frame-000000.color.png")
+
+    ran = cli("export", str(tum), str(tmp_path / "t.ply"), "--depth-format", "mm")
+    assert ran.code == 0 and "not kept" not in ran.err, ran.err
+    v = PlyData.read(str(tmp_path / "t.ply"))["vertex"]
+    got = np.stack([v["red"], v["green"], v["blue"]], axis=1)
+    np.testing.assert_array_equal(got, rgb.reshape(-1, 3))  # row-major, every pixel a point
+
+    ran = cli("export", str(seven), str(tmp_path / "s.ply"))
+    assert ran.code == 0 and "coloured only with --registered" in ran.err, ran.err
+    names = {p.name for p in PlyData.read(str(tmp_path / "s.ply"))["vertex"].properties}
+    assert "red" not in names

@@ -275,7 +275,7 @@ def export(
             stacklevel=2,
         )
     if isinstance(source, Source) and source.has_video:
-        left_out = _colour_left_out(fmt, registered)
+        left_out = _colour_left_out(fmt, registered, source.video_aligned)
         if left_out:
             note = f"{out}: {source.name}'s colour images are not kept: {left_out}"
             warnings.warn(note, stacklevel=2)
@@ -319,8 +319,9 @@ def export(
         intrinsics = source.intrinsics if isinstance(source, Source) else None
     own = source.registration if isinstance(source, Source) else None
     registration = (own or Registration.default()) if registered else None
+    aligned = isinstance(source, Source) and source.video_aligned
     settings = Settings(
-        layout, palette, near, far, rate, intrinsics, registration, own, Equalizer()
+        layout, palette, near, far, rate, intrinsics, registration, own, aligned, Equalizer()
     )
     folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     with claimed(out, ExportError):  # one run writes an output at a time
@@ -345,13 +346,17 @@ def export(
             raise
 
 
-def _colour_left_out(fmt: ExportFormat, registered: bool) -> str:
+def _colour_left_out(fmt: ExportFormat, registered: bool, aligned: bool) -> str:
     """Why ``fmt`` leaves a source's colour out, or "" when it keeps it (or shows it as the
-    pictures' layout asks): said, so a later step from the export does not lose it unseen."""
+    pictures' layout asks): said, so a later step from the export does not lose it unseen.
+    A cloud takes colour pixel for pixel only where colour lines up with depth."""
     if fmt.name == "png16":
         return "png16 holds depth only (a .npz, .mcap or .rrd export keeps them)"
-    if fmt.name == "ply" and not registered:
-        return "its points are coloured only with --registered"
+    if fmt.name == "ply" and not registered and not aligned:
+        return (
+            "its colour does not line up with its depth, so the points are coloured only "
+            "with --registered"
+        )
     return ""
 
 

@@ -73,6 +73,10 @@ class FileLayout:
     #: Each depth file's time and its colour file's (seconds), when the layout records them
     #: (TUM's lists and association files); None: frames are timed by index and fps.
     times: list[tuple[float, float | None]] | None = None
+    #: The colour pixels line up with the depth pixels: ``depth/`` beside a colour folder is
+    #: the layout of datasets whose depth is registered to colour (TUM RGB-D, ICL-NUIM,
+    #: Redwood, SUN3D, convert's output); 7-Scenes' and other flat folders' are not.
+    video_aligned: bool = False
 
 
 def _files(folder: Path, root: str) -> dict[str, Path]:
@@ -285,6 +289,7 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
             evidence,
             association.name,
             times,
+            video_aligned=True,
         )
     if not depth_files:
         raise SourceError(f"{depth_dir}: expected depth PNGs, got none")
@@ -301,6 +306,7 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         evidence,
         pairing if colour_files else "none",
         _tum_times(depth_files, colour) if tum is not None else None,
+        video_aligned=True,
     )
 
 

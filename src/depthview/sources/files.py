@@ -326,7 +326,7 @@ def _open_pngs(
     if defaulted:
         _refuse_sun3d_guess(depth_png.read_depth(depth[0]), str(depth[0]))
     header = depth_png.read_header(depth[0])
-    return _file_source(
+    source = _file_source(
         name,
         depth,
         colour,
@@ -338,6 +338,8 @@ def _open_pngs(
         (header.width, header.height),
         None if layout is None else layout.times,
     )
+    source.video_aligned = layout is not None and layout.video_aligned and bool(source.has_video)
+    return source
 
 
 def read_pgm(path: Path) -> npt.NDArray[np.uint16]:

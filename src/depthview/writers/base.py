@@ -40,6 +40,10 @@ class Settings:
     #: The source's own registration (None: it has none): raw depth's millimetres in every
     #: output (png16, ply, .rrd/.mcap), the default registration's when None.
     source_registration: Registration | None = None
+    #: The source's colour pixels line up with its depth pixels (``Source.video_aligned``:
+    #: the demo, datasets whose depth is registered to colour): a cloud takes its colours
+    #: pixel for pixel; otherwise only through a registration (``--registered``).
+    video_aligned: bool = False
     #: Histogram equalisation that follows the stream (metric palettes without a range), so
     #: a video does not flicker; None equalises each frame on its own.
     equalizer: Equalizer | None = None

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import ExportError
-from ..frame import Frame
+from ..frame import DepthFormat, Frame
 from ..geometry import ply_bytes, point_cloud
 from ..outputs import write_atomic
 from ..registration import readings_mm
@@ -15,10 +15,17 @@ from .base import Settings, frame_name, metric_depth
 
 
 def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
-    """The frame's point cloud as PLY, coloured from its video when that matches the depth
-    (or from the colour pixels the points fall on, with a registration)."""
+    """The frame's point cloud as PLY, coloured from its video when its pixels line up with
+    the depth's (``settings.video_aligned``, or depth registered to colour), or from the
+    colour pixels the points fall on with a registration; else without colours (the depth
+    and colour cameras see a point at different pixels)."""
     video = frame.video
-    usable = video is not None and video.shape[:2] == frame.depth.shape
+    lined_up = settings.video_aligned or frame.depth_format is DepthFormat.REGISTERED
+    usable = (
+        video is not None
+        and video.shape[:2] == frame.depth.shape
+        and (lined_up or settings.registration is not None)
+    )
     reg = settings.registration
     if reg is not None and frame.depth.shape != (480, 640):
         raise ExportError(
