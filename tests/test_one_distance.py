@@ -224,7 +224,12 @@ def test_append_refuses_a_source_of_another_registration(recording: Path, tmp_pa
     assert cli("record", "sample", str(plain), "--frames", "3", "--quiet").code == 0
     own = tmp_path / "own"
     shutil.copytree(recording, own)
-    for target, source in ((plain, recording), (own, "sample")):
+    # Trial L: a device.json equal to the default still changes how earlier frames read
+    # (their intrinsics come from it): one where the recording has none is refused too.
+    usual = tmp_path / "usual"
+    shutil.copytree(recording, usual)
+    (usual / "device.json").write_text(dv.Registration.default().to_json())
+    for target, source in ((plain, recording), (own, "sample"), (plain, usual)):
         before = tree_hash(target)
         ran = cli("record", str(source), str(target), "--append", "--frames", "2", "--quiet")
         assert ran.code == 2 and len(ran.error_lines) == 1, ran.err

@@ -306,8 +306,9 @@ class RecordingWriter:
 
     def _check_registration(self, registration: Registration | None) -> None:
         """One registration reads every frame of a recording (its device.json, else the
-        default): appending frames of a source with another would read either them or the
-        earlier ones in other millimetres, so it is refused before anything is written."""
+        default): appending frames of a source with another (or with one where the
+        recording has none) would read either them or the earlier ones otherwise, so it is
+        refused before anything is written."""
         from .sources.fakenect import read_registration
 
         index = self.path / INDEX_NAME
@@ -317,9 +318,10 @@ class RecordingWriter:
             theirs = read_registration(self.path)
         except SourceError as exc:
             raise RecordingError(f"cannot append: {exc}") from None
-        default = Registration.default()
-        if (registration or default) != (theirs or default):
-            kept = f"its {DEVICE_JSON}" if theirs is not None else f"the default, no {DEVICE_JSON}"
+        # None against one is a difference too: a device.json written beside earlier frames
+        # changes how they read (their millimetres and their camera model).
+        if registration != theirs:
+            kept = f"its {DEVICE_JSON}" if theirs is not None else f"no {DEVICE_JSON}"
             raise RecordingError(
                 f"{self.path}: cannot append: the source's registration differs from the "
                 f"recording's ({kept}), so one of them would read in other millimetres; "
