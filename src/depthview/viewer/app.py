@@ -204,6 +204,9 @@ class Viewer:
         if self.reader.filter_error is not None and self.state.filters_on:  # depth filters
             self.state.filters_on = False
             self.say(f"filters off: {self.reader.filter_error}")
+        if self.reader.record_error is not None and self.state.recording is not None:
+            self.effects.apply(actions.StopRecording())  # the REC line goes; says why
+            self._dirty = True
         new = None
         if now - self._last_draw >= 1.0 / MAX_FPS:
             new = self.reader.next_frame()
@@ -481,7 +484,7 @@ class Viewer:
             self.effects.apply(effect)
 
     def snapshot(self) -> list[Path]:
-        """Save the window as PNG and the raw depth as 16-bit PNG and .npy."""
+        """Save the window as PNG and the depth as 16-bit PNG and ``-depth.npz``."""
         return self.effects.snapshot(self.frame)
 
     def save_window(self, path: Path) -> None:
