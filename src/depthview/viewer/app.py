@@ -36,7 +36,7 @@ from .present import Presenter
 from .reader import FrameReader
 from .render import Renderer
 from .state import ViewState
-from .stats import Stats
+from .stats import FrameRate, Stats
 from .view3d import scene_centre
 
 Surface = Any  # pygame.Surface
@@ -94,8 +94,9 @@ class Viewer:
         self.interrupted = False  # Ctrl-C ended it
         self._dirty = True
         self._last_draw = 0.0
-        self._rates_at = (time.perf_counter(), 0, 0)
+        self._rates_at = time.perf_counter()
         self._rates: tuple[float | None, float | None] = (None, None)
+        self._shown_rate = FrameRate()  # frames shown, for the HUD (``stats``)
         self._press: tuple[int, int, str | None] | None = None  # where a button went down
         self._last_click = (0.0, (0, 0))  # when and where the 3D view was last clicked
         self._before_click: tuple[Any, list[Any]] = (None, [])  # the pin and measure then
@@ -218,7 +219,7 @@ class Viewer:
         if self._dirty:
             self._check_palette()
             self._centre_view()
-        if now - self._rates_at[0] >= RATE_SECONDS:
+        if now - self._rates_at >= RATE_SECONDS:
             self._update_rates(now)
         if self.state.message and now > self.state.message_until:
             self.state.message = ""
@@ -236,9 +237,10 @@ class Viewer:
         self._last_draw = now
         if new is not None:
             if self.stats.frames_shown == 0:  # rates count from the first frame
-                self._rates_at = (now, 0, self.reader.frames_read - 1)
                 self.reader.first_shown()
-            self.stats.shown(new.index, time.perf_counter(), self.reader.arrived)
+            shown = time.perf_counter()
+            self._shown_rate.add(shown)
+            self.stats.shown(new.index, shown, self.reader.arrived)
             if self.options.frames is not None and self.stats.frames_shown >= self.options.frames:
                 self.state.quit = True
         return True
@@ -282,14 +284,11 @@ class Viewer:
             self.state.quit = True
 
     def _update_rates(self, now: float) -> None:
-        t0, shown0, read0 = self._rates_at
+        """The HUD's rates: frames shown and read, each its intervals over their span."""
         if self.stats.frames_shown > 0:
-            self._rates = (
-                (self.stats.frames_shown - shown0) / (now - t0),
-                (self.reader.frames_read - read0) / (now - t0),
-            )
+            self._rates = (self._shown_rate.rate(now), self.reader.read_rate(now))
             self._dirty = self._dirty or not self.state.paused
-        self._rates_at = (now, self.stats.frames_shown, self.reader.frames_read)
+        self._rates_at = now
 
     # -- drawing --------------------------------------------------------------------------
     def draw(self) -> None:
