@@ -25,6 +25,7 @@ from ..benchmarking import system_info
 from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
 from ..geometry import KINECT_V1_DEPTH
+from ..outputs import why_not_written
 from ..palettes import canonical_name
 from ..sources.base import Source
 from . import actions, keys, layout, overlays
@@ -529,7 +530,8 @@ def run_viewer(source: Source, options: ViewerOptions | None = None) -> dict[str
     try:
         stats = viewer.run()
     except OSError as exc:  # the screenshot could not be saved after all
-        raise DepthviewError(str(exc)) from None
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise DepthviewError(f"{where}{why_not_written(exc)}") from None
     if viewer.failed is not None:
         raise ViewerFailed(str(viewer.failed), stats)
     if viewer.interrupted:

@@ -7,7 +7,6 @@ alone makes it happen, so the loop (``app``) only hands them over.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import sys
 import time
@@ -20,7 +19,7 @@ import pygame
 
 from ..errors import DepthviewError, UnsupportedControl
 from ..frame import DepthFormat, Frame, VideoFormat
-from ..outputs import write_atomic
+from ..outputs import why_not_written, write_atomic
 from ..registration import Registration
 from ..sources.base import Source
 from . import actions, layout
@@ -282,8 +281,7 @@ class SnapshotFailed(Exception):
     """A snapshot that could not be written (nothing of it is kept)."""
 
     def __init__(self, path: Path, exc: OSError) -> None:
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-        why = "disk full" if full else (exc.strerror or str(exc))
+        why = why_not_written(exc)
         super().__init__(f"{path}: {why}; nothing saved")
         self.path, self.why = path, why
 

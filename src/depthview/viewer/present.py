@@ -42,7 +42,7 @@ import numpy as np
 import pygame
 
 from ..errors import DepthviewError
-from ..outputs import write_atomic
+from ..outputs import why_not_written, write_atomic
 from .view3d import gl_renderer, is_software, points_wanted
 
 Surface = Any  # pygame.Surface
@@ -277,8 +277,11 @@ class Presenter:
             pygame.image.save(self.picture, buffer, path.name)  # the name says the format
         except pygame.error as exc:
             raise OSError(f"{path}: cannot save the window ({exc})") from None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, buffer.getvalue())  # an OSError (disk full) keeps its errno
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, buffer.getvalue())
+        except OSError as exc:  # its errno kept: the snapshot says "disk full" from it
+            raise OSError(exc.errno, why_not_written(exc), str(path)) from None
 
     def close(self) -> None:
         """Close the window (the context goes with it)."""
