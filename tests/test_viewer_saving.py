@@ -229,3 +229,19 @@ def test_recording_stopped_by_ir_is_said_whole_at_640_px(viewers: Any) -> None:
     assert message.startswith("recording stopped early: "), message
     assert f"{folder} keeps " in message
     assert_message_whole(v, message)
+
+
+def test_snapshot_of_nyu_raw_depth_reads_back_as_its_millimetres(tmp_path: Path) -> None:
+    """NYU's fit of raw disparity is no format a file holds (the .npz reader refuses it):
+    its snapshot keeps the millimetres the fit measures, and says so in ``depth_format``."""
+    from depthview.viewer.effects import _write_depth_npz
+
+    raw = np.tile(np.linspace(400, 1000, 640).astype(np.uint16), (480, 1))
+    frame = Frame(depth=raw, depth_format=DepthFormat.RAW_11BIT_NYU)
+    path = tmp_path / "nyu-depth.npz"
+    _write_depth_npz(path, frame, None)
+    with dv.open(str(path)) as src:
+        back = src.read()
+    assert back.depth_format is DepthFormat.MM
+    want = dv.to_metres(raw, DepthFormat.RAW_11BIT_NYU)
+    assert np.allclose(dv.to_metres(back.depth, back.depth_format), want, atol=5e-4)

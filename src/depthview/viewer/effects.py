@@ -226,13 +226,15 @@ class EffectRunner:
             (folder / f"{stem}.png", self.presenter.save)
         ]
         if frame is not None:
-            jobs.append((folder / f"{stem}-depth.npz", lambda p: _write_depth_npz(p, frame)))
+            registration = self.source.registration
+            jobs.append(
+                (folder / f"{stem}-depth.npz", lambda p: _write_depth_npz(p, frame, registration))
+            )
             try:
                 import PIL  # noqa: F401
             except ImportError:
                 pass
             else:
-                registration = self.source.registration
                 jobs.append(
                     (folder / f"{stem}-depth.png", lambda p: _write_png16(p, frame, registration))
                 )
@@ -242,7 +244,7 @@ class EffectRunner:
                 if not written:
                     folder.mkdir(parents=True, exist_ok=True)
                 write(path)
-            except OSError as exc:
+            except (OSError, DepthviewError) as exc:
                 for done in written:
                     with contextlib.suppress(OSError):
                         done.unlink()
@@ -280,17 +282,24 @@ def _not_recordable(frame: Frame, depth_only: bool) -> str | None:
 class SnapshotFailed(Exception):
     """A snapshot that could not be written (nothing of it is kept)."""
 
-    def __init__(self, path: Path, exc: OSError) -> None:
-        why = why_not_written(exc)
+    def __init__(self, path: Path, exc: OSError | DepthviewError) -> None:
+        why = why_not_written(exc) if isinstance(exc, OSError) else str(exc)
         super().__init__(f"{path}: {why}; nothing saved")
         self.path, self.why = path, why
 
 
-def _write_depth_npz(path: Path, frame: Frame) -> None:
+def _write_depth_npz(path: Path, frame: Frame, registration: Registration | None) -> None:
     """The frame's depth as it holds it, with its ``depth_format`` number (what the
-    ``.npz`` reader honours), written atomically."""
+    ``.npz`` reader honours), written atomically; a format no file holds (NYU's fit of raw
+    disparity) as the millimetres it measures."""
+    from ..sources.depth_units import FILE_FORMATS
+    from ..writers.base import metric_depth
+
+    depth, fmt = frame.depth, frame.depth_format
+    if fmt not in FILE_FORMATS:
+        depth, fmt = metric_depth(depth, fmt, registration)
     buffer = io.BytesIO()
-    np.savez(buffer, depth=frame.depth, depth_format=np.array(int(frame.depth_format)))
+    np.savez(buffer, depth=depth, depth_format=np.array(int(fmt)))
     write_atomic(path, buffer.getvalue())
 
 
