@@ -680,8 +680,8 @@ def test_recording_key_says_a_sources_own_intrinsics_are_not_kept(
     press(v, "R")
     folder = v.state.recording
     assert folder is not None
-    start = v.frame.index
-    wait_for(v, lambda: v.frame.index > start + 3)
+    start = v.reader.frames_read  # frames read, not the index: the 40 frames loop
+    wait_for(v, lambda: v.reader.frames_read > start + 3)
     press(v, "R")
     depth, _ = _recorded(folder)
     assert depth >= 3
