@@ -30,6 +30,7 @@ import pytest
 import depthview as dv
 from _helpers_cli import Ran, cli, tree_hash
 from _helpers_datasets import write_scene, zip_folder
+from _helpers_disk import fill, tmpfs
 from depthview.sources import sample
 
 CASES_FILE = Path(__file__).with_name("trial_cases.txt")
@@ -209,16 +210,8 @@ def world() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def small_disk() -> Iterator[Path]:
     """A real file system that fills up: a 2 MB tmpfs."""
-    with tempfile.TemporaryDirectory(prefix="trial-disk-") as tmp:
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", tmp], capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            pytest.fail(f"the full-disk cases need to mount a tmpfs (root): {done.stderr.strip()}")
-        try:
-            yield Path(tmp)
-        finally:
-            subprocess.run(["umount", tmp], check=True)
+    with tmpfs("2m") as disk:
+        yield disk
 
 
 @pytest.fixture(scope="module")
@@ -252,13 +245,7 @@ def _argv(case: Case, world: Path, out: Path, ports: dict[str, str]) -> list[str
 
 
 def _fill(disk: Path) -> None:
-    for entry in disk.iterdir():
-        if entry.is_dir():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    st = os.statvfs(disk)
-    (disk / "filler").write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - FREE_BYTES))
+    fill(disk, FREE_BYTES)
 
 
 def _in_process(argv: list[str], without: str | None = None) -> Ran:

@@ -131,6 +131,14 @@ def atomic(path: Path) -> Iterator[Path]:
     os.replace(tmp, path)
 
 
+def why_not_written(exc: OSError) -> str:
+    """Why writing a file failed, in the user's words: "disk full" (no space, quota, a file
+    too large), else the system's reason ("Permission denied")."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "disk full"
+    return exc.strerror or str(exc)
+
+
 def write_atomic(path: Path, data: bytes) -> str:
     """Write ``data`` to ``path`` under a temporary name, renamed when complete; its sha256."""
     with atomic(path) as tmp:

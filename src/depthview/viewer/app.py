@@ -25,6 +25,7 @@ from ..benchmarking import system_info
 from ..errors import DepthviewError
 from ..frame import DepthFormat, Frame
 from ..geometry import KINECT_V1_DEPTH
+from ..outputs import why_not_written
 from ..palettes import canonical_name
 from ..sources.base import Source
 from . import actions, keys, layout, overlays
@@ -36,7 +37,7 @@ from .present import Presenter
 from .reader import FrameReader
 from .render import Renderer
 from .state import ViewState
-from .stats import Stats
+from .stats import FrameRate, Stats
 from .view3d import scene_centre
 
 Surface = Any  # pygame.Surface
@@ -94,8 +95,9 @@ class Viewer:
         self.interrupted = False  # Ctrl-C ended it
         self._dirty = True
         self._last_draw = 0.0
-        self._rates_at = (time.perf_counter(), 0, 0)
+        self._rates_at = time.perf_counter()
         self._rates: tuple[float | None, float | None] = (None, None)
+        self._shown_rate = FrameRate()  # frames shown, for the HUD (``stats``)
         self._press: tuple[int, int, str | None] | None = None  # where a button went down
         self._last_click = (0.0, (0, 0))  # when and where the 3D view was last clicked
         self._before_click: tuple[Any, list[Any]] = (None, [])  # the pin and measure then
@@ -204,6 +206,9 @@ class Viewer:
         if self.reader.filter_error is not None and self.state.filters_on:  # depth filters
             self.state.filters_on = False
             self.say(f"filters off: {self.reader.filter_error}")
+        if self.reader.record_error is not None and self.state.recording is not None:
+            self.effects.apply(actions.StopRecording())  # the REC line goes; says why
+            self._dirty = True
         new = None
         if now - self._last_draw >= 1.0 / MAX_FPS:
             new = self.reader.next_frame()
@@ -215,7 +220,7 @@ class Viewer:
         if self._dirty:
             self._check_palette()
             self._centre_view()
-        if now - self._rates_at[0] >= RATE_SECONDS:
+        if now - self._rates_at >= RATE_SECONDS:
             self._update_rates(now)
         if self.state.message and now > self.state.message_until:
             self.state.message = ""
@@ -233,9 +238,10 @@ class Viewer:
         self._last_draw = now
         if new is not None:
             if self.stats.frames_shown == 0:  # rates count from the first frame
-                self._rates_at = (now, 0, self.reader.frames_read - 1)
                 self.reader.first_shown()
-            self.stats.shown(new.index, time.perf_counter(), self.reader.arrived)
+            shown = time.perf_counter()
+            self._shown_rate.add(shown)
+            self.stats.shown(new.index, shown, self.reader.arrived)
             if self.options.frames is not None and self.stats.frames_shown >= self.options.frames:
                 self.state.quit = True
         return True
@@ -279,14 +285,11 @@ class Viewer:
             self.state.quit = True
 
     def _update_rates(self, now: float) -> None:
-        t0, shown0, read0 = self._rates_at
+        """The HUD's rates: frames shown and read, each its intervals over their span."""
         if self.stats.frames_shown > 0:
-            self._rates = (
-                (self.stats.frames_shown - shown0) / (now - t0),
-                (self.reader.frames_read - read0) / (now - t0),
-            )
+            self._rates = (self._shown_rate.rate(now), self.reader.read_rate(now))
             self._dirty = self._dirty or not self.state.paused
-        self._rates_at = (now, self.stats.frames_shown, self.reader.frames_read)
+        self._rates_at = now
 
     # -- drawing --------------------------------------------------------------------------
     def draw(self) -> None:
@@ -481,7 +484,7 @@ class Viewer:
             self.effects.apply(effect)
 
     def snapshot(self) -> list[Path]:
-        """Save the window as PNG and the raw depth as 16-bit PNG and .npy."""
+        """Save the window as PNG and the depth as 16-bit PNG and ``-depth.npz``."""
         return self.effects.snapshot(self.frame)
 
     def save_window(self, path: Path) -> None:
@@ -527,7 +530,8 @@ def run_viewer(source: Source, options: ViewerOptions | None = None) -> dict[str
     try:
         stats = viewer.run()
     except OSError as exc:  # the screenshot could not be saved after all
-        raise DepthviewError(str(exc)) from None
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise DepthviewError(f"{where}{why_not_written(exc)}") from None
     if viewer.failed is not None:
         raise ViewerFailed(str(viewer.failed), stats)
     if viewer.interrupted:

@@ -6,6 +6,8 @@ alone makes it happen, so the loop (``app``) only hands them over.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -16,7 +18,9 @@ import numpy as np
 import pygame
 
 from ..errors import DepthviewError, UnsupportedControl
-from ..frame import Frame, VideoFormat
+from ..frame import DepthFormat, Frame, VideoFormat
+from ..outputs import why_not_written, write_atomic
+from ..registration import Registration
 from ..sources.base import Source
 from . import actions, layout
 from .actions import Effect
@@ -118,8 +122,9 @@ class EffectRunner:
             case actions.Snapshot():
                 try:
                     paths = self.snapshot(self.frame())
-                except OSError as exc:
-                    self.say(f"snapshot failed: {exc}")
+                except SnapshotFailed as exc:
+                    self.say(f"snapshot failed: {exc.path.name}: {exc.why}; nothing saved")
+                    print(f"depthview: warning: snapshot failed: {exc}", file=sys.stderr)
                     return
                 self.say(f"saved {paths[0].name}")
                 print("snapshot: " + " ".join(str(p) for p in paths), flush=True)
@@ -150,6 +155,10 @@ class EffectRunner:
         # A recording holds RGB video: with IR on, the depth is recorded alone (and said).
         video = None if frame is None or frame.video is None else frame.video_format
         ir = video not in (None, VideoFormat.RGB)
+        refused = None if frame is None else _not_recordable(frame, ir)
+        if refused is not None:  # said before any folder is made
+            self.say(refused)
+            return
         try:
             writer = RecordingWriter(
                 path, on_full="block", registration=self.source.registration, depth_only=ir
@@ -177,9 +186,10 @@ class EffectRunner:
             return
         try:
             kept = writer.close().frames
-        except DepthviewError as exc:
-            self.say(f"recording failed: {exc}")
-            print(f"recording failed: {exc}", flush=True)
+        except DepthviewError as exc:  # the writer's error again, or one closing it
+            what = "stopped" if error is not None else "failed"
+            self.say(f"recording {what}: {exc}")
+            print(f"recording {what}: {exc}", flush=True)
             return
         why = f": {error}" if error is not None else ""
         if kept == 0:
@@ -200,32 +210,101 @@ class EffectRunner:
 
     # -- files ----------------------------------------------------------------------------
     def snapshot(self, frame: Frame | None) -> list[Path]:
-        """Save the window as PNG, ``frame``'s depth as .npy (as the frame holds it) and as
-        16-bit PNG (with Pillow: millimetres with the units marker, ``writers.png16``)."""
+        """Save the window as PNG, ``frame``'s depth as ``-depth.npz`` (as the frame holds
+        it, with its ``depth_format``, so reading it back gives the same distances: raw,
+        filtered millimetres, TUM or registered alike) and as a 16-bit PNG (with Pillow:
+        millimetres with the units marker, ``writers.png16``). Each file is written under a
+        temporary name and renamed when complete; a snapshot that fails removes the files it
+        wrote and raises ``SnapshotFailed`` naming the file and why ("disk full")."""
         folder = self.snapshot_dir
-        folder.mkdir(parents=True, exist_ok=True)
         now = time.time()
-        stem = folder / (
+        stem = (
             time.strftime("depthview-%Y%m%d-%H%M%S", time.localtime(now))
             + f"-{int(now * 1e6) % 1_000_000:06d}"
         )
-        paths = [stem.with_name(stem.name + ".png")]
-        self.presenter.save(paths[0])
+        jobs: list[tuple[Path, Callable[[Path], object]]] = [
+            (folder / f"{stem}.png", self.presenter.save)
+        ]
         if frame is not None:
-            npy = stem.with_name(stem.name + "-depth.npy")
-            np.save(npy, frame.depth)
-            paths.append(npy)
+            registration = self.source.registration
+            jobs.append(
+                (folder / f"{stem}-depth.npz", lambda p: _write_depth_npz(p, frame, registration))
+            )
             try:
                 import PIL  # noqa: F401
             except ImportError:
                 pass
             else:
-                from ..writers import png16
-                from ..writers.base import metric_depth
+                jobs.append(
+                    (folder / f"{stem}-depth.png", lambda p: _write_png16(p, frame, registration))
+                )
+        written: list[Path] = []
+        for path, write in jobs:
+            try:
+                if not written:
+                    folder.mkdir(parents=True, exist_ok=True)
+                write(path)
+            except (OSError, DepthviewError) as exc:
+                for done in written:
+                    with contextlib.suppress(OSError):
+                        done.unlink()
+                raise SnapshotFailed(path, exc) from None
+            written.append(path)
+        self.snapshots.extend(written)
+        return written
 
-                png = stem.with_name(stem.name + "-depth.png")
-                mm = metric_depth(frame.depth, frame.depth_format, self.source.registration)
-                png16.write(png, *mm)
-                paths.append(png)
-        self.snapshots.extend(paths)
-        return paths
+
+def _not_recordable(frame: Frame, depth_only: bool) -> str | None:
+    """Why a recording cannot hold the source's frames (the reader records them unfiltered),
+    in a line that fits the window; None when it can."""
+    from ..recording import check_replayable
+
+    raw = frame.meta.get("unfiltered", frame)
+    assert isinstance(raw, Frame)
+    try:
+        check_replayable(raw, depth_only)
+    except DepthviewError:
+        pass
+    else:
+        return None
+    if raw.depth_format is not DepthFormat.RAW_11BIT:
+        what = raw.depth_format.unit_name
+    elif raw.depth.shape != (480, 640):
+        what = f"{raw.depth.shape[-1]}x{raw.depth.shape[-2]} depth"
+    else:
+        what = "colour of another size"
+    return (
+        "cannot record: a recording holds 640x480 raw 11-bit depth and RGB, this source "
+        f"gives {what}; save it with depthview export"
+    )
+
+
+class SnapshotFailed(Exception):
+    """A snapshot that could not be written (nothing of it is kept)."""
+
+    def __init__(self, path: Path, exc: OSError | DepthviewError) -> None:
+        why = why_not_written(exc) if isinstance(exc, OSError) else str(exc)
+        super().__init__(f"{path}: {why}; nothing saved")
+        self.path, self.why = path, why
+
+
+def _write_depth_npz(path: Path, frame: Frame, registration: Registration | None) -> None:
+    """The frame's depth as it holds it, with its ``depth_format`` number (what the
+    ``.npz`` reader honours), written atomically; a format no file holds (NYU's fit of raw
+    disparity) as the millimetres it measures."""
+    from ..sources.depth_units import FILE_FORMATS
+    from ..writers.base import metric_depth
+
+    depth, fmt = frame.depth, frame.depth_format
+    if fmt not in FILE_FORMATS:
+        depth, fmt = metric_depth(depth, fmt, registration)
+    buffer = io.BytesIO()
+    np.savez(buffer, depth=depth, depth_format=np.array(int(fmt)))
+    write_atomic(path, buffer.getvalue())
+
+
+def _write_png16(path: Path, frame: Frame, registration: Registration | None) -> None:
+    from ..writers import png16
+    from ..writers.base import metric_depth
+
+    png16.write(path, *metric_depth(frame.depth, frame.depth_format, registration))

@@ -48,7 +48,7 @@ CHAR_KEYS: dict[str, Binding] = {
     "}": Binding(actions.far, +1, "far limit farther"),
     "a": Binding(actions.auto_range, 0, "auto range (equalised)"),
     " ": Binding(actions.pause, 0, "pause / resume"),
-    "p": Binding(actions.snapshot, 0, "snapshot: PNG, depth PNG, .npy"),
+    "p": Binding(actions.snapshot, 0, "snapshot: PNG, depth PNG, .npz"),
     "R": Binding(actions.record, 0, "start / stop recording"),
     "v": Binding(actions.layout, 0, "next layout (incl. 3D)"),
     "F": Binding(actions.filters, 0, "depth filters on / off"),

@@ -96,11 +96,13 @@ class Text:
         return text[: max(0, room - 1)] + ELLIPSIS if room > 0 else ""
 
     def wrap(self, text: str, width: int, size: int, max_lines: int = 3) -> list[str]:
-        """``text`` broken at spaces into lines of at most ``width`` pixels."""
+        """``text`` broken at spaces into lines of at most ``width`` pixels (a word longer
+        than a line, such as a path, is broken where the line ends)."""
         room = max(1, width // self.char_width(size))
         lines: list[str] = []
         line = ""
-        for word in text.split(" "):
+        words = [w[i : i + room] for w in text.split(" ") for i in range(0, max(1, len(w)), room)]
+        for word in words:
             candidate = f"{line} {word}" if line else word
             if len(candidate) <= room:
                 line = candidate
@@ -320,15 +322,15 @@ class Overlays:
             texts.append((f"recording stopped: {info.record_error}", ERROR))
         if info.error:
             texts.append((f"source failed: {info.error}", ERROR))
-        lines = [(s, c) for t, c in texts for s in self.text.wrap(t, width, size)]
         step = self.text.line_height(size)
         room = max(0, (window[1] // 2 - 2 * PAD) // step)
+        lines = [(s, c) for t, c in texts for s in self.text.wrap(t, width, size, max(1, room))]
         lines = lines[-room:] if room else []
         if not lines or width <= 0:
             return Placed("messages", Rect(MARGIN, window[1] - MARGIN, 0, 0), lambda _: None)
         h = step * len(lines) + 2 * PAD
         rect, draw = self._text_box(lines, (MARGIN, window[1] - MARGIN - h), size)
-        return Placed("messages", rect, draw)
+        return Placed("messages", rect, draw, text=tuple(s for s, _ in lines))
 
     def _label(
         self, text: str, panel: Rect, size: int, taken: list[Rect]

@@ -31,6 +31,7 @@ the 2D layouts work as before and ``gl_error`` says why the 3D view cannot use O
 from __future__ import annotations
 
 import array
+import io
 import os
 import sys
 import time
@@ -41,6 +42,7 @@ import numpy as np
 import pygame
 
 from ..errors import DepthviewError
+from ..outputs import why_not_written, write_atomic
 from .view3d import gl_renderer, is_software, points_wanted
 
 Surface = Any  # pygame.Surface
@@ -269,11 +271,17 @@ class Presenter:
 
     def save(self, path: Path) -> None:
         """Save the picture the viewer drew (what ``show`` puts on the screen)."""
+        path = Path(path)
+        buffer = io.BytesIO()
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            pygame.image.save(self.picture, str(path))
-        except (OSError, pygame.error) as exc:
+            pygame.image.save(self.picture, buffer, path.name)  # the name says the format
+        except pygame.error as exc:
             raise OSError(f"{path}: cannot save the window ({exc})") from None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, buffer.getvalue())
+        except OSError as exc:  # its errno kept: the snapshot says "disk full" from it
+            raise OSError(exc.errno, why_not_written(exc), str(path)) from None
 
     def close(self) -> None:
         """Close the window (the context goes with it)."""

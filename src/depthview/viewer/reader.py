@@ -31,6 +31,7 @@ from ..errors import DepthviewError
 from ..filters import Chain, filter_frame, parse_filter_spec
 from ..frame import Frame
 from ..sources.base import Source
+from .stats import FrameRate
 
 #: Frames the reader holds for the window before it skips the oldest.
 PENDING = 3
@@ -59,6 +60,7 @@ class FrameReader:
         self._wake = threading.Condition(self._lock)
         self._pending: collections.deque[Frame] = collections.deque()
         self._arrivals: collections.deque[float] = collections.deque()  # perf_counter each
+        self._read = FrameRate()  # frames read, from the window's first frame on
         #: When the frame ``next_frame`` returned last arrived (perf_counter seconds).
         self.arrived = 0.0
         self._skipped = 0
@@ -86,7 +88,13 @@ class FrameReader:
         """The window drew the first frame: read on, paced from now."""
         with self._wake:
             self._holding = False
+            self._read.clear()  # read on from now: the first frame's wait is not a rate
             self._wake.notify_all()
+
+    def read_rate(self, now: float) -> float | None:
+        """Frames per second read from the source (``stats.FrameRate``)."""
+        with self._lock:
+            return self._read.rate(now)
 
     # -- window side ----------------------------------------------------------------------
     def next_frame(self) -> Frame | None:
@@ -211,6 +219,7 @@ class FrameReader:
                 self._skipped += 1
             self._pending.append(frame)
             self._arrivals.append(self._clock())
+            self._read.add(self._arrivals[-1])
             self.frames_read += 1
             self._wake.notify_all()
 

@@ -9,10 +9,55 @@ that shows it.
 
 from __future__ import annotations
 
+import collections
 import math
 import statistics
 import time
 from dataclasses import dataclass, field
+
+#: How far back the HUD's rates look (seconds); at least the last two frames count.
+RATE_WINDOW = 2.0
+
+
+def interval_rate(count: int, first: float, last: float) -> float | None:
+    """Frames per second of ``count`` frames shown from ``first`` to ``last``: the
+    ``count - 1`` intervals over the time they span (frames counted in a fixed window would
+    read 2 or 4 for 3 a second). None without an interval."""
+    span = last - first
+    return (count - 1) / span if count > 1 and span > 0 else None
+
+
+class FrameRate:
+    """The rate of frames from their times (the HUD's "shown" and "read"): the intervals of
+    the last ``window`` seconds (at least the last two frames) over the time they span. When
+    frames stop coming (more than two intervals since the last), the figure falls as if the
+    next came now, rather than staying at the old rate."""
+
+    def __init__(self, window: float = RATE_WINDOW) -> None:
+        self.window = window
+        self.times: collections.deque[float] = collections.deque()
+
+    def add(self, t: float) -> None:
+        """A frame at ``t`` (seconds, in order)."""
+        self.times.append(t)
+        while len(self.times) > 2 and t - self.times[0] > self.window:
+            self.times.popleft()
+
+    def clear(self) -> None:
+        """Forget the frames so far (the rate counts from the next)."""
+        self.times.clear()
+
+    def rate(self, now: float) -> float | None:
+        """Frames per second at ``now``; None before the second frame."""
+        times = self.times
+        if not times:
+            return None
+        steady = interval_rate(len(times), times[0], times[-1])
+        if steady is None:
+            return None
+        if now - times[-1] > 2.0 / steady:  # stalled: as if the next frame came now
+            return interval_rate(len(times) + 1, times[0], now)
+        return steady
 
 
 def _median_p95(values: list[float]) -> tuple[float, float]:
@@ -55,9 +100,8 @@ class Stats:
         source frames the window never showed."""
         med, p95 = _median_p95(self.cpu_ms)
         lat, lat95 = _median_p95(self.latency_ms)
-        span = (self.last or 0.0) - (self.started or 0.0)
         n = self.frames_shown - 1
-        fps = n / span if span > 0 and n > 0 else 0.0
+        fps = interval_rate(self.frames_shown, self.started or 0.0, self.last or 0.0) or 0.0
         process = (self._cpu_last[0] - self._cpu_start[0]) * 1000.0 / n if n > 0 else 0.0
         main = (self._cpu_last[1] - self._cpu_start[1]) * 1000.0 / n if n > 0 else 0.0
         return {

@@ -1,0 +1,247 @@
+"""What the viewer saves (``p`` snapshots, ``R`` recordings) when it cannot, and whether a
+snapshot reads back true: the defects new-user trial K found (issue 22). The full disk is a
+real one (a small tmpfs), the sources real ones (the sample recording, the demo, files)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygame
+import pytest
+from PIL import Image
+
+import depthview as dv
+from _helpers_disk import fill, tmpfs
+from _helpers_viewer import press, wait_for
+from depthview.frame import DepthFormat, Frame
+from depthview.viewer import Layout, Viewer, ViewerOptions, overlays
+from depthview.viewer.overlays import ELLIPSIS
+
+
+@pytest.fixture
+def viewers(tmp_path: Path) -> Any:
+    made: list[Viewer] = []
+
+    def factory(source: Any, **kw: Any) -> Viewer:
+        kw.setdefault("snapshot_dir", tmp_path)
+        v = Viewer(source, ViewerOptions(**kw))
+        made.append(v)
+        return v
+
+    yield factory
+    for v in made:
+        if pygame.display.get_init():
+            v.close()
+
+
+@pytest.fixture
+def small_disk() -> Any:
+    with tmpfs("1536k") as disk:
+        yield disk
+
+
+def hud_meant(v: Viewer) -> list[str]:
+    return [t for t, _ in v.overlays.hud_lines(v.state, v.info())]
+
+
+def messages_drawn(v: Viewer) -> tuple[str, ...]:
+    v.draw()
+    return next((p.text for p in v.placed if p.name == "messages"), ())
+
+
+def assert_message_whole(v: Viewer, message: str) -> None:
+    """The bottom line shows every word of ``message``, none cut at the window's edge."""
+    drawn = messages_drawn(v)
+    assert not any(ELLIPSIS in s for s in drawn), drawn
+    # every character, in order (a path longer than a line goes on over the next)
+    assert "".join("".join(drawn).split()) == "".join(message.split()), drawn
+    width = v.display.get_width()
+    size = overlays.font_size(v.display.get_size())
+    rendered = [v.overlays.text.render(s, (255, 255, 255), size) for s in drawn]
+    assert all(r.get_width() < width for r in rendered)
+
+
+def paused_on_a_frame(v: Viewer) -> Frame:
+    press(v, " ")  # paused, so the frame saved is the frame still shown afterwards
+    wait_for(v, lambda: v.frame is not None)
+    time.sleep(0.05)
+    v.step()
+    frame = v.frame
+    assert frame is not None
+    return frame
+
+
+# -- 1. a snapshot on a full disk -----------------------------------------------------------
+def test_a_snapshot_that_fills_the_disk_keeps_nothing_and_says_disk_full(
+    small_disk: Path, viewers: Any
+) -> None:
+    """Trial K: "snapshot failed: 307200 requested and 57280 written", and the folder kept a
+    truncated -depth.npy (np.load failed) and the colour PNG under their final names."""
+    fill(small_disk, 200_000)  # room for the window's PNG, not for the depth
+    out = small_disk / "full"
+    v = viewers(dv.open("sample", loop=True), snapshot_dir=out, size=(640, 480))
+    paused_on_a_frame(v)
+    press(v, "p")
+    message = v.state.message
+    assert message.startswith("snapshot failed: depthview-"), message
+    assert "-depth.npz: disk full; nothing saved" in message, message
+    assert v.snapshots == []
+    assert sorted(p.name for p in out.iterdir()) == []  # no half file, no orphan PNG
+    assert_message_whole(v, message)
+    # With room again, the same key saves the three files whole.
+    (small_disk / "filler").unlink()
+    press(v, "p")
+    assert len(v.snapshots) == 3, v.state.message
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in v.snapshots)
+
+
+# -- 5. a snapshot's depth reads back as the distances shown --------------------------------
+def _read_back(v: Viewer, frame: Frame) -> None:
+    """Snapshot -> ``dv.open`` -> the same metres as the frame (and its 16-bit PNG too)."""
+    press(v, "p")
+    (npz,) = [p for p in v.snapshots if p.name.endswith("-depth.npz")]
+    (png,) = [p for p in v.snapshots if p.name.endswith("-depth.png")]
+    want = dv.to_metres(frame.depth, frame.depth_format)
+    with dv.open(str(npz)) as src:
+        back = src.read()
+    assert back.depth_format is frame.depth_format
+    assert np.array_equal(dv.to_metres(back.depth, back.depth_format), want, equal_nan=True)
+    with dv.open(str(png)) as src:
+        mm = src.read()
+    assert mm.depth_format.is_metric
+    got = dv.to_metres(mm.depth, mm.depth_format)
+    valid = np.isfinite(want) & (want > 0)
+    assert np.allclose(got[valid], want[valid], atol=1e-3)  # a millimetre's rounding
+
+
+def test_snapshot_of_raw_depth_reads_back_as_raw(viewers: Any) -> None:
+    v = viewers(dv.open("sample", loop=True), layout=Layout.DEPTH)
+    frame = paused_on_a_frame(v)
+    assert frame.depth_format is DepthFormat.RAW_11BIT
+    _read_back(v, frame)
+
+
+def test_snapshot_of_filtered_depth_reads_back_as_millimetres(viewers: Any) -> None:
+    """Trial K: with filters on, the -depth.npy held filtered millimetres that depthview
+    read back as raw 11-bit disparity (no marker said otherwise)."""
+    v = viewers(dv.open("sample", loop=True), layout=Layout.DEPTH, filters="smooth")
+    wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
+    frame = paused_on_a_frame(v)
+    assert "unfiltered" in frame.meta and frame.depth_format is DepthFormat.MM
+    _read_back(v, frame)
+
+
+def test_snapshot_of_tum_depth_reads_back_in_fifths_of_a_millimetre(
+    viewers: Any, tmp_path: Path
+) -> None:
+    """Trial K: TUM depth (10000 = 2 m) saved in a .npy read back as millimetres (10 m)."""
+    tum = tmp_path / "tum2m.png"
+    Image.fromarray(np.full((480, 640), 10000, np.uint16)).save(tum)
+    v = viewers(dv.open(str(tum), depth_format="tum"), layout=Layout.DEPTH)
+    frame = paused_on_a_frame(v)
+    assert frame.depth_format is DepthFormat.TUM
+    _read_back(v, frame)
+    (npz,) = [p for p in v.snapshots if p.name.endswith("-depth.npz")]
+    with dv.open(str(npz)) as src:
+        assert np.allclose(dv.to_metres(src.read().depth, DepthFormat.TUM), 2.0)
+
+
+def test_snapshot_of_registered_depth_reads_back_as_registered(
+    viewers: Any, tmp_path: Path
+) -> None:
+    src = tmp_path / "reg.npz"
+    depth = np.tile(np.linspace(500, 3000, 640).astype(np.uint16), (2, 480, 1))
+    np.savez(src, depth=depth, depth_format=np.array(int(DepthFormat.REGISTERED)))
+    v = viewers(dv.open(str(src)), layout=Layout.DEPTH)
+    frame = paused_on_a_frame(v)
+    assert frame.depth_format is DepthFormat.REGISTERED
+    _read_back(v, frame)
+
+
+# -- 2. a recording that fills the disk -----------------------------------------------------
+def test_a_recording_that_fills_the_disk_drops_the_rec_line(viewers: Any, small_disk: Path) -> None:
+    """Trial K: "recording stopped: ... disk full" at the bottom while the HUD kept the red
+    "REC ..." line of a recording no longer being written."""
+    fill(small_disk, 1_000_000)  # a frame or so
+    out = small_disk / "full"
+    v = viewers(dv.open("sample", loop=True), snapshot_dir=out, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    assert v.state.recording is not None, v.state.message
+    assert any(s.startswith("REC ") for s in hud_meant(v))
+    wait_for(v, lambda: v.state.recording is None, timeout=20)
+    assert not any(s.startswith("REC ") for s in hud_meant(v)), hud_meant(v)
+    message = v.state.message
+    assert "disk full" in message, message
+    assert_message_whole(v, message)
+    # R again starts a new recording (the failed one is over), not a stop of the old one.
+    (small_disk / "filler").unlink()
+    time.sleep(1.1)  # a recording's folder is named by the second
+    press(v, "R")
+    assert v.state.recording is not None, v.state.message
+    press(v, "R")
+
+
+# -- 3. R on a source a recording cannot hold -----------------------------------------------
+def test_recording_a_millimetre_source_is_refused_in_a_line_that_fits(
+    viewers: Any, tmp_path: Path
+) -> None:
+    """Trial K (a 7-Scenes folder): "recording stopped: fakenect recordings hold raw
+    11-bit ... save them…" cut at the window's edge, a REC line for a folder that did not
+    exist."""
+    np.save(tmp_path / "mm.npy", np.full((2, 480, 640), 1185, np.uint16))
+    out = tmp_path / "recmm"
+    v = viewers(
+        dv.open(str(tmp_path / "mm.npy"), depth_format="mm", loop=True),
+        snapshot_dir=out,
+        size=(640, 480),
+    )
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    assert v.state.recording is None
+    assert not any(s.startswith("REC ") for s in hud_meant(v))
+    message = v.state.message
+    assert message == (
+        "cannot record: a recording holds 640x480 raw 11-bit depth and RGB, this source "
+        "gives millimetres; save it with depthview export"
+    )
+    assert_message_whole(v, message)
+    assert not out.exists()  # no empty folder left
+
+
+# -- 6. the recording lines fit at 640 px ---------------------------------------------------
+def test_recording_stopped_by_ir_is_said_whole_at_640_px(viewers: Any) -> None:
+    """The writer's own refusal (IR turned on mid-recording) is long: at 640 px it goes on
+    over the next lines, never cut."""
+    v = viewers(dv.open("demo"), size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None
+    start = v.frame.index
+    wait_for(v, lambda: v.frame.index > start + 3)
+    press(v, "f")
+    wait_for(v, lambda: v.state.recording is None)
+    message = v.state.message
+    assert message.startswith("recording stopped early: "), message
+    assert f"{folder} keeps " in message
+    assert_message_whole(v, message)
+
+
+def test_snapshot_of_nyu_raw_depth_reads_back_as_its_millimetres(tmp_path: Path) -> None:
+    """NYU's fit of raw disparity is no format a file holds (the .npz reader refuses it):
+    its snapshot keeps the millimetres the fit measures, and says so in ``depth_format``."""
+    from depthview.viewer.effects import _write_depth_npz
+
+    raw = np.tile(np.linspace(400, 1000, 640).astype(np.uint16), (480, 1))
+    frame = Frame(depth=raw, depth_format=DepthFormat.RAW_11BIT_NYU)
+    path = tmp_path / "nyu-depth.npz"
+    _write_depth_npz(path, frame, None)
+    with dv.open(str(path)) as src:
+        back = src.read()
+    assert back.depth_format is DepthFormat.MM
+    want = dv.to_metres(raw, DepthFormat.RAW_11BIT_NYU)
+    assert np.allclose(dv.to_metres(back.depth, back.depth_format), want, atol=5e-4)
