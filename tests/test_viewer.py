@@ -566,6 +566,27 @@ def test_a_recording_with_no_readable_frame_fails_at_once(tmp_path: Path) -> Non
     assert time.monotonic() - start < 30  # exits at once (today: waits forever)
 
 
+def test_a_failed_source_is_said_in_the_command_lines_words(tmp_path: Path) -> None:
+    """Trial K: a source failing in the viewer said "say depth_format='mm'" (Python's
+    keyword) where every command says ``--depth-format mm``."""
+    from PIL import Image
+
+    path = tmp_path / "far.png"
+    Image.fromarray(np.full((48, 64), 10000, np.uint16)).save(path)
+    argv = ["view", str(path), "--depth-format", "11bit", "--frames", "2"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "SDL_VIDEODRIVER": "dummy"},
+    )
+    assert proc.returncode == 2, proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if "source failed" in x]
+    assert "--depth-format mm" in line and "depth_format=" not in line
+
+
 def test_a_source_that_fails_shows_it_and_the_viewer_exits_non_zero(
     viewers: Any, capsys: Any
 ) -> None:

@@ -14,10 +14,14 @@
 
 Bad arguments to the pure functions (wrong dtype, shape, unknown palette) are plain
 ``ValueError``/``TypeError`` with an "expected ..., got ..." message, as numpy users expect.
-The command line turns every ``DepthviewError`` into one line on stderr and exit code 2.
+The command line turns every ``DepthviewError`` into one line on stderr and exit code 2,
+in its own words (``cli_words``: ``depth_format='mm'`` is ``--depth-format mm``), as the
+viewer shows a failed source.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class DepthviewError(Exception):
@@ -52,3 +56,19 @@ class ExportError(DepthviewError):
 class SinkError(DepthviewError):
     """A Rerun or Foxglove sink cannot start or send: a bad target, a missing extra (the
     message names the ``pip install`` line), a port in use."""
+
+
+#: The library's option words in a message (not a ``.npz``'s depth_format array).
+_OPTION_WORD = re.compile(r"\b(depth_format|depth_scale)(?! array)(?:=(?:'([^']*)'|([^\s,;)]+)))?")
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``depth_format='mm'`` is
+    ``--depth-format mm`` to someone who typed options, not Python."""
+
+    def option(match: re.Match[str]) -> str:
+        value = match[2] if match[2] is not None else match[3]
+        flag = "--" + match[1].replace("_", "-")
+        return flag if value is None else f"{flag} {value}"
+
+    return _OPTION_WORD.sub(option, message)

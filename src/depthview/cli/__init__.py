@@ -12,7 +12,6 @@ import collections
 import difflib
 import importlib
 import os
-import re
 import signal
 import sys
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType, ModuleType
 
-from ..errors import DepthviewError
+from ..errors import DepthviewError, cli_words
 from ..sources import KINDS
 
 #: Help for a SOURCE argument, the same in every subcommand.
@@ -128,22 +127,6 @@ def _mistyped_command(word: str, commands: list[str]) -> str | None:
     if not close:
         return None
     return f"{word!r} is not a command, nor a file or source; did you mean {close[0]!r}?"
-
-
-#: The library's option words in a message (not a ``.npz``'s depth_format array).
-_OPTION_WORD = re.compile(r"\b(depth_format|depth_scale)(?! array)(?:=(?:'([^']*)'|([^\s,;)]+)))?")
-
-
-def cli_words(message: str) -> str:
-    """A library message in the command line's words: ``depth_format='mm'`` is
-    ``--depth-format mm`` to someone who typed options, not Python."""
-
-    def option(match: re.Match[str]) -> str:
-        value = match[2] if match[2] is not None else match[3]
-        flag = "--" + match[1].replace("_", "-")
-        return flag if value is None else f"{flag} {value}"
-
-    return _OPTION_WORD.sub(option, message)
 
 
 #: Characters that end a line (``str.splitlines``), shown escaped inside a message.

@@ -11,11 +11,10 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import SourceError
+from ..errors import SourceError, cli_words
 from ..geometry import Intrinsics
 from ..sources import open as open_source
 from ..sources.base import Source
-from . import cli_words
 from ._types import depth_scale
 
 DEPTH_FORMATS = (

@@ -12,8 +12,8 @@ from ..datasets import MANIFEST, convert
 from ..datasets.engine import INSTALL, have_dask
 from ..datasets.job import CHUNK_FRAMES, FORMATS
 from ..datasets.pairing import PAIRINGS
+from ..errors import cli_words
 from ..writers.tum import TUM_SCALES
-from . import cli_words
 from ._filter_args import add_filter_arg, require_filters
 from ._types import positive_int, seconds
 

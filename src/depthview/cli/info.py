@@ -10,9 +10,9 @@ import os
 import warnings
 from typing import Any
 
-from ..errors import DepthviewError, SourceError
+from ..errors import DepthviewError, SourceError, cli_words
 from ..frame import Stream
-from . import SOURCE_HELP, cli_words
+from . import SOURCE_HELP
 from ._source_args import add_source_args, open_with_args
 
 

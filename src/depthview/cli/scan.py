@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..errors import DepthviewError
+from ..errors import DepthviewError, cli_words
 from ..outputs import check_output, check_target, partial_path
-from . import INTERRUPTED, SOURCE_HELP, cli_words
+from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames, metres
 

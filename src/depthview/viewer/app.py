@@ -22,7 +22,7 @@ from typing import Any
 import pygame
 
 from ..benchmarking import system_info
-from ..errors import DepthviewError
+from ..errors import DepthviewError, cli_words
 from ..frame import DepthFormat, Frame
 from ..geometry import KINECT_V1_DEPTH
 from ..outputs import why_not_written
@@ -279,7 +279,7 @@ class Viewer:
             return
         self.failed = error
         self._dirty = True
-        sys.stderr.write(f"depthview: error: source failed: {error}\n")
+        sys.stderr.write(f"depthview: error: source failed: {cli_words(str(error))}\n")
         sys.stderr.flush()
         if self.options.frames is not None:
             self.state.quit = True
@@ -334,7 +334,7 @@ class Viewer:
             source_fps=self._rates[1],
             dropped=self.reader.dropped,
             ended=self.reader.ended,
-            error=None if self.reader.error is None else str(self.reader.error),
+            error=None if self.reader.error is None else cli_words(str(self.reader.error)),
             record_error=None
             if self.reader.record_error is None
             else str(self.reader.record_error),
