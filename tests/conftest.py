@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,3 +33,25 @@ def freenect_oracle():  # type: ignore[no-untyped-def]
         return Oracle()
     except OracleUnavailable as exc:
         pytest.fail(f"the libfreenect registration oracle is unavailable: {exc}")
+
+
+@pytest.fixture
+def viewers(tmp_path: Path) -> Iterator[Any]:
+    """``viewers(source, **options)``: viewer windows (snapshots into ``tmp_path`` unless
+    told), each closed after the test."""
+    import pygame
+
+    from depthview.viewer.app import Viewer, ViewerOptions
+
+    made: list[Viewer] = []
+
+    def factory(source: Any, **kw: Any) -> Viewer:
+        kw.setdefault("snapshot_dir", tmp_path)
+        v = Viewer(source, ViewerOptions(**kw))
+        made.append(v)
+        return v
+
+    yield factory
+    for v in made:
+        if pygame.display.get_init():
+            v.close()

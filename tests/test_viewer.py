@@ -141,19 +141,9 @@ class BlockingSource(Source):
 
 
 @pytest.fixture
-def viewers(tmp_path: Path) -> Any:
-    made: list[Viewer] = []
-
-    def factory(source: Source | None = None, **kw: Any) -> Viewer:
-        kw.setdefault("snapshot_dir", tmp_path)
-        v = Viewer(source if source is not None else MemorySource(), ViewerOptions(**kw))
-        made.append(v)
-        return v
-
-    yield factory
-    for v in made:
-        if pygame.display.get_init():
-            v.close()
+def viewers(viewers: Any) -> Any:
+    """conftest's, with a ``MemorySource`` when no source is given."""
+    return lambda source=None, **kw: viewers(source if source is not None else MemorySource(), **kw)
 
 
 def hud(viewer: Viewer) -> list[str]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pygame
 import pytest
 
 import depthview as dv
@@ -23,26 +22,10 @@ from _helpers_xcapture import (
 )
 from _helpers_xvfb import start_xvfb
 from depthview.sources import sample
-from depthview.viewer import Layout, Viewer, ViewerOptions
+from depthview.viewer import Layout, Viewer
 from depthview.viewer.overlays import ELLIPSIS
 
 xvfb = pytest.fixture(start_xvfb)
-
-
-@pytest.fixture
-def viewers(tmp_path: Path) -> Any:
-    made: list[Viewer] = []
-
-    def factory(source: Any, **kw: Any) -> Viewer:
-        kw.setdefault("snapshot_dir", tmp_path)
-        v = Viewer(source, ViewerOptions(**kw))
-        made.append(v)
-        return v
-
-    yield factory
-    for v in made:
-        if pygame.display.get_init():
-            v.close()
 
 
 def hud_drawn(v: Viewer) -> tuple[str, ...]:

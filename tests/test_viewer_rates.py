@@ -6,17 +6,14 @@ fake clock (a list of frame times, so the figures are exact), and on the real vi
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
-import pygame
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import depthview as dv
 from _helpers_viewer import wait_for
-from depthview.viewer import Viewer, ViewerOptions
 from depthview.viewer.stats import RATE_WINDOW, FrameRate, Stats, interval_rate
 
 
@@ -92,26 +89,11 @@ def test_stats_display_fps_is_the_same_computation() -> None:
     assert rate_of(times, times[-1]) == pytest.approx(3.0)
 
 
-@pytest.fixture
-def viewer(tmp_path: Path) -> Any:
-    made: list[Viewer] = []
-
-    def factory(source: Any, **kw: Any) -> Viewer:
-        v = Viewer(source, ViewerOptions(snapshot_dir=tmp_path, **kw))
-        made.append(v)
-        return v
-
-    yield factory
-    for v in made:
-        if pygame.display.get_init():
-            v.close()
-
-
-def test_the_hud_reads_the_demo_at_3_fps_as_stats_does(viewer: Any) -> None:
+def test_the_hud_reads_the_demo_at_3_fps_as_stats_does(viewers: Any) -> None:
     """The real viewer on the demo paced at 3 a second (trial K's case): the HUD's "shown"
     and "read" agree with --stats's display_fps (the same frames, the same computation),
     where the half-second count read 2.0 or 4.0."""
-    v = viewer(dv.open("demo", fps=3))
+    v = viewers(dv.open("demo", fps=3))
     wait_for(v, lambda: v.stats.frames_shown >= 8, timeout=30)
     v._update_rates(v.stats.last)  # the moment the last frame was shown
     info = v.info()

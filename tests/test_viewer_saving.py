@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pygame
 import pytest
 from PIL import Image
 
@@ -17,24 +16,8 @@ import depthview as dv
 from _helpers_disk import fill, tmpfs
 from _helpers_viewer import press, wait_for
 from depthview.frame import DepthFormat, Frame
-from depthview.viewer import Layout, Viewer, ViewerOptions, overlays
+from depthview.viewer import Layout, Viewer, overlays
 from depthview.viewer.overlays import ELLIPSIS
-
-
-@pytest.fixture
-def viewers(tmp_path: Path) -> Any:
-    made: list[Viewer] = []
-
-    def factory(source: Any, **kw: Any) -> Viewer:
-        kw.setdefault("snapshot_dir", tmp_path)
-        v = Viewer(source, ViewerOptions(**kw))
-        made.append(v)
-        return v
-
-    yield factory
-    for v in made:
-        if pygame.display.get_init():
-            v.close()
 
 
 @pytest.fixture
