@@ -131,12 +131,15 @@ def atomic(path: Path) -> Iterator[Path]:
     os.replace(tmp, path)
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether a write failed for want of room: no space, a quota, a file too large."""
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def why_not_written(exc: OSError) -> str:
-    """Why writing a file failed, in the user's words: "disk full" (no space, quota, a file
-    too large), else the system's reason ("Permission denied")."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return "disk full"
-    return exc.strerror or str(exc)
+    """Why writing a file failed, in the user's words: "disk full" (``disk_full``), else the
+    system's reason ("Permission denied")."""
+    return "disk full" if disk_full(exc) else exc.strerror or str(exc)
 
 
 def write_atomic(path: Path, data: bytes) -> str:

@@ -54,7 +54,7 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output, claimed
+from .outputs import FolderOutput, check_output, claimed, why_not_written
 from .registration import Registration
 from .sources.base import Source
 
@@ -268,11 +268,7 @@ class RecordingWriter:
         return path if self._output is None else self._output.shown(path)
 
     def _fail(self, what: str, exc: OSError) -> RecordingError:
-        reason = (
-            "disk full"
-            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-            else (exc.strerror or str(exc))
-        )
+        reason = why_not_written(exc)
         kept = (
             f"{self._output.out} stays as it was"
             if self._output is not None

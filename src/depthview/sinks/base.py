@@ -6,7 +6,6 @@ item; which items, names and times is decided here and in ``content``.
 from __future__ import annotations
 
 import abc
-import errno
 import importlib
 import os
 import threading
@@ -20,6 +19,7 @@ import numpy.typing as npt
 from ..errors import SinkError
 from ..frame import DepthFormat, Frame
 from ..geometry import Intrinsics
+from ..outputs import disk_full
 from ..registration import Registration
 from .content import (
     AccelItem,
@@ -56,8 +56,11 @@ def no_room(folder: Path, needed: int) -> bool:
 def reason(exc: BaseException, folder: Path | None = None) -> str:
     """One line for an SDK's failure: "disk full" when it is, else its first line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    if full or "No space left" in text or (folder is not None and no_room(folder, 1 << 16)):
+    if (
+        disk_full(exc)
+        or "No space left" in text
+        or (folder is not None and no_room(folder, 1 << 16))
+    ):
         return "disk full"
     return text
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 from collections.abc import Iterable
 from fractions import Fraction
@@ -15,7 +14,7 @@ import numpy as np
 from .._checks import FPS as FRAME_RATE
 from ..errors import ExportError
 from ..frame import Frame
-from ..outputs import partial_path
+from ..outputs import disk_full, partial_path
 from .base import Settings, require
 from .pictures import depth_image
 
@@ -86,9 +85,9 @@ def _stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) 
 
 def _av_reason(exc: BaseException) -> str:
     """FFmpeg's error as words ("No space left on device"), not "returned 22"."""
-    code = getattr(exc, "errno", None)
-    if code == errno.ENOSPC:
+    if disk_full(exc):
         return "disk full"
+    code = getattr(exc, "errno", None)
     words = getattr(exc, "strerror", None) or (os.strerror(code) if code else str(exc))
     return " ".join(str(words).split())
 
