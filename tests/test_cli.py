@@ -108,13 +108,15 @@ def test_info_counts_broken_colour_records_as_broken(tmp_path: Path) -> None:
     from PIL import Image
 
     from _helpers_cli import cli as run_cli
-    from depthview.sources import sample
+    from _helpers_sources import write_recording
 
-    rec = sample.write_to(tmp_path / "rec")
+    rec = tmp_path / "rec"
+    write_recording(rec, 6, video=True, accel=True)
     lines = (rec / "INDEX.txt").read_text().split()
     colour = [x for x in lines if x.startswith("r-")]
     accel = [x for x in lines if x.startswith("a-")]
     spoiled = colour[::2]
+    assert len(spoiled) >= 3 and accel
     for name in spoiled:
         Image.new("L", (640, 480), 77).save(rec / name, format="PPM")  # P5
     info = json.loads(run_cli("info", str(rec), "--json").out)
@@ -123,3 +125,53 @@ def test_info_counts_broken_colour_records_as_broken(tmp_path: Path) -> None:
     assert info["broken_records"] == len(spoiled) and info["broken_frames"] == 0
     skipped = [w for w in info["warnings"] if w.startswith("skipped broken record")]
     assert sorted(w.split(": ")[1].split("/")[-1].split(" ")[0] for w in skipped) == sorted(spoiled)
+
+
+def test_info_counts_reconcile_with_the_index_for_any_broken_records() -> None:
+    """Property: whichever colour and accelerometer records are broken (grey, cut short,
+    missing), info's readable counts plus ``broken_records`` are the records INDEX.txt names."""
+    import shutil
+    import tempfile
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from PIL import Image
+
+    from _helpers_cli import cli as run_cli
+    from _helpers_sources import write_recording
+
+    base = Path(tempfile.mkdtemp())
+    rec = base / "rec"
+    write_recording(rec, 4, video=True, accel=True)
+    lines = (rec / "INDEX.txt").read_text().split()
+    others = [x for x in lines if x[0] in "ra"]
+    assert {x[0] for x in others} == {"r", "a"}
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.sampled_from(others), st.sampled_from(["grey", "cut", "gone"]))))
+    def check(spoil: list[tuple[str, str]]) -> None:
+        case = base / "case"
+        shutil.rmtree(case, ignore_errors=True)
+        shutil.copytree(rec, case)
+        for name, how in spoil:
+            path = case / name
+            if not path.exists():
+                continue  # spoiled twice: gone already
+            if how == "gone":
+                path.unlink()
+            elif how == "cut":
+                path.write_bytes(path.read_bytes()[:7])
+            elif name[0] == "r":
+                Image.new("L", (640, 480), 9).save(path, format="PPM")
+            else:
+                path.write_bytes(b"\0" * 5)  # a tilt state is 12 bytes
+        broken = {name for name, _ in spoil}
+        info = json.loads(run_cli("info", str(case), "--json").out)
+        assert info["video_frames"] + info["accel_records"] + info["broken_records"] == len(others)
+        assert info["broken_records"] == len(broken)
+        assert info["video_frames"] == sum(x[0] == "r" and x not in broken for x in others)
+
+    try:
+        check()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
