@@ -45,6 +45,7 @@ from .content import (
     Times,
     VideoItem,
 )
+from .rrd_pipe import RrdPipe
 from .targets import RERUN_GRPC_PORT, RERUN_WEB_PORT, parse_target
 
 #: Bounded waits: a viewer to accept a connection, a spawned viewer to start listening,
@@ -190,6 +191,7 @@ class RerunSink(Sink):
         # Rerun's ImageBuffer: a list of bytes per row.
         self._blob_type = self._pa.list_(self._pa.field("item", self._pa.uint8(), nullable=False))
         self.url: str | None = None
+        self._pipe: RrdPipe | None = None  # an .rrd file's (``_open``)
         if recording is not None:
             self.rec = recording
             self.where = "your recording"
@@ -206,7 +208,8 @@ class RerunSink(Sink):
             path = Path(to)
             if path.exists() and not overwrite:
                 raise SinkError(f"{path}: exists; use --overwrite")
-            rec.save(path)
+            self._pipe = RrdPipe(path)  # Rerun's writer never meets a full disk (rrd_pipe)
+            rec.save(self._pipe.fifo)
             self.where = str(path)
             self.file = path
         elif to == "spawn":
@@ -444,6 +447,10 @@ class RerunSink(Sink):
                 ),
             )
 
+    def _check_sent(self) -> None:
+        if self._pipe is not None:
+            self._pipe.check()
+
     def _close(self) -> None:
         try:
             # A file is flushed to its end; a viewer or server gets a bounded time.
@@ -452,6 +459,8 @@ class RerunSink(Sink):
                 self.rec.disconnect()
         finally:
             self._stop_server()
+            if self._pipe is not None:
+                self._pipe.finish()
 
     def _stop_server(self) -> None:
         if self._detach:
