@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import depthview as dv
 from _helpers_cli import tree_hash
 
@@ -76,3 +78,32 @@ def test_sigterm_ends_a_recording_as_ctrl_c_does(tmp_path: Path) -> None:
     (n,) = map(int, re.findall(r"depthview: interrupted: recorded (\d+) frames", err))
     with dv.open(str(out), realtime=False) as src:
         assert len(src) == n >= 3
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.35])
+def test_a_signal_while_depthview_starts_is_one_line(sig: int, delay: float) -> None:
+    """Trial L: Ctrl-C in the first third of a second (depthview still importing) printed a
+    traceback from the middle of an import, and SIGTERM then killed it without a word. The
+    console script is the one users run, so it is the one tried. (Before Python itself has
+    started no program can take a signal: the delays count from its start, timed here.)"""
+    script = Path(sys.executable).with_name("depthview")
+    python_start = 0.0  # Python's own start in this venv now (the slowest of 3), which no
+    for _ in range(3):  # program can shorten
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-c", "import signal"], check=True)
+        python_start = max(python_start, time.monotonic() - started)
+    proc = subprocess.Popen(
+        [str(script), "info", "sample", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(python_start + delay)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    if proc.returncode == 130:
+        assert err.strip().splitlines()[-1].startswith("depthview: interrupted"), err
+    else:  # it ended before the signal came
+        assert proc.returncode == 0, err

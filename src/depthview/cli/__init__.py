@@ -198,5 +198,11 @@ def _run(command: ModuleType, args: argparse.Namespace) -> int:
 
 
 def entry() -> None:
-    """``python -m depthview`` and the console script."""
-    raise SystemExit(main())
+    """``python -m depthview`` and the console script (``depthview_cli``). Ctrl-C before a
+    command runs (the parser, its modules' imports) ends as it does later: one line, 130."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        sys.stderr.write("depthview: interrupted\n")
+        code = INTERRUPTED
+    raise SystemExit(code)
