@@ -38,7 +38,7 @@ from .colorize import Equalizer
 from .errors import ExportError
 from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
-from .frame import Frame
+from .frame import DepthFormat, Frame
 from .geometry import Intrinsics
 from .outputs import FolderOutput, check_output, check_target, claimed, overlap
 from .palettes import PALETTES, ranged_palette
@@ -269,16 +269,23 @@ def export(
         )
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
+    given = getattr(source, "depth_format", None)  # what a source says it gives, if it does
+    aligns = (DepthFormat.RAW_11BIT, DepthFormat.REGISTERED)
+    if registered and isinstance(given, DepthFormat) and given not in aligns:
+        raise ExportError(  # said before anything else, not at the first frame
+            f"--registered: expected raw 11-bit depth to align, got {given.unit_name}"
+        )
+    # Said once every refusal has passed (a refused run says one line, nothing else).
+    notes: list[str] = []
     if registered and fmt.name == "ply" and isinstance(source, Source) and not source.has_video:
-        warnings.warn(  # said, not silently a cloud like one without --registered
-            f"--registered: {source.name} has no colour image: the points are not coloured",
-            stacklevel=2,
+        # said, not silently a cloud like one without --registered
+        notes.append(
+            f"--registered: {source.name} has no colour image: the points are not coloured"
         )
     if isinstance(source, Source) and source.has_video:
         left_out = _colour_left_out(fmt, registered, source.video_aligned)
         if left_out:
-            note = f"{out}: {source.name}'s colour images are not kept: {left_out}"
-            warnings.warn(note, stacklevel=2)
+            notes.append(f"{out}: {source.name}'s colour images are not kept: {left_out}")
     if fmt.suffix == ".ply":
         if frames is not None and frames > 1:
             raise ExportError(
@@ -326,6 +333,8 @@ def export(
     folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     with claimed(out, ExportError):  # one run writes an output at a time
         try:
+            for note in notes:
+                warnings.warn(note, stacklevel=2)
             if accepted is not None:
                 accepted()
             return _write(
