@@ -426,3 +426,29 @@ def test_a_record_that_gets_no_frame_leaves_no_recording(tmp_path: Path) -> None
     assert not out.exists() and not list(empty.iterdir())
     ran = cli("record", str(PERSON), str(out), "--quiet")  # the rerun with a good input
     assert ran.code == 0, ran.err
+
+
+@pytest.mark.parametrize("size", ["3m", "6m"])
+def test_a_recording_stopped_by_a_full_disk_lists_every_file_it_keeps(
+    tmp_path: Path, size: str
+) -> None:
+    """Trial L: ``record sample full/rec`` said "the recording so far stays valid" but left
+    4 accelerometer dumps of the frame it failed on in the folder and not in INDEX.txt: a
+    frame is now indexed whole or its files go."""
+    from _helpers_disk import tmpfs
+    from _helpers_sources import copy_person
+
+    rec = copy_person(tmp_path)
+    with tmpfs(size) as disk:
+        done = subprocess.run(
+            [PY, "-m", "depthview", "record", str(rec), str(disk / "r"), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2 and "disk full" in done.stderr, done.stderr
+        listed = set((disk / "r" / "INDEX.txt").read_text().split())
+        on_disk = {p.name for p in (disk / "r").iterdir()} - {"INDEX.txt", "device.json"}
+        assert on_disk == listed and listed
+        with dv.open(str(disk / "r"), realtime=False) as src:
+            assert len(src) == sum(x.startswith("d-") for x in listed)

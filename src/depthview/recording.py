@@ -457,17 +457,27 @@ class RecordingWriter:
             (r.stream, self._raw_time(r.stamp.host_time), r.stamp.device_timestamp) for r in records
         ]
         self._continue_clock(raw)
-        for record, (_, raw_time, own) in zip(records, raw, strict=True):
-            t = self._unix_time(record.stream, raw_time, own)
-            given = own
-            if given is None:  # a source without a device clock: one from the host times
-                given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
-            ts = self._device_time(record.stream, given)  # continued across a seam
-            name = entry_name(record.stream.value, t, ts)
-            self.bytes += self._write_file(name, _file_chunks(record))
-            lines.append(name + "\n")
-            depth_records += record.stream is Stream.DEPTH
-        self._append_index("".join(lines).encode("ascii"))
+        written = 0
+        try:
+            for record, (_, raw_time, own) in zip(records, raw, strict=True):
+                t = self._unix_time(record.stream, raw_time, own)
+                given = own
+                if given is None:  # a source without a device clock: one from the host times
+                    given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+                ts = self._device_time(record.stream, given)  # continued across a seam
+                name = entry_name(record.stream.value, t, ts)
+                written += self._write_file(name, _file_chunks(record))
+                lines.append(name + "\n")
+                depth_records += record.stream is Stream.DEPTH
+            self._append_index("".join(lines).encode("ascii"))
+        except RecordingError:
+            # A frame is indexed whole or not at all: its files written before the failure
+            # go too, so every file in the folder is one INDEX.txt names.
+            for line in lines:
+                with contextlib.suppress(OSError):
+                    (self.path / line.strip()).unlink()
+            raise
+        self.bytes += written
         # Depth frames written: a live frame also carries those the reader had no time for.
         self.frames += depth_records
 
