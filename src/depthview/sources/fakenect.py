@@ -48,6 +48,10 @@ from .base import LoopClock, Pacer, Source, check_options, loop_shift
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
+#: How much later than the depth frame before it a recording's first colour image may come
+#: and still be that frame's (libfreenect's record writes the first d- a few ms before r-).
+FIRST_VIDEO_SLACK = 0.1
+
 OPTIONS = ("realtime", "loop", "strict", "depth_format")
 #: Formats a recording's files hold (fakenect records raw 11-bit; 10-bit read as such) ...
 RECORDED_FORMATS = (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT)
@@ -115,8 +119,16 @@ class RecordingIndex:
             elif entry.kind == KIND_ACCEL:
                 accel = i
             else:
-                # Recordings usually write d before r; the first frames take the first video.
-                shown_video = video if video >= 0 else first_video
+                # Recordings usually write d before r: the frame just before the first video
+                # takes it when it came with it, not frames before that (a recording of depth
+                # alone that colour frames were appended to: their colour came later).
+                shown_video = video
+                if video < 0 and first_video >= 0:
+                    ahead = self.entries[first_video].unix_time - entry.unix_time
+                    nearest = not any(
+                        e.kind == KIND_DEPTH for e in self.entries[i + 1 : first_video]
+                    )
+                    shown_video = first_video if nearest and ahead <= FIRST_VIDEO_SLACK else -1
                 self.frames.append(IndexedFrame(i, shown_video, accel, range(start, i + 1)))
                 start = i + 1
         if self.frames and start < len(self.entries):
