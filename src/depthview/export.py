@@ -286,6 +286,11 @@ def export(
         left_out = _colour_left_out(fmt, registered, source.video_aligned)
         if left_out:
             notes.append(f"{out}: {source.name}'s colour images are not kept: {left_out}")
+    if every > 1 and fmt.name in ("rrd", "mcap"):  # files that keep every record otherwise
+        notes.append(
+            f"{out}: --every {every} keeps one frame in {every} with its own records: the "
+            "colour images and accelerometer readings that came with the others are left out"
+        )
     if fmt.suffix == ".ply":
         if frames is not None and frames > 1:
             raise ExportError(
