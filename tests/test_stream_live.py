@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -169,3 +170,19 @@ def test_a_paced_stream_is_not_sent_in_a_burst_after_the_server_starts(tmp_path:
     assert rates and max(rates) <= 33.0, proc.stderr  # 30 fps, with a frame's slack
     assert "sent 20 frames" in proc.stderr
     assert time.monotonic() - start >= 19 / 30
+
+
+def test_progress_says_frames_over_the_time_they_took(capsys: Any) -> None:
+    """Trial M: progress showed the rate of the last two seconds ("30 frames, 6.8 frames/s,
+    11 s" where 30 / 11 = 2.7): it is now frames sent over the time since the start."""
+    from types import SimpleNamespace
+
+    from depthview.cli.stream import _progress
+
+    feeders = [
+        SimpleNamespace(frames=30, source=SimpleNamespace(name="a")),
+        SimpleNamespace(frames=14, source=SimpleNamespace(name="b")),
+    ]
+    _progress(feeders, 100.0, 111.0)
+    line = capsys.readouterr().err.strip()
+    assert line == "stream: a=30 b=14 frames, 4.0 frames/s, 11 s"  # 44 / 11

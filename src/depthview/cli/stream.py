@@ -154,14 +154,15 @@ def _first(source: Source) -> Frame | None:
         return None
 
 
-def _progress(feeders: list[_Feeder], start: float, last: tuple[float, int]) -> tuple[float, int]:
-    now, total = time.monotonic(), sum(f.frames for f in feeders)
-    rate = (total - last[1]) / max(now - last[0], 1e-6)
+def _progress(feeders: list[Any], start: float, now: float) -> None:
+    """One line: each source's frames sent, and the frames per second since the start (all
+    sources): the figure a user divides out, not the last moments' burst or lull."""
+    total = sum(f.frames for f in feeders)
+    rate = total / max(now - start, 1e-6)
     parts = " ".join(f"{f.source.name}={f.frames}" for f in feeders)
     end = "\r" if sys.stderr.isatty() else "\n"
     sys.stderr.write(f"stream: {parts} frames, {rate:.1f} frames/s, {now - start:.0f} s{end}")
     sys.stderr.flush()
-    return now, total
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,7 +200,6 @@ def run(args: argparse.Namespace) -> int:
             chain = args.filter(source.registration) if args.filter else None
             feeders.append(_Feeder(source, sink, device, args.frames, chain, first))
         start = time.monotonic()
-        last = (start, 0)
         for source, first in zip(sources, firsts, strict=True):
             if first is not None:  # read before the server started: pace on from now
                 source.repace(first)
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
                 for feeder in feeders:
                     feeder.join(timeout=2.0 / len(feeders))
                 if not args.quiet:
-                    last = _progress(feeders, start, last)
+                    _progress(feeders, start, time.monotonic())
                 if any(f.error for f in feeders):
                     break
         except KeyboardInterrupt:
