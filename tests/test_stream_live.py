@@ -59,7 +59,9 @@ def test_foxglove_client_receives_depth_frames_intact() -> None:
         index = round((rgb.timestamp.seconds * 1e9 + rgb.timestamp.nanos) * 30 / 1e9)
         assert rgb.data == _demo_frame(index).video.tobytes()  # type: ignore[union-attr]
         assert run.interrupt() == 130  # Ctrl-C ends cleanly, and says it was interrupted
-        assert re.search(r"stream: sent \d+ frames", run.rest())
+        rest = run.rest()
+        assert re.search(r"^depthview: interrupted: sent \d+ frames", rest, re.M), rest
+        assert "Traceback" not in rest
     finally:
         if run.proc.poll() is None:
             run.proc.kill()

@@ -215,8 +215,6 @@ def run(args: argparse.Namespace) -> int:
                     break
         except KeyboardInterrupt:
             interrupted = True
-            if not args.quiet:
-                sys.stderr.write("\nstream: interrupted, closing\n")
         for feeder in feeders:
             feeder.stop.set()
         for feeder in feeders:
@@ -230,7 +228,10 @@ def run(args: argparse.Namespace) -> int:
             sink.close()
         for source in sources:
             source.close()
-    if not args.quiet:
-        total = sum(f.frames for f in feeders)
-        sys.stderr.write(f"stream: sent {total} frames to {sink.where if sink else '-'}\n")
+    sent = f"sent {sum(f.frames for f in feeders)} frames to {sink.where if sink else '-'}"
+    if interrupted:  # one line, as every command ends on Ctrl-C (after a progress line's \r)
+        start_of_line = "\n" if sys.stderr.isatty() and not args.quiet else ""
+        sys.stderr.write(f"{start_of_line}depthview: interrupted: {sent}\n")
+    elif not args.quiet:
+        sys.stderr.write(f"stream: {sent}\n")
     return INTERRUPTED if interrupted else 0
