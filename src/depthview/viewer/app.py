@@ -200,6 +200,9 @@ class Viewer:
         changed. Returns True when something was drawn."""
         for event in pygame.event.get():
             self.handle_event(event)
+        if self.presenter.lost and not self.state.quit:  # another X client destroyed it
+            self.state.quit = True
+            print("depthview: the window was destroyed by another X client", file=sys.stderr)
         if self.state.quit:
             return False
         now = time.perf_counter()
