@@ -185,7 +185,10 @@ sys.exit(main(["record", "demo", sys.argv[1], "--frames", "20"]))
 """
 
 
-def test_full_disk_keeps_what_was_indexed(tmp_path: Path) -> None:
+def test_full_disk_before_any_frame_leaves_no_recording(tmp_path: Path) -> None:
+    """The first frame cannot be written: no folder with an empty INDEX.txt (which ``info``
+    and ``view`` refuse) is left, nor the depth file of the frame that failed, and the line
+    says nothing was recorded (trial M, issue 22)."""
     out = tmp_path / "rec"
     # the limit is below an RGB file's size (921,615 bytes): the first video file fails
     proc = subprocess.run(
@@ -199,11 +202,8 @@ def test_full_disk_keeps_what_was_indexed(tmp_path: Path) -> None:
         if line.strip() and not line.startswith("record: ")
     ]
     assert len(said) == 1 and "disk full" in said[0], proc.stderr
-    lines = (out / "INDEX.txt").read_text().splitlines()
-    for line in lines:
-        size = (out / line).stat().st_size
-        assert size in (12, 17 + 640 * 480 * 2, 15 + 640 * 480 * 3), line
-    assert not any(p.name.startswith("r-") for p in out.iterdir())  # the partial file is gone
+    assert said[0].endswith("; nothing was recorded") and "valid" not in said[0], said
+    assert not out.exists()
 
 
 FULL_DISK_DEPTH = """
@@ -238,6 +238,8 @@ def test_cut_short_index_replays_to_last_indexed_frame(tmp_path: Path) -> None:
     depth_lines = [line for line in lines if line.startswith("d-")]
     assert len(depth_lines) == 5 and len(lines) == 10
     assert not any(p.name.startswith("r-") for p in out.iterdir())
+    # the failed frame's depth and accelerometer files are gone too: every file is indexed
+    assert {p.name for p in out.iterdir()} - {"INDEX.txt", "device.json"} == set(lines)
     expected = demo_frames(12, seed=9)
     with dv.open(str(out), realtime=False) as src:
         back = list(src)

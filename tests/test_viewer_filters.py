@@ -13,7 +13,7 @@ import pytest
 
 import depthview as dv
 from _helpers_realsense import Oracle, block, data
-from _helpers_viewer import press, wait_for
+from _helpers_viewer import move_mouse, press, wait_for
 from depthview.filters import PRESETS
 from depthview.viewer import Layout, Viewer, ViewerOptions, actions, layout
 from depthview.viewer.actions import Facts, Relayout, SetFilters
@@ -162,3 +162,33 @@ def test_view_command_takes_a_filter_and_refuses_a_bad_one(tmp_path: Path) -> No
     )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout.strip().splitlines()[-1])["frames_shown"] == 20
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_probe_reads_the_left_panel_of_the_split_view(
+    tmp_path: Path, viewers: Any, mirror: bool
+) -> None:
+    """Trial M: with ``--layout split --filter fill`` the mouse over the left panel (the
+    depth before the filters) showed no probe line at all; it reads the unfiltered frame
+    there, in its own units, and says which panel it reads."""
+    ramp = np.tile(np.arange(500, 1140, dtype=np.uint16), (480, 1))  # raw 11-bit, x + 500
+    ramp[::7, ::5] = 0  # holes for the filter to fill
+    np.save(tmp_path / "ramp.npy", ramp[None])
+    v = viewers(
+        dv.open(str(tmp_path / "ramp.npy"), loop=True),
+        layout=Layout.SPLIT,
+        filters="fill",
+        mirror=mirror,
+        size=(1280, 480),
+    )
+    wait_for(v, lambda: v.frame is not None and "unfiltered" in v.frame.meta)
+    move_mouse(v, (100, 300))
+    x = 639 - 100 if mirror else 100
+    lines = [s for s in v.info().probe if s.startswith("probe")]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"probe unfiltered ({x}, 300) raw {500 + x} "), lines
+    move_mouse(v, (640 + 260, 200))
+    x = 639 - 260 if mirror else 260
+    mm = int(v.frame.depth[200, x])
+    lines = [s for s in v.info().probe if s.startswith("probe")]
+    assert lines == [lines[0]] and lines[0].startswith(f"probe filtered ({x}, 200) {mm} mm"), lines

@@ -4,6 +4,7 @@ real one (a small tmpfs), the sources real ones (the sample recording, the demo,
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,78 @@ def test_snapshot_of_nyu_raw_depth_reads_back_as_its_millimetres(tmp_path: Path)
     assert back.depth_format is DepthFormat.MM
     want = dv.to_metres(raw, DepthFormat.RAW_11BIT_NYU)
     assert np.allclose(dv.to_metres(back.depth, back.depth_format), want, atol=5e-4)
+
+
+# -- trial M (issue 22): a recording that kept no frame, R twice in a second ----------------
+def _recordings(folder: Path) -> list[Path]:
+    return sorted(folder.glob("depthview-*")) if folder.exists() else []
+
+
+def test_a_recording_that_kept_no_frame_is_removed_and_said_so(viewers: Any) -> None:
+    """Trial M: on a disk with room for no frame, R said "recording stopped: ... the
+    recording so far stays valid" and left a folder with a 0-byte INDEX.txt that ``info``
+    and ``view`` refuse."""
+    with tmpfs("1536k") as disk:
+        fill(disk, 200_000)  # less than one depth record (614 KB)
+        out = disk / "full"
+        v = viewers(dv.open("sample", loop=True), snapshot_dir=out, size=(640, 480))
+        wait_for(v, lambda: v.frame is not None)
+        press(v, "R")
+        assert v.state.recording is not None, v.state.message
+        wait_for(v, lambda: v.state.recording is None, timeout=20)
+        message = v.state.message
+        assert message.startswith("nothing recorded: "), message
+        assert "disk full" in message and "valid" not in message, message
+        assert _recordings(out) == []  # no folder a replay would refuse
+        v.close()
+
+
+def test_quitting_a_recording_that_kept_no_frame_leaves_no_folder(
+    viewers: Any, tmp_path: Path, capsys: Any
+) -> None:
+    """R then q before any frame reached the recording (paused): no empty recording left."""
+    out = tmp_path / "q"
+    v = viewers(dv.open("sample", loop=True), snapshot_dir=out, size=(640, 480))
+    paused_on_a_frame(v)
+    press(v, "R")
+    assert v.state.recording is not None, v.state.message
+    press(v, "q")
+    assert v.state.quit
+    v.close()
+    assert _recordings(out) == []
+    assert "recording: nothing recorded" in capsys.readouterr().out
+
+
+def test_r_again_within_the_same_second_makes_a_new_folder(viewers: Any, tmp_path: Path) -> None:
+    """Trial M: R (start), R (stop), R within the same second was refused ("expected an
+    empty or new folder, got 31 entries; use --append or --overwrite")."""
+    out = tmp_path / "rrrr"
+    v = viewers(dv.open("sample", loop=True), snapshot_dir=out, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    stem = len("depthview-20261207-113240")
+    for _ in range(10):  # until the stop and the new start fall in the same second
+        press(v, "R")
+        first = v.state.recording
+        assert first is not None, v.state.message
+        writer = v.effects._writer
+        wait_for(v, lambda w=writer: w.frames > 0)
+        press(v, "R")
+        assert v.state.recording is None and first.is_dir()
+        press(v, "R")
+        second = v.state.recording
+        assert second is not None, v.state.message  # never refused
+        assert second != first and second.parent == out
+        same_second = second.name[:stem] == first.name[:stem]
+        writer = v.effects._writer
+        wait_for(v, lambda w=writer: w.frames > 0)
+        press(v, "R")
+        if same_second:  # named by the same second, told apart by a number
+            assert re.fullmatch(re.escape(first.name[:stem]) + r"-\d+", second.name), second
+            break
+    else:
+        pytest.fail("no two recordings in the same second in ten tries")
+    assert {first, second} <= set(_recordings(out))
+    for folder in (first, second):  # each a recording a replay reads
+        replay = dv.open(str(folder))
+        assert replay.length
+        replay.close()

@@ -73,3 +73,64 @@ def test_colour_of_another_size_is_scaled_into_its_panel(
         for bx in range(4):
             centre = panel[by * 120 + 60, bx * 160 + 80]
             assert tuple(centre) == tuple(blocks[by, bx]), (by, bx)
+
+
+@pytest.mark.parametrize("points", ["", "gpu"])  # a plain SDL window, an OpenGL one
+def test_a_window_destroyed_by_another_client_ends_as_closed(
+    xvfb: str, tmp_path: Path, points: str
+) -> None:
+    """Trial M: R, then the window destroyed by another X client (``xdotool windowclose``
+    is ``XDestroyWindow``) ended the viewer with exit 1 and Xlib's raw "X Error of failed
+    request: BadWindow ... XInputExtension". It ends as a closed window: the recording is
+    closed and readable, one line says why, exit 0."""
+    import time
+
+    from Xlib import XK, X
+    from Xlib import display as xdisplay
+    from Xlib.ext import xtest
+
+    from _helpers_xcapture import program_window, x_env
+
+    out = tmp_path / "rc"
+    env = {**x_env(xvfb), "DEPTHVIEW_POINTS": points}
+    with program_window(
+        ["view", "sample", "--snapshot-dir", str(out)], xvfb, "depthview - sample", env=env
+    ) as (
+        proc,
+        window,
+    ):
+        d = xdisplay.Display(xvfb)
+        try:
+            w = d.create_resource_object("window", window)
+            d.set_input_focus(w, X.RevertToParent, 0)
+            shift = d.keysym_to_keycode(XK.string_to_keysym("Shift_L"))
+            r = d.keysym_to_keycode(XK.string_to_keysym("r"))
+            for kind, code in ((X.KeyPress, shift), (X.KeyPress, r)):
+                xtest.fake_input(d, kind, code)
+            for code in (r, shift):
+                xtest.fake_input(d, X.KeyRelease, code)
+            d.sync()
+            end = time.monotonic() + 20
+            index = None
+            while time.monotonic() < end:  # until the recording holds frames
+                found = list(out.glob("depthview-*/INDEX.txt"))
+                if found and found[0].stat().st_size > 0:
+                    index = found[0]
+                    break
+                time.sleep(0.1)
+            assert index is not None, "R started no recording"
+            w.destroy()  # what xdotool windowclose does
+            d.sync()
+        finally:
+            d.close()
+        stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert stderr.strip().splitlines() == [
+        "depthview: the window was destroyed by another X client"
+    ], stderr
+    assert f"recording: {index.parent}" in stdout
+    with dv.open(str(index.parent), realtime=False) as rec:
+        assert rec.length == len(
+            [line for line in index.read_text().splitlines() if line.startswith("d-")]
+        )
+        assert rec.length > 0

@@ -268,13 +268,14 @@ class RecordingWriter:
         return path if self._output is None else self._output.shown(path)
 
     def _fail(self, what: str, exc: OSError) -> RecordingError:
+        """The error that stops the writer: what failed, why, and what is kept (a
+        recording no frame reached is not a valid one: the caller removes it)."""
         reason = why_not_written(exc)
-        kept = (
-            f"{self._output.out} stays as it was"
-            if self._output is not None
-            else "the recording so far stays valid"
-        )
-        return RecordingError(f"{what}: {reason}; {kept}")
+        if self._output is not None:
+            return RecordingError(f"{what}: {reason}; {self._output.out} stays as it was")
+        if self.frames == 0:
+            return RecordingError(f"{what}: {reason}")
+        return RecordingError(f"{what}: {reason}; the recording so far stays valid")
 
     def _prepare(self, mode: Mode, registration: Registration | None) -> int:
         folder = self.path
@@ -448,6 +449,7 @@ class RecordingWriter:
     def _write_frame(self, frame: Frame) -> None:
         lines = []
         depth_records = 0
+        size = 0
         records = [
             record
             for record in frame.own_records()
@@ -457,7 +459,6 @@ class RecordingWriter:
             (r.stream, self._raw_time(r.stamp.host_time), r.stamp.device_timestamp) for r in records
         ]
         self._continue_clock(raw)
-        written = 0
         try:
             for record, (_, raw_time, own) in zip(records, raw, strict=True):
                 t = self._unix_time(record.stream, raw_time, own)
@@ -466,18 +467,16 @@ class RecordingWriter:
                     given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
                 ts = self._device_time(record.stream, given)  # continued across a seam
                 name = entry_name(record.stream.value, t, ts)
-                written += self._write_file(name, _file_chunks(record))
+                size += self._write_file(name, _file_chunks(record))
                 lines.append(name + "\n")
                 depth_records += record.stream is Stream.DEPTH
             self._append_index("".join(lines).encode("ascii"))
-        except RecordingError:
-            # A frame is indexed whole or not at all: its files written before the failure
-            # go too, so every file in the folder is one INDEX.txt names.
+            self.bytes += size
+        except RecordingError:  # this frame's files are never indexed: none are left
             for line in lines:
                 with contextlib.suppress(OSError):
                     (self.path / line.strip()).unlink()
             raise
-        self.bytes += written
         # Depth frames written: a live frame also carries those the reader had no time for.
         self.frames += depth_records
 
@@ -732,6 +731,8 @@ def _record_into(
         refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
         if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
             shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
+        elif not refused:
+            _refuse_empty(writer, Path(out), made, mode)
         raise
     except SourceError as exc:
         if writer.replacing:  # --overwrite: a failed run replaces nothing
@@ -748,7 +749,19 @@ def _record_into(
     finally:
         if bar is not None:
             bar.close()
-    return writer.close()
+    try:
+        return writer.close()
+    except RecordingError:  # the last frames' write failed
+        _refuse_empty(writer, Path(out), made, mode)
+        raise
+
+
+def _refuse_empty(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> None:
+    """A new recording whose writer failed before any frame is no recording: removed, and
+    the writer's error raised again saying nothing was recorded (else nothing happens)."""
+    if mode == "new" and writer.frames == 0 and writer.error is not None:
+        remove_empty_recording(out, made)
+        raise RecordingError(f"{writer.error}; nothing was recorded") from None
 
 
 def _progress_bar(

@@ -185,7 +185,10 @@ class Viewer:
         return self.presenter.gl_renderer or ("" if cloud is None else cloud.renderer)
 
     def close(self) -> None:
-        """Stop the reader (closing the source and any recording) and the window."""
+        """Close any recording (said as ``R`` says it: a recording no frame reached is
+        removed), then stop the reader (closing the source) and the window."""
+        if self.state.recording is not None:
+            self.effects.apply(actions.StopRecording())
         self.reader.stop()
         self.state.recording = None
         if self.renderer.cloud is not None:
@@ -197,6 +200,9 @@ class Viewer:
         changed. Returns True when something was drawn."""
         for event in pygame.event.get():
             self.handle_event(event)
+        if self.presenter.lost and not self.state.quit:  # another X client destroyed it
+            self.state.quit = True
+            print("depthview: the window was destroyed by another X client", file=sys.stderr)
         if self.state.quit:
             return False
         now = time.perf_counter()

@@ -150,7 +150,7 @@ class EffectRunner:
     def _start_recording(self) -> None:
         from ..recording import RecordingWriter
 
-        path = self.snapshot_dir / time.strftime("depthview-%Y%m%d-%H%M%S")
+        path = _new_recording_folder(self.snapshot_dir)
         frame = self.frame()
         # A recording holds RGB video: with IR on, the depth is recorded alone (and said).
         video = None if frame is None or frame.video is None else frame.video_format
@@ -187,6 +187,11 @@ class EffectRunner:
         try:
             kept = writer.close().frames
         except DepthviewError as exc:  # the writer's error again, or one closing it
+            if writer.frames == 0 and not writer.replacing:  # no frame: no recording
+                remove_empty_recording(path, made=True)
+                self.say(f"nothing recorded: {exc}")
+                print(f"recording: nothing recorded: {exc}", flush=True)
+                return
             what = "stopped" if error is not None else "failed"
             self.say(f"recording {what}: {exc}")
             print(f"recording {what}: {exc}", flush=True)
@@ -252,6 +257,18 @@ class EffectRunner:
             written.append(path)
         self.snapshots.extend(written)
         return written
+
+
+def _new_recording_folder(folder: Path) -> Path:
+    """A folder for a new recording that does not exist yet: named by the second, with
+    ``-2``, ``-3`` ... when a recording of that second is there already (``R`` twice in a
+    second), so that ``R`` is never refused for a name the viewer chose."""
+    stem = time.strftime("depthview-%Y%m%d-%H%M%S")
+    path, n = folder / stem, 1
+    while path.exists() or path.is_symlink():
+        n += 1
+        path = folder / f"{stem}-{n}"
+    return path
 
 
 def _not_recordable(frame: Frame, depth_only: bool) -> str | None:

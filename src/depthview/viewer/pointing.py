@@ -58,6 +58,18 @@ class Pointing:
         r = self.renderer
         return layout.depth_pixel(self.state.mouse, r.layout, r.view, r.panel)
 
+    def mouse_over(self) -> tuple[str, tuple[int, int]] | None:
+        """The depth panel under the pointer and its pixel there, as shown: ``"depth"``, or
+        ``"raw"`` (the split view's left panel: the depth before the filters)."""
+        if self.state.mouse is None:
+            return None
+        r = self.renderer
+        for name in ("depth", "raw"):
+            p = layout.panel_point(self.state.mouse, name, r.layout, r.view, r.panel)
+            if p is not None:
+                return name, (min(r.panel[0] - 1, int(p[0])), min(r.panel[1] - 1, int(p[1])))
+        return None
+
     def resolve(
         self, frame: Frame, at: tuple[int, int]
     ) -> tuple[tuple[int, int] | None, XYZ | None]:
@@ -143,32 +155,57 @@ class Pointing:
         """Marks on the pointer's pixel, the pinned one and the measured points."""
         out = []
         pinned = self.state.pinned
-        for point, colour in (
-            (self.mouse_pixel(), overlays.TEXT),
-            (None if pinned is None else self.shown_pixel(pinned), overlays.WARN),
+        over = self.mouse_over()
+        for panel, point, colour in (
+            (
+                "depth" if over is None else over[0],
+                None if over is None else over[1],
+                overlays.TEXT,
+            ),
+            ("depth", None if pinned is None else self.shown_pixel(pinned), overlays.WARN),
         ):
             if point is not None:
-                at = self.to_window("depth", point[0] + 0.5, point[1] + 0.5)
+                at = self.to_window(panel, point[0] + 0.5, point[1] + 0.5)
                 if at is not None:
                     out.append((*at, colour))
         out.extend((*p, overlays.WARN) for p in self.measure_points(frame))
         return out
 
     def probe_lines(self, frame: Frame | None) -> list[str]:
-        """``probe ...`` for the depth pixel under the pointer, ``pin ...`` for the pinned one."""
+        """``probe ...`` for the depth pixel under the pointer, ``pin ...`` for the pinned one.
+        In the split view the probe reads either panel and says which: ``probe unfiltered``
+        (left: the frame before the filters, in its own units) or ``probe filtered``."""
         if frame is None:
             return []
         r = self.renderer
-        shown = self.mouse_pixel()
+        over = self.mouse_over()
         depth, fmt = r.depth_shown(self.state, frame)
         geometry = r.geometry(fmt, depth.shape)
         lines = []
-        for label, point in (
-            ("probe", None if shown is None else self.source_pixel(shown)),
-            ("pin", self.state.pinned),
-        ):
-            if point is not None:
-                reading = probe.read(depth, fmt, *point, geometry, r.registration)
-                if reading is not None:
-                    lines.append(f"{label} {reading.text}")
+        if over is not None:
+            panel, shown = over
+            label = "probe"
+            if panel == "raw":
+                raw = frame.meta.get("unfiltered", frame)
+                assert isinstance(raw, Frame)
+                label = "probe unfiltered"
+                reading = probe.read(
+                    raw.depth,
+                    raw.depth_format,
+                    *self.source_pixel(shown),
+                    r.geometry(raw.depth_format, raw.depth.shape),
+                    r.registration,
+                )
+            else:
+                if "raw" in r.rects and "unfiltered" in frame.meta:
+                    label = "probe filtered"
+                reading = probe.read(
+                    depth, fmt, *self.source_pixel(shown), geometry, r.registration
+                )
+            if reading is not None:
+                lines.append(f"{label} {reading.text}")
+        if self.state.pinned is not None:
+            reading = probe.read(depth, fmt, *self.state.pinned, geometry, r.registration)
+            if reading is not None:
+                lines.append(f"pin {reading.text}")
         return lines

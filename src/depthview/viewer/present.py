@@ -43,6 +43,7 @@ import pygame
 
 from ..errors import DepthviewError
 from ..outputs import why_not_written, write_atomic
+from . import xerrors
 from .view3d import gl_renderer, is_software, points_wanted
 
 Surface = Any  # pygame.Surface
@@ -83,6 +84,8 @@ class Presenter:
         desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
         if unix_desktop and not chosen and not desktop:
             raise _no_display()  # before SDL, which would print lines of its own
+        if unix_desktop and os.environ.get("DISPLAY"):
+            xerrors.install()  # before SDL opens the display: see ``xerrors``
         try:
             pygame.display.init()
         except pygame.error as exc:
@@ -105,6 +108,7 @@ class Presenter:
         self._quad: Any = None
         self._window: Surface = None
         self._open(size)
+        self._watch(new=True)
 
     # -- the window -----------------------------------------------------------------------
     @property
@@ -239,6 +243,16 @@ class Presenter:
         else:
             self._fit_picture(self.window_size())
 
+    def _watch(self, new: bool = False) -> None:
+        """An X window destroyed by another client is said by ``lost`` (``xerrors``)."""
+        if self.driver == "x11":
+            xerrors.watch(pygame.display.get_wm_info().get("window"), new=new)
+
+    @property
+    def lost(self) -> bool:
+        """Whether the X server destroyed the window (another client closed it)."""
+        return self.driver == "x11" and xerrors.lost()
+
     def set_size(self, size: tuple[int, int]) -> None:
         """Resize the window (a layout of another native size)."""
         if self.ctx is None:
@@ -247,6 +261,7 @@ class Presenter:
             flags = self._flags() | pygame.OPENGL | pygame.DOUBLEBUF
             self._window = pygame.display.set_mode(size, flags)
             self._fit_picture(self.window_size())
+        self._watch()
 
     def toggle_fullscreen(self) -> None:
         """Fullscreen on or off; raises ``pygame.error`` where the platform cannot."""
