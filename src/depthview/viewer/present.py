@@ -244,7 +244,10 @@ class Presenter:
             self._fit_picture(self.window_size())
 
     def _watch(self, new: bool = False) -> None:
-        """An X window destroyed by another client is said by ``lost`` (``xerrors``)."""
+        """An X window destroyed by another client is said by ``lost`` (``xerrors``). Asked
+        once, for the window opened first: ``get_wm_info`` after ``set_mode`` resized a
+        plain window crashed the process under Xvfb (tests/test_viewer_3d.py), so a
+        window made again by a resize ends as before when destroyed."""
         if self.driver == "x11":
             xerrors.watch(pygame.display.get_wm_info().get("window"), new=new)
 
@@ -261,7 +264,6 @@ class Presenter:
             flags = self._flags() | pygame.OPENGL | pygame.DOUBLEBUF
             self._window = pygame.display.set_mode(size, flags)
             self._fit_picture(self.window_size())
-        self._watch()
 
     def toggle_fullscreen(self) -> None:
         """Fullscreen on or off; raises ``pygame.error`` where the platform cannot."""
