@@ -91,6 +91,10 @@ def _read_back(v: Viewer, frame: Frame) -> None:
     want = dv.to_metres(frame.depth, frame.depth_format)
     with dv.open(str(npz)) as src:
         back = src.read()
+        h, w = frame.depth.shape
+        unfiltered = frame.meta.get("unfiltered", frame).depth.shape
+        k = v.source.intrinsics.for_size(w, h, calibrated=(unfiltered[1], unfiltered[0]))
+        assert src.intrinsics == k  # trial M: the source's camera, for this frame's size
     assert back.depth_format is frame.depth_format
     assert np.array_equal(dv.to_metres(back.depth, back.depth_format), want, equal_nan=True)
     with dv.open(str(png)) as src:
@@ -223,7 +227,7 @@ def test_snapshot_of_nyu_raw_depth_reads_back_as_its_millimetres(tmp_path: Path)
     raw = np.tile(np.linspace(400, 1000, 640).astype(np.uint16), (480, 1))
     frame = Frame(depth=raw, depth_format=DepthFormat.RAW_11BIT_NYU)
     path = tmp_path / "nyu-depth.npz"
-    _write_depth_npz(path, frame, None)
+    _write_depth_npz(path, frame, None, dv.KINECT_V1_DEPTH)
     with dv.open(str(path)) as src:
         back = src.read()
     assert back.depth_format is DepthFormat.MM

@@ -19,6 +19,7 @@ import pygame
 
 from ..errors import DepthviewError, UnsupportedControl
 from ..frame import DepthFormat, Frame, VideoFormat
+from ..geometry import Intrinsics
 from ..outputs import why_not_written, write_atomic
 from ..registration import Registration
 from ..sources.base import Source
@@ -231,9 +232,12 @@ class EffectRunner:
             (folder / f"{stem}.png", self.presenter.save)
         ]
         if frame is not None:
-            registration = self.source.registration
+            registration, camera = self.source.registration, self.source.intrinsics
             jobs.append(
-                (folder / f"{stem}-depth.npz", lambda p: _write_depth_npz(p, frame, registration))
+                (
+                    folder / f"{stem}-depth.npz",
+                    lambda p: _write_depth_npz(p, frame, registration, camera),
+                )
             )
             try:
                 import PIL  # noqa: F401
@@ -305,18 +309,30 @@ class SnapshotFailed(Exception):
         self.path, self.why = path, why
 
 
-def _write_depth_npz(path: Path, frame: Frame, registration: Registration | None) -> None:
-    """The frame's depth as it holds it, with its ``depth_format`` number (what the
-    ``.npz`` reader honours), written atomically; a format no file holds (NYU's fit of raw
-    disparity) as the millimetres it measures."""
+def _write_depth_npz(
+    path: Path, frame: Frame, registration: Registration | None, camera: Intrinsics
+) -> None:
+    """The frame's depth as it holds it, with its ``depth_format`` number and the source's
+    ``intrinsics`` (for this frame's size: a decimated frame sees what the source's does),
+    as the ``.npz`` export keeps them and its reader honours, written atomically; a format
+    no file holds (NYU's fit of raw disparity) as the millimetres it measures."""
     from ..sources.depth_units import FILE_FORMATS
     from ..writers.base import metric_depth
 
     depth, fmt = frame.depth, frame.depth_format
     if fmt not in FILE_FORMATS:
         depth, fmt = metric_depth(depth, fmt, registration)
+    unfiltered = frame.meta.get("unfiltered")
+    source_h, source_w = (unfiltered if isinstance(unfiltered, Frame) else frame).depth.shape
+    h, w = depth.shape
+    k = camera.for_size(w, h, calibrated=(source_w, source_h))
     buffer = io.BytesIO()
-    np.savez(buffer, depth=depth, depth_format=np.array(int(fmt)))
+    np.savez(
+        buffer,
+        depth=depth,
+        depth_format=np.array(int(fmt)),
+        intrinsics=np.array([k.fx, k.fy, k.cx, k.cy], dtype=np.float64),
+    )
     write_atomic(path, buffer.getvalue())
 
 
