@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,10 +58,13 @@ class RrdPipe:
 
     def finish(self, seconds: float = 30.0) -> None:
         """After Rerun's stream is closed: wait for the copy to end, then raise a failure."""
-        if self._thread.is_alive():  # Rerun never opened its end: end the read ourselves
+        deadline = time.monotonic() + seconds
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            # Rerun never opened its end (or has closed it): a writer that opens and closes
+            # ends the read; until the copy has opened its own end this fails (ENXIO).
             with contextlib.suppress(OSError):
                 os.close(os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK))
-        self._thread.join(seconds)
+            self._thread.join(0.05)
         shutil.rmtree(self._folder, ignore_errors=True)
         if self._thread.is_alive():
             raise OSError(f"{self.path}: the Rerun stream did not end within {seconds:g} s")
