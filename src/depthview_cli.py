@@ -12,7 +12,18 @@ def entry() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # as Ctrl-C, until a command runs
     try:
         from depthview.cli import entry as run
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Python wraps one met in a class body (__set_name__)
+        if not _interrupted(exc):
+            raise
         sys.stderr.write("depthview: interrupted\n")
         raise SystemExit(130) from None
     run()
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was caused by, Ctrl-C (or SIGTERM, raised as it)."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
