@@ -461,12 +461,17 @@ def test_frames_before_the_first_colour_image_have_none(tmp_path: Path) -> None:
     first colour image, taken up to 0.7 s after them (and ``export`` marked it valid).
     Only the frame just before it, when it came with that frame (within
     ``FIRST_VIDEO_SLACK``, as libfreenect writes a first d- a few ms before its r-), takes it:
-    here the last frame of depth alone may (the appended pass starts one interval later)."""
+    here the last frame of depth alone may (the appended pass starts one interval later).
+    ``record --append`` refuses such a mix now (trial N); a recording made elsewhere (or by
+    ``dv.record`` of bare frames, whose streams it cannot know) may still hold one."""
+    import itertools
+
     from depthview.sources.fakenect import FIRST_VIDEO_SLACK
 
     mix = tmp_path / "mix"
     assert cli("record", "sample", str(mix), "--quiet").code == 0
-    assert cli("record", "demo", str(mix), "--append", "--frames", "5", "--quiet").code == 0
+    with dv.open("demo", realtime=False) as demo:
+        dv.record(itertools.islice(iter(demo), 5), mix, mode="append")
     with dv.open(str(mix), realtime=False) as src:
         frames = list(src)
     first = next(i for i, f in enumerate(frames) if f.video is not None)
@@ -477,3 +482,40 @@ def test_frames_before_the_first_colour_image_have_none(tmp_path: Path) -> None:
     assert cli("export", str(mix), str(tmp_path / "m.npz"), "--quiet").code == 0
     with np.load(tmp_path / "m.npz") as data:
         assert data["video_valid"].tolist() == [False] * first + [True] * (25 - first)
+
+
+def test_append_refuses_frames_whose_colour_differs_from_the_recordings(tmp_path: Path) -> None:
+    """Trial N: a replay shows each depth frame beside the latest image before it, and the
+    INDEX pairs nothing. Frames without colour appended to a recording with it (a .npy,
+    ``--depth-only``) repeated its last image as theirs (an export marked it valid); frames
+    with colour appended to a depth-only recording gave its last depth frame the first new
+    image. Both refused in one line with nothing written; alike appends as before."""
+    npy = tmp_path / "d.npy"
+    np.save(npy, np.full((2, 480, 640), 800, np.uint16))
+    with_colour, depth_alone = tmp_path / "c", tmp_path / "d"
+    assert cli("record", "demo", str(with_colour), "--frames", "3", "--quiet").code == 0
+    ran = cli("record", "demo", str(depth_alone), "--frames", "3", "--depth-only", "--quiet")
+    assert ran.code == 0, ran.err
+    refusals = (
+        (with_colour, ["demo", "--depth-only"], "the recording has colour and this run's"),
+        (with_colour, [str(npy)], "the recording has colour and this run's"),
+        (depth_alone, ["demo"], "the recording holds depth alone and the source has colour"),
+    )
+    for target, source, said in refusals:
+        before = tree_hash(target)
+        ran = cli("record", source[0], str(target), "--append", *source[1:], "--frames", "2")
+        assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+        assert f"{target}: cannot append: {said}" in ran.err
+        assert tree_hash(target) == before
+    alike = (
+        (with_colour, ["demo"]),
+        (depth_alone, ["demo", "--depth-only"]),
+        (depth_alone, [str(npy)]),
+    )
+    for target, source in alike:
+        ran = cli("record", source[0], str(target), "--append", *source[1:], "--frames", "2")
+        assert ran.code == 0, ran.err
+    with dv.open(str(depth_alone), realtime=False) as src:
+        assert len(src) == 7 and not src.has_video
+    with dv.open(str(with_colour), realtime=False) as src:
+        assert len(src) == 5 and src.has_video

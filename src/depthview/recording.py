@@ -15,6 +15,7 @@ never waits on the disk; frames that do not fit are dropped and counted, never s
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import itertools
@@ -54,9 +55,10 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output, claimed, why_not_written
+from .outputs import FolderOutput, check_output, claimed, other_output, why_not_written
 from .registration import Registration
 from .sources.base import Source
+from .writers.base import is_frame_file
 
 Mode = Literal["new", "append", "overwrite"]
 MODES = ("new", "append", "overwrite")
@@ -196,7 +198,9 @@ class RecordingWriter:
     ``on_full``: what ``write`` does when the queue is full: ``"drop"`` (count and go on, for
     a live display) or ``"block"`` (wait, for recordings and finite sources). A write error
     (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
-    ``RecordingError``, and INDEX.txt still names only complete files.
+    ``RecordingError``, and INDEX.txt still names only complete files. Appending checks
+    the source against the recording: the same ``registration`` and, unless ``colour`` is
+    None (not known), colour in both or in neither.
     """
 
     def __init__(
@@ -209,6 +213,7 @@ class RecordingWriter:
         on_full: Literal["drop", "block"] = "drop",
         fsync: bool = False,
         registration: Registration | None = None,
+        colour: bool | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
@@ -218,8 +223,15 @@ class RecordingWriter:
         #: a run that fails leaves the earlier recording as it was.
         self._output: FolderOutput | None = None
         self._failed_run = False
+        if mode != "new":
+            other = other_output(self.path, {"an export's frames": is_frame_file})
+            if other is not None:
+                raise RecordingError(
+                    f"{path}: holds {other}, not a recording: --{mode} would mix a recording "
+                    "into it; record into another folder"
+                )
         if mode == "overwrite":
-            self._output = FolderOutput(self.path, _is_recording_file)
+            self._output = FolderOutput(self.path, is_recording_file)
             try:
                 self.path = self._output.files()
             except OSError as exc:
@@ -254,7 +266,7 @@ class RecordingWriter:
         self._start_wall = time.time()
         self._error: RecordingError | None = None
         self._closed = False
-        self._index_fd = self._prepare(mode, registration)
+        self._index_fd = self._prepare(mode, registration, colour)
         if registration is not None:
             self._write_device_json(registration)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, queue_size))
@@ -277,7 +289,7 @@ class RecordingWriter:
             return RecordingError(f"{what}: {reason}")
         return RecordingError(f"{what}: {reason}; the recording so far stays valid")
 
-    def _prepare(self, mode: Mode, registration: Registration | None) -> int:
+    def _prepare(self, mode: Mode, registration: Registration | None, colour: bool | None) -> int:
         folder = self.path
         index = folder / INDEX_NAME
         try:
@@ -290,6 +302,7 @@ class RecordingWriter:
                 )
             if mode == "append":
                 self._check_registration(registration)
+                self._check_colour(colour)
             fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except RecordingError:
             raise
@@ -323,6 +336,35 @@ class RecordingWriter:
                 f"{self.path}: cannot append: the source's registration differs from the "
                 f"recording's ({kept}), so one of them would read in other millimetres; "
                 "record into a new folder"
+            )
+
+    def _check_colour(self, colour: bool | None) -> None:
+        """A replay shows each depth frame beside the latest colour image before it (the
+        INDEX pairs nothing): appended frames without colour onto a recording with it would
+        show its last image as theirs, and frames with colour onto one of depth alone would
+        give its last depth frame an image taken after it. Refused before anything is
+        written. A recording of one depth frame and no image may be one cut before its
+        first image (libfreenect writes a frame's depth first): colour may follow it.
+        ``colour`` None (frames of unknown streams) is not checked."""
+        index = self.path / INDEX_NAME
+        if colour is None or not index.is_file():
+            return
+        counts: collections.Counter[Stream] = collections.Counter()
+        for line in index.read_bytes().splitlines():
+            with contextlib.suppress(SourceError):
+                counts[Stream(parse_index_line(line).kind)] += 1
+        depth, video = counts[Stream.DEPTH], counts[Stream.VIDEO]
+        if colour and depth > 1 and not video:
+            raise RecordingError(
+                f"{self.path}: cannot append: the recording holds depth alone and the source "
+                "has colour, which would show beside the earlier frames; add --depth-only, "
+                "or record into a new folder"
+            )
+        if not colour and depth and video:
+            raise RecordingError(
+                f"{self.path}: cannot append: the recording has colour and this run's frames "
+                "have none (--depth-only, or a source without colour), so they would show "
+                "its last image as theirs; record into a new folder"
             )
 
     def _continue_index(self, fd: int, index: Path) -> None:
@@ -589,7 +631,7 @@ def remove_empty_recording(out: Path, made: bool) -> None:
             out.rmdir()  # only when empty: nothing but what this run wrote
 
 
-def _is_recording_file(name: str) -> bool:
+def is_recording_file(name: str) -> bool:
     """What a recording consists of (what ``--overwrite`` replaces): INDEX.txt,
     device.json and the record files INDEX.txt lines name."""
     return name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(name)
@@ -650,10 +692,13 @@ def record(
     if not os.fspath(out).strip():
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
+    colour: bool | None = None  # frames of unknown streams (an iterable): not checked
     if isinstance(source_or_frames, Source):
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
+        if source_or_frames.has_video is not None:
+            colour = source_or_frames.has_video and not depth_only
     made = not os.path.exists(out)  # False, not an error, where it cannot be looked at
     with claimed(out, RecordingError):  # one run writes a recording at a time
         return _record_into(
@@ -668,6 +713,7 @@ def record(
             stop=stop,
             fsync=fsync,
             registration=registration,
+            colour=colour,
             progress=progress,
             accepted=accepted,
         )
@@ -686,6 +732,7 @@ def _record_into(
     stop: threading.Event | None,
     fsync: bool,
     registration: Registration | None,
+    colour: bool | None,
     progress: bool,
     accepted: Callable[[], None] | None,
 ) -> RecordingSummary:
@@ -697,6 +744,7 @@ def _record_into(
         on_full="drop" if live else "block",
         fsync=fsync,
         registration=registration,
+        colour=colour,
     )
     start = time.monotonic()
     first: float | None = None
@@ -783,6 +831,7 @@ __all__ = [
     "RecordingSummary",
     "RecordingWriter",
     "check_replayable",
+    "is_recording_file",
     "record",
     "remove_empty_recording",
 ]
