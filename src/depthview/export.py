@@ -25,9 +25,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import signal
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -40,9 +38,11 @@ from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import DepthFormat, Frame
 from .geometry import Intrinsics
-from .outputs import FolderOutput, check_output, check_target, claimed, overlap
+from .outputs import FolderOutput, check_output, check_target, claimed, other_output, overlap
 from .palettes import PALETTES, ranged_palette
+from .recording import is_recording_file
 from .registration import Registration
+from .soft_stop import stop_on_signal
 from .sources.base import Source, nearest
 from .writers import mp4, npz, ply, png, png16
 from .writers.base import FrameWriter, Settings, is_frame_file, require
@@ -128,6 +128,12 @@ def choose_format(out: Path, format: str | None) -> ExportFormat:
     """The format ``out``'s name selects, checked against an explicit ``--format``."""
     if format is not None:
         _one_of("--format", format, FORMATS)
+    alone = SUFFIXES.get(out.name.lower())  # ".npz": Path takes it for a name with no suffix
+    if alone is not None and format in (None, alone.name):
+        raise ExportError(
+            f"{out}: expected a name before {out.name} (such as depth{out.name}), got the "
+            "suffix alone"
+        )
     suffix = out.suffix.lower()
     by_name = SUFFIXES.get(suffix)
     if by_name is not None:
@@ -324,6 +330,12 @@ def export(
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"
     check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
+    other = other_output(out, {"a recording": is_recording_file}) if fmt.is_folder else None
+    if other is not None:
+        raise ExportError(
+            f"{out}: holds {other}, not an export: --overwrite would mix {fmt.name} frames "
+            "into it; export into another folder"
+        )
     # An MP4 plays in the source's time: every Nth frame of it at 1/N of its rate.
     own_rate = (source.fps if isinstance(source, Source) else None) or 30.0
     rate = fps or max(MP4_FPS[0], own_rate / every)
@@ -417,7 +429,7 @@ def _write(
     kept_earlier = False
     try:
         try:
-            with selected.stop_on_ctrl_c():
+            with stop_on_signal(selected.stop, once=True):
                 count = fmt.write(selected, target if folder is None else folder.staging, settings)
             kept_earlier = earlier and selected.stopped
             if folder is not None and kept_earlier:
@@ -471,25 +483,9 @@ class _Stoppable:
         self._frames, self._bar, self._make_folder = frames, bar, make_folder
         self.stopped = False
 
-    @contextlib.contextmanager
-    def stop_on_ctrl_c(self) -> Iterator[None]:
-        """While writing, the first Ctrl-C or SIGTERM stops after the current frame; a second
-        one interrupts at once. Only the main thread can take signals: elsewhere, a no-op."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def stop(signum: int, frame: object) -> None:
-            self.stopped = True
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-
-        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+    def stop(self, signum: int) -> None:
+        """Ctrl-C or SIGTERM: end after the frame being written (``soft_stop``)."""
+        self.stopped = True
 
     def __iter__(self) -> Iterator[Frame]:
         taken = 0

@@ -14,7 +14,8 @@ place when complete (``atomic``, ``write_atomic``), so a file that exists is who
 complete; a folder output's frames (the files of the writer's own names) are written into
 a hidden folder inside it and moved into place when the run ends, the earlier run's frames
 this run did not write again removed then, and every other file left as it was. A run that
-fails leaves the folder as it was.
+fails leaves the folder as it was. A folder that holds another kind of output (a recording,
+an export's frames) is refused rather than mixed (``other_output``).
 
 Two runs never write one output at once (``claimed``): the second is refused in one line
 at the start, rather than the two mixing their files or one failing at the end.
@@ -30,7 +31,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import DepthviewError
@@ -232,6 +233,18 @@ def _has_entries(folder: Path) -> bool:
 
 #: The hidden folder inside a folder output that a run's files are written into.
 STAGING = ".depthview.partial"
+
+
+def other_output(out: Path, others: Mapping[str, Callable[[str], bool]]) -> str | None:
+    """Which other kind of depthview output the folder ``out`` holds (``others``: each
+    kind's words, and the test of its file names), or None. ``--overwrite`` and
+    ``--append`` would mix this run's files into it, and a reader would take the folder for
+    one of the two: the caller refuses instead."""
+    try:
+        names = [entry.name for entry in out.iterdir() if entry.is_file()]
+    except OSError:  # not a folder, or not readable: said where it is written
+        return None
+    return next((words for words, is_theirs in others.items() if any(map(is_theirs, names))), None)
 
 
 class FolderOutput:
