@@ -201,9 +201,11 @@ def test_recording_a_millimetre_source_is_refused_in_a_line_that_fits(
 
 
 # -- 6. the recording lines fit at 640 px ---------------------------------------------------
-def test_recording_stopped_by_ir_is_said_whole_at_640_px(viewers: Any) -> None:
-    """The writer's own refusal (IR turned on mid-recording) is long: at 640 px it goes on
-    over the next lines, never cut."""
+def test_recording_stopped_by_ir_says_what_it_kept_whole_at_640_px(viewers: Any) -> None:
+    """IR turned on during a recording: the writer refuses the first IR frame; the viewer
+    then stops the recording (the REC line goes) and says it stopped early and how many
+    frames it keeps, never "saved". The message is long: at 640 px it goes on over the next
+    lines, never cut."""
     v = viewers(dv.open("demo"), size=(640, 480))
     wait_for(v, lambda: v.frame is not None)
     press(v, "R")
@@ -213,9 +215,12 @@ def test_recording_stopped_by_ir_is_said_whole_at_640_px(viewers: Any) -> None:
     wait_for(v, lambda: v.frame.index > start + 3)
     press(v, "f")
     wait_for(v, lambda: v.state.recording is None)
+    lines = (folder / "INDEX.txt").read_text().splitlines()
+    depth = sum(x.startswith("d-") for x in lines)
+    assert depth >= 3
     message = v.state.message
     assert message.startswith("recording stopped early: "), message
-    assert f"{folder} keeps " in message
+    assert f"{folder} keeps {depth} frames" in message
     assert_message_whole(v, message)
 
 

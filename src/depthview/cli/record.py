@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 import threading
-from types import FrameType
 from typing import Any
 
 from ..frame import DepthFormat
 from ..recording import Mode, intrinsics_not_kept, record, refuse_depth_format, refuse_intrinsics
+from ..soft_stop import stop_on_signal
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames
@@ -51,34 +50,32 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     received: list[int] = []
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal(signum: int) -> None:
         received.append(signum)
         stop.set()
 
     # The demo plays at its own pace, like a camera; recordings and files are copied as fast
     # as they read (their frames keep their recorded times); a Kinect ignores the option.
     realtime = args.source.partition(":")[0] == "demo"
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with open_with_args(args.source, args, realtime=realtime) as source:
-            summary = record(
-                source,
-                args.out,
-                frames=args.frames,
-                seconds=args.seconds,
-                depth_only=args.depth_only,
-                mode=mode,
-                stop=stop,
-                fsync=args.fsync,
-                progress=not args.quiet,
-                accepted=lambda: warn_guesses(source),  # after every refusal, before progress
-            )
-            lost = intrinsics_not_kept(source, args.out)
-            if lost:
-                sys.stderr.write(f"depthview: warning: {lost}\n")
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with (
+        stop_on_signal(on_signal, once=False),
+        open_with_args(args.source, args, realtime=realtime) as source,
+    ):
+        summary = record(
+            source,
+            args.out,
+            frames=args.frames,
+            seconds=args.seconds,
+            depth_only=args.depth_only,
+            mode=mode,
+            stop=stop,
+            fsync=args.fsync,
+            progress=not args.quiet,
+            accepted=lambda: warn_guesses(source),  # after every refusal, before progress
+        )
+        lost = intrinsics_not_kept(source, args.out)
+        if lost:
+            sys.stderr.write(f"depthview: warning: {lost}\n")
     if received:  # kept, and said as every command says it
         sys.stderr.write(f"depthview: interrupted: {summary}\n")
         return INTERRUPTED
