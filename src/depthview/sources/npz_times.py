@@ -3,12 +3,16 @@ host and device times, the accelerometer) or a bare ``timestamp`` array beside `
 
 Reading them back is what keeps ``export A.npz B.npz`` and ``record A.npz R`` true to the
 recording the archive came from; an archive without them gets ``index / fps``. Times that
-are not finite or do not increase are refused in one line rather than ignored.
+are not finite are refused in one line. Times that do not increase are kept as the archive
+holds them, with a warning: an export of a recording whose INDEX.txt repeats a frame or
+lists one late holds them so, and the recording itself is read as it is (``info`` counts
+them as ``times_not_increasing``), so what the writer wrote is read back the same.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -101,9 +105,11 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
     back = np.flatnonzero(np.diff(t) <= 0)
     if back.size:
         i = int(back[0])
-        raise SourceError(
-            f"{path}: timestamp: expected increasing times, got {t[i]:.6f} then {t[i + 1]:.6f} "
-            f"at frames {i}, {i + 1}"
+        warnings.warn(
+            f"{path}: timestamp: {back.size} frame time(s) do not increase (first "
+            f"{t[i]:.6f} then {t[i + 1]:.6f} at frames {i}, {i + 1}): kept as the archive "
+            "holds them, as a recording's own",
+            stacklevel=2,
         )
     accel = arrays.get("accel")
     if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
