@@ -136,3 +136,57 @@ def test_two_depth_frames_of_one_host_time_are_copied_as_they_are(tmp_path: Path
     ran = cli("record", str(original), str(out), "--quiet")
     assert ran.code == 0, ran.err
     _same_recording(original, out)
+
+
+def _stepping_back(folder: Path, change: str) -> list[str]:
+    """The recording at ``folder`` with its 2nd depth line repeated (``"repeated"``) or
+    moved after the 3rd (``"moved"``), as trial O edited INDEX.txt; returns its lines."""
+    lines = (folder / "INDEX.txt").read_text().splitlines()
+    depth = [i for i, name in enumerate(lines) if name.startswith("d-")]
+    second = lines[depth[1]]
+    if change == "repeated":
+        lines.insert(depth[1] + 1, second)
+    else:
+        lines.insert(depth[3], second)  # before the 4th depth line: after the 3rd's records
+        del lines[depth[1]]
+    (folder / "INDEX.txt").write_text("".join(name + "\n" for name in lines))
+    return lines
+
+
+@pytest.mark.parametrize("change", ["repeated", "moved"])
+def test_a_recording_whose_times_step_back_re_records_byte_for_byte(
+    tmp_path: Path, change: str
+) -> None:
+    """Trial O: a recording whose INDEX.txt repeats a depth line or lists one late was
+    taken for a replay that looped (the writer's guess from times going back): every later
+    record was re-timed (+0.05 s, +0.11 s) and the duration grew. The step back is the
+    recording's own: the re-recording is the original byte for byte, the time span said is
+    the original's."""
+    original = copy_person(tmp_path)
+    lines = _stepping_back(original, change)
+    out = tmp_path / "again"
+    ran = cli("record", str(original), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    _same_recording(original, out)
+    times = [float(name.split("-")[1]) for name in lines]
+    assert f"{max(times) - min(times):.2f} s" in ran.out
+
+
+@pytest.mark.parametrize("change", ["repeated", "moved"])
+def test_an_npz_export_of_such_a_recording_reads_back(tmp_path: Path, change: str) -> None:
+    """Trial O: ``export REC x.npz`` of that recording wrote the times as they are, and
+    depthview's own .npz reader then refused x.npz ("expected increasing times"). It is
+    read as the recording is, with one warning line, its times the recording's own."""
+    original = copy_person(tmp_path)
+    lines = _stepping_back(original, change)
+    depth_times = [float(name.split("-")[1]) for name in lines if name.startswith("d-")]
+    first = tmp_path / "x.npz"
+    assert cli("export", str(original), str(first), "--quiet").code == 0
+    again = tmp_path / "y.npz"
+    ran = cli("export", str(first), str(again), "--quiet")
+    assert ran.code == 0, ran.err
+    warned = [line for line in ran.err.splitlines() if "do not increase" in line]
+    assert len(warned) == 1 and warned[0].startswith(f"depthview: warning: {first}: timestamp")
+    for path in (first, again):
+        with np.load(path) as z:
+            assert z["timestamp"].tolist() == pytest.approx(depth_times, abs=1e-6)

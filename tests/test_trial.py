@@ -173,6 +173,18 @@ def world() -> Iterator[Path]:
         np.savez(
             w / "badts.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[3.0, 1.0, 2.0]
         )
+        np.savez(  # trial O: times that step back, in frames a recording can hold
+            w / "back640.npz",
+            depth=np.full((3, 480, 640), 800, np.uint16),
+            timestamp=[1700000003.0, 1700000001.0, 1700000002.0],
+        )
+        shutil.copytree(rec, w / "dupidx")  # trial O: INDEX.txt names a depth frame twice
+        index = (rec / "INDEX.txt").read_text().split()
+        second = [n for n in index if n.startswith("d-")][1]
+        (w / "dupidx" / "INDEX.txt").write_text(
+            "".join(f"{n}\n" * (2 if n == second else 1) for n in index)
+        )
+        assert main(["export", str(w / "dupidx"), str(w / "dupidx.npz"), "--quiet"]) == 0
         np.savez(
             w / "nants.npz",
             depth=np.full((3, 6, 8), 800, np.uint16),

@@ -5,7 +5,9 @@ Every record a frame brings (``Frame.own_records()``: the video frames, tilt sta
 depth frame that arrived since the previous frame, in arrival order) is written once, under
 its own host time and device timestamp: ``r-<unix time>-<device ts>.ppm`` (RGB, left out
 with ``depth_only``), ``a-....dump`` (the 12-byte tilt state), ``d-....pgm`` (raw 11-bit
-depth, uint16 little-endian). Re-recording a recording gives it back byte for byte. A line
+depth, uint16 little-endian). Re-recording a recording gives it back byte for byte, also
+where its times step back (its own order, kept; a new pass is only where the caller says
+one: ``--append``, ``new_pass`` after a seek). A line
 goes into
 INDEX.txt only after its file is completely written, and INDEX.txt is flushed after every
 frame, so whatever stops the recording (Ctrl-C, a full disk, a crash) leaves an index that
@@ -247,8 +249,9 @@ class RecordingWriter:
         self.dropped = 0
         self._first_time: float | None = None
         self._last_time = 0.0
+        #: Each stream's latest host time written (where a new pass starts after).
         self._last_times: dict[Stream, float] = {}
-        #: Added to every host time: 0 until a pass steps back (see ``_continue_clock``).
+        #: Added to every host time: 0 until a new pass starts (see ``_continue_clock``).
         self._offset = 0.0
         #: The depth stream's latest frame interval (the seam's width), 30 fps until known.
         self._interval = 1 / 30
@@ -256,12 +259,15 @@ class RecordingWriter:
         #: Added to every device timestamp (modulo 2^32): 0 until a pass starts (as above).
         self._device_offset = 0
         self._last_device: int | None = None
-        #: Each stream's last record's own device time (before any offset): a record of the
-        #: same host time and another device time is not the same record again.
-        self._last_given: dict[Stream, int | None] = {}
         #: Appending: the first frame starts a pass after the recording's last, whatever
         #: clock the source keeps (a 2017 recording, the demo's seconds since its start).
         self._seam_pending = False
+        #: After a seek the caller said (``new_pass``): the next frame starts a pass as
+        #: above if it does not step forward. Only then are times moved: a step back in
+        #: the frames' own times is the source's, kept as it is.
+        self._seek_pending = False
+        #: ``new_pass`` was called: the next frame queued carries it to the writer thread.
+        self._pass_next = False
         self._device_seam = False
         self._start_wall = time.time()
         self._error: RecordingError | None = None
@@ -406,11 +412,21 @@ class RecordingWriter:
             raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
         check_replayable(frame, self.depth_only)
         try:
-            self._queue.put(frame, block=self.on_full == "block")
+            self._queue.put((frame, self._pass_next), block=self.on_full == "block")
         except queue.Full:
             self.dropped += 1
             return False
+        self._pass_next = False
         return True
+
+    def new_pass(self) -> None:
+        """The source was sought (the viewer's seek): if the next frame written does not
+        step forward, it starts a new pass, and the recording continues its clock there,
+        one frame interval after the latest time written, as ``--append`` does (a seek on
+        keeps the source's times). Said where the pass is made, because a step back in the
+        frames' own times is the source's (an INDEX.txt that repeats a frame or lists one
+        late) and is kept as it is; a looping replay continues its own clock already."""
+        self._pass_next = True
 
     def _run(self) -> None:
         while True:
@@ -419,9 +435,11 @@ class RecordingWriter:
                 return
             if self._error is not None:
                 continue  # drain without writing after a failure
-            assert isinstance(item, Frame)
+            assert isinstance(item, tuple)
+            frame, sought = item
+            self._seek_pending |= sought
             try:
-                self._write_frame(item)
+                self._write_frame(frame)
             except RecordingError as exc:
                 self._error = exc
 
@@ -432,26 +450,20 @@ class RecordingWriter:
             t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
         return t
 
-    def _again(self, stream: Stream, t: float, given: int | None) -> bool:
-        """Whether a record at raw host time ``t`` (device time ``given``) does not step
-        forward in its stream: earlier than the last one written, or at the same time and
-        not another record (no device time, or the same one: the record again, as a
-        one-frame replay looping gives it). Two records of one host time and different
-        device times are the source's own, kept as they are."""
-        last = self._last_times.get(stream, -math.inf)
-        t = round(t + self._offset, 6)
-        if t != last:
-            return t < last
-        return given is None or given == self._last_given.get(stream)
-
     def _continue_clock(self, raw: list[tuple[Stream, float, int | None]]) -> None:
-        """A frame whose times do not step forward (a replay looping, a seek, another pass
-        appended) starts a new pass: every stream is offset alike so that the pass begins
-        one frame interval after the latest time written, and the order within it stays as
+        """A frame that starts a new pass (appended, or after ``new_pass`` a frame that
+        does not step forward): every stream is offset alike so that the pass begins one
+        frame interval after the latest time written, and the order within it stays as
         recorded."""
-        if not self._seam_pending and not any(self._again(s, t, g) for s, t, g in raw):
+        sought, self._seek_pending = self._seek_pending, False
+        back = sought and any(
+            round(t + self._offset, 6) <= self._last_times.get(s, -math.inf) for s, t, _ in raw
+        )
+        if not (self._seam_pending or back):
             return
         self._seam_pending = False
+        if not self._last_times or not raw:
+            return  # nothing written before it: its own times
         latest = max(self._last_times.values())
         self._offset = latest + self._interval - min(t for _, t, _ in raw)
         self._previous_depth = None  # no interval across the seam
@@ -470,16 +482,11 @@ class RecordingWriter:
             self._last_device = out
         return out
 
-    def _unix_time(self, stream: Stream, raw: float, given: int | None) -> float:
-        """The file-name time of a record: its host time on the continued clock, never
-        going back within its stream (equal only for another record of the same time: its
-        device time differs, and so does its name)."""
+    def _unix_time(self, stream: Stream, raw: float) -> float:
+        """The file-name time of a record: its own host time (on the continued clock after
+        a new pass), as it is, also where it steps back (the source's own order)."""
         t = round(raw + self._offset, 6)
-        last = self._last_times.get(stream, -1.0)
-        if t < last or (t == last and (given is None or given == self._last_given.get(stream))):
-            t = round(last + 1e-6, 6)
-        self._last_times[stream] = t
-        self._last_given[stream] = given
+        self._last_times[stream] = max(t, self._last_times.get(stream, t))
         if stream is Stream.DEPTH:
             if self._previous_depth is not None and t > self._previous_depth:
                 self._interval = t - self._previous_depth
@@ -503,13 +510,17 @@ class RecordingWriter:
         self._continue_clock(raw)
         try:
             for record, (_, raw_time, own) in zip(records, raw, strict=True):
-                t = self._unix_time(record.stream, raw_time, own)
+                t = self._unix_time(record.stream, raw_time)
                 given = own
                 if given is None:  # a source without a device clock: one from the host times
                     given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
                 ts = self._device_time(record.stream, given)  # continued across a seam
-                name = entry_name(record.stream.value, t, ts)
-                size += self._write_file(name, _file_chunks(record))
+                chunks = _file_chunks(record)
+                name = self._free_name(record.stream, t, ts, chunks)
+                if name is None:  # the record again (a repeated INDEX.txt line): indexed again
+                    name = entry_name(record.stream.value, t, ts)
+                else:
+                    size += self._write_file(name, chunks)
                 lines.append(name + "\n")
                 depth_records += record.stream is Stream.DEPTH
             self._append_index("".join(lines).encode("ascii"))
@@ -521,6 +532,26 @@ class RecordingWriter:
             raise
         # Depth frames written: a live frame also carries those the reader had no time for.
         self.frames += depth_records
+
+    def _free_name(
+        self, stream: Stream, t: float, ts: int, chunks: list[bytes | memoryview]
+    ) -> str | None:
+        """The name a record is written under: its own (``entry_name``), or None when a file
+        of that name holds the same bytes (the same record again: a source whose INDEX.txt
+        names one file twice is copied so). Another record of the same name (frames built
+        by hand at one time) is moved 1 microsecond on until its name is free, so that no
+        record replaces another."""
+        while True:
+            name = entry_name(stream.value, t, ts)
+            target = self.path / name
+            if not os.path.lexists(target):
+                return name
+            with contextlib.suppress(OSError):
+                if target.read_bytes() == b"".join(chunks):
+                    return None
+            t = round(t + 1e-6, 6)
+            self._last_times[stream] = max(t, self._last_times[stream])
+            self._last_time = max(self._last_time, t)
 
     def _write_file(self, name: str, chunks: list[bytes | memoryview]) -> int:
         target = self.path / name
