@@ -17,7 +17,7 @@ from plyfile import PlyData
 import depthview as dv
 from _helpers_cli import cli
 from _helpers_kinect_mm import metres as kinect_metres
-from _helpers_sources import PERSON, write_entries
+from _helpers_sources import PERSON, write_entries, write_recording
 from depthview.cli import main
 from depthview.colorize import Equalizer
 from depthview.sources.depth_png import read_header
@@ -286,6 +286,34 @@ def test_mp4_with_every_plays_in_the_sources_time(
     video, fps = read_mp4(out)
     assert len(video) == 6
     assert fps == pytest.approx(rate) and (given or source_rate / every) == pytest.approx(rate)
+
+
+@pytest.mark.parametrize("kind", ["npz", "recording", "npz jittered"])
+@pytest.mark.parametrize("every", [1, 2])
+def test_an_mp4_plays_at_the_rate_of_the_sources_own_times(
+    tmp_path: Path, kind: str, every: int
+) -> None:
+    """Trial O: an MP4 of a 10 frames/s ``.npz`` with ``timestamp`` (or of a recording
+    made at 10 frames/s) played at 30 frames/s (/ --every), three times too fast: the
+    source's rate was the nominal 30 whatever its times. It is now the one its own frame
+    times show, so the video lasts as long as the frames it shows took."""
+    dt = 0.1
+    if kind == "recording":
+        write_recording(tmp_path / "src", 8, dt=dt, video=False)
+        source = tmp_path / "src"
+    else:
+        times = 1_700_000_000 + np.arange(8) * dt
+        if kind == "npz jittered":  # host times as a busy machine stamps them, one dropped
+            times = times + np.array([0, 4, -3, 2, -4, 3, 0, 0]) * 1e-3
+            times[-1] += dt  # the last frame late by one interval: a gap is not the rate
+        source = tmp_path / "ts.npz"
+        np.savez(source, depth=np.full((8, 48, 64), 700, np.uint16), timestamp=times)
+    out = tmp_path / "v.mp4"
+    ran = cli("export", str(source), str(out), "--every", str(every), "--quiet")
+    assert ran.code == 0, ran.err
+    video, fps = read_mp4(out)
+    assert len(video) == len(range(0, 8, every))
+    assert fps == pytest.approx(1 / dt / every, rel=0.01)
 
 
 MP4_INTERRUPTED = """

@@ -336,9 +336,10 @@ def export(
             f"{out}: holds {other}, not an export: --overwrite would mix {fmt.name} frames "
             "into it; export into another folder"
         )
-    # An MP4 plays in the source's time: every Nth frame of it at 1/N of its rate.
+    # An MP4 plays in the source's time (its rate measured from its own frame times, where
+    # it has them: ``Source.fps``): every Nth frame of it at 1/N of its rate.
     own_rate = (source.fps if isinstance(source, Source) else None) or 30.0
-    rate = fps or max(MP4_FPS[0], own_rate / every)
+    rate = fps or min(MP4_FPS[1], max(MP4_FPS[0], own_rate / every))
     if intrinsics is None:
         intrinsics = source.intrinsics if isinstance(source, Source) else None
     own = source.registration if isinstance(source, Source) else None

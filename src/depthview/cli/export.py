@@ -55,8 +55,8 @@ def add_parser(sub: Any) -> None:
         type=fps,
         default=None,
         help="frames per second: the MP4's (default: the source's / --every, so it plays in "
-        "the source's time), and the times of a source "
-        "that records none (default 30)",
+        "the source's time; a source's rate is measured from its own frame times where it "
+        "has them), and the times of a source that records none (default 30)",
     )
     p.add_argument(
         "--registered",

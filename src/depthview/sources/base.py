@@ -117,6 +117,28 @@ def loop_shift(
     return span, ticks & 0xFFFFFFFF
 
 
+#: A step between two frames longer than this many median intervals is a gap (frames
+#: dropped, a pause), not the rate (``measured_fps``).
+GAP_INTERVALS = 1.75
+
+
+def measured_fps(times: Iterable[float]) -> float | None:
+    """The frame rate a source's own frame times show (what ``Source.fps`` is for every
+    source with times: a recording, a ``.npz`` with ``timestamp``, a dataset's lists):
+    frames over the time they span, leaving out steps that do not go forward and gaps of
+    more than 1.75 median intervals (a dropped frame is two, a pause more), so that
+    host-time jitter averages out (a Kinect's host times step 32 and 48 ms for its 33.4)
+    and a gap does not slow the rest. None without two frames a positive interval apart
+    (the caller's nominal rate then)."""
+    t = np.asarray(list(times), dtype=np.float64)
+    gaps = np.diff(t[np.isfinite(t)])
+    gaps = gaps[gaps > 0]
+    if not gaps.size:
+        return None
+    kept = gaps[gaps <= GAP_INTERVALS * float(np.median(gaps))]
+    return float(kept.size / kept.sum())
+
+
 class LoopClock:
     """A looping replay's passes and how much later each is, so that its clock continues:
     ``offset()`` is 0 on the first pass, then ``passes`` times one pass's shift
@@ -171,7 +193,9 @@ class Source(abc.ABC):
 
     #: Human-readable name for HUDs and messages, e.g. ``"demo"`` or ``"kinect:0 (A00361...)"``.
     name: str = "source"
-    #: Nominal frame rate, or None when unknown.
+    #: Frames per second: measured from the source's own frame times where it has them
+    #: (``measured_fps``), else nominal (the demo's, a Kinect's 30, the rate frames without
+    #: times are timed at); None when unknown. An MP4 export plays at it.
     fps: float | None = None
     #: Whether frames carry video: False for a depth-only recording, None when not known.
     has_video: bool | None = None

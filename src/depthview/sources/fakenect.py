@@ -44,7 +44,7 @@ from ..frame import (
     VideoFormat,
 )
 from ..registration import Registration, register, to_mm
-from .base import LoopClock, Pacer, Source, check_options, loop_shift
+from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_fps
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
@@ -264,6 +264,8 @@ class RecordingSource(Source):
                 "units of depth image files"
             ) from None
         self.index = RecordingIndex(folder, strict=strict)
+        entries = self.index.entries
+        self.fps = measured_fps(entries[f.depth].unix_time for f in self.index.frames) or DEPTH_FPS
         self.registration = read_registration(folder)
         self._convert = self.depth_format in CONVERTED_FORMATS
         if self._convert and self.registration is None:

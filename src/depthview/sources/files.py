@@ -31,7 +31,7 @@ from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from ..registration import Registration
 from . import depth_png, numpy_files
-from .base import LoopClock, Pacer, Source, check_options, loop_shift
+from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_fps
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
@@ -85,7 +85,11 @@ class ArraySource(Source):
         self.units_note = units_note
         self.units_guess = units.guess
         self.loop = loop
+        #: The archive's or dataset's own rate where it has times, else the one given.
         self.fps = fps
+        own = stamps.timestamp.tolist() if stamps is not None else [t for t, _ in times or ()]
+        if self.own_times:
+            self.fps = measured_fps(own) or fps
         if not self.own_times and (length > 1 or loop):  # one frame read once: no clock
             self.times_guess = (
                 f"{name} records no frame times: each frame's time is its position / "
