@@ -519,3 +519,25 @@ def test_append_refuses_frames_whose_colour_differs_from_the_recordings(tmp_path
         assert len(src) == 7 and not src.has_video
     with dv.open(str(with_colour), realtime=False) as src:
         assert len(src) == 5 and src.has_video
+
+
+@needs_fakenect
+def test_a_npz_with_times_from_zero_is_recorded_at_its_own_times(tmp_path: Path) -> None:
+    """Trial O: ``record`` of a ``.npz`` whose ``timestamp`` holds small seconds (10.0,
+    10.5) wrote them as the wall clock of the run, without a word, where ``export`` kept
+    them. They are the source's own and Debian's fakenect replays them (it sleeps by their
+    differences): kept. The demo's times count from its start, and stay at the wall clock."""
+    rng = np.random.default_rng(6)
+    depth = rng.integers(0, 2048, size=(2, 480, 640), dtype=np.uint16)
+    np.savez(tmp_path / "rel.npz", depth=depth, timestamp=np.array([10.0, 10.5]))
+    out = tmp_path / "rec"
+    ran = cli("record", str(tmp_path / "rel.npz"), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    lines = (out / "INDEX.txt").read_text().splitlines()
+    assert [float(name.split("-")[1]) for name in lines] == [10.0, 10.5]
+    got = replay_with_fakenect(out, tmp_path)
+    np.testing.assert_array_equal(got["depth"], depth)
+    ran = cli("record", "demo:3", str(tmp_path / "demo"), "--frames", "2", "--quiet")
+    assert ran.code == 0, ran.err
+    lines = (tmp_path / "demo" / "INDEX.txt").read_text().splitlines()
+    assert all(float(name.split("-")[1]) > 1e9 for name in lines)  # unix seconds

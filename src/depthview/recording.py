@@ -202,7 +202,11 @@ class RecordingWriter:
     (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
     ``RecordingError``, and INDEX.txt still names only complete files. Appending checks
     the source against the recording: the same ``registration`` and, unless ``colour`` is
-    None (not known), colour in both or in neither.
+    None (not known), colour in both or in neither. ``times_from_start`` (the source's
+    ``Source.times_from_start``): True places the frames' times, seconds from the source's
+    start (the demo), after the wall clock at the recording's start; False keeps them as
+    the source's own, small ones too (a ``.npz``'s 10.0, 10.5: fakenect replays by their
+    differences); None (frames of unknown origin) takes times below 1e8 as from the start.
     """
 
     def __init__(
@@ -216,6 +220,7 @@ class RecordingWriter:
         fsync: bool = False,
         registration: Registration | None = None,
         colour: bool | None = None,
+        times_from_start: bool | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
@@ -270,6 +275,7 @@ class RecordingWriter:
         self._pass_next = False
         self._device_seam = False
         self._start_wall = time.time()
+        self._times_from_start = times_from_start
         self._error: RecordingError | None = None
         self._closed = False
         self._index_fd = self._prepare(mode, registration, colour)
@@ -444,11 +450,15 @@ class RecordingWriter:
                 self._error = exc
 
     def _raw_time(self, t: float) -> float:
-        """A record's host time as unix seconds: times since the start (as the demo gives
-        them) are placed after the wall clock at the start."""
-        if not (np.isfinite(t) and t >= _UNIX_EPOCH_GUESS):
-            t = self._start_wall + (t if np.isfinite(t) and t >= 0 else 0.0)
-        return t
+        """A record's host time for its file name: the source's own as it is; times since
+        the start (as the demo gives them) placed after the wall clock at the start, as are
+        times a name cannot hold (negative, not finite)."""
+        if not (np.isfinite(t) and t >= 0):
+            return self._start_wall
+        from_start = self._times_from_start
+        if from_start is None:  # not known: small times are taken as from the start
+            from_start = t < _UNIX_EPOCH_GUESS
+        return self._start_wall + t if from_start else t
 
     def _continue_clock(self, raw: list[tuple[Stream, float, int | None]]) -> None:
         """A frame that starts a new pass (appended, or after ``new_pass`` a frame that
@@ -724,7 +734,9 @@ def record(
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
     colour: bool | None = None  # frames of unknown streams (an iterable): not checked
+    from_start: bool | None = None  # frames of unknown origin: small times from the start
     if isinstance(source_or_frames, Source):
+        from_start = source_or_frames.times_from_start
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
         live = not source_or_frames.seekable
         registration = registration or source_or_frames.registration
@@ -745,6 +757,7 @@ def record(
             fsync=fsync,
             registration=registration,
             colour=colour,
+            times_from_start=from_start,
             progress=progress,
             accepted=accepted,
         )
@@ -764,6 +777,7 @@ def _record_into(
     fsync: bool,
     registration: Registration | None,
     colour: bool | None,
+    times_from_start: bool | None,
     progress: bool,
     accepted: Callable[[], None] | None,
 ) -> RecordingSummary:
@@ -776,6 +790,7 @@ def _record_into(
         fsync=fsync,
         registration=registration,
         colour=colour,
+        times_from_start=times_from_start,
     )
     start = time.monotonic()
     first: float | None = None

@@ -212,6 +212,10 @@ class Source(abc.ABC):
     #: position / fps: a PNG folder, 7-Scenes); "" otherwise. ``info`` and the commands
     #: that write or send times (``export``, ``record``, ``stream``, ``scan``) show it.
     times_guess: str = ""
+    #: Whether frame times count seconds from the source's start (the demo, frames timed by
+    #: position / fps) rather than a clock of the source's own: a recording places them
+    #: after the wall clock at its start, and keeps a source's own times as they are.
+    times_from_start: bool = False
     #: The device's own registration parameters (a live Kinect's, a recording's
     #: device.json), or None: ``dv.register(frame.depth, source.registration)`` then uses
     #: ``Registration.default()``.

@@ -31,6 +31,7 @@ class DemoSource(Source):
 
     video_formats = (VideoFormat.RGB, VideoFormat.IR_8BIT)
     video_aligned = True  # the room's colour image is rendered from the depth camera
+    times_from_start = True  # index / fps: a recording of it is placed at the wall clock
 
     def __init__(
         self,

@@ -75,6 +75,7 @@ class ArraySource(Source):
         #: the dataset's own (else index / fps): ``convert`` keeps the names when not.
         self.frame_files = files
         self.own_times = times is not None or stamps is not None
+        self.times_from_start = not self.own_times
         self._length = length
         self._load = load
         self.units = units

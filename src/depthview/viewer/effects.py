@@ -162,7 +162,11 @@ class EffectRunner:
             return
         try:
             writer = RecordingWriter(
-                path, on_full="block", registration=self.source.registration, depth_only=ir
+                path,
+                on_full="block",
+                registration=self.source.registration,
+                depth_only=ir,
+                times_from_start=self.source.times_from_start,
             )
         except (DepthviewError, OSError) as exc:
             self.say(f"cannot record: {exc}")
