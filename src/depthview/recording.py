@@ -64,7 +64,8 @@ from .writers.base import is_frame_file
 
 Mode = Literal["new", "append", "overwrite"]
 MODES = ("new", "append", "overwrite")
-#: Frame timestamps below this are taken as seconds since the start (the demo), not unix time.
+#: Frame times below this are taken as seconds since the start, not unix time, where the
+#: frames' origin is not known (an iterable of frames: ``times_from_start`` None).
 _UNIX_EPOCH_GUESS = 1e8
 #: The Kinect's frame clock (``frame.DEVICE_CLOCK_HZ``), used when a frame has no device time.
 _DEVICE_CLOCK_HZ = DEVICE_CLOCK_HZ
