@@ -313,6 +313,11 @@ class RecordingWriter:
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
                     "use --append or --overwrite"
                 )
+            if mode == "append" and existing and not index.is_file():
+                raise RecordingError(
+                    f"{folder}: expected a recording to append to (its {INDEX_NAME}), got a "
+                    "folder of other files; record into a new folder"
+                )
             if mode == "append":
                 self._check_registration(registration)
                 self._check_colour(colour)
