@@ -5,6 +5,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
 
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
@@ -30,12 +34,13 @@ def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
             f"--registered: expected the Kinect's 640x480 depth, got "
             f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
         )
-    colours = None
+    colours: npt.NDArray[np.generic] | None = None
     if video is not None and video.shape[:2] == frame.depth.shape:
         if lined_up or (reg is not None and video.ndim == 2):  # IR: the depth camera's own
             colours = video
         elif reg is not None:  # each point takes the colour pixel it falls on
-            colours = map_rgb_to_depth(frame.depth, video, reg, depth_format=frame.depth_format)
+            rgb = cast("npt.NDArray[np.uint8]", video)  # RGB: map_rgb_to_depth checks it
+            colours = map_rgb_to_depth(frame.depth, rgb, reg, depth_format=frame.depth_format)
     # the distances png16 and the sinks give: the source's registration's mm
     depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
     depth = readings_mm(depth, frame.depth_format)  # the ceiling is no point (10 m)
