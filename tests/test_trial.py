@@ -9,6 +9,7 @@ filled to its last ~100 KB before each case."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -119,7 +120,17 @@ def world() -> Iterator[Path]:
         (w / "mixed").mkdir()
         Image.fromarray(np.full((4, 6), 500, np.uint16)).save(w / "mixed" / "a_depth.png")
         Image.fromarray(np.full((8, 6), 500, np.uint16)).save(w / "mixed" / "b_depth.png")
-        for name, text in (("badjson", "{not json"), ("emptyjson", "")):
+        tiny = []  # trial O 14: a zero plane that gives no camera (fx 6e31, fx 5e-30)
+        for field in ("reference_pixel_size", "reference_distance"):
+            layout = json.loads(dv.Registration.default().to_json())
+            layout["reg_info"]["zero_plane_info"][field] = 1e-30
+            tiny.append(json.dumps(layout))
+        for name, text in (
+            ("badjson", "{not json"),
+            ("emptyjson", ""),
+            ("tinypixel", tiny[0]),
+            ("tinydistance", tiny[1]),
+        ):
             shutil.copytree(rec, w / name)
             (w / name / "device.json").write_text(text)
         shutil.copytree(rec, w / "emptyindex")
