@@ -104,6 +104,9 @@ def world() -> Iterator[Path]:
         w = Path(tmp)
         rec = sample.write_to(w / "rec")
         assert main(["export", str(rec), str(w / "p16"), "--format", "png16", "--quiet"]) == 0
+        (w / "plink").mkdir()  # trial O 15: png16 frames linked in from outside the folder
+        for frame in sorted((w / "p16").glob("frame-*.png"))[:3]:
+            (w / "plink" / frame.name).symlink_to(frame)
         np.save(w / "empty.npy", np.zeros((0,), np.uint16))
         np.save(w / "empty3.npy", np.zeros((0, 4, 4), np.uint16))
         np.save(w / "float.npy", np.zeros((4, 4), np.float32))

@@ -102,6 +102,38 @@ def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+def _linked_out(
+    folder: Path, opened: Path, root: str, suffixes: tuple[str, ...], folders: tuple[str, ...] = ()
+) -> SourceError | None:
+    """Why ``folder`` seems to hold no ``suffixes`` file (nor a ``folders`` folder), when it
+    holds links to such outside the folder ``opened`` (real path ``root``), which ``_files``
+    and the layouts leave out: the first, said as a recording says it. Looked for only when
+    the folder is about to be refused, so that the refusal says the reason rather than
+    "not a source"."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name.lower()
+        try:
+            if not entry.is_symlink():
+                continue
+            wanted = (entry.is_file() and name.endswith(suffixes)) or (
+                entry.is_dir() and name in folders
+            )
+            real = os.path.realpath(entry.path)
+        except OSError:
+            continue
+        if wanted and not _inside(real, root):
+            kind = "folder" if name in folders else "file"
+            return SourceError(
+                f"{entry.path}: expected a {kind} inside {opened}, got a link to {real} (links "
+                "out of the folder are not followed)"
+            )
+    return None
+
+
 def read_text(path: Path, root: str) -> str:
     """A small text file inside ``root`` (``SourceError`` naming it otherwise)."""
     real = os.path.realpath(path)
@@ -292,7 +324,9 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
             video_aligned=True,
         )
     if not depth_files:
-        raise SourceError(f"{depth_dir}: expected depth PNGs, got none")
+        raise _linked_out(depth_dir, root, real_root, (".png",)) or SourceError(
+            f"{depth_dir}: expected depth PNGs, got none"
+        )
     by_stem = {p.stem: p for p in colour_files}
     colour: list[Path | None] = [by_stem.get(p.stem) for p in depth_files]
     pairing = "equal names"
@@ -356,7 +390,9 @@ def flat_units(depth_name: str, names: dict[str, Path]) -> Evidence:
 def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
     pngs = sorted((n, p) for n, p in names.items() if n.endswith(".png"))
     if not pngs:
-        raise NotMyFormat(f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/")
+        raise _linked_out(root, root, os.path.realpath(root), (".png",), ("depth",)) or NotMyFormat(
+            f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/"
+        )
     depth = [p for n, p in pngs if "depth" in n]
     if not depth:  # no naming hint: every 16-bit PNG is depth (a header read each)
         depth = [p for _, p in pngs if _is_depth_png(p)]
