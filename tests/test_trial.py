@@ -119,6 +119,11 @@ def world() -> Iterator[Path]:
         (w / "trunc.npy").write_bytes(b"\x93NUMPY\x01\x00")
         (w / "text.txt").write_text("not depth\n")
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "rgb8.png")
+        from PIL import PngImagePlugin  # trial O: a depthview marker naming no format
+
+        marked = PngImagePlugin.PngInfo()
+        marked.add_text("depthview.depth_format", "BOGUS")
+        Image.fromarray(np.full((4, 6), 700, np.uint16)).save(w / "badmark.png", pnginfo=marked)
         _png16(w / "rgb16.png", np.full((4, 4, 3), 1000, np.uint16), 2)
         (w / "mixed").mkdir()
         Image.fromarray(np.full((4, 6), 500, np.uint16)).save(w / "mixed" / "a_depth.png")
