@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import depthview as dv
 from _helpers_cli import cli
@@ -148,3 +149,90 @@ def test_a_cloud_takes_colour_where_the_layout_lines_it_up(tmp_path: Path) -> No
     assert ran.code == 0 and "coloured only with --registered" in ran.err, ran.err
     names = {p.name for p in PlyData.read(str(tmp_path / "s.ply"))["vertex"].properties}
     assert "red" not in names
+
+
+# -- trial O 10: a colour image serving two depth frames is one record -----------------------
+def _sun3d(folder: Path) -> tuple[list[float], list[float]]:
+    """The trial's SUN3D folder: two depth frames (names at 33000 and 36000 us), colour
+    images at 0 (grey 10) and 35000 us (grey 200); (depth times, colour times) in s."""
+    from PIL import Image
+
+    mm = np.full((480, 640), 1500, np.uint16)
+    for i, us in enumerate((33000, 36000)):
+        stored = ((mm.astype(np.uint32) << 3) | (mm >> 13)).astype(np.uint16)  # SUN3D's
+        (folder / "depth").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(stored).save(folder / "depth" / f"{i + 1:07d}-{us:012d}.png")
+    for i, (us, grey) in enumerate(((0, 10), (35000, 200))):
+        (folder / "image").mkdir(exist_ok=True)
+        image = np.full((480, 640, 3), grey, np.uint8)
+        Image.fromarray(image).save(folder / "image" / f"{i + 1:07d}-{us:012d}.png")
+    (folder / "intrinsics.txt").write_text("570.342205 0 320\n0 570.342205 240\n0 0 1\n")
+    return [0.033, 0.036], [0.0, 0.035]
+
+
+def _tum(folder: Path) -> tuple[list[float], list[float]]:
+    """The trial's TUM folder: depth at .160407/.194330/.226738, colour (grey 10, 100, 200)
+    at .175304/.211214/.243347, with TUM's lists."""
+    from PIL import Image
+
+    depth = ["1305031102.160407", "1305031102.194330", "1305031102.226738"]
+    colour = ["1305031102.175304", "1305031102.211214", "1305031102.243347"]
+    (folder / "depth").mkdir(parents=True)
+    (folder / "rgb").mkdir()
+    for t in depth:
+        Image.fromarray(np.full((480, 640), 5000, np.uint16)).save(folder / "depth" / f"{t}.png")
+    for t, grey in zip(colour, (10, 100, 200), strict=True):
+        image = np.full((480, 640, 3), grey, np.uint8)
+        Image.fromarray(image).save(folder / "rgb" / f"{t}.png")
+    (folder / "depth.txt").write_text("".join(f"{t} depth/{t}.png\n" for t in depth))
+    (folder / "rgb.txt").write_text("".join(f"{t} rgb/{t}.png\n" for t in colour))
+    return [float(t) for t in depth], [float(t) for t in colour]
+
+
+GREYS = {"sun3d": (10, 200), "tum": (10, 100, 200)}
+
+
+@pytest.mark.parametrize("kind", ["sun3d", "tum"])
+def test_a_colour_image_serving_two_frames_is_labelled_and_written_once(
+    tmp_path: Path, kind: str
+) -> None:
+    """Trial O 10: colour is paired by the names' times, but a SUN3D folder's frames were
+    timed position / 30, and ``video_seq`` counted depth frames: an image serving two
+    depth frames was labelled as two colour records (SUN3D: record 0 at 0.0 s, though its
+    pixels were record 1's), and the ``.mcap`` / ``.rrd`` wrote it twice. Now the frames
+    carry the names' times, each frame's colour its record's own place and time, and the
+    image is written once."""
+    from _helpers_sinks import column, read_mcap, read_rrd
+
+    src = tmp_path / kind
+    depth_t, colour_t = (_sun3d if kind == "sun3d" else _tum)(src)
+    # the nearest colour record of each depth frame, by the names' times
+    nearest = [min(range(len(colour_t)), key=lambda k: abs(colour_t[k] - t)) for t in depth_t]
+    assert len(set(nearest)) < len(nearest)  # one image serves two frames
+    ran = cli("export", str(src), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0 and "records no frame times" not in ran.err, ran.err
+    with np.load(tmp_path / "x.npz") as z:
+        np.testing.assert_allclose(z["timestamp"], depth_t, rtol=0, atol=1e-6)
+        assert z["video_seq"].tolist() == nearest
+        np.testing.assert_allclose(
+            z["video_timestamp"], [colour_t[k] for k in nearest], rtol=0, atol=1e-6
+        )
+        assert [int(v.max()) for v in z["video"]] == [GREYS[kind][k] for k in nearest]
+    shown = sorted(set(nearest))  # each image shown, once, at its own time
+    for source, mcap in ((src, "x.mcap"), (tmp_path / "x.npz", "back.mcap")):  # read back too
+        ran = cli("export", str(source), str(tmp_path / mcap), "--quiet")
+        assert ran.code == 0, ran.err
+        rgb = read_mcap(tmp_path / mcap)["/kinect/rgb/image"]
+        assert [t / 1e9 for t, _ in rgb] == pytest.approx([colour_t[k] for k in shown], abs=1e-6)
+        assert [msg.data[0] for _, msg in rgb] == [GREYS[kind][k] for k in shown]  # type: ignore[attr-defined]
+    ran = cli("export", str(src), str(tmp_path / "x.rrd"), "--quiet")
+    assert ran.code == 0, ran.err
+    table = read_rrd(tmp_path / "x.rrd", "host_time")
+    host = [int(v.value) / 1e9 for v in table.column("host_time").to_pandas()]
+    images = [
+        (t, bytes(blob[0])[0])
+        for t, blob in zip(host, column(table, "/kinect/rgb:Image:buffer"), strict=True)
+        if blob is not None
+    ]
+    assert [t for t, _ in images] == pytest.approx([colour_t[k] for k in shown], abs=1e-6)
+    assert [grey for _, grey in images] == [GREYS[kind][k] for k in shown]

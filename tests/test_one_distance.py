@@ -16,12 +16,14 @@ import numpy as np
 import open3d as o3d
 import pytest
 from PIL import Image
+from plyfile import PlyData
 
 import depthview as dv
 from _helpers_cli import cli
+from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_kinect_mm import mm_table
 from _helpers_sinks import column, read_mcap, read_rrd
-from _helpers_sources import copy_person, read_pgm
+from _helpers_sources import copy_person, read_pgm, write_recording
 from _registration_cases import PARAMETER_SETS
 from depthview.scan import Scanner
 from depthview.viewer import probe
@@ -239,3 +241,53 @@ def test_append_refuses_a_source_of_another_registration(recording: Path, tmp_pa
     assert ran.code == 0, ran.err
     with dv.open(str(own), realtime=False) as src:
         assert len(src) == 20 + 2
+
+
+@pytest.mark.parametrize("given", [None, "500,510,320.5,241.25"])
+def test_registered_ply_only_colours_the_points(tmp_path: Path, given: str | None) -> None:
+    """Trial O 11: for a source without a registration of its own, ``export R c.ply
+    --registered`` put the points in the default registration's camera (fx 575.8, cx 320)
+    where the plain export uses the source's (fx 594.21, cx 339.5, as ``info`` says): x
+    moved by up to 34 cm, though ``--help`` says the option colours the points. Both clouds
+    are now the same points, the registered one coloured by ``map_rgb_to_depth``; and
+    ``--intrinsics``, which the plain cloud follows, is followed with ``--registered`` too."""
+    rec = tmp_path / "rec"
+    write_recording(rec, 2, accel=False)  # colour, no device.json
+    fx, fy, cx, cy = (594.21, 591.04, 339.5, 242.7)
+    extra: list[str] = []
+    if given is not None:
+        fx, fy, cx, cy = (float(v) for v in given.split(","))
+        extra = ["--intrinsics", given]
+    clouds = {}
+    for name, option in (("plain", []), ("registered", ["--registered"])):
+        out = tmp_path / f"{name}.ply"
+        ran = cli("export", str(rec), str(out), "--range", "1:2", "--quiet", *option, *extra)
+        assert ran.code == 0, ran.err
+        clouds[name] = PlyData.read(str(out))["vertex"]
+    with dv.open(str(rec), realtime=False) as src:
+        src.seek(1)
+        frame = src.read()
+    assert frame.video is not None
+    z = kinect_metres(frame.depth)
+    vv, uu = np.nonzero(np.isfinite(z))
+    z = z[vv, uu]
+    for v in clouds.values():
+        assert v.count == len(z) > 100_000
+        np.testing.assert_allclose(v["z"], z, rtol=1e-6)
+        np.testing.assert_allclose(v["x"], (uu - cx) / fx * z, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(v["y"], (vv - cy) / fy * z, rtol=1e-5, atol=1e-6)
+    colours = dv.map_rgb_to_depth(frame.depth, frame.video)[vv, uu]  # the default registration
+    v = clouds["registered"]
+    np.testing.assert_array_equal(np.stack([v["red"], v["green"], v["blue"]], 1), colours)
+
+
+def test_registered_ply_of_a_depth_only_source_is_the_plain_cloud(tmp_path: Path) -> None:
+    """Trial O 11: ``export sample b.ply --registered`` (nothing to colour) moved x by up to
+    19 cm from the plain export; it is now the same file."""
+    files = []
+    for name, option in (("a", []), ("b", ["--registered"])):
+        out = tmp_path / f"{name}.ply"
+        ran = cli("export", "sample", str(out), "--range", "0:1", "--quiet", *option)
+        assert ran.code == 0, ran.err
+        files.append(out.read_bytes())
+    assert files[0] == files[1]

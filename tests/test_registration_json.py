@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import depthview as dv
@@ -81,6 +81,7 @@ float32 = st.floats(0.0625, 1000, width=32)
 def test_any_parameters_round_trip(
     reg: list[int], pad: list[int], zero: list[float], const_shift: float
 ) -> None:
+    assume(zero[2] >= 2 * zero[3])  # a camera: a focal length of at least 1 pixel (trial O 14)
     layout: dict[str, Any] = {
         "reg_info": {
             **dict(zip(REG_KEYS, reg, strict=True)),
@@ -175,6 +176,19 @@ def test_missing_key_names_file_and_key(tmp_path: Path, key: str) -> None:
             "reg_info.zero_plane_info.reference_distance",
             0,
             "expected zero_plane_info.reference_distance > 0, got 0.0",
+        ),
+        (  # trial O 14: a traceback from Intrinsics (fx 6e31) in info, export and record
+            "reg_info.zero_plane_info.reference_pixel_size",
+            1e-30,
+            "expected zero_plane_info.reference_pixel_size >= 0.0006 with reference_distance "
+            "120, got 1e-30: a focal length reference_distance / (2 * reference_pixel_size) of "
+            "6e+31 pixels",
+        ),
+        (  # trial O 14: accepted, fx 4.8e-30 put every point 1e29 m away
+            "reg_info.zero_plane_info.reference_distance",
+            1e-30,
+            "expected zero_plane_info.reference_distance >= 0.208 with reference_pixel_size "
+            "0.1042, got 1e-30",
         ),
         ("const_shift", [200], "expected const_shift as a finite number"),
         ("reg_info.zero_plane_info", 7, "expected an object holding reg_info.zero_plane_info."),

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import depthview as dv
+from _helpers_cli import cli
 from _helpers_sources import copy_person, write_recording
 from _registration_cases import PARAMETER_SETS
 from depthview.cli import main
@@ -163,3 +164,35 @@ def test_rerun_and_foxglove_files_use_the_recordings_registration(tmp_path: Path
     got = np.frombuffer(images[0][1].data, "<u2").reshape(480, 640)
     np.testing.assert_array_equal(got, dv.to_mm(raw, own))
     assert not np.array_equal(got, dv.to_mm(raw))  # not the default registration's table
+
+
+def test_a_registered_png16_export_reads_back_in_its_own_camera(tmp_path: Path) -> None:
+    """Trial O 9: ``export REC DIR --format png16 --registered`` wrote no camera file, so the
+    folder read back in the depth camera's generic model (fx 594.21, cx 339.5): its points
+    were up to 19 cm off the same registered depth read from the recording (libfreenect's
+    model of registered depth: reference distance / (2 * pixel size), centre 320, 240). The
+    folder now carries that model, so its cloud is the recording's."""
+    from PIL import Image
+    from plyfile import PlyData
+
+    rec = with_device_json(tmp_path, PARAMETER_SETS["perturbed"])
+    zero = PARAMETER_SETS["perturbed"]["reg_info"]["zero_plane_info"]
+    focal = zero["reference_distance"] / (2 * zero["reference_pixel_size"])  # about 573
+    out = tmp_path / "reg16"
+    ran = cli("export", str(rec), str(out), "--format", "png16", "--registered", "--frames", "1")
+    assert ran.code == 0, ran.err
+    with Image.open(out / "frame-000000.png") as im:
+        mm = np.asarray(im).astype(np.float64)
+    ran = cli("export", str(out), str(tmp_path / "back.ply"), "--quiet")
+    assert ran.code == 0, ran.err
+    direct = tmp_path / "direct.ply"
+    ran = cli("export", str(rec), str(direct), "--depth-format", "registered", "--frames", "1")
+    assert ran.code == 0, ran.err
+    vv, uu = np.nonzero(mm > 0)
+    z = mm[vv, uu] / 1000.0
+    for ply in (tmp_path / "back.ply", direct):
+        v = PlyData.read(str(ply))["vertex"]
+        assert v.count == len(z) > 100_000
+        np.testing.assert_allclose(v["z"], z, rtol=1e-6)
+        np.testing.assert_allclose(v["x"], (uu - 320) / focal * z, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(v["y"], (vv - 240) / focal * z, rtol=1e-5, atol=1e-6)

@@ -551,8 +551,43 @@ def test_links_out_of_the_folder_are_left_out(tmp_path: Path) -> None:
     dataset = tmp_path / "dataset"
     save_png(dataset / "rgb" / "0.png", colour_values(1)[0])
     os.symlink(elsewhere, dataset / "depth")
-    with pytest.raises(SourceError, match="not a source depthview can open"):
+    with pytest.raises(SourceError) as refused:
         dv.open(str(dataset))
+    assert str(refused.value) == (
+        f"{dataset / 'depth'}: expected a folder inside {dataset}, got a link to {elsewhere} "
+        "(links out of the folder are not followed)"
+    )
+
+
+@pytest.mark.parametrize("under", ["", "depth"])
+def test_a_folder_of_links_out_says_so(tmp_path: Path, under: str) -> None:
+    """Trial O 15: a folder whose depth PNGs are all links to files elsewhere (a png16
+    export linked into another folder) was "not a source depthview can open", though it is
+    the kind of folder that message lists. It now names the link and says why, in one line
+    as a recording does; a link inside the folder is still followed."""
+    target = tmp_path / "target"
+    ran = cli("export", "sample", str(target), "--format", "png16", "--frames", "2", "--quiet")
+    assert ran.code == 0, ran.err
+    opened = tmp_path / "plink"
+    links = opened / under
+    links.mkdir(parents=True)
+    if under:
+        save_png(opened / "rgb" / "frame-000000.png", colour_values(1)[0])
+    for frame in sorted(target.glob("frame-*.png")):
+        (links / frame.name).symlink_to(frame)
+    ran = cli("info", str(opened))
+    assert ran.code == 2 and ran.out == "", ran.err
+    assert ran.err == (
+        f"depthview: error: {links / 'frame-000000.png'}: expected a file inside {opened}, "
+        f"got a link to {target / 'frame-000000.png'} (links out of the folder are not "
+        "followed)\n"
+    )
+    inside = tmp_path / "plink2"
+    inside.mkdir()
+    (inside / "frame-000000.png").write_bytes((target / "frame-000000.png").read_bytes())
+    (inside / "frame-000001.png").symlink_to("frame-000000.png")
+    ran = cli("info", str(inside), "--json")
+    assert ran.code == 0 and json.loads(ran.out)["frames"] == 2, ran.err
 
 
 def test_recording_with_device_json_takes_its_intrinsics(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ filled to its last ~100 KB before each case."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -103,6 +104,9 @@ def world() -> Iterator[Path]:
         w = Path(tmp)
         rec = sample.write_to(w / "rec")
         assert main(["export", str(rec), str(w / "p16"), "--format", "png16", "--quiet"]) == 0
+        (w / "plink").mkdir()  # trial O 15: png16 frames linked in from outside the folder
+        for frame in sorted((w / "p16").glob("frame-*.png"))[:3]:
+            (w / "plink" / frame.name).symlink_to(frame)
         np.save(w / "empty.npy", np.zeros((0,), np.uint16))
         np.save(w / "empty3.npy", np.zeros((0, 4, 4), np.uint16))
         np.save(w / "float.npy", np.zeros((4, 4), np.float32))
@@ -115,11 +119,26 @@ def world() -> Iterator[Path]:
         (w / "trunc.npy").write_bytes(b"\x93NUMPY\x01\x00")
         (w / "text.txt").write_text("not depth\n")
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "rgb8.png")
+        from PIL import PngImagePlugin  # trial O: a depthview marker naming no format
+
+        marked = PngImagePlugin.PngInfo()
+        marked.add_text("depthview.depth_format", "BOGUS")
+        Image.fromarray(np.full((4, 6), 700, np.uint16)).save(w / "badmark.png", pnginfo=marked)
         _png16(w / "rgb16.png", np.full((4, 4, 3), 1000, np.uint16), 2)
         (w / "mixed").mkdir()
         Image.fromarray(np.full((4, 6), 500, np.uint16)).save(w / "mixed" / "a_depth.png")
         Image.fromarray(np.full((8, 6), 500, np.uint16)).save(w / "mixed" / "b_depth.png")
-        for name, text in (("badjson", "{not json"), ("emptyjson", "")):
+        tiny = []  # trial O 14: a zero plane that gives no camera (fx 6e31, fx 5e-30)
+        for field in ("reference_pixel_size", "reference_distance"):
+            layout = json.loads(dv.Registration.default().to_json())
+            layout["reg_info"]["zero_plane_info"][field] = 1e-30
+            tiny.append(json.dumps(layout))
+        for name, text in (
+            ("badjson", "{not json"),
+            ("emptyjson", ""),
+            ("tinypixel", tiny[0]),
+            ("tinydistance", tiny[1]),
+        ):
             shutil.copytree(rec, w / name)
             (w / name / "device.json").write_text(text)
         shutil.copytree(rec, w / "emptyindex")

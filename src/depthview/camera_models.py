@@ -40,6 +40,9 @@ HEIGHT = 480
 
 #: The largest focal length or principal point (pixels) an ``Intrinsics`` takes.
 MAX_PIXELS = 100_000
+#: The smallest focal length (pixels) a registration's zero plane may give: about 180
+#: degrees across 640 pixels (a Kinect's is about 576).
+MIN_FOCAL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,24 @@ class ZeroPlaneInfo:
         for name in ("reference_distance", "reference_pixel_size"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"expected zero_plane_info.{name} > 0, got {getattr(self, name)}")
+        # They give the depth camera's focal length (``Registration.depth_intrinsics``):
+        # checked here, where device.json and a device's parameters enter, so that a pixel
+        # size of 1e-30 (fx 6e31) is this line rather than a traceback from Intrinsics, and a
+        # distance of 1e-30 (fx 5e-30, every point 1e29 m away) is refused too.
+        distance, size = self.reference_distance, self.reference_pixel_size
+        focal = distance / (2.0 * size)
+        if focal > MAX_PIXELS:
+            name, least, given = "reference_pixel_size", distance / (2.0 * MAX_PIXELS), distance
+        elif focal < MIN_FOCAL:
+            name, least, given = "reference_distance", 2.0 * size * MIN_FOCAL, size
+        else:
+            return
+        other = "reference_distance" if name == "reference_pixel_size" else "reference_pixel_size"
+        raise ValueError(
+            f"expected zero_plane_info.{name} >= {least:.3g} with {other} {given:g}, got "
+            f"{getattr(self, name):g}: a focal length reference_distance / (2 * "
+            f"reference_pixel_size) of {focal:.3g} pixels, not {MIN_FOCAL:g} to {MAX_PIXELS}"
+        )
 
 
 #: device.json's keys for ZeroPlaneInfo's fields (fakenect's spelling).

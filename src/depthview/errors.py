@@ -58,8 +58,11 @@ class SinkError(DepthviewError):
     message names the ``pip install`` line), a port in use."""
 
 
-#: The library's option words in a message (not a ``.npz``'s depth_format array).
-_OPTION_WORD = re.compile(r"\b(depth_format|depth_scale)(?! array)(?:=(?:'([^']*)'|([^\s,;)]+)))?")
+#: The library's option words in a message (not a ``.npz``'s depth_format array, nor the
+#: PNG marker's key ``depthview.depth_format``: names in files, not options).
+_OPTION_WORD = re.compile(
+    r"(?<!\.)\b(depth_format|depth_scale)(?! array)(?:=(?:'([^']*)'|([^\s,;)]+)))?"
+)
 
 
 def cli_words(message: str) -> str:

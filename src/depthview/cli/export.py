@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     check_near_far(args.near, args.far)
     if args.registered and args.intrinsics is not None:
         fmt = choose_format(Path(args.out), args.format)
-        if fmt.name in ("png16", "ply"):  # .npz keeps them for its raw depth
+        if fmt.name == "png16":  # .npz keeps them for its raw depth; ply is only coloured
             raise DepthviewError(
                 f"--intrinsics: --registered {fmt.name} depth is aligned to the colour camera "
                 "by the registration; the depth camera's intrinsics do not apply to it"

@@ -77,6 +77,11 @@ class FileLayout:
     #: the layout of datasets whose depth is registered to colour (TUM RGB-D, ICL-NUIM,
     #: Redwood, SUN3D, convert's output); 7-Scenes' and other flat folders' are not.
     video_aligned: bool = False
+    #: The colour stream: every colour file of the layout (its colour folder's, or those
+    #: paired by name), in name order, which is time order where names are times. A colour
+    #: record's ``seq`` is its place here, so an image that serves two depth frames is one
+    #: record, and one never paired still counts.
+    colour_files: tuple[Path, ...] = ()
 
 
 def _files(folder: Path, root: str) -> dict[str, Path]:
@@ -100,6 +105,38 @@ def _files(folder: Path, root: str) -> dict[str, Path]:
 
 def _inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
+
+
+def _linked_out(
+    folder: Path, opened: Path, root: str, suffixes: tuple[str, ...], folders: tuple[str, ...] = ()
+) -> SourceError | None:
+    """Why ``folder`` seems to hold no ``suffixes`` file (nor a ``folders`` folder), when it
+    holds links to such outside the folder ``opened`` (real path ``root``), which ``_files``
+    and the layouts leave out: the first, said as a recording says it. Looked for only when
+    the folder is about to be refused, so that the refusal says the reason rather than
+    "not a source"."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name.lower()
+        try:
+            if not entry.is_symlink():
+                continue
+            wanted = (entry.is_file() and name.endswith(suffixes)) or (
+                entry.is_dir() and name in folders
+            )
+            real = os.path.realpath(entry.path)
+        except OSError:
+            continue
+        if wanted and not _inside(real, root):
+            kind = "folder" if name in folders else "file"
+            return SourceError(
+                f"{entry.path}: expected a {kind} inside {opened}, got a link to {real} (links "
+                "out of the folder are not followed)"
+            )
+    return None
 
 
 def read_text(path: Path, root: str) -> str:
@@ -282,32 +319,72 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         times: list[tuple[float, float | None]] | None = None
         if all(td is not None for _, _, td, _ in pairs):
             times = [(td, tc) for _, _, td, tc in pairs]  # type: ignore[misc]
+        paired = [c for _, c, _, _ in pairs]
         return FileLayout(
             kind,
             [d for d, _, _, _ in pairs],
-            [c for _, c, _, _ in pairs],
+            paired,
             evidence,
             association.name,
             times,
             video_aligned=True,
+            colour_files=_colour_stream(colour_files, paired),
         )
     if not depth_files:
-        raise SourceError(f"{depth_dir}: expected depth PNGs, got none")
+        raise _linked_out(depth_dir, root, real_root, (".png",)) or SourceError(
+            f"{depth_dir}: expected depth PNGs, got none"
+        )
     by_stem = {p.stem: p for p in colour_files}
     colour: list[Path | None] = [by_stem.get(p.stem) for p in depth_files]
     pairing = "equal names"
     if colour_files and not any(colour):
         nearest = pair_nearest(depth_files, colour_files)
         colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
+    times = None
+    if tum is not None:
+        times = _tum_times(depth_files, colour)
+    elif kind.startswith("SUN3D"):
+        times = _sun3d_times(depth_files, colour)
     return FileLayout(
         kind,
         depth_files,
         colour,
         evidence,
         pairing if colour_files else "none",
-        _tum_times(depth_files, colour) if tum is not None else None,
+        times,
         video_aligned=True,
+        colour_files=_colour_stream(colour_files, colour),
     )
+
+
+def _colour_stream(files: list[Path], paired: list[Path | None]) -> tuple[Path, ...]:
+    """``FileLayout.colour_files``: a colour folder's files and any other file paired."""
+    return tuple(sorted({*files, *(c for c in paired if c is not None)}, key=str))
+
+
+#: SUN3D names a frame ``<frame number>-<time in microseconds>`` (``0000002-000000033369``).
+SUN3D_NAME = re.compile(r"\d+-(\d+)")
+SUN3D_TICKS_PER_SECOND = 1e6
+
+
+def _sun3d_time(path: Path) -> float | None:
+    """The time (seconds) in a SUN3D file's name, or None for a name that is not one."""
+    found = SUN3D_NAME.fullmatch(path.stem)
+    return None if found is None else int(found[1]) / SUN3D_TICKS_PER_SECOND
+
+
+def _sun3d_times(
+    depth: list[Path], colour: list[Path | None]
+) -> list[tuple[float, float | None]] | None:
+    """The times in SUN3D's names: what its nearest-time pairing trusts, so the frames and
+    their colour records carry them too; None when a depth name has none."""
+    times: list[tuple[float, float | None]] = []
+    for d, c in zip(depth, colour, strict=True):
+        td = _sun3d_time(d)
+        if td is None:
+            return None
+        times.append((td, None if c is None else _sun3d_time(c)))
+    return times
 
 
 def _tum_times(
@@ -356,7 +433,9 @@ def flat_units(depth_name: str, names: dict[str, Path]) -> Evidence:
 def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
     pngs = sorted((n, p) for n, p in names.items() if n.endswith(".png"))
     if not pngs:
-        raise NotMyFormat(f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/")
+        raise _linked_out(root, root, os.path.realpath(root), (".png",), ("depth",)) or NotMyFormat(
+            f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/"
+        )
     depth = [p for n, p in pngs if "depth" in n]
     if not depth:  # no naming hint: every 16-bit PNG is depth (a header read each)
         depth = [p for _, p in pngs if _is_depth_png(p)]
@@ -369,7 +448,14 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
         scene = parse_camera_text(read_text(camera, os.path.realpath(root)), str(camera))
         evidence = Evidence(evidence.units, scene.intrinsics, f"the folder's {CAMERA_FILE}")
     kind = "7-Scenes" if evidence.intrinsics is SEVEN_SCENES_INTRINSICS else "PNG folder"
-    return FileLayout(kind, depth, colour, evidence, "names" if any(colour) else "none")
+    return FileLayout(
+        kind,
+        depth,
+        colour,
+        evidence,
+        "names" if any(colour) else "none",
+        colour_files=_colour_stream([], colour),
+    )
 
 
 def _is_depth_png(path: Path) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
-from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, VideoFormat
+from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, Stream, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from ..registration import Registration
 from . import depth_png, numpy_files
@@ -66,9 +67,20 @@ class ArraySource(Source):
         times: Sequence[tuple[float, float | None]] | None = None,
         files: Sequence[Path] | None = None,
         stamps: NpzTimes | None = None,
+        colour_seq: Sequence[int | None] | None = None,
     ) -> None:
         self.name = name
         self._times = times
+        #: Each frame's colour record (its place in the colour stream; None: no colour),
+        #: and the first frame that shows each: an image serving two depth frames is one
+        #: record, at one time. None: a frame's colour is its own record (arrays).
+        self._colour_seq = colour_seq
+        self._first_shown: dict[int, int] = {}
+        for i, seq in enumerate(colour_seq or ()):
+            if seq is not None:
+                self._first_shown.setdefault(seq, i)
+        #: The last colour and accelerometer record handed out since a seek (``_once``).
+        self._handed: dict[Stream, Stamp] = {}
         #: An archive's own times, device times and accelerometer (``npz_times``).
         self._stamps = stamps
         #: Each frame's depth file (None: frames from arrays), and whether the times are
@@ -112,6 +124,7 @@ class ArraySource(Source):
 
     def seek(self, index: int) -> None:
         self._position = self._seek_index(index)
+        self._handed.clear()  # the first frame read brings its colour record again
         if self._pacer is not None:
             self._pacer.reset()
 
@@ -163,10 +176,24 @@ class ArraySource(Source):
         i = self._position
         self._position += 1
         depth, video = self._load(i)
-        frame = self._frame(i, depth, video).shifted(*self._loop.offset())
+        frame = self._once(self._frame(i, depth, video).shifted(*self._loop.offset()))
         if self._pacer is not None:  # each pass continues the clock, so pacing goes on
             self._pacer.wait(frame.timestamp)
         return frame
+
+    def _once(self, frame: Frame) -> Frame:
+        """The frame with its ``records``: its colour and accelerometer records only when
+        they are not the ones the frame before brought (one colour image serving two depth
+        frames arrived once), then its depth, so that a writer of records (``.mcap``,
+        ``.rrd``, ``record``) writes each record once, at its own time."""
+        records = []
+        for record in frame.own_records():
+            if record.stream is not Stream.DEPTH:
+                if self._handed.get(record.stream) == record.stamp:
+                    continue
+                self._handed[record.stream] = record.stamp
+            records.append(record)
+        return replace(frame, records=tuple(records))
 
     def _frame(
         self, i: int, depth: npt.NDArray[np.uint16], video: npt.NDArray[np.uint8] | None
@@ -185,11 +212,12 @@ class ArraySource(Source):
                 index=i,
                 **fields,
             )
-        t = i / self.fps if self.fps else 0.0
-        video_t = t
-        if self._times is not None:  # the dataset's own times (TUM's lists)
-            t, video_time = self._times[i]
-            video_t = t if video_time is None else video_time
+        seq = i if self._colour_seq is None else self._colour_seq[i]
+        first = i if seq is None else self._first_shown.get(seq, i)
+        t, video_t = self._time(i), self._time(first)  # a record's time: when first shown
+        if self._times is not None:  # the dataset's own times (TUM's lists, SUN3D's names)
+            video_time = self._times[i][1]
+            video_t = video_t if video_time is None else video_time
         return Frame(
             depth=depth,
             video=video,
@@ -197,8 +225,14 @@ class ArraySource(Source):
             video_format=None if video is None else VideoFormat.RGB,
             timestamp=t,
             index=i,
-            video_stamp=None if video is None else Stamp(i, video_t),
+            video_stamp=None if video is None else Stamp(i if seq is None else seq, video_t),
         )
+
+    def _time(self, i: int) -> float:
+        """Frame ``i``'s time (first pass): the dataset's own, else its position / fps."""
+        if self._times is not None:
+            return self._times[i][0]
+        return i / self.fps if self.fps else 0.0
 
 
 # -- units -------------------------------------------------------------------------------
@@ -286,8 +320,10 @@ def _file_source(
     options: dict[str, Any],
     size: tuple[int, int],
     times: Sequence[tuple[float, float | None]] | None = None,
+    colour_files: Sequence[Path] = (),
 ) -> ArraySource:
     colour_of = _colour_loader(colour)
+    place = {path: seq for seq, path in enumerate(colour_files)}  # the colour stream's
 
     def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
         stored = read_stored(depth[i])
@@ -310,6 +346,7 @@ def _file_source(
         units_note=_note(units, layout, why),
         times=times,
         files=depth,
+        colour_seq=[None if c is None else place[c] for c in colour] if place else None,
         **options,
     )
 
@@ -342,6 +379,7 @@ def _open_pngs(
         options,
         (header.width, header.height),
         None if layout is None else layout.times,
+        () if layout is None else layout.colour_files,
     )
     source.video_aligned = layout is not None and layout.video_aligned and bool(source.has_video)
     return source

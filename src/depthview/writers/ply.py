@@ -5,45 +5,46 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
 
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
 from ..geometry import ply_bytes, point_cloud
 from ..outputs import write_atomic
-from ..registration import readings_mm
+from ..registration import map_rgb_to_depth, readings_mm
 from .base import Settings, frame_name, metric_depth
 
 
 def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
     """The frame's point cloud as PLY, coloured from its video when its pixels line up with
     the depth's (``settings.video_aligned``, or depth registered to colour), or from the
-    colour pixels the points fall on with a registration; else without colours (the depth
-    and colour cameras see a point at different pixels)."""
+    colour pixels the points fall on with a registration (``--registered``); else without
+    colours (the depth and colour cameras see a point at different pixels). The points are
+    the same with or without a registration: the source's millimetres (``metric_depth``) in
+    the source's camera (``settings.intrinsics``, which for a source with a registration of
+    its own is libfreenect's model of it), so that ``--registered`` only colours them."""
     video = frame.video
     lined_up = settings.video_aligned or frame.depth_format is DepthFormat.REGISTERED
-    usable = (
-        video is not None
-        and video.shape[:2] == frame.depth.shape
-        and (lined_up or settings.registration is not None)
-    )
     reg = settings.registration
     if reg is not None and frame.depth.shape != (480, 640):
         raise ExportError(
             f"--registered: expected the Kinect's 640x480 depth, got "
             f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
         )
-    if reg is not None:
-        depth, fmt = frame.depth, frame.depth_format  # libfreenect's cloud, its own table
-    else:  # the distances png16 and the sinks give: the source's registration's mm
-        depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
-        depth = readings_mm(depth, frame.depth_format)  # the ceiling is no point (10 m)
-    cloud = point_cloud(
-        depth,
-        depth_format=fmt,
-        intrinsics=None if reg is not None else settings.intrinsics,
-        video=video if usable else None,
-        registration=reg,
-    )
+    colours: npt.NDArray[np.generic] | None = None
+    if video is not None and video.shape[:2] == frame.depth.shape:
+        if lined_up or (reg is not None and video.ndim == 2):  # IR: the depth camera's own
+            colours = video
+        elif reg is not None:  # each point takes the colour pixel it falls on
+            rgb = cast("npt.NDArray[np.uint8]", video)  # RGB: map_rgb_to_depth checks it
+            colours = map_rgb_to_depth(frame.depth, rgb, reg, depth_format=frame.depth_format)
+    # the distances png16 and the sinks give: the source's registration's mm
+    depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
+    depth = readings_mm(depth, frame.depth_format)  # the ceiling is no point (10 m)
+    cloud = point_cloud(depth, depth_format=fmt, intrinsics=settings.intrinsics, video=colours)
     return ply_bytes(cloud.points, cloud.colors)
 
 

@@ -49,27 +49,37 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
         else:
             depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
         write(folder / frame_name(frame, "png"), depth, fmt)
-        if count == 0 and settings.registration is None and settings.intrinsics is not None:
-            _write_camera(folder, settings.intrinsics, depth.shape, fmt)
+        if count == 0:
+            _write_camera(folder, settings, depth.shape, fmt)
         count += 1
     return count
 
 
 def _write_camera(
-    folder: Path, intrinsics: Intrinsics, shape: tuple[int, ...], fmt: DepthFormat
+    folder: Path, settings: Settings, shape: tuple[int, ...], fmt: DepthFormat
 ) -> None:
-    """The depth camera beside the frames (``camera.yaml``, which reading the folder back
-    uses), as the source or ``--intrinsics`` gave it, with the frames' values per metre
-    (TUM's 5000 kept as such). Not with ``--registered``: aligned depth is in the colour
-    camera, which the registration does not give as a pinhole."""
+    """The camera of the frames beside them (``camera.yaml``, which reading the folder back
+    uses), with the frames' values per metre (TUM's 5000 kept as such): the depth camera as
+    the source or ``--intrinsics`` gave it, or with ``--registered`` the model libfreenect
+    gives depth registered to the colour image (``Registration.depth_intrinsics``, as the
+    same depth read with ``depth_format="registered"`` has), so the frames read back give
+    the same points as the source."""
     per_metre = fmt.units_per_metre
     assert per_metre is not None  # png16 holds metric depth only (metric_depth)
+    if settings.registration is not None:
+        intrinsics: Intrinsics | None = settings.registration.depth_intrinsics()
+        whose = f"the registered image of these frames ({fmt.unit_name}, libfreenect's model)"
+    else:
+        intrinsics = settings.intrinsics
+        whose = f"the depth camera of these frames ({fmt.unit_name}, as exported)"
+    if intrinsics is None:
+        return
     camera = SceneCamera(
         intrinsics,
         shape[1],
         shape[0],
         per_metre,
-        whose=f"the depth camera of these frames ({fmt.unit_name}, as exported)",
+        whose=whose,
         writer="export",
     )
     write_atomic(folder / CAMERA_FILE, camera_text(camera).encode())
