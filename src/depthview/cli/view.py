@@ -114,8 +114,8 @@ def add_parser(sub: Any) -> None:
         "--screenshot",
         type=png_name,
         default=None,
-        help="save the window to this PNG after the last frame (an existing file: only "
-        "with --overwrite)",
+        help="save the window to this PNG after the last frame (not when the source "
+        "failed; an existing file: only with --overwrite)",
     )
     p.add_argument(
         "--overwrite",
