@@ -224,7 +224,6 @@ def test_recording_stopped_by_ir_says_what_it_kept_whole_at_640_px(viewers: Any)
     assert_message_whole(v, message)
 
 
-
 def test_a_recording_made_with_ir_on_says_the_video_was_not_kept(
     viewers: Any, tmp_path: Path, capsys: Any
 ) -> None:
