@@ -18,6 +18,16 @@ import pytest
 
 import depthview as dv
 from _helpers_cli import cli
+from _helpers_xcapture import (
+    assert_screen_is_saved,
+    capture,
+    capture_stable,
+    press_key,
+    program_window,
+    quit_program,
+    wait_for_change,
+)
+from _helpers_xvfb import start_xvfb
 from depthview.outputs import STAGING
 
 
@@ -97,3 +107,29 @@ def test_a_second_recording_into_the_same_folder_is_refused(tmp_path: Path) -> N
     assert ran.code == 2 and len(ran.err.splitlines()) == 1, ran.err
     assert "another depthview run is writing it" in ran.err
     assert code == 130
+
+
+xvfb = pytest.fixture(start_xvfb)
+
+
+@pytest.mark.xvfb
+def test_a_second_viewer_with_the_same_screenshot_is_refused(xvfb: str, tmp_path: Path) -> None:
+    """Trial P (P11): a second ``view --screenshot S`` while a first one ran was not refused;
+    it wrote S, and the first then said "screenshot: S" over the second's picture. The second
+    is refused in one line before it opens anything, and S is the first run's picture: the
+    window the X server showed when it was paused and quit."""
+    shot = tmp_path / "same.png"
+    argv = ["view", "demo", "--screenshot", str(shot)]
+    with program_window(argv, xvfb, "depthview - demo") as (proc, window):  # the first run
+        ran = cli("view", "demo:7", "--screenshot", str(shot), "--frames", "2")
+        wait_for_change(window, capture(window, xvfb), xvfb, timeout=30)  # frames flow
+        press_key(window, "space", xvfb)  # pause on the frame shown now
+        paused = capture_stable(window, xvfb)
+        out = quit_program(proc, window, xvfb)
+    assert ran.code == 2, ran.err
+    assert ran.err.splitlines() == [
+        f"depthview: error: {shot}: another depthview run is writing it; wait for that run to end"
+    ]
+    assert ran.out == ""
+    assert out.splitlines() == [f"screenshot: {shot}"]
+    assert_screen_is_saved(paused, shot, "the first run")

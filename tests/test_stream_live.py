@@ -91,6 +91,49 @@ def test_foxglove_channels_made_ahead_are_all_offered_on_connect() -> None:
     assert topics == {f"/kinect/{kind}" for kind in kinds}
 
 
+def test_foxglove_clients_refused_or_gone_are_said_in_depthviews_words() -> None:
+    """Trial P (P9): the Foxglove SDK's own lines reached stream's stderr ("Dropping client
+    127.0.0.1:48078: handshake failed", "Error receiving from client ...: Connection reset
+    without closing handshake"), and a client asking for another subprotocol was dropped
+    without a reason. Now: one depthview warning for the refused client, naming the protocol
+    the server speaks; nothing for a client that broke its connection off; every stderr
+    line is depthview's."""
+    import asyncio
+
+    import websockets
+
+    from _helpers_sinks import FOXGLOVE_SUBPROTOCOL
+
+    async def clients(url: str) -> str:
+        ws = await websockets.connect(url, subprotocols=[FOXGLOVE_SUBPROTOCOL])
+        await ws.recv()  # the server's first message: the connection is up
+        ws.transport.abort()  # gone without a closing handshake (the app killed)
+        try:
+            await websockets.connect(url, subprotocols=["foxglove.websocket.v1"])
+        except websockets.InvalidStatus as exc:
+            return str(exc)
+        raise AssertionError("a foxglove.websocket.v1 client was accepted")
+
+    run = _stream("sample", "--loop", "--to", "foxglove:0")
+    try:
+        url = run.wait_for(r"-> (ws://127\.0\.0\.1:\d+)").group(1)
+        refused = asyncio.run(asyncio.wait_for(clients(url), 30))
+        assert "400" in refused, refused
+        said = run.wait_for(r"^depthview: warning: foxglove: a client at \S+ was refused: ", 20)
+        assert said.string.rstrip("\n").endswith(
+            "its WebSocket handshake failed (this server speaks Foxglove's foxglove.sdk.v1 "
+            "subprotocol only)"
+        ), said.string
+        assert run.interrupt() == 130
+        lines = run.rest().replace("\r", "\n").splitlines()
+        foreign = [ln for ln in lines if ln and not ln.startswith(("stream: ", "depthview: "))]
+        assert foreign == [], lines
+        assert sum("was refused" in ln for ln in lines) == 1, lines
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+
+
 def test_rerun_viewer_on_another_machine_gets_the_frames(tmp_path: Path) -> None:
     with rerun_receiver(tmp_path) as (url, env, saved):
         done = subprocess.run(

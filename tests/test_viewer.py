@@ -656,7 +656,9 @@ def test_recording_key_with_ir_on_records_depth_and_says_so(viewers: Any) -> Non
     press(v, "R")
     depth, video = _recorded(folder)
     assert depth >= 5 and video == 0
-    assert v.state.message == f"recording saved to {folder} ({depth} frames)"
+    assert v.state.message == (  # and says it again at the end (trial P, P10)
+        f"recording saved to {folder} ({depth} frames); depth only, the IR video is not kept"
+    )
 
 
 def test_recording_key_says_a_sources_own_intrinsics_are_not_kept(

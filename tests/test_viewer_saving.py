@@ -224,6 +224,39 @@ def test_recording_stopped_by_ir_says_what_it_kept_whole_at_640_px(viewers: Any)
     assert_message_whole(v, message)
 
 
+def test_a_recording_made_with_ir_on_says_the_video_was_not_kept(
+    viewers: Any, tmp_path: Path, capsys: Any
+) -> None:
+    """Trial P (P10): R with the IR video shown recorded depth alone, and R again said
+    "recording saved to ... (50 frames)" with no word of the video left out. The saved
+    message says it (whole at 640 px), and stderr does, as the other R warnings."""
+    out = tmp_path / "ir"
+    v = viewers(dv.open("demo"), snapshot_dir=out, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "f")  # IR
+    wait_for(v, lambda: v.frame.video_format is not dv.VideoFormat.RGB)
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None, v.state.message
+    writer = v.effects._writer
+    wait_for(v, lambda: writer.frames >= 3)
+    press(v, "R")
+    assert v.state.recording is None
+    names = (folder / "INDEX.txt").read_text().split()
+    depth = sum(n.startswith("d-") for n in names)
+    assert depth >= 3 and not any(n.startswith("r-") for n in names), names  # no video
+    message = v.state.message
+    assert message == (
+        f"recording saved to {folder} ({depth} frames); depth only, the IR video is not kept"
+    )
+    assert_message_whole(v, message)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"depthview: warning: {folder}: depth only: a recording holds RGB video, so the IR "
+        "video shown was not kept"
+    ]
+
+
 def test_snapshot_of_nyu_raw_depth_reads_back_as_its_millimetres(tmp_path: Path) -> None:
     """NYU's fit of raw disparity is no format a file holds (the .npz reader refuses it):
     its snapshot keeps the millimetres the fit measures, and says so in ``depth_format``."""

@@ -49,7 +49,11 @@ def add_parser(sub: Any) -> None:
         default=RERUN_GRPC_PORT,
         help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT})",
     )
-    p.add_argument("--raw-depth", action="store_true", help="also send raw 11-bit depth")
+    p.add_argument(
+        "--raw-depth",
+        action="store_true",
+        help="also send raw 11-bit depth (a source that has it: a Kinect, a recording, the demo)",
+    )
     p.add_argument("--points", action="store_true", help="foxglove: also send a point cloud")
     p.add_argument("--frames", type=frames, default=None, help="stop after N frames per source")
     p.add_argument(
@@ -154,6 +158,18 @@ def _first(source: Source) -> Frame | None:
         return None
 
 
+def _check_raw_depth(sources: list[Source], firsts: list[Frame | None]) -> None:
+    """``--raw-depth`` on a source without raw depth (millimetres, TUM's steps, registered
+    depth) is refused in one line, not ignored: the sinks send raw values only where a frame
+    has them (``sinks.content``)."""
+    for source, first in zip(sources, firsts, strict=True):
+        if first is not None and not first.depth_format.is_raw:
+            raise DepthviewError(
+                f"--raw-depth: {source.name} has no raw depth to send, its depth is "
+                f"{first.depth_format.unit_name}; leave out --raw-depth"
+            )
+
+
 def _progress(feeders: list[Any], start: float, now: float) -> None:
     """One line: each source's frames sent, and the frames per second since the start (all
     sources): the figure a user divides out, not the last moments' burst or lull."""
@@ -189,8 +205,12 @@ def run(args: argparse.Namespace) -> int:
         devices = [
             (getattr(s, "serial", None) or i) if several else None for i, s in enumerate(sources)
         ]
-        # Foxglove's channels are made from each first frame before a client can connect.
-        firsts = [_first(s) if target.kind == "foxglove" else None for s in sources]
+        # Foxglove's channels are made from each first frame before a client can connect;
+        # --raw-depth is checked on each first frame before any target opens.
+        ahead_wanted = target.kind == "foxglove" or args.raw_depth
+        firsts = [_first(s) if ahead_wanted else None for s in sources]
+        if args.raw_depth:
+            _check_raw_depth(sources, firsts)
         ahead = [(d, f) for d, f in zip(devices, firsts, strict=True) if f is not None]
         sink = open_sink(target, args, ahead)
         if not args.quiet:

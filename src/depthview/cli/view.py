@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DepthviewError, SourceError
-from ..outputs import check_output, check_target
+from ..outputs import check_output, check_target, claimed
 from ..palettes import PALETTES, ranged_palette
 from ..sources.base import Source
 from . import INTERRUPTED, SOURCE_HELP
@@ -114,8 +114,8 @@ def add_parser(sub: Any) -> None:
         "--screenshot",
         type=png_name,
         default=None,
-        help="save the window to this PNG after the last frame (an existing file: only "
-        "with --overwrite)",
+        help="save the window to this PNG after the last frame (not when the source "
+        "failed; an existing file: only with --overwrite)",
     )
     p.add_argument(
         "--overwrite",
@@ -164,7 +164,6 @@ def _open(args: argparse.Namespace) -> Source:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..viewer import Layout, ViewerFailed, ViewerOptions, run_viewer
     from ..viewer.app import check_writable
     from ..viewer.view3d import points_wanted
 
@@ -183,6 +182,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         args.snapshot_dir = Path.cwd()
     require_filters(args.filter)
+    if args.screenshot is None:
+        return _view(args)
+    with claimed(args.screenshot, DepthviewError):  # one run writes a screenshot at a time
+        return _view(args)
+
+
+def _view(args: argparse.Namespace) -> int:
+    """Open the source and run the window (``run`` checked the options)."""
+    from ..viewer import Layout, ViewerFailed, ViewerOptions, run_viewer
+
     source = _open(args)
     try:  # p, R and --screenshot never write into what is being played
         check_output(

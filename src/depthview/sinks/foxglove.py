@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -128,6 +130,7 @@ class FoxgloveSink(Sink):
         # "foxglove" logger; while writing a file they are kept here, and the first one ends
         # the sink with one line. (A server's warnings, a slow client, are not failures.)
         self._sdk_log = _SdkLog()
+        self._server_log = _ServerLog()
         self._channels: dict[str, Any] = {}
         self._server: Any = None
         self._writer: Any = None
@@ -151,6 +154,7 @@ class FoxgloveSink(Sink):
                 self._declare(frame, device)
             if model:
                 self.declare_model()
+            logging.getLogger("foxglove").addHandler(self._server_log)
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
             except Exception as exc:  # the SDK raises its own error types
@@ -307,6 +311,7 @@ class FoxgloveSink(Sink):
             self._check_sent()
         finally:
             logging.getLogger("foxglove").removeHandler(self._sdk_log)
+            logging.getLogger("foxglove").removeHandler(self._server_log)
 
 
 class _SdkLog(logging.Handler):
@@ -320,6 +325,36 @@ class _SdkLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if self.first is None:
             self.first = record.getMessage()
+
+
+#: The WebSocket subprotocol the SDK's server accepts (it refuses a client asking for
+#: another, such as the older ``foxglove.websocket.v1``, at the handshake).
+SUBPROTOCOL = "foxglove.sdk.v1"
+
+
+class _ServerLog(logging.Handler):
+    """The Foxglove SDK's server log, in depthview's words rather than the SDK's lines on
+    the user's terminal: a client refused at its handshake is one warning naming the
+    protocol this server speaks; a client's connection that broke off (the app closed) is
+    no failure of the stream and is not said; anything else is a warning as it is."""
+
+    REFUSED = re.compile(r"Dropping client (\S+): (?:secure )?handshake failed")
+    GONE = re.compile(r"Error receiving from client \S+: ")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        refused = self.REFUSED.match(text)
+        if refused:
+            text = (
+                f"a client at {refused.group(1)} was refused: its WebSocket handshake failed "
+                f"(this server speaks Foxglove's {SUBPROTOCOL} subprotocol only)"
+            )
+        elif self.GONE.match(text):
+            return
+        warnings.warn(f"foxglove: {text}", stacklevel=2)
 
 
 __all__ = ["ACCEL_SCHEMA", "DEVICE_TIME_SCHEMA", "TILT_SCHEMA", "FoxgloveSink"]

@@ -165,8 +165,11 @@ class Viewer:
         finally:
             drawing = self.drawing()
             try:
-                if self.options.screenshot is not None and pygame.display.get_init():
-                    self.save_window(self.options.screenshot)
+                # A run whose source failed (exit 2) saves no screenshot: a picture of no
+                # frame must not appear, nor replace an earlier one given with --overwrite.
+                shot = self.options.screenshot
+                if shot is not None and self.failed is None and pygame.display.get_init():
+                    self.save_window(shot)
             finally:
                 self.close()
         return {**self.stats.as_dict(self.reader.dropped), **drawing}

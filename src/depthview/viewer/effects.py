@@ -210,11 +210,21 @@ class EffectRunner:
         # A recording cannot hold a source's own camera model: said, as ``record`` says it.
         lost = intrinsics_not_kept(self.source, path)
         note = "; the source's intrinsics are not kept (see the terminal)" if lost else ""
+        # Started with IR on, it holds depth alone: said again where it ends, not only at R.
+        if writer.depth_only:
+            note = f"; depth only, the IR video is not kept{note}"
         if error is not None:
             self.say(f"recording stopped early{why}; {path} keeps {kept} frames{note}")
         else:
             self.say(f"recording saved to {path} ({kept} frames){note}")
         print(f"recording: {path}", flush=True)
+        if writer.depth_only:
+            print(
+                f"depthview: warning: {path}: depth only: a recording holds RGB video, so the "
+                "IR video shown was not kept",
+                file=sys.stderr,
+                flush=True,
+            )
         if lost:
             print(f"depthview: warning: {lost}", file=sys.stderr, flush=True)
 
