@@ -11,6 +11,9 @@ Layouts recognised (TUM RGB-D, ICL-NUIM, Redwood, Open3D's samples, 7-Scenes, SU
   ``colour``, ``rgb`` or ``image``, as PNG or JPEG; 7-Scenes' ``frame-000000.depth.png`` and
   ``frame-000000.color.jpg``), else every 16-bit PNG.
 
+Hidden files (names starting with ``.``: macOS's ``._*`` AppleDouble files beside every
+file copied from a Mac) are never frames, in any layout.
+
 Evidence of units: TUM's ``rgb.txt``/``depth.txt`` lists or an association file mean TUM's
 metres x 5000; 7-Scenes names mean millimetres; SUN3D's ``image/`` + ``intrinsics.txt`` mean
 millimetres rotated by 3 bits. No file named here may lie outside the folder opened.
@@ -80,13 +83,16 @@ class FileLayout:
 
 
 def _files(folder: Path, root: str) -> dict[str, Path]:
-    """Regular files in ``folder`` by lower-case name; links leading outside ``root`` left out."""
+    """Regular files in ``folder`` by lower-case name; hidden files (``.*``: macOS's ``._*``
+    AppleDouble files, editors' swap files) and links leading outside ``root`` left out."""
     out: dict[str, Path] = {}
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
         raise SourceError(f"{folder}: cannot list ({exc.strerror or exc})") from None
     for entry in entries:
+        if entry.name.startswith("."):
+            continue
         try:
             if not entry.is_file():
                 continue

@@ -1,0 +1,108 @@
+"""Dataset folders as their own files describe them (trial O, findings 16 and 17): hidden
+files copied from a Mac are no frames, TUM's ``depth.txt``/``rgb.txt`` are the frame lists,
+and a 7-Scenes-layout folder's ``camera-intrinsics.txt`` is its camera. Through the
+command line, checked against the arrays each test wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from _helpers_cli import cli
+
+H, W = 12, 16
+T0 = 1305031102.160407
+
+
+def depth_frames(n: int) -> np.ndarray:
+    """Distinct frames: frame i holds 1000 + 100 i (and a ramp), so each says which it is."""
+    ramp = np.arange(H * W, dtype=np.uint16).reshape(H, W)
+    return np.stack([1000 + 100 * i + ramp for i in range(n)]).astype(np.uint16)
+
+
+def colour(i: int) -> np.ndarray:
+    return np.full((H, W, 3), (20 + 40 * i, 200 - 30 * i, 60 + 25 * i), np.uint8)
+
+
+def save(path: Path, arr: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+def apple_double(folder: Path) -> None:
+    """What a copy from macOS leaves: ``._NAME`` beside every file, not an image."""
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            (folder / f"._{path.name}").write_bytes(b"\x00\x05\x16\x07" + os.urandom(4092))
+
+
+def write_tum(root: Path, n: int = 3) -> tuple[np.ndarray, list[str]]:
+    """TUM's layout: depth/ and rgb/ named by time, depth.txt and rgb.txt listing them."""
+    depth = depth_frames(n)
+    stamps = [f"{T0 + i / 30:.6f}" for i in range(n)]
+    for i, t in enumerate(stamps):
+        save(root / "depth" / f"{t}.png", depth[i])
+        save(root / "rgb" / f"{t}.png", colour(i))
+    (root / "depth.txt").write_text(
+        "# depth maps\n# timestamp filename\n" + "".join(f"{t} depth/{t}.png\n" for t in stamps)
+    )
+    (root / "rgb.txt").write_text(
+        "# color images\n# timestamp filename\n" + "".join(f"{t} rgb/{t}.png\n" for t in stamps)
+    )
+    return depth, stamps
+
+
+def export_npz(source: Path, out: Path) -> dict[str, np.ndarray]:
+    ran = cli("export", str(source), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
+def info(source: Path) -> dict[str, object]:
+    ran = cli("info", "--json", str(source))
+    assert ran.code == 0, ran.err
+    result: dict[str, object] = json.loads(ran.out)
+    return result
+
+
+# -- 16: hidden files ------------------------------------------------------------------------
+def test_apple_double_files_are_no_frames_in_a_tum_folder(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root)
+    apple_double(root / "depth")
+    apple_double(root / "rgb")
+    apple_double(root)
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+    np.testing.assert_array_equal(got["video"], np.stack([colour(i) for i in range(3)]))
+    np.testing.assert_array_equal(got["timestamp"], [float(t) for t in stamps])
+
+
+def test_apple_double_files_are_no_frames_in_a_folder_without_lists(tmp_path: Path) -> None:
+    root = tmp_path / "redwood"  # depth/ beside color/, names alone
+    depth = depth_frames(2)
+    for i in range(2):
+        save(root / "depth" / f"{i:06d}.png", depth[i])
+        save(root / "color" / f"{i:06d}.png", colour(i))
+    apple_double(root / "depth")
+    apple_double(root / "color")
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+    np.testing.assert_array_equal(got["video"], np.stack([colour(0), colour(1)]))
+
+
+def test_apple_double_files_are_no_frames_in_a_seven_scenes_folder(tmp_path: Path) -> None:
+    root = tmp_path / "7s"
+    depth = depth_frames(2)
+    for i in range(2):
+        save(root / f"frame-{i:06d}.depth.png", depth[i])
+        save(root / f"frame-{i:06d}.color.png", colour(i))
+    apple_double(root)
+    assert "7-Scenes" in str(info(root)["units"])
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
