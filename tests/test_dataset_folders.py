@@ -106,3 +106,75 @@ def test_apple_double_files_are_no_frames_in_a_seven_scenes_folder(tmp_path: Pat
     assert "7-Scenes" in str(info(root)["units"])
     got = export_npz(root, tmp_path / "x.npz")
     np.testing.assert_array_equal(got["depth"], depth)
+
+
+# -- 16: TUM's lists are the frames ------------------------------------------------------------
+def test_tum_lists_say_which_files_are_frames(tmp_path: Path) -> None:
+    """A file in depth/ that depth.txt does not list is no frame, nor one taken out of the
+    list; rgb.txt likewise for colour (an unlisted image nearer in time is not taken)."""
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root, 4)
+    save(root / "depth" / f"{T0 + 0.5:.6f}.png", depth_frames(9)[8])  # unlisted
+    listed = [0, 2, 3]  # frame 1 taken out of depth.txt
+    (root / "depth.txt").write_text(
+        "# depth maps\n" + "".join(f"{stamps[i]} depth/{stamps[i]}.png\n" for i in listed)
+    )
+    # colour: rgb.txt lists images 5 ms after each depth frame; an unlisted one sits on each
+    for i in range(4):
+        (root / "rgb" / f"{stamps[i]}.png").unlink()
+    rgb_lines = []
+    for i in range(4):
+        t = float(stamps[i])
+        save(root / "rgb" / f"{t + 0.005:.6f}.png", colour(i))
+        save(root / "rgb" / f"{t + 0.001:.6f}.png", colour(9))  # nearer, but not listed
+        rgb_lines.append(f"{t + 0.005:.6f} rgb/{t + 0.005:.6f}.png\n")
+    (root / "rgb.txt").write_text("# color images\n" + "".join(rgb_lines))
+    assert info(root)["frames"] == 3
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth[listed])
+    np.testing.assert_array_equal(got["video"], np.stack([colour(i) for i in listed]))
+    np.testing.assert_allclose(got["timestamp"], [float(stamps[i]) for i in listed], atol=1e-6)
+    np.testing.assert_allclose(
+        got["video_timestamp"], [float(stamps[i]) + 0.005 for i in listed], atol=1e-6
+    )
+
+
+def test_tum_list_times_are_the_frames_times(tmp_path: Path) -> None:
+    """The list's times, not the names', as TUM's tools take them (comma-separated too)."""
+    root = tmp_path / "tum"
+    depth = depth_frames(2)
+    for i, name in enumerate(("a", "b")):
+        save(root / "depth" / f"{name}.png", depth[i])
+    (root / "depth.txt").write_text("100.25,depth/a.png\n\n100.75\tdepth/b.png extra\n")
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+    np.testing.assert_array_equal(got["timestamp"], [100.25, 100.75])
+
+
+def test_a_listed_file_that_is_missing_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    write_tum(root)
+    with (root / "depth.txt").open("a") as fh:
+        fh.write("1305031103.000000 depth/1305031103.000000.png\n")
+    for argv in (("info", str(root)), ("export", str(root), str(tmp_path / "x.npz"))):
+        ran = cli(*argv)
+        assert ran.code == 2, ran.err
+        assert ran.err.count("\n") == 1
+        assert f"{root / 'depth.txt'} line 6: lists 'depth/1305031103.000000.png'" in ran.err
+    assert not (tmp_path / "x.npz").exists()
+    write_tum(root)  # depth.txt whole again; rgb.txt naming an image rgb/ lacks
+    (root / "rgb.txt").write_text("1305031102.1 rgb/1305031102.1.png\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and f"{root / 'rgb.txt'} line 1: lists" in ran.err
+
+
+def test_a_list_line_that_is_no_time_and_file_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    write_tum(root)
+    (root / "depth.txt").write_text("# depth\ndepth/1305031102.160407.png\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and ran.err.count("\n") == 1
+    assert f"{root / 'depth.txt'} line 2: expected 'time file'" in ran.err
+    (root / "depth.txt").write_text("1 ../outside.png\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and f"{root / 'depth.txt'} line 1: expected a file inside" in ran.err

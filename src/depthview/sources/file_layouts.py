@@ -6,7 +6,9 @@ Layouts recognised (TUM RGB-D, ICL-NUIM, Redwood, Open3D's samples, 7-Scenes, SU
 
 - ``depth/`` beside ``rgb/``, ``color/``, ``colour/`` or ``image/``: pairs from an
   association file (``associations.txt``: ``time rgb/x.png time depth/y.png`` lines), else
-  equal file stems, else nearest timestamps (numeric names, TUM's and SUN3D's).
+  equal file stems, else nearest timestamps (numeric names, TUM's and SUN3D's). TUM's
+  ``depth.txt`` and ``rgb.txt`` (``time file`` lines), where present, are the frames and
+  their times, as TUM's own tools read them: a file they do not list is no frame.
 - A flat folder: PNGs whose names contain ``depth`` (colour: the same name with ``color``,
   ``colour``, ``rgb`` or ``image``, as PNG or JPEG; 7-Scenes' ``frame-000000.depth.png`` and
   ``frame-000000.color.jpg``), else every 16-bit PNG.
@@ -190,11 +192,19 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def pair_nearest(depth: list[Path], colour: list[Path]) -> list[Path | None] | None:
+def pair_nearest(
+    depth: list[Path],
+    colour: list[Path],
+    depth_times: list[float | None] | None = None,
+    colour_times: list[float | None] | None = None,
+) -> list[Path | None] | None:
     """Each depth file's colour file nearest in time (within one depth frame interval), or
-    None when the names carry no times. Sorting and bisection: n log n."""
-    depth_times = [_stamp(p.stem) for p in depth]
-    colour_times = [_stamp(p.stem) for p in colour]
+    None when there are no times: the ones given (TUM's lists), else the names'. Sorting
+    and bisection: n log n."""
+    if depth_times is None:
+        depth_times = [_stamp(p.stem) for p in depth]
+    if colour_times is None:
+        colour_times = [_stamp(p.stem) for p in colour]
     if not depth or None in depth_times or None in colour_times or not colour:
         return None
     d = [t for t in depth_times if t is not None]
@@ -250,6 +260,42 @@ def _inside_path(name: str, root: Path, real_root: str, where: str) -> Path:
     return rel
 
 
+def parse_tum_list(text: str, root: Path, real_root: str, where: str) -> list[tuple[float, Path]]:
+    """TUM's ``depth.txt``/``rgb.txt`` as its ``associate.py`` reads them: ``time file`` lines
+    (spaces, commas or tabs between; further fields ignored; ``#`` comments), in the list's
+    order. Each file must lie inside the folder and be there: one the list names and the
+    folder lacks is refused at once naming the line, not met as a broken frame mid-run."""
+    listed: list[tuple[float, Path]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.replace(",", " ").split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        at = f"{where} line {number}"
+        t = _number(fields[0])
+        if len(fields) < 2 or t is None:
+            raise SourceError(f"{at}: expected 'time file', got {line[:80]!r}")
+        path = root / _inside_path(fields[1], root, real_root, at)
+        if not path.is_file():
+            raise SourceError(
+                f"{at}: lists {fields[1][:80]!r}, which is not in {root}; take the line out "
+                "to leave that frame out"
+            )
+        listed.append((t, path))
+    if not listed:
+        raise SourceError(f"{where}: expected 'time file' lines, got none")
+    return listed
+
+
+def _tum_list(
+    names: dict[str, Path], name: str, root: Path, real_root: str
+) -> list[tuple[float, Path]] | None:
+    """The files and times TUM's list ``name`` gives, or None when the folder has none."""
+    path = names.get(name)
+    if path is None:
+        return None
+    return parse_tum_list(read_text(path, real_root), root, real_root, str(path))
+
+
 # -- layouts -----------------------------------------------------------------------------
 def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> FileLayout | None:
     folders = {
@@ -272,10 +318,10 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         else []
     )
     tum = _tum_units(names)
-    kind = f"depth/ + {colour_name}/" if colour_name else "depth/"
+    kind = subfolders = f"depth/ + {colour_name}/" if colour_name else "depth/"
     evidence = Evidence()
     if tum is not None:
-        kind = f"TUM RGB-D ({kind})"
+        kind = f"TUM RGB-D ({subfolders})"
         evidence = _tum_evidence(tum, root)
     elif colour_name == "image" and "intrinsics.txt" in names:
         kind = "SUN3D (depth/ + image/)"
@@ -297,13 +343,25 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
             times,
             video_aligned=True,
         )
+    # TUM's lists, where present, say which files are frames and their times (else the names)
+    depth_times: list[float | None] | None = None
+    colour_times: list[float | None] | None = None
+    depth_list = _tum_list(names, "depth.txt", root, real_root)
+    if depth_list is not None:
+        depth_times, depth_files = [t for t, _ in depth_list], [p for _, p in depth_list]
+    colour_list = _tum_list(names, "rgb.txt", root, real_root)
+    if colour_list is not None:
+        colour_times, colour_files = [t for t, _ in colour_list], [p for _, p in colour_list]
+    lists = [n for n, got in zip(TUM_LISTS, (depth_list, colour_list), strict=True) if got]
+    if lists:
+        kind = f"TUM RGB-D ({subfolders}, frames as {' and '.join(lists)} list them)"
     if not depth_files:
         raise SourceError(f"{depth_dir}: expected depth PNGs, got none")
     by_stem = {p.stem: p for p in colour_files}
     colour: list[Path | None] = [by_stem.get(p.stem) for p in depth_files]
     pairing = "equal names"
     if colour_files and not any(colour):
-        nearest = pair_nearest(depth_files, colour_files)
+        nearest = pair_nearest(depth_files, colour_files, depth_times, colour_times)
         colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
     return FileLayout(
         kind,
@@ -311,22 +369,33 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         colour,
         evidence,
         pairing if colour_files else "none",
-        _tum_times(depth_files, colour) if tum is not None else None,
+        _tum_times(depth_files, depth_times, colour, colour_files, colour_times)
+        if tum is not None
+        else None,
         video_aligned=True,
     )
 
 
 def _tum_times(
-    depth: list[Path], colour: list[Path | None]
+    depth: list[Path],
+    depth_times: list[float | None] | None,
+    colour: list[Path | None],
+    colour_files: list[Path],
+    colour_times: list[float | None] | None,
 ) -> list[tuple[float, float | None]] | None:
-    """TUM names every file by its time (``1305031102.160407.png``): those times, or None
-    when a depth file's name is not one."""
+    """Each depth frame's time and its colour's: TUM's lists' (``None``: no list), else the
+    names' (TUM names every file by its time, ``1305031102.160407.png``); None when a depth
+    frame has no time."""
+    if depth_times is None:
+        depth_times = [_number(p.stem) for p in depth]
+    if colour_times is None:
+        colour_times = [_number(p.stem) for p in colour_files]
+    time_of = dict(zip(colour_files, colour_times, strict=True))
     times: list[tuple[float, float | None]] = []
-    for d, c in zip(depth, colour, strict=True):
-        td = _number(d.stem)
+    for td, c in zip(depth_times, colour, strict=True):
         if td is None:
             return None
-        times.append((td, None if c is None else _number(c.stem)))
+        times.append((td, None if c is None else time_of.get(c)))
     return times
 
 
