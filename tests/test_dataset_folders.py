@@ -178,3 +178,57 @@ def test_a_list_line_that_is_no_time_and_file_is_one_line(tmp_path: Path) -> Non
     (root / "depth.txt").write_text("1 ../outside.png\n")
     ran = cli("info", str(root))
     assert ran.code == 2 and f"{root / 'depth.txt'} line 1: expected a file inside" in ran.err
+
+
+# -- 17: a 7-Scenes-layout folder's own camera ---------------------------------------------------
+def write_seven_scenes(root: Path, n: int = 2) -> np.ndarray:
+    depth = depth_frames(n)
+    for i in range(n):
+        save(root / f"frame-{i:06d}.depth.png", depth[i])
+        save(root / f"frame-{i:06d}.color.png", colour(i))
+        (root / f"frame-{i:06d}.pose.txt").write_text("1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n")
+    return depth
+
+
+def test_a_seven_scenes_folder_reads_its_camera_intrinsics_txt(tmp_path: Path) -> None:
+    root = tmp_path / "7sK"
+    depth = write_seven_scenes(root)
+    (root / "camera-intrinsics.txt").write_text(  # as tsdf-fusion-python's data writes it
+        "5.000000000000000000e+02 0.000000000000000000e+00 3.000000000000000000e+02\n"
+        "0.000000000000000000e+00 5.100000000000000000e+02 2.000000000000000000e+02\n"
+        "0.000000000000000000e+00 0.000000000000000000e+00 1.000000000000000000e+00\n"
+    )
+    said = info(root)
+    assert said["intrinsics"] == "fx=500 fy=510 cx=300 cy=200"
+    assert "intrinsics: camera-intrinsics.txt beside the frames" in str(said["units"])
+    one = info(root / "frame-000001.depth.png")  # one frame of the folder: the same camera
+    assert one["intrinsics"] == "fx=500 fy=510 cx=300 cy=200"
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["intrinsics"], [500, 510, 300, 200])
+    # the points of a .ply: x = (u - cx) z / fx, y = (v - cy) z / fy, from the file's camera
+    ran = cli("export", str(root), str(tmp_path / "x.ply"), "--frames", "1", "--quiet")
+    assert ran.code == 0, ran.err
+    from plyfile import PlyData
+
+    vertex = PlyData.read(str(tmp_path / "x.ply"))["vertex"]
+    z = depth[0].astype(np.float64) / 1000
+    v, u = np.mgrid[0:H, 0:W]
+    want = np.stack([(u - 300) * z / 500, (v - 200) * z / 510, z], axis=-1).reshape(-1, 3)
+    got_xyz = np.stack([vertex["x"], vertex["y"], vertex["z"]], axis=-1)
+    np.testing.assert_allclose(got_xyz, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_seven_scenes_folder_without_one_has_the_published_camera(tmp_path: Path) -> None:
+    write_seven_scenes(tmp_path / "7s")
+    said = info(tmp_path / "7s")
+    assert said["intrinsics"] == "fx=585 fy=585 cx=320 cy=240"
+    assert "7-Scenes' published calibration" in str(said["units"])
+
+
+def test_a_bad_camera_intrinsics_txt_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "7s"
+    write_seven_scenes(root)
+    (root / "camera-intrinsics.txt").write_text("585 0 320\n0 585 240\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and ran.err.count("\n") == 1
+    assert f"{root / 'camera-intrinsics.txt'}: expected a 3x3 camera matrix (9 numbers)" in ran.err

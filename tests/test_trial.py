@@ -211,6 +211,11 @@ def world() -> Iterator[Path]:
             (w / name / "depth.txt").write_text(lines)
         with (w / "tumgone" / "depth.txt").open("a") as fh:
             fh.write("1.100000 depth/1.100000.png\n")
+        (w / "7sK").mkdir()  # trial O: a 7-Scenes-layout folder with its own camera
+        for i in range(2):
+            depth = np.full((4, 6), 1200, np.uint16)
+            Image.fromarray(depth).save(w / "7sK" / f"frame-{i:06d}.depth.png")
+        (w / "7sK" / "camera-intrinsics.txt").write_text("500 0 300\n0 510 200\n0 0 1\n")
         far = np.full((480, 640), 800, np.uint16)  # trial I: right half past the range
         far[:, 320:] = 1500
         np.save(w / "far.npy", far)

@@ -18,7 +18,10 @@ file copied from a Mac) are never frames, in any layout.
 
 Evidence of units: TUM's ``rgb.txt``/``depth.txt`` lists or an association file mean TUM's
 metres x 5000; 7-Scenes names mean millimetres; SUN3D's ``image/`` + ``intrinsics.txt`` mean
-millimetres rotated by 3 bits. No file named here may lie outside the folder opened.
+millimetres rotated by 3 bits. The camera: a 3x3 matrix in SUN3D's ``intrinsics.txt`` or,
+beside 7-Scenes names, ``camera-intrinsics.txt`` (the same text: tsdf-fusion's data),
+7-Scenes' published calibration without one. No file named here may lie outside the folder
+opened.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ TUM_LISTS = ("depth.txt", "rgb.txt")
 #: Largest text file (association list, intrinsics) read; bigger is not one.
 MAX_TEXT_BYTES = 64 * 1024 * 1024
 SEVEN_SCENES_NAME = re.compile(r"frame-\d+\.depth\.png", re.IGNORECASE)
+#: A 7-Scenes-layout folder's own camera: a 3x3 matrix as in SUN3D's ``intrinsics.txt``.
+SEVEN_SCENES_CAMERA = "camera-intrinsics.txt"
 
 #: Published calibrations (colour camera; their depth is registered to it).
 TUM_INTRINSICS = {
@@ -416,14 +421,16 @@ def colour_for(depth_name: str, names: dict[str, Path]) -> Path | None:
     return None
 
 
-def flat_units(depth_name: str, names: dict[str, Path]) -> Evidence:
-    """Evidence from the names in a flat folder: 7-Scenes, TUM lists beside the files."""
+def flat_units(depth_name: str, names: dict[str, Path], real_root: str) -> Evidence:
+    """Evidence from the names in a flat folder: 7-Scenes (with the folder's own
+    ``camera-intrinsics.txt`` where it has one), TUM lists beside the files."""
     if SEVEN_SCENES_NAME.fullmatch(depth_name):
-        return Evidence(
-            DepthUnits.of(DepthFormat.MM, "7-Scenes names frame-*.depth.png"),
-            SEVEN_SCENES_INTRINSICS,
-            "7-Scenes' published calibration",
-        )
+        mm = DepthUnits.of(DepthFormat.MM, "7-Scenes names frame-*.depth.png")
+        camera = names.get(SEVEN_SCENES_CAMERA)
+        if camera is None:
+            return Evidence(mm, SEVEN_SCENES_INTRINSICS, "7-Scenes' published calibration")
+        intrinsics = parse_intrinsics_matrix(read_text(camera, real_root), str(camera))
+        return Evidence(mm, intrinsics, f"{camera.name} beside the frames")
     units = _tum_units(names)
     return Evidence(units) if units is not None else Evidence()
 
@@ -438,12 +445,13 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
     if not depth:
         raise SourceError(f"{root}: expected 16-bit depth PNGs, got only 8-bit images")
     colour = [colour_for(p.name, names) for p in depth]
-    evidence = flat_units(depth[0].name, names)
+    real_root = os.path.realpath(root)
+    evidence = flat_units(depth[0].name, names, real_root)
     camera = names.get(CAMERA_FILE)
     if camera is not None and evidence.intrinsics is None:  # depthview's png16 export
-        scene = parse_camera_text(read_text(camera, os.path.realpath(root)), str(camera))
+        scene = parse_camera_text(read_text(camera, real_root), str(camera))
         evidence = Evidence(evidence.units, scene.intrinsics, f"the folder's {CAMERA_FILE}")
-    kind = "7-Scenes" if evidence.intrinsics is SEVEN_SCENES_INTRINSICS else "PNG folder"
+    kind = "7-Scenes" if SEVEN_SCENES_NAME.fullmatch(depth[0].name) else "PNG folder"
     return FileLayout(kind, depth, colour, evidence, "names" if any(colour) else "none")
 
 
@@ -468,9 +476,11 @@ def scan_folder(folder: Path) -> FileLayout:
 def single_png_evidence(path: Path) -> Evidence:
     """What a lone PNG's name and its folder say: 7-Scenes names, or a TUM or SUN3D dataset
     around it (the file in ``depth/``, the lists beside that)."""
-    if SEVEN_SCENES_NAME.fullmatch(path.name):
-        return flat_units(path.name, {})
     folder = path.parent
+    if SEVEN_SCENES_NAME.fullmatch(path.name):
+        camera = folder / SEVEN_SCENES_CAMERA
+        names = {SEVEN_SCENES_CAMERA: camera} if camera.is_file() else {}
+        return flat_units(path.name, names, os.path.realpath(folder))
     if folder.name.lower() != "depth":
         return Evidence()
     root = folder.parent
