@@ -220,6 +220,21 @@ def world() -> Iterator[Path]:
         (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
         Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
         Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
+        for name in ("tumlist", "tumgone"):  # trial O: TUM's lists are its frames
+            (w / name / "depth").mkdir(parents=True)  # 4 files, 2 listed, macOS's ._ files
+            for t in ("1.000000", "1.033333", "1.066667", "1.999999"):
+                depth = np.full((4, 6), 5000, np.uint16)
+                Image.fromarray(depth).save(w / name / "depth" / f"{t}.png")
+                (w / name / "depth" / f"._{t}.png").write_bytes(b"\x00\x05\x16\x07" + bytes(80))
+            lines = "1.000000 depth/1.000000.png\n1.066667 depth/1.066667.png\n"
+            (w / name / "depth.txt").write_text(lines)
+        with (w / "tumgone" / "depth.txt").open("a") as fh:
+            fh.write("1.100000 depth/1.100000.png\n")
+        (w / "7sK").mkdir()  # trial O: a 7-Scenes-layout folder with its own camera
+        for i in range(2):
+            depth = np.full((4, 6), 1200, np.uint16)
+            Image.fromarray(depth).save(w / "7sK" / f"frame-{i:06d}.depth.png")
+        (w / "7sK" / "camera-intrinsics.txt").write_text("500 0 300\n0 510 200\n0 0 1\n")
         far = np.full((480, 640), 800, np.uint16)  # trial I: right half past the range
         far[:, 320:] = 1500
         np.save(w / "far.npy", far)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .colorize import Equalizer
-from .errors import ExportError
+from .errors import DepthviewError, ExportError
 from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import DepthFormat, Frame
@@ -427,35 +427,52 @@ def _write(
     earlier = out.is_file() if folder is None else folder.has_earlier()
     replacing = earlier and folder is None
     target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
+    written = target if folder is None else folder.staging
     kept_earlier = False
-    try:
+    with _named_as(out, target):  # errors name OUT, not the hidden name
         try:
-            with stop_on_signal(selected.stop, once=True):
-                count = fmt.write(selected, target if folder is None else folder.staging, settings)
-            kept_earlier = earlier and selected.stopped
-            if folder is not None and kept_earlier:
-                folder.abandon()
-            elif folder is not None:
-                folder.commit()
-            elif kept_earlier:
-                target.unlink(missing_ok=True)
-            elif target != out and target.exists():
-                os.replace(target, out)
-        except BaseException:
-            if folder is not None:
-                folder.abandon()
-            elif target != out:
-                with contextlib.suppress(OSError):
-                    target.unlink()
-            raise
-    except ValueError as exc:  # colour range, palette/format mismatch
-        raise ExportError(str(exc)) from None
-    except OSError as exc:
-        raise _failed(exc, source, out, folder) from None
-    finally:
-        bar.close()
+            try:
+                with stop_on_signal(selected.stop, once=True):
+                    count = fmt.write(selected, written, settings)
+                kept_earlier = earlier and selected.stopped
+                if folder is not None and kept_earlier:
+                    folder.abandon()
+                elif folder is not None:
+                    folder.commit()
+                elif kept_earlier:
+                    target.unlink(missing_ok=True)
+                elif target != out and target.exists():
+                    os.replace(target, out)
+            except BaseException:
+                if folder is not None:
+                    folder.abandon()
+                elif target != out:
+                    with contextlib.suppress(OSError):
+                        target.unlink()
+                raise
+        except ValueError as exc:  # colour range, palette/format mismatch
+            raise ExportError(str(exc)) from None
+        except OSError as exc:
+            raise _failed(exc, source, out, folder) from None
+        finally:
+            bar.close()
     files = count if fmt.is_folder else int(count > 0)
     return ExportSummary(out, count, files, selected.stopped, kept_earlier)
+
+
+@contextlib.contextmanager
+def _named_as(out: Path, target: Path) -> Iterator[None]:
+    """A file export over an earlier one is written under a hidden name (``target``) and
+    replaces OUT only when complete: its errors (a bad frame, a full disk, in every
+    format's writer) name OUT, the file the user asked for, and say the earlier one stays,
+    rather than a file the user never named and that is gone afterwards."""
+    try:
+        yield
+    except DepthviewError as exc:
+        if target == out:
+            raise
+        said = str(exc).replace(str(target), str(out))
+        raise type(exc)(f"{said}; the earlier {out.name} is kept as it was") from None
 
 
 def _failed(

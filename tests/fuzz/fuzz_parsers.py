@@ -161,7 +161,13 @@ def t_png_folder(data: bytes) -> None:
         name = _safe_name(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 24)), "0.png")
         folder = depth_dir if fdp.ConsumeBool() else colour_dir
         (folder / name).write_bytes(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 400)))
-    for text_file in ("associations.txt", "depth.txt", "intrinsics.txt"):
+    for text_file in (
+        "associations.txt",
+        "depth.txt",
+        "rgb.txt",
+        "intrinsics.txt",
+        "camera-intrinsics.txt",
+    ):
         if fdp.ConsumeBool():
             (root / text_file).write_bytes(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 200)))
     options: dict[str, object] = {}

@@ -6,14 +6,22 @@ Layouts recognised (TUM RGB-D, ICL-NUIM, Redwood, Open3D's samples, 7-Scenes, SU
 
 - ``depth/`` beside ``rgb/``, ``color/``, ``colour/`` or ``image/``: pairs from an
   association file (``associations.txt``: ``time rgb/x.png time depth/y.png`` lines), else
-  equal file stems, else nearest timestamps (numeric names, TUM's and SUN3D's).
+  equal file stems, else nearest timestamps (numeric names, TUM's and SUN3D's). TUM's
+  ``depth.txt`` and ``rgb.txt`` (``time file`` lines), where present, are the frames and
+  their times, as TUM's own tools read them: a file they do not list is no frame.
 - A flat folder: PNGs whose names contain ``depth`` (colour: the same name with ``color``,
   ``colour``, ``rgb`` or ``image``, as PNG or JPEG; 7-Scenes' ``frame-000000.depth.png`` and
   ``frame-000000.color.jpg``), else every 16-bit PNG.
 
+Hidden files (names starting with ``.``: macOS's ``._*`` AppleDouble files beside every
+file copied from a Mac) are never frames, in any layout.
+
 Evidence of units: TUM's ``rgb.txt``/``depth.txt`` lists or an association file mean TUM's
 metres x 5000; 7-Scenes names mean millimetres; SUN3D's ``image/`` + ``intrinsics.txt`` mean
-millimetres rotated by 3 bits. No file named here may lie outside the folder opened.
+millimetres rotated by 3 bits. The camera: a 3x3 matrix in SUN3D's ``intrinsics.txt`` or,
+beside 7-Scenes names, ``camera-intrinsics.txt`` (the same text: tsdf-fusion's data),
+7-Scenes' published calibration without one. No file named here may lie outside the folder
+opened.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ TUM_LISTS = ("depth.txt", "rgb.txt")
 #: Largest text file (association list, intrinsics) read; bigger is not one.
 MAX_TEXT_BYTES = 64 * 1024 * 1024
 SEVEN_SCENES_NAME = re.compile(r"frame-\d+\.depth\.png", re.IGNORECASE)
+#: A 7-Scenes-layout folder's own camera: a 3x3 matrix as in SUN3D's ``intrinsics.txt``.
+SEVEN_SCENES_CAMERA = "camera-intrinsics.txt"
 
 #: Published calibrations (colour camera; their depth is registered to it).
 TUM_INTRINSICS = {
@@ -85,13 +95,16 @@ class FileLayout:
 
 
 def _files(folder: Path, root: str) -> dict[str, Path]:
-    """Regular files in ``folder`` by lower-case name; links leading outside ``root`` left out."""
+    """Regular files in ``folder`` by lower-case name; hidden files (``.*``: macOS's ``._*``
+    AppleDouble files, editors' swap files) and links leading outside ``root`` left out."""
     out: dict[str, Path] = {}
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
         raise SourceError(f"{folder}: cannot list ({exc.strerror or exc})") from None
     for entry in entries:
+        if entry.name.startswith("."):
+            continue
         try:
             if not entry.is_file():
                 continue
@@ -221,11 +234,19 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def pair_nearest(depth: list[Path], colour: list[Path]) -> list[Path | None] | None:
+def pair_nearest(
+    depth: list[Path],
+    colour: list[Path],
+    depth_times: list[float | None] | None = None,
+    colour_times: list[float | None] | None = None,
+) -> list[Path | None] | None:
     """Each depth file's colour file nearest in time (within one depth frame interval), or
-    None when the names carry no times. Sorting and bisection: n log n."""
-    depth_times = [_stamp(p.stem) for p in depth]
-    colour_times = [_stamp(p.stem) for p in colour]
+    None when there are no times: the ones given (TUM's lists), else the names'. Sorting
+    and bisection: n log n."""
+    if depth_times is None:
+        depth_times = [_stamp(p.stem) for p in depth]
+    if colour_times is None:
+        colour_times = [_stamp(p.stem) for p in colour]
     if not depth or None in depth_times or None in colour_times or not colour:
         return None
     d = [t for t in depth_times if t is not None]
@@ -281,6 +302,42 @@ def _inside_path(name: str, root: Path, real_root: str, where: str) -> Path:
     return rel
 
 
+def parse_tum_list(text: str, root: Path, real_root: str, where: str) -> list[tuple[float, Path]]:
+    """TUM's ``depth.txt``/``rgb.txt`` as its ``associate.py`` reads them: ``time file`` lines
+    (spaces, commas or tabs between; further fields ignored; ``#`` comments), in the list's
+    order. Each file must lie inside the folder and be there: one the list names and the
+    folder lacks is refused at once naming the line, not met as a broken frame mid-run."""
+    listed: list[tuple[float, Path]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.replace(",", " ").split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        at = f"{where} line {number}"
+        t = _number(fields[0])
+        if len(fields) < 2 or t is None:
+            raise SourceError(f"{at}: expected 'time file', got {line[:80]!r}")
+        path = root / _inside_path(fields[1], root, real_root, at)
+        if not path.is_file():
+            raise SourceError(
+                f"{at}: lists {fields[1][:80]!r}, which is not in {root}; take the line out "
+                "to leave that frame out"
+            )
+        listed.append((t, path))
+    if not listed:
+        raise SourceError(f"{where}: expected 'time file' lines, got none")
+    return listed
+
+
+def _tum_list(
+    names: dict[str, Path], name: str, root: Path, real_root: str
+) -> list[tuple[float, Path]] | None:
+    """The files and times TUM's list ``name`` gives, or None when the folder has none."""
+    path = names.get(name)
+    if path is None:
+        return None
+    return parse_tum_list(read_text(path, real_root), root, real_root, str(path))
+
+
 # -- layouts -----------------------------------------------------------------------------
 def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> FileLayout | None:
     folders = {
@@ -303,10 +360,10 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         else []
     )
     tum = _tum_units(names)
-    kind = f"depth/ + {colour_name}/" if colour_name else "depth/"
+    kind = subfolders = f"depth/ + {colour_name}/" if colour_name else "depth/"
     evidence = Evidence()
     if tum is not None:
-        kind = f"TUM RGB-D ({kind})"
+        kind = f"TUM RGB-D ({subfolders})"
         evidence = _tum_evidence(tum, root)
     elif colour_name == "image" and "intrinsics.txt" in names:
         kind = "SUN3D (depth/ + image/)"
@@ -330,6 +387,18 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
             video_aligned=True,
             colour_files=_colour_stream(colour_files, paired),
         )
+    # TUM's lists, where present, say which files are frames and their times (else the names)
+    depth_times: list[float | None] | None = None
+    colour_times: list[float | None] | None = None
+    depth_list = _tum_list(names, "depth.txt", root, real_root)
+    if depth_list is not None:
+        depth_times, depth_files = [t for t, _ in depth_list], [p for _, p in depth_list]
+    colour_list = _tum_list(names, "rgb.txt", root, real_root)
+    if colour_list is not None:
+        colour_times, colour_files = [t for t, _ in colour_list], [p for _, p in colour_list]
+    lists = [n for n, got in zip(TUM_LISTS, (depth_list, colour_list), strict=True) if got]
+    if lists:
+        kind = f"TUM RGB-D ({subfolders}, frames as {' and '.join(lists)} list them)"
     if not depth_files:
         raise _linked_out(depth_dir, root, real_root, (".png",)) or SourceError(
             f"{depth_dir}: expected depth PNGs, got none"
@@ -338,11 +407,11 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
     colour: list[Path | None] = [by_stem.get(p.stem) for p in depth_files]
     pairing = "equal names"
     if colour_files and not any(colour):
-        nearest = pair_nearest(depth_files, colour_files)
+        nearest = pair_nearest(depth_files, colour_files, depth_times, colour_times)
         colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
     times = None
     if tum is not None:
-        times = _tum_times(depth_files, colour)
+        times = _tum_times(depth_files, depth_times, colour, colour_files, colour_times)
     elif kind.startswith("SUN3D"):
         times = _sun3d_times(depth_files, colour)
     return FileLayout(
@@ -388,16 +457,25 @@ def _sun3d_times(
 
 
 def _tum_times(
-    depth: list[Path], colour: list[Path | None]
+    depth: list[Path],
+    depth_times: list[float | None] | None,
+    colour: list[Path | None],
+    colour_files: list[Path],
+    colour_times: list[float | None] | None,
 ) -> list[tuple[float, float | None]] | None:
-    """TUM names every file by its time (``1305031102.160407.png``): those times, or None
-    when a depth file's name is not one."""
+    """Each depth frame's time and its colour's: TUM's lists' (``None``: no list), else the
+    names' (TUM names every file by its time, ``1305031102.160407.png``); None when a depth
+    frame has no time."""
+    if depth_times is None:
+        depth_times = [_number(p.stem) for p in depth]
+    if colour_times is None:
+        colour_times = [_number(p.stem) for p in colour_files]
+    time_of = dict(zip(colour_files, colour_times, strict=True))
     times: list[tuple[float, float | None]] = []
-    for d, c in zip(depth, colour, strict=True):
-        td = _number(d.stem)
+    for td, c in zip(depth_times, colour, strict=True):
         if td is None:
             return None
-        times.append((td, None if c is None else _number(c.stem)))
+        times.append((td, None if c is None else time_of.get(c)))
     return times
 
 
@@ -418,14 +496,16 @@ def colour_for(depth_name: str, names: dict[str, Path]) -> Path | None:
     return None
 
 
-def flat_units(depth_name: str, names: dict[str, Path]) -> Evidence:
-    """Evidence from the names in a flat folder: 7-Scenes, TUM lists beside the files."""
+def flat_units(depth_name: str, names: dict[str, Path], real_root: str) -> Evidence:
+    """Evidence from the names in a flat folder: 7-Scenes (with the folder's own
+    ``camera-intrinsics.txt`` where it has one), TUM lists beside the files."""
     if SEVEN_SCENES_NAME.fullmatch(depth_name):
-        return Evidence(
-            DepthUnits.of(DepthFormat.MM, "7-Scenes names frame-*.depth.png"),
-            SEVEN_SCENES_INTRINSICS,
-            "7-Scenes' published calibration",
-        )
+        mm = DepthUnits.of(DepthFormat.MM, "7-Scenes names frame-*.depth.png")
+        camera = names.get(SEVEN_SCENES_CAMERA)
+        if camera is None:
+            return Evidence(mm, SEVEN_SCENES_INTRINSICS, "7-Scenes' published calibration")
+        intrinsics = parse_intrinsics_matrix(read_text(camera, real_root), str(camera))
+        return Evidence(mm, intrinsics, f"{camera.name} beside the frames")
     units = _tum_units(names)
     return Evidence(units) if units is not None else Evidence()
 
@@ -442,12 +522,13 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
     if not depth:
         raise SourceError(f"{root}: expected 16-bit depth PNGs, got only 8-bit images")
     colour = [colour_for(p.name, names) for p in depth]
-    evidence = flat_units(depth[0].name, names)
+    real_root = os.path.realpath(root)
+    evidence = flat_units(depth[0].name, names, real_root)
     camera = names.get(CAMERA_FILE)
     if camera is not None and evidence.intrinsics is None:  # depthview's png16 export
-        scene = parse_camera_text(read_text(camera, os.path.realpath(root)), str(camera))
+        scene = parse_camera_text(read_text(camera, real_root), str(camera))
         evidence = Evidence(evidence.units, scene.intrinsics, f"the folder's {CAMERA_FILE}")
-    kind = "7-Scenes" if evidence.intrinsics is SEVEN_SCENES_INTRINSICS else "PNG folder"
+    kind = "7-Scenes" if SEVEN_SCENES_NAME.fullmatch(depth[0].name) else "PNG folder"
     return FileLayout(
         kind,
         depth,
@@ -479,9 +560,11 @@ def scan_folder(folder: Path) -> FileLayout:
 def single_png_evidence(path: Path) -> Evidence:
     """What a lone PNG's name and its folder say: 7-Scenes names, or a TUM or SUN3D dataset
     around it (the file in ``depth/``, the lists beside that)."""
-    if SEVEN_SCENES_NAME.fullmatch(path.name):
-        return flat_units(path.name, {})
     folder = path.parent
+    if SEVEN_SCENES_NAME.fullmatch(path.name):
+        camera = folder / SEVEN_SCENES_CAMERA
+        names = {SEVEN_SCENES_CAMERA: camera} if camera.is_file() else {}
+        return flat_units(path.name, names, os.path.realpath(folder))
     if folder.name.lower() != "depth":
         return Evidence()
     root = folder.parent

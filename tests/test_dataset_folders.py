@@ -1,0 +1,234 @@
+"""Dataset folders as their own files describe them (trial O, findings 16 and 17): hidden
+files copied from a Mac are no frames, TUM's ``depth.txt``/``rgb.txt`` are the frame lists,
+and a 7-Scenes-layout folder's ``camera-intrinsics.txt`` is its camera. Through the
+command line, checked against the arrays each test wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from _helpers_cli import cli
+
+H, W = 12, 16
+T0 = 1305031102.160407
+
+
+def depth_frames(n: int) -> np.ndarray:
+    """Distinct frames: frame i holds 1000 + 100 i (and a ramp), so each says which it is."""
+    ramp = np.arange(H * W, dtype=np.uint16).reshape(H, W)
+    return np.stack([1000 + 100 * i + ramp for i in range(n)]).astype(np.uint16)
+
+
+def colour(i: int) -> np.ndarray:
+    return np.full((H, W, 3), (20 + 40 * i, 200 - 30 * i, 60 + 25 * i), np.uint8)
+
+
+def save(path: Path, arr: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+def apple_double(folder: Path) -> None:
+    """What a copy from macOS leaves: ``._NAME`` beside every file, not an image."""
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            (folder / f"._{path.name}").write_bytes(b"\x00\x05\x16\x07" + os.urandom(4092))
+
+
+def write_tum(root: Path, n: int = 3) -> tuple[np.ndarray, list[str]]:
+    """TUM's layout: depth/ and rgb/ named by time, depth.txt and rgb.txt listing them."""
+    depth = depth_frames(n)
+    stamps = [f"{T0 + i / 30:.6f}" for i in range(n)]
+    for i, t in enumerate(stamps):
+        save(root / "depth" / f"{t}.png", depth[i])
+        save(root / "rgb" / f"{t}.png", colour(i))
+    (root / "depth.txt").write_text(
+        "# depth maps\n# timestamp filename\n" + "".join(f"{t} depth/{t}.png\n" for t in stamps)
+    )
+    (root / "rgb.txt").write_text(
+        "# color images\n# timestamp filename\n" + "".join(f"{t} rgb/{t}.png\n" for t in stamps)
+    )
+    return depth, stamps
+
+
+def export_npz(source: Path, out: Path) -> dict[str, np.ndarray]:
+    ran = cli("export", str(source), str(out), "--quiet")
+    assert ran.code == 0, ran.err
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
+def info(source: Path) -> dict[str, object]:
+    ran = cli("info", "--json", str(source))
+    assert ran.code == 0, ran.err
+    result: dict[str, object] = json.loads(ran.out)
+    return result
+
+
+# -- 16: hidden files ------------------------------------------------------------------------
+def test_apple_double_files_are_no_frames_in_a_tum_folder(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root)
+    apple_double(root / "depth")
+    apple_double(root / "rgb")
+    apple_double(root)
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+    np.testing.assert_array_equal(got["video"], np.stack([colour(i) for i in range(3)]))
+    np.testing.assert_array_equal(got["timestamp"], [float(t) for t in stamps])
+
+
+def test_apple_double_files_are_no_frames_in_a_folder_without_lists(tmp_path: Path) -> None:
+    root = tmp_path / "redwood"  # depth/ beside color/, names alone
+    depth = depth_frames(2)
+    for i in range(2):
+        save(root / "depth" / f"{i:06d}.png", depth[i])
+        save(root / "color" / f"{i:06d}.png", colour(i))
+    apple_double(root / "depth")
+    apple_double(root / "color")
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+    np.testing.assert_array_equal(got["video"], np.stack([colour(0), colour(1)]))
+
+
+def test_apple_double_files_are_no_frames_in_a_seven_scenes_folder(tmp_path: Path) -> None:
+    root = tmp_path / "7s"
+    depth = depth_frames(2)
+    for i in range(2):
+        save(root / f"frame-{i:06d}.depth.png", depth[i])
+        save(root / f"frame-{i:06d}.color.png", colour(i))
+    apple_double(root)
+    assert "7-Scenes" in str(info(root)["units"])
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+
+
+# -- 16: TUM's lists are the frames ------------------------------------------------------------
+def test_tum_lists_say_which_files_are_frames(tmp_path: Path) -> None:
+    """A file in depth/ that depth.txt does not list is no frame, nor one taken out of the
+    list; rgb.txt likewise for colour (an unlisted image nearer in time is not taken)."""
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root, 4)
+    save(root / "depth" / f"{T0 + 0.5:.6f}.png", depth_frames(9)[8])  # unlisted
+    listed = [0, 2, 3]  # frame 1 taken out of depth.txt
+    (root / "depth.txt").write_text(
+        "# depth maps\n" + "".join(f"{stamps[i]} depth/{stamps[i]}.png\n" for i in listed)
+    )
+    # colour: rgb.txt lists images 5 ms after each depth frame; an unlisted one sits on each
+    for i in range(4):
+        (root / "rgb" / f"{stamps[i]}.png").unlink()
+    rgb_lines = []
+    for i in range(4):
+        t = float(stamps[i])
+        save(root / "rgb" / f"{t + 0.005:.6f}.png", colour(i))
+        save(root / "rgb" / f"{t + 0.001:.6f}.png", colour(9))  # nearer, but not listed
+        rgb_lines.append(f"{t + 0.005:.6f} rgb/{t + 0.005:.6f}.png\n")
+    (root / "rgb.txt").write_text("# color images\n" + "".join(rgb_lines))
+    assert info(root)["frames"] == 3
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth[listed])
+    np.testing.assert_array_equal(got["video"], np.stack([colour(i) for i in listed]))
+    np.testing.assert_allclose(got["timestamp"], [float(stamps[i]) for i in listed], atol=1e-6)
+    np.testing.assert_allclose(
+        got["video_timestamp"], [float(stamps[i]) + 0.005 for i in listed], atol=1e-6
+    )
+
+
+def test_tum_list_times_are_the_frames_times(tmp_path: Path) -> None:
+    """The list's times, not the names', as TUM's tools take them (comma-separated too)."""
+    root = tmp_path / "tum"
+    depth = depth_frames(2)
+    for i, name in enumerate(("a", "b")):
+        save(root / "depth" / f"{name}.png", depth[i])
+    (root / "depth.txt").write_text("100.25,depth/a.png\n\n100.75\tdepth/b.png extra\n")
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["depth"], depth)
+    np.testing.assert_array_equal(got["timestamp"], [100.25, 100.75])
+
+
+def test_a_listed_file_that_is_missing_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    write_tum(root)
+    with (root / "depth.txt").open("a") as fh:
+        fh.write("1305031103.000000 depth/1305031103.000000.png\n")
+    for argv in (("info", str(root)), ("export", str(root), str(tmp_path / "x.npz"))):
+        ran = cli(*argv)
+        assert ran.code == 2, ran.err
+        assert ran.err.count("\n") == 1
+        assert f"{root / 'depth.txt'} line 6: lists 'depth/1305031103.000000.png'" in ran.err
+    assert not (tmp_path / "x.npz").exists()
+    write_tum(root)  # depth.txt whole again; rgb.txt naming an image rgb/ lacks
+    (root / "rgb.txt").write_text("1305031102.1 rgb/1305031102.1.png\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and f"{root / 'rgb.txt'} line 1: lists" in ran.err
+
+
+def test_a_list_line_that_is_no_time_and_file_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    write_tum(root)
+    (root / "depth.txt").write_text("# depth\ndepth/1305031102.160407.png\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and ran.err.count("\n") == 1
+    assert f"{root / 'depth.txt'} line 2: expected 'time file'" in ran.err
+    (root / "depth.txt").write_text("1 ../outside.png\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and f"{root / 'depth.txt'} line 1: expected a file inside" in ran.err
+
+
+# -- 17: a 7-Scenes-layout folder's own camera ---------------------------------------------------
+def write_seven_scenes(root: Path, n: int = 2) -> np.ndarray:
+    depth = depth_frames(n)
+    for i in range(n):
+        save(root / f"frame-{i:06d}.depth.png", depth[i])
+        save(root / f"frame-{i:06d}.color.png", colour(i))
+        (root / f"frame-{i:06d}.pose.txt").write_text("1 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n")
+    return depth
+
+
+def test_a_seven_scenes_folder_reads_its_camera_intrinsics_txt(tmp_path: Path) -> None:
+    root = tmp_path / "7sK"
+    depth = write_seven_scenes(root)
+    (root / "camera-intrinsics.txt").write_text(  # as tsdf-fusion-python's data writes it
+        "5.000000000000000000e+02 0.000000000000000000e+00 3.000000000000000000e+02\n"
+        "0.000000000000000000e+00 5.100000000000000000e+02 2.000000000000000000e+02\n"
+        "0.000000000000000000e+00 0.000000000000000000e+00 1.000000000000000000e+00\n"
+    )
+    said = info(root)
+    assert said["intrinsics"] == "fx=500 fy=510 cx=300 cy=200"
+    assert "intrinsics: camera-intrinsics.txt beside the frames" in str(said["units"])
+    one = info(root / "frame-000001.depth.png")  # one frame of the folder: the same camera
+    assert one["intrinsics"] == "fx=500 fy=510 cx=300 cy=200"
+    got = export_npz(root, tmp_path / "x.npz")
+    np.testing.assert_array_equal(got["intrinsics"], [500, 510, 300, 200])
+    # the points of a .ply: x = (u - cx) z / fx, y = (v - cy) z / fy, from the file's camera
+    ran = cli("export", str(root), str(tmp_path / "x.ply"), "--frames", "1", "--quiet")
+    assert ran.code == 0, ran.err
+    from plyfile import PlyData
+
+    vertex = PlyData.read(str(tmp_path / "x.ply"))["vertex"]
+    z = depth[0].astype(np.float64) / 1000
+    v, u = np.mgrid[0:H, 0:W]
+    want = np.stack([(u - 300) * z / 500, (v - 200) * z / 510, z], axis=-1).reshape(-1, 3)
+    got_xyz = np.stack([vertex["x"], vertex["y"], vertex["z"]], axis=-1)
+    np.testing.assert_allclose(got_xyz, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_seven_scenes_folder_without_one_has_the_published_camera(tmp_path: Path) -> None:
+    write_seven_scenes(tmp_path / "7s")
+    said = info(tmp_path / "7s")
+    assert said["intrinsics"] == "fx=585 fy=585 cx=320 cy=240"
+    assert "7-Scenes' published calibration" in str(said["units"])
+
+
+def test_a_bad_camera_intrinsics_txt_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "7s"
+    write_seven_scenes(root)
+    (root / "camera-intrinsics.txt").write_text("585 0 320\n0 585 240\n")
+    ran = cli("info", str(root))
+    assert ran.code == 2 and ran.err.count("\n") == 1
+    assert f"{root / 'camera-intrinsics.txt'}: expected a 3x3 camera matrix (9 numbers)" in ran.err
