@@ -519,3 +519,27 @@ def test_append_refuses_frames_whose_colour_differs_from_the_recordings(tmp_path
         assert len(src) == 7 and not src.has_video
     with dv.open(str(with_colour), realtime=False) as src:
         assert len(src) == 5 and src.has_video
+
+
+def test_a_refused_frame_after_others_says_what_the_recording_keeps(tmp_path: Path) -> None:
+    """Trial O: a source whose fourth frame a recording cannot hold stopped ``record`` with
+    exit 2 and a line about that frame only: the four frames before it stayed as a shorter
+    recording that looked whole. The line now says what was kept, as a full disk's does."""
+    frames = demo_frames(5)
+    odd = frames[3]
+    frames[3] = Frame(odd.depth, video=np.zeros((1024, 1280, 3), np.uint8))
+    out = tmp_path / "rec"
+    with pytest.raises(RecordingError) as raised:
+        record(frames, out)
+    message = str(raised.value)
+    assert "expected video of shape (480, 640, 3) uint8, got (1024, 1280, 3)" in message
+    assert "; the recording keeps the frames before it: recorded 3 frames" in message
+    assert f"to {out}" in message
+    with dv.open(str(out), realtime=False) as src:
+        assert len(src) == 3
+    earlier = tmp_path / "earlier"
+    record(demo_frames(2), earlier)
+    before = tree_hash(earlier)
+    with pytest.raises(RecordingError, match=f"; {earlier} stays as it was$"):
+        record(frames, earlier, mode="overwrite")
+    assert tree_hash(earlier) == before

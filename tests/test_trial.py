@@ -183,6 +183,9 @@ def world() -> Iterator[Path]:
         (w / "wrongsize" / second).write_bytes(
             b"P5 320 240 65535\n" + np.full((240, 320), 800, "<u2").tobytes()
         )
+        hd = write_scene(w / "hdcolour", 6)  # trial O: its third colour image is 1280x1024
+        third = [n for n in (hd / "INDEX.txt").read_text().split() if n.startswith("r-")][2]
+        (hd / third).write_bytes(b"P6 1280 1024 255\n" + bytes(1280 * 1024 * 3))
         (w / "tumc000").mkdir()  # a depth image beside a colour image a user cannot read
         Image.fromarray(np.full((4, 4), 1000, np.uint16)).save(w / "tumc000" / "TUM_depth.png")
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tumc000" / "TUM_color.png")

@@ -22,7 +22,6 @@ import itertools
 import math
 import os
 import queue
-import shutil
 import sys
 import threading
 import time
@@ -771,16 +770,23 @@ def _record_into(
                 break
     except KeyboardInterrupt:
         pass
-    except RecordingError:
+    except RecordingError as exc:
         writer.failed()
         with contextlib.suppress(RecordingError):
             writer.close()
-        index = Path(out) / INDEX_NAME
         refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
-        if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
-            shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
-        elif not refused:
+        if not refused:
             _refuse_empty(writer, Path(out), made, mode)
+        elif not writer.frames:  # refused before any record: a new one leaves nothing
+            if mode == "new":
+                remove_empty_recording(Path(out), made)
+        else:  # said, as a full disk says it: not a shorter recording left unseen
+            left = (
+                f"{out} stays as it was"
+                if writer.replacing
+                else f"the recording keeps the frames before it: {writer.summary()}"
+            )
+            raise RecordingError(f"{exc}; {left}") from None
         raise
     except SourceError as exc:
         if writer.replacing:  # --overwrite: a failed run replaces nothing
