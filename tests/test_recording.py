@@ -521,6 +521,28 @@ def test_append_refuses_frames_whose_colour_differs_from_the_recordings(tmp_path
         assert len(src) == 5 and src.has_video
 
 
+@pytest.mark.parametrize("mode", ["new", "overwrite", "append"])
+def test_stopped_before_the_first_frame_records_nothing(tmp_path: Path, mode: str) -> None:
+    """Trial O: a stop asked for before the first frame (Ctrl-C as ``record`` starts) under
+    --overwrite replaced the earlier recording with an empty INDEX.txt; a new one was left
+    as a folder holding an empty INDEX.txt. Now nothing is replaced or left, and said. (The
+    same through a real signal: tests/test_kinect_faults.py.)"""
+    import threading
+
+    out = tmp_path / "rec"
+    if mode != "new":
+        record(demo_frames(2), out)
+    before = tree_hash(tmp_path)
+    stop = threading.Event()
+    stop.set()
+    summary = record(demo_frames(3), out, mode=mode, stop=stop)  # type: ignore[arg-type]
+    assert summary.frames == 0
+    assert tree_hash(tmp_path) == before  # no folder made, the earlier recording as it was
+    assert str(summary) == f"nothing recorded: {out} " + (
+        "was not made" if mode == "new" else "stays as it was"
+    )
+
+
 def test_a_refused_frame_after_others_says_what_the_recording_keeps(tmp_path: Path) -> None:
     """Trial O: a source whose fourth frame a recording cannot hold stopped ``record`` with
     exit 2 and a line about that frame only: the four frames before it stayed as a shorter

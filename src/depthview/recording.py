@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -70,15 +70,19 @@ _STOP = object()
 
 @dataclass(frozen=True, slots=True)
 class RecordingSummary:
-    """What a recording holds: indexed frames, their time span, bytes written, drops."""
+    """What a recording holds: indexed frames, their time span, bytes written, drops.
+    ``left``: when no frame was recorded, what became of the folder (``record``)."""
 
     path: Path
     frames: int
     seconds: float
     bytes: int
     dropped: int
+    left: str = ""
 
     def __str__(self) -> str:
+        if self.left:
+            return f"nothing recorded: {self.left}"
         mb = self.bytes / 1e6
         return (
             f"recorded {self.frames} frames, {self.seconds:.2f} s, {mb:.1f} MB to {self.path}"
@@ -582,8 +586,9 @@ class RecordingWriter:
             self._thread.join()
             os.close(self._index_fd)
             if self._output is not None:
-                if self._error is not None or self._failed_run:
-                    self._output.abandon()  # the earlier recording stays as it was
+                # a run that failed or kept no frame replaces nothing: the earlier stays
+                if self._error is not None or self._failed_run or self.frames == 0:
+                    self._output.abandon()
                 else:
                     self._commit(self._output)
         if self._error is not None:
@@ -789,6 +794,8 @@ def _record_into(
             raise RecordingError(f"{exc}; {left}") from None
         raise
     except SourceError as exc:
+        if stop is not None and stop.is_set():  # asked to stop while the source waited (a
+            return _closed(writer, Path(out), made, mode)  # Kinect's timeout): ends as asked
         if writer.replacing:  # --overwrite: a failed run replaces nothing
             writer.failed()
             writer.close()
@@ -803,11 +810,24 @@ def _record_into(
     finally:
         if bar is not None:
             bar.close()
+    return _closed(writer, Path(out), made, mode)
+
+
+def _closed(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> RecordingSummary:
+    """Close a recording that ended as asked (its end, --frames, --seconds, Ctrl-C). One
+    that kept no frame is no recording: a new one is removed (its folder too when this run
+    made it), an earlier one (--overwrite, --append) stays as it was, and the summary says
+    "nothing recorded"."""
     try:
-        return writer.close()
+        summary = writer.close()
     except RecordingError:  # the last frames' write failed
-        _refuse_empty(writer, Path(out), made, mode)
+        _refuse_empty(writer, out, made, mode)
         raise
+    if summary.frames:
+        return summary
+    if mode == "new":
+        remove_empty_recording(out, made)
+    return replace(summary, left=f"{out} {'was not made' if made else 'stays as it was'}")
 
 
 def _refuse_empty(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> None:
