@@ -54,7 +54,14 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output, claimed, other_output, why_not_written
+from .outputs import (
+    FolderOutput,
+    check_output,
+    claimed,
+    other_output,
+    refuse_link,
+    why_not_written,
+)
 from .registration import Registration
 from .sources.base import Source
 from .writers.base import is_frame_file
@@ -234,6 +241,7 @@ class RecordingWriter:
                     "into it; record into another folder"
                 )
         if mode == "overwrite":
+            refuse_link(self.path, RecordingError)  # not another folder's recording
             self._output = FolderOutput(self.path, is_recording_file)
             try:
                 self.path = self._output.files()
