@@ -203,6 +203,9 @@ def world() -> Iterator[Path]:
         )
         (w / "p16link").symlink_to("p16kept")
         (w / "npzlink.npz").symlink_to("exists.npz")
+        nocolour = write_scene(w / "nocolour", 3)  # trial O: every colour image cut short
+        for ppm in nocolour.glob("r-*.ppm"):
+            ppm.write_bytes(ppm.read_bytes()[:100])
         hd = write_scene(w / "hdcolour", 6)  # trial O: its third colour image is 1280x1024
         third = [n for n in (hd / "INDEX.txt").read_text().split() if n.startswith("r-")][2]
         (hd / third).write_bytes(b"P6 1280 1024 255\n" + bytes(1280 * 1024 * 3))

@@ -431,6 +431,11 @@ def _write(
         try:
             with stop_on_signal(selected.stop, once=True):
                 count = fmt.write(selected, target if folder is None else folder.staging, settings)
+            blank = _colour_never_read(source, out, settings, count, selected, earlier)
+            if blank is not None:  # pictures of nothing: not an export that looks good
+                if folder is None:
+                    target.unlink(missing_ok=True)  # this run's file (beside an earlier one)
+                raise blank
             kept_earlier = earlier and selected.stopped
             if folder is not None and kept_earlier:
                 folder.abandon()
@@ -455,6 +460,32 @@ def _write(
         bar.close()
     files = count if fmt.is_folder else int(count > 0)
     return ExportSummary(out, count, files, selected.stopped, kept_earlier)
+
+
+def _colour_never_read(
+    source: Source | Iterable[Frame],
+    out: Path,
+    settings: Settings,
+    count: int,
+    selected: _Stoppable,
+    earlier: bool,
+) -> ExportError | None:
+    """A layout that shows colour (``video``, ``both``, ``overlay``) of frames none of which
+    had a colour image (every one broken, each said as it was skipped) draws black where
+    the colour goes: the error that refuses the output then, as a source without colour is
+    refused before. A run the user stopped keeps what it made, with a warning instead."""
+    if settings.layout == "depth" or not count or selected.coloured:
+        return None
+    name = getattr(source, "name", "the source")
+    what = (
+        f"--layout {settings.layout}: expected colour images to show, got no readable one "
+        f"in the {count} frames of {name} exported"
+    )
+    if selected.stopped:
+        warnings.warn(f"{what}: the colour picture is black", stacklevel=3)
+        return None
+    kept = "stays as it was" if earlier else "was not written"
+    return ExportError(f"{what}; {out} {kept}")
 
 
 def _failed(
@@ -482,6 +513,8 @@ class _Stoppable:
     ) -> None:
         self._frames, self._bar, self._make_folder = frames, bar, make_folder
         self.stopped = False
+        #: Frames handed to the writer with a colour image.
+        self.coloured = 0
 
     def stop(self, signum: int) -> None:
         """Ctrl-C or SIGTERM: end after the frame being written (``soft_stop``)."""
@@ -497,6 +530,7 @@ class _Stoppable:
             if self._make_folder is not None and not taken:
                 self._make_folder()
             taken += 1
+            self.coloured += frame.video is not None
             yield frame
         if taken:
             self._bar.update(1)
