@@ -204,7 +204,8 @@ class RecordingWriter:
 
     ``mode``: ``"new"`` (the folder must not exist or be empty), ``"append"`` (add to an
     existing recording), ``"overwrite"`` (replace the recording files that are there when
-    this run ends; other files stay; a run that fails leaves them as they were).
+    this run ends; other files stay; a run that fails or keeps no frame leaves them as they
+    were; an ``out`` that is a symbolic link is refused).
     ``on_full``: what ``write`` does when the queue is full: ``"drop"`` (count and go on, for
     a live display) or ``"block"`` (wait, for recordings and finite sources). A write error
     (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
@@ -687,7 +688,9 @@ def record(
     Ends after ``frames`` frames, ``seconds`` of the source's own clock (frames stamped
     less than ``seconds`` after the first; a live source's also ends after that much wall
     time: a recording replays faster than real time), at the end of the source, when
-    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
+    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid, and one
+    that kept no frame is none (a new one removed, an earlier one kept; the summary says
+    "nothing recorded"). The
     registration (``registration``, else the source's own) is saved as ``device.json``.
     With ``progress``, a bar on stderr counts frames and megabytes (as ``export`` and
     ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
