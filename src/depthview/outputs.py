@@ -205,7 +205,7 @@ def _check_target(
     base = out if folder else out.parent
     existing = _nearest_existing(base)
     if folder and existing == out and not out.is_dir():
-        raise error(f"{out}: expected a folder for {what}, got {_kind(out)}")
+        raise error(f"{out}: expected a folder for {what}, got {kind_of(out)}")
     need = os.W_OK | os.X_OK | (os.R_OK if existing == out else 0)  # R: to look inside
     if not existing.is_dir() or not os.access(existing, need):
         raise error(f"{out}: cannot write into {existing} (not a writable folder)")
@@ -217,13 +217,13 @@ def _check_target(
     elif out.is_dir():
         raise error(f"{out}: expected a file name for {what}, got a folder")
     elif out.exists() and not out.is_file():  # a FIFO, a device: nothing an export wrote
-        raise error(f"{out}: expected a regular file to write {what} to, got {_kind(out)}")
+        raise error(f"{out}: expected a regular file to write {what} to, got {kind_of(out)}")
     elif out.exists() and not overwrite:
         raise error(f"{out}: exists; use --overwrite")
 
 
-def _kind(path: Path) -> str:
-    """What a path that is not a folder is, in words."""
+def kind_of(path: Path) -> str:
+    """What a path that is not a folder is, in words ("a file", "a named pipe")."""
     mode = path.stat().st_mode
     for test, words in (
         (stat.S_ISREG, "a file"),
@@ -347,6 +347,7 @@ __all__ = [
     "check_output",
     "check_target",
     "claimed",
+    "kind_of",
     "overlap",
     "partial_path",
     "refuse_link",

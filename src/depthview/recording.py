@@ -58,6 +58,7 @@ from .outputs import (
     FolderOutput,
     check_output,
     claimed,
+    kind_of,
     other_output,
     refuse_link,
     why_not_written,
@@ -234,6 +235,7 @@ class RecordingWriter:
         #: a run that fails leaves the earlier recording as it was.
         self._output: FolderOutput | None = None
         self._failed_run = False
+        self._check_folder(path)
         if mode != "new":
             other = other_output(self.path, {"an export's frames": is_frame_file})
             if other is not None:
@@ -286,6 +288,17 @@ class RecordingWriter:
         self._thread.start()
 
     # -- folder -------------------------------------------------------------------------
+    def _check_folder(self, given: str | os.PathLike[str]) -> None:
+        """A file (a pipe ...) where the folder goes is said as such, not as mkdir's "File
+        exists"; a path that cannot be looked at is said where it is made (``_prepare``)."""
+        try:
+            if not self.path.exists() or self.path.is_dir():
+                return
+            kind = kind_of(self.path)
+        except OSError:
+            return
+        raise RecordingError(f"{given}: expected a folder to record into, got {kind}")
+
     def _shown(self, path: Path) -> Path:
         """The user's name for a path this writer writes (under ``--overwrite`` its files
         are staged in a hidden folder: errors name where they were going)."""
