@@ -514,3 +514,27 @@ def test_a_colour_layout_with_no_readable_colour_is_refused_and_an_earlier_expor
     colour[2].write_bytes(b"P6 640 480 255\n" + bytes(range(256)) * 3600)
     ran = cli("export", str(rec), str(tmp_path / "ok.mp4"), "--layout", "video", "--quiet")
     assert ran.code == 0, ran.err
+
+
+def test_frames_without_colour_in_a_colour_layout_are_said(tmp_path: Path) -> None:
+    """Trial O (minor note): a ``.npz`` whose frame 1 has ``video_valid`` False gave a black
+    ``--layout video`` picture for it without a word. One warning now names how many and
+    the first; the export goes ahead."""
+    npz = tmp_path / "x.npz"
+    assert cli("export", "demo", str(npz), "--frames", "3", "--quiet").code == 0
+    with np.load(npz) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["video_valid"][1] = False
+    arrays["video"][1] = 0
+    np.savez(tmp_path / "y.npz", **arrays)
+    ran = cli(
+        "export", str(tmp_path / "y.npz"), str(tmp_path / "p"), "--layout", "video", "--quiet"
+    )
+    assert ran.code == 0, ran.err
+    assert (
+        "depthview: warning: --layout video: 1 of the 3 frames exported had no colour image "
+        "(the first: frame 1), black where it goes"
+    ) in ran.err.splitlines()
+    assert len(list((tmp_path / "p").glob("frame-*.png"))) == 3
+    ran = cli("export", str(tmp_path / "y.npz"), str(tmp_path / "q"), "--layout", "depth")
+    assert ran.code == 0 and "no colour image" not in ran.err, ran.err
