@@ -152,6 +152,31 @@ def test_bad_frames_are_counted_and_a_bad_colour_frame_gives_way_to_the_next(
     assert {p.name: p.read_bytes() for p in scene.iterdir()} == before  # input untouched
 
 
+@pytest.mark.parametrize("zipped", [False, True])
+def test_a_colour_image_of_another_size_is_a_bad_record(tmp_path: Path, zipped: bool) -> None:
+    """Trial O: one 1280x1024 colour image among 640x480 ones went into the dataset as it
+    was, beside depth aligned to 640x480 colour. It is a bad colour record now, as a
+    truncated one is and as every other command skips it: its depth frame takes the next
+    nearest image. The size is the recording's first image's, in every chunk."""
+    scene = write_scene(tmp_path / "in" / "hd", 5)
+    video = [n for n in (scene / "INDEX.txt").read_text().split() if n.startswith("r-")]
+    (scene / video[3]).write_bytes(b"P6 1280 1024 255\n" + bytes(1280 * 1024 * 3))
+    source = tmp_path / "in"
+    if zipped:
+        source = zip_folder(tmp_path / "in", tmp_path / "in.zip")
+    s = dv.convert(source, tmp_path / "out", chunk_frames=2)
+    assert s.pairs_kept == 5 and s.bad_frames == 0
+    line = _manifest(tmp_path / "out")["hd"]
+    assert line["bad_records"] == {"video": 1, "accel": 0, "index": 0, "source": 0}
+    (bad,) = line["bad"]  # type: ignore[misc]
+    assert bad["file"].endswith(video[3])  # type: ignore[index]
+    assert "expected a 640x480 colour image like the recording's first, got 1280x1024" in str(
+        bad["reason"]  # type: ignore[index]
+    )
+    sizes = {Image.open(f).size for f in (tmp_path / "out" / "hd" / "rgb").iterdir()}
+    assert sizes == {(640, 480)}
+
+
 def test_rerun_skips_complete_scenes_and_redoes_a_killed_one(scenes: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     dv.convert(scenes, out)

@@ -15,7 +15,7 @@ from PIL import Image
 from plyfile import PlyData
 
 import depthview as dv
-from _helpers_cli import cli
+from _helpers_cli import cli, tree_hash
 from _helpers_kinect_mm import metres as kinect_metres
 from _helpers_sources import PERSON, write_entries, write_recording
 from depthview.cli import main
@@ -509,3 +509,60 @@ def test_ply_of_raw_depth_past_the_range_holds_no_wall_at_10_m(tmp_path: Path) -
     z = np.asarray(PlyData.read(str(tmp_path / "far.ply"))["vertex"]["z"])
     assert len(z) == int(np.isfinite(dv.to_metres(depth, "11bit")).sum())
     assert z.max() < 10.0
+
+
+def test_a_colour_layout_with_no_readable_colour_is_refused_and_an_earlier_export_kept(
+    tmp_path: Path,
+) -> None:
+    """Trial O: ``--layout video`` (``both``, ``overlay``) of a recording whose colour
+    images were all broken exited 0 with all-black pictures, each skipped image warned
+    about but nothing said about the result. It is refused now, as a source without colour
+    is, and an earlier export stays as it was; one readable image is enough to export."""
+    from _helpers_datasets import write_scene
+
+    rec = write_scene(tmp_path / "rec", 4)
+    colour = sorted(rec.glob("r-*.ppm"))
+    for ppm in colour:
+        ppm.write_bytes(ppm.read_bytes()[:100])
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    assert cli("export", "demo", str(earlier / "v.mp4"), "--frames", "2", "--quiet").code == 0
+    assert cli("export", "demo", str(earlier / "p"), "--frames", "2", "--quiet").code == 0
+    before = tree_hash(earlier)
+    for out, layout in ((earlier / "v.mp4", "video"), (earlier / "p", "both")):
+        ran = cli("export", str(rec), str(out), "--layout", layout, "--overwrite", "--quiet")
+        assert ran.code == 2, ran.err
+        (line,) = ran.error_lines
+        assert line == (
+            f"depthview: error: --layout {layout}: expected colour images to show, got no "
+            f"readable one in the 4 frames of {rec} exported; {out} stays as it was"
+        )
+        assert tree_hash(earlier) == before
+    # one readable image (written as the recorder writes it): the export goes ahead
+    colour[2].write_bytes(b"P6 640 480 255\n" + bytes(range(256)) * 3600)
+    ran = cli("export", str(rec), str(tmp_path / "ok.mp4"), "--layout", "video", "--quiet")
+    assert ran.code == 0, ran.err
+
+
+def test_frames_without_colour_in_a_colour_layout_are_said(tmp_path: Path) -> None:
+    """Trial O (minor note): a ``.npz`` whose frame 1 has ``video_valid`` False gave a black
+    ``--layout video`` picture for it without a word. One warning now names how many and
+    the first; the export goes ahead."""
+    npz = tmp_path / "x.npz"
+    assert cli("export", "demo", str(npz), "--frames", "3", "--quiet").code == 0
+    with np.load(npz) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["video_valid"][1] = False
+    arrays["video"][1] = 0
+    np.savez(tmp_path / "y.npz", **arrays)
+    ran = cli(
+        "export", str(tmp_path / "y.npz"), str(tmp_path / "p"), "--layout", "video", "--quiet"
+    )
+    assert ran.code == 0, ran.err
+    assert (
+        "depthview: warning: --layout video: 1 of the 3 frames exported had no colour image "
+        "(the first: frame 1), black where it goes"
+    ) in ran.err.splitlines()
+    assert len(list((tmp_path / "p").glob("frame-*.png"))) == 3
+    ran = cli("export", str(tmp_path / "y.npz"), str(tmp_path / "q"), "--layout", "depth")
+    assert ran.code == 0 and "no colour image" not in ran.err, ran.err

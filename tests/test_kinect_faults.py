@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,10 @@ import numpy as np
 import pytest
 
 import depthview as dv
+from _helpers_cli import tree_hash
 from _helpers_sources import FAKENECT_LIB, read_pgm, read_ppm, write_recording
+from depthview.outputs import STAGING
+from depthview.sources import sample
 from test_source_kinect import run_child
 
 pytestmark = pytest.mark.libfreenect
@@ -187,3 +191,67 @@ def test_recording_keeps_every_frame_when_the_device_vanishes(
             np.load(tmp_path / "replay" / f"d{f['index']}.npy"),
             read_pgm(replayed.folder / replayed.depth_files[f["index"]]),
         )
+
+
+def _interrupted_before_the_first_frame(fault_lib: Path, replayed, argv: list[str], ready: Path):
+    """``depthview ARGV`` on a Kinect that never sends a frame (``stall:0``), sent Ctrl-C
+    once ``ready`` exists (the recording's folder made and its INDEX.txt open): the signal
+    always comes before the first frame, however slow the machine."""
+    env = dict(
+        os.environ,
+        DEPTHVIEW_LIBFREENECT=str(fault_lib),
+        DEPTHVIEW_FAULT="stall:0",
+        FAKENECT_PATH=str(replayed.folder),
+        FAKENECT_LOOP="0",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_before_the_first_frame_keeps_the_earlier_recording(
+    fault_lib: Path, replayed, tmp_path: Path
+) -> None:
+    """Trial O: Ctrl-C before the first frame of ``record --overwrite`` replaced the earlier
+    recording with an empty INDEX.txt (not a recording: ``info`` refused it)."""
+    out = tmp_path / "ro"
+    sample.write_to(out)
+    before = tree_hash(out)
+    code, stdout, err = _interrupted_before_the_first_frame(
+        fault_lib,
+        replayed,
+        ["record", "kinect", str(out), "--overwrite"],
+        out / STAGING / "INDEX.txt",
+    )
+    assert code == 130 and stdout == "", err
+    assert err.strip().splitlines()[-1] == (
+        f"depthview: interrupted: nothing recorded: {out} stays as it was"
+    ), err
+    assert tree_hash(out) == before  # the earlier recording, as it was (nothing hidden left)
+
+
+def test_ctrl_c_before_the_first_frame_leaves_no_folder(
+    fault_lib: Path, replayed, tmp_path: Path
+) -> None:
+    """Trial O: without --overwrite it left a folder holding an empty INDEX.txt, which a
+    later ``record`` into it refused without --overwrite."""
+    out = tmp_path / "rn"
+    code, stdout, err = _interrupted_before_the_first_frame(
+        fault_lib, replayed, ["record", "kinect", str(out)], out / "INDEX.txt"
+    )
+    assert code == 130 and stdout == "", err
+    assert err.strip().splitlines()[-1] == (
+        f"depthview: interrupted: nothing recorded: {out} was not made"
+    ), err
+    assert not out.exists()

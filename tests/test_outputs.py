@@ -71,3 +71,43 @@ def test_the_library_refuses_too(tmp_path: Path) -> None:
 def test_a_snapshot_folder_around_the_input_is_fine(tmp_path: Path) -> None:
     """The default snapshot folder (the current one) usually holds the recording played."""
     assert overlap(tmp_path, [tmp_path / "rec"], contains=False) is None
+
+
+def test_overwrite_never_replaces_through_a_link(tmp_path: Path) -> None:
+    """Trial O: ``record demo o/latest --overwrite`` with ``o/latest -> ../keep`` replaced
+    the 20-frame recording kept in ``keep``; a folder export did the same to another
+    export's frames, and a file export replaced the link with a file. An OUT that is a
+    symbolic link is refused with --overwrite, naming where it points; a link to an empty
+    folder (nothing to replace) and --append (nothing replaced) still go through it."""
+    keep = sample.write_to(tmp_path / "keep")
+    other = tmp_path / "other"
+    assert cli("export", "sample", str(other), "--format", "png16", "--frames", "3").code == 0
+    (tmp_path / "one.npz").write_bytes(b"not replaced")
+    o = tmp_path / "o"
+    o.mkdir()
+    for name, target in (("latest", keep), ("link", other), ("l.npz", tmp_path / "one.npz")):
+        (o / name).symlink_to(target)
+    before = tree_hash(tmp_path)
+    for argv in (
+        ["record", "demo", str(o / "latest"), "--overwrite", "--frames", "1"],
+        ["export", "sample", str(o / "link"), "--format", "png16", "--overwrite"],
+        ["export", "sample", str(o / "l.npz"), "--overwrite"],
+    ):
+        ran = cli(*argv, "--quiet")
+        assert ran.code == 2, ran.err
+        (line,) = ran.error_lines
+        link = Path(argv[2])
+        assert line == (
+            f"depthview: error: {link}: is a symbolic link to {link.resolve()}: --overwrite "
+            f"does not replace files through a link; give {link.resolve()} itself, or "
+            "remove the link"
+        )
+        assert tree_hash(tmp_path) == before and (o / link.name).is_symlink()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (o / "new").symlink_to(empty)
+    assert cli("record", "demo", str(o / "new"), "--frames", "1", "--quiet").code == 0
+    ran = cli("record", "demo", str(o / "new"), "--append", "--frames", "1", "--quiet")
+    assert ran.code == 0, ran.err
+    with dv.open(str(empty), realtime=False) as src:
+        assert len(src) == 2

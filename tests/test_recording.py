@@ -541,3 +541,49 @@ def test_a_npz_with_times_from_zero_is_recorded_at_its_own_times(tmp_path: Path)
     assert ran.code == 0, ran.err
     lines = (tmp_path / "demo" / "INDEX.txt").read_text().splitlines()
     assert all(float(name.split("-")[1]) > 1e9 for name in lines)  # unix seconds
+
+
+@pytest.mark.parametrize("mode", ["new", "overwrite", "append"])
+def test_stopped_before_the_first_frame_records_nothing(tmp_path: Path, mode: str) -> None:
+    """Trial O: a stop asked for before the first frame (Ctrl-C as ``record`` starts) under
+    --overwrite replaced the earlier recording with an empty INDEX.txt; a new one was left
+    as a folder holding an empty INDEX.txt. Now nothing is replaced or left, and said. (The
+    same through a real signal: tests/test_kinect_faults.py.)"""
+    import threading
+
+    out = tmp_path / "rec"
+    if mode != "new":
+        record(demo_frames(2), out)
+    before = tree_hash(tmp_path)
+    stop = threading.Event()
+    stop.set()
+    summary = record(demo_frames(3), out, mode=mode, stop=stop)  # type: ignore[arg-type]
+    assert summary.frames == 0
+    assert tree_hash(tmp_path) == before  # no folder made, the earlier recording as it was
+    assert str(summary) == f"nothing recorded: {out} " + (
+        "was not made" if mode == "new" else "stays as it was"
+    )
+
+
+def test_a_refused_frame_after_others_says_what_the_recording_keeps(tmp_path: Path) -> None:
+    """Trial O: a source whose fourth frame a recording cannot hold stopped ``record`` with
+    exit 2 and a line about that frame only: the four frames before it stayed as a shorter
+    recording that looked whole. The line now says what was kept, as a full disk's does."""
+    frames = demo_frames(5)
+    odd = frames[3]
+    frames[3] = Frame(odd.depth, video=np.zeros((1024, 1280, 3), np.uint8))
+    out = tmp_path / "rec"
+    with pytest.raises(RecordingError) as raised:
+        record(frames, out)
+    message = str(raised.value)
+    assert "expected video of shape (480, 640, 3) uint8, got (1024, 1280, 3)" in message
+    assert "; the recording keeps the frames before it: recorded 3 frames" in message
+    assert f"to {out}" in message
+    with dv.open(str(out), realtime=False) as src:
+        assert len(src) == 3
+    earlier = tmp_path / "earlier"
+    record(demo_frames(2), earlier)
+    before = tree_hash(earlier)
+    with pytest.raises(RecordingError, match=f"; {earlier} stays as it was$"):
+        record(frames, earlier, mode="overwrite")
+    assert tree_hash(earlier) == before

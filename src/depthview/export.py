@@ -429,11 +429,17 @@ def _write(
     target = out.with_name(f".{out.stem}.replacing{out.suffix}") if replacing else out
     written = target if folder is None else folder.staging
     kept_earlier = False
+    note = ""
     with _named_as(out, target):  # errors name OUT, not the hidden name
         try:
             try:
                 with stop_on_signal(selected.stop, once=True):
                     count = fmt.write(selected, written, settings)
+                blank, note = _colour_missing(source, out, settings, count, selected, earlier)
+                if blank is not None:  # pictures of nothing: not an export that looks good
+                    if folder is None:
+                        target.unlink(missing_ok=True)  # this run's file (beside an earlier one)
+                    raise blank
                 kept_earlier = earlier and selected.stopped
                 if folder is not None and kept_earlier:
                     folder.abandon()
@@ -456,6 +462,8 @@ def _write(
             raise _failed(exc, source, out, folder) from None
         finally:
             bar.close()
+    if note:  # said once the progress bar is done
+        warnings.warn(note, stacklevel=3)
     files = count if fmt.is_folder else int(count > 0)
     return ExportSummary(out, count, files, selected.stopped, kept_earlier)
 
@@ -473,6 +481,41 @@ def _named_as(out: Path, target: Path) -> Iterator[None]:
             raise
         said = str(exc).replace(str(target), str(out))
         raise type(exc)(f"{said}; the earlier {out.name} is kept as it was") from None
+
+
+def _colour_missing(
+    source: Source | Iterable[Frame],
+    out: Path,
+    settings: Settings,
+    count: int,
+    selected: _Stoppable,
+    earlier: bool,
+) -> tuple[ExportError | None, str]:
+    """A layout that shows colour (``video``, ``both``, ``overlay``) of frames none of which
+    had a colour image (every one broken, each said as it was skipped) draws black where
+    the colour goes: the error that refuses the output then, as a source without colour is
+    refused before. A run the user stopped keeps what it made, with a warning (the note
+    returned) instead. Some frames without colour (a ``.npz``'s ``video_valid`` False, a
+    recording's frames before its first image) are a note too, as the export goes ahead."""
+    if settings.layout == "depth" or not count:
+        return None, ""
+    if selected.coloured:
+        blank = count - min(selected.coloured, count)
+        if not blank:
+            return None, ""
+        return None, (
+            f"--layout {settings.layout}: {blank} of the {count} frames exported had no "
+            f"colour image (the first: frame {selected.first_blank}), black where it goes"
+        )
+    name = getattr(source, "name", "the source")
+    what = (
+        f"--layout {settings.layout}: expected colour images to show, got no readable one "
+        f"in the {count} frames of {name} exported"
+    )
+    if selected.stopped:
+        return None, f"{what}: the colour picture is black"
+    kept = "stays as it was" if earlier else "was not written"
+    return ExportError(f"{what}; {out} {kept}"), ""
 
 
 def _failed(
@@ -500,6 +543,9 @@ class _Stoppable:
     ) -> None:
         self._frames, self._bar, self._make_folder = frames, bar, make_folder
         self.stopped = False
+        #: Frames handed to the writer with a colour image, and the first without one.
+        self.coloured = 0
+        self.first_blank: int | None = None
 
     def stop(self, signum: int) -> None:
         """Ctrl-C or SIGTERM: end after the frame being written (``soft_stop``)."""
@@ -515,6 +561,9 @@ class _Stoppable:
             if self._make_folder is not None and not taken:
                 self._make_folder()
             taken += 1
+            self.coloured += frame.video is not None
+            if frame.video is None and self.first_blank is None:
+                self.first_blank = frame.index
             yield frame
         if taken:
             self._bar.update(1)

@@ -15,7 +15,9 @@ complete; a folder output's frames (the files of the writer's own names) are wri
 a hidden folder inside it and moved into place when the run ends, the earlier run's frames
 this run did not write again removed then, and every other file left as it was. A run that
 fails leaves the folder as it was. A folder that holds another kind of output (a recording,
-an export's frames) is refused rather than mixed (``other_output``).
+an export's frames) is refused rather than mixed (``other_output``). An OUT that is a
+symbolic link is refused with ``--overwrite`` (``refuse_link``): replacing through it would
+replace another place's files.
 
 Two runs never write one output at once (``claimed``): the second is refused in one line
 at the start, rather than the two mixing their files or one failing at the end.
@@ -165,15 +167,36 @@ def check_target(
     overwrite: bool,
     what: str,
     error: type[DepthviewError] = DepthviewError,
+    adds: bool = False,
 ) -> None:
     """Refuse an output that exists (unless ``overwrite``), is of the wrong kind, or cannot
     be written (a folder that is not writable, or that cannot be looked into): one
     ``error`` line naming ``out``. A file's folder must exist; a folder output is made
-    later, with its parents. ``what`` says what is written (``--format png16``)."""
+    later, with its parents. ``what`` says what is written (``--format png16``). With
+    ``overwrite``, an ``out`` that is a symbolic link is refused (``refuse_link``).
+    ``adds``: the run only adds files of new names to the folder (a snapshot folder, a
+    dataset), so one that holds files is fine, and nothing is replaced through a link."""
     try:
-        _check_target(out, folder, overwrite, what, error)
+        if overwrite:
+            refuse_link(out, error)
+        _check_target(out, folder, overwrite or adds, what, error)
     except OSError as exc:
         raise error(f"{out}: cannot write there ({exc.strerror or exc})") from None
+
+
+def refuse_link(out: str | os.PathLike[str], error: type[DepthviewError]) -> None:
+    """``--overwrite`` replaces files under the name given and never through a symbolic
+    link: a link to a folder would have this run replace another folder's files (a
+    "latest" link to a recording someone keeps), and a link to a file would be replaced
+    by a file, the link lost. An ``out`` that is a link, to a file or a folder, is refused
+    in one line naming where it points, before anything is written."""
+    path = Path(os.path.expanduser(os.fspath(out)))
+    if path.is_symlink():
+        real = os.path.realpath(path)
+        raise error(
+            f"{out}: is a symbolic link to {real}: --overwrite does not replace files "
+            f"through a link; give {real} itself, or remove the link"
+        )
 
 
 def _check_target(
@@ -182,7 +205,7 @@ def _check_target(
     base = out if folder else out.parent
     existing = _nearest_existing(base)
     if folder and existing == out and not out.is_dir():
-        raise error(f"{out}: expected a folder for {what}, got {_kind(out)}")
+        raise error(f"{out}: expected a folder for {what}, got {kind_of(out)}")
     need = os.W_OK | os.X_OK | (os.R_OK if existing == out else 0)  # R: to look inside
     if not existing.is_dir() or not os.access(existing, need):
         raise error(f"{out}: cannot write into {existing} (not a writable folder)")
@@ -194,13 +217,13 @@ def _check_target(
     elif out.is_dir():
         raise error(f"{out}: expected a file name for {what}, got a folder")
     elif out.exists() and not out.is_file():  # a FIFO, a device: nothing an export wrote
-        raise error(f"{out}: expected a regular file to write {what} to, got {_kind(out)}")
+        raise error(f"{out}: expected a regular file to write {what} to, got {kind_of(out)}")
     elif out.exists() and not overwrite:
         raise error(f"{out}: exists; use --overwrite")
 
 
-def _kind(path: Path) -> str:
-    """What a path that is not a folder is, in words."""
+def kind_of(path: Path) -> str:
+    """What a path that is not a folder is, in words ("a file", "a named pipe")."""
     mode = path.stat().st_mode
     for test, words in (
         (stat.S_ISREG, "a file"),
@@ -324,8 +347,10 @@ __all__ = [
     "check_output",
     "check_target",
     "claimed",
+    "kind_of",
     "overlap",
     "partial_path",
+    "refuse_link",
     "sha256_file",
     "write_atomic",
 ]

@@ -24,12 +24,11 @@ import itertools
 import math
 import os
 import queue
-import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -57,7 +56,15 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output, claimed, other_output, why_not_written
+from .outputs import (
+    FolderOutput,
+    check_output,
+    claimed,
+    kind_of,
+    other_output,
+    refuse_link,
+    why_not_written,
+)
 from .registration import Registration
 from .sources.base import Source
 from .writers.base import is_frame_file
@@ -74,15 +81,19 @@ _STOP = object()
 
 @dataclass(frozen=True, slots=True)
 class RecordingSummary:
-    """What a recording holds: indexed frames, their time span, bytes written, drops."""
+    """What a recording holds: indexed frames, their time span, bytes written, drops.
+    ``left``: when no frame was recorded, what became of the folder (``record``)."""
 
     path: Path
     frames: int
     seconds: float
     bytes: int
     dropped: int
+    left: str = ""
 
     def __str__(self) -> str:
+        if self.left:
+            return f"nothing recorded: {self.left}"
         mb = self.bytes / 1e6
         return (
             f"recorded {self.frames} frames, {self.seconds:.2f} s, {mb:.1f} MB to {self.path}"
@@ -197,7 +208,8 @@ class RecordingWriter:
 
     ``mode``: ``"new"`` (the folder must not exist or be empty), ``"append"`` (add to an
     existing recording), ``"overwrite"`` (replace the recording files that are there when
-    this run ends; other files stay; a run that fails leaves them as they were).
+    this run ends; other files stay; a run that fails or keeps no frame leaves them as they
+    were; an ``out`` that is a symbolic link is refused).
     ``on_full``: what ``write`` does when the queue is full: ``"drop"`` (count and go on, for
     a live display) or ``"block"`` (wait, for recordings and finite sources). A write error
     (disk full, unwritable) stops the writer; the next ``write`` or ``close`` raises
@@ -231,6 +243,7 @@ class RecordingWriter:
         #: a run that fails leaves the earlier recording as it was.
         self._output: FolderOutput | None = None
         self._failed_run = False
+        self._check_folder(path)
         if mode != "new":
             other = other_output(self.path, {"an export's frames": is_frame_file})
             if other is not None:
@@ -239,6 +252,7 @@ class RecordingWriter:
                     "into it; record into another folder"
                 )
         if mode == "overwrite":
+            refuse_link(self.path, RecordingError)  # not another folder's recording
             self._output = FolderOutput(self.path, is_recording_file)
             try:
                 self.path = self._output.files()
@@ -287,6 +301,17 @@ class RecordingWriter:
         self._thread.start()
 
     # -- folder -------------------------------------------------------------------------
+    def _check_folder(self, given: str | os.PathLike[str]) -> None:
+        """A file (a pipe ...) where the folder goes is said as such, not as mkdir's "File
+        exists"; a path that cannot be looked at is said where it is made (``_prepare``)."""
+        try:
+            if not self.path.exists() or self.path.is_dir():
+                return
+            kind = kind_of(self.path)
+        except OSError:
+            return
+        raise RecordingError(f"{given}: expected a folder to record into, got {kind}")
+
     def _shown(self, path: Path) -> Path:
         """The user's name for a path this writer writes (under ``--overwrite`` its files
         are staged in a hidden folder: errors name where they were going)."""
@@ -630,8 +655,9 @@ class RecordingWriter:
             self._thread.join()
             os.close(self._index_fd)
             if self._output is not None:
-                if self._error is not None or self._failed_run:
-                    self._output.abandon()  # the earlier recording stays as it was
+                # a run that failed or kept no frame replaces nothing: the earlier stays
+                if self._error is not None or self._failed_run or self.frames == 0:
+                    self._output.abandon()
                 else:
                     self._commit(self._output)
         if self._error is not None:
@@ -722,7 +748,9 @@ def record(
     Ends after ``frames`` frames, ``seconds`` of the source's own clock (frames stamped
     less than ``seconds`` after the first; a live source's also ends after that much wall
     time: a recording replays faster than real time), at the end of the source, when
-    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid. The
+    ``stop`` is set, or on Ctrl-C; each way the recording is complete and valid, and one
+    that kept no frame is none (a new one removed, an earlier one kept; the summary says
+    "nothing recorded"). The
     registration (``registration``, else the source's own) is saved as ``device.json``.
     With ``progress``, a bar on stderr counts frames and megabytes (as ``export`` and
     ``convert`` show theirs). Raises ``RecordingError`` when the folder cannot be written
@@ -823,18 +851,27 @@ def _record_into(
                 break
     except KeyboardInterrupt:
         pass
-    except RecordingError:
+    except RecordingError as exc:
         writer.failed()
         with contextlib.suppress(RecordingError):
             writer.close()
-        index = Path(out) / INDEX_NAME
         refused = writer.error is None  # a frame fakenect cannot replay, not a failed write
-        if made and refused and (not os.path.exists(index) or index.stat().st_size == 0):
-            shutil.rmtree(out, ignore_errors=True)  # refused before any record: leave nothing
-        elif not refused:
+        if not refused:
             _refuse_empty(writer, Path(out), made, mode)
+        elif not writer.frames:  # refused before any record: a new one leaves nothing
+            if mode == "new":
+                remove_empty_recording(Path(out), made)
+        else:  # said, as a full disk says it: not a shorter recording left unseen
+            left = (
+                f"{out} stays as it was"
+                if writer.replacing
+                else f"the recording keeps the frames before it: {writer.summary()}"
+            )
+            raise RecordingError(f"{exc}; {left}") from None
         raise
     except SourceError as exc:
+        if stop is not None and stop.is_set():  # asked to stop while the source waited (a
+            return _closed(writer, Path(out), made, mode)  # Kinect's timeout): ends as asked
         if writer.replacing:  # --overwrite: a failed run replaces nothing
             writer.failed()
             writer.close()
@@ -849,11 +886,24 @@ def _record_into(
     finally:
         if bar is not None:
             bar.close()
+    return _closed(writer, Path(out), made, mode)
+
+
+def _closed(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> RecordingSummary:
+    """Close a recording that ended as asked (its end, --frames, --seconds, Ctrl-C). One
+    that kept no frame is no recording: a new one is removed (its folder too when this run
+    made it), an earlier one (--overwrite, --append) stays as it was, and the summary says
+    "nothing recorded"."""
     try:
-        return writer.close()
+        summary = writer.close()
     except RecordingError:  # the last frames' write failed
-        _refuse_empty(writer, Path(out), made, mode)
+        _refuse_empty(writer, out, made, mode)
         raise
+    if summary.frames:
+        return summary
+    if mode == "new":
+        remove_empty_recording(out, made)
+    return replace(summary, left=f"{out} {'was not made' if made else 'stays as it was'}")
 
 
 def _refuse_empty(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> None:

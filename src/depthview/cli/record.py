@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             accepted=lambda: warn_guesses(source),  # after every refusal, before progress
         )
-        lost = intrinsics_not_kept(source, args.out)
+        lost = intrinsics_not_kept(source, args.out) if summary.frames else ""
         if lost:
             sys.stderr.write(f"depthview: warning: {lost}\n")
     if received:  # kept, and said as every command says it

@@ -178,7 +178,9 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.screenshot, "--screenshot")
         check_target(args.screenshot, folder=False, overwrite=args.overwrite, what="--screenshot")
     if args.snapshot_dir is not None:  # said now, not at the first p or R
-        check_target(args.snapshot_dir, folder=True, overwrite=True, what="--snapshot-dir")
+        check_target(
+            args.snapshot_dir, folder=True, overwrite=False, adds=True, what="--snapshot-dir"
+        )
     else:
         args.snapshot_dir = Path.cwd()
     require_filters(args.filter)

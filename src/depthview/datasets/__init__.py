@@ -205,7 +205,9 @@ def convert(
     engine.check_address(scheduler)
     target = Path(out)
     # a dataset folder is added to (complete scenes are kept): never refused for existing
-    check_target(target, folder=True, overwrite=True, what="the dataset", error=ExportError)
+    check_target(
+        target, folder=True, overwrite=False, adds=True, what="the dataset", error=ExportError
+    )
     check_output(target, inputs, ExportError, "output folder")
     scenes = find_scenes(inputs)
     settings = Settings(

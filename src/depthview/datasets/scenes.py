@@ -30,6 +30,8 @@ from ..errors import SourceError
 from ..fakenect_format import (
     DEVICE_JSON,
     INDEX_NAME,
+    KIND_VIDEO,
+    MAX_HEADER,
     IndexEntry,
     parse_index_line,
     parse_pnm_header,
@@ -213,6 +215,8 @@ class Recording:
             except (OSError, zipfile.BadZipFile) as exc:
                 raise SourceError(f"{scene.path}: expected a zip archive, got {exc}") from None
             self._prefix = "" if scene.member in ("", ".") else scene.member + "/"
+        self._video_size: tuple[int, int] | None = None
+        self._video_size_known = False
 
     def close(self) -> None:
         if self._zip is not None:
@@ -285,9 +289,43 @@ class Recording:
         return depth.astype(np.uint16, copy=False)
 
     def video(self, name: str) -> npt.NDArray[np.uint8]:
-        """An ``r-*.ppm``: (H, W, 3) uint8 RGB."""
+        """An ``r-*.ppm``: (H, W, 3) uint8 RGB, of the recording's colour size (its first
+        colour file's: one of another size is a broken record, as in every command)."""
         video: npt.NDArray[np.uint8] = self._pnm(name, "P6", np.dtype(np.uint8), 3)
+        expected = self.video_size()
+        if expected is not None and video.shape[:2] != expected:
+            raise SourceError(
+                f"{self.where(name)}: expected a {expected[1]}x{expected[0]} colour image like "
+                f"the recording's first, got {video.shape[1]}x{video.shape[0]}"
+            )
         return video
+
+    def video_size(self) -> tuple[int, int] | None:
+        """The recording's colour size (h, w): its first colour file whose header reads, over
+        the whole recording (a chunk's frames are held to the same), found once."""
+        if not self._video_size_known:
+            self._video_size_known = True
+            for entry in self.index()[0]:
+                if entry.kind != KIND_VIDEO:
+                    continue
+                try:
+                    header = parse_pnm_header(self._head(entry.name), self.where(entry.name))
+                except SourceError:
+                    continue
+                self._video_size = (header.height, header.width)
+                break
+        return self._video_size
+
+    def _head(self, name: str) -> bytes:
+        """A file's first bytes (its header); ``SourceError`` when it cannot be read."""
+        try:
+            if self._zip is not None:
+                with self._zip.open(self._prefix + name) as member:
+                    return member.read(MAX_HEADER)
+            with open(Path(self.scene.path) / name, "rb") as fh:
+                return fh.read(MAX_HEADER)
+        except (KeyError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise SourceError(f"{self.where(name)}: cannot read ({exc})") from None
 
     def accel(self, name: str) -> TiltState:
         return parse_tilt_state(self.read(name, 4096), self.where(name))

@@ -246,8 +246,8 @@ class RecordingSource(Source):
         self.loop = bool(loop)
         #: A looping replay's passes; each continues the clock (``_loop_shift``).
         self._loop = LoopClock(self._loop_shift)
-        self._shape: tuple[int, int] | None = None
-        self._shape_known = False
+        #: Each stream's size (h, w) by file kind, found once (``_first_size``).
+        self._sizes: dict[str, tuple[int, int] | None] = {}
         self.strict = bool(strict)
         said = depth_format if isinstance(depth_format, str) else None
         try:
@@ -404,16 +404,19 @@ class RecordingSource(Source):
             warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
         skipped.clear()
 
-    def _depth_shape(self) -> tuple[int, int] | None:
-        """The recording's depth size (h, w): the first depth file whose header reads (None
-        when none does), found once."""
-        if self._shape_known:
-            return self._shape
-        self._shape_known = True
-        for item in self.index.frames:
-            name = self.index.entries[item.depth].name
+    def _first_size(self, kind: str) -> tuple[int, int] | None:
+        """The recording's size (h, w) of a stream (``kind``: depth or video): its first
+        file whose header reads (None when none does), found once. A file of another size
+        is a broken record in every command, as a truncated one is: fakenect replays one
+        size, and a recorder or an export keeps one."""
+        if kind in self._sizes:
+            return self._sizes[kind]
+        self._sizes[kind] = None
+        for i, entry in enumerate(self.index.entries):
+            if entry.kind != kind:
+                continue
             try:
-                fd = self._files.open_inside(name, self.index.where(item.depth))
+                fd = self._files.open_inside(entry.name, self.index.where(i))
             except SourceError:
                 continue
             try:
@@ -422,9 +425,9 @@ class RecordingSource(Source):
                 continue
             finally:
                 os.close(fd)
-            self._shape = (header.height, header.width)
+            self._sizes[kind] = (header.height, header.width)
             break
-        return self._shape
+        return self._sizes[kind]
 
     def _loop_shift(self) -> tuple[float, int]:
         """One pass's shift: every record's host time and the depth frames' device times."""
@@ -444,7 +447,14 @@ class RecordingSource(Source):
         ix = self.index
         name, where = ix.entries[entry_index].name, ix.where(entry_index)
         if ix.entries[entry_index].kind == KIND_VIDEO:
-            return self._files.read_pnm(name, where, "P6", np.uint8, 3)
+            video = self._files.read_pnm(name, where, "P6", np.uint8, 3)
+            expected = self._first_size(KIND_VIDEO)
+            if expected is not None and video.shape[:2] != expected:
+                raise SourceError(
+                    f"{where}: expected a {expected[1]}x{expected[0]} colour image like the "
+                    f"recording's first, got {video.shape[1]}x{video.shape[0]}"
+                )
+            return video
         return parse_tilt_state(self._files.read_small(name, where), where)
 
     def _optional(self, entry_index: int, memo: dict[int, Any]) -> Any:
@@ -466,7 +476,7 @@ class RecordingSource(Source):
         entry = ix.entries[item.depth]
         where = ix.where(item.depth)
         depth = self._files.read_pnm(entry.name, where, "P5", np.uint16, 1)
-        expected = self._depth_shape()
+        expected = self._first_size(KIND_DEPTH)
         if expected is not None and depth.shape != expected:
             # one rule for every command: a frame of another size is a broken frame
             raise SourceError(
