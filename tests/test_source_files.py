@@ -312,9 +312,10 @@ def test_one_png_alone_and_inside_a_tum_dataset(tmp_path: Path) -> None:
     expect_metres(metres(f), np.asarray(Image.open(one)), 5000.0)
 
 
-def write_pgm(path: Path, values: np.ndarray) -> None:
+def write_pgm(path: Path, values: np.ndarray, order: str = "<") -> None:
+    """Little-endian as fakenect writes it, or ``order=">"`` as the PGM standard says."""
     h, w = values.shape
-    path.write_bytes(b"P5 %d %d 65535\n" % (w, h) + values.astype("<u2").tobytes())
+    path.write_bytes(b"P5 %d %d 65535\n" % (w, h) + values.astype(f"{order}u2").tobytes())
 
 
 def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
@@ -327,10 +328,12 @@ def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
     np.testing.assert_array_equal(f.depth, raw)
     want = kinect_metres(raw)  # libfreenect's table (its C formula, written out)
     np.testing.assert_allclose(metres(f), want, rtol=1e-5, equal_nan=True)
-    write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16))
+    write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16), ">")  # the standard's
     with pytest.raises(SourceError, match=r"0\.\.2047, got up to 3000.*depth_format='mm'"):
-        dv.open(str(tmp_path / "mm.pgm")).read()
+        dv.open(str(tmp_path / "mm.pgm"), depth_format="11bit").read()
     assert float(metres(dv.open(str(tmp_path / "mm.pgm"), depth_format="mm").read())[0, 0]) == 3
+    guessed = dv.open(str(tmp_path / "mm.pgm"))  # past 11 bits: millimetres, said as a guess
+    assert float(metres(guessed.read())[0, 0]) == 3 and "millimetres" in guessed.units_guess
     (tmp_path / "short.pgm").write_bytes(b"P5 640 480 65535\n" + bytes(100))
     with pytest.raises(SourceError, match=r"short\.pgm: expected 614417 bytes"):
         dv.open(str(tmp_path / "short.pgm"))
