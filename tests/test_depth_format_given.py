@@ -1,6 +1,7 @@
-"""The README's library calls on a millimetre source (trial G; ``register`` and
-``map_rgb_to_depth``: trial O): ``to_metres``, ``to_mm``, ``point_cloud``, ``register`` and
-``map_rgb_to_depth`` take the frame's units from ``depth_format``; left out, the values are
+"""The README's library calls on a millimetre source (trial G; ``register``,
+``map_rgb_to_depth`` and ``colorize``: trial O): ``to_metres``, ``to_mm``, ``point_cloud``,
+``register``, ``map_rgb_to_depth`` and ``colorize`` take the frame's units from
+``depth_format``; left out, the values are
 raw 11-bit, and a frame holding more than 11 bits (a millimetre frame) is refused in one line
 (one check, ``frame.depth_format_or_raw``) rather than read through the raw table into wrong
 distances. The golden distances are the millimetre values themselves / 1000 (the
@@ -87,6 +88,7 @@ def test_the_readme_aligned_depth_calls_on_a_millimetre_source(
         lambda: dv.to_mm(frame.depth, src.registration),
         lambda: dv.register(frame.depth, src.registration),
         lambda: dv.map_rgb_to_depth(frame.depth, frame.video, src.registration),
+        lambda: dv.colorize(frame.depth, "turbo"),  # trial O: 74 % black, no word
     ):
         with pytest.raises(
             ValueError, match=r"expected raw 11-bit depth .*=frame\.depth_format"
@@ -121,6 +123,8 @@ def test_raw_is_taken_as_raw_only_while_it_fits_11_bits(top: int) -> None:
         lambda: dv.point_cloud(depth, organized=True),
         lambda: dv.register(depth),
         lambda: dv.map_rgb_to_depth(depth, rgb),
+        lambda: dv.colorize(depth, "turbo", near=0.5, far=4.0),
+        lambda: dv.colorize_packed(depth),
     )
     if top <= 2047:
         np.testing.assert_array_equal(dv.to_metres(depth), dv.to_metres(depth, "11bit"))
