@@ -109,6 +109,31 @@ def test_tum_folder_keeps_fifths_of_a_millimetre(tmp_path: Path) -> None:
     assert z[0, 1] - z[0, 0] == pytest.approx(0.0002, abs=1e-7)
 
 
+def test_info_shows_the_timing_of_a_source_that_records_times(tmp_path: Path) -> None:
+    """Trial P: ``info`` on a TUM folder showed no timing, though ``stream`` sent its frames
+    at depth.txt's times (1.0, 1.5, 3.0 s). A source that records its frames' times (TUM's
+    lists, an archive's ``timestamp``) now gets a recording's duration and intervals; one
+    that records none (times made up) gets none."""
+    tum = tmp_path / "tumds"
+    for t in ("1.000000", "1.500000", "3.000000"):
+        save_png(tum / "depth" / f"{t}.png", np.full((H, W), 5000, np.uint16))
+        save_png(tum / "rgb" / f"{t}.png", colour_values(1)[0])
+    lines = "".join(f"{t} depth/{t}.png\n" for t in ("1.000000", "1.500000", "3.000000"))
+    (tum / "depth.txt").write_text("# depth\n#\n# timestamp filename\n" + lines)
+    np.savez(tmp_path / "t.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[5, 5.1, 5.4])
+    save_png(tmp_path / "plain" / "a_depth.png", np.full((H, W), 900, np.uint16))
+    save_png(tmp_path / "plain" / "b_depth.png", np.full((H, W), 900, np.uint16))
+    for source, duration, worst in ((tum, 2.0, 1500.0), (tmp_path / "t.npz", 0.4, 300.0)):
+        ran = cli("info", str(source), "--json")
+        assert ran.code == 0, ran.err
+        info = json.loads(ran.out)
+        assert info["duration_s"] == pytest.approx(duration)
+        assert info["worst_interval_ms"] == pytest.approx(worst)
+        assert "times_guess" not in info
+    info = json.loads(cli("info", str(tmp_path / "plain"), "--json").out)
+    assert "duration_s" not in info and "records no frame times" in info["times_guess"]
+
+
 def test_tum_association_file_orders_and_pairs(tmp_path: Path) -> None:
     depth, colour = write_tum(tmp_path / "icl", association=True)
     frames = list(dv.open(str(tmp_path / "icl")))

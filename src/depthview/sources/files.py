@@ -100,6 +100,15 @@ class ArraySource(Source):
         self._loop = LoopClock(self._loop_shift)
         self._closed = False
 
+    def own_frame_times(self) -> list[float] | None:
+        """Each frame's time as the source records it (TUM's lists, SUN3D's names, an
+        archive's ``timestamp``), first pass; None when it records none (index / fps)."""
+        if self._stamps is not None:
+            return [float(t) for t in self._stamps.timestamp]
+        if self._times is not None:
+            return [t for t, _ in self._times]
+        return None
+
     @property
     def seekable(self) -> bool:
         return True
