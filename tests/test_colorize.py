@@ -158,8 +158,10 @@ def test_no_reading_gets_the_invalid_colour(
 
 
 def test_values_beyond_the_format_are_no_reading() -> None:
+    """Said to be raw 11-bit, values past it are no reading; unsaid, such a frame is
+    refused (``tests/test_depth_format_given.py``)."""
     depth = np.array([[3000, 65535, 500]], dtype=np.uint16)
-    out = dv.colorize(depth, invalid_color=(9, 9, 9))
+    out = dv.colorize(depth, invalid_color=(9, 9, 9), depth_format="11bit")
     assert [tuple(p) for p in out[0][:2]] == [(9, 9, 9), (9, 9, 9)]
 
 

@@ -1,12 +1,17 @@
-"""The README's library calls on a millimetre source (trial G): ``to_metres``, ``to_mm`` and
-``point_cloud`` take the frame's units from ``depth_format``; left out, the values are raw
-11-bit, and a frame holding more than 11 bits (a millimetre frame) is refused in one line
-rather than read through the raw table into wrong distances. The golden distances are the
-millimetre values themselves / 1000 (the TUM/7-Scenes convention), not depthview's output."""
+"""The README's library calls on a millimetre source (trial G; ``register``,
+``map_rgb_to_depth`` and ``colorize``: trial O): ``to_metres``, ``to_mm``, ``point_cloud``,
+``register``, ``map_rgb_to_depth`` and ``colorize`` take the frame's units from
+``depth_format``; left out, the values are
+raw 11-bit, and a frame holding more than 11 bits (a millimetre frame) is refused in one line
+(one check, ``frame.depth_format_or_raw``) rather than read through the raw table into wrong
+distances. The golden distances are the millimetre values themselves / 1000 (the
+TUM/7-Scenes convention), and the aligned depth and colours libfreenect's own C
+(``tests/oracle``), not depthview's output."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import depthview as dv
+from _registration_cases import PARAMETER_SETS, video
 
 
 @pytest.fixture()
@@ -55,21 +61,75 @@ def test_the_readme_calls_on_a_millimetre_source(seven_scenes: Path) -> None:
             call()
 
 
+def test_the_readme_aligned_depth_calls_on_a_millimetre_source(
+    tmp_path: Path, freenect_oracle: Any
+) -> None:
+    """Trial O: ``dv.register(frame.depth, src.registration)`` on 7-Scenes' millimetres
+    returned nonsense (values past 2047 and millimetres alike read as disparity), and
+    ``map_rgb_to_depth`` a wrong mapping, while ``to_mm`` refused the frame. Now all refuse
+    it in the same line, and with ``depth_format=frame.depth_format`` align the millimetres
+    as libfreenect aligns the raw frame that gives them (its FREENECT_DEPTH_MM of the
+    shipped recording's first frame, written as 7-Scenes writes millimetres)."""
+    freenect_oracle.load(PARAMETER_SETS["default"])
+    with dv.open("sample") as sample:
+        raw = sample.read().depth
+    mm = freenect_oracle.depth_mm(raw)
+    mm[mm >= 10000] = 0  # libfreenect's ceiling: past its shift table, no reading
+    assert int(mm.max()) > 2047
+    rgb = video(5)
+    stored = np.where(mm == 0, 65535, mm).astype(np.uint16)  # 7-Scenes' no reading
+    Image.fromarray(stored).save(tmp_path / "frame-000000.depth.png")
+    Image.fromarray(rgb).save(tmp_path / "frame-000000.color.png")
+    with dv.open(str(tmp_path)) as src:
+        frame = next(iter(src))
+    assert frame.depth_format is dv.DepthFormat.MM and frame.video is not None
+    messages = set()
+    for call in (
+        lambda: dv.to_mm(frame.depth, src.registration),
+        lambda: dv.register(frame.depth, src.registration),
+        lambda: dv.map_rgb_to_depth(frame.depth, frame.video, src.registration),
+        lambda: dv.colorize(frame.depth, "turbo"),  # trial O: 74 % black, no word
+    ):
+        with pytest.raises(
+            ValueError, match=r"expected raw 11-bit depth .*=frame\.depth_format"
+        ) as e:
+            call()
+        messages.add(str(e.value))
+    assert len(messages) == 1, messages
+    fmt = frame.depth_format
+    np.testing.assert_array_equal(
+        dv.register(frame.depth, src.registration, depth_format=fmt),
+        freenect_oracle.registered(raw),
+    )
+    np.testing.assert_array_equal(
+        dv.map_rgb_to_depth(frame.depth, frame.video, src.registration, depth_format=fmt),
+        freenect_oracle.map_rgb_to_depth(mm, rgb),
+    )
+    with pytest.raises(ValueError, match="expected depth_format RAW_11BIT or MM"):
+        dv.register(frame.depth, depth_format="registered")  # aligned already
+
+
 @settings(max_examples=40, deadline=None)
 @given(top=st.integers(0, 65535))
 def test_raw_is_taken_as_raw_only_while_it_fits_11_bits(top: int) -> None:
     """Without a format, a frame whose largest value fits 11 bits is raw (as before); one
     with any larger value is refused by every function alike."""
-    depth = np.zeros((4, 5), np.uint16)
+    depth = np.zeros((480, 640), np.uint16)
     depth[1, 2] = top
+    rgb = np.zeros((480, 640, 3), np.uint8)
     calls = (
         lambda: dv.to_metres(depth),
         lambda: dv.to_mm(depth),
         lambda: dv.point_cloud(depth, organized=True),
+        lambda: dv.register(depth),
+        lambda: dv.map_rgb_to_depth(depth, rgb),
+        lambda: dv.colorize(depth, "turbo", near=0.5, far=4.0),
+        lambda: dv.colorize_packed(depth),
     )
     if top <= 2047:
         np.testing.assert_array_equal(dv.to_metres(depth), dv.to_metres(depth, "11bit"))
         np.testing.assert_array_equal(dv.to_mm(depth), dv.to_mm(depth, depth_format="11bit"))
+        np.testing.assert_array_equal(dv.register(depth), dv.register(depth, depth_format=0))
         for call in calls:
             call()
     else:

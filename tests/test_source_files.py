@@ -109,6 +109,31 @@ def test_tum_folder_keeps_fifths_of_a_millimetre(tmp_path: Path) -> None:
     assert z[0, 1] - z[0, 0] == pytest.approx(0.0002, abs=1e-7)
 
 
+def test_info_shows_the_timing_of_a_source_that_records_times(tmp_path: Path) -> None:
+    """Trial P: ``info`` on a TUM folder showed no timing, though ``stream`` sent its frames
+    at depth.txt's times (1.0, 1.5, 3.0 s). A source that records its frames' times (TUM's
+    lists, an archive's ``timestamp``) now gets a recording's duration and intervals; one
+    that records none (times made up) gets none."""
+    tum = tmp_path / "tumds"
+    for t in ("1.000000", "1.500000", "3.000000"):
+        save_png(tum / "depth" / f"{t}.png", np.full((H, W), 5000, np.uint16))
+        save_png(tum / "rgb" / f"{t}.png", colour_values(1)[0])
+    lines = "".join(f"{t} depth/{t}.png\n" for t in ("1.000000", "1.500000", "3.000000"))
+    (tum / "depth.txt").write_text("# depth\n#\n# timestamp filename\n" + lines)
+    np.savez(tmp_path / "t.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[5, 5.1, 5.4])
+    save_png(tmp_path / "plain" / "a_depth.png", np.full((H, W), 900, np.uint16))
+    save_png(tmp_path / "plain" / "b_depth.png", np.full((H, W), 900, np.uint16))
+    for source, duration, worst in ((tum, 2.0, 1500.0), (tmp_path / "t.npz", 0.4, 300.0)):
+        ran = cli("info", str(source), "--json")
+        assert ran.code == 0, ran.err
+        info = json.loads(ran.out)
+        assert info["duration_s"] == pytest.approx(duration)
+        assert info["worst_interval_ms"] == pytest.approx(worst)
+        assert "times_guess" not in info
+    info = json.loads(cli("info", str(tmp_path / "plain"), "--json").out)
+    assert "duration_s" not in info and "records no frame times" in info["times_guess"]
+
+
 def test_tum_association_file_orders_and_pairs(tmp_path: Path) -> None:
     depth, colour = write_tum(tmp_path / "icl", association=True)
     frames = list(dv.open(str(tmp_path / "icl")))
@@ -312,9 +337,10 @@ def test_one_png_alone_and_inside_a_tum_dataset(tmp_path: Path) -> None:
     expect_metres(metres(f), np.asarray(Image.open(one)), 5000.0)
 
 
-def write_pgm(path: Path, values: np.ndarray) -> None:
+def write_pgm(path: Path, values: np.ndarray, order: str = "<") -> None:
+    """Little-endian as fakenect writes it, or ``order=">"`` as the PGM standard says."""
     h, w = values.shape
-    path.write_bytes(b"P5 %d %d 65535\n" % (w, h) + values.astype("<u2").tobytes())
+    path.write_bytes(b"P5 %d %d 65535\n" % (w, h) + values.astype(f"{order}u2").tobytes())
 
 
 def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
@@ -327,10 +353,12 @@ def test_single_fakenect_and_nyu_pgm(tmp_path: Path) -> None:
     np.testing.assert_array_equal(f.depth, raw)
     want = kinect_metres(raw)  # libfreenect's table (its C formula, written out)
     np.testing.assert_allclose(metres(f), want, rtol=1e-5, equal_nan=True)
-    write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16))
+    write_pgm(tmp_path / "mm.pgm", np.full((4, 4), 3000, np.uint16), ">")  # the standard's
     with pytest.raises(SourceError, match=r"0\.\.2047, got up to 3000.*depth_format='mm'"):
-        dv.open(str(tmp_path / "mm.pgm")).read()
+        dv.open(str(tmp_path / "mm.pgm"), depth_format="11bit").read()
     assert float(metres(dv.open(str(tmp_path / "mm.pgm"), depth_format="mm").read())[0, 0]) == 3
+    guessed = dv.open(str(tmp_path / "mm.pgm"))  # past 11 bits: millimetres, said as a guess
+    assert float(metres(guessed.read())[0, 0]) == 3 and "millimetres" in guessed.units_guess
     (tmp_path / "short.pgm").write_bytes(b"P5 640 480 65535\n" + bytes(100))
     with pytest.raises(SourceError, match=r"short\.pgm: expected 614417 bytes"):
         dv.open(str(tmp_path / "short.pgm"))

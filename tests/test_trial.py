@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -264,6 +265,12 @@ def world() -> Iterator[Path]:
         far = np.full((480, 640), 800, np.uint16)  # trial I: right half past the range
         far[:, 320:] = 1500
         np.save(w / "far.npy", far)
+        # trial O: a lone PGM as OpenCV writes it (big-endian), and a d- file copied alone
+        cv_mm = np.full((480, 640), 1500, np.uint16)
+        cv_mm[:, :100] = 0
+        assert cv2.imwrite(str(w / "cv_mm.pgm"), cv_mm)
+        first = next(n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-"))
+        shutil.copy(rec / first, w / "lone_d.pgm")
         (w / "z000").chmod(0o000)
         (w / "unread.npy").chmod(0o000)
         (w / "tumc000" / "TUM_color.png").chmod(0o000)

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ._checks import depth_2d, out_array
 from ._compiled import optional
-from .frame import DepthFormat
+from .frame import DepthFormat, depth_format_or_raw
 from .palettes import SAMPLES, canonical_name, palette_samples
 from .units import metres_table
 
@@ -396,12 +396,17 @@ def _depth_and_table(
     palette: str,
     near: float | None,
     far: float | None,
-    depth_format: DepthFormat | str | int,
+    depth_format: DepthFormat | str | int | None,
     invalid_color: RGB,
     equalizer: Equalizer | None = None,
 ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.generic]]:
     """The checked depth array and the table to gather from: packed uint32 when ``order``
-    is given, else (65536, 3) RGB."""
+    is given, else (65536, 3) RGB. No ``depth_format`` is raw 11-bit, checked against the
+    values as ``to_mm`` checks them (a millimetre frame is refused, not coloured as
+    disparity: trial O), on every call, since it depends on the frame."""
+    if depth_format is None:
+        depth = depth_2d(depth)
+        depth_format = depth_format_or_raw(None, depth)
     key: tuple[object, ...] = (order, palette, near, far, depth_format, invalid_color)
     try:
         table = _TABLES_BY_ARGS.get(key)
@@ -430,7 +435,7 @@ def colorize(
     *,
     near: float | None = None,
     far: float | None = None,
-    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    depth_format: DepthFormat | str | int | None = None,
     invalid_color: RGB = (0, 0, 0),
     out: npt.NDArray[np.uint8] | None = None,
     equalizer: Equalizer | None = None,
@@ -441,7 +446,9 @@ def colorize(
     (turbo, jet, viridis, grayscale, inverse_grayscale, hue) colour distance from ``near``
     (the palette's near end) to ``far`` metres; with neither given, the frame is
     histogram-equalised (``Equalizer``: pass one to keep colours steady over a stream of
-    frames). Pixels with no reading get ``invalid_color``.
+    frames). Pixels with no reading get ``invalid_color``. ``depth_format`` is what the
+    values count (``frame.depth_format``); without it they are raw 11-bit, and a frame
+    holding more than 11 bits is refused.
     """
     arr, table = _depth_and_table(
         depth, None, palette, near, far, depth_format, invalid_color, equalizer
@@ -461,7 +468,7 @@ def colorize_packed(
     order: str = "BGRA",
     near: float | None = None,
     far: float | None = None,
-    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    depth_format: DepthFormat | str | int | None = None,
     invalid_color: RGB = (0, 0, 0),
     out: npt.NDArray[np.uint32] | None = None,
     equalizer: Equalizer | None = None,

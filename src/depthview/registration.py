@@ -10,6 +10,7 @@ This module does the same from any raw 11-bit frame, bit for bit::
     reg = dv.Registration.from_json("recording/device.json")   # or Registration.default()
     mm = dv.to_mm(frame.depth, reg)                  # one table lookup
     aligned = dv.register(frame.depth, reg)          # depth in the colour image's pixels
+                                                     # (depth_format="mm" for millimetres)
     colours = dv.map_rgb_to_depth(frame.depth, frame.video, reg)  # colour of each depth pixel
 
 Tables are built once per registration (cached). With the ``fast`` extra the per-frame
@@ -209,23 +210,28 @@ def register(
     depth: npt.NDArray[np.uint16],
     registration: Registration | None = None,
     *,
+    depth_format: DepthFormat | str | int | None = None,
     out: npt.NDArray[np.uint16] | None = None,
 ) -> npt.NDArray[np.uint16]:
-    """Raw 11-bit (480, 640) depth to millimetres aligned to the colour image, bit for bit
+    """(480, 640) depth to millimetres aligned to the colour image, bit for bit
     libfreenect's FREENECT_DEPTH_REGISTERED: each pixel moves by its table position and a
     depth-dependent shift; where several land on one pixel the nearest wins; pixels nothing
-    lands on are 0."""
+    lands on are 0. ``depth_format`` is what the values count, as for ``to_mm``: raw
+    11-bit, or millimetres (``"mm"``, FREENECT_DEPTH_MM's, placed as the raw value that
+    gives them); without it they are raw 11-bit, and a frame holding more than 11 bits is
+    refused."""
     arr = check_frame(depth)
     t = tables(registration)
+    placed_mm = _placed_mm(depth_format, arr, t)
     out_array(out, arr.shape, np.uint16)
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint16)
     flat = out.reshape(-1)
     kernels = _kernels()
     if kernels is not None:
-        kernels.register(t.placed_mm, arr, t.target_x, t.registered_row, t.shift, flat)
+        kernels.register(placed_mm, arr, t.target_x, t.registered_row, t.shift, flat)
         return out
-    _, mm, target = _targets_numpy(t.placed_mm, arr, t, t.registered_row)
+    _, mm, target = _targets_numpy(placed_mm, arr, t, t.registered_row)
     flat.fill(NOTHING)  # above any placed value (< 10000): the minimum keeps the nearest
     np.minimum.at(flat, target, mm)
     flat[flat == NOTHING] = 0
@@ -243,32 +249,43 @@ def _placed_mm_of_mm() -> npt.NDArray[np.uint16]:
     return table
 
 
+def _placed_mm(
+    depth_format: DepthFormat | str | int | None,
+    depth: npt.NDArray[np.uint16],
+    t: RegistrationTables,
+) -> npt.NDArray[np.uint16]:
+    """The millimetres registration places for each value of ``depth``, a frame of
+    ``depth_format``: raw 11-bit (None: raw, checked as ``to_mm`` checks it, so millimetres
+    are never read as disparity) or millimetres; other formats are refused."""
+    fmt = depth_format_or_raw(depth_format, depth)
+    if fmt is DepthFormat.RAW_11BIT:
+        return t.placed_mm
+    if fmt is DepthFormat.MM:
+        return _placed_mm_of_mm()
+    raise ValueError(
+        f"expected depth_format RAW_11BIT or MM (depth in the depth camera's pixels), "
+        f"got {fmt.name}"
+    )
+
+
 def map_rgb_to_depth(
     depth: npt.NDArray[np.uint16],
     video: npt.NDArray[np.uint8],
     registration: Registration | None = None,
     *,
-    depth_format: DepthFormat | str | int = DepthFormat.RAW_11BIT,
+    depth_format: DepthFormat | str | int | None = None,
     out: npt.NDArray[np.uint8] | None = None,
 ) -> npt.NDArray[np.uint8]:
     """The colour of each depth pixel: (480, 640, 3) uint8, libfreenect's
     ``freenect_map_rgb_to_depth`` (the inverse of registration). Each depth pixel takes the
     colour pixel it lands on; pixels with no depth, landing outside the colour image, or
     hidden there behind a nearer one are black (libfreenect leaves those untouched).
-    ``depth`` is raw 11-bit, or millimetres (FREENECT_DEPTH_MM) with ``depth_format="mm"``;
-    ``video`` is the (480, 640, 3) RGB image."""
+    ``depth`` is raw 11-bit, or millimetres (FREENECT_DEPTH_MM) with ``depth_format="mm"``
+    (without it, raw and checked as ``register`` checks it); ``video`` is the (480, 640, 3)
+    RGB image."""
     arr = check_frame(depth)
-    fmt = DepthFormat.parse(depth_format)
     t = tables(registration)
-    if fmt is DepthFormat.RAW_11BIT:
-        placed_mm = t.placed_mm
-    elif fmt is DepthFormat.MM:
-        placed_mm = _placed_mm_of_mm()
-    else:
-        raise ValueError(
-            f"expected depth_format RAW_11BIT or MM (depth in the depth camera's pixels), "
-            f"got {fmt.name}"
-        )
+    placed_mm = _placed_mm(depth_format, arr, t)
     shape = (HEIGHT, WIDTH, 3)
     if not isinstance(video, np.ndarray) or video.shape != shape or video.dtype != np.uint8:
         got = (video.shape, video.dtype) if isinstance(video, np.ndarray) else type(video)

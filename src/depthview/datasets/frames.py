@@ -118,7 +118,8 @@ def align_pair(
         )
         return metres_to_mm(metres, buffer("mm", depth.shape, np.uint16)), colour
     if depth_format is DepthFormat.RAW_11BIT:
-        return register(depth, aligner.registration, out=buffer("mm", depth.shape, np.uint16)), rgb
+        mm = buffer("mm", depth.shape, np.uint16)
+        return register(depth, aligner.registration, depth_format=depth_format, out=mm), rgb
     if depth_format.is_metric:
         # Already millimetres-like and, for datasets that store it, already registered.
         return metres_to_mm(to_metres(depth, depth_format)), rgb

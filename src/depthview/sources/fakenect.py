@@ -495,7 +495,11 @@ class RecordingSource(Source):
         state = None if item.accel < 0 else self._optional(item.accel, memo)
         if self._convert:  # as libfreenect's fakenect replays DEPTH_MM / DEPTH_REGISTERED
             reg = self.registration
-            mm = register(depth, reg) if self.depth_format is DepthFormat.REGISTERED else None
+            mm = (
+                register(depth, reg, depth_format=DepthFormat.RAW_11BIT)
+                if self.depth_format is DepthFormat.REGISTERED
+                else None
+            )
             depth = mm if mm is not None else to_mm(depth, reg, depth_format=DepthFormat.RAW_11BIT)
         return Frame(
             depth=depth,

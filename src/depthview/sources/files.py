@@ -4,15 +4,18 @@
 - a folder of 16-bit depth PNGs in any layout ``file_layouts`` knows (TUM RGB-D, ICL-NUIM,
   Redwood, Open3D's samples, 7-Scenes, SUN3D, depthview's own ``export --format png16``),
   colour images paired;
-- one depth PNG; one fakenect ``d-*.pgm`` or NYU Depth v2 raw PGM (little-endian 11-bit);
+- one depth PNG; one PGM: a fakenect ``d-*.pgm`` or NYU Depth v2 raw PGM (little-endian
+  11-bit) or a standard big-endian one (OpenCV, Pillow), told apart by its values
+  (``pgm_byte_order``);
 - a ``.npy`` (H,W) or (N,H,W) integer array; a ``.npz`` with ``depth`` (or ``arr_0``, saved
   positionally) and colour named ``video``, ``rgb``, ``color``, ``colour``, ``image`` (or
   ``arr_1``).
 
 Units, first that applies: the user's ``depth_format=`` or ``depth_scale=`` (units per
 metre); depthview's own marker (a PNG text chunk, a ``.npz``'s ``depth_format``); the
-layout's evidence; else millimetres for PNGs and raw 11-bit disparity for PGMs and arrays
-whose values fit it (as libfreenect gives them). Kinds are told by content (magic bytes).
+layout's evidence; else millimetres for PNGs, raw 11-bit disparity for a fakenect PGM, and
+for a standard PGM or an array raw 11-bit disparity while the values fit it (as libfreenect
+gives them), else millimetres. Kinds are told by content (magic bytes).
 """
 
 from __future__ import annotations
@@ -113,6 +116,15 @@ class ArraySource(Source):
         #: A looping replay's passes; each continues the clock.
         self._loop = LoopClock(self._loop_shift)
         self._closed = False
+
+    def own_frame_times(self) -> list[float] | None:
+        """Each frame's time as the source records it (TUM's lists, SUN3D's names, an
+        archive's ``timestamp``), first pass; None when it records none (index / fps)."""
+        if self._stamps is not None:
+            return [float(t) for t in self._stamps.timestamp]
+        if self._times is not None:
+            return [t for t, _ in self._times]
+        return None
 
     @property
     def seekable(self) -> bool:
@@ -385,31 +397,64 @@ def _open_pngs(
     return source
 
 
-def read_pgm(path: Path) -> npt.NDArray[np.uint16]:
-    """A 16-bit binary PGM as libfreenect's ``record`` writes it (little-endian, unlike the
-    PGM standard; NYU Depth v2's raw dumps are the same): the recording reader's own."""
+def read_pgm(path: Path, big_endian: bool = False) -> npt.NDArray[np.uint16]:
+    """A 16-bit binary PGM: little-endian as libfreenect's ``record`` writes it (unlike the
+    PGM standard; NYU Depth v2's raw dumps are the same), the recording reader's own, or
+    ``big_endian`` as the standard (OpenCV, Pillow, Netpbm) writes it."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
         depth: npt.NDArray[np.uint16] = read_pnm(fd, str(path), "P5", np.uint16, 1)
-        return depth
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
+    if big_endian:
+        depth.byteswap(inplace=True)
+    return depth
+
+
+def pgm_byte_order(little: npt.NDArray[np.uint16]) -> tuple[bool, str]:
+    """Whether a lone PGM is big-endian, from its values read little-endian, and why in a
+    few words. The file does not say: the PGM standard is big-endian, libfreenect's d-*.pgm
+    little-endian. A copied d- file holds 11-bit disparity, so little-endian is chosen only
+    when every value then fits 11 bits and big-endian does not; else the standard's."""
+    raw_max = DepthFormat.RAW_11BIT.max_value
+    as_little = int(little.max(initial=0))
+    as_big = int(little.byteswap().max(initial=0))
+    if as_little <= raw_max < as_big:
+        return False, (
+            "read little-endian as libfreenect writes d-*.pgm (a guess: only so do its "
+            f"values fit 11 bits; big-endian, the PGM standard, gives up to {as_big})"
+        )
+    why = (
+        f"little-endian, libfreenect's d-*.pgm, gives up to {as_little}"
+        if as_little > raw_max
+        else "its values fit 11 bits either way"
+    )
+    return True, f"read big-endian as the PGM standard says (a guess: {why})"
 
 
 def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
-    units = from_options(options) or DepthUnits.of(
-        DepthFormat.RAW_11BIT, "libfreenect's d-*.pgm layout: little-endian 11-bit disparity"
+    little = read_pgm(path)
+    big, order = pgm_byte_order(little)
+    first = little.byteswap() if big else little
+    units = from_options(options) or (
+        _units_by_values(first, "as libfreenect gives it")
+        if big
+        else DepthUnits.of(DepthFormat.RAW_11BIT, "libfreenect's d-*.pgm layout")
     )
     evidence = Evidence(intrinsics_note="a PGM carries no calibration")
-    first = units.decode(read_pgm(path), str(path))  # refuse a file that is not what it claims
+    units.decode(first, str(path))  # refuse a file that is not what it claims
     size = (first.shape[1], first.shape[0])
+
+    def read(p: Path) -> npt.NDArray[np.uint16]:
+        return read_pgm(p, big)
+
     return _file_source(
-        str(path), [path], [None], read_pgm, units, evidence, "one PGM", options, size
+        str(path), [path], [None], read, units, evidence, f"one PGM, {order}", options, size
     )
 
 
@@ -509,20 +554,21 @@ def _array_units(
         return DepthUnits.of(marked, "the .npz's depth_format array")
     if user is not None:
         return user
-    if (
-        depth.size
-        and depth.dtype.kind in "ui"
-        and int(depth.max()) > DepthFormat.RAW_11BIT.max_value
-    ):
+    return _units_by_values(depth, "as freenect.sync_get_depth() gives them")
+
+
+def _units_by_values(depth: npt.NDArray[Any], whose: str) -> DepthUnits:
+    """Nothing said what the values count (an array, a standard PGM): raw 11-bit disparity
+    while they fit it (``whose`` convention that is), else millimetres; a guess either way."""
+    top = int(depth.max(initial=0)) if depth.dtype.kind in "ui" else 0
+    if top > DepthFormat.RAW_11BIT.max_value:
         return DepthUnits.of(
             DepthFormat.MM,
-            f"values up to {int(depth.max())} are not 11-bit disparity: the default",
+            f"values up to {top} are not 11-bit disparity: the default",
             guessed=True,
         )
     return DepthUnits.of(
-        DepthFormat.RAW_11BIT,
-        "values fit 11-bit disparity, as freenect.sync_get_depth() gives them",
-        guessed=True,
+        DepthFormat.RAW_11BIT, f"values fit 11-bit disparity, {whose}", guessed=True
     )
 
 

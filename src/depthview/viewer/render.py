@@ -228,7 +228,12 @@ class Renderer:
         if self._registered_of is not frame or self._registered_buf is None:
             if self._registered_buf is None:
                 self._registered_buf = np.empty(frame.depth.shape, dtype=np.uint16)
-            register(frame.depth, self.registration, out=self._registered_buf)
+            register(
+                frame.depth,
+                self.registration,
+                depth_format=frame.depth_format,
+                out=self._registered_buf,
+            )
             self._registered_of = frame
         return self._registered_buf
 

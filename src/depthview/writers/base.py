@@ -142,7 +142,7 @@ def registered_depth(frame: Frame, registration: Registration) -> npt.NDArray[np
             f"--registered: expected raw 11-bit depth to align, got {frame.depth_format.name}"
         )
     try:
-        return register(frame.depth, registration)
+        return register(frame.depth, registration, depth_format=frame.depth_format)
     except ValueError as exc:
         raise ExportError(f"--registered: {exc}") from None
 
