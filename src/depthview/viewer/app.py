@@ -165,9 +165,10 @@ class Viewer:
             self.interrupted = True
         finally:
             drawing = self.drawing()
-            try:
-                if self.options.screenshot is not None and pygame.display.get_init():
-                    self.save_window(self.options.screenshot)
+            try:  # a failed source (exit 2) saves nothing: an earlier screenshot stays
+                shot = self.options.screenshot
+                if shot is not None and self.failed is None and pygame.display.get_init():
+                    self.save_window(shot)
             finally:
                 self.close()
         return {**self.stats.as_dict(self.reader.dropped), **drawing}
