@@ -175,3 +175,17 @@ def test_a_narrow_pictures_units_guess_is_on_the_screen(xvfb: str, tmp_path: Pat
     left_bar = shown[:, :225].astype(int)
     warn = (left_bar == (255, 200, 80)).all(axis=2)
     assert warn.sum() > 50, "no units guess over the left bar"
+
+
+def test_characters_the_font_lacks_are_written_as_escapes(viewers: Any, tmp_path: Path) -> None:
+    """Trial P (P7): a source named ``depth 数据 ü.npy`` showed ``depth □□ ü.npy`` on the HUD
+    (the shipped DejaVu Sans Mono has no CJK). Each character it lacks is written as its
+    escape (数 is U+6570, 据 U+636E); ü, which it has, stays."""
+    path = tmp_path / "depth 数据 ü.npy"
+    np.save(path, np.full((2, 48, 64), 800, np.uint16))
+    v = viewers(dv.open(str(path), depth_format="11bit"), layout=Layout.DEPTH, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    v.draw()
+    drawn = _letters(hud_drawn(v))
+    assert _letters(["depth \\u6570\\u636e ü.npy"]) in drawn, hud_drawn(v)
+    assert "数" not in drawn and "据" not in drawn

@@ -9,7 +9,7 @@ bar and its labels inside the depth panel, and the help replaces the HUD and ref
 columns (or shrinks) to fit. The HUD lies on the picture, or over the window where the
 picture is too narrow or short to hold it whole. Marks (probe crosses, measuring points)
 sit on the picture and are exempt. Text is DejaVu Sans Mono, shipped in ``viewer/fonts``,
-sized by the window.
+sized by the window; a character it has no glyph for is written as its escape.
 
 A new overlay is a drawer here: compute its rectangle in ``plan`` against those already
 placed, and append a ``Placed``.
@@ -63,6 +63,8 @@ class Text:
         self._cache: dict[tuple[str, RGB, int], Surface] = {}
         self._limit = limit
         self.renders = 0
+        self._glyphs: Any = None  # the font through pygame.freetype: which glyphs it has
+        self._has: dict[str, bool] = {}
 
     def font(self, size: int) -> Any:
         """The font at ``size`` pixels."""
@@ -78,6 +80,26 @@ class Text:
     def char_width(self, size: int) -> int:
         """Advance of one character (the font is monospaced)."""
         return int(self.font(size).size("M")[0])
+
+    def printable(self, text: str) -> str:
+        """``text`` with each character the font has no glyph for (CJK, control characters)
+        written as its Python escape (``\\u6570``): drawn, it would be an empty box, and a
+        source named so could not be told from another (trial P)."""
+        if text.isascii() and text.isprintable():
+            return text
+        if self._glyphs is None:
+            import pygame.freetype
+
+            pygame.freetype.init()
+            self._glyphs = pygame.freetype.Font(str(FONT_PATH), 12)
+        out = []
+        for char in text:
+            has = self._has.get(char)
+            if has is None:
+                has = char.isprintable() and self._glyphs.get_metrics(char)[0] is not None
+                self._has[char] = has
+            out.append(char if has else char.encode("unicode_escape").decode("ascii"))
+        return "".join(out)
 
     def render(self, text: str, colour: RGB, size: int) -> Surface:
         """The surface for ``text``, rendered once."""
@@ -271,7 +293,7 @@ class Overlays:
         natural = Rect(x0, y0, width + 2 * PAD, max_lines * step + 2 * PAD)
         if bar is not None and natural.intersects(bar):
             width = bar.x - x0 - MARGIN - 2 * PAD
-        meant = self.hud_lines(state, info)
+        meant = [(self.text.printable(s), c) for s, c in self.hud_lines(state, info)]
         wrapped = [
             (part, c)
             for s, c in meant
@@ -350,7 +372,11 @@ class Overlays:
             texts.append((f"source failed: {info.error}", ERROR))
         step = self.text.line_height(size)
         room = max(0, (window[1] // 2 - 2 * PAD) // step)
-        lines = [(s, c) for t, c in texts for s in self.text.wrap(t, width, size, max(1, room))]
+        lines = [
+            (s, c)
+            for t, c in texts
+            for s in self.text.wrap(self.text.printable(t), width, size, max(1, room))
+        ]
         lines = lines[-room:] if room else []
         if not lines or width <= 0:
             return Placed("messages", Rect(MARGIN, window[1] - MARGIN, 0, 0), lambda _: None)
@@ -362,7 +388,8 @@ class Overlays:
         self, text: str, panel: Rect, size: int, taken: list[Rect]
     ) -> tuple[Rect, Callable[[Surface], None]] | None:
         """A text box centred in ``panel``, or lower, clear of ``taken``; None if no room."""
-        lines = [(s, WARN) for s in self.text.wrap(text, panel.w - 2 * MARGIN - 2 * PAD, size)]
+        width = panel.w - 2 * MARGIN - 2 * PAD
+        lines = [(s, WARN) for s in self.text.wrap(self.text.printable(text), width, size)]
         lines = [(s, c) for s, c in lines if s]
         if not lines or panel.w <= 2 * MARGIN + 2 * PAD:
             return None
