@@ -189,3 +189,23 @@ def test_characters_the_font_lacks_are_written_as_escapes(viewers: Any, tmp_path
     drawn = _letters(hud_drawn(v))
     assert _letters(["depth \\u6570\\u636e ü.npy"]) in drawn, hud_drawn(v)
     assert "数" not in drawn and "据" not in drawn
+
+
+def test_a_3d_view_of_a_4000x3_array_has_its_whole_hud(
+    viewers: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trial P (P1), the 3D layout: its panel takes the picture's shape too, so a 4000x3
+    array had no HUD there either. (No OpenGL here: the 3D panel says so in its label,
+    which must stay clear of the HUD, as every overlay.)"""
+    monkeypatch.setenv("DEPTHVIEW_GL", "none")  # as tests/test_viewer_overlays.py does
+    np.save(tmp_path / "d.npy", np.full((4000, 3), 800, np.uint16))
+    v = viewers(dv.open(str(tmp_path / "d.npy")), layout=Layout.CLOUD, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    info = v.info()
+    placed = v.overlays.plan(v.state, info, v.renderer.window_rects(), v.display)
+    meant = [t for t, _ in v.overlays.hud_lines(v.state, info)]
+    drawn = next((p.text for p in placed if p.name == "hud"), ())
+    assert any(s.startswith("units are a guess: ") for s in meant)
+    assert _letters(drawn) == _letters(meant), drawn
+    solid = [p.rect for p in placed if p.solid]
+    assert not any(a.intersects(b) for i, a in enumerate(solid) for b in solid[i + 1 :])
