@@ -257,3 +257,23 @@ def test_filters_turned_on_after_the_source_ended_apply_to_its_last_frame(
         np.testing.assert_array_equal(v.frame.depth, _holes(dv.to_mm(last.depth)))
     finally:
         v.close()
+
+
+def test_split_view_paused_then_filters_on_shows_both(viewer: Any) -> None:
+    """Trial P (P2), the split view: space, V, F showed the same raw picture in both panels
+    under "left: raw depth  right: filtered". Now the right panel is the frame shown,
+    filtered at once: the two panels differ where the filters changed the depth."""
+    v = viewer(layout=Layout.DEPTH, hud=False, mirror=True)
+    wait_for(v, lambda: v.frame is not None)
+    press(v, " ")
+    shown = _settled(v)
+    press(v, "V")
+    press(v, "F")
+    assert v.state.layout is Layout.SPLIT and v.state.filters_on
+    frame = v.frame
+    assert frame.meta.get("unfiltered") is not None and frame.index == shown.index
+    v.draw()
+    rgb = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
+    assert rgb.shape[:2] == (480, 1280)
+    changed = (rgb[:, :640] != rgb[:, 640:]).any(axis=2).mean()
+    assert changed > 0.05, changed
