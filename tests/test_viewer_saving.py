@@ -315,26 +315,6 @@ def test_r_again_within_the_same_second_makes_a_new_folder(viewers: Any, tmp_pat
         replay.close()
 
 
-def test_a_view_whose_source_fails_keeps_an_earlier_screenshot(tmp_path: Path) -> None:
-    """Trial P (P4): a ``view`` whose source failed (exit 2) still saved ``--screenshot``, a
-    black window with the HUD, and with ``--overwrite`` put it over the good screenshot
-    of an earlier run. A failed run saves none and leaves the earlier one as it was."""
-    from _helpers_cli import cli
-    from depthview.sources import sample
-
-    rec = sample.write_to(tmp_path / "rec")  # raw 11-bit: 2047s that 10-bit cannot hold
-    shot = tmp_path / "shot.png"
-    good = cli("view", str(rec), "--frames", "2", "--screenshot", str(shot))
-    assert good.code == 0, good.err
-    before = shot.read_bytes()
-    args = ["view", str(rec), "--depth-format", "10bit", "--frames", "2", "--screenshot"]
-    failed = cli(*args, str(shot), "--overwrite")
-    assert failed.code == 2 and "source failed" in failed.err, failed.err
-    assert "screenshot:" not in failed.out
-    assert shot.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec", "shot.png"]
-
-
 def test_stepping_while_recording_goes_forward_only_at_the_sources_times(
     viewers: Any, tmp_path: Path
 ) -> None:

@@ -49,11 +49,7 @@ def add_parser(sub: Any) -> None:
         default=RERUN_GRPC_PORT,
         help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT})",
     )
-    p.add_argument(
-        "--raw-depth",
-        action="store_true",
-        help="also send raw 11-bit depth (a source with millimetres is refused)",
-    )
+    p.add_argument("--raw-depth", action="store_true", help="also send raw 11-bit depth")
     p.add_argument("--points", action="store_true", help="foxglove: also send a point cloud")
     p.add_argument("--frames", type=frames, default=None, help="stop after N frames per source")
     p.add_argument(
@@ -158,18 +154,6 @@ def _first(source: Source) -> Frame | None:
         return None
 
 
-def _require_raw(sources: list[Source], firsts: list[Frame | None]) -> None:
-    """``--raw-depth`` of a source whose depth is not raw disparity is refused in one line
-    (trial P: it was dropped without a word, no raw topic sent), as an option the target
-    cannot use is."""
-    for source, first in zip(sources, firsts, strict=True):
-        if first is not None and not first.depth_format.is_raw:
-            raise DepthviewError(
-                f"--raw-depth: {source.name} gives {first.depth_format.unit_name}, not raw "
-                "disparity: there is no raw depth to send (leave --raw-depth out)"
-            )
-
-
 def _progress(feeders: list[Any], start: float, now: float) -> None:
     """One line: each source's frames sent, and the frames per second since the start (all
     sources): the figure a user divides out, not the last moments' burst or lull."""
@@ -205,12 +189,8 @@ def run(args: argparse.Namespace) -> int:
         devices = [
             (getattr(s, "serial", None) or i) if several else None for i, s in enumerate(sources)
         ]
-        # Foxglove's channels are made from each first frame before a client can connect;
-        # --raw-depth is checked against the first frames before anything is sent.
-        early = target.kind == "foxglove" or args.raw_depth
-        firsts = [_first(s) if early else None for s in sources]
-        if args.raw_depth:
-            _require_raw(sources, firsts)
+        # Foxglove's channels are made from each first frame before a client can connect.
+        firsts = [_first(s) if target.kind == "foxglove" else None for s in sources]
         ahead = [(d, f) for d, f in zip(devices, firsts, strict=True) if f is not None]
         sink = open_sink(target, args, ahead)
         if not args.quiet:

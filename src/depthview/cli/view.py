@@ -115,7 +115,7 @@ def add_parser(sub: Any) -> None:
         type=png_name,
         default=None,
         help="save the window to this PNG after the last frame (an existing file: only "
-        "with --overwrite; nothing when the source fails)",
+        "with --overwrite)",
     )
     p.add_argument(
         "--overwrite",

@@ -165,10 +165,9 @@ class Viewer:
             self.interrupted = True
         finally:
             drawing = self.drawing()
-            try:  # a failed source (exit 2) saves nothing: an earlier screenshot stays
-                shot = self.options.screenshot
-                if shot is not None and self.failed is None and pygame.display.get_init():
-                    self.save_window(shot)
+            try:
+                if self.options.screenshot is not None and pygame.display.get_init():
+                    self.save_window(self.options.screenshot)
             finally:
                 self.close()
         return {**self.stats.as_dict(self.reader.dropped), **drawing}
