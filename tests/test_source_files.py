@@ -747,22 +747,3 @@ def test_fps_times_a_source_without_times_in_every_format(tmp_path: Path) -> Non
     assert ran.code == 0, ran.err
     own = np.load(tmp_path / "own.npz")["timestamp"]
     assert np.diff(own).tolist() == pytest.approx([1 / 30] * 3, abs=1e-5)  # its own times
-
-
-def test_info_gives_a_datasets_own_timing(tmp_path: Path) -> None:
-    """Trial P (P8): ``info`` on a TUM folder gave no timing, though depth.txt's times are
-    what ``stream`` and ``export`` send: its duration and intervals are those of depth.txt
-    (1.0, 1.5 and 3.0 s here: 2 s, intervals of 500 and 1500 ms)."""
-    root = tmp_path / "tum"
-    depth = depth_values(2500, 40000, 3)
-    times = ["1.000000", "1.500000", "3.000000"]
-    for i, t in enumerate(times):
-        save_png(root / "depth" / f"{t}.png", depth[i])
-    (root / "depth.txt").write_text("# depth\n" + "".join(f"{t} depth/{t}.png\n" for t in times))
-    ran = cli("info", str(root), "--json")
-    assert ran.code == 0, ran.err
-    info = json.loads(ran.out)
-    assert info["duration_s"] == pytest.approx(2.0)
-    assert info["mean_interval_ms"] == pytest.approx(1000.0)
-    assert info["worst_interval_ms"] == pytest.approx(1500.0)
-    assert "times_not_increasing" not in info

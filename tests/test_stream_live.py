@@ -188,34 +188,3 @@ def test_progress_says_frames_over_the_time_they_took(capsys: Any) -> None:
     _progress(feeders, 100.0, 111.0)
     line = capsys.readouterr().err.strip()
     assert line == "stream: a=30 b=14 frames, 4.0 frames/s, 11 s"  # 44 / 11
-
-
-def test_a_refused_foxglove_client_is_said_in_depthviews_form() -> None:
-    """Trial P (P9): a client asking for the older ``foxglove.websocket.v1`` subprotocol
-    was refused with the SDK's bare "Dropping client ...: handshake failed" on stderr, no
-    ``depthview:``, no reason. Now it is a depthview warning saying what the server speaks,
-    and every line on stderr is depthview's own."""
-    import asyncio
-
-    import websockets
-
-    run = _stream("demo", "--to", "foxglove:0")
-    try:
-        url = run.wait_for(r"-> (ws://127\.0\.0\.1:\d+)").group(1)
-
-        async def old_client() -> str:
-            try:
-                async with websockets.connect(url, subprotocols=["foxglove.websocket.v1"]):
-                    return "accepted"
-            except websockets.InvalidStatus as exc:
-                return f"refused {exc.response.status_code}"
-
-        assert asyncio.run(asyncio.wait_for(old_client(), 30)) == "refused 400"
-        said = run.wait_for(r"^depthview: warning: foxglove: .*handshake failed.*$", 20)
-        assert "foxglove.sdk.v1" in said.group(0)
-        assert run.interrupt() == 130
-        lines = run.rest().splitlines()
-        assert all(s.startswith(("depthview: ", "stream: ")) for s in lines), lines
-    finally:
-        if run.proc.poll() is None:
-            run.proc.kill()

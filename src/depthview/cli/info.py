@@ -42,7 +42,6 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
     recording also its timing and what is broken in it."""
     from ..fakenect_format import KIND_ACCEL, KIND_VIDEO
     from ..sources.fakenect import RecordingSource
-    from ..sources.files import ArraySource
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -83,8 +82,11 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                     if os.path.exists(src.folder / entry.name):
                         times.append(entry.unix_time)
                 named = sum(e.kind in (KIND_VIDEO, KIND_ACCEL) for e in ix.entries)
-                info.update(_timing(times))
+                gaps = [b - a for a, b in itertools.pairwise(times)]
                 info.update(
+                    duration_s=round(max(times) - min(times), 6) if times else 0.0,
+                    mean_interval_ms=round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
+                    worst_interval_ms=round(1000 * max(gaps), 3) if gaps else None,
                     video_frames=readable[Stream.VIDEO],  # readable ones: a broken one is
                     accel_records=readable[Stream.ACCEL],  # counted in broken_records
                     unreadable_lines=len(ix.bad_lines),
@@ -93,8 +95,8 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 if broken:
                     info["first_broken"] = broken[0]
-            elif isinstance(src, ArraySource) and (own := src.depth_times()) is not None:
-                info.update(_timing(own))  # a dataset's or an archive's own times
+                if any(gap <= 0 for gap in gaps):
+                    info["times_not_increasing"] = sum(gap <= 0 for gap in gaps)
             frame = src.read()
             info.update(
                 depth_format=frame.depth_format.name,
@@ -103,20 +105,6 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
             )
     info["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))  # each once
     return info
-
-
-def _timing(times: list[float]) -> dict[str, Any]:
-    """Duration and intervals of depth frames at ``times`` (seconds, in their order), and
-    how many intervals do not go forward (said only when some do not)."""
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    out: dict[str, Any] = {
-        "duration_s": round(max(times) - min(times), 6) if times else 0.0,
-        "mean_interval_ms": round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
-        "worst_interval_ms": round(1000 * max(gaps), 3) if gaps else None,
-    }
-    if any(gap <= 0 for gap in gaps):
-        out["times_not_increasing"] = sum(gap <= 0 for gap in gaps)
-    return out
 
 
 def run(args: argparse.Namespace) -> int:

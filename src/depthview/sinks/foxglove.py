@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -129,7 +128,6 @@ class FoxgloveSink(Sink):
         # "foxglove" logger; while writing a file they are kept here, and the first one ends
         # the sink with one line. (A server's warnings, a slow client, are not failures.)
         self._sdk_log = _SdkLog()
-        self._server_log = _ServerLog()
         self._channels: dict[str, Any] = {}
         self._server: Any = None
         self._writer: Any = None
@@ -153,11 +151,9 @@ class FoxgloveSink(Sink):
                 self._declare(frame, device)
             if model:
                 self.declare_model()
-            logging.getLogger("foxglove").addHandler(self._server_log)
             try:
                 self._server = fg.start_server(name=name, host=host, port=port, context=self._ctx)
             except Exception as exc:  # the SDK raises its own error types
-                logging.getLogger("foxglove").removeHandler(self._server_log)
                 raise SinkError(f"foxglove: cannot listen on {host}:{port} ({exc})") from None
             self.port = int(self._server.port)
             shown = f"[{host}]" if ":" in host else host
@@ -311,7 +307,6 @@ class FoxgloveSink(Sink):
             self._check_sent()
         finally:
             logging.getLogger("foxglove").removeHandler(self._sdk_log)
-            logging.getLogger("foxglove").removeHandler(self._server_log)
 
 
 class _SdkLog(logging.Handler):
@@ -325,27 +320,6 @@ class _SdkLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if self.first is None:
             self.first = record.getMessage()
-
-
-class _ServerLog(logging.Handler):
-    """The server's warnings and errors about its clients (one refused, one gone without
-    closing) as Python warnings (``foxglove: ...``, which the command line prints as its
-    own warning lines, a few of each kind), not the SDK's bare lines on a user's terminal
-    (trial P). A refused handshake says what the server speaks."""
-
-    HANDSHAKE = (
-        "this server speaks the foxglove.sdk.v1 WebSocket subprotocol; a client asking "
-        "for another (such as foxglove.websocket.v1) or for none is refused"
-    )
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if "handshake failed" in text:
-            text = f"{text} ({self.HANDSHAKE})"
-        warnings.warn(f"foxglove: {text}", RuntimeWarning, stacklevel=1)
 
 
 __all__ = ["ACCEL_SCHEMA", "DEVICE_TIME_SCHEMA", "TILT_SCHEMA", "FoxgloveSink"]

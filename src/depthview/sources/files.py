@@ -97,16 +97,6 @@ class ArraySource(Source):
         self._loop = LoopClock(self._loop_shift)
         self._closed = False
 
-    def depth_times(self) -> list[float] | None:
-        """Each depth frame's own time (seconds, first pass) where the source records them
-        (TUM's lists, an archive's times), for ``info``'s timing; None where they are made
-        up (position / fps)."""
-        if self._stamps is not None:
-            return [float(t) for t in self._stamps.timestamp]
-        if self._times is not None:
-            return [t for t, _ in self._times]
-        return None
-
     @property
     def seekable(self) -> bool:
         return True
