@@ -4,6 +4,7 @@ kept for the split view and for recordings."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,87 @@ def test_probe_reads_the_left_panel_of_the_split_view(
     mm = int(v.frame.depth[200, x])
     lines = [s for s in v.info().probe if s.startswith("probe")]
     assert lines == [lines[0]] and lines[0].startswith(f"probe filtered ({x}, 200) {mm} mm"), lines
+
+
+def _holes(depth_mm: np.ndarray) -> np.ndarray:
+    """librealsense's hole filling (the "fill" preset) of ``depth_mm``, by pyrealsense2."""
+    oracle = Oracle(depth_mm.shape[1], depth_mm.shape[0])
+    try:
+        return np.asarray(data(block("holes").process(oracle.frame(depth_mm))))
+    finally:
+        oracle.close()
+
+
+def _settled(v: Viewer) -> Any:
+    """The frame on screen once the reader has stopped (paused or ended): nothing pending."""
+    wait_for(v, lambda: v.frame is not None and v.reader.pending == 0)
+    time.sleep(0.1)  # a read under way when the pause came lands now
+    wait_for(v, lambda: v.reader.pending == 0)
+    return v.frame
+
+
+def test_filters_changed_while_paused_apply_to_the_frame_shown(viewer: Any) -> None:
+    """Trial P (P2): paused, ``F`` and ``P`` changed only the HUD; the picture, the probe
+    and a ``p`` snapshot stayed the raw frame. Now the frame shown is filtered at once (the
+    same frame: its index), the snapshot holds librealsense's filtering of it, and ``F``
+    off gives the raw frame back."""
+    v = viewer(layout=Layout.DEPTH)
+    wait_for(v, lambda: v.frame is not None)
+    press(v, " ")
+    shown = _settled(v)
+    assert shown.depth_format is dv.DepthFormat.RAW_11BIT
+    press(v, "P")  # smooth
+    press(v, "P")  # fill: librealsense's hole filling alone (stateless)
+    assert v.state.paused and v.state.filter_spec == "fill"
+    frame = v.frame  # no frame read since: the one on screen, filtered
+    assert frame.index == shown.index and frame.depth_format is dv.DepthFormat.MM
+    want = _holes(dv.to_mm(shown.depth))
+    np.testing.assert_array_equal(frame.depth, want)
+    move_mouse(v, (320, 240))
+    probe = next(s for s in hud(v) if s.startswith("probe "))
+    assert f"{int(want[240, 320])} mm = " in probe and "raw" not in probe, probe
+    press(v, "p")
+    (npz,) = [p for p in v.snapshots if p.name.endswith("-depth.npz")]
+    with np.load(npz) as saved:
+        assert int(saved["depth_format"]) == dv.DepthFormat.MM.value
+        np.testing.assert_array_equal(saved["depth"], want)
+    press(v, "F")  # off: the raw frame again
+    assert v.frame.depth_format is dv.DepthFormat.RAW_11BIT
+    assert v.frame.depth.tobytes() == shown.depth.tobytes()
+
+
+def test_filters_turned_on_after_the_source_ended_apply_to_its_last_frame(
+    tmp_path: Path,
+) -> None:
+    """Trial P (P2): a source that ended reads no next frame either; its last frame is
+    filtered when the filters are turned on."""
+    v = Viewer(dv.open("sample"), ViewerOptions(snapshot_dir=tmp_path, layout=Layout.DEPTH))
+    try:
+        wait_for(v, lambda: v.reader.ended, timeout=30)
+        last = _settled(v)
+        press(v, "P")
+        press(v, "P")
+        assert v.state.filter_spec == "fill" and v.frame.depth_format is dv.DepthFormat.MM
+        np.testing.assert_array_equal(v.frame.depth, _holes(dv.to_mm(last.depth)))
+    finally:
+        v.close()
+
+
+def test_split_view_paused_then_filters_on_shows_both(viewer: Any) -> None:
+    """Trial P (P2), the split view: space, V, F showed the same raw picture in both panels
+    under "left: raw depth  right: filtered". Now the right panel is the frame shown,
+    filtered at once: the two panels differ where the filters changed the depth."""
+    v = viewer(layout=Layout.DEPTH, hud=False, mirror=True)
+    wait_for(v, lambda: v.frame is not None)
+    press(v, " ")
+    shown = _settled(v)
+    press(v, "V")
+    press(v, "F")
+    assert v.state.layout is Layout.SPLIT and v.state.filters_on
+    frame = v.frame
+    assert frame.meta.get("unfiltered") is not None and frame.index == shown.index
+    v.draw()
+    rgb = pygame.surfarray.array3d(v.display).transpose(1, 0, 2)
+    assert rgb.shape[:2] == (480, 1280)
+    changed = (rgb[:, :640] != rgb[:, 640:]).any(axis=2).mean()
+    assert changed > 0.05, changed

@@ -127,3 +127,85 @@ def test_the_probe_uses_the_sources_own_intrinsics(viewers: Any, tmp_path: Path)
     u, vv, z = 100, 300, 1.470
     x, y = (u - k.cx) / k.fx * z, (vv - k.cy) / k.fy * z
     assert f"X {x:+.3f} Y {y:+.3f}" in probe, probe
+
+
+def _letters(lines: Any) -> str:
+    return "".join(lines).replace(" ", "")
+
+
+@pytest.mark.parametrize("shape", [(640, 240), (4000, 3), (3, 4000)])
+def test_a_narrow_or_short_picture_has_its_whole_hud(
+    viewers: Any, tmp_path: Path, shape: tuple[int, int]
+) -> None:
+    """Trial P (P1): the HUD was wrapped into the picture, so a 240x640 array's 180-pixel
+    picture cut the units guess and the probe with "…", and a 4000x3 (or 3x4000) array's
+    picture of a pixel or so had no HUD at all. In a 640x480 window every character meant
+    is drawn, the units guess and its advice among them, inside the window."""
+    np.save(tmp_path / "d.npy", np.full(shape, 800, np.uint16))
+    v = viewers(dv.open(str(tmp_path / "d.npy")), layout=Layout.DEPTH, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    panel = v.renderer.window_rects()["depth"]
+    move_mouse(v, (panel.x + panel.w // 2, panel.y + panel.h // 2))
+    wait_for(v, lambda: any(s.startswith("probe ") for s in hud_meant(v)))
+    info = v.info()  # one moment's figures for both (the source may end in between)
+    placed = v.overlays.plan(v.state, info, v.renderer.window_rects(), v.display)
+    meant = [t for t, _ in v.overlays.hud_lines(v.state, info)]
+    drawn = next((p.text for p in placed if p.name == "hud"), ())
+    assert "units are a guess: raw 11-bit disparity; if not, say --depth-format mm" in meant
+    assert not any(ELLIPSIS in s for s in drawn), drawn
+    assert _letters(drawn) == _letters(meant), drawn
+    hud = next(p.rect for p in placed if p.name == "hud")
+    assert hud.x >= 0 and hud.y >= 0 and hud.right <= 640 and hud.bottom <= 480, hud
+
+
+@pytest.mark.xvfb
+def test_a_narrow_pictures_units_guess_is_on_the_screen(xvfb: str, tmp_path: Path) -> None:
+    """Trial P (P1), read back from the X server: a 240x640 array in a 640x480 window is a
+    180-pixel picture at x 230..410 between black bars. The units guess, the HUD's one line
+    in its warning colour (255, 200, 80), now reaches over the left bar (it was cut inside
+    the picture)."""
+    np.save(tmp_path / "portrait.npy", np.full((640, 240), 800, np.uint16))
+    args = [str(tmp_path / "portrait.npy"), "--layout", "depth", "--size", "640x480"]
+    args += ["--palette", "grayscale"]
+    with program_window(["view", *args], xvfb, "depthview - ", prefix=True) as (proc, window):
+        wait_for_picture(window, xvfb, lambda p: (p[:, 240:400].max(axis=2) > 0).mean() > 0.5, 30)
+        shown = capture_stable(window, xvfb)
+        quit_program(proc, window, xvfb)
+    assert shown.shape == (480, 640, 3)
+    left_bar = shown[:, :225].astype(int)
+    warn = (left_bar == (255, 200, 80)).all(axis=2)
+    assert warn.sum() > 50, "no units guess over the left bar"
+
+
+def test_characters_the_font_lacks_are_written_as_escapes(viewers: Any, tmp_path: Path) -> None:
+    """Trial P (P7): a source named ``depth 数据 ü.npy`` showed ``depth □□ ü.npy`` on the HUD
+    (the shipped DejaVu Sans Mono has no CJK). Each character it lacks is written as its
+    escape (数 is U+6570, 据 U+636E); ü, which it has, stays."""
+    path = tmp_path / "depth 数据 ü.npy"
+    np.save(path, np.full((2, 48, 64), 800, np.uint16))
+    v = viewers(dv.open(str(path), depth_format="11bit"), layout=Layout.DEPTH, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    v.draw()
+    drawn = _letters(hud_drawn(v))
+    assert _letters(["depth \\u6570\\u636e ü.npy"]) in drawn, hud_drawn(v)
+    assert "数" not in drawn and "据" not in drawn
+
+
+def test_a_3d_view_of_a_4000x3_array_has_its_whole_hud(
+    viewers: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trial P (P1), the 3D layout: its panel takes the picture's shape too, so a 4000x3
+    array had no HUD there either. (No OpenGL here: the 3D panel says so in its label,
+    which must stay clear of the HUD, as every overlay.)"""
+    monkeypatch.setenv("DEPTHVIEW_GL", "none")  # as tests/test_viewer_overlays.py does
+    np.save(tmp_path / "d.npy", np.full((4000, 3), 800, np.uint16))
+    v = viewers(dv.open(str(tmp_path / "d.npy")), layout=Layout.CLOUD, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    info = v.info()
+    placed = v.overlays.plan(v.state, info, v.renderer.window_rects(), v.display)
+    meant = [t for t, _ in v.overlays.hud_lines(v.state, info)]
+    drawn = next((p.text for p in placed if p.name == "hud"), ())
+    assert any(s.startswith("units are a guess: ") for s in meant)
+    assert _letters(drawn) == _letters(meant), drawn
+    solid = [p.rect for p in placed if p.solid]
+    assert not any(a.intersects(b) for i, a in enumerate(solid) for b in solid[i + 1 :])

@@ -200,3 +200,33 @@ def test_a_one_frame_file_is_paced_and_nothing_is_counted_dropped(
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     assert stats["frames_shown"] == 30
     assert stats["dropped_source_frames"] <= 3, stats  # was thousands
+
+
+def test_a_frame_whose_filters_changed_while_it_was_filtered_is_filtered_again() -> None:
+    """Trial P (P2): a frame the reader was filtering when ``F`` or ``P`` changed the
+    filters was handed over filtered the old way, after the window had shown the change; on
+    a paused viewer it stayed. The chains here are plain functions (a mock: the timing
+    cannot be had from a real filter), the first held inside its call while the filters
+    change; the frame handed over is the second chain's."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def old(mm: np.ndarray, stream: object = 0) -> np.ndarray:
+        entered.set()
+        release.wait(5)
+        return np.full_like(mm, 1)
+
+    def new(mm: np.ndarray, stream: object = 0) -> np.ndarray:
+        return np.full_like(mm, 2)
+
+    reader = FrameReader(Unread(30.0))
+    reader.set_filters(old)  # type: ignore[arg-type]
+    publishing = threading.Thread(target=reader._publish, args=(frame(0),))
+    publishing.start()
+    assert entered.wait(5)
+    reader.set_filters(new)  # type: ignore[arg-type]
+    release.set()
+    publishing.join(5)
+    got = reader.next_frame()
+    assert got is not None and int(got.depth.max()) == 2 and reader.next_frame() is None

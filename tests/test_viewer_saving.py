@@ -346,3 +346,39 @@ def test_r_again_within_the_same_second_makes_a_new_folder(viewers: Any, tmp_pat
         replay = dv.open(str(folder))
         assert replay.length
         replay.close()
+
+
+def test_stepping_while_recording_goes_forward_only_at_the_sources_times(
+    viewers: Any, tmp_path: Path
+) -> None:
+    """Trial P (P5): ``R`` while paused, then Right, Right, Left, Left, Home recorded source
+    frames 17, 18, 17, 16, 0 as five frames 33 ms apart, their times made up so as to run
+    forward. While recording, a step goes forward only: the two frames stepped to are
+    recorded under the names (host and device time) the source's own files have; Left and
+    Home are refused and said."""
+    import pygame
+
+    from depthview.sources import sample
+    from depthview.viewer.actions import FORWARD_ONLY
+
+    rec = sample.write_to(tmp_path / "rec")
+    own = [s for s in (rec / "INDEX.txt").read_text().split() if s.startswith("d-")]
+    v = viewers(dv.open(str(rec)), layout=Layout.DEPTH, snapshot_dir=tmp_path / "out")
+    shown = paused_on_a_frame(v).index
+    press(v, "R")
+    folder = v.state.recording
+    assert folder is not None
+    for n in (1, 2):
+        press(v, "", pygame.K_RIGHT)
+        wait_for(v, lambda n=n: v.frame.index == shown + n)  # type: ignore[misc]
+    said = []
+    for key in (pygame.K_LEFT, pygame.K_LEFT, pygame.K_HOME):
+        v.state.message = ""
+        press(v, "", key)
+        said.append(v.state.message)
+    time.sleep(0.2)  # a frame read by mistake would reach the recorder meanwhile
+    v.step()
+    press(v, "R")
+    recorded = [s for s in (folder / "INDEX.txt").read_text().split() if s.startswith("d-")]
+    assert recorded == own[shown + 1 : shown + 3]
+    assert said == [FORWARD_ONLY] * 3 and v.frame.index == shown + 2

@@ -5,6 +5,9 @@ checked in ``test_viewer_screen.py``. Fails (not skips) without Xvfb."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +15,9 @@ import pytest
 from PIL import Image
 
 import depthview as dv
-from _helpers_xcapture import run_on_x
+from _helpers_xcapture import program_window, quit_program, run_on_x, wait_for_picture
 from _helpers_xvfb import start_xvfb
+from depthview.sources import sample
 
 pytestmark = pytest.mark.xvfb
 xvfb = pytest.fixture(start_xvfb)
@@ -134,3 +138,68 @@ def test_a_window_destroyed_by_another_client_ends_as_closed(
             [line for line in index.read_text().splitlines() if line.startswith("d-")]
         )
         assert rec.length > 0
+
+
+def test_fullscreen_opens_a_window_the_size_of_the_screen(xvfb: str, tmp_path: Path) -> None:
+    """Trial P (P3): ``view --fullscreen`` asked SDL for a video mode of the window's size
+    (1280x480), which the screen does not have: the window stayed 1280x480 in the middle of
+    the screen. Read from the X server: the window is the screen (1600x1000 here) at its
+    corner, the 4:3 depth picture letterboxed in it."""
+    from Xlib import display as xdisplay
+
+    rec = sample.write_to(tmp_path / "rec")
+    args = ["view", str(rec), "--layout", "depth", "--fullscreen", "--palette", "grayscale"]
+    with program_window(args, xvfb, "depthview - ", prefix=True) as (proc, window):
+        shown = wait_for_picture(window, xvfb, lambda p: (p.max(axis=2) > 0).mean() > 0.5, 30)
+        d = xdisplay.Display(xvfb)
+        try:
+            w = d.create_resource_object("window", window)
+            g = w.get_geometry()
+            at = w.translate_coords(d.screen().root, 0, 0)
+            size, corner = (g.width, g.height), (-at.x, -at.y)
+        finally:
+            d.close()
+        quit_program(proc, window, xvfb)
+    assert size == (1600, 1000) and corner == (0, 0), (size, corner)
+    lit = shown.max(axis=2) > 0
+    left, right = (1600 - 1333) // 2, (1600 + 1333) // 2  # 4:3 at 1000 high, centred
+    assert lit[:, left + 2 : right - 2].mean() > 0.5
+    assert not lit[500:, : left - 2].any() and not lit[500:, right + 2 :].any()
+
+
+_REFUSED_ONCE = """
+import os, pygame
+from depthview.viewer import present
+real, calls = pygame.display.init, []
+def init():
+    calls.append(1)
+    if len(calls) != 2:
+        return real()
+    shown = os.environ["DISPLAY"]  # the display opened again after the OpenGL probe:
+    os.environ["DISPLAY"] = ":1999"  # the X server refuses it, this once
+    try:
+        return real()
+    finally:
+        os.environ["DISPLAY"] = shown
+pygame.display.init = init
+present.Presenter((320, 240), False, "depthview - refused once")
+print(len(calls), pygame.display.get_driver())
+"""
+
+
+def test_a_display_refused_for_a_moment_is_asked_again_not_replaced(xvfb: str) -> None:
+    """Trial P (P3): a successful run printed "error: XDG_RUNTIME_DIR is invalid or not set
+    in the environment." When the X server refused the display opened again after the
+    OpenGL probe, SDL went on to Wayland (whose library prints that line) and then to its
+    offscreen driver: a window nobody sees. The refusal is made here by pointing DISPLAY
+    at a display nobody serves for that one call (a stand-in: a busy server's refusal
+    cannot be had on demand), without SDL_VIDEODRIVER, as users run it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDL_", "DEPTHVIEW_"))}
+    env["DISPLAY"] = xvfb
+    proc = subprocess.run(
+        [sys.executable, "-c", _REFUSED_ONCE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    calls, driver = proc.stdout.split()[-2:]
+    assert driver == "x11" and int(calls) >= 3, proc.stdout
+    assert "error" not in proc.stderr, proc.stderr

@@ -346,8 +346,14 @@ def pause(state: ViewState, facts: Facts, arg: int) -> Effects:
     return [Pause(state.paused)]
 
 
+#: Said when a step would take a recording (``R``) back in time or repeat a frame.
+FORWARD_ONLY = "not while recording: a recording's frames go forward in time (R stops it)"
+
+
 def step(state: ViewState, facts: Facts, arg: int) -> Effects:
-    """Pause and show the frame ``arg`` frames on (or back, on a recording)."""
+    """Pause and show the frame ``arg`` frames on (or back, on a recording). While ``R``
+    records, only on: a frame read again or an earlier one would be recorded after the
+    later ones, its time made up to follow them (trial P)."""
     state.paused = True
     if not facts.seekable:
         if arg > 0:
@@ -359,14 +365,18 @@ def step(state: ViewState, facts: Facts, arg: int) -> Effects:
     target = max(0, base + arg)
     if facts.length is not None:
         target = min(target, facts.length - 1)
+    if state.recording is not None and target <= base:
+        return [Pause(True), Say(FORWARD_ONLY)]
     state.seek_target = target
     return [Pause(True), Seek(target)]
 
 
 def restart(state: ViewState, facts: Facts, arg: int) -> Effects:
-    """Back to the first frame of a recording."""
+    """Back to the first frame of a recording (not while ``R`` records: see ``step``)."""
     if not facts.seekable:
         return _unsupported(facts, "restart: it is not a recording")
+    if state.recording is not None:
+        return [Say(FORWARD_ONLY)]
     state.seek_target = 0
     return [Seek(0)]
 

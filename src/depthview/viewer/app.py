@@ -128,6 +128,7 @@ class Viewer:
             self.say,
             lambda: self.frame,
             requested,
+            self._show_again,
         )
         if opts.mirror:
             self._run_action(actions.mirror, 0)
@@ -483,6 +484,13 @@ class Viewer:
         """Show a short message in the window for a few seconds."""
         self.state.message = message
         self.state.message_until = time.perf_counter() + MESSAGE_SECONDS
+        self._dirty = True
+        self._events += 1
+
+    def _show_again(self, frame: Frame) -> None:
+        """Show ``frame`` in place of the frame shown (the same frame filtered again), as
+        the next draw; not a new frame: the rates, ``--stats`` and ``--frames`` leave it out."""
+        self.frame = frame
         self._dirty = True
         self._events += 1
 

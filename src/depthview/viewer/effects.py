@@ -45,6 +45,7 @@ class EffectRunner:
         say: Callable[[str], None],
         frame: Callable[[], Frame | None],
         requested_size: tuple[int, int],
+        show: Callable[[Frame], None],
     ) -> None:
         self.state = state
         self.source = source
@@ -54,6 +55,8 @@ class EffectRunner:
         self.snapshot_dir = snapshot_dir
         self.say = say
         self.frame = frame
+        #: Puts another version of the frame shown on the screen (filtered again).
+        self.show = show
         #: The window size the viewer last asked for (a size that differs is the user's).
         self.requested_size = requested_size
         self.snapshots: list[Path] = []
@@ -112,6 +115,8 @@ class EffectRunner:
                 except DepthviewError as exc:
                     state.filters_on = False
                     self.say(f"filters off: {exc}")
+                else:
+                    self._refilter_shown()
             case actions.Pause(paused):
                 self.reader.set_paused(paused)
             case actions.Seek(index):
@@ -147,6 +152,16 @@ class EffectRunner:
                 except pygame.error as exc:
                     self.say(f"unsupported: fullscreen: {exc}")
                 self.renderer.configure(state.layout, self.presenter.picture)
+
+    def _refilter_shown(self) -> None:
+        """While no next frame comes to show them (paused, the source ended or failed), new
+        filters are applied to the frame on screen at once, so its picture, probe and
+        snapshot are what the HUD says; frames read before the change are dropped."""
+        reader, frame = self.reader, self.frame()
+        if frame is None or not (self.state.paused or reader.ended or reader.error is not None):
+            return
+        reader.discard_pending()
+        self.show(reader.refilter(frame))
 
     def _start_recording(self) -> None:
         from ..recording import RecordingWriter

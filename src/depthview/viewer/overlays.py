@@ -6,8 +6,10 @@ marks, and the labels of empty panels, as small drawers placed by one planner.
 them. The planner keeps its promises, which ``tests/test_viewer_overlays.py`` checks at many
 sizes: text boxes and the colour bar never overlap, each stays inside the window, the colour
 bar and its labels inside the depth panel, and the help replaces the HUD and reflows into
-columns (or shrinks) to fit. Marks (probe crosses, measuring points) sit on the picture and
-are exempt. Text is DejaVu Sans Mono, shipped in ``viewer/fonts``, sized by the window.
+columns (or shrinks) to fit. The HUD lies on the picture, or over the window where the
+picture is too narrow or short to hold it whole. Marks (probe crosses, measuring points)
+sit on the picture and are exempt. Text is DejaVu Sans Mono, shipped in ``viewer/fonts``,
+sized by the window; a character it has no glyph for is written as its escape.
 
 A new overlay is a drawer here: compute its rectangle in ``plan`` against those already
 placed, and append a ``Placed``.
@@ -61,6 +63,8 @@ class Text:
         self._cache: dict[tuple[str, RGB, int], Surface] = {}
         self._limit = limit
         self.renders = 0
+        self._glyphs: Any = None  # the font through pygame.freetype: which glyphs it has
+        self._has: dict[str, bool] = {}
 
     def font(self, size: int) -> Any:
         """The font at ``size`` pixels."""
@@ -76,6 +80,26 @@ class Text:
     def char_width(self, size: int) -> int:
         """Advance of one character (the font is monospaced)."""
         return int(self.font(size).size("M")[0])
+
+    def printable(self, text: str) -> str:
+        """``text`` with each character the font has no glyph for (CJK, control characters)
+        written as its Python escape (``\\u6570``): drawn, it would be an empty box, and a
+        source named so could not be told from another (trial P)."""
+        if text.isascii() and text.isprintable():
+            return text
+        if self._glyphs is None:
+            import pygame.freetype
+
+            pygame.freetype.init()
+            self._glyphs = pygame.freetype.Font(str(FONT_PATH), 12)
+        out = []
+        for char in text:
+            has = self._has.get(char)
+            if has is None:
+                has = char.isprintable() and self._glyphs.get_metrics(char)[0] is not None
+                self._has[char] = has
+            out.append(char if has else char.encode("unicode_escape").decode("ascii"))
+        return "".join(out)
 
     def render(self, text: str, colour: RGB, size: int) -> Surface:
         """The surface for ``text``, rendered once."""
@@ -207,7 +231,6 @@ class Overlays:
         """Every overlay for the window ``display``, placed."""
         window = display.get_size()
         size = font_size(window)
-        step = self.text.line_height(size)
         placed: list[Placed] = []
         if not state.hud and not state.help:
             if info.error:  # a failure always shows
@@ -228,24 +251,16 @@ class Overlays:
             placed.append(self._help_box(box))
             return placed
         # The HUD sits on the picture (a letterboxed window has bars beside it), and a line
-        # too long for it goes on over the next rather than being cut.
-        picture = _bounds(panels.values()) or Rect(0, 0, *window)
-        x0, y0 = picture.x + MARGIN, picture.y + MARGIN
-        bottom = min(top_limit, picture.bottom - MARGIN)
-        max_lines = max(0, (bottom - y0 - 2 * PAD) // step)
-        width = picture.w - 2 * MARGIN - 2 * PAD
-        natural = Rect(x0, y0, width + 2 * PAD, max_lines * step + 2 * PAD)
-        if bar_rect is not None and natural.intersects(bar_rect):
-            width = bar_rect.x - x0 - MARGIN - 2 * PAD
-        hud_lines = [
-            (part, c)
-            for s, c in self.hud_lines(state, info)
-            for part in (self.text.wrap(s, width, size) if width > 0 else [])
-        ][:max_lines]
-        hud_lines = [(s, c) for s, c in hud_lines if s]
-        if hud_lines and width > 0:
-            rect, draw = self._text_box(hud_lines, (x0, y0), size)
-            placed.append(Placed("hud", rect, draw, text=tuple(s for s, _ in hud_lines)))
+        # too long for it goes on over the next rather than being cut. A picture too narrow
+        # or too short to hold it whole (a 240x640 or a 4000x3 array in a 640x480 window)
+        # has it over the window instead: nothing of it is lost, the units guess above all.
+        whole_window = Rect(0, 0, *window)
+        picture = _bounds(panels.values()) or whole_window
+        hud, whole = self._hud(state, info, picture, top_limit, bar_rect, size)
+        if not whole and picture != whole_window:
+            hud, _ = self._hud(state, info, whole_window, top_limit, bar_rect, size)
+        if hud is not None:
+            placed.append(hud)
         for name, text in (
             ("no-video", f"{info.source}: no video in this source" if not info.has_video else ""),
             ("no-3d", info.cloud_error or ""),
@@ -257,6 +272,39 @@ class Overlays:
                     placed.append(Placed(name, label[0], label[1], panel=name))
         placed.extend(self._marks(info, panels))
         return placed
+
+    def _hud(
+        self,
+        state: ViewState,
+        info: Info,
+        area: Rect,
+        top_limit: int,
+        bar: Rect | None,
+        size: int,
+    ) -> tuple[Placed | None, bool]:
+        """The HUD at ``area``'s top-left corner, its lines wrapped to ``area``'s width (left
+        of the colour bar ``bar`` where they would meet it) and above ``top_limit``; and
+        whether every character meant is drawn (nothing cut, no line lost at the bottom)."""
+        step = self.text.line_height(size)
+        x0, y0 = area.x + MARGIN, area.y + MARGIN
+        bottom = min(top_limit, area.bottom - MARGIN)
+        max_lines = max(0, (bottom - y0 - 2 * PAD) // step)
+        width = area.w - 2 * MARGIN - 2 * PAD
+        natural = Rect(x0, y0, width + 2 * PAD, max_lines * step + 2 * PAD)
+        if bar is not None and natural.intersects(bar):
+            width = bar.x - x0 - MARGIN - 2 * PAD
+        meant = [(self.text.printable(s), c) for s, c in self.hud_lines(state, info)]
+        wrapped = [
+            (part, c)
+            for s, c in meant
+            for part in (self.text.wrap(s, width, size) if width > 0 else [])
+        ]
+        lines = [(s, c) for s, c in wrapped[:max_lines] if s]
+        whole = _letters(s for s, _ in lines) == _letters(s for s, _ in meant)
+        if not lines:
+            return None, whole
+        rect, draw = self._text_box(lines, (x0, y0), size)
+        return Placed("hud", rect, draw, text=tuple(s for s, _ in lines)), whole
 
     def hud_lines(self, state: ViewState, info: Info) -> list[tuple[str, RGB]]:
         """The HUD's text, top to bottom, most important first."""
@@ -324,7 +372,11 @@ class Overlays:
             texts.append((f"source failed: {info.error}", ERROR))
         step = self.text.line_height(size)
         room = max(0, (window[1] // 2 - 2 * PAD) // step)
-        lines = [(s, c) for t, c in texts for s in self.text.wrap(t, width, size, max(1, room))]
+        lines = [
+            (s, c)
+            for t, c in texts
+            for s in self.text.wrap(self.text.printable(t), width, size, max(1, room))
+        ]
         lines = lines[-room:] if room else []
         if not lines or width <= 0:
             return Placed("messages", Rect(MARGIN, window[1] - MARGIN, 0, 0), lambda _: None)
@@ -336,7 +388,8 @@ class Overlays:
         self, text: str, panel: Rect, size: int, taken: list[Rect]
     ) -> tuple[Rect, Callable[[Surface], None]] | None:
         """A text box centred in ``panel``, or lower, clear of ``taken``; None if no room."""
-        lines = [(s, WARN) for s in self.text.wrap(text, panel.w - 2 * MARGIN - 2 * PAD, size)]
+        width = panel.w - 2 * MARGIN - 2 * PAD
+        lines = [(s, WARN) for s in self.text.wrap(self.text.printable(text), width, size)]
         lines = [(s, c) for s, c in lines if s]
         if not lines or panel.w <= 2 * MARGIN + 2 * PAD:
             return None
@@ -522,6 +575,12 @@ def _bounds(rects: Iterable[Rect]) -> Rect | None:
         return None
     x, y = min(r.x for r in rs), min(r.y for r in rs)
     return Rect(x, y, max(r.right for r in rs) - x, max(r.bottom for r in rs) - y)
+
+
+def _letters(lines: Iterable[str]) -> str:
+    """The characters of ``lines`` without spaces: equal for a text and its wrapped lines
+    unless wrapping cut something."""
+    return "".join(lines).replace(" ", "")
 
 
 def filter_lines(state: ViewState) -> list[str]:

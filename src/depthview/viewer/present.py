@@ -31,10 +31,12 @@ the 2D layouts work as before and ``gl_error`` says why the 3D view cannot use O
 from __future__ import annotations
 
 import array
+import contextlib
 import io
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,32 @@ in vec2 uv;
 out vec4 colour;
 void main() { colour = texture(picture, uv); }
 """
+
+
+@contextlib.contextmanager
+def _only_driver(driver: str) -> Iterator[None]:
+    """SDL held to ``driver`` (the one the window was opening with) while the display is
+    opened again: SDL otherwise goes on to its next driver when the X server refuses for a
+    moment, Wayland's (whose library prints "error: XDG_RUNTIME_DIR is invalid or not set"
+    on stderr), then its offscreen one, an invisible window (trial P). Refused, the display
+    is asked again."""
+    before = os.environ.get("SDL_VIDEODRIVER")
+    os.environ["SDL_VIDEODRIVER"] = before or driver
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SDL_VIDEODRIVER"]
+
+
+def _desktop_size(size: tuple[int, int]) -> tuple[int, int]:
+    """``--fullscreen``'s window size: the desktop's (``size`` where SDL knows none). pygame
+    makes a window of the desktop's size SDL's desktop fullscreen, the screen as it is; any
+    other size asks for a change of video mode, which a screen without that mode (Xvfb, a
+    monitor's few modes) leaves as a window of that size (trial P: 1280x480 in the middle of
+    a 1280x1024 screen)."""
+    sizes = pygame.display.get_desktop_sizes()
+    return (int(sizes[0][0]), int(sizes[0][1])) if sizes else size
 
 
 def _no_display() -> DepthviewError:
@@ -107,7 +135,7 @@ class Presenter:
         self._texture: Any = None
         self._quad: Any = None
         self._window: Surface = None
-        self._open(size)
+        self._open(_desktop_size(size) if fullscreen else size)
         self._watch(new=True)
 
     # -- the window -----------------------------------------------------------------------
@@ -174,7 +202,8 @@ class Presenter:
         pygame.display.quit()
         for attempt in range(5):  # the X server may take a moment to let the last go
             try:
-                pygame.display.init()
+                with _only_driver(self.driver):
+                    pygame.display.init()
                 break
             except pygame.error as exc:
                 if attempt == 4:

@@ -16,7 +16,10 @@ single steps are requests the thread carries out, so the source is only ever tou
 one thread for reading. A recorder, when set, is given every frame read, so a recording
 holds each record once whatever the window shows, and told of each seek (``new_pass``: the
 recording's clock goes on after it rather than back). Depth filters, when set, run here too,
-after the recorder (a recording keeps raw frames), so the window only draws."""
+after the recorder (a recording keeps raw frames), so the window only draws; a frame whose
+filters were changed while it was being filtered is filtered again with the new ones. While
+no next frame comes (paused, ended), the window has the frame it shows filtered again
+(``refilter``) when the filters change, so the picture follows the HUD."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import collections
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -33,6 +36,9 @@ from ..filters import Chain, filter_frame, parse_filter_spec
 from ..frame import Frame
 from ..sources.base import Source
 from .stats import FrameRate
+
+if TYPE_CHECKING:
+    from ..registration import Registration
 
 #: Frames the reader holds for the window before it skips the oldest.
 PENDING = 3
@@ -78,6 +84,8 @@ class FrameReader:
         self.recorder: FrameSink | None = None
         self.record_error: BaseException | None = None
         self._chain: Chain | None = None
+        self._make_chain: Callable[[Registration | None], Chain] | None = None
+        self._chains_set = 0  # how many times the filters were set (a frame's are current?)
         self.filter_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="depthview-reader", daemon=True)
 
@@ -186,6 +194,7 @@ class FrameReader:
         filtered frame keeps the raw one in ``meta["unfiltered"]`` for the split view."""
         with self._lock:
             self._chain = chain
+            self._chains_set += 1
             self.filter_error = None
 
     def use_filters(self, spec: str | None) -> None:
@@ -193,11 +202,33 @@ class FrameReader:
         compiled loops are loaded here first, so the reader thread never waits for them.
         A missing ``fast`` extra raises ``FilterError`` (a DepthviewError)."""
         if not spec:
+            self._make_chain = None
             self.set_filters(None)
             return
         make = parse_filter_spec(spec)
         make(self.source.registration)(np.zeros((8, 8), dtype=np.uint16))  # warm up
+        self._make_chain = make
         self.set_filters(make(self.source.registration))
+
+    def refilter(self, frame: Frame) -> Frame:
+        """``frame`` (a frame shown, filtered or not) from its unfiltered depth through the
+        filters set now (``use_filters``), or unfiltered when they are off: for the window
+        while no next frame comes to show a change of filters (paused, ended). Runs on the
+        caller's thread with a chain of its own, so the reader's temporal state is not
+        shared; a failure is ``filter_error`` (the window turns the filters off) and the
+        frame unfiltered."""
+        raw = frame.meta.get("unfiltered", frame)
+        raw = raw if isinstance(raw, Frame) else frame
+        make = self._make_chain
+        if make is None:
+            return raw
+        try:
+            return filter_frame(raw, make(self.source.registration), self.source.registration)
+        except Exception as exc:  # shown in the window; filtering stops
+            self._make_chain = None
+            self.set_filters(None)
+            self.filter_error = exc
+            return raw
 
     # -- reader thread --------------------------------------------------------------------
     def _publish(self, frame: Frame) -> None:
@@ -208,23 +239,29 @@ class FrameReader:
             except Exception as exc:  # shown in the window; recording stops
                 self.record_error = exc
                 self.recorder = None
-        chain = self._chain
-        if chain is not None:
-            try:
-                frame = filter_frame(frame, chain, self.source.registration)
-            except Exception as exc:  # shown in the window; filtering stops
-                self.filter_error = exc
-                self._chain = None
-        with self._wake:
-            if len(self._pending) >= PENDING:
-                self._pending.popleft()
-                self._arrivals.popleft()
-                self._skipped += 1
-            self._pending.append(frame)
-            self._arrivals.append(self._clock())
-            self._read.add(self._arrivals[-1])
-            self.frames_read += 1
-            self._wake.notify_all()
+        while True:
+            with self._lock:
+                chain, chains_set = self._chain, self._chains_set
+            shown = frame
+            if chain is not None:
+                try:
+                    shown = filter_frame(frame, chain, self.source.registration)
+                except Exception as exc:  # shown in the window; filtering stops
+                    self.filter_error = exc
+                    self._chain = None
+            with self._wake:
+                if chains_set != self._chains_set:
+                    continue  # the filters changed while it was filtered: again, with them
+                if len(self._pending) >= PENDING:
+                    self._pending.popleft()
+                    self._arrivals.popleft()
+                    self._skipped += 1
+                self._pending.append(shown)
+                self._arrivals.append(self._clock())
+                self._read.add(self._arrivals[-1])
+                self.frames_read += 1
+                self._wake.notify_all()
+                return
 
     def _read_one(self) -> bool:
         try:
