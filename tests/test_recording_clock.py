@@ -209,37 +209,6 @@ def test_viewer_recording_across_a_loop_continues_the_clock(rec: Path) -> None:
     assert check_continued(written, entries(rec)) >= 2
 
 
-def test_viewer_recording_across_a_seek_back_continues_the_clock(rec: Path) -> None:
-    """``R``, Home (back to the first frame) while it records, ``R``: the seek is the one
-    new pass nothing but the viewer knows of, so the viewer says it to the recorder
-    (``new_pass``) and the saved recording's times go on after it; a step back in a
-    source's own times is kept as it is (``test_rerecord``), not guessed to be a pass."""
-    viewer = Viewer(dv.open(str(rec)), ViewerOptions(snapshot_dir=rec.parent))
-    try:
-        wait_for(viewer, lambda: viewer.frame is not None)
-        press(viewer, "R")
-        folder = viewer.state.recording
-        assert folder is not None, viewer.state.message
-        seen: list[int] = []
-
-        def shown() -> list[int]:
-            if viewer.frame is not None and (not seen or seen[-1] != viewer.frame.index):
-                seen.append(viewer.frame.index)
-            return seen
-
-        wait_for(viewer, lambda: max(shown()) >= 4)
-        press(viewer, key=pygame.K_HOME)
-        wait_for(viewer, lambda: any(b < a for a, b in itertools.pairwise(shown())))
-        wait_for(viewer, lambda: shown()[-1] >= 3)
-        press(viewer, "R")
-    finally:
-        if pygame.display.get_init():
-            viewer.close()
-    written = entries(folder)
-    assert sum(k == "d" for k, _, _ in written) >= 6
-    assert check_continued(written, entries(rec)) == 2
-
-
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(min_value=1, max_value=5),

@@ -6,8 +6,7 @@ depth frame that arrived since the previous frame, in arrival order) is written 
 its own host time and device timestamp: ``r-<unix time>-<device ts>.ppm`` (RGB, left out
 with ``depth_only``), ``a-....dump`` (the 12-byte tilt state), ``d-....pgm`` (raw 11-bit
 depth, uint16 little-endian). Re-recording a recording gives it back byte for byte, also
-where its times step back (its own order, kept; a new pass is only where the caller says
-one: ``--append``, ``new_pass`` after a seek). A line
+where its times step back (its own order, kept; a new pass is only ``--append``'s). A line
 goes into
 INDEX.txt only after its file is completely written, and INDEX.txt is flushed after every
 frame, so whatever stops the recording (Ctrl-C, a full disk, a crash) leaves an index that
@@ -21,7 +20,6 @@ import collections
 import contextlib
 import errno
 import itertools
-import math
 import os
 import queue
 import sys
@@ -282,12 +280,6 @@ class RecordingWriter:
         #: Appending: the first frame starts a pass after the recording's last, whatever
         #: clock the source keeps (a 2017 recording, the demo's seconds since its start).
         self._seam_pending = False
-        #: After a seek the caller said (``new_pass``): the next frame starts a pass as
-        #: above if it does not step forward. Only then are times moved: a step back in
-        #: the frames' own times is the source's, kept as it is.
-        self._seek_pending = False
-        #: ``new_pass`` was called: the next frame queued carries it to the writer thread.
-        self._pass_next = False
         self._device_seam = False
         self._start_wall = time.time()
         self._times_from_start = times_from_start
@@ -449,21 +441,11 @@ class RecordingWriter:
             raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
         check_replayable(frame, self.depth_only)
         try:
-            self._queue.put((frame, self._pass_next), block=self.on_full == "block")
+            self._queue.put(frame, block=self.on_full == "block")
         except queue.Full:
             self.dropped += 1
             return False
-        self._pass_next = False
         return True
-
-    def new_pass(self) -> None:
-        """The source was sought (the viewer's seek): if the next frame written does not
-        step forward, it starts a new pass, and the recording continues its clock there,
-        one frame interval after the latest time written, as ``--append`` does (a seek on
-        keeps the source's times). Said where the pass is made, because a step back in the
-        frames' own times is the source's (an INDEX.txt that repeats a frame or lists one
-        late) and is kept as it is; a looping replay continues its own clock already."""
-        self._pass_next = True
 
     def _run(self) -> None:
         while True:
@@ -472,11 +454,9 @@ class RecordingWriter:
                 return
             if self._error is not None:
                 continue  # drain without writing after a failure
-            assert isinstance(item, tuple)
-            frame, sought = item
-            self._seek_pending |= sought
+            assert isinstance(item, Frame)
             try:
-                self._write_frame(frame)
+                self._write_frame(item)
             except RecordingError as exc:
                 self._error = exc
 
@@ -492,15 +472,12 @@ class RecordingWriter:
         return self._start_wall + t if from_start else t
 
     def _continue_clock(self, raw: list[tuple[Stream, float, int | None]]) -> None:
-        """A frame that starts a new pass (appended, or after ``new_pass`` a frame that
-        does not step forward): every stream is offset alike so that the pass begins one
-        frame interval after the latest time written, and the order within it stays as
-        recorded."""
-        sought, self._seek_pending = self._seek_pending, False
-        back = sought and any(
-            round(t + self._offset, 6) <= self._last_times.get(s, -math.inf) for s, t, _ in raw
-        )
-        if not (self._seam_pending or back):
+        """The first frame appended (``--append``) starts a new pass: every stream is offset
+        alike so that the pass begins one frame interval after the latest time written, and
+        the order within it stays as recorded. Nothing else moves times: a step back in the
+        frames' own times is the source's, kept as it is (a looping replay continues its own
+        clock; the viewer records forward only)."""
+        if not self._seam_pending:
             return
         self._seam_pending = False
         if not self._last_times or not raw:

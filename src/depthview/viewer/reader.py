@@ -14,8 +14,8 @@ overflow the queue. ``wait()`` lets the window sleep until a frame arrives,
 so it draws when there is something new rather than on a clock of its own. Seeks and
 single steps are requests the thread carries out, so the source is only ever touched by
 one thread for reading. A recorder, when set, is given every frame read, so a recording
-holds each record once whatever the window shows, and told of each seek (``new_pass``: the
-recording's clock goes on after it rather than back). Depth filters, when set, run here too,
+holds each record once whatever the window shows (while it records, the window steps
+forward only). Depth filters, when set, run here too,
 after the recorder (a recording keeps raw frames), so the window only draws; a frame whose
 filters were changed while it was being filtered is filtered again with the new ones. While
 no next frame comes (paused, ended), the window has the frame it shows filtered again
@@ -50,8 +50,6 @@ class FrameSink(Protocol):
     """Something frames can be written to (``depthview.recording.RecordingWriter``)."""
 
     def write(self, frame: Frame) -> object: ...
-
-    def new_pass(self) -> None: ...
 
     def close(self) -> object: ...
 
@@ -313,9 +311,6 @@ class FrameReader:
                 except DepthviewError as exc:
                     self._finish(exc)
                     continue
-                recorder = self.recorder
-                if what == "seek" and recorder is not None:
-                    recorder.new_pass()  # the recording continues its clock after a seek
                 self.error = None
                 self._read_one()
                 continue
