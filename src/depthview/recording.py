@@ -59,6 +59,7 @@ from .frame import (
 )
 from .outputs import FolderOutput, check_output, claimed, other_output, why_not_written
 from .registration import Registration
+from .soft_stop import until_stopped
 from .sources.base import Source
 from .writers.base import is_frame_file
 
@@ -796,8 +797,11 @@ def _record_into(
     start = time.monotonic()
     first: float | None = None
     bar: Any = None
+    # A stop (Ctrl-C, SIGTERM, ``stop``) while the source keeps the next frame (a Kinect gone
+    # quiet, a read blocked) ends the wait: the frames before it are kept.
+    chosen = until_stopped(source_or_frames, stop.is_set if stop is not None else lambda: False)
     try:
-        for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
+        for count, frame in enumerate([] if frames == 0 else chosen, start=1):
             if seconds is not None:
                 first = frame.timestamp if first is None else first
                 if frame.timestamp - first >= seconds:
