@@ -57,7 +57,14 @@ from .frame import (
     TiltState,
     VideoFormat,
 )
-from .outputs import FolderOutput, check_output, claimed, other_output, why_not_written
+from .outputs import (
+    FolderOutput,
+    check_output,
+    claimed,
+    file_kind,
+    other_output,
+    why_not_written,
+)
 from .registration import Registration
 from .soft_stop import until_stopped
 from .sources.base import Source
@@ -317,7 +324,12 @@ class RecordingWriter:
             if mode == "append":
                 self._check_registration(registration)
                 self._check_colour(colour)
-            fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            if index.exists() and not index.is_file():  # a named pipe's open waits for ever
+                kind = file_kind(index.stat().st_mode)
+                raise RecordingError(f"{index}: expected a regular file, got {kind}")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK  # never waits
+            fd = os.open(index, flags, 0o644)
+            os.set_blocking(fd, True)
         except RecordingError:
             raise
         except OSError as exc:
