@@ -207,6 +207,9 @@ def world() -> Iterator[Path]:
         shutil.copytree(rec, w / "fifojson")  # ... for device.json
         (w / "fifojson" / "device.json").unlink(missing_ok=True)
         os.mkfifo(w / "fifojson" / "device.json")
+        with dv.open("demo:1", realtime=False) as demo:  # trial O: an export of IR frames
+            demo.set_video_format(dv.VideoFormat.IR_8BIT)
+            dv.export([next(demo) for _ in range(3)], w / "ir.npz")
         (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
         Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
         Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
