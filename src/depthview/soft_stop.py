@@ -63,16 +63,18 @@ def until_stopped(items: Iterable[T], stopped: Callable[[], bool]) -> Iterator[T
     """``items`` until ``stopped()`` says so. A stop signal (``stop_on_signal``) while the
     main thread waits for the next item ends the wait at once, as the end of the items."""
     global _waiting
-    main = threading.current_thread() is threading.main_thread()
+    main = threading.current_thread() is threading.main_thread()  # signals are its alone
     it = iter(items)
     while True:
         try:
-            _waiting = main
+            if main:
+                _waiting = True
             if stopped():
                 return
             item = next(it)
         except (StopIteration, _StopWaiting):
             return
         finally:
-            _waiting = False
+            if main:
+                _waiting = False
         yield item
