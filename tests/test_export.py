@@ -137,6 +137,27 @@ def test_mp4_frames_and_rate(tmp_path: Path) -> None:
     assert read_mp4(tmp_path / "slow.mp4")[1] == pytest.approx(12.5)
 
 
+@pytest.mark.parametrize(("height", "width"), [(481, 641), (480, 640)])
+def test_mp4_of_odd_sizes_says_it_cuts_them(tmp_path: Path, height: int, width: int) -> None:
+    """Trial O: 481x641 frames became a 480x640 MP4 without a word (H.264's yuv420p takes
+    even sizes), where other exports say what they change. Now one warning says so."""
+    np.save(tmp_path / "d.npy", np.full((2, height, width), 800, np.uint16))
+    ran = cli("export", str(tmp_path / "d.npy"), str(tmp_path / "d.mp4"), "--quiet")
+    assert ran.code == 0, ran.err
+    video, _ = read_mp4(tmp_path / "d.mp4")
+    even = (height // 2 * 2, width // 2 * 2)
+    assert video.shape == (2, *even, 3)
+    said = [line for line in ran.err.splitlines() if "MP4's pictures" in line]
+    if even == (height, width):
+        assert said == []
+    else:
+        assert said == [
+            f"depthview: warning: the MP4's pictures of {width}x{height} are cut to "
+            f"{even[1]}x{even[0]}: H.264 takes even sizes (the last column or row is left out; "
+            "a PNG export keeps it)"
+        ]
+
+
 def test_ply_points_match_independent_unprojection(tmp_path: Path) -> None:
     out = tmp_path / "ply"
     assert main(["export", "demo", str(out), "--format", "ply", "--range", "5:6", "--quiet"]) == 0

@@ -236,3 +236,64 @@ def test_a_colour_image_serving_two_frames_is_labelled_and_written_once(
     ]
     assert [t for t, _ in images] == pytest.approx([colour_t[k] for k in shown], abs=1e-6)
     assert [grey for _, grey in images] == [GREYS[kind][k] for k in shown]
+
+
+def _ir_frames(fmt: dv.VideoFormat) -> list[dv.Frame]:
+    """Three frames with IR video: the demo's 8-bit IR, or 10-bit IR as a Kinect gives it
+    ((H, W) uint16, 0..1023)."""
+    if fmt is dv.VideoFormat.IR_8BIT:
+        with dv.open("demo", realtime=False) as src:
+            src.set_video_format(fmt)
+            return [next(src) for _ in range(3)]
+    depth = np.full((6, 8), 800, np.uint16)
+    return [
+        dv.Frame(
+            depth=depth,
+            video=((np.arange(48, dtype=np.uint16).reshape(6, 8) * 21 + i) % 1024),
+            video_format=fmt,
+            timestamp=1.0 + i / 30,
+            index=i,
+        )
+        for i in range(3)
+    ]
+
+
+@pytest.mark.parametrize("fmt", [dv.VideoFormat.IR_8BIT, dv.VideoFormat.IR_10BIT])
+def test_an_ir_npz_export_reads_back_as_ir(tmp_path: Path, fmt: dv.VideoFormat) -> None:
+    """Trial O: a .npz export of IR frames ((H, W) video) was written, then refused by
+    depthview's own reader ("expected 'video' as colour of shape (N, H, W, 3)"). The archive
+    now names its video's format and reads back as that IR, through every command."""
+    frames = _ir_frames(fmt)
+    assert dv.export(frames, tmp_path / "ir.npz").frames == 3
+    info = cli("info", str(tmp_path / "ir.npz"))
+    assert info.code == 0 and f"video_formats: ['{fmt.name}']" in info.out, info.err
+    ran = cli("export", str(tmp_path / "ir.npz"), str(tmp_path / "again.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    with np.load(tmp_path / "again.npz") as data:
+        assert data["video_format"] == int(fmt)
+    back = _frames(tmp_path / "again.npz")
+    assert [f.video_format for f in back] == [fmt] * 3
+    for given, read in zip(frames, back, strict=True):
+        assert given.video is not None and read.video is not None
+        assert read.video.dtype == given.video.dtype
+        np.testing.assert_array_equal(read.video, given.video)
+
+
+def test_npz_refuses_video_it_could_not_read_back(tmp_path: Path) -> None:
+    """Video in a format no reader takes (Bayer) is refused before anything is written,
+    rather than an archive that cannot be opened."""
+    frame = replace(_ir_frames(dv.VideoFormat.IR_8BIT)[0], video_format=dv.VideoFormat.BAYER)
+    with pytest.raises(dv.ExportError, match=r"ir\.npz: expected video as RGB .* got BAYER"):
+        dv.export([frame], tmp_path / "ir.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_npz_video_unlike_its_video_format_is_one_line(tmp_path: Path) -> None:
+    depth = np.full((2, 6, 8), 800, np.uint16)
+    np.savez(tmp_path / "x.npz", depth=depth, video=np.zeros((2, 6, 8), np.uint8), video_format=0)
+    ran = cli("info", str(tmp_path / "x.npz"))
+    assert ran.code == 2 and len(ran.error_lines) == 1
+    assert (
+        "expected 'video' as RGB video of shape (2, H, W, 3) uint8, as its video_format array "
+        "says, got uint8 (2, 6, 8)" in ran.error_lines[0]
+    )

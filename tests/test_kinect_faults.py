@@ -255,3 +255,53 @@ def test_ctrl_c_before_the_first_frame_leaves_no_folder(
         f"depthview: interrupted: nothing recorded: {out} was not made"
     ), err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["record", "export"])
+def test_sigterm_while_the_kinect_is_quiet_ends_at_once(
+    fault_lib: Path, replayed, tmp_path: Path, command: str
+) -> None:
+    """Trial O: SIGTERM while ``export`` waited for a frame that never came was only noted
+    (the soft stop's flag), so the wait went on: for ever on a named pipe, here until the
+    Kinect's timeout, which then failed the run (exit 2) instead of ending it as asked. Now
+    the wait ends at once: the frames before it are kept, one line, exit 130."""
+    out = tmp_path / "out"
+    argv = ["record", "kinect", str(out)]
+    if command == "export":
+        argv = ["export", "kinect", str(out), "--format", "png16", "--frames", "10"]
+    env = dict(
+        os.environ,
+        DEPTHVIEW_LIBFREENECT=str(fault_lib),
+        DEPTHVIEW_FAULT="stall:1",  # one frame, then nothing (the timeout is 3 s)
+        FAKENECT_PATH=str(replayed.folder),
+        FAKENECT_LOOP="0",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depthview", *argv, "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def made() -> int:  # frames written: the recording's depth lines, the export's files
+        index = out / "INDEX.txt"
+        if command == "record":
+            return index.read_text().count("d-") if index.exists() else 0
+        return len(list(out.rglob("frame-*.png")))
+
+    while made() < 1 and proc.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.5)  # the frame written, the next one waited for
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert (
+        err.strip().splitlines()[-1].startswith(f"depthview: interrupted: {command}ed 1 frames")
+    ), err
+    assert "expected a frame within" not in err
+    if command == "record":
+        with dv.open(str(out), realtime=False, strict=True) as src:
+            assert len(src) == 1
+    else:
+        assert len(list(out.glob("frame-*.png"))) == 1

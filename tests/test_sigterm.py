@@ -6,6 +6,7 @@ half a folder in ``.depthview.partial``, and ``record`` exited 0 without a word 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import depthview as dv
@@ -79,6 +81,46 @@ def test_sigterm_ends_a_recording_as_ctrl_c_does(tmp_path: Path) -> None:
     (n,) = map(int, re.findall(r"depthview: interrupted: recorded (\d+) frames", err))
     with dv.open(str(out), realtime=False) as src:
         assert len(src) == n >= 3
+
+
+BLOCKED_EXPORT = r"""
+import os, sys, numpy as np, depthview as dv
+def frames():
+    for i in range(5):
+        if i == 2:
+            print("blocked", flush=True)
+            os.open(sys.argv[1], os.O_RDONLY)  # a named pipe: waits for a writer for ever
+        yield dv.Frame(depth=np.full((4, 4), 800 + i, np.uint16), timestamp=1.0 + i, index=i)
+print(dv.export(frames(), sys.argv[2], frames=5))
+"""
+
+
+def test_sigterm_ends_an_export_blocked_in_a_read(tmp_path: Path) -> None:
+    """Trial O: an export whose next frame was being read from a named pipe (an open that
+    waits for ever) took SIGTERM as a request to stop after that frame, so it never ended
+    (only a later Ctrl-C did). Now the wait ends at once and the frames before it are kept."""
+    pipe, out = tmp_path / "pipe", tmp_path / "x.npz"
+    os.mkfifo(pipe)
+    proc = subprocess.Popen(
+        [PY, "-c", BLOCKED_EXPORT, str(pipe), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "blocked\n", proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        stdout, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("SIGTERM did not end an export blocked in open()") from None
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert stdout.strip() == f"interrupted: exported 2 frames (1 files) to {out}"
+    with np.load(out) as archive:
+        np.testing.assert_array_equal(
+            archive["depth"], [np.full((4, 4), 800), np.full((4, 4), 801)]
+        )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -244,6 +244,19 @@ def world() -> Iterator[Path]:
         (w / "tumc000").mkdir()  # a depth image beside a colour image a user cannot read
         Image.fromarray(np.full((4, 4), 1000, np.uint16)).save(w / "tumc000" / "TUM_depth.png")
         Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(w / "tumc000" / "TUM_color.png")
+        shutil.copytree(rec, w / "fifo")  # trial O: a named pipe for a depth frame's file
+        third = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")][2]
+        (w / "fifo" / third).unlink()
+        os.mkfifo(w / "fifo" / third)
+        (w / "fifoidx").mkdir()  # ... for INDEX.txt
+        os.mkfifo(w / "fifoidx" / "INDEX.txt")
+        shutil.copytree(rec, w / "fifojson")  # ... for device.json
+        (w / "fifojson" / "device.json").unlink(missing_ok=True)
+        os.mkfifo(w / "fifojson" / "device.json")
+        with dv.open("demo:1", realtime=False) as demo:  # trial O: an export of IR frames
+            demo.set_video_format(dv.VideoFormat.IR_8BIT)
+            dv.export([next(demo) for _ in range(3)], w / "ir.npz")
+        np.save(w / "odd.npy", np.full((2, 481, 641), 800, np.uint16))  # trial O: odd sizes
         (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
         Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
         Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
@@ -355,6 +368,17 @@ def _as_user(argv: list[str]) -> Ran:
     return Ran(done.returncode, done.stdout, done.stderr)
 
 
+def _subprocess(argv: list[str]) -> Ran:
+    """In a process of its own: one that hangs (a named pipe opened) fails, not the run."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "depthview", *argv], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{argv}: no end within 60 s") from None
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
 def _interrupted(argv: list[str], delay: float, out: Path, sig: int = signal.SIGINT) -> Ran:
     """Ctrl-C (or ``sig``) ``delay`` s after the command's first words on stderr (progress,
     address) or its first file under ``out`` (a recording says nothing until it ends)."""
@@ -420,6 +444,8 @@ def test_trial(
         ran = _interrupted(argv, float(case.how[5:]), out, signal.SIGTERM)
     elif case.how == "user":
         ran = _as_user(argv)
+    elif case.how == "sub":
+        ran = _subprocess(argv)
     else:
         assert case.how in ("in", "full", "in-DISPLAY"), case.how
         ran = _in_process(argv, "DISPLAY" if case.how == "in-DISPLAY" else None)

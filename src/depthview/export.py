@@ -42,7 +42,7 @@ from .outputs import FolderOutput, check_output, check_target, claimed, other_ou
 from .palettes import PALETTES, ranged_palette
 from .recording import is_recording_file
 from .registration import Registration
-from .soft_stop import stop_on_signal
+from .soft_stop import stop_on_signal, until_stopped
 from .sources.base import Source, nearest
 from .writers import mp4, npz, ply, png, png16
 from .writers.base import FrameWriter, Settings, is_frame_file, require
@@ -433,7 +433,7 @@ def _write(
     with _named_as(out, target):  # errors name OUT, not the hidden name
         try:
             try:
-                with stop_on_signal(selected.stop, once=True):
+                with stop_on_signal(selected.stop):
                     count = fmt.write(selected, written, settings)
                 blank, note = _colour_missing(source, out, settings, count, selected, earlier)
                 if blank is not None:  # pictures of nothing: not an export that looks good
@@ -553,7 +553,7 @@ class _Stoppable:
 
     def __iter__(self) -> Iterator[Frame]:
         taken = 0
-        for frame in self._frames:
+        for frame in until_stopped(self._frames, lambda: self.stopped):
             if taken:
                 self._bar.update(1)  # the writer is done with the previous frame
             if self.stopped:

@@ -155,6 +155,22 @@ class VideoFormat(enum.IntEnum):
         return self in (VideoFormat.IR_8BIT, VideoFormat.IR_10BIT, VideoFormat.IR_10BIT_PACKED)
 
 
+#: How a video frame of each format the sources give is held: its dtype and its axes after
+#: (H, W) (the Kinect's callbacks, the demo's IR). What a ``.npz`` export stores with its
+#: ``video_format``, and what reading one back checks.
+VIDEO_ARRAYS: dict[VideoFormat, tuple[np.dtype[np.generic], tuple[int, ...]]] = {
+    VideoFormat.RGB: (np.dtype(np.uint8), (3,)),
+    VideoFormat.IR_8BIT: (np.dtype(np.uint8), ()),
+    VideoFormat.IR_10BIT: (np.dtype(np.uint16), ()),
+}
+
+
+def video_format_of(dtype: np.dtype[np.generic], axes: tuple[int, ...]) -> VideoFormat | None:
+    """The format (``VIDEO_ARRAYS``) of video frames of ``dtype`` with ``axes`` after (H, W),
+    or None when no format is held so."""
+    return next((f for f, held in VIDEO_ARRAYS.items() if held == (dtype, axes)), None)
+
+
 class LedMode(enum.IntEnum):
     """The Kinect's LED modes (libfreenect's ``freenect_led_options``)."""
 

@@ -224,9 +224,14 @@ def _check_target(
 
 def kind_of(path: Path) -> str:
     """What a path that is not a folder is, in words ("a file", "a named pipe")."""
-    mode = path.stat().st_mode
+    return file_kind(path.stat().st_mode)
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, in words ("a named pipe")."""
     for test, words in (
         (stat.S_ISREG, "a file"),
+        (stat.S_ISDIR, "a folder"),
         (stat.S_ISFIFO, "a named pipe"),
         (stat.S_ISCHR, "a character device"),
         (stat.S_ISBLK, "a block device"),
@@ -347,6 +352,7 @@ __all__ = [
     "check_output",
     "check_target",
     "claimed",
+    "file_kind",
     "kind_of",
     "overlap",
     "partial_path",

@@ -58,12 +58,14 @@ from .outputs import (
     FolderOutput,
     check_output,
     claimed,
+    file_kind,
     kind_of,
     other_output,
     refuse_link,
     why_not_written,
 )
 from .registration import Registration
+from .soft_stop import until_stopped
 from .sources.base import Source
 from .writers.base import is_frame_file
 
@@ -325,6 +327,9 @@ class RecordingWriter:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             existing = list(folder.iterdir())
+            if index.exists() and not index.is_file():  # a named pipe's open waits for ever
+                kind = file_kind(index.stat().st_mode)
+                raise RecordingError(f"{index}: expected a regular file, got {kind}")
             if existing and mode == "new":
                 raise RecordingError(
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
@@ -338,7 +343,9 @@ class RecordingWriter:
             if mode == "append":
                 self._check_registration(registration)
                 self._check_colour(colour)
-            fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK  # never waits
+            fd = os.open(index, flags, 0o644)
+            os.set_blocking(fd, True)
         except RecordingError:
             raise
         except OSError as exc:
@@ -806,8 +813,11 @@ def _record_into(
     start = time.monotonic()
     first: float | None = None
     bar: Any = None
+    # A stop (Ctrl-C, SIGTERM, ``stop``) while the source keeps the next frame (a Kinect gone
+    # quiet, a read blocked) ends the wait: the frames before it are kept.
+    chosen = until_stopped(source_or_frames, stop.is_set if stop is not None else lambda: False)
     try:
-        for count, frame in enumerate([] if frames == 0 else source_or_frames, start=1):
+        for count, frame in enumerate([] if frames == 0 else chosen, start=1):
             if seconds is not None:
                 first = frame.timestamp if first is None else first
                 if frame.timestamp - first >= seconds:

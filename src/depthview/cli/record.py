@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     # as they read (their frames keep their recorded times); a Kinect ignores the option.
     realtime = args.source.partition(":")[0] == "demo"
     with (
-        stop_on_signal(on_signal, once=False),
+        stop_on_signal(on_signal),
         open_with_args(args.source, args, realtime=realtime) as source,
     ):
         summary = record(

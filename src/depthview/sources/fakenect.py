@@ -3,7 +3,9 @@
 Opening reads INDEX.txt only; frame files are read lazily, one ``pread`` into a fresh
 array each, so a long recording opens instantly and seeking is free. Every file name is
 checked to stay inside the folder (the parser allows plain names only; symlinks are
-resolved before reading). A broken frame is skipped with a warning naming the file
+resolved before reading), and every file is opened by ``open_regular``: one that is not a
+regular file (a named pipe, whose open would wait for a writer for ever) is refused before
+it is opened. A broken frame is skipped with a warning naming the file
 (``strict=True`` makes it fatal); a recording with nothing usable is a ``SourceError``
 naming the file and line.
 """
@@ -11,6 +13,7 @@ naming the file and line.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +46,7 @@ from ..frame import (
     TiltState,
     VideoFormat,
 )
+from ..outputs import file_kind
 from ..registration import Registration, register, to_mm
 from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_fps
 
@@ -81,8 +85,9 @@ class RecordingIndex:
         self.entries: list[IndexEntry] = []
         self.lines: list[int] = []
         self.bad_lines: list[tuple[int, str]] = []
+        fd = open_regular(self.index_path, str(self.index_path))
         try:
-            with open(self.index_path, "rb") as fh:
+            with open(fd, "rb") as fh:
                 data = fh.read(MAX_INDEX_BYTES + 1)
         except OSError as exc:
             raise SourceError(f"{self.index_path}: cannot read ({exc.strerror})") from None
@@ -191,6 +196,26 @@ def read_pnm(
     return out
 
 
+def open_regular(path: str | os.PathLike[str], where: str) -> int:
+    """``path`` open for reading: the one way a recording's files are opened. Anything but a
+    regular file is refused (``SourceError`` naming ``where``) before an open that could
+    wait (a named pipe's waits for a writer for ever, and SIGTERM cannot end that): looked
+    at first, then opened without waiting and looked at again (it may have been swapped)."""
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISREG(mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        raise SourceError(f"{where}: cannot open ({exc.strerror})") from None
+    if stat.S_ISREG(mode):
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            return fd
+        os.close(fd)
+    raise SourceError(f"{where}: expected a regular file, got {file_kind(mode)}")
+
+
 class FileReader:
     """Reads frame files safely: inside the folder, header checked, size exact."""
 
@@ -204,10 +229,7 @@ class FileReader:
             raise SourceError(
                 f"{where}: expected a file inside the recording, got a link to {real}"
             )
-        try:
-            return os.open(real, os.O_RDONLY)
-        except OSError as exc:
-            raise SourceError(f"{where}: cannot open ({exc.strerror})") from None
+        return open_regular(real, where)
 
     def read_pnm(
         self, name: str, where: str, magic: str, dtype: type[np.generic], channels: int
@@ -524,10 +546,14 @@ def read_registration(folder: Path) -> Registration | None:
     path = folder / DEVICE_JSON
     if not path.exists():
         return None
-    real = os.path.realpath(path)
-    if os.path.dirname(real) != os.path.realpath(folder):
-        raise SourceError(f"{path}: expected a file inside the recording, got a link to {real}")
-    return Registration.from_json(path)
+    fd = FileReader(folder).open_inside(DEVICE_JSON, str(path))
+    try:
+        with open(fd, "rb") as fh:
+            text = fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise SourceError(f"{path}: cannot read the registration: {reason}") from None
+    return Registration.from_json_text(text, str(path))
 
 
 def find_folder(uri: str) -> Path | None:

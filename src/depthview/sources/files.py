@@ -9,7 +9,7 @@
   (``pgm_byte_order``);
 - a ``.npy`` (H,W) or (N,H,W) integer array; a ``.npz`` with ``depth`` (or ``arr_0``, saved
   positionally) and colour named ``video``, ``rgb``, ``color``, ``colour``, ``image`` (or
-  ``arr_1``).
+  ``arr_1``): RGB, or IR as export keeps it (``video_format``).
 
 Units, first that applies: the user's ``depth_format=`` or ``depth_scale=`` (units per
 metre); depthview's own marker (a PNG text chunk, a ``.npz``'s ``depth_format``); the
@@ -31,7 +31,16 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotMyFormat, SourceError
-from ..frame import DEPTH_FPS, DepthFormat, Frame, Stamp, Stream, VideoFormat
+from ..frame import (
+    DEPTH_FPS,
+    VIDEO_ARRAYS,
+    DepthFormat,
+    Frame,
+    Stamp,
+    Stream,
+    VideoFormat,
+    video_format_of,
+)
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from ..registration import Registration
 from . import depth_png, numpy_files
@@ -48,7 +57,7 @@ COLOUR_KEYS = ("video", "rgb", "color", "colour", "image")
 #: Nonzero pixels all multiples of 8 in a frame this full: SUN3D's rotated millimetres.
 SUN3D_MIN_PIXELS = 64
 
-Loader = Callable[[int], tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]]
+Loader = Callable[[int], tuple[npt.NDArray[np.uint16], npt.NDArray[Any] | None]]
 
 
 class ArraySource(Source):
@@ -62,6 +71,7 @@ class ArraySource(Source):
         units: DepthUnits,
         *,
         has_video: bool,
+        video_format: VideoFormat = VideoFormat.RGB,
         intrinsics: Intrinsics,
         units_note: str,
         loop: bool = False,
@@ -96,7 +106,9 @@ class ArraySource(Source):
         self.units = units
         self.depth_format = units.format
         self.has_video = has_video
-        self.video_formats = (VideoFormat.RGB,) if has_video else ()
+        #: What the files hold: RGB, or a .npz export's IR (its ``video_format``).
+        self.video_format = video_format
+        self.video_formats = (video_format,) if has_video else ()
         self.intrinsics = intrinsics
         self.units_note = units_note
         self.units_guess = units.guess
@@ -145,7 +157,7 @@ class ArraySource(Source):
         return self._position
 
     def set_video_format(self, fmt: VideoFormat) -> None:
-        """Files hold RGB only; asking for it again is harmless."""
+        """Files hold one video format; asking for it again is harmless."""
         self._check_video_format(fmt)
 
     def close(self) -> None:
@@ -208,7 +220,7 @@ class ArraySource(Source):
         return replace(frame, records=tuple(records))
 
     def _frame(
-        self, i: int, depth: npt.NDArray[np.uint16], video: npt.NDArray[np.uint8] | None
+        self, i: int, depth: npt.NDArray[np.uint16], video: npt.NDArray[Any] | None
     ) -> Frame:
         """Frame ``i`` at its first pass's times."""
         if self._stamps is not None:  # an archive's own (export's npz read back)
@@ -220,7 +232,7 @@ class ArraySource(Source):
                 depth=depth,
                 video=video,
                 depth_format=self.depth_format,
-                video_format=None if video is None else VideoFormat.RGB,
+                video_format=None if video is None else self.video_format,
                 index=i,
                 **fields,
             )
@@ -234,7 +246,7 @@ class ArraySource(Source):
             depth=depth,
             video=video,
             depth_format=self.depth_format,
-            video_format=None if video is None else VideoFormat.RGB,
+            video_format=None if video is None else self.video_format,
             timestamp=t,
             index=i,
             video_stamp=None if video is None else Stamp(i if seq is None else seq, video_t),
@@ -337,7 +349,7 @@ def _file_source(
     colour_of = _colour_loader(colour)
     place = {path: seq for seq, path in enumerate(colour_files)}  # the colour stream's
 
-    def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
+    def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[Any] | None]:
         stored = read_stored(depth[i])
         if (stored.shape[1], stored.shape[0]) != size:
             raise SourceError(
@@ -462,8 +474,8 @@ def _npz_arrays(
     path: Path,
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, dict[str, npt.NDArray[Any]]]:
     """Depth, colour (or None), the colour's key, and the archive's other arrays depthview
-    reads: ``depth_format``, ``intrinsics``, ``registration`` and the per-frame times
-    (``npz_times.TIME_KEYS``)."""
+    reads: ``depth_format``, ``video_format``, ``intrinsics``, ``registration`` and the
+    per-frame times (``npz_times.TIME_KEYS``)."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
     if depth_key is None and not names:
@@ -485,7 +497,16 @@ def _npz_arrays(
     colour_keys = COLOUR_KEYS + (("arr_1",) if depth_key == "arr_0" else ())
     colour_key = next((k for k in colour_keys if k in names), "")
     arrays = numpy_files.load_npz(
-        path, {depth_key, colour_key, "depth_format", NPZ_CAMERA, NPZ_REGISTRATION, *TIME_KEYS}
+        path,
+        {
+            depth_key,
+            colour_key,
+            "depth_format",
+            NPZ_VIDEO_FORMAT,
+            NPZ_CAMERA,
+            NPZ_REGISTRATION,
+            *TIME_KEYS,
+        },
     )
     return arrays[depth_key], arrays.get(colour_key), colour_key, arrays
 
@@ -582,13 +603,6 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         depth, colour, colour_key, extras = _npz_arrays(path)
     marker, camera = extras.get("depth_format"), extras.get(NPZ_CAMERA)
     time_arrays = {k: v for k, v in extras.items() if k in TIME_KEYS}
-    described = (
-        "one .npy"
-        if kind == numpy_files.NPY_MAGIC
-        else f".npz, colour from {colour_key!r}"
-        if colour is not None
-        else ".npz without colour"
-    )
     if depth.ndim in (3, 4) and depth.shape[-1] in (3, 4) and depth.dtype.kind in "uif":
         raise SourceError(
             f"{path}: expected a (H,W) or (N,H,W) depth array, got {depth.dtype} {depth.shape}: "
@@ -603,25 +617,26 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
             f"{path}: expected a (H,W) or (N,H,W) integer depth array, got {depth.dtype} "
             f"{depth.shape}"
         )
+    video_format = VideoFormat.RGB
+    if colour is not None:
+        named = extras.get(NPZ_VIDEO_FORMAT)
+        video_format = _video_format(path, colour, colour_key, depth, named)
+    described = (
+        "one .npy"
+        if kind == numpy_files.NPY_MAGIC
+        else f".npz, {'IR' if video_format.is_ir else 'colour'} from {colour_key!r}"
+        if colour is not None
+        else ".npz without colour"
+    )
     if depth.ndim == 2:
         depth = depth[None]
-        colour = None if colour is None or colour.ndim != 3 else colour[None]
-    if colour is not None and (
-        colour.dtype != np.uint8
-        or colour.ndim != 4
-        or colour.shape[3] != 3
-        or colour.shape[0] != depth.shape[0]
-    ):
-        raise SourceError(
-            f"{path}: expected {colour_key!r} as colour of shape ({depth.shape[0]}, H, W, 3) "
-            f"uint8, got {colour.dtype} {colour.shape}"
-        )
+        colour = None if colour is None else colour[None]
     stamps = read_times(path, time_arrays, depth.shape[0])
     units = _array_units(path, user, depth, marker)
     frames = units.decode(depth, str(path))
     video = colour
 
-    def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8] | None]:
+    def load(i: int) -> tuple[npt.NDArray[np.uint16], npt.NDArray[Any] | None]:
         return np.array(frames[i]), None if video is None else np.array(video[i])
 
     intrinsics, why = _intrinsics(_npz_camera(path, camera), (frames.shape[2], frames.shape[1]))
@@ -631,6 +646,7 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         load,
         units,
         has_video=video is not None,
+        video_format=video_format,
         intrinsics=intrinsics,
         units_note=_note(units, described, why),
         stamps=stamps,
@@ -638,6 +654,52 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
     )
     source.registration = _npz_registration(path, extras.get(NPZ_REGISTRATION))
     return source
+
+
+#: The .npz array that names its video's format (a VideoFormat number; export writes it).
+NPZ_VIDEO_FORMAT = "video_format"
+
+
+def _video_format(
+    path: Path,
+    colour: npt.NDArray[Any],
+    key: str,
+    depth: npt.NDArray[Any],
+    marker: npt.NDArray[Any] | None,
+) -> VideoFormat:
+    """The format of a .npz's video (``key``, a frame per depth frame): RGB, or IR as a
+    Kinect or the demo gives it, told by how the array is held (``VIDEO_ARRAYS``) and, in an
+    export, by its ``video_format`` array; ``SourceError`` when they disagree."""
+    said = _marked_video_format(path, marker) if marker is not None else None
+    lead = depth.shape[:-2]  # (N,), or () for one frame
+    if colour.ndim >= len(lead) + 2 and colour.shape[: len(lead)] == lead:
+        held = video_format_of(colour.dtype, colour.shape[len(lead) + 2 :])
+        if held is not None and said in (None, held):
+            return held
+    n = f"{lead[0]}, " if lead else ""
+
+    def shape(fmt: VideoFormat) -> str:
+        dtype, axes = VIDEO_ARRAYS[fmt]
+        return f"({n}H, W{''.join(f', {a}' for a in axes)}) {dtype}"
+
+    if said is not None:
+        expected = f"{said.name} video of shape {shape(said)}, as its video_format array says"
+    else:
+        expected = (
+            f"colour of shape {shape(VideoFormat.RGB)} or IR of shape "
+            f"{shape(VideoFormat.IR_8BIT)} or {shape(VideoFormat.IR_10BIT)}"
+        )
+    raise SourceError(f"{path}: expected {key!r} as {expected}, got {colour.dtype} {colour.shape}")
+
+
+def _marked_video_format(path: Path, marker: npt.NDArray[Any]) -> VideoFormat:
+    """The format a ``.npz``'s ``video_format`` array names (a VideoFormat number)."""
+    value = marker.item() if marker.ndim == 0 and marker.dtype.kind in "iu" else None
+    if value not in VIDEO_ARRAYS:
+        names = ", ".join(f"{f.name} ({int(f)})" for f in VIDEO_ARRAYS)
+        got = repr(marker.item()) if marker.ndim == 0 else f"an array of shape {marker.shape}"
+        raise SourceError(f"{path}: its video_format array: expected one of {names}, got {got}")
+    return VideoFormat(value)
 
 
 def _magic(path: Path) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -71,12 +72,19 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
 
 
 def _stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
-    """An H.264 stream for pictures of ``shape`` (cut to even sizes, as yuv420p needs)."""
+    """An H.264 stream for pictures of ``shape`` (cut to even sizes, as yuv420p needs: said
+    in one warning, as other exports say what they change)."""
     height, width = shape[0] - shape[0] % 2, shape[1] - shape[1] % 2
     if not (2 <= width <= MAX_SIDE and 2 <= height <= MAX_SIDE):
         raise ExportError(
             f"{path}: expected pictures of 2x2 to {MAX_SIDE}x{MAX_SIDE} pixels for "
             f"H.264, got {shape[1]}x{shape[0]}"
+        )
+    if (height, width) != shape[:2]:
+        warnings.warn(
+            f"the MP4's pictures of {shape[1]}x{shape[0]} are cut to {width}x{height}: H.264 "
+            "takes even sizes (the last column or row is left out; a PNG export keeps it)",
+            stacklevel=3,
         )
     stream = container.add_stream("libx264", rate=rate)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"

@@ -5,8 +5,9 @@ array:
 
 - ``export-frames`` (export): ``depth`` (N, H, W) uint16 as the source gives it with
   ``depth_format``, ``index``, ``timestamp`` and ``device_timestamp``; ``registered`` (mm
-  aligned to colour) with ``--registered``; ``video`` with ``video_valid``, ``video_seq``,
-  ``video_timestamp`` and ``video_device_timestamp``; ``accel`` (N, 3) m/s^2 with
+  aligned to colour) with ``--registered``; ``video`` (N, H, W, 3) uint8 RGB, or IR
+  (N, H, W) uint8 or uint16, with ``video_format`` (its VideoFormat number), ``video_valid``,
+  ``video_seq``, ``video_timestamp`` and ``video_device_timestamp``; ``accel`` (N, 3) m/s^2 with
   ``accel_timestamp`` and ``accel_device_timestamp``, and ``tilt_deg`` (the motor's
   angle): each frame's newest reading (a recording's readings between frames are not
   kept: a recording or an .mcap keeps them). A stream some frames lack is kept for the
@@ -37,7 +38,7 @@ import numpy.typing as npt
 
 from ..camera_models import Intrinsics
 from ..errors import ExportError
-from ..frame import DepthFormat, Frame
+from ..frame import VIDEO_ARRAYS, DepthFormat, Frame, VideoFormat, video_format_of
 from ..outputs import partial_path
 from .base import Pair, Row, Settings, registered_depth
 
@@ -235,6 +236,7 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
         )
     }
     depth_format: DepthFormat | None = None
+    video_format: VideoFormat | None = None
     has_video = has_accel = has_tilt = False
     try:
         for frame in frames:
@@ -246,6 +248,7 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             if settings.registration is not None:
                 arrays["registered"] = registered_depth(frame, settings.registration)
             if frame.video is not None:
+                video_format = _video_format(frame, video_format, path)
                 arrays["video"] = frame.video
                 has_video = True
             if frame.accel is not None:
@@ -285,6 +288,8 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             "timestamp": np.array(small["timestamp"], dtype=np.float64),
             "device_timestamp": np.array(small["device_timestamp"], dtype=np.int64),
         }
+        if video_format is not None:
+            small_arrays["video_format"] = np.array(int(video_format))
         if has_video:
             small_arrays["video_valid"] = np.array(small["video_valid"], dtype=bool)
             small_arrays["video_seq"] = np.array(small["video_seq"], dtype=np.int64)
@@ -312,6 +317,31 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
         raise
     os.replace(tmp, path)
     return stream.rows
+
+
+def _video_format(frame: Frame, first: VideoFormat | None, path: Path) -> VideoFormat:
+    """The format of ``frame``'s video, which the archive keeps (``video_format``) so that
+    it reads back as what it is: one a reader knows (``VIDEO_ARRAYS``), held as that format
+    is, and the first video frame's; ``ExportError`` otherwise, before anything is kept."""
+    video = np.asarray(frame.video)
+    held = video_format_of(video.dtype, video.shape[2:]) if video.ndim >= 2 else None
+    fmt = frame.video_format if frame.video_format is not None else held
+    if fmt is None or fmt not in VIDEO_ARRAYS or fmt is not held:
+        kinds = ", ".join(
+            f"{f.name} {'x'.join(('H', 'W', *map(str, axes)))} {dtype}"
+            for f, (dtype, axes) in VIDEO_ARRAYS.items()
+        )
+        said = "" if frame.video_format is None else f"{frame.video_format.name} "
+        raise ExportError(
+            f"{path}: expected video as {kinds}, got {said}{video.dtype} {video.shape} at "
+            f"frame {frame.index}"
+        )
+    if first is not None and fmt is not first:
+        raise ExportError(
+            f"{path}: expected every video frame in {first.name} as the first, got "
+            f"{fmt.name} at frame {frame.index}"
+        )
+    return fmt
 
 
 def _int(value: int | None) -> int:
