@@ -480,7 +480,9 @@ def _named_as(out: Path, target: Path) -> Iterator[None]:
         if target == out:
             raise
         said = str(exc).replace(str(target), str(out))
-        raise type(exc)(f"{said}; the earlier {out.name} is kept as it was") from None
+        if not said.endswith(f"{out} stays as it was"):  # said already by the error itself
+            said = f"{said}; the earlier {out.name} is kept as it was"
+        raise type(exc)(said) from None
 
 
 def _colour_missing(
