@@ -587,3 +587,19 @@ def test_a_refused_frame_after_others_says_what_the_recording_keeps(tmp_path: Pa
     with pytest.raises(RecordingError, match=f"; {earlier} stays as it was$"):
         record(frames, earlier, mode="overwrite")
     assert tree_hash(earlier) == before
+
+
+@pytest.mark.parametrize("start", [0.0, 0.5])
+def test_device_times_follow_host_times_from_any_start(tmp_path: Path, start: float) -> None:
+    """Trial Q: a source without a device clock whose times start at 0.0 was recorded with
+    device time 0 for every frame (the first time, 0.0, was taken for none), and 0.1 s as
+    5999999 ticks (truncated). The ticks are the host times' steps at the Kinect's clock."""
+    from depthview.frame import DEVICE_CLOCK_HZ
+
+    times = start + np.arange(4) / 10
+    np.savez(tmp_path / "t.npz", depth=np.full((4, 480, 640), 800, np.uint16), timestamp=times)
+    ran = cli("record", str(tmp_path / "t.npz"), str(tmp_path / "r"), "--quiet")
+    assert ran.code == 0, ran.err
+    names = (tmp_path / "r" / "INDEX.txt").read_text().split()
+    ticks = [int(n.rsplit("-", 1)[1].split(".")[0]) for n in names]
+    assert ticks == [round(k * DEVICE_CLOCK_HZ / 10) for k in range(4)]

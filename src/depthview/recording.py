@@ -538,7 +538,8 @@ class RecordingWriter:
                 t = self._unix_time(record.stream, raw_time)
                 given = own
                 if given is None:  # a source without a device clock: one from the host times
-                    given = int((t - (self._first_time or t)) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+                    first = t if self._first_time is None else self._first_time  # 0.0 too
+                    given = round((t - first) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
                 ts = self._device_time(record.stream, given)  # continued across a seam
                 chunks = _file_chunks(record)
                 name = self._free_name(record.stream, t, ts, chunks)
