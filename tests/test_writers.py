@@ -281,6 +281,7 @@ def test_npz_export_of_frames_of_two_sizes_is_one_line(tmp_path: Path) -> None:
 names = st.sampled_from(
     [f"frame-{i:06d}.png" for i in range(4)]
     + ["frame-000001.ply", "notes.txt", "frame-1.png", "cover.png", "frame-000002.png.bak"]
+    + ["camera.yaml"]  # a user's own (no depthview comment): kept
 )
 
 
@@ -312,6 +313,32 @@ def test_a_folder_output_replaces_its_own_files_only(
             want = {name: f"old {name}" for name in old}
         else:
             assert folder.commit() == len(new)
-            kept = {name: f"old {name}" for name in old if not is_frame_file(name)}
+            kept = {name: f"old {name}" for name in old if not is_frame_file(Path(name))}
             want = kept | {name: f"new {name}" for name in new}
         assert {p.name: p.read_text() for p in out.iterdir()} == want
+
+
+def test_overwrite_keeps_a_users_own_camera_yaml(tmp_path: Path) -> None:
+    """Trial Q: ``export --format png --overwrite`` removed a user's own ``camera.yaml``
+    (hand-written ORB-SLAM settings) as if png16 had written it, and png16 replaced it. Only
+    one depthview wrote (its comment says so) is the export's; a user's stays, and png16,
+    which would write over it, is refused in one line."""
+    out = tmp_path / "cam"
+    out.mkdir()
+    mine = out / "camera.yaml"
+    mine.write_text("%YAML:1.0\n# my own ORB-SLAM settings\nCamera.fx: 525.0\n")
+    before = tree_hash(mine)
+    ran = cli("export", "sample", str(out), "--format", "png", "--frames", "1", "--overwrite")
+    assert ran.code == 0, ran.err
+    assert tree_hash(mine) == before
+    ran = cli("export", "sample", str(out), "--format", "png16", "--frames", "1", "--overwrite")
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    assert f"{mine}: not written by depthview" in ran.err
+    assert tree_hash(mine) == before
+    # depthview's own camera file is the export's: a png export over a png16 one removes it
+    ours = tmp_path / "ours"
+    assert cli("export", "sample", str(ours), "--format", "png16", "--frames", "1").code == 0
+    assert (ours / "camera.yaml").is_file()
+    ran = cli("export", "sample", str(ours), "--format", "png", "--frames", "1", "--overwrite")
+    assert ran.code == 0, ran.err
+    assert sorted(p.name for p in ours.iterdir()) == ["frame-000000.png"]

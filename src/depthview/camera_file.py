@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from .camera_models import Intrinsics
 from .errors import SourceError
@@ -49,6 +50,17 @@ def camera_text(camera: SceneCamera) -> str:
         f"Camera.width: {camera.width}\nCamera.height: {camera.height}\n"
         f"DepthMapFactor: {camera.depth_scale:.1f}\n"
     )
+
+
+def written_by_depthview(path: Path) -> bool:
+    """Whether the camera file at ``path`` is one depthview wrote (``camera_text``'s
+    comment), which a later export may replace; False for a user's own or one unreadable."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(256).split(b"\n")
+    except OSError:
+        return False
+    return len(head) > 1 and head[1].startswith(b"# depthview ")
 
 
 def parse_camera_text(text: str, where: str) -> SceneCamera:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .camera_file import CAMERA_FILE
 from .colorize import Equalizer
 from .errors import DepthviewError, ExportError
 from .filters import Chain, FilterSpec, filter_frames
@@ -330,6 +331,12 @@ def export(
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"
     check_target(out, folder=fmt.is_folder, overwrite=overwrite, what=what, error=ExportError)
+    theirs = out / CAMERA_FILE  # a user's own (ORB-SLAM settings): never replaced
+    if fmt.name == "png16" and theirs.is_file() and not is_frame_file(theirs):
+        raise ExportError(
+            f"{theirs}: not written by depthview, and --format png16 writes its camera file "
+            "there; move it, or export into another folder"
+        )
     other = other_output(out, {"a recording": is_recording_file}) if fmt.is_folder else None
     if other is not None:
         raise ExportError(

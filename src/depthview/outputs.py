@@ -263,16 +263,16 @@ def _has_entries(folder: Path) -> bool:
 STAGING = ".depthview.partial"
 
 
-def other_output(out: Path, others: Mapping[str, Callable[[str], bool]]) -> str | None:
+def other_output(out: Path, others: Mapping[str, Callable[[Path], bool]]) -> str | None:
     """Which other kind of depthview output the folder ``out`` holds (``others``: each
-    kind's words, and the test of its file names), or None. ``--overwrite`` and
+    kind's words, and the test of its files), or None. ``--overwrite`` and
     ``--append`` would mix this run's files into it, and a reader would take the folder for
     one of the two: the caller refuses instead."""
     try:
-        names = [entry.name for entry in out.iterdir() if entry.is_file()]
+        files = [entry for entry in out.iterdir() if entry.is_file()]
     except OSError:  # not a folder, or not readable: said where it is written
         return None
-    return next((words for words, is_theirs in others.items() if any(map(is_theirs, names))), None)
+    return next((words for words, is_theirs in others.items() if any(map(is_theirs, files))), None)
 
 
 class FolderOutput:
@@ -285,7 +285,7 @@ class FolderOutput:
     ``abandon()`` removes what this run wrote (and ``out`` when this run made it and it is
     empty), leaving the folder as it was."""
 
-    def __init__(self, out: Path, is_ours: Callable[[str], bool]) -> None:
+    def __init__(self, out: Path, is_ours: Callable[[Path], bool]) -> None:
         self.out = out
         self.is_ours = is_ours
         self.staging = out / STAGING
@@ -295,7 +295,7 @@ class FolderOutput:
     def has_earlier(self) -> bool:
         """Whether ``out`` holds files of an earlier run (what ``commit`` would replace)."""
         return self.out.is_dir() and any(
-            self.is_ours(entry.name) and entry.is_file() for entry in self.out.iterdir()
+            self.is_ours(entry) and entry.is_file() for entry in self.out.iterdir()
         )
 
     def files(self) -> Path:
@@ -322,7 +322,7 @@ class FolderOutput:
             os.replace(self.staging / name, self.out / name)
         new = set(written)
         for entry in self.out.iterdir():
-            if entry.name not in new and self.is_ours(entry.name) and entry.is_file():
+            if entry.name not in new and self.is_ours(entry) and entry.is_file():
                 entry.unlink()
         self.staging.rmdir()
         self._remove_if_made()

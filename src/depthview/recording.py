@@ -689,10 +689,10 @@ def remove_empty_recording(out: Path, made: bool) -> None:
             out.rmdir()  # only when empty: nothing but what this run wrote
 
 
-def is_recording_file(name: str) -> bool:
+def is_recording_file(path: Path) -> bool:
     """What a recording consists of (what ``--overwrite`` replaces): INDEX.txt,
     device.json and the record files INDEX.txt lines name."""
-    return name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(name)
+    return path.name in (INDEX_NAME, DEVICE_JSON) or _is_entry_name(path.name)
 
 
 def _file_chunks(record: Record) -> list[bytes | memoryview]:

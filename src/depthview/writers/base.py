@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ..camera_file import CAMERA_FILE
+from ..camera_file import CAMERA_FILE, written_by_depthview
 from ..colorize import Equalizer
 from ..errors import ExportError
 from ..frame import DepthFormat, Frame
@@ -103,10 +103,13 @@ def frame_name(frame: Frame, suffix: str) -> str:
 FRAME_FILE = re.compile(r"frame-[0-9]{6,}\.(png|ply)")
 
 
-def is_frame_file(name: str) -> bool:
+def is_frame_file(path: Path) -> bool:
     """A file a folder export writes (what ``--overwrite`` replaces in a folder): its
-    frames, and png16's camera file."""
-    return FRAME_FILE.fullmatch(name) is not None or name == CAMERA_FILE
+    frames, and png16's camera file where depthview wrote it (its comment says so: a
+    user's own ``camera.yaml``, ORB-SLAM settings, is not the export's to replace)."""
+    if FRAME_FILE.fullmatch(path.name) is not None:
+        return True
+    return path.name == CAMERA_FILE and written_by_depthview(path)
 
 
 def require(module: str, extra: str, fmt: str) -> Any:
