@@ -196,3 +196,22 @@ def test_a_registered_png16_export_reads_back_in_its_own_camera(tmp_path: Path) 
         np.testing.assert_allclose(v["z"], z, rtol=1e-6)
         np.testing.assert_allclose(v["x"], (uu - 320) / focal * z, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(v["y"], (vv - 240) / focal * z, rtol=1e-5, atol=1e-6)
+
+
+def test_registered_depth_without_device_json_has_one_camera(tmp_path: Path) -> None:
+    """Trial Q: a recording without device.json read with ``--depth-format registered`` said
+    the depth camera's model (594.21, 339.5) while png16 ``--registered`` of the same depth
+    wrote libfreenect's registered model (575.8, 320): one depth, two clouds. Registered
+    depth lies in the colour image: both now give the default registration's model."""
+    from depthview.camera_file import parse_camera_text
+
+    want = dv.Registration.default().depth_intrinsics()
+    npz, png16 = tmp_path / "r.npz", tmp_path / "r16"
+    ran = cli("export", "sample", str(npz), "--depth-format", "registered", "--frames", "1")
+    assert ran.code == 0, ran.err
+    ran = cli("export", "sample", str(png16), "--format", "png16", "--registered", "--frames", "1")
+    assert ran.code == 0, ran.err
+    with np.load(npz) as data:
+        np.testing.assert_allclose(data["intrinsics"], [want.fx, want.fy, want.cx, want.cy])
+    camera = parse_camera_text((png16 / "camera.yaml").read_text(), "camera.yaml").intrinsics
+    np.testing.assert_allclose([camera.fx, camera.cx, camera.cy], [want.fx, want.cx, want.cy])

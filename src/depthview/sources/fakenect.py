@@ -303,6 +303,9 @@ class RecordingSource(Source):
         if self.registration is not None:
             self.intrinsics = self.registration.depth_intrinsics()
             intrinsics = f"from {DEVICE_JSON}'s reference distance and pixel size"
+        elif self.depth_format is DepthFormat.REGISTERED:  # as its depth was made: png16 alike
+            self.intrinsics = Registration.default().depth_intrinsics()
+            intrinsics = "libfreenect's model of registered depth, from the default registration"
         self.units_note = (
             f"{self.depth_format.unit_name} (a libfreenect recording: {INDEX_NAME}{converted}); "
             f"intrinsics: {intrinsics}"
