@@ -111,3 +111,22 @@ def test_overwrite_never_replaces_through_a_link(tmp_path: Path) -> None:
     assert ran.code == 0, ran.err
     with dv.open(str(empty), realtime=False) as src:
         assert len(src) == 2
+
+
+def test_a_dangling_link_at_out_is_refused_and_kept(tmp_path: Path) -> None:
+    """Trial Q: a file OUT that is a symbolic link to nothing was replaced by a file without
+    --overwrite (the link the user kept, gone), and a folder OUT so got "File exists". Each
+    is one line naming where the link points, the link left as it was."""
+    links = {
+        "x.npz": ["export", "sample", "{out}", "--frames", "1"],
+        "p16": ["export", "sample", "{out}", "--format", "png16", "--frames", "1"],
+        "rec": ["record", "sample", "{out}", "--frames", "1"],
+    }
+    for name, argv in links.items():
+        out = tmp_path / name
+        out.symlink_to(tmp_path / "nowhere" / name)
+        for extra in ([], ["--overwrite"]):
+            ran = cli(*[a.format(out=out) for a in argv], *extra, "--quiet")
+            assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+            assert f"{out}: is a symbolic link to {tmp_path / 'nowhere' / name}" in ran.err
+            assert out.is_symlink() and not (tmp_path / "nowhere").exists()

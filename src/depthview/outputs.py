@@ -177,6 +177,7 @@ def check_target(
     ``adds``: the run only adds files of new names to the folder (a snapshot folder, a
     dataset), so one that holds files is fine, and nothing is replaced through a link."""
     try:
+        refuse_dangling_link(out, error)
         if overwrite:
             refuse_link(out, error)
         _check_target(out, folder, overwrite or adds, what, error)
@@ -196,6 +197,18 @@ def refuse_link(out: str | os.PathLike[str], error: type[DepthviewError]) -> Non
         raise error(
             f"{out}: is a symbolic link to {real}: --overwrite does not replace files "
             f"through a link; give {real} itself, or remove the link"
+        )
+
+
+def refuse_dangling_link(out: str | os.PathLike[str], error: type[DepthviewError]) -> None:
+    """An ``out`` that is a symbolic link to nothing is neither new nor there: writing
+    would replace the link the user keeps with a file, or fail with "File exists". Refused
+    in one line naming where it points, with or without ``--overwrite``."""
+    path = Path(os.path.expanduser(os.fspath(out)))
+    if path.is_symlink() and not path.exists():
+        raise error(
+            f"{out}: is a symbolic link to {os.readlink(path)}, which does not exist; "
+            "give another name, or remove the link"
         )
 
 
@@ -356,6 +369,7 @@ __all__ = [
     "kind_of",
     "overlap",
     "partial_path",
+    "refuse_dangling_link",
     "refuse_link",
     "sha256_file",
     "write_atomic",

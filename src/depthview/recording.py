@@ -61,6 +61,7 @@ from .outputs import (
     file_kind,
     kind_of,
     other_output,
+    refuse_dangling_link,
     refuse_link,
     why_not_written,
 )
@@ -243,6 +244,7 @@ class RecordingWriter:
         #: a run that fails leaves the earlier recording as it was.
         self._output: FolderOutput | None = None
         self._failed_run = False
+        refuse_dangling_link(self.path, RecordingError)
         self._check_folder(path)
         if mode != "new":
             other = other_output(self.path, {"an export's frames": is_frame_file})
