@@ -136,3 +136,31 @@ def test_raw_is_taken_as_raw_only_while_it_fits_11_bits(top: int) -> None:
         for call in calls:
             with pytest.raises(ValueError, match=f"got values up to {top}"):
                 call()
+
+
+def test_refusals_and_guesses_name_what_was_given_and_what_fits(tmp_path: Path) -> None:
+    """Trial Q: a relabelling refusal said ``--depth-format mm`` when ``--depth-scale 1000``
+    was given, and for TUM's depth advised png16 for millimetres (png16 keeps TUM's fifths);
+    the millimetre guess of a 16-bit PNG offered only ``--depth-format 11bit``, which its
+    values (46655) rule out. Each line now names the option given and units that fit."""
+    from _helpers_cli import cli
+
+    raw, tum = tmp_path / "raw.npz", tmp_path / "tum.npz"
+    np.savez(raw, depth=np.full((1, 8, 8), 700, np.uint16), depth_format=np.array("11bit"))
+    np.savez(tum, depth=np.full((1, 8, 8), 7000, np.uint16), depth_format=np.array("tum"))
+    ran = cli("info", str(raw), "--depth-scale", "1000")
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    assert "RAW_11BIT: --depth-scale 1000 would relabel" in ran.err
+    assert "png16 gives millimetres" in ran.err
+    ran = cli("info", str(tum), "--depth-format", "mm")
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    assert "TUM: --depth-format mm would relabel" in ran.err and "png16" not in ran.err
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    Image.fromarray(np.full((48, 64), 46655, np.uint16)).save(folder / "000000.png")
+    ran = cli("export", str(folder), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    (line,) = [x for x in ran.err.splitlines() if "units are a guess" in x]
+    assert "--depth-scale (units per metre: 5000 for TUM)" in line
+    ran = cli("export", str(folder), str(tmp_path / "y.npz"), "--depth-scale", "5000")
+    assert ran.code == 0, ran.err

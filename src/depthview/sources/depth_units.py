@@ -11,6 +11,7 @@ marks missing depth so; no depth camera measures 65 m).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ class DepthUnits:
     sun3d: bool = False
     #: Nothing said what the values count: ``format`` is the convention's guess.
     guessed: bool = False
+    #: The option the user gave for them (``depth_scale=1000``), "" when none.
+    said: str = ""
 
     @classmethod
     def of(cls, fmt: DepthFormat, reason: str, *, guessed: bool = False) -> DepthUnits:
@@ -58,8 +61,12 @@ class DepthUnits:
         when the units are a guess; "" when something said what they are."""
         if not self.guessed:
             return ""
-        other = "mm" if self.format is not DepthFormat.MM else "11bit"
-        return f"units are a guess: {self.format.unit_name}; if not, say --depth-format {other}"
+        if self.format is not DepthFormat.MM:
+            return f"units are a guess: {self.format.unit_name}; if not, say --depth-format mm"
+        return (  # values past 2047 are no raw disparity: the other units of 16-bit images
+            f"units are a guess: {self.format.unit_name}; if not, say --depth-scale (units per "
+            "metre: 5000 for TUM) or, for raw disparity up to 2047, --depth-format 11bit"
+        )
 
     def decode(self, stored: npt.NDArray[Any], where: str) -> npt.NDArray[np.uint16]:
         """Frame values from stored values (integers of any width), checked against the
@@ -117,7 +124,10 @@ def from_options(options: dict[str, Any]) -> DepthUnits | None:
         return None
     if isinstance(fmt, str) and fmt.strip().lower() == SUN3D:
         return DepthUnits(
-            DepthFormat.MM, "millimetres rotated by 3 bits (depth_format='sun3d')", sun3d=True
+            DepthFormat.MM,
+            "millimetres rotated by 3 bits (depth_format='sun3d')",
+            sun3d=True,
+            said="depth_format='sun3d'",
         )
     try:
         parsed = DepthFormat.parse(fmt)
@@ -126,7 +136,8 @@ def from_options(options: dict[str, Any]) -> DepthUnits | None:
     if parsed not in FILE_FORMATS:
         names = ", ".join(f.name for f in FILE_FORMATS)
         raise SourceError(f"depth_format: expected one of {names} for files, got {parsed.name}")
-    return DepthUnits.of(parsed, f"depth_format={parsed.name.lower()!r}")
+    said = f"depth_format={parsed.name.lower()!r}"
+    return dataclasses.replace(DepthUnits.of(parsed, said), said=said)
 
 
 def _scaled(scale: Any) -> DepthUnits:
@@ -135,13 +146,14 @@ def _scaled(scale: Any) -> DepthUnits:
     except ValueError as exc:
         raise SourceError(f"depth_scale: {exc}") from None
     said = f"depth_scale={value:g} units per metre"
+    option = f"depth_scale={value:g}"
     if value == 1000:
-        return DepthUnits.of(DepthFormat.MM, said)
+        return dataclasses.replace(DepthUnits.of(DepthFormat.MM, said), said=option)
     if value == 5000:
-        return DepthUnits.of(DepthFormat.TUM, said)
+        return dataclasses.replace(DepthUnits.of(DepthFormat.TUM, said), said=option)
     # Finer than TUM's units: keep 0.2 mm (their range, under 13.1 m, fits); else whole mm.
     fmt = DepthFormat.TUM if value > 5000 else DepthFormat.MM
-    return DepthUnits(fmt, f"{fmt.unit_name}, converted ({said})", scale=value)
+    return DepthUnits(fmt, f"{fmt.unit_name}, converted ({said})", scale=value, said=option)
 
 
 __all__ = ["FILE_FORMATS", "SUN3D", "DepthUnits", "from_options"]

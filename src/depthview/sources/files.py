@@ -301,16 +301,12 @@ def _refuse_relabelling(user: DepthUnits | None, marked: DepthFormat, says: str)
     convert it: refused in one line. The same units are no contradiction."""
     if user is None or (user.format is marked and user.scale is None and not user.sun3d):
         return
-    asked = (
-        f"depth_scale={user.scale:g}"
-        if user.scale is not None
-        else "depth_format='sun3d'"
-        if user.sun3d
-        else f"depth_format='{user.format.name.lower()}'"
-    )
+    asked = user.said or f"depth_format='{user.format.name.lower()}'"
+    # png16 gives millimetres of raw disparity; TUM's fifths of a millimetre it keeps
+    how = " (export --format png16 gives millimetres)" if marked.is_raw else ""
     raise SourceError(
         f"{says} {marked.name}: {asked} would relabel its values, not convert them; leave it "
-        "out (export --format png16 gives millimetres)"
+        f"out{how}"
     )
 
 
