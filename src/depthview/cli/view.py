@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,10 @@ def _size(text: str) -> tuple[int, int]:
     return (w, h)
 
 
+#: ``--orbit``'s yaw: a turn either way at most (the view shows it within -180..180).
+MAX_YAW = 360.0
+
+
 def _orbit(text: str) -> tuple[float, float]:
     try:
         yaw, pitch = (float(v) for v in text.split(","))
@@ -37,8 +40,10 @@ def _orbit(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(
             f"expected YAW,PITCH in degrees such as 30,-15, got {text!r}"
         ) from None
-    if not math.isfinite(yaw):
-        raise argparse.ArgumentTypeError(f"expected a finite yaw in degrees, got {yaw:g}")
+    if not -MAX_YAW <= yaw <= MAX_YAW:  # nan and inf too (trial R: 1e308 printed in full)
+        raise argparse.ArgumentTypeError(
+            f"expected a yaw within -{MAX_YAW:g}..{MAX_YAW:g} degrees, got {yaw:g}"
+        )
     if not -89 <= pitch <= 89:
         raise argparse.ArgumentTypeError(f"expected a pitch within -89..89 degrees, got {pitch:g}")
     return (yaw, pitch)
@@ -100,7 +105,8 @@ def add_parser(sub: Any) -> None:
         type=_orbit,
         default=(0.0, 0.0),
         metavar="YAW,PITCH",
-        help="start the 3D view turned by these degrees (default: 0,0, the Kinect's view)",
+        help="start the 3D view turned by these degrees, yaw within -360..360, pitch within "
+        "-89..89 (default: 0,0, the Kinect's view)",
     )
     p.add_argument("--size", type=_size, default=None, help="window size WxH, e.g. 1280x480")
     p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
