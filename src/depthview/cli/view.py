@@ -18,14 +18,24 @@ from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import check_near_far, fps_or_zero, frames, metres, png_name
 
+#: ``--size``'s bounds per side: SDL makes no window wider or taller than 16384 (trial R:
+#: 99999x99999 was shrunk to it with SDL's own warning, a 1 GiB picture).
+MIN_SIDE, MAX_SIDE = 16, 16384
+
 
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WxH such as 1280x480, got {text!r}") from None
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError(f"expected a size of at least 16x16, got {text!r}")
+    if w < MIN_SIDE or h < MIN_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"expected a size of at least {MIN_SIDE}x{MIN_SIDE}, got {text!r}"
+        )
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"expected a size of at most {MAX_SIDE}x{MAX_SIDE}, got {text!r}"
+        )
     return (w, h)
 
 
@@ -108,7 +118,12 @@ def add_parser(sub: Any) -> None:
         help="start the 3D view turned by these degrees, yaw within -360..360, pitch within "
         "-89..89 (default: 0,0, the Kinect's view)",
     )
-    p.add_argument("--size", type=_size, default=None, help="window size WxH, e.g. 1280x480")
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=None,
+        help=f"window size WxH, e.g. 1280x480 ({MIN_SIDE}..{MAX_SIDE} a side)",
+    )
     p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     p.add_argument("--mirror", action="store_true", help="mirror depth and video left to right")
     p.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD off")
