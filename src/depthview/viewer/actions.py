@@ -372,8 +372,12 @@ def step(state: ViewState, facts: Facts, arg: int) -> Effects:
     target = max(0, base + arg)
     if facts.length is not None:
         target = min(target, facts.length - 1)
+        if target == base and arg > 0:  # trial R: Right at the end did nothing, said nothing
+            return [Pause(True), Say(f"frame {target + 1}/{facts.length} is the last frame")]
     if state.recording is not None and target <= base:
         return [Pause(True), Say(FORWARD_ONLY)]
+    if target == base and arg < 0:
+        return [Pause(True), Say(f"frame 1/{facts.length or '?'} is the first frame")]
     state.seek_target = target
     return [Pause(True), Seek(target)]
 
