@@ -200,6 +200,27 @@ def press_key(window: int, name: str, display: str | None = None) -> None:
         d.close()
 
 
+def press_chord(window: int, names: list[str], display: str | None = None) -> None:
+    """Press ``names`` (X keysym names) in order and let go in reverse, as a user types
+    Shift+/ for ``?``: the keys X has (``question`` is the slash key's second level, so
+    the chord is ``["Shift_L", "slash"]``), with XTest."""
+    from Xlib import XK
+    from Xlib.ext import xtest
+
+    d = xdisplay.Display(display)
+    try:
+        d.set_input_focus(d.create_resource_object("window", window), X.RevertToParent, 0)
+        codes = [d.keysym_to_keycode(XK.string_to_keysym(name)) for name in names]
+        for code in codes:
+            xtest.fake_input(d, X.KeyPress, code)
+            d.sync()
+        for code in reversed(codes):
+            xtest.fake_input(d, X.KeyRelease, code)
+            d.sync()
+    finally:
+        d.close()
+
+
 def warp_pointer(window: int, at: tuple[int, int], display: str | None = None) -> None:
     """Move the pointer to ``at`` in the window (window pixels)."""
     d = xdisplay.Display(display)

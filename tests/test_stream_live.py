@@ -231,3 +231,125 @@ def test_progress_says_frames_over_the_time_they_took(capsys: Any) -> None:
     _progress(feeders, 100.0, 111.0)
     line = capsys.readouterr().err.strip()
     assert line == "stream: a=30 b=14 frames, 4.0 frames/s, 11 s"  # 44 / 11
+
+
+class _SilentGrpcServer:
+    """Something on a port that answers HTTP/2's preface as a gRPC server does (a SETTINGS
+    frame), then takes no data: a Rerun viewer that stopped reading."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            conn.recv(24)  # the client's preface
+            conn.sendall(bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))  # an empty SETTINGS frame
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+def test_a_listener_that_is_no_rerun_viewer_is_one_line_before_streaming() -> None:
+    """Trial R D2: a program that takes the connection and says nothing: the SDK's queue
+    filled, every thread stopped (SIGTERM too) until the listener went away, then a
+    traceback. Now it is refused before a frame is sent: one line, exit 2."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "depthview",
+                "stream",
+                "demo",
+                "--frames",
+                "5",
+                "--to",
+                f"rerun+http://127.0.0.1:{port}/proxy",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        f"depthview: error: --to rerun+http://127.0.0.1:{port}/proxy: expected a Rerun viewer "
+        "listening there, got a listener that did not answer as a gRPC server"
+    ), done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_a_receiver_that_takes_no_data_ends_the_stream_in_one_line() -> None:
+    """Trial R D2: what was sent cannot be finished: the error line came, then the process
+    hung in Rerun's disconnect (SIGTERM deaf) and ended with a traceback when the listener
+    went away. Now the error line, exit 2, and the process ends."""
+    server = _SilentGrpcServer()
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "depthview",
+                "stream",
+                "demo",
+                "--frames",
+                "5",
+                "--to",
+                f"rerun+http://127.0.0.1:{server.port}/proxy",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.close()
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("depthview")]
+    assert errors == [
+        f"depthview: error: rerun+http://127.0.0.1:{server.port}/proxy: cannot finish "
+        "(Flush timed out - not all log messages were sent)"
+    ], done.stderr
+
+
+def test_sigterm_while_a_stalled_receiver_is_flushed_is_one_line_and_130() -> None:
+    """Trial R D2: SIGTERM while the frames sent wait for a receiver that takes no data
+    (the last frames' wait, or the flush after them) ends the stream: one line, 130."""
+    import signal
+
+    server = _SilentGrpcServer()
+    try:
+        run = _stream(
+            "demo", "--frames", "5", "--to", f"rerun+http://127.0.0.1:{server.port}/proxy"
+        )
+        run.wait_for(r"demo=5 frames")  # all sent: now the stream waits for them to go
+        run.proc.send_signal(signal.SIGTERM)
+        code = run.proc.wait(timeout=60)
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+        server.close()
+    err = run.rest()
+    assert code == 130, err
+    assert "Traceback" not in err
+    said = [ln for ln in err.splitlines() if ln.startswith("depthview")]
+    assert len(said) == 1 and said[0].startswith("depthview: interrupted"), err

@@ -273,6 +273,28 @@ def test_step_on_the_real_recording(viewers: Any, person_recording: Path) -> Non
     assert "frame 2/20" in hud(v)[0]
 
 
+def test_right_at_the_last_frame_of_a_looping_recording_says_so(
+    viewers: Any, person_recording: Path
+) -> None:
+    """Trial R D7: paused at the last frame of a looping recording, Right did nothing and
+    said nothing; Left at the first frame alike. Now each says which end it is."""
+    v = viewers(dv.open(str(person_recording), loop=True))
+    press(v, " ")
+    press(v, "", pygame.K_HOME)
+    wait_for(v, lambda: v.frame is not None and v.frame.index == 0)
+    press(v, "", pygame.K_LEFT)
+    assert v.state.message == "frame 1/20 is the first frame"
+    for _ in range(19):
+        press(v, "", pygame.K_RIGHT)
+    wait_for(v, lambda: v.frame.index == 19)
+    assert "frame 20/20" in hud(v)[0]
+    press(v, "", pygame.K_RIGHT)
+    assert v.state.message == "frame 20/20 is the last frame"
+    time.sleep(0.1)
+    v.step()
+    assert v.frame.index == 19 and "frame 20/20" in hud(v)[0]
+
+
 def test_snapshot_files_are_written_and_readable(viewers: Any, tmp_path: Path) -> None:
     from PIL import Image
 

@@ -459,6 +459,14 @@ def hud_of(v: Any) -> list[str]:
     return [t for t, _ in v.overlays.hud_lines(v.state, v.info())]
 
 
+def test_orbit_starts_with_the_yaw_the_view_keeps(window: Any) -> None:
+    """Trial R D3: ``--orbit 1e308,0`` printed a 309-digit yaw in the HUD (now refused
+    beyond a turn); a yaw within one starts as a drag keeps it, within -180..180."""
+    v = window(plane(1.0), orbit=(270.0, 10.0))
+    assert v.state.camera.yaw == 270.0 - 360.0
+    assert any(line.startswith("3D yaw -90 pitch +10 at") for line in hud_of(v)), hud_of(v)
+
+
 def test_picking_in_the_3d_view_follows_the_viewers_mirror(window: Any) -> None:
     depth = box()  # its front face slopes left to right, so a mirror shows
     v = window(depth, mirror=True)

@@ -48,7 +48,8 @@ def test_step_on_a_recording_asks_for_the_frame_and_clamps() -> None:
     state = ViewState()
     facts = Facts(seekable=True, length=20, frame_index=18)
     assert actions.step(state, facts, +1) == [actions.Pause(True), actions.Seek(19)]
-    assert actions.step(state, facts, +1) == [actions.Pause(True), actions.Seek(19)]
+    last = [actions.Pause(True), actions.Say("frame 20/20 is the last frame")]
+    assert actions.step(state, facts, +1) == last
     assert state.paused and state.seek_target == 19
     live = Facts(source_name="kinect", seekable=False)
     assert actions.step(ViewState(), live, +1) == [actions.Pause(True), actions.Seek(None)]

@@ -203,3 +203,28 @@ def test_a_display_refused_for_a_moment_is_asked_again_not_replaced(xvfb: str) -
     calls, driver = proc.stdout.split()[-2:]
     assert driver == "x11" and int(calls) >= 3, proc.stdout
     assert "error" not in proc.stderr, proc.stderr
+
+
+def test_question_mark_typed_as_shift_slash_lists_the_keys(xvfb: str) -> None:
+    """Trial R D1: ``?`` typed as a user types it on a US keyboard, Shift+/ sent through
+    XTest, shows the key list: the very picture F1 (the other help key) shows, and F1
+    takes it away again, back to the picture before. (The trial saw "upright" and "cannot
+    tilt": its shell had expanded an unquoted ``?`` to the files ``o`` and ``w``.)"""
+    from _helpers_xcapture import capture_stable, press_chord, press_key, wait_for_change
+
+    with program_window(["view", "demo"], xvfb, "depthview - ", prefix=True) as (proc, window):
+        wait_for_picture(window, xvfb, lambda now: bool(now.any()), timeout=20)  # drawn
+        press_key(window, "space", xvfb)  # paused: one picture
+        press_key(window, "h", xvfb)  # no HUD: nothing changes with time
+        before = capture_stable(window, xvfb)
+        press_chord(window, ["Shift_L", "slash"], xvfb)
+        wait_for_change(window, before, xvfb, timeout=10)
+        helped = capture_stable(window, xvfb)
+        assert not np.array_equal(helped, before)
+        press_key(window, "F1", xvfb)
+        wait_for_change(window, helped, xvfb, timeout=10)
+        assert np.array_equal(capture_stable(window, xvfb), before)
+        press_key(window, "F1", xvfb)
+        wait_for_change(window, before, xvfb, timeout=10)
+        assert np.array_equal(capture_stable(window, xvfb), helped)
+        quit_program(proc, window, xvfb)

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from ..errors import DepthviewError
+from ..errors import DepthviewError, SinkError
 from ..filters import Chain, filter_frame
 from ..frame import Frame
 from ..sinks import Sink, Target, parse_target
@@ -181,6 +181,18 @@ def _progress(feeders: list[Any], start: float, now: float) -> None:
     sys.stderr.flush()
 
 
+def _close_sink(sink: Sink, interrupted: bool) -> str:
+    """Close ``sink``; after Ctrl-C or SIGTERM, its failure to finish (a receiver that took
+    no data, trial R) is said in the interrupted line rather than replacing it."""
+    try:
+        sink.close()
+    except SinkError as exc:
+        if not interrupted:
+            raise
+        return f"; {exc}"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
     if args.points and target.kind != "foxglove":
@@ -197,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     sink: Sink | None = None
     feeders: list[_Feeder] = []
     interrupted = False
+    unfinished = ""
     try:
         for name in args.sources:
             sources.append(_open(name, args))
@@ -244,14 +257,16 @@ def run(args: argparse.Namespace) -> int:
             if feeder.error is not None:
                 raise feeder.error
     finally:
-        if sink is not None:
-            sink.close()
-        for source in sources:
-            source.close()
+        try:
+            if sink is not None:
+                unfinished = _close_sink(sink, interrupted)
+        finally:
+            for source in sources:
+                source.close()
     sent = f"sent {sum(f.frames for f in feeders)} frames to {sink.where if sink else '-'}"
     if interrupted:  # one line, as every command ends on Ctrl-C (after a progress line's \r)
         start_of_line = "\n" if sys.stderr.isatty() and not args.quiet else ""
-        sys.stderr.write(f"{start_of_line}depthview: interrupted: {sent}\n")
+        sys.stderr.write(f"{start_of_line}depthview: interrupted: {sent}{unfinished}\n")
     elif not args.quiet:
         sys.stderr.write(f"stream: {sent}\n")
     return INTERRUPTED if interrupted else 0

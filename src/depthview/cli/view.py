@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,29 @@ from ._filter_args import add_filter_arg, require_filters
 from ._source_args import add_source_args, open_with_args
 from ._types import check_near_far, fps_or_zero, frames, metres, png_name
 
+#: ``--size``'s bounds per side: SDL makes no window wider or taller than 16384 (trial R:
+#: 99999x99999 was shrunk to it with SDL's own warning, a 1 GiB picture).
+MIN_SIDE, MAX_SIDE = 16, 16384
+
 
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WxH such as 1280x480, got {text!r}") from None
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError(f"expected a size of at least 16x16, got {text!r}")
+    if w < MIN_SIDE or h < MIN_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"expected a size of at least {MIN_SIDE}x{MIN_SIDE}, got {text!r}"
+        )
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"expected a size of at most {MAX_SIDE}x{MAX_SIDE}, got {text!r}"
+        )
     return (w, h)
+
+
+#: ``--orbit``'s yaw: a turn either way at most (the view shows it within -180..180).
+MAX_YAW = 360.0
 
 
 def _orbit(text: str) -> tuple[float, float]:
@@ -37,8 +50,10 @@ def _orbit(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(
             f"expected YAW,PITCH in degrees such as 30,-15, got {text!r}"
         ) from None
-    if not math.isfinite(yaw):
-        raise argparse.ArgumentTypeError(f"expected a finite yaw in degrees, got {yaw:g}")
+    if not -MAX_YAW <= yaw <= MAX_YAW:  # nan and inf too (trial R: 1e308 printed in full)
+        raise argparse.ArgumentTypeError(
+            f"expected a yaw within -{MAX_YAW:g}..{MAX_YAW:g} degrees, got {yaw:g}"
+        )
     if not -89 <= pitch <= 89:
         raise argparse.ArgumentTypeError(f"expected a pitch within -89..89 degrees, got {pitch:g}")
     return (yaw, pitch)
@@ -100,9 +115,15 @@ def add_parser(sub: Any) -> None:
         type=_orbit,
         default=(0.0, 0.0),
         metavar="YAW,PITCH",
-        help="start the 3D view turned by these degrees (default: 0,0, the Kinect's view)",
+        help="start the 3D view turned by these degrees, yaw within -360..360, pitch within "
+        "-89..89 (default: 0,0, the Kinect's view)",
     )
-    p.add_argument("--size", type=_size, default=None, help="window size WxH, e.g. 1280x480")
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=None,
+        help=f"window size WxH, e.g. 1280x480 ({MIN_SIDE}..{MAX_SIDE} a side)",
+    )
     p.add_argument("--fullscreen", action="store_true", help="start in fullscreen")
     p.add_argument("--mirror", action="store_true", help="mirror depth and video left to right")
     p.add_argument("--no-hud", dest="hud", action="store_false", help="start with the HUD off")

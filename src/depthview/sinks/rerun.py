@@ -15,17 +15,19 @@ because a ``Frame``'s arrays are never written again.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import numpy as np
@@ -126,21 +128,116 @@ def _port_free(host: str, port: int, what: str) -> None:
             ) from None
 
 
+#: HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (a Rerun viewer)
+#: answers with a SETTINGS frame of its own (RFC 9113, 3.4).
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_H2_SETTINGS = 4
+
+
+def _answer(sock: socket.socket) -> str | None:
+    """What is wrong with the listener on ``sock`` as a gRPC server, or None: it must answer
+    HTTP/2's preface with a SETTINGS frame. One that took the connection and said nothing
+    made the SDK's sends fill its queue and block every thread (trial R)."""
+    try:
+        sock.sendall(_H2_PREFACE)
+        head = b""
+        while len(head) < 9:
+            chunk = sock.recv(9 - len(head))
+            if not chunk:
+                return "a listener that closed the connection"
+            head += chunk
+    except TimeoutError:
+        return f"a listener that did not answer as a gRPC server within {CONNECT_SECONDS:.0f} s"
+    except OSError as exc:
+        return f"a listener that failed ({exc.strerror or exc})"
+    if head[3] != _H2_SETTINGS:
+        return "a listener that does not speak gRPC"
+    return None
+
+
 def _reachable(url: str) -> None:
-    """A viewer at ``rerun+http://HOST:PORT/proxy`` must accept a connection, within
-    ``CONNECT_SECONDS``: the SDK would retry in the background, then fail at the end."""
+    """A viewer at ``rerun+http://HOST:PORT/proxy`` must accept a connection and answer as a
+    gRPC server, each within ``CONNECT_SECONDS``: the SDK would retry in the background, or
+    wait on a listener that says nothing, then fail at the end."""
     parts = urlsplit(url.removeprefix("rerun+"))
     host = parts.hostname or "127.0.0.1"
     port = parts.port or (443 if parts.scheme == "https" else RERUN_GRPC_PORT)
     try:
-        with socket.create_connection((host, port), CONNECT_SECONDS):
-            pass
+        with socket.create_connection((host, port), CONNECT_SECONDS) as sock:
+            # https: the answer comes after TLS's handshake, which the SDK makes itself
+            why = None if parts.scheme == "https" else _answer(sock)
     except OSError as exc:
         why = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+    if why is not None:
         raise SinkError(
             f"--to {url}: expected a Rerun viewer listening there, got {why}; start `rerun` "
             "on that machine, or check the address"
-        ) from None
+        )
+
+
+class _Connection:
+    """A recording's connection to a viewer or server, held from the connect to the
+    disconnect by a thread of its own, which flushes and disconnects when ``finish`` asks.
+
+    Rerun's calls do not return to Python while they wait, and its disconnect (also run when
+    the recording is dropped, and by Rerun's exit handler) waits for ever on a listener that
+    took the connection but no data: trial R met the error line, then a hang that SIGTERM
+    could not end. Here every wait is bounded and can be interrupted (Ctrl-C, SIGTERM), and
+    the thread's reference keeps the recording from being dropped, wherever a signal came.
+    Rerun's exit handler is replaced by ``_at_exit``, which runs it only when every
+    connection ended."""
+
+    opened: ClassVar[list[_Connection]] = []
+
+    def __init__(self, rec: Any) -> None:
+        self._go, self.flushed, self.ended = threading.Event(), threading.Event(), threading.Event()
+        self.failure: list[BaseException] = []
+        if not _Connection.opened:
+            require("rerun", "rerun").unregister_shutdown()
+            atexit.register(_at_exit)
+        _Connection.opened.append(self)
+        threading.Thread(target=self._run, args=(rec,), name="rerun", daemon=True).start()
+
+    def _run(self, rec: Any) -> None:
+        self._go.wait()
+        try:
+            rec.flush(timeout_sec=FLUSH_SECONDS)
+        except BaseException as exc:  # said by ``finish``
+            self.failure.append(exc)
+        self.flushed.set()
+        rec.disconnect()
+        self.ended.set()
+
+    def finish_later(self) -> bool:
+        """Start finishing, unless that was asked before: whether it was not."""
+        asked = self._go.is_set()
+        self._go.set()
+        return not asked
+
+    def finish(self) -> None:
+        """Flush and disconnect, each within ``FLUSH_SECONDS``; raises what went wrong."""
+        self._go.set()
+        if not self.flushed.wait(FLUSH_SECONDS + VIEWER_GRACE_SECONDS):
+            raise TimeoutError("flush timed out")
+        if self.failure:
+            raise self.failure[0]
+        if not self.ended.wait(FLUSH_SECONDS):
+            raise TimeoutError(
+                "what listens there took the connection but not the data: no Rerun viewer?"
+            )
+
+
+def _at_exit() -> None:
+    """Connections never finished (a sink not closed, a signal before its close) get
+    ``FLUSH_SECONDS`` in all; one whose ``finish`` failed is not waited for again. Rerun's
+    own exit handler then runs only if they all ended: it would wait for ever on one that
+    did not."""
+    deadline = time.monotonic() + FLUSH_SECONDS
+    waited = [c for c in _Connection.opened if c.finish_later()]
+    for connection in waited:
+        connection.ended.wait(max(0.0, deadline - time.monotonic()))
+    if all(c.ended.is_set() for c in _Connection.opened):
+        require("rerun", "rerun").rerun_shutdown()
 
 
 class RerunSink(Sink):
@@ -192,6 +289,7 @@ class RerunSink(Sink):
         self._blob_type = self._pa.list_(self._pa.field("item", self._pa.uint8(), nullable=False))
         self.url: str | None = None
         self._pipe: RrdPipe | None = None  # an .rrd file's (``_open``)
+        self._connection: _Connection | None = None  # a viewer's or server's (``_open``)
         if recording is not None:
             self.rec = recording
             self.where = "your recording"
@@ -214,6 +312,7 @@ class RerunSink(Sink):
             self.file = path
         elif to == "spawn":
             grpc_port = self._spawn_viewer(grpc_port)
+            self._connection = _Connection(rec)  # first: it holds the recording
             rec.connect_grpc(f"rerun+http://127.0.0.1:{grpc_port}/proxy")
             self.where = f"a Rerun viewer on port {grpc_port}"
         elif to == "web":
@@ -227,6 +326,7 @@ class RerunSink(Sink):
                     f".rrd path, got {to!r}"
                 )
             _reachable(target.url)
+            self._connection = _Connection(rec)
             rec.connect_grpc(target.url)
             self.where = target.url
 
@@ -266,6 +366,7 @@ class RerunSink(Sink):
                     f"rerun-web: cannot serve on {host} ports {web_port} and {grpc_port}: "
                     f"{lines[-1] if lines else 'the server exited'}"
                 )
+        self._connection = _Connection(self.rec)
         self.rec.connect_grpc(f"rerun+http://{_url_host(local)}:{grpc_port}/proxy")
         shown = _url_host(socket.gethostname() if host in _WILDCARD_HOSTS else host)
         grpc_url = f"rerun+http://{shown}:{grpc_port}/proxy"
@@ -453,10 +554,13 @@ class RerunSink(Sink):
 
     def _close(self) -> None:
         try:
-            # A file is flushed to its end; a viewer or server gets a bounded time.
-            self.rec.flush(timeout_sec=30.0 if self.file is not None else FLUSH_SECONDS)
-            if self.where != "your recording":
+            if self.file is not None:  # a file is flushed to its end
+                self.rec.flush(timeout_sec=30.0)
                 self.rec.disconnect()
+            elif self.where == "your recording":  # yours to disconnect
+                self.rec.flush(timeout_sec=FLUSH_SECONDS)
+            elif self._connection is not None:
+                self._connection.finish()
         finally:
             self._stop_server()
             if self._pipe is not None:

@@ -196,12 +196,19 @@ def led(state: ViewState, facts: Facts, arg: int) -> Effects:
     return [SetLed(LED_MODES[arg])]
 
 
+#: ``f`` while ``R`` records: a recording holds RGB video or none, from its start (trial R:
+#: IR turned on mid-recording ended it, with a hint to an option ``view`` lacks).
+SAME_VIDEO = "not while recording: a recording keeps the video it started with (R stops it)"
+
+
 def video_format(state: ViewState, facts: Facts, arg: int) -> Effects:
-    """Switch to the next of the formats the source offers."""
+    """Switch to the next of the formats the source offers (not while ``R`` records)."""
     formats = facts.video_formats
     if len(formats) < 2:
         have = formats[0].name if formats else "no video"
         return _unsupported(facts, f"change the video format (it has {have} only)")
+    if state.recording is not None:
+        return [Say(SAME_VIDEO)]
     current = state.video_format if state.video_format in formats else formats[0]
     return [SetVideoFormat(formats[(formats.index(current) + 1) % len(formats)])]
 
@@ -365,8 +372,12 @@ def step(state: ViewState, facts: Facts, arg: int) -> Effects:
     target = max(0, base + arg)
     if facts.length is not None:
         target = min(target, facts.length - 1)
+        if target == base and arg > 0:  # trial R: Right at the end did nothing, said nothing
+            return [Pause(True), Say(f"frame {target + 1}/{facts.length} is the last frame")]
     if state.recording is not None and target <= base:
         return [Pause(True), Say(FORWARD_ONLY)]
+    if target == base and arg < 0:
+        return [Pause(True), Say(f"frame 1/{facts.length or '?'} is the first frame")]
     state.seek_target = target
     return [Pause(True), Seek(target)]
 

@@ -36,7 +36,7 @@ from .pointing import Pointing
 from .present import Presenter
 from .reader import FrameReader
 from .render import Renderer
-from .state import ViewState
+from .state import ViewState, wrap_yaw
 from .stats import FrameRate, Stats
 from .view3d import scene_centre
 
@@ -88,7 +88,7 @@ class Viewer:
             user_sized=opts.size is not None,
             video_format=source.video_formats[0] if source.video_formats else None,
         )
-        self.state.camera.yaw, self.state.camera.pitch = opts.orbit
+        self.state.camera.yaw, self.state.camera.pitch = wrap_yaw(opts.orbit[0]), opts.orbit[1]
         self.frame: Frame | None = None
         self.stats = Stats()
         self.failed: BaseException | None = None  # the source's failure, once reported

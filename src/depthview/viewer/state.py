@@ -30,6 +30,11 @@ ZOOM_PER_NOTCH = 0.9
 MIN_DISTANCE = 0.05
 
 
+def wrap_yaw(degrees: float) -> float:
+    """A yaw as the 3D view keeps and shows it: within -180..180 degrees (270 is -90)."""
+    return (degrees + 180.0) % 360.0 - 180.0
+
+
 @dataclass
 class Camera3D:
     """The 3D view's virtual camera, orbiting a pivot point.
@@ -61,7 +66,7 @@ class Camera3D:
     def turn(self, dx: float, dy: float) -> None:
         """Orbit the pivot by a drag of (dx, dy) pixels: the scene turns with the pointer
         (yaw ``-dx``, pitch ``+dy`` times ``ORBIT_DEG_PER_PIXEL``, pitch within +-89)."""
-        self.yaw = (self.yaw - dx * ORBIT_DEG_PER_PIXEL + 180.0) % 360.0 - 180.0
+        self.yaw = wrap_yaw(self.yaw - dx * ORBIT_DEG_PER_PIXEL)
         self.pitch = min(89.0, max(-89.0, self.pitch + dy * ORBIT_DEG_PER_PIXEL))
 
     def zoom(self, notches: int) -> None:
