@@ -261,6 +261,14 @@ def world() -> Iterator[Path]:
             first = next(n for n in names if n.startswith(name))
             (w / f"dir{kind}" / first).unlink()
             (w / f"dir{kind}" / first).mkdir()
+        for name, target in (  # trial Q 14: a device.json that is a link to nothing
+            ("jsonlinkout", "/nonexistent-mount/kinect-A/device.json"),
+            ("jsonlinkin", "kinect-A.json"),
+            ("jsonloop", "device.json"),
+        ):
+            shutil.copytree(rec, w / name)
+            (w / name / "device.json").unlink(missing_ok=True)
+            (w / name / "device.json").symlink_to(target)
         with dv.open("demo:1", realtime=False) as demo:  # trial O: an export of IR frames
             demo.set_video_format(dv.VideoFormat.IR_8BIT)
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")
