@@ -365,7 +365,7 @@ def test_ctrl_c_leaves_a_playable_mp4_or_nothing(tmp_path: Path, delay: float) -
         video, _ = read_mp4(out)
         assert f"interrupted: exported {len(video)} frames" in err
     else:
-        assert "interrupted: exported 0 frames" in err
+        assert f"interrupted: nothing exported: {out} was not made" in err
 
 
 def test_overwrite_protection(tmp_path: Path) -> None:
@@ -587,3 +587,47 @@ def test_frames_without_colour_in_a_colour_layout_are_said(tmp_path: Path) -> No
     assert len(list((tmp_path / "p").glob("frame-*.png"))) == 3
     ran = cli("export", str(tmp_path / "y.npz"), str(tmp_path / "q"), "--layout", "depth")
     assert ran.code == 0 and "no colour image" not in ran.err, ran.err
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("x.mcap", ()),
+        ("x.rrd", ()),
+        ("x.npz", ()),
+        ("x.mp4", ()),
+        ("x.ply", ()),
+        ("p", ()),
+        ("p", ("--format", "png16")),
+    ],
+)
+def test_ctrl_c_before_the_first_frame_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, extra: tuple[str, ...]
+) -> None:
+    """Trial Q 15: Ctrl-C as the writer starts, before it has a frame: no file is left
+    (an .mcap was, with no message, and the next export was refused 'exists'), and the
+    line says nothing was exported rather than '0 frames (0 files) to x.mcap'."""
+    import importlib
+    from dataclasses import replace
+
+    export_module = importlib.import_module("depthview.export")  # (dv.export: the function)
+
+    def interrupted_at_start(fmt: export_module.ExportFormat) -> export_module.ExportFormat:
+        def write(frames: object, path: Path, settings: object) -> int:
+            signal.raise_signal(signal.SIGINT)  # the user's Ctrl-C, as the writer begins
+            return fmt.write(frames, path, settings)  # type: ignore[arg-type]
+
+        return replace(fmt, write=write)
+
+    for table in (export_module.FORMATS, export_module.SUFFIXES):
+        for key, fmt in list(table.items()):
+            monkeypatch.setitem(table, key, interrupted_at_start(fmt))
+    out = tmp_path / "out"
+    out.mkdir()
+    ran = cli("export", str(PERSON), str(out / name), *extra, "--quiet")
+    assert ran.code == 130, ran.err
+    assert list(out.iterdir()) == []  # no file, no folder, no partial
+    assert f"interrupted: nothing exported: {out / name} was not made" in ran.err, ran.err
+    monkeypatch.undo()  # the next export, not interrupted, is not refused ("exists")
+    again = cli("export", str(PERSON), str(out / name), *extra, "--frames", "1", "--quiet")
+    assert again.code == 0, again.err

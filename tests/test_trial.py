@@ -253,6 +253,22 @@ def world() -> Iterator[Path]:
         shutil.copytree(rec, w / "fifojson")  # ... for device.json
         (w / "fifojson" / "device.json").unlink(missing_ok=True)
         os.mkfifo(w / "fifojson" / "device.json")
+        shutil.copytree(rec, w / "dirframe")  # trial Q 12: a listed name is a folder
+        shutil.copytree(rec, w / "dirdump")
+        write_scene(w / "dirvideo", 3)  # (the sample has no colour)
+        for kind, name in (("frame", "d-"), ("video", "r-"), ("dump", "a-")):
+            names = (w / f"dir{kind}" / "INDEX.txt").read_text().split()
+            first = next(n for n in names if n.startswith(name))
+            (w / f"dir{kind}" / first).unlink()
+            (w / f"dir{kind}" / first).mkdir()
+        for name, target in (  # trial Q 14: a device.json that is a link to nothing
+            ("jsonlinkout", "/nonexistent-mount/kinect-A/device.json"),
+            ("jsonlinkin", "kinect-A.json"),
+            ("jsonloop", "device.json"),
+        ):
+            shutil.copytree(rec, w / name)
+            (w / name / "device.json").unlink(missing_ok=True)
+            (w / name / "device.json").symlink_to(target)
         with dv.open("demo:1", realtime=False) as demo:  # trial O: an export of IR frames
             demo.set_video_format(dv.VideoFormat.IR_8BIT)
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")

@@ -89,8 +89,10 @@ class ExportSummary:
                 f"interrupted after {self.frames} frames: {self.path} keeps the earlier export "
                 "as it was (an --overwrite replaces it only when the run ends)"
             )
-        what = "interrupted: exported" if self.interrupted else "exported"
-        return f"{what} {self.frames} frames ({self.files} files) to {self.path}"
+        what = "interrupted: " if self.interrupted else ""
+        if not self.frames:  # every format then leaves no file (as record says it)
+            return f"{what}nothing exported: {self.path} was not made"
+        return f"{what}exported {self.frames} frames ({self.files} files) to {self.path}"
 
 
 #: Every format, by name. Folder formats first: the first is the default for a folder.

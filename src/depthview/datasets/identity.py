@@ -38,8 +38,11 @@ def fingerprint(scene: Scene) -> str:
     elif scene.kind == "folder":
         folder = Path(scene.path)
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.is_file():
-                st = entry.stat()
+            try:
+                st = entry.stat() if entry.is_file() else None
+            except OSError:  # a loop of links: refused, named, where the scene reads it
+                st = None
+            if st is not None:
                 add(entry.name, st.st_size, st.st_mtime_ns)
         for name in ("INDEX.txt", "device.json"):
             if (folder / name).is_file():

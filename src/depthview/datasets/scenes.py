@@ -38,6 +38,7 @@ from ..fakenect_format import (
     parse_tilt_state,
 )
 from ..frame import TiltState
+from ..sources.fakenect import open_regular
 
 #: How many folder levels below an input recordings are looked for (a zip's root is level
 #: 0): NYU's zips hold scenes one or two levels down.
@@ -240,7 +241,13 @@ class Recording:
             except KeyError:
                 return False
             return True
-        return (Path(self.scene.path) / name).is_file()
+        return os.path.lexists(Path(self.scene.path) / name)  # a link to nothing: refused
+
+    def _open(self, name: str) -> int:
+        """A file of a recording folder open for reading, as every command opens one
+        (``open_regular``): a named pipe, a folder or a link to nothing is refused in one
+        line before an open that could wait for ever."""
+        return open_regular(Path(self.scene.path) / name, self.where(name))
 
     def read(self, name: str, limit: int | None = None) -> bytes:
         """A file's bytes; ``SourceError`` naming it when it cannot be read."""
@@ -252,7 +259,7 @@ class Recording:
                 if limit is not None and info.file_size > limit:
                     raise SourceError(f"{self.where(name)}: expected under {limit} bytes")
                 return self._zip.read(info)
-            with open(Path(self.scene.path) / name, "rb") as fh:
+            with open(self._open(name), "rb") as fh:
                 data = fh.read() if limit is None else fh.read(limit + 1)
         except KeyError:
             raise SourceError(f"{self.where(name)}: expected the file, got none") from None
@@ -322,7 +329,7 @@ class Recording:
             if self._zip is not None:
                 with self._zip.open(self._prefix + name) as member:
                     return member.read(MAX_HEADER)
-            with open(Path(self.scene.path) / name, "rb") as fh:
+            with open(self._open(name), "rb") as fh:
                 return fh.read(MAX_HEADER)
         except (KeyError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
             raise SourceError(f"{self.where(name)}: cannot read ({exc})") from None

@@ -12,6 +12,7 @@ naming the file and line.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import warnings
@@ -200,12 +201,21 @@ def open_regular(path: str | os.PathLike[str], where: str) -> int:
     """``path`` open for reading: the one way a recording's files are opened. Anything but a
     regular file is refused (``SourceError`` naming ``where``) before an open that could
     wait (a named pipe's waits for a writer for ever, and SIGTERM cannot end that): looked
-    at first, then opened without waiting and looked at again (it may have been swapped)."""
+    at first, then opened without waiting and looked at again (it may have been swapped).
+    A symbolic link to nothing (or a loop of them) is said as one: the name is there, so
+    "no such file" would send the user looking for the wrong thing."""
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISREG(mode):
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
+        if os.path.islink(path) and exc.errno in (errno.ENOENT, errno.ELOOP):
+            got = (
+                "a link that loops back on itself"
+                if exc.errno == errno.ELOOP
+                else f"a link to {os.path.realpath(path)}, which does not exist"
+            )
+            raise SourceError(f"{where}: expected a regular file, got {got}") from None
         raise SourceError(f"{where}: cannot open ({exc.strerror})") from None
     if stat.S_ISREG(mode):
         mode = os.fstat(fd).st_mode
@@ -229,7 +239,7 @@ class FileReader:
             raise SourceError(
                 f"{where}: expected a file inside the recording, got a link to {real}"
             )
-        return open_regular(real, where)
+        return open_regular(path, where)  # (the link, if any, said as one when broken)
 
     def read_pnm(
         self, name: str, where: str, magic: str, dtype: type[np.generic], channels: int
@@ -547,7 +557,7 @@ def read_registration(folder: Path) -> Registration | None:
     """The recording's ``device.json`` (libfreenect >= 0.6 writes it), or None without one;
     ``SourceError`` naming the file and key when it is broken."""
     path = folder / DEVICE_JSON
-    if not path.exists():
+    if not os.path.lexists(path):  # a link to nothing names one that cannot be read: refused
         return None
     fd = FileReader(folder).open_inside(DEVICE_JSON, str(path))
     try:

@@ -66,8 +66,8 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
                 tmp.unlink()
     if count:
         os.replace(tmp, path)
-    else:
-        tmp.unlink()
+    else:  # (PyAV makes no file for a container given no stream)
+        tmp.unlink(missing_ok=True)
     return count
 
 

@@ -6,6 +6,7 @@ and convert's aligned pairs as ``Frame``s."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
 from ..geometry import Intrinsics
-from ..outputs import atomic
+from ..outputs import partial_path
 from .base import Pair, Row, Settings
 
 if TYPE_CHECKING:
@@ -58,12 +59,22 @@ class SinkFile:
 
     def write(self, frames: Iterable[Frame], path: Path, settings: Settings) -> int:
         """Export's frames into ``path`` under its temporary name, each record at its own
-        time (messages name ``path``); the frames sent."""
-        with atomic(path) as tmp:
+        time (messages name ``path``); the frames sent. None sent (Ctrl-C before the first)
+        is no file, as in every format: an empty recording would be refused as "exists"."""
+        tmp = partial_path(path)
+        try:
             # the temporary name is this run's own: one a killed run left is replaced
             sink = open_sink(self.fmt, tmp, True)
             sink.where = str(path)
-            return send_all(sink, frames, settings)
+            count = send_all(sink, frames, settings)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if count:
+            os.replace(tmp, path)
+        else:
+            tmp.unlink(missing_ok=True)
+        return count
 
     def pair_writer(self, path: Path, where: str) -> SinkWriter:
         """Convert's scene into ``path`` (its temporary name), pair by pair; messages name
