@@ -316,6 +316,60 @@ def test_png16_export_reopens_as_what_it_holds(tmp_path: Path) -> None:
     assert f.depth_format is dv.DepthFormat.MM and float(metres(f)[0, 0]) == 2.5
 
 
+def test_a_depth_png_carries_its_camera(tmp_path: Path) -> None:
+    """Trial R D5: a 16-bit PNG of registered depth (a viewer snapshot) read back alone got
+    the Kinect v1 defaults (fx 594.21, cx 339.5), not the registered model it was seen with
+    (fx 575.8, cx 320): every point moved. depthview writes the camera into the PNG (a
+    second text chunk) and reads it back; a folder's camera.yaml still comes first, and a
+    PNG without the chunk keeps the defaults."""
+    from depthview.camera_file import CAMERA_FILE, SceneCamera, camera_text
+    from depthview.writers import png, png16
+
+    model = dv.Intrinsics(575.8, 575.8, 320.0, 240.0)  # libfreenect's registered model
+    depth = np.tile(np.linspace(600, 3500, W).astype(np.uint16), (H, 1))
+    depth[::7, ::5] = 0  # holes stay holes
+    (tmp_path / "own").mkdir()
+    path = tmp_path / "own" / "reg.png"
+    path.write_bytes(png16.encode(depth, DepthFormat.REGISTERED, model))
+    with dv.open(str(path)) as src:
+        assert src.intrinsics == model
+        assert src.units_note.endswith("intrinsics: the PNG's own"), src.units_note
+        back = src.read()
+    # the points by hand: x = (u - cx) z / fx, y = (v - cy) z / fy, z in metres
+    v, u = np.nonzero(depth)
+    z = depth[v, u] / 1000.0
+    want = np.stack([(u - 320.0) * z / 575.8, (v - 240.0) * z / 575.8, z], axis=1)
+    got = dv.point_cloud(back.depth, depth_format=back.depth_format, intrinsics=src.intrinsics)
+    np.testing.assert_allclose(got.points, want, atol=1e-5)
+    info = cli("info", str(path))
+    assert info.code == 0 and "intrinsics: the PNG's own" in info.out, info.out + info.err
+
+    # without the chunk: today's defaults
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(png16.encode(depth, DepthFormat.REGISTERED))
+    with dv.open(str(plain)) as src:
+        f = W / 640  # the Kinect's 640x480 calibration, scaled to this size
+        want_k = dv.Intrinsics(594.21 * f, 591.04 * f, 339.5 * f, 242.7 * f)
+        assert src.intrinsics == pytest.approx(want_k)
+        assert "intrinsics: Kinect v1 defaults" in src.units_note
+
+    # a folder's camera.yaml comes first
+    other = dv.Intrinsics(500.0, 501.0, 310.0, 230.0)
+    (tmp_path / "own" / CAMERA_FILE).write_text(camera_text(SceneCamera(other, W, H, 1000.0)))
+    with dv.open(str(tmp_path / "own")) as src:
+        assert src.intrinsics == other, src.units_note
+
+    # a chunk that holds no camera: one line naming the file, exit 2
+    bad = tmp_path / "bad.png"
+    text = {"depthview.depth_format": "MM", "depthview.intrinsics": "575.8 575.8 320"}
+    bad.write_bytes(png.encode(depth, text))
+    ran = cli("info", str(bad))
+    assert ran.code == 2 and ran.err.count("\n") == 1, ran.err
+    assert ran.err.startswith(f"depthview: error: {bad}: expected a depthview.intrinsics chunk"), (
+        ran.err
+    )
+
+
 def test_npz_export_reopens_with_its_format(tmp_path: Path) -> None:
     mm = dv.Frame(depth=np.full((H, W), 1500, np.uint16), depth_format=dv.DepthFormat.MM)
     dv.export([mm, mm], tmp_path / "f.npz", format="npz")

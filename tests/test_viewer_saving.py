@@ -4,6 +4,7 @@ real one (a small tmpfs), the sources real ones (the sample recording, the demo,
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -15,7 +16,9 @@ from PIL import Image
 
 import depthview as dv
 from _helpers_disk import fill, tmpfs
+from _helpers_sources import write_recording
 from _helpers_viewer import press, wait_for
+from _registration_cases import PARAMETER_SETS
 from depthview.frame import DepthFormat, Frame, VideoFormat
 from depthview.viewer import Layout, Viewer, overlays
 from depthview.viewer.overlays import ELLIPSIS
@@ -100,6 +103,7 @@ def _read_back(v: Viewer, frame: Frame) -> None:
     with dv.open(str(png)) as src:
         mm = src.read()
     assert mm.depth_format.is_metric
+    assert src.intrinsics == k  # trial R D5: the PNG carries the camera too
     got = dv.to_metres(mm.depth, mm.depth_format)
     valid = np.isfinite(want) & (want > 0)
     assert np.allclose(got[valid], want[valid], atol=1e-3)  # a millimetre's rounding
@@ -147,6 +151,32 @@ def test_snapshot_of_registered_depth_reads_back_as_registered(
     frame = paused_on_a_frame(v)
     assert frame.depth_format is DepthFormat.REGISTERED
     _read_back(v, frame)
+
+
+def test_snapshot_png_of_registered_depth_keeps_the_camera(viewers: Any, tmp_path: Path) -> None:
+    """Trial R D5: a recording with a device.json viewed as registered depth (libfreenect's
+    registered model: fx 575.8, cx 320) saved a -depth.png that read back alone with the
+    Kinect v1 defaults (fx 594.21, cx 339.5): every point moved (4 cm at the centre). The
+    PNG now carries its camera: read back alone, the same intrinsics and the same points."""
+    folder = tmp_path / "rec"
+    write_recording(folder, n=2, video=True, seed=5)
+    layout = PARAMETER_SETS["perturbed"]
+    (folder / "device.json").write_text(json.dumps(layout))
+    v = viewers(dv.open(str(folder), depth_format="registered", loop=True), layout=Layout.DEPTH)
+    frame = paused_on_a_frame(v)
+    assert frame.depth_format is DepthFormat.REGISTERED
+    _read_back(v, frame)
+    (png,) = [p for p in v.snapshots if p.name.endswith("-depth.png")]
+    model = dv.Registration.from_dict(layout).depth_intrinsics()  # libfreenect's, not read
+    assert (model.fx, model.cx, model.cy) != (594.21, 339.5, 242.7)
+    with dv.open(str(png)) as src:
+        assert src.intrinsics == model
+        assert src.units_note.endswith("intrinsics: the PNG's own"), src.units_note
+        back = src.read()
+    want = dv.point_cloud(frame.depth, depth_format=frame.depth_format, intrinsics=model)
+    got = dv.point_cloud(back.depth, depth_format=back.depth_format, intrinsics=src.intrinsics)
+    assert got.points.shape == want.points.shape and len(want.points) > 1000
+    assert np.allclose(got.points, want.points, atol=2e-3)  # a millimetre's rounding
 
 
 # -- 2. a recording that fills the disk -----------------------------------------------------

@@ -3,8 +3,11 @@ read without decoding it, and the pixels read with Pillow (``writers.png16`` wri
 
 depthview writes the depth format into every 16-bit PNG it exports (a ``tEXt`` chunk
 ``depthview.depth_format`` holding e.g. ``RAW_11BIT``), so a folder it wrote opens as what it
-holds instead of being guessed at. Header reading is a bounded chunk walk that stops at the
-first image data: cheap enough to run on every file of a large folder.
+holds instead of being guessed at; and, when it knows them, the camera's intrinsics (a second
+chunk ``depthview.intrinsics``: ``fx fy cx cy`` in pixels), so one PNG read back alone gives
+the same points as its source (a viewer snapshot has no ``camera.yaml`` beside it). Header
+reading is a bounded chunk walk that stops at the first image data: cheap enough to run on
+every file of a large folder.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..camera_models import Intrinsics
 from ..errors import SourceError
 from ..frame import DepthFormat
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: The text chunk keyword of depthview's units marker.
 MARKER_KEY = "depthview.depth_format"
+#: The text chunk keyword of the camera's intrinsics (``fx fy cx cy``, pixels).
+INTRINSICS_KEY = "depthview.intrinsics"
 #: How far into a file the header walk looks for IHDR and text chunks.
 MAX_HEADER_BYTES = 256 * 1024
 _CHUNK = struct.Struct(">I4s")
@@ -38,6 +44,7 @@ class PngHeader:
     bit_depth: int
     colour_type: int  # 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA
     marker: str | None  # depthview's depth format name, when it wrote the file
+    camera: str | None = None  # depthview's intrinsics text, when it wrote them
 
     @property
     def is_depth(self) -> bool:
@@ -70,7 +77,7 @@ def parse_header(data: bytes, where: str = "PNG") -> PngHeader:
         raise SourceError(f"{where}: expected a PNG file, got {data[:8]!r}")
     offset = len(PNG_MAGIC)
     ihdr: tuple[int, int, int, int] | None = None
-    marker = None
+    marker = camera = None
     while offset + _CHUNK.size <= len(data):
         length, kind = _CHUNK.unpack_from(data, offset)
         body = data[offset + _CHUNK.size : offset + _CHUNK.size + length]
@@ -83,6 +90,8 @@ def parse_header(data: bytes, where: str = "PNG") -> PngHeader:
             key, _, value = body.partition(b"\0")
             if key.decode("latin-1") == MARKER_KEY:
                 marker = value.decode("latin-1")
+            elif key.decode("latin-1") == INTRINSICS_KEY:
+                camera = value.decode("latin-1")
         elif kind == b"IDAT":
             break
         elif ihdr is None:
@@ -95,7 +104,7 @@ def parse_header(data: bytes, where: str = "PNG") -> PngHeader:
         raise SourceError(
             f"{where}: expected an image size up to 65536x65536, got {width}x{height}"
         )
-    return PngHeader(width, height, bit_depth, colour_type, marker)
+    return PngHeader(width, height, bit_depth, colour_type, marker, camera)
 
 
 def marker_format(header: PngHeader, where: str) -> DepthFormat | None:
@@ -108,6 +117,27 @@ def marker_format(header: PngHeader, where: str) -> DepthFormat | None:
         names = ", ".join(f.name for f in DepthFormat)
         raise SourceError(
             f"{where}: expected a {MARKER_KEY} marker of {names}, got {header.marker[:40]!r}"
+        ) from None
+
+
+def intrinsics_text(intrinsics: Intrinsics) -> str:
+    """The ``depthview.intrinsics`` chunk's text: ``fx fy cx cy``, each exact (``repr``)."""
+    return " ".join(
+        repr(float(v)) for v in (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy)
+    )
+
+
+def marker_intrinsics(header: PngHeader, where: str) -> Intrinsics | None:
+    """The camera depthview wrote into the PNG, None without that chunk."""
+    if header.camera is None:
+        return None
+    try:
+        fx, fy, cx, cy = (float(v) for v in header.camera.split())
+        return Intrinsics(fx, fy, cx, cy)
+    except ValueError:
+        raise SourceError(
+            f"{where}: expected a {INTRINSICS_KEY} chunk of four numbers fx fy cx cy (pixels), "
+            f"got {header.camera[:60]!r}"
         ) from None
 
 
@@ -178,10 +208,13 @@ def _named(exc: BaseException, fh: Any, path: str | os.PathLike[str]) -> str:
 
 
 __all__ = [
+    "INTRINSICS_KEY",
     "MARKER_KEY",
     "PNG_MAGIC",
     "PngHeader",
+    "intrinsics_text",
     "marker_format",
+    "marker_intrinsics",
     "parse_header",
     "read_colour",
     "read_depth",

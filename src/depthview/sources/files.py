@@ -388,6 +388,9 @@ def _open_pngs(
     if defaulted:
         _refuse_sun3d_guess(depth_png.read_depth(depth[0]), str(depth[0]))
     header = depth_png.read_header(depth[0])
+    own = depth_png.marker_intrinsics(header, str(depth[0]))
+    if own is not None and evidence.intrinsics is None:  # a folder's camera.yaml first
+        evidence = replace(evidence, intrinsics=own, intrinsics_note="the PNG's own")
     source = _file_source(
         name,
         depth,

@@ -274,7 +274,10 @@ class EffectRunner:
                 pass
             else:
                 jobs.append(
-                    (folder / f"{stem}-depth.png", lambda p: _write_png16(p, frame, registration))
+                    (
+                        folder / f"{stem}-depth.png",
+                        lambda p: _write_png16(p, frame, registration, camera),
+                    )
                 )
         written: list[Path] = []
         for path, write in jobs:
@@ -351,10 +354,7 @@ def _write_depth_npz(
     depth, fmt = frame.depth, frame.depth_format
     if fmt not in FILE_FORMATS:
         depth, fmt = metric_depth(depth, fmt, registration)
-    unfiltered = frame.meta.get("unfiltered")
-    source_h, source_w = (unfiltered if isinstance(unfiltered, Frame) else frame).depth.shape
-    h, w = depth.shape
-    k = camera.for_size(w, h, calibrated=(source_w, source_h))
+    k = _frame_camera(frame, camera)
     buffer = io.BytesIO()
     np.savez(
         buffer,
@@ -365,8 +365,22 @@ def _write_depth_npz(
     write_atomic(path, buffer.getvalue())
 
 
-def _write_png16(path: Path, frame: Frame, registration: Registration | None) -> None:
+def _frame_camera(frame: Frame, camera: Intrinsics) -> Intrinsics:
+    """The source's ``camera`` for this frame's size (a decimated frame sees what the
+    source's does)."""
+    unfiltered = frame.meta.get("unfiltered")
+    source_h, source_w = (unfiltered if isinstance(unfiltered, Frame) else frame).depth.shape
+    h, w = frame.depth.shape
+    return camera.for_size(w, h, calibrated=(source_w, source_h))
+
+
+def _write_png16(
+    path: Path, frame: Frame, registration: Registration | None, camera: Intrinsics
+) -> None:
+    """The millimetres as ``export --format png16`` writes them, with the camera in the PNG
+    (no ``camera.yaml`` beside a snapshot), so it reads back alone with the same points."""
     from ..writers import png16
     from ..writers.base import metric_depth
 
-    png16.write(path, *metric_depth(frame.depth, frame.depth_format, registration))
+    depth, fmt = metric_depth(frame.depth, frame.depth_format, registration)
+    png16.write(path, depth, fmt, _frame_camera(frame, camera))
