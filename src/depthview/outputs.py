@@ -205,7 +205,11 @@ def refuse_dangling_link(out: str | os.PathLike[str], error: type[DepthviewError
     would replace the link the user keeps with a file, or fail with "File exists". Refused
     in one line naming where it points, with or without ``--overwrite``."""
     path = Path(os.path.expanduser(os.fspath(out)))
-    if path.is_symlink() and not path.exists():
+    try:
+        dangling = path.is_symlink() and not path.exists()
+    except OSError:  # a folder that cannot be looked into: said where it is written
+        return
+    if dangling:
         raise error(
             f"{out}: is a symbolic link to {os.readlink(path)}, which does not exist; "
             "give another name, or remove the link"
