@@ -270,6 +270,13 @@ def world() -> Iterator[Path]:
             (w / name / "depth.txt").write_text(lines)
         with (w / "tumgone" / "depth.txt").open("a") as fh:
             fh.write("1.100000 depth/1.100000.png\n")
+        (w / "tumback" / "depth").mkdir(parents=True)  # trial Q: a depth.txt newest first
+        for t in ("1.10", "1.11", "1.12"):
+            depth = np.full((4, 6), 5000, np.uint16)
+            Image.fromarray(depth).save(w / "tumback" / "depth" / f"{t}.png")
+        (w / "tumback" / "depth.txt").write_text(
+            "1.12 depth/1.12.png\n1.11 depth/1.11.png\n1.10 depth/1.10.png\n"
+        )
         (w / "7sK").mkdir()  # trial O: a 7-Scenes-layout folder with its own camera
         for i in range(2):
             depth = np.full((4, 6), 1200, np.uint16)

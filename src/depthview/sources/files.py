@@ -117,7 +117,12 @@ class ArraySource(Source):
         self.fps = fps
         own = stamps.timestamp.tolist() if stamps is not None else [t for t, _ in times or ()]
         if self.own_times:
-            self.fps = measured_fps(own) or fps
+            measured = measured_fps(own)
+            self.fps = measured or fps
+            if measured is None and length > 1:  # every step back or still: said, not silent
+                self.times_guess = (
+                    f"{name}'s frame times never go forward: its rate is taken as {fps:g} frames/s"
+                )
         if not self.own_times and (length > 1 or loop):  # one frame read once: no clock
             self.times_guess = (
                 f"{name} records no frame times: each frame's time is its position / "

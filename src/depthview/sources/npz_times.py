@@ -12,7 +12,6 @@ them as ``times_not_increasing``), so what the writer wrote is read back the sam
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ import numpy.typing as npt
 
 from ..errors import SourceError
 from ..frame import Stamp
+from .base import warn_not_increasing
 
 #: The arrays read besides depth and colour (export's layout names them; see writers/npz).
 TIME_KEYS = frozenset(
@@ -102,15 +102,7 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         )
     if n > 1 and bool(np.all(t == t[0])):
         return None  # frames made by hand (one time for all): no times of their own
-    back = np.flatnonzero(np.diff(t) <= 0)
-    if back.size:
-        i = int(back[0])
-        warnings.warn(
-            f"{path}: timestamp: {back.size} frame time(s) do not increase (first "
-            f"{t[i]:.6f} then {t[i + 1]:.6f} at frames {i}, {i + 1}): kept as the archive "
-            "holds them, as a recording's own",
-            stacklevel=2,
-        )
+    warn_not_increasing(f"{path}: timestamp", t.tolist(), "the archive")
     accel = arrays.get("accel")
     if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
         raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
