@@ -798,6 +798,26 @@ def test_made_up_times_are_said_where_times_are_written(tmp_path: Path) -> None:
     assert "records no frame times" not in ran.err
 
 
+def test_an_archive_with_one_time_for_every_frame_says_so(tmp_path: Path) -> None:
+    """Trial Q 19: a ``.npz`` whose ``timestamp`` holds 1.0 for each of its 4 frames was
+    said to "record no frame times" and re-timed. It records times, all equal (a burst
+    stamped once): that is said, with the times each frame gets instead (position / fps)."""
+    path = tmp_path / "s.npz"
+    np.savez(path, depth=np.full((4, 6, 8), 800, np.uint16), timestamp=np.array([1.0] * 4))
+    said = (
+        f"{path} records one time for every frame (timestamp all 1.000000), not one each: "
+        "each frame's time is its position / 30 frames/s"
+    )
+    ran = cli("export", str(path), str(tmp_path / "o.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert said in ran.err and "records no frame times" not in ran.err
+    with np.load(tmp_path / "o.npz") as data:
+        np.testing.assert_allclose(data["timestamp"], [0, 1 / 30, 2 / 30, 3 / 30])
+    assert json.loads(cli("info", str(path), "--json").out)["times_guess"] == said
+    ran = cli("export", str(path), str(tmp_path / "p.npz"), "--fps", "10", "--quiet")
+    assert ran.code == 0 and said.replace("30 frames/s", "10 frames/s") in ran.err, ran.err
+
+
 def test_one_frame_played_again_says_its_times_are_made_up(tmp_path: Path) -> None:
     """Trial I: a one-frame ``.npy`` has no clock read once, but looped (the viewer, ``stream
     --loop``) its frames get position / fps times, which must be said like any other's."""

@@ -193,6 +193,9 @@ def world() -> Iterator[Path]:
         np.savez(
             w / "badts.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[3.0, 1.0, 2.0]
         )
+        np.savez(  # trial Q: one time for every frame (a burst stamped once)
+            w / "same.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[1.0, 1.0, 1.0]
+        )
         np.savez(  # trial O: times that step back, in frames a recording can hold
             w / "back640.npz",
             depth=np.full((3, 480, 640), 800, np.uint16),

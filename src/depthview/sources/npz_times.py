@@ -2,7 +2,8 @@
 host and device times, the accelerometer) or a bare ``timestamp`` array beside ``depth``.
 
 Reading them back is what keeps ``export A.npz B.npz`` and ``record A.npz R`` true to the
-recording the archive came from; an archive without them gets ``index / fps``. Times that
+recording the archive came from; an archive without them, or with one time repeated for
+every frame (a burst stamped once: said so, see ``files``), gets ``index / fps``. Times that
 are not finite are refused in one line. Times that do not increase are kept as the archive
 holds them, with a warning: an export of a recording whose INDEX.txt repeats a frame or
 lists one late holds them so, and the recording itself is read as it is (``info`` counts
