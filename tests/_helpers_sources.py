@@ -43,8 +43,12 @@ def write_recording(
     dt: float = 1 / 30,
     width: int = 640,
     height: int = 480,
+    video_first: bool = False,
 ) -> Written:
-    """A recording of ``n`` depth frames (d, then r, then a per frame), random 11-bit depth."""
+    """A recording of ``n`` depth frames (d, then r, then a per frame, as libfreenect's
+    record writes them: frame 0 then shows no image, frame i image i-1), random 11-bit
+    depth; ``video_first``: each r 1 ms before its d, as depthview's record writes them, so
+    every frame shows an image, frame i image i."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     w = Written(folder)
@@ -58,14 +62,17 @@ def write_recording(
             b"P5 %d %d 65535\n" % (width, height) + d.astype("<u2").tobytes()
         )
         w.depth_files.append(name)
-        w.lines.append(name)
         w.times.append(float(f"{t:.6f}"))
+        if not video_first:
+            w.lines.append(name)
         if video:
             v = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
-            vname = f"r-{t + 0.001:.6f}-{ts}.ppm"
+            vname = f"r-{t + (-0.001 if video_first else 0.001):.6f}-{ts}.ppm"
             (folder / vname).write_bytes(b"P6 %d %d 255\n" % (width, height) + v.tobytes())
             w.video_files.append(vname)
             w.lines.append(vname)
+        if video_first:
+            w.lines.append(name)
         if accel:
             rec = (
                 int(rng.integers(-900, 900)),

@@ -459,14 +459,11 @@ def test_a_recording_stopped_by_a_full_disk_lists_every_file_it_keeps(
 def test_frames_before_the_first_colour_image_have_none(tmp_path: Path) -> None:
     """Trial L: depth-only frames with colour frames appended after them each showed the
     first colour image, taken up to 0.7 s after them (and ``export`` marked it valid).
-    Only the frame just before it, when it came with that frame (within
-    ``FIRST_VIDEO_SLACK``, as libfreenect writes a first d- a few ms before its r-), takes it:
-    here the last frame of depth alone may (the appended pass starts one interval later).
     ``record --append`` refuses such a mix now (trial N); a recording made elsewhere (or by
-    ``dv.record`` of bare frames, whose streams it cannot know) may still hold one."""
+    ``dv.record`` of bare frames, whose streams it cannot know) may still hold one. Every
+    frame shows an image taken no later than itself (trial Q: not even the one just before
+    the first image)."""
     import itertools
-
-    from depthview.sources.fakenect import FIRST_VIDEO_SLACK
 
     mix = tmp_path / "mix"
     assert cli("record", "sample", str(mix), "--quiet").code == 0
@@ -475,13 +472,50 @@ def test_frames_before_the_first_colour_image_have_none(tmp_path: Path) -> None:
     with dv.open(str(mix), realtime=False) as src:
         frames = list(src)
     first = next(i for i, f in enumerate(frames) if f.video is not None)
-    assert first in (19, 20) and all(f.video is not None for f in frames[first:])
+    assert first == 20 and all(f.video is not None for f in frames[first:])
     for f in frames[first:]:
         assert f.video_stamp is not None
-        assert f.video_stamp.host_time <= f.timestamp + FIRST_VIDEO_SLACK
+        assert f.video_stamp.host_time <= f.timestamp
     assert cli("export", str(mix), str(tmp_path / "m.npz"), "--quiet").code == 0
     with np.load(tmp_path / "m.npz") as data:
         assert data["video_valid"].tolist() == [False] * first + [True] * (25 - first)
+
+
+def _index_times(folder: Path) -> list[tuple[str, float]]:
+    """Each INDEX.txt line's kind letter and host time, read from the names."""
+    lines = (folder / "INDEX.txt").read_text().split()
+    return [(name[0], float(name.split("-")[1])) for name in lines]
+
+
+def test_no_frame_is_handed_a_colour_image_taken_after_it(tmp_path: Path) -> None:
+    """Trial Q 17: a recording whose first colour image comes 33 ms after a depth frame
+    (its first four r- lines gone) handed that frame the later image (the rule let a first
+    image up to 0.1 s ahead be the frame's), while frames further before it got none; the
+    .npz export marked it valid, and ``record`` of that export listed the image before the
+    depth frame, back in time. Now a frame shows only an image listed before it: each
+    frame's image is the latest r- line above its d- line, read here from INDEX.txt."""
+    rec = tmp_path / "rec"
+    assert cli("record", "demo", str(rec), "--frames", "10", "--quiet").code == 0
+    lines = (rec / "INDEX.txt").read_text().split()
+    dropped = [name for name in lines if name.startswith("r-")][:4]
+    (rec / "INDEX.txt").write_text("".join(n + "\n" for n in lines if n not in dropped))
+    expected: list[float] = []  # each depth frame's image time (NaN: none listed before)
+    latest = float("nan")
+    for kind, t in _index_times(rec):
+        if kind == "r":
+            latest = t
+        elif kind == "d":
+            expected.append(latest)
+    assert cli("export", str(rec), str(tmp_path / "a.npz"), "--quiet").code == 0
+    with np.load(tmp_path / "a.npz") as data:
+        valid = data["video_valid"].tolist()
+        assert valid == [t == t for t in expected]
+        shown = data["video_timestamp"][np.array(valid)]
+        assert shown.tolist() == pytest.approx([t for t in expected if t == t], abs=1e-6)
+    assert cli("record", str(tmp_path / "a.npz"), str(tmp_path / "rec2"), "--quiet").code == 0
+    times = [t for _, t in _index_times(tmp_path / "rec2")]
+    assert times == sorted(times)
+    assert sum(kind == "r" for kind, _ in _index_times(tmp_path / "rec2")) == 6
 
 
 def test_append_refuses_frames_whose_colour_differs_from_the_recordings(tmp_path: Path) -> None:

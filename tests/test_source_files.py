@@ -134,10 +134,52 @@ def test_info_shows_the_timing_of_a_source_that_records_times(tmp_path: Path) ->
     assert "duration_s" not in info and "records no frame times" in info["times_guess"]
 
 
+def test_a_tum_list_whose_times_step_back_is_said_like_an_archives(tmp_path: Path) -> None:
+    """Trial Q 11: a depth.txt listing its frames newest first gave ``info`` a mean and worst
+    interval of -10 ms and no warning (a ``.npz`` whose times step back gets one), and the
+    MP4 fell back to 30 frames/s without a word. Now the list gets the archive's warning,
+    naming it; the intervals are those of the steps that go forward (none: left out); and
+    a rate its times cannot give is said. Figures worked out here from the listed times."""
+
+    def tum(name: str, times: list[str]) -> Path:
+        folder = tmp_path / name
+        for t in times:
+            save_png(folder / "depth" / f"{t}.png", np.full((H, W), 5000, np.uint16))
+        lines = "".join(f"{t} depth/{t}.png\n" for t in times)
+        (folder / "depth.txt").write_text("# depth\n" + lines)
+        return folder
+
+    back = tum("back", ["1.12", "1.11", "1.10"])
+    ran = cli("info", str(back), "--json")
+    assert ran.code == 0, ran.err
+    info = json.loads(ran.out)
+    assert info["mean_interval_ms"] is None and info["worst_interval_ms"] is None
+    assert info["times_not_increasing"] == 2
+    said = f"{back / 'depth.txt'}: 2 frame time(s) do not increase (first 1.120000 then 1.110000"
+    assert any(w.startswith(said) for w in info["warnings"]), info["warnings"]
+    ran = cli("export", str(back), str(tmp_path / "b.mp4"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert said in ran.err
+    assert "frame times never go forward: its rate is taken as 30 frames/s" in ran.err
+
+    mixed = tum("mixed", ["1.000", "1.100", "1.050", "1.300"])  # steps +100, -50, +250 ms
+    info = json.loads(cli("info", str(mixed), "--json").out)
+    assert info["mean_interval_ms"] == pytest.approx((100 + 250) / 2)
+    assert info["worst_interval_ms"] == pytest.approx(250)
+    assert info["times_not_increasing"] == 1
+    assert [w for w in info["warnings"] if "do not increase" in w] == [
+        f"{mixed / 'depth.txt'}: 1 frame time(s) do not increase (first 1.100000 then "
+        "1.050000 at frames 1, 2): kept as the list holds them, as a recording's own"
+    ]
+    assert "times_guess" not in info
+
+
 def test_tum_association_file_orders_and_pairs(tmp_path: Path) -> None:
     depth, colour = write_tum(tmp_path / "icl", association=True)
-    frames = list(dv.open(str(tmp_path / "icl")))
-    # associations.txt lists the frames last first: its order is the frames' order.
+    # associations.txt lists the frames last first: its order is the frames' order, and
+    # its times stepping back are said (trial Q 11), as a .npz's are.
+    with pytest.warns(UserWarning, match=r"associations.txt: 2 frame time\(s\) do not increase"):
+        frames = list(dv.open(str(tmp_path / "icl")))
     for f, i in zip(frames, (2, 1, 0), strict=True):
         np.testing.assert_array_equal(f.depth, depth[i])
         assert_colour(f.video, colour[i])
@@ -808,6 +850,26 @@ def test_made_up_times_are_said_where_times_are_written(tmp_path: Path) -> None:
     assert "records no frame times" in ran.err
     ran = cli("export", str(rec), str(tmp_path / "y.npz"), "--quiet")
     assert "records no frame times" not in ran.err
+
+
+def test_an_archive_with_one_time_for_every_frame_says_so(tmp_path: Path) -> None:
+    """Trial Q 19: a ``.npz`` whose ``timestamp`` holds 1.0 for each of its 4 frames was
+    said to "record no frame times" and re-timed. It records times, all equal (a burst
+    stamped once): that is said, with the times each frame gets instead (position / fps)."""
+    path = tmp_path / "s.npz"
+    np.savez(path, depth=np.full((4, 6, 8), 800, np.uint16), timestamp=np.array([1.0] * 4))
+    said = (
+        f"{path} records one time for every frame (timestamp all 1.000000), not one each: "
+        "each frame's time is its position / 30 frames/s"
+    )
+    ran = cli("export", str(path), str(tmp_path / "o.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert said in ran.err and "records no frame times" not in ran.err
+    with np.load(tmp_path / "o.npz") as data:
+        np.testing.assert_allclose(data["timestamp"], [0, 1 / 30, 2 / 30, 3 / 30])
+    assert json.loads(cli("info", str(path), "--json").out)["times_guess"] == said
+    ran = cli("export", str(path), str(tmp_path / "p.npz"), "--fps", "10", "--quiet")
+    assert ran.code == 0 and said.replace("30 frames/s", "10 frames/s") in ran.err, ran.err
 
 
 def test_one_frame_played_again_says_its_times_are_made_up(tmp_path: Path) -> None:

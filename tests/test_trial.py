@@ -193,6 +193,9 @@ def world() -> Iterator[Path]:
         np.savez(
             w / "badts.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[3.0, 1.0, 2.0]
         )
+        np.savez(  # trial Q: one time for every frame (a burst stamped once)
+            w / "same.npz", depth=np.full((3, 6, 8), 800, np.uint16), timestamp=[1.0, 1.0, 1.0]
+        )
         np.savez(  # trial O: times that step back, in frames a recording can hold
             w / "back640.npz",
             depth=np.full((3, 480, 640), 800, np.uint16),
@@ -286,6 +289,13 @@ def world() -> Iterator[Path]:
             (w / name / "depth.txt").write_text(lines)
         with (w / "tumgone" / "depth.txt").open("a") as fh:
             fh.write("1.100000 depth/1.100000.png\n")
+        (w / "tumback" / "depth").mkdir(parents=True)  # trial Q: a depth.txt newest first
+        for t in ("1.10", "1.11", "1.12"):
+            depth = np.full((4, 6), 5000, np.uint16)
+            Image.fromarray(depth).save(w / "tumback" / "depth" / f"{t}.png")
+        (w / "tumback" / "depth.txt").write_text(
+            "1.12 depth/1.12.png\n1.11 depth/1.11.png\n1.10 depth/1.10.png\n"
+        )
         (w / "7sK").mkdir()  # trial O: a 7-Scenes-layout folder with its own camera
         for i in range(2):
             depth = np.full((4, 6), 1200, np.uint16)

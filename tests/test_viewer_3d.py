@@ -370,7 +370,7 @@ def test_points_take_the_colour_pixel_they_fall_on_with_a_registration(
     from _registration_cases import PARAMETER_SETS
 
     folder = tmp_path / "rec"
-    write_recording(folder, n=2, video=True, accel=False, seed=11)
+    write_recording(folder, n=2, video=True, accel=False, seed=11, video_first=True)
     (folder / "device.json").write_text(json.dumps(PARAMETER_SETS["perturbed"]))
     monkeypatch.setenv("DISPLAY", xvfb)
     monkeypatch.setenv("SDL_VIDEODRIVER", "x11")

@@ -39,7 +39,7 @@ def registered_recording(tmp_path: Path) -> Path:
     """Three frames of random raw depth with RGB video, and the perturbed parameter set
     written beside them as libfreenect's device.json."""
     folder = tmp_path / "rec"
-    write_recording(folder, n=3, video=True, accel=True, seed=3)
+    write_recording(folder, n=3, video=True, accel=True, seed=3, video_first=True)
     (folder / "device.json").write_text(json.dumps(LAYOUT, indent=4))
     return folder
 
@@ -158,7 +158,7 @@ def test_glview_gives_way_to_a_metric_palette_on_registered_depth(
 
 
 def test_without_a_registration_the_overlay_stays_plain(viewers: Any, tmp_path: Path) -> None:
-    write_recording(tmp_path / "plain", 2)  # colour, but no device.json
+    write_recording(tmp_path / "plain", 2, video_first=True)  # colour, no device.json
     src = dv.open(str(tmp_path / "plain"), realtime=False)
     v = viewers(src, palette="turbo", near=NEAR, far=FAR, layout=Layout.OVERLAY)
     plain = dv.colorize(v.frame.depth, "turbo", near=NEAR, far=FAR)

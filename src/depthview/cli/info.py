@@ -108,12 +108,15 @@ def _source(uri: str, args: argparse.Namespace) -> dict[str, Any]:
 def _timing(times: list[float]) -> dict[str, Any]:
     """The frames' span and intervals from their own times, and how many steps do not go
     forward: for a recording and for any source that records times (TUM's lists, SUN3D's
-    names, an archive's ``timestamp``) alike."""
+    names, an archive's ``timestamp``) alike. The intervals are those of the steps that go
+    forward (a step back is no interval: it is counted as ``times_not_increasing``); None
+    when no step does."""
     gaps = [b - a for a, b in itertools.pairwise(times)]
+    ahead = [gap for gap in gaps if gap > 0]
     out: dict[str, Any] = {
         "duration_s": round(max(times) - min(times), 6) if times else 0.0,
-        "mean_interval_ms": round(1000 * sum(gaps) / len(gaps), 3) if gaps else None,
-        "worst_interval_ms": round(1000 * max(gaps), 3) if gaps else None,
+        "mean_interval_ms": round(1000 * sum(ahead) / len(ahead), 3) if ahead else None,
+        "worst_interval_ms": round(1000 * max(ahead), 3) if ahead else None,
     }
     if any(gap <= 0 for gap in gaps):
         out["times_not_increasing"] = sum(gap <= 0 for gap in gaps)

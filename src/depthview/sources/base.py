@@ -29,6 +29,7 @@ import abc
 import difflib
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -137,6 +138,23 @@ def measured_fps(times: Iterable[float]) -> float | None:
         return None
     kept = gaps[gaps <= GAP_INTERVALS * float(np.median(gaps))]
     return float(kept.size / kept.sum())
+
+
+def warn_not_increasing(where: str, times: Sequence[float], holder: str) -> None:
+    """The one check of a source's own frame times (a ``.npz``'s ``timestamp``, TUM's
+    lists): steps that do not go forward are kept as ``holder`` holds them, as a recording's
+    own are read (``info`` counts them as ``times_not_increasing``), and said in a warning
+    naming ``where``, so the rate (``measured_fps``) and intervals are not taken unsaid."""
+    t = np.asarray(times, dtype=np.float64)
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        i = int(back[0])
+        warnings.warn(
+            f"{where}: {back.size} frame time(s) do not increase (first {t[i]:.6f} then "
+            f"{t[i + 1]:.6f} at frames {i}, {i + 1}): kept as {holder} holds them, as a "
+            "recording's own",
+            stacklevel=3,
+        )
 
 
 class LoopClock:

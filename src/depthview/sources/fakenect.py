@@ -53,10 +53,6 @@ from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
-#: How much later than the depth frame before it a recording's first colour image may come
-#: and still be that frame's (libfreenect's record writes the first d- a few ms before r-).
-FIRST_VIDEO_SLACK = 0.1
-
 OPTIONS = ("realtime", "loop", "strict", "depth_format")
 #: Formats a recording's files hold (fakenect records raw 11-bit; 10-bit read as such) ...
 RECORDED_FORMATS = (DepthFormat.RAW_11BIT, DepthFormat.RAW_10BIT)
@@ -116,7 +112,6 @@ class RecordingIndex:
         counts = dict.fromkeys(EXTENSIONS, 0)
         video = accel = -1
         start = 0
-        first_video = next((i for i, e in enumerate(self.entries) if e.kind == KIND_VIDEO), -1)
         for i, entry in enumerate(self.entries):
             self.seq.append(counts[entry.kind])
             counts[entry.kind] += 1
@@ -125,17 +120,11 @@ class RecordingIndex:
             elif entry.kind == KIND_ACCEL:
                 accel = i
             else:
-                # Recordings usually write d before r: the frame just before the first video
-                # takes it when it came with it, not frames before that (a recording of depth
-                # alone that colour frames were appended to: their colour came later).
-                shown_video = video
-                if video < 0 and first_video >= 0:
-                    ahead = self.entries[first_video].unix_time - entry.unix_time
-                    nearest = not any(
-                        e.kind == KIND_DEPTH for e in self.entries[i + 1 : first_video]
-                    )
-                    shown_video = first_video if nearest and ahead <= FIRST_VIDEO_SLACK else -1
-                self.frames.append(IndexedFrame(i, shown_video, accel, range(start, i + 1)))
+                # A frame shows the latest image listed before it, never a later one: frames
+                # before the first image (libfreenect writes its first d- a few ms before
+                # its first r-) have none, so an export labels no frame with an image taken
+                # after it and a recording made from that export stays in time order.
+                self.frames.append(IndexedFrame(i, video, accel, range(start, i + 1)))
                 start = i + 1
         if self.frames and start < len(self.entries):
             last = self.frames[-1]

@@ -40,6 +40,7 @@ from ..errors import NotMyFormat, SourceError
 from ..frame import DepthFormat
 from ..geometry import Intrinsics
 from . import depth_png
+from .base import warn_not_increasing
 from .depth_units import DepthUnits
 
 COLOUR_FOLDERS = ("rgb", "color", "colour", "image")
@@ -376,6 +377,7 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         times: list[tuple[float, float | None]] | None = None
         if all(td is not None for _, _, td, _ in pairs):
             times = [(td, tc) for _, _, td, tc in pairs]  # type: ignore[misc]
+            warn_not_increasing(str(association), [t for t, _ in times], "the list")
         paired = [c for _, c, _, _ in pairs]
         return FileLayout(
             kind,
@@ -412,6 +414,8 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
     times = None
     if tum is not None:
         times = _tum_times(depth_files, depth_times, colour, colour_files, colour_times)
+    if depth_list is not None and times is not None:
+        warn_not_increasing(str(names["depth.txt"]), [t for t, _ in times], "the list")
     elif kind.startswith("SUN3D"):
         times = _sun3d_times(depth_files, colour)
     return FileLayout(

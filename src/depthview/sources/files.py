@@ -81,6 +81,7 @@ class ArraySource(Source):
         files: Sequence[Path] | None = None,
         stamps: NpzTimes | None = None,
         colour_seq: Sequence[int | None] | None = None,
+        no_times: str = "records no frame times",
     ) -> None:
         self.name = name
         self._times = times
@@ -117,11 +118,15 @@ class ArraySource(Source):
         self.fps = fps
         own = stamps.timestamp.tolist() if stamps is not None else [t for t, _ in times or ()]
         if self.own_times:
-            self.fps = measured_fps(own) or fps
+            measured = measured_fps(own)
+            self.fps = measured or fps
+            if measured is None and length > 1:  # every step back or still: said, not silent
+                self.times_guess = (
+                    f"{name}'s frame times never go forward: its rate is taken as {fps:g} frames/s"
+                )
         if not self.own_times and (length > 1 or loop):  # one frame read once: no clock
             self.times_guess = (
-                f"{name} records no frame times: each frame's time is its position / "
-                f"{fps:g} frames/s"
+                f"{name} {no_times}: each frame's time is its position / {fps:g} frames/s"
             )
         self._pacer = Pacer() if realtime and fps else None
         self._position = 0
@@ -631,6 +636,10 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         depth = depth[None]
         colour = None if colour is None else colour[None]
     stamps = read_times(path, time_arrays, depth.shape[0])
+    no_times = "records no frame times"
+    if stamps is None and "timestamp" in time_arrays:  # checked: one finite time, repeated
+        same = float(time_arrays["timestamp"].reshape(-1)[0])
+        no_times = f"records one time for every frame (timestamp all {same:.6f}), not one each"
     units = _array_units(path, user, depth, marker)
     frames = units.decode(depth, str(path))
     video = colour
@@ -649,6 +658,7 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         intrinsics=intrinsics,
         units_note=_note(units, described, why),
         stamps=stamps,
+        no_times=no_times,
         **options,
     )
     source.registration = _npz_registration(path, extras.get(NPZ_REGISTRATION))

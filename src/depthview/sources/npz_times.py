@@ -2,7 +2,8 @@
 host and device times, the accelerometer) or a bare ``timestamp`` array beside ``depth``.
 
 Reading them back is what keeps ``export A.npz B.npz`` and ``record A.npz R`` true to the
-recording the archive came from; an archive without them gets ``index / fps``. Times that
+recording the archive came from; an archive without them, or with one time repeated for
+every frame (a burst stamped once: said so, see ``files``), gets ``index / fps``. Times that
 are not finite are refused in one line. Times that do not increase are kept as the archive
 holds them, with a warning: an export of a recording whose INDEX.txt repeats a frame or
 lists one late holds them so, and the recording itself is read as it is (``info`` counts
@@ -12,7 +13,6 @@ them as ``times_not_increasing``), so what the writer wrote is read back the sam
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from ..errors import SourceError
 from ..frame import Stamp
+from .base import warn_not_increasing
 
 #: The arrays read besides depth and colour (export's layout names them; see writers/npz).
 TIME_KEYS = frozenset(
@@ -102,15 +103,7 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         )
     if n > 1 and bool(np.all(t == t[0])):
         return None  # frames made by hand (one time for all): no times of their own
-    back = np.flatnonzero(np.diff(t) <= 0)
-    if back.size:
-        i = int(back[0])
-        warnings.warn(
-            f"{path}: timestamp: {back.size} frame time(s) do not increase (first "
-            f"{t[i]:.6f} then {t[i + 1]:.6f} at frames {i}, {i + 1}): kept as the archive "
-            "holds them, as a recording's own",
-            stacklevel=2,
-        )
+    warn_not_increasing(f"{path}: timestamp", t.tolist(), "the archive")
     accel = arrays.get("accel")
     if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
         raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
