@@ -257,6 +257,9 @@ def world() -> Iterator[Path]:
             demo.set_video_format(dv.VideoFormat.IR_8BIT)
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")
         np.save(w / "odd.npy", np.full((2, 481, 641), 800, np.uint16))  # trial O: odd sizes
+        write_scene(w / "convsrc" / "scene1", 6, video_every=2)  # trial Q 4: convert's npz
+        convert = ["convert", str(w / "convsrc"), str(w / "conv"), "--format", "npz", "--quiet"]
+        assert main(convert) == 0
         (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
         Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
         Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
