@@ -146,9 +146,41 @@ def test_a_cloud_takes_colour_where_the_layout_lines_it_up(tmp_path: Path) -> No
     np.testing.assert_array_equal(got, rgb.reshape(-1, 3))  # row-major, every pixel a point
 
     ran = cli("export", str(seven), str(tmp_path / "s.ply"))
-    assert ran.code == 0 and "coloured only with --registered" in ran.err, ran.err
+    assert ran.code == 0 and "the points cannot be coloured" in ran.err, ran.err
     names = {p.name for p in PlyData.read(str(tmp_path / "s.ply"))["vertex"].properties}
     assert "red" not in names
+
+
+def test_a_cloud_advises_registered_only_where_it_works(tmp_path: Path) -> None:
+    """Trial Q 7: a 7-Scenes cloud (millimetres, colour from another camera) advised
+    "coloured only with --registered", and ``--registered`` was then refused ("expected raw
+    11-bit depth to align, got millimetres"). Now the advice is given where following it
+    colours the points (a Kinect recording's raw depth), and a source whose depth it cannot
+    align is told that its points cannot be coloured."""
+    from PIL import Image
+    from plyfile import PlyData
+
+    seven = tmp_path / "seq-01"  # 7-Scenes' flat folder: millimetres, two cameras
+    seven.mkdir()
+    Image.fromarray(np.full((6, 8), 1500, np.uint16)).save(seven / "frame-000000.depth.png")
+    rgb = np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)
+    Image.fromarray(rgb).save(seven / "frame-000000.color.png")
+    rec = tmp_path / "rec"  # a Kinect recording: raw disparity, colour from the other camera
+    assert cli("record", "demo", str(rec), "--frames", "1", "--quiet").code == 0
+    advice = "coloured only with --registered"
+    for source, follows in ((seven, False), (rec, True)):
+        ran = cli("export", str(source), str(tmp_path / f"{source.name}.ply"), "--frames", "1")
+        assert ran.code == 0, ran.err
+        (line,) = [x for x in ran.err.splitlines() if "colour images are not kept" in x]
+        assert (advice in line) is follows, line
+        followed = tmp_path / f"{source.name}-registered.ply"
+        ran = cli("export", str(source), str(followed), "--registered", "--frames", "1")
+        assert ran.code == (0 if follows else 2), ran.err
+        if follows:  # the advice, followed, colours the points
+            names = {p.name for p in PlyData.read(str(followed))["vertex"].properties}
+            assert {"red", "green", "blue"} <= names
+        else:
+            assert "the points cannot be coloured" in line
 
 
 # -- trial O 10: a colour image serving two depth frames is one record -----------------------

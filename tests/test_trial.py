@@ -278,6 +278,9 @@ def world() -> Iterator[Path]:
             depth = np.full((4, 6), 1200, np.uint16)
             Image.fromarray(depth).save(w / "7sK" / f"frame-{i:06d}.depth.png")
         (w / "7sK" / "camera-intrinsics.txt").write_text("500 0 300\n0 510 200\n0 0 1\n")
+        (w / "7sC").mkdir()  # trial Q 7: 7-Scenes with its colour (another camera's)
+        Image.fromarray(np.full((4, 6), 1200, np.uint16)).save(w / "7sC" / "frame-000000.depth.png")
+        Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(w / "7sC" / "frame-000000.color.png")
         far = np.full((480, 640), 800, np.uint16)  # trial I: right half past the range
         far[:, 320:] = 1500
         np.save(w / "far.npy", far)
