@@ -278,6 +278,10 @@ def world() -> Iterator[Path]:
             depth = np.full((4, 6), 1200, np.uint16)
             Image.fromarray(depth).save(w / "7sK" / f"frame-{i:06d}.depth.png")
         (w / "7sK" / "camera-intrinsics.txt").write_text("500 0 300\n0 510 200\n0 0 1\n")
+        header = b"P5\n# Created by GIMP\n640 480\n65535\n"  # trial Q 9: PGMs as others write
+        (w / "gimp.pgm").write_bytes(header + np.full((480, 640), 800, ">u2").tobytes())
+        (w / "p8.pgm").write_bytes(b"P5\n640 480\n255\n" + bytes(640 * 480))
+        (w / "plain.pgm").write_bytes(b"P2\n4 2\n2047\n1 2 3 4\n5 6 7 8\n")
         (w / "7sC").mkdir()  # trial Q 7: 7-Scenes with its colour (another camera's)
         Image.fromarray(np.full((4, 6), 1200, np.uint16)).save(w / "7sC" / "frame-000000.depth.png")
         Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(w / "7sC" / "frame-000000.color.png")

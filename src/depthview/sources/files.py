@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -51,7 +52,6 @@ from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
 from .npz_times import READ_KEYS, NpzTimes, read_times
 
 OPTIONS = ("realtime", "loop", "depth_format", "depth_scale", "fps")
-PGM_MAGIC = b"P5"
 DEPTH_KEYS = ("depth", "arr_0")
 COLOUR_KEYS = ("video", "rgb", "color", "colour", "image")
 #: Nonzero pixels all multiples of 8 in a frame this full: SUN3D's rotated millimetres.
@@ -737,6 +737,6 @@ def _open_kind(path: Path, kind: bytes, uri: str, options: dict[str, Any]) -> Ar
         return _open_array(path, numpy_files.ZIP_MAGIC, options)
     if kind == depth_png.PNG_MAGIC:
         return _open_pngs(str(path), None, path, options)
-    if kind.startswith(PGM_MAGIC):
+    if re.match(rb"P[1-6][ \t\r\n#]", kind):  # Netpbm: a PGM, or said why not (P2, a PPM)
         return _open_pgm(path, options)
     raise NotMyFormat(f"{uri}: expected PNG, PGM, .npy or .npz content, got {kind!r}")
