@@ -146,9 +146,41 @@ def test_a_cloud_takes_colour_where_the_layout_lines_it_up(tmp_path: Path) -> No
     np.testing.assert_array_equal(got, rgb.reshape(-1, 3))  # row-major, every pixel a point
 
     ran = cli("export", str(seven), str(tmp_path / "s.ply"))
-    assert ran.code == 0 and "coloured only with --registered" in ran.err, ran.err
+    assert ran.code == 0 and "the points cannot be coloured" in ran.err, ran.err
     names = {p.name for p in PlyData.read(str(tmp_path / "s.ply"))["vertex"].properties}
     assert "red" not in names
+
+
+def test_a_cloud_advises_registered_only_where_it_works(tmp_path: Path) -> None:
+    """Trial Q 7: a 7-Scenes cloud (millimetres, colour from another camera) advised
+    "coloured only with --registered", and ``--registered`` was then refused ("expected raw
+    11-bit depth to align, got millimetres"). Now the advice is given where following it
+    colours the points (a Kinect recording's raw depth), and a source whose depth it cannot
+    align is told that its points cannot be coloured."""
+    from PIL import Image
+    from plyfile import PlyData
+
+    seven = tmp_path / "seq-01"  # 7-Scenes' flat folder: millimetres, two cameras
+    seven.mkdir()
+    Image.fromarray(np.full((6, 8), 1500, np.uint16)).save(seven / "frame-000000.depth.png")
+    rgb = np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)
+    Image.fromarray(rgb).save(seven / "frame-000000.color.png")
+    rec = tmp_path / "rec"  # a Kinect recording: raw disparity, colour from the other camera
+    assert cli("record", "demo", str(rec), "--frames", "1", "--quiet").code == 0
+    advice = "coloured only with --registered"
+    for source, follows in ((seven, False), (rec, True)):
+        ran = cli("export", str(source), str(tmp_path / f"{source.name}.ply"), "--frames", "1")
+        assert ran.code == 0, ran.err
+        (line,) = [x for x in ran.err.splitlines() if "colour images are not kept" in x]
+        assert (advice in line) is follows, line
+        followed = tmp_path / f"{source.name}-registered.ply"
+        ran = cli("export", str(source), str(followed), "--registered", "--frames", "1")
+        assert ran.code == (0 if follows else 2), ran.err
+        if follows:  # the advice, followed, colours the points
+            names = {p.name for p in PlyData.read(str(followed))["vertex"].properties}
+            assert {"red", "green", "blue"} <= names
+        else:
+            assert "the points cannot be coloured" in line
 
 
 # -- trial O 10: a colour image serving two depth frames is one record -----------------------
@@ -297,3 +329,41 @@ def test_npz_video_unlike_its_video_format_is_one_line(tmp_path: Path) -> None:
         "expected 'video' as RGB video of shape (2, H, W, 3) uint8, as its video_format array "
         "says, got uint8 (2, 6, 8)" in ran.error_lines[0]
     )
+
+
+# -- trial Q 4: convert's own .npz read back with its times -----------------------------------
+def test_a_convert_npz_reads_back_with_its_times_and_accelerometer(tmp_path: Path) -> None:
+    """Trial Q 4: a ``convert --format npz`` scene (``layout`` ``convert-pairs``) holds
+    ``depth_times``, ``rgb_times`` and ``accel``, yet reading it back said it "records no
+    frame times", stamped the frames index / 30 (an .mcap dated 1970, colour at the depth's
+    made-up time) and dropped the accelerometer. Now depth is at its recorded times, colour
+    at its own (an image serving two depth frames once), the accelerometer kept."""
+    from _helpers_datasets import T0, write_scene
+    from _helpers_sinks import read_mcap
+
+    write_scene(tmp_path / "rec" / "scene1", frames=6, video_every=2)
+    ran = cli("convert", str(tmp_path / "rec"), str(tmp_path / "conv"), "--format", "npz")
+    assert ran.code == 0, ran.err
+    npz = tmp_path / "conv" / "scene1.npz"
+    # the scene as written: depth at T0 + i/30, colour 12 ms after every second depth frame
+    # (the odd frames' nearest is the one before), accelerometer (10, 819 + i % 3, -20) counts
+    depth_t = [T0 + i / 30 for i in range(6)]
+    colour_t = [T0 + (i - i % 2) / 30 + 0.012 for i in range(6)]
+    accel = [np.array([10, 819 + i % 3, -20]) * 9.80665 / 819 for i in range(6)]
+    info = cli("info", str(npz))
+    assert info.code == 0 and "records no frame times" not in info.out + info.err
+    ran = cli("export", str(npz), str(tmp_path / "back.npz"), "--quiet")
+    assert ran.code == 0 and "records no frame times" not in ran.err, ran.err
+    with np.load(tmp_path / "back.npz") as z:
+        np.testing.assert_allclose(z["timestamp"], depth_t, rtol=0, atol=2e-6)
+        np.testing.assert_allclose(z["video_timestamp"], colour_t, rtol=0, atol=2e-6)
+        assert z["video_seq"].tolist() == [0, 0, 1, 1, 2, 2]
+        np.testing.assert_allclose(z["accel"], accel, rtol=0, atol=1e-9)
+    ran = cli("export", str(npz), str(tmp_path / "back.mcap"), "--quiet")
+    assert ran.code == 0, ran.err
+    topics = read_mcap(tmp_path / "back.mcap")
+    seconds = {k: [t / 1e9 for t, _ in v] for k, v in topics.items()}
+    assert seconds["/kinect/depth/image"] == pytest.approx(depth_t, abs=2e-6)
+    assert seconds["/kinect/rgb/image"] == pytest.approx(colour_t[::2], abs=2e-6)
+    got = [(m["x"], m["y"], m["z"]) for _, m in topics["/kinect/accel"]]
+    np.testing.assert_allclose(got, accel, rtol=0, atol=1e-6)

@@ -102,6 +102,33 @@ def test_no_device(fault_lib: Path, replayed) -> None:
     assert proc.returncode == 0 and "0 Kinect(s) found" in proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("fault", "uri", "said"),
+    [
+        ("no-device", "kinect:ABC123", "kinect:ABC123: no Kinect found: plug it in"),
+        ("no-device", "kinect:1", "kinect:1: no Kinect found: plug it in"),
+        ("", "kinect:1", "kinect:1: expected a device index 0..0, got 1"),  # fakenect's one
+    ],
+)
+def test_info_about_a_kinect_that_is_not_there_is_one_line(
+    fault_lib: Path, replayed, fault: str, uri: str, said: str
+) -> None:
+    """Trial Q 10: ``info kinect:SERIAL`` / ``kinect:INDEX`` for a Kinect that is not there
+    listed "0 Kinect(s) found" with exit 0, while ``export``/``record`` of it exit 2. Now it
+    is one line naming it, exit 2, as any source that cannot be opened; ``info kinect``
+    (no one asked about) still lists."""
+    proc, _ = run(
+        fault_lib, replayed.folder, fault, [sys.executable, "-m", "depthview", "info", uri]
+    )
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout + proc.stderr
+    assert proc.stderr.startswith(f"depthview: error: {said}"), proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    proc, _ = run(
+        fault_lib, replayed.folder, fault, [sys.executable, "-m", "depthview", "info", "kinect:0"]
+    )
+    assert proc.returncode == (2 if fault else 0), proc.stderr
+
+
 def test_permission_denied(fault_lib: Path, replayed) -> None:
     line = read_all(fault_lib, replayed.folder, "permission")
     assert line.startswith("SourceError 0 kinect:0: cannot open: permission denied")

@@ -132,3 +132,37 @@ def test_a_d_file_inside_a_recording_is_little_endian_whatever_its_values(
         assert int(src.read().depth.max()) == 256
     with dv.open(str(rec / first)) as lone:
         assert int(lone.read().depth.max()) == 1
+
+
+def test_a_pgm_with_comment_lines_reads_as_written(tmp_path: Path) -> None:
+    """Trial Q 9: a ``#`` comment line in the header (Netpbm's standard allows them; GIMP
+    writes one) was refused with a Python byte repr. Written here by hand as the standard
+    says (comments, big-endian samples); the golden value is the array written."""
+    mm = millimetres()
+    pgm = tmp_path / "gimp.pgm"
+    header = b"P5\n# Created by GIMP version 2.10.30 PNM plug-in\n640 480\n# depth\n65535\n"
+    pgm.write_bytes(header + mm.astype(">u2").tobytes())
+    depth, _ = exported(tmp_path, pgm, "--depth-format", "mm", "--quiet")
+    np.testing.assert_array_equal(depth, mm)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "said"),
+    [
+        ("p8.pgm", b"P5\n640 480\n255\n" + bytes(640 * 480), "got an 8-bit PGM (P5, maxval 255)"),
+        ("a.pgm", b"P2\n4 2\n2047\n1 2 3 4\n5 6 7 8\n", "a plain-text (P2) PGM is not supported"),
+        ("c.pgm", b"P6\n4 2\n255\n" + bytes(4 * 2 * 3), "got an 8-bit PPM (P6, maxval 255)"),
+        ("t.pgm", b"P5 640 x\n" + bytes(64), "got 'P5 640 x"),
+    ],
+)
+def test_a_pgm_depthview_cannot_read_is_one_line_saying_why(
+    tmp_path: Path, name: str, data: bytes, said: str
+) -> None:
+    """Trial Q 9: an 8-bit PGM was told "expected maxval 65535" (2047 reads), a plain-text
+    one "not a source depthview can open" without why, headers shown as Python bytes."""
+    (tmp_path / name).write_bytes(data)
+    ran = cli("info", str(tmp_path / name))
+    assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+    line = ran.error_lines[0]
+    assert line.startswith(f"depthview: error: {tmp_path / name}: ") and said in line, line
+    assert "b'" not in line and "\\n" not in line, line

@@ -109,6 +109,28 @@ def test_record_append_continues_the_clock(rec: Path, tmp_path: Path) -> None:
         assert src.duration == pytest.approx(14 * 0.05, abs=1e-5)
 
 
+def test_append_keeps_a_last_line_without_its_newline(rec: Path, tmp_path: Path) -> None:
+    """Trial Q 8: an INDEX.txt whose last, complete line has no newline (an editor's or a
+    script's) was cut by ``--append`` as if half-written: a record lost unsaid and the clock
+    continued from the one before. Now the line is ended and kept, the clock continues after
+    it; a half-written name (no record) is still cut."""
+    out = tmp_path / "r"
+    assert cli("record", str(rec), str(out), "--frames", "10").code == 0
+    index = out / "INDEX.txt"
+    lines = index.read_text().splitlines()
+    index.write_text("\n".join(lines))  # the same lines, the last without its newline
+    ran = cli("record", str(rec), str(out), "--append", "--frames", "5")
+    assert ran.code == 0, ran.err
+    after = index.read_text().splitlines()
+    assert after[: len(lines)] == lines  # every record kept, the last one too
+    assert sum(k == "d" for k, _, _ in entries(out)) == 15
+    assert check_continued(entries(out), entries(rec)) == 2  # the seam: after the last record
+    index.write_text("\n".join(after) + "\nd-1483969354.23")  # a name cut short: no record
+    assert cli("record", str(rec), str(out), "--append", "--frames", "1").code == 0
+    assert index.read_text().splitlines()[: len(after)] == after
+    assert check_continued(entries(out), entries(rec)) == 3
+
+
 def test_append_of_a_source_without_a_device_clock_continues_it(tmp_path: Path) -> None:
     """Trial F: a ``.npy`` has no device clock, so the recording makes one from the host
     times; an append continued the host times but restarted that clock at 0 (device times

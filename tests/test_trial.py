@@ -276,6 +276,9 @@ def world() -> Iterator[Path]:
             demo.set_video_format(dv.VideoFormat.IR_8BIT)
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")
         np.save(w / "odd.npy", np.full((2, 481, 641), 800, np.uint16))  # trial O: odd sizes
+        write_scene(w / "convsrc" / "scene1", 6, video_every=2)  # trial Q 4: convert's npz
+        convert = ["convert", str(w / "convsrc"), str(w / "conv"), "--format", "npz", "--quiet"]
+        assert main(convert) == 0
         (w / "tumhd").mkdir()  # trial G: colour of another size than the depth
         Image.fromarray(np.full((480, 640), 5001, np.uint16)).save(w / "tumhd" / "TUM_depth.png")
         Image.fromarray(np.zeros((960, 1280, 3), np.uint8)).save(w / "tumhd" / "TUM_color.png")
@@ -301,6 +304,13 @@ def world() -> Iterator[Path]:
             depth = np.full((4, 6), 1200, np.uint16)
             Image.fromarray(depth).save(w / "7sK" / f"frame-{i:06d}.depth.png")
         (w / "7sK" / "camera-intrinsics.txt").write_text("500 0 300\n0 510 200\n0 0 1\n")
+        header = b"P5\n# Created by GIMP\n640 480\n65535\n"  # trial Q 9: PGMs as others write
+        (w / "gimp.pgm").write_bytes(header + np.full((480, 640), 800, ">u2").tobytes())
+        (w / "p8.pgm").write_bytes(b"P5\n640 480\n255\n" + bytes(640 * 480))
+        (w / "plain.pgm").write_bytes(b"P2\n4 2\n2047\n1 2 3 4\n5 6 7 8\n")
+        (w / "7sC").mkdir()  # trial Q 7: 7-Scenes with its colour (another camera's)
+        Image.fromarray(np.full((4, 6), 1200, np.uint16)).save(w / "7sC" / "frame-000000.depth.png")
+        Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(w / "7sC" / "frame-000000.color.png")
         far = np.full((480, 640), 800, np.uint16)  # trial I: right half past the range
         far[:, 320:] = 1500
         np.save(w / "far.npy", far)

@@ -292,7 +292,8 @@ def export(
             f"--registered: {source.name} has no colour image: the points are not coloured"
         )
     if isinstance(source, Source) and source.has_video:
-        left_out = _colour_left_out(fmt, registered, source.video_aligned)
+        unaligned = given if isinstance(given, DepthFormat) and given not in aligns else None
+        left_out = _colour_left_out(fmt, registered, source.video_aligned, unaligned)
         if left_out:
             notes.append(f"{out}: {source.name}'s colour images are not kept: {left_out}")
     if every > 1 and fmt.name in ("rrd", "mcap"):  # files that keep every record otherwise
@@ -382,13 +383,22 @@ def export(
             raise
 
 
-def _colour_left_out(fmt: ExportFormat, registered: bool, aligned: bool) -> str:
+def _colour_left_out(
+    fmt: ExportFormat, registered: bool, aligned: bool, unaligned: DepthFormat | None
+) -> str:
     """Why ``fmt`` leaves a source's colour out, or "" when it keeps it (or shows it as the
     pictures' layout asks): said, so a later step from the export does not lose it unseen.
-    A cloud takes colour pixel for pixel only where colour lines up with depth."""
+    A cloud takes colour pixel for pixel only where colour lines up with depth, else through
+    ``--registered``, advised only where it can align the depth (``unaligned``: the depth's
+    format when it cannot, metric depth, which ``--registered`` refuses)."""
     if fmt.name == "png16":
         return "png16 holds depth only (a .npz, .mcap or .rrd export keeps them)"
     if fmt.name == "ply" and not registered and not aligned:
+        if unaligned is not None:
+            return (
+                "its colour does not line up with its depth, and --registered aligns only raw "
+                f"11-bit depth, not {unaligned.unit_name}: the points cannot be coloured"
+            )
         return (
             "its colour does not line up with its depth, so the points are coloured only "
             "with --registered"

@@ -41,17 +41,27 @@ VIDEO_HEADER = b"P6 %d %d 255\n" % (DEPTH_WIDTH, DEPTH_HEIGHT)
 TILT_STATE = struct.Struct("<hhhbBi")
 TILT_STATE_SIZE = TILT_STATE.size  # 12
 
-#: Longest header we look at; real ones are ~17 bytes.
-MAX_HEADER = 64
+#: Longest header we look at: fakenect's are ~17 bytes; a standard PGM may carry comment
+#: lines (GIMP writes one).
+MAX_HEADER = 1024
 
 _NAME_RE = re.compile(
     r"(?P<kind>[dra])-(?P<time>[0-9]{1,12}(?:\.[0-9]{0,9})?)-(?P<ts>[0-9]{1,10})"
     r"\.(?P<ext>pgm|ppm|dump)"
 )
+#: Whitespace between a header's fields, with ``#`` comments to the end of a line (Netpbm).
+_SPACE = rb"(?:[ \t\r\n]|#[^\r\n]*[\r\n])+"
+_NUMBER = rb"([0-9]{1,5})"
 _HEADER_RE = re.compile(
-    rb"(P[56])[ \t\r\n]+([0-9]{1,5})[ \t\r\n]+([0-9]{1,5})[ \t\r\n]+"
-    rb"([0-9]{1,5})\n"
+    rb"(P[56])" + _SPACE + _NUMBER + _SPACE + _NUMBER + _SPACE + _NUMBER + rb"\n"
 )
+#: Netpbm's other kinds, which depthview does not read, by their magic.
+_OTHER_NETPBM = {
+    b"P1": "plain-text (P1) bitmap",
+    b"P2": "plain-text (P2) PGM",
+    b"P3": "plain-text (P3) PPM",
+    b"P4": "binary (P4) bitmap",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +140,27 @@ def parse_index_line(line: str | bytes, where: str = "INDEX.txt") -> IndexEntry:
     return IndexEntry(kind, float(match["time"]), ts, text)
 
 
+def shown_header(data: bytes, limit: int = 40) -> str:
+    """The start of a file as a message shows it: its text, whitespace as single spaces,
+    other bytes as ``?`` (never Python's ``b'...\\n'``)."""
+    text = bytes(data[:limit]).decode("ascii", "replace").replace("\ufffd", "?")
+    return " ".join("".join(c if c.isprintable() or c.isspace() else "?" for c in text).split())
+
+
 def parse_pnm_header(data: bytes, where: str = "frame") -> PnmHeader:
-    """Parse the PGM/PPM header at the start of ``data`` (the first ``MAX_HEADER`` bytes do)."""
+    """Parse the PGM/PPM header at the start of ``data`` (the first ``MAX_HEADER`` bytes do):
+    binary P5 or P6, fields apart by whitespace and ``#`` comments as Netpbm allows."""
     match = _HEADER_RE.match(bytes(data[:MAX_HEADER]))
     if match is None:
+        other = _OTHER_NETPBM.get(bytes(data[:2]))
+        if other is not None:
+            raise SourceError(
+                f"{where}: a {other} is not supported: expected binary P5 (16-bit depth) or P6 "
+                "(colour); save it as binary"
+            )
         raise SourceError(
-            f"{where}: expected a header like {DEPTH_HEADER!r} or {VIDEO_HEADER!r}, "
-            f"got {bytes(data[:24])!r}"
+            f"{where}: expected a binary PGM or PPM header (P5 or P6, width, height, maxval, "
+            f"as 'P5 640 480 65535'), got '{shown_header(data)}'"
         )
     magic = match[1].decode("ascii")
     width, height, maxval = int(match[2]), int(match[3]), int(match[4])
@@ -146,6 +170,23 @@ def parse_pnm_header(data: bytes, where: str = "frame") -> PnmHeader:
             f"got {width}x{height} maxval {maxval}"
         )
     return PnmHeader(magic, width, height, maxval, match.end())
+
+
+def check_pnm(header: PnmHeader, magic: str, itemsize: int, where: str) -> None:
+    """``SourceError`` naming ``where`` unless ``header`` is a ``magic`` image of
+    ``itemsize``-byte samples: 16-bit depth PGM (maxval 256..65535) or 8-bit colour PPM."""
+    if header.magic == magic and header.bytes_per_sample == itemsize:
+        return
+
+    def kind(magic: str, size: int) -> str:
+        return f"{'a 16' if size == 2 else 'an 8'}-bit {'PGM' if magic == 'P5' else 'PPM'} ({magic}"
+
+    wanted = "maxval 256..65535" if itemsize == 2 else "maxval 1..255"
+    what = "depth" if magic == "P5" else "colour"
+    raise SourceError(
+        f"{where}: expected {what} as {kind(magic, itemsize)}, {wanted}), got "
+        f"{kind(header.magic, header.bytes_per_sample)}, maxval {header.maxval})"
+    )
 
 
 def pnm_header(
@@ -196,10 +237,12 @@ __all__ = [
     "IndexEntry",
     "PnmHeader",
     "TiltState",
+    "check_pnm",
     "entry_name",
     "pack_tilt_state",
     "parse_index_line",
     "parse_pnm_header",
     "parse_tilt_state",
     "pnm_header",
+    "shown_header",
 ]

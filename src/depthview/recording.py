@@ -412,11 +412,24 @@ class RecordingWriter:
             )
 
     def _continue_index(self, fd: int, index: Path) -> None:
-        """Cut a half-written last line, and continue each stream's times after its last."""
+        """End a complete last line that has no newline (an editor's or a script's: readers
+        read it, so it is a record) and cut a half-written one; then continue each stream's
+        times after its last."""
         data = index.read_bytes()
         if data and not data.endswith(b"\n"):
-            os.ftruncate(fd, data.rfind(b"\n") + 1)
-            data = data[: data.rfind(b"\n") + 1]
+            tail = data[data.rfind(b"\n") + 1 :]
+            try:
+                parse_index_line(tail)
+            except SourceError:  # a fragment of a name: no record
+                os.ftruncate(fd, data.rfind(b"\n") + 1)
+                data = data[: data.rfind(b"\n") + 1]
+            else:
+                try:
+                    _write_all(fd, [b"\n"])
+                except OSError as exc:
+                    why = exc.strerror or exc
+                    raise RecordingError(f"{self._shown(index)}: cannot append ({why})") from None
+                data += b"\n"
         depth_times = []
         for line in data.splitlines():
             with contextlib.suppress(SourceError):

@@ -129,8 +129,18 @@ def run(args: argparse.Namespace) -> int:
             info = _kinects()
         except DepthviewError as exc:
             raise DepthviewError(f"cannot look for Kinects: {exc}") from None
-    elif args.source.startswith("kinect"):
+    elif args.source == "kinect" or args.source.startswith("kinect:"):
         info = _kinects()
+        if args.source != "kinect":  # one Kinect asked about: there, or one line
+            from ..sources import kinect
+
+            serials = [d["serial"] for d in info["devices"] if d["serial"]]
+            try:
+                kinect.check_found(kinect.parse_uri(args.source), info["count"], serials)
+            except SourceError as exc:  # named as the user named it
+                said = str(exc)
+                named = said.startswith(f"{args.source}:")
+                raise SourceError(said if named else f"{args.source}: {said}") from None
     else:
         info = _source(args.source, args)
     if args.json:

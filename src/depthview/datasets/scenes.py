@@ -33,6 +33,7 @@ from ..fakenect_format import (
     KIND_VIDEO,
     MAX_HEADER,
     IndexEntry,
+    check_pnm,
     parse_index_line,
     parse_pnm_header,
     parse_tilt_state,
@@ -341,8 +342,7 @@ class Recording:
         where = self.where(name)
         data = self.read(name)
         header = parse_pnm_header(data, where)
-        if header.magic != magic or header.bytes_per_sample != dtype.itemsize:
-            raise SourceError(f"{where}: expected a {magic} header, got {data[: header.size]!r}")
+        check_pnm(header, magic, dtype.itemsize, where)
         if len(data) != header.size + header.data_size:
             raise SourceError(
                 f"{where}: expected {header.size + header.data_size} bytes "

@@ -33,6 +33,7 @@ from ..fakenect_format import (
     KIND_VIDEO,
     MAX_HEADER,
     IndexEntry,
+    check_pnm,
     parse_index_line,
     parse_pnm_header,
     parse_tilt_state,
@@ -166,11 +167,7 @@ def read_pnm(
     head = os.pread(fd, MAX_HEADER, 0)
     header = parse_pnm_header(head, where)
     itemsize = np.dtype(dtype).itemsize
-    if header.magic != magic or header.bytes_per_sample != itemsize:
-        raise SourceError(
-            f"{where}: expected a {magic} header with "
-            f"{'maxval 65535' if itemsize == 2 else 'maxval 255'}, got {head[: header.size]!r}"
-        )
+    check_pnm(header, magic, itemsize, where)
     if size != header.size + header.data_size:
         raise SourceError(
             f"{where}: expected {header.size + header.data_size} bytes "

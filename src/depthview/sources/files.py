@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -48,10 +49,9 @@ from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
-from .npz_times import TIME_KEYS, NpzTimes, read_times
+from .npz_times import READ_KEYS, NpzTimes, read_times
 
 OPTIONS = ("realtime", "loop", "depth_format", "depth_scale", "fps")
-PGM_MAGIC = b"P5"
 DEPTH_KEYS = ("depth", "arr_0")
 COLOUR_KEYS = ("video", "rgb", "color", "colour", "image")
 #: Nonzero pixels all multiples of 8 in a frame this full: SUN3D's rotated millimetres.
@@ -228,7 +228,7 @@ class ArraySource(Source):
         self, i: int, depth: npt.NDArray[np.uint16], video: npt.NDArray[Any] | None
     ) -> Frame:
         """Frame ``i`` at its first pass's times."""
-        if self._stamps is not None:  # an archive's own (export's npz read back)
+        if self._stamps is not None:  # an archive's own (export's or convert's npz read back)
             fields = self._stamps.fields(i, video is not None)
             if not fields.pop("video_valid", True):
                 video = None
@@ -479,7 +479,7 @@ def _npz_arrays(
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, dict[str, npt.NDArray[Any]]]:
     """Depth, colour (or None), the colour's key, and the archive's other arrays depthview
     reads: ``depth_format``, ``video_format``, ``intrinsics``, ``registration`` and the
-    per-frame times (``npz_times.TIME_KEYS``)."""
+    per-frame times of either layout (``npz_times.READ_KEYS``)."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
     if depth_key is None and not names:
@@ -509,7 +509,7 @@ def _npz_arrays(
             NPZ_VIDEO_FORMAT,
             NPZ_CAMERA,
             NPZ_REGISTRATION,
-            *TIME_KEYS,
+            *READ_KEYS,
         },
     )
     return arrays[depth_key], arrays.get(colour_key), colour_key, arrays
@@ -606,7 +606,6 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
     else:
         depth, colour, colour_key, extras = _npz_arrays(path)
     marker, camera = extras.get("depth_format"), extras.get(NPZ_CAMERA)
-    time_arrays = {k: v for k, v in extras.items() if k in TIME_KEYS}
     if depth.ndim in (3, 4) and depth.shape[-1] in (3, 4) and depth.dtype.kind in "uif":
         raise SourceError(
             f"{path}: expected a (H,W) or (N,H,W) depth array, got {depth.dtype} {depth.shape}: "
@@ -635,10 +634,10 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
     if depth.ndim == 2:
         depth = depth[None]
         colour = None if colour is None else colour[None]
-    stamps = read_times(path, time_arrays, depth.shape[0])
+    stamps = read_times(path, extras, depth.shape[0])
     no_times = "records no frame times"
-    if stamps is None and "timestamp" in time_arrays:  # checked: one finite time, repeated
-        same = float(time_arrays["timestamp"].reshape(-1)[0])
+    if stamps is None and "timestamp" in extras:  # checked: one finite time, repeated
+        same = float(extras["timestamp"].reshape(-1)[0])
         no_times = f"records one time for every frame (timestamp all {same:.6f}), not one each"
     units = _array_units(path, user, depth, marker)
     frames = units.decode(depth, str(path))
@@ -747,6 +746,6 @@ def _open_kind(path: Path, kind: bytes, uri: str, options: dict[str, Any]) -> Ar
         return _open_array(path, numpy_files.ZIP_MAGIC, options)
     if kind == depth_png.PNG_MAGIC:
         return _open_pngs(str(path), None, path, options)
-    if kind.startswith(PGM_MAGIC):
+    if re.match(rb"P[1-6][ \t\r\n#]", kind):  # Netpbm: a PGM, or said why not (P2, a PPM)
         return _open_pgm(path, options)
     raise NotMyFormat(f"{uri}: expected PNG, PGM, .npy or .npz content, got {kind!r}")

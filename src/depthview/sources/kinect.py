@@ -201,16 +201,8 @@ class KinectSource(Source):
     def _open_device(self, device: int | str) -> None:
         f = self.lib.fn
         count = int(f("freenect_num_devices")(self._ctx))
-        if count <= 0:
-            raise SourceError(
-                "no Kinect found: plug it in (USB and its own power supply), "
-                "then check `lsusb | grep 045e`"
-            )
+        check_found(device, count, [])  # a serial: libfreenect's open says
         if isinstance(device, int):
-            if not 0 <= device < count:
-                raise SourceError(
-                    f"kinect:{device}: expected a device index 0..{count - 1}, got {device}"
-                )
             rc = f("freenect_open_device")(self._ctx, ctypes.byref(self._dev), device)
             self.index: int | None = device
             self.serial = self._serials()[device] if device < len(self._serials()) else None
@@ -513,6 +505,23 @@ def probe() -> dict[str, Any]:
     finally:
         lib.fn("freenect_shutdown")(ctx)
     return {"library": lib.path, "fakenect": lib.is_fakenect, "count": count, "serials": serials}
+
+
+def check_found(device: int | str, count: int, serials: list[str]) -> None:
+    """``SourceError`` unless the Kinect ``device`` (an index, or a serial: checked when
+    ``serials`` lists them) is among the ``count`` found: opening one and ``info`` about one
+    say alike that it is not there."""
+    if count <= 0:
+        raise SourceError(
+            "no Kinect found: plug it in (USB and its own power supply), "
+            "then check `lsusb | grep 045e`"
+        )
+    if isinstance(device, int) and not 0 <= device < count:
+        raise SourceError(f"kinect:{device}: expected a device index 0..{count - 1}, got {device}")
+    if isinstance(device, str) and serials and device not in serials:
+        raise SourceError(
+            f"kinect:{device}: no Kinect with that serial; found {', '.join(serials)}"
+        )
 
 
 def parse_uri(uri: str) -> int | str:

@@ -1,5 +1,7 @@
 """The times a ``.npz`` gives its frames: export's ``export-frames`` layout (each stream's
-host and device times, the accelerometer) or a bare ``timestamp`` array beside ``depth``.
+host and device times, the accelerometer), convert's ``convert-pairs`` layout (its
+``depth_times``, ``rgb_times`` and ``accel``, read as the export arrays they are:
+``CONVERT_NAMES``), or a bare ``timestamp`` array beside ``depth``.
 
 Reading them back is what keeps ``export A.npz B.npz`` and ``record A.npz R`` true to the
 recording the archive came from; an archive without them, or with one time repeated for
@@ -39,6 +41,16 @@ TIME_KEYS = frozenset(
         "tilt_deg",
     }
 )
+
+#: The layouts depthview's archives name in their ``layout`` array (``writers.npz``).
+EXPORT_LAYOUT = "export-frames"
+CONVERT_LAYOUT = "convert-pairs"
+#: ``convert-pairs``' per-frame arrays, each under the ``export-frames`` name of what it
+#: holds: the one reader reads both layouts (and the writer writes these names).
+DEPTH_TIMES, RGB_TIMES = "depth_times", "rgb_times"
+CONVERT_NAMES = {DEPTH_TIMES: "timestamp", RGB_TIMES: "video_timestamp", "accel": "accel"}
+#: Every array ``read_times`` looks at.
+READ_KEYS = TIME_KEYS | set(CONVERT_NAMES) | {"layout"}
 
 
 @dataclass(frozen=True)
@@ -90,45 +102,75 @@ def _device(values: npt.NDArray[np.int64] | None, i: int) -> int | None:
     return int(values[i])
 
 
+def _layout(arrays: Mapping[str, npt.NDArray[Any]]) -> str | None:
+    value = arrays.get("layout")
+    if value is None or value.ndim != 0 or value.dtype.kind != "U":
+        return None
+    return str(value.item())
+
+
+def _in_export_names(
+    arrays: Mapping[str, npt.NDArray[Any]],
+) -> tuple[dict[str, npt.NDArray[Any]], dict[str, str]]:
+    """The archive's per-frame arrays under ``export-frames``' names, and the archive's own
+    name of each (for errors). A ``convert-pairs`` archive's colour image that serves two
+    depth frames (one ``rgb_times``) is one colour record, as convert sent it."""
+    if _layout(arrays) != CONVERT_LAYOUT:
+        return {k: v for k, v in arrays.items() if k in TIME_KEYS}, {}
+    out = {new: arrays[old] for old, new in CONVERT_NAMES.items() if old in arrays}
+    shown = {new: old for old, new in CONVERT_NAMES.items()}
+    rgb, depth = out.get("video_timestamp"), out.get("timestamp")
+    if rgb is not None and depth is not None and rgb.ndim == 1 and rgb.shape == depth.shape:
+        out["video_seq"] = np.concatenate(([0], np.cumsum(rgb[1:] != rgb[:-1]))).astype(np.int64)
+    return out, shown
+
+
 def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> NpzTimes | None:
-    """The archive's times for ``n`` frames, checked; None when it has no ``timestamp``."""
+    """The archive's times for ``n`` frames, checked, from its ``READ_KEYS`` arrays; None
+    when it has no frame times (no ``timestamp``, or convert's ``depth_times``)."""
+    arrays, shown = _in_export_names(arrays)
     if "timestamp" not in arrays:
         return None
-    t = _column(path, arrays, "timestamp", n, np.float64)
+    t = _column(path, arrays, "timestamp", n, np.float64, shown)
+    name = shown.get("timestamp", "timestamp")
     assert t is not None
     if not bool(np.all(np.isfinite(t))):
         bad = int(np.flatnonzero(~np.isfinite(t))[0])
-        raise SourceError(
-            f"{path}: timestamp: expected finite seconds, got {t[bad]} at frame {bad}"
-        )
+        raise SourceError(f"{path}: {name}: expected finite seconds, got {t[bad]} at frame {bad}")
     if n > 1 and bool(np.all(t == t[0])):
         return None  # frames made by hand (one time for all): no times of their own
-    warn_not_increasing(f"{path}: timestamp", t.tolist(), "the archive")
+    warn_not_increasing(f"{path}: {name}", t.tolist(), "the archive")
     accel = arrays.get("accel")
     if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
         raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
     return NpzTimes(
         t,
-        _column(path, arrays, "device_timestamp", n, np.int64),
-        _column(path, arrays, "video_valid", n, np.bool_),
-        _column(path, arrays, "video_seq", n, np.int64),
-        _column(path, arrays, "video_timestamp", n, np.float64),
-        _column(path, arrays, "video_device_timestamp", n, np.int64),
+        _column(path, arrays, "device_timestamp", n, np.int64, shown),
+        _column(path, arrays, "video_valid", n, np.bool_, shown),
+        _column(path, arrays, "video_seq", n, np.int64, shown),
+        _column(path, arrays, "video_timestamp", n, np.float64, shown),
+        _column(path, arrays, "video_device_timestamp", n, np.int64, shown),
         None if accel is None else accel.astype(np.float64),
-        _column(path, arrays, "accel_timestamp", n, np.float64),
-        _column(path, arrays, "accel_device_timestamp", n, np.int64),
-        _column(path, arrays, "tilt_deg", n, np.float64),
+        _column(path, arrays, "accel_timestamp", n, np.float64, shown),
+        _column(path, arrays, "accel_device_timestamp", n, np.int64, shown),
+        _column(path, arrays, "tilt_deg", n, np.float64, shown),
     )
 
 
 def _column(
-    path: object, arrays: Mapping[str, npt.NDArray[Any]], key: str, n: int, dtype: type
+    path: object,
+    arrays: Mapping[str, npt.NDArray[Any]],
+    key: str,
+    n: int,
+    dtype: type,
+    shown: Mapping[str, str],
 ) -> Any:
     values = arrays.get(key)
     if values is None:
         return None
     if values.shape != (n,) or values.dtype.kind not in "biuf":
         raise SourceError(
-            f"{path}: {key}: expected one number a frame ({n},), got {values.dtype} {values.shape}"
+            f"{path}: {shown.get(key, key)}:"
+            f" expected one number a frame ({n},), got {values.dtype} {values.shape}"
         )
     return values.astype(dtype)

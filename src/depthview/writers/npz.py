@@ -17,7 +17,8 @@ array:
   device's ``device.json``), which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
   ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
-  ``depth_format`` and ``intrinsics`` (the aligned depth's camera).
+  ``depth_format`` and ``intrinsics`` (the aligned depth's camera); read back with the
+  times as export's ``timestamp`` and ``video_timestamp`` (``sources.npz_times``).
 
 Archive members carry a fixed date, so the same frames give the same bytes.
 """
@@ -40,11 +41,9 @@ from ..camera_models import Intrinsics
 from ..errors import ExportError
 from ..frame import VIDEO_ARRAYS, DepthFormat, Frame, VideoFormat, video_format_of
 from ..outputs import partial_path
+from ..sources.npz_times import CONVERT_LAYOUT, DEPTH_TIMES, EXPORT_LAYOUT, RGB_TIMES
 from .base import Pair, Row, Settings, registered_depth
 
-#: The layouts, as the ``layout`` array of each archive names them.
-EXPORT_LAYOUT = "export-frames"
-CONVERT_LAYOUT = "convert-pairs"
 #: The date every archive member carries (zip's epoch), so output is reproducible.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 COPY_BLOCK = 8 << 20
@@ -193,8 +192,8 @@ class NpzWriter:
         ).reshape(n, 3)
         self._stream.finish(
             {
-                "depth_times": np.array([r.depth_time for r in self.rows], dtype=np.float64),
-                "rgb_times": np.array([r.rgb_time for r in self.rows], dtype=np.float64),
+                DEPTH_TIMES: np.array([r.depth_time for r in self.rows], dtype=np.float64),
+                RGB_TIMES: np.array([r.rgb_time for r in self.rows], dtype=np.float64),
                 "accel": accel,
                 "depth_format": np.array(int(DepthFormat.MM)),
                 **(
