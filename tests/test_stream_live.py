@@ -264,6 +264,12 @@ class _SilentGrpcServer:
             conn.close()
 
 
+def _stream_demo_to(port: int) -> list[str]:
+    """``depthview stream demo --frames 5`` to a Rerun viewer's address on ``port``."""
+    to = f"rerun+http://127.0.0.1:{port}/proxy"
+    return [sys.executable, "-m", "depthview", "stream", "demo", "--frames", "5", "--to", to]
+
+
 def test_a_listener_that_is_no_rerun_viewer_is_one_line_before_streaming() -> None:
     """Trial R D2: a program that takes the connection and says nothing: the SDK's queue
     filled, every thread stopped (SIGTERM too) until the listener went away, then a
@@ -275,17 +281,7 @@ def test_a_listener_that_is_no_rerun_viewer_is_one_line_before_streaming() -> No
         silent.listen()
         port = silent.getsockname()[1]
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "depthview",
-                "stream",
-                "demo",
-                "--frames",
-                "5",
-                "--to",
-                f"rerun+http://127.0.0.1:{port}/proxy",
-            ],
+            _stream_demo_to(port),
             capture_output=True,
             text=True,
             timeout=60,
@@ -305,17 +301,7 @@ def test_a_receiver_that_takes_no_data_ends_the_stream_in_one_line() -> None:
     server = _SilentGrpcServer()
     try:
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "depthview",
-                "stream",
-                "demo",
-                "--frames",
-                "5",
-                "--to",
-                f"rerun+http://127.0.0.1:{server.port}/proxy",
-            ],
+            _stream_demo_to(server.port),
             capture_output=True,
             text=True,
             timeout=60,
