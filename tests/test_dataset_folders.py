@@ -232,3 +232,48 @@ def test_a_bad_camera_intrinsics_txt_is_one_line(tmp_path: Path) -> None:
     ran = cli("info", str(root))
     assert ran.code == 2 and ran.err.count("\n") == 1
     assert f"{root / 'camera-intrinsics.txt'}: expected a 3x3 camera matrix (9 numbers)" in ran.err
+
+
+# -- trial S 2: one broken file among readable ones ---------------------------------------
+def cut_short(path: Path) -> None:
+    data = path.read_bytes()  # its header whole, its pixels cut: a decoder's error
+    path.write_bytes(data[: max(40, len(data) // 2)])
+
+
+def test_a_broken_colour_image_is_left_out_and_said(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root, 4)
+    cut_short(root / "rgb" / f"{stamps[2]}.png")
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert ran.err.count("left out broken colour image") == 1, ran.err
+    assert f"rgb/{stamps[2]}.png" in ran.err
+    with np.load(tmp_path / "x.npz") as z:
+        np.testing.assert_array_equal(z["depth"], depth)  # every depth frame kept
+        np.testing.assert_array_equal(z["video_valid"], [True, True, False, True])
+        np.testing.assert_array_equal(z["video"][3], colour(3))
+
+
+def test_a_broken_depth_image_is_skipped_and_said(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root, 4)
+    cut_short(root / "depth" / f"{stamps[1]}.png")
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert ran.err.count("skipped broken frame") == 1, ran.err
+    assert f"depth/{stamps[1]}.png" in ran.err
+    with np.load(tmp_path / "x.npz") as z:
+        np.testing.assert_array_equal(z["depth"], depth[[0, 2, 3]])
+        np.testing.assert_array_equal(z["index"], [0, 2, 3])
+        np.testing.assert_allclose(z["timestamp"], [float(stamps[i]) for i in (0, 2, 3)])
+
+
+def test_a_folder_of_broken_depth_images_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "tum"
+    _, stamps = write_tum(root, 3)
+    for t in stamps[1:]:  # the first is read on opening: a broken one is refused there
+        cut_short(root / "depth" / f"{t}.png")
+    cut_short(root / "depth" / f"{stamps[0]}.png")
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 2 and ran.err.count("\n") == 1, ran.err
+    assert not (tmp_path / "x.npz").exists()

@@ -134,6 +134,51 @@ def test_foxglove_clients_refused_or_gone_are_said_in_depthviews_words() -> None
             run.proc.kill()
 
 
+def test_a_foxglove_client_too_slow_for_the_stream_is_said_once() -> None:
+    """Trial T (T2): a client subscribed to every topic that reads slower than the stream
+    (point clouds at full rate) lost messages without a word: the SDK drops them while the
+    client's queue is full and says so at INFO only. Now one depthview warning names the
+    client; the stream goes on."""
+    import asyncio
+    import json
+
+    import websockets
+
+    from _helpers_sinks import FOXGLOVE_SUBPROTOCOL
+
+    async def stalled_client(url: str, run: Running) -> None:
+        async with websockets.connect(
+            url, subprotocols=[FOXGLOVE_SUBPROTOCOL], max_size=None
+        ) as ws:
+            while True:  # every channel offered, subscribed, then nothing read
+                info = json.loads(await ws.recv())
+                if info["op"] == "advertise":
+                    subs = [{"id": ch["id"], "channelId": ch["id"]} for ch in info["channels"]]
+                    await ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
+                    break
+            await asyncio.to_thread(run.wait_for, r"cannot keep up", 60)
+
+    run = _stream("sample", "--loop", "--points", "--fps", "300", "--to", "foxglove:0")
+    try:
+        url = run.wait_for(r"-> (ws://127\.0\.0\.1:\d+)").group(1)
+        asyncio.run(asyncio.wait_for(stalled_client(url, run), 90))
+        assert run.proc.poll() is None  # the stream goes on
+        assert run.interrupt() == 130
+        lines = run.rest().replace("\r", "\n").splitlines()
+        slow = [ln for ln in lines if "cannot keep up" in ln]
+        assert len(slow) == 1, lines
+        assert re.match(
+            r"depthview: warning: foxglove: the client at 127\.0\.0\.1:\d+ cannot keep up: "
+            r"messages to it are dropped while its queue is full",
+            slow[0],
+        ), slow
+        foreign = [ln for ln in lines if ln and not ln.startswith(("stream: ", "depthview: "))]
+        assert foreign == [], lines
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+
+
 def test_rerun_viewer_on_another_machine_gets_the_frames(tmp_path: Path) -> None:
     with rerun_receiver(tmp_path) as (url, env, saved):
         done = subprocess.run(

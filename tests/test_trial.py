@@ -308,6 +308,15 @@ def world() -> Iterator[Path]:
         (w / "gimp.pgm").write_bytes(header + np.full((480, 640), 800, ">u2").tobytes())
         (w / "p8.pgm").write_bytes(b"P5\n640 480\n255\n" + bytes(640 * 480))
         (w / "plain.pgm").write_bytes(b"P2\n4 2\n2047\n1 2 3 4\n5 6 7 8\n")
+        (w / "7sT").mkdir()  # trial S 2: a broken colour image and a broken depth image
+        for i in range(4):
+            depth = np.full((48, 64), 1200 + i, np.uint16)
+            Image.fromarray(depth).save(w / "7sT" / f"frame-{i:06d}.depth.png")
+            noise = np.random.default_rng(i).integers(0, 255, (48, 64, 3), np.uint8)
+            Image.fromarray(noise).save(w / "7sT" / f"frame-{i:06d}.color.png")
+        for name in ("frame-000001.color.png", "frame-000002.depth.png"):
+            data = (w / "7sT" / name).read_bytes()
+            (w / "7sT" / name).write_bytes(data[: len(data) // 2])
         (w / "7sC").mkdir()  # trial Q 7: 7-Scenes with its colour (another camera's)
         Image.fromarray(np.full((4, 6), 1200, np.uint16)).save(w / "7sC" / "frame-000000.depth.png")
         Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(w / "7sC" / "frame-000000.color.png")

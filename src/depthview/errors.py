@@ -5,6 +5,10 @@
     DepthviewError                 anything depthview raises on purpose
     ├── SourceError                a source cannot be opened or stopped delivering
     │   ├── NotMyFormat            internal: a backend declines a URI (the registry tries the next)
+    │   ├── BrokenFile             one file of a folder cannot be decoded (truncated, not an
+    │   │                          image): its frame is skipped, its colour left out, said
+    │   ├── ValuesPastFormat       stored values the said units cannot hold (millimetres read as
+    │   │                          raw disparity): the units are wrong, not the file
     │   └── SourceTimeout          a live device sent no frame within the timeout
     ├── UnsupportedControl         this source (or this libfreenect build) cannot do that control
     ├── RecordingError             writing a recording failed (disk full, unwritable, not empty)
@@ -34,6 +38,22 @@ class SourceError(DepthviewError):
 
 class NotMyFormat(SourceError):
     """A backend does not recognise the URI or content; the registry tries the next one."""
+
+
+class BrokenFile(SourceError):
+    """One file of a source cannot be decoded (truncated, not an image). A folder's other
+    frames are fine: its depth frame is skipped and its colour image left out, each with a
+    warning, as a recording's broken frame is; a lone file is refused."""
+
+
+class ValuesPastFormat(SourceError):
+    """Stored values the units said or guessed cannot hold: the units are wrong, not the
+    file. ``found`` is what was found, without the advice, for a command whose advice
+    differs (a recording holds raw disparity only)."""
+
+    def __init__(self, found: str, advice: str) -> None:
+        super().__init__(f"{found}; {advice}")
+        self.found = found
 
 
 class SourceTimeout(SourceError):

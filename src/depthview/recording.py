@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import RecordingError, SourceError
+from .errors import RecordingError, SourceError, ValuesPastFormat
 from .fakenect_format import (
     DEPTH_HEADER,
     DEVICE_JSON,
@@ -72,6 +72,8 @@ from .writers.base import is_frame_file
 
 Mode = Literal["new", "append", "overwrite"]
 MODES = ("new", "append", "overwrite")
+#: Where frames a recording cannot hold (millimetres, other sizes) go instead.
+SAVE_ELSEWHERE = "'depthview export SOURCE OUT.npz' (or --format png16)"
 #: Frame times below this are taken as seconds since the start, not unix time, where the
 #: frames' origin is not known (an iterable of frames: ``times_from_start`` None).
 _UNIX_EPOCH_GUESS = 1e8
@@ -113,7 +115,7 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
             shape, fmt, what = (DEPTH_HEIGHT, DEPTH_WIDTH, 3), VideoFormat.RGB, "video"
         else:
             continue
-        instead = "save them with 'depthview export SOURCE OUT.npz' (or --format png16)"
+        instead = f"save them with {SAVE_ELSEWHERE}"
         if record.format is not None and record.format is not fmt:
             hint = (
                 f"a recording cannot hold millimetres: {instead} instead"
@@ -150,8 +152,7 @@ def refuse_depth_format(depth_format: DepthFormat, said: str | None = None) -> N
             f"--depth-format {said}: a recording cannot hold "
             f"{depth_format.unit_name}, fakenect recordings hold raw 11-bit depth; leave "
             "--depth-format out to record the raw depth (a replay with --depth-format "
-            f"{said} gives {depth_format.unit_name} from it), or save "
-            "them with 'depthview export SOURCE OUT.npz' (or --format png16)"
+            f"{said} gives {depth_format.unit_name} from it), or save them with {SAVE_ELSEWHERE}"
         )
 
 
@@ -873,6 +874,11 @@ def _record_into(
             raise RecordingError(f"{exc}; {left}") from None
         raise
     except SourceError as exc:
+        if isinstance(exc, ValuesPastFormat):  # advice a recording can follow
+            exc = SourceError(
+                f"{exc.found}: no raw disparity, and a fakenect recording holds nothing else; "
+                f"save them with {SAVE_ELSEWHERE} instead"
+            )
         if stop is not None and stop.is_set():  # asked to stop while the source waited (a
             return _closed(writer, Path(out), made, mode)  # Kinect's timeout): ends as asked
         if writer.replacing:  # --overwrite: a failed run replaces nothing

@@ -335,17 +335,33 @@ SUBPROTOCOL = "foxglove.sdk.v1"
 class _ServerLog(logging.Handler):
     """The Foxglove SDK's server log, in depthview's words rather than the SDK's lines on
     the user's terminal: a client refused at its handshake is one warning naming the
-    protocol this server speaks; a client's connection that broke off (the app closed) is
-    no failure of the stream and is not said; anything else is a warning as it is."""
+    protocol this server speaks; a client too slow for the stream (the SDK drops its
+    messages while its queue is full, said by the SDK at INFO only) is one warning; a
+    client's connection that broke off (the app closed) is no failure of the stream and is
+    not said; anything else at WARNING or above is a warning as it is."""
 
     REFUSED = re.compile(r"Dropping client (\S+): (?:secure )?handshake failed")
     GONE = re.compile(r"Error receiving from client \S+: ")
+    SLOW = re.compile(r"outbox for client (\S+) full")
+    #: The SDK's logger of a full queue: lowered to INFO (when nobody set it) to hear it.
+    LOSSY = "foxglove.websocket.connected_client.send_lossy"
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.INFO)
+        lossy = logging.getLogger(self.LOSSY)
+        if lossy.level == logging.NOTSET:
+            lossy.setLevel(logging.INFO)
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
+        slow = self.SLOW.match(text)
+        if slow:
+            text = (
+                f"the client at {slow.group(1)} cannot keep up: messages to it are dropped "
+                "while its queue is full (fewer topics, or a lower --fps, let it keep up)"
+            )
+        elif record.levelno < logging.WARNING:
+            return
         refused = self.REFUSED.match(text)
         if refused:
             text = (

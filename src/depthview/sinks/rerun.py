@@ -334,6 +334,12 @@ class RerunSink(Sink):
         """Run ``rerun --serve-web`` bound to ``host`` (the SDK's own server binds every
         interface) and connect to its gRPC proxy; returns the page to open."""
         local = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+        if web_port and web_port == grpc_port:  # said before Rerun says it in its words
+            raise SinkError(
+                f"rerun-web:{web_port} and grpc port {grpc_port}: expected two ports, got one "
+                "for both (the page and its data server each listen on their own; give "
+                "--grpc-port another)"
+            )
         grpc_port = grpc_port or free_port(local)
         web_port = web_port or free_port(local)
         for port in (web_port, grpc_port):  # else it would feed another server on them

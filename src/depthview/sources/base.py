@@ -123,6 +123,14 @@ def loop_shift(
 GAP_INTERVALS = 1.75
 
 
+def say_skipped(skipped: list[str]) -> None:
+    """A warning for each broken frame a source's ``read`` skipped on the way to a readable
+    one (or to its end), emptying the list."""
+    for why in skipped:
+        warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
+    skipped.clear()
+
+
 def measured_fps(times: Iterable[float]) -> float | None:
     """The frame rate a source's own frame times show (what ``Source.fps`` is for every
     source with times: a recording, a ``.npz`` with ``timestamp``, a dataset's lists):

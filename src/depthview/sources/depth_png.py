@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..camera_models import Intrinsics
-from ..errors import SourceError
+from ..errors import BrokenFile, SourceError
 from ..frame import DepthFormat
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -176,7 +176,7 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
             with image.open(fh, formats=["PNG"]) as im:
                 arr = np.asarray(im)
         except _decode_errors(image) as exc:
-            raise SourceError(
+            raise BrokenFile(
                 f"{path}: expected a 16-bit depth PNG, got {_named(exc, fh, path)}"
             ) from None
     if arr.ndim != 2 or arr.dtype.kind not in "iu" or arr.dtype.itemsize < 2:
@@ -197,7 +197,7 @@ def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
                 rgb = im if im.mode == "RGB" else im.convert("RGB")
                 return np.asarray(rgb, dtype=np.uint8)
         except _decode_errors(image) as exc:
-            raise SourceError(
+            raise BrokenFile(
                 f"{path}: expected an RGB image, got {_named(exc, fh, path)}"
             ) from None
 

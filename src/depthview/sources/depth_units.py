@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._checks import DEPTH_SCALE
-from ..errors import SourceError
+from ..errors import SourceError, ValuesPastFormat
 from ..frame import DepthFormat
 
 #: Formats a file may hold (packed formats exist on the USB wire only).
@@ -103,10 +103,10 @@ class DepthUnits:
                 np.where(values == SATURATED, np.uint16(0), values) if hi == SATURATED else values
             )
         if hi > self.format.max_value:
-            raise SourceError(
+            raise ValuesPastFormat(
                 f"{where}: expected {self.format.name} values 0..{self.format.max_value}, "
-                f"got up to {hi}; say depth_format='mm' (or another) if they are not raw "
-                "disparity"
+                f"got up to {hi}",
+                "say depth_format='mm' (or another) if they are not raw disparity",
             )
         return values
 

@@ -50,7 +50,15 @@ from ..frame import (
 )
 from ..outputs import file_kind
 from ..registration import Registration, register, to_mm
-from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_fps
+from .base import (
+    LoopClock,
+    Pacer,
+    Source,
+    check_options,
+    loop_shift,
+    measured_fps,
+    say_skipped,
+)
 
 #: Largest INDEX.txt we accept (about 3 million lines); anything bigger is not an index.
 MAX_INDEX_BYTES = 128 * 1024 * 1024
@@ -374,9 +382,9 @@ class RecordingSource(Source):
                         f"{len(skipped)} broken ones; first: {skipped[0]}"
                     ) from None
                 if self._position >= n and not self.loop:
-                    self._say_skipped(skipped)
+                    say_skipped(skipped)
                 continue
-            self._say_skipped(skipped)
+            say_skipped(skipped)
             if carried:
                 frame = replace(frame, records=(*carried, *frame.records))
             self._position += 1
@@ -416,14 +424,6 @@ class RecordingSource(Source):
         return [
             replace(r, stamp=r.stamp.shifted(seconds, ticks)) for r in self._span_records(i, {})
         ]
-
-    @staticmethod
-    def _say_skipped(skipped: list[str]) -> None:
-        """A warning for each broken frame skipped on the way to a readable one (or to the
-        end of the recording)."""
-        for why in skipped:
-            warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
-        skipped.clear()
 
     def _first_size(self, kind: str) -> tuple[int, int] | None:
         """The recording's size (h, w) of a stream (``kind``: depth or video): its first

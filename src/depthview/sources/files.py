@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import NotMyFormat, SourceError
+from ..errors import BrokenFile, NotMyFormat, SourceError
 from ..frame import (
     DEPTH_FPS,
     VIDEO_ARRAYS,
@@ -45,7 +46,15 @@ from ..frame import (
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
 from ..registration import Registration
 from . import depth_png, numpy_files
-from .base import LoopClock, Pacer, Source, check_options, loop_shift, measured_fps
+from .base import (
+    LoopClock,
+    Pacer,
+    Source,
+    check_options,
+    loop_shift,
+    measured_fps,
+    say_skipped,
+)
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
 from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
@@ -197,14 +206,27 @@ class ArraySource(Source):
     def read(self) -> Frame:
         if self._closed:
             raise SourceError(f"{self.name}: read after close")
-        if self._position >= self._length:
-            if not self.loop:
-                raise StopIteration
-            self._position = 0
-            self._loop.passes += 1  # its clock goes on: paced on across the seam
-        i = self._position
-        self._position += 1
-        depth, video = self._load(i)
+        skipped: list[str] = []  # a folder's broken files: said once a readable frame is read
+        while True:
+            if self._position >= self._length:
+                if not self.loop:
+                    say_skipped(skipped)
+                    raise StopIteration
+                self._position = 0
+                self._loop.passes += 1  # its clock goes on: paced on across the seam
+            i = self._position
+            self._position += 1
+            try:
+                depth, video = self._load(i)
+                break
+            except BrokenFile as exc:  # the frames around it are fine: skipped, said
+                skipped.append(str(exc))
+                if len(skipped) >= self._length:  # one line, not a warning per frame
+                    raise SourceError(
+                        f"{self.name}: expected at least one readable depth frame, got "
+                        f"{len(skipped)} broken ones; first: {skipped[0]}"
+                    ) from None
+        say_skipped(skipped)
         frame = self._once(self._frame(i, depth, video).shifted(*self._loop.offset()))
         if self._pacer is not None:  # each pass continues the clock, so pacing goes on
             self._pacer.wait(frame.timestamp)
@@ -327,9 +349,18 @@ def _refuse_sun3d_guess(stored: npt.NDArray[np.uint16], where: str) -> None:
 
 
 def _colour_loader(paths: Sequence[Path | None]) -> Callable[[int], npt.NDArray[np.uint8] | None]:
+    """Frame ``i``'s colour image; None when it has none, or (said) when its file is broken:
+    the depth frame stands without it, as one whose image is missing."""
+
     def load(i: int) -> npt.NDArray[np.uint8] | None:
         path = paths[i]
-        return None if path is None else depth_png.read_colour(path)
+        if path is None:
+            return None
+        try:
+            return depth_png.read_colour(path)
+        except BrokenFile as exc:
+            warnings.warn(f"left out broken colour image: {exc}", stacklevel=2)
+            return None
 
     return load
 
