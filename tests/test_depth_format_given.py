@@ -164,3 +164,25 @@ def test_refusals_and_guesses_name_what_was_given_and_what_fits(tmp_path: Path) 
     assert "--depth-scale (units per metre: 5000 for TUM)" in line
     ran = cli("export", str(folder), str(tmp_path / "y.npz"), "--depth-scale", "5000")
     assert ran.code == 0, ran.err
+
+
+def test_values_past_the_format_cross_a_process_whole() -> None:
+    """convert on a Dask cluster sends a worker's error back pickled: the refusal that
+    keeps its finding apart from its advice must arrive as it was raised."""
+    import pickle
+
+    from depthview.errors import SourceError, ValuesPastFormat
+    from depthview.sources.depth_units import DepthUnits
+
+    try:
+        DepthUnits.of(dv.DepthFormat.RAW_11BIT, "test").decode(
+            np.full((2, 2), 4000, np.uint16), "x.png"
+        )
+    except ValuesPastFormat as exc:
+        raised = exc
+    else:
+        raise AssertionError("4000 was taken as raw 11-bit disparity")
+    back = pickle.loads(pickle.dumps(raised))
+    assert isinstance(back, SourceError)
+    assert (str(back), back.found) == (str(raised), raised.found)
+    assert back.found == "x.png: expected RAW_11BIT values 0..2047, got up to 4000"

@@ -54,6 +54,10 @@ class ValuesPastFormat(SourceError):
     def __init__(self, found: str, advice: str) -> None:
         super().__init__(f"{found}; {advice}")
         self.found = found
+        self.advice = advice
+
+    def __reduce__(self) -> tuple[type[ValuesPastFormat], tuple[str, str]]:
+        return type(self), (self.found, self.advice)  # whole from a Dask worker too
 
 
 class SourceTimeout(SourceError):

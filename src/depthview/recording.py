@@ -22,6 +22,7 @@ import errno
 import itertools
 import os
 import queue
+import stat
 import sys
 import threading
 import time
@@ -588,8 +589,14 @@ class RecordingWriter:
             target = self.path / name
             if not os.path.lexists(target):
                 return name
-            with contextlib.suppress(OSError):
-                if target.read_bytes() == b"".join(chunks):
+            with contextlib.suppress(OSError):  # only a regular file of the same size is read
+                st = os.lstat(target)
+                size = sum(len(c) for c in chunks)
+                if (
+                    stat.S_ISREG(st.st_mode)
+                    and st.st_size == size
+                    and target.read_bytes() == b"".join(chunks)
+                ):
                     return None
             t = round(t + 1e-6, 6)
             self._last_times[stream] = max(t, self._last_times[stream])
