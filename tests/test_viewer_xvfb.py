@@ -228,3 +228,63 @@ def test_question_mark_typed_as_shift_slash_lists_the_keys(xvfb: str) -> None:
         wait_for_change(window, before, xvfb, timeout=10)
         assert np.array_equal(capture_stable(window, xvfb), helped)
         quit_program(proc, window, xvfb)
+
+
+def _geometry(window: int, display: str) -> tuple[int, int, int, int]:
+    """(width, height, x, y) of ``window`` on the screen, as the X server has it."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        w = d.create_resource_object("window", window)
+        g = w.get_geometry()
+        at = w.translate_coords(d.screen().root, 0, 0)
+        return g.width, g.height, -at.x, -at.y
+    finally:
+        d.close()
+
+
+def _wait_for_geometry(title: str, display: str, size: tuple[int, int]) -> int:
+    """The window named ``title`` once it is ``size`` at the screen's corner or anywhere
+    (fullscreen: at the corner); fails after 20 s with the last geometry seen."""
+    import time
+
+    from _helpers_xcapture import find_window
+
+    seen: tuple[int, int, int, int] | None = None
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        window = find_window(title, display, prefix=True)
+        seen = _geometry(window, display)
+        if seen[:2] == size:
+            return window
+        time.sleep(0.2)
+    raise AssertionError(f"expected a {size[0]}x{size[1]} window, got {seen}")
+
+
+def test_f11_makes_the_window_the_screen_and_back(xvfb: str, tmp_path: Path) -> None:
+    """Trial U (D1): F11 made the X window again at its old size (pygame's
+    ``toggle_fullscreen`` without a window manager) and printed "re-creating window in
+    toggle_fullscreen" twice. Now F11 does what ``--fullscreen`` does, read from the X
+    server: the window is the screen (1600x1000 here) at its corner; F11 again gives the
+    window its size back; nothing is printed but the snapshot-free run's own lines."""
+    from _helpers_xcapture import press_key
+
+    rec = sample.write_to(tmp_path / "rec")
+    args = ["view", str(rec), "--layout", "depth", "--palette", "grayscale"]
+    with program_window(args, xvfb, "depthview - ", prefix=True) as (proc, window):
+        wait_for_picture(window, xvfb, lambda p: (p.max(axis=2) > 0).mean() > 0.5, 30)
+        assert _geometry(window, xvfb)[:2] == (640, 480)
+        press_key(window, "F11", xvfb)
+        window = _wait_for_geometry("depthview - ", xvfb, (1600, 1000))
+        assert _geometry(window, xvfb)[2:] == (0, 0)
+        shown = wait_for_picture(window, xvfb, lambda p: p.shape[:2] == (1000, 1600), 30)
+        lit = shown.max(axis=2) > 0
+        left, right = (1600 - 1333) // 2, (1600 + 1333) // 2  # 4:3 at 1000 high, centred
+        assert lit[:, left + 2 : right - 2].mean() > 0.5
+        press_key(window, "F11", xvfb)
+        window = _wait_for_geometry("depthview - ", xvfb, (640, 480))
+        press_key(window, "q", xvfb)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "re-creating" not in err and "warning" not in err, err

@@ -36,6 +36,7 @@ import io
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,8 @@ class Presenter:
         self.title = title
         pygame.display.set_caption(title)
         self.fullscreen = fullscreen
+        #: The window's size and place before F11 made it fullscreen (None: not made so).
+        self._windowed: tuple[tuple[int, int], tuple[int, int]] | None = None
         self.ctx: Any = None  # the window's moderngl context
         #: Why the window has no OpenGL context for the 3D view (None: it has one).
         self.gl_error: str | None = None
@@ -295,9 +298,30 @@ class Presenter:
             self._fit_picture(self.window_size())
 
     def toggle_fullscreen(self) -> None:
-        """Fullscreen on or off; raises ``pygame.error`` where the platform cannot."""
-        pygame.display.toggle_fullscreen()
+        """Fullscreen on or off, as ``--fullscreen`` opens it: the window at the screen's
+        corner at the desktop's size, and back at the size and place it had. (pygame's
+        ``toggle_fullscreen`` made the X window again at its old size where no window manager
+        runs, printing SDL's warnings: trial U.) Raises ``pygame.error`` where the platform
+        cannot."""
+        if self.fullscreen:
+            size, place = self._windowed or (self.window_size(), (0, 0))
+        else:
+            self._windowed = self.window_size(), pygame.display.get_window_position()
+            size, place = _desktop_size(self._windowed[0]), (0, 0)
+        pygame.display.set_window_position(place)  # first: SDL moves no fullscreen window
         self.fullscreen = not self.fullscreen
+        gl = pygame.OPENGL | pygame.DOUBLEBUF if self.ctx is not None else 0
+        try:
+            if not self.fullscreen:  # a call to end fullscreen first: SDL sizes no fullscreen
+                with warnings.catch_warnings():  # window (no window manager), and says so
+                    warnings.filterwarnings("ignore", "Requested window was forcibly resized")
+                    pygame.display.set_mode(size, self._flags() | gl)
+            self._window = pygame.display.set_mode(size, self._flags() | gl)
+        except pygame.error:
+            self.fullscreen = not self.fullscreen
+            raise
+        if not self.fullscreen:
+            pygame.display.set_window_position(place)
         self.sync()
 
     # -- each frame -----------------------------------------------------------------------
