@@ -277,3 +277,24 @@ def test_a_folder_of_broken_depth_images_is_one_line(tmp_path: Path) -> None:
     ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
     assert ran.code == 2 and ran.err.count("\n") == 1, ran.err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_strict_makes_a_broken_file_the_end_of_the_reading(tmp_path: Path) -> None:
+    """``strict=True`` (what ``convert`` opens scenes with, to count a broken file as a bad
+    frame in its manifest) raises the broken file instead of skipping it."""
+    import warnings
+
+    import pytest
+
+    import depthview as dv
+    from depthview.errors import BrokenFile
+
+    root = tmp_path / "tum"
+    _, stamps = write_tum(root, 3)
+    cut_short(root / "depth" / f"{stamps[1]}.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing skipped with a warning
+        with dv.open(str(root), strict=True) as src:
+            src.read()
+            with pytest.raises(BrokenFile, match=stamps[1]):
+                src.read()

@@ -140,8 +140,10 @@ def final_path(out: Path, scene: Scene, fmt: str) -> Path:
 
 # -- planning --------------------------------------------------------------------------------
 def _open_options(settings: Settings) -> dict[str, Any]:
-    """What ``dv.open`` is told of a scene's units (``--depth-format``)."""
-    return {} if settings.depth_format is None else {"depth_format": settings.depth_format}
+    """What ``dv.open`` is told of a scene: its units (``--depth-format``), and ``strict``,
+    so that a broken file is a bad frame of the manifest, not a frame skipped unseen."""
+    units = {} if settings.depth_format is None else {"depth_format": settings.depth_format}
+    return {"strict": True, **units}
 
 
 def depth_count(scene: Scene, settings: Settings) -> int | None:

@@ -60,7 +60,7 @@ from .fakenect import read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
 from .npz_times import READ_KEYS, NpzTimes, read_times
 
-OPTIONS = ("realtime", "loop", "depth_format", "depth_scale", "fps")
+OPTIONS = ("realtime", "loop", "strict", "depth_format", "depth_scale", "fps")
 DEPTH_KEYS = ("depth", "arr_0")
 COLOUR_KEYS = ("video", "rgb", "color", "colour", "image")
 #: Nonzero pixels all multiples of 8 in a frame this full: SUN3D's rotated millimetres.
@@ -84,6 +84,7 @@ class ArraySource(Source):
         intrinsics: Intrinsics,
         units_note: str,
         loop: bool = False,
+        strict: bool = False,
         realtime: bool = False,
         fps: float = 30.0,
         times: Sequence[tuple[float, float | None]] | None = None,
@@ -123,6 +124,8 @@ class ArraySource(Source):
         self.units_note = units_note
         self.units_guess = units.guess
         self.loop = loop
+        #: A broken file ends the reading (``BrokenFile``) rather than being skipped.
+        self.strict = bool(strict)
         #: The archive's or dataset's own rate where it has times, else the one given.
         self.fps = fps
         own = stamps.timestamp.tolist() if stamps is not None else [t for t, _ in times or ()]
@@ -220,6 +223,8 @@ class ArraySource(Source):
                 depth, video = self._load(i)
                 break
             except BrokenFile as exc:  # the frames around it are fine: skipped, said
+                if self.strict:
+                    raise
                 skipped.append(str(exc))
                 if len(skipped) >= self._length:  # one line, not a warning per frame
                     raise SourceError(
