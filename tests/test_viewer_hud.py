@@ -209,3 +209,22 @@ def test_a_3d_view_of_a_4000x3_array_has_its_whole_hud(
     assert _letters(drawn) == _letters(meant), drawn
     solid = [p.rect for p in placed if p.solid]
     assert not any(a.intersects(b) for i, a in enumerate(solid) for b in solid[i + 1 :])
+
+
+def test_a_long_source_name_keeps_its_end_and_the_frame_counter(
+    viewers: Any, tmp_path: Path
+) -> None:
+    """Trial U (D5): a recording deep in folders with long names had the HUD's first line
+    wrapped, then cut with an ellipsis: ``frame N/M`` (and the recording's own folder name)
+    never reached the screen. Now the name is shortened from its start."""
+    deep = tmp_path / ("a_very_long_folder_name_that_goes_on " * 4).strip() / "rec end"
+    rec = sample.write_to(deep)
+    v = viewers(dv.open(str(rec), realtime=False), layout=Layout.DEPTH, size=(640, 480))
+    wait_for(v, lambda: v.frame is not None)
+    v.draw()
+    drawn = hud_drawn(v)
+    position = v.info().position
+    assert position.startswith("frame "), position
+    at = next(i for i, line in enumerate(drawn) if line.endswith(f"rec end  {position}"))
+    assert at < 3 and drawn[0].startswith(ELLIPSIS), drawn  # within the lines a wrap keeps
+    assert len(" ".join(drawn[: at + 1])) < len(str(rec)), drawn  # shortened from its start

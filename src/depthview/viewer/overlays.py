@@ -294,6 +294,8 @@ class Overlays:
         if bar is not None and natural.intersects(bar):
             width = bar.x - x0 - MARGIN - 2 * PAD
         meant = [(self.text.printable(s), c) for s, c in self.hud_lines(state, info)]
+        if meant and width > 0:  # the first line: the source and where in it
+            meant[0] = (self._title(info, width, size), meant[0][1])
         wrapped = [
             (part, c)
             for s, c in meant
@@ -305,6 +307,17 @@ class Overlays:
             return None, whole
         rect, draw = self._text_box(lines, (x0, y0), size)
         return Placed("hud", rect, draw, text=tuple(s for s, _ in lines)), whole
+
+    def _title(self, info: Info, width: int, size: int) -> str:
+        """The HUD's first line, the source and its position, in at most two lines of
+        ``width``: a name too long for them is shortened from its start (trial U: a long
+        path lost the frame counter), so the position and the name's end (the recording's
+        own folder) stay."""
+        source = self.text.printable(info.source)
+        room = 2 * max(1, width // self.text.char_width(size)) - len(info.position) - 4
+        if len(source) > room:  # (the 4: the two spaces before the position, a wrap's)
+            source = ELLIPSIS + source[len(source) - max(1, room - 1) :]
+        return f"{source}  {info.position}".rstrip()
 
     def hud_lines(self, state: ViewState, info: Info) -> list[tuple[str, RGB]]:
         """The HUD's text, top to bottom, most important first."""
