@@ -8,8 +8,11 @@ met an ``open`` of a named pipe that waited for ever, SIGTERM swallowed), so:
 
 - a signal while the frames are waited for (``until_stopped``) ends the wait at once: the
   frame being read is not written, the writer finishes its file with the frames before it;
-- the first signal gives the earlier handlers back, so a second one interrupts at once
-  wherever the work is.
+- a second signal interrupts at once wherever the work is; but the same signal again
+  within ``REPEAT_SECONDS`` is the same request delivered twice (``timeout`` signals the
+  command and then its process group; a service manager each process of its group), and
+  is ignored, here and by the command line's own handlers (``repeated``): trial V lost a
+  whole ``record --overwrite`` to the second copy of one ``timeout -s TERM``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -25,6 +29,27 @@ T = TypeVar("T")
 
 #: The main thread is waiting for the next frame (``until_stopped``): a stop signal raises.
 _waiting = False
+#: A stop signal this soon (seconds) after the one taken before it repeats that one.
+REPEAT_SECONDS = 1.0
+#: When the last stop signal taken arrived (``time.monotonic``), None before any.
+_taken_at: float | None = None
+
+
+def repeated() -> bool:
+    """Whether a stop signal arriving now repeats the one taken before it (within
+    ``REPEAT_SECONDS``): the handler then does nothing. Else it is taken (its time kept)."""
+    global _taken_at
+    now = time.monotonic()
+    if _taken_at is not None and now - _taken_at < REPEAT_SECONDS:
+        return True
+    _taken_at = now
+    return False
+
+
+def signalled() -> bool:
+    """Whether a stop signal was taken in this process: an error met after it (a library
+    interrupted halfway, numba compiling) is the interruption's, said as one."""
+    return _taken_at is not None
 
 
 class _StopWaiting(KeyboardInterrupt):
@@ -35,15 +60,21 @@ class _StopWaiting(KeyboardInterrupt):
 @contextlib.contextmanager
 def stop_on_signal(stop: Callable[[int], None]) -> Iterator[None]:
     """While inside, Ctrl-C or SIGTERM calls ``stop(signum)`` (and ends a wait for the next
-    frame of ``until_stopped``); the first signal also gives the earlier handlers back, so
-    that a second one interrupts at once. Only the main thread can take signals: elsewhere,
-    a no-op."""
+    frame of ``until_stopped``); a second one (not a repeat: ``repeated``) interrupts at once.
+    Only the main thread can take signals: elsewhere, a no-op."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    taken: list[int] = []
+
     def on_signal(signum: int, frame: Any) -> None:
-        restore()
+        if repeated():
+            return
+        if taken:  # a second request: at once, wherever the work is
+            restore()
+            raise KeyboardInterrupt
+        taken.append(signum)
         stop(signum)
         if _waiting:
             raise _StopWaiting

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from types import FrameType, ModuleType
 
 from ..errors import DepthviewError, cli_words
+from ..soft_stop import SIGNALS, repeated, signalled
 from ..sources import KINDS
 
 #: Help for a SOURCE argument, the same in every subcommand.
@@ -114,6 +115,24 @@ def _rust_log_off() -> Iterator[None]:
         os.environ.pop("RUST_LOG", None)
 
 
+@contextmanager
+def _interrupts_not_unraisable() -> Iterator[None]:
+    """A stop signal met inside a library's callback (numba compiling calls back into
+    Python) cannot rise from it: Python prints it as "Exception ignored ..." with a
+    traceback. It is the interruption the command then says in one line: not printed."""
+    hook = sys.unraisablehook
+
+    def unraisable(info: sys.UnraisableHookArgs) -> None:
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            hook(info)
+
+    sys.unraisablehook = unraisable
+    try:
+        yield
+    finally:
+        sys.unraisablehook = hook
+
+
 def _mistyped_command(word: str, commands: list[str]) -> str | None:
     """A first word that is close to a command's name and is no file, folder or source
     (``expor``, ``strem``): the message suggesting the command, else None (the viewer)."""
@@ -166,22 +185,35 @@ def _terminate_as_interrupt() -> Iterator[None]:
     was made is kept, partial files go, one line says so, code 130. (A command that stops
     softly on Ctrl-C, as export and record do, takes SIGTERM alike while it writes.)"""
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are the main thread's: nothing to change
         return
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {s: signal.signal(s, _interrupt) for s in SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM: ``KeyboardInterrupt``, unless it repeats the one before
+    (``soft_stop.repeated``: one request delivered twice, which would interrupt the ending
+    of the first)."""
+    if not repeated():
+        raise KeyboardInterrupt
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM once the command has ended and the process exits (libraries' exit
+    handlers run): a repeat is ignored, another ends the process at once, quietly, 130."""
+    if not repeated():
+        os._exit(INTERRUPTED)
 
 
 def _run(command: ModuleType, args: argparse.Namespace) -> int:
     try:
-        with one_line_warnings(), _rust_log_off():
+        with one_line_warnings(), _rust_log_off(), _interrupts_not_unraisable():
             return int(command.run(args))
     except DepthviewError as exc:
         sys.stderr.write(f"depthview: error: {one_line(cli_words(str(exc)))}\n")
@@ -195,14 +227,31 @@ def _run(command: ModuleType, args: argparse.Namespace) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         return 0
+    except Exception:
+        if not signalled():
+            raise
+        # Ctrl-C or SIGTERM broke off a library's own work (numba compiling): said as the
+        # interruption it is, not as a failure with a traceback (trial V)
+        sys.stderr.write("depthview: interrupted\n")
+        return INTERRUPTED
 
 
 def entry() -> None:
     """``python -m depthview`` and the console script (``depthview_cli``). Ctrl-C before a
     command runs (the parser, its modules' imports) ends as it does later: one line, 130."""
+    handled = threading.current_thread() is threading.main_thread()
     try:
+        if handled:  # from the start: no moment with SIGTERM's default (killed, 143)
+            for s in SIGNALS:
+                signal.signal(s, _interrupt)
         code = main()
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")
         code = INTERRUPTED
+    if handled:  # the exit handlers (logging's, Rerun's) are not broken into; once a stop
+        # was taken, nothing more is to stop: a repeat arriving as Python finishes (which
+        # gives back the default, killing, handler of any signal it handles) is ignored
+        exiting = signal.SIG_IGN if signalled() else _exit_on_signal
+        for s in SIGNALS:
+            signal.signal(s, exiting)
     raise SystemExit(code)
