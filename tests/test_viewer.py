@@ -559,6 +559,27 @@ def test_no_display_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert len(err) == 1 and "no display" in err[0] and "SDL_VIDEODRIVER" in err[0]
 
 
+@pytest.mark.parametrize("display", [":55", "bogus"])
+def test_a_display_nobody_serves_is_named_in_one_line(tmp_path: Path, display: str) -> None:
+    """Trial U (D4): DISPLAY=:55 (no X server there) got Wayland's "error: XDG_RUNTIME_DIR is
+    invalid or not set" and then "DISPLAY is not set". Now one line names the display."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDL_", "WAYLAND"))}
+    env["DISPLAY"] = display
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "view", "demo", "--frames", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"depthview: error: cannot open the X display {display!r} (DISPLAY)")
+
+
 def test_a_recording_with_no_readable_frame_fails_at_once(tmp_path: Path) -> None:
     folder = tmp_path / "broken"
     written = write_recording(folder, n=3, video=False, accel=False)

@@ -113,11 +113,21 @@ class Presenter:
         desktop = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
         if unix_desktop and not chosen and not desktop:
             raise _no_display()  # before SDL, which would print lines of its own
-        if unix_desktop and os.environ.get("DISPLAY"):
+        x11 = unix_desktop and os.environ.get("DISPLAY")
+        if x11:
             xerrors.install()  # before SDL opens the display: see ``xerrors``
         try:
-            pygame.display.init()
+            # DISPLAY set and no driver chosen: X11, not SDL's next ones when the X server
+            # cannot be reached (Wayland's prints a line of its own, then the offscreen one
+            # would be taken for no display at all: trial U)
+            with _only_driver("x11") if x11 and not chosen else contextlib.nullcontext():
+                pygame.display.init()
         except pygame.error as exc:
+            if x11 and not chosen:
+                raise DepthviewError(
+                    f"cannot open the X display {x11!r} (DISPLAY): {exc}; is an X server "
+                    "running there?"
+                ) from None
             raise DepthviewError(f"cannot open a window: {exc}") from None
         self.driver = pygame.display.get_driver()
         if self.driver in HEADLESS_DRIVERS and not chosen:
