@@ -384,3 +384,23 @@ def test_sigterm_while_a_stalled_receiver_is_flushed_is_one_line_and_130() -> No
     assert "Traceback" not in err
     said = [ln for ln in err.splitlines() if ln.startswith("depthview")]
     assert len(said) == 1 and said[0].startswith("depthview: interrupted"), err
+
+
+def test_foxglove_on_every_interface_shows_the_machines_name() -> None:
+    """Trial U (D6): ``--host 0.0.0.0`` printed ws://0.0.0.0:PORT as the address to open,
+    which no other machine can; rerun-web printed the machine's name. Now both do, and the
+    server answers there."""
+    import socket
+
+    run = _stream("sample", "--loop", "--to", "foxglove:0", "--host", "0.0.0.0")
+    try:
+        name = socket.gethostname()
+        found = run.wait_for(rf"-> ws://{re.escape(name)}:(\d+)")
+        port = int(found.group(1))
+        with socket.create_connection(("127.0.0.1", port), 5):
+            pass  # it listens on every interface, this one too
+        assert run.interrupt() == 130
+        assert f"ws://{name}:{port}" in run.rest()
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()

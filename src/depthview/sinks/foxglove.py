@@ -41,7 +41,7 @@ from .content import (
     calibration,
     points_xyz,
 )
-from .targets import FOXGLOVE_PORT
+from .targets import FOXGLOVE_PORT, shown_host
 
 _TIME_SCHEMA = {
     "type": "object",
@@ -160,8 +160,7 @@ class FoxgloveSink(Sink):
             except Exception as exc:  # the SDK raises its own error types
                 raise SinkError(f"foxglove: cannot listen on {host}:{port} ({exc})") from None
             self.port = int(self._server.port)
-            shown = f"[{host}]" if ":" in host else host
-            self.where = f"ws://{shown}:{self.port}"
+            self.where = f"ws://{shown_host(host)}:{self.port}"
         else:
             raise SinkError(f"FoxgloveSink: expected 'server' or a .mcap path, got {to!r}")
 

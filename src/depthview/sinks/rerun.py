@@ -48,7 +48,14 @@ from .content import (
     VideoItem,
 )
 from .rrd_pipe import RrdPipe
-from .targets import RERUN_GRPC_PORT, RERUN_WEB_PORT, parse_target
+from .targets import (
+    RERUN_GRPC_PORT,
+    RERUN_WEB_PORT,
+    WILDCARD_HOSTS,
+    parse_target,
+    shown_host,
+    url_host,
+)
 
 #: Bounded waits: a viewer to accept a connection, a spawned viewer to start listening,
 #: what was sent to reach a viewer or server when the sink closes.
@@ -58,11 +65,6 @@ VIEWER_GRACE_SECONDS = 2.0
 FLUSH_SECONDS = 3.0
 #: Raw 11-bit disparity spans 0..2047 (2047 = no reading).
 RAW_RANGE = (0.0, 2047.0)
-_WILDCARD_HOSTS = ("0.0.0.0", "::", "")
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 class _ArrowBatch:
@@ -333,7 +335,7 @@ class RerunSink(Sink):
     def _serve_web(self, host: str, web_port: int, grpc_port: int) -> str:
         """Run ``rerun --serve-web`` bound to ``host`` (the SDK's own server binds every
         interface) and connect to its gRPC proxy; returns the page to open."""
-        local = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+        local = "127.0.0.1" if host in WILDCARD_HOSTS else host
         if web_port and web_port == grpc_port:  # said before Rerun says it in its words
             raise SinkError(
                 f"rerun-web:{web_port} and grpc port {grpc_port}: expected two ports, got one "
@@ -373,8 +375,8 @@ class RerunSink(Sink):
                     f"{lines[-1] if lines else 'the server exited'}"
                 )
         self._connection = _Connection(self.rec)
-        self.rec.connect_grpc(f"rerun+http://{_url_host(local)}:{grpc_port}/proxy")
-        shown = _url_host(socket.gethostname() if host in _WILDCARD_HOSTS else host)
+        self.rec.connect_grpc(f"rerun+http://{url_host(local)}:{grpc_port}/proxy")
+        shown = shown_host(host)
         grpc_url = f"rerun+http://{shown}:{grpc_port}/proxy"
         return f"http://{shown}:{web_port}/?url={quote(grpc_url, safe='')}"
 

@@ -13,6 +13,7 @@ Port 0 picks a free port; the sink's ``where`` says which.
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -26,6 +27,19 @@ RERUN_WEB_PORT = 9090
 RERUN_GRPC_PORT = 9876
 
 TARGET_HELP = "rerun, rerun+http://HOST:PORT/proxy, rerun-web[:PORT] or foxglove[:PORT]"
+#: ``--host`` values that listen on every interface: no address another machine can open.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def url_host(host: str) -> str:
+    """``host`` as a URL holds it (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
+def shown_host(host: str) -> str:
+    """The host a server bound to ``host`` is opened at, for its URL: the machine's name
+    where it listens on every interface (0.0.0.0 is no address to open, trial U)."""
+    return url_host(socket.gethostname() if host in WILDCARD_HOSTS else host)
 
 
 @dataclass(frozen=True, slots=True)
