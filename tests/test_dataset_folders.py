@@ -298,3 +298,24 @@ def test_strict_makes_a_broken_file_the_end_of_the_reading(tmp_path: Path) -> No
             src.read()
             with pytest.raises(BrokenFile, match=stamps[1]):
                 src.read()
+
+
+def test_frames_numbered_without_leading_zeros_are_in_number_order(tmp_path: Path) -> None:
+    """Trial V (V8): ``1.png 2.png 3.png 10.png 11.png 20.png`` were read as 1, 10, 11, 2,
+    20, 3 (text order) and timed by that place. Numbers in names are numbers; times in
+    names (TUM's, of any number of decimals) are times."""
+    numbered = tmp_path / "numbered"
+    for k in (20, 1, 11, 3, 10, 2):
+        save(numbered / f"{k}.png", np.full((H, W), 1000 + k, np.uint16))
+    got = export_npz(numbered, tmp_path / "n.npz")
+    assert [int(d[0, 0]) for d in got["depth"]] == [1001, 1002, 1003, 1010, 1011, 1020]
+    named = tmp_path / "named"
+    for k in (10, 2, 1):
+        save(named / f"frame{k}_depth.png", np.full((H, W), 1000 + k, np.uint16))
+    got = export_npz(named, tmp_path / "f.npz")
+    assert [int(d[0, 0]) for d in got["depth"]] == [1001, 1002, 1010]
+    timed = tmp_path / "timed" / "depth"
+    for t in ("1.5", "1.25", "1.125"):  # fewer decimals is not earlier
+        save(timed / f"{t}.png", np.full((H, W), int(float(t) * 1000), np.uint16))
+    got = export_npz(timed.parent, tmp_path / "t.npz")
+    assert [int(d[0, 0]) for d in got["depth"]] == [1125, 1250, 1500]

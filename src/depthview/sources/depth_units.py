@@ -73,8 +73,8 @@ class DepthUnits:
         format's range."""
         if stored.dtype.kind not in "ui":
             raise SourceError(f"{where}: expected integer depth values, got {stored.dtype}")
-        lo = int(stored.min(initial=0))
-        hi = int(stored.max(initial=0))
+        lo = int(stored.min()) if stored.size else 0  # the values' own span (trial V)
+        hi = int(stored.max()) if stored.size else 0
         if lo < 0 or hi > 65535:
             raise SourceError(f"{where}: expected depth values 0..65535, got {lo}..{hi}")
         values = stored.astype(np.uint16, copy=False)

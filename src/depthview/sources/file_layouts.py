@@ -34,6 +34,7 @@ import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..camera_file import CAMERA_FILE, parse_camera_text
 from ..errors import NotMyFormat, SourceError
@@ -227,6 +228,20 @@ def _stamp(stem: str) -> float | None:
     return None
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def frame_order(path: Path) -> tuple[Any, ...]:
+    """A file's place among a folder's frames, so that frame i is the i-th taken: a name
+    that is a number (TUM's times, ``10.png``) by its value; others with their runs of
+    digits as numbers (``frame2`` before ``frame10``, as capture scripts number frames
+    without leading zeros: trial V), the rest as text."""
+    value = _number(path.stem)
+    if value is not None:
+        return (0, value, path.name)
+    return (1, tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(path.name))))
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -350,12 +365,17 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         return None
     colour_name = next((c for c in COLOUR_FOLDERS if c in folders), None)
     depth_dir = folders["depth"]
-    depth_files = sorted(p for n, p in _files(depth_dir, real_root).items() if n.endswith(".png"))
+    depth_files = sorted(
+        (p for n, p in _files(depth_dir, real_root).items() if n.endswith(".png")), key=frame_order
+    )
     colour_files = (
         sorted(
-            p
-            for n, p in _files(folders[colour_name], real_root).items()
-            if n.endswith(COLOUR_EXTENSIONS)
+            (
+                p
+                for n, p in _files(folders[colour_name], real_root).items()
+                if n.endswith(COLOUR_EXTENSIONS)
+            ),
+            key=frame_order,
         )
         if colour_name
         else []
@@ -432,7 +452,7 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
 
 def _colour_stream(files: list[Path], paired: list[Path | None]) -> tuple[Path, ...]:
     """``FileLayout.colour_files``: a colour folder's files and any other file paired."""
-    return tuple(sorted({*files, *(c for c in paired if c is not None)}, key=str))
+    return tuple(sorted({*files, *(c for c in paired if c is not None)}, key=frame_order))
 
 
 #: SUN3D names a frame ``<frame number>-<time in microseconds>`` (``0000002-000000033369``).
@@ -515,7 +535,10 @@ def flat_units(depth_name: str, names: dict[str, Path], real_root: str) -> Evide
 
 
 def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
-    pngs = sorted((n, p) for n, p in names.items() if n.endswith(".png"))
+    pngs = sorted(
+        ((n, p) for n, p in names.items() if n.endswith(".png")),
+        key=lambda np_: frame_order(np_[1]),
+    )
     if not pngs:
         raise _linked_out(root, root, os.path.realpath(root), (".png",), ("depth",)) or NotMyFormat(
             f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/"
