@@ -276,6 +276,8 @@ def world() -> Iterator[Path]:
             demo.set_video_format(dv.VideoFormat.IR_8BIT)
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")
         np.save(w / "u32big.npy", np.full((4, 4), 70000, np.uint32))  # trial V 1
+        negative = np.full((2, 480, 640), 800, np.uint16)  # trial V 7: times before 0
+        np.savez(w / "negts.npz", depth=negative, timestamp=np.array([-1.0, -0.5]))
         np.save(w / "odd.npy", np.full((2, 481, 641), 800, np.uint16))  # trial O: odd sizes
         write_scene(w / "convsrc" / "scene1", 6, video_every=2)  # trial Q 4: convert's npz
         convert = ["convert", str(w / "convsrc"), str(w / "conv"), "--format", "npz", "--quiet"]

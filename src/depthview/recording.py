@@ -142,6 +142,20 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
             )
 
 
+def _check_times(frame: Frame) -> None:
+    """A record's time names its file (seconds since 1970, or since the start for a source
+    counting from its start): a negative or endless one cannot, and made up it would be
+    wrong (trial V: a .npz's -1.0 s became the wall clock). Refused in one line."""
+    for record in frame.own_records():
+        t = record.stamp.host_time
+        if not (np.isfinite(t) and t >= 0):
+            raise RecordingError(
+                f"expected frame times >= 0 s, got {t:g} s ({record.stream.name.lower()} record of "
+                f"frame {frame.index}): fakenect names each file by its time; save them with "
+                f"{SAVE_ELSEWHERE}, which keeps them as they are"
+            )
+
+
 def refuse_depth_format(depth_format: DepthFormat, said: str | None = None) -> None:
     """``record --depth-format``: a recording holds raw 11-bit depth and nothing else, so a
     command that asks for another format is refused in one line rather than recording the
@@ -464,6 +478,7 @@ class RecordingWriter:
         if self._closed:
             raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
         check_replayable(frame, self.depth_only)
+        _check_times(frame)
         try:
             self._queue.put(frame, block=self.on_full == "block")
         except queue.Full:
@@ -486,10 +501,8 @@ class RecordingWriter:
 
     def _raw_time(self, t: float) -> float:
         """A record's host time for its file name: the source's own as it is; times since
-        the start (as the demo gives them) placed after the wall clock at the start, as are
-        times a name cannot hold (negative, not finite)."""
-        if not (np.isfinite(t) and t >= 0):
-            return self._start_wall
+        the start (as the demo gives them) placed after the wall clock at the start (negative
+        and endless ones are refused before: ``_check_times``)."""
         from_start = self._times_from_start
         if from_start is None:  # not known: small times are taken as from the start
             from_start = t < _UNIX_EPOCH_GUESS
