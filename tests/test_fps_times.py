@@ -63,3 +63,27 @@ def test_fps_leaves_a_source_with_its_own_times_alone(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         np.load(tmp_path / "s.npz")["timestamp"], np.load(tmp_path / "t.npz")["timestamp"]
     )
+
+
+def test_an_mp4_holds_a_gap_in_the_sources_own_times(tmp_path: Path) -> None:
+    """Trial V (V2): 10 frames, a 2.7 s gap, 10 frames (a .npz's own times) became an MP4 of
+    20 frames one after another, 0.67 s long, unsaid. Now each frame is shown at its own
+    time (read back by PyAV): the video lasts the source's 3.33 s, the gap held on the
+    frame before it. ``--fps`` (the user's rate) still plays them one after another."""
+    depth = np.random.default_rng(1).integers(400, 1100, (20, 120, 160)).astype(np.uint16)
+    times = np.r_[np.arange(10) / 30, 3 + np.arange(10) / 30]
+    np.savez(tmp_path / "gap.npz", depth=depth, timestamp=times)
+    ran = cli("export", str(tmp_path / "gap.npz"), str(tmp_path / "gap.mp4"), "--quiet")
+    assert ran.code == 0, ran.err
+    with av.open(str(tmp_path / "gap.mp4")) as video:
+        stream = video.streams.video[0]
+        shown = [float(f.pts * stream.time_base) for f in video.decode(video=0)]
+    np.testing.assert_allclose(shown, times - times[0], atol=1 / 60)
+    ran = cli(
+        "export", str(tmp_path / "gap.npz"), str(tmp_path / "f.mp4"), "--fps", "10", "--quiet"
+    )
+    assert ran.code == 0, ran.err
+    with av.open(str(tmp_path / "f.mp4")) as video:
+        stream = video.streams.video[0]
+        shown = [float(f.pts * stream.time_base) for f in video.decode(video=0)]
+    np.testing.assert_allclose(shown, np.arange(20) / 10, atol=1e-6)

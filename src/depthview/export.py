@@ -356,7 +356,17 @@ def export(
     registration = (own or Registration.default()) if registered else None
     aligned = isinstance(source, Source) and source.video_aligned
     settings = Settings(
-        layout, palette, near, far, rate, intrinsics, registration, own, aligned, Equalizer()
+        layout,
+        palette,
+        near,
+        far,
+        rate,
+        intrinsics,
+        registration,
+        own,
+        aligned,
+        Equalizer(),
+        timed=fps is None,
     )
     folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     with claimed(out, ExportError):  # one run writes an output at a time

@@ -47,6 +47,9 @@ class Settings:
     #: Histogram equalisation that follows the stream (metric palettes without a range), so
     #: a video does not flicker; None equalises each frame on its own.
     equalizer: Equalizer | None = None
+    #: An MP4's frames shown at their own times (a gap in them held, not closed: trial V);
+    #: False: one after another at ``fps`` (the rate the user gave, ``--fps``).
+    timed: bool = True
 
 
 #: ``write(frames, target, settings) -> frames written``; ``target`` is a folder or a file.

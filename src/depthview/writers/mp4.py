@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -38,6 +39,8 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
         raise ExportError(f"{path}: cannot write ({_av_reason(exc)})") from None
     count = 0
     complete = False
+    first: float | None = None
+    pts = -1
     try:
         stream: Any = None
         try:
@@ -46,7 +49,11 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
                 if stream is None:
                     stream = _stream(container, rate, picture.shape, path)
                 picture = np.ascontiguousarray(picture[: stream.height, : stream.width])
-                for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                video = av.VideoFrame.from_ndarray(picture, format="rgb24")
+                first = frame.timestamp if first is None else first
+                pts = _pts(frame.timestamp - first, rate, pts, settings.timed)
+                video.pts = pts
+                for packet in stream.encode(video):
                     container.mux(packet)
                 count += 1
         except KeyboardInterrupt:
@@ -69,6 +76,15 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     else:  # (PyAV makes no file for a container given no stream)
         tmp.unlink(missing_ok=True)
     return count
+
+
+def _pts(since: float, rate: Fraction, before: int, timed: bool) -> int:
+    """A frame's place in the MP4, in frames of ``rate`` (the stream's time base): at its
+    own time, ``since`` the first frame's, so that a gap in the source's times is held
+    on screen rather than closed (``timed``); else, and where a time does not go forward,
+    the next after ``before``."""
+    at = round(since * rate) if timed and math.isfinite(since) else before + 1
+    return max(at, before + 1)
 
 
 def _stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
