@@ -348,3 +348,28 @@ def test_a_broken_device_json_in_a_zip_names_the_member_and_the_fault(tmp_path: 
     reason = summary.failed[0][1]
     assert "device.json: expected JSON, got Expecting property name" in reason, reason
     assert "at line 1 column 15" in reason, reason  # the one JSON check, as for folders
+
+
+@pytest.mark.parametrize("depth_only", [False, True])
+def test_a_tum_folder_converted_keeps_its_fifths_of_a_millimetre(
+    tmp_path: Path, depth_only: bool
+) -> None:
+    """Trial V (V6): a TUM folder converted without a calibration ("depth written as it
+    came", says the manifest) had every value rounded to whole millimetres (x5): TUM's
+    fifths were lost. Now the depth PNGs hold the values the input's do, read by Pillow."""
+    root = tmp_path / "tum"
+    (root / "depth").mkdir(parents=True)
+    (root / "rgb").mkdir()
+    rng = np.random.default_rng(7)
+    stamps = [f"{1305031102.1 + i / 30:.6f}" for i in range(3)]
+    stored = {}
+    for t in stamps:
+        stored[t] = rng.integers(2000, 20000, (48, 64)).astype(np.uint16)  # not all x5
+        Image.fromarray(stored[t]).save(root / "depth" / f"{t}.png")
+        Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(root / "rgb" / f"{t}.png")
+    (root / "depth.txt").write_text("".join(f"{t} depth/{t}.png\n" for t in stamps))
+    (root / "rgb.txt").write_text("".join(f"{t} rgb/{t}.png\n" for t in stamps))
+    dv.convert(root, tmp_path / "out", depth_only=depth_only)
+    for t in stamps:
+        got = np.asarray(Image.open(tmp_path / "out" / "tum" / "depth" / f"{t}.png"))
+        np.testing.assert_array_equal(got, stored[t])

@@ -278,7 +278,8 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                         "the depth camera (depth-only output: not aligned to a colour image)",
                     )
                 assert isinstance(writer, TumWriter)  # convert allows depth-only for TUM only
-                result.rows.append(writer.write(Pair(item.depth_time, mm)))
+                kept = _stored(depth, item.depth_format, step)
+                result.rows.append(writer.write(Pair(item.depth_time, mm, stored=kept)))
                 if on_frame is not None:
                     on_frame()
                 continue
@@ -319,7 +320,10 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 )
             if isinstance(writer, SinkWriter | NpzWriter) and writer.camera is None:
                 writer.set_camera(result.camera.intrinsics)
-            pair = Pair(item.depth_time, mm, rgb_time, colour, item.accel_time, accel)
+            kept = None
+            if alignment_label(item.aligner, item.depth_format).startswith("not"):
+                kept = _stored(depth, item.depth_format, step)
+            pair = Pair(item.depth_time, mm, rgb_time, colour, item.accel_time, accel, kept)
             result.rows.append(writer.write(pair))
             if result.synthetic_times:
                 result.input_files.append((item.depth_time, item.where))
@@ -566,6 +570,13 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
             else:
                 yield from items(pairer.add_depth(t, (t, data, fmt, index)))
         yield from items(pairer.finish())
+
+
+def _stored(
+    depth: npt.NDArray[np.uint16], depth_format: DepthFormat, step: DepthStep | None
+) -> tuple[npt.NDArray[np.uint16], DepthFormat] | None:
+    """``Pair.stored``: metric depth no depth step changes, as the source stored it."""
+    return (depth, depth_format) if depth_format.is_metric and step is None else None
 
 
 def _source_records(

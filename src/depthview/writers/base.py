@@ -80,6 +80,10 @@ class Pair:
     rgb: npt.NDArray[np.uint8] | None = None
     accel_time: float | None = None
     accel: tuple[float, float, float] | None = None
+    #: The depth as the source stored it, and its units, where the pair is that depth
+    #: unchanged (metric, not aligned, no depth step): a writer in those units writes it as
+    #: it is, TUM's fifths of a millimetre kept (trial V), not through ``depth_mm``.
+    stored: tuple[npt.NDArray[np.uint16], DepthFormat] | None = None
 
     def row(self, depth_file: str = "", rgb_file: str = "") -> Row:
         """The pair as written, in the files named (none for a single-file format)."""

@@ -57,7 +57,10 @@ class TumWriter:
         rgb = pair.rgb
         depth_file = f"depth/{time_name(pair.depth_time)}.png"
         rgb_file = "" if rgb is None else f"rgb/{time_name(pair.rgb_time)}.png"
-        values, over = tum_depth(pair.depth_mm, self.scale)
+        if pair.stored is not None and pair.stored[1] is TUM_SCALES[self.scale]:
+            values, over = pair.stored[0], 0  # in these units already: as it came
+        else:
+            values, over = tum_depth(pair.depth_mm, self.scale)
         self.over_range += over
         self.files[depth_file] = png16.write(
             self.folder / depth_file, values, TUM_SCALES[self.scale]
