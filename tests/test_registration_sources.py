@@ -215,3 +215,27 @@ def test_registered_depth_without_device_json_has_one_camera(tmp_path: Path) -> 
         np.testing.assert_allclose(data["intrinsics"], [want.fx, want.fy, want.cx, want.cy])
     camera = parse_camera_text((png16 / "camera.yaml").read_text(), "camera.yaml").intrinsics
     np.testing.assert_allclose([camera.fx, camera.cx, camera.cy], [want.fx, want.cx, want.cy])
+
+
+@pytest.mark.parametrize("fmt", ["registered", "mm"])
+def test_a_recording_read_as_millimetres_is_sent_as_them(tmp_path: Path, fmt: str) -> None:
+    """Trial U (D9): ``stream REC --depth-format registered`` (and ``mm``) sent the raw
+    disparity (742..2047) as millimetres, its camera_info the registered model: the sinks
+    took each depth record, which a converting replay keeps raw. What the .mcap holds (read
+    with the mcap library) is now libfreenect's conversion of the recording's frames
+    (``register``/``to_mm``, checked against libfreenect's C code elsewhere), 0 = none."""
+    from _helpers_sinks import read_mcap
+
+    rec = with_device_json(tmp_path, PARAMETER_SETS["perturbed"])
+    own = dv.Registration.from_dict(PARAMETER_SETS["perturbed"])
+    out = tmp_path / "x.mcap"
+    ran = cli("export", str(rec), str(out), "--depth-format", fmt, "--frames", "3", "--quiet")
+    assert ran.code == 0, ran.err
+    with dv.open(str(rec), realtime=False) as src:
+        raw = [src.read().depth for _ in range(3)]
+    convert = dv.register if fmt == "registered" else dv.to_mm
+    images = next(v for k, v in read_mcap(out).items() if k.endswith("depth/image"))
+    assert len(images) == 3
+    for (_, image), depth in zip(images, raw, strict=True):
+        got = np.frombuffer(image.data, np.uint16).reshape(image.height, image.width)
+        np.testing.assert_array_equal(got, convert(depth, own))

@@ -421,3 +421,52 @@ def test_stepping_while_recording_goes_forward_only_at_the_sources_times(
     recorded = [s for s in (folder / "INDEX.txt").read_text().split() if s.startswith("d-")]
     assert recorded == own[shown + 1 : shown + 3]
     assert said == [FORWARD_ONLY] * 3 and v.frame.index == shown + 2
+
+
+def test_steps_over_a_broken_frame_move_each_time_and_record_each_frame_once(
+    viewers: Any, tmp_path: Path
+) -> None:
+    """Trial U (D7, D8): in a recording whose 5th depth frame is cut short, Right from frame
+    4 showed 6, and the next Right showed 6 again (the step was taken from the broken frame
+    asked for); Left stayed on 6 likewise. ``R`` meanwhile recorded frame 6 twice, with its
+    accelerometer records going back in time. Now each press moves one readable frame, and
+    a recording holds each source frame once, as the source's own files name them."""
+    import warnings
+
+    import pygame
+
+    from depthview.sources import sample
+
+    rec = sample.write_to(tmp_path / "rec")
+    own = [s for s in (rec / "INDEX.txt").read_text().split() if s.startswith("d-")]
+    (rec / own[4]).write_bytes((rec / own[4]).read_bytes()[:1000])  # frame index 4 broken
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skipped frame's warning
+        v = viewers(dv.open(str(rec)), layout=Layout.DEPTH, snapshot_dir=tmp_path / "out")
+        paused_on_a_frame(v)
+        press(v, "", pygame.K_HOME)
+        wait_for(v, lambda: v.frame.index == 0)
+        shown = []
+        for key, count in ((pygame.K_RIGHT, 7), (pygame.K_LEFT, 7)):
+            for _ in range(count):
+                before = v.frame.index
+                press(v, "", key)
+                wait_for(v, lambda b=before: v.frame.index != b)  # type: ignore[misc]
+                shown.append(v.frame.index)
+        assert shown == [1, 2, 3, 5, 6, 7, 8, 7, 6, 5, 3, 2, 1, 0]
+        for _ in range(3):
+            press(v, "", pygame.K_RIGHT)
+            wait_for(v, lambda: v.state.seek_target is None)
+        assert v.frame.index == 3
+        press(v, "R")
+        folder = v.state.recording
+        assert folder is not None
+        for _ in range(3):  # quick presses, to 4 (broken: 5 is read), 5 (again), 6
+            press(v, "", pygame.K_RIGHT)
+        wait_for(v, lambda: v.frame.index == 6 and v.state.seek_target is None)
+        time.sleep(0.2)
+        v.step()
+        press(v, "R")
+    lines = (folder / "INDEX.txt").read_text().split()
+    assert len(lines) == len(set(lines)), lines
+    assert [s for s in lines if s.startswith("d-")] == [own[5], own[6]]

@@ -288,11 +288,22 @@ class Planner:
             data = record.data
             if record.stream is Stream.DEPTH:
                 assert isinstance(data, np.ndarray)
-                depth = data.astype(np.uint16, copy=False)
-                raw = depth if self.raw_depth and frame.depth_format.is_raw else None
+                depth, fmt = data.astype(np.uint16, copy=False), frame.depth_format
+                if isinstance(record.format, DepthFormat) and record.format is not fmt:
+                    # a replay converting its records (a recording read as millimetres or
+                    # registered keeps its raw records): the frame's own depth is what was
+                    # asked for; another record is sent as what it holds (trial U)
+                    if (stamp.host_time, stamp.device_timestamp) == (
+                        frame.timestamp,
+                        frame.device_timestamp,
+                    ):
+                        depth = frame.depth
+                    else:
+                        fmt = record.format
+                raw = depth if self.raw_depth and fmt.is_raw else None
                 camera = depth_camera(depth.shape[1], depth.shape[0], self.intrinsics)
-                mm = depth_mm(depth, frame.depth_format, self.registration)
-                readings = readings_mm(mm, frame.depth_format)
+                mm = depth_mm(depth, fmt, self.registration)
+                readings = readings_mm(mm, fmt)
                 out.append(DepthItem(times, mm, raw, camera, readings))
             elif record.stream is Stream.VIDEO:
                 assert isinstance(data, np.ndarray)

@@ -378,7 +378,7 @@ def step(state: ViewState, facts: Facts, arg: int) -> Effects:
         return [Pause(True), Say(FORWARD_ONLY)]
     if target == base and arg < 0:
         return [Pause(True), Say(f"frame 1/{facts.length or '?'} is the first frame")]
-    state.seek_target = target
+    state.seek_target, state.seek_back = target, target < base
     return [Pause(True), Seek(target)]
 
 
@@ -388,7 +388,7 @@ def restart(state: ViewState, facts: Facts, arg: int) -> Effects:
         return _unsupported(facts, "restart: it is not a recording")
     if state.recording is not None:
         return [Say(FORWARD_ONLY)]
-    state.seek_target = 0
+    state.seek_target, state.seek_back = 0, True
     return [Seek(0)]
 
 

@@ -224,7 +224,10 @@ class Viewer:
             new = self.reader.next_frame()
         if new is not None:
             self.frame = new
-            if new.index == self.state.seek_target:
+            target = self.state.seek_target  # reached, or passed where a frame was broken
+            if target is not None and (
+                new.index <= target if self.state.seek_back else new.index >= target
+            ):
                 self.state.seek_target = None
             self._dirty = True
         if self._dirty:

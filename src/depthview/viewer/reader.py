@@ -81,6 +81,11 @@ class FrameReader:
         self.error: BaseException | None = None
         self.recorder: FrameSink | None = None
         self.record_error: BaseException | None = None
+        #: The index and time of the last frame the recorder was given: the same frame read
+        #: again (a seek that landed on it, past a broken one) is not recorded twice (trial U).
+        self._recorded: tuple[int, float] | None = None
+        #: The index of the last frame read (where a seek goes back from).
+        self._last_index: int | None = None
         self._chain: Chain | None = None
         self._make_chain: Callable[[Registration | None], Chain] | None = None
         self._chains_set = 0  # how many times the filters were set (a frame's are current?)
@@ -183,6 +188,7 @@ class FrameReader:
         with self._lock:
             old, self.recorder = self.recorder, recorder
             self.record_error = None
+            self._recorded = None
         if old is not None:
             old.close()
         return old
@@ -231,9 +237,11 @@ class FrameReader:
     # -- reader thread --------------------------------------------------------------------
     def _publish(self, frame: Frame) -> None:
         recorder = self.recorder
-        if recorder is not None:
+        again = (frame.index, frame.timestamp) == self._recorded  # the same frame read again
+        if recorder is not None and not again:
             try:
                 recorder.write(frame)
+                self._recorded = (frame.index, frame.timestamp)
             except Exception as exc:  # shown in the window; recording stops
                 self.record_error = exc
                 self.recorder = None
@@ -261,15 +269,24 @@ class FrameReader:
                 self._wake.notify_all()
                 return
 
-    def _read_one(self) -> bool:
+    def _read_one(self, sought: int | None = None) -> bool:
+        """Read and publish the next frame; after a seek to ``sought`` that went back, one
+        before it where the source skipped that one (broken) and read on past it: a step
+        back moves back (trial U)."""
         try:
             frame = self.source.read()
+            back = self._last_index is not None and sought is not None and sought < self._last_index
+            while back and sought is not None and frame.index > sought and sought > 0:
+                sought -= 1
+                self.source.seek(sought)
+                frame = self.source.read()
         except StopIteration:
             self._finish(None)
             return False
         except Exception as exc:  # any failure is shown in the window
             self._finish(exc)
             return False
+        self._last_index = frame.index
         self._publish(frame)
         if self._holding:
             self._hold(frame)
@@ -312,7 +329,7 @@ class FrameReader:
                     self._finish(exc)
                     continue
                 self.error = None
-                self._read_one()
+                self._read_one(max(0, arg) if what == "seek" else None)
                 continue
             if not self._read_one() and self.error is None and not self.ended:
                 time.sleep(0.01)

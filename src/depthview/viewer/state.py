@@ -114,6 +114,7 @@ class ViewState:
     measure: list[MeasurePoint] = field(default_factory=list)
     camera: Camera3D = field(default_factory=Camera3D)
     seek_target: int | None = None  # frame a step or restart asked for, until shown
+    seek_back: bool = False  # ... going back: a broken frame passed over lands before it
     recording: Path | None = None
     user_sized: bool = False  # the user sized the window: layouts keep its size
     #: Depth post-processing (``depthview.filters``): whether it runs, the ``--filter`` specs
