@@ -6,6 +6,7 @@ stream's own times; bad frames skipped and counted; reruns skip complete scenes.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -373,3 +374,28 @@ def test_a_tum_folder_converted_keeps_its_fifths_of_a_millimetre(
     for t in stamps:
         got = np.asarray(Image.open(tmp_path / "out" / "tum" / "depth" / f"{t}.png"))
         np.testing.assert_array_equal(got, stored[t])
+
+
+def test_convert_into_a_hard_linked_copy_leaves_the_original_dataset(
+    scenes: Path, tmp_path: Path
+) -> None:
+    """Trial V (V10, LOST): ``cp -al ds ds2; convert OTHER ds2`` appended OTHER's line to the
+    manifest both datasets share before replacing ds2's: ds listed a scene it does not
+    hold. The manifest is made this dataset's own before a line is added."""
+    from _helpers_cli import tree_hash
+
+    first = tmp_path / "ds"
+    dv.convert(scenes / "kitchen_0001", first)
+    copy = tmp_path / "ds2"
+    for path in sorted(first.rglob("*")):
+        target = copy / path.relative_to(first)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, target)
+    before = tree_hash(first)
+    others = [p for p in sorted(scenes.iterdir()) if p.name != "kitchen_0001"]
+    dv.convert(others[0], copy)
+    assert tree_hash(first) == before
+    assert len(_manifest(copy)) == 2 and len(_manifest(first)) == 1

@@ -637,3 +637,23 @@ def test_device_times_follow_host_times_from_any_start(tmp_path: Path, start: fl
     names = (tmp_path / "r" / "INDEX.txt").read_text().split()
     ticks = [int(n.rsplit("-", 1)[1].split(".")[0]) for n in names]
     assert ticks == [round(k * DEVICE_CLOCK_HZ / 10) for k in range(4)]
+
+
+def test_append_into_a_hard_linked_copy_leaves_the_original_as_it_was(tmp_path: Path) -> None:
+    """Trial V (V10, LOST): ``cp -al rec copy; record rec copy --append`` appended to the
+    INDEX.txt both folders share (one file, two links): the source then listed frames it
+    does not hold. The copy's INDEX.txt is made its own first."""
+    from _helpers_cli import cli, tree_hash
+    from depthview.sources import sample
+
+    rec = sample.write_to(tmp_path / "rec")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for f in rec.iterdir():
+        os.link(f, copy / f.name)  # as cp -al makes it
+    before = tree_hash(rec)
+    ran = cli("record", str(rec), str(copy), "--append", "--frames", "2", "--quiet")
+    assert ran.code == 0, ran.err
+    assert tree_hash(rec) == before
+    with dv.open(str(copy), realtime=False) as grown, dv.open(str(rec), realtime=False) as kept:
+        assert grown.length == kept.length + 2

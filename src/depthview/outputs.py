@@ -152,6 +152,20 @@ def write_atomic(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def own_file(path: Path) -> None:
+    """Make the file at ``path`` this folder's own before it is changed in place (appended
+    to): one with other hard links (``cp -al`` makes a copy whose every file is the original
+    folder's too) is copied and renamed over itself, so the change reaches no other folder
+    (trial V: ``record --append`` into a hard-linked copy of its source appended to the
+    source's INDEX.txt). Nothing for a file of one link, or none."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+        write_atomic(path, path.read_bytes())
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -372,6 +386,7 @@ __all__ = [
     "file_kind",
     "kind_of",
     "overlap",
+    "own_file",
     "partial_path",
     "refuse_dangling_link",
     "refuse_link",

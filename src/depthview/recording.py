@@ -62,6 +62,7 @@ from .outputs import (
     file_kind,
     kind_of,
     other_output,
+    own_file,
     refuse_dangling_link,
     refuse_link,
     why_not_written,
@@ -361,6 +362,8 @@ class RecordingWriter:
             if mode == "append":
                 self._check_registration(registration)
                 self._check_colour(colour)
+            if mode == "append":
+                own_file(index)  # not another folder's too (a hard-linked copy)
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK  # never waits
             fd = os.open(index, flags, 0o644)
             os.set_blocking(fd, True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError
-from ..outputs import sha256_file
+from ..outputs import own_file, sha256_file
 
 MANIFEST = "manifest.jsonl"
 
@@ -67,7 +67,9 @@ def damage(final: Path, line: dict[str, Any]) -> str:
 
 
 def append_line(out: Path, line: dict[str, Any]) -> None:
-    """Add one line for good (flushed to disk) before its scene is renamed into place."""
+    """Add one line for good (flushed to disk) before its scene is renamed into place (to
+    this dataset's own manifest: ``own_file``)."""
+    own_file(out / MANIFEST)
     with open(out / MANIFEST, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, sort_keys=True) + "\n")
         fh.flush()
