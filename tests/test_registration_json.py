@@ -76,7 +76,7 @@ float32 = st.floats(0.0625, 1000, width=32)
     reg=st.lists(int32, min_size=len(REG_KEYS), max_size=len(REG_KEYS)),
     pad=st.lists(st.integers(0, 65535), min_size=3, max_size=3),
     zero=st.lists(float32, min_size=4, max_size=4),
-    const_shift=st.floats(-1e6, 1e6, allow_nan=False),
+    const_shift=st.floats(0, 2047, exclude_min=True, exclude_max=True),
 )
 def test_any_parameters_round_trip(
     reg: list[int], pad: list[int], zero: list[float], const_shift: float
@@ -241,3 +241,25 @@ def test_constructor_checks() -> None:
             DEFAULT_REGISTRATION.zero_plane_info,
             200,
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    const_shift=st.one_of(st.floats(max_value=0), st.floats(min_value=2047)).filter(
+        lambda v: v == v  # not NaN (refused as no number, elsewhere)
+    ),
+    baseline=st.floats(max_value=0, width=32, allow_nan=False, allow_infinity=False),
+)
+def test_a_registration_that_gives_no_depth_is_refused(const_shift: float, baseline: float) -> None:
+    """Trial V (V14): a device.json's const_shift of 1e308 (every reading 0 mm) and an IR
+    camera to projector distance of 0 or -7.5 (no depths, or wrong ones) were taken: an empty
+    or wrong cloud, exit 0. Outside 0..2047, and a distance not above 0, are one line."""
+    from depthview.errors import SourceError
+
+    layout = json.loads(DEFAULT_REGISTRATION.to_json())
+    shifted = {**layout, "const_shift": const_shift}
+    with pytest.raises(SourceError, match=r"expected const_shift (within 0\.\.2047|as a finite)"):
+        Registration.from_dict(shifted)
+    layout["reg_info"]["zero_plane_info"]["dcmos_emitter_distance"] = baseline
+    with pytest.raises(SourceError, match="dcmos_emitter_dist"):
+        Registration.from_dict(layout)

@@ -276,6 +276,13 @@ def world() -> Iterator[Path]:
             demo.set_video_format(dv.VideoFormat.IR_8BIT)
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")
         np.save(w / "u32big.npy", np.full((4, 4), 70000, np.uint32))  # trial V 1
+        np.save(w / "allnone.npy", np.full((480, 640), 2047, np.uint16))  # trial V 11
+        (w / "huge.pgm").write_bytes(b"P5 100000 100000 65535\n" + b"\x01\x02" * 3072)  # V 9
+        shutil.copytree(rec, w / "idxlink")  # trial V 10: an INDEX.txt linked to the source's
+        (w / "idxlink" / "INDEX.txt").unlink()
+        (w / "idxlink" / "INDEX.txt").symlink_to(rec / "INDEX.txt")
+        (w / "dslink").mkdir()  # ... and a dataset's manifest linked to another file
+        (w / "dslink" / "manifest.jsonl").symlink_to(w / "text.txt")
         negative = np.full((2, 480, 640), 800, np.uint16)  # trial V 7: times before 0
         np.savez(w / "negts.npz", depth=negative, timestamp=np.array([-1.0, -0.5]))
         np.save(w / "odd.npy", np.full((2, 481, 641), 800, np.uint16))  # trial O: odd sizes

@@ -43,6 +43,8 @@ MAX_PIXELS = 100_000
 #: The smallest focal length (pixels) a registration's zero plane may give: about 180
 #: degrees across 640 pixels (a Kinect's is about 576).
 MIN_FOCAL = 1.0
+#: Raw disparity values a Kinect gives (11 bits: 0..2047, 2047 no reading).
+RAW_VALUES = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +186,8 @@ class ZeroPlaneInfo:
 
     def __post_init__(self) -> None:
         _check_fields(self, "zero_plane_info", "float32")
-        for name in ("reference_distance", "reference_pixel_size"):
-            if not getattr(self, name) > 0:
+        for name in ("reference_distance", "reference_pixel_size", "dcmos_emitter_dist"):
+            if not getattr(self, name) > 0:  # (a baseline of 0 or -7.5: no or wrong depths)
                 raise ValueError(f"expected zero_plane_info.{name} > 0, got {getattr(self, name)}")
         # They give the depth camera's focal length (``Registration.depth_intrinsics``):
         # checked here, where device.json and a device's parameters enter, so that a pixel
@@ -236,6 +238,11 @@ class Registration:
                 got = type(getattr(self, name)).__name__
                 raise TypeError(f"expected {name} as a {kind.__name__}, got {got}")
         object.__setattr__(self, "const_shift", _number(self.const_shift, "double", "const_shift"))
+        if not 0 < self.const_shift < RAW_VALUES - 1:  # (trial V: 1e308 made every reading 0)
+            raise ValueError(
+                f"expected const_shift within 0..{RAW_VALUES - 1} (an offset of raw disparity; a "
+                f"Kinect's is about 200), got {self.const_shift:g}"
+            )
 
     # -- device.json ----------------------------------------------------------------------
     @classmethod

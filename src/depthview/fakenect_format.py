@@ -51,7 +51,7 @@ _NAME_RE = re.compile(
 )
 #: Whitespace between a header's fields, with ``#`` comments to the end of a line (Netpbm).
 _SPACE = rb"(?:[ \t\r\n]|#[^\r\n]*[\r\n])+"
-_NUMBER = rb"([0-9]{1,5})"
+_NUMBER = rb"([0-9]{1,12})"  # (a size past 65535 is said as one, not as no header)
 _HEADER_RE = re.compile(
     rb"(P[56])" + _SPACE + _NUMBER + _SPACE + _NUMBER + _SPACE + _NUMBER + rb"\n"
 )
@@ -141,10 +141,12 @@ def parse_index_line(line: str | bytes, where: str = "INDEX.txt") -> IndexEntry:
 
 
 def shown_header(data: bytes, limit: int = 40) -> str:
-    """The start of a file as a message shows it: its text, whitespace as single spaces,
-    other bytes as ``?`` (never Python's ``b'...\\n'``)."""
+    """The start of a file as a message shows it: its first four words (a header's fields,
+    not the pixels after them), whitespace as single spaces, other bytes as ``?`` (never
+    Python's ``b'...\\n'``)."""
     text = bytes(data[:limit]).decode("ascii", "replace").replace("\ufffd", "?")
-    return " ".join("".join(c if c.isprintable() or c.isspace() else "?" for c in text).split())
+    words = "".join(c if c.isprintable() or c.isspace() else "?" for c in text).split()
+    return " ".join(words[:4])
 
 
 def parse_pnm_header(data: bytes, where: str = "frame") -> PnmHeader:
@@ -164,9 +166,9 @@ def parse_pnm_header(data: bytes, where: str = "frame") -> PnmHeader:
         )
     magic = match[1].decode("ascii")
     width, height, maxval = int(match[2]), int(match[3]), int(match[4])
-    if width == 0 or height == 0 or not 0 < maxval <= 65535:
+    if not (0 < width <= 65535 and 0 < height <= 65535 and 0 < maxval <= 65535):
         raise SourceError(
-            f"{where}: expected a positive size and maxval 1..65535, "
+            f"{where}: expected a size of 1x1 to 65535x65535 and maxval 1..65535, "
             f"got {width}x{height} maxval {maxval}"
         )
     return PnmHeader(magic, width, height, maxval, match.end())

@@ -152,6 +152,17 @@ def write_atomic(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def refuse_appending_through_link(path: Path, error: type[DepthviewError]) -> None:
+    """A file that a run adds to in place (a recording's INDEX.txt, a dataset's manifest)
+    and that is a symbolic link is refused in one line: adding through it would change the
+    file it points to, another folder's or the input's own (trial V)."""
+    if path.is_symlink():
+        raise error(
+            f"{path}: is a symbolic link to {os.path.realpath(path)}: nothing is added to a "
+            "file through a link (it would change that file); remove the link"
+        )
+
+
 def own_file(path: Path) -> None:
     """Make the file at ``path`` this folder's own before it is changed in place (appended
     to): one with other hard links (``cp -al`` makes a copy whose every file is the original
@@ -388,6 +399,7 @@ __all__ = [
     "overlap",
     "own_file",
     "partial_path",
+    "refuse_appending_through_link",
     "refuse_dangling_link",
     "refuse_link",
     "sha256_file",

@@ -63,6 +63,7 @@ from .outputs import (
     kind_of,
     other_output,
     own_file,
+    refuse_appending_through_link,
     refuse_dangling_link,
     refuse_link,
     why_not_written,
@@ -363,6 +364,7 @@ class RecordingWriter:
                 self._check_registration(registration)
                 self._check_colour(colour)
             if mode == "append":
+                refuse_appending_through_link(index, RecordingError)
                 own_file(index)  # not another folder's too (a hard-linked copy)
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK  # never waits
             fd = os.open(index, flags, 0o644)

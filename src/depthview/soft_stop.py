@@ -46,6 +46,13 @@ def repeated() -> bool:
     return False
 
 
+def forget() -> None:
+    """A new piece of work begins (a command, a run of ``stop_on_signal``): no signal taken
+    before it is one a later signal repeats (a program that exports twice, stopping each)."""
+    global _taken_at
+    _taken_at = None
+
+
 def signalled() -> bool:
     """Whether a stop signal was taken in this process: an error met after it (a library
     interrupted halfway, numba compiling) is the interruption's, said as one."""
@@ -67,6 +74,7 @@ def stop_on_signal(stop: Callable[[int], None]) -> Iterator[None]:
         return
 
     taken: list[int] = []
+    forget()
 
     def on_signal(signum: int, frame: Any) -> None:
         if repeated():

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from types import FrameType, ModuleType
 
 from ..errors import DepthviewError, cli_words
-from ..soft_stop import SIGNALS, repeated, signalled
+from ..soft_stop import SIGNALS, forget, repeated, signalled
 from ..sources import KINDS
 
 #: Help for a SOURCE argument, the same in every subcommand.
@@ -188,6 +188,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are the main thread's: nothing to change
         return
+    forget()  # this command's signals only
     previous = {s: signal.signal(s, _interrupt) for s in SIGNALS}
     try:
         yield

@@ -33,7 +33,7 @@ from ..errors import DepthviewError, ExportError
 from ..filters import FilterSpec, parse_filter_spec
 from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
-from ..outputs import check_output, check_target, claimed
+from ..outputs import check_output, check_target, claimed, refuse_appending_through_link
 from ..writers.sinkfile import require_sink
 from ..writers.tum import TUM_SCALES
 from . import engine
@@ -105,6 +105,27 @@ def check_depth_format(
         raise DepthviewError(
             "--depth-format: nyu (NYU's disparity fit) needs --calibration nyu or a stereo "
             "calibration file, got --calibration libfreenect (the default)"
+        )
+
+
+def check_scene_depth_format(fmt: DepthFormat | None, scenes: Sequence[Scene]) -> None:
+    """Refuse, before anything is read, a ``--depth-format`` the scenes cannot be read in
+    (trial V): 10-bit disparity (aligning takes 11-bit or metric depth: every frame would be
+    bad), and for a recording anything but its raw 11-bit (or NYU's fit of it), a label
+    over raw disparity (convert turns it into millimetres itself)."""
+    if fmt is None:
+        return
+    if fmt is DepthFormat.RAW_10BIT:
+        raise DepthviewError(
+            "--depth-format 10bit: convert aligns raw 11-bit disparity or metric depth, not "
+            "10-bit disparity"
+        )
+    recorded = next((s for s in scenes if s.kind != "source"), None)
+    if recorded is not None and fmt not in (DepthFormat.RAW_11BIT, DepthFormat.RAW_11BIT_NYU):
+        raise DepthviewError(
+            f"--depth-format {fmt.name.lower()}: {recorded.path} is a recording, whose depth "
+            "is raw 11-bit disparity; convert turns it into millimetres itself (aligned by the "
+            "registration): leave --depth-format out for recordings"
         )
 
 
@@ -209,7 +230,9 @@ def convert(
         target, folder=True, overwrite=False, adds=True, what="the dataset", error=ExportError
     )
     check_output(target, inputs, ExportError, "output folder")
+    refuse_appending_through_link(target / MANIFEST, ExportError)
     scenes = find_scenes(inputs)
+    check_scene_depth_format(fmt, scenes)
     settings = Settings(
         out=str(target),
         format=format,

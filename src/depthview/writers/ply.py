@@ -18,14 +18,15 @@ from ..registration import map_rgb_to_depth, readings_mm
 from .base import Settings, frame_name, metric_depth
 
 
-def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
-    """The frame's point cloud as PLY, coloured from its video when its pixels line up with
-    the depth's (``settings.video_aligned``, or depth registered to colour), or from the
-    colour pixels the points fall on with a registration (``--registered``); else without
-    colours (the depth and colour cameras see a point at different pixels). The points are
-    the same with or without a registration: the source's millimetres (``metric_depth``) in
-    the source's camera (``settings.intrinsics``, which for a source with a registration of
-    its own is libfreenect's model of it), so that ``--registered`` only colours them."""
+def cloud_bytes(frame: Frame, settings: Settings) -> tuple[bytes, int]:
+    """The frame's point cloud as PLY, and how many points it has. Coloured from its video
+    when its pixels line up with the depth's (``settings.video_aligned``, or depth
+    registered to colour), or from the colour pixels the points fall on with a registration
+    (``--registered``); else without colours (the depth and colour cameras see a point at
+    different pixels). The points are the same with or without a registration: the
+    source's millimetres (``metric_depth``) in the source's camera (``settings.intrinsics``,
+    which for a source with a registration of its own is libfreenect's model of it), so
+    that ``--registered`` only colours them."""
     video = frame.video
     lined_up = settings.video_aligned or frame.depth_format is DepthFormat.REGISTERED
     reg = settings.registration
@@ -45,7 +46,7 @@ def cloud_bytes(frame: Frame, settings: Settings) -> bytes:
     depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
     depth = readings_mm(depth, frame.depth_format)  # the ceiling is no point (10 m)
     cloud = point_cloud(depth, depth_format=fmt, intrinsics=settings.intrinsics, video=colours)
-    return ply_bytes(cloud.points, cloud.colors)
+    return ply_bytes(cloud.points, cloud.colors), len(cloud.points)
 
 
 def uncoloured(frame: Frame) -> str:
@@ -73,10 +74,15 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
     """A folder of one cloud a frame."""
     count = 0
     said: set[str] = set()
+    empty: list[int] = []
     for frame in frames:
         _said(frame, said)
-        write_atomic(folder / frame_name(frame, "ply"), cloud_bytes(frame, settings))
+        data, points = cloud_bytes(frame, settings)
+        write_atomic(folder / frame_name(frame, "ply"), data)
+        if not points:
+            empty.append(frame.index)
         count += 1
+    _say_empty(empty, count)
     return count
 
 
@@ -87,9 +93,22 @@ def write_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     for frame in frames:
         if not written:
             _said(frame, set())
-            write_atomic(path, cloud_bytes(frame, settings))
+            data, points = cloud_bytes(frame, settings)
+            write_atomic(path, data)
+            _say_empty([] if points else [frame.index], 1)
             written = 1
     return written
+
+
+def _say_empty(empty: list[int], count: int) -> None:
+    """Clouds without a point (every pixel without a reading) are written, as the frames
+    are, and said in one warning: not an export that looks whole (trial V)."""
+    if empty:
+        warnings.warn(
+            f"{len(empty)} of the {count} point clouds have no point (the first: frame "
+            f"{empty[0]}): every pixel of the frame is without a reading",
+            stacklevel=3,
+        )
 
 
 __all__ = ["cloud_bytes", "uncoloured", "write_file", "write_frames"]
