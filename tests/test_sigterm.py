@@ -23,8 +23,10 @@ from _helpers_cli import tree_hash
 PY = sys.executable
 
 
-def _terminated(argv: list[str], ready: callable) -> tuple[int, str, str]:  # type: ignore[valid-type]
-    """Run ``depthview ARGV``, send SIGTERM once ``ready()``; (code, stdout, stderr)."""
+def _terminated(argv: list[str], ready: callable, twice: bool = False) -> tuple[int, str, str]:  # type: ignore[valid-type]
+    """Run ``depthview ARGV``, send SIGTERM once ``ready()``; (code, stdout, stderr). With
+    ``twice``, SIGTERM again right after, as ``timeout -s TERM`` sends it (to the command,
+    then to its process group): one request, delivered twice."""
     proc = subprocess.Popen(
         [PY, "-m", "depthview", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -33,6 +35,9 @@ def _terminated(argv: list[str], ready: callable) -> tuple[int, str, str]:  # ty
         time.sleep(0.02)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGTERM)
+    if twice:
+        time.sleep(0.02)  # the first taken (Python runs handlers between bytecodes) as ...
+        proc.send_signal(signal.SIGTERM)  # ... the second arrives, while the work ends
     out, err = proc.communicate(timeout=60)
     return proc.returncode, out, err
 
@@ -154,23 +159,6 @@ def test_a_signal_while_depthview_starts_is_one_line(sig: int, delay: float) -> 
         assert proc.returncode == 0, err
 
 
-def _terminated_twice(argv: list[str], ready: callable) -> tuple[int, str, str]:  # type: ignore[valid-type]
-    """As ``_terminated``, with SIGTERM sent twice back to back, as ``timeout -s TERM`` sends
-    it (to the command, then to its process group): one request, delivered twice."""
-    proc = subprocess.Popen(
-        [PY, "-m", "depthview", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 60
-    while not ready() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert proc.poll() is None, proc.communicate()
-    proc.send_signal(signal.SIGTERM)
-    time.sleep(0.02)  # the first taken (Python runs handlers between bytecodes) as ...
-    proc.send_signal(signal.SIGTERM)  # ... the second arrives, while the work ends
-    out, err = proc.communicate(timeout=60)
-    return proc.returncode, out, err
-
-
 def test_one_sigterm_delivered_twice_keeps_a_record_overwrite(tmp_path: Path) -> None:
     """Trial V (V3, LOST): ``timeout -s TERM 3.4 depthview record demo r --overwrite`` left
     the earlier recording and threw the new one away about one run in four: the second copy
@@ -181,9 +169,10 @@ def test_one_sigterm_delivered_twice_keeps_a_record_overwrite(tmp_path: Path) ->
                            "--quiet"], timeout=120).returncode == 0  # fmt: skip
     staged = rec / ".depthview.partial" / "INDEX.txt"
     for _ in range(3):  # a race before: more than one try
-        code, _, err = _terminated_twice(
+        code, _, err = _terminated(
             ["record", "demo", str(rec), "--overwrite", "--frames", "3000", "--quiet"],
             lambda: staged.is_file() and staged.read_text().count("d-") >= 5,
+            twice=True,
         )
         assert code == 130, err
         said = re.search(r"depthview: interrupted: recorded (\d+) frames", err)
@@ -198,9 +187,10 @@ def test_one_sigterm_delivered_twice_ends_a_stream_in_one_line() -> None:
     exit 143 (killed), or the line without what was sent. Now: 130 and the one line."""
     for _ in range(3):
         start = time.monotonic()
-        code, _, err = _terminated_twice(
+        code, _, err = _terminated(
             ["stream", "demo", "--to", "foxglove:0", "--quiet"],
             lambda start=start: time.monotonic() - start > 2.5,  # sending
+            twice=True,
         )
         assert code == 130, err
         assert re.fullmatch(r"depthview: interrupted: sent \d+ frames to ws://\S+\n", err), err

@@ -542,9 +542,8 @@ def test_upright_turns_the_picture_by_the_accelerometer(viewers: Any) -> None:
     assert not v.state.quit and v.display.get_size() == (640, 480)
 
 
-def test_no_display_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.pop("SDL_VIDEODRIVER")
+def _view_demo(env: dict[str, str], cwd: Path) -> list[str]:
+    """``view demo`` in ``env`` refused: its stderr lines (exit 2 checked)."""
     proc = subprocess.run(
         [sys.executable, "-m", "depthview", "view", "demo", "--frames", "3"],
         env=env,
@@ -552,10 +551,16 @@ def test_no_display_is_one_line_and_exit_2(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         check=False,
-        cwd=tmp_path,
+        cwd=cwd,
     )
-    assert proc.returncode == 2
-    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    return proc.stderr.strip().splitlines()
+
+
+def test_no_display_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("SDL_VIDEODRIVER")
+    err = _view_demo(env, tmp_path)
     assert len(err) == 1 and "no display" in err[0] and "SDL_VIDEODRIVER" in err[0]
 
 
@@ -565,17 +570,7 @@ def test_a_display_nobody_serves_is_named_in_one_line(tmp_path: Path, display: s
     invalid or not set" and then "DISPLAY is not set". Now one line names the display."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SDL_", "WAYLAND"))}
     env["DISPLAY"] = display
-    proc = subprocess.run(
-        [sys.executable, "-m", "depthview", "view", "demo", "--frames", "3"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 2
-    err = proc.stderr.strip().splitlines()
+    err = _view_demo(env, tmp_path)
     assert len(err) == 1, err
     assert err[0].startswith(f"depthview: error: cannot open the X display {display!r} (DISPLAY)")
 
