@@ -399,3 +399,16 @@ def test_convert_into_a_hard_linked_copy_leaves_the_original_dataset(
     dv.convert(others[0], copy)
     assert tree_hash(first) == before
     assert len(_manifest(copy)) == 2 and len(_manifest(first)) == 1
+
+
+def test_links_back_into_a_folder_find_each_recording_once(tmp_path: Path) -> None:
+    """Trial X (D2): ``ln -s . loop/here`` made convert walk the loop eight levels down,
+    warn of recordings "left out" and refuse "scene names to be unique" about the one
+    recording the folder holds. A folder reached again is not searched again; a recording
+    reached by a link and by its own name is the one under its own name."""
+    folder = tmp_path / "loop"
+    write_scene(folder / "s1", 3)
+    (folder / "here").symlink_to(".")
+    (folder / "a_link").symlink_to(folder / "s1")  # sorts before s1
+    scenes = find_scenes([str(folder)])
+    assert [(s.name, s.path) for s in scenes] == [("s1", str(folder / "s1"))]

@@ -26,6 +26,7 @@ import stat
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -287,6 +288,10 @@ class RecordingWriter:
         self.frames = 0
         self.bytes = 0
         self.dropped = 0
+        #: Records given a later time than their own (``_free_name``), and the first: (own
+        #: time, time written).
+        self.moved = 0
+        self.first_moved: tuple[float, float] | None = None
         self._first_time: float | None = None
         self._last_time = 0.0
         #: Each stream's latest host time written (where a new pass starts after).
@@ -601,11 +606,15 @@ class RecordingWriter:
         of that name holds the same bytes (the same record again: a source whose INDEX.txt
         names one file twice is copied so). Another record of the same name (frames built
         by hand at one time) is moved 1 microsecond on until its name is free, so that no
-        record replaces another."""
+        record replaces another; each so moved is counted (``moved``) and said at the end."""
+        own = t
         while True:
             name = entry_name(stream.value, t, ts)
             target = self.path / name
             if not os.path.lexists(target):
+                if t != own:
+                    self.moved += 1
+                    self.first_moved = self.first_moved or (own, t)
                 return name
             with contextlib.suppress(OSError):  # only a regular file of the same size is read
                 st = os.lstat(target)
@@ -933,6 +942,14 @@ def _closed(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> Recor
     except RecordingError:  # the last frames' write failed
         _refuse_empty(writer, out, made, mode)
         raise
+    if writer.first_moved is not None:  # a source's own times, changed: said (trial X)
+        own, written = writer.first_moved
+        warnings.warn(
+            f"{writer.moved} record(s) written 1 microsecond or more after their own time "
+            f"(first: {own:.9g} s as {written:.6f} s): a fakenect file is named by its time "
+            "to the microsecond, and two records cannot share a name",
+            stacklevel=3,
+        )
     if summary.frames:
         return summary
     if mode == "new":

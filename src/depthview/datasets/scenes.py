@@ -75,7 +75,7 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():
             scenes.append(Scene(path.resolve().name, "folder", str(path)))
-        elif path.is_dir() and (found := _folder_recordings(path, 0, deep)):
+        elif path.is_dir() and (found := _folder_recordings(path, 0, deep, set())):
             scenes += [Scene(p.name, "folder", str(p)) for p in found]
             _say_too_deep(text, [str(p) for p in deep])
         elif deep:
@@ -117,17 +117,24 @@ def _say_too_deep(text: str, deep: list[str]) -> None:
         )
 
 
-def _folder_recordings(path: Path, depth: int, too_deep: list[Path]) -> list[Path]:
+def _folder_recordings(path: Path, depth: int, too_deep: list[Path], seen: set[str]) -> list[Path]:
     """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels;
-    those found up to ``LOOK_PAST`` levels further go to ``too_deep``."""
+    those found up to ``LOOK_PAST`` levels further go to ``too_deep``. A folder reached
+    again (a link back up, ``current -> .``, or to a sibling: ``seen`` holds the real paths
+    met) is not searched again: its recordings are found once (trial X)."""
     found: list[Path] = []
+    seen.add(os.path.realpath(path))
     if depth >= MAX_DEPTH + LOOK_PAST:
         return found
-    for sub in _subdirs(path):
+    for sub in sorted(_subdirs(path), key=Path.is_symlink):  # a folder before a link to it
+        real = os.path.realpath(sub)
+        if real in seen:
+            continue
         if (sub / INDEX_NAME).is_file():
+            seen.add(real)
             (found if depth < MAX_DEPTH else too_deep).append(sub)
         else:
-            found += _folder_recordings(sub, depth + 1, too_deep)
+            found += _folder_recordings(sub, depth + 1, too_deep, seen)
     return found
 
 
