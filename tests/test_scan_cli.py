@@ -466,7 +466,8 @@ def test_files_without_times_say_the_times_are_invented(tmp_path: Path) -> None:
 def test_a_damaged_frame_mid_scan_is_one_line_and_nothing_written(tmp_path: Path) -> None:
     """The batch scan reads frames on a thread ahead of the one being fused: a frame that
     cannot be read still ends the run where it is reached, in one line naming it, exit 2,
-    no traceback, and an earlier scan's files are left as they were."""
+    no traceback, and an earlier scan's files are left as they were. (A frame of another
+    size: a file cut short is a broken frame, skipped with a warning as in a recording.)"""
     from PIL import Image
 
     from depthview.scene_walk import WalkScene
@@ -480,13 +481,13 @@ def test_a_damaged_frame_mid_scan_is_one_line_and_nothing_written(tmp_path: Path
         mm = np.nan_to_num(to_metres(depth) * 1000).astype(np.uint16)
         Image.fromarray(mm).save(folder / f"frame-{i:06d}.depth.png")
     damaged = folder / "frame-000005.depth.png"
-    damaged.write_bytes(damaged.read_bytes()[:200])  # cut short, as by a full disk
+    Image.fromarray(np.full((24, 32), 1000, np.uint16)).save(damaged)  # another size
     (tmp_path / "s.ply").write_bytes(b"an earlier scan")
     before = tree_hash(tmp_path)
     proc = scan("seq", "s.ply", "--no-window", "--quiet", "--overwrite", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert "frame-000005.depth.png" in errors[0] and "truncated" in errors[0]
+    assert "frame-000005.depth.png" in errors[0] and "got 32x24" in errors[0]
     assert proc.stderr.strip().splitlines()[-1] == errors[0]  # (after the times warning)
     assert tree_hash(tmp_path) == before
