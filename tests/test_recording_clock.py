@@ -417,3 +417,28 @@ def test_property_a_looping_npz_never_goes_back_in_time(
         for a, b in itertools.pairwise(ticks):
             assert a is not None and b is not None
             assert 0 < (b - a) & 0xFFFFFFFF < 1 << 31
+
+
+def test_r_pressed_well_into_a_timeless_source_starts_at_the_wall_clock(
+    tmp_path: Path,
+) -> None:
+    """Trial W (W1): ``R`` pressed 3 s into the demo stamped its first frame at the wall
+    clock of the press plus those 3 s, and a second recording of the session further
+    still. A source counting from its start is recorded from the wall clock when the
+    recording starts, each frame its own interval after the one before."""
+    import time
+
+    from depthview.recording import RecordingWriter
+
+    with dv.open("demo", fps=0) as demo:
+        demo.seek(90)  # 3 s in at 30 frames/s
+        frames = [demo.read() for _ in range(5)]
+    assert frames[0].timestamp == pytest.approx(3.0)
+    started = time.time()
+    writer = RecordingWriter(tmp_path / "r", times_from_start=True)
+    for frame in frames:
+        writer.write(frame)
+    writer.close()
+    depth = [t for kind, t, _ in entries(tmp_path / "r") if kind == "d"]
+    assert abs(depth[0] - started) < 0.5, (depth[0], started)
+    np.testing.assert_allclose(np.diff(depth), 1 / 30, atol=2e-6)

@@ -309,6 +309,8 @@ class RecordingWriter:
         self._seam_pending = False
         self._device_seam = False
         self._start_wall = time.time()
+        #: Added to times counted from the source's start (``_raw_time``), set by the first.
+        self._origin: float | None = None
         self._times_from_start = times_from_start
         self._error: RecordingError | None = None
         self._closed = False
@@ -511,12 +513,18 @@ class RecordingWriter:
 
     def _raw_time(self, t: float) -> float:
         """A record's host time for its file name: the source's own as it is; times since
-        the start (as the demo gives them) placed after the wall clock at the start (negative
-        and endless ones are refused before: ``_check_times``)."""
+        the start (as the demo gives them) placed so that the first record written is at the
+        wall clock when the recording started, the others their own time after it (``R`` in
+        the viewer, pressed well into the source: not that far in the future, trial W;
+        negative and endless times are refused before: ``_check_times``)."""
         from_start = self._times_from_start
         if from_start is None:  # not known: small times are taken as from the start
             from_start = t < _UNIX_EPOCH_GUESS
-        return self._start_wall + t if from_start else t
+        if not from_start:
+            return t
+        if self._origin is None:
+            self._origin = self._start_wall - t
+        return self._origin + t
 
     def _continue_clock(self, raw: list[tuple[Stream, float, int | None]]) -> None:
         """The first frame appended (``--append``) starts a new pass: every stream is offset
