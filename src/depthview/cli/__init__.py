@@ -205,13 +205,6 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C or SIGTERM once the command has ended and the process exits (libraries' exit
-    handlers run): a repeat is ignored, another ends the process at once, quietly, 130."""
-    if not repeated():
-        os._exit(INTERRUPTED)
-
-
 def _run(command: ModuleType, args: argparse.Namespace) -> int:
     try:
         with one_line_warnings(), _rust_log_off(), _interrupts_not_unraisable():
@@ -249,10 +242,10 @@ def entry() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")
         code = INTERRUPTED
-    if handled:  # the exit handlers (logging's, Rerun's) are not broken into; once a stop
-        # was taken, nothing more is to stop: a repeat arriving as Python finishes (which
-        # gives back the default, killing, handler of any signal it handles) is ignored
-        exiting = signal.SIG_IGN if signalled() else _exit_on_signal
+    if handled:  # the command has ended, its line said: nothing more is to stop, and the
+        # exit handlers (logging's, Rerun's: bounded) are not broken into. Ignored, not a
+        # handler of Python's, which Python gives back to the default (killing: 143) as it
+        # finishes (trial X: SIGTERM just after "exported" ended a finished export so)
         for s in SIGNALS:
-            signal.signal(s, exiting)
+            signal.signal(s, signal.SIG_IGN)
     raise SystemExit(code)
