@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -280,6 +281,10 @@ def world() -> Iterator[Path]:
         same = np.random.default_rng(3).integers(500, 1000, (4, 480, 640)).astype(np.uint16)
         np.savez(w / "eqts.npz", depth=same, timestamp=np.array([5.0, 5.0, 5.0, 5.1]))  # X 1
         (w / "huge.pgm").write_bytes(b"P5 100000 100000 65535\n" + b"\x01\x02" * 3072)  # V 9
+        with zipfile.ZipFile(w / "slip.zip", "w") as slip:  # trial X 8: members under ../
+            for f in sorted(rec.iterdir()):
+                slip.write(f, "../" + f.name)
+        shutil.copytree(rec, w / "mj" / "manifest.jsonl")  # trial X 9: the manifest's name
         shutil.copytree(rec, w / "idxlink")  # trial V 10: an INDEX.txt linked to the source's
         (w / "idxlink" / "INDEX.txt").unlink()
         (w / "idxlink" / "INDEX.txt").symlink_to(rec / "INDEX.txt")

@@ -108,6 +108,22 @@ def check_depth_format(
         )
 
 
+def check_scene_names(scenes: Sequence[Scene]) -> None:
+    """Each scene becomes OUT/<its name> (a folder, or a file of the format's suffix): a
+    name that is no plain folder name (``..`` from a zip's ``../`` members, a separator, a
+    hidden one, as the staging names are) or that convert keeps for itself (its manifest)
+    would write outside OUT or over the manifest (trial X: ``--overwrite`` emptied the
+    folder holding OUT). Refused in one line before anything is written."""
+    for scene in scenes:
+        name = scene.name
+        odd = not name or name.startswith(".") or any(c in name for c in "/\\\0")
+        if odd or name == MANIFEST:
+            raise DepthviewError(
+                f"{scene.describe()}: expected a scene name that can be a folder of the "
+                f"dataset, got {name!r}; rename the folder it is read from"
+            )
+
+
 def check_scene_depth_format(fmt: DepthFormat | None, scenes: Sequence[Scene]) -> None:
     """Refuse, before anything is read, a ``--depth-format`` the scenes cannot be read in
     (trial V): 10-bit disparity (aligning takes 11-bit or metric depth: every frame would be
@@ -232,6 +248,7 @@ def convert(
     check_output(target, inputs, ExportError, "output folder")
     refuse_appending_through_link(target / MANIFEST, ExportError)
     scenes = find_scenes(inputs)
+    check_scene_names(scenes)
     check_scene_depth_format(fmt, scenes)
     settings = Settings(
         out=str(target),
