@@ -115,3 +115,38 @@ def test_the_hud_names_the_frame_shown(tmp_path: Path) -> None:
         assert planned[-1] == f"frame {v.frame.index + 1}/20"
     finally:
         v.close()
+
+
+def test_an_archive_bigger_than_memory_is_one_line(tmp_path: Path) -> None:
+    """Trial X (D11): a 1.8 MB compressed .npz of 3000 zero frames (1.8 GB of depth) ended
+    ``info`` with a MemoryError traceback on a machine of 1.5 GB (made here with the
+    address-space limit a small machine has)."""
+    import resource
+    import subprocess
+    import sys
+    import zipfile
+
+    from numpy.lib import format as npy_format
+
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("depth.npy", "w", force_zip64=True) as f:
+            header = {"descr": "<u2", "fortran_order": False, "shape": (3000, 480, 640)}
+            npy_format.write_array_header_1_0(f, header)
+            for _ in range(30):
+                f.write(np.zeros((100, 480, 640), "<u2").tobytes())
+
+    def small_machine() -> None:
+        limit = 1_500_000_000
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "depthview", "info", str(bomb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_machine,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "(3000, 480, 640) needs 1.8 GB of memory" in proc.stderr

@@ -75,14 +75,28 @@ def _array(
     return flat.reshape(shape, order="F" if fortran else "C")
 
 
+def _read_array(
+    fh: Any, shape: tuple[int, ...], fortran: bool, dtype: np.dtype[Any], where: str
+) -> npt.NDArray[Any]:
+    """The array after its header; one line where memory cannot hold it (a compressed
+    archive of many frames is small on disk: trial X met a MemoryError traceback)."""
+    try:
+        return _array(fh.read(), shape, fortran, dtype)
+    except MemoryError:
+        need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        raise SourceError(
+            f"{where}: {dtype} {shape} needs {need / 1e9:.1f} GB of memory, more than could be "
+            "had; save fewer frames to a file (an export streams them)"
+        ) from None
+
+
 def load_npy(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     """The array of a ``.npy`` file."""
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             shape, fortran, dtype = _header(fh, size, str(path))
-            data = fh.read()
-        return _array(data, shape, fortran, dtype)
+            return _read_array(fh, shape, fortran, dtype, str(path))
     except SourceError:
         raise
     except _ERRORS as exc:
@@ -103,8 +117,7 @@ def load_npz(path: str | os.PathLike[str], wanted: set[str]) -> dict[str, npt.ND
                     raise SourceError(f"{where}: expected an array under {MAX_ARRAY_BYTES} bytes")
                 with z.open(info) as member:
                     shape, fortran, dtype = _header(member, info.file_size, where)
-                    data = member.read()
-                out[name[:-4]] = _array(data, shape, fortran, dtype)
+                    out[name[:-4]] = _read_array(member, shape, fortran, dtype, where)
     except SourceError:
         raise
     except _ERRORS as exc:
