@@ -129,12 +129,14 @@ def test_an_archive_bigger_than_memory_is_one_line(tmp_path: Path) -> None:
     from numpy.lib import format as npy_format
 
     bomb = tmp_path / "bomb.npz"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        with z.open("depth.npy", "w", force_zip64=True) as f:
-            header = {"descr": "<u2", "fortran_order": False, "shape": (3000, 480, 640)}
-            npy_format.write_array_header_1_0(f, header)
-            for _ in range(30):
-                f.write(np.zeros((100, 480, 640), "<u2").tobytes())
+    with (
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z,
+        z.open("depth.npy", "w", force_zip64=True) as f,
+    ):
+        header = {"descr": "<u2", "fortran_order": False, "shape": (3000, 480, 640)}
+        npy_format.write_array_header_1_0(f, header)
+        for _ in range(30):
+            f.write(np.zeros((100, 480, 640), "<u2").tobytes())
 
     def small_machine() -> None:
         limit = 1_500_000_000
