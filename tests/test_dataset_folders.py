@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from _helpers_cli import cli
@@ -319,3 +320,43 @@ def test_frames_numbered_without_leading_zeros_are_in_number_order(tmp_path: Pat
         save(timed / f"{t}.png", np.full((H, W), int(float(t) * 1000), np.uint16))
     got = export_npz(timed.parent, tmp_path / "t.npz")
     assert [int(d[0, 0]) for d in got["depth"]] == [1125, 1250, 1500]
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe", "link to nothing"])
+def test_a_frame_that_is_no_file_is_skipped_said_and_the_rest_keep_their_places(
+    tmp_path: Path, kind: str
+) -> None:
+    """Trial X (D4): a folder's frame-000001.png that is a folder, a named pipe or a link to
+    nothing was dropped unsaid, and frame 2 became frame 1 (its index and time). It is a
+    broken frame as a truncated one is: skipped, said, the others in their places."""
+    root = tmp_path / "pngs"
+    depth = depth_frames(3)
+    for i in (0, 2):
+        save(root / f"frame-{i:06d}.png", depth[i])
+    odd = root / "frame-000001.png"
+    if kind == "folder":
+        odd.mkdir()
+    elif kind == "named pipe":
+        os.mkfifo(odd)
+    else:
+        odd.symlink_to(tmp_path / "nothing")
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    said = "a link to" if kind == "link to nothing" else f"a {kind}"
+    assert f"skipped broken frame: {odd}: expected a regular file, got {said}" in ran.err
+    with np.load(tmp_path / "x.npz") as z:
+        np.testing.assert_array_equal(z["index"], [0, 2])
+        np.testing.assert_allclose(z["timestamp"], [0, 2 / 30])
+        np.testing.assert_array_equal(z["depth"], depth[[0, 2]])
+
+
+def test_a_png_among_the_frames_that_is_no_depth_is_said(tmp_path: Path) -> None:
+    """Trial X (D4): in a folder without names saying which files are depth, an 8-bit PNG
+    among the 16-bit ones was left out without a word."""
+    root = tmp_path / "pngs"
+    for k in (1, 2, 10):
+        save(root / f"{k}.png", np.full((H, W), 1001 + k, np.uint16))
+    save(root / "3.png", np.full((H, W), 7, np.uint8))
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert "1 PNG(s) that are not 16-bit depth left out (the first: 3.png, 8-bit grey" in ran.err

@@ -278,6 +278,7 @@ def world() -> Iterator[Path]:
             dv.export([next(demo) for _ in range(3)], w / "ir.npz")
         np.save(w / "u32big.npy", np.full((4, 4), 70000, np.uint32))  # trial V 1
         np.save(w / "allnone.npy", np.full((480, 640), 2047, np.uint16))  # trial V 11
+        os.mkfifo(w / "pipe.npy")  # trial X 5
         same = np.random.default_rng(3).integers(500, 1000, (4, 480, 640)).astype(np.uint16)
         np.savez(w / "eqts.npz", depth=same, timestamp=np.array([5.0, 5.0, 5.0, 5.1]))  # X 1
         (w / "huge.pgm").write_bytes(b"P5 100000 100000 65535\n" + b"\x01\x02" * 3072)  # V 9

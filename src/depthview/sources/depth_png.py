@@ -24,6 +24,7 @@ import numpy.typing as npt
 from ..camera_models import Intrinsics
 from ..errors import BrokenFile, SourceError
 from ..frame import DepthFormat
+from .fakenect import open_regular
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: The text chunk keyword of depthview's units marker.
@@ -63,8 +64,8 @@ COLOUR_TYPES = {0: "grey", 2: "RGB", 3: "palette", 4: "grey+alpha", 6: "RGBA"}
 
 def read_header(path: str | os.PathLike[str]) -> PngHeader:
     """The PNG header of ``path`` (``SourceError`` naming the file when it is not a PNG)."""
-    try:
-        with open(path, "rb") as fh:
+    try:  # (a named pipe is refused, not waited on: ``open_regular``)
+        with open(open_regular(path, str(path)), "rb") as fh:
             data = fh.read(MAX_HEADER_BYTES)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
@@ -166,12 +167,12 @@ def _decode_errors(image: Any) -> tuple[type[BaseException], ...]:
 def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
     """The stored values of a 16-bit single-channel PNG, as they are (no units applied)."""
     image = pillow()
-    header = read_header(path)
+    header = read_header(path)  # (no regular file: ``BrokenFile``, from ``open_regular``)
     if not header.is_depth:  # say what it is (Pillow reads 16-bit RGB as 8-bit)
         raise SourceError(f"{path}: expected a 16-bit grey depth PNG, got a {header} PNG")
     # The file is opened here, not by Pillow: Pillow leaves a file it opened unclosed when
     # Ctrl-C lands inside ``Image.open`` (a ResourceWarning on the way out).
-    with open(path, "rb") as fh:
+    with open(open_regular(path, str(path)), "rb") as fh:
         try:
             with image.open(fh, formats=["PNG"]) as im:
                 arr = np.asarray(im)
@@ -189,7 +190,8 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
 def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
     """A colour image (PNG, JPEG) as (H, W, 3) uint8 RGB."""
     image = pillow()
-    with open(path, "rb") as fh:  # opened here, as in ``read_depth``
+    # opened here, as in ``read_depth`` (no regular file: ``BrokenFile``, not waited on)
+    with open(open_regular(path, str(path)), "rb") as fh:
         try:
             with image.open(fh) as im:
                 # convert() copies even an RGB image (a third of a JPEG's read): only

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import NotMyFormat, SourceError
+from ..errors import BrokenFile, NotMyFormat, SourceError
 from ..fakenect_format import (
     DEVICE_JSON,
     EXTENSIONS,
@@ -192,12 +192,13 @@ def read_pnm(
 
 
 def open_regular(path: str | os.PathLike[str], where: str) -> int:
-    """``path`` open for reading: the one way a recording's files are opened. Anything but a
-    regular file is refused (``SourceError`` naming ``where``) before an open that could
-    wait (a named pipe's waits for a writer for ever, and SIGTERM cannot end that): looked
-    at first, then opened without waiting and looked at again (it may have been swapped).
-    A symbolic link to nothing (or a loop of them) is said as one: the name is there, so
-    "no such file" would send the user looking for the wrong thing."""
+    """``path`` open for reading: the one way a recording's (and a folder's) files are
+    opened. Anything but a regular file is refused (``BrokenFile`` naming ``where``: a
+    frame's file so is a broken frame) before an open that could wait (a named pipe's waits
+    for a writer for ever, and SIGTERM cannot end that): looked at first, then opened
+    without waiting and looked at again (it may have been swapped). A symbolic link to
+    nothing (or a loop of them) is said as one: the name is there, so "no such file" would
+    send the user looking for the wrong thing."""
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISREG(mode):
@@ -209,15 +210,15 @@ def open_regular(path: str | os.PathLike[str], where: str) -> int:
                 if exc.errno == errno.ELOOP
                 else f"a link to {os.path.realpath(path)}, which does not exist"
             )
-            raise SourceError(f"{where}: expected a regular file, got {got}") from None
-        raise SourceError(f"{where}: cannot open ({exc.strerror})") from None
+            raise BrokenFile(f"{where}: expected a regular file, got {got}") from None
+        raise SourceError(f"{where}: cannot read ({exc.strerror})") from None
     if stat.S_ISREG(mode):
         mode = os.fstat(fd).st_mode
         if stat.S_ISREG(mode):
             os.set_blocking(fd, True)
             return fd
         os.close(fd)
-    raise SourceError(f"{where}: expected a regular file, got {file_kind(mode)}")
+    raise BrokenFile(f"{where}: expected a regular file, got {file_kind(mode)}")
 
 
 class FileReader:

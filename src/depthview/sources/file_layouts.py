@@ -32,6 +32,7 @@ import math
 import os
 import re
 import statistics
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,16 @@ class FileLayout:
     colour_files: tuple[Path, ...] = ()
 
 
+#: Names of image files: a folder's entry so named that is no regular file (a named pipe,
+#: a link to nothing, a folder) is a frame that does not read, said where it is read.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pgm", ".ppm")
+
+
 def _files(folder: Path, root: str) -> dict[str, Path]:
-    """Regular files in ``folder`` by lower-case name; hidden files (``.*``: macOS's ``._*``
-    AppleDouble files, editors' swap files) and links leading outside ``root`` left out."""
+    """The files in ``folder`` by lower-case name; hidden files (``.*``: macOS's ``._*``
+    AppleDouble files, editors' swap files) and links leading outside ``root`` left out.
+    An entry named like an image that is no regular file is kept: reading it says what it
+    is, and the frames after it keep their places (trial X: it was dropped unsaid)."""
     out: dict[str, Path] = {}
     try:
         entries = list(os.scandir(folder))
@@ -108,9 +116,12 @@ def _files(folder: Path, root: str) -> dict[str, Path]:
         if entry.name.startswith("."):
             continue
         try:
-            if not entry.is_file():
+            if not entry.is_file() and not entry.name.lower().endswith(IMAGE_SUFFIXES):
                 continue
-            if entry.is_symlink() and not _inside(os.path.realpath(entry.path), root):
+            if entry.is_dir() and not entry.name.lower().endswith(IMAGE_SUFFIXES):
+                continue
+            real = os.path.realpath(entry.path)
+            if entry.is_symlink() and os.path.exists(real) and not _inside(real, root):
                 continue
         except OSError:
             continue
@@ -333,7 +344,7 @@ def parse_tum_list(text: str, root: Path, real_root: str, where: str) -> list[tu
         if len(fields) < 2 or t is None:
             raise SourceError(f"{at}: expected 'time file', got {line[:80]!r}")
         path = root / _inside_path(fields[1], root, real_root, at)
-        if not path.is_file():
+        if not os.path.lexists(path):  # (there but no file: said as what it is when read)
             raise SourceError(
                 f"{at}: lists {fields[1][:80]!r}, which is not in {root}; take the line out "
                 "to leave that frame out"
@@ -544,11 +555,21 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
             f"{root}: expected INDEX.txt, PNG files or depth/ beside rgb/"
         )
     depth = [p for n, p in pngs if "depth" in n]
-    if not depth:  # no naming hint: every 16-bit PNG is depth (a header read each)
+    hinted = bool(depth)
+    if not hinted:  # no naming hint: every 16-bit PNG is depth (a header read each)
         depth = [p for _, p in pngs if _is_depth_png(p)]
     if not depth:
         raise SourceError(f"{root}: expected 16-bit depth PNGs, got only 8-bit images")
     colour = [colour_for(p.name, names) for p in depth]
+    if not hinted:  # a PNG among the frames that is no depth: not dropped unsaid (trial X)
+        kept = {*depth, *(c for c in colour if c is not None)}
+        left = [p for _, p in pngs if p not in kept]
+        if left:
+            warnings.warn(
+                f"{root}: {len(left)} PNG(s) that are not 16-bit depth left out (the first: "
+                f"{left[0].name}, {depth_png.read_header(left[0])})",
+                stacklevel=4,
+            )
     real_root = os.path.realpath(root)
     evidence = flat_units(depth[0].name, names, real_root)
     camera = names.get(CAMERA_FILE)
@@ -567,10 +588,12 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
 
 
 def _is_depth_png(path: Path) -> bool:
+    """A PNG of a folder without naming hints: depth when 16-bit grey, and when its header
+    does not read (a frame broken or no file: said where it is read, not dropped)."""
     try:
         return depth_png.read_header(path).is_depth
     except SourceError:
-        return False
+        return True
 
 
 def scan_folder(folder: Path) -> FileLayout:

@@ -56,7 +56,7 @@ from .base import (
     say_skipped,
 )
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
-from .fakenect import read_pnm
+from .fakenect import open_regular, read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
 from .npz_times import READ_KEYS, NpzTimes, read_times
 
@@ -765,6 +765,9 @@ def open_source(uri: str, **options: Any) -> ArraySource:
             raise SourceError(
                 f"{uri}: expected a depth file (PNG, PGM, .npy or .npz), got an empty file"
             )
+    elif os.path.lexists(path):  # a named pipe, a link to nothing: said as what it is
+        open_regular(path, uri)
+        raise NotMyFormat(f"{uri}: no such file or folder")  # (open_regular raised)
     else:
         raise NotMyFormat(f"{uri}: no such file or folder")
     check_options(uri, options, OPTIONS)
