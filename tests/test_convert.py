@@ -412,3 +412,19 @@ def test_links_back_into_a_folder_find_each_recording_once(tmp_path: Path) -> No
     (folder / "a_link").symlink_to(folder / "s1")  # sorts before s1
     scenes = find_scenes([str(folder)])
     assert [(s.name, s.path) for s in scenes] == [("s1", str(folder / "s1"))]
+
+
+def test_the_accelerometer_of_a_frame_not_kept_is_counted(tmp_path: Path) -> None:
+    """Trial X (D7): the accelerometer reading that came with a broken depth frame was not
+    written and not counted (the manifest's bad_records said accel 0). It is counted now:
+    what is not written is said."""
+    rec = write_scene(tmp_path / "scene", 5)
+    depth = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")]
+    (rec / depth[2]).write_bytes((rec / depth[2]).read_bytes()[:100])
+    dv.convert(rec, tmp_path / "out")
+    line = _manifest(tmp_path / "out")["scene"]
+    assert line["bad_frames"] == 1 and line["pairs_kept"] == 4
+    written = (tmp_path / "out" / "scene" / "accelerometer.txt").read_text().splitlines()[3:]
+    readings = sum(n.startswith("a-") for n in (rec / "INDEX.txt").read_text().split())
+    assert len(written) + line["accel_left_out"] == readings == 5
+    assert line["accel_left_out"] == 1

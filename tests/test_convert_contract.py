@@ -516,15 +516,19 @@ def test_a_7scenes_folder_is_written_as_it_came_with_its_file_names_and_camera(
 def test_depth_only_output_is_written_when_asked_for(tmp_path: Path) -> None:
     """A recording without colour is refused unless --depth-only, which writes its depth
     frames alone, in millimetres through libfreenect's table (TUM's 5000 per metre), with
-    the depth camera in camera.yaml; dv.open reads the scene back."""
+    the depth camera in camera.yaml, and its accelerometer readings (trial X: they were
+    left out); dv.open reads the scene back."""
     from PIL import Image
 
     rec = write_scene(tmp_path / "depth_only", 3, depth_only=True)
     ran = cli("convert", "--quiet", "--depth-only", str(rec), str(tmp_path / "out"))
     assert ran.code == 0, ran.err
     scene = tmp_path / "out" / "depth_only"
-    assert sorted(p.name for p in scene.iterdir()) == ["camera.yaml", "depth", "depth.txt"]
+    got = sorted(p.name for p in scene.iterdir())
+    assert got == ["accelerometer.txt", "camera.yaml", "depth", "depth.txt"]
     (line,) = _lines(tmp_path / "out")
+    assert line["accel_left_out"] == 0
+    assert len((scene / "accelerometer.txt").read_text().splitlines()) == 3 + 3  # 3 comments
     assert line["pairs_kept"] == 3 and line["alignment"].startswith("not aligned: depth-only")  # type: ignore[union-attr]
     names = [t.split()[1] for t in (scene / "depth.txt").read_text().splitlines() if t[0] != "#"]
     raw = [

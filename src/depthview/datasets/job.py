@@ -17,7 +17,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,8 @@ class UnitResult:
     synthetic_times: bool = False
     units_guess: str = ""  # the source's word when its units are a guess
     cpu_seconds: float = 0.0  # the unit's process CPU time (not in the manifest)
+    #: Accelerometer records of depth frames not kept (bad, dropped): not written, counted.
+    accel_left_out: int = 0
 
 
 def partial_path(out: Path, scene: Scene, fmt: str) -> Path:
@@ -249,7 +251,10 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
         )
         bad_colour: dict[str, str] = {}
         named: dict[str, str] = {}  # depth file name -> the input it was written from
+        with_accel = written = 0
+        bad_before = sum(kind == "accel" for kind, _, _ in result.bad)
         for item in items:
+            with_accel += item.accel is not None
             if isinstance(writer, TumWriter):
                 earlier = item.same_time_as or named.get(time_name(item.depth_time), "")
                 if earlier:
@@ -279,7 +284,10 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                     )
                 assert isinstance(writer, TumWriter)  # convert allows depth-only for TUM only
                 kept = _stored(depth, item.depth_format, step)
-                result.rows.append(writer.write(Pair(item.depth_time, mm, stored=kept)))
+                accel = _read_accel(item, result)
+                written += accel is not None
+                pair = Pair(item.depth_time, mm, accel_time=item.accel_time, accel=accel)
+                result.rows.append(writer.write(replace(pair, stored=kept)))
                 if on_frame is not None:
                     on_frame()
                 continue
@@ -295,12 +303,8 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             except ValueError as exc:
                 result.bad.append(("depth", item.where, str(exc)))
                 continue
-            accel = None
-            if item.accel is not None:
-                try:
-                    accel = _accel_mks(item.accel())
-                except SourceError as exc:  # the pair stands without it
-                    result.bad.append(("accel", item.accel_where, str(exc)))
+            accel = _read_accel(item, result)
+            written += accel is not None
             if result.camera is None:
                 result.camera = SceneCamera(
                     colour_camera(
@@ -329,6 +333,8 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 result.input_files.append((item.depth_time, item.where))
             if on_frame is not None:
                 on_frame()
+        unread = sum(kind == "accel" for kind, _, _ in result.bad) - bad_before
+        result.accel_left_out = with_accel - written - unread
         if isinstance(writer, TumWriter):
             result.files = writer.files
             result.over_range = writer.over_range
@@ -572,6 +578,18 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
         yield from items(pairer.finish())
 
 
+def _read_accel(item: _Item, result: UnitResult) -> tuple[float, float, float] | None:
+    """The accelerometer record of a kept pair in m/s^2 (None: it has none, or it does not
+    read: then in ``bad``, and the pair stands without it)."""
+    if item.accel is None:
+        return None
+    try:
+        return _accel_mks(item.accel())
+    except SourceError as exc:
+        result.bad.append(("accel", item.accel_where, str(exc)))
+        return None
+
+
 def _stored(
     depth: npt.NDArray[np.uint16], depth_format: DepthFormat, step: DepthStep | None
 ) -> tuple[npt.NDArray[np.uint16], DepthFormat] | None:
@@ -673,6 +691,8 @@ def finish_scene(
         "bad_records": {k: sum(1 for kind, _, _ in bad if kind == k) for k in RECORD_KINDS},
         "dropped": [{"file": f, "time": t, "reason": why} for f, t, why in dropped],
         "bad": [{"kind": kind, "file": f, "reason": why} for kind, f, why in bad],
+        # the accelerometer records of depth frames not kept (bad or dropped): counted
+        "accel_left_out": sum(r.accel_left_out for r in results),
         "files": dict(sorted(files.items())),
         **(identity or {}),
     }
