@@ -18,8 +18,10 @@ from ..registration import map_rgb_to_depth, readings_mm
 from .base import Settings, frame_name, metric_depth
 
 
-def cloud_bytes(frame: Frame, settings: Settings) -> tuple[bytes, int]:
-    """The frame's point cloud as PLY, and how many points it has. Coloured from its video
+def cloud_bytes(frame: Frame, settings: Settings) -> tuple[bytes, int, int]:
+    """The frame's point cloud as PLY, how many points it has, and how many of them are
+    black for want of a colour pixel (``--registered``: falling outside the colour image, or
+    hidden in it, as libfreenect leaves them). Coloured from its video
     when its pixels line up with the depth's (``settings.video_aligned``, or depth
     registered to colour), or from the colour pixels the points fall on with a registration
     (``--registered``); else without colours (the depth and colour cameras see a point at
@@ -36,17 +38,22 @@ def cloud_bytes(frame: Frame, settings: Settings) -> tuple[bytes, int]:
             f"{frame.depth.shape[1]}x{frame.depth.shape[0]} at frame {frame.index}"
         )
     colours: npt.NDArray[np.generic] | None = None
+    covered: npt.NDArray[np.bool_] | None = None  # the pixels a colour pixel reached
     if video is not None and video.shape[:2] == frame.depth.shape:
         if lined_up or (reg is not None and video.ndim == 2):  # IR: the depth camera's own
             colours = video
         elif reg is not None:  # each point takes the colour pixel it falls on
             rgb = cast("npt.NDArray[np.uint8]", video)  # RGB: map_rgb_to_depth checks it
-            colours = map_rgb_to_depth(frame.depth, rgb, reg, depth_format=frame.depth_format)
+            fmt = frame.depth_format
+            colours = map_rgb_to_depth(frame.depth, rgb, reg, depth_format=fmt)
+            white = np.full_like(rgb, 255)
+            covered = map_rgb_to_depth(frame.depth, white, reg, depth_format=fmt)[..., 0] > 0
     # the distances png16 and the sinks give: the source's registration's mm
     depth, fmt = metric_depth(frame.depth, frame.depth_format, settings.source_registration)
     depth = readings_mm(depth, frame.depth_format)  # the ceiling is no point (10 m)
     cloud = point_cloud(depth, depth_format=fmt, intrinsics=settings.intrinsics, video=colours)
-    return ply_bytes(cloud.points, cloud.colors), len(cloud.points)
+    blank = 0 if covered is None else int(np.count_nonzero((depth > 0) & ~covered))
+    return ply_bytes(cloud.points, cloud.colors), len(cloud.points), blank
 
 
 def uncoloured(frame: Frame) -> str:
@@ -75,14 +82,16 @@ def write_frames(frames: Iterable[Frame], folder: Path, settings: Settings) -> i
     count = 0
     said: set[str] = set()
     empty: list[int] = []
+    points = blank = 0
     for frame in frames:
         _said(frame, said)
-        data, points = cloud_bytes(frame, settings)
+        data, n, black = cloud_bytes(frame, settings)
         write_atomic(folder / frame_name(frame, "ply"), data)
-        if not points:
+        if not n:
             empty.append(frame.index)
-        count += 1
+        points, blank, count = points + n, blank + black, count + 1
     _say_empty(empty, count)
+    _say_black(blank, points)
     return count
 
 
@@ -93,11 +102,23 @@ def write_file(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     for frame in frames:
         if not written:
             _said(frame, set())
-            data, points = cloud_bytes(frame, settings)
+            data, points, black = cloud_bytes(frame, settings)
             write_atomic(path, data)
             _say_empty([] if points else [frame.index], 1)
+            _say_black(black, points)
             written = 1
     return written
+
+
+def _say_black(black: int, points: int) -> None:
+    """Points ``--registered`` found no colour pixel for are black (libfreenect's): said in
+    one warning, so that a black point is not taken for a black surface (trial X)."""
+    if black:
+        warnings.warn(
+            f"{black} of the {points} points fall outside the colour image or are hidden in "
+            "it: no colour pixel reaches them, and they are black",
+            stacklevel=3,
+        )
 
 
 def _say_empty(empty: list[int], count: int) -> None:
