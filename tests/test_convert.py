@@ -428,3 +428,17 @@ def test_the_accelerometer_of_a_frame_not_kept_is_counted(tmp_path: Path) -> Non
     readings = sum(n.startswith("a-") for n in (rec / "INDEX.txt").read_text().split())
     assert len(written) + line["accel_left_out"] == readings == 5
     assert line["accel_left_out"] == 1
+
+
+def test_associate_says_an_unreadable_colour_frame_as_one(tmp_path: Path) -> None:
+    """Trial X (D6): under ``--pairing associate``, a depth frame whose colour frame (0 ms
+    away) is unreadable was dropped as if that colour "went to closer depth frames". The
+    reason is the one the default pairing gives."""
+    rec = write_scene(tmp_path / "scene", 6)
+    colour_files = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("r-")]
+    (rec / colour_files[2]).write_bytes((rec / colour_files[2]).read_bytes()[:100])
+    dv.convert(rec, tmp_path / "out", pairing="associate", max_dt=0.02)
+    line = _manifest(tmp_path / "out")["scene"]
+    reasons = [d["reason"] for d in line["dropped"]]  # type: ignore[union-attr]
+    assert reasons == ["every colour frame within --max-dt is unreadable (listed under bad)"]
+    assert [b["kind"] for b in line["bad"]] == ["video"]  # type: ignore[union-attr]

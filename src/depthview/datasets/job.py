@@ -293,8 +293,10 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 continue
             check_calibration_size(item.aligner, depth.shape)
             picked = _usable_colour(item, bad_colour, result)
-            if picked is None:
-                result.dropped.append((item.where, item.depth_time, item.no_colour()))
+            if picked is None:  # its candidates, if any, unreadable: said so (trial X)
+                tried = next(iter(item.colour()), None) is not None
+                why = UNREADABLE_COLOUR if tried else item.no_colour()
+                result.dropped.append((item.where, item.depth_time, why))
                 continue
             rgb_time, rgb = picked
             result.alignments.add(alignment_label(item.aligner, item.depth_format))
@@ -456,6 +458,10 @@ def _recording_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
             )
 
 
+#: Why a depth frame whose colour candidates were all unreadable has no pair.
+UNREADABLE_COLOUR = "every colour frame within --max-dt is unreadable (listed under bad)"
+
+
 def no_colour_reason(ranked: Ranked, t: float, settings: Settings) -> str:
     """Why a depth frame at ``t`` has no colour frame, in the words the manifest keeps."""
     if len(ranked.sorted) == 0:
@@ -469,7 +475,7 @@ def no_colour_reason(ranked: Ranked, t: float, settings: Settings) -> str:
         )
     if gap > limit:
         return f"no colour frame within --max-dt {limit:g} s (nearest {gap * 1000:.1f} ms away)"
-    return "every colour frame within --max-dt is unreadable (listed under bad)"
+    return UNREADABLE_COLOUR
 
 
 def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
