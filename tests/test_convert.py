@@ -442,3 +442,18 @@ def test_associate_says_an_unreadable_colour_frame_as_one(tmp_path: Path) -> Non
     reasons = [d["reason"] for d in line["dropped"]]  # type: ignore[union-attr]
     assert reasons == ["every colour frame within --max-dt is unreadable (listed under bad)"]
     assert [b["kind"] for b in line["bad"]] == ["video"]  # type: ignore[union-attr]
+
+
+def test_a_convert_that_wrote_no_manifest_does_not_point_to_one(tmp_path: Path) -> None:
+    """Trial X (D12): ``convert --format mcap`` on a full disk failed the scene and its
+    summary said "see manifest.jsonl" where none was written."""
+    from _helpers_cli import cli
+    from _helpers_disk import tmpfs
+
+    rec = write_scene(tmp_path / "scene", 30)
+    with tmpfs("2m") as disk:
+        ran = cli("convert", str(rec), str(disk / "c"), "--format", "mcap", "--quiet")
+        assert not (disk / "c" / "manifest.jsonl").exists()
+    assert ran.code == 2, ran.err
+    assert "disk full" in ran.err or "No space left" in ran.err, ran.err
+    assert "see manifest.jsonl" not in ran.out and "no manifest.jsonl was written" in ran.out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..datasets import MANIFEST, convert
@@ -121,11 +122,13 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=not args.quiet,
     )
+    manifest = Path(summary.out) / MANIFEST  # pointed to only where it is (trial X)
+    see = f"; see {MANIFEST}" if manifest.is_file() else f"; no {MANIFEST} was written"
     sys.stdout.write(
         f"{summary.out}: {len(summary.done)} scene(s) converted, {len(summary.skipped)} "
         f"already complete, {len(summary.failed)} failed ({summary.engine}); "
         f"{summary.pairs_kept} pairs kept, {summary.pairs_dropped} dropped, "
-        f"{summary.bad_frames} bad frames; see {MANIFEST}\n"
+        f"{summary.bad_frames} bad frames{see}\n"
     )
     for name, reason in summary.failed:
         sys.stderr.write(f"depthview: error: scene {name}: {cli_words(reason)}\n")

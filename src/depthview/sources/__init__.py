@@ -56,7 +56,34 @@ def open(uri: str = "demo", **options: Any) -> Source:
     if not os.path.exists(uri):
         hint = nearest(uri.partition(":")[0], NAMES)
         raise SourceError(f"{uri}: no such file or folder, nor a source name{hint} ({EXPECTED})")
+    held = _recordings_below(uri)
+    if held:  # a dataset's folder: said as what it is, as a zip of recordings is (trial X)
+        raise SourceError(
+            f"{uri}: a folder of {len(held)} recording(s) (first: {held[0]}), not one: give "
+            f"one of them, or 'depthview convert {uri} OUT' to read them all"
+        )
     raise SourceError(f"{uri}: not a source depthview can open; {EXPECTED}")
+
+
+def _recordings_below(uri: str, levels: int = 3) -> list[str]:
+    """Recording folders (with INDEX.txt) within ``levels`` folders below ``uri``, in name
+    order; none for a file or a folder that cannot be looked into."""
+    found: list[str] = []
+    if levels == 0 or not os.path.isdir(uri):
+        return found
+    try:
+        names = sorted(os.listdir(uri))
+    except OSError:
+        return found
+    for name in names:
+        sub = os.path.join(uri, name)
+        if name.startswith(".") or not os.path.isdir(sub):
+            continue
+        if os.path.isfile(os.path.join(sub, "INDEX.txt")):
+            found.append(sub)
+        else:
+            found += _recordings_below(sub, levels - 1)
+    return found
 
 
 def _check_readable(uri: str) -> None:
