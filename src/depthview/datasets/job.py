@@ -17,7 +17,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -286,8 +286,10 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 kept = _stored(depth, item.depth_format, step)
                 accel = _read_accel(item, result)
                 written += accel is not None
-                pair = Pair(item.depth_time, mm, accel_time=item.accel_time, accel=accel)
-                result.rows.append(writer.write(replace(pair, stored=kept)))
+                pair = Pair(
+                    item.depth_time, mm, accel_time=item.accel_time, accel=accel, stored=kept
+                )
+                result.rows.append(writer.write(pair))
                 if on_frame is not None:
                     on_frame()
                 continue
