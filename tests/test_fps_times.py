@@ -87,3 +87,19 @@ def test_an_mp4_holds_a_gap_in_the_sources_own_times(tmp_path: Path) -> None:
         stream = video.streams.video[0]
         shown = [float(f.pts * stream.time_base) for f in video.decode(video=0)]
     np.testing.assert_allclose(shown, np.arange(20) / 10, atol=1e-6)
+
+
+def test_an_mp4_keeps_its_times_past_one_that_steps_back(tmp_path: Path) -> None:
+    """Trial Z (D2): one time stepping back (0, 1, 0.5, 2, 3) made every later frame of
+    the MP4 late (0, 1.17, 2.33, 3.5, 4.67: a 5.8 s video of a 3 s source), as frames were
+    placed in units of the rate. Each frame keeps its own time; the one that steps back
+    follows the frame before it by a tick of the MP4's clock (read back by PyAV)."""
+    depth = np.stack([np.full((48, 64), 800 + 100 * i, np.uint16) for i in range(5)])
+    np.savez(tmp_path / "back.npz", depth=depth, timestamp=np.array([0.0, 1.0, 0.5, 2.0, 3.0]))
+    ran = cli("export", str(tmp_path / "back.npz"), str(tmp_path / "b.mp4"), "--quiet")
+    assert ran.code == 0, ran.err
+    with av.open(str(tmp_path / "b.mp4")) as video:
+        stream = video.streams.video[0]
+        shown = [float(f.pts * stream.time_base) for f in video.decode(video=0)]
+    np.testing.assert_allclose(shown, [0.0, 1.0, 1.0, 2.0, 3.0], atol=1e-3)
+    assert shown[2] > shown[1]

@@ -24,6 +24,8 @@ from .pictures import depth_image
 #: side (libx264's limit).
 FPS = (FRAME_RATE.lo, FRAME_RATE.hi)
 MAX_SIDE = 16384
+#: The MP4's clock: 90 kHz, as MPEG's, so each frame is shown at its own time.
+TICK = Fraction(1, 90000)
 
 
 def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
@@ -51,8 +53,8 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
                 picture = np.ascontiguousarray(picture[: stream.height, : stream.width])
                 video = av.VideoFrame.from_ndarray(picture, format="rgb24")
                 first = frame.timestamp if first is None else first
-                pts = _pts(frame.timestamp - first, rate, pts, settings.timed)
-                video.pts = pts
+                pts = _pts(frame.timestamp - first, rate, pts, count, settings.timed)
+                video.pts, video.time_base = pts, TICK
                 for packet in stream.encode(video):
                     container.mux(packet)
                 count += 1
@@ -78,13 +80,14 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
     return count
 
 
-def _pts(since: float, rate: Fraction, before: int, timed: bool) -> int:
-    """A frame's place in the MP4, in frames of ``rate`` (the stream's time base): at its
-    own time, ``since`` the first frame's, so that a gap in the source's times is held
-    on screen rather than closed (``timed``); else, and where a time does not go forward,
-    the next after ``before``."""
-    at = round(since * rate) if timed and math.isfinite(since) else before + 1
-    return max(at, before + 1)
+def _pts(since: float, rate: Fraction, before: int, count: int, timed: bool) -> int:
+    """Frame ``count``'s place in the MP4, in ``TICK``: at its own time, ``since`` the first
+    frame's, so that a gap in the source's times is held on screen rather than closed, and a
+    time that steps back costs one tick, not the frames after it their times (``timed``);
+    else one frame of ``rate`` after another."""
+    if not timed or not math.isfinite(since):
+        return round(count * TICK.denominator / rate)
+    return max(round(since * TICK.denominator), before + 1)
 
 
 def _stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) -> Any:
@@ -104,6 +107,7 @@ def _stream(container: Any, rate: Fraction, shape: tuple[int, ...], path: Path) 
         )
     stream = container.add_stream("libx264", rate=rate)
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.codec_context.time_base = stream.time_base = TICK  # frames at their own times
     return stream
 
 
