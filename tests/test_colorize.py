@@ -329,3 +329,18 @@ def test_repeated_calls_still_check_the_frame() -> None:
     no_reading = np.full((4, 4), 2047, np.uint16)
     listed = dv.colorize(no_reading, "turbo", near=1.0, far=2.0, invalid_color=[5, 6, 7])  # type: ignore[arg-type]
     assert tuple(listed[0, 0]) == (5, 6, 7)
+
+
+def test_the_equalizer_as_the_readme_spells_it() -> None:
+    """Trial Z (D1): the README's ``depthview.colorize.Equalizer`` was no name a user can
+    reach (``dv.colorize`` is the function). It is ``dv.Equalizer``, as the README says now,
+    and the limit given is the one used."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "dv.Equalizer(clip=" in readme and "depthview.colorize.Equalizer" not in readme
+    depth = np.full((60, 80), 2000, np.uint16)
+    depth[:, :8] = np.linspace(800, 1200, 60, dtype=np.uint16)[:, None]
+    loose = dv.colorize(depth, "turbo", depth_format="mm", equalizer=dv.Equalizer(clip=100.0))
+    tight = dv.colorize(depth, "turbo", depth_format="mm", equalizer=dv.Equalizer(clip=1.5))
+    assert not np.array_equal(tight, loose)  # the limit the user gave is the one used

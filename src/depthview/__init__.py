@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import filters as filters
 from .camera_models import Distortion, StereoCalibration
-from .colorize import colorize, colorize_packed, glview_table
+from .colorize import Equalizer, colorize, colorize_packed, glview_table
 from .datasets import ConvertSummary, convert
 from .errors import (
     DepthviewError,
@@ -73,6 +73,7 @@ __all__ = [
     "DepthFormat",
     "DepthviewError",
     "Distortion",
+    "Equalizer",
     "ExportError",
     "ExportSummary",
     "FoxgloveSink",
