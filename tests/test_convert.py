@@ -457,3 +457,26 @@ def test_a_convert_that_wrote_no_manifest_does_not_point_to_one(tmp_path: Path) 
     assert ran.code == 2, ran.err
     assert "disk full" in ran.err or "No space left" in ran.err, ran.err
     assert "see manifest.jsonl" not in ran.out and "no manifest.jsonl was written" in ran.out
+
+
+def test_a_corrupt_deflated_member_of_a_zip_is_a_bad_frame(tmp_path: Path) -> None:
+    """Trial Z (D4): a byte flipped in the deflated data of one d-*.pgm member ended convert
+    with zlib's traceback (exit 1), the scene neither written nor in the manifest. It is a
+    bad frame, as a corrupt stored member is: the job goes on."""
+    import zipfile
+
+    rec = write_scene(tmp_path / "scene", 5)
+    archive = tmp_path / "scenes.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(rec.iterdir()):
+            z.write(f, f"scene/{f.name}")
+    with zipfile.ZipFile(archive) as z:
+        member = next(i for i in z.infolist() if i.filename.endswith(".pgm"))
+        start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    data = bytearray(archive.read_bytes())
+    data[start + member.compress_size // 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    summary = dv.convert(archive, tmp_path / "out", depth_only=True)
+    assert summary.done == ["scene"] and summary.bad_frames == 1
+    line = _manifest(tmp_path / "out")["scene"]
+    assert line["frames"] == 5 and line["pairs_kept"] == 4

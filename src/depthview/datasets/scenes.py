@@ -271,7 +271,8 @@ class Recording:
                 data = fh.read() if limit is None else fh.read(limit + 1)
         except KeyError:
             raise SourceError(f"{self.where(name)}: expected the file, got none") from None
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:  # (a corrupt member's
+            # deflated data is zlib's error: trial Z met it as a traceback)
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise SourceError(f"{self.where(name)}: cannot read ({reason})") from None
         if limit is not None and len(data) > limit:
