@@ -360,3 +360,24 @@ def test_a_png_among_the_frames_that_is_no_depth_is_said(tmp_path: Path) -> None
     ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
     assert ran.code == 0, ran.err
     assert "1 PNG(s) that are not 16-bit depth left out (the first: 3.png, 8-bit grey" in ran.err
+
+
+def test_frames_with_numbers_missing_between_them_are_said(tmp_path: Path) -> None:
+    """Trial Z (D3): an ``--every 3`` png16 export (frame-000000, -000003, -000006, ...) read
+    back had its frames numbered 0, 1, 2 and timed by place, unsaid. Said now."""
+    rec = tmp_path / "rec"
+    from depthview.sources import sample
+
+    sample.write_to(rec)
+    ran = cli("export", str(rec), str(tmp_path / "p"), "--format", "png16", "--every", "3")
+    assert ran.code == 0, ran.err
+    ran = cli("export", str(tmp_path / "p"), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert "frames numbered 0 to 18 in their names, 12 number(s) missing (the first: 1)" in (
+        ran.err
+    )
+    numbered = tmp_path / "numbered"  # consecutive numbers: nothing to say
+    for k in (1, 2, 3):
+        save(numbered / f"{k}.png", np.full((H, W), 1001 + k, np.uint16))
+    ran = cli("export", str(numbered), str(tmp_path / "n.npz"), "--quiet")
+    assert ran.code == 0 and "missing" not in ran.err, ran.err

@@ -561,6 +561,7 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
     if not depth:
         raise SourceError(f"{root}: expected 16-bit depth PNGs, got only 8-bit images")
     colour = [colour_for(p.name, names) for p in depth]
+    _say_holes(root, depth)
     if not hinted:  # a PNG among the frames that is no depth: not dropped unsaid (trial X)
         kept = {*depth, *(c for c in colour if c is not None)}
         left = [p for _, p in pngs if p not in kept]
@@ -585,6 +586,26 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
         "names" if any(colour) else "none",
         colour_files=_colour_stream([], colour),
     )
+
+
+def _say_holes(root: Path, depth: list[Path]) -> None:
+    """Frames numbered in their names with numbers missing between them (an export's
+    ``--every 3``, ``--range``, a frame skipped) are read one after another, each timed by
+    its place: said, since the names' numbers are not the frames' (trial Z)."""
+    numbers = []
+    for path in depth:
+        found = _DIGITS.findall(path.stem)
+        if not found:
+            return
+        numbers.append(int(found[-1]))
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+    if len(numbers) > 1 and numbers == sorted(numbers) and missing:
+        warnings.warn(
+            f"{root}: frames numbered {numbers[0]} to {numbers[-1]} in their names, "
+            f"{len(missing)} number(s) missing (the first: {missing[0]}): they are read one "
+            "after another (frame 0, 1, ...), each timed by its place, not by its number",
+            stacklevel=4,
+        )
 
 
 def _is_depth_png(path: Path) -> bool:
