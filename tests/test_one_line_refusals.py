@@ -75,7 +75,7 @@ def test_guesses_are_still_said_when_the_run_goes_ahead(world: Path) -> None:
     assert ran.code == 0, ran.err
     lines = _lines(ran)
     guess = "units are a guess: raw 11-bit disparity; if not, say --depth-format mm"
-    assert lines[0] == f"depthview: warning: {guess}"
+    assert lines[0] == f"depthview: warning: {world / 'npy' / 'raw5.npy'}: {guess}"
     assert "records no frame times" in lines[1]
     assert lines[-1].startswith("depthview: exported 5 frames")
 

@@ -750,7 +750,8 @@ def test_units_of_arrays_follow_the_conventions_and_a_guess_is_said(tmp_path: Pa
     ran = cli("export", str(tmp_path / "raw.npy"), str(tmp_path / "o.npz"))
     assert ran.code == 0, ran.err
     first = ran.err.replace("\r", "\n").splitlines()[0]
-    assert first.startswith("depthview: warning: units are a guess: raw 11-bit"), ran.err
+    guess = f"depthview: warning: {tmp_path / 'raw.npy'}: units are a guess: raw 11-bit"
+    assert first.startswith(guess), ran.err  # the source named (trial Y: several in a stream)
 
 
 @pytest.mark.parametrize(

@@ -470,3 +470,25 @@ def test_steps_over_a_broken_frame_move_each_time_and_record_each_frame_once(
     lines = (folder / "INDEX.txt").read_text().split()
     assert len(lines) == len(set(lines)), lines
     assert [s for s in lines if s.startswith("d-")] == [own[5], own[6]]
+
+
+def test_a_step_back_refused_while_recording_does_not_pause(viewers: Any, tmp_path: Path) -> None:
+    """Trial Y (2): Left while ``R`` recorded was refused and said, and paused the playback:
+    the recording stopped gaining frames while the HUD still said REC. A refused step
+    changes nothing."""
+    import pygame
+
+    from depthview.sources import sample
+    from depthview.viewer.actions import FORWARD_ONLY
+
+    rec = sample.write_to(tmp_path / "rec")
+    v = viewers(dv.open(str(rec), loop=True), layout=Layout.DEPTH, snapshot_dir=tmp_path / "out")
+    wait_for(v, lambda: v.frame is not None)
+    press(v, "R")
+    assert v.state.recording is not None and not v.state.paused
+    v.state.message = ""
+    press(v, "", pygame.K_LEFT)
+    assert v.state.message == FORWARD_ONLY and not v.state.paused
+    shown = v.frame.index
+    wait_for(v, lambda: v.frame.index != shown)  # playing on
+    press(v, "R")

@@ -104,9 +104,10 @@ def _open(uri: str, options: dict[str, Any]) -> Source:
 def warn_guesses(source: Source) -> None:
     """Say, one line each on stderr, what about ``source`` is a guess: its depth units, and
     its frames' times when it records none. First, where it is read: before any progress."""
-    for guess in (source.units_guess, source.times_guess):
-        if guess:
-            sys.stderr.write(f"depthview: warning: {cli_words(guess)}\n")
+    if source.units_guess:  # named: with several sources, which one (trial Y)
+        sys.stderr.write(f"depthview: warning: {source.name}: {cli_words(source.units_guess)}\n")
+    if source.times_guess:  # (names its source itself)
+        sys.stderr.write(f"depthview: warning: {cli_words(source.times_guess)}\n")
 
 
 __all__ = [

@@ -360,12 +360,13 @@ FORWARD_ONLY = "not while recording: a recording's frames go forward in time (R 
 def step(state: ViewState, facts: Facts, arg: int) -> Effects:
     """Pause and show the frame ``arg`` frames on (or back, on a recording). While ``R``
     records, only on: a frame read again or an earlier one would be recorded after the
-    later ones, its time made up to follow them (trial P)."""
-    state.paused = True
+    later ones, its time made up to follow them (trial P). A step refused changes nothing:
+    the playback (and a recording) goes on (trial Y)."""
     if not facts.seekable:
         if arg > 0:
+            state.paused = True
             return [Pause(True), Seek(None)]
-        return [Pause(True), *_unsupported(facts, "step back: it is not a recording")]
+        return _unsupported(facts, "step back: it is not a recording")
     # Relative to the last step asked for, so quick presses are not lost.
     current = facts.frame_index if facts.frame_index is not None else -1
     base = state.seek_target if state.seek_target is not None else current
@@ -373,9 +374,11 @@ def step(state: ViewState, facts: Facts, arg: int) -> Effects:
     if facts.length is not None:
         target = min(target, facts.length - 1)
         if target == base and arg > 0:  # trial R: Right at the end did nothing, said nothing
+            state.paused = True
             return [Pause(True), Say(f"frame {target + 1}/{facts.length} is the last frame")]
     if state.recording is not None and target <= base:
-        return [Pause(True), Say(FORWARD_ONLY)]
+        return [Say(FORWARD_ONLY)]
+    state.paused = True
     if target == base and arg < 0:
         return [Pause(True), Say(f"frame 1/{facts.length or '?'} is the first frame")]
     state.seek_target, state.seek_back = target, target < base
