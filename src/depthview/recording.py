@@ -370,7 +370,6 @@ class RecordingWriter:
             if mode == "append":
                 self._check_registration(registration)
                 self._check_colour(colour)
-            if mode == "append":
                 refuse_appending_through_link(index, RecordingError)
                 own_file(index)  # not another folder's too (a hard-linked copy)
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK  # never waits

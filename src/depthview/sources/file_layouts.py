@@ -117,9 +117,7 @@ def _files(folder: Path, root: str) -> dict[str, Path]:
             continue
         try:
             if not entry.is_file() and not entry.name.lower().endswith(IMAGE_SUFFIXES):
-                continue
-            if entry.is_dir() and not entry.name.lower().endswith(IMAGE_SUFFIXES):
-                continue
+                continue  # (a folder, a named pipe, a link to nothing: only so named)
             real = os.path.realpath(entry.path)
             if entry.is_symlink() and os.path.exists(real) and not _inside(real, root):
                 continue
@@ -598,11 +596,15 @@ def _say_holes(root: Path, depth: list[Path]) -> None:
         if not found:
             return
         numbers.append(int(found[-1]))
-    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
-    if len(numbers) > 1 and numbers == sorted(numbers) and missing:
+    if numbers != sorted(numbers):
+        return
+    # counted from the steps, not a set of every number between (names of milliseconds)
+    missing = sum(max(0, b - a - 1) for a, b in itertools.pairwise(numbers))
+    if missing:
+        first = next(a + 1 for a, b in itertools.pairwise(numbers) if b > a + 1)
         warnings.warn(
             f"{root}: frames numbered {numbers[0]} to {numbers[-1]} in their names, "
-            f"{len(missing)} number(s) missing (the first: {missing[0]}): they are read one "
+            f"{missing} number(s) missing (the first: {first}): they are read one "
             "after another (frame 0, 1, ...), each timed by its place, not by its number",
             stacklevel=4,
         )
