@@ -381,3 +381,8 @@ def test_frames_with_numbers_missing_between_them_are_said(tmp_path: Path) -> No
         save(numbered / f"{k}.png", np.full((H, W), 1001 + k, np.uint16))
     ran = cli("export", str(numbered), str(tmp_path / "n.npz"), "--quiet")
     assert ran.code == 0 and "missing" not in ran.err, ran.err
+    timed = tmp_path / "timed"  # names that are times (TUM's depth/ given alone): no numbers
+    for t in ("1305031102.160407", "1305031102.194330", "1305031102.226738"):
+        save(timed / f"{t}.png", np.full((H, W), 5001, np.uint16))
+    ran = cli("export", str(timed), str(tmp_path / "t.npz"), "--quiet")
+    assert ran.code == 0 and "missing" not in ran.err, ran.err

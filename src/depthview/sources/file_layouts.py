@@ -593,8 +593,8 @@ def _say_holes(root: Path, depth: list[Path]) -> None:
     numbers = []
     for path in depth:
         found = _DIGITS.findall(path.stem)
-        if not found:
-            return
+        if not found or ("." in path.stem and _number(path.stem) is not None):
+            return  # no number, or a time (TUM's 1305031102.160407): no frame number
         numbers.append(int(found[-1]))
     if numbers != sorted(numbers):
         return
