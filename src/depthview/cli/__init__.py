@@ -235,17 +235,21 @@ def entry() -> None:
     command runs (the parser, its modules' imports) ends as it does later: one line, 130."""
     handled = threading.current_thread() is threading.main_thread()
     try:
-        if handled:  # from the start: no moment with SIGTERM's default (killed, 143)
-            for s in SIGNALS:
-                signal.signal(s, _interrupt)
-        code = main()
+        try:
+            if handled:  # from the start: no moment with SIGTERM's default (killed, 143)
+                for s in SIGNALS:
+                    signal.signal(s, _interrupt)
+            code = main()
+        finally:
+            if handled:  # the command has ended, its line said: nothing more is to stop,
+                # and the exit handlers (logging's, Rerun's: bounded) are not broken into.
+                # Ignored, not a handler of Python's, which Python gives back to the
+                # default (killing: 143) as it finishes (trial X: SIGTERM just after
+                # "exported"). Inside the try: a signal before this is the interruption
+                # below, not a traceback in between (a race the tests met)
+                for s in SIGNALS:
+                    signal.signal(s, signal.SIG_IGN)
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")
         code = INTERRUPTED
-    if handled:  # the command has ended, its line said: nothing more is to stop, and the
-        # exit handlers (logging's, Rerun's: bounded) are not broken into. Ignored, not a
-        # handler of Python's, which Python gives back to the default (killing: 143) as it
-        # finishes (trial X: SIGTERM just after "exported" ended a finished export so)
-        for s in SIGNALS:
-            signal.signal(s, signal.SIG_IGN)
     raise SystemExit(code)
