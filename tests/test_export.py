@@ -486,6 +486,28 @@ def test_a_broken_frame_is_not_replaced_by_the_next(tmp_path: Path) -> None:
     ]
 
 
+def test_an_export_of_an_export_numbers_its_frames_as_the_file_read(tmp_path: Path) -> None:
+    """Trial Z (D3): an ``.npz``'s ``index`` is each frame's place in the SOURCE exported
+    (the README's rule): the source frames 2, 5, 8 of a recording; exported again, the places
+    in that file, 0, 1, 2, with the times the first export kept."""
+    from depthview.sources import sample
+
+    rec = sample.write_to(tmp_path / "rec")
+    first, again = tmp_path / "b.npz", tmp_path / "b2.npz"
+    for source, out, extra in (
+        (rec, first, ("--range", "2:9", "--every", "3")),
+        (first, again, ()),
+    ):
+        ran = cli("export", str(source), str(out), "--quiet", *extra)
+        assert ran.code == 0, ran.err
+    with dv.open(str(rec), realtime=False) as src:
+        times = [src.read().timestamp for _ in range(9)]
+    b, b2 = np.load(first), np.load(again)
+    assert list(b["index"]) == [2, 5, 8] and list(b2["index"]) == [0, 1, 2]
+    np.testing.assert_array_equal(b["timestamp"], [times[2], times[5], times[8]])
+    np.testing.assert_array_equal(b2["timestamp"], b["timestamp"])
+
+
 @pytest.mark.parametrize("registered", [True, False])
 def test_a_colour_image_of_another_size_is_said_not_to_colour_points(
     tmp_path: Path, registered: bool

@@ -3,6 +3,7 @@ depthview's reader, refusals, full disk, append/overwrite, drops and signals."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -637,6 +638,28 @@ def test_device_times_follow_host_times_from_any_start(tmp_path: Path, start: fl
     names = (tmp_path / "r" / "INDEX.txt").read_text().split()
     ticks = [int(n.rsplit("-", 1)[1].split(".")[0]) for n in names]
     assert ticks == [round(k * DEVICE_CLOCK_HZ / 10) for k in range(4)]
+
+
+def test_device_times_follow_host_times_where_a_time_steps_back_before_the_first(
+    tmp_path: Path,
+) -> None:
+    """Trial Y (4): ticks made from host times counted from the earliest time so far, so a
+    time stepping back before the first record moved the origin: frames at 1.0 s got the
+    0.5 s frame's 0 ticks, and 3.0 s came 2.5 s after them. The origin is the first record;
+    every pair of records is as far apart on the device clock (which wraps at 2^32) as in
+    host time."""
+    from depthview.frame import DEVICE_CLOCK_HZ
+
+    times = [1.0, 1.25, 0.5, 3.0]
+    depth = np.stack([np.full((480, 640), 600 + 50 * i, np.uint16) for i in range(4)])
+    np.savez(tmp_path / "t.npz", depth=depth, timestamp=np.array(times))
+    ran = cli("record", str(tmp_path / "t.npz"), str(tmp_path / "r"), "--quiet")
+    assert ran.code == 0, ran.err
+    names = (tmp_path / "r" / "INDEX.txt").read_text().split()
+    written = [(float(n.split("-")[1]), int(n.rsplit("-", 1)[1].split(".")[0])) for n in names]
+    assert [t for t, _ in written] == times
+    for (t0, k0), (t1, k1) in itertools.combinations(written, 2):
+        assert (k1 - k0) % 2**32 == round((t1 - t0) * DEVICE_CLOCK_HZ) % 2**32, written
 
 
 def test_append_into_a_hard_linked_copy_leaves_the_original_as_it_was(tmp_path: Path) -> None:

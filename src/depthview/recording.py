@@ -293,6 +293,9 @@ class RecordingWriter:
         self.moved = 0
         self.first_moved: tuple[float, float] | None = None
         self._first_time: float | None = None
+        #: Where ticks made from host times count from: the first record's time, kept when a
+        #: later time steps back before it (ticks wrap, as the Kinect's clock does; trial Y)
+        self._tick_origin: float | None = None
         self._last_time = 0.0
         #: Each stream's latest host time written (where a new pass starts after).
         self._last_times: dict[Stream, float] = {}
@@ -585,8 +588,9 @@ class RecordingWriter:
                 t = self._unix_time(record.stream, raw_time)
                 given = own
                 if given is None:  # a source without a device clock: one from the host times
-                    first = t if self._first_time is None else self._first_time  # 0.0 too
-                    given = round((t - first) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
+                    if self._tick_origin is None:
+                        self._tick_origin = t
+                    given = round((t - self._tick_origin) * _DEVICE_CLOCK_HZ) & 0xFFFFFFFF
                 ts = self._device_time(record.stream, given)  # continued across a seam
                 chunks = _file_chunks(record)
                 name = self._free_name(record.stream, t, ts, chunks)
