@@ -104,10 +104,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".pgm", ".ppm")
 
 def _files(folder: Path, root: str) -> dict[str, Path]:
     """The files in ``folder`` by lower-case name; hidden files (``.*``: macOS's ``._*``
-    AppleDouble files, editors' swap files) and links leading outside ``root`` left out.
-    An entry named like an image that is no regular file is kept: reading it says what it
-    is, and the frames after it keep their places (trial X: it was dropped unsaid)."""
+    AppleDouble files, editors' swap files) and links leading outside ``root`` left out,
+    those named like images with a warning. An entry named like an image that is no regular
+    file is kept: reading it says what it is, and the frames after it keep their places
+    (trial X: both were dropped unsaid)."""
     out: dict[str, Path] = {}
+    left_out: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError as exc:
@@ -120,10 +122,19 @@ def _files(folder: Path, root: str) -> dict[str, Path]:
                 continue  # (a folder, a named pipe, a link to nothing: only so named)
             real = os.path.realpath(entry.path)
             if entry.is_symlink() and os.path.exists(real) and not _inside(real, root):
+                if entry.name.lower().endswith(IMAGE_SUFFIXES):
+                    left_out.append(f"{entry.path} (a link to {real})")
                 continue
         except OSError:
             continue
         out[entry.name.lower()] = Path(entry.path)
+    if left_out and out:  # with nothing else, the refusal says why (``_linked_out``)
+        more = f" and {len(left_out) - 1} more" if len(left_out) > 1 else ""
+        warnings.warn(
+            f"{left_out[0]}{more}: left out, outside {root} (links out of the folder are "
+            "not followed)",
+            stacklevel=2,
+        )
     return out
 
 
