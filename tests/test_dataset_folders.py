@@ -152,6 +152,44 @@ def test_tum_list_times_are_the_frames_times(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got["timestamp"], [100.25, 100.75])
 
 
+@pytest.mark.parametrize("names", ["equal", "by time"])
+def test_colour_listed_far_from_the_depth_is_no_pair_and_is_said(
+    tmp_path: Path, names: str
+) -> None:
+    """Trial AB (D2, D3): rgb.txt listing each image 10 s after the depth frame of the same
+    name gave every frame that image, without a word, while named by their own times the
+    same images were dropped unsaid. The lists' times pair colour (TUM's tools' rule), and
+    images that pair with no depth frame are said."""
+    depth, stamps = write_tum(tmp_path / "tum", n=4)
+    root = tmp_path / "tum"
+    lines = []
+    for t in stamps:
+        later = f"{float(t) + 10:.6f}"
+        if names == "by time":
+            (root / "rgb" / f"{t}.png").rename(root / "rgb" / f"{later}.png")
+        lines.append(f"{later} rgb/{later if names == 'by time' else t}.png\n")
+    (root / "rgb.txt").write_text("".join(lines))
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    said = [ln for ln in ran.err.splitlines() if "warning:" in ln]
+    assert any("none of the 4 colour image(s) goes with a depth frame" in ln for ln in said)
+    assert any("listed farther from it" in ln for ln in said) == (names == "equal"), said
+    with np.load(tmp_path / "x.npz") as got:
+        np.testing.assert_array_equal(got["depth"], depth)
+        assert "video" not in got.files or not got["video_valid"].any()
+    shifted = [f"{float(t) + 0.01:.6f}" for t in stamps]  # within a frame interval: paired
+    listed = zip(shifted, stamps, strict=True)
+    (root / "rgb.txt").write_text(
+        "".join(f"{s} rgb/{s if names == 'by time' else t}.png\n" for s, t in listed)
+    )
+    if names == "by time":
+        for t, s in zip(stamps, shifted, strict=True):
+            (root / "rgb" / f"{float(t) + 10:.6f}.png").rename(root / "rgb" / f"{s}.png")
+    got = export_npz(root, tmp_path / "y.npz")
+    assert got["video_valid"].all()
+    np.testing.assert_array_equal(got["video"], [colour(i) for i in range(4)])
+
+
 def test_a_listed_file_that_is_missing_is_one_line(tmp_path: Path) -> None:
     root = tmp_path / "tum"
     write_tum(root)

@@ -288,8 +288,7 @@ def pair_nearest(
     d = [t for t in depth_times if t is not None]
     ordered = sorted(zip((t for t in colour_times if t is not None), colour, strict=True))
     times = [t for t, _ in ordered]
-    gaps = [b - a for a, b in itertools.pairwise(d) if b > a]
-    limit = statistics.median(gaps) if gaps else float("inf")
+    limit = _pairing_limit(d)
     out: list[Path | None] = []
     for t in d:
         k = bisect.bisect_left(times, t)
@@ -362,6 +361,30 @@ def parse_tum_list(text: str, root: Path, real_root: str, where: str) -> list[tu
     if not listed:
         raise SourceError(f"{where}: expected 'time file' lines, got none")
     return listed
+
+
+def _pairing_limit(depth_times: list[float]) -> float:
+    """How far in time a colour image may be from the depth frame it goes with: one depth
+    frame interval (the median step), unlimited with one frame."""
+    gaps = [b - a for a, b in itertools.pairwise(depth_times) if b > a]
+    return statistics.median(gaps) if gaps else float("inf")
+
+
+def _listed_apart(
+    depth_times: list[float],
+    colour: list[Path | None],
+    colour_files: list[Path],
+    colour_times: list[float],
+) -> list[tuple[Path, float]]:
+    """The colour images paired (by their names) with a depth frame that TUM's lists time
+    farther from it than ``_pairing_limit``, each with how far (seconds)."""
+    limit = _pairing_limit(depth_times)
+    time_of = dict(zip(colour_files, colour_times, strict=True))
+    apart = []
+    for td, c in zip(depth_times, colour, strict=True):
+        if c is not None and abs(time_of[c] - td) > limit:
+            apart.append((c, abs(time_of[c] - td)))
+    return apart
 
 
 def _tum_list(
@@ -448,9 +471,34 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
     by_stem = {p.stem: p for p in colour_files}
     colour: list[Path | None] = [by_stem.get(p.stem) for p in depth_files]
     pairing = "equal names"
+    if depth_list is not None and colour_list is not None and any(colour):
+        # both lists time every file: equal names they time apart are no pair (trial AB)
+        apart = _listed_apart(
+            [t for t, _ in depth_list], colour, colour_files, [t for t, _ in colour_list]
+        )
+        if apart:
+            warnings.warn(
+                f"{root}: {len(apart)} colour image(s) named like their depth frame are "
+                f"listed farther from it than one frame interval (the first: {apart[0][0].name}"
+                f", {apart[0][1]:.3f} s): colour is paired by the times depth.txt and rgb.txt "
+                "give, as TUM's tools pair it",
+                stacklevel=2,
+            )
+            colour = [None] * len(depth_files)
     if colour_files and not any(colour):
         nearest = pair_nearest(depth_files, colour_files, depth_times, colour_times)
         colour, pairing = (nearest, "nearest timestamps") if nearest else (colour, "none")
+    if colour_files and not any(colour):
+        why = (
+            "none is within one frame interval of a depth frame's time"
+            if pairing == "nearest timestamps"
+            else "no name matches a depth file's, and the names give no times"
+        )
+        warnings.warn(
+            f"{root}: none of the {len(colour_files)} colour image(s) goes with a depth frame "
+            f"({why}): the frames have no colour",
+            stacklevel=2,
+        )
     times = None
     if tum is not None:
         times = _tum_times(depth_files, depth_times, colour, colour_files, colour_times)
