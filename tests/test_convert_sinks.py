@@ -137,6 +137,10 @@ def test_mcap_holds_each_pair_at_its_times(
         np.testing.assert_array_equal(got, png)
     for (_, msg), (_, png) in zip(rgb, tum["colours"], strict=True):  # type: ignore[misc]
         assert msg.data == png.tobytes()  # type: ignore[attr-defined]
+    # Trial AB (D4): aligned depth and its camera are the colour camera's, in its frame (they
+    # were labelled the depth camera's frame, 2.5 cm from where they are)
+    frames = {m.frame_id for _, m in [*depth, *info, *rgb]}  # type: ignore[attr-defined]
+    assert frames == {"kinect_rgb_optical_frame"}
     for (_, msg), (_, want) in zip(accel, tum["accel"], strict=True):  # type: ignore[misc]
         assert [msg["x"], msg["y"], msg["z"]] == pytest.approx(list(want), abs=1e-5)  # type: ignore[index]
     zp = Registration.default().zero_plane_info

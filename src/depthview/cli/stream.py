@@ -229,7 +229,12 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             sys.stderr.write(f"stream: {', '.join(s.name for s in sources)} -> {sink.where}\n")
         for source, device, first in zip(sources, devices, firsts, strict=True):
-            sink.set_camera(source.intrinsics, registration=source.registration, device=device)
+            sink.set_camera(
+                source.intrinsics,
+                registration=source.registration,
+                device=device,
+                aligned=source.video_aligned,
+            )
             chain = args.filter(source.registration) if args.filter else None
             feeders.append(_Feeder(source, sink, device, args.frames, chain, first))
         start = time.monotonic()

@@ -326,10 +326,13 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                         else ()
                     ),
                 )
-            if isinstance(writer, SinkWriter | NpzWriter) and writer.camera is None:
+            not_aligned = alignment_label(item.aligner, item.depth_format).startswith("not")
+            if isinstance(writer, SinkWriter) and writer.camera is None:
+                writer.set_camera(result.camera.intrinsics, aligned=not not_aligned)
+            elif isinstance(writer, NpzWriter) and writer.camera is None:
                 writer.set_camera(result.camera.intrinsics)
             kept = None
-            if alignment_label(item.aligner, item.depth_format).startswith("not"):
+            if not_aligned:
                 kept = _stored(depth, item.depth_format, step)
             pair = Pair(item.depth_time, mm, rgb_time, colour, item.accel_time, accel, kept)
             result.rows.append(writer.write(pair))

@@ -151,14 +151,18 @@ class Sink(abc.ABC):
         *,
         registration: Registration | None = None,
         device: str | int | None = None,
+        aligned: bool = False,
     ) -> None:
         """One Kinect's (``device``) camera: its depth intrinsics and the registration whose
         millimetre table converts its raw depth (its source's ``intrinsics`` and
-        ``registration``; None: the Kinect's for each frame's size); before its first frame."""
+        ``registration``; None: the Kinect's for each frame's size); before its first frame.
+        ``aligned``: its depth lies in the colour image's pixels (``Source.video_aligned``,
+        convert's aligned pairs), so it is in the colour camera's frame."""
         key = self.device if device is None else device
         with self._lock:
             planner = self._state(key)[1]
             planner.intrinsics, planner.registration = intrinsics, registration
+            planner.aligned = aligned
 
     def _state(self, device: str | int | None) -> tuple[Names, Planner]:
         state = self._devices.get(device)

@@ -194,6 +194,9 @@ class DepthItem:
     camera: Intrinsics
     #: ``mm`` with only readings (``registration.readings_mm``): what the point topic holds.
     readings: npt.NDArray[np.uint16] | None = None
+    #: The depth lies in the colour image's pixels (registered, or aligned by a dataset or
+    #: convert): the colour camera's frame, not the depth camera's.
+    aligned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +268,12 @@ class Planner:
         raw_depth: bool = False,
         intrinsics: Intrinsics | None = None,
         registration: Registration | None = None,
+        aligned: bool = False,
     ) -> None:
         self.raw_depth = raw_depth
         self.intrinsics = intrinsics
         self.registration = registration
+        self.aligned = aligned
         self._clock = DeviceClock()
         self._wall_clock: bool | None = None
 
@@ -304,7 +309,8 @@ class Planner:
                 camera = depth_camera(depth.shape[1], depth.shape[0], self.intrinsics)
                 mm = depth_mm(depth, fmt, self.registration)
                 readings = readings_mm(mm, fmt)
-                out.append(DepthItem(times, mm, raw, camera, readings))
+                aligned = self.aligned or fmt is DepthFormat.REGISTERED
+                out.append(DepthItem(times, mm, raw, camera, readings, aligned))
             elif record.stream is Stream.VIDEO:
                 assert isinstance(data, np.ndarray)
                 kind, encoding = video_encoding(data)

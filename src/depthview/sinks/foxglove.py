@@ -212,7 +212,7 @@ class FoxgloveSink(Sink):
     def _send_depth(self, names: Names, item: DepthItem) -> None:
         msgs, t, cam = self._msgs, item.times, item.camera
         height, width = item.mm.shape
-        frame_id = names.depth_frame_id
+        frame_id = names.video_frame_id("rgb") if item.aligned else names.depth_frame_id
         self._image(names.depth_topic, frame_id, t, item.mm, "16UC1")
         k, r, p = calibration(cam)
         info = msgs.CameraCalibration(

@@ -93,7 +93,11 @@ FILES = {f.fmt: f for f in (RRD, MCAP)}
 def send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
     """Frames into ``sink``, each record at its own time; the frames sent."""
     count = 0
-    sink.set_camera(settings.intrinsics, registration=settings.source_registration)
+    sink.set_camera(
+        settings.intrinsics,
+        registration=settings.source_registration,
+        aligned=settings.video_aligned,
+    )
     with sink:
         for frame in frames:
             sink.log(frame)
@@ -115,10 +119,11 @@ class SinkWriter:
         self._seq = {Stream.DEPTH: 0, Stream.VIDEO: 0, Stream.ACCEL: 0}
         self._last: dict[Stream, float] = {}
 
-    def set_camera(self, intrinsics: Intrinsics) -> None:
-        """The pinhole model sent with the depth (before the first pair)."""
+    def set_camera(self, intrinsics: Intrinsics, *, aligned: bool = True) -> None:
+        """The pinhole model sent with the depth (before the first pair); ``aligned``: the
+        depth was aligned to the colour image (in the colour camera's frame)."""
         self.camera = intrinsics
-        self.sink.set_camera(intrinsics)
+        self.sink.set_camera(intrinsics, aligned=aligned)
 
     def _stamp(self, stream: Stream, t: float) -> Stamp | None:
         """The record's stamp, or None when this record was sent already."""
