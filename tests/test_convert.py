@@ -5,6 +5,7 @@ stream's own times; bad frames skipped and counted; reruns skip complete scenes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -457,6 +458,45 @@ def test_a_convert_that_wrote_no_manifest_does_not_point_to_one(tmp_path: Path) 
     assert ran.code == 2, ran.err
     assert "disk full" in ran.err or "No space left" in ran.err, ran.err
     assert "see manifest.jsonl" not in ran.out and "no manifest.jsonl was written" in ran.out
+
+
+def test_a_whole_dataset_on_a_full_disk_stays_whole_and_its_run_succeeds(tmp_path: Path) -> None:
+    """Trial AB (D1): a run whose every scene was written and listed ended, on a full disk,
+    with exit 2 "cannot write" naming OUT, and left an empty ``.manifest.jsonl.tmp``: the
+    manifest was rewritten at the end (to sort it) even when already in order. It is
+    rewritten only when out of order; where that fails, its lines stay as written, said."""
+    from _helpers_cli import cli
+    from _helpers_disk import tmpfs
+
+    for name in ("a", "b"):
+        write_scene(tmp_path / "scenes" / name, 4)
+    with tmpfs("8m") as disk:
+        out = disk / "c"
+        ran = cli("convert", str(tmp_path / "scenes"), str(out), "--quiet")
+        assert ran.code == 0, ran.err
+        manifest = out / "manifest.jsonl"
+        lines = manifest.read_text().splitlines(keepends=True)
+        assert [json.loads(ln)["scene"] for ln in lines] == ["a", "b"]
+        for order in (lines, lines[::-1]):  # in order, then out of order
+            manifest.write_text("".join(order))
+            with open(disk / "fill", "wb") as fh, contextlib.suppress(OSError):
+                while True:
+                    fh.write(b"\0" * 65536)
+                    fh.flush()
+            ran = cli("convert", str(tmp_path / "scenes"), str(out), "--quiet")
+            assert ran.code == 0, ran.err
+            assert "2 already complete" in ran.out, ran.out
+            assert manifest.read_text() == "".join(order)  # every line, as it was
+            assert sorted(p.name for p in out.iterdir()) == ["a", "b", "manifest.jsonl"]
+            said = [ln for ln in ran.err.splitlines() if "warning" in ln]
+            if order is lines:
+                assert said == [], ran.err
+            else:
+                assert said == [
+                    f"depthview: warning: {manifest}: its lines stay in the order the scenes "
+                    "finished (cannot sort them: disk full)"
+                ], ran.err
+            (disk / "fill").unlink()
 
 
 def test_a_corrupt_deflated_member_of_a_zip_is_a_bad_frame(tmp_path: Path) -> None:

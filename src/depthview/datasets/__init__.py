@@ -52,7 +52,7 @@ from .job import (
     partial_path,
     plan,
 )
-from .manifest import MANIFEST, Key, append_line, damage, read_manifest, rewrite
+from .manifest import MANIFEST, Key, append_line, damage, put_in_order, read_manifest, rewrite
 from .pairing import PAIRINGS, check_max_dt
 from .scenes import Scene, find_scenes
 
@@ -336,7 +336,7 @@ def _convert(
             summary.failed.append((scene.name, str(exc)))
     _run(units, settings, summary, manifest, identities, workers, scheduler, progress)
     if manifest:
-        rewrite(target, manifest)
+        put_in_order(target, manifest)
     return summary
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError
-from ..outputs import own_file, sha256_file
+from ..outputs import own_file, sha256_file, why_not_written, write_atomic
 
 MANIFEST = "manifest.jsonl"
 
@@ -76,14 +77,38 @@ def append_line(out: Path, line: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
 
 
+def _text(lines: dict[Key, dict[str, Any]]) -> str:
+    return "".join(json.dumps(lines[k], sort_keys=True) + "\n" for k in sorted(lines))
+
+
 def rewrite(out: Path, lines: dict[Key, dict[str, Any]]) -> None:
-    """The manifest as ``lines`` (one per scene and format, in order), renamed into place."""
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(
-        "".join(json.dumps(lines[k], sort_keys=True) + "\n" for k in sorted(lines)),
-        encoding="utf-8",
-    )
-    os.replace(tmp, out / MANIFEST)
+    """The manifest as ``lines`` (one per scene and format, in order), renamed into place
+    when whole: a failure leaves the manifest as it was, and no temporary file, and is one
+    ``ExportError`` naming the manifest."""
+    path = out / MANIFEST
+    try:
+        write_atomic(path, _text(lines).encode("utf-8"))
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write ({why_not_written(exc)})") from None
+
+
+def put_in_order(out: Path, lines: dict[Key, dict[str, Any]]) -> None:
+    """The manifest's lines in order of scene and format at the end of a run (they are
+    appended as scenes finish): rewritten only when out of order. Where that fails (a full
+    disk), every line is still there in the order written: said, not a failed run (trial
+    AB: a complete, listed scene was reported as not written)."""
+    path = out / MANIFEST
+    text = _text(lines)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        warnings.warn(
+            f"{path}: its lines stay in the order the scenes finished (cannot sort them: "
+            f"{why_not_written(exc)})",
+            stacklevel=2,
+        )
 
 
 __all__ = [
@@ -92,6 +117,7 @@ __all__ = [
     "append_line",
     "damage",
     "key_of",
+    "put_in_order",
     "read_manifest",
     "rewrite",
 ]
