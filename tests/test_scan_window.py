@@ -72,6 +72,27 @@ def test_the_model_grows_on_screen(xvfb: str, tmp_path: Path) -> None:
     assert b"element face" in header and (tmp_path / "room-trajectory.txt").exists()
 
 
+def test_a_model_saved_then_reset_stays_and_the_scan_ends_well(xvfb: str, tmp_path: Path) -> None:
+    """Trial AA (D3): ``s`` saved the model, ``r`` reset it and ``q`` (paused: nothing fused
+    since) ended with exit 2, "no frame could be fused ... nothing was written", though the
+    run had fused frames and written OUT. The saved model stays, said, exit 0."""
+    with _scan_window("demo:walk", "room.ply", tmp_path, xvfb) as (proc, window):
+        wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90)
+        _pause(window, xvfb)
+        press_key(window, "s", xvfb)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "room-params.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        saved = {p.name: p.read_bytes() for p in tmp_path.glob("room*")}
+        assert set(saved) == {"room.ply", "room-trajectory.txt", "room-params.json"}
+        press_key(window, "r", xvfb)
+        time.sleep(1.0)
+        out = quit_program(proc, window, xvfb, timeout=120)
+    assert out == ""  # --stats: no figures of a run that wrote nothing at its end
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("room*")} == saved
+    assert b"element face" in saved["room.ply"][:400]
+
+
 def test_hud_says_tracking_lost_in_red() -> None:
     scene = WalkScene(seed=6, width=160, height=120)
     scanner = Scanner()

@@ -42,6 +42,8 @@ def test_video_format_cycles_only_what_the_source_offers() -> None:
     only_rgb = Facts(source_name="rec", video_formats=(VideoFormat.RGB,))
     (say,) = actions.video_format(state, only_rgb, 0)
     assert isinstance(say, actions.Say) and "RGB only" in say.text
+    (say,) = actions.video_format(state, Facts(source_name="rec", video_formats=()), 0)
+    assert say == actions.Say("unsupported: rec cannot change the video format (it has no video)")
 
 
 def test_step_on_a_recording_asks_for_the_frame_and_clamps() -> None:

@@ -291,6 +291,10 @@ def test_where_the_registration_applies() -> None:
     no_video = alignment(True, reg, frame_of(raw, video=False))
     assert no_video.overlay and no_video.colours is PointColours.PALETTE
     assert "no colour image" in no_video.note(Layout.CLOUD)
+    # trial AA: millimetres (a filter's) without colour lack the colour first, and a raw
+    # source under a filter was said to give millimetres
+    assert alignment(True, reg, frame_of(mm, video=False)).reason == "no colour image"
+    assert "source" not in millimetres.reason
     already = alignment(True, None, frame_of(DepthFormat.REGISTERED))
     assert not already.overlay and already.colours is PointColours.VIDEO
     assert already.note(Layout.OVERLAY) == "depth registered by the source"

@@ -220,13 +220,16 @@ def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
     )
 
 
-def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any) -> Any:
-    """The scan window (``viewer.scan_window``); ``s`` saves what is built so far."""
+def _window(
+    args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any, saved: list[Path]
+) -> Any:
+    """The scan window (``viewer.scan_window``); ``s`` saves what is built so far (the
+    files it wrote, last, in ``saved``)."""
     from ..scan.files import write_all
     from ..viewer.scan_window import run_window
 
     def save() -> list[Path]:
-        return write_all(
+        saved[:] = write_all(
             out,
             scanner.mesh(),
             scanner.trajectory,
@@ -234,6 +237,7 @@ def _window(args: argparse.Namespace, source: Any, scanner: Any, out: Path, para
             {"source": source.name},
             colour=scanner.coloured,
         )
+        return saved
 
     return run_window(source, scanner, save, args.screenshot, args.frames)
 
@@ -284,8 +288,9 @@ def run(args: argparse.Namespace) -> int:
         last_fused = time.perf_counter()
         frames = 0
         window_run = None
+        saved: list[Path] = []  # what the window's ``s`` wrote
         if not args.no_window:
-            window_run = _window(args, source, scanner, out, params)
+            window_run = _window(args, source, scanner, out, params, saved)
             frames = window_run.read
             first_read, last_fused = started, time.perf_counter()
         bar = None
@@ -343,6 +348,12 @@ def run(args: argparse.Namespace) -> int:
     scanned_s = last_fused - first_read if first_read is not None else 0.0
     why = ", ".join(f"{n} {reason}" for reason, n in lost_why.most_common())
     if scanner.fused == 0:  # nothing built: nothing replaced
+        if saved:  # the model was reset (``r``) after ``s`` saved it (trial AA)
+            sys.stderr.write(
+                f"depthview: nothing fused since the model was reset ({frames} read); "
+                f"the model saved before stays: {', '.join(str(p) for p in saved)}\n"
+            )
+            return INTERRUPTED if interrupted else 0
         if interrupted:
             sys.stderr.write(
                 f"depthview: interrupted before any frame was fused ({frames} read); "

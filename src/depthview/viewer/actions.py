@@ -205,8 +205,8 @@ def video_format(state: ViewState, facts: Facts, arg: int) -> Effects:
     """Switch to the next of the formats the source offers (not while ``R`` records)."""
     formats = facts.video_formats
     if len(formats) < 2:
-        have = formats[0].name if formats else "no video"
-        return _unsupported(facts, f"change the video format (it has {have} only)")
+        have = f"{formats[0].name} only" if formats else "no video"
+        return _unsupported(facts, f"change the video format (it has {have})")
     if state.recording is not None:
         return [Say(SAME_VIDEO)]
     current = state.video_format if state.video_format in formats else formats[0]

@@ -136,8 +136,8 @@ def alignment(
         return Alignment(reason=reason)
     overlay = fmt is DepthFormat.RAW_11BIT
     colours = PointColours.MAPPED if rgb else PointColours.PALETTE
-    if not overlay:
-        reason = "registered depth needs raw depth (the source gives millimetres)"
-    elif not rgb:
+    if not rgb:  # what is missing first is the colour (trial AA)
         reason = "no colour image"
+    elif not overlay:  # millimetres: the source's, or a filter's (which gives millimetres)
+        reason = "registered depth needs raw depth (the depth shown is in millimetres)"
     return Alignment(overlay, colours, reason)
