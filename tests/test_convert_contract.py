@@ -656,6 +656,27 @@ def test_a_manifest_line_that_is_not_json_is_refused_naming_it(tmp_path: Path) -
     assert tree_hash(out) == before
 
 
+def test_a_second_manifest_line_for_a_scene_is_refused_naming_it(tmp_path: Path) -> None:
+    """Trial AB (D5, LOST): a hand-added line for a scene and format the manifest already
+    listed replaced the line convert wrote (its checksums, counts, fingerprint), silently,
+    at the next run of another scene. It is refused, naming both lines; nothing changes."""
+    src = write_scene(tmp_path / "rec", 2)
+    other = write_scene(tmp_path / "other", 2)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    manifest = out / "manifest.jsonl"
+    manifest.write_text(manifest.read_text() + '{"scene": "rec", "format": "tum"}\n')
+    before = tree_hash(out)
+    ran = cli("convert", "--quiet", str(other), str(out))
+    assert ran.code == 2, ran.err
+    assert ran.error_lines == [
+        f"depthview: error: {manifest}:2: a second line for scene 'rec', format tum (the "
+        "first is line 1); the manifest has one line per scene and format: remove the one "
+        "that is not right"
+    ]
+    assert tree_hash(out) == before
+
+
 def test_an_interrupted_run_leaves_no_temporary_scene(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

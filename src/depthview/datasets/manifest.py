@@ -27,10 +27,12 @@ def key_of(line: dict[str, Any]) -> Key:
 
 
 def read_manifest(out: Path) -> dict[Key, dict[str, Any]]:
-    """The manifest's lines by (scene, format). A line that is not a scene's JSON object is
-    refused (``ExportError`` naming file:line): rewriting the manifest would lose it."""
+    """The manifest's lines by (scene, format). A line that is not a scene's JSON object, or
+    a second one for a scene and format, is refused (``ExportError`` naming file:line):
+    rewriting the manifest would lose it."""
     path = out / MANIFEST
     lines: dict[Key, dict[str, Any]] = {}
+    numbers: dict[Key, int] = {}
     if not path.is_file():
         return lines
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -48,7 +50,15 @@ def read_manifest(out: Path) -> dict[Key, dict[str, Any]]:
                 f'{path}:{number}: expected a JSON object with a "scene", got '
                 f"{type(line).__name__}; mend or remove that line"
             )
-        lines[key_of(line)] = line
+        key = key_of(line)
+        if key in lines:  # rewriting would keep one of the two: refused, not chosen (trial AB)
+            first = numbers[key]
+            raise ExportError(
+                f"{path}:{number}: a second line for scene {key[0]!r}, format {key[1]} (the "
+                f"first is line {first}); the manifest has one line per scene and format: "
+                "remove the one that is not right"
+            )
+        lines[key], numbers[key] = line, number
     return lines
 
 
