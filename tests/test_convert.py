@@ -460,6 +460,31 @@ def test_a_convert_that_wrote_no_manifest_does_not_point_to_one(tmp_path: Path) 
     assert "see manifest.jsonl" not in ran.out and "no manifest.jsonl was written" in ran.out
 
 
+def test_accelerometer_records_beside_those_kept_are_counted(tmp_path: Path) -> None:
+    """Trial AB (D8): a Kinect reads its accelerometer more often than it gives depth; each
+    pair keeps the nearest reading and the others went unwritten and uncounted
+    (``accel_left_out: 0`` with 63 of 83 readings in no output). They are counted."""
+    from depthview.fakenect_format import entry_name, parse_index_line
+
+    rec = write_scene(tmp_path / "scene", 4)
+    lines = []
+    for name in (rec / "INDEX.txt").read_text().split():
+        lines.append(name)
+        entry = parse_index_line(name)
+        if entry.kind == "a":  # two more readings between this frame and the next
+            for dt in (0.008, 0.016):
+                extra = entry_name("a", entry.unix_time + dt, entry.device_timestamp)
+                (rec / extra).write_bytes((rec / name).read_bytes())
+                lines.append(extra)
+    (rec / "INDEX.txt").write_text("\n".join(lines) + "\n")
+    for fmt in ("tum", "npz"):
+        dv.convert(rec, tmp_path / fmt, format=fmt)
+        line = _manifest(tmp_path / fmt)["scene"]
+        assert line["pairs_kept"] == 4 and line["accel_left_out"] == 8, line
+    written = (tmp_path / "tum" / "scene" / "accelerometer.txt").read_text().splitlines()[3:]
+    assert len(written) + 8 == sum(n.startswith("a-") for n in lines) == 12
+
+
 def test_a_whole_dataset_on_a_full_disk_stays_whole_and_its_run_succeeds(tmp_path: Path) -> None:
     """Trial AB (D1): a run whose every scene was written and listed ended, on a full disk,
     with exit 2 "cannot write" naming OUT, and left an empty ``.manifest.jsonl.tmp``: the

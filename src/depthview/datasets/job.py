@@ -127,7 +127,8 @@ class UnitResult:
     synthetic_times: bool = False
     units_guess: str = ""  # the source's word when its units are a guess
     cpu_seconds: float = 0.0  # the unit's process CPU time (not in the manifest)
-    #: Accelerometer records of depth frames not kept (bad, dropped): not written, counted.
+    #: Accelerometer records not written, counted: those of depth frames not kept (bad,
+    #: dropped), and those nearest to no depth frame (each pair keeps the nearest one).
     accel_left_out: int = 0
 
 
@@ -341,7 +342,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             if on_frame is not None:
                 on_frame()
         unread = sum(kind == "accel" for kind, _, _ in result.bad) - bad_before
-        result.accel_left_out = with_accel - written - unread
+        result.accel_left_out += with_accel - written - unread
         if isinstance(writer, TumWriter):
             result.files = writer.files
             result.over_range = writer.over_range
@@ -431,6 +432,8 @@ def _recording_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
                 [depth_times[k] for k in firsts], video_times, settings.max_dt
             )
         ai = nearest(depth_times, [e.unix_time for e in accel], settings.max_dt)
+        if unit.chunk == 0:  # a Kinect reads more often than it gives depth: one a pair kept
+            result.accel_left_out += len(accel) - len({int(i) for i in ai if i >= 0})
         stop = len(depth) if unit.stop is None else min(unit.stop, len(depth))
         result.frames = max(0, stop - unit.start)
 
