@@ -279,6 +279,28 @@ def cut_short(path: Path) -> None:
     path.write_bytes(data[: max(40, len(data) // 2)])
 
 
+def test_convert_lists_a_folders_broken_files_by_name_and_kind(tmp_path: Path) -> None:
+    """Trial AB (D6): convert's manifest listed a dataset folder's broken depth image and
+    broken colour image under the folder's name, the colour one as kind "source": a tool
+    reading ``bad`` for the broken files got the folder. Each is named, with its kind."""
+    import depthview as dv
+
+    root = tmp_path / "7s"
+    write_seven_scenes(root, 5)
+    cut_short(root / "frame-000002.depth.png")
+    cut_short(root / "frame-000003.color.png")
+    dv.convert(root, tmp_path / "out")
+    (line,) = [
+        json.loads(t) for t in (tmp_path / "out" / "manifest.jsonl").read_text().split("\n") if t
+    ]
+    bad = {(b["kind"], b["file"]) for b in line["bad"]}
+    assert bad == {
+        ("depth", str(root / "frame-000002.depth.png")),
+        ("video", str(root / "frame-000003.color.png")),
+    }, line["bad"]
+    assert line["bad_records"]["video"] == 1 and line["bad_frames"] == 1
+
+
 def test_a_broken_colour_image_is_left_out_and_said(tmp_path: Path) -> None:
     root = tmp_path / "tum"
     depth, stamps = write_tum(root, 4)

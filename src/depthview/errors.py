@@ -16,6 +16,9 @@
     └── SinkError                  a Rerun/Foxglove sink cannot start or send (bad target,
                                    missing extra, port taken)
 
+A record a source leaves out, going on without it, is a warning (``LeftOut``, a
+``UserWarning`` naming its kind and file), not an error.
+
 Bad arguments to the pure functions (wrong dtype, shape, unknown palette) are plain
 ``ValueError``/``TypeError`` with an "expected ..., got ..." message, as numpy users expect.
 The command line turns every ``DepthviewError`` into one line on stderr and exit code 2,
@@ -43,7 +46,25 @@ class NotMyFormat(SourceError):
 class BrokenFile(SourceError):
     """One file of a source cannot be decoded (truncated, not an image). A folder's other
     frames are fine: its depth frame is skipped and its colour image left out, each with a
-    warning, as a recording's broken frame is; a lone file is refused."""
+    warning, as a recording's broken frame is; a lone file is refused. ``path``: the file
+    (for a tool that lists broken files: convert's manifest)."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __reduce__(self) -> tuple[type[BrokenFile], tuple[str, str | None]]:
+        return type(self), (str(self), self.path)  # whole from a Dask worker too
+
+
+class LeftOut(UserWarning):
+    """The warning for a record a source left out (a folder's broken colour image): its
+    ``kind`` (``video``) and ``path``, for a tool that lists them (convert's manifest)."""
+
+    def __init__(self, message: str, kind: str, path: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.path = path
 
 
 class ValuesPastFormat(SourceError):

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from ..camera_file import CAMERA_FILE, SceneCamera, camera_text
 from ..camera_models import Intrinsics, StereoCalibration
-from ..errors import DepthviewError, SourceError
+from ..errors import BrokenFile, DepthviewError, LeftOut, SourceError
 from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
@@ -632,9 +632,13 @@ def _source_records(
                 if failures > MAX_FAILURES_IN_A_ROW:
                     raise
                 result.frames += 1
-                result.bad.append(("depth", unit.scene.path, str(exc)))
+                where = exc.path if isinstance(exc, BrokenFile) and exc.path else None
+                result.bad.append(("depth", where or unit.scene.path, str(exc)))
                 continue
-        result.bad += [("source", unit.scene.path, str(w.message)) for w in caught]
+        for w in caught:  # what it left out (its file and kind when it says them), else its words
+            left_out = w.message if isinstance(w.message, LeftOut) else None
+            kind, where = (left_out.kind, left_out.path) if left_out else ("source", None)
+            result.bad.append((kind, where or unit.scene.path, str(w.message)))
         if frame is None:
             return
         failures = 0

@@ -178,7 +178,7 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
                 arr = np.asarray(im)
         except _decode_errors(image) as exc:
             raise BrokenFile(
-                f"{path}: expected a 16-bit depth PNG, got {_named(exc, fh, path)}"
+                f"{path}: expected a 16-bit depth PNG, got {_named(exc, fh, path)}", str(path)
             ) from None
     if arr.ndim != 2 or arr.dtype.kind not in "iu" or arr.dtype.itemsize < 2:
         raise SourceError(
@@ -200,7 +200,7 @@ def read_colour(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
                 return np.asarray(rgb, dtype=np.uint8)
         except _decode_errors(image) as exc:
             raise BrokenFile(
-                f"{path}: expected an RGB image, got {_named(exc, fh, path)}"
+                f"{path}: expected an RGB image, got {_named(exc, fh, path)}", str(path)
             ) from None
 
 

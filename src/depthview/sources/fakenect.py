@@ -210,7 +210,7 @@ def open_regular(path: str | os.PathLike[str], where: str) -> int:
                 if exc.errno == errno.ELOOP
                 else f"a link to {os.path.realpath(path)}, which does not exist"
             )
-            raise BrokenFile(f"{where}: expected a regular file, got {got}") from None
+            raise BrokenFile(f"{where}: expected a regular file, got {got}", str(path)) from None
         raise SourceError(f"{where}: cannot read ({exc.strerror})") from None
     if stat.S_ISREG(mode):
         mode = os.fstat(fd).st_mode
@@ -218,7 +218,7 @@ def open_regular(path: str | os.PathLike[str], where: str) -> int:
             os.set_blocking(fd, True)
             return fd
         os.close(fd)
-    raise BrokenFile(f"{where}: expected a regular file, got {file_kind(mode)}")
+    raise BrokenFile(f"{where}: expected a regular file, got {file_kind(mode)}", str(path))
 
 
 class FileReader:

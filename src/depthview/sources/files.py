@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import BrokenFile, NotMyFormat, SourceError
+from ..errors import BrokenFile, LeftOut, NotMyFormat, SourceError
 from ..frame import (
     DEPTH_FPS,
     VIDEO_ARRAYS,
@@ -364,7 +364,8 @@ def _colour_loader(paths: Sequence[Path | None]) -> Callable[[int], npt.NDArray[
         try:
             return depth_png.read_colour(path)
         except BrokenFile as exc:
-            warnings.warn(f"left out broken colour image: {exc}", stacklevel=2)
+            said = f"left out broken colour image: {exc}"
+            warnings.warn(LeftOut(said, "video", exc.path or str(path)), stacklevel=2)
             return None
 
     return load
