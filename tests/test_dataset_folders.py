@@ -315,6 +315,32 @@ def test_a_broken_colour_image_is_left_out_and_said(tmp_path: Path) -> None:
         np.testing.assert_array_equal(z["video"][3], colour(3))
 
 
+def test_a_looping_source_says_each_broken_file_once(tmp_path: Path) -> None:
+    """Trial AA (D4): a looping view or stream said the same broken frame again on every
+    pass (a viewer left open: every 0.7 s, forever). Once per file, per source."""
+    import warnings
+
+    import depthview as dv
+    from depthview.sources import sample
+
+    root = tmp_path / "tum"
+    _, stamps = write_tum(root, 4)
+    cut_short(root / "depth" / f"{stamps[1]}.png")
+    cut_short(root / "rgb" / f"{stamps[2]}.png")
+    rec = sample.write_to(tmp_path / "rec")
+    broken = sorted(rec.glob("d-*.pgm"))[3]
+    broken.write_bytes(broken.read_bytes()[:1000])
+    for source, frames in ((root, 3), (rec, 19)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with dv.open(str(source), loop=True, realtime=False) as src:
+                for _ in range(4 * frames):  # four passes
+                    src.read()
+        said = sorted(str(w.message).split(":")[0] for w in caught)
+        want = ["left out broken colour image", "skipped broken frame"]
+        assert said == (want if source == root else want[1:]), said
+
+
 def test_a_broken_depth_image_is_skipped_and_said(tmp_path: Path) -> None:
     root = tmp_path / "tum"
     depth, stamps = write_tum(root, 4)

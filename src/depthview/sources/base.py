@@ -123,11 +123,14 @@ def loop_shift(
 GAP_INTERVALS = 1.75
 
 
-def say_skipped(skipped: list[str]) -> None:
+def say_skipped(skipped: list[str], said: set[str]) -> None:
     """A warning for each broken frame a source's ``read`` skipped on the way to a readable
-    one (or to its end), emptying the list."""
+    one (or to its end), emptying the list; each once per source (``said``: what it said
+    before), not again on every pass of a loop (trial AA)."""
     for why in skipped:
-        warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
+        if why not in said:
+            said.add(why)
+            warnings.warn(f"skipped broken frame: {why}", stacklevel=3)
     skipped.clear()
 
 

@@ -321,6 +321,7 @@ class RecordingSource(Source):
         self._position = 0
         self._pacer = Pacer() if realtime else None
         self.broken: list[str] = []
+        self._said_broken: set[str] = set()  # each broken frame said once (``say_skipped``)
         self._closed = False
 
     # -- random access --------------------------------------------------------------------
@@ -383,9 +384,9 @@ class RecordingSource(Source):
                         f"{len(skipped)} broken ones; first: {skipped[0]}"
                     ) from None
                 if self._position >= n and not self.loop:
-                    say_skipped(skipped)
+                    say_skipped(skipped, self._said_broken)
                 continue
-            say_skipped(skipped)
+            say_skipped(skipped, self._said_broken)
             if carried:
                 frame = replace(frame, records=(*carried, *frame.records))
             self._position += 1

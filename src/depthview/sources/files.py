@@ -114,6 +114,7 @@ class ArraySource(Source):
         self.times_from_start = not self.own_times
         self._length = length
         self._load = load
+        self._said_broken: set[str] = set()  # each broken frame said once (``say_skipped``)
         self.units = units
         self.depth_format = units.format
         self.has_video = has_video
@@ -213,7 +214,7 @@ class ArraySource(Source):
         while True:
             if self._position >= self._length:
                 if not self.loop:
-                    say_skipped(skipped)
+                    say_skipped(skipped, self._said_broken)
                     raise StopIteration
                 self._position = 0
                 self._loop.passes += 1  # its clock goes on: paced on across the seam
@@ -231,7 +232,7 @@ class ArraySource(Source):
                         f"{self.name}: expected at least one readable depth frame, got "
                         f"{len(skipped)} broken ones; first: {skipped[0]}"
                     ) from None
-        say_skipped(skipped)
+        say_skipped(skipped, self._said_broken)
         frame = self._once(self._frame(i, depth, video).shifted(*self._loop.offset()))
         if self._pacer is not None:  # each pass continues the clock, so pacing goes on
             self._pacer.wait(frame.timestamp)
@@ -357,6 +358,8 @@ def _colour_loader(paths: Sequence[Path | None]) -> Callable[[int], npt.NDArray[
     """Frame ``i``'s colour image; None when it has none, or (said) when its file is broken:
     the depth frame stands without it, as one whose image is missing."""
 
+    said: set[str] = set()  # each broken image said once, not on every pass of a loop
+
     def load(i: int) -> npt.NDArray[np.uint8] | None:
         path = paths[i]
         if path is None:
@@ -364,8 +367,10 @@ def _colour_loader(paths: Sequence[Path | None]) -> Callable[[int], npt.NDArray[
         try:
             return depth_png.read_colour(path)
         except BrokenFile as exc:
-            said = f"left out broken colour image: {exc}"
-            warnings.warn(LeftOut(said, "video", exc.path or str(path)), stacklevel=2)
+            if str(exc) not in said:
+                said.add(str(exc))
+                text = f"left out broken colour image: {exc}"
+                warnings.warn(LeftOut(text, "video", exc.path or str(path)), stacklevel=2)
             return None
 
     return load
