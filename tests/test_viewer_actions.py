@@ -66,6 +66,15 @@ def test_orbit_pan_zoom_and_reset() -> None:
     assert state.camera.pitch == 89.0  # never over the top
     actions.zoom(state, Facts(), -1)
     assert state.camera.distance == pytest.approx(2.0 / 0.9)
+    for _ in range(1500):  # trial AA: the wheel turned out without end overflowed
+        actions.zoom(state, Facts(), -1)
+    assert state.camera.distance == 100.0  # ten times a Kinect's range
+    actions.zoom(state, Facts(), -(10**9))
+    assert state.camera.distance == 100.0
+    actions.zoom(state, Facts(), 10**9)
+    assert state.camera.distance == 0.05
+    actions.zoom(state, Facts(), -1)
+    assert state.camera.distance == pytest.approx(0.05 / 0.9)
     actions.point_size(state, Facts(), +1)
     assert state.camera.point_size == 1.5
     actions.reset_view(state, Facts(), 0)

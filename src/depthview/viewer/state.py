@@ -28,6 +28,9 @@ ORBIT_DEG_PER_PIXEL = 0.3
 ZOOM_PER_NOTCH = 0.9
 #: The eye comes no closer to the pivot than this (metres).
 MIN_DISTANCE = 0.05
+#: Nor goes farther than this: ten times a Kinect's range (trial AA: zooming out without
+#: end overflowed into a 200-digit distance and numpy's warnings).
+MAX_DISTANCE = 100.0
 
 
 def wrap_yaw(degrees: float) -> float:
@@ -70,8 +73,10 @@ class Camera3D:
         self.pitch = min(89.0, max(-89.0, self.pitch + dy * ORBIT_DEG_PER_PIXEL))
 
     def zoom(self, notches: int) -> None:
-        """Move the eye towards the pivot (``notches`` > 0) or away, 10 % per notch."""
-        self.distance = max(MIN_DISTANCE, self.distance * ZOOM_PER_NOTCH**notches)
+        """Move the eye towards the pivot (``notches`` > 0) or away, 10 % per notch, within
+        ``MIN_DISTANCE`` .. ``MAX_DISTANCE``."""
+        far = self.distance * ZOOM_PER_NOTCH ** max(notches, -1000)  # (no float overflow)
+        self.distance = min(MAX_DISTANCE, max(MIN_DISTANCE, far))
 
     def eye(self) -> npt.NDArray[np.float64]:
         """Where the eye is, in metres."""
