@@ -89,6 +89,25 @@ def test_stats_display_fps_is_the_same_computation() -> None:
     assert rate_of(times, times[-1]) == pytest.approx(3.0)
 
 
+def test_stats_of_one_frame_shown_measure_nothing_and_say_null() -> None:
+    """Trial AA (D6): ``view --frames 1 --stats`` said 0.0 ms CPU per frame, 0.0 ms latency
+    and 0.0 frames/s, read as measurements (beside a 2 ms CPU median). What needs two
+    frames shown is None (JSON null) with one, and a number from the second on."""
+    stats = Stats()
+    stats.shown(0, 100.0, 99.99)
+    stats.cpu_ms.append(2.0)
+    one = stats.as_dict(0)
+    unmeasured = ["process_cpu_ms_per_frame", "main_thread_cpu_ms_per_frame"]
+    unmeasured += ["latency_ms_median", "latency_ms_p95", "display_fps"]
+    assert [one[k] for k in unmeasured] == [None] * 5
+    assert one["cpu_ms_median"] == 2.0 and one["frames_shown"] == 1
+    stats.shown(1, 100.5, 100.49)
+    two = stats.as_dict(0)
+    assert all(isinstance(two[k], float) for k in unmeasured), two
+    assert two["latency_ms_median"] == pytest.approx(10.0) and two["display_fps"] == 2.0
+    assert Stats().as_dict(0)["cpu_ms_median"] is None
+
+
 def test_the_hud_reads_the_demo_at_3_fps_as_stats_does(viewers: Any) -> None:
     """The real viewer on the demo paced at 3 a second (trial K's case): the HUD's "shown"
     and "read" agree with --stats's display_fps (the same frames, the same computation),

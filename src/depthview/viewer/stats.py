@@ -60,12 +60,16 @@ class FrameRate:
         return steady
 
 
-def _median_p95(values: list[float]) -> tuple[float, float]:
+def _median_p95(values: list[float]) -> tuple[float | None, float | None]:
     if not values:
-        return 0.0, 0.0
+        return None, None
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
     return statistics.median(ordered), p95
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 @dataclass
@@ -97,22 +101,23 @@ class Stats:
     def as_dict(self, dropped: int) -> dict[str, object]:
         """JSON-ready summary: CPU per shown frame (process, main thread; ms), the main
         thread's CPU per draw (median, p95), latency (median, p95), the display rate, and
-        source frames the window never showed."""
+        source frames the window never showed. A figure that needs two frames shown (or one
+        draw) is None (JSON null) without them, not a 0.0 that reads as measured (trial AA)."""
         med, p95 = _median_p95(self.cpu_ms)
         lat, lat95 = _median_p95(self.latency_ms)
         n = self.frames_shown - 1
-        fps = interval_rate(self.frames_shown, self.started or 0.0, self.last or 0.0) or 0.0
-        process = (self._cpu_last[0] - self._cpu_start[0]) * 1000.0 / n if n > 0 else 0.0
-        main = (self._cpu_last[1] - self._cpu_start[1]) * 1000.0 / n if n > 0 else 0.0
+        fps = interval_rate(self.frames_shown, self.started or 0.0, self.last or 0.0)
+        process = (self._cpu_last[0] - self._cpu_start[0]) * 1000.0 / n if n > 0 else None
+        main = (self._cpu_last[1] - self._cpu_start[1]) * 1000.0 / n if n > 0 else None
         return {
             "frames_shown": self.frames_shown,
-            "process_cpu_ms_per_frame": round(process, 3),
-            "main_thread_cpu_ms_per_frame": round(main, 3),
-            "cpu_ms_median": round(med, 3),
-            "cpu_ms_p95": round(p95, 3),
-            "latency_ms_median": round(lat, 3),
-            "latency_ms_p95": round(lat95, 3),
-            "display_fps": round(fps, 2),
+            "process_cpu_ms_per_frame": _rounded(process, 3),
+            "main_thread_cpu_ms_per_frame": _rounded(main, 3),
+            "cpu_ms_median": _rounded(med, 3),
+            "cpu_ms_p95": _rounded(p95, 3),
+            "latency_ms_median": _rounded(lat, 3),
+            "latency_ms_p95": _rounded(lat95, 3),
+            "display_fps": _rounded(fps, 2),
             "dropped_source_frames": dropped,
             "last_frame_index": self.last_index,
         }
