@@ -55,14 +55,18 @@ def test_fps_times_a_folder_in_every_output(png_folder: Path, tmp_path: Path, ra
         assert float(stream.average_rate) == pytest.approx(rate, rel=1e-3)
 
 
-def test_fps_leaves_a_source_with_its_own_times_alone(tmp_path: Path) -> None:
-    ran = cli("export", "sample", str(tmp_path / "s.npz"), "--quiet")
+def test_fps_is_refused_where_it_would_change_nothing(tmp_path: Path) -> None:
+    """A source with its own times keeps them; outside an MP4 --fps then changes nothing,
+    and was left unsaid (trial AB D7: a user asking for 10 frames/s got the source's 30):
+    refused in one line, nothing written. The demo is timed at --fps."""
+    for out in ("t.npz", "t.mcap", "t.rrd", "p"):
+        ran = cli("export", "sample", str(tmp_path / out), "--fps", "10", "--quiet")
+        assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
+        assert "sample records its own frame times" in ran.err
+    assert list(tmp_path.iterdir()) == []
+    ran = cli("export", "demo", str(tmp_path / "d.npz"), "--fps", "10", "--frames", "3")
     assert ran.code == 0, ran.err
-    ran = cli("export", "sample", str(tmp_path / "t.npz"), "--fps", "10", "--quiet")
-    assert ran.code == 0, ran.err
-    np.testing.assert_array_equal(
-        np.load(tmp_path / "s.npz")["timestamp"], np.load(tmp_path / "t.npz")["timestamp"]
-    )
+    np.testing.assert_allclose(np.load(tmp_path / "d.npz")["timestamp"], [0, 0.1, 0.2])
 
 
 def test_an_mp4_holds_a_gap_in_the_sources_own_times(tmp_path: Path) -> None:

@@ -264,6 +264,13 @@ def export(
         raise ExportError(f"--near {near} must be less than --far {far}")
     if registered and fmt.name not in ("png16", "ply", "npz"):
         raise ExportError(f"--registered: applies to png16, ply and npz, not {fmt.name}")
+    own_times = isinstance(source, Source) and not source.times_from_start
+    if fps is not None and fmt.name != "mp4" and own_times:  # --fps would change nothing
+        raise ExportError(
+            f"--fps: {getattr(source, 'name', 'the source')} records its own frame times, "
+            f"and --format {fmt.name} has no rate of its own (--fps sets an MP4's rate, and "
+            "the times of a source that records none)"
+        )
     if not fmt.pictures and (
         layout != "depth" or palette is not None or near is not None or far is not None
     ):

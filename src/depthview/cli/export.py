@@ -86,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
                 "by the registration; the depth camera's intrinsics do not apply to it"
             )
     # Recordings and the demo are read as fast as they can be; a live device as it comes.
-    with open_with_args(args.source, args, realtime=False) as source:
+    # The demo's frames are timed at --fps, as a source's that records no times.
+    demo = args.source.partition(":")[0] == "demo" and args.fps is not None
+    with open_with_args(
+        args.source, args, realtime=False, **({"fps": args.fps} if demo else {})
+    ) as source:
         summary = export(
             source,
             args.out,
