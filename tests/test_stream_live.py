@@ -221,6 +221,26 @@ def test_bad_target_is_one_line_and_exit_2(to: str, message: str) -> None:
     assert message in done.stderr
 
 
+@pytest.mark.parametrize("spec", ["decimation:magnitude=8", "spatial"])
+def test_a_frame_the_filters_cannot_take_is_one_line_and_exit_2(tmp_path: Path, spec: str) -> None:
+    """Trial AA (D8): ``stream --filter`` of a 1x1 depth array ended with the feeder's
+    ValueError as a traceback (exit 1); ``export`` says it in one line, and so does stream."""
+    np.save(tmp_path / "one.npy", np.full((1, 1), 700, np.uint16))
+    done = subprocess.run(
+        [sys.executable, "-m", "depthview", "stream", str(tmp_path / "one.npy"), "--filter"]
+        + [spec, "--to", "foxglove:0", "--frames", "2", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    errors = [ln for ln in done.stderr.splitlines() if not ln.startswith("depthview: warning")]
+    assert errors == [
+        f"depthview: error: --filter: {tmp_path / 'one.npy'}: {spec.split(':')[0]}: expected "
+        "shape (H, W) with H, W >= 2, got (1, 1)"
+    ], done.stderr
+
+
 def test_port_in_use_is_one_line_and_exit_2() -> None:
     import socket
 

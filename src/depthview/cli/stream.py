@@ -143,7 +143,10 @@ class _Feeder(threading.Thread):
                 except StopIteration:
                     return
                 if self.chain is not None:
-                    frame = filter_frame(frame, self.chain, self.source.registration)
+                    try:
+                        frame = filter_frame(frame, self.chain, self.source.registration)
+                    except ValueError as exc:  # a frame the filters cannot take (trial AA)
+                        raise DepthviewError(f"--filter: {self.source.name}: {exc}") from None
                 self.sink.log(frame, device=self.device)
                 self.frames += 1
         except BaseException as exc:  # handed to the main thread, which reports it
