@@ -524,6 +524,20 @@ def test_a_whole_dataset_on_a_full_disk_stays_whole_and_its_run_succeeds(tmp_pat
             (disk / "fill").unlink()
 
 
+def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
+    """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
+    system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing
+    the name into depth.txt's header. The name is written with its byte escaped."""
+    name = os.fsdecode(b"dem\xfe")
+    write_scene(tmp_path / "in" / name, 3)
+    summary = dv.convert(tmp_path / "in" / name, tmp_path / "out")
+    assert summary.done == [name] and summary.pairs_kept == 3
+    header = (tmp_path / "out" / name / "depth.txt").read_text().splitlines()[1]
+    assert header == "# file: 'dem\\xfe'"
+    with dv.open(str(tmp_path / "out" / name), realtime=False) as src:
+        assert len(src) == 3
+
+
 def test_a_corrupt_deflated_member_of_a_zip_is_a_bad_frame(tmp_path: Path) -> None:
     """Trial Z (D4): a byte flipped in the deflated data of one d-*.pgm member ended convert
     with zlib's traceback (exit 1), the scene neither written nor in the manifest. It is a

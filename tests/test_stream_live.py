@@ -227,8 +227,8 @@ def test_a_frame_the_filters_cannot_take_is_one_line_and_exit_2(tmp_path: Path, 
     ValueError as a traceback (exit 1); ``export`` says it in one line, and so does stream."""
     np.save(tmp_path / "one.npy", np.full((1, 1), 700, np.uint16))
     done = subprocess.run(
-        [sys.executable, "-m", "depthview", "stream", str(tmp_path / "one.npy"), "--filter"]
-        + [spec, "--to", "foxglove:0", "--frames", "2", "--quiet"],
+        [sys.executable, "-m", "depthview", "stream", str(tmp_path / "one.npy")]
+        + ["--filter", spec, "--to", "foxglove:0", "--frames", "2", "--quiet"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,6 +9,7 @@ file is written under a temporary name and renamed when complete."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,11 @@ class TumWriter:
 
 
 def tum_lists(rows: list[Row], scene: str) -> dict[str, bytes]:
-    """depth.txt, rgb.txt, associations.txt (and accelerometer.txt when there are records)."""
+    """depth.txt, rgb.txt, associations.txt (and accelerometer.txt when there are records).
+    A scene name that is no UTF-8 (a folder's bytes) is written with those bytes escaped
+    (``dem\\xfe``; trial AB: a traceback)."""
     rows = sorted(rows, key=lambda r: r.depth_time)
+    scene = os.fsencode(scene).decode("utf-8", "backslashreplace")
 
     def listing(kind: str, items: list[tuple[float, str]]) -> bytes:
         head = f"# {kind}\n# file: '{scene}'\n# timestamp filename\n"
