@@ -96,6 +96,31 @@ def rec(tmp_path: Path) -> Path:
     return tmp_path / "src"
 
 
+def test_a_loop_over_a_clock_set_back_goes_on_from_the_last_frame_played(
+    rec: Path, tmp_path: Path
+) -> None:
+    """Trial AA (D7): a recording whose host clock steps back 10 s mid-way (an NTP step)
+    looped with its next pass after its latest time: ~20 s after the last frame played, a
+    replay held still for that long at each seam. The next pass comes one frame interval
+    after the last frame played."""
+    from depthview.fakenect_format import entry_name
+
+    names = (rec / "INDEX.txt").read_text().split()
+    stepped = []
+    for i, name in enumerate(names):
+        e = parse_index_line(name)
+        back = 10.0 if i >= len(names) // 2 else 0.0
+        new = entry_name(e.kind, round(e.unix_time - back, 6), e.device_timestamp)
+        (rec / name).rename(rec / new)
+        stepped.append(new)
+    (rec / "INDEX.txt").write_text("\n".join(stepped) + "\n")
+    with dv.open(str(rec), realtime=False, loop=True) as src:
+        times = [src.read().timestamp for _ in range(24)]
+    steps = np.diff(times)
+    assert sum(steps < 0) == 2  # the recording's own step back, once in each of 2 passes
+    assert steps.max() < 0.06, steps  # no seam longer than a frame interval (0.05 s)
+
+
 def test_record_append_continues_the_clock(rec: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     assert cli("record", str(rec), str(out), "--frames", "10").code == 0

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import abc
 import difflib
+import itertools
 import math
 import time
 import warnings
@@ -105,13 +106,19 @@ def loop_shift(
     colour, accelerometer; NaN for none) shifted alike. ``depth_times`` are the depth
     frames' host times in order; ``device`` the first and last depth frames' device times
     (None: not known, the host span is used); the interval is the depth frames' mean, else
-    ``1 / fps``. Every looping source offsets pass ``k`` by ``k`` times this."""
+    ``1 / fps``. Every looping source offsets pass ``k`` by ``k`` times this. Depth times
+    that step back (a host clock set back mid-recording) put the next pass one interval
+    after the last depth frame played, not after the latest time: the span from the
+    earliest to the latest held the replay still for that much at the seam (trial AA)."""
     n = len(depth_times)
     interval = (depth_times[-1] - depth_times[0]) / (n - 1) if n > 1 else 0.0
     if not interval > 0:
         interval = 1 / fps
-    times = [t for t in (*depth_times, *other_times) if math.isfinite(t)]
-    span = max(times) - min(times) + interval
+    if any(b < a for a, b in itertools.pairwise(depth_times)):
+        span = depth_times[-1] - depth_times[0] + interval
+    else:
+        times = [t for t in (*depth_times, *other_times) if math.isfinite(t)]
+        span = max(times) - min(times) + interval
     if device is None:
         return span, round(span * DEVICE_CLOCK_HZ) & 0xFFFFFFFF
     ticks = ((device[1] - device[0]) & 0xFFFFFFFF) + round(interval * DEVICE_CLOCK_HZ)
