@@ -341,6 +341,30 @@ def test_a_looping_source_says_each_broken_file_once(tmp_path: Path) -> None:
         assert said == (want if source == root else want[1:]), said
 
 
+def test_a_frame_marked_in_other_units_than_its_folder_is_skipped_and_said(
+    tmp_path: Path,
+) -> None:
+    """Trial AB (D9): a png16 folder (depthview's marker: millimetres) holding one PNG that
+    convert wrote (its marker: TUM's fifths of a millimetre) read that frame as millimetres,
+    5 times too far, unsaid. A frame whose own marker disagrees is skipped and said."""
+    ran = cli("export", "sample", str(tmp_path / "p16"), "--format", "png16", "--frames", "3")
+    assert ran.code == 0, ran.err
+    assert cli("record", "demo", str(tmp_path / "rec"), "--frames", "2", "--quiet").code == 0
+    assert cli("convert", str(tmp_path / "rec"), str(tmp_path / "c"), "--quiet").code == 0
+    tum = sorted((tmp_path / "c" / "rec" / "depth").glob("*.png"))[0]
+    (tmp_path / "p16" / "frame-000003.png").write_bytes(tum.read_bytes())
+    ran = cli("export", str(tmp_path / "p16"), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    said = [ln for ln in ran.err.splitlines() if "skipped broken frame" in ln]
+    assert said == [
+        f"depthview: warning: skipped broken frame: {tmp_path / 'p16' / 'frame-000003.png'}: "
+        "expected depth in millimetres as the folder's, got depthview's marker for fifths of "
+        "a millimetre, metres x 5000"
+    ], ran.err
+    with np.load(tmp_path / "x.npz") as z:
+        assert list(z["index"]) == [0, 1, 2]
+
+
 def test_a_broken_depth_image_is_skipped_and_said(tmp_path: Path) -> None:
     root = tmp_path / "tum"
     depth, stamps = write_tum(root, 4)

@@ -164,12 +164,24 @@ def _decode_errors(image: Any) -> tuple[type[BaseException], ...]:
     )
 
 
-def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.uint16]:
-    """The stored values of a 16-bit single-channel PNG, as they are (no units applied)."""
+def read_depth(
+    path: str | os.PathLike[str], expected: DepthFormat | None = None
+) -> npt.NDArray[np.uint16]:
+    """The stored values of a 16-bit single-channel PNG, as they are (no units applied).
+    ``expected``: the units a folder's frames are read in; a frame whose own marker names
+    others is a ``BrokenFile`` (its values would be read 5 times off: trial AB)."""
     image = pillow()
     header = read_header(path)  # (no regular file: ``BrokenFile``, from ``open_regular``)
     if not header.is_depth:  # say what it is (Pillow reads 16-bit RGB as 8-bit)
         raise SourceError(f"{path}: expected a 16-bit grey depth PNG, got a {header} PNG")
+    marked = marker_format(header, str(path)) if expected is not None else None
+    if marked is not None and marked is not expected:
+        assert expected is not None
+        raise BrokenFile(
+            f"{path}: expected depth in {expected.unit_name} as the folder's, got depthview's "
+            f"marker for {marked.unit_name}",
+            str(path),
+        )
     # The file is opened here, not by Pillow: Pillow leaves a file it opened unclosed when
     # Ctrl-C lands inside ``Image.open`` (a ResourceWarning on the way out).
     with open(open_regular(path, str(path)), "rb") as fh:

@@ -21,6 +21,7 @@ gives them), else millimetres. Kinds are told by content (magic bytes).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import warnings
@@ -442,7 +443,7 @@ def _open_pngs(
         name,
         depth,
         colour,
-        depth_png.read_depth,
+        functools.partial(depth_png.read_depth, expected=units.format),
         units,
         evidence,
         described,
