@@ -508,6 +508,29 @@ def test_an_export_of_an_export_numbers_its_frames_as_the_file_read(tmp_path: Pa
     np.testing.assert_array_equal(b2["timestamp"], b["timestamp"])
 
 
+def test_registered_depth_to_ply_is_not_said_to_leave_its_colour_out(tmp_path: Path) -> None:
+    """Trial AB (D11): ``--depth-format registered x.ply`` warned that the colour is not kept
+    (it "does not line up"), while registered depth lines up with it and every point was
+    coloured. No such warning, and the points take the colour pixel for pixel."""
+    from plyfile import PlyData
+
+    rec = tmp_path / "rec"
+    assert cli("record", "demo", str(rec), "--frames", "1", "--quiet").code == 0
+    out = tmp_path / "x.ply"
+    ran = cli("export", str(rec), str(out), "--depth-format", "registered")
+    assert ran.code == 0, ran.err
+    assert "not kept" not in ran.err, ran.err
+    vertex = PlyData.read(str(out))["vertex"]
+    with dv.open(str(rec), realtime=False, depth_format="registered") as src:
+        frame = src.read()
+    video = frame.video
+    assert video is not None
+    want = video[(frame.depth > 0)]
+    got = np.stack([vertex["red"], vertex["green"], vertex["blue"]], axis=-1)
+    assert len(got) == len(want) and (got.sum(axis=1) > 0).mean() > 0.9
+    np.testing.assert_array_equal(np.sort(got, axis=0), np.sort(want, axis=0))
+
+
 @pytest.mark.parametrize("registered", [True, False])
 def test_a_colour_image_of_another_size_is_said_not_to_colour_points(
     tmp_path: Path, registered: bool

@@ -300,7 +300,9 @@ def export(
         )
     if isinstance(source, Source) and source.has_video:
         unaligned = given if isinstance(given, DepthFormat) and given not in aligns else None
-        left_out = _colour_left_out(fmt, registered, source.video_aligned, unaligned)
+        # registered depth lines up with the colour image (trial AB: it was said not to)
+        lined_up = source.video_aligned or given is DepthFormat.REGISTERED
+        left_out = _colour_left_out(fmt, registered, lined_up, unaligned)
         if left_out:
             notes.append(f"{out}: {source.name}'s colour images are not kept: {left_out}")
     if every > 1 and fmt.name in ("rrd", "mcap"):  # files that keep every record otherwise
