@@ -365,6 +365,29 @@ def test_a_frame_marked_in_other_units_than_its_folder_is_skipped_and_said(
         assert list(z["index"]) == [0, 1, 2]
 
 
+def test_a_colour_image_of_another_size_is_left_out_and_said(tmp_path: Path) -> None:
+    """Trial AB (D12): one colour image of another size in a TUM folder failed the .npz
+    export naming the output and "frame 2", went into an .mcap as it was, and into convert's
+    scene beside 640x480 depth. It is left out and said, naming its file, as a recording's."""
+    import depthview as dv
+
+    root = tmp_path / "tum"
+    depth, stamps = write_tum(root, 4)
+    odd = root / "rgb" / f"{stamps[2]}.png"
+    save(odd, colour(2)[::2, ::2])
+    ran = cli("export", str(root), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert ran.err.count(f"{odd}: expected a {W}x{H} colour image like {stamps[0]}.png") == 1
+    with np.load(tmp_path / "x.npz") as z:
+        np.testing.assert_array_equal(z["depth"], depth)
+        np.testing.assert_array_equal(z["video_valid"], [True, True, False, True])
+    dv.convert(root, tmp_path / "out")
+    (line,) = [
+        json.loads(t) for t in (tmp_path / "out" / "manifest.jsonl").read_text().split("\n") if t
+    ]
+    assert [(b["kind"], b["file"]) for b in line["bad"]] == [("video", str(odd))]
+
+
 def test_a_broken_depth_image_is_skipped_and_said(tmp_path: Path) -> None:
     root = tmp_path / "tum"
     depth, stamps = write_tum(root, 4)

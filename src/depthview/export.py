@@ -322,6 +322,18 @@ def export(
                 f".ply file holds one point cloud; use --range {start}:{start + 1}, or "
                 "--format ply for a folder of them"
             )
+        if every > 1:
+            raise ExportError(
+                f"--every {every}: a .ply file holds one point cloud; --format ply writes a "
+                "folder of one a frame"
+            )
+        many = source.length if isinstance(source, Source) else None
+        if frames is None and stop is None and (many is None or many - start > 1):
+            # the others are said to be left out, not left out unseen (trial AB)
+            notes.append(
+                f"{out}: a .ply file holds one point cloud: frame {start} only (--range "
+                "START: chooses another; --format ply writes a folder of one a frame)"
+            )
         frames = 1  # one point cloud a file
     length = source.length if isinstance(source, Source) else None
     if isinstance(source, list):

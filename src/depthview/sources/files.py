@@ -360,13 +360,25 @@ def _colour_loader(paths: Sequence[Path | None]) -> Callable[[int], npt.NDArray[
     the depth frame stands without it, as one whose image is missing."""
 
     said: set[str] = set()  # each broken image said once, not on every pass of a loop
+    first: list[tuple[str, tuple[int, ...]]] = []  # the first image read: its name and shape
 
     def load(i: int) -> npt.NDArray[np.uint8] | None:
         path = paths[i]
         if path is None:
             return None
         try:
-            return depth_png.read_colour(path)
+            image = depth_png.read_colour(path)
+            if not first:
+                first.append((path.name, image.shape))
+            name, shape = first[0]
+            if image.shape != shape:  # one stream's images are one size (trial AB)
+                h, w = shape[:2]
+                raise BrokenFile(
+                    f"{path}: expected a {w}x{h} colour image like {name}, got "
+                    f"{image.shape[1]}x{image.shape[0]}",
+                    str(path),
+                )
+            return image
         except BrokenFile as exc:
             if str(exc) not in said:
                 said.add(str(exc))
