@@ -107,3 +107,17 @@ def test_an_mp4_keeps_its_times_past_one_that_steps_back(tmp_path: Path) -> None
         shown = [float(f.pts * stream.time_base) for f in video.decode(video=0)]
     np.testing.assert_allclose(shown, [0.0, 1.0, 1.0, 2.0, 3.0], atol=1e-3)
     assert shown[2] > shown[1]
+
+
+def test_fps_0_reads_as_fast_as_it_can_and_times_frames_at_the_kinects_rate(
+    tmp_path: Path,
+) -> None:
+    """Trial AB (D16): ``dv.open(SOURCE, fps=0)`` ("as fast as it can") gave every frame of
+    a source without times the time 0.0: a sink or recorder got them all at one instant.
+    Paced as fast as it can, timed by position / 30."""
+    import depthview as dv
+
+    np.save(tmp_path / "a.npy", np.full((4, 48, 64), 700, np.uint16))
+    with dv.open(str(tmp_path / "a.npy"), fps=0) as src:
+        times = [f.timestamp for f in src]
+    assert times == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30])

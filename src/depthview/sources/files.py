@@ -128,19 +128,22 @@ class ArraySource(Source):
         self.loop = loop
         #: A broken file ends the reading (``BrokenFile``) rather than being skipped.
         self.strict = bool(strict)
-        #: The archive's or dataset's own rate where it has times, else the one given.
-        self.fps = fps
+        #: The archive's or dataset's own rate where it has times, else the one given (0:
+        #: read as fast as it can, timed at the Kinect's rate: trial AB, every time was 0).
+        rate = fps or DEPTH_FPS
+        self.fps: float = rate
         own = stamps.timestamp.tolist() if stamps is not None else [t for t, _ in times or ()]
         if self.own_times:
             measured = measured_fps(own)
-            self.fps = measured or fps
+            self.fps = measured or rate
             if measured is None and length > 1:  # every step back or still: said, not silent
                 self.times_guess = (
-                    f"{name}'s frame times never go forward: its rate is taken as {fps:g} frames/s"
+                    f"{name}'s frame times never go forward: its rate is taken as {rate:g} "
+                    "frames/s"
                 )
         if not self.own_times and (length > 1 or loop):  # one frame read once: no clock
             self.times_guess = (
-                f"{name} {no_times}: each frame's time is its position / {fps:g} frames/s"
+                f"{name} {no_times}: each frame's time is its position / {rate:g} frames/s"
             )
         self._pacer = Pacer() if realtime and fps else None
         self._position = 0
@@ -184,7 +187,7 @@ class ArraySource(Source):
 
     def _loop_shift(self) -> tuple[float, int]:
         """One pass's shift from the times this source gives its frames."""
-        fps = self.fps or DEPTH_FPS
+        fps = self.fps
         stamps = self._stamps
         if stamps is not None:  # an archive's own: every stream's host times, device clock
             others = [stamps.video_timestamp, stamps.accel_timestamp]
@@ -204,9 +207,7 @@ class ArraySource(Source):
                 [v for _, v in self._times if v is not None],
                 fps=fps,
             )
-        if not self.fps:  # every frame at 0: no clock to continue
-            return 0.0, 0
-        return loop_shift([i / self.fps for i in range(self._length)], fps=fps)
+        return loop_shift([i / fps for i in range(self._length)], fps=fps)
 
     def read(self) -> Frame:
         if self._closed:
@@ -290,7 +291,7 @@ class ArraySource(Source):
         """Frame ``i``'s time (first pass): the dataset's own, else its position / fps."""
         if self._times is not None:
             return self._times[i][0]
-        return i / self.fps if self.fps else 0.0
+        return i / self.fps
 
 
 # -- units -------------------------------------------------------------------------------
