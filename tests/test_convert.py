@@ -524,6 +524,28 @@ def test_a_whole_dataset_on_a_full_disk_stays_whole_and_its_run_succeeds(tmp_pat
             (disk / "fill").unlink()
 
 
+@pytest.mark.parametrize("scale", [1000, 5000])
+def test_a_scenes_camera_file_says_its_units_without_the_pngs_marker(
+    tmp_path: Path, scale: int
+) -> None:
+    """Trial AB (D15): ``convert --tum-scale 1000`` writes ``DepthMapFactor: 1000`` in
+    camera.yaml; PNGs saved again by another tool (their depthview marker gone) were read at
+    TUM's 5000 per metre, 5 times too near, as certain. The camera file says the units."""
+    rec = write_scene(tmp_path / "scene", 3)
+    dv.convert(rec, tmp_path / "out", tum_scale=scale)
+    scene = tmp_path / "out" / "scene"
+    with dv.open(str(scene), realtime=False) as src:
+        want = [dv.to_metres(f.depth, depth_format=f.depth_format) for f in src]
+    for png in (scene / "depth").glob("*.png"):  # saved again: the values, no text chunk
+        with Image.open(png) as im:
+            values = np.asarray(im)
+        Image.fromarray(values).save(png)
+    with dv.open(str(scene), realtime=False) as src:
+        assert "DepthMapFactor" in src.units_note and not src.units_guess
+        got = [dv.to_metres(f.depth, depth_format=f.depth_format) for f in src]
+    np.testing.assert_allclose(np.nan_to_num(got), np.nan_to_num(want), atol=1e-6)
+
+
 def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
     system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing

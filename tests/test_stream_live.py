@@ -158,7 +158,7 @@ def test_a_foxglove_client_too_slow_for_the_stream_is_said_once() -> None:
                     break
             await asyncio.to_thread(run.wait_for, r"cannot keep up", 60)
 
-    run = _stream("sample", "--loop", "--points", "--fps", "300", "--to", "foxglove:0")
+    run = _stream("sample", "--loop", "--points", "--to", "foxglove:0")
     try:
         url = run.wait_for(r"-> (ws://127\.0\.0\.1:\d+)").group(1)
         asyncio.run(asyncio.wait_for(stalled_client(url, run), 90))

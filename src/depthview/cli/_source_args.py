@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import SourceError, cli_words
+from ..errors import DepthviewError, SourceError, cli_words
 from ..geometry import Intrinsics
 from ..sources import open as open_source
 from ..sources.base import Source
@@ -87,6 +87,21 @@ def open_with_args(uri: str, args: argparse.Namespace, **options: Any) -> Source
         source.close()  # opened again at that rate: its times and its warning follow it
         source = _open(uri, {**chosen, "fps": rate})
     return apply_intrinsics(source, args)
+
+
+def played_at_fps(source: Source, args: argparse.Namespace) -> Source:
+    """``source``, where the command's ``--fps`` (a rate, not 0) applies to it: the demo's
+    rate and the times of a source that records none. A source with times of its own plays
+    at them, so --fps would change nothing: refused in one line, the source closed (trial
+    AA: ``view rec --fps 5`` played at 30, unsaid)."""
+    rate = getattr(args, "fps", None)
+    if rate and not source.times_from_start:
+        source.close()
+        raise DepthviewError(
+            f"--fps {rate:g}: {source.name} records its own frame times and plays at them "
+            "(--fps sets the demo's rate, and the times of a source that records none)"
+        )
+    return source
 
 
 def _open(uri: str, options: dict[str, Any]) -> Source:

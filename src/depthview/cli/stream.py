@@ -19,7 +19,7 @@ from ..sources.ahead import start_shielded as _start_shielded
 from ..sources.base import Source
 from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
-from ._source_args import add_source_args, open_with_args, warn_guesses
+from ._source_args import add_source_args, open_with_args, played_at_fps, warn_guesses
 from ._types import fps, frames, port
 
 HOST_HELP = (
@@ -110,7 +110,7 @@ def _open(name: str, args: argparse.Namespace) -> Source:
         return open_with_args(name, args, **({} if args.fps is None else {"fps": args.fps}))
     if kind == "kinect":
         return open_with_args(name, args)
-    return open_with_args(name, args, loop=args.loop, realtime=True)
+    return played_at_fps(open_with_args(name, args, loop=args.loop, realtime=True), args)
 
 
 class _Feeder(threading.Thread):

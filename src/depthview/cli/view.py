@@ -15,7 +15,7 @@ from ..palettes import PALETTES, ranged_palette
 from ..sources.base import Source
 from . import INTERRUPTED, SOURCE_HELP
 from ._filter_args import add_filter_arg, require_filters
-from ._source_args import add_source_args, open_with_args
+from ._source_args import add_source_args, open_with_args, played_at_fps
 from ._types import check_near_far, fps_or_zero, frames, metres, png_name
 
 #: ``--size``'s bounds per side: SDL makes no window wider or taller than 16384 (trial R:
@@ -181,7 +181,7 @@ def _open(args: argparse.Namespace) -> Source:
     if kind == "kinect":
         return open_with_args(name, args)
     # A recording or frame files: loop like libfreenect's fakenect, paced unless --fps 0.
-    return open_with_args(name, args, loop=args.loop, realtime=fps != 0)
+    return played_at_fps(open_with_args(name, args, loop=args.loop, realtime=fps != 0), args)
 
 
 def run(args: argparse.Namespace) -> int:

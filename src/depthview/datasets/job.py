@@ -495,6 +495,13 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
     with sources.open(unit.scene.path, **_open_options(settings)) as src:
         result.units_guess = src.units_guess
         aligner = aligner_for(settings, src.registration)
+        given = getattr(src, "depth_format", None)  # what the source says it gives
+        raw = (DepthFormat.RAW_11BIT, DepthFormat.RAW_11BIT_NYU)
+        if aligner.model == "nyu" and isinstance(given, DepthFormat) and given not in raw:
+            raise DepthviewError(  # said once, not as every frame bad (trial AB)
+                f"--calibration nyu: NYU's toolbox aligns raw 11-bit disparity, and "
+                f"{unit.scene.path} holds {given.unit_name}"
+            )
         seen_video = False
         files = getattr(src, "frame_files", None)
         result.synthetic_times = files is not None and not getattr(src, "own_times", True)

@@ -197,13 +197,27 @@ def _tum_units(names: dict[str, Path]) -> DepthUnits | None:
     return DepthUnits.of(DepthFormat.TUM, f"TUM RGB-D's {found[0]} in the folder")
 
 
+def _camera_file_units(scale: float, where: str) -> DepthUnits:
+    """The units a camera file's ``DepthMapFactor`` (values per metre) says: TUM's 5000,
+    millimetres' 1000, else millimetres converted from that scale."""
+    why = f"{where}'s DepthMapFactor: {scale:g}"
+    if scale == DepthFormat.TUM.units_per_metre:
+        return DepthUnits.of(DepthFormat.TUM, why)
+    if scale == DepthFormat.MM.units_per_metre:
+        return DepthUnits.of(DepthFormat.MM, why)
+    return DepthUnits(DepthFormat.MM, f"millimetres, from {scale:g} per metre ({why})", scale)
+
+
 def _tum_evidence(units: DepthUnits, folder: Path) -> Evidence:
     """TUM units, and the camera of the scene's own camera file (``convert`` writes one),
-    else the calibration of the freiburg sensor the folder's name says."""
+    else the calibration of the freiburg sensor the folder's name says. The camera file's
+    ``DepthMapFactor`` says the units where there is one (trial AB: ``convert --tum-scale
+    1000`` wrote 1000, and PNGs without depthview's marker were read at 5000)."""
     camera = folder / CAMERA_FILE
     if camera.is_file():
         real_root = os.path.realpath(folder)
         scene = parse_camera_text(read_text(camera, real_root), str(camera))
+        units = _camera_file_units(scene.depth_scale, f"the scene's {CAMERA_FILE}")
         return Evidence(units, scene.intrinsics, f"the scene's {CAMERA_FILE}")
     name = folder.resolve().name.lower()
     for key, value in TUM_INTRINSICS.items():
@@ -633,7 +647,10 @@ def _flat_layout(root: Path, names: dict[str, Path]) -> FileLayout:
     camera = names.get(CAMERA_FILE)
     if camera is not None and evidence.intrinsics is None:  # depthview's png16 export
         scene = parse_camera_text(read_text(camera, real_root), str(camera))
-        evidence = Evidence(evidence.units, scene.intrinsics, f"the folder's {CAMERA_FILE}")
+        units = evidence.units or _camera_file_units(
+            scene.depth_scale, f"the folder's {CAMERA_FILE}"
+        )
+        evidence = Evidence(units, scene.intrinsics, f"the folder's {CAMERA_FILE}")
     kind = "7-Scenes" if SEVEN_SCENES_NAME.fullmatch(depth[0].name) else "PNG folder"
     return FileLayout(
         kind,

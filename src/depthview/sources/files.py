@@ -138,8 +138,7 @@ class ArraySource(Source):
             self.fps = measured or rate
             if measured is None and length > 1:  # every step back or still: said, not silent
                 self.times_guess = (
-                    f"{name}'s frame times never go forward: its rate is taken as {rate:g} "
-                    "frames/s"
+                    f"{name}'s frame times never go forward: its rate is taken as {rate:g} frames/s"
                 )
         if not self.own_times and (length > 1 or loop):  # one frame read once: no clock
             self.times_guess = (
