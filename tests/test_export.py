@@ -508,6 +508,34 @@ def test_an_export_of_an_export_numbers_its_frames_as_the_file_read(tmp_path: Pa
     np.testing.assert_array_equal(b2["timestamp"], b["timestamp"])
 
 
+def test_an_overlay_of_depth_and_colour_that_do_not_line_up_is_said(tmp_path: Path) -> None:
+    """Trial AB (D17): ``--layout overlay`` blended depth over colour pixel for pixel where
+    they do not line up (a recording's raw depth, 7-Scenes), without a word, while a cloud
+    of the same source said it. Said, with what lines them up; not where they do."""
+    rec = tmp_path / "rec"
+    assert cli("record", "demo", str(rec), "--frames", "1", "--quiet").code == 0
+    runs = {
+        "raw": (str(rec), []),
+        "registered": (str(rec), ["--depth-format", "registered"]),
+        "demo": ("demo", []),
+    }
+    said = {}
+    for name, (source, extra) in runs.items():
+        out = tmp_path / name
+        ran = cli("export", source, str(out), "--layout", "overlay", "--frames", "1", *extra)
+        assert ran.code == 0, ran.err
+        said[name] = [ln for ln in ran.err.splitlines() if "--layout overlay" in ln]
+    assert said == {
+        "raw": [
+            f"depthview: warning: {tmp_path / 'raw'}: --layout overlay blends {rec}'s depth over "
+            "its colour images pixel for pixel, and they do not line up (--depth-format "
+            "registered lines them up)"
+        ],
+        "registered": [],
+        "demo": [],
+    }
+
+
 def test_registered_depth_to_ply_is_not_said_to_leave_its_colour_out(tmp_path: Path) -> None:
     """Trial AB (D11): ``--depth-format registered x.ply`` warned that the colour is not kept
     (it "does not line up"), while registered depth lines up with it and every point was

@@ -305,6 +305,16 @@ def export(
         left_out = _colour_left_out(fmt, registered, lined_up, unaligned)
         if left_out:
             notes.append(f"{out}: {source.name}'s colour images are not kept: {left_out}")
+        if layout == "overlay" and not lined_up:  # said, as a cloud's colours are (trial AB)
+            how = (
+                "--depth-format registered lines them up"
+                if given is DepthFormat.RAW_11BIT
+                else "nothing here aligns them"
+            )
+            notes.append(
+                f"{out}: --layout overlay blends {source.name}'s depth over its colour images "
+                f"pixel for pixel, and they do not line up ({how})"
+            )
     if every > 1 and fmt.name in ("rrd", "mcap"):  # files that keep every record otherwise
         notes.append(
             f"{out}: --every {every} keeps one frame in {every} with its own records: the "
