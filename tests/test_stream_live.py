@@ -226,9 +226,9 @@ def test_a_frame_the_filters_cannot_take_is_one_line_and_exit_2(tmp_path: Path, 
     """Trial AA (D8): ``stream --filter`` of a 1x1 depth array ended with the feeder's
     ValueError as a traceback (exit 1); ``export`` says it in one line, and so does stream."""
     np.save(tmp_path / "one.npy", np.full((1, 1), 700, np.uint16))
+    args = ["--filter", spec, "--to", "foxglove:0", "--frames", "2", "--quiet"]
     done = subprocess.run(
-        [sys.executable, "-m", "depthview", "stream", str(tmp_path / "one.npy")]
-        + ["--filter", spec, "--to", "foxglove:0", "--frames", "2", "--quiet"],
+        [sys.executable, "-m", "depthview", "stream", str(tmp_path / "one.npy"), *args],
         capture_output=True,
         text=True,
         timeout=60,
