@@ -493,3 +493,26 @@ def test_a_damaged_frame_mid_scan_is_one_line_and_nothing_written(tmp_path: Path
     assert "frame-000005.depth.png" in errors[0] and "got 32x24" in errors[0]
     assert proc.stderr.strip().splitlines()[-1] == errors[0]  # (after the times warning)
     assert tree_hash(tmp_path) == before
+
+
+def test_rerun_web_takes_the_grpc_port_given_as_stream_does(tmp_path: Path) -> None:
+    """Trial AA (D9): ``scan --to rerun-web`` had no ``--grpc-port`` (stream's), so its data
+    server always took 9876; the page's address names the port given, where it listens."""
+    import socket
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    web, grpc = free_port(), free_port()
+    args = ["--to", f"rerun-web:{web}", "--grpc-port", str(grpc), "--no-window", "--frames", "2"]
+    done = subprocess.run(
+        [sys.executable, "-m", "depthview", "scan", "demo:walk", "m.ply", *args, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"127.0.0.1%3A{grpc}%2Fproxy" in done.stderr, done.stderr

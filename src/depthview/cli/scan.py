@@ -15,9 +15,10 @@ from typing import Any, NoReturn
 
 from ..errors import DepthviewError, cli_words
 from ..outputs import check_output, check_target, partial_path
+from ..sinks.targets import RERUN_GRPC_PORT
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import duration, frames, metres
+from ._types import duration, frames, metres, port
 
 
 def _iterations(text: str) -> tuple[int, ...]:
@@ -56,6 +57,8 @@ def prepare_argv(argv: list[str]) -> list[str]:
         _, left_over = probe.parse_known_args(args)
     except ValueError:
         return argv
+    if any(a != "-" and a.startswith("-") for a in left_over):
+        return argv  # an unknown option: argparse says it as typed (not its value first)
     positionals = [a for a in left_over if a == "-" or not a.startswith("-")]
     options = list(args)
     for arg in positionals:
@@ -112,6 +115,13 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         metavar="TARGET",
         help="also send the model and the camera path as they grow: rerun, "
         "rerun+http://HOST:PORT/proxy, rerun-web[:PORT] or foxglove[:PORT]",
+    )
+    p.add_argument(
+        "--grpc-port",
+        type=port,
+        default=RERUN_GRPC_PORT,
+        help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT}), "
+        "as stream's",
     )
     p.add_argument(
         "--model-every",
@@ -187,10 +197,9 @@ def _out_path(args: argparse.Namespace) -> Path:
     return out
 
 
-def _open_sink(target: Any) -> Any:
+def _open_sink(target: Any, grpc_port: int) -> Any:
     """The sink ``--to`` names: Rerun's as ``stream`` opens it; a Foxglove server with the
     model's channels made before it listens."""
-    from ..sinks.targets import RERUN_GRPC_PORT
     from .stream import open_sink
 
     if target.kind == "foxglove":
@@ -201,7 +210,7 @@ def _open_sink(target: Any) -> Any:
         return sink
 
     options = argparse.Namespace(
-        host="127.0.0.1", grpc_port=RERUN_GRPC_PORT, raw_depth=False, points=False
+        host="127.0.0.1", grpc_port=grpc_port, raw_depth=False, points=False
     )
     return open_sink(target, options)
 
@@ -276,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
             check_output(path, inputs)
         warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         scanner = Scanner.for_source(source, params)
-        sink = None if target is None else _open_sink(target)
+        sink = None if target is None else _open_sink(target, args.grpc_port)
         last_model = -math.inf
         total = source.length
         if args.frames is not None:
