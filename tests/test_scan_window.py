@@ -93,6 +93,30 @@ def test_a_model_saved_then_reset_stays_and_the_scan_ends_well(xvfb: str, tmp_pa
     assert b"element face" in saved["room.ply"][:400]
 
 
+def test_a_resized_window_shows_the_whole_picture_fitted(xvfb: str, tmp_path: Path) -> None:
+    """Trial AA (D10): the scan window drew its 1280x520 picture unscaled into a resized
+    window, cropped: at half size only the depth panel showed, the model and the HUD's
+    tracking line were outside. It is fitted (scaled, letterboxed), as the viewer's: the
+    paused window at half size is the full one scaled down."""
+    from Xlib import display as xdisplay
+
+    with _scan_window("demo:walk", "room.ply", tmp_path, xvfb) as (proc, window):
+        wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90)
+        full = _pause(window, xvfb).astype(float)
+        d = xdisplay.Display(xvfb)
+        try:
+            d.create_resource_object("window", window).configure(width=640, height=260)
+            d.sync()
+        finally:
+            d.close()
+        wait_for_picture(window, xvfb, lambda shot: shot.shape[:2] == (260, 640), timeout=30)
+        half = capture_stable(window, xvfb).astype(float)
+        quit_program(proc, window, xvfb, timeout=120)
+    assert full.shape[:2] == (520, 1280)
+    shrunk = full.reshape(260, 2, 640, 2, 3).mean(axis=(1, 3))  # 2x2 blocks averaged
+    assert np.abs(half - shrunk).mean() < 8, np.abs(half - shrunk).mean()
+
+
 def test_hud_says_tracking_lost_in_red() -> None:
     scene = WalkScene(seed=6, width=160, height=120)
     scanner = Scanner()
@@ -348,3 +372,14 @@ def test_the_reader_holds_the_first_frame_until_the_window_showed_it() -> None:
         assert newest.read == 5
     finally:
         newest.stop()
+
+
+def test_the_model_panel_is_found_where_the_fitted_picture_shows_it() -> None:
+    """Drags and the wheel act over the model panel wherever a resized window shows it."""
+    from depthview.viewer.scan_window import _on_model
+
+    assert _on_model((700, 100), (1280, 520)) and not _on_model((600, 100), (1280, 520))
+    assert _on_model((350, 50), (640, 260)) and not _on_model((300, 50), (640, 260))
+    assert not _on_model((350, 250), (640, 260))  # the HUD below it
+    # a tall window: the picture letterboxed with bars above and below
+    assert not _on_model((350, 10), (640, 600)) and _on_model((350, 200), (640, 600))

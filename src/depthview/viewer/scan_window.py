@@ -32,11 +32,14 @@ from ..scan import Scanner
 from ..scan.tracking import scaled
 from ..sources.base import Source
 from . import scan_state
+from .layout import fit, window_to_content
 from .present import Presenter
 from .scan_state import F64, ScanViewState
 
 PANEL = (640, 480)
 HUD_HEIGHT = 40
+#: The window's picture at its own size: the two panels side by side, the HUD below.
+CANVAS = (2 * PANEL[0], PANEL[1] + HUD_HEIGHT)
 #: The model is raycast at this width while frames come in, then scaled to the panel: a
 #: whole-ray raycast at 320 px took longer than the frame's own tracking and fusion and
 #: kept the window from keeping up with the source (``latency_p95_ms`` above 1 s).
@@ -173,9 +176,8 @@ def run_window(
     compiled kernels are warmed before the source is read, so no frame waits for them.
     """
     warm_up(scanner)
-    window = Presenter(
-        (2 * PANEL[0], PANEL[1] + HUD_HEIGHT), False, f"depthview scan - {source.name}"
-    )
+    window = Presenter(CANVAS, False, f"depthview scan - {source.name}")
+    canvas = pygame.Surface(CANVAS, 0, 32)  # drawn at its own size, fitted to the window
     font = pygame.font.Font(None, 26)
     newest = _Newest(source, frames)
     state = ScanViewState()
@@ -191,7 +193,9 @@ def run_window(
         while not state.quit:
             events = pygame.event.get()
             for event in events:
-                _handle(event, state, pose, pivot_m)
+                if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                    window.sync()  # drawn again below (events came), fitted to the new size
+                _handle(event, state, pose, pivot_m, window.picture.get_size())
             _apply(state, scanner, save)
             if state.quit:
                 break
@@ -224,7 +228,10 @@ def run_window(
             on_screen = (left_drawn, model_drawn, hud_lines(scanner, state.paused), state.message)
             if on_screen != shown or events:
                 shown = on_screen
-                _draw(window, font, left, model, scanner, state)
+                native = window.picture.get_size() == CANVAS  # drawn in place: no copy
+                _draw(window.picture if native else canvas, font, left, model, scanner, state)
+                if not native:
+                    _fit(canvas, window.picture)
                 window.show()
             elif taken is None:
                 time.sleep(0.005)
@@ -255,20 +262,24 @@ def warm_up(scanner: Scanner) -> None:
     throwaway.view(None, scene.intrinsics, 80, 60)
 
 
-def _handle(event: Any, state: ScanViewState, pose: F64, pivot_m: float) -> None:
+def _handle(
+    event: Any, state: ScanViewState, pose: F64, pivot_m: float, window: tuple[int, int]
+) -> None:
     """One pygame event as a change of ``state`` (keys, and drags and the wheel over the
-    model panel)."""
+    model panel, wherever the ``window``-sized picture shows it)."""
     if event.type == pygame.QUIT:
         scan_state.quit_scan(state)
     elif event.type == pygame.KEYDOWN and event.key in KEYS:
         KEYS[event.key](state)
-    elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and _on_model(event.pos):
+    elif (
+        event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and _on_model(event.pos, window)
+    ):
         scan_state.press(state)
     elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
         scan_state.release(state)
     elif event.type == pygame.MOUSEMOTION and state.dragging:
         scan_state.orbit(state, (int(event.rel[0]), int(event.rel[1])), pose, pivot_m)
-    elif event.type == pygame.MOUSEWHEEL and _on_model(pygame.mouse.get_pos()):
+    elif event.type == pygame.MOUSEWHEEL and _on_model(pygame.mouse.get_pos(), window):
         scan_state.zoom(state, int(event.y), pose, pivot_m)
 
 
@@ -282,8 +293,19 @@ def _apply(state: ScanViewState, scanner: Scanner, save: Callable[[], list[Path]
         state.message = f"saved {save()[0].name}"
 
 
-def _on_model(pos: tuple[int, int]) -> bool:
-    return PANEL[0] <= pos[0] < 2 * PANEL[0] and 0 <= pos[1] < PANEL[1]
+def _on_model(pos: tuple[int, int], window: tuple[int, int]) -> bool:
+    """Whether a window point falls on the model panel of the picture fitted to it."""
+    point = window_to_content(pos, fit(window, CANVAS), CANVAS)
+    return point is not None and PANEL[0] <= point[0] < 2 * PANEL[0] and point[1] < PANEL[1]
+
+
+def _fit(canvas: pygame.Surface, picture: pygame.Surface) -> None:
+    """The canvas onto a window's picture of another size, scaled and letterboxed as the
+    viewer's picture is (trial AA: a resized window cropped it, hiding the model and the
+    tracking line)."""
+    view = fit(picture.get_size(), canvas.get_size())
+    picture.fill((0, 0, 0))
+    picture.blit(pygame.transform.smoothscale(canvas, view.size), view.topleft)
 
 
 def _model(
@@ -337,14 +359,13 @@ def hud_lines(scanner: Scanner, paused: bool) -> tuple[str, str, tuple[int, int,
 
 
 def _draw(
-    window: Presenter,
+    picture: pygame.Surface,
     font: Any,
     left: pygame.Surface,
     model: pygame.Surface,
     scanner: Scanner,
     state: ScanViewState,
 ) -> None:
-    picture = window.picture
     picture.fill((0, 0, 0))
     picture.blit(left, (0, 0))
     picture.blit(model, (PANEL[0], 0))
