@@ -29,6 +29,7 @@ import abc
 import difflib
 import itertools
 import math
+import statistics
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -114,7 +115,10 @@ def loop_shift(
     interval = (depth_times[-1] - depth_times[0]) / (n - 1) if n > 1 else 0.0
     if not interval > 0:
         interval = 1 / fps
-    if any(b < a for a, b in itertools.pairwise(depth_times)):
+    steps = [b - a for a, b in itertools.pairwise(depth_times)]
+    if any(step < 0 for step in steps):
+        forward = [step for step in steps if step > 0]
+        interval = statistics.median(forward) if forward else 1 / fps
         span = depth_times[-1] - depth_times[0] + interval
     else:
         times = [t for t in (*depth_times, *other_times) if math.isfinite(t)]
