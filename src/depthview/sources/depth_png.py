@@ -174,9 +174,8 @@ def read_depth(
     header = read_header(path)  # (no regular file: ``BrokenFile``, from ``open_regular``)
     if not header.is_depth:  # say what it is (Pillow reads 16-bit RGB as 8-bit)
         raise SourceError(f"{path}: expected a 16-bit grey depth PNG, got a {header} PNG")
-    marked = marker_format(header, str(path)) if expected is not None else None
-    if marked is not None and marked is not expected:
-        assert expected is not None
+    marked = None if expected is None else marker_format(header, str(path))
+    if expected is not None and marked is not None and marked is not expected:
         raise BrokenFile(
             f"{path}: expected depth in {expected.unit_name} as the folder's, got depthview's "
             f"marker for {marked.unit_name}",
