@@ -130,3 +130,38 @@ def test_a_dangling_link_at_out_is_refused_and_kept(tmp_path: Path) -> None:
             assert ran.code == 2 and len(ran.error_lines) == 1, ran.err
             assert f"{out}: is a symbolic link to {tmp_path / 'nowhere' / name}" in ran.err
             assert out.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+def test_an_input_reached_by_another_path_is_still_the_input(tmp_path: Path) -> None:
+    """Trial AD (D1, LOST): through a bind mount (one folder, two paths) ``record --overwrite``
+    replaced its own 20-frame source with 1 frame of it, ``export --overwrite`` its source
+    .npz, and ``convert`` wrote into the source: the guard compared paths. It compares the
+    files too (device and inode), so each is refused and the source kept."""
+    import subprocess
+
+    outer, bind = tmp_path / "outer", tmp_path / "bind"
+    bind.mkdir()
+    sample.write_to(outer / "rec")
+    assert cli("export", "sample", str(outer / "x.npz"), "--frames", "3", "--quiet").code == 0
+    done = subprocess.run(["mount", "--bind", str(outer), str(bind)], capture_output=True)
+    if done.returncode != 0:
+        pytest.fail(f"a bind mount needs root: {done.stderr.decode().strip()}")
+    try:
+        before = tree_hash(outer)
+        runs = [
+            ("record", str(bind / "rec"), str(outer / "rec"), "--overwrite", "--frames", "1"),
+            ("export", str(bind / "x.npz"), str(outer / "x.npz"), "--overwrite", "--frames", "1"),
+            ("convert", str(bind / "rec"), str(outer / "rec" / "c"), "--depth-only"),
+            ("export", str(bind / "rec"), str(outer / "rec" / "p"), "--format", "png16"),
+        ]
+        for argv in runs:
+            ran = cli(*argv, "--quiet")
+            assert ran.code == 2 and "apart from the input" in ran.err, (argv, ran.err)
+        assert tree_hash(outer) == before
+        assert overlap(outer, [bind]) == f"is the input {bind}"
+        assert (
+            overlap(outer / "rec" / "new", [bind / "rec"]) == f"is inside the input {bind / 'rec'}"
+        )
+        assert overlap(outer, [bind / "rec"]) == f"contains the input {bind / 'rec'}"
+    finally:
+        subprocess.run(["umount", str(bind)], check=True)

@@ -51,17 +51,38 @@ def overlap(
 ) -> str | None:
     """How ``out`` meets one of ``inputs`` ("is", "contains", "is inside"), else None.
     ``contains=False`` allows a folder around an input (one that only receives new files
-    of the writer's own names, such as the viewer's snapshot folder)."""
+    of the writer's own names, such as the viewer's snapshot folder). By path, and by the
+    files themselves (device and inode): one folder reached by two paths (a bind mount)
+    is one (trial AD: ``record bind/rec rec --overwrite`` replaced its own source)."""
     target = _real(out)
+    target_chain = _file_chain(target)
+    target_id = _file_id(target)
     for given in inputs:
         source = _real(given)
-        if target == source:
+        source_id = _file_id(source)
+        if target == source or (target_id is not None and target_id == source_id):
             return f"is the input {given}"
-        if contains and source.is_relative_to(target):
+        if contains and (
+            source.is_relative_to(target) or (target_id and target_id in _file_chain(source))
+        ):
             return f"contains the input {given}"
-        if target.is_relative_to(source):
+        if target.is_relative_to(source) or (source_id and source_id in target_chain):
             return f"is inside the input {given}"
     return None
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """The file a path names (device, inode), None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _file_chain(path: Path) -> set[tuple[int, int]]:
+    """The files of the folders around ``path`` (its parents that exist), not its own."""
+    return {i for i in map(_file_id, path.parents) if i is not None}
 
 
 @contextlib.contextmanager
