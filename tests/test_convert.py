@@ -546,6 +546,24 @@ def test_a_scenes_camera_file_says_its_units_without_the_pngs_marker(
     np.testing.assert_allclose(np.nan_to_num(got), np.nan_to_num(want), atol=1e-6)
 
 
+def test_chunks_are_part_of_a_scenes_identity_under_a_stateful_filter(tmp_path: Path) -> None:
+    """Trial AD (D2): the temporal filter starts again in each chunk of a TUM scene, so its
+    output depends on --chunk; a rerun with another --chunk reused the scene as "already
+    complete". --chunk is then in the scene's params: the rerun is refused, saying so."""
+    from _helpers_cli import cli
+
+    rec = write_scene(tmp_path / "scene", 8)
+    out = str(tmp_path / "out")
+    ran = cli("convert", str(rec), out, "--filter", "temporal", "--quiet")
+    assert ran.code == 0, ran.err
+    assert _manifest(tmp_path / "out")["scene"]["params"]["chunk"] == 1000  # type: ignore[index]
+    ran = cli("convert", str(rec), out, "--filter", "temporal", "--chunk", "3", "--quiet")
+    assert ran.code == 2 and "chunk 1000 -> 3" in ran.err, ran.err
+    ran = cli("convert", str(rec), out, "--filter", "spatial", "--quiet", "--overwrite")
+    assert ran.code == 0, ran.err
+    assert "chunk" not in _manifest(tmp_path / "out")["scene"]["params"]  # type: ignore[operator]
+
+
 def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
     system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing

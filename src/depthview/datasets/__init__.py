@@ -296,7 +296,7 @@ def _convert(
     workers = engine.capped_workers(workers)
     summary = ConvertSummary(target, engine.describe(workers, scheduler))
     manifest = read_manifest(target)
-    wanted = params(settings)
+    wanted = params(settings, chunk_frames)
     identities: dict[str, dict[str, Any]] = {}
     todo: list[Scene] = []
     refused: list[str] = []

@@ -63,8 +63,10 @@ def fingerprint(scene: Scene) -> str:
     return digest.hexdigest()
 
 
-def params(settings: Settings) -> dict[str, Any]:
-    """Every setting that changes a scene's output, as the manifest records it."""
+def params(settings: Settings, chunk_frames: int | None = None) -> dict[str, Any]:
+    """Every setting that changes a scene's output, as the manifest records it;
+    ``chunk_frames`` where a stateful filter starts again in each chunk of a TUM scene
+    (trial AD: a rerun with another --chunk reused the scene as complete)."""
     c = settings.calibration
     calibration = (
         "stereo sha256:" + hashlib.sha256(c.to_json().encode()).hexdigest()[:16]
@@ -86,6 +88,8 @@ def params(settings: Settings) -> dict[str, Any]:
     }
     if settings.format == "tum":
         out["tum_scale"] = settings.tum_scale
+        if settings.filters is not None and settings.filters.stateful:
+            out["chunk"] = chunk_frames
     if settings.depth_only:
         out["depth_only"] = True
     return out

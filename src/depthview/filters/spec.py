@@ -84,6 +84,12 @@ class FilterSpec:
     def __bool__(self) -> bool:
         return bool(self.entries)
 
+    @property
+    def stateful(self) -> bool:
+        """Whether a filter of it keeps state from frame to frame (temporal): its output
+        then depends on where a stream is cut into parts."""
+        return any(name in FILTERS and FILTERS[name].stateful for name, _ in self.entries)
+
 
 def parse_filter_spec(text: str) -> FilterSpec:
     """Parse ``text`` and check every name and value (by building the chain once)."""
