@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import os
 import socket
 import subprocess
@@ -124,9 +125,16 @@ def _port_free(host: str, port: int, what: str) -> None:
         try:
             s.bind((host, port))
         except OSError as exc:
+            why = (  # only a port in use is another program's doing (trial AC)
+                "another program (another depthview stream?) uses it: pick other ports"
+                if exc.errno == errno.EADDRINUSE
+                else f"{host} is no address of this machine (--host: one of its addresses, or "
+                "0.0.0.0 for all of them)"
+                if exc.errno == errno.EADDRNOTAVAIL
+                else "pick other ports, or another --host"
+            )
             raise SinkError(
-                f"{what}: cannot listen on {host}:{port} ({exc.strerror or exc}); another "
-                "program (another depthview stream?) uses it: pick other ports"
+                f"{what}: cannot listen on {host}:{port} ({exc.strerror or exc}); {why}"
             ) from None
 
 
