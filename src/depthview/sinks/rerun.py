@@ -350,10 +350,10 @@ class RerunSink(Sink):
                 "for both (the page and its data server each listen on their own; give "
                 "--grpc-port another)"
             )
+        for port in (web_port, grpc_port):  # else it would feed another server on them
+            _port_free(host, port, "rerun-web")  # (0: the host, an address of this machine)
         grpc_port = grpc_port or free_port(local)
         web_port = web_port or free_port(local)
-        for port in (web_port, grpc_port):  # else it would feed another server on them
-            _port_free(host, port, "rerun-web")
         cmd = [
             rerun_executable(),
             "--serve-web",
