@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..errors import DepthviewError
+from ..errors import DepthviewError, SourceError
 from ..filters import Chain, filter_frame, parse_filter_spec
 from ..frame import Frame
 from ..sources.base import Source
@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 PENDING = 3
 #: A frame time when the source does not say its rate (a Kinect's 30 Hz).
 FRAME_SECONDS = 1.0 / 30.0
+#: The longest side of a frame the window can show (SDL makes no surface it scales, nor
+#: window, larger): a larger one is the source's failure, said.
+MAX_PANEL_SIDE = 16384
 
 
 class FrameSink(Protocol):
@@ -280,6 +283,12 @@ class FrameReader:
                 sought -= 1
                 self.source.seek(sought)
                 frame = self.source.read()
+            h, w = frame.depth.shape[:2]
+            if max(h, w) > MAX_PANEL_SIDE:  # no window nor scaling takes it (trial AC)
+                raise SourceError(
+                    f"{self.source.name}: a {w}x{h} frame: the viewer shows frames of at most "
+                    f"{MAX_PANEL_SIDE} pixels a side (export reads it)"
+                )
         except StopIteration:
             self._finish(None)
             return False
