@@ -108,6 +108,43 @@ def test_ros_style_yaml_and_json_round_trip(tmp_path: Path) -> None:
     assert StereoCalibration.from_file(js) == want
 
 
+def test_image_sizes_are_read_wherever_a_layout_gives_them(tmp_path: Path) -> None:
+    """Trial AD (D3): ROS's and OpenCV's ``image_width``/``image_height`` (in each camera's
+    section, or at the top) went unread: a 1280x1024 calibration was taken for 640x480 and
+    aligned 640x480 frames. Each is read; two different sizes are refused."""
+    want = _sample()
+    d = want.as_dict()
+    k = {n: np.ravel(d[c]["camera_matrix"]).tolist() for n, c in (("d", "depth"), ("c", "colour"))}
+
+    def ros(depth_size: tuple[int, int], colour_size: tuple[int, int]) -> Path:
+        path = tmp_path / f"ros-{depth_size[0]}-{colour_size[0]}.yml"
+        lines = []
+        for name, key, (w, h) in (("left", "d", depth_size), ("rgb", "c", colour_size)):
+            lines += [f"{name}:", f"  image_width: {w}", f"  image_height: {h}"]
+            lines.append(f"  camera_matrix: {{rows: 3, cols: 3, data: {k[key]}}}")
+        lines += [f"R: {np.ravel(d['R']).tolist()}", f"T: {d['T']}"]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    big = StereoCalibration.from_file(ros((1280, 1024), (1280, 1024)))
+    assert (big.width, big.height) == (1280, 1024)
+    vga = StereoCalibration.from_file(ros((640, 480), (640, 480)))
+    assert (vga.width, vga.height) == (640, 480)
+    with pytest.raises(SourceError, match="expected one image size for both cameras, got 640x480"):
+        StereoCalibration.from_file(ros((640, 480), (1280, 1024)))
+    opencv = tmp_path / "stereo.yaml"
+    fs = cv2.FileStorage(str(opencv), cv2.FILE_STORAGE_WRITE)
+    fs.write("image_width", 1280)
+    fs.write("image_height", 1024)
+    for name, key in (("K1", "d"), ("K2", "c")):
+        fs.write(name, np.array(k[key]).reshape(3, 3))
+    fs.write("R", want.rotation_matrix)
+    fs.write("T", want.translation_vector.reshape(3, 1))
+    fs.release()
+    got = StereoCalibration.from_file(opencv)
+    assert (got.width, got.height) == (1280, 1024)
+
+
 def test_nyu_preset_projects_as_the_toolbox_moves_points() -> None:
     nyu = StereoCalibration.nyu()
     r0 = -np.array(NYU_R0_VALUES).reshape(3, 3).T  # MATLAB's column-major reshape

@@ -632,7 +632,6 @@ def _from_layout(layout: Mapping[str, Any], where: str) -> StereoCalibration:
     if rotation.size != 9:
         raise ValueError(f"expected R as 3x3 values, got {rotation.size}")
     translation = _matrix(keys["t"], "T").ravel()
-    size = {n: keys[n] for n in ("width", "height") if n in keys}
     return StereoCalibration(
         depth=_intrinsics_of(depth_k, "depth camera_matrix"),
         colour=_intrinsics_of(colour_k, "colour camera_matrix"),
@@ -640,8 +639,40 @@ def _from_layout(layout: Mapping[str, Any], where: str) -> StereoCalibration:
         colour_distortion=_distortion_of(colour_d, "colour distortion_coefficients"),
         rotation=tuple(tuple(r) for r in rotation.reshape(3, 3).tolist()),  # type: ignore[misc]
         translation=tuple(translation.tolist()),  # type: ignore[arg-type]
-        **size,
+        **_image_size(keys),
     )
+
+
+#: The layouts' names of an image's size: depthview's and JSON's, ROS's and OpenCV's.
+_SIZE_KEYS = (("width", "height"), ("image_width", "image_height"))
+
+
+def _image_size(keys: Mapping[str, Any]) -> dict[str, int]:
+    """The one image size a layout gives (``width``/``height``, or ROS's and OpenCV's
+    ``image_width``/``image_height``, at the top or in a camera's section), as
+    ``StereoCalibration``'s keywords; {} when it gives none. Two sizes are refused: the
+    model is of two images of one size (trial AD: a 1280x1024 calibration's sizes in its
+    camera sections went unread, and 640x480 frames were aligned with it)."""
+    found: dict[tuple[int, int], str] = {}
+    sections = [("", keys)]
+    sections += [(f"{n}.", _lower_keys(v)) for n, v in keys.items() if isinstance(v, Mapping)]
+    for prefix, section in sections:
+        for w_key, h_key in _SIZE_KEYS:
+            if w_key in section or h_key in section:
+                w, h = section.get(w_key), section.get(h_key)
+                if not all(isinstance(v, int | float) and float(v).is_integer() for v in (w, h)):
+                    raise ValueError(
+                        f"expected {prefix}{w_key} and {prefix}{h_key} as whole numbers, got "
+                        f"{w!r} and {h!r}"
+                    )
+                found.setdefault((int(w), int(h)), f"{prefix}{w_key}")  # type: ignore[arg-type]
+    if len(found) > 1:
+        sizes = " and ".join(f"{w}x{h} ({where})" for (w, h), where in found.items())
+        raise ValueError(f"expected one image size for both cameras, got {sizes}")
+    if not found:
+        return {}
+    width, height = next(iter(found))
+    return {"width": width, "height": height}
 
 
 #: NYU Depth V2 toolbox ``camera_params.m`` (RGBDemo's calibration of NYU's Kinect).
