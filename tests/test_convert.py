@@ -564,6 +564,25 @@ def test_chunks_are_part_of_a_scenes_identity_under_a_stateful_filter(tmp_path: 
     assert "chunk" not in _manifest(tmp_path / "out")["scene"]["params"]  # type: ignore[operator]
 
 
+def test_colour_of_another_size_than_the_alignment_maps_into_is_refused(tmp_path: Path) -> None:
+    """Trial AD (D7): a recording of 1280x1024 colour (a Kinect's high-resolution mode) was
+    written as 1280x1024 rgb/ beside depth registered to libfreenect's 640x480 colour image,
+    labelled aligned: a reader pairs pixel (u, v) with (u, v), wrongly. Refused, one line."""
+    from _helpers_cli import cli
+
+    rec = write_scene(tmp_path / "scene", 3)
+    for name in (rec / "INDEX.txt").read_text().split():
+        if name.startswith("r-"):
+            (rec / name).write_bytes(b"P6 1280 1024 255\n" + bytes(1280 * 1024 * 3))
+    ran = cli("convert", str(rec), str(tmp_path / "out"), "--quiet")
+    assert ran.code == 2, ran.err
+    assert ran.error_lines == [
+        "depthview: error: scene scene: expected 640x480 colour, the image libfreenect's "
+        "registration aligns depth to, got 1280x1024"
+    ]
+    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+
+
 def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
     system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing

@@ -302,6 +302,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 result.dropped.append((item.where, item.depth_time, why))
                 continue
             rgb_time, rgb = picked
+            check_colour_size(item.aligner, item.depth_format, rgb.shape)
             result.alignments.add(alignment_label(item.aligner, item.depth_format))
             try:
                 mm, colour = process_pair(depth, item.depth_format, rgb, item.aligner, step)
@@ -397,6 +398,22 @@ def check_calibration_size(aligner: Aligner, shape: tuple[int, ...]) -> None:
         raise DepthviewError(
             f"--calibration: expected a calibration for {shape[1]}x{shape[0]} frames, got one "
             f"for {c.width}x{c.height}"
+        )
+
+
+def check_colour_size(aligner: Aligner, depth_format: DepthFormat, shape: tuple[int, ...]) -> None:
+    """Colour of another size than the one the alignment maps depth into would be written
+    beside depth that does not line up with it (trial AD: 1280x1024 colour beside depth
+    registered to libfreenect's 640x480): the scene is refused (``DepthviewError``)."""
+    if depth_format.is_metric and aligner.model == "libfreenect":
+        return  # written as it came, not aligned: no size to meet
+    c = aligner.calibration
+    width, height = (c.width, c.height) if c is not None else (640, 480)
+    if tuple(shape[:2]) != (height, width):
+        by = "the calibration" if c is not None else "libfreenect's registration"
+        raise DepthviewError(
+            f"expected {width}x{height} colour, the image {by} aligns depth to, got "
+            f"{shape[1]}x{shape[0]}"
         )
 
 
