@@ -301,6 +301,28 @@ def test_convert_lists_a_folders_broken_files_by_name_and_kind(tmp_path: Path) -
     assert line["bad_records"]["video"] == 1 and line["bad_frames"] == 1
 
 
+@pytest.mark.parametrize(
+    ("scale", "said"), [(5000, "scaled from 1000 to 5000"), (1000, "as it came")]
+)
+def test_convert_says_whether_millimetres_were_scaled(
+    tmp_path: Path, scale: int, said: str
+) -> None:
+    """Trial AD (D4): 7-Scenes' millimetres written as TUM's fifths of a millimetre (values
+    times 5) were labelled "depth written as it came". The label says the scaling."""
+    import depthview as dv
+
+    root = tmp_path / "7s"
+    depth = write_seven_scenes(root, 2)
+    dv.convert(root, tmp_path / "out", tum_scale=scale)
+    (line,) = [
+        json.loads(t) for t in (tmp_path / "out" / "manifest.jsonl").read_text().split("\n") if t
+    ]
+    assert said in line["alignment"], line["alignment"]
+    png = sorted((tmp_path / "out" / "7s" / "depth").glob("*.png"))[0]
+    with Image.open(png) as im:
+        np.testing.assert_array_equal(np.asarray(im), depth[0].astype(np.int64) * scale // 1000)
+
+
 def test_a_broken_colour_image_is_left_out_and_said(tmp_path: Path) -> None:
     root = tmp_path / "tum"
     depth, stamps = write_tum(root, 4)

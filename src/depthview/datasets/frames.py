@@ -152,15 +152,25 @@ def depth_only_mm(
     return mm
 
 
-def alignment_label(aligner: Aligner, depth_format: DepthFormat) -> str:
+def alignment_label(
+    aligner: Aligner, depth_format: DepthFormat, written_per_metre: float | None = None
+) -> str:
     """What ``align_pair`` does to depth of ``depth_format``, as the manifest says it: depth
     that arrives in millimetres (7-Scenes, TUM, Open3D's folders) is written as it came
-    unless a calibration is given, and is labelled so."""
+    unless a calibration is given, and is labelled so; or, where the output counts other
+    units (``written_per_metre``), scaled to them (trial AD: 7-Scenes' millimetres written
+    as TUM's fifths were said "as it came")."""
     if aligner.model == "nyu":
         return "aligned by NYU's toolbox"
     if aligner.model == "stereo":
         return "aligned by the stereo calibration"
     if depth_format.is_metric:
+        came = depth_format.units_per_metre
+        if written_per_metre is not None and came is not None and written_per_metre != came:
+            return (
+                f"not aligned: no calibration (depth scaled from {came:g} to "
+                f"{written_per_metre:g} per metre)"
+            )
         return "not aligned: no calibration (depth written as it came)"
     which = "device.json" if aligner.registration is not None else "Kinect v1 defaults"
     return f"aligned by libfreenect's registration ({which})"

@@ -303,7 +303,8 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                 continue
             rgb_time, rgb = picked
             check_colour_size(item.aligner, item.depth_format, rgb.shape)
-            result.alignments.add(alignment_label(item.aligner, item.depth_format))
+            per_metre = unit.settings.tum_scale if isinstance(writer, TumWriter) else 1000.0
+            result.alignments.add(alignment_label(item.aligner, item.depth_format, per_metre))
             try:
                 mm, colour = process_pair(depth, item.depth_format, rgb, item.aligner, step)
             except ValueError as exc:
