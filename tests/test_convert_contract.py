@@ -792,3 +792,21 @@ def test_units_that_are_a_guess_are_said_and_recorded(tmp_path: Path) -> None:
     assert "units are a guess" not in said.err
     (line,) = _lines(tmp_path / "tum")
     assert "units_guess" not in line
+
+
+def test_a_scene_deleted_or_damaged_since_is_redone_and_said(tmp_path: Path) -> None:
+    """README: a scene reused must hold every file its manifest line lists; one deleted or
+    changed since is redone, a warning naming it. Trial AD (D6): a scene whose whole folder
+    was deleted was redone without a word."""
+    src = write_scene(tmp_path / "rec", 2)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    depth = sorted((out / "rec" / "depth").iterdir())[0]
+    depth.unlink()
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0 and f"{out / 'rec'}: redoing the scene: {depth} is missing" in ran.err
+    shutil.rmtree(out / "rec")
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0, ran.err
+    assert f"{out / 'rec'}: redoing the scene: it is missing (manifest.jsonl lists it)" in ran.err
+    assert depth.exists()

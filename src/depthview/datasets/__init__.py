@@ -318,6 +318,11 @@ def _convert(
             if final.exists() and not overwrite:
                 refused.append(f"{final.name} ({what})")
                 continue
+            if not final.exists():  # listed, and gone: said as a damaged one is (trial AD)
+                warnings.warn(
+                    f"{final}: redoing the scene: it is missing ({MANIFEST} lists it)",
+                    stacklevel=2,
+                )
         todo.append(scene)
     if refused:
         raise ExportError(
