@@ -177,6 +177,9 @@ def test_colour_listed_far_from_the_depth_is_no_pair_and_is_said(
     with np.load(tmp_path / "x.npz") as got:
         np.testing.assert_array_equal(got["depth"], depth)
         assert "video" not in got.files or not got["video_valid"].any()
+    ran = cli("convert", str(root), str(tmp_path / "c"), "--depth-only", "--quiet")
+    assert ran.code == 0, ran.err  # each said once (trial AD: convert said them twice)
+    assert ran.err.count("none of the 4 colour image(s)") == 1, ran.err
     shifted = [f"{float(t) + 0.01:.6f}" for t in stamps]  # within a frame interval: paired
     listed = zip(shifted, stamps, strict=True)
     (root / "rgb.txt").write_text(

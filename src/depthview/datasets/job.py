@@ -34,6 +34,7 @@ from ..filters.frames import to_shape
 from ..frame import DepthFormat, Stream, TiltState
 from ..outputs import partial_path as temporary_name
 from ..outputs import sha256_file, write_atomic
+from ..sources.base import Source
 from ..writers.base import Pair, Row
 from ..writers.npz import NpzWriter
 from ..writers.sinkfile import FILES as SINK_FILES
@@ -504,13 +505,23 @@ def no_colour_reason(ranked: Ranked, t: float, settings: Settings) -> str:
     return UNREADABLE_COLOUR
 
 
+def _opened(scene: Scene, settings: Settings) -> Source:
+    """The scene's source opened again to be read: what opening it says (units guessed,
+    colour paired by times) was said when the scene was planned (``depth_count``), once,
+    not again for each unit (trial AD: a TUM folder's pairing warning twice)."""
+    from .. import sources
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sources.open(scene.path, **_open_options(settings))
+
+
 def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
     """Anything ``dv.open`` reads: records paired by their own times, as they arrive
     ("nearest"), or after a first pass over the times ("associate")."""
-    from .. import sources
 
     settings = unit.settings
-    with sources.open(unit.scene.path, **_open_options(settings)) as src:
+    with _opened(unit.scene, settings) as src:
         result.units_guess = src.units_guess
         aligner = aligner_for(settings, src.registration)
         given = getattr(src, "depth_format", None)  # what the source says it gives
@@ -560,7 +571,7 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
             src_times = UnitResult(unit.scene.name, unit.chunk)  # the first pass counts nothing
             depth_t: list[float] = []
             video_t: list[float] = []
-            with sources.open(unit.scene.path, **_open_options(settings)) as first:
+            with _opened(unit.scene, settings) as first:
                 for stream, t, _, _, _ in _source_records(first, unit, src_times):
                     if stream is Stream.DEPTH:
                         depth_t.append(t)
