@@ -295,7 +295,10 @@ def test_progress_says_frames_over_the_time_they_took(capsys: Any) -> None:
     ]
     _progress(feeders, 100.0, 111.0)
     line = capsys.readouterr().err.strip()
-    assert line == "stream: a=30 b=14 frames, 4.0 frames/s, 11 s"  # 44 / 11
+    assert line == "stream: a=30 b=14 frames, 3.8 frames/s, 11 s"  # (29 + 13) / 11
+    # trial AC: 2 frames 1/30 s apart (the first at the start) are 30 a second, not 60
+    _progress(feeders[:1], 0.0, 29 / 30)
+    assert capsys.readouterr().err.strip() == "stream: a=30 frames, 30.0 frames/s, 1 s"
 
 
 class _SilentGrpcServer:

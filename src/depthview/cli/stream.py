@@ -175,9 +175,11 @@ def _check_raw_depth(sources: list[Source], firsts: list[Frame | None]) -> None:
 
 def _progress(feeders: list[Any], start: float, now: float) -> None:
     """One line: each source's frames sent, and the frames per second since the start (all
-    sources): the figure a user divides out, not the last moments' burst or lull."""
-    total = sum(f.frames for f in feeders)
-    rate = total / max(now - start, 1e-6)
+    sources): the figure a user divides out, not the last moments' burst or lull. Each
+    source's first frame goes at the start, so N frames span N - 1 intervals (trial AC: 2
+    frames of a 30 frames/s stream were said as 38.9 a second)."""
+    intervals = sum(max(f.frames - 1, 0) for f in feeders)
+    rate = intervals / max(now - start, 1e-6)
     parts = " ".join(f"{f.source.name}={f.frames}" for f in feeders)
     end = "\r" if sys.stderr.isatty() else "\n"
     sys.stderr.write(f"stream: {parts} frames, {rate:.1f} frames/s, {now - start:.0f} s{end}")
