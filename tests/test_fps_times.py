@@ -121,3 +121,19 @@ def test_fps_0_reads_as_fast_as_it_can_and_times_frames_at_the_kinects_rate(
     with dv.open(str(tmp_path / "a.npy"), fps=0) as src:
         times = [f.timestamp for f in src]
     assert times == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30])
+
+
+def test_a_gap_of_days_between_an_archives_frame_times_is_said(tmp_path: Path) -> None:
+    """Trial AC (D6): a .npz whose times leave 11 days between frames held the viewer on its
+    first frame with no word why (it waited for the second's time). The gap is said."""
+    np.savez(
+        tmp_path / "g.npz",
+        depth=np.full((3, 48, 64), 800, np.uint16),
+        timestamp=np.array([0.0, 1e6, 1e6 + 0.5]),
+    )
+    ran = cli("info", str(tmp_path / "g.npz"))
+    assert ran.code == 0, ran.err
+    assert (
+        "1 gap(s) of more than 60 s between frame times (the longest 1000000 s, after frame 0)"
+        in ran.out
+    )

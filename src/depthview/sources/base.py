@@ -162,11 +162,12 @@ def measured_fps(times: Iterable[float]) -> float | None:
     return float(kept.size / kept.sum())
 
 
-def warn_not_increasing(where: str, times: Sequence[float], holder: str) -> None:
+def warn_own_times(where: str, times: Sequence[float], holder: str) -> None:
     """The one check of a source's own frame times (a ``.npz``'s ``timestamp``, TUM's
     lists): steps that do not go forward are kept as ``holder`` holds them, as a recording's
     own are read (``info`` counts them as ``times_not_increasing``), and said in a warning
-    naming ``where``, so the rate (``measured_fps``) and intervals are not taken unsaid."""
+    naming ``where``, so the rate (``measured_fps``) and intervals are not taken unsaid;
+    gaps longer than ``LONG_GAP_S`` are said too."""
     t = np.asarray(times, dtype=np.float64)
     back = np.flatnonzero(np.diff(t) <= 0)
     if back.size:
@@ -177,6 +178,20 @@ def warn_not_increasing(where: str, times: Sequence[float], holder: str) -> None
             "recording's own",
             stacklevel=3,
         )
+    steps = np.diff(t)
+    long = np.flatnonzero(steps > LONG_GAP_S)
+    if long.size:  # a replay holds the frame before it that long: said, not a hang (trial AC)
+        i = int(long[np.argmax(steps[long])])
+        warnings.warn(
+            f"{where}: {long.size} gap(s) of more than {LONG_GAP_S:g} s between frame times "
+            f"(the longest {steps[i]:.0f} s, after frame {i}): a replay at their pace holds "
+            "the frame before a gap as long (--fps 0 in the viewer plays without pauses)",
+            stacklevel=3,
+        )
+
+
+#: A step between a source's own frame times longer than this is said (``warn_own_times``).
+LONG_GAP_S = 60.0
 
 
 class LoopClock:

@@ -42,7 +42,7 @@ from ..errors import NotMyFormat, SourceError
 from ..frame import DepthFormat
 from ..geometry import Intrinsics
 from . import depth_png
-from .base import warn_not_increasing
+from .base import warn_own_times
 from .depth_units import DepthUnits
 
 COLOUR_FOLDERS = ("rgb", "color", "colour", "image")
@@ -454,7 +454,7 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
         times: list[tuple[float, float | None]] | None = None
         if all(td is not None for _, _, td, _ in pairs):
             times = [(td, tc) for _, _, td, tc in pairs]  # type: ignore[misc]
-            warn_not_increasing(str(association), [t for t, _ in times], "the list")
+            warn_own_times(str(association), [t for t, _ in times], "the list")
         paired = [c for _, c, _, _ in pairs]
         return FileLayout(
             kind,
@@ -517,7 +517,7 @@ def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> Fil
     if tum is not None:
         times = _tum_times(depth_files, depth_times, colour, colour_files, colour_times)
     if depth_list is not None and times is not None:
-        warn_not_increasing(str(names["depth.txt"]), [t for t, _ in times], "the list")
+        warn_own_times(str(names["depth.txt"]), [t for t, _ in times], "the list")
     elif kind.startswith("SUN3D"):
         times = _sun3d_times(depth_files, colour)
     return FileLayout(

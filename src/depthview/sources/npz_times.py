@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from ..errors import SourceError
 from ..frame import Stamp
-from .base import warn_not_increasing
+from .base import warn_own_times
 
 #: The arrays read besides depth and colour (export's layout names them; see writers/npz).
 TIME_KEYS = frozenset(
@@ -139,7 +139,7 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         raise SourceError(f"{path}: {name}: expected finite seconds, got {t[bad]} at frame {bad}")
     if n > 1 and bool(np.all(t == t[0])):
         return None  # frames made by hand (one time for all): no times of their own
-    warn_not_increasing(f"{path}: {name}", t.tolist(), "the archive")
+    warn_own_times(f"{path}: {name}", t.tolist(), "the archive")
     accel = arrays.get("accel")
     if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
         raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
