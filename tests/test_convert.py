@@ -583,6 +583,36 @@ def test_colour_of_another_size_than_the_alignment_maps_into_is_refused(tmp_path
     assert not (tmp_path / "out" / "manifest.jsonl").exists()
 
 
+def test_ir_video_and_colour_that_never_reads_are_said_as_such(tmp_path: Path) -> None:
+    """Trial AD (D8): a source whose video is IR was refused as "every colour frame ...
+    unreadable (listed under bad)", and so was a recording whose every colour file is cut
+    short, pointing at a manifest that was not written. IR is said as IR (with the way
+    out), and unreadable colour names its first file and why."""
+    from _helpers_cli import cli
+
+    np.savez(
+        tmp_path / "ir.npz",
+        depth=np.full((3, 48, 64), 800, np.uint16),
+        video=np.full((3, 48, 64), 100, np.uint8),
+        timestamp=np.array([1.0, 1.033, 1.066]),
+    )
+    ran = cli("convert", str(tmp_path / "ir.npz"), str(tmp_path / "a"), "--quiet")
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: scene ir: {tmp_path / 'ir.npz'}: its video is IR (IR_8BIT), not "
+        "colour: a dataset pairs depth with colour; --depth-only writes the depth alone"
+    ], ran.err
+    rec = write_scene(tmp_path / "scene", 3)
+    colour = sorted(rec.glob("r-*.ppm"))
+    for f in colour:
+        f.write_bytes(f.read_bytes()[:100])
+    ran = cli("convert", str(rec), str(tmp_path / "b"), "--quiet")
+    assert ran.code == 2, ran.err
+    assert (
+        "every colour frame within --max-dt is unreadable (the first: "
+        f"{colour[0]}: expected 921615 bytes (640x480), got 100)"
+    ) in ran.err, ran.err
+
+
 def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
     system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing

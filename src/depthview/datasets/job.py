@@ -31,7 +31,7 @@ from ..errors import BrokenFile, DepthviewError, LeftOut, SourceError
 from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
-from ..frame import DepthFormat, Stream, TiltState
+from ..frame import DepthFormat, Stream, TiltState, VideoFormat
 from ..outputs import partial_path as temporary_name
 from ..outputs import sha256_file, write_atomic
 from ..sources.base import Source
@@ -525,6 +525,17 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
         result.units_guess = src.units_guess
         aligner = aligner_for(settings, src.registration)
         given = getattr(src, "depth_format", None)  # what the source says it gives
+        video = getattr(src, "video_format", None)
+        if (
+            src.has_video
+            and isinstance(video, VideoFormat)
+            and video.is_ir
+            and not settings.depth_only
+        ):
+            raise DepthviewError(  # trial AD: said as unreadable colour frames
+                f"{unit.scene.path}: its video is IR ({video.name}), not colour: a dataset "
+                "pairs depth with colour; --depth-only writes the depth alone"
+            )
         raw = (DepthFormat.RAW_11BIT, DepthFormat.RAW_11BIT_NYU)
         if aligner.model == "nyu" and isinstance(given, DepthFormat) and given not in raw:
             raise DepthviewError(  # said once, not as every frame bad (trial AB)
@@ -769,9 +780,23 @@ def no_pairs_reason(
     if frames == 0:
         return "expected depth frames, got an empty recording"
     if dropped:
-        return f"no pair kept of {frames} depth frame(s): {dropped[0][2]}"
-    first = next((f"{f}: {why}" for kind, f, why in bad if kind == "depth"), "")
-    return f"every one of {frames} depth frame(s) is bad (first: {first})"
+        why = dropped[0][2]
+        if why == UNREADABLE_COLOUR:  # no manifest lists them: the first is named here
+            why = (
+                "every colour frame within --max-dt is unreadable (the first: "
+                f"{_first_bad(bad, 'video')})"
+            )
+        return f"no pair kept of {frames} depth frame(s): {why}"
+    return f"every one of {frames} depth frame(s) is bad (first: {_first_bad(bad, 'depth')})"
+
+
+def _first_bad(bad: list[tuple[str, str, str]], kind: str) -> str:
+    """The first bad record of ``kind``: its file and why (the why alone where it names
+    the file already)."""
+    for k, where, why in bad:
+        if k == kind:
+            return why if why.startswith(where) else f"{where}: {why}"
+    return ""
 
 
 def calibration_label(c: str | StereoCalibration, alignments: list[str]) -> str:
