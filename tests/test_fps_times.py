@@ -137,3 +137,24 @@ def test_a_gap_of_days_between_an_archives_frame_times_is_said(tmp_path: Path) -
         "1 gap(s) of more than 60 s between frame times (the longest 1000000 s, after frame 0)"
         in ran.out
     )
+
+
+def test_an_mp4_longer_than_its_clock_holds_is_one_line_naming_the_way_out(
+    tmp_path: Path,
+) -> None:
+    """Trial AD (D9): frame times 30000 s apart passed the 90 kHz clock's 32-bit limit and
+    ended in FFmpeg's "Not yet implemented in FFmpeg, patches welcome". One line says the
+    span and --fps; nothing is left; with --fps the frames go one after another."""
+    np.savez(
+        tmp_path / "g.npz",
+        depth=np.full((3, 48, 64), 800, np.uint16),
+        timestamp=np.array([0.0, 30000.0, 30000.0333]),
+    )
+    out = tmp_path / "g.mp4"
+    ran = cli("export", str(tmp_path / "g.npz"), str(out), "--quiet")
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: {out}: frame 1 comes 30000 s after the first, more than an MP4's "
+        "clock holds here (23861 s); --fps plays the frames one after another"
+    ], ran.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.npz"]
+    assert cli("export", str(tmp_path / "g.npz"), str(out), "--fps", "30", "--quiet").code == 0

@@ -26,6 +26,8 @@ FPS = (FRAME_RATE.lo, FRAME_RATE.hi)
 MAX_SIDE = 16384
 #: The MP4's clock: 90 kHz, as MPEG's, so each frame is shown at its own time.
 TICK = Fraction(1, 90000)
+#: The last tick the encoder takes (H.264 in MP4 through FFmpeg: a 32-bit signed time).
+MAX_PTS = 2**31 - 1
 
 
 def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
@@ -54,6 +56,12 @@ def write(frames: Iterable[Frame], path: Path, settings: Settings) -> int:
                 video = av.VideoFrame.from_ndarray(picture, format="rgb24")
                 first = frame.timestamp if first is None else first
                 pts = _pts(frame.timestamp - first, rate, pts, count, settings.timed)
+                if pts > MAX_PTS:  # FFmpeg's "not yet implemented" otherwise (trial AD)
+                    raise ExportError(
+                        f"{path}: frame {frame.index} comes {float(pts * TICK):.0f} s after the "
+                        f"first, more than an MP4's clock holds here ({float(MAX_PTS * TICK):.0f} "
+                        "s); --fps plays the frames one after another"
+                    )
                 video.pts, video.time_base = pts, TICK
                 for packet in stream.encode(video):
                     container.mux(packet)
