@@ -301,7 +301,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_window:
             window_run = _window(args, source, scanner, out, params, saved)
             frames = window_run.read
-            first_read, last_fused = started, time.perf_counter()
+            # the start-up: until the source handed the window its first frame (trial AC:
+            # the window's runs said 0.0)
+            first_read, last_fused = window_run.first_read_at, time.perf_counter()
         bar = None
         if args.no_window and not args.quiet:
             from tqdm import tqdm

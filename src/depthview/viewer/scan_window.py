@@ -142,6 +142,8 @@ class WindowRun:
     scanned: int
     quit: bool
     latencies_ms: list[float]
+    #: When the source handed over its first frame (``time.perf_counter``), None: none came.
+    first_read_at: float | None = None
 
     def latency_p95_ms(self) -> float | None:
         if not self.latencies_ms:
@@ -202,6 +204,8 @@ def run_window(
             taken = None if state.paused else newest.take()
             if taken is not None:
                 frame, read_at = taken
+                if run.first_read_at is None:
+                    run.first_read_at = read_at
                 pose = scanner.add(frame).pose
                 run.scanned += 1
             elif newest.ended and not state.paused:
