@@ -810,3 +810,33 @@ def test_a_scene_deleted_or_damaged_since_is_redone_and_said(tmp_path: Path) -> 
     assert ran.code == 0, ran.err
     assert f"{out / 'rec'}: redoing the scene: it is missing (manifest.jsonl lists it)" in ran.err
     assert depth.exists()
+
+
+def test_a_scene_folder_that_is_a_link_is_never_written_through(tmp_path: Path) -> None:
+    """Trial AD (D14, LOST): a scene whose folder in OUT is a symbolic link (moved to
+    another disk, or a link to the source itself) was redone through it: the user's notes
+    beside it went, rmtree then refused the link, and the manifest had lost the scene's
+    line. Reused as it is, fine; to be written again, refused before anything changes."""
+    src = write_scene(tmp_path / "rec", 2)
+    out = tmp_path / "out"
+    assert cli("convert", "--quiet", str(src), str(out)).code == 0
+    moved = tmp_path / "elsewhere"
+    shutil.move(out / "rec", moved)
+    (moved / "notes.txt").write_text("mine\n")
+    (out / "rec").symlink_to(moved)
+    ran = cli("convert", "--quiet", str(src), str(out))
+    assert ran.code == 0 and "1 already complete" in ran.out, ran.err
+    before, manifest = tree_hash(moved), (out / "manifest.jsonl").read_bytes()
+    for extra in (["--max-dt", "0.02", "--overwrite"], []):
+        if not extra:  # a file of it changed: redone on its own
+            png = sorted((moved / "depth").iterdir())[0]
+            png.write_bytes(png.read_bytes() + b"\0")
+            before = tree_hash(moved)
+        ran = cli("convert", "--quiet", str(src), str(out), *extra)
+        assert ran.code == 2, ran.err
+        assert ran.error_lines == [
+            f"depthview: error: {out / 'rec'}: is a symbolic link to {moved}: a scene is "
+            "written again in its own folder of OUT, never through a link (it would change "
+            "the folder it points to); remove the link, or convert into another OUT"
+        ], ran.err
+        assert tree_hash(moved) == before and (out / "manifest.jsonl").read_bytes() == manifest

@@ -331,6 +331,14 @@ def _convert(
             + (" ..." if len(refused) > 3 else "")
             + "; --overwrite redoes them"
         )
+    for scene in todo:  # a scene written again through a link would change another folder
+        final = final_path(target, scene, settings.format)
+        if final.is_symlink():
+            raise ExportError(
+                f"{final}: is a symbolic link to {os.path.realpath(final)}: a scene is written "
+                "again in its own folder of OUT, never through a link (it would change the "
+                "folder it points to); remove the link, or convert into another OUT"
+            )
     for scene in todo:
         clear_partial(scene, settings)
     units: list[Unit] = []
