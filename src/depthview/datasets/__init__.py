@@ -420,13 +420,13 @@ def _run(
                         partial_path(out, scenes[name], settings.format),
                         manifest.get(key, {}),
                     )
-                if key in manifest:  # --overwrite: the old line goes with the old scene
-                    manifest.pop(key)
-                    rewrite(out, manifest)
                 if final.is_dir():
                     shutil.rmtree(final)
                 elif final.exists():
                     final.unlink()
+                if key in manifest:  # --overwrite: the old line goes with the old scene, once
+                    manifest.pop(key)  # gone (a failure to remove it leaves the line)
+                    rewrite(out, manifest)
                 append_line(out, line)
                 commit_scene(scenes[name], settings)
                 manifest[key] = line
