@@ -623,6 +623,11 @@ def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     assert summary.done == [name] and summary.pairs_kept == 3
     header = (tmp_path / "out" / name / "depth.txt").read_text().splitlines()[1]
     assert header == "# file: 'dem\\xfe'"
+    # trial AD (D12): a line break in the name broke the header's three lines
+    write_scene(tmp_path / "in2" / "a\nb", 2)
+    dv.convert(tmp_path / "in2" / "a\nb", tmp_path / "out2")
+    lines = (tmp_path / "out2" / "a\nb" / "depth.txt").read_text().splitlines()
+    assert lines[:3] == ["# depth maps", "# file: 'a\\nb'", "# timestamp filename"]
     with dv.open(str(tmp_path / "out" / name), realtime=False) as src:
         assert len(src) == 3
 

@@ -74,10 +74,11 @@ class TumWriter:
 
 def tum_lists(rows: list[Row], scene: str) -> dict[str, bytes]:
     """depth.txt, rgb.txt, associations.txt (and accelerometer.txt when there are records).
-    A scene name that is no UTF-8 (a folder's bytes) is written with those bytes escaped
-    (``dem\\xfe``; trial AB: a traceback)."""
+    A scene name that is no UTF-8 (a folder's bytes), or holds a line break, is written with
+    those escaped (``dem\\xfe``, ``a\\nb``): the header stays three lines (trials AB, AD)."""
     rows = sorted(rows, key=lambda r: r.depth_time)
-    scene = os.fsencode(scene).decode("utf-8", "backslashreplace")
+    named = os.fsencode(scene).decode("utf-8", "backslashreplace")
+    scene = "".join(c if c.isprintable() else repr(c)[1:-1] for c in named)
 
     def listing(kind: str, items: list[tuple[float, str]]) -> bytes:
         head = f"# {kind}\n# file: '{scene}'\n# timestamp filename\n"
