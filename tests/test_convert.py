@@ -613,6 +613,24 @@ def test_ir_video_and_colour_that_never_reads_are_said_as_such(tmp_path: Path) -
     ) in ran.err, ran.err
 
 
+def test_a_cluster_is_given_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trial AD (D10): relative paths went to a cluster's workers as they were, read and
+    written in each worker's own folder: "INDEX.txt: No such file" for a file that is there,
+    and a half-made scene left in the worker's folder. Refused in one line, nothing made."""
+    from _helpers_cli import cli
+
+    write_scene(tmp_path / "rec", 2)
+    monkeypatch.chdir(tmp_path)
+    for src, out in (("rec", "out"), (str(tmp_path / "rec"), "out"), ("rec", str(tmp_path / "o"))):
+        ran = cli("convert", src, out, "--scheduler", "tcp://127.0.0.1:9", "--quiet")
+        assert ran.code == 2 and ran.error_lines == [
+            "depthview: error: --scheduler tcp://127.0.0.1:9: the cluster's workers read SRC "
+            "and write OUT from folders of their own: expected absolute paths, got "
+            f"{src if not src.startswith('/') else out}"
+        ], ran.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec"]
+
+
 def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
     system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing

@@ -240,6 +240,16 @@ def convert(
         filter_kernels()  # a missing extra is one line now, not one per frame later
     require_sink(format)  # the same for rerun-sdk / foxglove-sdk
     engine.check_address(scheduler)
+    address = engine.scheduler_address(scheduler)
+    if address is not None:  # the workers run in folders of their own (trial AD)
+        relative = [p for p in (*inputs, os.fspath(out)) if not os.path.isabs(p)]
+        relative = [p for p in relative if p == os.fspath(out) or os.path.exists(p)]
+        if relative:
+            raise DepthviewError(
+                f"{engine.address_option(scheduler)} {address}: the cluster's workers read "
+                f"SRC and write OUT from folders of their own: expected absolute paths, got "
+                f"{relative[0]}"
+            )
     target = Path(out)
     # a dataset folder is added to (complete scenes are kept): never refused for existing
     check_target(
