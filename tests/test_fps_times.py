@@ -158,3 +158,24 @@ def test_an_mp4_longer_than_its_clock_holds_is_one_line_naming_the_way_out(
     ], ran.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.npz"]
     assert cli("export", str(tmp_path / "g.npz"), str(out), "--fps", "30", "--quiet").code == 0
+
+
+def test_an_archives_side_arrays_are_read_or_said(tmp_path: Path) -> None:
+    """Trial AD (D11): in a .npz without frame times, an ``accel`` (of any shape) went
+    unread without a word; one of inf readings was dropped frame by frame. Said: left out,
+    or refused in one line."""
+    depth = np.full((3, 48, 64), 800, np.uint16)
+    np.savez(tmp_path / "a.npz", depth=depth, accel=np.zeros((3, 2)), tilt_deg=np.zeros(3))
+    ran = cli("export", str(tmp_path / "a.npz"), str(tmp_path / "a.mcap"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert (
+        f"{tmp_path / 'a.npz'}: accel, tilt_deg: left out: they go with frame times, and it "
+        "has no frame times (timestamp)"
+    ) in ran.err
+    times = np.array([0.0, 0.033, 0.066])
+    np.savez(tmp_path / "i.npz", depth=depth, accel=np.full((3, 3), np.inf), timestamp=times)
+    ran = cli("export", str(tmp_path / "i.npz"), str(tmp_path / "i.mcap"), "--quiet")
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: {tmp_path / 'i.npz'}: accel: expected m/s^2 (NaN where a frame "
+        "has none), got inf"
+    ]

@@ -15,6 +15,7 @@ them as ``times_not_increasing``), so what the writer wrote is read back the sam
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,7 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
     when it has no frame times (no ``timestamp``, or convert's ``depth_times``)."""
     arrays, shown = _in_export_names(arrays)
     if "timestamp" not in arrays:
+        _say_left_out(path, arrays, shown, "it has no frame times (timestamp)")
         return None
     t = _column(path, arrays, "timestamp", n, np.float64, shown)
     name = shown.get("timestamp", "timestamp")
@@ -137,12 +139,15 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
     if not bool(np.all(np.isfinite(t))):
         bad = int(np.flatnonzero(~np.isfinite(t))[0])
         raise SourceError(f"{path}: {name}: expected finite seconds, got {t[bad]} at frame {bad}")
-    if n > 1 and bool(np.all(t == t[0])):
-        return None  # frames made by hand (one time for all): no times of their own
+    if n > 1 and bool(np.all(t == t[0])):  # frames made by hand: no times of their own
+        _say_left_out(path, arrays, shown, "its frame times (timestamp) are one time for all")
+        return None
     warn_own_times(f"{path}: {name}", t.tolist(), "the archive")
     accel = arrays.get("accel")
     if accel is not None and (accel.ndim != 2 or accel.shape != (n, 3)):
         raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
+    if accel is not None and bool(np.any(np.isinf(accel))):  # NaN: no reading; inf: none such
+        raise SourceError(f"{path}: accel: expected m/s^2 (NaN where a frame has none), got inf")
     return NpzTimes(
         t,
         _column(path, arrays, "device_timestamp", n, np.int64, shown),
@@ -155,6 +160,23 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         _column(path, arrays, "accel_device_timestamp", n, np.int64, shown),
         _column(path, arrays, "tilt_deg", n, np.float64, shown),
     )
+
+
+#: What an archive's arrays hold besides frame times and which frames have colour.
+_WITH_TIMES = sorted(TIME_KEYS - {"timestamp", "video_valid", "video_seq"})
+
+
+def _say_left_out(
+    path: object, arrays: Mapping[str, npt.NDArray[Any]], shown: Mapping[str, str], why: str
+) -> None:
+    """Arrays that go with frame times, in an archive without them: left out, said (trial
+    AD: an accel of the wrong shape went unread, unsaid)."""
+    left = [shown.get(k, k) for k in _WITH_TIMES if k in arrays]
+    if left:
+        warnings.warn(
+            f"{path}: {', '.join(left)}: left out: they go with frame times, and {why}",
+            stacklevel=3,
+        )
 
 
 def _column(
