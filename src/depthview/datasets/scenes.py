@@ -64,6 +64,10 @@ class Scene:
         return f"{self.path}:{self.member}" if self.kind == "zip" else self.path
 
 
+#: Source names ``view`` opens that give no end of frames to convert: the demo, a Kinect.
+LIVE_NAMES = ("demo", "kinect")
+
+
 def find_scenes(inputs: list[str]) -> list[Scene]:
     """Every scene in ``inputs``; ``SourceError`` naming an input that holds none, or two
     scenes of one name."""
@@ -82,6 +86,11 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
             raise SourceError(
                 f"{text}: expected recordings at most {MAX_DEPTH} folder levels down, got "
                 f"{len(deep)} deeper (first: {deep[0]}); give their folder as SRC"
+            )
+        elif not path.exists() and text.partition(":")[0] in LIVE_NAMES:  # (trial AD)
+            raise SourceError(
+                f"{text}: expected recordings, got a live source that never ends; record it "
+                f"first (depthview record {text} OUT --frames N), then convert OUT"
             )
         elif path.exists() or ":" in text or text == "sample":
             scenes.append(Scene(path.stem if path.exists() else text, "source", text))
