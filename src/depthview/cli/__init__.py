@@ -252,4 +252,17 @@ def entry() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("depthview: interrupted\n")
         code = INTERRUPTED
+    _end_past_stuck_native_threads(code)
     raise SystemExit(code)
+
+
+def _end_past_stuck_native_threads(code: int) -> None:
+    """A Rerun connection still stuck on a receiver that takes no data (its wait bounded,
+    said) would have Python's own ending break its native thread off with an abort (exit
+    -6): with the command's line said, the process ends here with the command's code. The
+    module is looked up, not imported: only a command that sent to Rerun has one."""
+    rerun = sys.modules.get("depthview.sinks.rerun")
+    if rerun is not None and rerun.stuck_at_exit():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

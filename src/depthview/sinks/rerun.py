@@ -237,17 +237,33 @@ class _Connection:
             )
 
 
+def stuck_at_exit() -> bool:
+    """The exit's wait (``_at_exit``), run now: whether a connection is still stuck after
+    it. Its thread waits in Rerun's native code, which Python's own ending then breaks off
+    with an abort (exit -6, "terminate called without an active exception", met under load
+    after SIGTERM): the command line ends the process itself when this is so."""
+    _at_exit()
+    return not all(c.ended.is_set() for c in _Connection.opened)
+
+
 def _at_exit() -> None:
     """Connections never finished (a sink not closed, a signal before its close) get
     ``FLUSH_SECONDS`` in all; one whose ``finish`` failed is not waited for again. Rerun's
     own exit handler then runs only if they all ended: it would wait for ever on one that
-    did not."""
+    did not. Once: the command line may run it before the exit does."""
+    if _AT_EXIT_RAN:
+        return
+    _AT_EXIT_RAN.append(True)
     deadline = time.monotonic() + FLUSH_SECONDS
     waited = [c for c in _Connection.opened if c.finish_later()]
     for connection in waited:
         connection.ended.wait(max(0.0, deadline - time.monotonic()))
     if all(c.ended.is_set() for c in _Connection.opened):
         require("rerun", "rerun").rerun_shutdown()
+
+
+#: Whether ``_at_exit`` ran (a list: set from a function without ``global``).
+_AT_EXIT_RAN: list[bool] = []
 
 
 class RerunSink(Sink):
