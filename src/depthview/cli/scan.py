@@ -186,6 +186,16 @@ def _out_path(args: argparse.Namespace) -> Path:
         )
     for path in (out, *companions(out)):
         check_target(path, folder=False, overwrite=args.overwrite, what="the scan")
+    if args.screenshot is not None:  # the one --overwrite rule, as view's (trial AE: replaced)
+        from ..viewer.app import check_writable
+
+        if args.screenshot.resolve() in {p.resolve() for p in (out, *companions(out))}:
+            raise DepthviewError(
+                f"--screenshot {args.screenshot}: expected a file apart from the scan's, got one "
+                "of them; name another"
+            )
+        check_writable(args.screenshot, "--screenshot")
+        check_target(args.screenshot, folder=False, overwrite=args.overwrite, what="--screenshot")
     probe = partial_path(out)
     try:
         probe.write_bytes(b"")
@@ -283,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
 
         for path in (out, *companions(out)):
             check_output(path, inputs)
+        if args.screenshot is not None:  # never into what is scanned (trial AE)
+            check_output(args.screenshot, inputs, DepthviewError, "--screenshot")
         warn_guesses(source)  # the trajectory's times are the frames' (made up, if so)
         scanner = Scanner.for_source(source, params)
         sink = None if target is None else _open_sink(target, args.grpc_port)
