@@ -179,3 +179,19 @@ def test_an_archives_side_arrays_are_read_or_said(tmp_path: Path) -> None:
         f"depthview: error: {tmp_path / 'i.npz'}: accel: expected m/s^2 (NaN where a frame "
         "has none), got inf"
     ]
+
+
+def test_frame_times_past_unix_seconds_are_one_line(tmp_path: Path) -> None:
+    """Trial AF (D1): times in milliseconds (as many loggers save them), or 1e300, ended an
+    .mcap or .rrd export with an OverflowError's traceback. One line names the array."""
+    depth = np.full((3, 48, 64), 800, np.uint16)
+    ms = np.array([1700000000000, 1700000000033, 1700000000066], np.int64)
+    np.savez(tmp_path / "ms.npz", depth=depth, timestamp=ms)
+    for out in ("x.mcap", "x.rrd", "x.npz"):
+        ran = cli("export", str(tmp_path / "ms.npz"), str(tmp_path / out), "--quiet")
+        assert ran.code == 2 and ran.error_lines == [
+            f"depthview: error: {tmp_path / 'ms.npz'}: timestamp: expected seconds (unix time "
+            "at most 4294967296), got 1.7e+12 at frame 0; times in milliseconds or "
+            "nanoseconds are divided by 1e3 or 1e9 first"
+        ], ran.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ms.npz"]

@@ -43,6 +43,10 @@ TIME_KEYS = frozenset(
     }
 )
 
+#: The largest frame time taken, in seconds: unix time to the year 2106, as a fakenect file
+#: name holds it (milliseconds or nanoseconds since 1970 are far past it).
+MAX_SECONDS = float(2**32)
+
 #: The layouts depthview's archives name in their ``layout`` array (``writers.npz``).
 EXPORT_LAYOUT = "export-frames"
 CONVERT_LAYOUT = "convert-pairs"
@@ -139,6 +143,13 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
     if not bool(np.all(np.isfinite(t))):
         bad = int(np.flatnonzero(~np.isfinite(t))[0])
         raise SourceError(f"{path}: {name}: expected finite seconds, got {t[bad]} at frame {bad}")
+    if bool(np.any(np.abs(t) > MAX_SECONDS)):  # (trial AF: a traceback in .mcap/.rrd)
+        bad = int(np.flatnonzero(np.abs(t) > MAX_SECONDS)[0])
+        raise SourceError(
+            f"{path}: {name}: expected seconds (unix time at most {MAX_SECONDS:.0f}), got "
+            f"{t[bad]:.6g} at frame {bad}; times in milliseconds or nanoseconds are divided by "
+            "1e3 or 1e9 first"
+        )
     if n > 1 and bool(np.all(t == t[0])):  # frames made by hand: no times of their own
         _say_left_out(path, arrays, shown, "its frame times (timestamp) are one time for all")
         return None
