@@ -377,6 +377,12 @@ def run(args: argparse.Namespace) -> int:
                 f"the model saved before stays: {', '.join(str(p) for p in saved)}\n"
             )
             return INTERRUPTED if interrupted else 0
+        if full is not None:  # the volume's budget, met by the first frame (trial AE)
+            raise DepthviewError(
+                f"{full}: met at frame {frames + 1}, before any frame was fused; a larger "
+                "--voxel or a smaller --truncation needs less (or check --intrinsics); "
+                "nothing was written"
+            )
         if interrupted:
             sys.stderr.write(
                 f"depthview: interrupted before any frame was fused ({frames} read); "
