@@ -202,3 +202,25 @@ def test_a_missing_sdk_is_one_line_before_anything_is_written(
     (line,) = done.stderr.splitlines()
     assert f"pip install 'depthview[{extra}]'" in line, line
     assert not out.exists()
+
+
+def test_converts_npz_read_back_is_aligned_depth(scene: Path, tmp_path: Path) -> None:
+    """Trial AF (D5): convert's .npz (aligned pairs) read back was taken as depth that does not
+    line up with its colour: exported to .mcap in the depth camera's frame (convert's own
+    .mcap says the colour camera's), and a PLY of it uncoloured, said as unalignable."""
+    from _helpers_cli import cli
+
+    dv.convert([scene], tmp_path / "c", format="npz")
+    npz = tmp_path / "c" / "desk.npz"
+    with dv.open(str(npz), realtime=False) as src:
+        assert src.video_aligned
+    ran = cli("export", str(npz), str(tmp_path / "x.mcap"), "--quiet")
+    assert ran.code == 0, ran.err
+    topics = read_mcap(tmp_path / "x.mcap")
+    frames = {
+        m.frame_id
+        for _, m in [*topics["/kinect/depth/image"], *topics["/kinect/depth/camera_info"]]
+    }  # type: ignore[attr-defined]
+    assert frames == {"kinect_rgb_optical_frame"}
+    ran = cli("export", str(npz), str(tmp_path / "x.ply"), "--range", "0:1", "--quiet")
+    assert ran.code == 0 and "not kept" not in ran.err, ran.err

@@ -59,7 +59,7 @@ from .base import (
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
 from .fakenect import open_regular, read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
-from .npz_times import READ_KEYS, NpzTimes, read_times
+from .npz_times import CONVERT_LAYOUT, READ_KEYS, NpzTimes, archive_layout, read_times
 
 OPTIONS = ("realtime", "loop", "strict", "depth_format", "depth_scale", "fps")
 DEPTH_KEYS = ("depth", "arr_0")
@@ -716,6 +716,8 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         **options,
     )
     source.registration = _npz_registration(path, extras.get(NPZ_REGISTRATION))
+    # convert's pairs: depth aligned to the colour image (trial AF: read as unaligned)
+    source.video_aligned = video is not None and archive_layout(extras) == CONVERT_LAYOUT
     return source
 
 

@@ -107,7 +107,8 @@ def _device(values: npt.NDArray[np.int64] | None, i: int) -> int | None:
     return int(values[i])
 
 
-def _layout(arrays: Mapping[str, npt.NDArray[Any]]) -> str | None:
+def archive_layout(arrays: Mapping[str, npt.NDArray[Any]]) -> str | None:
+    """The layout an archive of depthview's names (``export-frames``, ``convert-pairs``)."""
     value = arrays.get("layout")
     if value is None or value.ndim != 0 or value.dtype.kind != "U":
         return None
@@ -120,7 +121,7 @@ def _in_export_names(
     """The archive's per-frame arrays under ``export-frames``' names, and the archive's own
     name of each (for errors). A ``convert-pairs`` archive's colour image that serves two
     depth frames (one ``rgb_times``) is one colour record, as convert sent it."""
-    if _layout(arrays) != CONVERT_LAYOUT:
+    if archive_layout(arrays) != CONVERT_LAYOUT:
         return {k: v for k, v in arrays.items() if k in TIME_KEYS}, {}
     out = {new: arrays[old] for old, new in CONVERT_NAMES.items() if old in arrays}
     shown = {new: old for old, new in CONVERT_NAMES.items()}
