@@ -230,9 +230,10 @@ class EffectRunner:
             note = f"; depth only, the IR video is not kept{note}"
         if error is not None:
             self.say(f"recording stopped early{why}; {path} keeps {kept} frames{note}")
-        else:
+            print(f"recording stopped early{why}: {path} keeps {kept} frames", flush=True)
+        else:  # the terminal tells the end from the start (trial AE), as the HUD does
             self.say(f"recording saved to {path} ({kept} frames){note}")
-        print(f"recording: {path}", flush=True)
+            print(f"recording saved: {path} ({kept} frames)", flush=True)
         if writer.depth_only:
             print(
                 f"depthview: warning: {path}: depth only: a recording holds RGB video, so the "
