@@ -631,6 +631,22 @@ def test_a_cluster_is_given_absolute_paths(tmp_path: Path, monkeypatch: pytest.M
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec"]
 
 
+def test_a_folder_beside_recordings_that_holds_none_is_said(tmp_path: Path) -> None:
+    """Trial AF (D7): a folder of a recording and a TUM dataset folder converted the
+    recording only, and never named the folder it left out."""
+    from _helpers_cli import cli
+
+    write_scene(tmp_path / "mix" / "rec", 2)
+    (tmp_path / "mix" / "tum" / "depth").mkdir(parents=True)
+    (tmp_path / "mix" / "tum" / "depth.txt").write_text("# no frames\n")
+    ran = cli("convert", str(tmp_path / "mix"), str(tmp_path / "out"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert (
+        f"{tmp_path / 'mix'}: 1 folder(s) beside its recordings hold none, left out (the "
+        f"first: {tmp_path / 'mix' / 'tum'})"
+    ) in ran.err
+
+
 def test_a_scene_whose_name_is_no_utf8_is_converted(tmp_path: Path) -> None:
     """Trial AB (D14): a recording in a folder whose name is not UTF-8 (bytes a Linux file
     system allows) ended the TUM conversion with UnicodeEncodeError's traceback, writing

@@ -75,13 +75,22 @@ def find_scenes(inputs: list[str]) -> list[Scene]:
     for text in inputs:
         path = Path(os.path.expanduser(text))  # an unknown ~user stays as typed
         deep: list[Path] = []
+        others: list[Path] = []
         if path.is_file() and path.suffix.lower() == ".zip":
             scenes += _zip_scenes(path)
         elif path.is_dir() and (path / INDEX_NAME).is_file():
             scenes.append(Scene(path.resolve().name, "folder", str(path)))
-        elif path.is_dir() and (found := _folder_recordings(path, 0, deep, set())):
+        elif path.is_dir() and (found := _folder_recordings(path, 0, deep, set(), others)):
             scenes += [Scene(p.name, "folder", str(p)) for p in found]
             _say_too_deep(text, [str(p) for p in deep])
+            if others:  # left out, said: a dataset folder is a SRC of its own
+                left = [str(p) for p in others]
+                warnings.warn(
+                    f"{text}: {len(left)} folder(s) beside its recordings hold none, left out "
+                    f"(the first: {left[0]}); a dataset folder (TUM, 7-Scenes, ...) is "
+                    "converted when given as a SRC of its own",
+                    stacklevel=2,
+                )
         elif deep:
             raise SourceError(
                 f"{text}: expected recordings at most {MAX_DEPTH} folder levels down, got "
@@ -126,9 +135,12 @@ def _say_too_deep(text: str, deep: list[str]) -> None:
         )
 
 
-def _folder_recordings(path: Path, depth: int, too_deep: list[Path], seen: set[str]) -> list[Path]:
+def _folder_recordings(
+    path: Path, depth: int, too_deep: list[Path], seen: set[str], left: list[Path]
+) -> list[Path]:
     """Recording folders under ``path`` (not itself one), down to ``MAX_DEPTH`` levels;
-    those found up to ``LOOK_PAST`` levels further go to ``too_deep``. A folder reached
+    those found up to ``LOOK_PAST`` levels further go to ``too_deep``, and the folders
+    right under ``path`` that hold none (a dataset folder) to ``left``. A folder reached
     again (a link back up, ``current -> .``, or to a sibling: ``seen`` holds the real paths
     met) is not searched again: its recordings are found once (trial X)."""
     found: list[Path] = []
@@ -143,7 +155,10 @@ def _folder_recordings(path: Path, depth: int, too_deep: list[Path], seen: set[s
             seen.add(real)
             (found if depth < MAX_DEPTH else too_deep).append(sub)
         else:
-            found += _folder_recordings(sub, depth + 1, too_deep, seen)
+            inside = _folder_recordings(sub, depth + 1, too_deep, seen, left)
+            if not inside and depth == 0 and any(sub.iterdir()):
+                left.append(sub)  # said by ``find_scenes`` (trial AF: left out unsaid)
+            found += inside
     return found
 
 
