@@ -426,8 +426,9 @@ def run(args: argparse.Namespace) -> int:
             f"depthview: {source.name} has no colour: the mesh is written without colours\n"
         )
     written = write_all(out, mesh, scanner.trajectory, params, extra, colour=scanner.coloured)
+    cut = "interrupted: " if interrupted else ""  # exit 130 says it; so does the line (trial AE)
     sys.stderr.write(
-        f"depthview: {len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "
+        f"depthview: {cut}{len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "
         f"({scanner.lost} lost{': ' + why if why else ''}) -> "
         f"{', '.join(str(p) for p in written)}\n"
     )
