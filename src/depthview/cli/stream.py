@@ -231,8 +231,7 @@ def run(args: argparse.Namespace) -> int:
             _check_raw_depth(sources, firsts)
         ahead = [(d, f) for d, f in zip(devices, firsts, strict=True) if f is not None]
         sink = open_sink(target, args, ahead)
-        chosen = target.kind in ("foxglove", "rerun-web") and not target.port
-        if not args.quiet or chosen:  # a port the system chose: said even so (trial AE)
+        if not args.quiet:
             sys.stderr.write(f"stream: {', '.join(s.name for s in sources)} -> {sink.where}\n")
         for source, device, first in zip(sources, devices, firsts, strict=True):
             sink.set_camera(
