@@ -68,12 +68,12 @@ def parse_target(text: str) -> Target:
     if value == "rerun":
         return Target("rerun-spawn")
     if value.startswith(("rerun+http://", "rerun+https://", "rerun://")):
-        parts = urlsplit(value)
         try:
+            parts = urlsplit(value)  # (an unclosed IPv6 bracket is a ValueError: trial AG)
             port = parts.port
-        except ValueError:  # a port that is not a number, or out of range
+        except ValueError:  # a port that is not a number, or out of range; no URL at all
             port = -1
-        if not parts.hostname or parts.path != "/proxy" or port == -1:
+        if port == -1 or not parts.hostname or parts.path != "/proxy":
             raise SinkError(f"--to: expected rerun+http://HOST:PORT/proxy, got {text!r}")
         return Target("rerun-connect", url=value, port=port)
     if name == "rerun-web":
