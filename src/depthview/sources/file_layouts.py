@@ -343,7 +343,8 @@ def parse_associations(
 def _inside_path(name: str, root: Path, real_root: str, where: str) -> Path:
     rel = Path(name)
     if (
-        rel.is_absolute()
+        "\0" in name  # no file name holds it (the fuzzer's: realpath's ValueError)
+        or rel.is_absolute()
         or ".." in rel.parts
         or not _inside(os.path.realpath(root / rel), real_root)
     ):
