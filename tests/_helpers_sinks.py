@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,23 @@ def _libfreenect_mm() -> np.ndarray:
 def expected_mm(raw: np.ndarray) -> np.ndarray:
     """Millimetres for raw 11-bit depth as libfreenect gives them (0 where no reading)."""
     return _libfreenect_mm()[raw]
+
+
+def ns_of(seconds: float) -> int:
+    """Integer nanoseconds of a time as written (its shortest decimal repr), by exact
+    fractions: what a file's times must read back as, to the nanosecond."""
+    return round(Fraction(repr(float(seconds))) * 1_000_000_000)
+
+
+def index_ns(recording: Path, prefix: str) -> list[int]:
+    """The times of one stream's records (``d``, ``r``, ``a``) in integer nanoseconds, from
+    the recording's INDEX.txt names as libfreenect wrote them (microseconds), not via float."""
+    times = []
+    for name in (recording / "INDEX.txt").read_text().split():
+        if name.startswith(prefix + "-"):
+            seconds, fraction = name.split("-")[1].split(".")
+            times.append(int(seconds) * 1_000_000_000 + int(fraction.ljust(9, "0")))
+    return times
 
 
 def rerun_env(home: Path) -> dict[str, str]:

@@ -109,6 +109,23 @@ def test_an_mp4_keeps_its_times_past_one_that_steps_back(tmp_path: Path) -> None
     assert shown[2] > shown[1]
 
 
+def test_an_mp4_of_times_that_never_go_forward_plays_at_the_rate_it_says(
+    tmp_path: Path,
+) -> None:
+    """Trial AH (D1): an archive whose times never go forward (0.4, 0.3, ... 0) was said to be
+    "taken as 30 frames/s", but its MP4 put the frames one tick of the 90 kHz clock apart
+    (each a step back). Times that are a guess are not the MP4's clock: 1/30 s apart."""
+    depth = np.stack([np.full((48, 64), 800 + 100 * i, np.uint16) for i in range(5)])
+    np.savez(tmp_path / "back.npz", depth=depth, timestamp=np.array([0.4, 0.3, 0.2, 0.1, 0.0]))
+    ran = cli("export", str(tmp_path / "back.npz"), str(tmp_path / "b.mp4"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert "taken as 30 frames/s" in ran.err
+    with av.open(str(tmp_path / "b.mp4")) as video:
+        stream = video.streams.video[0]
+        shown = [float(f.pts * stream.time_base) for f in video.decode(video=0)]
+    np.testing.assert_allclose(shown, np.arange(5) / 30, atol=1e-3)
+
+
 def test_fps_0_reads_as_fast_as_it_can_and_times_frames_at_the_kinects_rate(
     tmp_path: Path,
 ) -> None:

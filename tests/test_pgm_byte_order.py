@@ -104,7 +104,9 @@ def test_a_standard_pgm_of_raw_disparity_reads_as_written(tmp_path: Path, writer
 
 
 def test_a_fakenect_d_file_alone_stays_little_endian(tmp_path: Path) -> None:
-    """d- files copied out of a recording libfreenect wrote, beside the recording's frames."""
+    """d- files copied out of a recording libfreenect wrote, beside the recording's frames.
+    A lone file says neither byte order nor units: the reading is a guess, said where the
+    user looks as ``info`` says it (trial AH D2: ``export`` said nothing)."""
     rec = sample.write_to(tmp_path / "rec")
     names = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")]
     with dv.open(str(rec)) as src:
@@ -113,10 +115,10 @@ def test_a_fakenect_d_file_alone_stays_little_endian(tmp_path: Path) -> None:
         lone = shutil.copy(rec / name, tmp_path / name)
         depth, err = exported(tmp_path, Path(lone))
         np.testing.assert_array_equal(depth, frame)
-        assert "units are a guess" not in err
+        assert "units are a guess: raw 11-bit disparity" in err
         info = units_line(Path(lone))
-        assert "read little-endian as libfreenect writes d-*.pgm" in info["units"]
-        assert info["depth_format"] == "RAW_11BIT" and "units_guess" not in info
+        assert "read little-endian as libfreenect writes d-*.pgm (a guess" in info["units"]
+        assert info["depth_format"] == "RAW_11BIT" and "--depth-format mm" in info["units_guess"]
 
 
 def test_a_d_file_inside_a_recording_is_little_endian_whatever_its_values(

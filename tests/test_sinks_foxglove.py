@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import depthview as dv
-from _helpers_sinks import expected_mm, read_mcap
+from _helpers_sinks import expected_mm, index_ns, ns_of, read_mcap
 from depthview.frame import Stream, TiltState
+from depthview.sources import sample
 
 DEVICE_HZ = 60_000_000
 
@@ -49,7 +50,7 @@ def test_demo_mcap_depth_colour_calibration_and_times(tmp_path: Path) -> None:
     cam = dv.KINECT_V1_DEPTH
     rows = zip(frames, depth, rgb, raw, info, strict=True)
     for frame, (t_d, d), (t_c, c), (_, r), (t_i, k) in rows:
-        ns = round(frame.timestamp * 1e9)
+        ns = ns_of(frame.timestamp)
         assert t_d == t_c == t_i == ns == _stamp_ns(d) == _stamp_ns(c) == _stamp_ns(k)
         assert (d.encoding, d.width, d.height, d.step) == ("16UC1", 640, 480, 1280)
         assert d.frame_id == "kinect_depth_optical_frame"
@@ -71,7 +72,7 @@ def test_demo_mcap_depth_colour_calibration_and_times(tmp_path: Path) -> None:
     ):
         (state,) = [r.data for r in frame.records if r.stream is Stream.ACCEL]
         assert isinstance(state, TiltState)
-        assert t_a == round(frame.timestamp * 1e9)
+        assert t_a == ns_of(frame.timestamp)
         assert [a["x"], a["y"], a["z"]] == pytest.approx(list(state.accel_mks))  # type: ignore[index]
         assert tilt["angle_deg"] == 0.0  # type: ignore[index]
     clock = [(d["stream"], d["device_timestamp"]) for _, d in topics["/kinect/device_time"]]  # type: ignore[index]
@@ -100,12 +101,12 @@ def test_real_sample_times_and_ir_grey(tmp_path: Path) -> None:
     topics = _write(tmp_path / "sample.mcap", frames)
     depth_records = [r for f in frames for r in f.records if r.stream is Stream.DEPTH]
     accel_records = [r for f in frames for r in f.records if r.stream is Stream.ACCEL]
-    assert [t for t, _ in topics["/kinect/depth/image"]] == [
-        round(r.stamp.host_time * 1e9) for r in depth_records
-    ]
-    assert [t for t, _ in topics["/kinect/accel"]] == [
-        round(r.stamp.host_time * 1e9) for r in accel_records
-    ]
+    # to the nanosecond of the names' microseconds (trial AF D6: t * 1e9 was 0.2 us off)
+    rec = sample.write_to(tmp_path / "rec")
+    assert [t for t, _ in topics["/kinect/depth/image"]] == index_ns(rec, "d")
+    assert [t for t, _ in topics["/kinect/accel"]] == index_ns(rec, "a")
+    assert len(depth_records) == len(index_ns(rec, "d"))
+    assert len(accel_records) == len(index_ns(rec, "a"))
     for record, (_, msg) in zip(depth_records, topics["/kinect/depth/image"], strict=True):
         assert isinstance(record.data, np.ndarray)
         got = np.frombuffer(msg.data, "<u2").reshape(480, 640)  # type: ignore[attr-defined]

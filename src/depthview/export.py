@@ -386,6 +386,8 @@ def export(
     own = source.registration if isinstance(source, Source) else None
     registration = (own or Registration.default()) if registered else None
     aligned = isinstance(source, Source) and source.video_aligned
+    # Times that are a guess (they never go forward) are not the MP4's clock: its rate is.
+    guessed = isinstance(source, Source) and bool(source.times_guess)
     settings = Settings(
         layout,
         palette,
@@ -397,7 +399,7 @@ def export(
         own,
         aligned,
         Equalizer(),
-        timed=fps is None,
+        timed=fps is None and not guessed,
     )
     folder = FolderOutput(out, is_frame_file) if fmt.is_folder else None
     with claimed(out, ExportError):  # one run writes an output at a time

@@ -63,7 +63,11 @@ def add_parser(sub: Any) -> None:
         help="frame rate of the demo and of a source that records no frame times (default 30)",
     )
     p.add_argument("--loop", action="store_true", help="play recordings again at their end")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr; a port the system chose (:0) is printed on stdout",
+    )
     add_filter_arg(p, "; each source keeps its own temporal state; not with --raw-depth")
     add_source_args(p)
 
@@ -233,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
         sink = open_sink(target, args, ahead)
         if not args.quiet:
             sys.stderr.write(f"stream: {', '.join(s.name for s in sources)} -> {sink.where}\n")
+        elif target.kind in ("foxglove", "rerun-web") and not target.port:
+            print(sink.where, flush=True)  # the port the system chose: where to connect
         for source, device, first in zip(sources, devices, firsts, strict=True):
             sink.set_camera(
                 source.intrinsics,

@@ -515,8 +515,8 @@ def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
     units = from_options(options) or (
         _units_by_values(first, "as libfreenect gives it")
         if big
-        else DepthUnits.of(DepthFormat.RAW_11BIT, "libfreenect's d-*.pgm layout")
-    )
+        else DepthUnits.of(DepthFormat.RAW_11BIT, "libfreenect's d-*.pgm layout", guessed=True)
+    )  # (the file says neither byte order nor units: either way a guess, said, trial AH D2)
     evidence = Evidence(intrinsics_note="a PGM carries no calibration")
     units.decode(first, str(path))  # refuse a file that is not what it claims
     size = (first.shape[1], first.shape[0])
