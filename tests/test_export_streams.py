@@ -331,6 +331,25 @@ def test_npz_video_unlike_its_video_format_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_npz_uint16_ir_past_10_bits_is_one_line(tmp_path: Path) -> None:
+    """Trial AF (D3): a .npz's uint16 video of 60000 was taken as the Kinect's 10-bit IR
+    (0..1023) without a word: clipped white in pictures, labelled IR_10BIT in .npz and
+    .mcap. Refused in one line naming the array and its largest value; 1023 reads."""
+    depth = np.full((2, 6, 8), 800, np.uint16)
+    video = np.full((2, 6, 8), 1023, np.uint16)
+    np.savez(tmp_path / "ok.npz", depth=depth, video=video)
+    ran = cli("info", str(tmp_path / "ok.npz"))
+    assert ran.code == 0 and "video_formats: ['IR_10BIT']" in ran.out, ran.err
+    video[1, 2, 3] = 60000
+    np.savez(tmp_path / "x.npz", depth=depth, video=video)
+    ran = cli("export", str(tmp_path / "x.npz"), str(tmp_path / "out.npz"))
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: {tmp_path / 'x.npz'}: expected 'video' as 10-bit IR (uint16 values "
+        "0..1023, as a Kinect gives it), got values up to 60000"
+    ], ran.err
+    assert not (tmp_path / "out.npz").exists()
+
+
 # -- trial Q 4: convert's own .npz read back with its times -----------------------------------
 def test_a_convert_npz_reads_back_with_its_times_and_accelerometer(tmp_path: Path) -> None:
     """Trial Q 4: a ``convert --format npz`` scene (``layout`` ``convert-pairs``) holds

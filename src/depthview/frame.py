@@ -22,6 +22,8 @@ DEVICE_CLOCK_HZ = 60_000_000
 
 RAW_11BIT_INVALID = 2047
 RAW_10BIT_INVALID = 1023
+#: The largest value of the Kinect's 10-bit IR image (``VideoFormat.IR_10BIT``, uint16).
+IR_10BIT_MAX = 1023
 MM_INVALID = 0
 
 ACCEL_COUNTS_PER_G = 819.0

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from . import registration as reg
 from ._checks import depth_2d
 from .camera_models import Intrinsics
-from .frame import DepthFormat, depth_format_or_raw
+from .frame import IR_10BIT_MAX, DepthFormat, depth_format_or_raw
 from .registration import Registration
 from .units import to_metres
 
@@ -71,7 +71,7 @@ def video_as_rgb(video: npt.NDArray[np.generic], shape: tuple[int, int]) -> npt.
     if video.dtype == np.uint8:
         grey = video
     elif video.dtype == np.uint16:
-        grey = (np.minimum(video, 1023) >> 2).astype(np.uint8)
+        grey = (np.minimum(video, IR_10BIT_MAX) >> 2).astype(np.uint8)
     else:
         raise ValueError(f"expected IR video of dtype uint8 or uint16, got {video.dtype}")
     return np.repeat(grey[:, :, None], 3, axis=2)

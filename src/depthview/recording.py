@@ -168,9 +168,10 @@ def refuse_depth_format(depth_format: DepthFormat, said: str | None = None) -> N
         said = said or depth_format.name.lower()  # in the user's words
         raise RecordingError(
             f"--depth-format {said}: a recording cannot hold "
-            f"{depth_format.unit_name}, fakenect recordings hold raw 11-bit depth; leave "
-            "--depth-format out to record the raw depth (a replay with --depth-format "
-            f"{said} gives {depth_format.unit_name} from it), or save them with {SAVE_ELSEWHERE}"
+            f"{depth_format.unit_name}, fakenect recordings hold raw 11-bit depth; record "
+            "that (leave --depth-format out for a Kinect, a recording or a raw array; say "
+            "--depth-format 11bit for an image of raw disparity: a 16-bit PNG reads as "
+            f"millimetres), or save {depth_format.unit_name} with {SAVE_ELSEWHERE}"
         )
 
 

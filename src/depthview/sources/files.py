@@ -36,6 +36,7 @@ import numpy.typing as npt
 from ..errors import BrokenFile, LeftOut, NotMyFormat, SourceError
 from ..frame import (
     DEPTH_FPS,
+    IR_10BIT_MAX,
     VIDEO_ARRAYS,
     DepthFormat,
     Frame,
@@ -739,6 +740,11 @@ def _video_format(
     lead = depth.shape[:-2]  # (N,), or () for one frame
     if colour.ndim >= len(lead) + 2 and colour.shape[: len(lead)] == lead:
         held = video_format_of(colour.dtype, colour.shape[len(lead) + 2 :])
+        if held is VideoFormat.IR_10BIT and colour.size and int(colour.max()) > IR_10BIT_MAX:
+            raise SourceError(  # 16-bit IR would be clipped white and labelled 10-bit (AF D3)
+                f"{path}: expected {key!r} as 10-bit IR (uint16 values 0..{IR_10BIT_MAX}, as "
+                f"a Kinect gives it), got values up to {int(colour.max())}"
+            )
         if held is not None and said in (None, held):
             return held
     n = f"{lead[0]}, " if lead else ""
