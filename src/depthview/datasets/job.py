@@ -31,7 +31,7 @@ from ..errors import BrokenFile, DepthviewError, LeftOut, SourceError
 from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
-from ..frame import DepthFormat, Stream, TiltState, VideoFormat
+from ..frame import DEPTH_HEIGHT, DEPTH_WIDTH, DepthFormat, Stream, TiltState, VideoFormat
 from ..outputs import partial_path as temporary_name
 from ..outputs import sha256_file, write_atomic
 from ..sources.base import Source
@@ -410,7 +410,7 @@ def check_colour_size(aligner: Aligner, depth_format: DepthFormat, shape: tuple[
     if depth_format.is_metric and aligner.model == "libfreenect":
         return  # written as it came, not aligned: no size to meet
     c = aligner.calibration
-    width, height = (c.width, c.height) if c is not None else (640, 480)
+    width, height = (c.width, c.height) if c is not None else (DEPTH_WIDTH, DEPTH_HEIGHT)
     if tuple(shape[:2]) != (height, width):
         by = "the calibration" if c is not None else "libfreenect's registration"
         raise DepthviewError(
