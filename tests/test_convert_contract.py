@@ -643,12 +643,19 @@ def test_overwrite_replaces_what_convert_wrote_and_keeps_a_users_files(tmp_path:
     assert len(_depth_files(out / "rec")) == 3 + 1
 
 
-def test_a_manifest_line_that_is_not_json_is_refused_naming_it(tmp_path: Path) -> None:
+def _converted_then_added(tmp_path: Path, line: str) -> tuple[Path, Path, Path]:
+    """A scene converted to ``out``, then ``line`` added to its manifest by hand: (the
+    scene, out, the manifest)."""
     src = write_scene(tmp_path / "rec", 2)
     out = tmp_path / "out"
     assert cli("convert", "--quiet", str(src), str(out)).code == 0
     manifest = out / "manifest.jsonl"
-    manifest.write_text(manifest.read_text() + "my own note, not json\n")
+    manifest.write_text(manifest.read_text() + line)
+    return src, out, manifest
+
+
+def test_a_manifest_line_that_is_not_json_is_refused_naming_it(tmp_path: Path) -> None:
+    src, out, _ = _converted_then_added(tmp_path, "my own note, not json\n")
     before = tree_hash(out)
     ran = cli("convert", "--quiet", str(src), str(out), "--format", "npz")
     assert ran.code == 2, ran.err
@@ -660,12 +667,8 @@ def test_a_second_manifest_line_for_a_scene_is_refused_naming_it(tmp_path: Path)
     """Trial AB (D5, LOST): a hand-added line for a scene and format the manifest already
     listed replaced the line convert wrote (its checksums, counts, fingerprint), silently,
     at the next run of another scene. It is refused, naming both lines; nothing changes."""
-    src = write_scene(tmp_path / "rec", 2)
+    _, out, manifest = _converted_then_added(tmp_path, '{"scene": "rec", "format": "tum"}\n')
     other = write_scene(tmp_path / "other", 2)
-    out = tmp_path / "out"
-    assert cli("convert", "--quiet", str(src), str(out)).code == 0
-    manifest = out / "manifest.jsonl"
-    manifest.write_text(manifest.read_text() + '{"scene": "rec", "format": "tum"}\n')
     before = tree_hash(out)
     ran = cli("convert", "--quiet", str(other), str(out))
     assert ran.code == 2, ran.err
