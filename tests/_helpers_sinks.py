@@ -36,9 +36,9 @@ def _libfreenect_mm() -> np.ndarray:
     """FREENECT_DEPTH_MM of every raw value 0..2047, from libfreenect's compiled C (default
     registration), as a table; raw values above 2047 read 0."""
     from _registration_cases import PARAMETER_SETS
-    from oracle.freenect_oracle import Oracle
+    from oracle.freenect_oracle import HeldOracle
 
-    oracle = Oracle()
+    oracle = HeldOracle()
     oracle.load(PARAMETER_SETS["default"])
     frame = np.resize(np.arange(2048, dtype=np.uint16), (480, 640))
     table = np.zeros(65536, dtype=np.uint16)

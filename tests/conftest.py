@@ -27,10 +27,10 @@ def person_recording(tmp_path: Path) -> Path:
 def freenect_oracle():  # type: ignore[no-untyped-def]
     """libfreenect's registration.c, built from Debian's source (tests/oracle). Fails, never
     skips, when it cannot be built: CI must compare against it."""
-    from oracle.freenect_oracle import Oracle, OracleUnavailable
+    from oracle.freenect_oracle import HeldOracle, OracleUnavailable
 
     try:
-        return Oracle()
+        return HeldOracle()  # (raw values the C's uint16_t cannot hold: at the ceiling)
     except OracleUnavailable as exc:
         pytest.fail(f"the libfreenect registration oracle is unavailable: {exc}")
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import depthview as dv
+from _helpers_kinect_mm import past_uint16
 from _registration_cases import MAPPABLE_SETS, PARAMETER_SETS, SCENES, video
 from depthview import registration as registration_module
 from depthview.registration import Registration
@@ -59,6 +60,25 @@ def test_tables_equal_libfreenects(params: tuple[Registration, Any]) -> None:
     np.testing.assert_array_equal(ours.raw_to_mm, raw_to_mm)  # all 2048 raw values
     np.testing.assert_array_equal(ours.depth_to_rgb_shift, shift)  # all 10000 mm values
     np.testing.assert_array_equal(ours.registration_table, table)  # all 307200 pixels
+
+
+def test_raw_values_the_c_cannot_convert_are_at_the_ceiling(freenect_oracle: Any) -> None:
+    """Trial AJ (D14): raw 1090 read 6351 mm and 1095 3755 mm (points 6 m away for readings
+    past 10 m), as libfreenect's x86 build wraps a double its ``uint16_t`` cannot hold
+    (undefined in C). Those raw values are at the ceiling: 10000 mm, no metres, no point;
+    every other entry is the C's own."""
+    layout = PARAMETER_SETS["default"]
+    freenect_oracle.load(layout)
+    c_raw = freenect_oracle.c_tables()[0]
+    past = past_uint16(layout)
+    ghosts = np.flatnonzero(past & (c_raw > 0) & (c_raw < 10000))
+    assert ghosts.size, "the C's wrap gives readings here: the difference matters"
+    r = ghosts.astype(np.uint16).reshape(1, -1)
+    assert (dv.to_mm(r) == 10000).all()
+    assert np.isnan(dv.to_metres(r)).all()
+    assert len(dv.point_cloud(np.full((480, 640), ghosts[0], np.uint16)).points) == 0
+    ours = registration_module.tables(Registration.from_dict(layout)).raw_to_mm
+    np.testing.assert_array_equal(ours[~past], c_raw[~past])
 
 
 def test_tables_differ_between_parameter_sets() -> None:

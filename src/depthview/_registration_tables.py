@@ -6,7 +6,9 @@ each millimetre, and a per-pixel target position in the colour image. The recurr
 conversions below follow the C operation by operation (float32 where the C multiplies
 floats, 32-bit wrap where it shifts an ``int32_t``, arithmetic right shifts of ``int64_t``,
 truncating double-to-int conversions as x86-64 performs them), so the tables are equal bit
-for bit; the tests compare them with libfreenect compiled from its source.
+for bit; the tests compare them with libfreenect compiled from its source. One exception:
+raw values whose millimetres a ``uint16_t`` cannot hold (undefined in C; ``holds_in_uint16``)
+are at the 10 m ceiling, not the wrapped distances x86 makes of them.
 """
 
 from __future__ import annotations
@@ -91,8 +93,18 @@ def raw_to_mm(reg: Registration) -> npt.NDArray[np.uint16]:
             + zp.reference_distance
         )
     table = (c_double_to_int32(mm) & 0xFFFF).astype(np.uint16)  # the C returns uint16_t
+    table[~holds_in_uint16(mm)] = MM_MAX
     table[RAW_NO_VALUE] = 0
     return table
+
+
+def holds_in_uint16(mm: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Where ``freenect_raw_to_mm``'s double is one its ``uint16_t`` result can hold. Past the
+    formula's pole it is negative, and before it past 65535: converting those is undefined in
+    C, and x86 wraps them to arbitrary millimetres (raw 1090 gave 6351 mm for a reading past
+    10 m: trial AJ D14). depthview holds those raw values at the ceiling, as past 10 m."""
+    with np.errstate(invalid="ignore"):
+        return (mm > -1.0) & (mm < 65536.0)
 
 
 def depth_to_rgb_shift(reg: Registration) -> npt.NDArray[np.int32]:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from _helpers_kinect_mm import CEILING_MM, past_uint16
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache"
 SOURCE = CACHE / "libfreenect-src"
@@ -216,3 +218,43 @@ class Oracle:
         wx, wy = ctypes.c_double(), ctypes.c_double()
         self.lib.dvh_camera_to_world(x, y, z_mm, ctypes.byref(wx), ctypes.byref(wy))
         return wx.value, wy.value
+
+
+class HeldOracle(Oracle):
+    """libfreenect's C with depthview's one documented difference: raw values whose
+    millimetres the C's ``uint16_t`` cannot hold (undefined in C; x86 wraps them, raw 1090 to
+    6351 mm) are at the 10 m ceiling (``_helpers_kinect_mm.past_uint16``, computed from the
+    layout in Python). ``c_tables`` gives the C's own tables."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__(path)
+        self._past = past_uint16()
+
+    def load(self, layout: Mapping[str, Any]) -> None:
+        super().load(layout)
+        self._past = past_uint16(dict(layout))
+
+    def c_tables(
+        self,
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        return super().tables()
+
+    def tables(
+        self,
+    ) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        raw, shift, table = super().tables()
+        raw[self._past] = CEILING_MM
+        return raw, shift, table
+
+    def _past_at(self, depth: np.ndarray) -> npt.NDArray[np.bool_]:
+        return self._past[np.minimum(depth, 2047)]
+
+    def depth_mm(self, depth: np.ndarray) -> npt.NDArray[np.uint16]:
+        out = super().depth_mm(depth)
+        out[self._past_at(depth)] = CEILING_MM  # the C's DEPTH_MM clamps at it
+        return out
+
+    def registered(self, depth: np.ndarray) -> npt.NDArray[np.uint16]:
+        # the C places no pixel at or past the ceiling, nor one without a reading
+        held = np.where(self._past_at(depth), 2047, depth).astype(np.uint16)
+        return super().registered(held)
