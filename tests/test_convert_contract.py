@@ -843,3 +843,55 @@ def test_a_scene_folder_that_is_a_link_is_never_written_through(tmp_path: Path) 
             "the folder it points to); remove the link, or convert into another OUT"
         ], ran.err
         assert tree_hash(moved) == before and (out / "manifest.jsonl").read_bytes() == manifest
+
+
+def test_files_linked_out_of_a_recording_are_bad_as_in_every_command(tmp_path: Path) -> None:
+    """Trial AJ (D12): ``convert`` read a recording's depth frame and colour image that are
+    symbolic links out of it, while info, record and export refuse such a file as broken
+    ("expected a file inside the recording, got a link to ..."). Convert opens them the same
+    way now: from the folder and from a zip that stores the links (``zip -y``), each is in
+    ``bad`` with its kind, and a link to a file of the same recording is still read."""
+    import stat
+    import zipfile
+
+    outside = write_scene(tmp_path / "outside", 4)
+    rec = tmp_path / "in" / "rec"
+    shutil.copytree(outside, rec)
+    frame = sorted(rec.glob("d-*"))[1]
+    image = sorted(rec.glob("r-*"))[2]
+    inner = sorted(rec.glob("r-*"))[3]
+    for path in (frame, image):
+        path.unlink()
+        path.symlink_to(outside / path.name)
+    inner.unlink()
+    inner.symlink_to(sorted(rec.glob("r-*"))[0].name)  # inside the recording: read
+    ran = cli("info", str(rec))
+    assert ran.code == 0, ran.err
+    assert "broken_frames: 1" in ran.out and "broken_records: 1" in ran.out, ran.out
+
+    archive = tmp_path / "in.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(rec.iterdir()):
+            if path.is_symlink():  # as ``zip -y`` stores a link: its target, mode S_IFLNK
+                info = zipfile.ZipInfo(f"rec/{path.name}")
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                zf.writestr(info, str(path.readlink()))
+            else:
+                zf.write(path, f"rec/{path.name}")
+
+    for source, where in ((rec, str(rec)), (archive, f"{archive}:rec")):
+        out = tmp_path / f"out-{source.name}"
+        ran = cli("convert", "--quiet", str(source), str(out))
+        assert ran.code == 0, ran.err
+        (line,) = _lines(out)
+        assert line["bad"] == [
+            {
+                "kind": kind,
+                "file": f"{where}/{path.name}",
+                "reason": f"{where}/{path.name}: expected a file inside the recording, "
+                f"got a link to {outside / path.name}",
+            }
+            for kind, path in (("depth", frame), ("video", image))
+        ]
+        assert line["bad_frames"] == 1 and line["bad_records"]["video"] == 1  # type: ignore[index]
+        assert line["frames"] == 4 and line["pairs_kept"] + len(line["dropped"]) == 3  # type: ignore[arg-type,operator]

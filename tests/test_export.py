@@ -662,6 +662,52 @@ def test_frames_without_colour_in_a_colour_layout_are_said(tmp_path: Path) -> No
     assert ran.code == 0 and "no colour image" not in ran.err, ran.err
 
 
+QUARTERS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0))  # TL, TR, BL, BR
+
+
+def quartered(height: int, width: int) -> np.ndarray:
+    """A colour image whose four quarters are the four colours of ``QUARTERS``."""
+    picture = np.zeros((height, width, 3), np.uint8)
+    h, w = height // 2, width // 2
+    for (y, x), colour in zip(((0, 0), (0, w), (h, 0), (h, w)), QUARTERS, strict=True):
+        picture[y : y + h, x : x + w] = colour
+    return picture
+
+
+@pytest.mark.parametrize("size", [(960, 1280), (240, 320)])
+def test_colour_of_another_size_fills_the_panel_whole(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Trial AJ (D10): ``--layout both|video`` of colour larger than the depth showed only its
+    top-left 640x480 (all one colour), and a smaller one sat in the panel's corner on black,
+    while the viewer scales it into the panel. The whole picture now fills the panel: each
+    quarter of it holds its own colour, in PNG and MP4."""
+    npz = tmp_path / "x.npz"
+    depth = np.full((2, 480, 640), 1500, np.uint16)
+    video = np.stack([quartered(*size)] * 2)
+    np.savez(npz, depth=depth, video=video, timestamp=np.array([5.0, 5.1]))
+    for layout, left in (("both", 640), ("video", 0)):
+        png, mp4 = tmp_path / f"p-{layout}", tmp_path / f"{layout}.mp4"
+        for out in (png, mp4):
+            ran = cli("export", str(npz), str(out), "--layout", layout, "--depth-format", "mm")
+            assert ran.code == 0, ran.err
+        pictures = {
+            "png": np.asarray(Image.open(png / "frame-000000.png")).astype(int),
+            "mp4": read_mp4(mp4)[0][0].astype(int),
+        }
+        for kind, picture in pictures.items():
+            assert picture.shape == (480, left + 640, 3), kind
+            panel = picture[:, left:]
+            for (y, x), colour in zip(
+                ((0, 0), (0, 320), (240, 0), (240, 320)), QUARTERS, strict=True
+            ):
+                # the quarter inside a margin (the MP4's chroma blurs its edges)
+                inner = panel[y + 8 : y + 232, x + 8 : x + 312].reshape(-1, 3)
+                error = np.abs(inner - np.array(colour)).max(axis=1)
+                limit = 0 if kind == "png" else 40
+                assert (error <= limit).mean() > 0.99, (layout, kind, (y, x), error.max())
+
+
 @pytest.mark.parametrize(
     ("name", "extra"),
     [

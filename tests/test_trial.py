@@ -265,6 +265,10 @@ def world() -> Iterator[Path]:
             first = next(n for n in names if n.startswith(name))
             (w / f"dir{kind}" / first).unlink()
             (w / f"dir{kind}" / first).mkdir()
+        shutil.copytree(rec, w / "linkout")  # trial AJ D12: a frame linked out of the recording
+        second = [n for n in (rec / "INDEX.txt").read_text().split() if n.startswith("d-")][1]
+        (w / "linkout" / second).unlink()
+        (w / "linkout" / second).symlink_to(rec / second)
         for name, target in (  # trial Q 14: a device.json that is a link to nothing
             ("jsonlinkout", "/nonexistent-mount/kinect-A/device.json"),
             ("jsonlinkin", "kinect-A.json"),

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
+import stat
 import struct
 import warnings
 import zipfile
@@ -39,7 +41,7 @@ from ..fakenect_format import (
     parse_tilt_state,
 )
 from ..frame import TiltState
-from ..sources.fakenect import open_regular
+from ..sources.fakenect import FileReader, open_regular
 
 #: How many folder levels below an input recordings are looked for (a zip's root is level
 #: 0): NYU's zips hold scenes one or two levels down.
@@ -248,6 +250,7 @@ class Recording:
             except (OSError, zipfile.BadZipFile) as exc:
                 raise SourceError(f"{scene.path}: expected a zip archive, got {exc}") from None
             self._prefix = "" if scene.member in ("", ".") else scene.member + "/"
+        self._files: FileReader | None = None  # a folder's reader, made on first use
         self._video_size: tuple[int, int] | None = None
         self._video_size_known = False
 
@@ -277,9 +280,35 @@ class Recording:
 
     def _open(self, name: str) -> int:
         """A file of a recording folder open for reading, as every command opens one
-        (``open_regular``): a named pipe, a folder or a link to nothing is refused in one
-        line before an open that could wait for ever."""
-        return open_regular(Path(self.scene.path) / name, self.where(name))
+        (``FileReader.open_inside``): a named pipe, a folder or a link to nothing is refused
+        in one line before an open that could wait for ever, and so is a link out of the
+        recording (a bad frame or record, as info, record and export skip it); INDEX.txt
+        itself as the recording source opens it (``open_regular``)."""
+        if name == INDEX_NAME:
+            return open_regular(Path(self.scene.path) / name, self.where(name))
+        if self._files is None:
+            self._files = FileReader(Path(self.scene.path))
+        return self._files.open_inside(name, self.where(name))
+
+    def _member(self, name: str) -> zipfile.ZipInfo:
+        """A zipped recording's member ``name`` (``KeyError`` without one). A symbolic link
+        stored in the zip (``zip -y``) is followed to a member of the same recording folder,
+        as a folder's link inside the recording is; one out of it is refused in the words of
+        ``FileReader.open_inside``, not read as a file holding its target's name."""
+        assert self._zip is not None
+        info = self._zip.getinfo(self._prefix + name)
+        if not stat.S_ISLNK(info.external_attr >> 16):
+            return info
+        target = self._zip.read(info, pwd=None)[:4096].decode("utf-8", "replace")
+        inside = posixpath.normpath(posixpath.join(self._prefix or ".", target))
+        if not posixpath.isabs(target) and posixpath.dirname(inside) + "/" == (self._prefix or "/"):
+            with contextlib.suppress(KeyError):
+                linked = self._zip.getinfo(inside)
+                if not stat.S_ISLNK(linked.external_attr >> 16):
+                    return linked
+        raise SourceError(
+            f"{self.where(name)}: expected a file inside the recording, got a link to {target}"
+        )
 
     def read(self, name: str, limit: int | None = None) -> bytes:
         """A file's bytes; ``SourceError`` naming it when it cannot be read."""
@@ -287,7 +316,7 @@ class Recording:
             raise SourceError(f"{self.where(name)}: expected a file name inside the recording")
         try:
             if self._zip is not None:
-                info = self._zip.getinfo(self._prefix + name)
+                info = self._member(name)
                 if limit is not None and info.file_size > limit:
                     raise SourceError(f"{self.where(name)}: expected under {limit} bytes")
                 return self._zip.read(info)
@@ -360,7 +389,7 @@ class Recording:
         """A file's first bytes (its header); ``SourceError`` when it cannot be read."""
         try:
             if self._zip is not None:
-                with self._zip.open(self._prefix + name) as member:
+                with self._zip.open(self._member(name)) as member:
                     return member.read(MAX_HEADER)
             with open(self._open(name), "rb") as fh:
                 return fh.read(MAX_HEADER)

@@ -23,10 +23,24 @@ def resolve_palette(palette: str | None, frame: Frame) -> str:
     return "glview" if frame.depth_format.is_raw else "turbo"
 
 
+def scaled_to(picture: npt.NDArray[np.uint8], shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
+    """``picture`` stretched to ``shape`` (height, width), each output pixel the nearest input
+    pixel: the whole colour image in the depth-sized panel, as the viewer scales it (HD colour
+    beside VGA depth), never cropped to its corner or left in one on black."""
+    height, width = shape[0], shape[1]
+    if picture.shape[:2] == (height, width):
+        return picture
+    rows = np.arange(height) * picture.shape[0] // height
+    cols = np.arange(width) * picture.shape[1] // width
+    stretched: npt.NDArray[np.uint8] = picture[rows[:, None], cols[None, :]]
+    return stretched
+
+
 def depth_image(frame: Frame, settings: Settings | None = None) -> npt.NDArray[np.uint8]:
     """The picture of a frame in a layout: colourised depth, depth beside the video (as
     glview's window), the video alone, or depth blended over the video. IR shows as grey;
-    a frame without video gets black where its video would be."""
+    colour of another size than the depth is stretched into the panel (``scaled_to``); a
+    frame without video gets black where its video would be."""
     settings = settings or Settings()
     palette = resolve_palette(settings.palette, frame)
     rgb = colorize(
@@ -42,8 +56,7 @@ def depth_image(frame: Frame, settings: Settings | None = None) -> npt.NDArray[n
     video = np.zeros_like(rgb)
     if frame.video is not None:
         picture = video_as_rgb(frame.video, frame.video.shape[:2])
-        h, w = min(picture.shape[0], rgb.shape[0]), min(picture.shape[1], rgb.shape[1])
-        video[:h, :w] = picture[:h, :w]
+        video[...] = scaled_to(picture, rgb.shape[:2])
     if settings.layout == "both":
         return np.concatenate([rgb, video], axis=1)
     if settings.layout == "video":
@@ -52,4 +65,4 @@ def depth_image(frame: Frame, settings: Settings | None = None) -> npt.NDArray[n
     return np.rint(blend).astype(np.uint8)
 
 
-__all__ = ["LAYOUTS", "OVERLAY_OPACITY", "depth_image", "resolve_palette"]
+__all__ = ["LAYOUTS", "OVERLAY_OPACITY", "depth_image", "resolve_palette", "scaled_to"]
