@@ -349,16 +349,14 @@ def gather(
         np.copyto(out, np.take(table, idx, axis=0, mode="wrap"))
 
 
-def _check_packed_out(out: npt.NDArray[np.uint32] | None, shape: tuple[int, ...]) -> None:
+def _check_packed_out(
+    out: npt.NDArray[np.uint32] | None, shape: tuple[int, ...], depth: npt.NDArray[np.uint16]
+) -> None:
     """``out`` for packed pixels may also be a panel of a larger image (a window): each
     row's pixels packed, rows apart, as a display surface's pixel array gives them."""
+    out_array(out, shape, np.uint32, apart_from={"depth": depth}, strided=True)
     if out is None or out.flags.c_contiguous:
-        out_array(out, shape, np.uint32)
         return
-    if out.shape != shape or out.dtype != np.uint32:
-        raise ValueError(
-            f"expected out of shape {shape} and dtype uint32, got {out.shape} {out.dtype}"
-        )
     if out.strides[1] != 4 or out.strides[0] < 4 * shape[1]:
         raise ValueError(f"expected out with packed rows, got strides {out.strides}")
 
@@ -407,7 +405,10 @@ def _depth_and_table(
     if depth_format is None:
         depth = depth_2d(depth)
         depth_format = depth_format_or_raw(None, depth)
-    key: tuple[object, ...] = (order, palette, near, far, depth_format, invalid_color)
+    # With the arguments' types: True == 1 == 1.0 == RAW_10BIT, which only one of is valid.
+    colour_types = tuple(map(type, invalid_color)) if isinstance(invalid_color, tuple) else ()
+    given = (order, palette, near, far, depth_format, invalid_color)
+    key: tuple[object, ...] = (*given, *map(type, given), *colour_types)
     try:
         table = _TABLES_BY_ARGS.get(key)
     except TypeError:  # unhashable arguments (a list as colour): take the long way
@@ -454,7 +455,7 @@ def colorize(
         depth, None, palette, near, far, depth_format, invalid_color, equalizer
     )
     shape = (*arr.shape, 3)
-    out_array(out, shape, np.uint8)
+    out_array(out, shape, np.uint8, apart_from={"depth": arr})
     if out is None:
         out = np.empty(shape, dtype=np.uint8)
     gather(table, arr, out)
@@ -482,7 +483,7 @@ def colorize_packed(
     arr, table = _depth_and_table(
         depth, order, palette, near, far, depth_format, invalid_color, equalizer
     )
-    _check_packed_out(out, arr.shape)
+    _check_packed_out(out, arr.shape, arr)
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint32)
     gather(table, arr, out)

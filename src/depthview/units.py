@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import depth_2d
+from ._checks import depth_2d, out_array
 from ._registration_tables import MM_MAX, raw_to_mm
 from .camera_models import Registration
 from .frame import DepthFormat, depth_format_or_raw
@@ -107,10 +107,8 @@ def to_metres(
     raw 11-bit, and a frame holding more than 11 bits is refused."""
     depth = depth_2d(depth)
     fmt = depth_format_or_raw(depth_format, depth)
-    if out is not None and (out.shape != depth.shape or out.dtype != np.float32):
-        raise ValueError(
-            f"expected out of shape {depth.shape} and dtype float32, got {out.shape} {out.dtype}"
-        )
+    # numpy's take reads the values as a copy of indices first: out may overlap depth.
+    out_array(out, depth.shape, np.float32, strided=True)
     return np.take(metres_table(fmt), depth, out=out)
 
 
