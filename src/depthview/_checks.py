@@ -22,6 +22,12 @@ def depth_2d(depth: object, name: str = "depth") -> npt.NDArray[np.uint16]:
     return depth
 
 
+def is_number(value: object) -> bool:
+    """A real number as a caller means one: an int or a float (numpy's too); a bool, a
+    string or None is not one, however Python would convert it."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def out_array(
     out: npt.NDArray[np.generic] | None,
     shape: tuple[int, ...],

@@ -120,7 +120,14 @@ def from_metres(
     NaN, and distances the format cannot express, become the format's no-reading value.
     """
     fmt = DepthFormat.parse(depth_format)
-    m = np.asarray(metres, dtype=np.float64)
+    try:
+        if isinstance(metres, (str, bytes)):  # numpy would read "1.5" as a number
+            raise TypeError
+        m = np.asarray(metres, dtype=np.float64)
+    except (TypeError, ValueError):
+        shown = repr(metres)
+        shown = shown if len(shown) <= 40 else f"{shown[:30]}..."
+        raise ValueError(f"expected metres as numbers, got {shown}") from None
     with np.errstate(divide="ignore", invalid="ignore"):
         per_metre = fmt.units_per_metre
         if per_metre is not None:
