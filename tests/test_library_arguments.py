@@ -144,3 +144,28 @@ def test_a_misspelt_option_of_the_sample_names_sample_not_its_cache() -> None:
     with pytest.raises(dv.SourceError, match=r"^sample: expected options .*depth_fromat") as e:
         dv.open("sample", depth_fromat="mm")
     assert "cache" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(float("inf"), "inf"), (1e300, "1e+300"), (-1.0, "-1"), (2.0**32 + 1, "4.29497e+09")],
+)
+def test_record_of_times_it_cannot_name_is_one_line_and_no_folder(
+    depth: np.ndarray, tmp_path: Path, seconds: float, shown: str
+) -> None:
+    """2**32 s (the year 2106) is the one limit of a frame's time: what the readers take."""
+    frames = (dv.Frame(depth=depth, timestamp=seconds, index=i) for i in range(3))
+    with pytest.raises(dv.RecordingError) as caught:
+        dv.record(frames, tmp_path / "rec")
+    message = str(caught.value)
+    assert message.startswith(
+        f"expected finite frame times 0 .. 4294967296 s, got {shown} s (depth record of frame 0)"
+    )
+    assert "\n" not in message
+    assert not (tmp_path / "rec").exists()
+
+
+def test_record_of_a_time_at_the_limit_is_taken(depth: np.ndarray, tmp_path: Path) -> None:
+    frames = [dv.Frame(depth=depth, timestamp=2.0**32, index=0)]
+    dv.record(frames, tmp_path / "rec")
+    assert len(list((tmp_path / "rec").glob("d-*.pgm"))) == 1
