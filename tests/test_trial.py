@@ -181,6 +181,13 @@ def world() -> Iterator[Path]:
         np.save(w / "rgb.npy", np.zeros((480, 640, 3), np.uint8))  # a colour image
         np.save(w / "e640.npy", np.zeros((0, 640), np.uint16))
         (w / "mm16").mkdir()  # millimetres past 2047: cannot be raw 11-bit disparity
+        shutil.copytree(rec, w / "bigtime")  # trial AJ D8: a time past the one limit (2**32 s)
+        names = (w / "bigtime" / "INDEX.txt").read_text().split()
+        (w / "bigtime" / names[0]).rename(w / "bigtime" / f"d-99{names[0][2:]}")
+        (w / "bigtime" / "INDEX.txt").write_text(f"d-99{names[0][2:]}\n" + "\n".join(names[1:]))
+        np.savez(
+            w / "hugetime.npz", depth=np.full((2, 6, 8), 800, np.uint16), timestamp=[1e300, 1e300]
+        )
         Image.fromarray(np.full((4, 6), 3000, np.uint16)).save(w / "mm16" / "a_depth.png")
         (w / "ro").mkdir(mode=0o555)  # what a normal user cannot write to (HOW user)
         (w / "locked").mkdir(mode=0o000)

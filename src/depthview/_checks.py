@@ -4,6 +4,7 @@ number (finite, in range, its unit), with "expected ..., got ..." messages."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,19 +22,40 @@ def depth_2d(depth: object, name: str = "depth") -> npt.NDArray[np.uint16]:
     return depth
 
 
+def is_number(value: object) -> bool:
+    """A real number as a caller means one: an int or a float (numpy's too); a bool, a
+    string or None is not one, however Python would convert it."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def out_array(
-    out: npt.NDArray[np.generic] | None, shape: tuple[int, ...], dtype: type[np.generic]
+    out: npt.NDArray[np.generic] | None,
+    shape: tuple[int, ...],
+    dtype: type[np.generic],
+    *,
+    apart_from: Mapping[str, object] | None = None,
+    strided: bool = False,
 ) -> None:
-    """Check a caller's ``out=`` buffer before anything is written to it."""
+    """Check a caller's ``out=`` buffer before anything is written to it: the one check of
+    ``out`` for every function taking one. ``apart_from`` names the inputs ``out`` must
+    not share memory with (a loop reading them while writing ``out`` would read its own
+    results); ``strided``: the function also writes a strided view."""
     if out is None:
         return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"expected out as a numpy array, got {type(out).__name__}")
     if out.shape != shape or out.dtype != np.dtype(dtype):
         raise ValueError(
             f"expected out of shape {shape} and dtype {np.dtype(dtype)}, "
             f"got {out.shape} {out.dtype}"
         )
-    if not out.flags.c_contiguous:
+    if not out.flags.writeable:
+        raise ValueError("expected out to be writable, got a read-only array")
+    if not strided and not out.flags.c_contiguous:
         raise ValueError("expected out to be C-contiguous, got a strided view")
+    for name, given in (apart_from or {}).items():
+        if isinstance(given, np.ndarray) and np.shares_memory(out, given):
+            raise ValueError(f"expected out apart from {name}, got out sharing memory with {name}")
 
 
 # -- numbers: one check for the command line, files and the library alike ------------------

@@ -412,7 +412,8 @@ class StereoCalibration:
                 raise TypeError(f"expected {name} as a {kind.__name__}, got {got}")
         rot = np.asarray(self.rotation, dtype=np.float64)
         if rot.shape != (3, 3) or not np.isfinite(rot).all():
-            raise ValueError(f"expected rotation as a finite 3x3 matrix, got {rot.shape}")
+            bad = rot.shape if rot.shape != (3, 3) else f"non-finite values {rot.tolist()}"
+            raise ValueError(f"expected rotation as a finite 3x3 matrix, got {bad}")
         if not np.allclose(rot @ rot.T, np.eye(3), atol=1e-4) or np.linalg.det(rot) < 0:
             raise ValueError(
                 f"expected rotation as a rotation matrix (R R' = I, det 1), got det "
@@ -420,7 +421,8 @@ class StereoCalibration:
             )
         trans = np.asarray(self.translation, dtype=np.float64)
         if trans.shape != (3,) or not np.isfinite(trans).all():
-            raise ValueError(f"expected translation as 3 finite metres, got {trans.shape}")
+            bad = trans.shape if trans.shape != (3,) else f"non-finite values {trans.tolist()}"
+            raise ValueError(f"expected translation as 3 finite metres, got {bad}")
         object.__setattr__(self, "rotation", tuple(tuple(float(v) for v in r) for r in rot))
         object.__setattr__(self, "translation", tuple(float(v) for v in trans))
         for name in ("width", "height"):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import depth_2d, out_array
+from ._checks import depth_2d, is_number, out_array
 from ._compiled import optional
 from .frame import DepthFormat, depth_format_or_raw
 from .palettes import SAMPLES, canonical_name, palette_samples
@@ -90,7 +90,9 @@ def _check_format_and_range(
                 f"far=None, got near={near}, far={far}; use a metric palette for a range"
             )
     for label, value in (("near", near), ("far", far)):
-        if value is not None and not (np.isfinite(value) and 0 <= value <= MAX_METRES):
+        if value is not None and not (
+            is_number(value) and np.isfinite(value) and 0 <= value <= MAX_METRES
+        ):
             raise ValueError(f"expected {label} as metres from 0 to {MAX_METRES:g}, got {value!r}")
     if near is not None or far is not None:
         lo, hi = resolve_range(near, far)
@@ -169,10 +171,10 @@ class Equalizer:
     """
 
     def __init__(self, smoothing: float = 0.15, clip: float = 3.0) -> None:
-        if not 0.0 < smoothing <= 1.0:
-            raise ValueError(f"expected smoothing in (0, 1], got {smoothing}")
-        if not clip >= 1.0:
-            raise ValueError(f"expected clip >= 1, got {clip}")
+        if not (is_number(smoothing) and 0.0 < smoothing <= 1.0):
+            raise ValueError(f"expected smoothing as a number in (0, 1], got {smoothing!r}")
+        if not (is_number(clip) and clip >= 1.0):
+            raise ValueError(f"expected clip as a number >= 1, got {clip!r}")
         self.smoothing = smoothing
         self.clip = clip
         self._format: DepthFormat | None = None
@@ -349,16 +351,14 @@ def gather(
         np.copyto(out, np.take(table, idx, axis=0, mode="wrap"))
 
 
-def _check_packed_out(out: npt.NDArray[np.uint32] | None, shape: tuple[int, ...]) -> None:
+def _check_packed_out(
+    out: npt.NDArray[np.uint32] | None, shape: tuple[int, ...], depth: npt.NDArray[np.uint16]
+) -> None:
     """``out`` for packed pixels may also be a panel of a larger image (a window): each
     row's pixels packed, rows apart, as a display surface's pixel array gives them."""
+    out_array(out, shape, np.uint32, apart_from={"depth": depth}, strided=True)
     if out is None or out.flags.c_contiguous:
-        out_array(out, shape, np.uint32)
         return
-    if out.shape != shape or out.dtype != np.uint32:
-        raise ValueError(
-            f"expected out of shape {shape} and dtype uint32, got {out.shape} {out.dtype}"
-        )
     if out.strides[1] != 4 or out.strides[0] < 4 * shape[1]:
         raise ValueError(f"expected out with packed rows, got strides {out.strides}")
 
@@ -375,10 +375,19 @@ def _normalise(
     name = canonical_name(palette)
     fmt = DepthFormat.parse(depth_format)
     _check_format_and_range(name, fmt, near, far)
-    color = tuple(int(c) for c in invalid_color)
-    if len(color) != 3 or not all(0 <= c <= 255 for c in color):
-        raise ValueError(f"expected invalid_color as three ints 0..255, got {invalid_color!r}")
-    return arr, name, fmt, (color[0], color[1], color[2])
+    color = _colour(invalid_color)
+    return arr, name, fmt, color
+
+
+def _colour(given: object) -> RGB:
+    """``invalid_color`` as three ints 0..255; a float is refused, not truncated."""
+    parts = tuple(given) if isinstance(given, (tuple, list, np.ndarray)) else ()
+    if len(parts) != 3 or not all(
+        isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c <= 255
+        for c in parts
+    ):
+        raise ValueError(f"expected invalid_color as three ints 0..255, got {given!r}")
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _is_equalized(name: str, near: float | None, far: float | None) -> bool:
@@ -404,10 +413,15 @@ def _depth_and_table(
     is given, else (65536, 3) RGB. No ``depth_format`` is raw 11-bit, checked against the
     values as ``to_mm`` checks them (a millimetre frame is refused, not coloured as
     disparity: trial O), on every call, since it depends on the frame."""
+    if equalizer is not None and not isinstance(equalizer, Equalizer):
+        raise TypeError(f"expected equalizer as an Equalizer, got {type(equalizer).__name__}")
     if depth_format is None:
         depth = depth_2d(depth)
         depth_format = depth_format_or_raw(None, depth)
-    key: tuple[object, ...] = (order, palette, near, far, depth_format, invalid_color)
+    # With the arguments' types: True == 1 == 1.0 == RAW_10BIT, which only one of is valid.
+    colour_types = tuple(map(type, invalid_color)) if isinstance(invalid_color, tuple) else ()
+    given = (order, palette, near, far, depth_format, invalid_color)
+    key: tuple[object, ...] = (*given, *map(type, given), *colour_types)
     try:
         table = _TABLES_BY_ARGS.get(key)
     except TypeError:  # unhashable arguments (a list as colour): take the long way
@@ -454,7 +468,7 @@ def colorize(
         depth, None, palette, near, far, depth_format, invalid_color, equalizer
     )
     shape = (*arr.shape, 3)
-    out_array(out, shape, np.uint8)
+    out_array(out, shape, np.uint8, apart_from={"depth": arr})
     if out is None:
         out = np.empty(shape, dtype=np.uint8)
     gather(table, arr, out)
@@ -482,7 +496,7 @@ def colorize_packed(
     arr, table = _depth_and_table(
         depth, order, palette, near, far, depth_format, invalid_color, equalizer
     )
-    _check_packed_out(out, arr.shape)
+    _check_packed_out(out, arr.shape, arr)
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint32)
     gather(table, arr, out)

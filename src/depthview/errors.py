@@ -110,6 +110,12 @@ _OPTION_WORD = re.compile(
 )
 
 
+#: Keywords named without a value (``frames=``) and their options: export's ``stop=`` is
+#: the END of ``--range``.
+_KEYWORD = re.compile(r"\b(frames|stop)=(?=[\s:,;)]|$)")
+_KEYWORD_OPTION = {"frames": "--frames", "stop": "--range"}
+
+
 def cli_words(message: str) -> str:
     """A library message in the command line's words: ``depth_format='mm'`` is
     ``--depth-format mm`` to someone who typed options, not Python."""
@@ -119,4 +125,5 @@ def cli_words(message: str) -> str:
         flag = "--" + match[1].replace("_", "-")
         return flag if value is None else f"{flag} {value}"
 
+    message = _KEYWORD.sub(lambda match: _KEYWORD_OPTION[match[1]], message)
     return _OPTION_WORD.sub(option, message)

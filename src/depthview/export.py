@@ -188,6 +188,8 @@ def _selected(
     i = start if numbered else 0
     taken = 0
     for frame in source:
+        if not isinstance(frame, Frame):  # said before anything is written, not mid-writer
+            raise ExportError(f"expected Frames (or a Source), got {type(frame).__name__}")
         if numbered:
             i = frame.index
         if (stop is not None and i >= stop) or (limit is not None and taken >= limit):
@@ -239,6 +241,10 @@ def export(
     (the command line says its warnings there, so that a refusal is the only line)."""
     if not os.fspath(out).strip():
         raise ExportError(f"OUT: expected a file or folder name, got {os.fspath(out)!r}")
+    if not isinstance(source, (Source, Iterable)) or isinstance(source, (str, bytes)):
+        raise ExportError(
+            f"expected a Source (dv.open(...)) or Frames, got {type(source).__name__}"
+        )
     out = Path(out)
     if isinstance(source, Source):
         check_output(out, source.inputs, ExportError)
@@ -360,7 +366,8 @@ def export(
         )
     total = _total(length, start, stop, every, frames)
     if total is None:
-        raise ExportError("--frames: expected a number of frames (or --range) for a live source")
+        # frames= and stop= are --frames and --range on the command line (errors.cli_words)
+        raise ExportError("frames=: expected a number of frames (or stop=) for a live source")
     if fmt.extra is not None:
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"

@@ -25,6 +25,11 @@ from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, TiltState
 INDEX_NAME = "INDEX.txt"
 DEVICE_JSON = "device.json"
 
+#: The largest frame time taken, in seconds: unix time to the year 2106, as a fakenect file
+#: name holds it (milliseconds or nanoseconds since 1970 are far past it). The one limit of
+#: a frame's time: what the readers take (``sources.npz_times``) and ``record`` writes.
+MAX_SECONDS = float(2**32)
+
 #: Entry kinds (first letter of each file name) and their file extensions.
 KIND_DEPTH = "d"
 KIND_VIDEO = "r"
@@ -137,7 +142,12 @@ def parse_index_line(line: str | bytes, where: str = "INDEX.txt") -> IndexEntry:
     ts = int(match["ts"])
     if ts > 0xFFFFFFFF:
         raise SourceError(f"{where}: expected a 32-bit device timestamp, got {ts}")
-    return IndexEntry(kind, float(match["time"]), ts, text)
+    seconds = float(match["time"])
+    if seconds > MAX_SECONDS:  # the one limit of a frame's time, as record writes them
+        raise SourceError(
+            f"{where}: expected a unix time of at most {MAX_SECONDS:.0f} s, got {text[:80]!r}"
+        )
+    return IndexEntry(kind, seconds, ts, text)
 
 
 def shown_header(data: bytes, limit: int = 40) -> str:

@@ -99,13 +99,11 @@ class DepthFormat(enum.IntEnum):
         return RAW_11BIT_INVALID
 
     @classmethod
-    def parse(cls, value: str | int | DepthFormat) -> DepthFormat:
-        """Accept an enum, its number, or a name such as ``"11bit"``, ``"mm"``, ``"registered"``."""
+    def parse(cls, value: object) -> DepthFormat:
+        """Accept an enum, its number, or a name such as ``"11bit"``, ``"mm"``, ``"registered"``;
+        anything else (a float, a bool, an unknown number or name) is one ``ValueError``."""
         if isinstance(value, DepthFormat):
             return value
-        if isinstance(value, int):
-            return cls(value)
-        key = value.strip().lower().replace("-", "_")
         aliases = {
             "11bit": cls.RAW_11BIT,
             "raw_11bit": cls.RAW_11BIT,
@@ -118,9 +116,21 @@ class DepthFormat(enum.IntEnum):
             "nyu": cls.RAW_11BIT_NYU,
             "raw_11bit_nyu": cls.RAW_11BIT_NYU,
         }
-        if key in aliases:
-            return aliases[key]
-        raise ValueError(f"expected a depth format ({', '.join(sorted(aliases))}), got {value!r}")
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_")
+            if key in aliases:
+                return aliases[key]
+        elif (
+            isinstance(value, (int, np.integer))
+            and not isinstance(value, bool)
+            and int(value) in cls._value2member_map_
+        ):
+            return cls(int(value))
+        numbers = ", ".join(str(int(member)) for member in cls)
+        raise ValueError(
+            f"expected a depth format ({', '.join(sorted(aliases))}; or a number: {numbers}), "
+            f"got {value!r}"
+        )
 
 
 def depth_format_or_raw(

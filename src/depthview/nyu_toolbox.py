@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from ._checks import out_array
 from .camera_models import Intrinsics, StereoCalibration
 from .stereo import _kernels, remap, remap_table, remap_u8, splat
 from .units import NYU_A, NYU_B, NYU_MAX_M, nyu_metres
@@ -56,6 +57,7 @@ def undistort_colour(
     """Step 1 for the colour image: ``rect`` per channel, then MATLAB's ``uint8`` (rounds
     half away from zero; the values are not negative, so half up)."""
     c = calibration
+    out_array(out, (c.height, c.width, 3), np.uint8, apart_from={"rgb": rgb}, strided=True)
     table = remap_table(c.colour, c.colour_distortion, c.width, c.height)
     return remap_u8(rgb, table, int(RECT_FILL), out)
 
@@ -127,10 +129,10 @@ def project_depth_map(
         raise ValueError(f"expected rgb as {(*shape, 3)} uint8, got {got}")
     metres = undistorted_metres(raw, c)
     rx, ry = grid_rays(c.depth, c.width, c.height)
+    out_array(out, shape, np.float32, apart_from={"raw": raw, "rgb": rgb})
+    out_array(colour_out, (*shape, 3), np.uint8, apart_from={"rgb": rgb, "out": out}, strided=True)
     if out is None:
         out = np.empty(shape, dtype=np.float32)
-    elif out.shape != shape or out.dtype != np.float32:
-        raise ValueError(f"expected out of {shape} float32, got {out.shape} {out.dtype}")
     splat(metres, rx, ry, c, out, nyu=True)
     np.minimum(out, NYU_MAX_M, out=out)
     return out, None if rgb is None else undistort_colour(rgb, c, colour_out)

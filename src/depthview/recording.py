@@ -40,6 +40,7 @@ from .fakenect_format import (
     DEPTH_HEADER,
     DEVICE_JSON,
     INDEX_NAME,
+    MAX_SECONDS,
     VIDEO_HEADER,
     entry_name,
     pack_tilt_state,
@@ -151,9 +152,10 @@ def _check_times(frame: Frame) -> None:
     wrong (trial V: a .npz's -1.0 s became the wall clock). Refused in one line."""
     for record in frame.own_records():
         t = record.stamp.host_time
-        if not (np.isfinite(t) and t >= 0):
+        if not (np.isfinite(t) and 0 <= t <= MAX_SECONDS):
             raise RecordingError(
-                f"expected frame times >= 0 s, got {t:g} s ({record.stream.name.lower()} record of "
+                f"expected finite frame times 0 .. {MAX_SECONDS:.0f} s, got {t:g} s "
+                f"({record.stream.name.lower()} record of "
                 f"frame {frame.index}): fakenect names each file by its time; save them with "
                 f"{SAVE_ELSEWHERE}, which keeps them as they are"
             )

@@ -148,7 +148,8 @@ def to_mm(
     2047, which are not 11-bit), at most 10000 (its ceiling). One table lookup.
     ``depth_format`` is what the values count (``frame.depth_format``: other formats as
     ``depth_mm`` converts them); without it they are raw 11-bit, and a frame holding more
-    than 11 bits is refused."""
+    than 11 bits is refused. ``out`` may be ``depth`` itself (each pixel is read before it
+    is written), not another view overlapping it."""
     arr = depth_2d(depth)
     fmt = depth_format_or_raw(depth_format, arr)
     if fmt is not DepthFormat.RAW_11BIT:
@@ -167,7 +168,12 @@ def _raw_to_mm(
     out: npt.NDArray[np.uint16] | None,
 ) -> npt.NDArray[np.uint16]:
     table = tables(registration).mm
-    out_array(out, arr.shape, np.uint16)
+    in_place = (
+        isinstance(out, np.ndarray)
+        and out.__array_interface__["data"][0] == arr.__array_interface__["data"][0]
+        and out.strides == arr.strides
+    )
+    out_array(out, arr.shape, np.uint16, apart_from=None if in_place else {"depth": arr})
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint16)
     gather(table, arr, out)
@@ -223,7 +229,7 @@ def register(
     arr = check_frame(depth)
     t = tables(registration)
     placed_mm = _placed_mm(depth_format, arr, t)
-    out_array(out, arr.shape, np.uint16)
+    out_array(out, arr.shape, np.uint16, apart_from={"depth": arr})
     if out is None:
         out = np.empty(arr.shape, dtype=np.uint16)
     flat = out.reshape(-1)
@@ -290,7 +296,7 @@ def map_rgb_to_depth(
     if not isinstance(video, np.ndarray) or video.shape != shape or video.dtype != np.uint8:
         got = (video.shape, video.dtype) if isinstance(video, np.ndarray) else type(video)
         raise ValueError(f"expected video as {shape} uint8 RGB, got {got}")
-    out_array(out, shape, np.uint8)
+    out_array(out, shape, np.uint8, apart_from={"depth": arr, "video": video})
     if out is None:
         out = np.empty(shape, dtype=np.uint8)
     kernels = _kernels()

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._checks import out_array
 from ._compiled import optional
 from .camera_models import Distortion, Intrinsics, StereoCalibration
 
@@ -159,8 +160,7 @@ def undistort_image(
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         got = (image.shape, image.dtype) if isinstance(image, np.ndarray) else type(image)
         raise ValueError(f"expected an (H, W) or (H, W, 3) uint8 image, got {got}")
-    if out is not None and (out.shape != image.shape or out.dtype != np.uint8):
-        raise ValueError(f"expected out of {image.shape} uint8, got {out.shape} {out.dtype}")
+    out_array(out, image.shape, np.uint8, apart_from={"image": image}, strided=True)
     h, w = image.shape[:2]
     if d.is_zero:
         if out is None:
@@ -222,10 +222,9 @@ def align(
         )
     z = _check_depth(metres, calibration)
     w, h = calibration.width, calibration.height
+    out_array(out, (h, w), np.float32, apart_from={"metres": metres})
     if out is None:
         out = np.empty((h, w), dtype=np.float32)
-    elif out.shape != (h, w) or out.dtype != np.float32:
-        raise ValueError(f"expected out of shape {(h, w)} float32, got {out.shape} {out.dtype}")
     rx, ry = depth_rays(calibration.depth, calibration.depth_distortion, w, h)
     splat(z.reshape(-1), rx, ry, calibration, out, nyu=False)
     return out

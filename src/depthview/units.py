@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import depth_2d
+from ._checks import depth_2d, out_array
 from ._registration_tables import MM_MAX, raw_to_mm
 from .camera_models import Registration
 from .frame import DepthFormat, depth_format_or_raw
@@ -107,10 +107,8 @@ def to_metres(
     raw 11-bit, and a frame holding more than 11 bits is refused."""
     depth = depth_2d(depth)
     fmt = depth_format_or_raw(depth_format, depth)
-    if out is not None and (out.shape != depth.shape or out.dtype != np.float32):
-        raise ValueError(
-            f"expected out of shape {depth.shape} and dtype float32, got {out.shape} {out.dtype}"
-        )
+    # numpy's take reads the values as a copy of indices first: out may overlap depth.
+    out_array(out, depth.shape, np.float32, strided=True)
     return np.take(metres_table(fmt), depth, out=out)
 
 
@@ -122,7 +120,14 @@ def from_metres(
     NaN, and distances the format cannot express, become the format's no-reading value.
     """
     fmt = DepthFormat.parse(depth_format)
-    m = np.asarray(metres, dtype=np.float64)
+    try:
+        if isinstance(metres, (str, bytes)):  # numpy would read "1.5" as a number
+            raise TypeError
+        m = np.asarray(metres, dtype=np.float64)
+    except (TypeError, ValueError):
+        shown = repr(metres)
+        shown = shown if len(shown) <= 40 else f"{shown[:30]}..."
+        raise ValueError(f"expected metres as numbers, got {shown}") from None
     with np.errstate(divide="ignore", invalid="ignore"):
         per_metre = fmt.units_per_metre
         if per_metre is not None:

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import SourceError
+from ..fakenect_format import MAX_SECONDS
 from ..frame import Stamp
 from .base import warn_own_times
 
@@ -42,10 +43,6 @@ TIME_KEYS = frozenset(
         "tilt_deg",
     }
 )
-
-#: The largest frame time taken, in seconds: unix time to the year 2106, as a fakenect file
-#: name holds it (milliseconds or nanoseconds since 1970 are far past it).
-MAX_SECONDS = float(2**32)
 
 #: The layouts depthview's archives name in their ``layout`` array (``writers.npz``).
 EXPORT_LAYOUT = "export-frames"

@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import NotMyFormat, SourceError
 from ..fakenect_format import INDEX_NAME
 from . import fakenect
+from .base import check_options
 
 NAME = "sample"
 ARCHIVE = "kinect-v1-person.tar.xz"
@@ -99,10 +100,16 @@ def open_source(uri: str, **options: Any) -> fakenect.RecordingSource:
     """``sample``: the shipped recording, with the recording backend's options."""
     if uri != NAME:
         raise NotMyFormat(f"{uri}: not {NAME!r}")
+    check_options(NAME, options, fakenect.OPTIONS)  # named as the user named it
     where = str(folder())
     with warnings.catch_warnings(record=True) as said:  # named as the user named it
         warnings.simplefilter("always")
-        source = fakenect.open_source(where, **options)
+        try:
+            source = fakenect.open_source(where, **options)
+        except SourceError as exc:
+            if type(exc) is not SourceError:  # a subclass's own fields: left as they are
+                raise
+            raise SourceError(str(exc).replace(where, NAME)) from None
     for w in said:
         warnings.warn(str(w.message).replace(where, NAME), w.category, stacklevel=2)
     source.name = NAME

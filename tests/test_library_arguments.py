@@ -1,0 +1,171 @@
+"""Wrong-typed keyword arguments of the library (trial AJ D4, D5): one "expected ..., got
+..." naming the argument in the library's own words (``frames=``, not ``--frames``), never
+Python's internal error; the command line keeps its option words for the same check."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from _helpers_cli import cli
+
+
+@pytest.fixture(scope="module")
+def depth() -> np.ndarray:
+    return next(iter(dv.open("sample"))).depth
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda d: dv.colorize(d, "turbo", near="1"),
+            ValueError,
+            "expected near as metres .*got '1'",
+        ),
+        (
+            lambda d: dv.colorize(d, "turbo", far="4"),
+            ValueError,
+            "expected far as metres .*got '4'",
+        ),
+        (
+            lambda d: dv.colorize(d, "turbo", near=True, far=4.0),
+            ValueError,
+            "expected near as metres .*got True",
+        ),
+        (
+            lambda d: dv.colorize(d, "turbo", invalid_color="red"),
+            ValueError,
+            r"expected invalid_color as three ints 0\.\.255, got 'red'",
+        ),
+        (
+            lambda d: dv.colorize(d, "turbo", invalid_color=None),
+            ValueError,
+            r"expected invalid_color as three ints 0\.\.255, got None",
+        ),
+        (
+            lambda d: dv.colorize(d, "turbo", invalid_color=(1.5, 2, 3)),
+            ValueError,
+            r"expected invalid_color as three ints 0\.\.255, got \(1\.5, 2, 3\)",
+        ),
+        (
+            lambda d: dv.colorize(d, invalid_color=(1.0, 2, 3)),  # 1.0 == 1: not taken from a cache
+            ValueError,
+            r"expected invalid_color as three ints 0\.\.255, got \(1\.0, 2, 3\)",
+        ),
+        (
+            lambda d: dv.colorize_packed(d, "turbo", invalid_color=(True, 0, 0)),
+            ValueError,
+            r"expected invalid_color as three ints 0\.\.255, got \(True, 0, 0\)",
+        ),
+        (
+            lambda d: dv.colorize(d, "turbo", equalizer="x"),
+            TypeError,
+            "expected equalizer as an Equalizer, got str",
+        ),
+        (lambda d: dv.Equalizer(clip="3"), ValueError, "expected clip as a number >= 1, got '3'"),
+        (
+            lambda d: dv.Equalizer(smoothing=None),
+            ValueError,
+            r"expected smoothing as a number in \(0, 1\], got None",
+        ),
+        (lambda d: dv.from_metres("abc", 0), ValueError, "expected metres as numbers, got 'abc'"),
+        (
+            lambda d: dataclasses.replace(
+                dv.StereoCalibration.nyu(), rotation=((float("nan"), 0, 0), (0, 1, 0), (0, 0, 1))
+            ),
+            ValueError,
+            r"expected rotation as a finite 3x3 matrix, got non-finite values \[\[nan",
+        ),
+        (
+            lambda d: dataclasses.replace(
+                dv.StereoCalibration.nyu(), translation=(0, float("inf"), 0)
+            ),
+            ValueError,
+            r"expected translation as 3 finite metres, got non-finite values \[0\.0, inf",
+        ),
+    ],
+)
+def test_a_wrong_typed_argument_is_named(
+    depth: np.ndarray,
+    call: Callable[[np.ndarray], object],
+    error: type[Exception],
+    message: str,
+) -> None:
+    with pytest.raises(error, match=f"^{message}"):
+        call(depth)
+
+
+def test_right_typed_arguments_are_still_taken(depth: np.ndarray) -> None:
+    """numpy's numbers are numbers; the colour of no reading is the one asked for."""
+    picture = dv.colorize(
+        depth, "turbo", near=np.float32(0.5), far=4, invalid_color=[np.uint8(7), 8, 9]
+    )
+    assert (picture[depth == 2047] == (7, 8, 9)).all()
+    assert dv.Equalizer(smoothing=np.float64(0.5), clip=2).clip == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "got"), [([1, 2, 3], "Frames \\(or a Source\\), got int"), (7, "got int")]
+)
+def test_export_of_what_is_not_frames_is_one_line_and_keeps_an_earlier_file(
+    depth: np.ndarray, tmp_path: Path, source: object, got: str
+) -> None:
+    out = tmp_path / "i.npz"
+    dv.export([dv.Frame(depth=depth, timestamp=0.0, index=0)], out)
+    before = out.read_bytes()
+    with pytest.raises(dv.ExportError, match=f"^expected .*{got}$"):
+        dv.export(source, out, overwrite=True)  # type: ignore[arg-type]
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["i.npz"]
+
+
+def test_export_of_frames_without_a_count_names_the_keywords(
+    depth: np.ndarray, tmp_path: Path
+) -> None:
+    with pytest.raises(dv.ExportError, match=r"^frames=: .*\(or stop=\)") as caught:
+        dv.export(iter([dv.Frame(depth=depth)]), tmp_path / "a.npz")
+    assert "--" not in str(caught.value)
+    assert not (tmp_path / "a.npz").exists()
+
+
+def test_the_command_line_keeps_its_option_words_for_a_live_source(tmp_path: Path) -> None:
+    result = cli("export", "demo", str(tmp_path / "x.npz"))
+    assert result.code == 2
+    assert "--frames: expected a number of frames (or --range) for a live source" in result.err
+
+
+def test_a_misspelt_option_of_the_sample_names_sample_not_its_cache() -> None:
+    with pytest.raises(dv.SourceError, match=r"^sample: expected options .*depth_fromat") as e:
+        dv.open("sample", depth_fromat="mm")
+    assert "cache" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(float("inf"), "inf"), (1e300, "1e+300"), (-1.0, "-1"), (2.0**32 + 1, "4.29497e+09")],
+)
+def test_record_of_times_it_cannot_name_is_one_line_and_no_folder(
+    depth: np.ndarray, tmp_path: Path, seconds: float, shown: str
+) -> None:
+    """2**32 s (the year 2106) is the one limit of a frame's time: what the readers take."""
+    frames = (dv.Frame(depth=depth, timestamp=seconds, index=i) for i in range(3))
+    with pytest.raises(dv.RecordingError) as caught:
+        dv.record(frames, tmp_path / "rec")
+    message = str(caught.value)
+    assert message.startswith(
+        f"expected finite frame times 0 .. 4294967296 s, got {shown} s (depth record of frame 0)"
+    )
+    assert "\n" not in message
+    assert not (tmp_path / "rec").exists()
+
+
+def test_record_of_a_time_at_the_limit_is_taken(depth: np.ndarray, tmp_path: Path) -> None:
+    frames = [dv.Frame(depth=depth, timestamp=2.0**32, index=0)]
+    dv.record(frames, tmp_path / "rec")
+    assert len(list((tmp_path / "rec").glob("d-*.pgm"))) == 1
