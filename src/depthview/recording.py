@@ -78,9 +78,6 @@ Mode = Literal["new", "append", "overwrite"]
 MODES = ("new", "append", "overwrite")
 #: Where frames a recording cannot hold (millimetres, other sizes) go instead.
 SAVE_ELSEWHERE = "'depthview export SOURCE OUT.npz' (or --format png16)"
-#: Frame times below this are taken as seconds since the start, not unix time, where the
-#: frames' origin is not known (an iterable of frames: ``times_from_start`` None).
-_UNIX_EPOCH_GUESS = 1e8
 #: The Kinect's frame clock (``frame.DEVICE_CLOCK_HZ``), used when a frame has no device time.
 _DEVICE_CLOCK_HZ = DEVICE_CLOCK_HZ
 _STOP = object()
@@ -240,7 +237,8 @@ class RecordingWriter:
     ``Source.times_from_start``): True places the frames' times, seconds from the source's
     start (the demo), after the wall clock at the recording's start; False keeps them as
     the source's own, small ones too (a ``.npz``'s 10.0, 10.5: fakenect replays by their
-    differences); None (frames of unknown origin) takes times below 1e8 as from the start.
+    differences), as a caller's own Frames' times are kept (trial AJ D9: a list's 100.0
+    became the wall clock).
     """
 
     def __init__(
@@ -254,7 +252,7 @@ class RecordingWriter:
         fsync: bool = False,
         registration: Registration | None = None,
         colour: bool | None = None,
-        times_from_start: bool | None = None,
+        times_from_start: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
@@ -520,10 +518,7 @@ class RecordingWriter:
         wall clock when the recording started, the others their own time after it (``R`` in
         the viewer, pressed well into the source: not that far in the future, trial W;
         negative and endless times are refused before: ``_check_times``)."""
-        from_start = self._times_from_start
-        if from_start is None:  # not known: small times are taken as from the start
-            from_start = t < _UNIX_EPOCH_GUESS
-        if not from_start:
+        if not self._times_from_start:
             return t
         if self._origin is None:
             self._origin = self._start_wall - t
@@ -815,7 +810,9 @@ def record(
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
     colour: bool | None = None  # frames of unknown streams (an iterable): not checked
-    from_start: bool | None = None  # frames of unknown origin: small times from the start
+    # A caller's own Frames keep their own times, small ones too (100.0: as export and the
+    # record of the same .npz keep them; trial AJ D9), not the wall clock of the run.
+    from_start = False
     if isinstance(source_or_frames, Source):
         from_start = source_or_frames.times_from_start
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
@@ -858,7 +855,7 @@ def _record_into(
     fsync: bool,
     registration: Registration | None,
     colour: bool | None,
-    times_from_start: bool | None,
+    times_from_start: bool,
     progress: bool,
     accepted: Callable[[], None] | None,
 ) -> RecordingSummary:
