@@ -55,6 +55,7 @@ from .frame import (
     Stream,
     TiltState,
     VideoFormat,
+    tilt_state_clamped,
 )
 from .outputs import (
     FolderOutput,
@@ -316,6 +317,8 @@ class RecordingWriter:
         self._times_from_start = times_from_start
         self._error: RecordingError | None = None
         self._closed = False
+        #: A reading past what a record holds was said (``tilt_state_clamped``).
+        self._clamped_said = False
         self._index_fd = self._prepare(mode, registration, colour)
         if registration is not None:
             self._write_device_json(registration)
@@ -490,8 +493,17 @@ class RecordingWriter:
             raise self._error
         if self._closed:
             raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
+        try:
+            frame.own_records()  # its accelerometer's counts: a NaN reading has none
+        except ValueError as exc:  # (trial AJ D7)
+            raise RecordingError(f"frame {frame.index}: {exc}") from None
         check_replayable(frame, self.depth_only)
         _check_times(frame)
+        if not self._clamped_said:
+            clamped = tilt_state_clamped(frame)
+            if clamped:  # said once a run, not for each frame
+                self._clamped_said = True
+                warnings.warn(f"frame {frame.index}: {clamped}", stacklevel=2)
         try:
             self._queue.put(frame, block=self.on_full == "block")
         except queue.Full:
