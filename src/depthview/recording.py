@@ -76,6 +76,9 @@ from .sources.base import Source
 from .writers.base import is_frame_file
 
 Mode = Literal["new", "append", "overwrite"]
+#: What a non-empty folder's refusal advises, in the library's words (the command line
+#: says ``--append or --overwrite`` instead: ``cli.record``).
+MODE_ADVICE = "use mode='append' or mode='overwrite'"
 MODES = ("new", "append", "overwrite")
 #: Where frames a recording cannot hold (millimetres, other sizes) go instead.
 SAVE_ELSEWHERE = "'depthview export SOURCE OUT.npz' (or --format png16)"
@@ -255,9 +258,18 @@ class RecordingWriter:
         colour: bool | None = None,
         times_from_start: bool = False,
     ) -> None:
+        # checked before anything is made (trial AJ D11: queue_size=0 and on_full="x" were
+        # taken, and a folder made at once)
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
+        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
+            raise ValueError(f"expected queue_size as a whole number >= 1, got {queue_size!r}")
+        if on_full not in ("drop", "block"):
+            raise ValueError(f"expected on_full 'drop' or 'block', got {on_full!r}")
         self.path = Path(path)
+        #: A new recording no frame reaches is none: ``close`` removes what this made.
+        self._new = mode == "new"
+        self._made = not os.path.lexists(self.path)
         #: ``--overwrite``: the one rule (``outputs.FolderOutput``): this run writes into a
         #: hidden folder inside, moved into place when it ends (a Ctrl-C keeps what was made);
         #: a run that fails leaves the earlier recording as it was.
@@ -365,7 +377,7 @@ class RecordingWriter:
             if existing and mode == "new":
                 raise RecordingError(
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
-                    "use --append or --overwrite"
+                    f"{MODE_ADVICE}"
                 )
             if mode == "append" and existing and not index.is_file():
                 raise RecordingError(
@@ -489,6 +501,8 @@ class RecordingWriter:
     def write(self, frame: Frame) -> bool:
         """Queue a frame; False when it was dropped (queue full). Raises the writer's
         ``RecordingError`` once it has failed, and refuses frames fakenect cannot replay."""
+        if not isinstance(frame, Frame):
+            raise TypeError(f"expected a Frame, got {type(frame).__name__}")
         if self._error is not None:
             raise self._error
         if self._closed:
@@ -698,7 +712,10 @@ class RecordingWriter:
         """Frames indexed so far, their time span, bytes written and frames dropped."""
         span = 0.0 if self._first_time is None else self._last_time - self._first_time
         where = self.path if self._output is None else self._output.out
-        return RecordingSummary(where, self.frames, span, self.bytes, self.dropped)
+        left = ""
+        if self._closed and self._new and self._output is None and not self.frames:
+            left = f"{where} {'was not made' if self._made else 'stays as it was'}"
+        return RecordingSummary(where, self.frames, span, self.bytes, self.dropped, left)
 
     def close(self) -> RecordingSummary:
         """Write what is queued, close INDEX.txt and return the summary; raises the writer's
@@ -708,6 +725,8 @@ class RecordingWriter:
             self._queue.put(_STOP)
             self._thread.join()
             os.close(self._index_fd)
+            if self._new and self._output is None and self.frames == 0:
+                remove_empty_recording(self.path, self._made)  # as record: no recording
             if self._output is not None:
                 # a run that failed or kept no frame replaces nothing: the earlier stays
                 if self._error is not None or self._failed_run or self.frames == 0:
@@ -941,8 +960,7 @@ def _record_into(
             writer.close()
             raise type(exc)(f"{exc}; {out} stays as it was") from None
         kept = writer.close()  # every frame received is written before the error is told
-        index = Path(out) / INDEX_NAME
-        if mode == "new" and index.is_file() and index.stat().st_size == 0:
+        if mode == "new" and not kept.frames:
             # nothing arrived: no empty recording is left to refuse the next run
             remove_empty_recording(Path(out), made)
             raise type(exc)(f"{exc}; nothing was recorded") from None
