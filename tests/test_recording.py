@@ -578,6 +578,29 @@ def test_a_npz_with_times_from_zero_is_recorded_at_its_own_times(tmp_path: Path)
     assert all(float(name.split("-")[1]) > 1e9 for name in lines)  # unix seconds
 
 
+def test_a_list_of_frames_is_recorded_at_their_own_times(tmp_path: Path) -> None:
+    """Trial AJ D9: ``dv.record`` of Frames (a list, a generator) took their times below
+    1e8 s for seconds since a start and wrote them at the wall clock of the run, where
+    ``record`` of the .npz they came from, and ``export`` of them, keep 100.0: kept, by
+    ``dv.record`` and ``RecordingWriter`` alike."""
+    times = [100.0, 100.5, 101.0]
+    depth = np.random.default_rng(9).integers(0, 2048, size=(3, 480, 640), dtype=np.uint16)
+    np.savez(tmp_path / "t100.npz", depth=depth, timestamp=np.array(times))
+    ran = cli("record", str(tmp_path / "t100.npz"), str(tmp_path / "cli"), "--quiet")
+    assert ran.code == 0, ran.err
+    with dv.open(str(tmp_path / "t100.npz")) as src:
+        frames = list(src)
+    record(frames, tmp_path / "list")
+    record(iter(frames), tmp_path / "gen")
+    writer = RecordingWriter(tmp_path / "writer")
+    for frame in frames:
+        writer.write(frame)
+    writer.close()
+    for name in ("cli", "list", "gen", "writer"):
+        lines = (tmp_path / name / "INDEX.txt").read_text().splitlines()
+        assert [float(line.split("-")[1]) for line in lines] == times, name
+
+
 @pytest.mark.parametrize("mode", ["new", "overwrite", "append"])
 def test_stopped_before_the_first_frame_records_nothing(tmp_path: Path, mode: str) -> None:
     """Trial O: a stop asked for before the first frame (Ctrl-C as ``record`` starts) under

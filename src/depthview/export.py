@@ -46,7 +46,7 @@ from .registration import Registration
 from .soft_stop import stop_on_signal, until_stopped
 from .sources.base import Source, nearest
 from .writers import mp4, npz, ply, png, png16
-from .writers.base import FrameWriter, Settings, is_frame_file, require
+from .writers.base import FrameWriter, Settings, checked_frames, is_frame_file, require
 from .writers.pictures import LAYOUTS, depth_image
 from .writers.sinkfile import MCAP, RRD
 
@@ -421,7 +421,7 @@ def export(
                 fmt,
                 folder,
                 settings,
-                _selected(source, start, stop, every, frames),
+                checked_frames(_selected(source, start, stop, every, frames)),
                 total,
                 filters,
                 progress,

@@ -200,11 +200,43 @@ def accel_counts_to_mks(x: int, y: int, z: int) -> tuple[float, float, float]:
     return (x * k, y * k, z * k)
 
 
+#: What a recording's accelerometer record holds: +-32767 raw counts (+-40 g), in m/s^2.
+ACCEL_MAX_MKS = 32767 * GRAVITY / ACCEL_COUNTS_PER_G
+#: What ``TiltState.from_mks`` keeps of a motor angle: +-60 half degrees, in degrees.
+TILT_MAX_DEG = 30.0
+
+
 def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, int]:
-    """m/s^2 back to the nearest raw counts (the inverse of ``accel_counts_to_mks``)."""
+    """m/s^2 back to the nearest raw counts (the inverse of ``accel_counts_to_mks``),
+    clamped to what a record holds; a reading that is not finite is no count: refused
+    (``ValueError`` naming accel), not Python's conversion error (trial AJ D7)."""
+    if not all(math.isfinite(a) for a in accel):
+        raise ValueError(
+            f"expected accel as three finite m/s^2, got ({', '.join(str(a) for a in accel)})"
+        )
     k = ACCEL_COUNTS_PER_G / GRAVITY
     x, y, z = (int(min(32767, max(-32768, round(a * k)))) for a in accel)
     return (x, y, z)
+
+
+def tilt_state_clamped(frame: Frame) -> str:
+    """What ``TiltState.from_mks`` clamps of the frame's readings, in words ("" for
+    nothing): a writer says it once (a reading past a record's range kept as its edge,
+    trial AJ D7). The motor angle of a frame with its own records is the device's (a
+    recording's raw half degrees, which may pass 30 and are written as they are): only a
+    frame built by hand has its angle made into a record here."""
+    accel = frame.accel
+    tilt_deg = None if frame.records else frame.tilt_deg
+    past = []
+    k = ACCEL_COUNTS_PER_G / GRAVITY
+    if accel is not None and any(not -32768 <= round(a * k) <= 32767 for a in accel):
+        shown = ", ".join(f"{a:g}" for a in accel)
+        past.append(f"accel ({shown}) m/s^2 past +-{ACCEL_MAX_MKS:.2f}")
+    if tilt_deg is not None and math.isfinite(tilt_deg) and abs(round(tilt_deg * 2)) > 60:
+        past.append(f"tilt_deg {tilt_deg:g} past +-{TILT_MAX_DEG:g} degrees")
+    if not past:
+        return ""
+    return f"{' and '.join(past)}: kept as the nearest value an accelerometer record holds"
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ from .frame import (
     Stream,
     TiltState,
     VideoFormat,
+    tilt_state_clamped,
 )
 from .outputs import (
     FolderOutput,
@@ -76,12 +77,12 @@ from .sources.base import Source
 from .writers.base import is_frame_file
 
 Mode = Literal["new", "append", "overwrite"]
+#: What a non-empty folder's refusal advises, in the library's words (the command line
+#: says ``--append or --overwrite`` instead: ``cli.record``).
+MODE_ADVICE = "use mode='append' or mode='overwrite'"
 MODES = ("new", "append", "overwrite")
 #: Where frames a recording cannot hold (millimetres, other sizes) go instead.
 SAVE_ELSEWHERE = "'depthview export SOURCE OUT.npz' (or --format png16)"
-#: Frame times below this are taken as seconds since the start, not unix time, where the
-#: frames' origin is not known (an iterable of frames: ``times_from_start`` None).
-_UNIX_EPOCH_GUESS = 1e8
 #: The Kinect's frame clock (``frame.DEVICE_CLOCK_HZ``), used when a frame has no device time.
 _DEVICE_CLOCK_HZ = DEVICE_CLOCK_HZ
 _STOP = object()
@@ -242,7 +243,8 @@ class RecordingWriter:
     ``Source.times_from_start``): True places the frames' times, seconds from the source's
     start (the demo), after the wall clock at the recording's start; False keeps them as
     the source's own, small ones too (a ``.npz``'s 10.0, 10.5: fakenect replays by their
-    differences); None (frames of unknown origin) takes times below 1e8 as from the start.
+    differences), as a caller's own Frames' times are kept (trial AJ D9: a list's 100.0
+    became the wall clock).
     """
 
     def __init__(
@@ -256,11 +258,20 @@ class RecordingWriter:
         fsync: bool = False,
         registration: Registration | None = None,
         colour: bool | None = None,
-        times_from_start: bool | None = None,
+        times_from_start: bool = False,
     ) -> None:
+        # checked before anything is made (trial AJ D11: queue_size=0 and on_full="x" were
+        # taken, and a folder made at once)
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
+        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
+            raise ValueError(f"expected queue_size as a whole number >= 1, got {queue_size!r}")
+        if on_full not in ("drop", "block"):
+            raise ValueError(f"expected on_full 'drop' or 'block', got {on_full!r}")
         self.path = Path(path)
+        #: A new recording no frame reaches is none: ``close`` removes what this made.
+        self._new = mode == "new"
+        self._made = not os.path.lexists(self.path)
         #: ``--overwrite``: the one rule (``outputs.FolderOutput``): this run writes into a
         #: hidden folder inside, moved into place when it ends (a Ctrl-C keeps what was made);
         #: a run that fails leaves the earlier recording as it was.
@@ -320,6 +331,8 @@ class RecordingWriter:
         self._times_from_start = times_from_start
         self._error: RecordingError | None = None
         self._closed = False
+        #: A reading past what a record holds was said (``tilt_state_clamped``).
+        self._clamped_said = False
         self._index_fd = self._prepare(mode, registration, colour)
         if registration is not None:
             self._write_device_json(registration)
@@ -366,7 +379,7 @@ class RecordingWriter:
             if existing and mode == "new":
                 raise RecordingError(
                     f"{folder}: expected an empty or new folder, got {len(existing)} entries; "
-                    "use --append or --overwrite"
+                    f"{MODE_ADVICE}"
                 )
             if mode == "append" and existing and not index.is_file():
                 raise RecordingError(
@@ -490,12 +503,23 @@ class RecordingWriter:
     def write(self, frame: Frame) -> bool:
         """Queue a frame; False when it was dropped (queue full). Raises the writer's
         ``RecordingError`` once it has failed, and refuses frames fakenect cannot replay."""
+        if not isinstance(frame, Frame):
+            raise TypeError(f"expected a Frame, got {type(frame).__name__}")
         if self._error is not None:
             raise self._error
         if self._closed:
             raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
+        try:
+            frame.own_records()  # its accelerometer's counts: a NaN reading has none
+        except ValueError as exc:  # (trial AJ D7)
+            raise RecordingError(f"frame {frame.index}: {exc}") from None
         check_replayable(frame, self.depth_only)
         _check_times(frame)
+        if not self._clamped_said:
+            clamped = tilt_state_clamped(frame)
+            if clamped:  # said once a run, not for each frame
+                self._clamped_said = True
+                warnings.warn(f"frame {frame.index}: {clamped}", stacklevel=2)
         try:
             self._queue.put(frame, block=self.on_full == "block")
         except queue.Full:
@@ -522,10 +546,7 @@ class RecordingWriter:
         wall clock when the recording started, the others their own time after it (``R`` in
         the viewer, pressed well into the source: not that far in the future, trial W;
         negative and endless times are refused before: ``_check_times``)."""
-        from_start = self._times_from_start
-        if from_start is None:  # not known: small times are taken as from the start
-            from_start = t < _UNIX_EPOCH_GUESS
-        if not from_start:
+        if not self._times_from_start:
             return t
         if self._origin is None:
             self._origin = self._start_wall - t
@@ -693,7 +714,10 @@ class RecordingWriter:
         """Frames indexed so far, their time span, bytes written and frames dropped."""
         span = 0.0 if self._first_time is None else self._last_time - self._first_time
         where = self.path if self._output is None else self._output.out
-        return RecordingSummary(where, self.frames, span, self.bytes, self.dropped)
+        left = ""
+        if self._closed and self._new and self._output is None and not self.frames:
+            left = f"{where} {'was not made' if self._made else 'stays as it was'}"
+        return RecordingSummary(where, self.frames, span, self.bytes, self.dropped, left)
 
     def close(self) -> RecordingSummary:
         """Write what is queued, close INDEX.txt and return the summary; raises the writer's
@@ -703,6 +727,8 @@ class RecordingWriter:
             self._queue.put(_STOP)
             self._thread.join()
             os.close(self._index_fd)
+            if self._new and self._output is None and self.frames == 0:
+                remove_empty_recording(self.path, self._made)  # as record: no recording
             if self._output is not None:
                 # a run that failed or kept no frame replaces nothing: the earlier stays
                 if self._error is not None or self._failed_run or self.frames == 0:
@@ -817,7 +843,9 @@ def record(
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
     colour: bool | None = None  # frames of unknown streams (an iterable): not checked
-    from_start: bool | None = None  # frames of unknown origin: small times from the start
+    # A caller's own Frames keep their own times, small ones too (100.0: as export and the
+    # record of the same .npz keep them; trial AJ D9), not the wall clock of the run.
+    from_start = False
     if isinstance(source_or_frames, Source):
         from_start = source_or_frames.times_from_start
         check_output(out, source_or_frames.inputs, RecordingError, "output folder")
@@ -860,7 +888,7 @@ def _record_into(
     fsync: bool,
     registration: Registration | None,
     colour: bool | None,
-    times_from_start: bool | None,
+    times_from_start: bool,
     progress: bool,
     accepted: Callable[[], None] | None,
 ) -> RecordingSummary:
@@ -934,8 +962,7 @@ def _record_into(
             writer.close()
             raise type(exc)(f"{exc}; {out} stays as it was") from None
         kept = writer.close()  # every frame received is written before the error is told
-        index = Path(out) / INDEX_NAME
-        if mode == "new" and index.is_file() and index.stat().st_size == 0:
+        if mode == "new" and not kept.frames:
             # nothing arrived: no empty recording is left to refuse the next run
             remove_empty_recording(Path(out), made)
             raise type(exc)(f"{exc}; nothing was recorded") from None

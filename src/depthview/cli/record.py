@@ -11,8 +11,16 @@ import sys
 import threading
 from typing import Any
 
+from ..errors import RecordingError
 from ..frame import DepthFormat
-from ..recording import Mode, intrinsics_not_kept, record, refuse_depth_format, refuse_intrinsics
+from ..recording import (
+    MODE_ADVICE,
+    Mode,
+    intrinsics_not_kept,
+    record,
+    refuse_depth_format,
+    refuse_intrinsics,
+)
 from ..soft_stop import stop_on_signal
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
@@ -61,18 +69,22 @@ def run(args: argparse.Namespace) -> int:
         stop_on_signal(on_signal),
         open_with_args(args.source, args, realtime=realtime) as source,
     ):
-        summary = record(
-            source,
-            args.out,
-            frames=args.frames,
-            seconds=args.seconds,
-            depth_only=args.depth_only,
-            mode=mode,
-            stop=stop,
-            fsync=args.fsync,
-            progress=not args.quiet,
-            accepted=lambda: warn_guesses(source),  # after every refusal, before progress
-        )
+        try:
+            summary = record(
+                source,
+                args.out,
+                frames=args.frames,
+                seconds=args.seconds,
+                depth_only=args.depth_only,
+                mode=mode,
+                stop=stop,
+                fsync=args.fsync,
+                progress=not args.quiet,
+                accepted=lambda: warn_guesses(source),  # after every refusal, before progress
+            )
+        except RecordingError as exc:  # the library's mode= is the command's options here
+            said = str(exc).replace(MODE_ADVICE, "use --append or --overwrite")
+            raise RecordingError(said) from None
         lost = intrinsics_not_kept(source, args.out) if summary.frames else ""
         if lost:
             sys.stderr.write(f"depthview: warning: {lost}\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from .._checks import depth_2d
 from ..camera_file import CAMERA_FILE, written_by_depthview
 from ..colorize import Equalizer
 from ..errors import ExportError
@@ -101,6 +102,50 @@ class PairWriter(Protocol):
     def write(self, pair: Pair) -> Row: ...
 
 
+def checked_frames(frames: Iterable[Frame]) -> Iterator[Frame]:
+    """The frames every writer takes, each checked before it is handed on: depth (H, W)
+    uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite ``timestamp``, and
+    colour that is a picture of one size through the run. A caller's own frames (float
+    metres, int64, values past the label) were written as if they were depth, wrapped or
+    truncated, into a file depthview then refuses (trial AJ D6): refused here in one
+    ``ExportError`` naming the frame, the same for every format."""
+    video_shape: tuple[int, ...] | None = None
+    for n, frame in enumerate(frames):
+        where = f"frame {getattr(frame, 'index', n)}"
+        try:
+            depth = depth_2d(frame.depth)
+        except (TypeError, ValueError) as exc:
+            raise ExportError(f"{where}: {exc}") from None
+        fmt = DepthFormat(frame.depth_format)
+        hi = int(depth.max()) if depth.size else 0
+        if hi > fmt.max_value:
+            raise ExportError(
+                f"{where}: expected {fmt.name} values 0..{fmt.max_value}, got up to {hi}"
+            )
+        if not math.isfinite(frame.timestamp):
+            raise ExportError(f"{where}: timestamp: expected finite seconds, got {frame.timestamp}")
+        video = frame.video
+        if video is not None:
+            picture = isinstance(video, np.ndarray) and (
+                (video.ndim == 3 and video.shape[2] == 3 and video.dtype == np.uint8)
+                or (video.ndim == 2 and video.dtype in (np.uint8, np.uint16))
+            )
+            if not picture:
+                got = (video.shape, str(video.dtype)) if isinstance(video, np.ndarray) else video
+                raise ExportError(
+                    f"{where}: expected video as (H, W, 3) uint8 RGB or (H, W) uint8/uint16 IR, "
+                    f"got {got}"
+                )
+            if video_shape is None:
+                video_shape = video.shape
+            elif video.shape != video_shape:
+                raise ExportError(
+                    f"{where}: expected video of the first frame's size {video_shape}, got "
+                    f"{video.shape}"
+                )
+        yield frame
+
+
 def frame_name(frame: Frame, suffix: str) -> str:
     """A folder format's file for one frame, named by its index: ``frame-000042.png``."""
     return f"frame-{frame.index:06d}.{suffix}"
@@ -164,6 +209,7 @@ __all__ = [
     "PairWriter",
     "Row",
     "Settings",
+    "checked_frames",
     "frame_name",
     "is_frame_file",
     "metric_depth",

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState
+from ..errors import ExportError
+from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState, tilt_state_clamped
 from ..geometry import Intrinsics
 from ..outputs import partial_path
 from .base import Pair, Row, Settings
@@ -98,8 +100,17 @@ def send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
         registration=settings.source_registration,
         aligned=settings.video_aligned,
     )
+    said = False
     with sink:
         for frame in frames:
+            try:
+                frame.own_records()  # its accelerometer's counts: a NaN reading has none
+            except ValueError as exc:  # (trial AJ D7)
+                raise ExportError(f"frame {frame.index}: {exc}") from None
+            clamped = "" if said else tilt_state_clamped(frame)
+            if clamped:  # said once a run, not for each frame
+                said = True
+                warnings.warn(f"frame {frame.index}: {clamped}", stacklevel=2)
             sink.log(frame)
             count += 1
     return count

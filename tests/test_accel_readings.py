@@ -1,0 +1,84 @@
+"""Accelerometer readings a record cannot hold (trial AJ D7): a non-finite one is refused in
+one line naming accel and the frame, leaving no recording or file; one past a record's range
+is kept as its edge and said in one warning, not silently."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from _helpers_cli import cli
+from depthview.errors import ExportError, RecordingError
+
+DEPTH = np.full((480, 640), 800, np.uint16)
+#: A record's raw counts: at most 32767, 819 per g (libfreenect's freenect_get_mks_accel).
+EDGE = 32767 / 819 * 9.80665
+
+
+def frames(**fields: object) -> Iterator[dv.Frame]:
+    for i in range(3):
+        yield dv.Frame(depth=DEPTH, timestamp=100 + i / 30, index=i, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_accel_refused_by_record_leaving_no_folder(tmp_path: Path, bad: float) -> None:
+    with pytest.raises(
+        RecordingError, match=rf"^frame 0: expected accel as three finite m/s\^2, got \({bad}, 1.0"
+    ):
+        dv.record(frames(accel=(bad, 1.0, 2.0)), tmp_path / "rec")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["k.mcap", "k.rrd"])
+def test_non_finite_accel_refused_by_export(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ExportError, match=r"^frame 0: expected accel as three finite m/s\^2"):
+        dv.export(frames(accel=(math.nan, 1.0, 2.0)), tmp_path / name, frames=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_npz_export_keeps_a_nan_accel(tmp_path: Path) -> None:
+    """The .npz holds NaN where a frame has no reading (as documented): kept."""
+    dv.export(frames(accel=(math.nan, 1.0, 2.0)), tmp_path / "k.npz", frames=3)
+    with np.load(tmp_path / "k.npz") as z:
+        assert np.isnan(z["accel"][:, 0]).all()
+
+
+@pytest.mark.parametrize(
+    ("fields", "said", "read_back"),
+    [
+        ({"accel": (1e30, 0.0, 0.0)}, r"accel \(1e\+30, 0, 0\) m/s\^2 past \+-392\.35", "accel"),
+        ({"tilt_deg": 999.0}, r"tilt_deg 999 past \+-30 degrees", "tilt"),
+    ],
+)
+def test_reading_past_a_record_is_said_once_and_kept_as_its_edge(
+    tmp_path: Path, fields: dict[str, object], said: str, read_back: str
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dv.record(frames(**fields), tmp_path / "rec")
+    lines = [str(w.message) for w in caught]
+    assert len(lines) == 1 and lines[0].startswith("frame 0: "), lines
+    with pytest.warns(UserWarning, match=said):
+        dv.export(frames(**fields), tmp_path / "k.mcap", frames=3)
+    with dv.open(str(tmp_path / "rec"), realtime=False) as src:
+        got = list(src)
+    if read_back == "accel":
+        assert got[0].accel is not None
+        assert got[0].accel[0] == pytest.approx(EDGE)
+    else:
+        assert got[0].tilt_deg == 30.0
+
+
+def test_cli_record_of_a_npz_says_the_clamped_reading(tmp_path: Path) -> None:
+    depth = np.stack([DEPTH] * 3)
+    accel = np.array([[1e30, 0.0, 0.0]] * 3)
+    np.savez(tmp_path / "big.npz", depth=depth, timestamp=[100.0, 100.5, 101.0], accel=accel)
+    ran = cli("record", str(tmp_path / "big.npz"), str(tmp_path / "rec"), "--quiet")
+    assert ran.code == 0, ran.err
+    assert ran.err.count("past +-392.35") == 1, ran.err

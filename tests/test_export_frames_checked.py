@@ -1,0 +1,96 @@
+"""A caller's own Frames that are not depth as a Frame holds it (float metres, int64, values
+past their label, times that are not finite, colour that changes size) are refused by every
+export format in one ExportError naming the frame, before the output is written (trial AJ D6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import depthview as dv
+from depthview.errors import ExportError
+
+#: Every export format, by the name it is written to (a folder for png, png16, ply).
+OUTS = ["f.npz", "f.mcap", "f.rrd", "f.mp4", "png", "png16", "ply"]
+
+H, W = 480, 640
+RAW = (np.arange(H * W, dtype=np.uint16) % 1000 + 500).reshape(H, W)  # raw 11-bit 500..1499
+
+
+def frames(bad_at: int, **bad: object) -> Iterator[dv.Frame]:
+    """Three good frames of raw depth, the one ``bad_at`` with the fields of ``bad``."""
+    for i in range(3):
+        fields: dict[str, object] = {"depth": RAW, "timestamp": i / 30}
+        if i == bad_at:
+            fields.update(bad)
+        yield dv.Frame(index=i, **fields)  # type: ignore[arg-type]
+
+
+CASES = {
+    "float metres": (
+        {"depth": (RAW / 1000).astype(np.float32)},
+        r"^frame \d: expected depth of dtype uint16, got float32$",
+    ),
+    "int64": ({"depth": RAW.astype(np.int64) * 100000}, r"dtype uint16, got int64$"),
+    "past 11 bits": (
+        {"depth": RAW + 3000},
+        r"^frame \d: expected RAW_11BIT values 0\.\.2047, got up to 4499$",
+    ),
+    "nan time": ({"timestamp": float("nan")}, r"^frame \d: timestamp: expected finite seconds"),
+    "inf time": ({"timestamp": float("inf")}, r"expected finite seconds, got inf$"),
+}
+
+
+def _export(out: Path, stream: Iterator[dv.Frame]) -> None:
+    fmt = {"png": "png", "png16": "png16", "ply": "ply"}.get(out.name)
+    dv.export(stream, out, frames=3, format=fmt)
+
+
+@pytest.mark.parametrize("name", OUTS)
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("bad_at", [0, 2])
+def test_refused_before_written(tmp_path: Path, name: str, case: str, bad_at: int) -> None:
+    bad, message = CASES[case]
+    out = tmp_path / name
+    with pytest.raises(ExportError, match=message.replace(r"\d", str(bad_at))):
+        _export(out, frames(bad_at, **bad))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, nothing left
+
+
+@pytest.mark.parametrize("name", ["f.npz", "f.mcap", "png"])
+def test_colour_of_another_size_refused_and_earlier_export_kept(tmp_path: Path, name: str) -> None:
+    """Colour whose size changes from frame to frame; an earlier export stays as it was."""
+    out = tmp_path / name
+    _export(out, frames(-1))
+    before = {p: p.read_bytes() for p in ([out] if out.is_file() else sorted(out.iterdir()))}
+    grey = np.zeros((H, W, 3), np.uint8)
+    small = np.zeros((10, 10, 3), np.uint8)
+    stream = (
+        dv.Frame(depth=RAW, video=grey if i < 2 else small, timestamp=i / 30, index=i)
+        for i in range(3)
+    )
+    fmt = {"png": "png"}.get(name)
+    with pytest.raises(
+        ExportError, match=r"frame 2: expected video of the first frame's size \(480, 640, 3\)"
+    ):
+        dv.export(stream, out, frames=3, format=fmt, overwrite=True)
+    after = {p: p.read_bytes() for p in ([out] if out.is_file() else sorted(out.iterdir()))}
+    assert after == before
+
+
+def test_good_frames_still_exported(tmp_path: Path) -> None:
+    """The check passes depth at its format's limits (2047 raw, 65535 mm)."""
+    edge = RAW.copy()
+    edge[0, 0] = 2047
+    summary = dv.export(frames(0, depth=edge), tmp_path / "a.npz", frames=3)
+    assert summary.frames == 3
+    with np.load(tmp_path / "a.npz") as z:
+        assert int(z["depth"].max()) == 2047
+    mm = np.full((H, W), 65535, np.uint16)
+    stream = (
+        dv.Frame(depth=mm, depth_format=dv.DepthFormat.MM, timestamp=i, index=i) for i in range(2)
+    )
+    assert dv.export(stream, tmp_path / "b.npz", frames=2).frames == 2
