@@ -211,3 +211,19 @@ def test_convert_refuses_a_bad_filter_and_an_output_inside_its_input(
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert message in done.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_chain_given_to_export_twice_writes_the_same_depth(
+    tmp_path: Path,
+    sample_mm: list,  # type: ignore[type-arg]
+) -> None:
+    """Trial AJ (D15): one ``F.Chain`` with a temporal filter given to ``dv.export`` twice
+    wrote other depth the second time (50407 pixels of frame 0): the first run's history
+    carried over. Each export starts without history, as librealsense's filter does."""
+    chain = F.Chain([F.Temporal()])
+    want = np.stack(librealsense(sample_mm, ["temporal"]))
+    for name in ("a.npz", "b.npz"):
+        with dv.open("sample") as src:
+            dv.export(src, tmp_path / name, filters=chain)
+        with np.load(tmp_path / name) as got:
+            np.testing.assert_array_equal(got["depth"], want)

@@ -487,6 +487,8 @@ def _write(
         total=total, unit="frame", file=sys.stderr, disable=not progress, desc=f"export {fmt.name}"
     )
     chain = filters(own) if isinstance(filters, FilterSpec) else filters
+    if chain is not None:  # no history of an earlier run: one call, one file (trial AJ D15)
+        chain.reset()
     if chain is not None and len(chain):
         filter_kernels()  # a missing extra is reported before anything is written
         chosen = filter_frames(chosen, chain, own)
