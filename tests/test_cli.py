@@ -29,6 +29,38 @@ def test_info_on_every_kind_of_source(tmp_path: Path) -> None:
     assert '"frames": 20' in depthview("info", "sample", "--json").stdout
 
 
+def test_a_folder_named_like_a_built_in_source_is_said_and_read_as_dot_slash(
+    tmp_path: Path,
+) -> None:
+    """Trial AJ (D13): with a recording folder ./demo (or ./sample) here, ``info demo`` read
+    the built-in scene without a word. It still does (the names are documented), and says
+    how to read the folder; ``./demo`` reads it."""
+    from depthview.sources import sample
+
+    for name in ("demo", "sample"):
+        sample.write_to(tmp_path / name)
+        proc = subprocess.run(
+            [sys.executable, "-m", "depthview", "info", name, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["kind"] != "RecordingSource"
+        assert f"say ./{name} to read it" in proc.stdout, proc.stdout  # (--json: its warnings)
+        proc = subprocess.run(
+            [sys.executable, "-m", "depthview", "info", f"./{name}", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["kind"] == "RecordingSource"
+        assert "built-in" not in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"), [("dmeo", "demo"), ("sampel", "sample"), ("kinnect:1", "kinect")]
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from typing import Any
 
 from ..errors import NotMyFormat, SourceError
@@ -52,6 +53,13 @@ def open(uri: str = "demo", **options: Any) -> Source:
             source: Source = module.open_source(uri, **options)
         except NotMyFormat:
             continue
+        if _name in NAMES and os.path.lexists(uri):  # (trial AJ D13: read without a word)
+            warnings.warn(
+                f"{uri}: read as depthview's built-in '{_name}' source, not the "
+                f"{'folder' if os.path.isdir(uri) else 'file'} of that name here: say "
+                f"./{uri} to read it",
+                stacklevel=2,
+            )
         return source
     if not os.path.exists(uri):
         hint = nearest(uri.partition(":")[0], NAMES)
