@@ -312,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
         saved: list[Path] = []  # what the window's ``s`` wrote
         if not args.no_window:
             window_run = _window(args, source, scanner, out, params, saved)
-            frames = window_run.read
+            frames, interrupted = window_run.read, window_run.interrupted
             # the start-up: until the source handed the window its first frame (trial AC:
             # the window's runs said 0.0)
             first_read, last_fused = window_run.first_read_at, time.perf_counter()

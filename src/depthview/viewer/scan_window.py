@@ -144,6 +144,8 @@ class WindowRun:
     latencies_ms: list[float]
     #: When the source handed over its first frame (``time.perf_counter``), None: none came.
     first_read_at: float | None = None
+    #: Ended by Ctrl-C or SIGTERM: what was fused is kept, as the batch scan keeps it.
+    interrupted: bool = False
 
     def latency_p95_ms(self) -> float | None:
         if not self.latencies_ms:
@@ -242,6 +244,8 @@ def run_window(
             if taken is not None:
                 run.latencies_ms.append(1000 * (time.perf_counter() - read_at))
                 newest.first_shown()
+    except KeyboardInterrupt:  # trial AI (D3): the window threw the fused model away
+        run.interrupted = True
     finally:
         newest.stop()
         if screenshot is not None:
