@@ -516,3 +516,40 @@ def test_rerun_web_takes_the_grpc_port_given_as_stream_does(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert f"127.0.0.1%3A{grpc}%2Fproxy" in done.stderr, done.stderr
+
+
+def test_a_full_disk_is_one_line_naming_out_and_the_earlier_scan_stays(tmp_path: Path) -> None:
+    """Trial AI (D2): a scan onto a full disk ended in an OSError traceback (exit 1). It is one
+    line naming OUT and the full disk, exit 2; an earlier scan's files stay byte for byte,
+    and no temporary file is left (a real full disk: a small tmpfs)."""
+    from _helpers_disk import tmpfs
+
+    with tmpfs("16m") as disk:
+        out = disk / "m.ply"
+        first = scan("sample", str(out), "--no-window", "--quiet", "--frames", "1", cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        earlier = {p.name: p.read_bytes() for p in disk.iterdir()}
+        assert len(earlier) == 3
+        filler = disk / "filler"
+        filler.write_bytes(b"")
+        st = os.statvfs(disk)
+        filler.write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - 20_000))
+        proc = scan(
+            "sample",
+            str(out),
+            "--no-window",
+            "--quiet",
+            "--frames",
+            "3",
+            "--overwrite",
+            cwd=tmp_path,
+        )
+        left = {p.name: p.read_bytes() for p in disk.iterdir() if p != filler}
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0] == (
+        f"depthview: error: {out}: cannot write (disk full); the scan's files were not "
+        "written; the earlier m.ply is kept as it was"
+    )
+    assert left == earlier

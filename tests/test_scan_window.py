@@ -117,6 +117,30 @@ def test_a_signal_keeps_what_the_window_fused(
     assert f"from {stats['fused']} of " in line
 
 
+def test_s_onto_a_full_disk_is_said_and_the_scan_goes_on(xvfb: str) -> None:
+    """Trial AI (D2): ``s`` onto a full disk ended the window in an OSError traceback. The
+    HUD says it and the scan goes on; quitting then fails in one line naming OUT, exit 2,
+    nothing left on the disk (a real full disk: a small tmpfs)."""
+    from _helpers_disk import fill, tmpfs
+
+    with tmpfs("2m") as disk:
+        fill(disk, 4096)
+        with _scan_window("demo:walk", "room.ply", disk, xvfb) as (proc, window):
+            wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90)
+            paused = _pause(window, xvfb)
+            press_key(window, "s", xvfb)
+            wait_for_change(window, paused, xvfb, timeout=60)  # the HUD says it
+            assert proc.poll() is None, proc.communicate()[1]
+            press_key(window, "q", xvfb)
+            out, err = proc.communicate(timeout=120)
+        left = sorted(p.name for p in disk.iterdir())
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("depthview: error: room.ply: cannot write (disk full)"), err
+    assert out == "" and left == ["filler"]
+
+
 def test_a_resized_window_shows_the_whole_picture_fitted(xvfb: str, tmp_path: Path) -> None:
     """Trial AA (D10): the scan window drew its 1280x520 picture unscaled into a resized
     window, cropped: at half size only the depth panel showed, the model and the HUD's

@@ -28,6 +28,7 @@ import pygame
 from ..colorize import colorize
 from ..frame import Frame
 from ..geometry import video_as_rgb
+from ..outputs import why_not_written
 from ..scan import Scanner
 from ..scan.tracking import scaled
 from ..sources.base import Source
@@ -298,7 +299,10 @@ def _apply(state: ScanViewState, scanner: Scanner, save: Callable[[], list[Path]
         scanner.reset()
     if state.save_asked:
         state.save_asked = False
-        state.message = f"saved {save()[0].name}"
+        try:
+            state.message = f"saved {save()[0].name}"
+        except OSError as exc:  # a full disk: said on the HUD, the scan goes on (trial AI)
+            state.message = f"cannot save {Path(exc.filename or '').name}: {why_not_written(exc)}"
 
 
 def _on_model(pos: tuple[int, int], window: tuple[int, int]) -> bool:
