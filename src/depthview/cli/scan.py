@@ -9,6 +9,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
@@ -430,7 +431,14 @@ def run(args: argparse.Namespace) -> int:
             f"{exc.filename or out}: cannot write ({why_not_written(exc)}); the scan's "
             f"files were not written{kept}"
         ) from None
-    if not scanner.coloured:  # said once written (a full disk writes nothing)
+    if scanner.colour_left_out and not scanner.coloured:  # as export's cloud (trial AI D1)
+        warnings.warn(
+            f"{out}: {source.name}'s colour images are not kept: its colour does not line up "
+            "with its depth, and it has no registration to align them: the mesh is written "
+            "without colours",
+            stacklevel=1,
+        )
+    elif not scanner.coloured:  # said once written (a full disk writes nothing)
         sys.stderr.write(
             f"depthview: {source.name} has no colour: the mesh is written without colours\n"
         )
