@@ -516,3 +516,80 @@ def test_rerun_web_takes_the_grpc_port_given_as_stream_does(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert f"127.0.0.1%3A{grpc}%2Fproxy" in done.stderr, done.stderr
+
+
+def test_a_full_disk_is_one_line_naming_out_and_the_earlier_scan_stays(tmp_path: Path) -> None:
+    """Trial AI (D2): a scan onto a full disk ended in an OSError traceback (exit 1). It is one
+    line naming OUT and the full disk, exit 2; an earlier scan's files stay byte for byte,
+    and no temporary file is left (a real full disk: a small tmpfs)."""
+    from _helpers_disk import tmpfs
+
+    with tmpfs("16m") as disk:
+        out = disk / "m.ply"
+        first = scan("sample", str(out), "--no-window", "--quiet", "--frames", "1", cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        earlier = {p.name: p.read_bytes() for p in disk.iterdir()}
+        assert len(earlier) == 3
+        filler = disk / "filler"
+        filler.write_bytes(b"")
+        st = os.statvfs(disk)
+        filler.write_bytes(b"\0" * max(0, st.f_bavail * st.f_frsize - 20_000))
+        proc = scan(
+            "sample",
+            str(out),
+            "--no-window",
+            "--quiet",
+            "--frames",
+            "3",
+            "--overwrite",
+            cwd=tmp_path,
+        )
+        left = {p.name: p.read_bytes() for p in disk.iterdir() if p != filler}
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0] == (
+        f"depthview: error: {out}: cannot write (disk full); the scan's files were not "
+        "written; the earlier m.ply is kept as it was"
+    )
+    assert left == earlier
+
+
+def test_colour_that_does_not_line_up_leaves_the_mesh_uncoloured(tmp_path: Path) -> None:
+    """Trial AI (D1): a 7-Scenes-layout folder (millimetres, colour not registered to the
+    depth) gave a mesh coloured pixel for pixel from the colour images (each vertex from a
+    pixel 2.5 cm off), "colour": true, nothing said, while ``export ... .ply`` of the same
+    folder leaves its points uncoloured and says why. The mesh has no colours, the
+    parameters say "colour": false, and one warning says why, as export's does."""
+    from PIL import Image
+
+    from depthview.scene_walk import WalkScene
+    from depthview.units import to_metres
+
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    walk = WalkScene(seed=0)
+    for i in range(4):
+        depth, rgb, _ = walk.render(i)
+        mm = np.nan_to_num(to_metres(depth) * 1000).astype(np.uint16)
+        Image.fromarray(mm).save(folder / f"frame-{i:06d}.depth.png")
+        Image.fromarray(rgb).save(folder / f"frame-{i:06d}.color.png")
+    exported = subprocess.run(
+        [sys.executable, "-m", "depthview", "export", "seq", "e.ply", "--frames", "1", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "its colour does not line up with its depth" in exported.stderr  # export's decision
+    proc = scan("seq", "s.ply", "--no-window", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    header = (tmp_path / "s.ply").read_bytes()[:400]
+    assert b"element face" in header and b"property uchar red" not in header, header
+    assert json.loads((tmp_path / "s-params.json").read_text())["colour"] is False
+    said = [line for line in proc.stderr.splitlines() if "colour" in line]
+    assert len(said) == 1, proc.stderr
+    assert said[0].startswith("depthview: warning: s.ply: seq's colour images are not kept: ")
+    assert "its colour does not line up with its depth" in said[0]
+    assert said[0].endswith("the mesh is written without colours")

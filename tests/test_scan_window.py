@@ -9,6 +9,7 @@ Keys and the mouse go through the X server (XTest)."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -91,6 +92,53 @@ def test_a_model_saved_then_reset_stays_and_the_scan_ends_well(xvfb: str, tmp_pa
     assert out == ""  # --stats: no figures of a run that wrote nothing at its end
     assert {p.name: p.read_bytes() for p in tmp_path.glob("room*")} == saved
     assert b"element face" in saved["room.ply"][:400]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_keeps_what_the_window_fused(
+    xvfb: str, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Trial AI (D3): SIGTERM or Ctrl-C in the scan window said only "interrupted" and threw
+    the fused model away, while the batch scan writes it (README: "Ctrl-C keeps what was
+    built"). The mesh and its companions are written, the line says so, --stats prints its
+    figures, exit 130."""
+    with _scan_window("demo:walk", "room.ply", tmp_path, xvfb) as (proc, window):
+        wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    stats = json.loads(out)
+    assert stats["fused"] >= 1
+    names = {p.name for p in tmp_path.glob("room*")}
+    assert names == {"room.ply", "room-trajectory.txt", "room-params.json"}, (names, err)
+    assert b"element face" in (tmp_path / "room.ply").read_bytes()[:400]
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("depthview: interrupted: ") and "room.ply" in line, err
+    assert f"from {stats['fused']} of " in line
+
+
+def test_s_onto_a_full_disk_is_said_and_the_scan_goes_on(xvfb: str) -> None:
+    """Trial AI (D2): ``s`` onto a full disk ended the window in an OSError traceback. The
+    HUD says it and the scan goes on; quitting then fails in one line naming OUT, exit 2,
+    nothing left on the disk (a real full disk: a small tmpfs)."""
+    from _helpers_disk import fill, tmpfs
+
+    with tmpfs("2m") as disk:
+        fill(disk, 4096)
+        with _scan_window("demo:walk", "room.ply", disk, xvfb) as (proc, window):
+            wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90)
+            paused = _pause(window, xvfb)
+            press_key(window, "s", xvfb)
+            wait_for_change(window, paused, xvfb, timeout=60)  # the HUD says it
+            assert proc.poll() is None, proc.communicate()[1]
+            press_key(window, "q", xvfb)
+            out, err = proc.communicate(timeout=120)
+        left = sorted(p.name for p in disk.iterdir())
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("depthview: error: room.ply: cannot write (disk full)"), err
+    assert out == "" and left == ["filler"]
 
 
 def test_a_resized_window_shows_the_whole_picture_fitted(xvfb: str, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from .errors import DepthviewError, ExportError
 from .filters import Chain, FilterSpec, filter_frames
 from .filters.base import kernels as filter_kernels
 from .frame import DepthFormat, Frame
-from .geometry import Intrinsics
+from .geometry import Intrinsics, colour_lines_up
 from .outputs import FolderOutput, check_output, check_target, claimed, other_output, overlap
 from .palettes import PALETTES, ranged_palette
 from .recording import is_recording_file
@@ -307,7 +307,7 @@ def export(
     if isinstance(source, Source) and source.has_video:
         unaligned = given if isinstance(given, DepthFormat) and given not in aligns else None
         # registered depth lines up with the colour image (trial AB: it was said not to)
-        lined_up = source.video_aligned or given is DepthFormat.REGISTERED
+        lined_up = colour_lines_up(source.video_aligned, given)
         left_out = _colour_left_out(fmt, registered, lined_up, unaligned)
         if left_out:
             notes.append(f"{out}: {source.name}'s colour images are not kept: {left_out}")

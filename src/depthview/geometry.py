@@ -50,6 +50,16 @@ def unprojection_grid(
     return gx, gy
 
 
+def colour_lines_up(video_aligned: bool, depth_format: DepthFormat | None) -> bool:
+    """Whether a frame's colour pixels are its depth pixels' own, to be taken pixel for
+    pixel: its source says so (``Source.video_aligned``: rendered from the depth camera, or
+    registered by its dataset) or its depth is registered to the colour camera. Else the
+    colour reaches the depth only through a registration (``map_rgb_to_depth``); without
+    one, each point would take the colour of a pixel beside it (7-Scenes: 2.5 cm off), so
+    a cloud (export) and a mesh (scan) are left uncoloured, and say so."""
+    return video_aligned or depth_format is DepthFormat.REGISTERED
+
+
 def video_as_rgb(video: npt.NDArray[np.generic], shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
     """A video frame as (H, W, 3) uint8 RGB: RGB as is, 8-bit IR repeated as grey, 10-bit IR
     (uint16) scaled to 8 bits. The size must match the depth frame's."""

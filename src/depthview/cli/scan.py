@@ -9,12 +9,13 @@ import json
 import math
 import sys
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import DepthviewError, cli_words
-from ..outputs import check_output, check_target, partial_path
+from ..outputs import check_output, check_target, partial_path, why_not_written
 from ..sinks.targets import RERUN_GRPC_PORT
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
@@ -312,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
         saved: list[Path] = []  # what the window's ``s`` wrote
         if not args.no_window:
             window_run = _window(args, source, scanner, out, params, saved)
-            frames = window_run.read
+            frames, interrupted = window_run.read, window_run.interrupted
             # the start-up: until the source handed the window its first frame (trial AC:
             # the window's runs said 0.0)
             first_read, last_fused = window_run.first_read_at, time.perf_counter()
@@ -421,11 +422,26 @@ def run(args: argparse.Namespace) -> int:
             f"in the volume: check --intrinsics, --depth-scale, --near/--far); "
             "nothing was written"
         )
-    if not scanner.coloured:
+    earlier = out.exists()
+    try:
+        written = write_all(out, mesh, scanner.trajectory, params, extra, colour=scanner.coloured)
+    except OSError as exc:  # trial AI (D2): a full disk was a traceback
+        kept = f"; the earlier {out.name} is kept as it was" if earlier else ""
+        raise DepthviewError(
+            f"{exc.filename or out}: cannot write ({why_not_written(exc)}); the scan's "
+            f"files were not written{kept}"
+        ) from None
+    if scanner.colour_left_out and not scanner.coloured:  # as export's cloud (trial AI D1)
+        warnings.warn(
+            f"{out}: {source.name}'s colour images are not kept: its colour does not line up "
+            "with its depth, and it has no registration to align them: the mesh is written "
+            "without colours",
+            stacklevel=1,
+        )
+    elif not scanner.coloured:  # said once written (a full disk writes nothing)
         sys.stderr.write(
             f"depthview: {source.name} has no colour: the mesh is written without colours\n"
         )
-    written = write_all(out, mesh, scanner.trajectory, params, extra, colour=scanner.coloured)
     cut = "interrupted: " if interrupted else ""  # exit 130 says it; so does the line (trial AE)
     sys.stderr.write(
         f"depthview: {cut}{len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "

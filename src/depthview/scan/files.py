@@ -106,7 +106,8 @@ def write_all(
     """Write the mesh (its format from ``out``'s suffix, vertex colours when ``colour``),
     the trajectory and the parameters: all three under temporary names first
     (``outputs.partial_path``), renamed only when all are complete, so a failed run leaves
-    an earlier scan's three files as they were."""
+    an earlier scan's three files as they were. A failed write (a full disk) is an
+    ``OSError`` whose ``filename`` is the file being written (not its temporary name)."""
     path = Path(out)
     trajectory_path, params_path = companions(path)
     if path.suffix.lower() == ".obj":
@@ -119,13 +120,16 @@ def write_all(
         (trajectory_path, tum_text(trajectory).encode("ascii")),
         (params_path, (json.dumps(info, indent=2) + "\n").encode("utf-8")),
     )
+    target = path
     try:
         for target, content in files:
             partial_path(target).write_bytes(content)
-    except BaseException:
-        for target, _ in files:
+    except BaseException as exc:
+        for done, _ in files:
             with contextlib.suppress(OSError):
-                partial_path(target).unlink()
+                partial_path(done).unlink()
+        if isinstance(exc, OSError):  # the file the user knows, not its hidden name
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         raise
     for target, _ in files:
         os.replace(partial_path(target), target)

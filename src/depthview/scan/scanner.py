@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from ..camera_models import Intrinsics, Registration
 from ..frame import Frame
-from ..geometry import KINECT_V1_DEPTH, point_cloud
+from ..geometry import KINECT_V1_DEPTH, colour_lines_up, point_cloud
 from . import mesh as mesh_mod
 from ._loops import K
 from .params import ScanParams
@@ -59,7 +59,12 @@ class Scanner:
 
     ``intrinsics`` are the depth camera's (the source's); with a ``registration`` (a
     Kinect's or a recording's device.json) depth becomes metres and colour is mapped onto
-    depth as libfreenect does; ``video_aligned`` sources (the demo) take colour as is.
+    depth as libfreenect does. Without one, colour is taken as is where it lines up with
+    the depth (``video_aligned``: the demo; or registered depth: ``colour_lines_up``, the
+    rule export's clouds follow), else left out (``colour_left_out`` says so):
+    7-Scenes' colour taken pixel for pixel coloured each vertex from a pixel 2.5 cm off.
+    ``for_source`` takes ``video_aligned`` from the source; frames given directly are
+    taken as aligned (the caller's own).
     """
 
     def __init__(
@@ -69,8 +74,10 @@ class Scanner:
         intrinsics: Intrinsics | None = None,
         registration: Registration | None = None,
         first_pose: F64 | None = None,
+        video_aligned: bool = True,
     ) -> None:
         self.params = params or ScanParams()
+        self.video_aligned = video_aligned
         self.intrinsics = intrinsics
         self.registration = registration
         self._first_pose = np.eye(4) if first_pose is None else np.array(first_pose, float)
@@ -84,8 +91,14 @@ class Scanner:
     def for_source(cls, source: Any, params: ScanParams | None = None) -> Scanner:
         """A scanner for ``source``'s camera: its intrinsics, and its registration unless its
         video is already aligned with depth."""
-        registration = None if getattr(source, "video_aligned", False) else source.registration
-        return cls(params, intrinsics=source.intrinsics, registration=registration)
+        aligned = bool(getattr(source, "video_aligned", False))
+        registration = None if aligned else source.registration
+        return cls(
+            params,
+            intrinsics=source.intrinsics,
+            registration=registration,
+            video_aligned=aligned,
+        )
 
     def reset(self) -> None:
         """Forget the model and the trajectory."""
@@ -96,6 +109,9 @@ class Scanner:
         self.lost = 0
         #: Whether a fused frame brought colour (else the mesh's colours are no colour).
         self.coloured = False
+        #: Whether a frame's colour was left out: it does not line up with the frame's
+        #: depth and no registration maps it (``colour_lines_up``).
+        self.colour_left_out = False
         self.last: Tracked | None = None
         #: The last frame ``add`` took, as it took it (metres, colours, intrinsics): what the
         #: scan window draws from, rather than converting the frame again.
@@ -120,10 +136,16 @@ class Scanner:
             # only the Kinect's defaults are scaled to it (scaling again put a 10x10
             # frame's readings hundreds of metres apart).
             k = self.intrinsics if self.intrinsics is not None else KINECT_V1_DEPTH.for_size(w, h)
+            video = frame.video
+            # IR (2-D) is the depth camera's own picture; colour must line up (trial AI D1)
+            lined_up = colour_lines_up(self.video_aligned, frame.depth_format)
+            if video is not None and video.ndim == 3 and not lined_up:
+                video = None
+                self.colour_left_out = True
             cloud = point_cloud(
                 frame.depth,
                 depth_format=frame.depth_format,
-                video=frame.video,
+                video=video,
                 organized=True,
                 intrinsics=k,
             )

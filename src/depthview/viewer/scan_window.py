@@ -28,6 +28,7 @@ import pygame
 from ..colorize import colorize
 from ..frame import Frame
 from ..geometry import video_as_rgb
+from ..outputs import why_not_written
 from ..scan import Scanner
 from ..scan.tracking import scaled
 from ..sources.base import Source
@@ -144,6 +145,8 @@ class WindowRun:
     latencies_ms: list[float]
     #: When the source handed over its first frame (``time.perf_counter``), None: none came.
     first_read_at: float | None = None
+    #: Ended by Ctrl-C or SIGTERM: what was fused is kept, as the batch scan keeps it.
+    interrupted: bool = False
 
     def latency_p95_ms(self) -> float | None:
         if not self.latencies_ms:
@@ -242,6 +245,8 @@ def run_window(
             if taken is not None:
                 run.latencies_ms.append(1000 * (time.perf_counter() - read_at))
                 newest.first_shown()
+    except KeyboardInterrupt:  # trial AI (D3): the window threw the fused model away
+        run.interrupted = True
     finally:
         newest.stop()
         if screenshot is not None:
@@ -294,7 +299,10 @@ def _apply(state: ScanViewState, scanner: Scanner, save: Callable[[], list[Path]
         scanner.reset()
     if state.save_asked:
         state.save_asked = False
-        state.message = f"saved {save()[0].name}"
+        try:
+            state.message = f"saved {save()[0].name}"
+        except OSError as exc:  # a full disk: said on the HUD, the scan goes on (trial AI)
+            state.message = f"cannot save {Path(exc.filename or '').name}: {why_not_written(exc)}"
 
 
 def _on_model(pos: tuple[int, int], window: tuple[int, int]) -> bool:

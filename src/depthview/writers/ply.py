@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ExportError
-from ..frame import DepthFormat, Frame
-from ..geometry import ply_bytes, point_cloud
+from ..frame import Frame
+from ..geometry import colour_lines_up, ply_bytes, point_cloud
 from ..outputs import write_atomic
 from ..registration import map_rgb_to_depth, readings_mm
 from .base import Settings, frame_name, metric_depth
@@ -30,7 +30,7 @@ def cloud_bytes(frame: Frame, settings: Settings) -> tuple[bytes, int, int]:
     which for a source with a registration of its own is libfreenect's model of it), so
     that ``--registered`` only colours them."""
     video = frame.video
-    lined_up = settings.video_aligned or frame.depth_format is DepthFormat.REGISTERED
+    lined_up = colour_lines_up(settings.video_aligned, frame.depth_format)
     reg = settings.registration
     if reg is not None and frame.depth.shape != (480, 640):
         raise ExportError(
