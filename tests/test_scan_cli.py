@@ -137,6 +137,25 @@ def test_a_real_recording(tmp_path: Path) -> None:
     assert tree_hash(rec) == before
 
 
+def test_the_params_file_says_the_camera_and_units_the_mesh_came_from(tmp_path: Path) -> None:
+    """Trial AI (D4): scans of one source with and without ``--intrinsics`` wrote the same
+    params file (the meshes differed). It names the camera the frames were taken with and
+    the source's units; the default camera is the source's own (read by ``dv.open``)."""
+    import depthview as dv
+
+    with dv.open("sample") as src:
+        own = src.intrinsics
+    given = scan("sample", "a.ply", "--intrinsics", "500,500,320,240", "--frames", "3",
+                 "--no-window", "--quiet", cwd=tmp_path)  # fmt: skip
+    plain = scan("sample", "b.ply", "--frames", "3", "--no-window", "--quiet", cwd=tmp_path)
+    assert given.returncode == plain.returncode == 0, given.stderr + plain.stderr
+    a = json.loads((tmp_path / "a-params.json").read_text())
+    b = json.loads((tmp_path / "b-params.json").read_text())
+    assert a["intrinsics"] == {"fx": 500.0, "fy": 500.0, "cx": 320.0, "cy": 240.0}
+    assert b["intrinsics"] == {"fx": own.fx, "fy": own.fy, "cx": own.cx, "cy": own.cy}
+    assert "raw 11-bit disparity" in a["units"] and "--intrinsics" in a["units"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -5,6 +5,7 @@ binary or .obj), the trajectory beside it in TUM's format and the parameters use
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -240,6 +241,18 @@ def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
     )
 
 
+def _came_from(source: Any, scanner: Any) -> dict[str, Any]:
+    """What the mesh's metres came from, for its params file: the source, its units and the
+    camera its frames were taken with (trial AI D4: scans of one source with other
+    ``--intrinsics`` or units wrote the same params file)."""
+    taken = scanner.last_input[2] if scanner.last_input is not None else source.intrinsics
+    return {
+        "source": source.name,
+        "units": cli_words(source.units_note),
+        "intrinsics": dataclasses.asdict(taken),
+    }
+
+
 def _window(
     args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any, saved: list[Path]
 ) -> Any:
@@ -254,7 +267,7 @@ def _window(
             scanner.mesh(),
             scanner.trajectory,
             params,
-            {"source": source.name},
+            _came_from(source, scanner),
             colour=scanner.coloured,
         )
         return saved
@@ -422,6 +435,7 @@ def run(args: argparse.Namespace) -> int:
             f"in the volume: check --intrinsics, --depth-scale, --near/--far); "
             "nothing was written"
         )
+    extra.update(_came_from(source, scanner))
     earlier = out.exists()
     try:
         written = write_all(out, mesh, scanner.trajectory, params, extra, colour=scanner.coloured)
