@@ -932,3 +932,15 @@ def test_fps_times_a_source_without_times_in_every_format(tmp_path: Path) -> Non
     ran = cli("export", str(rec), str(tmp_path / "own.npz"), "--fps", "10", "--quiet")
     assert ran.code == 2 and "records its own frame times" in ran.err, ran.err  # (trial AB)
     assert not (tmp_path / "own.npz").exists()
+
+
+def test_an_npz_of_no_array_is_one_line_saying_so(tmp_path: Path) -> None:
+    """Trial AI (D5): ``np.savez('e.npz')`` (a zip of no file) got "not a source depthview
+    can open" with every kind of source listed; a .npz holding another array got a precise
+    line. The same words for both."""
+    np.savez(tmp_path / "e.npz")
+    ran = cli("info", str(tmp_path / "e.npz"))
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: {tmp_path / 'e.npz'}: expected a 'depth' (or positional 'arr_0') "
+        "array in the .npz, got an empty zip"
+    ], ran.err

@@ -20,6 +20,8 @@ from ..errors import SourceError
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
+#: A zip of no file (its end record alone): what ``np.savez(path)`` of no array writes.
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 #: Largest array read (bytes): far above any depth recording that fits in memory.
 MAX_ARRAY_BYTES = 16 * 1024**3
 _MAX_HEADER = 10_000
@@ -150,6 +152,7 @@ def _reason(exc: BaseException) -> str:
 
 
 __all__ = [
+    "EMPTY_ZIP_MAGIC",
     "MAX_ARRAY_BYTES",
     "NPY_MAGIC",
     "ZIP_MAGIC",
