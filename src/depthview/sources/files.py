@@ -812,8 +812,7 @@ def _open_kind(path: Path, kind: bytes, uri: str, options: dict[str, Any]) -> Ar
         return _open_array(path, numpy_files.ZIP_MAGIC, options)
     if kind.startswith(numpy_files.EMPTY_ZIP_MAGIC):  # np.savez() of nothing (trial AI D5)
         raise SourceError(
-            f"{uri}: expected a 'depth' (or positional 'arr_0') array in the .npz, got an "
-            "empty zip"
+            f"{uri}: expected a 'depth' (or positional 'arr_0') array in the .npz, got an empty zip"
         )
     if kind == depth_png.PNG_MAGIC:
         return _open_pngs(str(path), None, path, options)
