@@ -29,7 +29,7 @@ MM_INVALID = 0
 ACCEL_COUNTS_PER_G = 819.0
 GRAVITY = 9.80665  # m/s^2, as libfreenect's freenect_get_mks_accel
 TILT_MIN_DEG = -30.0
-TILT_MAX_DEG = 30.0
+TILT_MAX_DEG = 30.0  # the motor's range; also what a record's +-60 half degrees hold
 TILT_UNKNOWN = -128  # tilt_angle while the motor moves (0x80)
 
 
@@ -202,8 +202,6 @@ def accel_counts_to_mks(x: int, y: int, z: int) -> tuple[float, float, float]:
 
 #: What a recording's accelerometer record holds: +-32767 raw counts (+-40 g), in m/s^2.
 ACCEL_MAX_MKS = 32767 * GRAVITY / ACCEL_COUNTS_PER_G
-#: What ``TiltState.from_mks`` keeps of a motor angle: +-60 half degrees, in degrees.
-TILT_MAX_DEG = 30.0
 
 
 def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, int]:
