@@ -94,6 +94,22 @@ def test_a_model_saved_then_reset_stays_and_the_scan_ends_well(xvfb: str, tmp_pa
     assert b"element face" in saved["room.ply"][:400]
 
 
+def test_a_window_scan_that_writes_nothing_leaves_an_earlier_screenshot(
+    xvfb: str, tmp_path: Path
+) -> None:
+    """Trial AK (D2, LOST): a scan window that fused nothing ended "nothing was written",
+    exit 2, yet wrote ``--screenshot``, with ``--overwrite`` over the user's earlier picture.
+    The picture is written with the scan's own files, or not at all."""
+    np.save(tmp_path / "zeros.npy", np.zeros((5, 120, 160), np.uint16))
+    keep = tmp_path / "keep.png"
+    keep.write_bytes(b"the user's own picture")
+    argv = ["scan", "zeros.npy", "m.ply", "--screenshot", "keep.png", "--overwrite"]
+    done = run_on_x(argv, xvfb, cwd=tmp_path, timeout=180)
+    assert done.returncode == 2 and "nothing was written" in done.stderr, done.stderr
+    assert keep.read_bytes() == b"the user's own picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png", "zeros.npy"]
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_keeps_what_the_window_fused(
     xvfb: str, tmp_path: Path, signum: signal.Signals

@@ -253,6 +253,21 @@ def _came_from(source: Any, scanner: Any) -> dict[str, Any]:
     }
 
 
+def _save_screenshot(args: argparse.Namespace, window_run: Any) -> None:
+    """``--screenshot``: the window's last picture, written once the scan's own files are;
+    a scan that wrote nothing writes none, and replaces no earlier one (trial AK D2)."""
+    if window_run is None or window_run.screenshot is None:
+        return
+    from ..viewer.present import write_picture
+
+    try:
+        write_picture(args.screenshot, window_run.screenshot)
+    except OSError as exc:
+        raise DepthviewError(
+            f"--screenshot {args.screenshot}: cannot write ({why_not_written(exc)})"
+        ) from None
+
+
 def _window(
     args: argparse.Namespace, source: Any, scanner: Any, out: Path, params: Any, saved: list[Path]
 ) -> Any:
@@ -390,6 +405,7 @@ def run(args: argparse.Namespace) -> int:
                 f"depthview: nothing fused since the model was reset ({frames} read); "
                 f"the model saved before stays: {', '.join(str(p) for p in saved)}\n"
             )
+            _save_screenshot(args, window_run)
             return INTERRUPTED if interrupted else 0
         if full is not None:  # the volume's budget, met by the first frame (trial AE)
             raise DepthviewError(
@@ -445,6 +461,7 @@ def run(args: argparse.Namespace) -> int:
             f"{exc.filename or out}: cannot write ({why_not_written(exc)}); the scan's "
             f"files were not written{kept}"
         ) from None
+    _save_screenshot(args, window_run)
     if scanner.colour_left_out and not scanner.coloured:  # as export's cloud (trial AI D1)
         warnings.warn(
             f"{out}: {source.name}'s colour images are not kept: its colour does not line up "

@@ -351,22 +351,31 @@ class Presenter:
 
     def save(self, path: Path) -> None:
         """Save the picture the viewer drew (what ``show`` puts on the screen)."""
-        path = Path(path)
+        write_picture(path, self.encoded(path))
+
+    def encoded(self, path: Path) -> bytes:
+        """The picture the viewer drew, encoded as ``path``'s name says (``.png``, ...)."""
         buffer = io.BytesIO()
         try:
-            pygame.image.save(self.picture, buffer, path.name)  # the name says the format
+            pygame.image.save(self.picture, buffer, Path(path).name)  # the name says the format
         except pygame.error as exc:
             raise OSError(f"{path}: cannot save the window ({exc})") from None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, buffer.getvalue())
-        except OSError as exc:  # its errno kept: the snapshot says "disk full" from it
-            raise OSError(exc.errno, why_not_written(exc), str(path)) from None
+        return buffer.getvalue()
 
     def close(self) -> None:
         """Close the window (the context goes with it)."""
         self._release_gl()
         pygame.display.quit()
+
+
+def write_picture(path: Path, data: bytes) -> None:
+    """An encoded picture (``Presenter.encoded``) written whole or not at all."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+    except OSError as exc:  # its errno kept: the snapshot says "disk full" from it
+        raise OSError(exc.errno, why_not_written(exc), str(path)) from None
 
 
 def byte_order(surface: Surface) -> str:

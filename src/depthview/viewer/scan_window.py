@@ -147,6 +147,9 @@ class WindowRun:
     first_read_at: float | None = None
     #: Ended by Ctrl-C or SIGTERM: what was fused is kept, as the batch scan keeps it.
     interrupted: bool = False
+    #: The window's last picture, encoded for ``--screenshot``: written only with the
+    #: scan's own files (trial AK D2: a scan that wrote nothing replaced an earlier one).
+    screenshot: bytes | None = None
 
     def latency_p95_ms(self) -> float | None:
         if not self.latencies_ms:
@@ -249,8 +252,8 @@ def run_window(
         run.interrupted = True
     finally:
         newest.stop()
-        if screenshot is not None:
-            window.save(screenshot)
+        if screenshot is not None:  # written by the caller once the scan's files are
+            run.screenshot = window.encoded(screenshot)
         window.close()
     if newest.error is not None:
         raise newest.error
