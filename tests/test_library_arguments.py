@@ -169,3 +169,43 @@ def test_record_of_a_time_at_the_limit_is_taken(depth: np.ndarray, tmp_path: Pat
     frames = [dv.Frame(depth=depth, timestamp=2.0**32, index=0)]
     dv.record(frames, tmp_path / "rec")
     assert len(list((tmp_path / "rec").glob("d-*.pgm"))) == 1
+
+
+def _sample_frames(depth: np.ndarray, n: int = 2) -> list[dv.Frame]:
+    return [dv.Frame(depth=depth, timestamp=float(i), index=i) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("overwrite", lambda d, out: dv.export(_sample_frames(d), out, overwrite="no")),
+        ("registered", lambda d, out: dv.export(_sample_frames(d), out, registered="False")),
+        ("progress", lambda d, out: dv.export(_sample_frames(d), out, progress=1)),
+        ("depth_only", lambda d, out: dv.record(_sample_frames(d), out, depth_only="False")),
+        ("fsync", lambda d, out: dv.record(_sample_frames(d), out, fsync="no")),
+        ("depth_only", lambda d, out: dv.RecordingWriter(out, depth_only="yes")),
+        ("fsync", lambda d, out: dv.RecordingWriter(out, fsync="no")),
+        ("colour", lambda d, out: dv.RecordingWriter(out, colour="yes")),
+        ("times_from_start", lambda d, out: dv.RecordingWriter(out, times_from_start="no")),
+        ("organized", lambda d, out: dv.point_cloud(d, organized="False")),
+        ("overwrite", lambda d, out: dv.convert(str(out), out.parent / "c", overwrite="no")),
+        ("depth_only", lambda d, out: dv.convert(str(out), out.parent / "c", depth_only="no")),
+    ],
+)
+def test_a_flag_that_is_not_a_bool_is_refused_before_anything_is_written(
+    depth: np.ndarray, tmp_path: Path, name: str, call: Callable[..., object]
+) -> None:
+    """A string is not read by its truth value: overwrite='no' replaced an earlier export
+    (trial AL D4)."""
+    out = tmp_path / "keep.npz"
+    dv.export(_sample_frames(depth, 1), out)
+    before = out.read_bytes()
+    with pytest.raises(TypeError, match=f"^expected {name} as True or False, got '?"):
+        call(depth, out)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
+
+
+def test_an_option_of_open_that_is_not_a_bool_is_named() -> None:
+    with pytest.raises(dv.SourceError, match=r"^sample: expected loop as True or False, got 'no'$"):
+        dv.open("sample", loop="no")

@@ -28,6 +28,14 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def flag(name: str, value: object) -> bool:
+    """``value`` when it is True or False (numpy's too), else ``TypeError`` naming ``name``:
+    a string is not read by its truth value (``overwrite='no'`` would replace a file)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"expected {name} as True or False, got {value!r}")
+    return bool(value)
+
+
 def out_array(
     out: npt.NDArray[np.generic] | None,
     shape: tuple[int, ...],

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._checks import flag
 from .camera_file import CAMERA_FILE
 from .colorize import Equalizer
 from .errors import DepthviewError, ExportError
@@ -239,6 +240,12 @@ def export(
     (a ``--filter`` spec or a Chain) runs on each exported frame's depth in millimetres.
     ``accepted`` is called once every check has passed, before anything is read or written
     (the command line says its warnings there, so that a refusal is the only line)."""
+    for name, value in (
+        ("overwrite", overwrite),
+        ("registered", registered),
+        ("progress", progress),
+    ):
+        flag(name, value)
     if not os.fspath(out).strip():
         raise ExportError(f"OUT: expected a file or folder name, got {os.fspath(out)!r}")
     if not isinstance(source, (Source, Iterable)) or isinstance(source, (str, bytes)):

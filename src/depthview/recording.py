@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._checks import flag
 from .errors import RecordingError, SourceError, ValuesPastFormat
 from .fakenect_format import (
     DEPTH_HEADER,
@@ -262,6 +263,14 @@ class RecordingWriter:
     ) -> None:
         # checked before anything is made (trial AJ D11: queue_size=0 and on_full="x" were
         # taken, and a folder made at once)
+        for name, value in (
+            ("depth_only", depth_only),
+            ("fsync", fsync),
+            ("times_from_start", times_from_start),
+        ):
+            flag(name, value)
+        if colour is not None:
+            flag("colour", colour)
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
@@ -835,6 +844,8 @@ def record(
     folder is ready and the first frame is one a recording can hold (the command line says
     its warnings there, so that a refusal is the only line).
     """
+    for name, value in (("depth_only", depth_only), ("fsync", fsync), ("progress", progress)):
+        flag(name, value)
     if frames is not None and frames < 0:
         raise RecordingError(f"expected frames >= 0, got {frames}")
     if seconds is not None and not seconds >= 0:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._checks import flag
 from ..camera_models import StereoCalibration
 from ..errors import DepthviewError, ExportError
 from ..filters import FilterSpec, parse_filter_spec
@@ -197,6 +198,12 @@ def convert(
     TUM's, or 1000); ``depth_only`` writes depth frames alone (TUM layout; for recordings
     without colour); ``overwrite`` redoes scenes this run would write that exist already
     with other inputs or parameters (without it such a run is refused)."""
+    for name, value in (
+        ("depth_only", depth_only),
+        ("overwrite", overwrite),
+        ("progress", progress),
+    ):
+        flag(name, value)
     inputs = (
         [os.fspath(sources)]
         if isinstance(sources, str | os.PathLike)
