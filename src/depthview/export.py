@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._checks import flag
+from ._checks import COUNT, FPS, FRAME_INDEX, FRAMES, argument, flag, whole
 from .camera_file import CAMERA_FILE
 from .colorize import Equalizer
 from .errors import DepthviewError, ExportError
@@ -259,16 +259,14 @@ def export(
     _one_of("--layout", layout, LAYOUTS)
     if palette is not None:
         _one_of("--palette", palette, PALETTES)
-    if every < 1:
-        raise ExportError(f"--every: expected a positive step, got {every}")
-    if frames is not None and frames < 1:
-        raise ExportError(f"--frames: expected a positive number of frames, got {frames}")
-    if start < 0 or (stop is not None and stop <= start):
+    # the command line's own checks of --every, --frames and --fps (trial AL D3, D5)
+    every = whole("every", every, COUNT)
+    frames = None if frames is None else whole("frames", frames, FRAMES)
+    start = whole("start", start, FRAME_INDEX)
+    stop = None if stop is None else whole("stop", stop, FRAME_INDEX)
+    if stop is not None and stop <= start:
         raise ExportError(f"--range: expected 0 <= START < END, got {start}:{stop}")
-    if fps is not None and not (MP4_FPS[0] <= fps <= MP4_FPS[1]):
-        raise ExportError(
-            f"--fps: expected frames per second from {MP4_FPS[0]:g} to {MP4_FPS[1]:g}, got {fps}"
-        )
+    fps = None if fps is None else argument("fps", fps, FPS)
     try:
         palette = ranged_palette(palette, near, far)
     except ValueError as exc:

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._checks import flag
+from ._checks import COUNT, DURATION, FRAMES, argument, flag, whole
 from .errors import RecordingError, SourceError, ValuesPastFormat
 from .fakenect_format import (
     DEPTH_HEADER,
@@ -273,8 +273,7 @@ class RecordingWriter:
             flag("colour", colour)
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
-        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
-            raise ValueError(f"expected queue_size as a whole number >= 1, got {queue_size!r}")
+        queue_size = whole("queue_size", queue_size, COUNT)
         if on_full not in ("drop", "block"):
             raise ValueError(f"expected on_full 'drop' or 'block', got {on_full!r}")
         self.path = Path(path)
@@ -846,10 +845,9 @@ def record(
     """
     for name, value in (("depth_only", depth_only), ("fsync", fsync), ("progress", progress)):
         flag(name, value)
-    if frames is not None and frames < 0:
-        raise RecordingError(f"expected frames >= 0, got {frames}")
-    if seconds is not None and not seconds >= 0:
-        raise RecordingError(f"expected seconds >= 0, got {seconds}")
+    # the command line's own checks of --frames and --seconds (trial AL D3, D5)
+    frames = None if frames is None else whole("frames", frames, FRAMES)
+    seconds = None if seconds is None else argument("seconds", seconds, DURATION)
     if not os.fspath(out).strip():
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
