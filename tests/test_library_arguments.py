@@ -284,3 +284,29 @@ def test_a_number_of_the_wrong_type_is_named(
     with pytest.raises(TypeError, match=f"^{message}$"):
         call(depth, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_takes_a_filter_spec_string_as_convert_does(
+    depth: np.ndarray, tmp_path: Path
+) -> None:
+    """filters='spatial' (a --filter spec, as the docstring says) was AttributeError
+    (trial AL D6); it filters as the parsed spec does."""
+    frames = _sample_frames(depth, 2)
+    dv.export(frames, tmp_path / "s.npz", filters="spatial")
+    dv.export(frames, tmp_path / "p.npz", filters=dv.filters.parse_filter_spec("spatial"))
+    dv.export(frames, tmp_path / "n.npz")
+    given, parsed, plain = (np.load(tmp_path / f"{n}.npz")["depth"] for n in "spn")
+    assert np.array_equal(given, parsed)
+    assert given.shape == plain.shape and not np.array_equal(given, plain)
+
+
+@pytest.mark.parametrize(("filters", "got"), [(["spatial"], "list"), (5, "int")])
+def test_export_of_filters_of_the_wrong_type_is_one_type_error(
+    depth: np.ndarray, tmp_path: Path, filters: object, got: str
+) -> None:
+    with pytest.raises(TypeError, match=rf"^expected filters as a --filter spec.*, got {got}$"):
+        dv.export(_sample_frames(depth), tmp_path / "f.npz", filters=filters)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=rf"^expected filters as a --filter spec.*, got {got}$"):
+        dv.convert("sample", tmp_path / "c", filters=filters)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+

@@ -36,7 +36,7 @@ from ._checks import COUNT, FPS, FRAME_INDEX, FRAMES, argument, flag, whole
 from .camera_file import CAMERA_FILE
 from .colorize import Equalizer
 from .errors import DepthviewError, ExportError
-from .filters import Chain, FilterSpec, filter_frames
+from .filters import Chain, FilterSpec, filter_frames, filters_argument
 from .filters.base import kernels as filter_kernels
 from .frame import DepthFormat, Frame
 from .geometry import Intrinsics, colour_lines_up
@@ -229,7 +229,7 @@ def export(
     intrinsics: Intrinsics | None = None,
     registered: bool = False,
     progress: bool = False,
-    filters: FilterSpec | Chain | None = None,
+    filters: str | FilterSpec | Chain | None = None,
     accepted: Callable[[], None] | None = None,
 ) -> ExportSummary:
     """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
@@ -294,6 +294,10 @@ def export(
             f"--layout {layout}: expected a source with video, got {source.name}, which has "
             "depth only; use --layout depth"
         )
+    try:  # a spec string as convert(filters=...) takes it (trial AL D6)
+        filters = filters_argument(filters)
+    except ValueError as exc:
+        raise ExportError(f"--filter: {exc}") from None
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
     given = getattr(source, "depth_format", None)  # what a source says it gives, if it does
