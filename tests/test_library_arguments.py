@@ -310,3 +310,9 @@ def test_export_of_filters_of_the_wrong_type_is_one_type_error(
         dv.convert("sample", tmp_path / "c", filters=filters)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
 
+
+def test_export_of_no_frames_says_none_were_given(tmp_path: Path) -> None:
+    """Not "--range: expected a frame index 0..-1": no range was given (trial AL D7)."""
+    with pytest.raises(dv.ExportError, match=r"^nothing to export: no frames were given"):
+        dv.export([], tmp_path / "e.npz")
+    assert list(tmp_path.iterdir()) == []

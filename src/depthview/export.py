@@ -363,6 +363,8 @@ def export(
     length = source.length if isinstance(source, Source) else None
     if isinstance(source, list):
         length = len(source)
+    if length == 0 and not isinstance(source, Source):  # no --range was given (trial AL D7)
+        raise ExportError(f"nothing to export: no frames were given; {out} was not written")
     if length is not None and start >= length:  # said before the progress bar
         raise ExportError(
             f"{getattr(source, 'name', 'the source')}: --range: expected a frame index "
