@@ -275,9 +275,17 @@ def test_the_library_and_the_command_line_give_one_answer_to_frames(
             lambda d, o: dv.record(_sample_frames(d), o / "r", frames=True),
             "expected frames as a number, got True",
         ),
+        (
+            lambda d, o: dv.RecordingWriter(o / "w", registration="x"),
+            "expected registration as a Registration, got str",
+        ),
+        (
+            lambda d, o: dv.record(_sample_frames(d), o / "r", registration="x"),
+            "expected registration as a Registration, got str",
+        ),
     ],
 )
-def test_a_number_of_the_wrong_type_is_named(
+def test_a_number_or_registration_of_the_wrong_type_is_named(
     depth: np.ndarray, tmp_path: Path, call: Callable[..., object], message: str
 ) -> None:
     """Python's own '<' not supported ... named no argument (trial AL D5)."""

@@ -271,6 +271,10 @@ class RecordingWriter:
             flag(name, value)
         if colour is not None:
             flag("colour", colour)
+        if registration is not None and not isinstance(registration, Registration):
+            raise TypeError(  # 'x' was AttributeError 'to_json' (trial AL D5)
+                f"expected registration as a Registration, got {type(registration).__name__}"
+            )
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
         queue_size = whole("queue_size", queue_size, COUNT)
@@ -848,6 +852,10 @@ def record(
     # the command line's own checks of --frames and --seconds (trial AL D3, D5)
     frames = None if frames is None else whole("frames", frames, FRAMES)
     seconds = None if seconds is None else argument("seconds", seconds, DURATION)
+    if registration is not None and not isinstance(registration, Registration):
+        raise TypeError(
+            f"expected registration as a Registration, got {type(registration).__name__}"
+        )
     if not os.fspath(out).strip():
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False
