@@ -169,3 +169,158 @@ def test_record_of_a_time_at_the_limit_is_taken(depth: np.ndarray, tmp_path: Pat
     frames = [dv.Frame(depth=depth, timestamp=2.0**32, index=0)]
     dv.record(frames, tmp_path / "rec")
     assert len(list((tmp_path / "rec").glob("d-*.pgm"))) == 1
+
+
+def _sample_frames(depth: np.ndarray, n: int = 2) -> list[dv.Frame]:
+    return [dv.Frame(depth=depth, timestamp=float(i), index=i) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("overwrite", lambda d, out: dv.export(_sample_frames(d), out, overwrite="no")),
+        ("registered", lambda d, out: dv.export(_sample_frames(d), out, registered="False")),
+        ("progress", lambda d, out: dv.export(_sample_frames(d), out, progress=1)),
+        ("depth_only", lambda d, out: dv.record(_sample_frames(d), out, depth_only="False")),
+        ("fsync", lambda d, out: dv.record(_sample_frames(d), out, fsync="no")),
+        ("depth_only", lambda d, out: dv.RecordingWriter(out, depth_only="yes")),
+        ("fsync", lambda d, out: dv.RecordingWriter(out, fsync="no")),
+        ("colour", lambda d, out: dv.RecordingWriter(out, colour="yes")),
+        ("times_from_start", lambda d, out: dv.RecordingWriter(out, times_from_start="no")),
+        ("organized", lambda d, out: dv.point_cloud(d, organized="False")),
+        ("overwrite", lambda d, out: dv.convert(str(out), out.parent / "c", overwrite="no")),
+        ("depth_only", lambda d, out: dv.convert(str(out), out.parent / "c", depth_only="no")),
+    ],
+)
+def test_a_flag_that_is_not_a_bool_is_refused_before_anything_is_written(
+    depth: np.ndarray, tmp_path: Path, name: str, call: Callable[..., object]
+) -> None:
+    """A string is not read by its truth value: overwrite='no' replaced an earlier export
+    (trial AL D4)."""
+    out = tmp_path / "keep.npz"
+    dv.export(_sample_frames(depth, 1), out)
+    before = out.read_bytes()
+    with pytest.raises(TypeError, match=f"^expected {name} as True or False, got '?"):
+        call(depth, out)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
+
+
+def test_an_option_of_open_that_is_not_a_bool_is_named() -> None:
+    with pytest.raises(dv.SourceError, match=r"^sample: expected loop as True or False, got 'no'$"):
+        dv.open("sample", loop="no")
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"frames": 1.5}, r"expected frames as a whole number of frames >= 1 .*, got 1\.5$"),
+        ({"frames": float("nan")}, r"expected frames as a whole number of frames >= 1 .*got nan$"),
+        ({"every": 2.5}, r"expected every as a whole number >= 1 .*, got 2\.5$"),
+        ({"start": 1.5, "stop": 4}, r"expected start as a whole number >= 0 .*, got 1\.5$"),
+        ({"stop": float("inf")}, r"expected stop as a whole number >= 0 .*, got inf$"),
+    ],
+)
+def test_export_of_a_count_that_is_not_whole_is_refused_as_the_command_line_refuses_it(
+    depth: np.ndarray, tmp_path: Path, keywords: dict[str, float], message: str
+) -> None:
+    """frames=1.5 exported 2 frames, NaN all of them, every=2.5 a step of 5 (trial AL D3)."""
+    with pytest.raises(ValueError, match=f"^{message}"):
+        dv.export(_sample_frames(depth, 6), tmp_path / "g.npz", **keywords)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_of_a_count_or_time_the_command_line_refuses_is_refused(
+    depth: np.ndarray, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match=r"^expected frames as a whole number of frames .*1\.5$"):
+        dv.record(_sample_frames(depth, 3), tmp_path / "r", frames=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^expected seconds as a finite number of seconds > 0"):
+        dv.record(_sample_frames(depth, 3), tmp_path / "r", seconds=float("nan"))
+    with pytest.raises(ValueError, match=r"^expected queue_size as a whole number >= 1 .*2\.5$"):
+        dv.RecordingWriter(tmp_path / "r", queue_size=2.5)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_library_and_the_command_line_give_one_answer_to_frames(
+    depth: np.ndarray, tmp_path: Path
+) -> None:
+    result = cli("export", "sample", str(tmp_path / "c.npz"), "--frames", "1.5")
+    assert result.code == 2
+    with pytest.raises(ValueError) as caught:
+        dv.export(_sample_frames(depth), tmp_path / "l.npz", frames=1.5)  # type: ignore[arg-type]
+    said = str(caught.value).removeprefix("expected frames as ").replace("1.5", "'1.5'")
+    assert f"--frames: expected {said}\n" in result.err  # the text as typed, quoted
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda d, o: dv.Intrinsics("500", 500, 320, 240), "expected fx as a number, got '500'"),
+        (lambda d, o: dv.Intrinsics(True, 1, 1, 1), "expected fx as a number, got True"),
+        (lambda d, o: dv.Intrinsics(500, 500, 320j, 240), "expected cx as a number, got 320j"),
+        (
+            lambda d, o: dv.export(_sample_frames(d), o / "x.mp4", fps="30"),
+            "expected fps as a number, got '30'",
+        ),
+        (
+            lambda d, o: dv.export(_sample_frames(d), o / "x.npz", frames="3"),
+            "expected frames as a number, got '3'",
+        ),
+        (
+            lambda d, o: dv.record(_sample_frames(d), o / "r", seconds="1"),
+            "expected seconds as a number, got '1'",
+        ),
+        (
+            lambda d, o: dv.record(_sample_frames(d), o / "r", frames=True),
+            "expected frames as a number, got True",
+        ),
+        (
+            lambda d, o: dv.RecordingWriter(o / "w", registration="x"),
+            "expected registration as a Registration, got str",
+        ),
+        (
+            lambda d, o: dv.record(_sample_frames(d), o / "r", registration="x"),
+            "expected registration as a Registration, got str",
+        ),
+    ],
+)
+def test_a_number_or_registration_of_the_wrong_type_is_named(
+    depth: np.ndarray, tmp_path: Path, call: Callable[..., object], message: str
+) -> None:
+    """Python's own '<' not supported ... named no argument (trial AL D5)."""
+    with pytest.raises(TypeError, match=f"^{message}$"):
+        call(depth, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_takes_a_filter_spec_string_as_convert_does(
+    depth: np.ndarray, tmp_path: Path
+) -> None:
+    """filters='spatial' (a --filter spec, as the docstring says) was AttributeError
+    (trial AL D6); it filters as the parsed spec does."""
+    frames = _sample_frames(depth, 2)
+    dv.export(frames, tmp_path / "s.npz", filters="spatial")
+    dv.export(frames, tmp_path / "p.npz", filters=dv.filters.parse_filter_spec("spatial"))
+    dv.export(frames, tmp_path / "n.npz")
+    given, parsed, plain = (np.load(tmp_path / f"{n}.npz")["depth"] for n in "spn")
+    assert np.array_equal(given, parsed)
+    assert given.shape == plain.shape and not np.array_equal(given, plain)
+
+
+@pytest.mark.parametrize(("filters", "got"), [(["spatial"], "list"), (5, "int")])
+def test_export_of_filters_of_the_wrong_type_is_one_type_error(
+    depth: np.ndarray, tmp_path: Path, filters: object, got: str
+) -> None:
+    with pytest.raises(TypeError, match=rf"^expected filters as a --filter spec.*, got {got}$"):
+        dv.export(_sample_frames(depth), tmp_path / "f.npz", filters=filters)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=rf"^expected filters as a --filter spec.*, got {got}$"):
+        dv.convert("sample", tmp_path / "c", filters=filters)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_of_no_frames_says_none_were_given(tmp_path: Path) -> None:
+    """Not "--range: expected a frame index 0..-1": no range was given (trial AL D7)."""
+    with pytest.raises(dv.ExportError, match=r"^nothing to export: no frames were given"):
+        dv.export([], tmp_path / "e.npz")
+    assert list(tmp_path.iterdir()) == []

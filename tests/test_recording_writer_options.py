@@ -17,9 +17,18 @@ from depthview.errors import RecordingError
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"queue_size": 0}, r"^expected queue_size as a whole number >= 1, got 0$"),
-        ({"queue_size": -1}, r"^expected queue_size as a whole number >= 1, got -1$"),
-        ({"queue_size": 2.5}, r"^expected queue_size as a whole number >= 1, got 2\.5$"),
+        (
+            {"queue_size": 0},
+            r"^expected queue_size as a whole number >= 1 and <= 1000000000, got 0$",
+        ),
+        (
+            {"queue_size": -1},
+            r"^expected queue_size as a whole number >= 1 and <= 1000000000, got -1$",
+        ),
+        (
+            {"queue_size": 2.5},
+            r"^expected queue_size as a whole number >= 1 and <= 1000000000, got 2\.5$",
+        ),
         ({"on_full": "x"}, r"^expected on_full 'drop' or 'block', got 'x'$"),
         ({"mode": "apend"}, r"^expected mode 'new', 'append' or 'overwrite', got 'apend'$"),
     ],

@@ -28,6 +28,14 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+def flag(name: str, value: object) -> bool:
+    """``value`` when it is True or False (numpy's too), else ``TypeError`` naming ``name``:
+    a string is not read by its truth value (``overwrite='no'`` would replace a file)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"expected {name} as True or False, got {value!r}")
+    return bool(value)
+
+
 def out_array(
     out: npt.NDArray[np.generic] | None,
     shape: tuple[int, ...],
@@ -104,8 +112,9 @@ class Quantity:
         rng = low if math.isinf(self.hi) else f"{low} and <= {high}"
         return f"{kind}{of} {f'0 ({self.zero}) or ' if self.zero else ''}{rng}"
 
-    def check(self, value: object) -> float:
-        """``value`` as a float when it is this quantity, else ``ValueError`` saying so."""
+    def check(self, value: object, name: str = "") -> float:
+        """``value`` as a float when it is this quantity, else ``ValueError`` saying so
+        (``name``: the library's keyword the value came as, "expected frames as ...")."""
         number: float
         if isinstance(value, bool):
             number = math.nan
@@ -126,8 +135,23 @@ class Quantity:
         if not ok or (isinstance(number, int) and abs(number) > 1e308):  # past any float
             shown = repr(value) if isinstance(value, str) else str(value)
             shown = shown if len(shown) <= 40 else f"{shown[:30]}... ({len(shown)} characters)"
-            raise ValueError(f"expected {self.describe()}, got {shown}")
+            named = f"{name} as " if name else ""
+            raise ValueError(f"expected {named}{self.describe()}, got {shown}")
         return float(number)
+
+
+def argument(name: str, value: object, quantity: Quantity) -> float:
+    """A library keyword's number checked as the command line checks its option (the same
+    ``quantity``, so both give one answer), named: ``TypeError`` for what is not a number
+    (``frames='3'``, True), ``ValueError`` for one out of range or not whole (``1.5``, NaN)."""
+    if not is_number(value):
+        raise TypeError(f"expected {name} as a number, got {value!r}")
+    return quantity.check(value, name)
+
+
+def whole(name: str, value: object, quantity: Quantity) -> int:
+    """``argument`` of a whole ``quantity`` (a count, a step, a frame index), as an int."""
+    return int(argument(name, value, quantity))
 
 
 #: The quantities more than one command or source takes.
@@ -148,4 +172,6 @@ FRAMES = Quantity("frames", 1.0, 1e9, whole=True, unit="frames")
 DEPTH_SCALE = Quantity("the depth scale", 1.0, 100_000.0, unit="depth units per metre")
 #: Any other count (``--every``, ``--chunk``, ``--workers``): whole, 1 .. 10^9 as ``FRAMES``.
 COUNT = Quantity("a count", 1.0, 1e9, whole=True)
+#: A frame's number in a source (export's ``start``, ``stop``; ``--range START:END``).
+FRAME_INDEX = Quantity("a frame index", 0.0, 1e9, whole=True)
 NUMBER = Quantity("a number", 0.0, above=True)

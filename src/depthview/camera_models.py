@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._checks import is_number
 from .errors import SourceError
 
 #: libfreenect registers the 640x480 depth mode only.
@@ -60,6 +61,9 @@ class Intrinsics:
     def __post_init__(self) -> None:
         # A camera's pixels: a focal length past MAX_PIXELS (1e308 put every point on the
         # optical axis) or a centre that far off is no camera, refused rather than used.
+        for name in ("fx", "fy", "cx", "cy"):
+            if not is_number(getattr(self, name)):  # '500', True, 500j (trial AL D5)
+                raise TypeError(f"expected {name} as a number, got {getattr(self, name)!r}")
         for name in ("fx", "fy"):
             value = getattr(self, name)
             if not (np.isfinite(value) and 0 < value <= MAX_PIXELS):

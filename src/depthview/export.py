@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._checks import COUNT, FPS, FRAME_INDEX, FRAMES, argument, flag, whole
 from .camera_file import CAMERA_FILE
 from .colorize import Equalizer
 from .errors import DepthviewError, ExportError
-from .filters import Chain, FilterSpec, filter_frames
+from .filters import Chain, FilterSpec, filter_frames, filters_argument
 from .filters.base import kernels as filter_kernels
 from .frame import DepthFormat, Frame
 from .geometry import Intrinsics, colour_lines_up
@@ -228,7 +229,7 @@ def export(
     intrinsics: Intrinsics | None = None,
     registered: bool = False,
     progress: bool = False,
-    filters: FilterSpec | Chain | None = None,
+    filters: str | FilterSpec | Chain | None = None,
     accepted: Callable[[], None] | None = None,
 ) -> ExportSummary:
     """Export frames ``start:stop:every`` (at most ``frames`` of them) of a source to
@@ -239,6 +240,12 @@ def export(
     (a ``--filter`` spec or a Chain) runs on each exported frame's depth in millimetres.
     ``accepted`` is called once every check has passed, before anything is read or written
     (the command line says its warnings there, so that a refusal is the only line)."""
+    for name, value in (
+        ("overwrite", overwrite),
+        ("registered", registered),
+        ("progress", progress),
+    ):
+        flag(name, value)
     if not os.fspath(out).strip():
         raise ExportError(f"OUT: expected a file or folder name, got {os.fspath(out)!r}")
     if not isinstance(source, (Source, Iterable)) or isinstance(source, (str, bytes)):
@@ -252,16 +259,14 @@ def export(
     _one_of("--layout", layout, LAYOUTS)
     if palette is not None:
         _one_of("--palette", palette, PALETTES)
-    if every < 1:
-        raise ExportError(f"--every: expected a positive step, got {every}")
-    if frames is not None and frames < 1:
-        raise ExportError(f"--frames: expected a positive number of frames, got {frames}")
-    if start < 0 or (stop is not None and stop <= start):
+    # the command line's own checks of --every, --frames and --fps (trial AL D3, D5)
+    every = whole("every", every, COUNT)
+    frames = None if frames is None else whole("frames", frames, FRAMES)
+    start = whole("start", start, FRAME_INDEX)
+    stop = None if stop is None else whole("stop", stop, FRAME_INDEX)
+    if stop is not None and stop <= start:
         raise ExportError(f"--range: expected 0 <= START < END, got {start}:{stop}")
-    if fps is not None and not (MP4_FPS[0] <= fps <= MP4_FPS[1]):
-        raise ExportError(
-            f"--fps: expected frames per second from {MP4_FPS[0]:g} to {MP4_FPS[1]:g}, got {fps}"
-        )
+    fps = None if fps is None else argument("fps", fps, FPS)
     try:
         palette = ranged_palette(palette, near, far)
     except ValueError as exc:
@@ -289,6 +294,10 @@ def export(
             f"--layout {layout}: expected a source with video, got {source.name}, which has "
             "depth only; use --layout depth"
         )
+    try:  # a spec string as convert(filters=...) takes it (trial AL D6)
+        filters = filters_argument(filters)
+    except ValueError as exc:
+        raise ExportError(f"--filter: {exc}") from None
     if filters is not None and registered:
         raise ExportError("--filter and --registered: filter depth or align it, not both")
     given = getattr(source, "depth_format", None)  # what a source says it gives, if it does
@@ -354,6 +363,8 @@ def export(
     length = source.length if isinstance(source, Source) else None
     if isinstance(source, list):
         length = len(source)
+    if length == 0 and not isinstance(source, Source):  # no --range was given (trial AL D7)
+        raise ExportError(f"nothing to export: no frames were given; {out} was not written")
     if length is not None and start >= length:  # said before the progress bar
         raise ExportError(
             f"{getattr(source, 'name', 'the source')}: --range: expected a frame index "

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import registration as reg
-from ._checks import depth_2d
+from ._checks import depth_2d, flag
 from .camera_models import Intrinsics
 from .frame import IR_10BIT_MAX, DepthFormat, depth_format_or_raw
 from .registration import Registration
@@ -113,6 +113,7 @@ def point_cloud(
     really falls on (black where the colour camera does not see it). IR video, being the
     depth camera's own image, and REGISTERED depth, already aligned, are taken as they are.
     """
+    flag("organized", organized)
     depth = depth_2d(depth)
     if depth.size == 0:
         raise ValueError(f"expected a depth frame with pixels, got shape {depth.shape}")

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._checks import COUNT, DURATION, FRAMES, argument, flag, whole
 from .errors import RecordingError, SourceError, ValuesPastFormat
 from .fakenect_format import (
     DEPTH_HEADER,
@@ -262,10 +263,21 @@ class RecordingWriter:
     ) -> None:
         # checked before anything is made (trial AJ D11: queue_size=0 and on_full="x" were
         # taken, and a folder made at once)
+        for name, value in (
+            ("depth_only", depth_only),
+            ("fsync", fsync),
+            ("times_from_start", times_from_start),
+        ):
+            flag(name, value)
+        if colour is not None:
+            flag("colour", colour)
+        if registration is not None and not isinstance(registration, Registration):
+            raise TypeError(  # 'x' was AttributeError 'to_json' (trial AL D5)
+                f"expected registration as a Registration, got {type(registration).__name__}"
+            )
         if mode not in MODES:
             raise ValueError(f"expected mode 'new', 'append' or 'overwrite', got {mode!r}")
-        if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
-            raise ValueError(f"expected queue_size as a whole number >= 1, got {queue_size!r}")
+        queue_size = whole("queue_size", queue_size, COUNT)
         if on_full not in ("drop", "block"):
             raise ValueError(f"expected on_full 'drop' or 'block', got {on_full!r}")
         self.path = Path(path)
@@ -835,10 +847,15 @@ def record(
     folder is ready and the first frame is one a recording can hold (the command line says
     its warnings there, so that a refusal is the only line).
     """
-    if frames is not None and frames < 0:
-        raise RecordingError(f"expected frames >= 0, got {frames}")
-    if seconds is not None and not seconds >= 0:
-        raise RecordingError(f"expected seconds >= 0, got {seconds}")
+    for name, value in (("depth_only", depth_only), ("fsync", fsync), ("progress", progress)):
+        flag(name, value)
+    # the command line's own checks of --frames and --seconds (trial AL D3, D5)
+    frames = None if frames is None else whole("frames", frames, FRAMES)
+    seconds = None if seconds is None else argument("seconds", seconds, DURATION)
+    if registration is not None and not isinstance(registration, Registration):
+        raise TypeError(
+            f"expected registration as a Registration, got {type(registration).__name__}"
+        )
     if not os.fspath(out).strip():
         raise RecordingError(f"OUT: expected a folder name, got {os.fspath(out)!r}")
     live = False

@@ -26,11 +26,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from .._checks import flag
 from ..camera_models import StereoCalibration
 from ..errors import DepthviewError, ExportError
-from ..filters import FilterSpec, parse_filter_spec
+from ..filters import FilterSpec, filters_argument
 from ..filters.base import kernels as filter_kernels
 from ..frame import DepthFormat
 from ..outputs import check_output, check_target, claimed, refuse_appending_through_link
@@ -197,6 +198,12 @@ def convert(
     TUM's, or 1000); ``depth_only`` writes depth frames alone (TUM layout; for recordings
     without colour); ``overwrite`` redoes scenes this run would write that exist already
     with other inputs or parameters (without it such a run is refused)."""
+    for name, value in (
+        ("depth_only", depth_only),
+        ("overwrite", overwrite),
+        ("progress", progress),
+    ):
+        flag(name, value)
     inputs = (
         [os.fspath(sources)]
         if isinstance(sources, str | os.PathLike)
@@ -231,11 +238,10 @@ def convert(
         raise DepthviewError(f"chunk_frames: expected a whole number >= 1, got {chunk_frames!r}")
     fmt = None if depth_format is None else DepthFormat.parse(depth_format)
     check_depth_format(fmt, calibration)
-    if isinstance(filters, str):
-        try:
-            filters = parse_filter_spec(filters)
-        except ValueError as exc:
-            raise DepthviewError(f"--filter: {exc}") from None
+    try:
+        filters = cast("FilterSpec | None", filters_argument(filters, chains=False))
+    except ValueError as exc:
+        raise DepthviewError(f"--filter: {exc}") from None
     if filters:
         filter_kernels()  # a missing extra is one line now, not one per frame later
     require_sink(format)  # the same for rerun-sdk / foxglove-sdk

@@ -26,7 +26,7 @@ from .disparity import DisparityTransform, kinect_baseline_focal
 from .frames import depth_mm, filter_frame, filter_frames
 from .holes import HoleFilling
 from .spatial import Spatial
-from .spec import PRESETS, FilterSpec, parse_filter_spec
+from .spec import PRESETS, FilterSpec, filters_argument, parse_filter_spec
 from .temporal import Temporal
 from .threshold import Threshold
 
@@ -45,6 +45,7 @@ __all__ = [
     "depth_mm",
     "filter_frame",
     "filter_frames",
+    "filters_argument",
     "kinect_baseline_focal",
     "parse_filter_spec",
 ]

@@ -105,6 +105,20 @@ def parse_filter_spec(text: str) -> FilterSpec:
     return spec
 
 
+def filters_argument(value: object, *, chains: bool = True) -> FilterSpec | Chain | None:
+    """A library call's ``filters=``: a ``--filter`` spec string parsed as the command line
+    parses it, a ``FilterSpec`` (or, with ``chains``, a ``Chain``) as it is, None for none;
+    anything else one ``TypeError`` naming ``filters`` (a list gave AttributeError)."""
+    if value is None or isinstance(value, FilterSpec) or (chains and isinstance(value, Chain)):
+        return value
+    if isinstance(value, str):
+        return parse_filter_spec(value)
+    kinds = "a --filter spec, FilterSpec or Chain" if chains else "a --filter spec or FilterSpec"
+    raise TypeError(
+        f"expected filters as {kinds} (F.parse_filter_spec('spatial')), got {type(value).__name__}"
+    )
+
+
 def _entries(text: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
     entries: list[tuple[str, list[tuple[str, Any]]]] = []
     for raw in text.split(","):

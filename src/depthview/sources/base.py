@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import FPS_OR_AS_FAST
+from .._checks import FPS_OR_AS_FAST, flag
 from ..errors import SourceError, UnsupportedControl
 from ..frame import DEPTH_FPS, DEVICE_CLOCK_HZ, DepthFormat, Frame, LedMode, VideoFormat
 from ..geometry import KINECT_V1_DEPTH, Intrinsics
@@ -72,8 +72,10 @@ def check_options(what: str, options: dict[str, Any], allowed: Iterable[str]) ->
             f"{', '.join(unknown)}{nearest(unknown[0], known)}"
         )
     for name in FLAG_OPTIONS & set(options):
-        if not isinstance(options[name], (bool, np.bool_)):
-            raise SourceError(f"{what}: expected {name}=True or False, got {options[name]!r}")
+        try:
+            flag(name, options[name])
+        except TypeError as exc:
+            raise SourceError(f"{what}: {exc}") from None
     for name in COUNT_OPTIONS & set(options):
         value = options[name]
         if value is not None and (
