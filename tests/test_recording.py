@@ -703,3 +703,33 @@ def test_append_into_a_hard_linked_copy_leaves_the_original_as_it_was(tmp_path: 
     assert tree_hash(rec) == before
     with dv.open(str(copy), realtime=False) as grown, dv.open(str(rec), realtime=False) as kept:
         assert grown.length == kept.length + 2
+
+
+def test_a_run_whose_warning_line_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
+    """Trial AL (D9, LOST): ``record SRC OUT 2>/dev/full`` ended (exit 1) leaving a new folder
+    holding an empty INDEX.txt, or over an earlier recording a hidden partial folder with a
+    frame in it. The command's warnings are said once the first frame passed its checks,
+    before it is written: when saying them fails, the run has recorded nothing."""
+    np.save(tmp_path / "raw.npy", np.stack([f.depth for f in dv.open("sample")][:3]))
+    env = {**os.environ}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "depthview", "record", "raw.npy", "new", "--quiet"],
+            cwd=tmp_path, stderr=full, env=env, check=False, timeout=120,
+        )  # fmt: skip
+    assert done.returncode != 0 and not (tmp_path / "new").exists()
+
+    def fails() -> None:
+        raise OSError(28, "No space left on device")
+
+    earlier = tmp_path / "earlier"
+    record(dv.open("sample"), earlier, frames=2)
+    before = tree_hash(earlier)
+    for mode in ("overwrite", "append"):
+        with pytest.raises(OSError, match="No space"):
+            record(dv.open(str(tmp_path / "raw.npy")), earlier, mode=mode, accepted=fails)
+        assert tree_hash(earlier) == before
+        assert sorted(p.name for p in earlier.iterdir() if p.name.startswith(".")) == []
+    with pytest.raises(OSError, match="No space"):
+        record(dv.open(str(tmp_path / "raw.npy")), tmp_path / "made", accepted=fails)
+    assert not (tmp_path / "made").exists()

@@ -512,9 +512,10 @@ class RecordingWriter:
         self.bytes += self._write_file(DEVICE_JSON, [registration.to_json().encode("ascii")])
 
     # -- writing ------------------------------------------------------------------------
-    def write(self, frame: Frame) -> bool:
-        """Queue a frame; False when it was dropped (queue full). Raises the writer's
-        ``RecordingError`` once it has failed, and refuses frames fakenect cannot replay."""
+    def check(self, frame: Frame) -> None:
+        """Refuse, before any of it is written, a frame this recording cannot take: not a
+        Frame, one fakenect cannot replay or whose times no file name holds; the writer's
+        own failure once it has failed."""
         if not isinstance(frame, Frame):
             raise TypeError(f"expected a Frame, got {type(frame).__name__}")
         if self._error is not None:
@@ -527,6 +528,11 @@ class RecordingWriter:
             raise RecordingError(f"frame {frame.index}: {exc}") from None
         check_replayable(frame, self.depth_only)
         _check_times(frame)
+
+    def write(self, frame: Frame) -> bool:
+        """Queue a frame; False when it was dropped (queue full). Raises the writer's
+        ``RecordingError`` once it has failed, and refuses frames fakenect cannot replay."""
+        self.check(frame)
         if not self._clamped_said:
             clamped = tilt_state_clamped(frame)
             if clamped:  # said once a run, not for each frame
@@ -936,11 +942,12 @@ def _record_into(
                     break
             if stop is not None and stop.is_set():
                 break
-            writer.write(frame)
             if count == 1:  # the first frame is one a recording can hold: the run goes ahead
+                writer.check(frame)
                 if accepted is not None:
-                    accepted()
+                    _accepted_or_nothing(accepted, writer, Path(out), made, mode)
                 bar = _progress_bar(source_or_frames, frames, progress)
+            writer.write(frame)
             if bar is not None:
                 bar.set_postfix_str(f"{writer.bytes / 1e6:.0f} MB", refresh=False)
                 bar.update(1)
@@ -988,6 +995,23 @@ def _record_into(
         if bar is not None:
             bar.close()
     return _closed(writer, Path(out), made, mode)
+
+
+def _accepted_or_nothing(
+    accepted: Callable[[], None], writer: RecordingWriter, out: Path, made: bool, mode: Mode
+) -> None:
+    """The caller's ``accepted``, before any frame is written: when it fails (the command's
+    warning line could not be written: trial AL D9), the run ends having recorded nothing,
+    a new folder removed and an earlier recording as it was, no partial folder left."""
+    try:
+        accepted()
+    except Exception:
+        writer.failed()
+        with contextlib.suppress(RecordingError):
+            writer.close()
+        if mode == "new":
+            remove_empty_recording(out, made)
+        raise
 
 
 def _closed(writer: RecordingWriter, out: Path, made: bool, mode: Mode) -> RecordingSummary:
