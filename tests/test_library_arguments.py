@@ -324,3 +324,19 @@ def test_export_of_no_frames_says_none_were_given(tmp_path: Path) -> None:
     with pytest.raises(dv.ExportError, match=r"^nothing to export: no frames were given"):
         dv.export([], tmp_path / "e.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_of_a_source_read_before_or_a_generator_says_what_it_is(tmp_path: Path) -> None:
+    """Trial AL (D8): a Source exported twice wrote nothing the second time, "no readable
+    frame among those chosen (--range, --every, --frames)" (none were given); a generator
+    of 10 frames was refused as "a live source". A seekable source is exported from its
+    start (frame for frame as the first time); a generator is asked for frames=."""
+    src = dv.open("sample")
+    dv.export(src, tmp_path / "a.npz")
+    dv.export(src, tmp_path / "b.npz")
+    with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
+        np.testing.assert_array_equal(a["depth"], b["depth"])
+        assert list(b["index"]) == list(range(20))
+    frames = (f for f in dv.open("sample") if f.index % 2 == 0)
+    with pytest.raises(dv.ExportError, match=r"frames of no known number \(a generator\)"):
+        dv.export(frames, tmp_path / "g.npz")

@@ -183,8 +183,9 @@ def _selected(
     seekable source's frames are counted by their own number (``Frame.index``), so that a
     broken frame it skips is not replaced by the next one in the range or the rhythm."""
     numbered = isinstance(source, Source) and source.seekable
-    if numbered and start:
-        assert isinstance(source, Source)
+    # from ``start`` whatever was read before (trial AL D8: a source read to its end
+    # exported nothing, said as no frame chosen)
+    if isinstance(source, Source) and numbered and source.position != start:
         source.seek(start)
     i = start if numbered else 0
     taken = 0
@@ -378,7 +379,12 @@ def export(
     total = _total(length, start, stop, every, frames)
     if total is None:
         # frames= and stop= are --frames and --range on the command line (errors.cli_words)
-        raise ExportError("frames=: expected a number of frames (or stop=) for a live source")
+        unknown = (  # (trial AL D8: a generator of 10 frames was called a live source)
+            "a live source"
+            if isinstance(source, Source)
+            else "frames of no known number (a generator): give frames= (at most), or a list"
+        )
+        raise ExportError(f"frames=: expected a number of frames (or stop=) for {unknown}")
     if fmt.extra is not None:
         require(*fmt.extra, fmt.name)
     what = f"--format {fmt.name}"
