@@ -293,7 +293,7 @@ def test_without_dask_workers_run_in_one_process_and_say_how_to_add_it(
 def test_the_shipped_sample_has_no_colour_so_the_scene_fails(tmp_path: Path) -> None:
     s = dv.convert("sample", tmp_path / "out")
     assert s.done == [] and [name for name, _ in s.failed] == ["sample"]
-    assert "no colour stream" in s.failed[0][1]
+    assert "expected a colour stream to pair 20 depth frame(s) with, got none" in s.failed[0][1]
     assert not (tmp_path / "out").exists()  # nothing half-made left behind
 
 

@@ -274,7 +274,7 @@ def test_no_colour_stream_or_an_empty_index_is_refused_before_writing(tmp_path: 
     empty = write_scene(tmp_path / "empty", 1)
     (empty / "INDEX.txt").write_text("")
     _refused(str(empty), out=tmp_path / "o2", says="got an empty recording")
-    _refused("sample", out=tmp_path / "o3", says="no colour stream")
+    _refused("sample", out=tmp_path / "o3", says="--depth-only writes the depth alone")
     assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
 
 

@@ -162,6 +162,8 @@ def depth_count(scene: Scene, settings: Settings) -> int | None:
         with sources.open(scene.path, **_open_options(settings)) as src:
             if src.units_guess:
                 warnings.warn(f"{scene.path}: {src.units_guess}", stacklevel=2)
+            if not depth_only and src.has_video is False:  # as a recording's (trial AL D11)
+                raise _no_colour_stream(scene.path, src.length)
             return src.length
     with Recording(scene) as rec:
         entries, _ = rec.index()
@@ -170,11 +172,17 @@ def depth_count(scene: Scene, settings: Settings) -> int | None:
     if depth == 0:
         raise DepthviewError(f"{where}: expected depth frames, got an empty recording")
     if not depth_only and not any(e.kind == KIND_VIDEO for e in entries):
-        raise DepthviewError(
-            f"{where}: expected a colour stream to pair {depth} depth frame(s) with, got none "
-            "(--depth-only writes the depth alone)"
-        )
+        raise _no_colour_stream(where, depth)
     return depth
+
+
+def _no_colour_stream(where: str, depth: int | None) -> DepthviewError:
+    """A scene without colour, refused before anything is written, saying the way out."""
+    frames = f"{depth} depth frame(s)" if depth is not None else "its depth frames"
+    return DepthviewError(
+        f"{where}: expected a colour stream to pair {frames} with, got none (--depth-only "
+        "writes the depth alone)"
+    )
 
 
 def plan(scene: Scene, settings: Settings, chunk_frames: int = CHUNK_FRAMES) -> list[Unit]:
