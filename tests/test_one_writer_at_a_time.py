@@ -7,10 +7,12 @@ kernel's lock is per process), the second through the command line in this proce
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +42,13 @@ def _start(*argv: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_until(proc: subprocess.Popen[str], ready: Path) -> None:
-    """Until the first run is writing (``ready`` exists); it must not end before."""
+def _wait_until(
+    proc: subprocess.Popen[str], ready: Path, done: Callable[[], bool] | None = None
+) -> None:
+    """Until the first run is writing (``ready`` exists, or ``done()``); it must not end
+    before."""
     deadline = time.monotonic() + 120
-    while not ready.exists():
+    while not (done() if done is not None else ready.exists()):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, f"{ready} never appeared"
         time.sleep(0.05)
@@ -133,3 +138,28 @@ def test_a_second_viewer_with_the_same_screenshot_is_refused(xvfb: str, tmp_path
     assert ran.out == ""
     assert out.splitlines() == [f"screenshot: {shot}"]
     assert_screen_is_saved(paused, shot, "the first run")
+
+
+def test_a_second_scan_into_the_same_output_is_refused(tmp_path: Path) -> None:
+    """Trial AK (D5, LOST): a second ``scan`` to the OUT of one still running wrote its
+    files there, and the first one's result was gone (no --overwrite given). The second is
+    refused in one line before it reads anything; the first ends as if alone."""
+    said = tmp_path / "first.err"
+    with said.open("w") as err:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "depthview", "scan", "demo:walk", "same.ply", "--no-window"],
+            cwd=tmp_path, stderr=err, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:  # its progress bar: OUT is held, the scan runs
+            _wait_until(first, said, lambda: said.stat().st_size > 0)
+            ran = cli("scan", "sample", str(tmp_path / "same.ply"), "--no-window", "--quiet")
+        finally:
+            first.send_signal(signal.SIGINT)
+            first.wait(timeout=300)
+    assert ran.code == 2 and ran.err.splitlines() == [
+        f"depthview: error: {tmp_path / 'same.ply'}: another depthview run is writing it; "
+        "wait for that run to end"
+    ], ran.err
+    assert first.returncode == 130, said.read_text()
+    params = json.loads((tmp_path / "same-params.json").read_text())
+    assert params["source"] == "demo:walk"  # the first run's model, not the second's

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import DepthviewError, cli_words
-from ..outputs import check_output, check_target, partial_path, why_not_written
+from ..outputs import check_output, check_target, claimed, partial_path, why_not_written
 from ..sinks.targets import RERUN_GRPC_PORT
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
@@ -294,6 +294,14 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     params = _params(args)
     out = _out_path(args)
+    # one run writes a scan at a time (trial AK D5: a second scan to the same OUT replaced
+    # the first one's files while it ran)
+    with claimed(out, DepthviewError):
+        return _scan(args, started, params, out)
+
+
+def _scan(args: argparse.Namespace, started: float, params: Any, out: Path) -> int:
+    """``run`` once its options are checked and ``out`` is held."""
     target = None
     if args.to is not None:
         from ..sinks import parse_target
