@@ -535,6 +535,10 @@ def test_rerun_web_takes_the_grpc_port_given_as_stream_does(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert f"127.0.0.1%3A{grpc}%2Fproxy" in done.stderr, done.stderr
+    # said as the scan starts, while the server is there to be opened (trial AK D3: only
+    # at the end, once it had closed)
+    first = done.stderr.splitlines()[0]
+    assert first.startswith(f"depthview: the model goes to http://127.0.0.1:{web}/"), first
 
 
 def test_a_full_disk_is_one_line_naming_out_and_the_earlier_scan_stays(tmp_path: Path) -> None:

@@ -121,14 +121,14 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--grpc-port",
         type=port,
-        default=RERUN_GRPC_PORT,
+        default=None,
         help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT}), "
         "as stream's",
     )
     p.add_argument(
         "--model-every",
         type=duration,
-        default=2.0,
+        default=None,
         metavar="SECONDS",
         help="with --to: send the mesh every SECONDS (default 2; the path goes every frame)",
     )
@@ -224,7 +224,10 @@ def _open_sink(target: Any, grpc_port: int) -> Any:
     options = argparse.Namespace(
         host="127.0.0.1", grpc_port=grpc_port, raw_depth=False, points=False
     )
-    return open_sink(target, options)
+    opened = open_sink(target, options)
+    # where to look, said as the scan starts, as stream says it (trial AK D3: only at its end)
+    sys.stderr.write(f"depthview: the model goes to {opened.where}\n")
+    return opened
 
 
 def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
@@ -290,8 +293,27 @@ def _window(
     return run_window(source, scanner, save, args.screenshot, args.frames)
 
 
+#: ``--model-every``'s default, in seconds.
+MODEL_EVERY_S = 2.0
+
+
+def _sink_options(args: argparse.Namespace) -> None:
+    """``--grpc-port`` and ``--model-every`` shape what ``--to`` sends: without it they
+    would change nothing, unsaid (trial AK D4); refused in one line. Their defaults set."""
+    if args.to is None:
+        for flag, value in (("--grpc-port", args.grpc_port), ("--model-every", args.model_every)):
+            if value is not None:
+                raise DepthviewError(
+                    f"{flag}: shapes what --to sends, and no --to was given: it would change "
+                    "nothing; drop it, or add --to"
+                )
+    args.grpc_port = RERUN_GRPC_PORT if args.grpc_port is None else args.grpc_port
+    args.model_every = MODEL_EVERY_S if args.model_every is None else args.model_every
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    _sink_options(args)
     params = _params(args)
     out = _out_path(args)
     # one run writes a scan at a time (trial AK D5: a second scan to the same OUT replaced
