@@ -153,6 +153,20 @@ def test_a_named_raw_format_refuses_values_past_its_bits(fmt: str, value: int, w
     assert np.isfinite(dv.to_metres(within, fmt)).any()
 
 
+def test_to_mm_of_nyu_raw_says_to_metres_reads_it() -> None:
+    """Trial AL D2: to_mm(depth, depth_format='nyu') said "expected unpacked depth, got
+    RAW_11BIT_NYU", though NYU's raw is unpacked. to_mm is libfreenect's table; NYU's
+    raw is read by NYU's fit, 351.3 / (1092.5 - raw): to_metres gives it, and the one
+    line says so."""
+    a = np.full((2, 2), 1000, np.uint16)
+    with pytest.raises(ValueError) as caught:
+        dv.to_mm(a, depth_format="nyu")
+    message = str(caught.value)
+    assert "\n" not in message and "unpacked" not in message
+    assert "does not apply" in message and "dv.to_metres(depth, 'nyu')" in message
+    assert dv.to_metres(a, "nyu")[0, 0] == pytest.approx(351.3 / (1092.5 - 1000), rel=1e-6)
+
+
 # -- register ------------------------------------------------------------------------------
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_register_scenes(params: tuple[Registration, Any], backend: str, scene: str) -> None:
