@@ -18,6 +18,8 @@ MAX_TRUNCATION_M = 1.0
 MIN_LEVEL_NORMALS = 6
 #: A frame is halved towards ``track_width`` only while it stays this wide.
 MIN_FINEST_WIDTH = 16
+#: ICP iterations per level by default (40x30, 80x60, 160x120 on 640x480 input).
+DEFAULT_ICP_ITERATIONS = (6, 4, 3)
 
 
 class TooManyLevels(ValueError):
@@ -58,7 +60,7 @@ class ScanParams:
     depth_min_m: float = 0.4
     depth_max_m: float = 4.0
     #: ICP iterations per pyramid level, coarsest first (each level halves the one after).
-    icp_iterations: tuple[int, ...] = (6, 4, 3)
+    icp_iterations: tuple[int, ...] = DEFAULT_ICP_ITERATIONS
     #: The finest tracking level's width: 160 tracks at 160x120 on 640x480 input (as
     #: accurate as 320x240 on a real Kinect sequence here, and a quarter of the work).
     track_width: int = 160
@@ -150,10 +152,14 @@ class ScanParams:
 
     def check_levels(self, width: int, height: int) -> None:
         """Refuse more ``icp_iterations`` levels than frames of ``width`` x ``height``
-        can be tracked at (``levels_held`` of their finest tracking level)."""
+        can be tracked at (``levels_held`` of their finest tracking level). The defaults
+        stay usable on small frames (a 10x10 one: its 2x2 level does nothing, the two
+        finer ones track) unless no level the frames hold has iterations."""
         w, h = tracking_size(width, height, self.track_width)
         held = levels_held(w, h)
-        if len(self.icp_iterations) > held:
+        iters = self.icp_iterations
+        held_idle = sum(iters[len(iters) - held :]) == 0 if held else True
+        if len(iters) > held and (iters != DEFAULT_ICP_ITERATIONS or held_idle):
             size = (
                 f"a {w}-px-wide tracking image holds at most {held}"
                 if h >= 1 << 29
