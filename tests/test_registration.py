@@ -108,14 +108,63 @@ def test_to_mm_scenes(params: tuple[Registration, Any], backend: str, scene: str
 
 
 def test_to_mm_any_shape_and_values_above_11_bits() -> None:
-    """Said to be raw, values above 11 bits are no reading (libfreenect's table ends at
-    2047); not said, they are refused (they are another unit's: a millimetre frame)."""
-    depth = np.array([[0, 600, 2047, 2048, 4095, 65535]], dtype=np.uint16)
+    """Values above 11 bits are refused whether raw is said or not (trial AL D1: said,
+    they came back as no reading without a word): they are another unit's (a millimetre
+    frame). Within 11 bits, 2047 is no reading (libfreenect's table ends there)."""
+    depth = np.array([[0, 600, 2047]], dtype=np.uint16)
     mm = dv.to_mm(depth, depth_format="11bit")
     table = registration_module.tables().raw_to_mm
-    assert mm.tolist() == [[table[0], table[600], 0, 0, 0, 0]]
-    with pytest.raises(ValueError, match="got values up to 65535"):
-        dv.to_mm(depth)
+    assert mm.tolist() == [[table[0], table[600], 0]]
+    past = np.array([[0, 600, 2047, 2048, 4095, 65535]], dtype=np.uint16)
+    for fmt in (None, "11bit", "raw"):
+        with pytest.raises(ValueError, match=r"expected raw 11-bit depth \(0..2047\).*65535"):
+            dv.to_mm(past, depth_format=fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "value", "words"),
+    [
+        ("10bit", 1500, "expected raw 10-bit depth (0..1023) as RAW_10BIT, got values up to 1500"),
+        ("11bit", 3000, "expected raw 11-bit depth (0..2047) as RAW_11BIT, got values up to 3000"),
+        ("raw", 2048, "expected raw 11-bit depth (0..2047) as RAW_11BIT, got values up to 2048"),
+        (
+            "nyu",
+            3000,
+            "expected raw 11-bit depth (0..2047) as RAW_11BIT_NYU, got values up to 3000",
+        ),
+    ],
+)
+def test_a_named_raw_format_refuses_values_past_its_bits(fmt: str, value: int, words: str) -> None:
+    """Trial AL D1: to_metres(a, '10bit') of values up to 1500 was all NaN, to_mm all 0 and
+    point_cloud empty, without a word; the same array unnamed, and the command line's
+    --depth-format 10bit, were refused. Now each says so in one line."""
+    a = np.full((4, 4), value, np.uint16)
+    calls = [
+        lambda: dv.to_metres(a, fmt),
+        lambda: dv.point_cloud(a, depth_format=fmt),
+    ]
+    if fmt != "nyu":
+        calls.append(lambda: dv.to_mm(a, depth_format=fmt))
+    for call in calls:
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value).startswith(words) and "\n" not in str(caught.value)
+    within = np.full((4, 4), value, np.uint16) % (1023 if fmt == "10bit" else 2047)
+    assert np.isfinite(dv.to_metres(within, fmt)).any()
+
+
+def test_to_mm_of_nyu_raw_says_to_metres_reads_it() -> None:
+    """Trial AL D2: to_mm(depth, depth_format='nyu') said "expected unpacked depth, got
+    RAW_11BIT_NYU", though NYU's raw is unpacked. to_mm is libfreenect's table; NYU's
+    raw is read by NYU's fit, 351.3 / (1092.5 - raw): to_metres gives it, and the one
+    line says so."""
+    a = np.full((2, 2), 1000, np.uint16)
+    with pytest.raises(ValueError) as caught:
+        dv.to_mm(a, depth_format="nyu")
+    message = str(caught.value)
+    assert "\n" not in message and "unpacked" not in message
+    assert "does not apply" in message and "dv.to_metres(depth, 'nyu')" in message
+    assert dv.to_metres(a, "nyu")[0, 0] == pytest.approx(351.3 / (1092.5 - 1000), rel=1e-6)
 
 
 # -- register ------------------------------------------------------------------------------
@@ -154,14 +203,14 @@ def test_register_scene_features_are_exercised(freenect_oracle: Any) -> None:
     assert np.count_nonzero(registered) < np.count_nonzero(raw_to_mm[blocks])  # collisions
 
 
-def test_register_treats_values_above_11_bits_as_no_reading() -> None:
-    """Said to be raw 11-bit, values past it are no reading (as ``to_mm`` reads them);
-    unsaid, such a frame is refused (``tests/test_depth_format_given.py``)."""
-    depth = SCENES["blocks"].copy()
-    marked = depth.copy()
-    depth[::7, ::5] = 2047
+def test_register_refuses_values_above_11_bits_said_or_not() -> None:
+    """Values past 11 bits are another unit's, refused whether the frame is said to be raw
+    11-bit or not, as ``to_mm`` refuses them (trial AL D1: said, they were no reading)."""
+    marked = SCENES["blocks"].copy()
     marked[::7, ::5] = 40000
-    np.testing.assert_array_equal(dv.register(marked, depth_format="11bit"), dv.register(depth))
+    for fmt in (None, "11bit"):
+        with pytest.raises(ValueError, match=r"expected raw 11-bit depth .*got values up to 40000"):
+            dv.register(marked, depth_format=fmt)
 
 
 def test_register_non_contiguous_input(backend: str) -> None:

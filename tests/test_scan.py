@@ -173,6 +173,8 @@ def test_a_lone_wall_is_lost() -> None:
         ("voxel_m", 0.5, "voxel_m: expected 0.001 to 0.2 m"),
         ("truncation_m", 999.0, "truncation_m: expected at most 0.16 m"),
         ("max_volume_mb", 0.0, "max_volume_mb: expected a positive number"),
+        # trial AK D1: 160 px halves 7 times to 2 then 1 px wide: no normals at 8 levels
+        ("icp_iterations", (20,) + (0,) * 7, "icp_iterations: expected at most 7 levels"),
     ],
 )
 def test_bad_parameters_refused_in_one_line(field: str, value: object, words: str) -> None:
@@ -180,6 +182,24 @@ def test_bad_parameters_refused_in_one_line(field: str, value: object, words: st
         ScanParams(**{field: value})  # type: ignore[arg-type]
     message = str(caught.value)
     assert message.startswith(words) and "\n" not in message and "got" in message
+
+
+def test_more_levels_than_the_frames_hold_are_refused_at_the_first_frame() -> None:
+    """Trial AK D1: 20,0,0,0,0,0,0 on 640x480 frames (tracked at 160x120) put all the
+    iterations at a 2x1 level: the camera stayed still and every frame was "fused". Halved
+    by hand: 160x120, 80x60, 40x30, 20x15, 10x7, 5x3 (4x2 = 8 pixels with a right and a
+    lower neighbour, enough for 6 unknowns), 2x1 (none): 6 levels hold, 7 do not."""
+    from depthview.scan.params import TooManyLevels
+
+    (_, frame), *_ = _walk(0, 1, STEP)
+    assert frame.depth.shape == (480, 640)
+    scanner = Scanner(ScanParams(icp_iterations=(20,) + (0,) * 6), first_pose=walk_pose(0))
+    with pytest.raises(TooManyLevels) as caught:
+        scanner.add(frame)
+    message = str(caught.value)
+    assert message.startswith("icp_iterations: expected at most 6 levels") and "160x120" in message
+    assert scanner.fused == 0 and scanner.volume.blocks == 0
+    assert Scanner(ScanParams(icp_iterations=(1,) * 6), first_pose=walk_pose(0)).add(frame).ok
 
 
 def test_the_volume_stops_at_its_memory_budget() -> None:

@@ -180,6 +180,15 @@ def test_the_params_file_says_the_camera_and_units_the_mesh_came_from(tmp_path: 
         (["demo:walk", "o.ply", "--voxel", "0.5"], "--voxel: expected 0.001 to 0.2 m"),
         (["demo:walk", "o.ply", "--screenshot", "s.png"], "--screenshot s.png: saves the scan"),
         (["missing-folder", "--frames", "3", "o.ply"], "missing-folder"),
+        # trial AK D1: the demo's 160x120 tracking image halves to 2x1 at the 7th level
+        (
+            ["demo:walk", "o.ply", "--icp-iterations", "20,0,0,0,0,0,0"],
+            "--icp-iterations: expected at most 6 levels",
+        ),
+        (
+            ["demo:walk", "o.ply", "--icp-iterations", "20,0,0,0,0,0,0,0,0,0"],
+            "--icp-iterations: expected at most 7 levels",
+        ),
     ],
 )
 def test_bad_input_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

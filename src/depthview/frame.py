@@ -136,18 +136,23 @@ class DepthFormat(enum.IntEnum):
 def depth_format_or_raw(
     depth_format: DepthFormat | str | int | None, depth: npt.NDArray[np.uint16]
 ) -> DepthFormat:
-    """The format ``depth`` is given in; None means raw 11-bit, which is then checked: a
-    value above 2047 is another unit's (a millimetre frame's), which the raw table would
-    turn into wrong distances without a word."""
-    if depth_format is not None:
-        return DepthFormat.parse(depth_format)
+    """The format ``depth`` is given in; None means raw 11-bit. Raw disparity is checked
+    against its format's bits, named or not (trial AL D1: a named '10bit' frame of values
+    past 1023 came back all NaN without a word): a value past them is another unit's (a
+    millimetre frame's), which the raw table would turn into no reading or wrong
+    distances. One max over the frame, so callers check once per frame."""
+    fmt = DepthFormat.RAW_11BIT if depth_format is None else DepthFormat.parse(depth_format)
+    if fmt.is_metric:
+        return fmt
     top = int(depth.max(initial=0))
-    if top > RAW_11BIT_INVALID:
+    if top > fmt.max_value:
+        bits = 10 if fmt.max_value == RAW_10BIT_INVALID else 11
+        named = "when no depth_format is given" if depth_format is None else f"as {fmt.name}"
         raise ValueError(
-            f"expected raw 11-bit depth (0..{RAW_11BIT_INVALID}) when no depth_format is "
-            f"given, got values up to {top}: pass depth_format=frame.depth_format (or 'mm')"
+            f"expected raw {bits}-bit depth (0..{fmt.max_value}) {named}, got values up to "
+            f"{top}: pass depth_format=frame.depth_format (or 'mm')"
         )
-    return DepthFormat.RAW_11BIT
+    return fmt
 
 
 class VideoFormat(enum.IntEnum):

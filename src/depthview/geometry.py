@@ -21,7 +21,7 @@ from ._checks import depth_2d, flag
 from .camera_models import Intrinsics
 from .frame import IR_10BIT_MAX, DepthFormat, depth_format_or_raw
 from .registration import Registration
-from .units import to_metres
+from .units import metres_of, to_metres
 
 #: The Kinect v1 depth camera (640x480).
 KINECT_V1_DEPTH = Intrinsics()
@@ -121,7 +121,7 @@ def point_cloud(
     if registration is None:
         if intrinsics is None:
             intrinsics = KINECT_V1_DEPTH.for_size(depth.shape[1], depth.shape[0])
-        z = to_metres(depth, depth_format)
+        z = metres_of(depth, depth_format)
         rgb = None if video is None else video_as_rgb(video, depth.shape)
     elif intrinsics is not None:
         raise ValueError("expected intrinsics or a registration (which brings its own), got both")

@@ -144,14 +144,21 @@ def to_mm(
     out: npt.NDArray[np.uint16] | None = None,
 ) -> npt.NDArray[np.uint16]:
     """Depth (any (H, W)) to millimetres; raw 11-bit exactly as libfreenect's
-    FREENECT_DEPTH_MM gives them: its table, 0 for no reading (2047, and values above
-    2047, which are not 11-bit), at most 10000 (its ceiling). One table lookup.
-    ``depth_format`` is what the values count (``frame.depth_format``: other formats as
-    ``depth_mm`` converts them); without it they are raw 11-bit, and a frame holding more
-    than 11 bits is refused. ``out`` may be ``depth`` itself (each pixel is read before it
-    is written), not another view overlapping it."""
+    FREENECT_DEPTH_MM gives them: its table, 0 for no reading (2047), at most 10000 (its
+    ceiling). One table lookup. ``depth_format`` is what the values count
+    (``frame.depth_format``: other formats as ``depth_mm`` converts them; NYU's raw, read by
+    its own fit, is ``to_metres``'); without it they are raw 11-bit; raw values past their
+    format's bits are refused (another unit's: a millimetre frame). ``out`` may be
+    ``depth`` itself (each pixel is read before it is written), not another view
+    overlapping it."""
     arr = depth_2d(depth)
     fmt = depth_format_or_raw(depth_format, arr)
+    if fmt is DepthFormat.RAW_11BIT_NYU:  # trial AL D2: "expected unpacked depth" misled
+        raise ValueError(
+            "to_mm: depth_format RAW_11BIT_NYU is read by NYU's own fit, which to_mm "
+            "(libfreenect's millimetre table) does not apply: dv.to_metres(depth, 'nyu') "
+            "gives its metres (x 1000 for millimetres)"
+        )
     if fmt is not DepthFormat.RAW_11BIT:
         out_array(out, arr.shape, np.uint16)
         mm = depth_mm(arr, fmt, registration)

@@ -106,7 +106,16 @@ def to_metres(
     ``depth_format`` is what the values count (``frame.depth_format``); without it they are
     raw 11-bit, and a frame holding more than 11 bits is refused."""
     depth = depth_2d(depth)
-    fmt = depth_format_or_raw(depth_format, depth)
+    return metres_of(depth, depth_format_or_raw(depth_format, depth), out)
+
+
+def metres_of(
+    depth: npt.NDArray[np.uint16],
+    fmt: DepthFormat,
+    out: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """``to_metres`` of a 2-D frame whose format ``depth_format_or_raw`` already checked
+    against its values (``point_cloud``: one max over a frame, not two)."""
     # numpy's take reads the values as a copy of indices first: out may overlap depth.
     out_array(out, depth.shape, np.float32, strided=True)
     return np.take(metres_table(fmt), depth, out=out)

@@ -13,7 +13,7 @@ import time
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import DepthviewError, cli_words
 from ..outputs import check_output, check_target, claimed, partial_path, why_not_written
@@ -21,6 +21,9 @@ from ..sinks.targets import RERUN_GRPC_PORT
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames, metres, port
+
+if TYPE_CHECKING:
+    from ..scan.params import TooManyLevels
 
 
 def _iterations(text: str) -> tuple[int, ...]:
@@ -147,23 +150,36 @@ def _params(args: argparse.Namespace) -> Any:
         "depth_max_m": args.far,
         "icp_iterations": args.icp_iterations,
     }
-    flags = {
-        "voxel_m": "--voxel",
-        "truncation_m": "--truncation",
-        "depth_min_m": "--near",
-        "depth_max_m": "--far",
-        "icp_iterations": "--icp-iterations",
-    }
     chosen = {k: v for k, v in given.items() if v is not None}
     if "voxel_m" in chosen and "truncation_m" not in chosen:
         chosen["truncation_m"] = 4 * chosen["voxel_m"]
     try:
         return ScanParams(**chosen)
     except ValueError as exc:
-        name, _, rest = str(exc).partition(": ")
-        for field, flag in flags.items():
-            rest = rest.replace(field, flag)
-        raise DepthviewError(f"{flags.get(name, name)}: {rest}") from None
+        raise _as_options(exc) from None
+
+
+_FLAGS = {
+    "voxel_m": "--voxel",
+    "truncation_m": "--truncation",
+    "depth_min_m": "--near",
+    "depth_max_m": "--far",
+    "icp_iterations": "--icp-iterations",
+}
+
+
+def _as_options(exc: ValueError) -> DepthviewError:
+    """``ScanParams``' refusal in the command line's words (its fields named as options)."""
+    name, _, rest = str(exc).partition(": ")
+    for field, flag in _FLAGS.items():
+        rest = rest.replace(field, flag)
+    return DepthviewError(f"{_FLAGS.get(name, name)}: {rest}")
+
+
+def _too_many_levels(exc: TooManyLevels) -> DepthviewError:
+    """The frames' size holds fewer tracking levels than ``--icp-iterations`` names
+    (``ScanParams.check_levels``, met at the first frame): before anything is written."""
+    return DepthviewError(f"{_as_options(exc)}; nothing was written")
 
 
 def _out_path(args: argparse.Namespace) -> Path:
@@ -347,6 +363,7 @@ def _scan(args: argparse.Namespace, started: float, params: Any, out: Path) -> i
         if Path(args.source).exists():
             inputs.append(Path(args.source))
         from ..scan.files import companions
+        from ..scan.params import TooManyLevels
         from ..scan.volume import VolumeFull
         from ..sources.ahead import ReadAhead
 
@@ -370,7 +387,10 @@ def _scan(args: argparse.Namespace, started: float, params: Any, out: Path) -> i
         window_run = None
         saved: list[Path] = []  # what the window's ``s`` wrote
         if not args.no_window:
-            window_run = _window(args, source, scanner, out, params, saved)
+            try:
+                window_run = _window(args, source, scanner, out, params, saved)
+            except TooManyLevels as exc:
+                raise _too_many_levels(exc) from None
             frames, interrupted = window_run.read, window_run.interrupted
             # the start-up: until the source handed the window its first frame (trial AC:
             # the window's runs said 0.0)
@@ -399,6 +419,8 @@ def _scan(args: argparse.Namespace, started: float, params: Any, out: Path) -> i
                 except VolumeFull as exc:
                     full = exc
                     break
+                except TooManyLevels as exc:
+                    raise _too_many_levels(exc) from None
                 frames += 1
                 if tracked.ok:
                     last_fused = time.perf_counter()

@@ -13,6 +13,36 @@ VOXEL_RANGE_M = (0.001, 0.2)
 #: surfaces together and allocates blocks without end.
 MAX_TRUNCATION_VOXELS = 16
 MAX_TRUNCATION_M = 1.0
+#: A tracking level moves the camera only with at least this many pixels that have a
+#: right and a lower neighbour (where its normals are): ICP solves for 6 unknowns.
+MIN_LEVEL_NORMALS = 6
+#: A frame is halved towards ``track_width`` only while it stays this wide.
+MIN_FINEST_WIDTH = 16
+#: ICP iterations per level by default (40x30, 80x60, 160x120 on 640x480 input).
+DEFAULT_ICP_ITERATIONS = (6, 4, 3)
+
+
+class TooManyLevels(ValueError):
+    """More ``icp_iterations`` levels than the frames can be tracked at."""
+
+
+def tracking_size(width: int, height: int, track_width: int) -> tuple[int, int]:
+    """The finest tracking level's size for frames of ``width`` x ``height``: halved
+    while wider than ``track_width`` and at least twice ``MIN_FINEST_WIDTH``."""
+    while width > track_width and width >= 2 * MIN_FINEST_WIDTH:
+        width, height = width // 2, height // 2
+    return width, height
+
+
+def levels_held(width: int, height: int) -> int:
+    """How many tracking levels an image of ``width`` x ``height`` holds: each level halves
+    the one before, and a level with too few normals (``MIN_LEVEL_NORMALS``) cannot move
+    the camera (trial AK D1: a 160x120 image halved to 2x1 left the camera still while
+    every frame was fused)."""
+    n = 0
+    while (width - 1) * (height - 1) >= MIN_LEVEL_NORMALS:
+        n, width, height = n + 1, width // 2, height // 2
+    return n
 
 
 @dataclass(frozen=True)
@@ -30,7 +60,7 @@ class ScanParams:
     depth_min_m: float = 0.4
     depth_max_m: float = 4.0
     #: ICP iterations per pyramid level, coarsest first (each level halves the one after).
-    icp_iterations: tuple[int, ...] = (6, 4, 3)
+    icp_iterations: tuple[int, ...] = DEFAULT_ICP_ITERATIONS
     #: The finest tracking level's width: 160 tracks at 160x120 on 640x480 input (as
     #: accurate as 320x240 on a real Kinect sequence here, and a quarter of the work).
     track_width: int = 160
@@ -106,6 +136,9 @@ class ScanParams:
             )
         if not (isinstance(self.track_width, int) and 16 <= self.track_width <= 640):
             raise ValueError(f"track_width: expected 16 to 640 pixels, got {self.track_width!r}")
+        # At most what a track_width-wide image of any height holds; the frames' own size
+        # is checked when the first comes (``check_levels``).
+        self.check_levels(self.track_width, 1 << 30)
         if not (0 <= self.min_inlier_share < 1):
             raise ValueError(
                 f"min_inlier_share: expected a share in [0, 1), got {self.min_inlier_share!r}"
@@ -116,6 +149,27 @@ class ScanParams:
             )
         if not (self.min_constraint >= 0 and math.isfinite(self.min_constraint)):
             raise ValueError(f"min_constraint: expected a number >= 0, got {self.min_constraint!r}")
+
+    def check_levels(self, width: int, height: int) -> None:
+        """Refuse more ``icp_iterations`` levels than frames of ``width`` x ``height``
+        can be tracked at (``levels_held`` of their finest tracking level). The defaults
+        stay usable on small frames (a 10x10 one: its 2x2 level does nothing, the two
+        finer ones track) unless no level the frames hold has iterations."""
+        w, h = tracking_size(width, height, self.track_width)
+        held = levels_held(w, h)
+        iters = self.icp_iterations
+        held_idle = sum(iters[len(iters) - held :]) == 0 if held else True
+        if len(iters) > held and (iters != DEFAULT_ICP_ITERATIONS or held_idle):
+            size = (
+                f"a {w}-px-wide tracking image holds at most {held}"
+                if h >= 1 << 29
+                else f"the frames are tracked at {w}x{h}, which holds {held}"
+            )
+            raise TooManyLevels(
+                f"icp_iterations: expected at most {held} levels (each halves the one after; "
+                f"{size}), got {len(self.icp_iterations)}: "
+                f"{','.join(map(str, self.icp_iterations))}"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """The parameters as JSON-ready values (what ``depthview scan`` writes beside OUT)."""

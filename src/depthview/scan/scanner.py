@@ -169,6 +169,7 @@ class Scanner:
     ) -> Tracked:
         """``add`` for depth already in metres (NaN: no reading) and aligned colours."""
         p = self.params
+        p.check_levels(z.shape[1], z.shape[0])  # a few integer steps: the frames' own size
         readings = int(np.count_nonzero(z > 0))
         if readings < 0.05 * z.size:
             return self._lost("too few readings", timestamp, kind="too few readings")

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from ..camera_models import Intrinsics
 from ._loops import K
-from .params import ScanParams
+from .params import MIN_FINEST_WIDTH, ScanParams
 from .volume import ModelView
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def vertex_normal_maps(z: F32, k: Intrinsics) -> tuple[F64, F64]:
 def levels(z: F32, k: Intrinsics, width: int) -> tuple[F32, Intrinsics]:
     """``z`` (NaN: no reading) halved until it is at most ``width`` wide."""
     cur, kk = z, k
-    while cur.shape[1] > width and cur.shape[1] >= 2 * 16:
+    while cur.shape[1] > width and cur.shape[1] >= 2 * MIN_FINEST_WIDTH:
         cur, kk = downsample(cur), scaled(kk, 0.5)
     return cur, kk
 
