@@ -407,3 +407,27 @@ def test_registered_points_without_a_colour_pixel_are_said(tmp_path: Path) -> No
     vertex = np.dtype([("xyz", "<f4", 3), ("rgb", "u1", 3)])
     rgb = np.frombuffer(body[: n * vertex.itemsize], vertex)["rgb"]
     assert int(said[2]) == n and int(said[1]) == int((rgb == 0).all(axis=1).sum()) > 0
+
+
+def test_an_npz_of_converts_names_without_its_layout_keeps_its_times(tmp_path: Path) -> None:
+    """Trial AN (D1): a .npz with ``depth_times`` and ``rgb_times`` (the README's names) but no
+    ``layout`` array was read as recording no times: convert paired colour by position and
+    timed frames by index / 30. Its own times are read, and pair as they say."""
+    r = np.random.default_rng(1)
+    np.savez(
+        tmp_path / "pair.npz",
+        depth=r.integers(500, 1000, (4, 48, 64)).astype(np.uint16),
+        rgb=r.integers(0, 255, (4, 48, 64, 3)).astype(np.uint8),
+        depth_times=np.array([0, 0.1, 0.2, 0.3]),
+        rgb_times=np.array([0.02, 0.13, 0.19, 0.5]),
+    )
+    with dv.open(str(tmp_path / "pair.npz")) as src:
+        assert [f.timestamp for f in src] == pytest.approx([0, 0.1, 0.2, 0.3])
+        assert not src.times_guess
+    out = tmp_path / "out"
+    args = ["--max-dt", "0.025", "--depth-format", "mm", "--quiet"]  # (mm: written as it came)
+    ran = cli("convert", str(tmp_path / "pair.npz"), str(out), *args)
+    assert ran.code == 0, ran.err
+    lines = (out / "pair" / "associations.txt").read_text().split("\n")
+    pairs = [tuple(float(x) for x in ln.split()[::2]) for ln in lines if ln]
+    assert pairs == [(0.02, 0.0), (0.19, 0.2)]  # 0.13 is 0.03 s from 0.1; 0.3 has none

@@ -118,7 +118,10 @@ def _in_export_names(
     """The archive's per-frame arrays under ``export-frames``' names, and the archive's own
     name of each (for errors). A ``convert-pairs`` archive's colour image that serves two
     depth frames (one ``rgb_times``) is one colour record, as convert sent it."""
-    if archive_layout(arrays) != CONVERT_LAYOUT:
+    # convert's names, also without its ``layout`` array (a user's own archive: trial AN
+    # D1, whose depth_times were dropped for times by position)
+    named = DEPTH_TIMES in arrays and "timestamp" not in arrays
+    if archive_layout(arrays) != CONVERT_LAYOUT and not named:
         return {k: v for k, v in arrays.items() if k in TIME_KEYS}, {}
     out = {new: arrays[old] for old, new in CONVERT_NAMES.items() if old in arrays}
     shown = {new: old for old, new in CONVERT_NAMES.items()}
