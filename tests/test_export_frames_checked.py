@@ -94,3 +94,43 @@ def test_good_frames_still_exported(tmp_path: Path) -> None:
         dv.Frame(depth=mm, depth_format=dv.DepthFormat.MM, timestamp=i, index=i) for i in range(2)
     )
     assert dv.export(stream, tmp_path / "b.npz", frames=2).frames == 2
+
+
+@pytest.mark.parametrize("out", OUTS)
+def test_depth_whose_units_change_mid_run_is_refused(tmp_path: Path, out: str) -> None:
+    """Trial AN (D3): millimetre frames after raw ones were all labelled raw in the .npz
+    (800 mm read back as raw 800, 1.19 m). A run's frames hold one kind of depth."""
+    with pytest.raises(ExportError, match=r"frame 1: expected depth in RAW_11BIT as the first"):
+        dv.export(list(frames(1, depth_format=dv.DepthFormat.MM)), tmp_path / out)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("sink", ["FoxgloveSink", "RerunSink"])
+def test_a_sinks_log_checks_what_exports_writers_check(tmp_path: Path, sink: str) -> None:
+    """Trial AN (D5): ``dv.FoxgloveSink(...).log`` took raw depth of 3000 and float depth that
+    ``dv.export`` refuses. One check of a frame for both (``frame.check_frame``)."""
+    make = getattr(dv, sink)
+    suffix = ".mcap" if sink == "FoxgloveSink" else ".rrd"
+    for n, (bad, said) in enumerate(
+        (
+            ({"depth": np.full((4, 4), 3000, np.uint16)}, "expected RAW_11BIT values 0..2047"),
+            ({"depth": np.zeros((4, 4), np.float32)}, "expected depth of dtype uint16"),
+            ({"depth": RAW, "timestamp": float("nan")}, "timestamp: expected finite seconds"),
+        )
+    ):
+        with make(tmp_path / f"s{n}{suffix}") as out, pytest.raises(dv.SinkError, match=said):
+            out.log(dv.Frame(**bad))  # type: ignore[arg-type]
+
+
+def test_times_below_0_are_one_line_for_foxglove(tmp_path: Path) -> None:
+    """Trial AM (D3, traceback): a .npz timed from -3 s to .mcap (and to a Foxglove client)
+    ended in the SDK's OverflowError. A Foxglove timestamp counts from 1970: one line."""
+    from _helpers_cli import cli
+
+    np.savez(tmp_path / "neg.npz", depth=np.stack([RAW] * 3), timestamp=np.array([-3, -2.9, -2.8]))
+    ran = cli("export", str(tmp_path / "neg.npz"), str(tmp_path / "t.mcap"), "--quiet")
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: {tmp_path / 't.mcap'}: frame 0: expected frame times >= 0 s (a "
+        "Foxglove timestamp counts from 1970), got -3 s (depth record)"
+    ], ran.err
+    assert not (tmp_path / "t.mcap").exists()

@@ -732,3 +732,14 @@ def test_a_run_whose_warning_line_cannot_be_written_leaves_nothing(tmp_path: Pat
     with pytest.raises(OSError, match="No space"):
         record(dv.open(str(tmp_path / "raw.npy")), tmp_path / "made", accepted=fails)
     assert not (tmp_path / "made").exists()
+
+
+def test_record_refuses_raw_depth_past_11_bits(tmp_path: Path) -> None:
+    """Trial AN (D2): ``dv.record`` of raw depth of 4000 said "recorded 1 frames", and every
+    reader then skipped the frame as broken. Refused in one line, as export refuses it."""
+    depth = np.full((480, 640), 4000, np.uint16)
+    with pytest.raises(
+        RecordingError, match=r"expected values 0\.\.2047 in frame 0, got up to 4000"
+    ):
+        record([Frame(depth=depth, timestamp=1.0)], tmp_path / "r")
+    assert not (tmp_path / "r").exists()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from ._checks import depth_2d
+
 DEPTH_WIDTH = 640
 DEPTH_HEIGHT = 480
 DEPTH_FPS = 30.0
@@ -220,6 +222,33 @@ def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, in
     k = ACCEL_COUNTS_PER_G / GRAVITY
     x, y, z = (int(min(32767, max(-32768, round(a * k)))) for a in accel)
     return (x, y, z)
+
+
+def check_frame(frame: Frame) -> None:
+    """What every writer and sink takes of a frame, checked before any of it is written:
+    depth (H, W) uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite
+    ``timestamp``, and video that is a picture ((H, W, 3) uint8 RGB, or (H, W) uint8 or
+    uint16 IR). ``ValueError`` (``TypeError`` for what is no array) saying what it got; the
+    caller names the frame."""
+    depth = depth_2d(frame.depth)
+    fmt = DepthFormat(frame.depth_format)
+    hi = int(depth.max()) if depth.size else 0
+    if hi > fmt.max_value:
+        raise ValueError(f"expected {fmt.name} values 0..{fmt.max_value}, got up to {hi}")
+    if not math.isfinite(frame.timestamp):
+        raise ValueError(f"timestamp: expected finite seconds, got {frame.timestamp}")
+    video = frame.video
+    if video is None:
+        return
+    picture = isinstance(video, np.ndarray) and (
+        (video.ndim == 3 and video.shape[2] == 3 and video.dtype == np.uint8)
+        or (video.ndim == 2 and video.dtype in (np.uint8, np.uint16))
+    )
+    if not picture:
+        got = (video.shape, str(video.dtype)) if isinstance(video, np.ndarray) else video
+        raise ValueError(
+            f"expected video as (H, W, 3) uint8 RGB or (H, W) uint8/uint16 IR, got {got}"
+        )
 
 
 def tilt_state_clamped(frame: Frame) -> str:

@@ -146,6 +146,12 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
                 f"fakenect replays 640x480 frames: expected {what} of shape {shape} "
                 f"{np.dtype(dtype)}, got {data.shape} {data.dtype}; {hint}"
             )
+        top = DepthFormat.RAW_11BIT.max_value  # (trial AN D2: a replay took it for broken)
+        if what == "depth" and int(data.max()) > top:
+            raise RecordingError(
+                f"fakenect recordings hold raw 11-bit depth: expected values 0..{top} in frame "
+                f"{frame.index}, got up to {int(data.max())}; {instead} instead"
+            )
 
 
 def _check_times(frame: Frame) -> None:

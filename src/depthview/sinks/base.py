@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import SinkError
-from ..frame import DepthFormat, Frame
+from ..frame import DepthFormat, Frame, check_frame
 from ..geometry import Intrinsics
 from ..outputs import disk_full
 from ..registration import Registration
@@ -104,6 +104,11 @@ class Sink(abc.ABC):
         """Send ``frame``'s records (depth in mm, video, accelerometer) with their times."""
         if not isinstance(frame, Frame):
             raise TypeError(f"expected a depthview Frame, got {type(frame).__name__}")
+        try:  # what export's writers take, checked alike (trial AN D5)
+            check_frame(frame)
+            self._check_times(frame)
+        except ValueError as exc:
+            raise SinkError(f"{self.where}: frame {frame.index}: {exc}") from None
         key = self.device if device is None else device
         with self._lock:
             if self._closed:
@@ -199,6 +204,9 @@ class Sink(abc.ABC):
 
     def _reason(self, exc: BaseException) -> str:
         return reason(exc, None if self.file is None else self.file.parent)
+
+    def _check_times(self, frame: Frame) -> None:  # noqa: B027 (Rerun takes any time)
+        """Refuse (``ValueError``) a frame whose times this sink's format cannot hold."""
 
     def _check_sent(self) -> None:  # noqa: B027 (most SDKs raise at once: nothing to do)
         """Raise the SDK's failure that its background writer reported, if any."""

@@ -164,6 +164,17 @@ class FoxgloveSink(Sink):
         else:
             raise SinkError(f"FoxgloveSink: expected 'server' or a .mcap path, got {to!r}")
 
+    def _check_times(self, frame: Frame) -> None:
+        """Foxglove's timestamps count up from 1970: a time below 0 has none (trial AM D3:
+        an OverflowError traceback from the SDK)."""
+        for record in frame.own_records():
+            t = record.stamp.host_time
+            if t < 0:
+                raise ValueError(
+                    f"expected frame times >= 0 s (a Foxglove timestamp counts from 1970), got "
+                    f"{t:g} s ({record.stream.name.lower()} record)"
+                )
+
     def _channel(self, topic: str, kind: str, schema: dict[str, Any] | None = None) -> Any:
         channel = self._channels.get(topic)
         if channel is None:

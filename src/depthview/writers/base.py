@@ -14,11 +14,10 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from .._checks import depth_2d
 from ..camera_file import CAMERA_FILE, written_by_depthview
 from ..colorize import Equalizer
 from ..errors import ExportError
-from ..frame import DepthFormat, Frame
+from ..frame import DepthFormat, Frame, check_frame
 from ..geometry import Intrinsics
 from ..registration import Registration, depth_mm, register
 from ..units import from_metres, to_metres
@@ -103,46 +102,33 @@ class PairWriter(Protocol):
 
 
 def checked_frames(frames: Iterable[Frame]) -> Iterator[Frame]:
-    """The frames every writer takes, each checked before it is handed on: depth (H, W)
-    uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite ``timestamp``, and
-    colour that is a picture of one size through the run. A caller's own frames (float
-    metres, int64, values past the label) were written as if they were depth, wrapped or
-    truncated, into a file depthview then refuses (trial AJ D6): refused here in one
+    """The frames every writer takes, each checked before it is handed on (``check_frame``:
+    depth that is depth, in range of its label, finite times, colour that is a picture), and
+    of one kind through the run: the first frame's ``depth_format`` and colour size. A
+    caller's own frames (float metres, int64, values past the label) were written as if
+    they were depth, wrapped or truncated, into a file depthview then refuses (trial AJ D6);
+    millimetres after raw frames were labelled raw (trial AN D3). Refused in one
     ``ExportError`` naming the frame, the same for every format."""
-    video_shape: tuple[int, ...] | None = None
+    first: Frame | None = None
     for n, frame in enumerate(frames):
         where = f"frame {getattr(frame, 'index', n)}"
         try:
-            depth = depth_2d(frame.depth)
+            check_frame(frame)
         except (TypeError, ValueError) as exc:
             raise ExportError(f"{where}: {exc}") from None
-        fmt = DepthFormat(frame.depth_format)
-        hi = int(depth.max()) if depth.size else 0
-        if hi > fmt.max_value:
+        if first is None:
+            first = frame
+        elif frame.depth_format != first.depth_format:
             raise ExportError(
-                f"{where}: expected {fmt.name} values 0..{fmt.max_value}, got up to {hi}"
+                f"{where}: expected depth in {DepthFormat(first.depth_format).name} as the "
+                f"first frame, got {DepthFormat(frame.depth_format).name}"
             )
-        if not math.isfinite(frame.timestamp):
-            raise ExportError(f"{where}: timestamp: expected finite seconds, got {frame.timestamp}")
-        video = frame.video
-        if video is not None:
-            picture = isinstance(video, np.ndarray) and (
-                (video.ndim == 3 and video.shape[2] == 3 and video.dtype == np.uint8)
-                or (video.ndim == 2 and video.dtype in (np.uint8, np.uint16))
+        video, before = frame.video, first.video
+        if video is not None and before is not None and video.shape != before.shape:
+            raise ExportError(
+                f"{where}: expected video of the first frame's size {before.shape}, got "
+                f"{video.shape}"
             )
-            if not picture:
-                got = (video.shape, str(video.dtype)) if isinstance(video, np.ndarray) else video
-                raise ExportError(
-                    f"{where}: expected video as (H, W, 3) uint8 RGB or (H, W) uint8/uint16 IR, "
-                    f"got {got}"
-                )
-            if video_shape is None:
-                video_shape = video.shape
-            elif video.shape != video_shape:
-                raise ExportError(
-                    f"{where}: expected video of the first frame's size {video_shape}, got "
-                    f"{video.shape}"
-                )
         yield frame
 
 
