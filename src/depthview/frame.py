@@ -101,9 +101,11 @@ class DepthFormat(enum.IntEnum):
         return RAW_11BIT_INVALID
 
     @classmethod
-    def parse(cls, value: object) -> DepthFormat:
-        """Accept an enum, its number, or a name such as ``"11bit"``, ``"mm"``, ``"registered"``;
-        anything else (a float, a bool, an unknown number or name) is one ``ValueError``."""
+    def parse(cls, value: object, also: tuple[str, ...] = ()) -> DepthFormat:
+        """Accept an enum, its number (also as text, as a command line gives it), or a name
+        such as ``"11bit"``, ``"mm"``, ``"registered"``; anything else (a float, a bool, an
+        unknown number or name) is one ``ValueError`` listing what is taken, with the
+        caller's own names ``also`` (which it reads before asking)."""
         if isinstance(value, DepthFormat):
             return value
         aliases = {
@@ -122,6 +124,8 @@ class DepthFormat(enum.IntEnum):
             key = value.strip().lower().replace("-", "_")
             if key in aliases:
                 return aliases[key]
+            if key.isdigit() and int(key) in cls._value2member_map_:  # (trial AN D7: listed,
+                return cls(int(key))  # then refused)
         elif (
             isinstance(value, (int, np.integer))
             and not isinstance(value, bool)
@@ -130,7 +134,8 @@ class DepthFormat(enum.IntEnum):
             return cls(int(value))
         numbers = ", ".join(str(int(member)) for member in cls)
         raise ValueError(
-            f"expected a depth format ({', '.join(sorted(aliases))}; or a number: {numbers}), "
+            f"expected a depth format ({', '.join(sorted([*aliases, *also]))}; or a number: "
+            f"{numbers}), "
             f"got {value!r}"
         )
 

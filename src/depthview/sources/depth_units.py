@@ -130,9 +130,9 @@ def from_options(options: dict[str, Any]) -> DepthUnits | None:
             said="depth_format='sun3d'",
         )
     try:
-        parsed = DepthFormat.parse(fmt)
+        parsed = DepthFormat.parse(fmt, also=(SUN3D,))
     except ValueError as exc:
-        raise SourceError(f"depth_format: {exc}, or 'sun3d'") from None
+        raise SourceError(f"depth_format: {exc}") from None
     if parsed not in FILE_FORMATS:
         names = ", ".join(f.name for f in FILE_FORMATS)
         raise SourceError(f"depth_format: expected one of {names} for files, got {parsed.name}")
