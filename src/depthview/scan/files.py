@@ -46,15 +46,16 @@ def mesh_ply_bytes(mesh: Mesh, colour: bool = True) -> bytes:
 
 def mesh_obj_text(mesh: Mesh, colour: bool = True) -> str:
     """A Wavefront OBJ, with colours after each vertex (``v x y z r g b``, 0..1) when
-    ``colour``."""
+    ``colour``. Each coordinate with the 9 significant digits that give its float32 back,
+    so the OBJ holds the PLY's mesh (trial AM D1: 5 decimals merged distinct vertices)."""
     if colour:
         rgb = mesh.colours.astype(np.float64) / 255.0
         lines = [
-            f"v {x:.5f} {y:.5f} {z:.5f} {r:.4f} {g:.4f} {b:.4f}"
+            f"v {x:.9g} {y:.9g} {z:.9g} {r:.4f} {g:.4f} {b:.4f}"
             for (x, y, z), (r, g, b) in zip(mesh.vertices.tolist(), rgb.tolist(), strict=True)
         ]
     else:
-        lines = [f"v {x:.5f} {y:.5f} {z:.5f}" for x, y, z in mesh.vertices.tolist()]
+        lines = [f"v {x:.9g} {y:.9g} {z:.9g}" for x, y, z in mesh.vertices.tolist()]
     lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in mesh.triangles.tolist()]
     return "# made by depthview scan\n" + "\n".join(lines) + "\n"
 
