@@ -150,6 +150,25 @@ def test_a_real_recording(tmp_path: Path) -> None:
     assert tree_hash(rec) == before
 
 
+def test_colour_of_another_size_leaves_the_mesh_uncoloured_and_said(tmp_path: Path) -> None:
+    """Trial AM (D5, traceback): a source whose colour images are another size than its depth
+    (1280x1024 beside 640x480) ended scan in video_as_rgb's ValueError. As export's cloud:
+    the mesh is written without colours, and one warning says why."""
+    import depthview as dv
+
+    with dv.open("demo:walk", fps=0, frames=6) as src:
+        frames = list(src)
+    depth = np.stack([f.depth for f in frames])
+    video = np.stack([np.repeat(np.repeat(f.video, 2, axis=0), 2, axis=1) for f in frames])
+    np.savez(tmp_path / "big.npz", depth=depth, video=video, timestamp=np.arange(6) / 30)
+    proc = scan("big.npz", "m.ply", "--no-window", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "a 1280x960 colour image, not the depth's 640x480: the mesh is written without " \
+        "colours" in proc.stderr, proc.stderr  # fmt: skip
+    assert b"property uchar red" not in (tmp_path / "m.ply").read_bytes()[:400]
+    assert json.loads((tmp_path / "m-params.json").read_text())["colour"] is False
+
+
 def test_the_params_file_says_the_camera_and_units_the_mesh_came_from(tmp_path: Path) -> None:
     """Trial AI (D4): scans of one source with and without ``--intrinsics`` wrote the same
     params file (the meshes differed). It names the camera the frames were taken with and

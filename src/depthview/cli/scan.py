@@ -516,9 +516,8 @@ def _scan(args: argparse.Namespace, started: float, params: Any, out: Path) -> i
     _save_screenshot(args, window_run)
     if scanner.colour_left_out and not scanner.coloured:  # as export's cloud (trial AI D1)
         warnings.warn(
-            f"{out}: {source.name}'s colour images are not kept: its colour does not line up "
-            "with its depth, and it has no registration to align them: the mesh is written "
-            "without colours",
+            f"{out}: {source.name}'s colour images are not kept: {scanner.colour_left_out}: "
+            "the mesh is written without colours",
             stacklevel=1,
         )
     elif not scanner.coloured:  # said once written (a full disk writes nothing)

@@ -109,9 +109,10 @@ class Scanner:
         self.lost = 0
         #: Whether a fused frame brought colour (else the mesh's colours are no colour).
         self.coloured = False
-        #: Whether a frame's colour was left out: it does not line up with the frame's
-        #: depth and no registration maps it (``colour_lines_up``).
-        self.colour_left_out = False
+        #: Why a frame's colour was left out ("" when none was): it does not line up with
+        #: the frame's depth and no registration maps it (``colour_lines_up``), or it is
+        #: another size than the depth.
+        self.colour_left_out = ""
         self.last: Tracked | None = None
         #: The last frame ``add`` took, as it took it (metres, colours, intrinsics): what the
         #: scan window draws from, rather than converting the frame again.
@@ -121,11 +122,19 @@ class Scanner:
     def metres(self, frame: Frame) -> tuple[npt.NDArray[np.float32], Any, Intrinsics]:
         """A frame's depth in metres (NaN: no reading or out of range), its colours on the
         depth pixels (or None) and the intrinsics they go with."""
+        video = frame.video
+        if video is not None and video.shape[:2] != frame.depth.shape:  # (trial AM D5: a
+            h, w = video.shape[:2]  # traceback)
+            self.colour_left_out = self.colour_left_out or (
+                f"a {w}x{h} colour image, not the depth's "
+                f"{frame.depth.shape[1]}x{frame.depth.shape[0]}"
+            )
+            video = None
         if self.registration is not None and frame.depth.shape == (480, 640):
             cloud = point_cloud(
                 frame.depth,
                 depth_format=frame.depth_format,
-                video=frame.video,
+                video=video,
                 organized=True,
                 registration=self.registration,
             )
@@ -136,12 +145,14 @@ class Scanner:
             # only the Kinect's defaults are scaled to it (scaling again put a 10x10
             # frame's readings hundreds of metres apart).
             k = self.intrinsics if self.intrinsics is not None else KINECT_V1_DEPTH.for_size(w, h)
-            video = frame.video
             # IR (2-D) is the depth camera's own picture; colour must line up (trial AI D1)
             lined_up = colour_lines_up(self.video_aligned, frame.depth_format)
             if video is not None and video.ndim == 3 and not lined_up:
                 video = None
-                self.colour_left_out = True
+                self.colour_left_out = self.colour_left_out or (
+                    "its colour does not line up with its depth, and it has no registration "
+                    "to align them"
+                )
             cloud = point_cloud(
                 frame.depth,
                 depth_format=frame.depth_format,
