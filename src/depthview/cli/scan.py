@@ -314,16 +314,18 @@ MODEL_EVERY_S = 2.0
 
 
 def _sink_options(args: argparse.Namespace) -> None:
-    """``--grpc-port`` and ``--model-every`` shape what ``--to`` sends: without it they
-    would change nothing, unsaid (trial AK D4); refused in one line. Their defaults set."""
-    if args.to is None:
-        for flag, value in (("--grpc-port", args.grpc_port), ("--model-every", args.model_every)):
-            if value is not None:
-                raise DepthviewError(
-                    f"{flag}: shapes what --to sends, and no --to was given: it would change "
-                    "nothing; drop it, or add --to"
-                )
-    args.grpc_port = RERUN_GRPC_PORT if args.grpc_port is None else args.grpc_port
+    """``--grpc-port`` and ``--model-every`` shape what ``--to`` sends: without it (or, for
+    the port, with a target that has no such server) they would change nothing, unsaid
+    (trials AK D4, AM D2); refused in one line. Their defaults set."""
+    from ..sinks.targets import grpc_port_for, parse_target
+
+    if args.to is None and args.model_every is not None:
+        raise DepthviewError(
+            "--model-every: shapes what --to sends, and no --to was given: it would change "
+            "nothing; drop it, or add --to"
+        )
+    target = parse_target(args.to) if args.to is not None else None
+    args.grpc_port = grpc_port_for(target, args.grpc_port, args.to)
     args.model_every = MODEL_EVERY_S if args.model_every is None else args.model_every
 
 

@@ -14,7 +14,7 @@ from ..errors import DepthviewError, SinkError
 from ..filters import Chain, filter_frame
 from ..frame import Frame
 from ..sinks import Sink, Target, parse_target
-from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP
+from ..sinks.targets import RERUN_GRPC_PORT, TARGET_HELP, grpc_port_for
 from ..sources.ahead import start_shielded as _start_shielded
 from ..sources.base import Source
 from . import INTERRUPTED, SOURCE_HELP
@@ -46,7 +46,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--grpc-port",
         type=port,
-        default=RERUN_GRPC_PORT,
+        default=None,
         help=f"rerun-web: port of the data server the page reads (default {RERUN_GRPC_PORT})",
     )
     p.add_argument(
@@ -204,6 +204,7 @@ def _close_sink(sink: Sink, interrupted: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
+    args.grpc_port = grpc_port_for(target, args.grpc_port, args.to)
     if args.points and target.kind != "foxglove":
         raise DepthviewError(
             f"--points: a point cloud is sent to foxglove only, got --to {args.to} (Rerun "

@@ -55,6 +55,23 @@ class Target:
         return "foxglove" if self.kind == "foxglove" else "rerun"
 
 
+#: The kinds whose data server ``--grpc-port`` places (a viewer spawned here, the web one's).
+GRPC_KINDS = ("rerun-spawn", "rerun-web")
+
+
+def grpc_port_for(target: Target | None, given: int | None, to: str | None) -> int:
+    """``--grpc-port`` for ``target``: the port given, or Rerun's default. Given for a
+    target without such a server (or without ``--to``) it would change nothing, unsaid
+    (trials AK D4, AM D2): refused in one line."""
+    if given is not None and (target is None or target.kind not in GRPC_KINDS):
+        got = f"--to {to}" if target is not None else "no --to"
+        raise SinkError(
+            f"--grpc-port: places the data server of --to rerun or rerun-web, got {got}: it "
+            "would change nothing; drop it"
+        )
+    return RERUN_GRPC_PORT if given is None else given
+
+
 def _port(text: str, whole: str) -> int:
     if not re.fullmatch(r"\d{1,5}", text) or not 0 <= int(text) < 65536:
         raise SinkError(f"--to: expected a port 0..65535 (0: any free), got {text!r} in {whole!r}")
