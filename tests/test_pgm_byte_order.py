@@ -155,6 +155,11 @@ def test_a_pgm_with_comment_lines_reads_as_written(tmp_path: Path) -> None:
         ("a.pgm", b"P2\n4 2\n2047\n1 2 3 4\n5 6 7 8\n", "a plain-text (P2) PGM is not supported"),
         ("c.pgm", b"P6\n4 2\n255\n" + bytes(4 * 2 * 3), "got an 8-bit PPM (P6, maxval 255)"),
         ("t.pgm", b"P5 640 x\n" + bytes(64), "got 'P5 640 x"),
+        (  # trial AN D4: samples past the file's own maxval were read as millimetres
+            "mv.pgm",
+            b"P5\n4 2\n1000\n" + np.array([500, 3999, 800, 900] * 2, ">u2").tobytes(),
+            "expected samples 0..1000 (its maxval), got up to 3999",
+        ),
     ],
 )
 def test_a_pgm_depthview_cannot_read_is_one_line_saying_why(

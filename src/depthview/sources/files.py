@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import BrokenFile, LeftOut, NotMyFormat, SourceError
+from ..fakenect_format import MAX_HEADER, parse_pnm_header
 from ..frame import (
     DEPTH_FPS,
     IR_10BIT_MAX,
@@ -513,6 +514,11 @@ def _open_pgm(path: Path, options: dict[str, Any]) -> ArraySource:
     little = read_pgm(path)
     big, order = pgm_byte_order(little)
     first = little.byteswap() if big else little
+    with open(path, "rb") as fh:  # (read_pgm read it whole: the header is there to read)
+        maxval = parse_pnm_header(fh.read(MAX_HEADER), str(path)).maxval
+    top = int(first.max(initial=0))
+    if top > maxval:  # Netpbm: each sample is 0..maxval (trial AN D4: read as if valid)
+        raise SourceError(f"{path}: expected samples 0..{maxval} (its maxval), got up to {top}")
     units = from_options(options) or (
         _units_by_values(first, "as libfreenect gives it")
         if big
