@@ -202,6 +202,9 @@ def _out_path(args: argparse.Namespace) -> Path:
             f"{out}: expected a mesh file ending in {' or '.join(MESH_SUFFIXES)}, "
             f"got {out.suffix or 'no suffix'}"
         )
+    for path in (out, *companions(out)):
+        check_target(path, folder=False, overwrite=args.overwrite, what="the scan")
+    # (after check_target: a name too long to look at is said there, in one line)
     others = [out.with_suffix(x) for x in MESH_SUFFIXES if x != out.suffix.lower()]
     other = next((o for o in others if o.exists()), None)
     if other is not None and any(c.exists() for c in companions(out)):  # (trial AM D9)
@@ -209,8 +212,6 @@ def _out_path(args: argparse.Namespace) -> Path:
             f"{out}: {other.name} beside it is a scan whose trajectory and params files are "
             f"the ones {out.name} would write; give another name, or remove {other.name}"
         )
-    for path in (out, *companions(out)):
-        check_target(path, folder=False, overwrite=args.overwrite, what="the scan")
     if args.screenshot is not None:  # the one --overwrite rule, as view's (trial AE: replaced)
         from ..viewer.app import check_writable
 
