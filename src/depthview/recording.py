@@ -147,10 +147,10 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
                 f"{np.dtype(dtype)}, got {data.shape} {data.dtype}; {hint}"
             )
         top = DepthFormat.RAW_11BIT.max_value  # (trial AN D2: a replay took it for broken)
-        if what == "depth" and int(data.max()) > top:
+        if what == "depth" and (got := int(data.max())) > top:
             raise RecordingError(
                 f"fakenect recordings hold raw 11-bit depth: expected values 0..{top} in frame "
-                f"{frame.index}, got up to {int(data.max())}; {instead} instead"
+                f"{frame.index}, got up to {got}; {instead} instead"
             )
 
 
@@ -951,7 +951,7 @@ def _record_into(
             if count == 1:  # the first frame is one a recording can hold: the run goes ahead
                 writer.check(frame)
                 if accepted is not None:
-                    _accepted_or_nothing(accepted, writer, Path(out), made, mode)
+                    _accepted_or_nothing(accepted, writer)
                 bar = _progress_bar(source_or_frames, frames, progress)
             writer.write(frame)
             if bar is not None:
@@ -1003,20 +1003,17 @@ def _record_into(
     return _closed(writer, Path(out), made, mode)
 
 
-def _accepted_or_nothing(
-    accepted: Callable[[], None], writer: RecordingWriter, out: Path, made: bool, mode: Mode
-) -> None:
+def _accepted_or_nothing(accepted: Callable[[], None], writer: RecordingWriter) -> None:
     """The caller's ``accepted``, before any frame is written: when it fails (the command's
-    warning line could not be written: trial AL D9), the run ends having recorded nothing,
-    a new folder removed and an earlier recording as it was, no partial folder left."""
+    warning line could not be written: trial AL D9), the run ends having recorded nothing:
+    the writer's close removes a new recording no frame reached, and leaves an earlier one
+    as it was (a failed run), no partial folder left."""
     try:
         accepted()
     except Exception:
         writer.failed()
         with contextlib.suppress(RecordingError):
             writer.close()
-        if mode == "new":
-            remove_empty_recording(out, made)
         raise
 
 

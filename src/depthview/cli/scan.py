@@ -24,6 +24,7 @@ from ._types import duration, frames, metres, port
 
 if TYPE_CHECKING:
     from ..scan.params import TooManyLevels
+    from ..sinks.targets import Target
 
 
 def _iterations(text: str) -> tuple[int, ...]:
@@ -321,10 +322,10 @@ def _window(
 MODEL_EVERY_S = 2.0
 
 
-def _sink_options(args: argparse.Namespace) -> None:
-    """``--grpc-port`` and ``--model-every`` shape what ``--to`` sends: without it (or, for
-    the port, with a target that has no such server) they would change nothing, unsaid
-    (trials AK D4, AM D2); refused in one line. Their defaults set."""
+def _sink_options(args: argparse.Namespace) -> Target | None:
+    """``--to``'s target, if any. ``--grpc-port`` and ``--model-every`` shape what it sends:
+    without it (or, for the port, with a target that has no such server) they would change
+    nothing, unsaid (trials AK D4, AM D2); refused in one line. Their defaults set."""
     from ..sinks.targets import grpc_port_for, parse_target
 
     if args.to is None and args.model_every is not None:
@@ -335,26 +336,24 @@ def _sink_options(args: argparse.Namespace) -> None:
     target = parse_target(args.to) if args.to is not None else None
     args.grpc_port = grpc_port_for(target, args.grpc_port, args.to)
     args.model_every = MODEL_EVERY_S if args.model_every is None else args.model_every
+    return target
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    _sink_options(args)
+    target = _sink_options(args)
     params = _params(args)
     out = _out_path(args)
     # one run writes a scan at a time (trial AK D5: a second scan to the same OUT replaced
     # the first one's files while it ran)
     with claimed(out, DepthviewError):
-        return _scan(args, started, params, out)
+        return _scan(args, started, params, out, target)
 
 
-def _scan(args: argparse.Namespace, started: float, params: Any, out: Path) -> int:
+def _scan(
+    args: argparse.Namespace, started: float, params: Any, out: Path, target: Target | None
+) -> int:
     """``run`` once its options are checked and ``out`` is held."""
-    target = None
-    if args.to is not None:
-        from ..sinks import parse_target
-
-        target = parse_target(args.to)
     try:
         from ..scan import Scanner
         from ..scan.files import write_all
