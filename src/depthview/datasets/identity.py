@@ -37,7 +37,9 @@ def fingerprint(scene: Scene) -> str:
                     add(PurePosixPath(name).name, info.file_size, info.CRC)
     elif scene.kind == "folder":
         folder = Path(scene.path)
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        with os.scandir(folder) as listing:  # closed also when Ctrl-C comes mid-listing
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
             try:
                 st = entry.stat() if entry.is_file() else None
             except OSError:  # a loop of links: refused, named, where the scene reads it

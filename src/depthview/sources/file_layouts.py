@@ -111,7 +111,8 @@ def _files(folder: Path, root: str) -> dict[str, Path]:
     out: dict[str, Path] = {}
     left_out: list[str] = []
     try:
-        entries = list(os.scandir(folder))
+        with os.scandir(folder) as listing:  # closed also when Ctrl-C comes mid-listing
+            entries = list(listing)
     except OSError as exc:
         raise SourceError(f"{folder}: cannot list ({exc.strerror or exc})") from None
     for entry in entries:
@@ -151,7 +152,8 @@ def _linked_out(
     the folder is about to be refused, so that the refusal says the reason rather than
     "not a source"."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return None
     for entry in entries:
@@ -414,11 +416,12 @@ def _tum_list(
 
 # -- layouts -----------------------------------------------------------------------------
 def _subfolder_layout(root: Path, names: dict[str, Path], real_root: str) -> FileLayout | None:
-    folders = {
-        e.name.lower(): Path(e.path)
-        for e in os.scandir(root)
-        if e.is_dir() and _inside(os.path.realpath(e.path), real_root)
-    }
+    with os.scandir(root) as listing:
+        folders = {
+            e.name.lower(): Path(e.path)
+            for e in listing
+            if e.is_dir() and _inside(os.path.realpath(e.path), real_root)
+        }
     if "depth" not in folders:
         return None
     colour_name = next((c for c in COLOUR_FOLDERS if c in folders), None)
