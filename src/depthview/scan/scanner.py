@@ -1,7 +1,12 @@
 """``Scanner``: frames in, a growing 3D model out (KinectFusion's loop on the CPU).
 
 Each frame is tracked against the model raycast from the last good pose, then fused at the
-pose found. A frame whose tracking fails (too few readings paired with the model, a jump
+pose found. After a gap in the frames (skipped or missing), ICP also starts from where the
+camera would be had it kept its speed, and the start whose result pairs more of the frame
+with the model wins: from the last pose alone, ICP can slide to a wrong minimum a few
+centimetres off and fuse a second copy of the scene (trial AM D7).
+
+A frame whose tracking fails (too few readings paired with the model, a jump
 too large, a lone plane that leaves a motion free) is not fused; the next frames are
 tracked from the last good pose again, so tracking resumes when the camera comes back
 near it.
@@ -22,10 +27,18 @@ from ..geometry import KINECT_V1_DEPTH, colour_lines_up, point_cloud
 from . import mesh as mesh_mod
 from ._loops import K
 from .params import ScanParams
-from .tracking import IcpResult, levels, motion, pyramid, track
+from .tracking import IcpResult, extrapolated, levels, motion, pyramid, track
 from .volume import BlockVolume, ModelView
 
 F64 = npt.NDArray[np.float64]
+
+#: A gap: the time since the last fused frame is at least this many of the last step's
+#: (a frame or more missed at its pace; a steady pace, also of skipped frames, costs no
+#: second start) and at most this many (a second at 30 frames a second).
+GAP_STEPS = (1.5, 30.0)
+#: A guess this far from the last pose (metres, degrees) is tried as a second ICP start.
+GUESS_APART_M = 0.02
+GUESS_APART_DEG = 2.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,9 @@ class Scanner:
         self.volume.reset()
         self.trajectory: list[PoseStamp] = []
         self.last_good: F64 = self._first_pose.copy()
+        self.last_good_time = 0.0
+        #: The fused frame before the last good one (its time and pose): the camera's speed.
+        self.before_last_good: tuple[float, F64] | None = None
         self.fused = 0
         self.lost = 0
         #: Whether a fused frame brought colour (else the mesh's colours are no colour).
@@ -188,17 +204,23 @@ class Scanner:
             pose = self.last_good
             result = IcpResult(pose, 0.0, 1.0, math.inf, readings)
         else:
+            guess = self._guess(timestamp)
+            starts = [self.last_good] if guess is None else [guess, self.last_good]
             view, vk, vpose = self._raycast(
-                z, k, self.last_good, hinted=self.last is None or self.last.ok
+                z, k, self.last_good, hinted=guess is None and (self.last is None or self.last.ok)
             )
-            result = track(pyramid(z, k, p), view, vk, vpose, self.last_good, p)
-            kind, reason = self._judge(result)
+            frame_levels = pyramid(z, k, p)
+            tried = [(track(frame_levels, view, vk, vpose, s, p), s) for s in starts]
+            result, start = max(tried, key=lambda rs: (rs[0].inlier_share, -rs[0].residual_m))
+            kind, reason = self._judge(result, start)
             if reason:
                 return self._lost(reason, timestamp, result, kind=kind)
             pose = result.pose
         self.volume.integrate(z, rgb, k, pose, stride=self._allocation_stride(k))
         self.coloured = self.coloured or rgb is not None
-        self.last_good = pose
+        if self.fused:
+            self.before_last_good = (self.last_good_time, self.last_good)
+        self.last_good, self.last_good_time = pose, timestamp
         self.fused += 1
         tracked = Tracked(pose, True, result.residual_m, result.inlier_share, "", timestamp)
         self.trajectory.append(PoseStamp(timestamp, pose, True))
@@ -214,12 +236,28 @@ class Scanner:
         block_m = p.voxel_m * K.B
         return max(1, int(block_m * min(k.fx, k.fy) / (3 * p.depth_max_m)))
 
-    def _judge(self, r: IcpResult) -> tuple[str, str]:
-        """Why ``r`` is not to be fused: (its kind, the reason with figures); empty if it is."""
+    def _guess(self, timestamp: float) -> F64 | None:
+        """Where the camera would be at ``timestamp`` had it kept the speed of the last two
+        fused frames, after a gap (``GAP_STEPS``) that took it far enough from the last good
+        pose to be worth a second ICP start; None otherwise, or when times do not tell."""
+        if self.before_last_good is None:
+            return None
+        t0, pose0 = self.before_last_good
+        step = self.last_good_time - t0
+        share = (timestamp - self.last_good_time) / step if step > 0 else math.nan
+        if not GAP_STEPS[0] <= share <= GAP_STEPS[1]:  # NaN too
+            return None
+        guess = extrapolated(pose0, self.last_good, share)
+        metres, degrees = motion(self.last_good, guess)
+        return guess if metres > GUESS_APART_M or degrees > GUESS_APART_DEG else None
+
+    def _judge(self, r: IcpResult, start: F64) -> tuple[str, str]:
+        """Why ``r`` is not to be fused: (its kind, the reason with figures); empty if it is.
+        A jump is measured from where tracking started (the motion not expected)."""
         p = self.params
         if r.inlier_share < p.min_inlier_share:
             return "too few on the model", f"{r.inlier_share:.0%} of readings on the model"
-        metres, degrees = motion(self.last_good, r.pose)
+        metres, degrees = motion(start, r.pose)
         if metres > p.max_jump_m or degrees > p.max_jump_deg:
             return "a jump", f"jump of {metres:.2f} m, {degrees:.0f} degrees"
         if r.constraint < p.min_constraint:

@@ -74,6 +74,21 @@ def exp_se3(xi: F64) -> F64:
     return out
 
 
+def rotation_vector(r: F64) -> F64:
+    """The axis times the angle (radians) of a rotation matrix (angles below 180 degrees)."""
+    w = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
+    angle = math.acos(max(-1.0, min(1.0, (np.trace(r) - 1) / 2)))
+    return w * (0.5 if angle < 1e-9 else angle / (2 * math.sin(angle)))
+
+
+def extrapolated(a: F64, b: F64, share: float) -> F64:
+    """Pose ``b`` moved on by ``share`` times the motion from pose ``a`` to ``b``: where a
+    camera that keeps its speed would be (``share``: the time ahead over the time a to b)."""
+    d = np.linalg.inv(a) @ b
+    xi = np.concatenate([rotation_vector(d[:3, :3]), d[:3, 3]]) * share
+    return np.asarray(b @ exp_se3(xi), dtype=np.float64)
+
+
 def motion(a: F64, b: F64) -> tuple[float, float]:
     """Metres and degrees between two poses."""
     d = np.linalg.inv(a) @ b
