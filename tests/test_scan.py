@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from depthview.frame import RAW_11BIT_INVALID, Frame
 from depthview.scan import Scanner, ScanParams
-from depthview.scan.tracking import motion
+from depthview.scan.tracking import exp_se3, extrapolated, motion
 from depthview.scene_walk import WalkScene, distance_to_room, walk_pose
 
 STEP = 2  # path frames between scanned frames: 15 frames/s of a hand-held walk
@@ -136,6 +136,24 @@ def test_sudden_jump_then_back() -> None:
         back = scanner.add(frame)
         assert back.ok, back.reason
         assert motion(back.pose, walk_pose(i))[0] < 0.02
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-0.3, 0.3), min_size=6, max_size=6),
+    st.lists(st.floats(-0.3, 0.3), min_size=6, max_size=6),
+    st.floats(0.0, 3.0),
+)
+def test_a_camera_that_keeps_its_speed(a: list[float], d: list[float], share: float) -> None:
+    """``extrapolated``: no time ahead is the last pose, one step ahead repeats the step
+    (the composition, computed apart), and the turn grows with the time ahead."""
+    first = exp_se3(np.array(a))
+    step = exp_se3(np.array(d))
+    last = first @ step
+    np.testing.assert_allclose(extrapolated(first, last, 0.0), last, atol=1e-9)
+    np.testing.assert_allclose(extrapolated(first, last, 1.0), last @ step, atol=1e-9)
+    turned = motion(last, extrapolated(first, last, share))[1]
+    assert turned == pytest.approx(share * motion(first, last)[1], abs=1e-4)
 
 
 @pytest.mark.parametrize(
