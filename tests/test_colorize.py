@@ -344,3 +344,35 @@ def test_the_equalizer_as_the_readme_spells_it() -> None:
     loose = dv.colorize(depth, "turbo", depth_format="mm", equalizer=dv.Equalizer(clip=100.0))
     tight = dv.colorize(depth, "turbo", depth_format="mm", equalizer=dv.Equalizer(clip=1.5))
     assert not np.array_equal(tight, loose)  # the limit the user gave is the one used
+
+
+@pytest.mark.parametrize("palette", ["grayscale", "turbo"])
+def test_equalised_colours_do_not_depend_on_the_units(palette: str) -> None:
+    """The contrast limit is taken per step of distance, so a raw frame and the same frame
+    in millimetres get the same colours (trial AL D10: per stored value they were up to 60
+    grey levels apart). A scene with a wall near and far, and a slope between."""
+    raw = np.full((120, 160), 2047, np.uint16)
+    raw[:, :60] = 610  # a wall near 0.8 m: many pixels on one raw value
+    raw[:, 60:100] = np.linspace(700, 1000, 40, dtype=np.uint16)[None, :]
+    raw[:, 100:150] = 1010  # a far wall
+    valid = raw < 2047
+    mm = dv.to_mm(raw)
+    assert len(np.unique(mm[valid])) == len(np.unique(raw[valid]))  # the same scene
+    from_raw = dv.colorize(raw, palette).astype(int)
+    from_mm = dv.colorize(mm, palette, depth_format="mm").astype(int)
+    assert np.abs(from_raw - from_mm)[valid].max() <= 1
+    # The limit does act: without it the walls' colours differ.
+    loose = dv.colorize(raw, palette, equalizer=dv.Equalizer(clip=1e9)).astype(int)
+    assert np.abs(loose - from_raw)[valid].max() > 10
+
+
+def test_real_frames_look_the_same_raw_and_in_millimetres() -> None:
+    """The shipped Kinect recording, frame by frame through one equalizer each."""
+    raw_eq, mm_eq = dv.Equalizer(), dv.Equalizer()
+    with dv.open("sample", realtime=False) as src:
+        for _, frame in zip(range(5), src, strict=False):
+            valid = frame.depth < 2047
+            from_raw = dv.colorize(frame.depth, "turbo", equalizer=raw_eq).astype(int)
+            mm = dv.to_mm(frame.depth)
+            from_mm = dv.colorize(mm, "turbo", depth_format="mm", equalizer=mm_eq).astype(int)
+            assert np.abs(from_raw - from_mm)[valid].max() <= 1

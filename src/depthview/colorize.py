@@ -25,7 +25,7 @@ from ._checks import depth_2d, is_number, out_array
 from ._compiled import optional
 from .frame import DepthFormat, depth_format_or_raw
 from .palettes import SAMPLES, canonical_name, palette_samples
-from .units import metres_table
+from .units import RAW_TO_M_A, RAW_TO_M_B, metres_table
 
 RGB = tuple[int, int, int]
 DEFAULT_NEAR = 0.5
@@ -208,7 +208,7 @@ class Equalizer:
                 self._hist = np.concatenate([self._hist, np.zeros(n - seen)])
             self._hist *= 1.0 - self.smoothing
             self._hist += self.smoothing * hist
-        self.positions = _clipped_ranks(self._hist, self.clip)
+        self.positions = _clipped_ranks(self._hist, metres_table(depth_format)[:n], self.clip)
 
     def table(
         self, palette: str, invalid_color: RGB, order: str | None = None
@@ -256,23 +256,45 @@ class Equalizer:
         return float(metres_table(self._format)[values[i]])
 
 
-def _clipped_ranks(hist: npt.NDArray[np.float64], clip: float) -> npt.NDArray[np.float64]:
-    """Palette positions (1 near .. 0 far) of every value from a histogram of valid values:
-    each value's mid-rank, after limiting any value's share to ``clip`` times the even share
-    over the occupied range (0.1 % to 99.9 % of the pixels)."""
+def _clipped_ranks(
+    hist: npt.NDArray[np.float64], metres: npt.NDArray[np.float32], clip: float
+) -> npt.NDArray[np.float64]:
+    """Palette positions (1 near .. 0 far) of every value from a histogram of valid values
+    and the values' distances: each value's mid-rank, after limiting any disparity step's
+    share (``_disparity_steps``) to ``clip`` times the even share over the occupied range
+    (0.1 % to 99.9 % of the pixels). Taken per step of distance, not per stored value, so
+    a raw frame and its millimetres get the same colours (trial AL D10: up to 60 grey
+    levels apart)."""
     total = float(hist.sum())
     if total <= 0:
         return np.zeros(len(hist))
-    cdf = np.cumsum(hist)
+    finite = np.isfinite(metres) & (metres > 0)
+    bins = np.zeros(len(hist), dtype=np.intp)
+    bins[finite] = _disparity_steps(metres[finite])
+    bin_hist = np.bincount(bins, weights=hist, minlength=int(bins.max()) + 1)
+    cdf = np.cumsum(bin_hist)
     lo = int(np.searchsorted(cdf, 0.001 * total))
     hi = int(np.searchsorted(cdf, 0.999 * total))
     span = max(1, hi - lo + 1)
-    limited = np.minimum(hist, clip * total / span)
+    limited = np.minimum(bin_hist, clip * total / span)
     limited[lo : hi + 1] += (total - float(limited.sum())) / span
-    cdf = np.cumsum(limited)
+    # Within a bin, its (limited) share goes to its values in proportion to their counts.
     # Raw disparity and millimetres both grow with distance, so value order is distance order.
-    positions: npt.NDArray[np.float64] = np.clip(1.0 - (cdf - 0.5 * limited) / cdf[-1], 0.0, 1.0)
+    scale = np.divide(limited, bin_hist, out=np.zeros_like(limited), where=bin_hist > 0)
+    before_in_bin = np.cumsum(hist) - hist - (cdf - bin_hist)[bins]
+    mass = (np.cumsum(limited) - limited)[bins] + scale[bins] * (before_in_bin + 0.5 * hist)
+    positions: npt.NDArray[np.float64] = np.clip(1.0 - mass / float(limited.sum()), 0.0, 1.0)
     return positions
+
+
+def _disparity_steps(metres: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.intp]:
+    """Distances (> 0) as the nearest steps of a Kinect's disparity (the raw value its
+    formula gives, 0 nearer than 0.3 m): a step is about 2 mm at 0.8 m and 3 cm at 3 m,
+    the sensor's own resolution, in whatever units the depth is stored."""
+    steps: npt.NDArray[np.intp] = np.maximum(
+        np.rint((RAW_TO_M_B - 1.0 / metres) / -RAW_TO_M_A), 0
+    ).astype(np.intp)
+    return steps
 
 
 def _pack(table: npt.NDArray[np.uint8], order: str) -> npt.NDArray[np.uint32]:
