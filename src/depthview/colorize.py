@@ -208,7 +208,7 @@ class Equalizer:
                 self._hist = np.concatenate([self._hist, np.zeros(n - seen)])
             self._hist *= 1.0 - self.smoothing
             self._hist += self.smoothing * hist
-        self.positions = _clipped_ranks(self._hist, metres_table(depth_format)[:n], self.clip)
+        self.positions = _clipped_ranks(self._hist, _disparity_steps(depth_format)[:n], self.clip)
 
     def table(
         self, palette: str, invalid_color: RGB, order: str | None = None
@@ -257,20 +257,17 @@ class Equalizer:
 
 
 def _clipped_ranks(
-    hist: npt.NDArray[np.float64], metres: npt.NDArray[np.float32], clip: float
+    hist: npt.NDArray[np.float64], bins: npt.NDArray[np.intp], clip: float
 ) -> npt.NDArray[np.float64]:
     """Palette positions (1 near .. 0 far) of every value from a histogram of valid values
-    and the values' distances: each value's mid-rank, after limiting any disparity step's
-    share (``_disparity_steps``) to ``clip`` times the even share over the occupied range
+    and the values' steps of distance: each value's mid-rank, after limiting any disparity
+    step's share (``_disparity_steps``) to ``clip`` times the even share over the occupied range
     (0.1 % to 99.9 % of the pixels). Taken per step of distance, not per stored value, so
     a raw frame and its millimetres get the same colours (trial AL D10: up to 60 grey
     levels apart)."""
     total = float(hist.sum())
     if total <= 0:
         return np.zeros(len(hist))
-    finite = np.isfinite(metres) & (metres > 0)
-    bins = np.zeros(len(hist), dtype=np.intp)
-    bins[finite] = _disparity_steps(metres[finite])
     bin_hist = np.bincount(bins, weights=hist, minlength=int(bins.max()) + 1)
     cdf = np.cumsum(bin_hist)
     lo = int(np.searchsorted(cdf, 0.001 * total))
@@ -287,13 +284,16 @@ def _clipped_ranks(
     return positions
 
 
-def _disparity_steps(metres: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.intp]:
-    """Distances (> 0) as the nearest steps of a Kinect's disparity (the raw value its
-    formula gives, 0 nearer than 0.3 m): a step is about 2 mm at 0.8 m and 3 cm at 3 m,
-    the sensor's own resolution, in whatever units the depth is stored."""
-    steps: npt.NDArray[np.intp] = np.maximum(
-        np.rint((RAW_TO_M_B - 1.0 / metres) / -RAW_TO_M_A), 0
-    ).astype(np.intp)
+@lru_cache(maxsize=8)
+def _disparity_steps(depth_format: DepthFormat) -> npt.NDArray[np.intp]:
+    """Every value of ``depth_format`` as the nearest step of a Kinect's disparity (the raw
+    value its formula gives for the value's distance; 0 for no reading and nearer than
+    0.3 m): a step is about 2 mm at 0.8 m and 3 cm at 3 m, the sensor's own resolution,
+    in whatever units the depth is stored. Read-only, shared."""
+    metres = metres_table(depth_format).astype(np.float64)
+    near = np.where(np.isfinite(metres) & (metres > 0), metres, RAW_TO_M_B**-1)
+    steps = np.maximum(np.rint((RAW_TO_M_B - 1.0 / near) / -RAW_TO_M_A), 0).astype(np.intp)
+    steps.flags.writeable = False
     return steps
 
 
