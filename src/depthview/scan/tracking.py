@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from ..camera_models import Intrinsics
 from ._loops import K
-from .params import MIN_FINEST_WIDTH, ScanParams
+from .params import ScanParams, tracking_size
 from .volume import ModelView
 
 if TYPE_CHECKING:
@@ -49,9 +49,10 @@ def vertex_normal_maps(z: F32, k: Intrinsics) -> tuple[F64, F64]:
 
 
 def levels(z: F32, k: Intrinsics, width: int) -> tuple[F32, Intrinsics]:
-    """``z`` (NaN: no reading) halved until it is at most ``width`` wide."""
+    """``z`` (NaN: no reading) halved to the finest tracking level (``tracking_size``)."""
+    finest, _ = tracking_size(z.shape[1], z.shape[0], width)
     cur, kk = z, k
-    while cur.shape[1] > width and cur.shape[1] >= 2 * MIN_FINEST_WIDTH:
+    while cur.shape[1] > finest:
         cur, kk = downsample(cur), scaled(kk, 0.5)
     return cur, kk
 
