@@ -169,20 +169,26 @@ def test_colour_of_another_size_leaves_the_mesh_uncoloured_and_said(tmp_path: Pa
     assert json.loads((tmp_path / "m-params.json").read_text())["colour"] is False
 
 
-def test_an_obj_beside_a_ply_of_its_name_does_not_take_its_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["x.obj", "x.PLY", "x.OBJ"])
+def test_an_obj_beside_a_ply_of_its_name_does_not_take_its_files(tmp_path: Path, name: str) -> None:
     """Trial AM (D9): ``X.obj --overwrite`` beside an earlier ``X.ply`` replaced the PLY's
     trajectory and params (the companions are named by the stem): the old PLY stood beside
-    another scan's files, unsaid. Refused in one line, the earlier scan as it was."""
+    another scan's files, unsaid. Refused in one line, the earlier scan as it was; a suffix
+    in another case is the same (trial AO D1: ``x.PLY`` went through)."""
     first = scan("sample", "x.ply", "--no-window", "--frames", "2", "--quiet", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     before = tree_hash(tmp_path)
-    again = scan("sample", "x.obj", "--no-window", "--frames", "2", "--overwrite", "--quiet",
+    again = scan("sample", name, "--no-window", "--frames", "2", "--overwrite", "--quiet",
                  cwd=tmp_path)  # fmt: skip
     assert again.returncode == 2 and again.stderr.splitlines() == [
-        "depthview: error: x.obj: x.ply beside it is a scan whose trajectory and params files "
-        "are the ones x.obj would write; give another name, or remove x.ply"
+        f"depthview: error: {name}: x.ply beside it is a scan whose trajectory and params files "
+        f"are the ones {name} would write; give another name, or remove x.ply"
     ], again.stderr
     assert tree_hash(tmp_path) == before
+    # The scan's own name again is no other scan: it is replaced, as --overwrite says.
+    same = scan("sample", "x.ply", "--no-window", "--frames", "2", "--overwrite", "--quiet",
+                cwd=tmp_path)  # fmt: skip
+    assert same.returncode == 0, same.stderr
 
 
 def test_the_params_file_says_the_camera_and_units_the_mesh_came_from(tmp_path: Path) -> None:

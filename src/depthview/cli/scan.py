@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -183,6 +184,24 @@ def _too_many_levels(exc: TooManyLevels) -> DepthviewError:
     return DepthviewError(f"{_as_options(exc)}; nothing was written")
 
 
+def _other_mesh(out: Path, suffixes: tuple[str, ...]) -> Path | None:
+    """A mesh beside ``out`` with its stem and another mesh suffix, in any case (``a.obj``,
+    ``a.PLY`` beside ``a.ply``): it shares ``out``'s companions (trial AO D1)."""
+    try:
+        with os.scandir(out.parent) as entries:
+            for entry in entries:
+                name = Path(entry.name)
+                if (
+                    name.stem == out.stem
+                    and name.suffix.lower() in suffixes
+                    and name != Path(out.name)
+                ):
+                    return out.with_name(entry.name)
+    except OSError:
+        pass
+    return None
+
+
 def _out_path(args: argparse.Namespace) -> Path:
     """OUT (or ``scan-<time>.ply``), checked before anything is read: its suffix, and
     that it and its companions can be written there (``outputs.check_target``, then a
@@ -206,8 +225,7 @@ def _out_path(args: argparse.Namespace) -> Path:
     for path in (out, *companions(out)):
         check_target(path, folder=False, overwrite=args.overwrite, what="the scan")
     # (after check_target: a name too long to look at is said there, in one line)
-    others = [out.with_suffix(x) for x in MESH_SUFFIXES if x != out.suffix.lower()]
-    other = next((o for o in others if o.exists()), None)
+    other = _other_mesh(out, MESH_SUFFIXES)
     if other is not None and any(c.exists() for c in companions(out)):  # (trial AM D9)
         raise DepthviewError(
             f"{out}: {other.name} beside it is a scan whose trajectory and params files are "
