@@ -392,3 +392,24 @@ def test_dv_scanner_is_loaded_on_first_use() -> None:
     code = "import sys, depthview; print('numba' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_frames_without_colour_do_not_darken_the_model() -> None:
+    """Colour keeps its own weight (trial AO D2): frames whose colour was left out neither
+    blend black into what later colour frames paint nor leave black where only they saw."""
+    frames = _walk(1, 12, STEP)
+    full = Scanner(first_pose=walk_pose(0))
+    mixed = Scanner(first_pose=walk_pose(0))
+    for n, (_, frame) in enumerate(frames):
+        full.add(frame)
+        plain = Frame(depth=frame.depth, timestamp=frame.timestamp, index=frame.index)
+        mixed.add(plain if n < 5 else frame)
+    mesh = mixed.mesh()
+    seen = np.empty(len(mesh.vertices), dtype=bool)
+    mixed.volume.colours_at(mesh.vertices, seen)
+    assert 0 < mesh.uncoloured == int((~seen).sum()) < len(mesh.vertices)
+    np.testing.assert_array_equal(mesh.colours[~seen], np.full(((~seen).sum(), 3), 128))
+    # What colour frames saw has their colour, as if every frame had brought it.
+    reference = full.volume.colours_at(mesh.vertices[seen]).astype(int)
+    difference = np.abs(mesh.colours[seen].astype(int) - reference).max(axis=1)
+    assert float(np.median(difference)) <= 4, float(np.median(difference))

@@ -679,3 +679,48 @@ def test_colour_that_does_not_line_up_leaves_the_mesh_uncoloured(tmp_path: Path)
     assert said[0].startswith("depthview: warning: s.ply: seq's colour images are not kept: ")
     assert "its colour does not line up with its depth" in said[0]
     assert said[0].endswith("the mesh is written without colours")
+
+
+def _tum_folder(root: Path, frames: int, big_colour_from: int) -> None:
+    """A TUM-layout folder of the demo walk (depth in fifths of a millimetre, colour lined
+    up), its colour images from ``big_colour_from`` on twice the size (left out by scan)."""
+    import cv2
+
+    import depthview as dv
+
+    (root / "depth").mkdir(parents=True)
+    (root / "rgb").mkdir()
+    lines: dict[str, list[str]] = {"depth": ["#", "#", "#"], "rgb": ["#", "#", "#"]}
+    with dv.open("demo:walk", fps=0, frames=frames) as src:
+        for n, frame in enumerate(src):
+            t = f"{1000 + n / 30:.6f}"
+            fifths = dv.to_mm(frame.depth).astype(np.uint32) * 5
+            cv2.imwrite(
+                str(root / "depth" / f"{t}.png"), np.minimum(fifths, 65535).astype(np.uint16)
+            )
+            bgr = np.ascontiguousarray(frame.video[..., ::-1])
+            if n >= big_colour_from:
+                bgr = np.repeat(np.repeat(bgr, 2, axis=0), 2, axis=1)
+            cv2.imwrite(str(root / "rgb" / f"{t}.png"), bgr)
+            lines["depth"].append(f"{t} depth/{t}.png")
+            lines["rgb"].append(f"{t} rgb/{t}.png")
+    for name, text in lines.items():
+        (root / f"{name}.txt").write_text("\n".join(text) + "\n")
+
+
+def test_surface_seen_by_no_colour_image_is_grey_and_said(tmp_path: Path) -> None:
+    """Trial AO (D2): frames whose colour was left out painted what only they saw pure black
+    (and darkened what colour frames saw after them): a black surface that is not there.
+    Colour keeps its own weight; vertices no colour image saw are grey, counted in one line."""
+    o3d = pytest.importorskip("open3d")
+    _tum_folder(tmp_path / "walk", 16, big_colour_from=5)
+    proc = scan("walk", "m.ply", "--no-window", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    said = re.search(r"m\.ply: (\d+) of (\d+) vertices were seen in no colour image", proc.stderr)
+    assert said, proc.stderr
+    mesh = o3d.io.read_triangle_mesh(str(tmp_path / "m.ply"))
+    colours = np.rint(np.asarray(mesh.vertex_colors) * 255).astype(int)
+    assert len(colours) == int(said[2])
+    grey = (colours == 128).all(axis=1)
+    assert 0 < grey.sum() == int(said[1])
+    assert not (colours == 0).all(axis=1).any()  # the demo room has no black surface

@@ -551,6 +551,15 @@ def _scan(
         sys.stderr.write(
             f"depthview: {source.name} has no colour: the mesh is written without colours\n"
         )
+    elif mesh.uncoloured:  # (trial AO D2: painted black, as if a black surface)
+        from ..scan.mesh import NO_COLOUR
+
+        warnings.warn(
+            f"{out}: {mesh.uncoloured} of {len(mesh.vertices)} vertices were seen in no "
+            f"colour image ({scanner.colour_left_out or 'their frames had none'}): they are "
+            f"grey {NO_COLOUR}",
+            stacklevel=1,
+        )
     cut = "interrupted: " if interrupted else ""  # exit 130 says it; so does the line (trial AE)
     sys.stderr.write(
         f"depthview: {cut}{len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "

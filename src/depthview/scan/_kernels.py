@@ -198,8 +198,10 @@ def integrate(
 ) -> None:  # pragma: no cover
     """Fuse one depth frame (metres, 0 or NaN: no reading) into the touched blocks: the
     projective signed distance, truncated to [-1, 1] in units of ``trunc``, averaged with
-    the weight so far (capped at ``max_weight``); colours likewise where near the surface."""
+    the weight so far (capped at ``max_weight``); colours likewise where near the surface,
+    with their own weight in ``colour[..., 3]``."""
     h, w = z.shape
+    colour_cap = min(max_weight, 255.0)
     m = world_to_cam
     # A voxel's camera point is linear in its index within the block: the block's origin
     # moved once, then one step along each of the block's edges per voxel.
@@ -238,10 +240,15 @@ def integrate(
                     tsdf[b, i] = (tsdf[b, i] * w0 + f) * inv
                     weight[b, i] = min(w0 + 1.0, max_weight)
                     if has_rgb and abs(sdf) < trunc:
+                        # Colour has its own weight (channel 3): frames whose colour was
+                        # left out do not darken it, and a voxel none coloured is said so.
+                        c0 = float(colour[b, i, 3])
+                        inv_c = 1.0 / (c0 + 1.0)
                         for ch in range(3):
                             colour[b, i, ch] = np.uint8(
-                                (colour[b, i, ch] * w0 + rgb[v, u, ch]) * inv + 0.5
+                                (colour[b, i, ch] * c0 + rgb[v, u, ch]) * inv_c + 0.5
                             )
+                        colour[b, i, 3] = np.uint8(min(c0 + 1.0, colour_cap))
 
 
 @_jit
@@ -444,10 +451,7 @@ def raycast(
                         math.floor(py / voxel + 0.5),
                         math.floor(pz / voxel + 0.5),
                     )
-                    if bb >= 0:
-                        rgb[v, u, 0] = colour[bb, ii, 0]
-                        rgb[v, u, 1] = colour[bb, ii, 1]
-                        rgb[v, u, 2] = colour[bb, ii, 2]
+                    _colour_of(colour, bb, ii, rgb[v, u])
                     break
                 prev_f = f
                 prev_t = t
@@ -676,6 +680,23 @@ def dense_chunk(
                 out_seen[i, j, k] = wt > 0.0
 
 
+#: The colour of a surface no colour image saw (its frames' colour was left out).
+NO_COLOUR = (128, 128, 128)
+
+
+@_jit
+def _colour_of(colour: Any, b: int, i: int, out: Any) -> bool:  # pragma: no cover
+    """Voxel (b, i)'s colour into ``out`` (RGB), ``NO_COLOUR`` where none was fused;
+    whether one was."""
+    if b >= 0 and colour[b, i, 3] > 0:
+        out[0] = colour[b, i, 0]
+        out[1] = colour[b, i, 1]
+        out[2] = colour[b, i, 2]
+        return True
+    out[0], out[1], out[2] = NO_COLOUR
+    return False
+
+
 @_jit
 def colours_at(
     keys: Any,
@@ -686,8 +707,9 @@ def colours_at(
     points: Any,
     voxel: float,
     out: Any,
+    seen: Any,
 ) -> None:  # pragma: no cover
-    """The colour of the nearest voxel to each point."""
+    """The colour of the nearest voxel to each point, and whether a colour image saw it."""
     for n in range(points.shape[0]):
         _, _, b, i = voxel_at(
             keys,
@@ -698,10 +720,7 @@ def colours_at(
             math.floor(points[n, 1] / voxel + 0.5),
             math.floor(points[n, 2] / voxel + 0.5),
         )
-        if b >= 0:
-            out[n, 0] = colour[b, i, 0]
-            out[n, 1] = colour[b, i, 1]
-            out[n, 2] = colour[b, i, 2]
+        seen[n] = _colour_of(colour, b, i, out[n])
 
 
 @_jit

@@ -13,6 +13,8 @@ from ._loops import K
 from .volume import BlockVolume
 
 CHUNK_BLOCKS = 4
+#: The colour of vertices no colour image saw (``Mesh.uncoloured`` counts them).
+NO_COLOUR: tuple[int, int, int] = K.NO_COLOUR
 #: A vertex whose trilinear TSDF is farther than this from 0 (in truncations) is not on the
 #: surface (half a voxel at the default 1 cm voxels and 4 cm truncation).
 ON_SURFACE = 0.125
@@ -20,11 +22,13 @@ ON_SURFACE = 0.125
 
 class Mesh(NamedTuple):
     """``vertices`` (N, 3) float32 metres (world), ``triangles`` (M, 3) int32, ``colours``
-    (N, 3) uint8 RGB."""
+    (N, 3) uint8 RGB, and how many vertices no colour image saw (grey: their frames'
+    colour was left out)."""
 
     vertices: npt.NDArray[np.float32]
     triangles: npt.NDArray[np.int32]
     colours: npt.NDArray[np.uint8]
+    uncoloured: int = 0
 
 
 def marching_cubes() -> Any:
@@ -114,5 +118,11 @@ def extract(volume: BlockVolume) -> Mesh:
     renumber = np.cumsum(used) - 1
     vertices = vertices[used]
     triangles = renumber[triangles]
-    colours = volume.colours_at(vertices)
-    return Mesh(vertices.astype(np.float32), triangles.astype(np.int32), colours)
+    seen_by_colour = np.empty(len(vertices), dtype=np.bool_)
+    colours = volume.colours_at(vertices, seen_by_colour)
+    return Mesh(
+        vertices.astype(np.float32),
+        triangles.astype(np.int32),
+        colours,
+        int(np.count_nonzero(~seen_by_colour)),
+    )

@@ -82,7 +82,7 @@ class ScanParams:
     max_weight: float = 64.0
     #: The volume's memory budget (MB): a scan that would need more stops there, in one
     #: line, rather than take the machine's memory (a 5 m x 5 m room at 1 cm needs about
-    #: 350 MB of blocks, twice that with the pool's spare room).
+    #: 380 MB of blocks, twice that with the pool's spare room).
     max_volume_mb: float = 2000.0
 
     def __post_init__(self) -> None:

@@ -60,7 +60,8 @@ class BlockVolume:
         self.coords = np.zeros((blocks, 3), dtype=np.int32)
         self.tsdf = np.ones((blocks, K.B3), dtype=np.float32)
         self.weight = np.zeros((blocks, K.B3), dtype=np.float32)
-        self.colour = np.zeros((blocks, K.B3, 3), dtype=np.uint8)
+        #: RGB and the colour's own weight (0: no colour image saw the voxel).
+        self.colour = np.zeros((blocks, K.B3, 4), dtype=np.uint8)
         self.seen = np.full(blocks, -1, dtype=np.int64)
         self.count = np.zeros(1, dtype=np.int64)
         self._rehash(blocks)
@@ -239,9 +240,14 @@ class BlockVolume:
                 return out[:n]
             out = np.empty((out.shape[0] * 2, 3), dtype=np.float32)
 
-    def colours_at(self, points: npt.NDArray[np.floating[Any]]) -> U8:
-        """The colour of the voxel nearest each point."""
+    def colours_at(
+        self, points: npt.NDArray[np.floating[Any]], seen: npt.NDArray[np.bool_] | None = None
+    ) -> U8:
+        """The colour of the voxel nearest each point (``NO_COLOUR`` where no colour image
+        saw it; ``seen``, when given, says which were seen)."""
         out = np.zeros((points.shape[0], 3), dtype=np.uint8)
+        if seen is None:
+            seen = np.empty(points.shape[0], dtype=np.bool_)
         K.colours_at(
             self.keys,
             self.slots,
@@ -251,5 +257,6 @@ class BlockVolume:
             np.ascontiguousarray(points, dtype=np.float64),
             self.voxel_m,
             out,
+            seen,
         )
         return out
