@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -340,3 +341,23 @@ def test_export_of_a_source_read_before_or_a_generator_says_what_it_is(tmp_path:
     frames = (f for f in dv.open("sample") if f.index % 2 == 0)
     with pytest.raises(dv.ExportError, match=r"frames of no known number \(a generator\)"):
         dv.export(frames, tmp_path / "g.npz")
+
+
+@pytest.mark.parametrize("packed", [2, 3, "2", dv.DepthFormat.RAW_10BIT_PACKED])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d, f: dv.to_metres(d, f),
+        lambda d, f: dv.point_cloud(d, depth_format=f),
+        lambda d, f: dv.to_mm(d, depth_format=f),
+        lambda d, f: dv.colorize(d, depth_format=f),
+    ],
+    ids=["to_metres", "point_cloud", "to_mm", "colorize"],
+)
+def test_a_packed_format_is_refused_by_every_function_of_values(call: Any, packed: Any) -> None:
+    """Trial AP (D3): ``to_metres`` and ``point_cloud`` read ``depth_format=3`` (packed
+    10-bit) as unpacked 11-bit: 500 gave 0.586 m where 10-bit 500 is 3.864 m. Packed formats
+    name the USB stream's bytes, never a frame of values: one line, as to_mm always said."""
+    depth = np.full((4, 5), 500, np.uint16)
+    with pytest.raises(ValueError, match=r"^expected an unpacked depth format \(RAW_11BIT, "):
+        call(depth, packed)

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ._checks import depth_2d, is_number, out_array
 from ._compiled import optional
-from .frame import DepthFormat, depth_format_or_raw
+from .frame import DepthFormat, depth_format_or_raw, unpacked
 from .palettes import SAMPLES, canonical_name, palette_samples
 from .units import RAW_TO_M_A, RAW_TO_M_B, metres_table
 
@@ -65,19 +65,7 @@ def glview_table() -> npt.NDArray[np.uint8]:
 def _check_format_and_range(
     palette: str, fmt: DepthFormat, near: float | None, far: float | None
 ) -> None:
-    if fmt not in (
-        DepthFormat.RAW_11BIT,
-        DepthFormat.RAW_10BIT,
-        DepthFormat.MM,
-        DepthFormat.REGISTERED,
-        DepthFormat.TUM,
-        DepthFormat.RAW_11BIT_NYU,
-    ):
-        raise ValueError(
-            f"expected an unpacked depth format (RAW_11BIT, RAW_10BIT, MM, REGISTERED, TUM, "
-            f"RAW_11BIT_NYU), "
-            f"got {fmt.name}"
-        )
+    unpacked(fmt)
     if palette == "glview":
         if not fmt.is_raw:
             raise ValueError(

@@ -140,6 +140,19 @@ class DepthFormat(enum.IntEnum):
         )
 
 
+PACKED = (DepthFormat.RAW_11BIT_PACKED, DepthFormat.RAW_10BIT_PACKED)
+
+
+def unpacked(fmt: DepthFormat) -> DepthFormat:
+    """``fmt``, unless it is a packed one: those name the USB stream's bytes, never a frame
+    of values, which read as unpacked 11-bit gave 10-bit frames wrong distances (trial AP
+    D3). One ``ValueError`` for every function that takes a frame's values."""
+    if fmt in PACKED:
+        names = ", ".join(f.name for f in DepthFormat if f not in PACKED)
+        raise ValueError(f"expected an unpacked depth format ({names}), got {fmt.name}")
+    return fmt
+
+
 def depth_format_or_raw(
     depth_format: DepthFormat | str | int | None, depth: npt.NDArray[np.uint16]
 ) -> DepthFormat:
@@ -148,7 +161,9 @@ def depth_format_or_raw(
     past 1023 came back all NaN without a word): a value past them is another unit's (a
     millimetre frame's), which the raw table would turn into no reading or wrong
     distances. One max over the frame, so callers check once per frame."""
-    fmt = DepthFormat.RAW_11BIT if depth_format is None else DepthFormat.parse(depth_format)
+    fmt = (
+        DepthFormat.RAW_11BIT if depth_format is None else unpacked(DepthFormat.parse(depth_format))
+    )
     if fmt.is_metric:
         return fmt
     top = int(depth.max(initial=0))
