@@ -51,6 +51,9 @@ CONVERT_LAYOUT = "convert-pairs"
 #: holds: the one reader reads both layouts (and the writer writes these names).
 DEPTH_TIMES, RGB_TIMES = "depth_times", "rgb_times"
 CONVERT_NAMES = {DEPTH_TIMES: "timestamp", RGB_TIMES: "video_timestamp", "accel": "accel"}
+#: export's 0-d bool: the archive's colour lines up with its depth pixel for pixel (the
+#: source's ``video_aligned``, kept: trial AM D8); an archive without it: not known, False.
+VIDEO_ALIGNED = "video_aligned"
 #: Every array ``read_times`` looks at.
 READ_KEYS = TIME_KEYS | set(CONVERT_NAMES) | {"layout"}
 
