@@ -216,6 +216,18 @@ def world() -> Iterator[Path]:
             "".join(f"{n}\n" * (2 if n == second else 1) for n in index)
         )
         assert main(["export", str(w / "dupidx"), str(w / "dupidx.npz"), "--quiet"]) == 0
+        np.savez(  # trial AN D8: a tilt no Kinect reports, and an infinite one
+            w / "tilt.npz",
+            depth=np.full((2, 6, 8), 800, np.uint16),
+            timestamp=[0.0, 0.1],
+            tilt_deg=[1e9, float("nan")],
+        )
+        np.savez(
+            w / "inftilt.npz",
+            depth=np.full((2, 6, 8), 800, np.uint16),
+            timestamp=[0.0, 0.1],
+            tilt_deg=[0.0, float("inf")],
+        )
         np.savez(
             w / "nants.npz",
             depth=np.full((3, 6, 8), 800, np.uint16),
