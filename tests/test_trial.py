@@ -340,6 +340,20 @@ def world() -> Iterator[Path]:
         (w / "tumback" / "depth.txt").write_text(
             "1.12 depth/1.12.png\n1.11 depth/1.11.png\n1.10 depth/1.10.png\n"
         )
+        (w / "tumextra" / "depth").mkdir(parents=True)  # trial AN D6: rgb.txt lists one more
+        (w / "tumextra" / "rgb").mkdir()
+        for t in ("1.000000", "1.033333", "8.000000"):
+            if t != "8.000000":
+                Image.fromarray(np.full((4, 6), 5000, np.uint16)).save(
+                    w / "tumextra" / "depth" / f"{t}.png"
+                )
+            Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(w / "tumextra" / "rgb" / f"{t}.png")
+        (w / "tumextra" / "depth.txt").write_text(
+            "1.000000 depth/1.000000.png\n1.033333 depth/1.033333.png\n"
+        )
+        (w / "tumextra" / "rgb.txt").write_text(
+            "1.000000 rgb/1.000000.png\n1.033333 rgb/1.033333.png\n8.000000 rgb/8.000000.png\n"
+        )
         (w / "7sK").mkdir()  # trial O: a 7-Scenes-layout folder with its own camera
         for i in range(2):
             depth = np.full((4, 6), 1200, np.uint16)
