@@ -82,3 +82,47 @@ def test_cli_record_of_a_npz_says_the_clamped_reading(tmp_path: Path) -> None:
     ran = cli("record", str(tmp_path / "big.npz"), str(tmp_path / "rec"), "--quiet")
     assert ran.code == 0, ran.err
     assert ran.err.count("past +-392.35") == 1, ran.err
+
+
+def _tilted(path: Path, tilt: list[float]) -> Path:
+    n = len(tilt)
+    np.savez(
+        path,
+        depth=np.stack([DEPTH] * n),
+        timestamp=100 + np.arange(n) / 30,
+        accel=np.zeros((n, 3)),
+        tilt_deg=np.array(tilt),
+        depth_format=np.array(0),
+    )
+    return path
+
+
+def test_an_npz_tilt_no_kinect_reports_is_said_once_naming_the_frame(tmp_path: Path) -> None:
+    """Trial AN D8: an .npz's tilt_deg of 1e9 degrees was read and exported silently. A
+    Kinect reports its motor angle in signed half degrees (-128: moving), so no reading is
+    past +-63.5: one warning naming the file, tilt_deg and the first frame; the value read
+    as it is (a recording keeps +-30, as for any frame); 40 degrees (a recording can hold
+    it) and NaN (no reading) are quiet; inf is refused in one line, as an inf accel is."""
+    src = _tilted(tmp_path / "t.npz", [1e9, math.nan, -70.0])
+    said = f"{src}: tilt_deg 1e+09 at frame 0 (and 1 more frames) is past +-63.5 degrees"
+    ran = cli("export", str(src), str(tmp_path / "x.npz"), "--quiet")
+    assert ran.code == 0 and ran.err.count(said) == 1, ran.err
+    with np.load(tmp_path / "x.npz") as z:
+        np.testing.assert_array_equal(z["tilt_deg"], [1e9, math.nan, -70.0])
+    for argv in (("info", str(src)), ("record", str(src), str(tmp_path / "rec"), "--quiet")):
+        ran = cli(*argv)
+        assert ran.code == 0 and (ran.out + ran.err).count(said) == 1, ran.out + ran.err
+    with dv.open(str(tmp_path / "rec"), realtime=False) as rec:
+        assert [f.tilt_deg for f in rec] == [30.0, None, -30.0]
+
+    fine = _tilted(tmp_path / "fine.npz", [40.0, math.nan, -63.5])
+    ran = cli("export", str(fine), str(tmp_path / "f.npz"), "--quiet")
+    assert ran.code == 0 and "tilt_deg" not in ran.err, ran.err
+
+    inf = _tilted(tmp_path / "inf.npz", [0.0, math.inf, 0.0])
+    ran = cli("export", str(inf), str(tmp_path / "i.npz"))
+    assert ran.code == 2 and ran.error_lines == [
+        f"depthview: error: {inf}: tilt_deg: expected degrees (NaN where a frame has none), "
+        "got inf at frame 1"
+    ], ran.err
+    assert not (tmp_path / "i.npz").exists()

@@ -544,3 +544,50 @@ def test_frames_with_numbers_missing_between_them_are_said(tmp_path: Path) -> No
         save(timed / f"{t}.png", np.full((H, W), 5001, np.uint16))
     ran = cli("export", str(timed), str(tmp_path / "t.npz"), "--quiet")
     assert ran.code == 0 and "missing" not in ran.err, ran.err
+
+
+# -- trial AN D6: colour images that go with no depth frame are said -------------------------
+def _said_once(argv: list[str], said: str) -> None:
+    ran = cli(*argv)
+    assert ran.code == 0, ran.err
+    assert (ran.out + ran.err).count(said) == 1, ran.out + ran.err
+
+
+def test_colour_images_that_pair_with_no_depth_frame_are_said_once(tmp_path: Path) -> None:
+    """Trial AN D6: TUM's rgb.txt listing an image 7 s after the last depth frame, a colour
+    folder with images no depth frame is near (names that differ: paired by time), and a
+    7-Scenes folder with an extra ``frame-000900.color.jpg`` were read without a word,
+    though the README says such images are said. One warning per source, in info, export
+    and convert alike (not one per frame), naming how many and the first."""
+    tum = tmp_path / "T"
+    write_tum(tum, n=2)
+    extra = f"{T0 + 7:.6f}"
+    save(tum / "rgb" / f"{extra}.png", colour(5))
+    with (tum / "rgb.txt").open("a") as fh:
+        fh.write(f"{extra} rgb/{extra}.png\n")
+    said = f"{tum}: 1 colour image pairs with no depth frame (the first: rgb/{extra}.png)"
+    _said_once(["info", str(tum)], said)
+    _said_once(["export", str(tum), str(tmp_path / "t.npz"), "--quiet"], said)
+    _said_once(["export", str(tum), str(tmp_path / "t.mcap"), "--quiet"], said)
+    _said_once(["convert", str(tum), str(tmp_path / "conv")], said)
+
+    timed = tmp_path / "timed"  # no lists, names that differ: nearest in time
+    for i in range(3):
+        save(timed / "depth" / f"{T0 + i / 30:.6f}.png", depth_frames(3)[i])
+    far = [T0 + 5, T0 + 6]
+    for i, t in enumerate([T0 + 0.004, T0 + 1 / 30 + 0.004, *far]):
+        save(timed / "rgb" / f"{t:.6f}.png", colour(i))
+    said = f"{timed}: 2 colour images pair with no depth frame (the first: rgb/{far[0]:.6f}.png)"
+    _said_once(["export", str(timed), str(tmp_path / "d.npz"), "--quiet"], said)
+
+    seven = tmp_path / "seq-01"
+    write_seven_scenes(seven)
+    save(seven / "frame-000900.color.jpg", colour(3))
+    save(seven / "preview_rgb.jpg", colour(4))  # not named like a frame: no colour frame
+    said = f"{seven}: 1 colour image pairs with no depth frame (the first: frame-000900.color.jpg)"
+    _said_once(["export", str(seven), str(tmp_path / "s.npz"), "--quiet"], said)
+
+    plain = tmp_path / "plain"  # every colour image has its depth frame: nothing said
+    write_tum(plain)
+    ran = cli("export", str(plain), str(tmp_path / "p.npz"), "--quiet")
+    assert ran.code == 0 and "no depth frame" not in ran.err, ran.err

@@ -431,3 +431,36 @@ def test_an_npz_of_converts_names_without_its_layout_keeps_its_times(tmp_path: P
     lines = (out / "pair" / "associations.txt").read_text().split("\n")
     pairs = [tuple(float(x) for x in ln.split()[::2]) for ln in lines if ln]
     assert pairs == [(0.02, 0.0), (0.19, 0.2)]  # 0.13 is 0.03 s from 0.1; 0.3 has none
+
+
+# -- trial AM D8: an export's .npz keeps that its colour lines up with its depth --------------
+def test_an_npz_export_keeps_its_colour_lined_up_with_its_depth(tmp_path: Path) -> None:
+    """Trial AM D8: the demo's colour is rendered from the depth camera, so its cloud is
+    coloured pixel for pixel; its .npz export read back said its colour "does not line up
+    with its depth" and gave a cloud without colours. The archive now keeps the fact
+    (``video_aligned``); one written before (without it) stays uncoloured, and says so."""
+    from plyfile import PlyData
+
+    def colours(ply: Path) -> np.ndarray:
+        v = PlyData.read(str(ply))["vertex"]
+        return np.stack([v["red"], v["green"], v["blue"]], axis=1)
+
+    npz, own = tmp_path / "walk.npz", tmp_path / "own.ply"
+    assert cli("export", "demo:walk", str(npz), "--frames", "2", "--quiet").code == 0
+    assert cli("export", "demo:walk", str(own), "--frames", "1", "--quiet").code == 0
+    ran = cli("export", str(npz), str(tmp_path / "back.ply"), "--frames", "1")
+    assert ran.code == 0 and "line up" not in ran.err, ran.err
+    got = colours(tmp_path / "back.ply")
+    np.testing.assert_array_equal(got, colours(own))
+    with np.load(npz) as z:  # each point the colour pixel at its own place (row-major)
+        depth, video = z["depth"][0], z["video"][0]
+        assert int(z["depth_format"]) == dv.DepthFormat.RAW_11BIT  # 2047: no reading
+        arrays = {k: z[k] for k in z.files if k != "video_aligned"}
+    np.testing.assert_array_equal(got, video[(depth > 0) & (depth < 2047)])
+
+    older = tmp_path / "older.npz"  # as written before the array was kept
+    np.savez(older, **arrays)
+    ran = cli("export", str(older), str(tmp_path / "older.ply"), "--frames", "1")
+    assert ran.code == 0 and "its colour does not line up with its depth" in ran.err, ran.err
+    names = {p.name for p in PlyData.read(str(tmp_path / "older.ply"))["vertex"].properties}
+    assert "red" not in names

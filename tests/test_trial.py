@@ -216,6 +216,18 @@ def world() -> Iterator[Path]:
             "".join(f"{n}\n" * (2 if n == second else 1) for n in index)
         )
         assert main(["export", str(w / "dupidx"), str(w / "dupidx.npz"), "--quiet"]) == 0
+        np.savez(  # trial AN D8: a tilt no Kinect reports, and an infinite one
+            w / "tilt.npz",
+            depth=np.full((2, 6, 8), 800, np.uint16),
+            timestamp=[0.0, 0.1],
+            tilt_deg=[1e9, float("nan")],
+        )
+        np.savez(
+            w / "inftilt.npz",
+            depth=np.full((2, 6, 8), 800, np.uint16),
+            timestamp=[0.0, 0.1],
+            tilt_deg=[0.0, float("inf")],
+        )
         np.savez(
             w / "nants.npz",
             depth=np.full((3, 6, 8), 800, np.uint16),
@@ -327,6 +339,20 @@ def world() -> Iterator[Path]:
             Image.fromarray(depth).save(w / "tumback" / "depth" / f"{t}.png")
         (w / "tumback" / "depth.txt").write_text(
             "1.12 depth/1.12.png\n1.11 depth/1.11.png\n1.10 depth/1.10.png\n"
+        )
+        (w / "tumextra" / "depth").mkdir(parents=True)  # trial AN D6: rgb.txt lists one more
+        (w / "tumextra" / "rgb").mkdir()
+        for t in ("1.000000", "1.033333", "8.000000"):
+            if t != "8.000000":
+                Image.fromarray(np.full((4, 6), 5000, np.uint16)).save(
+                    w / "tumextra" / "depth" / f"{t}.png"
+                )
+            Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(w / "tumextra" / "rgb" / f"{t}.png")
+        (w / "tumextra" / "depth.txt").write_text(
+            "1.000000 depth/1.000000.png\n1.033333 depth/1.033333.png\n"
+        )
+        (w / "tumextra" / "rgb.txt").write_text(
+            "1.000000 rgb/1.000000.png\n1.033333 rgb/1.033333.png\n8.000000 rgb/8.000000.png\n"
         )
         (w / "7sK").mkdir()  # trial O: a 7-Scenes-layout folder with its own camera
         for i in range(2):

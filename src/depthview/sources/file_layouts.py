@@ -33,6 +33,7 @@ import os
 import re
 import statistics
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -707,7 +708,43 @@ def scan_folder(folder: Path) -> FileLayout:
         layout = _subfolder_layout(folder, names, real_root)
     except OSError as exc:
         raise SourceError(f"{folder}: cannot list ({exc.strerror or exc})") from None
-    return layout if layout is not None else _flat_layout(folder, names)
+    if layout is None:
+        layout = _flat_layout(folder, names)
+        _say_unpaired(folder, layout, _flat_colour(names, layout.depth))
+    elif any(layout.colour):  # (none paired: said already, naming how many)
+        _say_unpaired(folder, layout, layout.colour_files)
+    return layout
+
+
+def _say_unpaired(root: Path, layout: FileLayout, candidates: Sequence[Path]) -> None:
+    """Colour images of the layout that go with no depth frame (TUM's rgb.txt listing more
+    than depth.txt, a colour folder's extra images, 7-Scenes' ``frame-N.color.jpg`` without
+    its depth): said once, the first named, as the README promises (trial AN D6: unsaid)."""
+    paired = {c for c in layout.colour if c is not None}
+    left = [c for c in candidates if c not in paired]
+    if left:
+        first = left[0].relative_to(root) if left[0].is_relative_to(root) else left[0]
+        images = "colour image pairs" if len(left) == 1 else "colour images pair"
+        warnings.warn(
+            f"{root}: {len(left)} {images} with no depth frame (the first: {first}): left out",
+            stacklevel=3,
+        )
+
+
+def _flat_colour(names: dict[str, Path], depth: list[Path]) -> list[Path]:
+    """A flat folder's colour images: named like its depth frames with a colour word for
+    ``depth`` (``colour_for``'s rule), any number in the name (paired or not)."""
+    shapes = {_DIGITS.sub("#", p.stem.lower()) for p in depth if "depth" in p.stem.lower()}
+    found = []
+    for name, path in names.items():
+        stem, dot, ext = name.rpartition(".")
+        if not dot or f".{ext}" not in COLOUR_EXTENSIONS or "depth" in stem:
+            continue
+        if any(
+            w in stem and _DIGITS.sub("#", stem.replace(w, "depth")) in shapes for w in COLOUR_WORDS
+        ):
+            found.append(path)
+    return sorted(found, key=frame_order)
 
 
 def single_png_evidence(path: Path) -> Evidence:

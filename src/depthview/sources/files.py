@@ -61,7 +61,14 @@ from .base import (
 from .depth_units import FILE_FORMATS, DepthUnits, from_options
 from .fakenect import open_regular, read_pnm
 from .file_layouts import Evidence, FileLayout, scan_folder, single_png_evidence
-from .npz_times import CONVERT_LAYOUT, READ_KEYS, NpzTimes, archive_layout, read_times
+from .npz_times import (
+    CONVERT_LAYOUT,
+    READ_KEYS,
+    VIDEO_ALIGNED,
+    NpzTimes,
+    archive_layout,
+    read_times,
+)
 
 OPTIONS = ("realtime", "loop", "strict", "depth_format", "depth_scale", "fps")
 DEPTH_KEYS = ("depth", "arr_0")
@@ -540,7 +547,8 @@ def _npz_arrays(
     path: Path,
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None, str, dict[str, npt.NDArray[Any]]]:
     """Depth, colour (or None), the colour's key, and the archive's other arrays depthview
-    reads: ``depth_format``, ``video_format``, ``intrinsics``, ``registration`` and the
+    reads: ``depth_format``, ``video_format``, ``video_aligned``, ``intrinsics``,
+    ``registration`` and the
     per-frame times of either layout (``npz_times.READ_KEYS``)."""
     names = numpy_files.npz_names(path)
     depth_key = next((k for k in DEPTH_KEYS if k in names), None)
@@ -571,6 +579,7 @@ def _npz_arrays(
             NPZ_VIDEO_FORMAT,
             NPZ_CAMERA,
             NPZ_REGISTRATION,
+            VIDEO_ALIGNED,
             *READ_KEYS,
         },
     )
@@ -723,9 +732,25 @@ def _open_array(path: Path, kind: bytes, options: dict[str, Any]) -> ArraySource
         **options,
     )
     source.registration = _npz_registration(path, extras.get(NPZ_REGISTRATION))
-    # convert's pairs: depth aligned to the colour image (trial AF: read as unaligned)
-    source.video_aligned = video is not None and archive_layout(extras) == CONVERT_LAYOUT
+    # convert's pairs: depth aligned to the colour image (trial AF: read as unaligned); an
+    # export says so in its video_aligned array (trial AM D8), an older one does not
+    aligned = archive_layout(extras) == CONVERT_LAYOUT or _npz_aligned(path, extras)
+    source.video_aligned = video is not None and aligned
     return source
+
+
+def _npz_aligned(path: Path, extras: dict[str, npt.NDArray[Any]]) -> bool:
+    """An export's ``video_aligned`` array: its colour lines up with its depth pixel for
+    pixel (False without the array: an archive written before it was kept)."""
+    value = extras.get(VIDEO_ALIGNED)
+    if value is None:
+        return False
+    if value.ndim != 0 or value.dtype.kind != "b":
+        raise SourceError(
+            f"{path}: its {VIDEO_ALIGNED} array: expected True or False, got {value.dtype} "
+            f"{value.shape}"
+        )
+    return bool(value.item())
 
 
 #: The .npz array that names its video's format (a VideoFormat number; export writes it).

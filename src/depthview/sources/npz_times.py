@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from ..errors import SourceError
 from ..fakenect_format import MAX_SECONDS
-from ..frame import Stamp
+from ..frame import TILT_MAX_DEG, TILT_UNKNOWN, Stamp
 from .base import warn_own_times
 
 #: The arrays read besides depth and colour (export's layout names them; see writers/npz).
@@ -51,6 +51,9 @@ CONVERT_LAYOUT = "convert-pairs"
 #: holds: the one reader reads both layouts (and the writer writes these names).
 DEPTH_TIMES, RGB_TIMES = "depth_times", "rgb_times"
 CONVERT_NAMES = {DEPTH_TIMES: "timestamp", RGB_TIMES: "video_timestamp", "accel": "accel"}
+#: export's 0-d bool: the archive's colour lines up with its depth pixel for pixel (the
+#: source's ``video_aligned``, kept: trial AM D8); an archive without it: not known, False.
+VIDEO_ALIGNED = "video_aligned"
 #: Every array ``read_times`` looks at.
 READ_KEYS = TIME_KEYS | set(CONVERT_NAMES) | {"layout"}
 
@@ -160,6 +163,9 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         raise SourceError(f"{path}: accel: expected ({n}, 3) m/s^2, got {accel.shape}")
     if accel is not None and bool(np.any(np.isinf(accel))):  # NaN: no reading; inf: none such
         raise SourceError(f"{path}: accel: expected m/s^2 (NaN where a frame has none), got inf")
+    tilt = _column(path, arrays, "tilt_deg", n, np.float64, shown)
+    if tilt is not None:
+        _check_tilt(path, tilt)
     return NpzTimes(
         t,
         _column(path, arrays, "device_timestamp", n, np.int64, shown),
@@ -170,8 +176,36 @@ def read_times(path: object, arrays: Mapping[str, npt.NDArray[Any]], n: int) -> 
         None if accel is None else accel.astype(np.float64),
         _column(path, arrays, "accel_timestamp", n, np.float64, shown),
         _column(path, arrays, "accel_device_timestamp", n, np.int64, shown),
-        _column(path, arrays, "tilt_deg", n, np.float64, shown),
+        tilt,
     )
+
+
+#: The motor angle a Kinect reports, in degrees: a signed byte of half degrees (-128 is
+#: "moving"), so a recording's angle, and its export's, is never past +-63.5.
+TILT_HELD_DEG = (-TILT_UNKNOWN - 1) / 2
+
+
+def _check_tilt(path: object, tilt: npt.NDArray[np.float64]) -> None:
+    """An angle no Kinect reports (1e9) is said once, naming the first frame, and kept as
+    the archive holds it (trial AN D8: kept silently; ``record`` then keeps the nearest
+    angle a record holds); an infinite one is refused, as an infinite
+    accelerometer row is (NaN: a frame without one)."""
+    if bool(np.any(np.isinf(tilt))):
+        bad = int(np.flatnonzero(np.isinf(tilt))[0])
+        raise SourceError(
+            f"{path}: tilt_deg: expected degrees (NaN where a frame has none), got "
+            f"{tilt[bad]} at frame {bad}"
+        )
+    past = np.flatnonzero(np.abs(np.nan_to_num(tilt, nan=0.0)) > TILT_HELD_DEG)
+    if past.size:
+        first = int(past[0])
+        more = f" (and {past.size - 1} more frames)" if past.size > 1 else ""
+        warnings.warn(
+            f"{path}: tilt_deg {tilt[first]:g} at frame {first}{more} is past "
+            f"+-{TILT_HELD_DEG:g} degrees, more than a Kinect's motor angle can be: read as "
+            f"it is (a recording of it keeps +-{TILT_MAX_DEG:g})",
+            stacklevel=4,
+        )
 
 
 #: What an archive's arrays hold besides frame times and which frames have colour.

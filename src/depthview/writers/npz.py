@@ -12,8 +12,10 @@ array:
   angle): each frame's newest reading (a recording's readings between frames are not
   kept: a recording or an .mcap keeps them). A stream some frames lack is kept for the
   frames that have it: zeros and ``video_valid`` False, NaN accelerometer rows and times,
-  -1 for a missing seq or device time; ``intrinsics`` (fx, fy, cx, cy): the depth camera
-  the source (or ``--intrinsics``) gave, and ``registration`` (the text of a recording's or
+  -1 for a missing seq or device time; ``video_aligned`` (True where the source's colour
+  lines up with its depth pixel for pixel: the demo, a TUM folder; so a cloud of the
+  archive is coloured as one of the source is); ``intrinsics`` (fx, fy, cx, cy): the depth
+  camera the source (or ``--intrinsics``) gave, and ``registration`` (the text of a recording's or
   device's ``device.json``), which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
   ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
@@ -41,7 +43,13 @@ from ..camera_models import Intrinsics
 from ..errors import ExportError
 from ..frame import VIDEO_ARRAYS, DepthFormat, Frame, VideoFormat, video_format_of
 from ..outputs import partial_path
-from ..sources.npz_times import CONVERT_LAYOUT, DEPTH_TIMES, EXPORT_LAYOUT, RGB_TIMES
+from ..sources.npz_times import (
+    CONVERT_LAYOUT,
+    DEPTH_TIMES,
+    EXPORT_LAYOUT,
+    RGB_TIMES,
+    VIDEO_ALIGNED,
+)
 from .base import Pair, Row, Settings, registered_depth
 
 #: The date every archive member carries (zip's epoch), so output is reproducible.
@@ -291,6 +299,7 @@ def write_frames(frames: Iterable[Frame], path: Path, settings: Settings) -> int
             small_arrays["video_format"] = np.array(int(video_format))
         if has_video:
             small_arrays["video_valid"] = np.array(small["video_valid"], dtype=bool)
+            small_arrays[VIDEO_ALIGNED] = np.array(settings.video_aligned)
             small_arrays["video_seq"] = np.array(small["video_seq"], dtype=np.int64)
             small_arrays["video_timestamp"] = np.array(small["video_timestamp"], dtype=np.float64)
             small_arrays["video_device_timestamp"] = np.array(
