@@ -9,6 +9,7 @@ Keys and the mouse go through the X server (XTest)."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -155,6 +156,51 @@ def test_s_onto_a_full_disk_is_said_and_the_scan_goes_on(xvfb: str) -> None:
     last = err.strip().splitlines()[-1]
     assert last.startswith("depthview: error: room.ply: cannot write (disk full)"), err
     assert out == "" and left == ["filler"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "fuses"), [(800, "a lone surface", True), (0, "too few readings", False)]
+)
+def test_the_window_last_line_says_why_frames_were_not_fused(
+    xvfb: str, tmp_path: Path, raw: int, reason: str, fuses: bool
+) -> None:
+    """Trial AM (D4): the window's last line said ``1 of 5 frames (3 lost)`` where the batch
+    scan says ``(4 lost: 4 a lone surface)``: no reasons, and the frame the window skipped
+    left unexplained; ``no frame could be fused (3 read)`` likewise. The window's line gives
+    the reasons and the skipped frames, and they account for every frame read. A flat wall
+    leaves the motion along it free (every frame after the first is lost as "a lone
+    surface"); frames of zeros have no reading at all ("too few readings")."""
+    np.save(tmp_path / "wall.npy", np.full((5, 480, 640), raw, np.uint16))
+    done = run_on_x(["scan", "wall.npy", "m.ply", "--stats"], xvfb, cwd=tmp_path, timeout=180)
+    line = done.stderr.strip().splitlines()[-1]
+    if fuses:
+        assert done.returncode == 0, done.stderr
+        stats = json.loads(done.stdout)
+        said = re.search(r"from (\d+) of 5 frames \((\d+) lost(?:: (?P<why>[^)]*))?\) -> ", line)
+        assert said is not None, line
+        fused, lost = int(said[1]), int(said[2])
+        assert (fused, lost) == (1, stats["lost"]), line
+        expected = {reason: lost, "skipped": stats["skipped"]}
+    else:
+        assert done.returncode == 2, done.stderr
+        said = re.search(r"no frame could be fused \(5 read(?:: (?P<why>[^)]*))?\)", line)
+        assert said is not None, line
+        fused, expected = 0, {}
+    counts = _counted(said["why"] or "")
+    if fuses:
+        assert counts == {k: n for k, n in expected.items() if n}, line
+    else:
+        assert set(counts) <= {reason, "skipped"} and counts.get(reason), line
+    assert fused + sum(counts.values()) == 5, line
+
+
+def _counted(said: str) -> dict[str, int]:
+    """``"3 a lone surface; 1 skipped"`` as ``{"a lone surface": 3, "skipped": 1}``."""
+    counts: dict[str, int] = {}
+    for part in filter(None, re.split(r"; |, ", said)):
+        n, what = part.split(" ", 1)
+        counts[what] = int(n)
+    return counts
 
 
 def test_a_resized_window_shows_the_whole_picture_fitted(xvfb: str, tmp_path: Path) -> None:

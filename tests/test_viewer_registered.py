@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pygame
 import pytest
+from PIL import Image
 
 import depthview as dv
 from _helpers_sources import write_recording
@@ -177,6 +178,28 @@ def test_the_demo_lines_up_already(viewers: Any) -> None:
     assert np.abs(shown(v) - blend(plain, v.frame.video, v.state.opacity)).max() <= 1
     assert "plain overlay: depth and colour line up already" in hud(v)
     assert v.renderer.alignment(v.state, v.frame).colours is PointColours.VIDEO
+
+
+@pytest.mark.parametrize(
+    ("layout", "said"), [(Layout.OVERLAY, "plain overlay"), (Layout.CLOUD, "palette colours")]
+)
+def test_colour_of_another_size_is_said_not_missing(
+    viewers: Any, tmp_path: Path, layout: Layout, said: str
+) -> None:
+    """Trial AM (D6): a TUM folder whose colour is 1280x1024 beside 640x480 depth: the HUD
+    said "no colour image" while the overlay showed that colour (scaled). It says why the
+    colour is not used, as ``export`` does."""
+    folder = tmp_path / "tum"
+    for name in ("depth", "rgb"):
+        (folder / name).mkdir(parents=True)
+        (folder / f"{name}.txt").write_text(f"# {name}\n# \n# \n1.000000 {name}/1.000000.png\n")
+    Image.fromarray(np.full((480, 640), 7500, np.uint16)).save(folder / "depth/1.000000.png")
+    Image.fromarray(np.zeros((1024, 1280, 3), np.uint8)).save(folder / "rgb/1.000000.png")
+    src = dv.open(str(folder), realtime=False, depth_format="tum")
+    v = viewers(src, layout=layout)
+    lines = hud(v)
+    assert f"{said}: colour 1280x1024 is not the depth's 640x480: not lined up" in lines, lines
+    assert not any("no colour image" in line for line in lines), lines
 
 
 # -- the probe -----------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -24,6 +23,7 @@ from ._source_args import add_source_args, open_with_args, warn_guesses
 from ._types import duration, frames, metres, port
 
 if TYPE_CHECKING:
+    from ..scan import Scanner
     from ..scan.params import TooManyLevels
     from ..sinks.targets import Target
 
@@ -368,6 +368,17 @@ def run(args: argparse.Namespace) -> int:
         return _scan(args, started, params, out, target)
 
 
+def _why_not_fused(scanner: Scanner, skipped: int) -> str:
+    """The frames not fused, for the last line: ``": 3 a lone surface; 1 skipped"`` (the
+    lost ones by reason, then the ones the window skipped to keep up), or "" when none.
+    One text for the batch scan and the window, fused or not (trial AM D4: the window's
+    line gave no reasons and left its skipped frames unexplained)."""
+    parts = [", ".join(f"{n} {reason}" for reason, n in scanner.lost_why.most_common())]
+    parts.append(f"{skipped} skipped" if skipped else "")
+    said = "; ".join(part for part in parts if part)
+    return f": {said}" if said else ""
+
+
 def _scan(
     args: argparse.Namespace, started: float, params: Any, out: Path, target: Target | None
 ) -> int:
@@ -407,7 +418,6 @@ def _scan(
             total = args.frames if total is None else min(total, args.frames)
         interrupted = False
         full: VolumeFull | None = None
-        lost_why: Counter[str] = Counter()
         first_read: float | None = None
         last_fused = time.perf_counter()
         frames = 0
@@ -451,8 +461,6 @@ def _scan(
                 frames += 1
                 if tracked.ok:
                     last_fused = time.perf_counter()
-                else:
-                    lost_why[tracked.loss] += 1
                 if sink is not None and tracked.ok:
                     mesh_now = time.perf_counter() - last_model >= args.model_every
                     _send(sink, scanner, tracked, mesh_now)
@@ -477,7 +485,7 @@ def _scan(
         sys.stderr.write(f"depthview: the model went to {sink.where}\n")
     startup_s = (first_read or time.perf_counter()) - started
     scanned_s = last_fused - first_read if first_read is not None else 0.0
-    why = ", ".join(f"{n} {reason}" for reason, n in lost_why.most_common())
+    skipped = 0 if window_run is None else window_run.read - window_run.scanned
     if scanner.fused == 0:  # nothing built: nothing replaced
         if saved:  # the model was reset (``r``) after ``s`` saved it (trial AA)
             sys.stderr.write(
@@ -502,7 +510,7 @@ def _scan(
         hint = f"; {cli_words(guess)}" if guess else ""
         raise DepthviewError(
             f"{args.source}: no frame could be fused ({frames} read"
-            f"{': ' + why if why else ''}){hint}; nothing was written"
+            f"{_why_not_fused(scanner, skipped)}){hint}; nothing was written"
         )
     mesh_start = time.perf_counter()
     mesh = scanner.mesh()
@@ -522,7 +530,7 @@ def _scan(
     if window_run is not None:
         # The window scans the newest frame and skips the ones that came meanwhile.
         stats["scanned"] = window_run.scanned
-        stats["skipped"] = window_run.read - window_run.scanned
+        stats["skipped"] = skipped
         stats["latency_p95_ms"] = window_run.latency_p95_ms()
     if len(mesh.triangles) == 0:
         raise DepthviewError(
@@ -563,7 +571,7 @@ def _scan(
     cut = "interrupted: " if interrupted else ""  # exit 130 says it; so does the line (trial AE)
     sys.stderr.write(
         f"depthview: {cut}{len(mesh.triangles)} triangles from {scanner.fused} of {frames} frames "
-        f"({scanner.lost} lost{': ' + why if why else ''}) -> "
+        f"({scanner.lost} lost{_why_not_fused(scanner, skipped)}) -> "
         f"{', '.join(str(p) for p in written)}\n"
     )
     if args.stats:

@@ -15,6 +15,7 @@ near it.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +124,9 @@ class Scanner:
         self.before_last_good: tuple[float, F64] | None = None
         self.fused = 0
         self.lost = 0
+        #: The lost frames by kind (``Tracked.loss``): what the scan's last line counts, the
+        #: same whether the frames came to a batch scan or to the window (trial AM D4).
+        self.lost_why: Counter[str] = Counter()
         #: Whether a fused frame brought colour (else the mesh's colours are no colour).
         self.coloured = False
         #: Why a frame's colour was left out ("" when none was): it does not line up with
@@ -268,6 +272,7 @@ class Scanner:
         self, reason: str, timestamp: float, r: IcpResult | None = None, *, kind: str = ""
     ) -> Tracked:
         self.lost += 1
+        self.lost_why[kind or reason] += 1
         tracked = Tracked(
             self.last_good.copy(),
             False,

@@ -94,6 +94,17 @@ def rgb_image(frame: Frame) -> npt.NDArray[np.uint8] | None:
     return None
 
 
+def no_colour(frame: Frame) -> str:
+    """Why ``frame``'s colour cannot be used: none, or a colour image of another size than
+    the depth, which the viewer only scales to show (trial AM D6: the HUD said "no colour
+    image" beside that very picture; ``export`` says the same of its points)."""
+    video = frame.video
+    if video is not None and video.ndim == 3 and video.shape[:2] != frame.depth.shape:
+        (h, w), (dh, dw) = video.shape[:2], frame.depth.shape
+        return f"colour {w}x{h} is not the depth's {dw}x{dh}: not lined up"
+    return "no colour image"
+
+
 def alignment(
     on: bool,
     registration: Registration | None,
@@ -113,19 +124,19 @@ def alignment(
     if video_aligned and fmt is not DepthFormat.REGISTERED:  # nothing to line up
         return Alignment(
             colours=PointColours.VIDEO if rgb else PointColours.PALETTE,
-            reason="depth and colour line up already" if rgb else "no colour image",
+            reason="depth and colour line up already" if rgb else no_colour(frame),
         )
     if fmt is DepthFormat.REGISTERED:  # the source registered it: the plain overlay lines up
         return Alignment(
             colours=PointColours.VIDEO if rgb else PointColours.PALETTE,
-            reason="" if rgb else "no colour image",
+            reason="" if rgb else no_colour(frame),
             by_source=True,
         )
     reason = ""
     if not on:
         reason = f"registration off ({KEY})"
     elif registration is None:  # without colour, what is missing first is the colour
-        reason = "the source has no registration" if rgb else "no colour image"
+        reason = "the source has no registration" if rgb else no_colour(frame)
     elif source_mirrors:
         reason = "the source mirrors its images"
     elif frame.depth.shape != (HEIGHT, WIDTH):
@@ -137,7 +148,7 @@ def alignment(
     overlay = fmt is DepthFormat.RAW_11BIT
     colours = PointColours.MAPPED if rgb else PointColours.PALETTE
     if not rgb:  # what is missing first is the colour (trial AA)
-        reason = "no colour image"
+        reason = no_colour(frame)
     elif not overlay:  # millimetres: the source's, or a filter's (which gives millimetres)
         reason = "registered depth needs raw depth (the depth shown is in millimetres)"
     return Alignment(overlay, colours, reason)
