@@ -68,13 +68,23 @@ def _end(proc: subprocess.Popen[str]) -> tuple[int, str]:
         ("c.npz", "c.npz", ".c.npz.partial.depth", []),
     ],
 )
+@pytest.mark.parametrize("second_mode", [[], ["--overwrite"]])
 def test_a_second_export_into_the_same_output_is_refused(
-    tmp_path: Path, first_out: str, second_out: str, ready: str, extra: list[str]
+    tmp_path: Path,
+    first_out: str,
+    second_out: str,
+    ready: str,
+    extra: list[str],
+    second_mode: list[str],
 ) -> None:
+    """Also with ``--overwrite`` (trial AP D2 asked): it replaces an output when no run
+    writes it, never one a run is writing."""
     first = _start("export", "demo", str(tmp_path / first_out), "--frames", "100000", *extra)
     try:
         _wait_until(first, tmp_path / ready)
-        ran = cli("export", "demo:7", str(tmp_path / second_out), "--frames", "3", *extra)
+        ran = cli(
+            "export", "demo:7", str(tmp_path / second_out), "--frames", "3", *extra, *second_mode
+        )
     finally:
         code, err = _end(first)
     assert ran.code == 2, ran.err
@@ -102,11 +112,14 @@ def test_a_second_export_into_the_same_output_is_refused(
     assert again.code == 0, again.err
 
 
-def test_a_second_recording_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("second_mode", ["--append", "--overwrite"])
+def test_a_second_recording_into_the_same_folder_is_refused(
+    tmp_path: Path, second_mode: str
+) -> None:
     first = _start("record", "demo", str(tmp_path / "r"), "--quiet")
     try:
         _wait_until(first, tmp_path / "r" / "INDEX.txt")
-        ran = cli("record", "demo:7", str(tmp_path / "r"), "--append", "--frames", "2")
+        ran = cli("record", "demo:7", str(tmp_path / "r"), second_mode, "--frames", "2")
     finally:
         code, _ = _end(first)
     assert ran.code == 2 and len(ran.err.splitlines()) == 1, ran.err
