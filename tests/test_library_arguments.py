@@ -69,6 +69,17 @@ def depth() -> np.ndarray:
             TypeError,
             "expected equalizer as an Equalizer, got str",
         ),
+        (  # trial AP D4: an equalizer beside near/far (or glview) was ignored without a word
+            lambda d: dv.colorize(d, "turbo", near=0.5, far=4.0, equalizer=dv.Equalizer(clip=1)),
+            ValueError,
+            r"expected equalizer only for an equalised palette \(a metric palette without "
+            r"near/far\), got palette 'turbo' with near=0\.5, far=4\.0",
+        ),
+        (
+            lambda d: dv.colorize_packed(d, "glview", equalizer=dv.Equalizer()),
+            ValueError,
+            "expected equalizer only for an equalised palette",
+        ),
         (lambda d: dv.Equalizer(clip="3"), ValueError, "expected clip as a number >= 1, got '3'"),
         (
             lambda d: dv.Equalizer(smoothing=None),

@@ -400,8 +400,10 @@ def _colour(given: object) -> RGB:
     return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
-def _is_equalized(name: str, near: float | None, far: float | None) -> bool:
-    return name != "glview" and near is None and far is None
+def is_equalised(palette: str, near: float | None, far: float | None) -> bool:
+    """Whether ``palette`` with ``near``/``far`` is histogram-equalised (a metric palette
+    without a range): the one case an ``Equalizer`` is used."""
+    return near is None and far is None and canonical_name(palette) != "glview"
 
 
 # Tables by the caller's own arguments, so a repeated call (every frame of a viewer) skips
@@ -423,8 +425,14 @@ def _depth_and_table(
     is given, else (65536, 3) RGB. No ``depth_format`` is raw 11-bit, checked against the
     values as ``to_mm`` checks them (a millimetre frame is refused, not coloured as
     disparity: trial O), on every call, since it depends on the frame."""
-    if equalizer is not None and not isinstance(equalizer, Equalizer):
-        raise TypeError(f"expected equalizer as an Equalizer, got {type(equalizer).__name__}")
+    if equalizer is not None:
+        if not isinstance(equalizer, Equalizer):
+            raise TypeError(f"expected equalizer as an Equalizer, got {type(equalizer).__name__}")
+        if not is_equalised(palette, near, far):  # (trial AP D4: ignored without a word)
+            raise ValueError(
+                "expected equalizer only for an equalised palette (a metric palette without "
+                f"near/far), got palette {palette!r} with near={near!r}, far={far!r}"
+            )
     if depth_format is None:
         depth = depth_2d(depth)
         depth_format = depth_format_or_raw(None, depth)
@@ -439,7 +447,7 @@ def _depth_and_table(
     if table is not None:
         return depth_2d(depth), table
     arr, name, fmt, color = _normalise(depth, palette, near, far, depth_format, invalid_color)
-    if _is_equalized(name, near, far):
+    if is_equalised(name, near, far):
         eq = equalizer if equalizer is not None else Equalizer(smoothing=1.0)
         return arr, eq.rgb_table(arr, name, fmt, color, None if order is None else order.upper())
     if order is None:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pygame
 
 from ..camera_models import Intrinsics
-from ..colorize import Equalizer, colorize_packed
+from ..colorize import Equalizer, colorize_packed, is_equalised
 from ..frame import DepthFormat, Frame, VideoFormat
 from ..registration import Registration, map_rgb_to_depth, register
 from . import layout
@@ -132,7 +132,7 @@ class Renderer:
             order=self.order,
             near=state.near,
             far=state.far,
-            equalizer=Equalizer(),
+            equalizer=Equalizer() if is_equalised(state.palette, state.near, state.far) else None,
         )
 
     def ensure_cloud(self) -> CloudView:
@@ -261,7 +261,9 @@ class Renderer:
             far=state.far,
             depth_format=depth_format,
             out=out,
-            equalizer=self.equalizer,
+            equalizer=self.equalizer
+            if is_equalised(state.palette, state.near, state.far)
+            else None,
         )
 
     def _draw_depth(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ..colorize import colorize
+from ..colorize import colorize, is_equalised
 from ..frame import Frame
 from ..geometry import video_as_rgb
 from .base import Settings
@@ -49,7 +49,9 @@ def depth_image(frame: Frame, settings: Settings | None = None) -> npt.NDArray[n
         near=settings.near,
         far=settings.far,
         depth_format=frame.depth_format,
-        equalizer=settings.equalizer,
+        equalizer=settings.equalizer
+        if is_equalised(palette, settings.near, settings.far)
+        else None,
     )
     if settings.layout == "depth":
         return rgb
