@@ -687,3 +687,47 @@ def test_a_corrupt_deflated_member_of_a_zip_is_a_bad_frame(tmp_path: Path) -> No
     assert summary.done == ["scene"] and summary.bad_frames == 1
     line = _manifest(tmp_path / "out")["scene"]
     assert line["frames"] == 5 and line["pairs_kept"] == 4
+
+
+def test_an_archive_of_pairs_is_paired_by_the_nearest_rule_again(tmp_path: Path) -> None:
+    """Trial AP (D1): convert's own ``convert-pairs`` .npz lists each colour frame with its
+    depth frame (one-to-one pairs), not in time order; converted again with the nearest rule,
+    the depth frame at 0.01 s lost its colour frame 6 ms away ("no colour frame within
+    --max-dt"), which the recording the archive came from pairs. Its pairs are the
+    recording's: the nearest colour frame of every depth frame, computed apart."""
+    import shutil
+
+    from _helpers_cli import cli
+
+    assert cli("record", "demo:5", str(tmp_path / "src"), "--frames", "6", "--quiet").code == 0
+    index = (tmp_path / "src" / "INDEX.txt").read_text().split()
+    depth_files = [n for n in index if n.startswith("d-")]
+    colour_files = [n for n in index if n.startswith("r-")]
+    depth_t, colour_t = [0.0, 0.01, 0.1, 0.5, 0.9], [0.004, 0.2, 0.3, 0.52, 0.95]
+    events = sorted(
+        [(t, "d", depth_files[i]) for i, t in enumerate(depth_t)]
+        + [(t, "r", colour_files[i]) for i, t in enumerate(colour_t)]
+    )
+    (tmp_path / "prec").mkdir()
+    names = []
+    for t, kind, old in events:
+        name = f"{kind}-{1.7e9 + t:.6f}-{int(t * 60e6)}.{'pgm' if kind == 'd' else 'ppm'}"
+        shutil.copy(tmp_path / "src" / old, tmp_path / "prec" / name)
+        names.append(name)
+    (tmp_path / "prec" / "INDEX.txt").write_text("\n".join(names) + "\n")
+    made = cli("convert", str(tmp_path / "prec"), str(tmp_path / "c2"), "--pairing", "associate",
+               "--max-dt", "0.3", "--format", "npz", "--quiet")  # fmt: skip
+    assert made.code == 0, made.err
+    again = cli("convert", str(tmp_path / "c2" / "prec.npz"), str(tmp_path / "c3"),
+                "--max-dt", "0.05", "--quiet")  # fmt: skip
+    assert again.code == 0, again.err
+    want = pairing.nearest(depth_t, colour_t, 0.05)  # [0, 0, -1, 3, 4]
+    pairs = [
+        line.split()
+        for line in (tmp_path / "c3" / "prec" / "associations.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    got = [(float(p[2]) - 1.7e9, float(p[0]) - 1.7e9) for p in pairs]  # colour, then depth
+    expected = [(depth_t[k], colour_t[j]) for k, j in enumerate(want) if j >= 0]
+    assert len(got) == len(expected) == 4
+    np.testing.assert_allclose(got, expected, atol=1e-5)

@@ -170,42 +170,45 @@ class StreamingPairer(Generic[T]):
     """Pairs records as they arrive (in arrival order): ``add_depth``, ``add_video``,
     ``add_accel``, each yielding the depth frames whose pairs are now decided as
     ``(item, video or None, accel or None)``; ``finish`` yields the rest. A depth frame
-    waits for the first record after it of each stream; at most ``window`` frames wait (a
-    stream that has stopped does not hold frames, and so memory, forever)."""
+    takes the nearest of the last ``window`` records of each stream that came before it,
+    and waits for the first record of the stream at or after its time (arrived before or
+    after it: an archive of pairs lists colour with its depth frame, not in time order;
+    trial AP D1); at most ``window`` frames wait (a stream that has stopped does not hold
+    frames, and so memory, forever)."""
 
     max_dt: float | None = None
     window: int = 8
     _waiting: deque[_Waiting[T]] = field(default_factory=deque)
-    _last_video: tuple[float, Any] | None = None
-    _last_accel: tuple[float, Any] | None = None
+    _videos: deque[tuple[float, Any]] = field(default_factory=deque)
+    _accels: deque[tuple[float, Any]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self._videos = deque(maxlen=self.window)
+        self._accels = deque(maxlen=self.window)
 
     def add_depth(self, time: float, item: T) -> Iterator[tuple[T, Any, Any]]:
-        self._waiting.append(_Waiting(time, item, self._last_video, self._last_accel))
+        w = _Waiting(time, item, _nearest(time, self._videos), _nearest(time, self._accels))
+        w.video_done = any(t >= time for t, _ in self._videos)
+        w.accel_done = any(t >= time for t, _ in self._accels)
+        self._waiting.append(w)
         while len(self._waiting) > self.window:
-            w = self._waiting.popleft()
-            yield self._decided(w)
+            yield self._decided(self._waiting.popleft())
         yield from self._ready()
 
     def add_video(self, time: float, data: Any) -> Iterator[tuple[T, Any, Any]]:
         for w in self._waiting:
             if not w.video_done:
-                if time >= w.time:
-                    w.video = _closer(w.time, w.video, (time, data))
-                    w.video_done = True
-                elif w.video is None or time > w.video[0]:
-                    w.video = (time, data)
-        self._last_video = (time, data)
+                w.video = _closer(w.time, w.video, (time, data))
+                w.video_done = time >= w.time
+        self._videos.append((time, data))
         yield from self._ready()
 
     def add_accel(self, time: float, data: Any) -> Iterator[tuple[T, Any, Any]]:
         for w in self._waiting:
             if not w.accel_done:
-                if time >= w.time:
-                    w.accel = _closer(w.time, w.accel, (time, data))
-                    w.accel_done = True
-                elif w.accel is None or time > w.accel[0]:
-                    w.accel = (time, data)
-        self._last_accel = (time, data)
+                w.accel = _closer(w.time, w.accel, (time, data))
+                w.accel_done = time >= w.time
+        self._accels.append((time, data))
         yield from self._ready()
 
     def finish(self) -> Iterator[tuple[T, Any, Any]]:
@@ -221,6 +224,14 @@ class StreamingPairer(Generic[T]):
         video = w.video if w.video is not None and abs(w.video[0] - w.time) <= limit else None
         accel = w.accel if w.accel is not None and abs(w.accel[0] - w.time) <= limit else None
         return w.item, video, accel
+
+
+def _nearest(t: float, records: deque[tuple[float, Any]]) -> tuple[float, Any] | None:
+    """The record nearest in time to ``t`` (the first of two as near), or None."""
+    best = None
+    for record in records:
+        best = _closer(t, best, record)
+    return best
 
 
 def _closer(
