@@ -273,9 +273,22 @@ def test_no_colour_stream_or_an_empty_index_is_refused_before_writing(tmp_path: 
     _refused(str(depth_only), out=tmp_path / "o1", says="expected a colour stream")
     empty = write_scene(tmp_path / "empty", 1)
     (empty / "INDEX.txt").write_text("")
-    _refused(str(empty), out=tmp_path / "o2", says="got an empty recording")
+    _refused(
+        str(empty), out=tmp_path / "o2", says="expected at least one d-*.pgm depth entry, got 0"
+    )
+    # Colour and accelerometer records without a depth frame: said as every reader says it,
+    # not "an empty recording" (trial AP D5).
+    colour_only = write_scene(tmp_path / "colour_only", 3)
+    index = colour_only / "INDEX.txt"
+    kept = [n for n in index.read_text().split() if not n.startswith("d-")]
+    index.write_text("\n".join(kept) + "\n")
+    _refused(
+        str(colour_only),
+        out=tmp_path / "o4",
+        says=f"INDEX.txt: expected at least one d-*.pgm depth entry, got {len(kept)} other entries",
+    )
     _refused("sample", out=tmp_path / "o3", says="--depth-only writes the depth alone")
-    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3", "o4"))
 
 
 def _nyu_changed(path: Path, **changes: Any) -> Path:
@@ -300,7 +313,7 @@ def test_a_calibration_that_cannot_fit_is_refused(recording: Path, tmp_path: Pat
         _refused(
             str(recording), "--calibration", str(calibration), out=tmp_path / f"o{n}", says=says
         )
-    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3", "o4"))
 
 
 def test_a_second_run_into_the_same_output_is_refused_while_the_first_holds_it(

@@ -114,6 +114,16 @@ def entry_name(kind: str, unix_time: float, device_timestamp: int) -> str:
     return f"{kind}-{unix_time:f}-{device_timestamp}.{EXTENSIONS[kind]}"
 
 
+def no_depth_entry(index: object, others: int, bad_lines: list[tuple[int, str]]) -> str:
+    """What an INDEX.txt without a depth frame is, in one line (every reader says it alike:
+    trial AP D5, convert called one of colour records "an empty recording")."""
+    detail = f"; line {bad_lines[0][0]}: {bad_lines[0][1]}" if bad_lines else ""
+    return (
+        f"{index}: expected at least one d-*.pgm depth entry, got {others} other entries "
+        f"and {len(bad_lines)} unreadable lines{detail}"
+    )
+
+
 def parse_index_line(line: str | bytes, where: str = "INDEX.txt") -> IndexEntry:
     """Parse one INDEX.txt line (without or with its newline) into an ``IndexEntry``.
 

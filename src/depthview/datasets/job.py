@@ -28,7 +28,7 @@ import numpy.typing as npt
 from ..camera_file import CAMERA_FILE, SceneCamera, camera_text
 from ..camera_models import Intrinsics, StereoCalibration
 from ..errors import BrokenFile, DepthviewError, LeftOut, SourceError
-from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO
+from ..fakenect_format import KIND_ACCEL, KIND_DEPTH, KIND_VIDEO, no_depth_entry
 from ..filters import FilterSpec
 from ..filters.frames import to_shape
 from ..frame import DEPTH_HEIGHT, DEPTH_WIDTH, DepthFormat, Stream, TiltState, VideoFormat
@@ -166,11 +166,11 @@ def depth_count(scene: Scene, settings: Settings) -> int | None:
                 raise _no_colour_stream(scene.path, src.length)
             return src.length
     with Recording(scene) as rec:
-        entries, _ = rec.index()
+        entries, bad_lines = rec.index()
         where = rec.where("INDEX.txt")
     depth = sum(1 for e in entries if e.kind == KIND_DEPTH)
     if depth == 0:
-        raise DepthviewError(f"{where}: expected depth frames, got an empty recording")
+        raise DepthviewError(no_depth_entry(where, len(entries), bad_lines))
     if not depth_only and not any(e.kind == KIND_VIDEO for e in entries):
         raise _no_colour_stream(where, depth)
     return depth

@@ -34,6 +34,7 @@ from ..fakenect_format import (
     MAX_HEADER,
     IndexEntry,
     check_pnm,
+    no_depth_entry,
     parse_index_line,
     parse_pnm_header,
     parse_tilt_state,
@@ -141,14 +142,7 @@ class RecordingIndex:
                 last.depth, last.video, last.accel, range(last.span.start, len(self.entries))
             )
         if not self.frames:
-            detail = (
-                f"; line {self.bad_lines[0][0]}: {self.bad_lines[0][1]}" if self.bad_lines else ""
-            )
-            raise SourceError(
-                f"{self.index_path}: expected at least one d-*.pgm depth entry, got "
-                f"{len(self.entries)} other entries and {len(self.bad_lines)} unreadable "
-                f"lines{detail}"
-            )
+            raise SourceError(no_depth_entry(self.index_path, len(self.entries), self.bad_lines))
         if self.bad_lines:
             number, message = self.bad_lines[0]
             warnings.warn(
