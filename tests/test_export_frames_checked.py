@@ -134,3 +134,26 @@ def test_times_below_0_are_one_line_for_foxglove(tmp_path: Path) -> None:
         "Foxglove timestamp counts from 1970), got -3 s (depth record)"
     ], ran.err
     assert not (tmp_path / "t.mcap").exists()
+
+
+def test_times_below_0_to_a_foxglove_server(tmp_path: Path) -> None:
+    """Trial AO (D3, traceback): the same .npz to a live Foxglove server (``stream --to
+    foxglove``: the first frames are declared before the server listens, past ``log``'s
+    check) and ``scan --to foxglove`` (the model's time) ended in the SDK's OverflowError,
+    and the scan wrote nothing. stream: one line; scan: said once, the mesh written."""
+    from _helpers_cli import cli
+
+    np.savez(tmp_path / "neg.npz", depth=np.stack([RAW] * 3), timestamp=np.array([-3, -2.9, -2.8]))
+    ran = cli("stream", str(tmp_path / "neg.npz"), "--to", "foxglove:0", "--quiet")
+    assert ran.code == 2, ran.err
+    assert len(ran.error_lines) == 1 and ran.error_lines[0].endswith(
+        ": frame 0: expected frame times >= 0 s (a Foxglove timestamp counts from 1970), got "
+        "-3 s (depth record)"
+    ), ran.err
+    wall = np.full((3, 480, 640), 800, np.uint16)  # a wall a scan makes a mesh of
+    np.savez(tmp_path / "wall.npz", depth=wall, timestamp=np.array([-3, -2.9, -2.8]))
+    scanned = cli("scan", str(tmp_path / "wall.npz"), str(tmp_path / "m.ply"), "--no-window",
+                  "--quiet", "--to", "foxglove:0")  # fmt: skip
+    assert scanned.code == 0 and "Traceback" not in scanned.err, scanned.err
+    assert "got -3 s (scan's model): the model is no longer sent; the scan goes on" in scanned.err
+    assert (tmp_path / "m.ply").stat().st_size > 0

@@ -273,6 +273,21 @@ def _open_sink(target: Any, grpc_port: int) -> Any:
     return opened
 
 
+def _sent(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> Any:
+    """``_send``, and the sink to send to next: None once it refused the model (said once,
+    the sink closed): the scan's mesh is its result, and goes on (trial AO D3: a Foxglove
+    server refused a time below 0 in a traceback, and nothing was written)."""
+    from ..errors import SinkError
+
+    try:
+        _send(sink, scanner, tracked, with_mesh)
+    except SinkError as exc:
+        sink.close()
+        warnings.warn(f"{exc}: the model is no longer sent; the scan goes on", stacklevel=1)
+        return None
+    return sink
+
+
 def _send(sink: Any, scanner: Any, tracked: Any, with_mesh: bool) -> None:
     """The camera path and pose, and the mesh when ``with_mesh``, to ``sink``."""
     import numpy as np
@@ -463,7 +478,7 @@ def _scan(
                     last_fused = time.perf_counter()
                 if sink is not None and tracked.ok:
                     mesh_now = time.perf_counter() - last_model >= args.model_every
-                    _send(sink, scanner, tracked, mesh_now)
+                    sink = _sent(sink, scanner, tracked, mesh_now)
                     if mesh_now:
                         last_model = time.perf_counter()
                 if bar is not None:
@@ -478,9 +493,9 @@ def _scan(
                 ahead.close()
             if bar is not None:
                 bar.close()
+    if sink is not None and scanner.last is not None and scanner.fused:
+        sink = _sent(sink, scanner, scanner.last, True)
     if sink is not None:
-        if scanner.last is not None and scanner.fused:
-            _send(sink, scanner, scanner.last, True)
         sink.close()
         sys.stderr.write(f"depthview: the model went to {sink.where}\n")
     startup_s = (first_read or time.perf_counter()) - started

@@ -102,13 +102,7 @@ class Sink(abc.ABC):
 
     def log(self, frame: Frame, *, device: str | int | None = None) -> None:
         """Send ``frame``'s records (depth in mm, video, accelerometer) with their times."""
-        if not isinstance(frame, Frame):
-            raise TypeError(f"expected a depthview Frame, got {type(frame).__name__}")
-        try:  # what export's writers take, checked alike (trial AN D5)
-            check_frame(frame)
-            self._check_times(frame)
-        except ValueError as exc:
-            raise SinkError(f"{self.where}: frame {frame.index}: {exc}") from None
+        self._checked(frame)
         key = self.device if device is None else device
         with self._lock:
             if self._closed:
@@ -136,6 +130,10 @@ class Sink(abc.ABC):
     ) -> None:
         """Send a scan's model at ``timestamp`` (the frame's, seconds): the camera path so
         far, the pose now and, when it changed, the mesh (``ModelItem``)."""
+        try:
+            self._check_time(float(timestamp), "scan's model")
+        except ValueError as exc:
+            raise SinkError(f"{self.where}: {exc}") from None
         times = Times(len(path), float(timestamp), timestamp > 1e9, None)
         item = ModelItem(times, np.asarray(path, np.float32), np.asarray(pose, np.float64), mesh)
         with self._lock:
@@ -205,8 +203,20 @@ class Sink(abc.ABC):
     def _reason(self, exc: BaseException) -> str:
         return reason(exc, None if self.file is None else self.file.parent)
 
-    def _check_times(self, frame: Frame) -> None:  # noqa: B027 (Rerun takes any time)
-        """Refuse (``ValueError``) a frame whose times this sink's format cannot hold."""
+    def _checked(self, frame: Frame) -> None:
+        """Refuse in one ``SinkError`` a frame export's writers would refuse (trial AN D5),
+        or whose times this sink's format cannot hold (``_check_time``)."""
+        if not isinstance(frame, Frame):
+            raise TypeError(f"expected a depthview Frame, got {type(frame).__name__}")
+        try:
+            check_frame(frame)
+            for record in frame.own_records():
+                self._check_time(record.stamp.host_time, f"{record.stream.name.lower()} record")
+        except ValueError as exc:
+            raise SinkError(f"{self.where}: frame {frame.index}: {exc}") from None
+
+    def _check_time(self, t: float, what: str) -> None:  # noqa: B027 (Rerun takes any time)
+        """Refuse (``ValueError``) a time (seconds) this sink's format cannot hold."""
 
     def _check_sent(self) -> None:  # noqa: B027 (most SDKs raise at once: nothing to do)
         """Raise the SDK's failure that its background writer reported, if any."""

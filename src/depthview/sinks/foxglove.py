@@ -150,6 +150,7 @@ class FoxgloveSink(Sink):
             # and refuses ("Unknown channel ID") a subscription arriving in between, for good:
             # the Foxglove app would never get that topic. Channels that exist before the
             # server listens are told to each client before its requests are read.
+            self.where = f"ws://{shown_host(host)}:{port}"  # (for their messages)
             for device, frame in ahead:
                 self._declare(frame, device)
             if model:
@@ -164,16 +165,14 @@ class FoxgloveSink(Sink):
         else:
             raise SinkError(f"FoxgloveSink: expected 'server' or a .mcap path, got {to!r}")
 
-    def _check_times(self, frame: Frame) -> None:
-        """Foxglove's timestamps count up from 1970: a time below 0 has none (trial AM D3:
-        an OverflowError traceback from the SDK)."""
-        for record in frame.own_records():
-            t = record.stamp.host_time
-            if t < 0:
-                raise ValueError(
-                    f"expected frame times >= 0 s (a Foxglove timestamp counts from 1970), got "
-                    f"{t:g} s ({record.stream.name.lower()} record)"
-                )
+    def _check_time(self, t: float, what: str) -> None:
+        """Foxglove's timestamps count up from 1970: a time below 0 has none (trials AM D3,
+        AO D3: an OverflowError traceback from the SDK)."""
+        if t < 0:
+            raise ValueError(
+                f"expected frame times >= 0 s (a Foxglove timestamp counts from 1970), got "
+                f"{t:g} s ({what})"
+            )
 
     def _channel(self, topic: str, kind: str, schema: dict[str, Any] | None = None) -> Any:
         channel = self._channels.get(topic)
@@ -187,6 +186,7 @@ class FoxgloveSink(Sink):
 
     def _declare(self, frame: Frame, device: str | int | None) -> None:
         """Make the channels ``frame`` logs to; with no server yet, nothing is sent."""
+        self._checked(frame)  # as log checks it: these frames are sent too
         names, planner = self._fresh_state(self.device if device is None else device)
         for item in planner.items(frame):
             self._send(names, item)
