@@ -4,6 +4,7 @@ non-empty folder refused in the library's words, the command line's in its own (
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -77,3 +78,22 @@ def test_non_empty_folder_in_the_library_words_and_the_cli_words(tmp_path: Path)
     assert ran.code == 2
     assert ran.err.count("\n") == 1 and ran.err.endswith("use --append or --overwrite\n")
     assert [p.name for p in out.iterdir()] == ["x"]
+
+
+def test_frames_are_recorded_as_they_were_handed_over(tmp_path: Path) -> None:
+    """Trial AR (D2): the writer writes on its own thread, later; a caller that refills one
+    buffer (as ``out=`` invites) recorded 20 copies of its last frame, video too. Each frame
+    is recorded as it was when ``write`` took it; export did so already."""
+    depth = np.full((480, 640), 800, np.uint16)
+    video = np.zeros((480, 640, 3), np.uint8)
+
+    def frames() -> Iterator[dv.Frame]:
+        for i in range(12):
+            depth[:] = 800 + i
+            video[:] = i
+            yield dv.Frame(depth=depth, video=video, timestamp=i * 0.1, index=i)
+
+    dv.record(frames(), tmp_path / "r", frames=12)
+    with dv.open(tmp_path / "r") as back:
+        got = [(int(f.depth[0, 0]), int(f.video[0, 0, 0])) for f in back]
+    assert got == [(800 + i, i) for i in range(12)]

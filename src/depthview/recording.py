@@ -154,6 +154,23 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
             )
 
 
+def _held(frame: Frame) -> Frame:
+    """``frame`` with copies of its arrays, each array once: the writer writes it later, on
+    its own thread, and a caller may refill its buffers meanwhile (as ``out=`` invites;
+    trial AR D2: a generator reusing one buffer recorded 20 copies of its last frame)."""
+    copies: dict[int, Any] = {}
+
+    def own(a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        if id(a) not in copies:
+            copies[id(a)] = a.copy()
+        return copies[id(a)]
+
+    records = tuple(replace(r, data=own(r.data)) for r in frame.records)
+    return replace(frame, depth=own(frame.depth), video=own(frame.video), records=records)
+
+
 def _check_times(frame: Frame) -> None:
     """A record's time names its file (seconds since 1970, or since the start for a source
     counting from its start): a negative or endless one cannot, and made up it would be
@@ -545,7 +562,7 @@ class RecordingWriter:
                 self._clamped_said = True
                 warnings.warn(f"frame {frame.index}: {clamped}", stacklevel=2)
         try:
-            self._queue.put(frame, block=self.on_full == "block")
+            self._queue.put(_held(frame), block=self.on_full == "block")
         except queue.Full:
             self.dropped += 1
             return False
