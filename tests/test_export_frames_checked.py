@@ -157,3 +157,23 @@ def test_times_below_0_to_a_foxglove_server(tmp_path: Path) -> None:
     assert scanned.code == 0 and "Traceback" not in scanned.err, scanned.err
     assert "got -3 s (scan's model): the model is no longer sent; the scan goes on" in scanned.err
     assert (tmp_path / "m.ply").stat().st_size > 0
+
+
+@pytest.mark.parametrize("out", OUTS)
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ({"accel": (float("inf"), 0.0, 9.8)}, r"expected accel as three finite m/s\^2"),
+        ({"accel": (0.0, float("nan"), 9.8)}, r"expected accel as three finite m/s\^2"),
+        ({"tilt_deg": float("-inf")}, r"tilt_deg: expected finite degrees \(NaN: none\)"),
+    ],
+)
+def test_readings_no_reader_takes_back_are_refused(
+    tmp_path: Path, out: str, bad: dict[str, object], said: str
+) -> None:
+    """Trial AR (D1): ``dv.export`` wrote a .npz with an infinite accel or tilt that
+    ``dv.open`` then refused (``dv.record`` refused the accel at once). Refused before
+    writing, for every format, naming the frame."""
+    with pytest.raises(ExportError, match=rf"frame 1: {said}"):
+        dv.export(list(frames(1, **bad)), tmp_path / out)
+    assert list(tmp_path.iterdir()) == []

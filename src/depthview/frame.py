@@ -247,7 +247,8 @@ def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, in
 def check_frame(frame: Frame) -> None:
     """What every writer and sink takes of a frame, checked before any of it is written:
     depth (H, W) uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite
-    ``timestamp``, and video that is a picture ((H, W, 3) uint8 RGB, or (H, W) uint8 or
+    ``timestamp``, accelerometer readings a reader takes back (finite), and video that is
+    a picture ((H, W, 3) uint8 RGB, or (H, W) uint8 or
     uint16 IR). ``ValueError`` (``TypeError`` for what is no array) saying what it got; the
     caller names the frame."""
     depth = depth_2d(frame.depth)
@@ -257,6 +258,11 @@ def check_frame(frame: Frame) -> None:
         raise ValueError(f"expected {fmt.name} values 0..{fmt.max_value}, got up to {hi}")
     if not math.isfinite(frame.timestamp):
         raise ValueError(f"timestamp: expected finite seconds, got {frame.timestamp}")
+    # What no reader takes back (trial AR D1: an .npz export its own reader refused).
+    if frame.accel is not None:
+        accel_mks_to_counts(frame.accel)  # its ValueError: not finite
+    if frame.tilt_deg is not None and math.isinf(frame.tilt_deg):
+        raise ValueError(f"tilt_deg: expected finite degrees (NaN: none), got {frame.tilt_deg}")
     video = frame.video
     if video is None:
         return
