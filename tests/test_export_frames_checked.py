@@ -163,8 +163,8 @@ def test_times_below_0_to_a_foxglove_server(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("bad", "said"),
     [
-        ({"accel": (float("inf"), 0.0, 9.8)}, r"expected accel as three finite m/s\^2"),
-        ({"accel": (0.0, float("nan"), 9.8)}, r"expected accel as three finite m/s\^2"),
+        ({"accel": (float("inf"), 0.0, 9.8)}, r"accel: expected finite m/s\^2 \(NaN: none\)"),
+        ({"accel": (0.0, float("-inf"), 9.8)}, r"accel: expected finite m/s\^2 \(NaN: none\)"),
         ({"tilt_deg": float("-inf")}, r"tilt_deg: expected finite degrees \(NaN: none\)"),
     ],
 )
