@@ -724,3 +724,18 @@ def test_surface_seen_by_no_colour_image_is_grey_and_said(tmp_path: Path) -> Non
     grey = (colours == 128).all(axis=1)
     assert 0 < grey.sum() == int(said[1])
     assert not (colours == 0).all(axis=1).any()  # the demo room has no black surface
+
+
+def test_the_last_line_words_skipped_frames_apart_from_the_reasons() -> None:
+    """Trial AQ (D1): ``(0 lost: 41 skipped)`` read as 41 lost frames; the reasons follow a
+    colon, the skipped frames a semicolon, with or without losses."""
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from depthview.cli.scan import _why_not_fused
+
+    none, two = SimpleNamespace(lost_why=Counter()), SimpleNamespace(lost_why=Counter(a=2))
+    assert _why_not_fused(none, 0) == ""
+    assert _why_not_fused(none, 41) == "; 41 skipped"
+    assert _why_not_fused(two, 0) == ": 2 a"
+    assert _why_not_fused(two, 3) == ": 2 a; 3 skipped"

@@ -385,13 +385,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _why_not_fused(scanner: Scanner, skipped: int) -> str:
     """The frames not fused, for the last line: ``": 3 a lone surface; 1 skipped"`` (the
-    lost ones by reason, then the ones the window skipped to keep up), or "" when none.
+    lost ones by reason, then the ones the window skipped to keep up: ``"; 41 skipped"``
+    after "0 lost", trial AQ D1), or "" when none.
     One text for the batch scan and the window, fused or not (trial AM D4: the window's
     line gave no reasons and left its skipped frames unexplained)."""
-    parts = [", ".join(f"{n} {reason}" for reason, n in scanner.lost_why.most_common())]
-    parts.append(f"{skipped} skipped" if skipped else "")
-    said = "; ".join(part for part in parts if part)
-    return f": {said}" if said else ""
+    reasons = ", ".join(f"{n} {reason}" for reason, n in scanner.lost_why.most_common())
+    return (f": {reasons}" if reasons else "") + (f"; {skipped} skipped" if skipped else "")
 
 
 def _scan(
