@@ -500,6 +500,23 @@ def _scan(
     startup_s = (first_read or time.perf_counter()) - started
     scanned_s = last_fused - first_read if first_read is not None else 0.0
     skipped = 0 if window_run is None else window_run.read - window_run.scanned
+    stats: dict[str, Any] = {
+        "frames": frames,
+        "fused": scanner.fused,
+        "lost": scanner.lost,
+        "ms_per_frame": round(1000 * scanned_s / frames, 2) if frames else None,
+        "startup_s": round(startup_s, 3),
+        "mesh_s": None,
+        "vertices": 0,
+        "triangles": 0,
+        "blocks": scanner.volume.blocks,
+        "volume_mb": round(scanner.volume.used_bytes / 1e6, 1),
+    }
+    if window_run is not None:
+        # The window scans the newest frame and skips the ones that came meanwhile.
+        stats["scanned"] = window_run.scanned
+        stats["skipped"] = skipped
+        stats["latency_p95_ms"] = window_run.latency_p95_ms()
     if scanner.fused == 0:  # nothing built: nothing replaced
         if saved:  # the model was reset (``r``) after ``s`` saved it (trial AA)
             sys.stderr.write(
@@ -507,6 +524,8 @@ def _scan(
                 f"the model saved before stays: {', '.join(str(p) for p in saved)}\n"
             )
             _save_screenshot(args, window_run)
+            if args.stats:  # a run that ends well prints its figures (trial AQ D2)
+                print(json.dumps(stats), flush=True)
             return INTERRUPTED if interrupted else 0
         if full is not None:  # the volume's budget, met by the first frame (trial AE)
             raise DepthviewError(
@@ -519,6 +538,8 @@ def _scan(
                 f"depthview: interrupted before any frame was fused ({frames} read); "
                 "nothing was written\n"
             )
+            if args.stats:
+                print(json.dumps(stats), flush=True)
             return INTERRUPTED
         guess = source.units_guess
         hint = f"; {cli_words(guess)}" if guess else ""
@@ -529,23 +550,13 @@ def _scan(
     mesh_start = time.perf_counter()
     mesh = scanner.mesh()
     mesh_s = time.perf_counter() - mesh_start
-    stats = {
-        "frames": frames,
-        "fused": scanner.fused,
-        "lost": scanner.lost,
-        "ms_per_frame": round(1000 * scanned_s / frames, 2) if frames else None,
-        "startup_s": round(startup_s, 3),
-        "mesh_s": round(mesh_s, 3),
-        "vertices": len(mesh.vertices),
-        "triangles": len(mesh.triangles),
-        "blocks": scanner.volume.blocks,
-        "volume_mb": round(scanner.volume.used_bytes / 1e6, 1),
-    }
-    if window_run is not None:
-        # The window scans the newest frame and skips the ones that came meanwhile.
-        stats["scanned"] = window_run.scanned
-        stats["skipped"] = skipped
-        stats["latency_p95_ms"] = window_run.latency_p95_ms()
+    stats.update(
+        {
+            "mesh_s": round(mesh_s, 3),
+            "vertices": len(mesh.vertices),
+            "triangles": len(mesh.triangles),
+        }
+    )
     if len(mesh.triangles) == 0:
         raise DepthviewError(
             f"{args.source}: the mesh is empty ({scanner.fused} frames fused but no surface "
