@@ -739,3 +739,20 @@ def test_the_last_line_words_skipped_frames_apart_from_the_reasons() -> None:
     assert _why_not_fused(none, 41) == "; 41 skipped"
     assert _why_not_fused(two, 0) == ": 2 a"
     assert _why_not_fused(two, 3) == ": 2 a; 3 skipped"
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (1, 1), (1, 40)])
+def test_frames_too_small_to_track_are_said_as_the_sources(tmp_path: Path, shape: tuple) -> None:
+    """Trial AQ (D3): a 2x2 .npy was refused as ``--icp-iterations: expected at most 0
+    levels``, an option not given and a limit no value meets. The source's frames are too
+    small: said naming it, nothing written."""
+    np.save(tmp_path / "small.npy", np.full((3, *shape), 800, np.uint16))
+    ran = scan("small.npy", "m.ply", "--no-window", "--quiet", cwd=tmp_path)
+    h, w = shape
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.splitlines()[-1] == (
+        "depthview: error: small.npy: expected frames big enough to track ((width - 1) x "
+        f"(height - 1) >= 6, as 4x3), got {w}x{h}; nothing was written"
+    ), ran.stderr
+    assert "icp-iterations" not in ran.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.npy"]

@@ -178,10 +178,14 @@ def _as_options(exc: ValueError) -> DepthviewError:
     return DepthviewError(f"{_FLAGS.get(name, name)}: {rest}")
 
 
-def _too_many_levels(exc: TooManyLevels) -> DepthviewError:
-    """The frames' size holds fewer tracking levels than ``--icp-iterations`` names
-    (``ScanParams.check_levels``, met at the first frame): before anything is written."""
-    return DepthviewError(f"{_as_options(exc)}; nothing was written")
+def _too_many_levels(exc: TooManyLevels, source: str) -> DepthviewError:
+    """The frames' size holds fewer tracking levels than ``--icp-iterations`` names, or
+    none (the source's frames are too small: said naming it) (``ScanParams.check_levels``,
+    met at the first frame): before anything is written."""
+    from ..scan.params import FramesTooSmall
+
+    said = f"{source}: {exc}" if isinstance(exc, FramesTooSmall) else _as_options(exc)
+    return DepthviewError(f"{said}; nothing was written")
 
 
 def _other_mesh(out: Path, suffixes: tuple[str, ...]) -> Path | None:
@@ -441,7 +445,7 @@ def _scan(
             try:
                 window_run = _window(args, source, scanner, out, params, saved)
             except TooManyLevels as exc:
-                raise _too_many_levels(exc) from None
+                raise _too_many_levels(exc, args.source) from None
             frames, interrupted = window_run.read, window_run.interrupted
             # the start-up: until the source handed the window its first frame (trial AC:
             # the window's runs said 0.0)
@@ -471,7 +475,7 @@ def _scan(
                     full = exc
                     break
                 except TooManyLevels as exc:
-                    raise _too_many_levels(exc) from None
+                    raise _too_many_levels(exc, args.source) from None
                 frames += 1
                 if tracked.ok:
                     last_fused = time.perf_counter()

@@ -26,6 +26,11 @@ class TooManyLevels(ValueError):
     """More ``icp_iterations`` levels than the frames can be tracked at."""
 
 
+class FramesTooSmall(TooManyLevels):
+    """Frames too small to hold one tracking level: the source's fault, not the levels'
+    (trial AQ D3: a 2x2 frame was said as ``--icp-iterations``, an option not given)."""
+
+
 def tracking_size(width: int, height: int, track_width: int) -> tuple[int, int]:
     """The finest tracking level's size for frames of ``width`` x ``height``: halved
     while wider than ``track_width`` and at least twice ``MIN_FINEST_WIDTH``."""
@@ -157,6 +162,11 @@ class ScanParams:
         finer ones track) unless no level the frames hold has iterations."""
         w, h = tracking_size(width, height, self.track_width)
         held = levels_held(w, h)
+        if held == 0:
+            raise FramesTooSmall(
+                "expected frames big enough to track ((width - 1) x (height - 1) >= "
+                f"{MIN_LEVEL_NORMALS}, as 4x3), got {width}x{height}"
+            )
         iters = self.icp_iterations
         held_idle = sum(iters[len(iters) - held :]) == 0 if held else True
         if len(iters) > held and (iters != DEFAULT_ICP_ITERATIONS or held_idle):
