@@ -227,3 +227,16 @@ def test_a_sources_own_camera_model_goes_to_the_pinhole(tmp_path: Path) -> None:
     np.testing.assert_allclose(np.reshape(k, (3, 3)).T, [[500, 0, 320], [0, 501, 241], [0, 0, 1]])
     ((_, info),) = read_mcap(tmp_path / "cam.mcap")["/kinect/depth/camera_info"]
     assert list(info.K) == [500.0, 0, 320.0, 0, 501.0, 241.0, 0, 0, 1]  # type: ignore[attr-defined]
+
+
+def test_a_colormap_rerun_has_not_is_refused_at_once(tmp_path: Path) -> None:
+    """Trial AR (D3): ``colormap="nope"`` was taken, and only Rerun's own warning came, at
+    every frame. One line naming the option and what Rerun has; nothing written."""
+    with pytest.raises(
+        dv.SinkError, match=r"^colormap: expected one of .*\bturbo\b.*, got 'nope'$"
+    ):
+        dv.RerunSink(tmp_path / "s.rrd", colormap="nope")
+    assert list(tmp_path.iterdir()) == []
+    with dv.RerunSink(tmp_path / "v.rrd", colormap="Viridis") as sink:  # any case
+        sink.log(dv.Frame(depth=np.full((48, 64), 800, np.uint16)))
+    assert (tmp_path / "v.rrd").stat().st_size > 0

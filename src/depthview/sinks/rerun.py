@@ -304,6 +304,11 @@ class RerunSink(Sink):
             raise SinkError(f"depth_range: expected 0 <= NEAR < FAR metres, got {depth_range}")
         self._rr = rr
         self._depth_range = (depth_range[0] * MM_PER_METRE, depth_range[1] * MM_PER_METRE)
+        names = sorted(c.name.lower() for c in rr.components.Colormap)
+        if not isinstance(colormap, rr.components.Colormap) and (
+            not isinstance(colormap, str) or colormap.lower() not in names
+        ):  # (trial AR D3: taken, then only Rerun's own warning at every frame)
+            raise SinkError(f"colormap: expected one of {', '.join(names)}, got {colormap!r}")
         self._colormap = colormap
         self._server: subprocess.Popen[bytes] | None = None
         self._detach = False
