@@ -211,6 +211,13 @@ def test_the_disparity_transform_takes_the_sources_registration() -> None:
         ("disparity,threshold,depth", "expected threshold before 'disparity' or after 'depth'"),
         ("spatial,depth", "expected 'depth' (disparity to depth) after 'disparity'"),
         ("disparity,spatial", "expected 'depth' after 'disparity': a spec ends in depth"),
+        (  # trial AR D4: "expected a filter or preset (... realsense ...), got 'realsense'"
+            "realsense:alpha=0.3",
+            "expected no parameters after the preset 'realsense', got 'alpha=0.3': to change "
+            "them, give its filters one by one (decimation,threshold,disparity,spatial,"
+            "temporal,depth)",
+        ),
+        ("smooth,alpha=0.3", "expected no parameters after the preset 'smooth', got 'alpha=0.3'"),
     ],
 )
 def test_bad_specs_say_what_was_expected(text: str, message: str) -> None:

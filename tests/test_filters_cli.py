@@ -81,6 +81,7 @@ def test_export_to_mcap_sends_the_filtered_depth_records(tmp_path: Path, sample_
             "argument --filter: expected temporal persistence as an integer in 0..8, got 12",
         ),
         (["--filter", "median"], "argument --filter: expected a filter or preset"),
+        (["--filter", "realsense:alpha=0.3"], "argument --filter: expected no parameters after"),
         (["--filter", "spatial", "--registered", "--format", "png16"], "--filter and --registered"),
     ],
 )

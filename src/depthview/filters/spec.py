@@ -119,8 +119,17 @@ def filters_argument(value: object, *, chains: bool = True) -> FilterSpec | Chai
     )
 
 
+def _preset_parameters(preset: str, given: str) -> ValueError:
+    """A preset's filters take their parameters by name: the preset itself takes none."""
+    return ValueError(
+        f"expected no parameters after the preset {preset!r}, got {given!r}: to change them, "
+        f"give its filters one by one ({PRESETS[preset]})"
+    )
+
+
 def _entries(text: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
     entries: list[tuple[str, list[tuple[str, Any]]]] = []
+    preset = ""  # the preset the last entries came from: it takes no k=v of its own
     for raw in text.split(","):
         token = raw.strip()
         if not token:
@@ -131,11 +140,17 @@ def _entries(text: str) -> list[tuple[str, tuple[tuple[str, Any], ...]]]:
         if not sep and "=" in token:
             if not entries:
                 raise ValueError(f"expected a filter name before {token!r}")
+            if preset:
+                raise _preset_parameters(preset, token)
             entries[-1][1].append(_param(entries[-1][0], token))
             continue
         fname = head.strip()
-        if fname in PRESETS and not sep:
+        preset = ""
+        if fname in PRESETS:
+            if sep:  # (trial AR D4: "expected ... realsense ..., got 'realsense'")
+                raise _preset_parameters(fname, rest.strip())
             entries.extend((n, list(kv)) for n, kv in _entries(PRESETS[fname]))
+            preset = fname
             continue
         if fname not in FILTERS:
             names = ", ".join([*FILTERS, *PRESETS])
