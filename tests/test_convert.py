@@ -731,3 +731,25 @@ def test_an_archive_of_pairs_is_paired_by_the_nearest_rule_again(tmp_path: Path)
     expected = [(depth_t[k], colour_t[j]) for k, j in enumerate(want) if j >= 0]
     assert len(got) == len(expected) == 4
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_an_archive_of_pairs_keeps_its_readings_own_times(tmp_path: Path) -> None:
+    """Trial AR (D5): convert's .npz kept each pair's accelerometer reading without its
+    time, and an export of it gave the reading the depth frame's time, a time no reading
+    had. It keeps ``accel_times``; read back, each reading has the time the recording gave
+    it (the recording's own accelerometer entries, read apart: 5 ms after each depth frame)."""
+    from _helpers_cli import cli
+
+    rec = write_scene(tmp_path / "rec", 4)
+    names = (rec / "INDEX.txt").read_text().split()
+    accel_times = [float(n.split("-")[1]) for n in names if n.startswith("a-")]
+    assert cli("convert", str(rec), str(tmp_path / "c"), "--format", "npz", "--quiet").code == 0
+    with np.load(tmp_path / "c" / "rec.npz") as z:
+        np.testing.assert_allclose(z["accel_times"], accel_times, rtol=0, atol=1e-6)
+        depth_times = z["depth_times"].copy()
+    assert (
+        cli("export", str(tmp_path / "c" / "rec.npz"), str(tmp_path / "e.npz"), "--quiet").code == 0
+    )
+    with np.load(tmp_path / "e.npz") as z:
+        np.testing.assert_allclose(z["accel_timestamp"], accel_times, rtol=0, atol=1e-6)
+        assert np.abs(z["accel_timestamp"] - depth_times).min() > 0.004

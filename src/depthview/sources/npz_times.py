@@ -49,8 +49,15 @@ EXPORT_LAYOUT = "export-frames"
 CONVERT_LAYOUT = "convert-pairs"
 #: ``convert-pairs``' per-frame arrays, each under the ``export-frames`` name of what it
 #: holds: the one reader reads both layouts (and the writer writes these names).
-DEPTH_TIMES, RGB_TIMES = "depth_times", "rgb_times"
-CONVERT_NAMES = {DEPTH_TIMES: "timestamp", RGB_TIMES: "video_timestamp", "accel": "accel"}
+DEPTH_TIMES, RGB_TIMES, ACCEL_TIMES = "depth_times", "rgb_times", "accel_times"
+CONVERT_NAMES = {
+    DEPTH_TIMES: "timestamp",
+    RGB_TIMES: "video_timestamp",
+    "accel": "accel",
+    # each reading's own time (NaN: none; trial AR D5: an archive without them gave its
+    # readings the depth frame's time when exported, a time no reading had)
+    ACCEL_TIMES: "accel_timestamp",
+}
 #: export's 0-d bool: the archive's colour lines up with its depth pixel for pixel (the
 #: source's ``video_aligned``, kept: trial AM D8); an archive without it: not known, False.
 VIDEO_ALIGNED = "video_aligned"

@@ -18,7 +18,8 @@ array:
   camera the source (or ``--intrinsics``) gave, and ``registration`` (the text of a recording's or
   device's ``device.json``), which reading the archive back uses.
 - ``convert-pairs`` (convert): ``depth`` (N, H, W) uint16 mm, ``rgb`` (N, H, W, 3),
-  ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record),
+  ``depth_times``, ``rgb_times``, ``accel`` (N, 3) m/s^2 (NaN without a record) and
+  ``accel_times`` (each reading's own time, NaN without one),
   ``depth_format`` and ``intrinsics`` (the aligned depth's camera); read back with the
   times as export's ``timestamp`` and ``video_timestamp`` (``sources.npz_times``).
 
@@ -44,6 +45,7 @@ from ..errors import ExportError
 from ..frame import VIDEO_ARRAYS, DepthFormat, Frame, VideoFormat, video_format_of
 from ..outputs import partial_path
 from ..sources.npz_times import (
+    ACCEL_TIMES,
     CONVERT_LAYOUT,
     DEPTH_TIMES,
     EXPORT_LAYOUT,
@@ -203,6 +205,10 @@ class NpzWriter:
                 DEPTH_TIMES: np.array([r.depth_time for r in self.rows], dtype=np.float64),
                 RGB_TIMES: np.array([r.rgb_time for r in self.rows], dtype=np.float64),
                 "accel": accel,
+                ACCEL_TIMES: np.array(
+                    [math.nan if r.accel_time is None else r.accel_time for r in self.rows],
+                    dtype=np.float64,
+                ),
                 "depth_format": np.array(int(DepthFormat.MM)),
                 **(
                     {}
