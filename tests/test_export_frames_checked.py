@@ -177,3 +177,16 @@ def test_readings_no_reader_takes_back_are_refused(
     with pytest.raises(ExportError, match=rf"frame 1: {said}"):
         dv.export(list(frames(1, **bad)), tmp_path / out)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("out", OUTS)
+@pytest.mark.parametrize("t", [2e10, -2e10, 1e300])
+def test_times_no_reader_takes_are_refused(tmp_path: Path, out: str, t: float) -> None:
+    """Trial AR (D8): a frame timed past 2^32 s ended in an OverflowError traceback in the
+    .mcap and .rrd sinks, and a .npz took it that its reader then refused. Every format
+    refuses it in one line naming the frame, before writing (``frame.MAX_SECONDS``)."""
+    with pytest.raises(
+        ExportError, match=r"^frame 1: depth record: expected a time of at most 4294967296 s"
+    ):
+        dv.export(list(frames(1, timestamp=t)), tmp_path / out)
+    assert list(tmp_path.iterdir()) == []

@@ -20,15 +20,10 @@ import struct
 from dataclasses import dataclass
 
 from .errors import SourceError
-from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, TiltState
+from .frame import DEPTH_HEIGHT, DEPTH_WIDTH, MAX_SECONDS, TiltState
 
 INDEX_NAME = "INDEX.txt"
 DEVICE_JSON = "device.json"
-
-#: The largest frame time taken, in seconds: unix time to the year 2106, as a fakenect file
-#: name holds it (milliseconds or nanoseconds since 1970 are far past it). The one limit of
-#: a frame's time: what the readers take (``sources.npz_times``) and ``record`` writes.
-MAX_SECONDS = float(2**32)
 
 #: Entry kinds (first letter of each file name) and their file extensions.
 KIND_DEPTH = "d"

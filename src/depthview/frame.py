@@ -244,12 +244,20 @@ def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, in
     return (x, y, z)
 
 
+#: The largest frame time taken, in seconds: unix time to the year 2106, as a fakenect file
+#: name holds it (milliseconds or nanoseconds since 1970 are far past it). The one limit of
+#: a frame's time: what the readers take (``sources.npz_times``), ``record`` writes and
+#: every writer takes (``check_frame``).
+MAX_SECONDS = float(2**32)
+
+
 def check_frame(frame: Frame) -> None:
     """What every writer and sink takes of a frame, checked before any of it is written:
     depth (H, W) uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite
-    ``timestamp``, accelerometer readings a reader takes back (not infinite), and video
-    that is a picture ((H, W, 3) uint8 RGB, or (H, W) uint8 or uint16 IR). ``ValueError``
-    (``TypeError`` for what is no array) saying what it got; the caller names the frame."""
+    ``timestamp``, record times and accelerometer readings a reader takes back (at most
+    ``MAX_SECONDS``; not infinite), and video that is a picture ((H, W, 3) uint8 RGB, or
+    (H, W) uint8 or uint16 IR). ``ValueError`` (``TypeError`` for what is no array) saying
+    what it got; the caller names the frame."""
     depth = depth_2d(frame.depth)
     fmt = DepthFormat(frame.depth_format)
     hi = int(depth.max()) if depth.size else 0
@@ -263,6 +271,20 @@ def check_frame(frame: Frame) -> None:
         raise ValueError(f"accel: expected finite m/s^2 (NaN: none), got ({shown})")
     if frame.tilt_deg is not None and math.isinf(frame.tilt_deg):
         raise ValueError(f"tilt_deg: expected finite degrees (NaN: none), got {frame.tilt_deg}")
+    # The records' times (their own, or the ones own_records gives a frame built by hand;
+    # trial AR D8: an OverflowError in the sinks)
+    times = [(r.stream.name.lower(), r.stamp.host_time) for r in frame.records]
+    if not frame.records:
+        times.append(("depth", frame.timestamp))
+        for what, stamp in (("video", frame.video_stamp), ("accel", frame.accel_stamp)):
+            if stamp is not None:
+                times.append((what, stamp.host_time))
+    for what, t in times:
+        if not abs(t) <= MAX_SECONDS:
+            raise ValueError(
+                f"{what} record: expected a time of at most {MAX_SECONDS:.0f} s (unix time), "
+                f"got {t:g} s"
+            )
     video = frame.video
     if video is None:
         return

@@ -24,8 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import SourceError
-from ..fakenect_format import MAX_SECONDS
-from ..frame import TILT_MAX_DEG, TILT_UNKNOWN, Stamp
+from ..frame import MAX_SECONDS, TILT_MAX_DEG, TILT_UNKNOWN, Stamp
 from .base import warn_own_times
 
 #: The arrays read besides depth and colour (export's layout names them; see writers/npz).
