@@ -372,3 +372,32 @@ def test_a_packed_format_is_refused_by_every_function_of_values(call: Any, packe
     depth = np.full((4, 5), 500, np.uint16)
     with pytest.raises(ValueError, match=r"^expected an unpacked depth format \(RAW_11BIT, "):
         call(depth, packed)
+
+
+MASKED = np.ma.masked_array(np.full((2, 2), 1500, np.uint16), mask=[[True, False], [False, False]])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: dv.colorize(d),
+        lambda d: dv.colorize(d, "turbo", near=0.5, far=4, depth_format="mm"),
+        lambda d: dv.to_metres(d, "mm"),
+        lambda d: dv.to_mm(d),
+        lambda d: dv.point_cloud(d, depth_format="mm"),
+    ],
+    ids=["colorize", "colorize-mm", "to_metres", "to_mm", "point_cloud"],
+)
+def test_arrays_of_other_rules_are_refused_in_one_line(call: Any) -> None:
+    """Trial AR (D6): a masked array passed the check, then failed in numpy's or numba's
+    internals, or (with a depth_format) had its mask dropped: a masked pixel became a
+    reading, a point. Refused, saying how to fill it; np.matrix likewise. A memory-mapped
+    array (np.load's mmap_mode) is a plain one and taken."""
+    with pytest.raises(
+        TypeError, match=r"^expected depth as a plain numpy array, got MaskedArray \(fill"
+    ):
+        call(MASKED)
+    with pytest.raises(TypeError, match=r"^expected depth as a plain numpy array, got matrix$"):
+        call(np.matrix(MASKED.data))
+    plain = call(MASKED.data)
+    assert plain is not None

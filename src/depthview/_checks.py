@@ -15,6 +15,14 @@ def depth_2d(depth: object, name: str = "depth") -> npt.NDArray[np.uint16]:
     """Return ``depth`` if it is an (H, W) uint16 array, else raise a clear error."""
     if not isinstance(depth, np.ndarray):
         raise TypeError(f"expected {name} as a numpy array, got {type(depth).__name__}")
+    if isinstance(depth, (np.ma.MaskedArray, np.matrix)):  # arrays of other rules (trial
+        # AR D6: a mask dropped, a masked pixel a reading; numpy's or numba's own errors)
+        hint = (
+            f" (fill it with no reading: {name}.filled(2047) for raw, .filled(0) for mm)"
+            if isinstance(depth, np.ma.MaskedArray)
+            else ""
+        )
+        raise TypeError(f"expected {name} as a plain numpy array, got {type(depth).__name__}{hint}")
     if depth.dtype != np.uint16:
         raise ValueError(f"expected {name} of dtype uint16, got {depth.dtype}")
     if depth.ndim != 2:
