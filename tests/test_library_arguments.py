@@ -401,3 +401,37 @@ def test_arrays_of_other_rules_are_refused_in_one_line(call: Any) -> None:
         call(np.matrix(MASKED.data))
     plain = call(MASKED.data)
     assert plain is not None
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "said"),
+    [
+        (lambda p: dv.RerunSink("web", web_port=99999), ValueError, "expected web_port as a whole"),
+        (lambda p: dv.RerunSink("web", grpc_port="9876"), TypeError, "expected grpc_port as a"),
+        (lambda p: dv.FoxgloveSink(port=-1), ValueError, "expected port as a whole number >= 0"),
+        (
+            lambda p: dv.RerunSink(p / "a.rrd", intrinsics=(1, 2, 3, 4)),
+            TypeError,
+            r"expected intrinsics as a dv\.Intrinsics, got \(1, 2, 3, 4\)",
+        ),
+        (
+            lambda p: dv.FoxgloveSink(p / "a.mcap", intrinsics=(1, 2, 3, 4)),
+            TypeError,
+            r"expected intrinsics as a dv\.Intrinsics",
+        ),
+        (
+            lambda p: dv.FoxgloveSink(p / "a.mcap", registration="device.json"),
+            TypeError,
+            r"expected registration as a dv\.Registration, got str",
+        ),
+    ],
+)
+def test_a_sinks_options_are_checked_when_it_is_made(
+    tmp_path: Path, make: Any, error: type, said: str
+) -> None:
+    """Trial AR (D10): ``web_port=99999`` ended in an OverflowError from the socket, and
+    intrinsics given as a tuple were taken, then failed at the first ``log`` with an
+    AttributeError. One line naming the option, when the sink is made; nothing written."""
+    with pytest.raises(error, match=said):
+        make(tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -183,3 +183,5 @@ COUNT = Quantity("a count", 1.0, 1e9, whole=True)
 #: A frame's number in a source (export's ``start``, ``stop``; ``--range START:END``).
 FRAME_INDEX = Quantity("a frame index", 0.0, 1e9, whole=True)
 NUMBER = Quantity("a number", 0.0, above=True)
+#: A TCP port a sink listens on or connects to (0: any free one).
+PORT = Quantity("a port", 0.0, 65535.0, whole=True)

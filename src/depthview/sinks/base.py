@@ -91,6 +91,13 @@ class Sink(abc.ABC):
     ) -> None:
         self.device = device
         self.raw_depth = raw_depth
+        # Checked here, not at the first log (trial AR D10: an AttributeError there).
+        if intrinsics is not None and not isinstance(intrinsics, Intrinsics):
+            raise TypeError(f"expected intrinsics as a dv.Intrinsics, got {intrinsics!r}")
+        if registration is not None and not isinstance(registration, Registration):
+            raise TypeError(
+                f"expected registration as a dv.Registration, got {type(registration).__name__}"
+            )
         self.intrinsics = intrinsics
         self.registration = registration
         self.frames = 0

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._checks import PORT, whole
 from ..errors import SinkError
 from ..frame import Frame
 from ..geometry import Intrinsics, quaternion
@@ -117,6 +118,7 @@ class FoxgloveSink(Sink):
         ahead: Iterable[tuple[str | int | None, Frame]] = (),
         model: bool = False,
     ) -> None:
+        port = whole("port", port, PORT)
         fg = require("foxglove", "foxglove")
         super().__init__(
             device=device, raw_depth=raw_depth, intrinsics=intrinsics, registration=registration

@@ -34,6 +34,7 @@ from urllib.parse import quote, urlsplit
 import numpy as np
 import numpy.typing as npt
 
+from .._checks import PORT, whole
 from ..errors import SinkError
 from ..geometry import Intrinsics
 from ..registration import Registration
@@ -295,6 +296,8 @@ class RerunSink(Sink):
         recording: Any = None,
         application_id: str = "depthview",
     ) -> None:
+        web_port = whole("web_port", web_port, PORT)  # (trial AR D10: an OverflowError)
+        grpc_port = whole("grpc_port", grpc_port, PORT)
         rr = require("rerun", "rerun")
         self._pa = require("pyarrow", "rerun")
         super().__init__(
