@@ -498,3 +498,23 @@ def test_the_model_panel_is_found_where_the_fitted_picture_shows_it() -> None:
     assert not _on_model((350, 250), (640, 260))  # the HUD below it
     # a tall window: the picture letterboxed with bars above and below
     assert not _on_model((350, 10), (640, 600)) and _on_model((350, 200), (640, 600))
+
+
+def test_a_model_without_colour_is_shaded_in_the_colour_view() -> None:
+    """Trial AQ (D4): a depth-only scan's model showed as a flat grey silhouette in the
+    window's colour view (the raycast gave uncoloured surface the mesh's grey, which the
+    window took for a colour). The raycast leaves it black, so the window shades it."""
+    from depthview.viewer.scan_window import model_picture
+
+    scene = WalkScene(seed=2)
+    scanner = Scanner(first_pose=walk_pose(0))
+    for i in range(3):
+        depth, _, _ = scene.render(2 * i)
+        scanner.add(Frame(depth=depth, timestamp=i / 15, index=i))
+    k = scanner.last_input[2]
+    view = scanner.view(None, k, 160, 120)
+    hit = ~np.isnan(view.vertex[..., 0])
+    assert hit.mean() > 0.5 and not view.rgb.any()
+    shaded = model_picture(view, False)
+    np.testing.assert_array_equal(model_picture(view, True), shaded)
+    assert shaded[hit].std() > 5  # the shape shows: not one flat grey

@@ -451,7 +451,10 @@ def raycast(
                         math.floor(py / voxel + 0.5),
                         math.floor(pz / voxel + 0.5),
                     )
-                    _colour_of(colour, bb, ii, rgb[v, u])
+                    if bb >= 0 and colour[bb, ii, 3] > 0:  # else black: no colour (the
+                        rgb[v, u, 0] = colour[bb, ii, 0]  # window shades it by its normals)
+                        rgb[v, u, 1] = colour[bb, ii, 1]
+                        rgb[v, u, 2] = colour[bb, ii, 2]
                     break
                 prev_f = f
                 prev_t = t
