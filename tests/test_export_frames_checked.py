@@ -190,3 +190,44 @@ def test_times_no_reader_takes_are_refused(tmp_path: Path, out: str, t: float) -
     ):
         dv.export(list(frames(1, timestamp=t)), tmp_path / out)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ({"accel": ("a", "b", "c")}, r"accel: expected three numbers \(m/s\^2\) or None"),
+        ({"accel": (1.0, 2.0)}, r"accel: expected three numbers \(m/s\^2\) or None"),
+        ({"tilt_deg": "5"}, r"tilt_deg: expected a number of degrees or None, got '5'"),
+        ({"timestamp": "0"}, r"timestamp: expected seconds as a number, got '0'"),
+    ],
+)
+@pytest.mark.parametrize("out", [*OUTS, "record"])
+def test_a_frames_side_fields_are_named_when_wrong(
+    tmp_path: Path, out: str, bad: dict[str, object], said: str
+) -> None:
+    """Trial AR (D9): "could not convert string to float", "must be real number, not str",
+    "not enough values to unpack": one exception each, naming neither field nor frame."""
+    error = dv.RecordingError if out == "record" else ExportError
+    with pytest.raises(error, match=rf"frame 1: {said}"):
+        if out == "record":
+            dv.record(list(frames(1, **bad)), tmp_path / "r")
+        else:
+            dv.export(list(frames(1, **bad)), tmp_path / out)
+    if out == "record":  # a recording keeps the frames before the one refused, as it says
+        index = (tmp_path / "r" / "INDEX.txt").read_text().split()
+        assert [n[0] for n in index] == ["d"]
+    else:
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_a_frames_depth_format_is_taken_as_the_functions_take_it(tmp_path: Path) -> None:
+    """Trial AR (D9): ``Frame(depth_format="mm")`` (the spelling every function takes) was
+    refused by export as "'mm' is not a valid DepthFormat". A frame parses it when made, and
+    refuses what is no format there, in one line."""
+    frame = dv.Frame(depth=RAW, depth_format="mm")
+    assert frame.depth_format is dv.DepthFormat.MM
+    dv.export([frame], tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as z:
+        assert int(z["depth_format"]) == int(dv.DepthFormat.MM)
+    with pytest.raises(ValueError, match=r"^expected a depth format \(.*\), got 'cm'$"):
+        dv.Frame(depth=RAW, depth_format="cm")

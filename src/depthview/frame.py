@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import depth_2d
+from ._checks import depth_2d, is_number
 
 DEPTH_WIDTH = 640
 DEPTH_HEIGHT = 480
@@ -263,8 +263,19 @@ def check_frame(frame: Frame) -> None:
     hi = int(depth.max()) if depth.size else 0
     if hi > fmt.max_value:
         raise ValueError(f"expected {fmt.name} values 0..{fmt.max_value}, got up to {hi}")
+    if not is_number(frame.timestamp):  # (trial AR D9: "must be real number, not str")
+        raise ValueError(f"timestamp: expected seconds as a number, got {frame.timestamp!r}")
     if not math.isfinite(frame.timestamp):
         raise ValueError(f"timestamp: expected finite seconds, got {frame.timestamp}")
+    accel = frame.accel
+    if accel is not None and not (
+        isinstance(accel, (tuple, list, np.ndarray))
+        and len(accel) == 3
+        and all(map(is_number, accel))
+    ):
+        raise ValueError(f"accel: expected three numbers (m/s^2) or None, got {accel!r}")
+    if frame.tilt_deg is not None and not is_number(frame.tilt_deg):
+        raise ValueError(f"tilt_deg: expected a number of degrees or None, got {frame.tilt_deg!r}")
     # What no reader takes back (trial AR D1: an .npz export its own reader refused).
     if frame.accel is not None and any(math.isinf(a) for a in frame.accel):
         shown = ", ".join(str(a) for a in frame.accel)
@@ -429,6 +440,12 @@ class Frame:
     accel_stamp: Stamp | None = None
     records: tuple[Record, ...] = ()
     meta: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        # A format given as the functions take it ("mm", 5) is the enum every writer reads
+        # (trial AR D9: export said "'mm' is not a valid DepthFormat").
+        if not isinstance(self.depth_format, DepthFormat):
+            object.__setattr__(self, "depth_format", DepthFormat.parse(self.depth_format))
 
     @property
     def depth_stamp(self) -> Stamp:
