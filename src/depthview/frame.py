@@ -251,6 +251,20 @@ def accel_mks_to_counts(accel: tuple[float, float, float]) -> tuple[int, int, in
 MAX_SECONDS = float(2**32)
 
 
+def check_fields(frame: Frame) -> None:
+    """A frame's side fields of the kind they are (``timestamp`` a number, ``accel`` three,
+    ``tilt_deg`` one), else ``ValueError`` naming the field (trial AR D9: "must be real
+    number, not str", naming neither); the caller names the frame."""
+    if not is_number(frame.timestamp):
+        raise ValueError(f"timestamp: expected seconds as a number, got {frame.timestamp!r}")
+    accel = frame.accel
+    three = isinstance(accel, (tuple, list, np.ndarray)) and len(accel) == 3
+    if accel is not None and not (three and all(map(is_number, accel))):
+        raise ValueError(f"accel: expected three numbers (m/s^2) or None, got {accel!r}")
+    if frame.tilt_deg is not None and not is_number(frame.tilt_deg):
+        raise ValueError(f"tilt_deg: expected a number of degrees or None, got {frame.tilt_deg!r}")
+
+
 def check_frame(frame: Frame) -> None:
     """What every writer and sink takes of a frame, checked before any of it is written:
     depth (H, W) uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite
@@ -263,19 +277,9 @@ def check_frame(frame: Frame) -> None:
     hi = int(depth.max()) if depth.size else 0
     if hi > fmt.max_value:
         raise ValueError(f"expected {fmt.name} values 0..{fmt.max_value}, got up to {hi}")
-    if not is_number(frame.timestamp):  # (trial AR D9: "must be real number, not str")
-        raise ValueError(f"timestamp: expected seconds as a number, got {frame.timestamp!r}")
+    check_fields(frame)
     if not math.isfinite(frame.timestamp):
         raise ValueError(f"timestamp: expected finite seconds, got {frame.timestamp}")
-    accel = frame.accel
-    if accel is not None and not (
-        isinstance(accel, (tuple, list, np.ndarray))
-        and len(accel) == 3
-        and all(map(is_number, accel))
-    ):
-        raise ValueError(f"accel: expected three numbers (m/s^2) or None, got {accel!r}")
-    if frame.tilt_deg is not None and not is_number(frame.tilt_deg):
-        raise ValueError(f"tilt_deg: expected a number of degrees or None, got {frame.tilt_deg!r}")
     # What no reader takes back (trial AR D1: an .npz export its own reader refused).
     if frame.accel is not None and any(math.isinf(a) for a in frame.accel):
         shown = ", ".join(str(a) for a in frame.accel)

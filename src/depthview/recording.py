@@ -57,7 +57,7 @@ from .frame import (
     Stream,
     TiltState,
     VideoFormat,
-    check_frame,
+    check_fields,
     tilt_state_clamped,
 )
 from .outputs import (
@@ -547,7 +547,7 @@ class RecordingWriter:
         if self._closed:
             raise RecordingError(f"{self._shown(self.path)}: the recording is closed")
         try:
-            check_frame(frame)  # as every writer checks it (trial AR D9: fields unnamed)
+            check_fields(frame)  # as every writer checks them (trial AR D9: fields unnamed)
             frame.own_records()  # its accelerometer's counts: a NaN reading has none
         except ValueError as exc:  # (trial AJ D7)
             raise RecordingError(f"frame {frame.index}: {exc}") from None
