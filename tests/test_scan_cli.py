@@ -227,6 +227,15 @@ def test_the_params_file_says_the_camera_and_units_the_mesh_came_from(tmp_path: 
         (["demo:walk", "/proc/x.ply"], "/proc/x.ply: cannot write into /proc"),
         (["demo:walk", "n" * 300 + ".ply"], "cannot write there (File name too long)"),
         (["demo:walk", ""], "OUT: expected a mesh file name"),
+        # trial AQ D9: written in whatever format SDL picked (a Targa image named shot.ply)
+        (
+            ["demo:walk", "o.ply", "--screenshot", "shot.ply"],
+            "--screenshot: expected a file name ending in .png",
+        ),
+        (
+            ["demo:walk", "o.ply", "--screenshot", "shot"],
+            "--screenshot: expected a file name ending in .png",
+        ),
         (["demo:walk", "o.ply", "--voxel", "\u0661"], "--voxel: expected metres"),
         (["demo:walk", "o.ply", "--icp-iterations", "\u0663,2"], "--icp-iterations: expected"),
         (["demo:walk", "o.ply", "--truncation", "999"], "--truncation: expected at most 0.16 m"),

@@ -12,6 +12,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -518,3 +519,28 @@ def test_a_model_without_colour_is_shaded_in_the_colour_view() -> None:
     shaded = model_picture(view, False)
     np.testing.assert_array_equal(model_picture(view, True), shaded)
     assert shaded[hit].std() > 5  # the shape shows: not one flat grey
+
+
+def test_s_after_a_reset_keeps_the_earlier_scan(xvfb: str, tmp_path: Path) -> None:
+    """Trial AQ (D7, LOST): ``r`` then ``s`` wrote an empty mesh (0 vertices) over an
+    earlier scan of OUT, said "saved", and the end said "the model saved before stays".
+    A model with no surface is not saved: the earlier scan stays as it was."""
+    first = subprocess.run(
+        [sys.executable, "-m", "depthview", "scan", "demo:walk", "room.ply", "--no-window",
+         "--quiet", "--frames", "4"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("room*")}
+    with _scan_window("demo:walk", "room.ply", tmp_path, xvfb, "--overwrite") as (proc, window):
+        wait_for_picture(window, xvfb, lambda shot: _lit(_model(shot)) > 0.4, timeout=90)
+        _pause(window, xvfb)
+        press_key(window, "r", xvfb)
+        time.sleep(0.5)
+        press_key(window, "s", xvfb)
+        time.sleep(1.0)
+        press_key(window, "q", xvfb)
+        _, err = proc.communicate(timeout=120)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("room*")} == before
+    assert proc.returncode == 2 and "nothing was written" in err, err
+    assert "saved before stays" not in err

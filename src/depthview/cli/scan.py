@@ -20,7 +20,7 @@ from ..outputs import check_output, check_target, claimed, partial_path, why_not
 from ..sinks.targets import RERUN_GRPC_PORT
 from . import INTERRUPTED, SOURCE_HELP
 from ._source_args import add_source_args, open_with_args, warn_guesses
-from ._types import duration, frames, metres, port
+from ._types import duration, frames, metres, png_name, port
 
 if TYPE_CHECKING:
     from ..scan import Scanner
@@ -98,7 +98,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--screenshot",
-        type=Path,
+        type=png_name,  # as view's (trial AQ D9: a Targa image named shot.ply)
         default=None,
         metavar="PNG",
         help="the window: save its last picture here on quitting",
@@ -342,14 +342,15 @@ def _window(
     from ..viewer.scan_window import run_window
 
     def save() -> list[Path]:
+        """The model's files, or [] when it has no surface yet (nothing written: an empty
+        mesh over an earlier scan's was trial AQ D7)."""
+        mesh = scanner.mesh()
+        if len(mesh.triangles) == 0:
+            return []
         saved[:] = write_all(
-            out,
-            scanner.mesh(),
-            scanner.trajectory,
-            params,
-            _came_from(source, scanner),
+            out, mesh, scanner.trajectory, params, _came_from(source, scanner),
             colour=scanner.coloured,
-        )
+        )  # fmt: skip
         return saved
 
     return run_window(source, scanner, save, args.screenshot, args.frames)

@@ -303,7 +303,9 @@ def _apply(state: ScanViewState, scanner: Scanner, save: Callable[[], list[Path]
     if state.save_asked:
         state.save_asked = False
         try:
-            state.message = f"saved {save()[0].name}"
+            written = save() if scanner.fused else []  # (trial AQ D7: an empty mesh saved)
+            nothing = "no surface in the model yet: nothing saved"
+            state.message = f"saved {written[0].name}" if written else nothing
         except OSError as exc:  # a full disk: said on the HUD, the scan goes on (trial AI)
             state.message = f"cannot save {Path(exc.filename or '').name}: {why_not_written(exc)}"
 
