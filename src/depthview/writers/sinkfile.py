@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportError
-from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState, tilt_state_clamped
+from ..frame import (
+    TILT_UNKNOWN,
+    DepthFormat,
+    Frame,
+    Record,
+    Stamp,
+    Stream,
+    TiltState,
+    accel_mks_to_counts,
+    tilt_state_clamped,
+)
 from ..geometry import Intrinsics
 from ..outputs import partial_path
 from .base import Pair, Row, Settings
@@ -158,7 +168,11 @@ class SinkWriter:
         if accel is not None and accel_time is not None:
             accel_stamp = self._stamp(Stream.ACCEL, accel_time)
             if accel_stamp is not None:
-                records.append(Record(Stream.ACCEL, accel_stamp, TiltState.from_mks(accel, None)))
+                # the record's own angle, unclamped: what export of the recording sends
+                tilt = pair.tilt_deg
+                angle = TILT_UNKNOWN if tilt is None else round(tilt * 2)
+                state = TiltState(*accel_mks_to_counts(accel), angle)
+                records.append(Record(Stream.ACCEL, accel_stamp, state))
         depth_stamp = self._stamp(Stream.DEPTH, depth_time)
         assert depth_stamp is not None
         records.append(Record(Stream.DEPTH, depth_stamp, depth_mm, DepthFormat.MM))
@@ -170,6 +184,7 @@ class SinkWriter:
                 timestamp=depth_time,
                 index=depth_stamp.seq,
                 accel=accel,
+                tilt_deg=pair.tilt_deg,
                 records=tuple(records),
             )
         )
