@@ -49,10 +49,12 @@ def write_scene(
     link: bool = False,
     device_json: bool = True,
     depth_only: bool = False,
+    tilt_half_degrees: int = -4,
 ) -> Path:
     """A recording of ``frames`` depth frames at 30 Hz, a colour frame ``video_offset`` s
     after every ``video_every``-th (none with ``depth_only``), one accelerometer record per
-    frame. ``link`` hard-links repeated files (a long scene that costs no disk)."""
+    frame (its motor angle ``tilt_half_degrees``). ``link`` hard-links repeated files (a long
+    scene that costs no disk)."""
     folder.mkdir(parents=True)
     depths = sample_depths()
     entries: list[tuple[float, str, bytes | Path]] = []
@@ -71,9 +73,8 @@ def write_scene(
                 )
             )
         ta = t + 0.005
-        entries.append(
-            (ta, entry_name("a", ta, ts), TILT_STATE.pack(10, 819 + i % 3, -20, -4, 0, 0))
-        )
+        state = TILT_STATE.pack(10, 819 + i % 3, -20, tilt_half_degrees, 0, 0)
+        entries.append((ta, entry_name("a", ta, ts), state))
     entries.sort(key=lambda e: e[0])
     for _, name, data in entries:
         key = (name[0], hash(data) if isinstance(data, bytes) else 0)

@@ -224,3 +224,27 @@ def test_converts_npz_read_back_is_aligned_depth(scene: Path, tmp_path: Path) ->
     assert frames == {"kinect_rgb_optical_frame"}
     ran = cli("export", str(npz), str(tmp_path / "x.ply"), "--range", "0:1", "--quiet")
     assert ran.code == 0 and "not kept" not in ran.err, ran.err
+
+
+@pytest.mark.parametrize("half_degrees", [26, 70])
+def test_convert_mcap_tilt_is_the_recordings_angle(tmp_path: Path, half_degrees: int) -> None:
+    """Trial AQ D5: convert's .mcap sent every tilt as null (its pairs kept the reading and
+    lost the angle), where export of the same recording sends the record's angle."""
+    import struct
+
+    from _helpers_cli import cli as depthview
+
+    rec = write_scene(tmp_path / "tilted", 4, tilt_half_degrees=half_degrees)
+    dumps = sorted(rec.glob("a-*.dump"))
+    # the record as libfreenect lays it out: int16 x, y, z, int8 half degrees, uint8 status
+    angles = {struct.unpack("<hhhbBi", d.read_bytes())[3] / 2 for d in dumps}
+    assert angles == {half_degrees / 2}
+    ran = depthview("convert", str(rec), str(tmp_path / "out"), "--format", "mcap", "--quiet")
+    assert ran.code == 0, ran.err
+    tilt = read_mcap(tmp_path / "out" / "tilted.mcap")["/kinect/tilt"]
+    assert len(tilt) == len(dumps)
+    assert {msg["angle_deg"] for _, msg in tilt} == angles
+    ran = depthview("export", str(rec), str(tmp_path / "e.mcap"), "--quiet")
+    assert ran.code == 0, ran.err
+    exported = read_mcap(tmp_path / "e.mcap")["/kinect/tilt"]
+    assert {msg["angle_deg"] for _, msg in exported} == angles

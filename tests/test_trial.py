@@ -222,6 +222,12 @@ def world() -> Iterator[Path]:
             timestamp=[0.0, 0.1],
             tilt_deg=[1e9, float("nan")],
         )
+        np.savez(  # trial AR D7: a tilt without an accelerometer reading
+            w / "tiltonly.npz",
+            depth=np.full((2, 480, 640), 800, np.uint16),
+            timestamp=[0.0, 0.1],
+            tilt_deg=[70.0, 10.0],
+        )
         np.savez(
             w / "inftilt.npz",
             depth=np.full((2, 6, 8), 800, np.uint16),

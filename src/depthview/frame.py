@@ -319,9 +319,10 @@ def tilt_state_clamped(frame: Frame) -> str:
     nothing): a writer says it once (a reading past a record's range kept as its edge,
     trial AJ D7). The motor angle of a frame with its own records is the device's (a
     recording's raw half degrees, which may pass 30 and are written as they are): only a
-    frame built by hand has its angle made into a record here."""
+    frame built by hand has its angle made into a record here, beside its reading (a tilt
+    alone makes none: ``Frame.own_records``)."""
     accel = frame.accel
-    tilt_deg = None if frame.records else frame.tilt_deg
+    tilt_deg = None if frame.records or accel is None else frame.tilt_deg
     past = []
     k = ACCEL_COUNTS_PER_G / GRAVITY
     if accel is not None and any(not -32768 <= round(a * k) <= 32767 for a in accel):
@@ -478,14 +479,17 @@ class Frame:
 
     def own_records(self) -> tuple[Record, ...]:
         """``records``, or for a frame built without them (by hand, from arrays) the video,
-        accelerometer and depth records it holds, all at the depth frame's times."""
+        accelerometer and depth records it holds, all at the depth frame's times. A tilt
+        without an accelerometer reading makes no record: a record holds counts, and made up
+        they read back as a reading of 0 m/s^2 (trial AR D7); a sink sends the frame's tilt
+        itself (``sinks.content.Planner``), a recording leaves it out and says so."""
         if self.records:
             return self.records
         out = []
         if self.video is not None:
             stamp = self.video_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
             out.append(Record(Stream.VIDEO, stamp, self.video, self.video_format))
-        if self.accel is not None or self.tilt_deg is not None:
+        if self.accel is not None:
             stamp = self.accel_stamp or Stamp(self.index, self.timestamp, self.device_timestamp)
             out.append(Record(Stream.ACCEL, stamp, TiltState.from_mks(self.accel, self.tilt_deg)))
         out.append(Record(Stream.DEPTH, self.depth_stamp, self.depth, self.depth_format))

@@ -20,6 +20,7 @@ import collections
 import contextlib
 import errno
 import itertools
+import math
 import os
 import queue
 import stat
@@ -153,6 +154,19 @@ def check_replayable(frame: Frame, depth_only: bool) -> None:
                 f"fakenect recordings hold raw 11-bit depth: expected values 0..{top} in frame "
                 f"{frame.index}, got up to {got}; {instead} instead"
             )
+
+
+def _tilt_alone(frame: Frame) -> bool:
+    """A tilt without an accelerometer reading: a fakenect record always holds counts,
+    and counts made up read back as a reading of 0 m/s^2 (trial AR D7), so the recording
+    leaves the tilt out (``Frame.own_records`` makes no record of it)."""
+    tilt = frame.tilt_deg
+    return (
+        frame.accel is None
+        and tilt is not None
+        and math.isfinite(tilt)
+        and not any(r.stream is Stream.ACCEL for r in frame.own_records())
+    )
 
 
 def _held(frame: Frame) -> Frame:
@@ -369,6 +383,8 @@ class RecordingWriter:
         self._closed = False
         #: A reading past what a record holds was said (``tilt_state_clamped``).
         self._clamped_said = False
+        #: A tilt without an accelerometer reading was said left out (``_tilt_alone``).
+        self._tilt_alone_said = False
         self._index_fd = self._prepare(mode, registration, colour)
         if registration is not None:
             self._write_device_json(registration)
@@ -563,6 +579,14 @@ class RecordingWriter:
             if clamped:  # said once a run, not for each frame
                 self._clamped_said = True
                 warnings.warn(f"frame {frame.index}: {clamped}", stacklevel=2)
+        if not self._tilt_alone_said and _tilt_alone(frame):
+            self._tilt_alone_said = True  # once a run
+            warnings.warn(
+                f"frame {frame.index}: tilt_deg {frame.tilt_deg:g} without an accelerometer "
+                f"reading: a recording holds the tilt only in an accelerometer record, so "
+                f"it is left out (export keeps it)",
+                stacklevel=2,
+            )
         try:
             self._queue.put(_held(frame), block=self.on_full == "block")
         except queue.Full:

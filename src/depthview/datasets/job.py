@@ -210,8 +210,9 @@ def aligner_for(settings: Settings, registration: Any) -> Aligner:
     return Aligner("libfreenect", registration=registration)
 
 
-def _accel_mks(state: Any) -> tuple[float, float, float] | None:
-    return state.accel_mks if isinstance(state, TiltState) else None
+def _accel_mks(state: Any) -> tuple[tuple[float, float, float], float | None] | None:
+    """A record's reading in m/s^2 and its motor angle in degrees (None while moving)."""
+    return (state.accel_mks, state.tilt_deg) if isinstance(state, TiltState) else None
 
 
 @dataclass(frozen=True)
@@ -294,10 +295,16 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
                     )
                 assert isinstance(writer, TumWriter)  # convert allows depth-only for TUM only
                 kept = _stored(depth, item.depth_format, step)
-                accel = _read_accel(item, result)
-                written += accel is not None
+                reading = _read_accel(item, result)
+                written += reading is not None
+                accel, tilt = reading or (None, None)
                 pair = Pair(
-                    item.depth_time, mm, accel_time=item.accel_time, accel=accel, stored=kept
+                    item.depth_time,
+                    mm,
+                    accel_time=item.accel_time,
+                    accel=accel,
+                    tilt_deg=tilt,
+                    stored=kept,
                 )
                 result.rows.append(writer.write(pair))
                 if on_frame is not None:
@@ -319,8 +326,9 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             except ValueError as exc:
                 result.bad.append(("depth", item.where, str(exc)))
                 continue
-            accel = _read_accel(item, result)
-            written += accel is not None
+            reading = _read_accel(item, result)
+            written += reading is not None
+            accel, tilt = reading or (None, None)
             if result.camera is None:
                 result.camera = SceneCamera(
                     colour_camera(
@@ -346,7 +354,7 @@ def run_unit(unit: Unit, on_frame: Callable[[], object] | None = None) -> UnitRe
             kept = None
             if not_aligned:
                 kept = _stored(depth, item.depth_format, step)
-            pair = Pair(item.depth_time, mm, rgb_time, colour, item.accel_time, accel, kept)
+            pair = Pair(item.depth_time, mm, rgb_time, colour, item.accel_time, accel, tilt, kept)
             result.rows.append(writer.write(pair))
             if result.synthetic_times:
                 result.input_files.append((item.depth_time, item.where))
@@ -647,9 +655,11 @@ def _source_items(unit: Unit, result: UnitResult) -> Iterator[_Item]:
         yield from items(pairer.finish())
 
 
-def _read_accel(item: _Item, result: UnitResult) -> tuple[float, float, float] | None:
-    """The accelerometer record of a kept pair in m/s^2 (None: it has none, or it does not
-    read: then in ``bad``, and the pair stands without it)."""
+def _read_accel(
+    item: _Item, result: UnitResult
+) -> tuple[tuple[float, float, float], float | None] | None:
+    """The accelerometer record of a kept pair in m/s^2, with its tilt in degrees (None: it
+    has none, or it does not read: then in ``bad``, and the pair stands without it)."""
     if item.accel is None:
         return None
     try:

@@ -10,6 +10,7 @@ item carries ``Times``: the host time in seconds and the Kinect's clock unwrappe
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -236,10 +237,11 @@ class ModelItem:
 
 @dataclass(frozen=True, slots=True)
 class AccelItem:
-    """An accelerometer reading (m/s^2) and the motor's tilt (degrees, None while moving)."""
+    """An accelerometer reading (m/s^2; None: a tilt without one, sent alone) and the
+    motor's tilt (degrees, None while moving)."""
 
     times: Times
-    accel: tuple[float, float, float]
+    accel: tuple[float, float, float] | None
     tilt_deg: float | None
     tilt_status: int
 
@@ -288,10 +290,20 @@ class Planner:
 
     def items(self, frame: Frame) -> list[Item]:
         """One item per record in ``frame.records`` (or the frame's own, when built by hand),
-        in arrival order."""
+        in arrival order. The frame's own reading is sent as the frame has it, not as a
+        recording's record would hold it (trial AR D7: a tilt of 70 went as 30, and a tilt
+        without an accelerometer reading as a reading of 0 m/s^2): a tilt alone is an item
+        without ``accel``, before the depth."""
         out: list[Item] = []
+        own = frame.accel_stamp or frame.depth_stamp
+        tilt = frame.tilt_deg if frame.tilt_deg is None or math.isfinite(frame.tilt_deg) else None
+        alone = frame.accel is None and tilt is not None
         for record in frame.own_records():
             stamp = record.stamp
+            if alone and record.stream is Stream.DEPTH:
+                alone = False
+                times = self.times(own.seq, own.host_time, own.device_timestamp)
+                out.append(AccelItem(times, None, tilt, 0))
             times = self.times(stamp.seq, stamp.host_time, stamp.device_timestamp)
             data = record.data
             if record.stream is Stream.DEPTH:
@@ -320,7 +332,10 @@ class Planner:
                 out.append(VideoItem(times, data, kind, encoding))
             else:
                 assert isinstance(data, TiltState)
-                out.append(AccelItem(times, data.accel_mks, data.tilt_deg, data.tilt_status))
+                if stamp == own and frame.accel is not None:
+                    out.append(AccelItem(times, frame.accel, tilt, data.tilt_status))
+                else:
+                    out.append(AccelItem(times, data.accel_mks, data.tilt_deg, data.tilt_status))
         return out
 
 

@@ -265,9 +265,16 @@ class FoxgloveSink(Sink):
 
     def _send_accel(self, names: Names, item: AccelItem) -> None:
         t = item.times
-        x, y, z = item.accel
-        accel = {"timestamp": _stamp(t), "frame_id": names.depth_frame_id, "x": x, "y": y, "z": z}
-        self._channel(names.accel_topic, "", ACCEL_SCHEMA).log(accel, log_time=t.host_ns)
+        if item.accel is not None:  # a tilt alone has no reading to send (trial AR D7)
+            x, y, z = item.accel
+            accel = {
+                "timestamp": _stamp(t),
+                "frame_id": names.depth_frame_id,
+                "x": x,
+                "y": y,
+                "z": z,
+            }
+            self._channel(names.accel_topic, "", ACCEL_SCHEMA).log(accel, log_time=t.host_ns)
         tilt = {"timestamp": _stamp(t), "angle_deg": item.tilt_deg, "status": item.tilt_status}
         self._channel(names.tilt_topic, "", TILT_SCHEMA).log(tilt, log_time=t.host_ns)
 

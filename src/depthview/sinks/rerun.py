@@ -558,10 +558,11 @@ class RerunSink(Sink):
 
     def _send_accel(self, names: Names, item: AccelItem) -> None:
         rr, rec = self._rr, self.rec
-        if self._first(names.accel_entity):
-            rec.log(names.accel_entity, rr.SeriesLines(names=["x", "y", "z"]), static=True)
         self._set_times(item.times)
-        rec.log(names.accel_entity, [self._scalars(item.accel)])
+        if item.accel is not None:  # a tilt alone has no reading to send (trial AR D7)
+            if self._first(names.accel_entity):
+                rec.log(names.accel_entity, rr.SeriesLines(names=["x", "y", "z"]), static=True)
+            rec.log(names.accel_entity, [self._scalars(item.accel)])
         if item.tilt_deg is not None:
             if self._first(names.tilt_entity):
                 rec.log(names.tilt_entity, rr.SeriesLines(names=["tilt (deg)"]), static=True)

@@ -95,7 +95,12 @@ class DemoSource(Source):
         if self.video_format is VideoFormat.IR_8BIT:
             video = self._ir(rgb)
         noise = self._rng.normal(0.0, 0.03, 3)
-        accel = (float(noise[0]), GRAVITY + float(noise[1]), float(noise[2]))
+        # what a Kinect gives: counts, and the frame's reading is its record's (as a device's
+        # and a recording's are), so every output says the same reading (trial AR D7)
+        state = TiltState.from_mks(
+            (float(noise[0]), GRAVITY + float(noise[1]), float(noise[2])), 0.0
+        )
+        accel = state.accel_mks
         self._index += 1
         # All three streams of the demo are taken at the same instant.
         stamp = Stamp(index, t, int(index * 60_000_000 / self.fps) & 0xFFFFFFFF)
@@ -113,7 +118,7 @@ class DemoSource(Source):
             accel_stamp=stamp,
             records=(
                 Record(Stream.VIDEO, stamp, video, self.video_format),
-                Record(Stream.ACCEL, stamp, TiltState.from_mks(accel, 0.0)),
+                Record(Stream.ACCEL, stamp, state),
                 Record(Stream.DEPTH, stamp, depth, self.depth_format),
             ),
             meta=meta,

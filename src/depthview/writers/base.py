@@ -80,6 +80,9 @@ class Pair:
     rgb: npt.NDArray[np.uint8] | None = None
     accel_time: float | None = None
     accel: tuple[float, float, float] | None = None
+    #: The motor's angle (degrees) of that accelerometer record, None while it moved: a
+    #: sink sends it beside the reading (trial AQ D5: convert's .mcap had every tilt null).
+    tilt_deg: float | None = None
     #: The depth as the source stored it, and its units, where the pair is that depth
     #: unchanged (metric, not aligned, no depth step): a writer in those units writes it as
     #: it is, TUM's fifths of a millimetre kept (trial V), not through ``depth_mm``.

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportError
-from ..frame import DepthFormat, Frame, Record, Stamp, Stream, TiltState, tilt_state_clamped
+from ..frame import (
+    TILT_UNKNOWN,
+    DepthFormat,
+    Frame,
+    Record,
+    Stamp,
+    Stream,
+    TiltState,
+    accel_mks_to_counts,
+)
 from ..geometry import Intrinsics
 from ..outputs import partial_path
 from .base import Pair, Row, Settings
@@ -100,17 +108,13 @@ def send_all(sink: Sink, frames: Iterable[Frame], settings: Settings) -> int:
         registration=settings.source_registration,
         aligned=settings.video_aligned,
     )
-    said = False
     with sink:
         for frame in frames:
             try:
                 frame.own_records()  # its accelerometer's counts: a NaN reading has none
             except ValueError as exc:  # (trial AJ D7)
                 raise ExportError(f"frame {frame.index}: {exc}") from None
-            clamped = "" if said else tilt_state_clamped(frame)
-            if clamped:  # said once a run, not for each frame
-                said = True
-                warnings.warn(f"frame {frame.index}: {clamped}", stacklevel=2)
+            # nothing clamped: a sink sends the frame's own reading as it is (trial AR D7)
             sink.log(frame)
             count += 1
     return count
@@ -158,7 +162,11 @@ class SinkWriter:
         if accel is not None and accel_time is not None:
             accel_stamp = self._stamp(Stream.ACCEL, accel_time)
             if accel_stamp is not None:
-                records.append(Record(Stream.ACCEL, accel_stamp, TiltState.from_mks(accel, None)))
+                # the record's own angle, unclamped: what export of the recording sends
+                tilt = pair.tilt_deg
+                angle = TILT_UNKNOWN if tilt is None else round(tilt * 2)
+                state = TiltState(*accel_mks_to_counts(accel), angle)
+                records.append(Record(Stream.ACCEL, accel_stamp, state))
         depth_stamp = self._stamp(Stream.DEPTH, depth_time)
         assert depth_stamp is not None
         records.append(Record(Stream.DEPTH, depth_stamp, depth_mm, DepthFormat.MM))
@@ -170,6 +178,7 @@ class SinkWriter:
                 timestamp=depth_time,
                 index=depth_stamp.seq,
                 accel=accel,
+                tilt_deg=pair.tilt_deg,
                 records=tuple(records),
             )
         )
