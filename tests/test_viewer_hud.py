@@ -228,3 +228,19 @@ def test_a_long_source_name_keeps_its_end_and_the_frame_counter(
     at = next(i for i, line in enumerate(drawn) if line.endswith(f"rec end  {position}"))
     assert at < 3 and drawn[0].startswith(ELLIPSIS), drawn  # within the lines a wrap keeps
     assert len(" ".join(drawn[: at + 1])) < len(str(rec)), drawn  # shortened from its start
+
+
+@pytest.mark.parametrize(
+    ("depth_format", "units"),
+    [("tum", "fifths of a millimetre, metres x 5000"), ("mm", "millimetres")],
+)
+def test_glview_on_metric_depth_names_its_units(
+    viewers: Any, tmp_path: Path, depth_format: str, units: str
+) -> None:
+    """Trial AQ (D6): a TUM source's fifths of a millimetre were said as "millimetres" when
+    glview gave way to turbo; its units are named as info and R name them."""
+    np.save(tmp_path / "d.npy", np.full((2, 48, 64), 5000, np.uint16))
+    src = dv.open(str(tmp_path / "d.npy"), depth_format=depth_format)
+    v = viewers(src, layout=Layout.DEPTH, palette="glview")
+    wait_for(v, lambda: v.frame is not None and v.state.palette == "turbo")
+    assert v.state.message == f"glview maps raw values; this source gives {units}: using turbo"

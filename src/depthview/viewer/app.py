@@ -268,8 +268,12 @@ class Viewer:
         if fmt.is_raw:
             return
         self.state.palette = "turbo"
-        what = "registered depth is" if fmt is DepthFormat.REGISTERED else "this source gives"
-        self.say(f"glview maps raw values; {what} millimetres: using turbo")
+        # its units in words, as info and R say them (trial AQ D6: TUM's fifths of a
+        # millimetre were said as "millimetres")
+        if fmt is DepthFormat.REGISTERED:
+            self.say("glview maps raw values; registered depth is millimetres: using turbo")
+        else:
+            self.say(f"glview maps raw values; this source gives {fmt.unit_name}: using turbo")
 
     def _centre_view(self) -> None:
         """Orbit about the scene: at the start and after a reset, the 3D view's centre
