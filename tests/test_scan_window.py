@@ -544,3 +544,28 @@ def test_s_after_a_reset_keeps_the_earlier_scan(xvfb: str, tmp_path: Path) -> No
     assert {p.name: p.read_bytes() for p in tmp_path.glob("room*")} == before
     assert proc.returncode == 2 and "nothing was written" in err, err
     assert "saved before stays" not in err
+
+
+def test_a_screenshot_that_cannot_be_written_says_the_scan_was(xvfb: str, tmp_path: Path) -> None:
+    """Trial AQ (D10): ``--screenshot`` onto a full disk ended in "cannot write (disk full)"
+    alone, while the scan's files had been written (an earlier scan of OUT replaced,
+    unsaid). The line says which files were written; they are whole."""
+    from _helpers_disk import fill, tmpfs
+
+    with tmpfs("2m") as disk:
+        fill(disk, 1024)
+        with _scan_window(
+            "demo:walk", "room.ply", tmp_path, xvfb, "--frames", "8", "--screenshot",
+            str(disk / "s.png"),
+        ) as (proc, _):  # fmt: skip
+            _, err = proc.communicate(timeout=300)
+        assert not (disk / "s.png").exists()
+    assert proc.returncode == 2, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(
+        f"depthview: error: --screenshot {disk / 's.png'}: cannot write (disk full)"
+    )
+    assert last.endswith(
+        "; the scan's files are written: room.ply, room-trajectory.txt, room-params.json"
+    )
+    assert b"element face" in (tmp_path / "room.ply").read_bytes()[:400]

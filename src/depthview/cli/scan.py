@@ -318,9 +318,11 @@ def _came_from(source: Any, scanner: Any) -> dict[str, Any]:
     }
 
 
-def _save_screenshot(args: argparse.Namespace, window_run: Any) -> None:
+def _save_screenshot(args: argparse.Namespace, window_run: Any, written: list[Path]) -> None:
     """``--screenshot``: the window's last picture, written once the scan's own files are;
-    a scan that wrote nothing writes none, and replaces no earlier one (trial AK D2)."""
+    a scan that wrote nothing writes none, and replaces no earlier one (trial AK D2). When
+    it cannot be written, the line says the scan's files were (trial AQ D10: only "cannot
+    write", the earlier scan replaced unsaid)."""
     if window_run is None or window_run.screenshot is None:
         return
     from ..viewer.present import write_picture
@@ -328,8 +330,9 @@ def _save_screenshot(args: argparse.Namespace, window_run: Any) -> None:
     try:
         write_picture(args.screenshot, window_run.screenshot)
     except OSError as exc:
+        kept = f"; the scan's files are written: {', '.join(map(str, written))}" if written else ""
         raise DepthviewError(
-            f"--screenshot {args.screenshot}: cannot write ({why_not_written(exc)})"
+            f"--screenshot {args.screenshot}: cannot write ({why_not_written(exc)}){kept}"
         ) from None
 
 
@@ -528,7 +531,7 @@ def _scan(
                 f"depthview: nothing fused since the model was reset ({frames} read); "
                 f"the model saved before stays: {', '.join(str(p) for p in saved)}\n"
             )
-            _save_screenshot(args, window_run)
+            _save_screenshot(args, window_run, saved)
             if args.stats:  # a run that ends well prints its figures (trial AQ D2)
                 print(json.dumps(stats), flush=True)
             return INTERRUPTED if interrupted else 0
@@ -578,7 +581,7 @@ def _scan(
             f"{exc.filename or out}: cannot write ({why_not_written(exc)}); the scan's "
             f"files were not written{kept}"
         ) from None
-    _save_screenshot(args, window_run)
+    _save_screenshot(args, window_run, written)
     if scanner.colour_left_out and not scanner.coloured:  # as export's cloud (trial AI D1)
         warnings.warn(
             f"{out}: {source.name}'s colour images are not kept: {scanner.colour_left_out}: "
