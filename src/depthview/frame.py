@@ -265,6 +265,20 @@ def check_fields(frame: Frame) -> None:
         raise ValueError(f"tilt_deg: expected a number of degrees or None, got {frame.tilt_deg!r}")
 
 
+def record_times(frame: Frame) -> list[tuple[str, float]]:
+    """Each record's stream (in words) and host time, in arrival order: the frame's own
+    records', or for a frame built by hand the ones ``Frame.own_records`` gives it, without
+    making its records (a reading's counts) to learn them."""
+    if frame.records:
+        return [(r.stream.name.lower(), r.stamp.host_time) for r in frame.records]
+    times = []
+    if frame.video is not None:
+        times.append(("video", (frame.video_stamp or frame.depth_stamp).host_time))
+    if frame.accel is not None:
+        times.append(("accel", (frame.accel_stamp or frame.depth_stamp).host_time))
+    return [*times, ("depth", frame.timestamp)]
+
+
 def check_frame(frame: Frame) -> None:
     """What every writer and sink takes of a frame, checked before any of it is written:
     depth (H, W) uint16 within its ``depth_format`` (raw 11-bit up to 2047), a finite
@@ -286,15 +300,7 @@ def check_frame(frame: Frame) -> None:
         raise ValueError(f"accel: expected finite m/s^2 (NaN: none), got ({shown})")
     if frame.tilt_deg is not None and math.isinf(frame.tilt_deg):
         raise ValueError(f"tilt_deg: expected finite degrees (NaN: none), got {frame.tilt_deg}")
-    # The records' times (their own, or the ones own_records gives a frame built by hand;
-    # trial AR D8: an OverflowError in the sinks)
-    times = [(r.stream.name.lower(), r.stamp.host_time) for r in frame.records]
-    if not frame.records:
-        times.append(("depth", frame.timestamp))
-        for what, stamp in (("video", frame.video_stamp), ("accel", frame.accel_stamp)):
-            if stamp is not None:
-                times.append((what, stamp.host_time))
-    for what, t in times:
+    for what, t in record_times(frame):  # (trial AR D8: an OverflowError in the sinks)
         if not abs(t) <= MAX_SECONDS:
             raise ValueError(
                 f"{what} record: expected a time of at most {MAX_SECONDS:.0f} s (unix time), "

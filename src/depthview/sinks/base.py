@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import SinkError
-from ..frame import DepthFormat, Frame, check_frame
+from ..frame import DepthFormat, Frame, check_frame, record_times
 from ..geometry import Intrinsics
 from ..outputs import disk_full
 from ..registration import Registration
@@ -217,8 +217,9 @@ class Sink(abc.ABC):
             raise TypeError(f"expected a depthview Frame, got {type(frame).__name__}")
         try:
             check_frame(frame)
-            for record in frame.own_records():
-                self._check_time(record.stamp.host_time, f"{record.stream.name.lower()} record")
+            frame.own_records()  # a reading with no counts (NaN) is refused here, named
+            for what, t in record_times(frame):
+                self._check_time(t, f"{what} record")
         except ValueError as exc:
             raise SinkError(f"{self.where}: frame {frame.index}: {exc}") from None
 
